@@ -1,0 +1,144 @@
+//! Accounts: e-mail addresses, display names and the password policy.
+
+use crate::invalid::{self, Invalid};
+use std::fmt;
+
+/// A syntactically valid, lower-cased e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address typed by a person: trimmed, lower-cased, one `@`, a dotted domain.
+    ///
+    /// # Errors
+    /// A message naming the problem, quoting the value.
+    pub fn parse(raw: &str) -> Result<Email, String> {
+        let value = raw.trim().to_lowercase();
+        let valid = value.len() <= 254
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';'))
+            && match value.split_once('@') {
+                Some((local, domain)) => {
+                    !local.is_empty()
+                        && local.len() <= 64
+                        && !domain.contains('@')
+                        && domain.contains('.')
+                        && !domain.starts_with('.')
+                        && !domain.ends_with('.')
+                        && !domain.contains("..")
+                }
+                None => false,
+            };
+        if valid { Ok(Email(value)) } else { Err(format!("\"{}\" is not an e-mail address", invalid::clip(raw.trim()))) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Shortest password accepted at sign-up.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// Longest password accepted (bounds the hashing work).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+/// What a sign-up form carries, before parsing.
+#[derive(Debug, Clone, Default)]
+pub struct SignUpFields {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// A valid sign-up: the password is still plain text; `cairn-store` hashes it with argon2.
+#[derive(Clone)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: Email,
+    pub password: String,
+}
+
+impl fmt::Debug for NewAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount").field("name", &self.name).field("email", &self.email).field("password", &"***").finish()
+    }
+}
+
+impl NewAccount {
+    /// Applies the account rules: a name of 1–100 characters, an e-mail address, a password of
+    /// 10–256 characters that is not the e-mail address.
+    ///
+    /// # Errors
+    /// Every broken rule, by field (`/name`, `/email`, `/password`).
+    pub fn parse(fields: SignUpFields) -> Result<NewAccount, Invalid> {
+        let mut invalid = Invalid::new();
+        let name = invalid::text(&mut invalid, "/name", &fields.name, 1, 100);
+        let email = match Email::parse(&fields.email) {
+            Ok(email) => Some(email),
+            Err(message) => {
+                invalid.push("/email", message);
+                None
+            }
+        };
+        let chars = fields.password.chars().count();
+        if chars < MIN_PASSWORD_CHARS {
+            invalid.push("/password", format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+        } else if chars > MAX_PASSWORD_CHARS {
+            invalid.push("/password", format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+        } else if email.as_ref().is_some_and(|e| e.as_str() == fields.password.trim().to_lowercase()) {
+            invalid.push("/password", "must not be your e-mail address");
+        }
+        match email {
+            Some(email) if invalid.is_empty() => Ok(NewAccount { name, email, password: fields.password }),
+            _ => Err(invalid),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_email(raw: &str, expected: Result<&str, ()>) {
+        assert_eq!(Email::parse(raw).map(|e| e.0).map_err(|_| ()), expected.map(str::to_string));
+    }
+
+    #[test]
+    fn email_addresses_are_normalised_or_refused() {
+        check_email(" Ada@Example.ORG ", Ok("ada@example.org"));
+        check_email("a.b+tag@sub.example.co.uk", Ok("a.b+tag@sub.example.co.uk"));
+        check_email("", Err(()));
+        check_email("no-at-sign", Err(()));
+        check_email("two@@example.org", Err(()));
+        check_email("a@localhost", Err(()));
+        check_email("a@.example.org", Err(()));
+        check_email("a b@example.org", Err(()));
+        check_email("<a@example.org>", Err(()));
+        check_email(&format!("{}@example.org", "x".repeat(65)), Err(()));
+    }
+
+    #[test]
+    fn sign_up_reports_every_broken_rule() {
+        let invalid = NewAccount::parse(SignUpFields { name: " ".into(), email: "nope".into(), password: "short".into() }).unwrap_err();
+        let pointers: Vec<&str> = invalid.errors.iter().map(|e| e.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/name", "/email", "/password"]);
+    }
+
+    #[test]
+    fn password_must_differ_from_the_email_address() {
+        let invalid = NewAccount::parse(SignUpFields { name: "A".into(), email: "abcdefghij@x.org".into(), password: "ABCDEFGHIJ@x.org".into() }).unwrap_err();
+        assert_eq!(invalid.at("/password"), Some("must not be your e-mail address"));
+    }
+
+    #[test]
+    fn debug_output_hides_the_password() {
+        let account = NewAccount::parse(SignUpFields { name: "Ada".into(), email: "ada@example.org".into(), password: "correct horse battery".into() }).unwrap();
+        assert!(!format!("{account:?}").contains("horse"));
+    }
+}

@@ -1,0 +1,682 @@
+//! Achievements: micro-badges, micro-credentials and their three level badges; content rules,
+//! the draft → published → retired life cycle, and versioning of published work.
+
+use crate::ids::{AchievementId, OrganisationId};
+use crate::image::ImageType;
+use crate::invalid::{self, Invalid};
+use crate::rubric::{Rubric, RubricFields};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// The three levels of every micro-credential, in order.
+pub const LEVEL_TITLES: [&str; 3] = ["Foundations", "Practice", "Real-world application"];
+
+/// What sort of achievement this is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A stand-alone credential.
+    MicroBadge,
+    /// A stack of three level badges, awarded when all three are held.
+    MicroCredential,
+    /// Level 1, 2 or 3 of a micro-credential (see [`Achievement::parent`]).
+    Level(u8),
+}
+
+impl Kind {
+    /// The API and storage name: `micro-badge`, `micro-credential` or `level`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::MicroBadge => "micro-badge",
+            Kind::MicroCredential => "micro-credential",
+            Kind::Level(_) => "level",
+        }
+    }
+
+    /// The words a person reads.
+    pub fn label(self) -> String {
+        match self {
+            Kind::MicroBadge => "Micro-badge".to_string(),
+            Kind::MicroCredential => "Micro-credential".to_string(),
+            Kind::Level(n) => format!("Level {n}"),
+        }
+    }
+}
+
+/// Where an achievement is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Only its organisation sees it; edits change it in place.
+    Draft,
+    /// In the catalog; edits create a new version.
+    Published,
+    /// Out of the catalog; awards already made stay valid.
+    Retired,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Draft => "draft",
+            State::Published => "published",
+            State::Retired => "retired",
+        }
+    }
+
+    /// Parses a stored or requested state name.
+    pub fn parse(raw: &str) -> Option<State> {
+        match raw {
+            "draft" => Some(State::Draft),
+            "published" => Some(State::Published),
+            "retired" => Some(State::Retired),
+            _ => None,
+        }
+    }
+}
+
+/// How an edit is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditMode {
+    /// A draft changes in place.
+    InPlace,
+    /// A published achievement gains a new version; awards keep the one they were assessed under.
+    NewVersion,
+}
+
+/// Why a life-cycle step is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("achievement is already published")]
+    AlreadyPublished,
+    #[error("only a published achievement can be retired (this one is {0})")]
+    NotPublished(&'static str),
+    #[error("a retired achievement cannot be edited; publish it again first")]
+    Retired,
+    #[error("a level badge is published and retired with its micro-credential")]
+    LevelFollowsParent,
+}
+
+impl Achievement {
+    /// Publishing: drafts and retired achievements may be published; levels follow their parent.
+    ///
+    /// # Errors
+    /// [`TransitionError`] naming why not.
+    pub fn publish(&self) -> Result<State, TransitionError> {
+        if matches!(self.kind, Kind::Level(_)) {
+            return Err(TransitionError::LevelFollowsParent);
+        }
+        match self.state {
+            State::Draft | State::Retired => Ok(State::Published),
+            State::Published => Err(TransitionError::AlreadyPublished),
+        }
+    }
+
+    /// Retiring: only published achievements; levels follow their parent.
+    ///
+    /// # Errors
+    /// [`TransitionError`] naming why not.
+    pub fn retire(&self) -> Result<State, TransitionError> {
+        if matches!(self.kind, Kind::Level(_)) {
+            return Err(TransitionError::LevelFollowsParent);
+        }
+        match self.state {
+            State::Published => Ok(State::Retired),
+            other => Err(TransitionError::NotPublished(other.as_str())),
+        }
+    }
+
+    /// How an edit applies in the current state.
+    ///
+    /// # Errors
+    /// [`TransitionError::Retired`] for retired achievements.
+    pub fn edit_mode(&self) -> Result<EditMode, TransitionError> {
+        match self.state {
+            State::Draft => Ok(EditMode::InPlace),
+            State::Published => Ok(EditMode::NewVersion),
+            State::Retired => Err(TransitionError::Retired),
+        }
+    }
+}
+
+/// A fee in minor units of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fee {
+    Free,
+    Paid { amount_minor: i64, currency: String },
+}
+
+impl Fee {
+    pub fn is_free(&self) -> bool {
+        matches!(self, Fee::Free)
+    }
+
+    /// `49.00` style amount (two decimals), or `None` when free.
+    pub fn amount_text(&self) -> Option<String> {
+        match self {
+            Fee::Free => None,
+            Fee::Paid { amount_minor, .. } => Some(format!("{}.{:02}", amount_minor / 100, amount_minor % 100)),
+        }
+    }
+}
+
+impl fmt::Display for Fee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fee::Free => f.write_str("Free"),
+            Fee::Paid { currency, .. } => write!(f, "{} {}", self.amount_text().unwrap_or_default(), currency),
+        }
+    }
+}
+
+/// The OB 3.0 `AlignmentTargetType` values accepted (plus `ext:` extensions).
+pub const ALIGNMENT_TYPES: [&str; 7] =
+    ["ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL"];
+
+/// A competency, skill or standard the achievement aligns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alignment {
+    pub target_name: String,
+    pub target_url: String,
+    pub target_description: Option<String>,
+    pub target_framework: Option<String>,
+    pub target_code: Option<String>,
+    pub target_type: Option<String>,
+}
+
+/// An alignment before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlignmentFields {
+    pub target_name: String,
+    pub target_url: String,
+    pub target_description: Option<String>,
+    pub target_framework: Option<String>,
+    pub target_code: Option<String>,
+    pub target_type: Option<String>,
+}
+
+/// A stored badge image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// Blob key in the blob store.
+    pub key: String,
+    pub image_type: ImageType,
+}
+
+/// Everything an issuer writes about an achievement; one version of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AchievementContent {
+    pub name: String,
+    pub description: String,
+    /// Criteria narrative in Markdown (rendered with [`crate::markdown::render_markdown`]).
+    pub criteria: String,
+    /// The public rubric; every assessed achievement has one, a micro-credential (awarded by
+    /// holding its levels) may not.
+    pub rubric: Option<Rubric>,
+    pub alignments: Vec<Alignment>,
+    pub tags: Vec<String>,
+    /// BCP 47 language tag of the content.
+    pub language: String,
+    /// Estimated learner effort, in minutes.
+    pub effort_minutes: Option<u32>,
+    pub fee: Fee,
+    /// Months an award stays valid; `None` never expires.
+    pub validity_months: Option<u32>,
+    /// Uploaded image; `None` uses the generated default.
+    pub image: Option<ImageRef>,
+}
+
+/// Content as typed in a form or sent to the API, before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AchievementFields {
+    pub name: String,
+    pub description: String,
+    pub criteria: String,
+    pub rubric: Option<RubricFields>,
+    pub alignments: Vec<AlignmentFields>,
+    pub tags: Vec<String>,
+    pub language: Option<String>,
+    pub effort_hours: Option<f64>,
+    /// Decimal amount such as `49` or `49.50`; absent, empty or zero means free.
+    pub fee_amount: Option<String>,
+    pub fee_currency: Option<String>,
+    pub validity_months: Option<i64>,
+}
+
+/// Most alignments and tags per achievement.
+pub const MAX_ALIGNMENTS: usize = 30;
+pub const MAX_TAGS: usize = 20;
+
+impl AchievementContent {
+    /// Applies the content rules for an achievement of `kind`.
+    ///
+    /// # Errors
+    /// Every broken rule, addressed by pointers into the API's input shape.
+    pub fn parse(fields: &AchievementFields, kind: Kind) -> Result<AchievementContent, Invalid> {
+        let mut invalid = Invalid::new();
+        let name = invalid::text(&mut invalid, "/name", &fields.name, 1, 120);
+        let description = invalid::text(&mut invalid, "/description", &fields.description, 1, 4000);
+        let criteria = invalid::text(&mut invalid, "/criteria", &fields.criteria, 1, 20_000);
+        let rubric = match &fields.rubric {
+            Some(rubric) if !(kind == Kind::MicroCredential && rubric.criteria.is_empty() && rubric.levels.is_empty()) => {
+                match Rubric::parse(rubric) {
+                    Ok(rubric) => Some(rubric),
+                    Err(errors) => {
+                        invalid.extend_under("/rubric", errors);
+                        None
+                    }
+                }
+            }
+            _ if kind == Kind::MicroCredential => None,
+            _ => {
+                invalid.push("/rubric", "an assessed achievement needs a public rubric");
+                None
+            }
+        };
+        if fields.alignments.len() > MAX_ALIGNMENTS {
+            invalid.push("/alignments", format!("at most {MAX_ALIGNMENTS} alignments"));
+        }
+        let alignments = fields
+            .alignments
+            .iter()
+            .enumerate()
+            .take(MAX_ALIGNMENTS)
+            .map(|(i, a)| parse_alignment(&mut invalid, i, a))
+            .collect();
+        let tags = parse_tags(&mut invalid, &fields.tags);
+        let language = match fields.language.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => "en".to_string(),
+            Some(tag) if is_language_tag(tag) => tag.to_string(),
+            Some(tag) => {
+                invalid.push("/language", format!("\"{}\" is not a language tag such as en or fr-CA", invalid::clip(tag)));
+                tag.to_string()
+            }
+        };
+        let effort_minutes = match fields.effort_hours {
+            None => None,
+            Some(hours) if hours.is_finite() && hours > 0.0 && hours <= 10_000.0 => Some((hours * 60.0).round() as u32),
+            Some(hours) => {
+                invalid.push("/effort_hours", format!("{hours} is not between 0 and 10000 hours"));
+                None
+            }
+        };
+        let fee = parse_fee(&mut invalid, fields.fee_amount.as_deref(), fields.fee_currency.as_deref());
+        let validity_months = match fields.validity_months {
+            None | Some(0) => None,
+            Some(months) if (1..=600).contains(&months) => Some(months as u32),
+            Some(months) => {
+                invalid.push("/validity_months", format!("{months} is not between 1 and 600 months"));
+                None
+            }
+        };
+        invalid.into_result(AchievementContent {
+            name,
+            description,
+            criteria,
+            rubric,
+            alignments,
+            tags,
+            language,
+            effort_minutes,
+            fee,
+            validity_months,
+            image: None,
+        })
+    }
+
+    /// Back to fields, for editing forms.
+    pub fn to_fields(&self) -> AchievementFields {
+        AchievementFields {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            criteria: self.criteria.clone(),
+            rubric: self.rubric.as_ref().map(Rubric::to_fields),
+            alignments: self
+                .alignments
+                .iter()
+                .map(|a| AlignmentFields {
+                    target_name: a.target_name.clone(),
+                    target_url: a.target_url.clone(),
+                    target_description: a.target_description.clone(),
+                    target_framework: a.target_framework.clone(),
+                    target_code: a.target_code.clone(),
+                    target_type: a.target_type.clone(),
+                })
+                .collect(),
+            tags: self.tags.clone(),
+            language: Some(self.language.clone()),
+            effort_hours: self.effort_minutes.map(|m| f64::from(m) / 60.0),
+            fee_amount: self.fee.amount_text(),
+            fee_currency: match &self.fee {
+                Fee::Free => None,
+                Fee::Paid { currency, .. } => Some(currency.clone()),
+            },
+            validity_months: self.validity_months.map(i64::from),
+        }
+    }
+
+    /// Text for the full-text index: name, description, criteria, rubric, competencies and tags.
+    pub fn search_text(&self) -> String {
+        let mut parts = vec![self.name.clone(), self.description.clone(), crate::markdown::markdown_to_text(&self.criteria)];
+        if let Some(rubric) = &self.rubric {
+            for criterion in &rubric.criteria {
+                parts.push(criterion.name.clone());
+                parts.push(criterion.description.clone());
+            }
+        }
+        for alignment in &self.alignments {
+            parts.push(alignment.target_name.clone());
+            parts.extend(alignment.target_code.clone());
+            parts.extend(alignment.target_framework.clone());
+        }
+        parts.extend(self.tags.iter().cloned());
+        parts.join(" \n")
+    }
+
+    /// Estimated effort in words ("90 minutes", "12 hours").
+    pub fn effort_text(&self) -> Option<String> {
+        self.effort_minutes.map(|m| match m {
+            m if m < 120 => format!("{m} minutes"),
+            m if m % 60 == 0 => format!("{} hours", m / 60),
+            m => format!("{:.1} hours", f64::from(m) / 60.0),
+        })
+    }
+
+    /// Validity in words ("Valid for 24 months", "Does not expire").
+    pub fn validity_text(&self) -> String {
+        match self.validity_months {
+            None => "Does not expire".to_string(),
+            Some(1) => "Valid for 1 month".to_string(),
+            Some(m) => format!("Valid for {m} months"),
+        }
+    }
+}
+
+fn parse_alignment(invalid: &mut Invalid, i: usize, a: &AlignmentFields) -> Alignment {
+    let at = |field: &str| format!("/alignments/{i}/{field}");
+    let optional = |invalid: &mut Invalid, field: &str, value: &Option<String>, max: usize| {
+        value.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|s| invalid::text(invalid, &at(field), s, 1, max))
+    };
+    let target_name = invalid::text(invalid, &at("target_name"), &a.target_name, 1, 200);
+    let target_url = invalid::http_url(invalid, &at("target_url"), &a.target_url).map(|u| u.to_string()).unwrap_or_default();
+    let target_type = a.target_type.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|t| {
+        if !ALIGNMENT_TYPES.contains(&t) && !(t.starts_with("ext:") && t.len() > 4 && t.len() <= 64) {
+            invalid.push(at("target_type"), format!("\"{}\" is not an alignment type ({} or ext:…)", invalid::clip(t), ALIGNMENT_TYPES.join(", ")));
+        }
+        t.to_string()
+    });
+    Alignment {
+        target_name,
+        target_url,
+        target_description: optional(invalid, "target_description", &a.target_description, 1000),
+        target_framework: optional(invalid, "target_framework", &a.target_framework, 200),
+        target_code: optional(invalid, "target_code", &a.target_code, 100),
+        target_type,
+    }
+}
+
+fn parse_tags(invalid: &mut Invalid, raw: &[String]) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    for (i, tag) in raw.iter().enumerate() {
+        let tag = tag.trim();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > 40 {
+            invalid.push(format!("/tags/{i}"), format!("tag \"{}\" is longer than 40 characters", invalid::clip(tag)));
+        } else if !tags.iter().any(|t| t.eq_ignore_ascii_case(tag)) {
+            tags.push(tag.to_string());
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        invalid.push("/tags", format!("at most {MAX_TAGS} tags (got {})", tags.len()));
+    }
+    tags
+}
+
+fn parse_fee(invalid: &mut Invalid, amount: Option<&str>, currency: Option<&str>) -> Fee {
+    let amount = amount.map(str::trim).filter(|s| !s.is_empty());
+    let Some(amount) = amount else { return Fee::Free };
+    let amount_minor = match parse_decimal_minor(amount) {
+        Some(minor) => minor,
+        None => {
+            invalid.push("/fee/amount", format!("\"{}\" is not an amount such as 49 or 49.50", invalid::clip(amount)));
+            return Fee::Free;
+        }
+    };
+    if amount_minor == 0 {
+        return Fee::Free;
+    }
+    let currency = currency.map(str::trim).unwrap_or("").to_ascii_uppercase();
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        invalid.push("/fee/currency", format!("\"{}\" is not a three-letter currency code such as EUR", invalid::clip(&currency)));
+    }
+    Fee::Paid { amount_minor, currency }
+}
+
+/// `49`, `49.5`, `49.50` → 4950; at most 2 decimals and 1,000,000.00.
+fn parse_decimal_minor(raw: &str) -> Option<i64> {
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    if whole.is_empty() || whole.len() > 7 || !whole.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let fraction: i64 = if fraction.is_empty() { 0 } else { format!("{fraction:0<2}").parse().ok()? };
+    let minor = whole * 100 + fraction;
+    (minor <= 100_000_000).then_some(minor)
+}
+
+/// A loose BCP 47 check: a 2–3 letter primary tag, then subtags of 1–8 letters or digits.
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary_ok = parts.next().is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
+    primary_ok && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric())) && tag.len() <= 35
+}
+
+/// One stored achievement version, as the catalog and the signer see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Achievement {
+    pub id: AchievementId,
+    pub organisation: OrganisationId,
+    pub kind: Kind,
+    /// The micro-credential a level belongs to.
+    pub parent: Option<AchievementId>,
+    pub state: State,
+    /// Version number, from 1; awards reference the version they were assessed under.
+    pub version: u32,
+    pub content: AchievementContent,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub published_at: Option<OffsetDateTime>,
+}
+
+/// Creating an achievement: a micro-badge, or a micro-credential with exactly three levels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewAchievement {
+    MicroBadge(AchievementContent),
+    MicroCredential { credential: AchievementContent, levels: [AchievementContent; 3] },
+}
+
+/// Input for creating an achievement before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewAchievementFields {
+    /// `micro-badge` or `micro-credential`.
+    pub kind: String,
+    pub content: AchievementFields,
+    /// Exactly three for a micro-credential, none for a micro-badge.
+    pub levels: Vec<AchievementFields>,
+}
+
+impl NewAchievement {
+    /// Applies the content rules and the shape rules (a micro-credential has exactly three levels).
+    ///
+    /// # Errors
+    /// Every broken rule; level errors sit under `/levels/N`.
+    pub fn parse(fields: &NewAchievementFields) -> Result<NewAchievement, Invalid> {
+        match fields.kind.trim() {
+            "micro-badge" => {
+                let mut invalid = Invalid::new();
+                if !fields.levels.is_empty() {
+                    invalid.push("/levels", "a micro-badge has no levels");
+                }
+                let content = AchievementContent::parse(&fields.content, Kind::MicroBadge);
+                match content {
+                    Ok(content) if invalid.is_empty() => Ok(NewAchievement::MicroBadge(content)),
+                    Ok(_) => Err(invalid),
+                    Err(errors) => {
+                        invalid.extend_under("", errors);
+                        Err(invalid)
+                    }
+                }
+            }
+            "micro-credential" => {
+                let mut invalid = Invalid::new();
+                let credential = AchievementContent::parse(&fields.content, Kind::MicroCredential).map_err(|e| invalid.extend_under("", e)).ok();
+                if fields.levels.len() != 3 {
+                    invalid.push("/levels", format!("a micro-credential has exactly 3 levels (got {})", fields.levels.len()));
+                    return Err(invalid);
+                }
+                let mut levels = Vec::new();
+                for (i, level) in fields.levels.iter().enumerate() {
+                    match AchievementContent::parse(level, Kind::Level(i as u8 + 1)) {
+                        Ok(content) => levels.push(content),
+                        Err(errors) => invalid.extend_under(&format!("/levels/{i}"), errors),
+                    }
+                }
+                match (credential, <[AchievementContent; 3]>::try_from(levels)) {
+                    (Some(credential), Ok(levels)) if invalid.is_empty() => Ok(NewAchievement::MicroCredential { credential, levels }),
+                    _ => Err(invalid),
+                }
+            }
+            other => Err(Invalid::one("/kind", format!("\"{}\" is not a kind (micro-badge or micro-credential)", invalid::clip(other)))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rubric::CriterionFields;
+
+    pub(crate) fn valid_fields(name: &str) -> AchievementFields {
+        AchievementFields {
+            name: name.into(),
+            description: "Design and run queries".into(),
+            criteria: "Submit **three** queries".into(),
+            rubric: Some(RubricFields {
+                levels: vec!["Developing".into(), "Proficient".into()],
+                criteria: vec![CriterionFields {
+                    id: None,
+                    name: "Correctness".into(),
+                    description: String::new(),
+                    required_level: "Proficient".into(),
+                    descriptors: vec!["Some results wrong".into(), "All results right".into()],
+                }],
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[track_caller]
+    fn check(edit: impl FnOnce(&mut AchievementFields), expected: &[&str]) {
+        let mut fields = valid_fields("SQL basics");
+        edit(&mut fields);
+        let got: Vec<String> = match AchievementContent::parse(&fields, Kind::MicroBadge) {
+            Ok(_) => vec![],
+            Err(invalid) => invalid.errors.iter().map(|e| format!("{} {}", e.pointer, e.detail)).collect(),
+        };
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn content_rules() {
+        check(|_| {}, &[]);
+        check(|f| f.name = "  ".into(), &["/name is required"]);
+        check(|f| f.rubric = None, &["/rubric an assessed achievement needs a public rubric"]);
+        check(|f| f.rubric.as_mut().unwrap().levels.pop(), &[
+            "/rubric/levels a rubric needs 2 to 6 levels (got 1)",
+            "/rubric/criteria/0/required_level \"Proficient\" is not a level of this rubric",
+            "/rubric/criteria/0/descriptors needs one descriptor per level (1; got 2)",
+        ]);
+        check(|f| f.fee_amount = Some("49.5".into()), &["/fee/currency \"\" is not a three-letter currency code such as EUR"]);
+        check(|f| f.fee_amount = Some("4,9".into()), &["/fee/amount \"4,9\" is not an amount such as 49 or 49.50"]);
+        check(|f| f.validity_months = Some(-3), &["/validity_months -3 is not between 1 and 600 months"]);
+        check(|f| f.effort_hours = Some(f64::NAN), &["/effort_hours NaN is not between 0 and 10000 hours"]);
+        check(|f| f.language = Some("english please".into()), &["/language \"english please\" is not a language tag such as en or fr-CA"]);
+        check(
+            |f| f.alignments = vec![AlignmentFields { target_name: "SQL".into(), target_url: "javascript:alert(1)".into(), target_type: Some("Skill".into()), ..Default::default() }],
+            &[
+                "/alignments/0/target_url \"javascript:alert(1)\" is not an http(s) URL",
+                "/alignments/0/target_type \"Skill\" is not an alignment type (ceasn:Competency, ceterms:Credential, CFItem, CFRubric, CFRubricCriterion, CFRubricCriterionLevel, CTDL or ext:…)",
+            ],
+        );
+        let long_tag = format!("/tags/0 tag \"{}\" is longer than 40 characters", "x".repeat(41));
+        check(|f| f.tags = vec!["x".repeat(41)], &[long_tag.as_str()]);
+    }
+
+    #[test]
+    fn fees_are_parsed_into_minor_units() {
+        let mut fields = valid_fields("Paid");
+        fields.fee_amount = Some("49.5".into());
+        fields.fee_currency = Some("eur".into());
+        let content = AchievementContent::parse(&fields, Kind::MicroBadge).unwrap();
+        assert_eq!(content.fee, Fee::Paid { amount_minor: 4950, currency: "EUR".into() });
+        assert_eq!(content.fee.to_string(), "49.50 EUR");
+        fields.fee_amount = Some("0".into());
+        assert!(AchievementContent::parse(&fields, Kind::MicroBadge).unwrap().fee.is_free());
+    }
+
+    #[test]
+    fn content_round_trips_through_fields() {
+        let mut fields = valid_fields("Round trip");
+        fields.tags = vec!["sql".into(), "SQL".into(), "data".into()];
+        fields.effort_hours = Some(1.5);
+        fields.validity_months = Some(24);
+        let content = AchievementContent::parse(&fields, Kind::MicroBadge).unwrap();
+        assert_eq!(content.tags, ["sql", "data"]);
+        assert_eq!(content.effort_text().as_deref(), Some("90 minutes"));
+        assert_eq!(AchievementContent::parse(&content.to_fields(), Kind::MicroBadge).unwrap(), content);
+    }
+
+    #[test]
+    fn a_micro_credential_has_exactly_three_levels() {
+        let mut fields = NewAchievementFields { kind: "micro-credential".into(), content: valid_fields("Data"), levels: vec![valid_fields("L1"), valid_fields("L2")] };
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].detail, "a micro-credential has exactly 3 levels (got 2)");
+        fields.levels.push(valid_fields("L3"));
+        fields.content.rubric = None;
+        assert!(matches!(NewAchievement::parse(&fields), Ok(NewAchievement::MicroCredential { .. })));
+        fields.levels[2].rubric = None;
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/levels/2/rubric");
+        fields.kind = "badge".into();
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/kind");
+    }
+
+    fn achievement(kind: Kind, state: State) -> Achievement {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        Achievement {
+            id: AchievementId::new(),
+            organisation: OrganisationId::new(),
+            kind,
+            parent: None,
+            state,
+            version: 1,
+            content: AchievementContent::parse(&valid_fields("x"), Kind::MicroBadge).unwrap(),
+            created_at: now,
+            updated_at: now,
+            published_at: None,
+        }
+    }
+
+    #[test]
+    fn life_cycle_transitions() {
+        use State::*;
+        let badge = |state| achievement(Kind::MicroBadge, state);
+        assert_eq!(badge(Draft).publish(), Ok(Published));
+        assert_eq!(badge(Retired).publish(), Ok(Published));
+        assert_eq!(badge(Published).publish(), Err(TransitionError::AlreadyPublished));
+        assert_eq!(badge(Published).retire(), Ok(Retired));
+        assert_eq!(badge(Draft).retire(), Err(TransitionError::NotPublished("draft")));
+        assert_eq!(badge(Draft).edit_mode(), Ok(EditMode::InPlace));
+        assert_eq!(badge(Published).edit_mode(), Ok(EditMode::NewVersion));
+        assert_eq!(badge(Retired).edit_mode(), Err(TransitionError::Retired));
+        assert_eq!(achievement(Kind::Level(2), Draft).publish(), Err(TransitionError::LevelFollowsParent));
+    }
+}

@@ -1,0 +1,207 @@
+//! Authorisation: who may do what. Every handler asks here, and only here.
+
+use crate::ids::{OrganisationId, UserId};
+use std::fmt;
+
+/// A member's role in an issuer organisation. Every user is also a learner; that needs no role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Runs the organisation: profile, members, keys, and everything staff may do.
+    Owner,
+    /// Authors, publishes and retires achievements.
+    Staff,
+    /// Assesses submissions; sees the organisation's drafts to know what is coming.
+    Assessor,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Staff, Role::Assessor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Assessor => "assessor",
+        }
+    }
+
+    /// Parses `owner`, `staff` or `assessor`.
+    ///
+    /// # Errors
+    /// A message quoting the value and listing the accepted ones.
+    pub fn parse(raw: &str) -> Result<Role, String> {
+        match raw.trim() {
+            "owner" => Ok(Role::Owner),
+            "staff" => Ok(Role::Staff),
+            "assessor" => Ok(Role::Assessor),
+            other => Err(format!("\"{}\" is not a role (owner, staff or assessor)", crate::invalid::clip(other))),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something done inside one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgAction {
+    /// See the organisation's dashboard, drafts and retired achievements.
+    ViewDrafts,
+    /// Change the organisation's profile (name, URL, e-mail, description, image).
+    EditProfile,
+    /// Add, remove and change the roles of members.
+    ManageMembers,
+    /// Create and edit achievements, upload their images.
+    Author,
+    /// Publish and retire achievements.
+    Publish,
+    /// Assess submissions (the pool decides which).
+    Assess,
+}
+
+impl OrgAction {
+    pub const ALL: [OrgAction; 6] =
+        [OrgAction::ViewDrafts, OrgAction::EditProfile, OrgAction::ManageMembers, OrgAction::Author, OrgAction::Publish, OrgAction::Assess];
+}
+
+/// Anything that may need permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Create a new issuer organisation (the creator becomes its owner).
+    CreateOrganisation,
+    /// Create, list and revoke one's own API tokens.
+    ManageOwnTokens,
+    /// An action inside an organisation.
+    Org(OrganisationId, OrgAction),
+}
+
+/// Whether `role` may do `action`: the whole role × action matrix in one match.
+pub fn role_permits(role: Role, action: OrgAction) -> bool {
+    use OrgAction::*;
+    match role {
+        Role::Owner => true,
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess),
+        Role::Assessor => matches!(action, ViewDrafts | Assess),
+    }
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// Nobody is signed in, and the action needs someone.
+    #[error("sign in to do this")]
+    Unauthenticated,
+    /// The signed-in user lacks the role.
+    #[error("your role does not allow this")]
+    Forbidden,
+}
+
+/// Who is asking: nobody, or a user with their memberships.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user: Option<UserId>,
+    pub memberships: Vec<(OrganisationId, Role)>,
+}
+
+impl Actor {
+    /// Nobody signed in.
+    pub fn anonymous() -> Self {
+        Self::default()
+    }
+
+    /// A signed-in user and their organisation roles.
+    pub fn member(user: UserId, memberships: Vec<(OrganisationId, Role)>) -> Self {
+        Self { user: Some(user), memberships }
+    }
+
+    /// The user's role in `organisation`, if any.
+    pub fn role_in(&self, organisation: OrganisationId) -> Option<Role> {
+        self.memberships.iter().find(|(org, _)| *org == organisation).map(|(_, role)| *role)
+    }
+
+    /// Whether this actor may do `action`.
+    ///
+    /// # Errors
+    /// [`Denied::Unauthenticated`] for anonymous actors, [`Denied::Forbidden`] for users without the role.
+    pub fn authorise(&self, action: Action) -> Result<(), Denied> {
+        if self.user.is_none() {
+            return Err(Denied::Unauthenticated);
+        }
+        let allowed = match action {
+            Action::CreateOrganisation | Action::ManageOwnTokens => true,
+            Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
+        };
+        if allowed { Ok(()) } else { Err(Denied::Forbidden) }
+    }
+
+    /// Whether this actor may do `action` (for showing or hiding controls).
+    pub fn can(&self, action: Action) -> bool {
+        self.authorise(action).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrgAction::*;
+
+    /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
+    const MATRIX: [(OrgAction, [bool; 4]); 6] = [
+        (ViewDrafts, [true, true, true, false]),
+        (EditProfile, [true, false, false, false]),
+        (ManageMembers, [true, false, false, false]),
+        (Author, [true, true, false, false]),
+        (Publish, [true, true, false, false]),
+        (Assess, [true, true, true, false]),
+    ];
+
+    #[test]
+    fn role_by_action_matrix_holds() {
+        let org = OrganisationId::new();
+        let other = OrganisationId::new();
+        let actors = [
+            Actor::member(UserId::new(), vec![(org, Role::Owner)]),
+            Actor::member(UserId::new(), vec![(org, Role::Staff)]),
+            Actor::member(UserId::new(), vec![(org, Role::Assessor)]),
+            Actor::member(UserId::new(), vec![(other, Role::Owner)]),
+        ];
+        assert_eq!(MATRIX.len(), OrgAction::ALL.len(), "every action has a row");
+        for (action, expected) in MATRIX {
+            for (actor, allowed) in actors.iter().zip(expected) {
+                let result = actor.authorise(Action::Org(org, action));
+                assert_eq!(result.is_ok(), allowed, "{action:?} for {:?}", actor.memberships);
+                if !allowed {
+                    assert_eq!(result, Err(Denied::Forbidden));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn anonymous_actors_are_asked_to_sign_in() {
+        let anonymous = Actor::anonymous();
+        for action in OrgAction::ALL {
+            assert_eq!(anonymous.authorise(Action::Org(OrganisationId::new(), action)), Err(Denied::Unauthenticated));
+        }
+        assert_eq!(anonymous.authorise(Action::CreateOrganisation), Err(Denied::Unauthenticated));
+        assert_eq!(anonymous.authorise(Action::ManageOwnTokens), Err(Denied::Unauthenticated));
+    }
+
+    #[test]
+    fn any_signed_in_user_may_create_an_organisation_and_tokens() {
+        let learner = Actor::member(UserId::new(), vec![]);
+        assert!(learner.can(Action::CreateOrganisation));
+        assert!(learner.can(Action::ManageOwnTokens));
+    }
+
+    #[test]
+    fn roles_parse_from_their_names_only() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert!(Role::parse("admin").is_err());
+    }
+}

@@ -1,0 +1,55 @@
+//! Identifier newtypes: one type per entity so ids of different things cannot be mixed up.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub uuid::Uuid);
+
+        impl $name {
+            /// A fresh random (version 4) identifier.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::new_v4())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s).map(Self)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A person's account.
+    UserId
+);
+id_type!(
+    /// An issuer organisation.
+    OrganisationId
+);
+id_type!(
+    /// An achievement (micro-badge, micro-credential or level badge); stable across versions.
+    AchievementId
+);
+id_type!(
+    /// An API token (the id, not the secret).
+    TokenId
+);

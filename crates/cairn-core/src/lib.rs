@@ -1,0 +1,29 @@
+//! Cairn's domain: organisations, accounts, roles, achievements, rubrics and the catalog's rules.
+//!
+//! Plain types and functions with no I/O and no `async`: the clock, identifiers and randomness
+//! arrive as arguments, so every rule is a fast unit test. Storage lives in `cairn-store`,
+//! HTTP in `cairn-server`.
+//!
+//! ```
+//! use cairn_core::authz::{Actor, Action, OrgAction, Role};
+//! use cairn_core::ids::{OrganisationId, UserId};
+//!
+//! let org = OrganisationId::new();
+//! let staff = Actor::member(UserId::new(), vec![(org, Role::Staff)]);
+//! assert!(staff.authorise(Action::Org(org, OrgAction::Author)).is_ok());
+//! assert!(staff.authorise(Action::Org(org, OrgAction::ManageMembers)).is_err());
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod account;
+pub mod achievement;
+pub mod authz;
+pub mod demo;
+pub mod ids;
+pub mod image;
+pub mod invalid;
+pub mod markdown;
+pub mod organisation;
+pub mod rubric;
+
+pub use invalid::{FieldError, Invalid};

@@ -1,0 +1,225 @@
+//! Cairn persistence: SQLite (the embedded default) and PostgreSQL behind one [`Store`], with
+//! migrations for both, issuer keys sealed under the operator's master key, and a blob store for
+//! images and evidence.
+//!
+//! The store records decisions made in `cairn-core`; it does not make them. Every multi-row write
+//! is one transaction.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), cairn_store::StoreError> {
+//! use cairn_store::{MasterKey, Store, StoreOptions};
+//! let store = Store::connect("sqlite://cairn.db", StoreOptions {
+//!     master_key: MasterKey::from_bytes([7; 32]),
+//!     blob_dir: "blobs".into(),
+//! }).await?;
+//! store.ping().await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod achievements;
+mod blobs;
+mod catalog;
+mod error;
+mod organisations;
+mod rows;
+mod seal;
+
+pub use accounts::{ApiToken, NewSession, User};
+pub use blobs::Blobs;
+pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
+pub use error::StoreError;
+pub use organisations::Member;
+pub use seal::MasterKey;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Which database engine a [`Store`] talks to; dialect differences `match` on it in plain sight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The engine a database URL names.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming the accepted forms.
+    pub fn from_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::Config(format!(
+                "database URL \"{}\" is neither sqlite://PATH nor postgres://USER@HOST/DB",
+                redact_url(url)
+            )))
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// What a store needs besides its URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Seals issuer private keys at rest.
+    pub master_key: MasterKey,
+    /// Directory of the local blob store.
+    pub blob_dir: PathBuf,
+}
+
+/// The one handle to Cairn's data; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    master_key: MasterKey,
+    blobs: Blobs,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects, applies pending migrations for the engine, and opens the blob store.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the database cannot be reached (the URL is shown without
+    /// its password), [`StoreError::Migrate`] when a migration fails.
+    #[tracing::instrument(skip_all, fields(backend))]
+    pub async fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        tracing::Span::current().record("backend", backend.as_str());
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let unavailable = |source: sqlx::Error| StoreError::Unavailable { url: redact_url(&url), source };
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await
+                    .map_err(unavailable)?
+            }
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(&url)
+                .await
+                .map_err(unavailable)?,
+        };
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        let blobs = Blobs::local(&options.blob_dir)?;
+        Ok(Store { pool, backend, master_key: options.master_key, blobs })
+    }
+
+    /// The engine in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks the database answers (for `/healthz`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when it does not.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &Blobs {
+        &self.blobs
+    }
+
+    /// Table and column names of the schema, for the migration parity test.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>, StoreError> {
+        use sqlx::Row;
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT m.name AS table_name, p.name AS column_name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' AND m.name NOT LIKE 'achievement_search%' \
+                 ORDER BY 1, 2"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::TEXT AS table_name, column_name::TEXT AS column_name FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%' ORDER BY 1, 2"
+            }
+        };
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok((row.try_get::<String, _>("table_name")?, row.try_get::<String, _>("column_name")?))).collect()
+    }
+}
+
+/// A database URL with any password replaced by `***`, safe to log or show.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_select_the_backend_or_say_what_is_accepted() {
+        assert_eq!(Backend::from_url("sqlite://data/cairn.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        let error = Backend::from_url("mysql://u:secret@h/db").unwrap_err().to_string();
+        assert!(error.contains("sqlite://PATH") && !error.contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:hunter2@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

@@ -1,0 +1,318 @@
+//! The storage suite: every test runs on SQLite and on PostgreSQL (`backend_test!` emits both).
+//! The PostgreSQL half uses `CAIRN_TEST_DATABASE_URL` (a fresh database per test); without it,
+//! it is skipped locally and fails in CI.
+
+use cairn_core::account::{Email, NewAccount, SignUpFields};
+use cairn_core::achievement::{AchievementContent, EditMode, Kind, NewAchievement, NewAchievementFields, State};
+use cairn_core::authz::Role;
+use cairn_core::demo;
+use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::organisation::{OrganisationFields, OrganisationProfile};
+use cairn_store::{CatalogQuery, FeeFilter, KindFilter, MasterKey, Store, StoreError, StoreOptions};
+use time::{Duration, OffsetDateTime};
+
+struct TestDb {
+    store: Store,
+    _dir: tempfile::TempDir,
+    cleanup: Option<(String, String)>,
+}
+
+impl TestDb {
+    async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("cairn.db").display());
+        let store = Store::connect(&url, options(&dir)).await.unwrap();
+        TestDb { store, _dir: dir, cleanup: None }
+    }
+
+    /// A fresh PostgreSQL database, or `None` when no server is configured (outside CI).
+    async fn postgres() -> Option<TestDb> {
+        let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true), "CAIRN_TEST_DATABASE_URL must be set in CI: the PostgreSQL run is mandatory");
+                eprintln!("skipping the PostgreSQL half: CAIRN_TEST_DATABASE_URL is not set");
+                return None;
+            }
+        };
+        let name = format!("cairn_test_{}", uuid_simple());
+        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&format!("/{name}"));
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(url.as_str(), options(&dir)).await.unwrap();
+        Some(TestDb { store, _dir: dir, cleanup: Some((admin_url, name)) })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin_url, name)) = self.cleanup {
+            admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+}
+
+fn uuid_simple() -> String {
+    OrganisationId::new().to_string().replace('-', "")
+}
+
+async fn admin_execute(admin_url: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to CAIRN_TEST_DATABASE_URL");
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+fn options(dir: &tempfile::TempDir) -> StoreOptions {
+    StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }
+}
+
+/// Emits `NAME_sqlite` and `NAME_postgres` running the same body against each backend.
+macro_rules! backend_test {
+    ($name:ident, |$store:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($store: &Store) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let db = TestDb::sqlite().await;
+                run(&db.store).await;
+                db.finish().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = TestDb::postgres().await {
+                    run(&db.store).await;
+                    db.finish().await;
+                }
+            }
+        }
+    };
+}
+
+fn now() -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap()
+}
+
+async fn user(store: &Store, email: &str) -> UserId {
+    let account = NewAccount::parse(SignUpFields { name: "Test Person".into(), email: email.into(), password: "a long enough password".into() }).unwrap();
+    store.create_user(&account, now()).await.unwrap().id
+}
+
+async fn organisation(store: &Store, name: &str, owner: UserId) -> OrganisationId {
+    let profile = OrganisationProfile::parse(&OrganisationFields { name: name.into(), url: "https://issuer.example".into(), email: None, description: None }).unwrap();
+    store.create_organisation(&profile, owner, now()).await.unwrap().id
+}
+
+fn badge(name: &str) -> NewAchievement {
+    let mut fields = demo::micro_badges().remove(0);
+    fields.content.name = name.into();
+    NewAchievement::parse(&fields).unwrap()
+}
+
+fn micro_credential(name: &str, level_names: [&str; 3]) -> NewAchievement {
+    let mut fields: NewAchievementFields = demo::micro_credential();
+    fields.content.name = name.into();
+    for (level, level_name) in fields.levels.iter_mut().zip(level_names) {
+        level.name = level_name.into();
+    }
+    NewAchievement::parse(&fields).unwrap()
+}
+
+backend_test!(accounts_are_unique_by_email_and_authenticate, |store| {
+    let id = user(store, "ada@example.org").await;
+    let duplicate = NewAccount::parse(SignUpFields { name: "Other".into(), email: "ADA@example.org".into(), password: "another long password".into() }).unwrap();
+    assert!(matches!(store.create_user(&duplicate, now()).await, Err(StoreError::Conflict { constraint: "users.email", .. })));
+    let email = Email::parse("ada@example.org").unwrap();
+    assert_eq!(store.authenticate(&email, "a long enough password").await.unwrap().map(|u| u.id), Some(id));
+    assert_eq!(store.authenticate(&email, "wrong password!!").await.unwrap(), None);
+    assert_eq!(store.authenticate(&Email::parse("nobody@example.org").unwrap(), "a long enough password").await.unwrap(), None);
+    assert_eq!(store.user(id).await.unwrap().email, email);
+    assert!(matches!(store.user(UserId::new()).await, Err(StoreError::NotFound { .. })));
+});
+
+backend_test!(sessions_expire_and_end, |store| {
+    let id = user(store, "s@example.org").await;
+    let session = store.create_session(id, now(), Duration::hours(1)).await.unwrap();
+    assert_eq!(store.session_user(&session.token, now()).await.unwrap(), Some(id));
+    assert_eq!(store.session_user(&session.token, now() + Duration::hours(2)).await.unwrap(), None);
+    assert_eq!(store.session_user("forged", now()).await.unwrap(), None);
+    store.delete_session(&session.token, now()).await.unwrap();
+    assert_eq!(store.session_user(&session.token, now()).await.unwrap(), None);
+});
+
+backend_test!(api_tokens_work_until_revoked, |store| {
+    let id = user(store, "t@example.org").await;
+    let (token, secret) = store.create_api_token(id, "ci", now()).await.unwrap();
+    assert!(secret.starts_with("cairn_") && secret.starts_with(&token.prefix));
+    assert_eq!(store.api_token_user(&secret, now()).await.unwrap(), Some(id));
+    let listed = store.api_tokens(id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(now()));
+    let other = user(store, "u@example.org").await;
+    assert!(matches!(store.revoke_api_token(other, token.id, now()).await, Err(StoreError::NotFound { .. })));
+    store.revoke_api_token(id, token.id, now()).await.unwrap();
+    assert_eq!(store.api_token_user(&secret, now()).await.unwrap(), None);
+    assert!(store.api_tokens(id).await.unwrap()[0].revoked_at.is_some());
+});
+
+backend_test!(organisations_keep_names_unique_and_keys_sealed, |store| {
+    let owner = user(store, "o@example.org").await;
+    let id = organisation(store, "Northbridge", owner).await;
+    assert_eq!(store.memberships(owner).await.unwrap(), vec![(id, Role::Owner)]);
+    let profile = OrganisationProfile::parse(&OrganisationFields { name: "NORTHBRIDGE".into(), url: "https://x.example".into(), email: None, description: None }).unwrap();
+    assert!(matches!(store.create_organisation(&profile, owner, now()).await, Err(StoreError::Conflict { constraint: "organisations.name", .. })));
+    assert_eq!(store.organisations().await.unwrap().len(), 1, "the refused organisation left nothing behind");
+    let organisation = store.organisation(id).await.unwrap();
+    let key = store.signing_key(id).await.unwrap();
+    assert_eq!(key.public_key_multibase(), organisation.public_key_multibase);
+    assert!(store.organisation_by_name("northbridge").await.unwrap().is_some());
+});
+
+backend_test!(members_are_managed_and_the_last_owner_stays, |store| {
+    let owner = user(store, "owner@example.org").await;
+    let assessor = user(store, "assessor@example.org").await;
+    let id = organisation(store, "Members Org", owner).await;
+    let member = store.add_member(id, &Email::parse("assessor@example.org").unwrap(), Role::Assessor, now()).await.unwrap();
+    assert_eq!(member.user, assessor);
+    assert!(matches!(store.add_member(id, &Email::parse("assessor@example.org").unwrap(), Role::Staff, now()).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(store.add_member(id, &Email::parse("ghost@example.org").unwrap(), Role::Staff, now()).await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.set_member_role(id, owner, Some(Role::Staff)).await, Err(StoreError::Conflict { constraint: "memberships.last_owner", .. })));
+    assert!(matches!(store.set_member_role(id, owner, None).await, Err(StoreError::Conflict { .. })));
+    store.set_member_role(id, assessor, Some(Role::Owner)).await.unwrap();
+    store.set_member_role(id, owner, None).await.unwrap();
+    let members = store.members(id).await.unwrap();
+    assert_eq!(members.len(), 1);
+    assert_eq!((members[0].user, members[0].role), (assessor, Role::Owner));
+});
+
+backend_test!(a_micro_credential_is_stored_with_three_ordered_levels, |store| {
+    let owner = user(store, "a@example.org").await;
+    let org = organisation(store, "Stack Org", owner).await;
+    let created = store.create_achievement(org, &micro_credential("Data", ["L one", "L two", "L three"]), owner, now()).await.unwrap();
+    assert_eq!((created.kind, created.state, created.version), (Kind::MicroCredential, State::Draft, 1));
+    let levels = store.levels(created.id).await.unwrap();
+    assert_eq!(levels.iter().map(|l| l.kind).collect::<Vec<_>>(), [Kind::Level(1), Kind::Level(2), Kind::Level(3)]);
+    assert_eq!(levels.iter().map(|l| l.content.name.as_str()).collect::<Vec<_>>(), ["L one", "L two", "L three"]);
+    assert!(levels.iter().all(|l| l.parent == Some(created.id) && l.content.rubric.is_some()));
+    assert_eq!(levels[0].content.alignments.len(), 2);
+    assert_eq!(store.organisation_achievements(org).await.unwrap().len(), 4);
+});
+
+backend_test!(a_duplicate_name_refuses_the_whole_micro_credential, |store| {
+    let owner = user(store, "d@example.org").await;
+    let org = organisation(store, "Dup Org", owner).await;
+    store.create_achievement(org, &badge("Taken"), owner, now()).await.unwrap();
+    let result = store.create_achievement(org, &micro_credential("Fresh", ["One", "Two", "taken"]), owner, now()).await;
+    assert!(matches!(result, Err(StoreError::Conflict { constraint: "achievements.name", .. })), "{result:?}");
+    assert_eq!(store.organisation_achievements(org).await.unwrap().len(), 1, "no half-created micro-credential");
+    let other = organisation(store, "Other Org", owner).await;
+    store.create_achievement(other, &badge("Taken"), owner, now()).await.expect("names are unique per organisation only");
+});
+
+backend_test!(editing_a_published_achievement_creates_a_new_version, |store| {
+    let owner = user(store, "v@example.org").await;
+    let org = organisation(store, "Version Org", owner).await;
+    let created = store.create_achievement(org, &badge("Versioned"), owner, now()).await.unwrap();
+    let mut content: AchievementContent = created.content.clone();
+    content.description = "Edited while a draft".into();
+    let edited = store.update_achievement(created.id, &content, EditMode::InPlace, owner, now()).await.unwrap();
+    assert_eq!((edited.version, edited.content.description.as_str()), (1, "Edited while a draft"));
+    let published = store.set_achievement_state(created.id, State::Published, now()).await.unwrap();
+    assert_eq!(published.published_at, Some(now()));
+    content.description = "Second version".into();
+    content.alignments.truncate(0);
+    let v2 = store.update_achievement(created.id, &content, EditMode::NewVersion, owner, now() + Duration::days(1)).await.unwrap();
+    assert_eq!((v2.version, v2.state), (2, State::Published));
+    assert!(v2.content.alignments.is_empty());
+    let v1 = store.achievement_version(created.id, 1).await.unwrap();
+    assert_eq!(v1.content.description, "Edited while a draft");
+    assert_eq!(v1.content.alignments.len(), 1, "the old version keeps its alignments");
+    assert!(matches!(store.achievement_version(created.id, 3).await, Err(StoreError::NotFound { .. })));
+});
+
+backend_test!(the_catalog_searches_and_filters_published_entries, |store| {
+    let owner = user(store, "c@example.org").await;
+    let org = organisation(store, "Catalog Org", owner).await;
+    let other_org = organisation(store, "Second Issuer", owner).await;
+    let mut ids = Vec::new();
+    for fields in demo::micro_badges().into_iter().chain([demo::micro_credential()]) {
+        let created = store.create_achievement(org, &NewAchievement::parse(&fields).unwrap(), owner, now()).await.unwrap();
+        store.set_achievement_state(created.id, State::Published, now()).await.unwrap();
+        ids.push(created);
+    }
+    store.create_achievement(org, &badge("Draft only OWASP"), owner, now()).await.unwrap();
+    let retired = store.create_achievement(other_org, &badge("Retired OWASP badge"), owner, now()).await.unwrap();
+    store.set_achievement_state(retired.id, State::Published, now()).await.unwrap();
+    store.set_achievement_state(retired.id, State::Retired, now()).await.unwrap();
+
+    let search = |text: &str| CatalogQuery { text: Some(text.into()), limit: 20, ..Default::default() };
+    let names = |page: cairn_store::CatalogPage| page.items.into_iter().map(|a| a.content.name).collect::<Vec<_>>();
+
+    let all = store.search_catalog(&CatalogQuery { limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(all.total, 4, "published micro-badges and the micro-credential; no drafts, levels or retired entries");
+    assert_eq!(names(store.search_catalog(&search("OWASP")).await.unwrap()), ["Secure Coding Essentials: OWASP Top 10"]);
+    assert_eq!(names(store.search_catalog(&search("owa")).await.unwrap()), ["Secure Coding Essentials: OWASP Top 10"], "prefix search");
+    assert_eq!(names(store.search_catalog(&search("window function")).await.unwrap()), ["Data Analysis with SQL"], "found through a level's criteria");
+    assert_eq!(store.search_catalog(&search("\"unbalanced * NEAR( OR")).await.unwrap().total, 0, "syntax is inert");
+    assert_eq!(store.search_catalog(&search("zzzznothing")).await.unwrap().total, 0);
+    let kind = store.search_catalog(&CatalogQuery { kind: Some(KindFilter::MicroCredential), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(names(kind), ["Data Analysis with SQL"]);
+    let free = store.search_catalog(&CatalogQuery { fee: Some(FeeFilter::Free), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(free.total, 2);
+    let paid = store.search_catalog(&CatalogQuery { fee: Some(FeeFilter::Paid), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(paid.total, 2);
+    let competency = store.search_catalog(&CatalogQuery { competency: Some("15-2051.00".into()), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(names(competency), ["Data Analysis with SQL"]);
+    let partial = store.search_catalog(&CatalogQuery { competency: Some("owasp top".into()), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(partial.total, 1);
+    let issuer = store.search_catalog(&CatalogQuery { issuer: Some(other_org), limit: 20, ..Default::default() }).await.unwrap();
+    assert_eq!(issuer.total, 0);
+    let paged = store.search_catalog(&CatalogQuery { limit: 3, offset: 3, ..Default::default() }).await.unwrap();
+    assert_eq!((paged.items.len(), paged.total), (1, 4));
+    let mut content = ids[1].content.clone();
+    content.name = "Secure Coding: Renamed".into();
+    content.description = "Now about quokkas".into();
+    store.update_achievement(ids[1].id, &content, EditMode::NewVersion, owner, now()).await.unwrap();
+    assert_eq!(names(store.search_catalog(&search("quokkas")).await.unwrap()), ["Secure Coding: Renamed"], "edits are reindexed");
+});
+
+#[tokio::test]
+async fn migrations_give_both_backends_the_same_tables_and_columns() {
+    let sqlite = TestDb::sqlite().await;
+    let Some(postgres) = TestDb::postgres().await else { return };
+    let mut sqlite_columns = sqlite.store.schema_columns().await.unwrap();
+    let mut postgres_columns = postgres.store.schema_columns().await.unwrap();
+    // PostgreSQL keeps the search vector in a column; SQLite keeps it in an FTS5 table.
+    postgres_columns.retain(|(table, column)| !(table == "achievements" && column == "search"));
+    sqlite_columns.sort();
+    postgres_columns.sort();
+    assert_eq!(sqlite_columns, postgres_columns);
+    sqlite.finish().await;
+    postgres.finish().await;
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_cannot_open_signing_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cairn.db").display());
+    let store = Store::connect(&url, options(&dir)).await.unwrap();
+    let owner = user(&store, "k@example.org").await;
+    let id = organisation(&store, "Key Org", owner).await;
+    store.close().await;
+    let other = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    assert!(matches!(other.signing_key(id).await, Err(StoreError::Sealed(_))));
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_without_its_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Store::connect("postgres://cairn:s3cret@127.0.0.1:1/none?connect_timeout=2", options(&dir)).await.unwrap_err();
+    let text = format!("{error}");
+    assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
+    assert!(text.contains("127.0.0.1:1") && !text.contains("s3cret"), "{text}");
+}
