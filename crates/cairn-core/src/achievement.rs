@@ -591,7 +591,7 @@ mod tests {
         check(|_| {}, &[]);
         check(|f| f.name = "  ".into(), &["/name is required"]);
         check(|f| f.rubric = None, &["/rubric an assessed achievement needs a public rubric"]);
-        check(|f| f.rubric.as_mut().unwrap().levels.pop(), &[
+        check(|f| { f.rubric.as_mut().unwrap().levels.pop(); }, &[
             "/rubric/levels a rubric needs 2 to 6 levels (got 1)",
             "/rubric/criteria/0/required_level \"Proficient\" is not a level of this rubric",
             "/rubric/criteria/0/descriptors needs one descriptor per level (1; got 2)",

@@ -20,6 +20,10 @@ pub const MAX_PNG_SIDE: u32 = 4096;
 pub const MAX_SVG_DEPTH: usize = 64;
 /// How many elements an SVG may contain, kept or not.
 pub const MAX_SVG_ELEMENTS: usize = 10_000;
+/// How many attributes one kept SVG element may carry.
+pub const MAX_SVG_ATTRIBUTES: usize = 256;
+/// How many namespace declarations an SVG may contain, counted generously as mentions of `xmlns`.
+pub const MAX_SVG_NAMESPACES: usize = 256;
 
 /// The most memory the PNG decoder may reserve for chunks and buffers.
 const PNG_DECODER_BYTES: usize = 64 * 1024 * 1024;
@@ -129,9 +133,11 @@ pub enum ImageError {
     #[error("svg is not acceptable: {0}")]
     BadSvg(String),
     #[error(
-        "svg nests elements deeper than {depth} or has more than {count} of them",
+        "svg is too complex: it has more than {depth} levels of nesting, {elements} elements, {attributes} attributes on one element or {namespaces} namespace declarations",
         depth = MAX_SVG_DEPTH,
-        count = MAX_SVG_ELEMENTS
+        elements = MAX_SVG_ELEMENTS,
+        attributes = MAX_SVG_ATTRIBUTES,
+        namespaces = MAX_SVG_NAMESPACES
     )]
     SvgTooComplex,
 }
@@ -243,7 +249,27 @@ fn validate_png(bytes: &[u8]) -> Result<(), ImageError> {
     while reader.next_row().map_err(bad_png)?.is_some() {}
     // The chunks after the image data, up to the end marker, must be sound too.
     reader.finish().map_err(bad_png)?;
+    // Bytes after the end marker are ignored by decoders, which is how files that are also
+    // HTML or archives are made, so a badge may not have any.
+    if png_length(bytes) != Some(bytes.len()) {
+        return Err(ImageError::BadPng("there is data after the end of the image".to_owned()));
+    }
     Ok(())
+}
+
+/// The length of the PNG proper: its signature and its chunks up to and including `IEND`.
+fn png_length(bytes: &[u8]) -> Option<usize> {
+    let mut offset = PNG_SIGNATURE.len();
+    // Each pass moves at least twelve bytes on, and reading past the end returns, so this ends.
+    loop {
+        let length: [u8; 4] = bytes.get(offset..offset.checked_add(4)?)?.try_into().ok()?;
+        let length = u32::from_be_bytes(length);
+        let kind = bytes.get(offset.checked_add(4)?..offset.checked_add(8)?)?;
+        offset = offset.checked_add(12)?.checked_add(usize::try_from(length).ok()?)?;
+        if kind == b"IEND" {
+            return (offset <= bytes.len()).then_some(offset);
+        }
+    }
 }
 
 /// Width and height from an `IHDR` chunk in its required place straight after the signature.
@@ -270,6 +296,11 @@ fn bad_svg(message: impl Into<String>) -> ImageError {
 fn sanitise_svg(bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
     let text = std::str::from_utf8(bytes).map_err(|error| bad_svg(format!("not utf-8 text: {error}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Every element and attribute name is looked up among the namespace declarations in scope,
+    // one by one, so their number is capped before the reader starts collecting them.
+    if text.matches("xmlns").count() > MAX_SVG_NAMESPACES {
+        return Err(ImageError::SvgTooComplex);
+    }
     let mut reader = NsReader::from_str(text);
     let mut sanitiser = Sanitiser {
         out: Writer::new(Vec::with_capacity(text.len() + 128)),
@@ -495,7 +526,12 @@ fn copy_attributes(
     element: &mut BytesStart,
 ) -> Result<(), ImageError> {
     let mut written: Vec<String> = Vec::new();
-    for attribute in start.attributes() {
+    for (index, attribute) in start.attributes().enumerate() {
+        // The reader's duplicate check compares each attribute with every earlier one, so the
+        // number per element is capped to keep that cheap.
+        if index >= MAX_SVG_ATTRIBUTES {
+            return Err(ImageError::SvgTooComplex);
+        }
         let attribute = attribute.map_err(|error| bad_svg(format!("malformed attribute: {error}")))?;
         let key = attribute.key.into_inner();
         // The root declares the namespaces the output uses; others are dropped with their prefixes.
@@ -867,6 +903,14 @@ mod tests {
         out
     }
 
+    fn attributes(count: usize) -> String {
+        (0..count).map(|i| format!("a{i}=\"1\"")).collect::<Vec<_>>().join(" ")
+    }
+
+    fn namespaces(count: usize) -> String {
+        (0..count).map(|i| format!("xmlns:n{i}=\"urn:n{i}\"")).collect::<Vec<_>>().join(" ")
+    }
+
     fn nested_groups(depth: usize) -> String {
         format!("<svg {NS}>{}{}</svg>", "<g>".repeat(depth), "</g>".repeat(depth))
     }
@@ -936,6 +980,8 @@ mod tests {
         check(&giant_header(100_000, 100_000), None, Err("png is 100000x100000 pixels, more than the 4096x4096 limit"));
         check(&giant_header(1, 4097), None, Err("png is 1x4097 pixels, more than the 4096x4096 limit"));
         check(&giant_header(0, 0), None, Err("png is damaged: "));
+        check(&[small.as_slice(), b"<html><script>alert(1)</script>"].concat(), None, Err("png is damaged: there is data after the end of the image"));
+        check(&[small.as_slice(), b"\0"].concat(), None, Err("png is damaged: there is data after the end of the image"));
         check(&png(4097, 1), None, Err("png is 4097x1 pixels, more than the 4096x4096 limit"));
     }
 
@@ -1035,11 +1081,15 @@ mod tests {
             Err("svg is not acceptable: document type declarations are not allowed"),
         );
         check(svg("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\"><svg NS/>").as_bytes(), None, Err("svg is not acceptable: document type"));
-        check(nested_groups(10_000).as_bytes(), None, Err("svg nests elements deeper than 64 or has more than 10000 of them"));
-        check(nested_groups(64).as_bytes(), None, Err("svg nests elements deeper than 64"));
+        check(nested_groups(10_000).as_bytes(), None, Err("svg is too complex: it has more than 64 levels of nesting, 10000 elements, 256 attributes on one element or 256 namespace declarations"));
+        check(nested_groups(64).as_bytes(), None, Err("svg is too complex"));
         check(nested_groups(63).as_bytes(), None, Ok(ImageType::Svg));
-        check(format!("<svg {NS}>{}</svg>", "<rect/>".repeat(10_000)).as_bytes(), None, Err("svg nests elements deeper than 64 or has more than 10000"));
+        check(format!("<svg {NS}>{}</svg>", "<rect/>".repeat(10_000)).as_bytes(), None, Err("svg is too complex"));
         check(format!("<svg {NS}>{}</svg>", "<rect/>".repeat(9_999)).as_bytes(), None, Ok(ImageType::Svg));
+        check(format!("<svg {NS}><rect {}/></svg>", attributes(257)).as_bytes(), None, Err("svg is too complex"));
+        check(format!("<svg {NS}><rect {}/></svg>", attributes(256)).as_bytes(), None, Ok(ImageType::Svg));
+        check(format!("<svg {NS}><g {}/></svg>", namespaces(256)).as_bytes(), None, Err("svg is too complex"));
+        check(format!("<svg {NS}><g {}/></svg>", namespaces(255)).as_bytes(), None, Ok(ImageType::Svg));
         check(b"<svg xmlns=\"http://www.w3.org/1999/xhtml\"><rect/></svg>", None, Err("svg is not acceptable: the root element is \"svg\", not an svg element"));
         check(b"<html xmlns=\"http://www.w3.org/1999/xhtml\"><svg/></html>", None, Err("image is neither a png nor an svg"));
         check(svg("<svg NS><rect width=\"1\"").as_bytes(), None, Err("svg is not acceptable: "));
