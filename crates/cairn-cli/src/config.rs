@@ -1,0 +1,66 @@
+//! `cairn.toml`: the file layer of the configuration. Precedence, lowest first: built-in
+//! defaults, this file, `CAIRN_*` environment variables, command-line flags.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Settings a `cairn.toml` may hold. Every field is optional; see `docs/cairn.example.toml`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Address to listen on, e.g. "127.0.0.1:8080" (default) or "0.0.0.0:8080".
+    pub addr: Option<String>,
+    /// Data directory for the SQLite database, blobs and the master key file (default "./data").
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: "sqlite://PATH" (default: sqlite://<data_dir>/cairn.db) or "postgres://USER@HOST/DB".
+    pub database_url: Option<String>,
+    /// Public base URL of this server, used in links, DIDs and problem types (default: http://<addr>).
+    pub public_url: Option<String>,
+    /// Seed the demo issuer, catalog and accounts at start (default false).
+    pub demo: Option<bool>,
+    /// Largest accepted upload in bytes (default 2097152).
+    pub max_upload_bytes: Option<usize>,
+    /// Browser session lifetime in hours (default 336).
+    pub session_hours: Option<u32>,
+    /// Log format: "text" (default) or "json".
+    pub log_format: Option<String>,
+}
+
+/// The field names, for the test that keeps the example file complete.
+#[cfg(test)]
+pub const FIELDS: [&str; 8] = ["addr", "data_dir", "database_url", "public_url", "demo", "max_upload_bytes", "session_hours", "log_format"];
+
+impl FileConfig {
+    /// Reads `path`; a missing default file is an empty configuration, a missing named file is an error.
+    ///
+    /// # Errors
+    /// Unreadable or invalid TOML, or an unknown key (named in the message).
+    pub fn load(path: &Path, required: bool) -> anyhow::Result<FileConfig> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => Ok(FileConfig::default()),
+            Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_names_every_setting() {
+        let text = include_str!("../../../docs/cairn.example.toml");
+        let parsed: FileConfig = toml::from_str(text).expect("docs/cairn.example.toml parses");
+        assert_eq!(parsed.addr.as_deref(), Some("127.0.0.1:8080"));
+        for field in FIELDS {
+            assert!(text.contains(&format!("\n{field} =")) || text.contains(&format!("\n# {field} =")), "docs/cairn.example.toml lacks {field}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let error = toml::from_str::<FileConfig>("adr = \"x\"").unwrap_err().to_string();
+        assert!(error.contains("adr"), "{error}");
+    }
+}

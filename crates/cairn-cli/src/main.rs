@@ -1,0 +1,183 @@
+//! The `cairn` command: `cairn serve` runs the platform; later verbs add the credential toolkit.
+
+use anyhow::Context as _;
+use cairn_server::{AppState, ServerConfig};
+use cairn_store::{MasterKey, Store, StoreOptions, redact_url};
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod config;
+
+use config::FileConfig;
+
+/// Cairn: micro-credentials assessed against public rubrics, issued as Open Badges.
+#[derive(Debug, Parser)]
+#[command(name = "cairn", version, about)]
+struct Cli {
+    /// Configuration file (default: ./cairn.toml when present).
+    #[arg(long, global = true, env = "CAIRN_CONFIG")]
+    config: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, env = "CAIRN_LOG_FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the web platform (pages, JSON API, DID documents).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Seed the demo issuer, catalog and accounts (idempotent).
+    #[arg(long, env = "CAIRN_DEMO")]
+    demo: bool,
+    /// Address to listen on, e.g. 127.0.0.1:8080.
+    #[arg(long, env = "CAIRN_ADDR")]
+    addr: Option<String>,
+    /// Data directory (SQLite database, blobs, master key file).
+    #[arg(long = "data", env = "CAIRN_DATA")]
+    data: Option<PathBuf>,
+    /// Database URL: sqlite://PATH or postgres://USER@HOST/DB.
+    #[arg(long, env = "CAIRN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Public base URL of this server (default http://ADDR).
+    #[arg(long, env = "CAIRN_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = match &cli.config {
+        Some(path) => FileConfig::load(path, true)?,
+        None => FileConfig::load(std::path::Path::new("cairn.toml"), false)?,
+    };
+    let log_format = cli.log_format.clone().or(file.log_format.clone()).unwrap_or_else(|| "text".into());
+    init_logging(&log_format)?;
+    match cli.command {
+        Command::Serve(args) => serve(args, file).await,
+    }
+}
+
+fn init_logging(format: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        "text" => builder.init(),
+        "json" => builder.json().init(),
+        other => anyhow::bail!("log format \"{other}\" is not text or json"),
+    }
+    Ok(())
+}
+
+/// Where a setting's effective value came from, for the start-up log.
+fn source<T>(flag_or_env: &Option<T>, file: &Option<T>) -> &'static str {
+    if flag_or_env.is_some() {
+        "flag/env"
+    } else if file.is_some() {
+        "cairn.toml"
+    } else {
+        "default"
+    }
+}
+
+async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
+    let addr_text = args.addr.clone().or(file.addr.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
+    let addr: SocketAddr = addr_text.parse().with_context(|| format!("address \"{addr_text}\" is not HOST:PORT, e.g. 127.0.0.1:8080"))?;
+    let data_dir = args.data.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let database_url = args.database_url.clone().or(file.database_url.clone()).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cairn.db").display()));
+    let mut config = ServerConfig::for_addr(addr, data_dir.clone());
+    if let Some(url) = args.public_url.clone().or(file.public_url.clone()) {
+        config.public_url = url::Url::parse(&url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).with_context(|| format!("public URL \"{url}\" is not an http(s) URL"))?;
+    }
+    if let Some(bytes) = file.max_upload_bytes {
+        anyhow::ensure!((1024..=64 * 1024 * 1024).contains(&bytes), "max_upload_bytes {bytes} is not between 1024 and 67108864");
+        config.max_upload_bytes = bytes;
+    }
+    if let Some(hours) = file.session_hours {
+        anyhow::ensure!((1..=24 * 365).contains(&hours), "session_hours {hours} is not between 1 and 8760");
+        config.session_hours = hours;
+    }
+    let demo = args.demo || file.demo.unwrap_or(false);
+    let (master_key, key_source) = match std::env::var("CAIRN_MASTER_KEY") {
+        Ok(text) if !text.trim().is_empty() => (MasterKey::parse(&text).context("CAIRN_MASTER_KEY")?, "CAIRN_MASTER_KEY".to_string()),
+        _ => {
+            let path = data_dir.join("master.key");
+            (MasterKey::load_or_create(&path)?, path.display().to_string())
+        }
+    };
+    tracing::info!(
+        addr = %addr, addr_source = source(&args.addr, &file.addr),
+        data_dir = %data_dir.display(), data_source = source(&args.data, &file.data_dir),
+        database = %redact_url(&database_url), database_source = source(&args.database_url, &file.database_url),
+        public_url = %config.public_url, master_key = "***", master_key_source = %key_source, demo,
+        "starting cairn"
+    );
+    let store = Store::connect(&database_url, StoreOptions { master_key, blob_dir: data_dir.join("blobs") }).await?;
+    let state = AppState::new(store.clone(), config.clone());
+    if demo {
+        let report = cairn_server::demo::seed_demo(&state).await.context("seeding the demo data")?;
+        tracing::info!(?report, "demo data ready");
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Cairn is running at {} (listening on {local}, database: {})", config.public_url, store.backend().as_str());
+    if demo {
+        println!("Demo accounts (e-mail / password):");
+        for account in cairn_core::demo::ACCOUNTS {
+            let role = account.role.map(|r| r.as_str()).unwrap_or("learner");
+            println!("  {:<9} {} / {}", role, account.email, account.password);
+        }
+    }
+    cairn_server::serve(listener, cairn_server::app(state), shutdown_signal()).await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

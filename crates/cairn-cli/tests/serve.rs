@@ -1,0 +1,105 @@
+//! `cairn serve` as a process: start-up, `/healthz`, demo seeding, graceful shutdown, and a clear
+//! failure when the database cannot be reached.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn cairn() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_cairn"));
+    command.env("CAIRN_LOG", "warn").env_remove("CAIRN_DATABASE_URL").env_remove("CAIRN_MASTER_KEY");
+    command
+}
+
+/// Starts `cairn serve --demo` on a free port and returns the child and its address.
+fn start(data: &std::path::Path) -> (Child, String, Vec<String>) {
+    let mut child = cairn()
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a start-up line").unwrap();
+    let addr = first.split("listening on ").nth(1).and_then(|rest| rest.split(',').next()).expect(&first).to_string();
+    let mut printed = vec![first];
+    for _ in 0..4 {
+        printed.push(lines.next().unwrap().unwrap());
+    }
+    (child, addr, printed)
+}
+
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response)
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "cairn did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_demo_answers_healthz_seeds_once_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr, printed) = start(dir.path());
+    assert!(printed.iter().any(|l| l.contains("issuer@demo.cairn.test / cairn-demo-issuer")), "{printed:?}");
+    let (status, body) = get(&addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"database\":\"sqlite\""));
+    let (status, catalog) = get(&addr, "/api/v1/achievements");
+    assert_eq!(status, 200);
+    assert!(catalog.contains("\"total\":4"), "{catalog}");
+    assert!(terminate(child).success(), "graceful shutdown exits 0");
+    assert!(dir.path().join("cairn.db").exists() && dir.path().join("master.key").exists());
+
+    // A second start reuses the data: nothing is seeded twice.
+    let (child, addr, _) = start(dir.path());
+    let (_, catalog) = get(&addr, "/api/v1/achievements");
+    assert!(catalog.contains("\"total\":4"), "{catalog}");
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn an_unreachable_database_fails_start_up_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cairn()
+        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", "postgres://cairn:hunter2@127.0.0.1:1/cairn?connect_timeout=2", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot reach the database at postgres://cairn:***@127.0.0.1:1/cairn"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+#[test]
+fn bad_settings_name_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cairn().args(["serve", "--addr", "not-an-address", "--data"]).arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("address \"not-an-address\" is not HOST:PORT"));
+    let output = cairn().args(["serve", "--database-url", "mysql://x@y/z", "--data"]).arg(dir.path()).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("neither sqlite://PATH nor postgres://"));
+    let config = dir.path().join("cairn.toml");
+    std::fs::write(&config, "adress = \"x\"\n").unwrap();
+    let output = cairn().arg("--config").arg(&config).args(["serve"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("adress"));
+}

@@ -1,0 +1,223 @@
+//! Who is asking: browser sessions (cookies, for pages) and API tokens (`Authorization: Bearer`,
+//! for the JSON API), turned into a [`cairn_core::authz::Actor`]; plus CSRF tokens for forms.
+//!
+//! The JSON API accepts bearer tokens only, so a cookie can never authorise an API call made by
+//! another site; pages accept the session cookie only, and every form carries a CSRF token.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cairn_core::authz::{Action, Actor};
+use cairn_store::User;
+use rand::RngCore;
+
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "cairn_session";
+/// Name of the CSRF cookie (double-submit: the form field must equal it).
+pub const CSRF_COOKIE: &str = "cairn_csrf";
+
+/// The value of cookie `name`, if the request has it.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A `Set-Cookie` value with Cairn's attributes: HttpOnly, SameSite, Path=/, Secure on https.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64, same_site: &str) -> HeaderValue {
+    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}");
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("cairn_invalid=1; Max-Age=0"))
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The CSRF token of this browser, for hidden form fields.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+impl CsrfToken {
+    /// Checks a submitted form field against the browser's token.
+    ///
+    /// # Errors
+    /// [`Problem::csrf`] when it does not match.
+    pub fn verify(&self, submitted: &str) -> Result<(), Problem> {
+        let a = self.0.as_bytes();
+        let b = submitted.as_bytes();
+        // Constant-time comparison: the length is not secret, the content is.
+        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same && !a.is_empty() { Ok(()) } else { Err(Problem::csrf()) }
+    }
+}
+
+/// Makes sure every browser has a CSRF cookie: reuses the one sent, or sets a new one, and puts
+/// the token in the request for [`CsrfToken`] extraction.
+pub async fn ensure_csrf_cookie(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let existing = cookie(request.headers(), CSRF_COOKIE).filter(|v| v.len() >= 16 && v.len() <= 64).map(str::to_string);
+    let (token, fresh) = match existing {
+        Some(token) => (token, false),
+        None => (random_token(), true),
+    };
+    request.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(request).await;
+    if fresh {
+        response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, CSRF_COOKIE, &token, 60 * 60 * 24 * 365, "Strict"));
+    }
+    response
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<CsrfToken>().cloned().ok_or_else(Problem::csrf)
+    }
+}
+
+/// The person behind a page request (session cookie), or nobody.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: Option<User>,
+    pub actor: Actor,
+    /// The raw session token, for log-out.
+    pub session_token: Option<String>,
+}
+
+impl Viewer {
+    /// Checks `action` through the one authorisation function.
+    ///
+    /// # Errors
+    /// A 401 or 403 [`Problem`].
+    pub fn authorise(&self, action: Action) -> Result<(), Problem> {
+        Ok(self.actor.authorise(action)?)
+    }
+
+    /// The signed-in user.
+    ///
+    /// # Errors
+    /// A 401 [`Problem`] for anonymous viewers.
+    pub fn require_user(&self) -> Result<&User, Problem> {
+        self.user.as_ref().ok_or_else(Problem::unauthenticated)
+    }
+}
+
+async fn actor_for(state: &AppState, user: Option<cairn_core::ids::UserId>) -> Result<(Option<User>, Actor), Problem> {
+    match user {
+        None => Ok((None, Actor::anonymous())),
+        Some(id) => {
+            let user = match state.store.user(id).await {
+                Ok(user) => user,
+                Err(cairn_store::StoreError::NotFound { .. }) => return Ok((None, Actor::anonymous())),
+                Err(error) => return Err(error.into()),
+            };
+            let memberships = state.store.memberships(id).await?;
+            Ok((Some(user), Actor::member(id, memberships)))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(viewer) = parts.extensions.get::<Viewer>() {
+            return Ok(viewer.clone());
+        }
+        let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
+        let user = match &token {
+            Some(token) => state.store.session_user(token, state.now()).await?,
+            None => None,
+        };
+        let (user, actor) = actor_for(state, user).await?;
+        let viewer = Viewer { user, actor, session_token: token };
+        parts.extensions.insert(viewer.clone());
+        Ok(viewer)
+    }
+}
+
+/// The caller of a JSON API request (bearer token), or nobody.
+#[derive(Debug, Clone)]
+pub struct ApiCaller {
+    pub user: Option<User>,
+    pub actor: Actor,
+}
+
+impl ApiCaller {
+    /// Checks `action` through the one authorisation function.
+    ///
+    /// # Errors
+    /// A 401 or 403 [`Problem`].
+    pub fn authorise(&self, action: Action) -> Result<(), Problem> {
+        Ok(self.actor.authorise(action)?)
+    }
+
+    /// The calling user.
+    ///
+    /// # Errors
+    /// A 401 [`Problem`] without a valid token.
+    pub fn require_user(&self) -> Result<&User, Problem> {
+        self.user.as_ref().ok_or_else(Problem::unauthenticated)
+    }
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let user = match header {
+            None => None,
+            Some(value) => {
+                let token = value.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
+                    Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be \"Bearer <token>\"")
+                })?;
+                match state.store.api_token_user(token, state.now()).await? {
+                    Some(user) => Some(user),
+                    None => {
+                        return Err(Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is unknown or revoked"));
+                    }
+                }
+            }
+        };
+        let (user, actor) = actor_for(state, user).await?;
+        Ok(ApiCaller { user, actor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cairn_session_x=2; cairn_session=abc"));
+        assert_eq!(cookie(&headers, "cairn_session"), Some("abc"));
+        assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn csrf_tokens_must_match_exactly() {
+        let token = CsrfToken("abcdefghijklmnopqrstuvwx".into());
+        assert!(token.verify("abcdefghijklmnopqrstuvwx").is_ok());
+        assert!(token.verify("abcdefghijklmnopqrstuvwy").is_err());
+        assert!(token.verify("").is_err());
+        assert!(CsrfToken(String::new()).verify("").is_err());
+    }
+}

@@ -1,0 +1,69 @@
+//! The server's settings, resolved from defaults, `cairn.toml`, `CAIRN_*` variables and flags
+//! (in that order) by `cairn-cli`, and passed in explicitly: there is no global configuration.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use url::Url;
+
+/// Everything the server needs to run, already validated.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Base URL people and other systems reach this server at (links, did:web, problem types).
+    pub public_url: Url,
+    /// Data directory (SQLite database, blobs, master key file).
+    pub data_dir: PathBuf,
+    /// Largest upload accepted, in bytes (badge images).
+    pub max_upload_bytes: usize,
+    /// How long a browser session lasts.
+    pub session_hours: u32,
+}
+
+impl ServerConfig {
+    /// A configuration for tests and embedding: everything under `data_dir`, URL from `addr`.
+    pub fn for_addr(addr: SocketAddr, data_dir: PathBuf) -> Self {
+        Self { addr, public_url: default_public_url(addr), data_dir, max_upload_bytes: 2 * 1024 * 1024, session_hours: 24 * 14 }
+    }
+
+    /// Whether cookies get the `Secure` attribute (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The public URL's host with its port, as did:web wants it (`example.org`, `localhost:8080`).
+    pub fn public_host(&self) -> String {
+        let host = self.public_url.host_str().unwrap_or("localhost");
+        match self.public_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        }
+    }
+
+    /// An absolute URL for `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}
+
+/// `http://ADDR`, with `localhost` when listening on every interface.
+pub fn default_public_url(addr: SocketAddr) -> Url {
+    let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
+    let text = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("http://[{host}]:{}/", addr.port()) } else { format!("http://{host}:{}/", addr.port()) };
+    Url::parse(&text).unwrap_or_else(|_| Url::parse("http://localhost/").expect("a constant URL parses"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_default_from_the_listen_address() {
+        assert_eq!(default_public_url("0.0.0.0:8080".parse().unwrap()).as_str(), "http://localhost:8080/");
+        assert_eq!(default_public_url("127.0.0.1:3000".parse().unwrap()).as_str(), "http://127.0.0.1:3000/");
+        let config = ServerConfig::for_addr("127.0.0.1:3000".parse().unwrap(), "d".into());
+        assert_eq!(config.public_host(), "127.0.0.1:3000");
+        assert_eq!(config.url("/x"), "http://127.0.0.1:3000/x");
+        assert!(!config.secure_cookies());
+    }
+}

@@ -1,0 +1,71 @@
+//! Seeds the demo catalog (`cairn serve --demo`), idempotently: accounts, the demo issuer and
+//! its achievements are created only when missing, and published.
+
+use cairn_core::account::{Email, NewAccount, SignUpFields};
+use cairn_core::achievement::{NewAchievement, State};
+use cairn_core::demo;
+use cairn_core::organisation::OrganisationProfile;
+use cairn_store::StoreError;
+
+use crate::state::AppState;
+
+/// What seeding did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DemoReport {
+    pub accounts_created: usize,
+    pub organisation_created: bool,
+    pub achievements_created: usize,
+}
+
+/// Seeds the demo data (safe to run at every start).
+///
+/// # Errors
+/// Store failures; the demo content itself always passes the domain rules (a unit test in
+/// `cairn_core::demo` checks it), so a rule failure here is reported as corrupt data.
+pub async fn seed_demo(state: &AppState) -> Result<DemoReport, StoreError> {
+    let now = state.now();
+    let store = &state.store;
+    let mut report = DemoReport::default();
+    let mut accounts = Vec::new();
+    for account in demo::ACCOUNTS {
+        let email = Email::parse(account.email).map_err(StoreError::Corrupt)?;
+        let user = match store.user_by_email(&email).await? {
+            Some(user) => user,
+            None => {
+                let new = NewAccount::parse(SignUpFields { name: account.name.into(), email: account.email.into(), password: account.password.into() })
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                report.accounts_created += 1;
+                store.create_user(&new, now).await?
+            }
+        };
+        accounts.push((user, account.role));
+    }
+    let profile = OrganisationProfile::parse(&demo::organisation()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let owner = accounts.iter().find(|(_, role)| *role == Some(cairn_core::authz::Role::Owner)).map(|(user, _)| user.id).ok_or_else(|| StoreError::Corrupt("no demo owner".into()))?;
+    let organisation = match store.organisation_by_name(&profile.name).await? {
+        Some(organisation) => organisation,
+        None => {
+            report.organisation_created = true;
+            let organisation = store.create_organisation(&profile, owner, now).await?;
+            for (user, role) in &accounts {
+                if let Some(role) = role.filter(|r| *r != cairn_core::authz::Role::Owner) {
+                    store.add_member(organisation.id, &user.email, role, now).await?;
+                }
+            }
+            organisation
+        }
+    };
+    let existing = store.organisation_achievements(organisation.id).await?;
+    let mut wanted = vec![demo::micro_credential()];
+    wanted.extend(demo::micro_badges());
+    for fields in wanted {
+        if existing.iter().any(|a| a.content.name.eq_ignore_ascii_case(fields.content.name.trim())) {
+            continue;
+        }
+        let new = NewAchievement::parse(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let created = store.create_achievement(organisation.id, &new, owner, now).await?;
+        store.set_achievement_state(created.id, State::Published, now).await?;
+        report.achievements_created += 1;
+    }
+    Ok(report)
+}

@@ -1,0 +1,312 @@
+//! The JSON API's shapes, converted by hand from and to the domain types. These are API: change
+//! them only compatibly, and keep `openapi.rs` in step.
+
+use cairn_core::achievement::{Achievement, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields};
+use cairn_core::organisation::{Organisation, OrganisationFields};
+use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::config::ServerConfig;
+use crate::problem::Problem;
+
+pub(crate) fn timestamp(time: OffsetDateTime) -> String {
+    time.format(&Rfc3339).unwrap_or_default()
+}
+
+/// A rubric in API input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RubricInput {
+    #[serde(default)]
+    levels: Vec<String>,
+    #[serde(default)]
+    criteria: Vec<CriterionInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CriterionInput {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    /// A level name or its 1-based number.
+    #[serde(default)]
+    required_level: Option<Value>,
+    #[serde(default)]
+    descriptors: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AlignmentInput {
+    #[serde(default)]
+    target_name: String,
+    #[serde(default)]
+    target_url: String,
+    #[serde(default)]
+    target_description: Option<String>,
+    #[serde(default)]
+    target_framework: Option<String>,
+    #[serde(default)]
+    target_code: Option<String>,
+    #[serde(default)]
+    target_type: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeeInput {
+    /// `"49.00"` or `49.5`.
+    amount: Value,
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+/// Achievement content in API input (create and update).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContentInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub criteria: String,
+    #[serde(default)]
+    pub rubric: Option<RubricInput>,
+    #[serde(default)]
+    pub alignments: Vec<AlignmentInput>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub effort_hours: Option<f64>,
+    #[serde(default)]
+    pub fee: Option<FeeInput>,
+    #[serde(default)]
+    pub validity_months: Option<i64>,
+}
+
+/// `POST /api/v1/organisations/{id}/achievements`: a kind, the content fields, and for a
+/// micro-credential its three levels. (serde's `flatten` cannot be combined with
+/// `deny_unknown_fields`, so the content fields are listed again.)
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewAchievementInput {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub levels: Vec<ContentInput>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    criteria: String,
+    #[serde(default)]
+    rubric: Option<RubricInput>,
+    #[serde(default)]
+    alignments: Vec<AlignmentInput>,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    effort_hours: Option<f64>,
+    #[serde(default)]
+    fee: Option<FeeInput>,
+    #[serde(default)]
+    validity_months: Option<i64>,
+}
+
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl From<ContentInput> for AchievementFields {
+    fn from(input: ContentInput) -> Self {
+        AchievementFields {
+            name: input.name,
+            description: input.description,
+            criteria: input.criteria,
+            rubric: input.rubric.map(|r| RubricFields {
+                levels: r.levels,
+                criteria: r
+                    .criteria
+                    .into_iter()
+                    .map(|c| CriterionFields {
+                        id: c.id,
+                        name: c.name,
+                        description: c.description,
+                        required_level: c.required_level.as_ref().map(value_text).unwrap_or_default(),
+                        descriptors: c.descriptors,
+                    })
+                    .collect(),
+            }),
+            alignments: input
+                .alignments
+                .into_iter()
+                .map(|a| AlignmentFields {
+                    target_name: a.target_name,
+                    target_url: a.target_url,
+                    target_description: a.target_description,
+                    target_framework: a.target_framework,
+                    target_code: a.target_code,
+                    target_type: a.target_type,
+                })
+                .collect(),
+            tags: input.tags,
+            language: input.language,
+            effort_hours: input.effort_hours,
+            fee_amount: input.fee.as_ref().map(|f| value_text(&f.amount)),
+            fee_currency: input.fee.and_then(|f| f.currency),
+            validity_months: input.validity_months,
+        }
+    }
+}
+
+impl From<NewAchievementInput> for NewAchievementFields {
+    fn from(input: NewAchievementInput) -> Self {
+        let content = ContentInput {
+            name: input.name,
+            description: input.description,
+            criteria: input.criteria,
+            rubric: input.rubric,
+            alignments: input.alignments,
+            tags: input.tags,
+            language: input.language,
+            effort_hours: input.effort_hours,
+            fee: input.fee,
+            validity_months: input.validity_months,
+        };
+        NewAchievementFields { kind: input.kind, content: content.into(), levels: input.levels.into_iter().map(Into::into).collect() }
+    }
+}
+
+/// Organisation profile input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OrganisationInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl From<OrganisationInput> for OrganisationFields {
+    fn from(input: OrganisationInput) -> Self {
+        OrganisationFields { name: input.name, url: input.url, email: input.email, description: input.description }
+    }
+}
+
+pub(crate) fn fee_json(fee: &Fee) -> Value {
+    match fee {
+        Fee::Free => json!({"free": true}),
+        Fee::Paid { amount_minor, currency } => json!({"free": false, "amount": fee.amount_text(), "amount_minor": amount_minor, "currency": currency}),
+    }
+}
+
+pub(crate) fn rubric_json(rubric: &Rubric) -> Value {
+    json!({
+        "levels": rubric.levels,
+        "criteria": rubric.criteria.iter().map(|c| json!({
+            "id": c.id,
+            "name": c.name,
+            "description": c.description,
+            "required_level": rubric.required_level_name(c),
+            "descriptors": c.descriptors,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+pub(crate) fn alignment_json(a: &Alignment) -> Value {
+    json!({
+        "target_name": a.target_name,
+        "target_url": a.target_url,
+        "target_description": a.target_description,
+        "target_framework": a.target_framework,
+        "target_code": a.target_code,
+        "target_type": a.target_type,
+    })
+}
+
+/// The API view of an achievement. Level badges are micro-badges with a `level` object.
+pub(crate) fn achievement_json(config: &ServerConfig, achievement: &Achievement, issuer_name: &str, levels: &[Achievement]) -> Value {
+    let content = &achievement.content;
+    let (kind, level) = match achievement.kind {
+        Kind::MicroBadge => ("micro-badge", Value::Null),
+        Kind::MicroCredential => ("micro-credential", Value::Null),
+        Kind::Level(n) => (
+            "micro-badge",
+            json!({"number": n, "title": LEVEL_TITLES.get(usize::from(n).saturating_sub(1)).copied().unwrap_or(""), "part_of": achievement.parent.map(|p| p.to_string())}),
+        ),
+    };
+    json!({
+        "id": achievement.id.to_string(),
+        "kind": kind,
+        "level": level,
+        "name": content.name,
+        "description": content.description,
+        "criteria": content.criteria,
+        "issuer": {"id": achievement.organisation.to_string(), "name": issuer_name},
+        "levels": levels.iter().map(|l| l.id.to_string()).collect::<Vec<_>>(),
+        "fee": fee_json(&content.fee),
+        "validity_months": content.validity_months,
+        "rubric": content.rubric.as_ref().map(rubric_json),
+        "alignments": content.alignments.iter().map(alignment_json).collect::<Vec<_>>(),
+        "tags": content.tags,
+        "language": content.language,
+        "effort_hours": content.effort_minutes.map(|m| f64::from(m) / 60.0),
+        "image": config.url(&format!("/achievements/{}/image", achievement.id)),
+        "url": config.url(&format!("/achievements/{}", achievement.id)),
+        "state": achievement.state.as_str(),
+        "version": achievement.version,
+        "created_at": timestamp(achievement.created_at),
+        "updated_at": timestamp(achievement.updated_at),
+        "published_at": achievement.published_at.map(timestamp),
+    })
+}
+
+/// The API view of an organisation, with its public DIDs.
+pub(crate) fn organisation_json(config: &ServerConfig, organisation: &Organisation) -> Value {
+    let id = organisation.id.to_string();
+    json!({
+        "id": id,
+        "name": organisation.profile.name,
+        "url": organisation.profile.url,
+        "email": organisation.profile.email.as_ref().map(|e| e.to_string()),
+        "description": organisation.profile.description,
+        "image": config.url(&format!("/issuers/{id}/image")),
+        "page": config.url(&format!("/issuers/{id}")),
+        "did_web": cairn_vc::did::did_web(&config.public_host(), &["issuers", &id]),
+        "did_key": cairn_vc::did::did_key(&organisation.public_key_multibase),
+        "did_document": config.url(&format!("/issuers/{id}/did.json")),
+        "public_key_multibase": organisation.public_key_multibase,
+        "created_at": timestamp(organisation.created_at),
+    })
+}
+
+/// Paging parameters, bounded.
+pub(crate) fn page_bounds(limit: Option<u32>, offset: Option<u32>) -> Result<(u32, u32), Problem> {
+    let limit = limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(Problem::invalid_field("/limit", format!("{limit} is not between 1 and 100")));
+    }
+    Ok((limit, offset.unwrap_or(0).min(100_000)))
+}

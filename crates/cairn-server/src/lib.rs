@@ -1,0 +1,40 @@
+//! Cairn's HTTP layer: server-rendered pages, the JSON API under `/api/v1` with its OpenAPI
+//! document, issuer DID documents, badge images, and RFC 9457 problem details for every error.
+//!
+//! Handlers are thin: parse, authorise (through `cairn_core::authz`), call the domain, store,
+//! render. [`app`] builds the whole application as a value, so tests drive it without a socket.
+//!
+//! ```no_run
+//! # async fn run(store: cairn_store::Store) -> std::io::Result<()> {
+//! use cairn_server::{AppState, ServerConfig, app};
+//! let config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
+//! let listener = tokio::net::TcpListener::bind(config.addr).await?;
+//! let router = app(AppState::new(store, config));
+//! axum::serve(listener, router).await
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![recursion_limit = "256"]
+
+pub mod auth;
+pub mod config;
+pub mod demo;
+mod dto;
+pub mod extract;
+mod openapi;
+pub mod ops;
+pub mod problem;
+mod routes;
+pub mod state;
+
+pub use config::ServerConfig;
+pub use routes::app;
+pub use state::{AppState, Clock, SystemClock};
+
+/// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+///
+/// # Errors
+/// I/O errors from the listener.
+pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+}

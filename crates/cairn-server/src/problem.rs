@@ -1,0 +1,277 @@
+//! One error type for every route: RFC 9457 problem details, rendered once, in
+//! [`render_problems`], as `application/problem+json` for the API or as an HTML page for people.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use cairn_core::achievement::TransitionError;
+use cairn_core::authz::Denied;
+use cairn_core::{FieldError, Invalid};
+use cairn_store::StoreError;
+use serde_json::json;
+
+use crate::state::AppState;
+
+/// A problem type: its slug (part of the API), title and explanation page text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProblemType {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub status: u16,
+    pub explanation: &'static str,
+}
+
+/// Every problem type Cairn answers with; each has a page at `/problems/<slug>`.
+pub const PROBLEM_TYPES: &[ProblemType] = &[
+    ProblemType { slug: "malformed-request", title: "Malformed request", status: 400, explanation: "The request body or query could not be read: it is not well-formed JSON or form data, or a field has the wrong type. Fix the syntax and send it again." },
+    ProblemType { slug: "invalid-input", title: "Invalid input", status: 422, explanation: "The request was readable but broke one or more field rules. The errors member lists each one with a JSON Pointer to the field. Nothing was changed." },
+    ProblemType { slug: "unauthenticated", title: "Sign-in required", status: 401, explanation: "This needs a signed-in user. Pages need a session (sign in); the JSON API needs an Authorization: Bearer token from POST /api/v1/session or your account's API tokens." },
+    ProblemType { slug: "forbidden", title: "Not allowed", status: 403, explanation: "You are signed in, but your role does not allow this. Organisation owners manage members; owners and staff author and publish; assessors assess." },
+    ProblemType { slug: "not-found", title: "Not found", status: 404, explanation: "Nothing exists at this address, or it is not visible to you." },
+    ProblemType { slug: "method-not-allowed", title: "Method not allowed", status: 405, explanation: "The resource exists but does not accept this HTTP method." },
+    ProblemType { slug: "conflict", title: "Conflict", status: 409, explanation: "The request conflicts with what is stored, for example a name that is already taken. Nothing was changed." },
+    ProblemType { slug: "achievement-state", title: "Not possible in this state", status: 409, explanation: "The achievement's life-cycle state does not allow this: a retired achievement cannot be edited, a published one cannot be published again, and level badges follow their micro-credential." },
+    ProblemType { slug: "csrf", title: "Form expired", status: 403, explanation: "The form's security token did not match. Reload the page and submit the form again." },
+    ProblemType { slug: "unsupported-media-type", title: "Unsupported media type", status: 415, explanation: "The upload is not of an accepted type. Badge images must be PNG or SVG, and the declared type must match the content." },
+    ProblemType { slug: "too-large", title: "Too large", status: 413, explanation: "The request body or upload is larger than this server accepts." },
+    ProblemType { slug: "unavailable", title: "Temporarily unavailable", status: 503, explanation: "The server is overloaded, a request took too long, or the database is not reachable. Try again shortly." },
+    ProblemType { slug: "internal", title: "Something went wrong", status: 500, explanation: "An unexpected error occurred. It has been logged with the request id shown; nothing you sent was lost or half-applied." },
+];
+
+/// The problem type for `slug`.
+pub fn problem_type(slug: &str) -> Option<&'static ProblemType> {
+    PROBLEM_TYPES.iter().find(|t| t.slug == slug)
+}
+
+/// An error on its way to the client.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub slug: &'static str,
+    pub title: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &'static str, detail: impl Into<String>) -> Self {
+        let title = problem_type(slug).map(|t| t.title).unwrap_or("Error").to_string();
+        Self { status, slug, title, detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed-request", detail)
+    }
+
+    pub fn invalid(invalid: Invalid) -> Self {
+        let detail = match invalid.errors.len() {
+            1 => format!("{} {}", invalid.errors[0].pointer.trim_start_matches('/'), invalid.errors[0].detail),
+            n => format!("{n} fields need attention"),
+        };
+        Self { errors: invalid.errors, ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", detail) }
+    }
+
+    pub fn invalid_field(pointer: &str, detail: impl Into<String>) -> Self {
+        Self::invalid(Invalid::one(pointer, detail))
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "sign in to do this")
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", detail)
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", detail)
+    }
+
+    pub fn too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", detail)
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf", "the form's security token did not match; reload the page and try again")
+    }
+
+    /// An unexpected failure: logged here with its cause chain, shown as "something went wrong".
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(next) = source {
+            chain.push_str(": ");
+            chain.push_str(&next.to_string());
+            source = next.source();
+        }
+        tracing::error!(error = %chain, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong")
+    }
+
+    /// A problem made from a bare error status (router 404/405, tower limits).
+    fn from_status(status: StatusCode) -> Self {
+        match status {
+            StatusCode::NOT_FOUND => Self::not_found("nothing here"),
+            StatusCode::METHOD_NOT_ALLOWED => Self::new(status, "method-not-allowed", "this method is not allowed here"),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::too_large("the request body is too large"),
+            StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is busy or the request took too long")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("unsupported content type"),
+            s if s.is_client_error() => Self::new(s, "malformed-request", s.canonical_reason().unwrap_or("bad request").to_lowercase()),
+            s => Self::new(s, "internal", "something went wrong"),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        // The body is rendered by `render_problems`, which knows the request and the public URL.
+        let status = self.status;
+        let mut response = status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl From<StoreError> for Problem {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::NotFound { entity, id } if id.is_empty() => Problem::not_found(format!("{entity} not found")),
+            StoreError::NotFound { .. } => Problem::not_found(error.to_string()),
+            StoreError::Conflict { .. } => Problem::conflict(error.to_string()),
+            StoreError::Unavailable { .. } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"),
+            _ => Problem::internal(&error),
+        }
+    }
+}
+
+impl From<Invalid> for Problem {
+    fn from(invalid: Invalid) -> Self {
+        Problem::invalid(invalid)
+    }
+}
+
+impl From<Denied> for Problem {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Unauthenticated => Problem::unauthenticated(),
+            Denied::Forbidden => Problem::forbidden("your role in this organisation does not allow this"),
+        }
+    }
+}
+
+impl From<TransitionError> for Problem {
+    fn from(error: TransitionError) -> Self {
+        Problem::new(StatusCode::CONFLICT, "achievement-state", error.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    problem: &'a Problem,
+    type_url: String,
+    request_id: String,
+}
+
+/// Whether the client should get JSON: the API, machine-readable paths, or no HTML in `Accept`.
+fn wants_json(path: &str, accept: Option<&HeaderValue>) -> bool {
+    if path.starts_with("/api/") || path.starts_with("/ims/") || path.starts_with("/.well-known/") || path.ends_with(".json") {
+        return true;
+    }
+    !accept.and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// Renders every error response: a [`Problem`] left by a handler, or a bare error status from the
+/// router or a tower layer, becomes problem+json or an HTML page with the request id.
+pub async fn render_problems(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    let json = wants_json(&path, request.headers().get(header::ACCEPT));
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut response = next.run(request).await;
+    let problem = match response.extensions_mut().remove::<Problem>() {
+        Some(problem) => problem,
+        None if response.status().is_client_error() || response.status().is_server_error() => {
+            let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let mut problem = Problem::from_status(response.status());
+            if content_type.starts_with("text/plain") {
+                // A rejection from one of axum's own extractors: keep its message as the detail.
+                let body = std::mem::take(response.body_mut());
+                if let Ok(bytes) = axum::body::to_bytes(body, 4096).await {
+                    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+                    if !text.is_empty() && problem.slug != "too-large" {
+                        problem.detail = text;
+                    }
+                }
+            } else if !content_type.is_empty() {
+                return response;
+            }
+            problem
+        }
+        None => return response,
+    };
+    let type_url = state.config.url(&format!("/problems/{}", problem.slug));
+    let mut rendered = if json {
+        let mut body = json!({
+            "type": type_url,
+            "title": problem.title,
+            "status": problem.status.as_u16(),
+            "detail": problem.detail,
+            "instance": path,
+            "request_id": request_id,
+        });
+        if !problem.errors.is_empty() {
+            body["errors"] = problem.errors.iter().map(|e| json!({"pointer": e.pointer, "detail": e.detail})).collect();
+        }
+        let mut r = (problem.status, body.to_string()).into_response();
+        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        r
+    } else {
+        let page = ErrorPage { problem: &problem, type_url, request_id };
+        match page.render() {
+            Ok(html) => (problem.status, Html(html)).into_response(),
+            Err(_) => (problem.status, problem.detail.clone()).into_response(),
+        }
+    };
+    for name in [header::WWW_AUTHENTICATE, header::ALLOW, header::SET_COOKIE] {
+        for value in response.headers().get_all(&name) {
+            rendered.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    if problem.status == StatusCode::UNAUTHORIZED && json && !rendered.headers().contains_key(header::WWW_AUTHENTICATE) {
+        rendered.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"cairn\""));
+    }
+    rendered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_type_has_a_unique_slug() {
+        for (i, a) in PROBLEM_TYPES.iter().enumerate() {
+            assert!(PROBLEM_TYPES[i + 1..].iter().all(|b| b.slug != a.slug), "{}", a.slug);
+        }
+    }
+
+    #[test]
+    fn json_is_chosen_for_the_api_and_html_for_browsers() {
+        let html = HeaderValue::from_static("text/html,application/xhtml+xml");
+        assert!(wants_json("/api/v1/achievements", Some(&html)));
+        assert!(!wants_json("/catalog", Some(&html)));
+        assert!(wants_json("/catalog", None));
+        assert!(wants_json("/issuers/x/did.json", Some(&html)));
+    }
+}

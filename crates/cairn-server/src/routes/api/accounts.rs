@@ -1,0 +1,122 @@
+//! Accounts over the API: sign-up, sessions (e-mail + password → bearer token), the caller, tokens.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use cairn_core::account::SignUpFields;
+use cairn_core::authz::Action;
+use cairn_core::ids::TokenId;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::ApiCaller;
+use crate::dto::timestamp;
+use crate::extract::{ApiJson, path_id};
+use crate::ops;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", post(sign_up))
+        .route("/session", post(create_session))
+        .route("/me", get(me))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignUpInput {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn sign_up(State(state): State<AppState>, ApiJson(input): ApiJson<SignUpInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+    let user = ops::sign_up(&state, SignUpFields { name: input.name, email: input.email, password: input.password }).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Exchanges an e-mail address and password for a bearer token (an API token named "API session").
+async fn create_session(State(state): State<AppState>, ApiJson(input): ApiJson<SessionInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+    let user = ops::log_in(&state, &input.email, &input.password).await?;
+    let (token, secret) = state.store.create_api_token(user.id, "API session", state.now()).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "token": secret,
+            "token_id": token.id.to_string(),
+            "user": {"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()},
+        })),
+    ))
+}
+
+async fn me(caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let user = caller.require_user()?;
+    Ok(Json(json!({
+        "id": user.id.to_string(),
+        "name": user.name,
+        "email": user.email.to_string(),
+        "memberships": caller.actor.memberships.iter().map(|(org, role)| json!({"organisation_id": org.to_string(), "role": role.as_str()})).collect::<Vec<_>>(),
+    })))
+}
+
+fn token_json(token: &cairn_store::ApiToken) -> Value {
+    json!({
+        "id": token.id.to_string(),
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": timestamp(token.created_at),
+        "last_used_at": token.last_used_at.map(timestamp),
+        "revoked_at": token.revoked_at.map(timestamp),
+    })
+}
+
+async fn list_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    caller.authorise(Action::ManageOwnTokens)?;
+    let user = caller.require_user()?;
+    let tokens = state.store.api_tokens(user.id).await?;
+    Ok(Json(json!({"items": tokens.iter().map(token_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenInput {
+    #[serde(default)]
+    name: String,
+}
+
+async fn create_token(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<TokenInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+    caller.authorise(Action::ManageOwnTokens)?;
+    let user = caller.require_user()?;
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 80 {
+        return Err(Problem::invalid_field("/name", "a token needs a name of 1 to 80 characters"));
+    }
+    let (token, secret) = state.store.create_api_token(user.id, name, state.now()).await?;
+    let mut body = token_json(&token);
+    body["token"] = json!(secret);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+async fn revoke_token(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
+    caller.authorise(Action::ManageOwnTokens)?;
+    let user = caller.require_user()?;
+    let id: TokenId = path_id(&id, "token")?;
+    state.store.revoke_api_token(user.id, id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,138 @@
+//! Issuer organisations over the API: profile, image, members, and their achievements.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use cairn_core::authz::{Action, OrgAction};
+use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::organisation::OrganisationFields;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::ApiCaller;
+use crate::dto::{NewAchievementInput, OrganisationInput, achievement_json, organisation_json};
+use crate::extract::{ApiJson, path_id};
+use crate::ops;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/organisations", get(list).post(create))
+        .route("/organisations/{id}", get(show).put(update))
+        .route("/organisations/{id}/image", post(set_image))
+        .route("/organisations/{id}/members", get(members).post(add_member))
+        .route("/organisations/{id}/members/{user_id}", put(set_role).delete(remove_member))
+        .route("/organisations/{id}/achievements", get(achievements).post(create_achievement))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    let organisations = state.store.organisations().await?;
+    Ok(Json(json!({"items": organisations.iter().map(|o| organisation_json(&state.config, o)).collect::<Vec<_>>()})))
+}
+
+async fn create(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+    let organisation = ops::create_organisation(&state, &caller.actor, &OrganisationFields::from(input)).await?;
+    Ok((StatusCode::CREATED, Json(organisation_json(&state.config, &organisation))))
+}
+
+async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    Ok(Json(organisation_json(&state.config, &state.store.organisation(id).await?)))
+}
+
+async fn update(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<OrganisationInput>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let organisation = ops::update_organisation(&state, &caller.actor, id, &OrganisationFields::from(input)).await?;
+    Ok(Json(organisation_json(&state.config, &organisation)))
+}
+
+async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    caller.authorise(Action::Org(id, OrgAction::EditProfile))?;
+    let (bytes, declared) = super::upload(multipart).await?;
+    let organisation = ops::set_organisation_image(&state, &caller.actor, id, &bytes, declared.as_deref()).await?;
+    Ok(Json(organisation_json(&state.config, &organisation)))
+}
+
+fn member_json(member: &cairn_store::Member) -> Value {
+    json!({"user_id": member.user.to_string(), "name": member.name, "email": member.email.to_string(), "role": member.role.as_str()})
+}
+
+async fn members(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
+    let members = state.store.members(id).await?;
+    Ok(Json(json!({"items": members.iter().map(member_json).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MemberInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+async fn add_member(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<MemberInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let member = ops::add_member(&state, &caller.actor, id, &input.email, &input.role).await?;
+    Ok((StatusCode::CREATED, Json(member_json(&member))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleInput {
+    #[serde(default)]
+    role: String,
+}
+
+async fn set_role(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path((id, user)): Path<(String, String)>,
+    ApiJson(input): ApiJson<RoleInput>,
+) -> Result<StatusCode, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let user: UserId = path_id(&user, "member")?;
+    ops::set_member_role(&state, &caller.actor, id, user, Some(&input.role)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_member(State(state): State<AppState>, caller: ApiCaller, Path((id, user)): Path<(String, String)>) -> Result<StatusCode, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let user: UserId = path_id(&user, "member")?;
+    ops::set_member_role(&state, &caller.actor, id, user, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every achievement of the organisation, drafts and retired ones included (members only).
+async fn achievements(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
+    let organisation = state.store.organisation(id).await?;
+    let all = state.store.organisation_achievements(id).await?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|a| {
+            let levels: Vec<_> = all.iter().filter(|l| l.parent == Some(a.id)).cloned().collect();
+            achievement_json(&state.config, a, &organisation.profile.name, &levels)
+        })
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+async fn create_achievement(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<NewAchievementInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let achievement = ops::create_achievement(&state, &caller.actor, id, &input.into()).await?;
+    let organisation = state.store.organisation(id).await?;
+    let levels = ops::levels_of(&state, &achievement).await?;
+    Ok((StatusCode::CREATED, Json(achievement_json(&state.config, &achievement, &organisation.profile.name, &levels))))
+}

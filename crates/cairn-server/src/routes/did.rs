@@ -1,0 +1,29 @@
+//! Issuer DID documents: `did:web:<host>:issuers:<id>` resolves to `/issuers/<id>/did.json`,
+//! naming the organisation's Ed25519 Multikey (also known as its `did:key`). Public keys only.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use cairn_core::ids::OrganisationId;
+
+use crate::extract::path_id;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new().route("/issuers/{id}/did.json", get(did_document))
+}
+
+async fn did_document(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let organisation = state.store.organisation(id).await?;
+    let did = cairn_vc::did::did_web(&state.config.public_host(), &["issuers", &id.to_string()]);
+    let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
+    let document = cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also);
+    let mut response = Json(document).into_response();
+    response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(response)
+}

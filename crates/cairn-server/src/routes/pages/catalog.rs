@@ -1,0 +1,299 @@
+//! The landing page and the public catalog: full-text search with issuer, kind, competency and
+//! fee filters, twenty cards a page.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::ids::OrganisationId;
+use cairn_core::organisation::Organisation;
+use cairn_store::{CatalogQuery, FeeFilter, KindFilter};
+use serde::Deserialize;
+
+use super::form::SelectOption;
+use super::{Layout, NoticeQuery, excerpt, render};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::Query;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/", get(home)).route("/catalog", get(catalog))
+}
+
+/// Results per catalog page.
+const PAGE_SIZE: u32 = 20;
+/// Newest achievements on the landing page.
+const NEWEST: u32 = 6;
+/// Competencies a card shows.
+const CARD_COMPETENCIES: usize = 3;
+
+/// An achievement as a catalog card.
+#[derive(Debug, Clone)]
+pub(crate) struct Card {
+    pub href: String,
+    pub image_url: String,
+    pub name: String,
+    pub summary: String,
+    pub issuer_name: String,
+    pub kind_label: String,
+    pub fee: String,
+    pub free: bool,
+    pub validity: String,
+    pub effort: Option<String>,
+    pub competencies: Vec<String>,
+}
+
+impl Card {
+    pub(crate) fn new(achievement: &Achievement, issuer_name: &str) -> Card {
+        let content = &achievement.content;
+        Card {
+            href: format!("/achievements/{}", achievement.id),
+            image_url: format!("/achievements/{}/image", achievement.id),
+            name: content.name.clone(),
+            summary: excerpt(&content.description, 160),
+            issuer_name: issuer_name.to_string(),
+            kind_label: achievement.kind.label(),
+            fee: content.fee.to_string(),
+            free: content.fee.is_free(),
+            validity: content.validity_text(),
+            effort: content.effort_text(),
+            competencies: content.alignments.iter().take(CARD_COMPETENCIES).map(|a| a.target_name.clone()).collect(),
+        }
+    }
+}
+
+/// Cards for `achievements`, naming each issuer from `organisations`.
+pub(crate) fn cards(achievements: &[Achievement], organisations: &[Organisation]) -> Vec<Card> {
+    let names: HashMap<OrganisationId, &str> = organisations.iter().map(|o| (o.id, o.profile.name.as_str())).collect();
+    achievements.iter().map(|a| Card::new(a, names.get(&a.organisation).copied().unwrap_or("Unknown issuer"))).collect()
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    newest: Vec<Card>,
+    total: u64,
+    issuers: usize,
+}
+
+async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+    let page = state.store.search_catalog(&CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
+    let organisations = state.store.organisations().await?;
+    render(&HomePage {
+        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
+        newest: cards(&page.items, &organisations),
+        total: page.total,
+        issuers: organisations.len(),
+    })
+}
+
+/// The catalog's query string, as typed; each value is checked in [`Filters::parse`].
+#[derive(Debug, Default, Deserialize)]
+struct CatalogParams {
+    q: Option<String>,
+    issuer: Option<String>,
+    kind: Option<String>,
+    competency: Option<String>,
+    fee: Option<String>,
+    page: Option<String>,
+    notice: Option<String>,
+}
+
+/// The filters that were understood, and whether any was not.
+#[derive(Debug, Default, PartialEq)]
+struct Filters {
+    text: String,
+    issuer: Option<OrganisationId>,
+    kind: Option<KindFilter>,
+    competency: String,
+    fee: Option<FeeFilter>,
+    page: u32,
+    ignored: bool,
+}
+
+impl Filters {
+    fn parse(params: &CatalogParams) -> Filters {
+        let mut ignored = false;
+        let value = |raw: &Option<String>| raw.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let issuer = value(&params.issuer).and_then(|raw| {
+            let parsed = raw.parse::<OrganisationId>().ok();
+            ignored |= parsed.is_none();
+            parsed
+        });
+        let kind = value(&params.kind).and_then(|raw| {
+            let parsed = match raw.as_str() {
+                "micro-badge" => Some(KindFilter::MicroBadge),
+                "micro-credential" => Some(KindFilter::MicroCredential),
+                _ => None,
+            };
+            ignored |= parsed.is_none();
+            parsed
+        });
+        let fee = value(&params.fee).and_then(|raw| {
+            let parsed = match raw.as_str() {
+                "free" => Some(FeeFilter::Free),
+                "paid" => Some(FeeFilter::Paid),
+                _ => None,
+            };
+            ignored |= parsed.is_none();
+            parsed
+        });
+        let page = match value(&params.page) {
+            None => 1,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=5000).contains(&n) => n,
+                _ => {
+                    ignored = true;
+                    1
+                }
+            },
+        };
+        Filters {
+            text: value(&params.q).map(|t| t.chars().take(200).collect()).unwrap_or_default(),
+            issuer,
+            kind,
+            competency: value(&params.competency).map(|t| t.chars().take(120).collect()).unwrap_or_default(),
+            fee,
+            page,
+            ignored,
+        }
+    }
+
+    fn query(&self) -> CatalogQuery {
+        CatalogQuery {
+            text: (!self.text.is_empty()).then(|| self.text.clone()),
+            issuer: self.issuer,
+            kind: self.kind,
+            competency: (!self.competency.is_empty()).then(|| self.competency.clone()),
+            fee: self.fee,
+            limit: PAGE_SIZE,
+            offset: (self.page - 1) * PAGE_SIZE,
+        }
+    }
+
+    fn kind_value(&self) -> &'static str {
+        match self.kind {
+            Some(KindFilter::MicroBadge) => Kind::MicroBadge.as_str(),
+            Some(KindFilter::MicroCredential) => Kind::MicroCredential.as_str(),
+            None => "",
+        }
+    }
+
+    fn fee_value(&self) -> &'static str {
+        match self.fee {
+            Some(FeeFilter::Free) => "free",
+            Some(FeeFilter::Paid) => "paid",
+            None => "",
+        }
+    }
+
+    /// `/catalog?...` for another page of the same search.
+    fn href(&self, page: u32) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("q", self.text.clone()),
+            ("issuer", self.issuer.map(|i| i.to_string()).unwrap_or_default()),
+            ("kind", self.kind_value().to_string()),
+            ("competency", self.competency.clone()),
+            ("fee", self.fee_value().to_string()),
+        ] {
+            if !value.is_empty() {
+                query.append_pair(name, &value);
+            }
+        }
+        if page > 1 {
+            query.append_pair("page", &page.to_string());
+        }
+        let query = query.finish();
+        if query.is_empty() { "/catalog".to_string() } else { format!("/catalog?{query}") }
+    }
+
+    fn is_filtered(&self) -> bool {
+        !self.text.is_empty() || self.issuer.is_some() || self.kind.is_some() || !self.competency.is_empty() || self.fee.is_some()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct CatalogPage {
+    layout: Layout,
+    q: String,
+    competency: String,
+    issuer_options: Vec<SelectOption>,
+    kind_options: Vec<SelectOption>,
+    fee_options: Vec<SelectOption>,
+    cards: Vec<Card>,
+    /// "Showing 21–40 of 53".
+    range_text: String,
+    filtered: bool,
+    page: u32,
+    pages: u32,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+    title: String,
+}
+
+async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(params): Query<CatalogParams>) -> Result<Response, Problem> {
+    let filters = Filters::parse(&params);
+    let result = state.store.search_catalog(&filters.query()).await?;
+    let organisations = state.store.organisations().await?;
+    let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
+    let first = u64::from((filters.page - 1) * PAGE_SIZE) + 1;
+    let last = first + result.items.len() as u64 - 1;
+    let range_text = match result.total {
+        0 => "No achievements found".to_string(),
+        1 => "1 achievement".to_string(),
+        total if result.items.is_empty() => format!("{total} achievements (none on this page)"),
+        total if total <= u64::from(PAGE_SIZE) => format!("{total} achievements"),
+        total => format!("Showing {first}–{last} of {total} achievements"),
+    };
+    let mut issuer_pairs: Vec<(String, String)> = vec![(String::new(), "Any issuer".to_string())];
+    issuer_pairs.extend(organisations.iter().map(|o| (o.id.to_string(), o.profile.name.clone())));
+    let current_issuer = filters.issuer.map(|i| i.to_string()).unwrap_or_default();
+    let issuer_options = issuer_pairs.into_iter().map(|(value, label)| SelectOption { selected: value == current_issuer, value, label }).collect();
+    let notice = if filters.ignored { Some("filters-ignored") } else { params.notice.as_deref() };
+    let title = if filters.text.is_empty() { "Catalog".to_string() } else { format!("“{}” in the catalog", filters.text) };
+    render(&CatalogPage {
+        layout: Layout::new(&viewer, &csrf, notice),
+        q: filters.text.clone(),
+        competency: filters.competency.clone(),
+        issuer_options,
+        kind_options: SelectOption::list(&[("", "Any kind"), ("micro-badge", "Micro-badge"), ("micro-credential", "Micro-credential")], filters.kind_value()),
+        fee_options: SelectOption::list(&[("", "Free or paid"), ("free", "Free"), ("paid", "Paid")], filters.fee_value()),
+        cards: cards(&result.items, &organisations),
+        range_text,
+        filtered: filters.is_filtered(),
+        page: filters.page,
+        pages,
+        previous_href: (filters.page > 1).then(|| filters.href(filters.page - 1)),
+        next_href: (filters.page < pages).then(|| filters.href(filters.page + 1)),
+        title,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> CatalogParams {
+        let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+        CatalogParams { q: get("q"), issuer: get("issuer"), kind: get("kind"), competency: get("competency"), fee: get("fee"), page: get("page"), notice: None }
+    }
+
+    #[test]
+    fn unknown_filter_values_are_ignored_and_reported() {
+        let filters = Filters::parse(&params(&[("kind", "badge"), ("issuer", "nope"), ("fee", "cheap"), ("page", "-1")]));
+        assert_eq!(filters, Filters { page: 1, ignored: true, ..Default::default() });
+        let filters = Filters::parse(&params(&[("q", " sql "), ("kind", "micro-credential"), ("fee", "free"), ("page", "2")]));
+        assert!(!filters.ignored);
+        assert_eq!(filters.query().offset, 20);
+        assert_eq!(filters.href(3), "/catalog?q=sql&kind=micro-credential&fee=free&page=3");
+        assert_eq!(Filters::parse(&params(&[])).href(1), "/catalog");
+    }
+}

@@ -1,0 +1,249 @@
+//! Server-rendered HTML pages: the landing page, catalog, achievement and issuer pages, accounts,
+//! the issuer's management and authoring forms, problem-type pages and the static assets.
+//!
+//! Handlers here parse a page's input (query strings, indexed form fields, multipart uploads),
+//! call `crate::ops` for every write and every permission decision, and render an askama
+//! template. Templates receive only strings and flags computed here; the one `|safe` is HTML
+//! from `cairn_core::markdown::render_markdown`.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::auth::{CsrfToken, Viewer};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+mod accounts;
+mod assets;
+mod authoring;
+mod catalog;
+mod form;
+mod issuer;
+mod problems;
+mod view;
+
+#[cfg(test)]
+mod tests;
+
+/// Every page route, merged into the application's URL map by `routes::app`.
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .merge(catalog::router())
+        .merge(view::router())
+        .merge(accounts::router())
+        .merge(issuer::router())
+        .merge(authoring::router())
+        .merge(problems::router())
+        .merge(assets::router())
+}
+
+/// What the shared layout (`page.html`) needs on every page.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    /// The signed-in user's name, or `None` for visitors.
+    pub user_name: Option<String>,
+    /// The CSRF token for the sign-out form.
+    pub csrf: String,
+    /// A flash message chosen from a fixed list (never text from the request).
+    pub notice: Option<&'static str>,
+}
+
+impl Layout {
+    pub(crate) fn new(viewer: &Viewer, csrf: &CsrfToken, notice: Option<&str>) -> Self {
+        Self { user_name: viewer.user.as_ref().map(|u| u.name.clone()), csrf: csrf.0.clone(), notice: notice.and_then(notice_message) }
+    }
+}
+
+/// The flash messages a redirect may ask for with `?notice=<code>`.
+const NOTICES: &[(&str, &str)] = &[
+    ("created", "Created. It is a draft until you publish it."),
+    ("saved", "Your changes are saved."),
+    ("unchanged", "Nothing changed, so nothing was saved."),
+    ("published", "Published: it is now in the public catalog."),
+    ("retired", "Retired: it has left the catalog; awards already made stay valid."),
+    ("signed-in", "You are signed in."),
+    ("signed-up", "Welcome to Cairn: your account is ready and you are signed in."),
+    ("signed-out", "You are signed out."),
+    ("token-revoked", "The token is revoked; it no longer works."),
+    ("image-saved", "The new image is saved."),
+    ("profile-saved", "The issuer profile is saved."),
+    ("organisation-created", "Your issuer organisation is ready. Add members, then author your first achievement."),
+    ("member-added", "The member is added."),
+    ("member-updated", "The member's role is changed."),
+    ("member-removed", "The member is removed."),
+    ("filters-ignored", "Some filters were not understood and were ignored."),
+];
+
+/// The message for a notice code; unknown codes show nothing.
+pub(crate) fn notice_message(code: &str) -> Option<&'static str> {
+    NOTICES.iter().find(|(c, _)| *c == code).map(|(_, message)| *message)
+}
+
+/// The query of pages that only take a flash notice.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// Renders a template as a 200 page.
+///
+/// # Errors
+/// A 500 [`Problem`] when rendering fails.
+pub(crate) fn render(template: &impl Template) -> Result<Response, Problem> {
+    render_status(StatusCode::OK, template)
+}
+
+/// Renders a template with `status` (422 for a form with errors, 401 for a failed sign-in).
+///
+/// # Errors
+/// A 500 [`Problem`] when rendering fails.
+pub(crate) fn render_status(status: StatusCode, template: &impl Template) -> Result<Response, Problem> {
+    let html = template.render().map_err(|error| Problem::internal(&error))?;
+    Ok((status, Html(html)).into_response())
+}
+
+/// A 303 redirect to a local path.
+pub(crate) fn see_other(path: &str) -> Response {
+    Redirect::to(path).into_response()
+}
+
+/// A 303 redirect to `path` with a flash notice.
+pub(crate) fn see_other_with(path: &str, notice: &str) -> Response {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    see_other(&format!("{path}{separator}notice={notice}"))
+}
+
+/// Sends an anonymous browser to the sign-in page, coming back to `path` afterwards.
+pub(crate) fn sign_in_redirect(path: &str) -> Response {
+    see_other(&format!("/login{}", next_query(path)))
+}
+
+/// `?next=PATH` (or "" for no path), with the path's slashes left readable.
+pub(crate) fn next_query(path: &str) -> String {
+    if path.is_empty() {
+        return String::new();
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    format!("?next={}", encoded.replace("%2F", "/"))
+}
+
+/// A local path to return to after signing in: it must start with `/` and not `//` or `/\`
+/// (which browsers read as another host), and hold no control characters.
+pub(crate) fn safe_next(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.starts_with("/\\");
+    let clean = !raw.chars().any(|c| c.is_control() || c == '\\') && raw.len() <= 512;
+    (local && clean).then(|| raw.to_string())
+}
+
+/// Marks a response as never to be stored (pages showing a secret once).
+pub(crate) fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// An uploaded image from a multipart form with fields `csrf` and `image`: the CSRF token is
+/// checked here (the form is not urlencoded, so [`crate::extract::FormFields`] cannot), then the
+/// bytes and the declared media type are handed back for `ops` to check.
+///
+/// # Errors
+/// 400 for a body that is not multipart, 403 for a wrong token, 413 when too large, 422 when no
+/// file was chosen.
+pub(crate) async fn image_upload(csrf: &CsrfToken, multipart: Result<Multipart, MultipartRejection>) -> Result<(Vec<u8>, Option<String>), Problem> {
+    fn problem(status: StatusCode, text: String) -> Problem {
+        if status == StatusCode::PAYLOAD_TOO_LARGE { Problem::too_large("the upload is too large") } else { Problem::malformed(text) }
+    }
+    let mut multipart = multipart.map_err(|r| problem(r.status(), r.body_text()))?;
+    let mut token = String::new();
+    let mut image: Option<(Vec<u8>, Option<String>)> = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| problem(e.status(), e.body_text()))? {
+        match field.name() {
+            Some("csrf") => token = field.text().await.map_err(|e| problem(e.status(), e.body_text()))?,
+            Some("image") => {
+                let declared = field.content_type().map(str::to_string);
+                let bytes = field.bytes().await.map_err(|e| problem(e.status(), e.body_text()))?;
+                image = Some((bytes.to_vec(), declared));
+            }
+            _ => {}
+        }
+    }
+    csrf.verify(&token)?;
+    match image {
+        Some((bytes, declared)) if !bytes.is_empty() => Ok((bytes, declared)),
+        _ => Err(Problem::invalid_field("/image", "choose a PNG or SVG file to upload")),
+    }
+}
+
+/// Shortens plain text to about `max` characters at a word boundary, for cards and meta tags.
+pub(crate) fn excerpt(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > max / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
+}
+
+const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/// A date as people read it: `3 March 2025`.
+pub(crate) fn human_date(at: OffsetDateTime) -> String {
+    let month = MONTHS.get(usize::from(u8::from(at.month())) - 1).copied().unwrap_or("");
+    format!("{} {month} {}", at.day(), at.year())
+}
+
+/// A date with the time of day (UTC): `3 March 2025, 14:05 UTC`.
+pub(crate) fn human_datetime(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!("{}, {:02}:{:02} UTC", human_date(at), at.hour(), at.minute())
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn next_paths_must_stay_on_this_site() {
+        assert_eq!(safe_next("/dashboard").as_deref(), Some("/dashboard"));
+        assert_eq!(safe_next("/issuers/x/manage?a=b").as_deref(), Some("/issuers/x/manage?a=b"));
+        for bad in ["//evil.example", "/\\evil.example", "https://evil.example", "dashboard", "", "/a\nb", "/a\\b"] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn return_paths_stay_readable_in_sign_in_links() {
+        assert_eq!(next_query("/dashboard"), "?next=/dashboard");
+        assert_eq!(next_query("/issuers/x/achievements/new?kind=micro-badge"), "?next=/issuers/x/achievements/new%3Fkind%3Dmicro-badge");
+        assert_eq!(next_query(""), "");
+    }
+
+    #[test]
+    fn notices_come_from_a_fixed_list() {
+        assert_eq!(notice_message("published"), Some("Published: it is now in the public catalog."));
+        assert_eq!(notice_message("<script>"), None);
+    }
+
+    #[test]
+    fn excerpts_cut_at_words() {
+        assert_eq!(excerpt("short text", 20), "short text");
+        assert_eq!(excerpt("one two three four five six", 14), "one two three…");
+    }
+
+    #[test]
+    fn dates_read_naturally() {
+        let at = time::macros::datetime!(2025-03-03 14:05 UTC);
+        assert_eq!(human_date(at), "3 March 2025");
+        assert_eq!(human_datetime(at), "3 March 2025, 14:05 UTC");
+    }
+}

@@ -1,0 +1,310 @@
+//! The public achievement page (criteria, public rubric, competencies, levels, fee, validity) and
+//! its publish and retire buttons.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use cairn_core::achievement::{Achievement, Kind, LEVEL_TITLES, State as LifeCycle};
+use cairn_core::authz::{Action, OrgAction};
+use cairn_core::ids::AchievementId;
+use cairn_core::markdown::{markdown_to_text, render_markdown};
+use cairn_core::rubric::Rubric;
+
+use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::{FormFields, Query, path_id};
+use crate::ops;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/achievements/{id}", get(achievement_page))
+        .route("/achievements/{id}/publish", post(publish))
+        .route("/achievements/{id}/retire", post(retire))
+}
+
+/// A public rubric laid out as a table: a column per level, a row per criterion.
+#[derive(Debug, Clone)]
+pub(crate) struct RubricView {
+    pub levels: Vec<String>,
+    pub rows: Vec<RubricRow>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RubricRow {
+    pub name: String,
+    pub description: String,
+    pub required_level: String,
+    pub cells: Vec<RubricCell>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RubricCell {
+    pub text: String,
+    pub required: bool,
+}
+
+impl RubricView {
+    pub(crate) fn new(rubric: &Rubric) -> RubricView {
+        RubricView {
+            levels: rubric.levels.clone(),
+            rows: rubric
+                .criteria
+                .iter()
+                .map(|criterion| RubricRow {
+                    name: criterion.name.clone(),
+                    description: criterion.description.clone(),
+                    required_level: rubric.required_level_name(criterion).to_string(),
+                    cells: criterion
+                        .descriptors
+                        .iter()
+                        .enumerate()
+                        .map(|(i, text)| RubricCell { text: text.clone(), required: i == criterion.required_level })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct AlignmentView {
+    name: String,
+    url: String,
+    description: Option<String>,
+    framework: Option<String>,
+    code: Option<String>,
+    kind: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct LevelView {
+    href: String,
+    heading: String,
+    name: String,
+    summary: String,
+    effort: Option<String>,
+    state: Option<StateBadge>,
+}
+
+/// A life-cycle state as members see it.
+#[derive(Debug, Clone)]
+pub(crate) struct StateBadge {
+    pub label: &'static str,
+    pub class: &'static str,
+}
+
+impl StateBadge {
+    pub(crate) fn new(state: LifeCycle) -> StateBadge {
+        match state {
+            LifeCycle::Draft => StateBadge { label: "Draft", class: "pill-draft" },
+            LifeCycle::Published => StateBadge { label: "Published", class: "pill-published" },
+            LifeCycle::Retired => StateBadge { label: "Retired", class: "pill-retired" },
+        }
+    }
+}
+
+/// What organisation members see and may do on the page.
+#[derive(Debug, Clone)]
+struct MemberPanel {
+    state: StateBadge,
+    version: u32,
+    updated: String,
+    can_edit: bool,
+    can_publish: bool,
+    can_retire: bool,
+    /// Levels are published and retired with their micro-credential.
+    follows_parent: bool,
+    retired: bool,
+}
+
+#[derive(Template)]
+#[template(path = "achievement.html")]
+struct AchievementPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    kind_label: String,
+    issuer_name: String,
+    issuer_href: String,
+    image_url: String,
+    description: String,
+    meta_description: String,
+    criteria_html: String,
+    rubric: Option<RubricView>,
+    alignments: Vec<AlignmentView>,
+    tags: Vec<String>,
+    language: String,
+    effort: Option<String>,
+    fee: String,
+    validity: String,
+    published_on: Option<String>,
+    is_micro_credential: bool,
+    levels: Vec<LevelView>,
+    /// "Level 2: Practice" and the micro-credential it belongs to.
+    level_of: Option<(String, String, String)>,
+    member: Option<MemberPanel>,
+    /// Retired achievements stay visible (awards point to them) but are no longer offered.
+    retired: bool,
+    og_url: String,
+    og_image: String,
+}
+
+/// A readable name for common language tags; others are shown as the tag.
+fn language_name(tag: &str) -> String {
+    let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    let name = match primary.as_str() {
+        "en" => "English",
+        "fr" => "French",
+        "de" => "German",
+        "es" => "Spanish",
+        "it" => "Italian",
+        "nl" => "Dutch",
+        "pt" => "Portuguese",
+        "sv" => "Swedish",
+        "da" => "Danish",
+        "fi" => "Finnish",
+        "nb" | "no" => "Norwegian",
+        "pl" => "Polish",
+        "ja" => "Japanese",
+        "zh" => "Chinese",
+        "ar" => "Arabic",
+        "hi" => "Hindi",
+        _ => return tag.to_string(),
+    };
+    if primary == tag { name.to_string() } else { format!("{name} ({tag})") }
+}
+
+/// "Level 2: Practice".
+pub(crate) fn level_heading(n: u8) -> String {
+    let title = LEVEL_TITLES.get(usize::from(n).wrapping_sub(1)).copied().unwrap_or("");
+    format!("Level {n}: {title}")
+}
+
+async fn achievement_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(id): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let achievement = ops::view_achievement(&state, &viewer.actor, id).await?;
+    let organisation = state.store.organisation(achievement.organisation).await?;
+    let actor = &viewer.actor;
+    let org = achievement.organisation;
+    let is_member = actor.can(Action::Org(org, OrgAction::ViewDrafts));
+    let levels = ops::levels_of(&state, &achievement).await?;
+    let level_of = match (achievement.kind, achievement.parent) {
+        (Kind::Level(n), Some(parent)) => {
+            let parent = ops::view_achievement(&state, actor, parent).await?;
+            Some((level_heading(n), format!("/achievements/{}", parent.id), parent.content.name))
+        }
+        _ => None,
+    };
+    let content = &achievement.content;
+    let follows_parent = matches!(achievement.kind, Kind::Level(_));
+    let member = is_member.then(|| MemberPanel {
+        state: StateBadge::new(achievement.state),
+        version: achievement.version,
+        updated: human_date(achievement.updated_at),
+        can_edit: actor.can(Action::Org(org, OrgAction::Author)) && achievement.state != LifeCycle::Retired,
+        can_publish: !follows_parent && actor.can(Action::Org(org, OrgAction::Publish)) && achievement.publish().is_ok(),
+        can_retire: !follows_parent && actor.can(Action::Org(org, OrgAction::Publish)) && achievement.retire().is_ok(),
+        follows_parent,
+        retired: achievement.state == LifeCycle::Retired,
+    });
+    let meta_description = excerpt(&content.description, 200);
+    render(&AchievementPage {
+        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
+        id: achievement.id.to_string(),
+        name: content.name.clone(),
+        kind_label: achievement.kind.label(),
+        issuer_name: organisation.profile.name.clone(),
+        issuer_href: format!("/issuers/{}", organisation.id),
+        image_url: format!("/achievements/{}/image", achievement.id),
+        description: content.description.clone(),
+        meta_description: if meta_description.is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { meta_description },
+        criteria_html: render_markdown(&content.criteria),
+        rubric: content.rubric.as_ref().map(RubricView::new),
+        alignments: content
+            .alignments
+            .iter()
+            .map(|a| AlignmentView {
+                name: a.target_name.clone(),
+                url: a.target_url.clone(),
+                description: a.target_description.clone(),
+                framework: a.target_framework.clone(),
+                code: a.target_code.clone(),
+                kind: a.target_type.clone(),
+            })
+            .collect(),
+        tags: content.tags.clone(),
+        language: language_name(&content.language),
+        effort: content.effort_text(),
+        fee: content.fee.to_string(),
+        validity: content.validity_text(),
+        published_on: achievement.published_at.map(human_date),
+        is_micro_credential: achievement.kind == Kind::MicroCredential,
+        levels: levels.iter().map(|level| level_view(level, is_member)).collect(),
+        level_of,
+        member,
+        retired: achievement.state == LifeCycle::Retired,
+        og_url: state.config.url(&format!("/achievements/{}", achievement.id)),
+        og_image: state.config.url(&format!("/achievements/{}/image", achievement.id)),
+    })
+}
+
+fn level_view(level: &Achievement, is_member: bool) -> LevelView {
+    let n = match level.kind {
+        Kind::Level(n) => n,
+        _ => 0,
+    };
+    LevelView {
+        href: format!("/achievements/{}", level.id),
+        heading: level_heading(n),
+        name: level.content.name.clone(),
+        summary: excerpt(&level.content.description, 220),
+        effort: level.content.effort_text(),
+        state: is_member.then(|| StateBadge::new(level.state)),
+    }
+}
+
+/// Where a life-cycle button sends the browser back to: a safe local `return_to`, or the page.
+fn back_to(form: &FormFields, id: AchievementId) -> String {
+    safe_next(form.get("return_to")).unwrap_or_else(|| format!("/achievements/{id}"))
+}
+
+async fn publish(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    ops::publish(&state, &viewer.actor, id).await?;
+    Ok(see_other_with(&back_to(&form, id), "published"))
+}
+
+async fn retire(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    ops::retire(&state, &viewer.actor, id).await?;
+    Ok(see_other_with(&back_to(&form, id), "retired"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_named_with_their_titles() {
+        assert_eq!(level_heading(1), "Level 1: Foundations");
+        assert_eq!(level_heading(3), "Level 3: Real-world application");
+        assert_eq!(level_heading(0), "Level 0: ");
+    }
+
+    #[test]
+    fn languages_read_as_names() {
+        assert_eq!(language_name("en"), "English");
+        assert_eq!(language_name("fr-CA"), "French (fr-CA)");
+        assert_eq!(language_name("tlh"), "tlh");
+    }
+}

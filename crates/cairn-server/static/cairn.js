@@ -1,0 +1,79 @@
+// Cairn's progressive enhancement. Every page works without it; this only makes a few forms
+// kinder: rubric level names label the descriptor fields and required-level choices as they are
+// typed, empty repeating rows are folded behind an "Add" button, and one-time secrets can be
+// copied with a click.
+(function () {
+  'use strict';
+
+  // Rubric editors: keep option and descriptor labels in step with the level names.
+  document.querySelectorAll('[data-rubric-editor]').forEach(function (editor) {
+    var levelInputs = Array.prototype.slice.call(editor.querySelectorAll('.level-inputs input'));
+    function columnName(j) {
+      var value = levelInputs[j] ? levelInputs[j].value.trim() : '';
+      return value || 'Column ' + (j + 1);
+    }
+    function refresh() {
+      editor.querySelectorAll('.criterion-editor').forEach(function (row, i) {
+        row.querySelectorAll('select option').forEach(function (option) {
+          var j = parseInt(option.value, 10);
+          if (!isNaN(j)) option.textContent = columnName(j - 1);
+        });
+        row.querySelectorAll('.descriptor-grid label').forEach(function (label, j) {
+          label.textContent = 'Criterion ' + (i + 1) + ' at ' + columnName(j);
+        });
+      });
+    }
+    levelInputs.forEach(function (input) { input.addEventListener('input', refresh); });
+  });
+
+  // Repeating rows: show the filled ones and one empty row; an "Add" button reveals the rest.
+  function isEmpty(row) {
+    var fields = row.querySelectorAll('input:not([type=hidden]), textarea');
+    for (var k = 0; k < fields.length; k++) {
+      if (fields[k].value.trim() !== '') return false;
+    }
+    return !row.querySelector('[aria-invalid=true]');
+  }
+  document.querySelectorAll('.group').forEach(function (group) {
+    var rows = Array.prototype.slice.call(group.querySelectorAll(':scope > [data-repeat-row]'));
+    if (rows.length < 2) return;
+    var shownEmpty = 0;
+    var hidden = [];
+    rows.forEach(function (row) {
+      if (isEmpty(row)) {
+        if (shownEmpty >= 1) { row.hidden = true; hidden.push(row); } else { shownEmpty += 1; }
+      }
+    });
+    if (!hidden.length) return;
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'button button-secondary button-small add-row';
+    button.textContent = group.classList.contains('rubric-editor') ? 'Add a criterion' : 'Add a competency';
+    button.addEventListener('click', function () {
+      var next = hidden.shift();
+      if (next) {
+        next.hidden = false;
+        var first = next.querySelector('input:not([type=hidden]), textarea');
+        if (first) first.focus();
+      }
+      if (!hidden.length) button.remove();
+    });
+    group.appendChild(button);
+  });
+
+  // One-time secrets: a copy button.
+  document.querySelectorAll('[data-copy]').forEach(function (button) {
+    var source = document.getElementById(button.getAttribute('data-copy'));
+    if (!source || !navigator.clipboard) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(source.value).then(function () {
+        button.textContent = 'Copied';
+      });
+    });
+  });
+
+  // Error summaries take focus, so keyboard and screen-reader users land on them.
+  var summary = document.getElementById('error-summary');
+  if (summary) summary.focus();
+})();

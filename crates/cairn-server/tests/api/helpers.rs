@@ -1,0 +1,205 @@
+//! `spawn_app(backend)`: the real application on a fresh database (SQLite in a temp dir, or a new
+//! PostgreSQL database on `CAIRN_TEST_DATABASE_URL`), seeded with the demo, driven in-process.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use cairn_server::{AppState, ServerConfig};
+use cairn_store::{MasterKey, Store, StoreOptions};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub state: AppState,
+    _dir: tempfile::TempDir,
+    cleanup: Option<(String, String)>,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Asserts an RFC 9457 problem with this status and slug, and returns it.
+    #[track_caller]
+    pub fn problem(&self, status: u16, slug: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        assert_eq!(self.content_type(), "application/problem+json", "{}", self.text());
+        let body = self.json();
+        assert!(body["type"].as_str().unwrap().ends_with(&format!("/problems/{slug}")), "{body}");
+        assert_eq!(body["status"], status);
+        assert!(body["title"].is_string() && body["detail"].is_string() && body["request_id"].is_string(), "{body}");
+        body
+    }
+}
+
+/// Builds the app on `backend`; `None` when PostgreSQL is not configured (outside CI).
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, cleanup) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}", dir.path().join("cairn.db").display()), None),
+        Backend::Postgres => {
+            let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
+                Ok(url) if !url.is_empty() => url,
+                _ => {
+                    assert!(std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true), "CAIRN_TEST_DATABASE_URL must be set in CI");
+                    return None;
+                }
+            };
+            let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
+            admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
+            let mut url = url::Url::parse(&admin_url).unwrap();
+            url.set_path(&format!("/{name}"));
+            (url.to_string(), Some((admin_url, name)))
+        }
+    };
+    let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
+    let state = AppState::new(store, config);
+    cairn_server::demo::seed_demo(&state).await.unwrap();
+    Some(TestApp { router: cairn_server::app(state.clone()), state, _dir: dir, cleanup })
+}
+
+async fn admin_execute(admin_url: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to CAIRN_TEST_DATABASE_URL");
+    sqlx::query(sql).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}
+
+impl TestApp {
+    pub async fn finish(self) {
+        self.state.store.close().await;
+        if let Some((admin_url, name)) = self.cleanup {
+            admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        let mut request = Request::get(path).header(header::ACCEPT, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn json(&self, method: &str, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.raw(method, path, token, "application/json", body.to_string().into_bytes()).await
+    }
+
+    pub async fn raw(&self, method: &str, path: &str, token: Option<&str>, content_type: &str, body: Vec<u8>) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path).header(header::CONTENT_TYPE, content_type);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(Body::from(body)).unwrap()).await
+    }
+
+    /// A multipart upload with one `file` field.
+    pub async fn upload(&self, path: &str, token: Option<&str>, filename: &str, content_type: &str, bytes: &[u8]) -> TestResponse {
+        let boundary = "cairn-test-boundary-7d1f";
+        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        self.raw("POST", path, token, &format!("multipart/form-data; boundary={boundary}"), body).await
+    }
+
+    /// Logs in over the API and returns a bearer token.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let response = self.json("POST", "/api/v1/session", None, &serde_json::json!({"email": email, "password": password})).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        response.json()["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn issuer_token(&self) -> String {
+        self.token("issuer@demo.cairn.test", "cairn-demo-issuer").await
+    }
+
+    /// The demo organisation's id.
+    pub async fn demo_organisation(&self) -> String {
+        let list = self.get("/api/v1/organisations", None).await.json();
+        list["items"][0]["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Emits `NAME::sqlite` and `NAME::postgres` running the same body against each backend.
+
+macro_rules! backend_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::helpers::{Backend, TestApp, spawn_app};
+
+            async fn run($app: &TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let app = spawn_app(Backend::Sqlite).await.unwrap();
+                run(&app).await;
+                app.finish().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = spawn_app(Backend::Postgres).await {
+                    run(&app).await;
+                    app.finish().await;
+                }
+            }
+        }
+    };
+}
+
+/// A valid micro-badge body for the API.
+pub fn badge_body(name: &str) -> Value {
+    serde_json::json!({
+        "kind": "micro-badge",
+        "name": name,
+        "description": "Write a bash script that survives bad input.",
+        "criteria": "Submit a script and its tests.",
+        "rubric": {
+            "levels": ["Developing", "Proficient", "Exemplary"],
+            "criteria": [
+                {"name": "Robustness", "required_level": "Proficient", "descriptors": ["Breaks on bad input", "Handles bad input", "Handles and reports bad input"]},
+                {"name": "Tests", "description": "Automated tests", "required_level": 2, "descriptors": ["None", "Some", "Thorough"]}
+            ]
+        },
+        "alignments": [{"target_name": "Shell scripting", "target_url": "https://example.org/skills/shell", "target_code": "SH-1", "target_type": "CFItem"}],
+        "tags": ["bash", "scripting"],
+        "effort_hours": 4,
+        "fee": {"amount": "25", "currency": "usd"},
+        "validity_months": 12
+    })
+}

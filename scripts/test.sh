@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# Cairn's one test command: sets up what the tests need (idempotently) and
+# runs every test: the Rust workspace (cargo test, with PostgreSQL when it can
+# be reached) and the browser tests (node:test + playwright-core + Debian's
+# Chromium).
+#
+#   ./scripts/test.sh               everything
+#   ./scripts/test.sh --no-browser  Rust tests only (no Chromium, npm or browser tests)
+#
+# Environment:
+#   CAIRN_TEST_DATABASE_URL  PostgreSQL for the storage tests; default
+#                            postgres://postgres@127.0.0.1:5432/test when reachable
+#   CI                       when non-empty, PostgreSQL is mandatory
+#   CHROMIUM_PATH            browser for the browser tests (default /usr/bin/chromium)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+REPO_ROOT=$PWD
+BROWSER_DIR=$REPO_ROOT/tests/browser
+DEFAULT_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
+PG_HOST=127.0.0.1
+PG_PORT=5432
+
+log() { printf '==> %s\n' "$*"; }
+warn() { printf '==> WARNING: %s\n' "$*" >&2; }
+die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+# 1. Debian's Chromium (and a font, so screenshots are readable).
+ensure_chromium() {
+  local chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+  local pkgs=()
+  if [[ ! -x $chromium ]]; then
+    [[ $chromium == /usr/bin/chromium ]] || die "CHROMIUM_PATH=$chromium is not an executable"
+    pkgs+=(chromium)
+  fi
+  if ! dpkg-query -W -f='${Status}' fonts-dejavu-core 2>/dev/null | grep -q 'install ok installed'; then
+    pkgs+=(fonts-dejavu-core)
+  fi
+  if ((${#pkgs[@]} == 0)); then
+    log "chromium: $("$chromium" --version 2>/dev/null || echo "$chromium")"
+    return
+  fi
+  log "installing ${pkgs[*]} from Debian"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${pkgs[@]}"
+  [[ -x $chromium ]] || die "$chromium is still missing after apt-get install"
+  log "chromium: $("$chromium" --version 2>/dev/null || echo "$chromium")"
+}
+
+# 2. The browser tests' npm packages (playwright-core, axe-core): npm ci when
+#    node_modules is missing or package-lock.json changed since the last one.
+ensure_node_modules() {
+  command -v node >/dev/null 2>&1 || die "node is not installed (Node.js 20+ is needed)"
+  command -v npm >/dev/null 2>&1 || die "npm is not installed"
+  local stamp=$BROWSER_DIR/node_modules/.cairn-lock.sha256
+  local want
+  want=$(cat "$BROWSER_DIR/package.json" "$BROWSER_DIR/package-lock.json" | sha256sum | cut -d' ' -f1)
+  if [[ -f $stamp && $(<"$stamp") == "$want" ]]; then
+    log "browser test packages are up to date"
+    return
+  fi
+  log "npm ci in tests/browser"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund)
+  printf '%s\n' "$want" >"$stamp"
+}
+
+pg_reachable() {
+  local url=$1
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -h "$PG_HOST" -p "$PG_PORT" -t 5
+  elif command -v psql >/dev/null 2>&1; then
+    psql "$url" -qtAX -c 'select 1' >/dev/null 2>&1
+  else
+    timeout 5 bash -c "exec 3<>/dev/tcp/$PG_HOST/$PG_PORT" 2>/dev/null
+  fi
+}
+
+# Starts local clusters that are installed but not running (never one that runs).
+start_local_postgres() {
+  command -v pg_ctlcluster >/dev/null 2>&1 || return 0
+  [[ -d /etc/postgresql ]] || return 0
+  if [[ $(id -u) -ne 0 ]] && ! command -v sudo >/dev/null 2>&1; then
+    warn "not root and no sudo: not starting the local PostgreSQL"
+    return 0
+  fi
+  local conf version started=0
+  for conf in /etc/postgresql/*/main/postgresql.conf; do
+    [[ -f $conf ]] || continue
+    version=${conf#/etc/postgresql/}
+    version=${version%%/*}
+    if as_root pg_ctlcluster "$version" main status >/dev/null 2>&1; then
+      continue # already running
+    fi
+    log "starting PostgreSQL cluster $version/main"
+    if as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start; then
+      started=1
+    else
+      warn "could not start PostgreSQL cluster $version/main"
+    fi
+  done
+  ((started)) || return 0
+  local _
+  for _ in $(seq 1 30); do
+    pg_reachable "$DEFAULT_DATABASE_URL" && return 0
+    sleep 1
+  done
+}
+
+# The default database is 'test'; create it when psql can and it is missing.
+ensure_test_database() {
+  command -v psql >/dev/null 2>&1 || return 0
+  psql "$DEFAULT_DATABASE_URL" -qtAX -c 'select 1' >/dev/null 2>&1 && return 0
+  local admin_url=${DEFAULT_DATABASE_URL%/*}/postgres
+  if [[ -z $(psql "$admin_url" -qtAX -c "select 1 from pg_database where datname = 'test'" 2>/dev/null) ]]; then
+    log "creating database 'test'"
+    psql "$admin_url" -qtAX -c 'create database test' >/dev/null || warn "could not create database 'test'"
+  fi
+}
+
+# 3. PostgreSQL for the storage tests.
+ensure_postgres() {
+  if [[ -n ${CAIRN_TEST_DATABASE_URL:-} ]]; then
+    log "PostgreSQL: using CAIRN_TEST_DATABASE_URL from the environment"
+    export CAIRN_TEST_DATABASE_URL
+    return
+  fi
+  unset CAIRN_TEST_DATABASE_URL
+  if ! pg_reachable "$DEFAULT_DATABASE_URL"; then
+    start_local_postgres
+  fi
+  if pg_reachable "$DEFAULT_DATABASE_URL"; then
+    ensure_test_database
+    export CAIRN_TEST_DATABASE_URL=$DEFAULT_DATABASE_URL
+    log "PostgreSQL: $CAIRN_TEST_DATABASE_URL"
+  elif [[ -n ${CI:-} ]]; then
+    die "PostgreSQL is not reachable at $PG_HOST:$PG_PORT; it is mandatory in CI (set CAIRN_TEST_DATABASE_URL or start PostgreSQL)"
+  else
+    warn "PostgreSQL is not reachable at $PG_HOST:$PG_PORT; the PostgreSQL storage tests will be skipped (set CAIRN_TEST_DATABASE_URL to run them)"
+  fi
+}
+
+# 4. The Rust workspace, in the release profile (the browser tests use its binary).
+run_cargo() {
+  command -v cargo >/dev/null 2>&1 || die "cargo is not installed (the Rust toolchain is needed)"
+  log "cargo build --release --workspace --locked"
+  cargo build --release --workspace --locked
+  log "cargo test --release --workspace --locked"
+  cargo test --release --workspace --locked
+}
+
+# 5. The browser tests.
+run_browser_tests() {
+  local files=("$BROWSER_DIR"/*.test.mjs)
+  [[ -e ${files[0]} ]] || die "no browser tests found in tests/browser"
+  [[ -x $REPO_ROOT/target/release/cairn ]] || die "target/release/cairn was not built"
+  mkdir -p "$BROWSER_DIR/artifacts"
+  log "browser tests (screenshots in tests/browser/artifacts/)"
+  CAIRN_BIN=$REPO_ROOT/target/release/cairn \
+    node --test --test-reporter=spec "${files[@]#"$REPO_ROOT"/}"
+}
+
+main() {
+  local browser=1 arg
+  for arg in "$@"; do
+    case $arg in
+      --no-browser) browser=0 ;;
+      -h | --help)
+        sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
+        return 0
+        ;;
+      *) die "unknown option: $arg (only --no-browser is accepted)" ;;
+    esac
+  done
+
+  if ((browser)); then
+    ensure_chromium
+    ensure_node_modules
+  else
+    log "--no-browser: skipping Chromium, npm and the browser tests"
+  fi
+  ensure_postgres
+  run_cargo
+  if ((browser)); then
+    run_browser_tests
+  fi
+  log "all tests passed"
+}
+
+# Sourcing this file (for trying one step) defines the steps without running them.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -1,0 +1,74 @@
+// Debian's Chromium driven by playwright-core (which never downloads a browser),
+// plus screenshots and an axe-core accessibility check.
+
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+
+/** tests/browser/artifacts/ (git-ignored). */
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../artifacts/', import.meta.url));
+
+/** Launches headless Chromium: $CHROMIUM_PATH or /usr/bin/chromium. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Saves a full-page PNG as tests/browser/artifacts/NAME.png and returns its path. */
+export async function screenshot(page, name) {
+  await fs.mkdir(ARTIFACTS_DIR, { recursive: true });
+  const file = path.join(ARTIFACTS_DIR, name.endsWith('.png') ? name : `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+let axeSource;
+
+/**
+ * Runs axe-core on the page and returns its violations of impact
+ * `serious` or `critical` (an empty array when there are none).
+ *
+ * axe is injected with page.evaluate rather than page.addScriptTag: an inline
+ * <script> tag is blocked by a Content-Security-Policy without
+ * 'unsafe-inline' (which Cairn's pages may well send), while evaluate runs
+ * through the DevTools protocol, which CSP does not restrict.
+ */
+export async function checkA11y(page) {
+  const hasAxe = () => page.evaluate(() => typeof window.axe?.run === 'function');
+  if (!(await hasAxe())) {
+    axeSource ??= await fs.readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+    await page.evaluate(axeSource);
+    if (!(await hasAxe())) throw new Error('axe-core did not load into the page');
+  }
+  const violations = await page.evaluate(async () => {
+    const results = await window.axe.run(document);
+    return results.violations;
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/** A readable listing of axe violations, for assertion messages. */
+export function formatViolations(violations) {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => `    ${n.target.join(' ')}\n      ${n.failureSummary?.replace(/\n/g, '\n      ') ?? ''}`)
+        .join('\n');
+      return `- [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
+    })
+    .join('\n');
+}
