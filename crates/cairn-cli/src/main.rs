@@ -112,7 +112,10 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     let database_url = args.database_url.clone().or(file.database_url.clone()).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cairn.db").display()));
     let mut config = ServerConfig::for_addr(addr, data_dir.clone());
     if let Some(url) = args.public_url.clone().or(file.public_url.clone()) {
-        config.public_url = url::Url::parse(&url).ok().filter(|u| matches!(u.scheme(), "http" | "https")).with_context(|| format!("public URL \"{url}\" is not an http(s) URL"))?;
+        config.public_url = url::Url::parse(&url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .with_context(|| format!("public URL \"{url}\" is not an http(s) URL"))?;
     }
     if let Some(bytes) = file.max_upload_bytes {
         anyhow::ensure!((1024..=64 * 1024 * 1024).contains(&bytes), "max_upload_bytes {bytes} is not between 1024 and 67108864");

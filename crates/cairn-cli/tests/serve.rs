@@ -14,13 +14,8 @@ fn cairn() -> Command {
 
 /// Starts `cairn serve --demo` on a free port and returns the child and its address.
 fn start(data: &std::path::Path) -> (Child, String, Vec<String>) {
-    let mut child = cairn()
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child =
+        cairn().args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data"]).arg(data).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a start-up line").unwrap();
     let addr = first.split("listening on ").nth(1).and_then(|rest| rest.split(',').next()).expect(&first).to_string();

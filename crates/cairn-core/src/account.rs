@@ -138,7 +138,34 @@ mod tests {
 
     #[test]
     fn debug_output_hides_the_password() {
-        let account = NewAccount::parse(SignUpFields { name: "Ada".into(), email: "ada@example.org".into(), password: "correct horse battery".into() }).unwrap();
+        let account =
+            NewAccount::parse(SignUpFields { name: "Ada".into(), email: "ada@example.org".into(), password: "correct horse battery".into() }).unwrap();
         assert!(!format!("{account:?}").contains("horse"));
+    }
+}
+
+/// Longest API token name.
+pub const MAX_TOKEN_NAME_CHARS: usize = 80;
+
+/// An API token's name: what it is for, 1–80 characters, trimmed.
+///
+/// # Errors
+/// A message stating the rule.
+pub fn token_name(raw: &str) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
+        Err(format!("a token needs a name of 1 to {MAX_TOKEN_NAME_CHARS} characters"))
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    #[test]
+    fn token_names_are_trimmed_and_bounded() {
+        assert_eq!(super::token_name("  CI publishing "), Ok("CI publishing".to_string()));
+        assert!(super::token_name("   ").is_err());
+        assert!(super::token_name(&"x".repeat(81)).is_err());
     }
 }

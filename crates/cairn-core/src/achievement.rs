@@ -168,8 +168,7 @@ impl fmt::Display for Fee {
 }
 
 /// The OB 3.0 `AlignmentTargetType` values accepted (plus `ext:` extensions).
-pub const ALIGNMENT_TYPES: [&str; 7] =
-    ["ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL"];
+pub const ALIGNMENT_TYPES: [&str; 7] = ["ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL"];
 
 /// A competency, skill or standard the achievement aligns to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,15 +255,13 @@ impl AchievementContent {
         let description = invalid::text(&mut invalid, "/description", &fields.description, 1, 4000);
         let criteria = invalid::text(&mut invalid, "/criteria", &fields.criteria, 1, 20_000);
         let rubric = match &fields.rubric {
-            Some(rubric) if !(kind == Kind::MicroCredential && rubric.criteria.is_empty() && rubric.levels.is_empty()) => {
-                match Rubric::parse(rubric) {
-                    Ok(rubric) => Some(rubric),
-                    Err(errors) => {
-                        invalid.extend_under("/rubric", errors);
-                        None
-                    }
+            Some(rubric) if !(kind == Kind::MicroCredential && rubric.criteria.is_empty() && rubric.levels.is_empty()) => match Rubric::parse(rubric) {
+                Ok(rubric) => Some(rubric),
+                Err(errors) => {
+                    invalid.extend_under("/rubric", errors);
+                    None
                 }
-            }
+            },
             _ if kind == Kind::MicroCredential => None,
             _ => {
                 invalid.push("/rubric", "an assessed achievement needs a public rubric");
@@ -274,13 +271,7 @@ impl AchievementContent {
         if fields.alignments.len() > MAX_ALIGNMENTS {
             invalid.push("/alignments", format!("at most {MAX_ALIGNMENTS} alignments"));
         }
-        let alignments = fields
-            .alignments
-            .iter()
-            .enumerate()
-            .take(MAX_ALIGNMENTS)
-            .map(|(i, a)| parse_alignment(&mut invalid, i, a))
-            .collect();
+        let alignments = fields.alignments.iter().enumerate().take(MAX_ALIGNMENTS).map(|(i, a)| parse_alignment(&mut invalid, i, a)).collect();
         let tags = parse_tags(&mut invalid, &fields.tags);
         let language = match fields.language.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => "en".to_string(),
@@ -455,7 +446,8 @@ fn parse_fee(invalid: &mut Invalid, amount: Option<&str>, currency: Option<&str>
 /// `49`, `49.5`, `49.50` → 4950; at most 2 decimals and 1,000,000.00.
 fn parse_decimal_minor(raw: &str) -> Option<i64> {
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    if whole.is_empty() || whole.len() > 7 || !whole.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+    if whole.is_empty() || whole.len() > 7 || !whole.bytes().all(|b| b.is_ascii_digit()) || fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let whole: i64 = whole.parse().ok()?;
@@ -591,18 +583,30 @@ mod tests {
         check(|_| {}, &[]);
         check(|f| f.name = "  ".into(), &["/name is required"]);
         check(|f| f.rubric = None, &["/rubric an assessed achievement needs a public rubric"]);
-        check(|f| { f.rubric.as_mut().unwrap().levels.pop(); }, &[
-            "/rubric/levels a rubric needs 2 to 6 levels (got 1)",
-            "/rubric/criteria/0/required_level \"Proficient\" is not a level of this rubric",
-            "/rubric/criteria/0/descriptors needs one descriptor per level (1; got 2)",
-        ]);
+        check(
+            |f| {
+                f.rubric.as_mut().unwrap().levels.pop();
+            },
+            &[
+                "/rubric/levels a rubric needs 2 to 6 levels (got 1)",
+                "/rubric/criteria/0/required_level \"Proficient\" is not a level of this rubric",
+                "/rubric/criteria/0/descriptors needs one descriptor per level (1; got 2)",
+            ],
+        );
         check(|f| f.fee_amount = Some("49.5".into()), &["/fee/currency \"\" is not a three-letter currency code such as EUR"]);
         check(|f| f.fee_amount = Some("4,9".into()), &["/fee/amount \"4,9\" is not an amount such as 49 or 49.50"]);
         check(|f| f.validity_months = Some(-3), &["/validity_months -3 is not between 1 and 600 months"]);
         check(|f| f.effort_hours = Some(f64::NAN), &["/effort_hours NaN is not between 0 and 10000 hours"]);
         check(|f| f.language = Some("english please".into()), &["/language \"english please\" is not a language tag such as en or fr-CA"]);
         check(
-            |f| f.alignments = vec![AlignmentFields { target_name: "SQL".into(), target_url: "javascript:alert(1)".into(), target_type: Some("Skill".into()), ..Default::default() }],
+            |f| {
+                f.alignments = vec![AlignmentFields {
+                    target_name: "SQL".into(),
+                    target_url: "javascript:alert(1)".into(),
+                    target_type: Some("Skill".into()),
+                    ..Default::default()
+                }]
+            },
             &[
                 "/alignments/0/target_url \"javascript:alert(1)\" is not an http(s) URL",
                 "/alignments/0/target_type \"Skill\" is not an alignment type (ceasn:Competency, ceterms:Credential, CFItem, CFRubric, CFRubricCriterion, CFRubricCriterionLevel, CTDL or ext:…)",
@@ -638,7 +642,8 @@ mod tests {
 
     #[test]
     fn a_micro_credential_has_exactly_three_levels() {
-        let mut fields = NewAchievementFields { kind: "micro-credential".into(), content: valid_fields("Data"), levels: vec![valid_fields("L1"), valid_fields("L2")] };
+        let mut fields =
+            NewAchievementFields { kind: "micro-credential".into(), content: valid_fields("Data"), levels: vec![valid_fields("L1"), valid_fields("L2")] };
         assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].detail, "a micro-credential has exactly 3 levels (got 2)");
         fields.levels.push(valid_fields("L3"));
         fields.content.rubric = None;

@@ -87,24 +87,36 @@ pub fn micro_credential() -> NewAchievementFields {
                    Add a reflection (150–300 words) on one query that surprised you."
             .into(),
         rubric: rubric(vec![
-            criterion("Correct results", "Each query returns exactly the rows and values the question asks for.", [
-                "Most answers are wrong or missing.",
-                "Some answers are right; filters or aggregates are misapplied.",
-                "All five answers are right.",
-                "All answers are right and edge cases (NULLs, ties) are handled and noted.",
-            ]),
-            criterion("Readable SQL", "Queries are formatted and named so a colleague can follow them.", [
-                "Queries are hard to read.",
-                "Formatting is inconsistent.",
-                "Consistent formatting and meaningful aliases.",
-                "Clear, consistent and commented where intent is not obvious.",
-            ]),
-            criterion("Explanation", "Each answer is explained in plain words.", [
-                "No explanations.",
-                "Explanations restate the SQL.",
-                "Explanations answer the business question.",
-                "Explanations answer the question and state assumptions.",
-            ]),
+            criterion(
+                "Correct results",
+                "Each query returns exactly the rows and values the question asks for.",
+                [
+                    "Most answers are wrong or missing.",
+                    "Some answers are right; filters or aggregates are misapplied.",
+                    "All five answers are right.",
+                    "All answers are right and edge cases (NULLs, ties) are handled and noted.",
+                ],
+            ),
+            criterion(
+                "Readable SQL",
+                "Queries are formatted and named so a colleague can follow them.",
+                [
+                    "Queries are hard to read.",
+                    "Formatting is inconsistent.",
+                    "Consistent formatting and meaningful aliases.",
+                    "Clear, consistent and commented where intent is not obvious.",
+                ],
+            ),
+            criterion(
+                "Explanation",
+                "Each answer is explained in plain words.",
+                [
+                    "No explanations.",
+                    "Explanations restate the SQL.",
+                    "Explanations answer the business question.",
+                    "Explanations answer the question and state assumptions.",
+                ],
+            ),
         ]),
         alignments: sql_alignments(),
         tags: tags(&["sql", "data", "foundations"]),
@@ -120,24 +132,36 @@ pub fn micro_credential() -> NewAchievementFields {
                    `LEFT JOIN`, one `GROUP BY … HAVING` and one window function."
             .into(),
         rubric: rubric(vec![
-            criterion("Joins", "Tables are combined without losing or duplicating rows.", [
-                "Joins drop or duplicate rows.",
-                "Joins are right for simple cases only.",
-                "All joins are right and justified.",
-                "Joins are right and row counts are checked at each step.",
-            ]),
-            criterion("Aggregation", "Grouping and aggregates answer the brief.", [
-                "Aggregates are wrong.",
-                "Aggregates are right but grouping is off.",
-                "Grouping, HAVING and a window function are used correctly.",
-                "As proficient, with a clear choice between alternatives explained.",
-            ]),
-            criterion("Reproducibility", "Another analyst can rerun the report and get the same result.", [
-                "The report cannot be rerun.",
-                "It reruns with manual fixes.",
-                "It reruns as submitted.",
-                "It reruns and documents its inputs and assumptions.",
-            ]),
+            criterion(
+                "Joins",
+                "Tables are combined without losing or duplicating rows.",
+                [
+                    "Joins drop or duplicate rows.",
+                    "Joins are right for simple cases only.",
+                    "All joins are right and justified.",
+                    "Joins are right and row counts are checked at each step.",
+                ],
+            ),
+            criterion(
+                "Aggregation",
+                "Grouping and aggregates answer the brief.",
+                [
+                    "Aggregates are wrong.",
+                    "Aggregates are right but grouping is off.",
+                    "Grouping, HAVING and a window function are used correctly.",
+                    "As proficient, with a clear choice between alternatives explained.",
+                ],
+            ),
+            criterion(
+                "Reproducibility",
+                "Another analyst can rerun the report and get the same result.",
+                [
+                    "The report cannot be rerun.",
+                    "It reruns with manual fixes.",
+                    "It reruns as submitted.",
+                    "It reruns and documents its inputs and assumptions.",
+                ],
+            ),
         ]),
         alignments: sql_alignments(),
         tags: tags(&["sql", "reporting", "joins"]),
@@ -153,30 +177,46 @@ pub fn micro_credential() -> NewAchievementFields {
                    the client, **written feedback from the client**, and a reflection on what you changed in response."
             .into(),
         rubric: rubric(vec![
-            criterion("Scoping", "The question is agreed with the client and answerable with the data.", [
-                "No agreed question.",
-                "A question exists but is vague or not answerable.",
-                "A clear, agreed, answerable question.",
-                "As proficient, with scope trade-offs discussed with the client.",
-            ]),
-            criterion("Analysis", "The SQL analysis is sound and answers the question.", [
-                "Analysis is unsound.",
-                "Analysis has gaps that affect the conclusion.",
-                "Sound analysis that supports the conclusion.",
-                "Sound analysis with limitations quantified.",
-            ]),
-            criterion("Communication", "Findings are presented so the client can act on them.", [
-                "Findings are unclear.",
-                "Findings are clear but not actionable.",
-                "Clear, actionable findings.",
-                "Clear, actionable findings the client reports acting on.",
-            ]),
-            criterion("Response to feedback", "The reflection shows what changed after the client's feedback.", [
-                "No reflection on feedback.",
-                "Feedback is summarised, nothing changed.",
-                "Specific changes made in response to feedback.",
-                "Changes made and lessons generalised to future work.",
-            ]),
+            criterion(
+                "Scoping",
+                "The question is agreed with the client and answerable with the data.",
+                [
+                    "No agreed question.",
+                    "A question exists but is vague or not answerable.",
+                    "A clear, agreed, answerable question.",
+                    "As proficient, with scope trade-offs discussed with the client.",
+                ],
+            ),
+            criterion(
+                "Analysis",
+                "The SQL analysis is sound and answers the question.",
+                [
+                    "Analysis is unsound.",
+                    "Analysis has gaps that affect the conclusion.",
+                    "Sound analysis that supports the conclusion.",
+                    "Sound analysis with limitations quantified.",
+                ],
+            ),
+            criterion(
+                "Communication",
+                "Findings are presented so the client can act on them.",
+                [
+                    "Findings are unclear.",
+                    "Findings are clear but not actionable.",
+                    "Clear, actionable findings.",
+                    "Clear, actionable findings the client reports acting on.",
+                ],
+            ),
+            criterion(
+                "Response to feedback",
+                "The reflection shows what changed after the client's feedback.",
+                [
+                    "No reflection on feedback.",
+                    "Feedback is summarised, nothing changed.",
+                    "Specific changes made in response to feedback.",
+                    "Changes made and lessons generalised to future work.",
+                ],
+            ),
         ]),
         alignments: sql_alignments(),
         tags: tags(&["sql", "consulting", "communication"]),
@@ -215,24 +255,36 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
                        from participants, and a reflection on what you would change."
                 .into(),
             rubric: rubric(vec![
-                criterion("Preparation", "Agenda, roles and ground rules are shared in advance.", [
-                    "No preparation shown.",
-                    "An agenda only.",
-                    "Agenda, roles and ground rules shared in advance.",
-                    "As proficient, adapted to participants' access needs.",
-                ]),
-                criterion("Participation", "Techniques give every participant a way to contribute.", [
-                    "Few people contributed.",
-                    "Techniques were used inconsistently.",
-                    "Deliberate techniques; feedback shows broad participation.",
-                    "As proficient, with quieter voices measurably heard.",
-                ]),
-                criterion("Reflection", "The reflection draws on participant feedback.", [
-                    "No reflection.",
-                    "Reflection ignores the feedback.",
-                    "Reflection uses the feedback to plan changes.",
-                    "As proficient, with changes tried and evaluated.",
-                ]),
+                criterion(
+                    "Preparation",
+                    "Agenda, roles and ground rules are shared in advance.",
+                    [
+                        "No preparation shown.",
+                        "An agenda only.",
+                        "Agenda, roles and ground rules shared in advance.",
+                        "As proficient, adapted to participants' access needs.",
+                    ],
+                ),
+                criterion(
+                    "Participation",
+                    "Techniques give every participant a way to contribute.",
+                    [
+                        "Few people contributed.",
+                        "Techniques were used inconsistently.",
+                        "Deliberate techniques; feedback shows broad participation.",
+                        "As proficient, with quieter voices measurably heard.",
+                    ],
+                ),
+                criterion(
+                    "Reflection",
+                    "The reflection draws on participant feedback.",
+                    [
+                        "No reflection.",
+                        "Reflection ignores the feedback.",
+                        "Reflection uses the feedback to plan changes.",
+                        "As proficient, with changes tried and evaluated.",
+                    ],
+                ),
             ]),
             alignments: vec![alignment(
                 "Facilitate group discussions",
@@ -255,24 +307,26 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
                        fail before the fix, and a short write-up per issue."
                 .into(),
             rubric: rubric(vec![
-                criterion("Finding", "Vulnerabilities are found and classified correctly.", [
-                    "Fewer than two found.",
-                    "Found but misclassified.",
-                    "Four found and classified.",
-                    "More than four, with severity rated.",
-                ]),
-                criterion("Fixing", "Fixes remove the root cause without breaking behaviour.", [
-                    "Fixes missing or break the app.",
-                    "Symptoms patched, root cause remains.",
-                    "Root causes fixed; tests pass.",
-                    "Root causes fixed and similar code hardened.",
-                ]),
-                criterion("Tests", "Each fix has a regression test.", [
-                    "No tests.",
-                    "Tests that do not fail before the fix.",
-                    "A failing-then-passing test per fix.",
-                    "As proficient, plus a check in CI.",
-                ]),
+                criterion(
+                    "Finding",
+                    "Vulnerabilities are found and classified correctly.",
+                    ["Fewer than two found.", "Found but misclassified.", "Four found and classified.", "More than four, with severity rated."],
+                ),
+                criterion(
+                    "Fixing",
+                    "Fixes remove the root cause without breaking behaviour.",
+                    [
+                        "Fixes missing or break the app.",
+                        "Symptoms patched, root cause remains.",
+                        "Root causes fixed; tests pass.",
+                        "Root causes fixed and similar code hardened.",
+                    ],
+                ),
+                criterion(
+                    "Tests",
+                    "Each fix has a regression test.",
+                    ["No tests.", "Tests that do not fail before the fix.", "A failing-then-passing test per fix.", "As proficient, plus a check in CI."],
+                ),
             ]),
             alignments: vec![alignment(
                 "OWASP Top 10 web application security risks",
@@ -296,18 +350,26 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
                        and submit their notes."
                 .into(),
             rubric: rubric(vec![
-                criterion("Accuracy", "Every endpoint, field and error is documented correctly.", [
-                    "Many errors.",
-                    "Some endpoints missing or wrong.",
-                    "Complete and accurate.",
-                    "Complete, accurate and checked against the API automatically.",
-                ]),
-                criterion("Usability", "A new developer succeeds on the first try.", [
-                    "The tester could not start.",
-                    "The tester needed help.",
-                    "The tester succeeded unaided.",
-                    "As proficient, and the tester's notes led to improvements.",
-                ]),
+                criterion(
+                    "Accuracy",
+                    "Every endpoint, field and error is documented correctly.",
+                    [
+                        "Many errors.",
+                        "Some endpoints missing or wrong.",
+                        "Complete and accurate.",
+                        "Complete, accurate and checked against the API automatically.",
+                    ],
+                ),
+                criterion(
+                    "Usability",
+                    "A new developer succeeds on the first try.",
+                    [
+                        "The tester could not start.",
+                        "The tester needed help.",
+                        "The tester succeeded unaided.",
+                        "As proficient, and the tester's notes led to improvements.",
+                    ],
+                ),
             ]),
             alignments: vec![alignment(
                 "Technical writing",

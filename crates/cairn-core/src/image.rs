@@ -302,14 +302,8 @@ fn sanitise_svg(bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
         return Err(ImageError::SvgTooComplex);
     }
     let mut reader = NsReader::from_str(text);
-    let mut sanitiser = Sanitiser {
-        out: Writer::new(Vec::with_capacity(text.len() + 128)),
-        depth: 0,
-        elements: 0,
-        skipping_from: None,
-        root: Root::Before,
-        style: None,
-    };
+    let mut sanitiser =
+        Sanitiser { out: Writer::new(Vec::with_capacity(text.len() + 128)), depth: 0, elements: 0, skipping_from: None, root: Root::Before, style: None };
     // Whatever encoding the upload declared, the stored copy is UTF-8 and says so.
     sanitiser.write(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     loop {
@@ -405,13 +399,7 @@ impl Sanitiser {
         self.out.write_event(event).map_err(|error| bad_svg(format!("cannot write svg: {error}")))
     }
 
-    fn open(
-        &mut self,
-        reader: &NsReader<&[u8]>,
-        namespace: ElementNamespace,
-        start: &BytesStart,
-        empty: bool,
-    ) -> Result<(), ImageError> {
+    fn open(&mut self, reader: &NsReader<&[u8]>, namespace: ElementNamespace, start: &BytesStart, empty: bool) -> Result<(), ImageError> {
         self.elements += 1;
         if self.elements > MAX_SVG_ELEMENTS || self.depth >= MAX_SVG_DEPTH {
             return Err(ImageError::SvgTooComplex);
@@ -420,8 +408,7 @@ impl Sanitiser {
         if !empty {
             self.depth += 1;
         }
-        let local = std::str::from_utf8(start.local_name().into_inner())
-            .map_err(|error| bad_svg(format!("element name is not utf-8 text: {error}")))?;
+        let local = std::str::from_utf8(start.local_name().into_inner()).map_err(|error| bad_svg(format!("element name is not utf-8 text: {error}")))?;
         let is_root = match self.root {
             Root::Before => true,
             Root::Inside => false,
@@ -476,8 +463,7 @@ impl Sanitiser {
         if let Some(style) = self.style.take_if(|style| style.depth == depth) {
             return self.write_style(style);
         }
-        let local = std::str::from_utf8(end.local_name().into_inner())
-            .map_err(|error| bad_svg(format!("element name is not utf-8 text: {error}")))?;
+        let local = std::str::from_utf8(end.local_name().into_inner()).map_err(|error| bad_svg(format!("element name is not utf-8 text: {error}")))?;
         self.write(Event::End(BytesEnd::new(local.to_owned())))
     }
 
@@ -519,12 +505,7 @@ impl Sanitiser {
 }
 
 /// Copies the attributes of `start` that are safe for the element `name` onto `element`.
-fn copy_attributes(
-    reader: &NsReader<&[u8]>,
-    start: &BytesStart,
-    name: &str,
-    element: &mut BytesStart,
-) -> Result<(), ImageError> {
+fn copy_attributes(reader: &NsReader<&[u8]>, start: &BytesStart, name: &str, element: &mut BytesStart) -> Result<(), ImageError> {
     let mut written: Vec<String> = Vec::new();
     for (index, attribute) in start.attributes().enumerate() {
         // The reader's duplicate check compares each attribute with every earlier one, so the
@@ -554,11 +535,7 @@ fn copy_attributes(
         };
         let value = attribute.unescape_value().map_err(|error| bad_svg(format!("bad attribute value: {error}")))?;
         let value = xml_chars(&value);
-        let safe = if local == "href" {
-            if name == "image" { is_inline_raster(&value) } else { is_fragment(&value) }
-        } else {
-            css_is_safe(&value)
-        };
+        let safe = if local == "href" { if name == "image" { is_inline_raster(&value) } else { is_fragment(&value) } } else { css_is_safe(&value) };
         // Two prefixes bound to the same namespace would otherwise give one attribute twice.
         if safe && !written.contains(&qualified) {
             element.push_attribute((qualified.as_str(), value.as_ref()));
@@ -578,10 +555,7 @@ fn is_plain_name(name: &str) -> bool {
 
 /// A reference to an element of the same document, such as `#gradient`.
 fn is_fragment(value: &str) -> bool {
-    value
-        .trim()
-        .strip_prefix('#')
-        .is_some_and(|id| !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()))
+    value.trim().strip_prefix('#').is_some_and(|id| !id.is_empty() && !id.chars().any(|c| c.is_whitespace() || c.is_control()))
 }
 
 /// An embedded PNG or JPEG, the only images a badge may draw, since a fetched image could track viewers.
@@ -589,9 +563,7 @@ fn is_inline_raster(value: &str) -> bool {
     let value = value.trim();
     ["data:image/png;base64,", "data:image/jpeg;base64,"].iter().any(|prefix| {
         value.get(..prefix.len()).is_some_and(|start| start.eq_ignore_ascii_case(prefix))
-            && value[prefix.len()..]
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace())
+            && value[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=') || b.is_ascii_whitespace())
     })
 }
 
@@ -601,20 +573,16 @@ fn css_is_safe(css: &str) -> bool {
     // Whitespace and controls are removed and letters lower-cased so spacing and case tricks do
     // not hide a keyword; removing spaces can only make "url (" look like "url(", which errs
     // towards refusing.
-    let probe: String =
-        css.chars().filter(|c| !c.is_whitespace() && !c.is_control()).flat_map(char::to_lowercase).collect();
+    let probe: String = css.chars().filter(|c| !c.is_whitespace() && !c.is_control()).flat_map(char::to_lowercase).collect();
     // CSS escapes can spell any keyword, and badges have no use for them.
     if probe.contains('\\') {
         return false;
     }
-    const FORBIDDEN: &[&str] =
-        &["javascript:", "vbscript:", "expression(", "@import", "image-set(", "src(", "-moz-binding", "behavior:"];
+    const FORBIDDEN: &[&str] = &["javascript:", "vbscript:", "expression(", "@import", "image-set(", "src(", "-moz-binding", "behavior:"];
     if FORBIDDEN.iter().any(|forbidden| probe.contains(forbidden)) {
         return false;
     }
-    probe.match_indices("url(").all(|(at, function)| {
-        probe[at + function.len()..].trim_start_matches(['"', '\'']).starts_with('#')
-    })
+    probe.match_indices("url(").all(|(at, function)| probe[at + function.len()..].trim_start_matches(['"', '\'']).starts_with('#'))
 }
 
 /// `text` without the characters XML 1.0 forbids even as references, so the output always parses.
@@ -659,9 +627,7 @@ pub fn default_badge_svg(name: &str, level: Option<u8>, seed: &str) -> String {
     let lines = wrap_name(&name, BADGE_LINE_CHARS, BADGE_MAX_LINES);
 
     let mut svg = String::with_capacity(2048);
-    svg.push_str(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"512\" height=\"512\" viewBox=\"0 0 512 512\" role=\"img\">",
-    );
+    svg.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"512\" height=\"512\" viewBox=\"0 0 512 512\" role=\"img\">");
     svg.push_str(&format!("<title>{}</title>", escape_xml(name.split_whitespace().collect::<Vec<_>>().join(" ").as_str())));
     let (ground, accent) = (palette.ground, palette.accent);
     if hexagon {
@@ -673,9 +639,7 @@ pub fn default_badge_svg(name: &str, level: Option<u8>, seed: &str) -> String {
         ));
     } else {
         svg.push_str(&format!("<circle cx=\"256\" cy=\"256\" r=\"240\" fill=\"{ground}\" stroke=\"{accent}\" stroke-width=\"12\"/>"));
-        svg.push_str(&format!(
-            "<circle cx=\"256\" cy=\"256\" r=\"212\" fill=\"none\" stroke=\"{accent}\" stroke-width=\"3\" stroke-opacity=\"0.6\"/>"
-        ));
+        svg.push_str(&format!("<circle cx=\"256\" cy=\"256\" r=\"212\" fill=\"none\" stroke=\"{accent}\" stroke-width=\"3\" stroke-opacity=\"0.6\"/>"));
     }
     if !lines.is_empty() {
         // Short names are set larger; the smaller size fits a full line inside the medal.
@@ -992,66 +956,115 @@ mod tests {
             &format!("{OPEN} viewBox=\"0 0 10 10\"><rect width=\"10\" height=\"10\" fill=\"#c00\"/><circle cx=\"5\" cy=\"5\" r=\"2\"/></svg>"),
         );
         check_svg(
-            &format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- c -->\n<svg {NS}>\n  <g>\n    <text x=\"1\">Caf\u{e9} &amp; co &lt;3</text>\n  </g>\n</svg>\n"),
+            &format!(
+                "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<!-- c -->\n<svg {NS}>\n  <g>\n    <text x=\"1\">Caf\u{e9} &amp; co &lt;3</text>\n  </g>\n</svg>\n"
+            ),
             &format!("{OPEN}>\n  <g>\n    <text x=\"1\">Caf\u{e9} &amp; co &lt;3</text>\n  </g>\n</svg>"),
         );
         check_svg(
-            &format!("<svg {NS}><defs><linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#fff\"/></linearGradient></defs><rect fill=\"url(#g)\" style=\"stroke: url('#g')\"/><use href=\"#g\"/></svg>"),
-            &format!("{OPEN}><defs><linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#fff\"/></linearGradient></defs><rect fill=\"url(#g)\" style=\"stroke: url(&apos;#g&apos;)\"/><use href=\"#g\"/></svg>"),
+            &format!(
+                "<svg {NS}><defs><linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#fff\"/></linearGradient></defs><rect fill=\"url(#g)\" style=\"stroke: url('#g')\"/><use href=\"#g\"/></svg>"
+            ),
+            &format!(
+                "{OPEN}><defs><linearGradient id=\"g\"><stop offset=\"0\" stop-color=\"#fff\"/></linearGradient></defs><rect fill=\"url(#g)\" style=\"stroke: url(&apos;#g&apos;)\"/><use href=\"#g\"/></svg>"
+            ),
         );
         check_svg("<svg><rect/></svg>", &format!("{OPEN}><rect/></svg>"));
         check_svg(&format!("<svg {NS} xmlns:s=\"http://www.w3.org/2000/svg\"><s:rect/></svg>"), &format!("{OPEN}><rect/></svg>"));
         check_svg(&format!("\u{feff}<svg {NS}/>"), &format!("{OPEN}/>"));
         check_svg(&format!("<svg {NS}><text><![CDATA[a < b]]></text></svg>"), &format!("{OPEN}><text>a &lt; b</text></svg>"));
-        check_svg(&format!("<svg {NS}><style>rect {{ fill: url(#g) }}</style></svg>"), &format!("{OPEN}><style><![CDATA[rect {{ fill: url(#g) }}]]></style></svg>"));
-        check_svg(&format!("<svg {NS}><filter id=\"f\"><feGaussianBlur stdDeviation=\"2\"/></filter></svg>"), &format!("{OPEN}><filter id=\"f\"><feGaussianBlur stdDeviation=\"2\"/></filter></svg>"));
+        check_svg(
+            &format!("<svg {NS}><style>rect {{ fill: url(#g) }}</style></svg>"),
+            &format!("{OPEN}><style><![CDATA[rect {{ fill: url(#g) }}]]></style></svg>"),
+        );
+        check_svg(
+            &format!("<svg {NS}><filter id=\"f\"><feGaussianBlur stdDeviation=\"2\"/></filter></svg>"),
+            &format!("{OPEN}><filter id=\"f\"><feGaussianBlur stdDeviation=\"2\"/></filter></svg>"),
+        );
     }
 
     #[test]
     fn active_content_is_removed_from_svgs() {
         check_svg(&format!("<svg {NS}><script>alert(1)</script><rect/></svg>"), &format!("{OPEN}><rect/></svg>"));
         check_svg(&format!("<svg {NS}><script><![CDATA[alert(1)]]></script></svg>"), &format!("{OPEN}></svg>"));
-        check_svg(&format!("<svg {NS} onload=\"alert(1)\"><rect ONCLICK=\"x()\" onMouseOver=\"y()\" width=\"1\"/></svg>"), &format!("{OPEN}><rect width=\"1\"/></svg>"));
-        check_svg(&format!("<svg {NS} {XLINK}><use xlink:href=\"http://evil.example/x.svg#a\"/><use xlink:href=\"#a\"/></svg>"), &format!("{OPEN}><use/><use xlink:href=\"#a\"/></svg>"));
+        check_svg(
+            &format!("<svg {NS} onload=\"alert(1)\"><rect ONCLICK=\"x()\" onMouseOver=\"y()\" width=\"1\"/></svg>"),
+            &format!("{OPEN}><rect width=\"1\"/></svg>"),
+        );
+        check_svg(
+            &format!("<svg {NS} {XLINK}><use xlink:href=\"http://evil.example/x.svg#a\"/><use xlink:href=\"#a\"/></svg>"),
+            &format!("{OPEN}><use/><use xlink:href=\"#a\"/></svg>"),
+        );
         check_svg(&format!("<svg {NS}><use href=\"https://evil.example/x.svg#a\"/></svg>"), &format!("{OPEN}><use/></svg>"));
         check_svg(&format!("<svg {NS}><use href=\"&#106;avascript:alert(1)\"/></svg>"), &format!("{OPEN}><use/></svg>"));
         check_svg(&format!("<svg {NS}><use href=\"data:image/svg+xml;base64,PHN2Zz4=\"/></svg>"), &format!("{OPEN}><use/></svg>"));
         check_svg(
-            &format!("<svg {NS}><foreignObject><div xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script><img src=\"x\" onerror=\"alert(1)\"/></div></foreignObject><g/></svg>"),
+            &format!(
+                "<svg {NS}><foreignObject><div xmlns=\"http://www.w3.org/1999/xhtml\"><script>alert(1)</script><img src=\"x\" onerror=\"alert(1)\"/></div></foreignObject><g/></svg>"
+            ),
             &format!("{OPEN}><g/></svg>"),
         );
         check_svg(
-            &format!("<svg {NS}><a href=\"javascript:alert(1)\"><text>click</text></a><animate attributeName=\"href\" to=\"javascript:alert(1)\"/><set attributeName=\"onload\"/><iframe/><object/><embed/><audio/><video/><handler/><listener/><metadata>m</metadata></svg>"),
+            &format!(
+                "<svg {NS}><a href=\"javascript:alert(1)\"><text>click</text></a><animate attributeName=\"href\" to=\"javascript:alert(1)\"/><set attributeName=\"onload\"/><iframe/><object/><embed/><audio/><video/><handler/><listener/><metadata>m</metadata></svg>"
+            ),
             &format!("{OPEN}></svg>"),
         );
         check_svg(&format!("<svg {NS}><g><SCRIPT>alert(1)</SCRIPT><rect/></g></svg>"), &format!("{OPEN}><g><rect/></g></svg>"));
-        check_svg(&format!("<svg {NS}><h:script xmlns:h=\"http://www.w3.org/1999/xhtml\">alert(1)</h:script><h:rect xmlns:h=\"urn:x\"/></svg>"), &format!("{OPEN}></svg>"));
-        check_svg(&format!("<?xml-stylesheet href=\"https://evil.example/x.css\"?><svg {NS}><?php evil(); ?><!-- note --><g/></svg>"), &format!("{OPEN}><g/></svg>"));
+        check_svg(
+            &format!("<svg {NS}><h:script xmlns:h=\"http://www.w3.org/1999/xhtml\">alert(1)</h:script><h:rect xmlns:h=\"urn:x\"/></svg>"),
+            &format!("{OPEN}></svg>"),
+        );
+        check_svg(
+            &format!("<?xml-stylesheet href=\"https://evil.example/x.css\"?><svg {NS}><?php evil(); ?><!-- note --><g/></svg>"),
+            &format!("{OPEN}><g/></svg>"),
+        );
     }
 
     #[test]
     fn stylesheets_and_urls_that_reach_outside_are_removed() {
-        check_svg(&format!("<svg {NS}><style>@import url(https://evil.example/x.css); rect {{ fill: red }}</style></svg>"), &format!("{OPEN}><style></style></svg>"));
+        check_svg(
+            &format!("<svg {NS}><style>@import url(https://evil.example/x.css); rect {{ fill: red }}</style></svg>"),
+            &format!("{OPEN}><style></style></svg>"),
+        );
         check_svg(&format!("<svg {NS}><style>@IMPORT 'x.css';</style></svg>"), &format!("{OPEN}><style></style></svg>"));
         check_svg(&format!("<svg {NS}><style>rect {{ fill: url(http://evil.example/t) }}</style></svg>"), &format!("{OPEN}><style></style></svg>"));
-        check_svg(&format!("<svg {NS}><style><![CDATA[rect {{ background: URL( \"//evil.example/t\" ) }}]]></style></svg>"), &format!("{OPEN}><style></style></svg>"));
+        check_svg(
+            &format!("<svg {NS}><style><![CDATA[rect {{ background: URL( \"//evil.example/t\" ) }}]]></style></svg>"),
+            &format!("{OPEN}><style></style></svg>"),
+        );
         check_svg(&format!("<svg {NS}><style>rect {{ fill: u\\72l(http://evil.example/t) }}</style></svg>"), &format!("{OPEN}><style></style></svg>"));
         check_svg(&format!("<svg {NS}><style>rect {{ width: expression(alert(1)) }}</style></svg>"), &format!("{OPEN}><style></style></svg>"));
         check_svg(&format!("<svg {NS}><style>&lt;/style&gt;&lt;script&gt;</style></svg>"), &format!("{OPEN}><style></style></svg>"));
-        check_svg(&format!("<svg {NS}><style><g/>rect {{ fill: red }}</style></svg>"), &format!("{OPEN}><style><![CDATA[rect {{ fill: red }}]]></style></svg>"));
-        check_svg(&format!("<svg {NS}><rect style=\"fill: url(https://evil.example/t)\" fill=\"url(#g)\"/></svg>"), &format!("{OPEN}><rect fill=\"url(#g)\"/></svg>"));
-        check_svg(&format!("<svg {NS}><rect style=\"width: expression(alert(1))\" filter=\"url(data:image/svg+xml,x)\" cursor=\"url(https://evil.example/c), auto\"/></svg>"), &format!("{OPEN}><rect/></svg>"));
+        check_svg(
+            &format!("<svg {NS}><style><g/>rect {{ fill: red }}</style></svg>"),
+            &format!("{OPEN}><style><![CDATA[rect {{ fill: red }}]]></style></svg>"),
+        );
+        check_svg(
+            &format!("<svg {NS}><rect style=\"fill: url(https://evil.example/t)\" fill=\"url(#g)\"/></svg>"),
+            &format!("{OPEN}><rect fill=\"url(#g)\"/></svg>"),
+        );
+        check_svg(
+            &format!(
+                "<svg {NS}><rect style=\"width: expression(alert(1))\" filter=\"url(data:image/svg+xml,x)\" cursor=\"url(https://evil.example/c), auto\"/></svg>"
+            ),
+            &format!("{OPEN}><rect/></svg>"),
+        );
         check_svg(&format!("<svg {NS}><rect fill=\"java\tscript:alert(1)\" mask=\"image-set('x.png' 1x)\"/></svg>"), &format!("{OPEN}><rect/></svg>"));
     }
 
     #[test]
     fn images_in_svgs_must_be_embedded_rasters() {
         check_svg(
-            &format!("<svg {NS} {XLINK}><image href=\"data:image/png;base64,iVBORw0KGgo=\" width=\"1\"/><image xlink:href=\"data:image/jpeg;base64,/9j/4A==\"/></svg>"),
+            &format!(
+                "<svg {NS} {XLINK}><image href=\"data:image/png;base64,iVBORw0KGgo=\" width=\"1\"/><image xlink:href=\"data:image/jpeg;base64,/9j/4A==\"/></svg>"
+            ),
             &format!("{OPEN}><image href=\"data:image/png;base64,iVBORw0KGgo=\" width=\"1\"/><image xlink:href=\"data:image/jpeg;base64,/9j/4A==\"/></svg>"),
         );
         check_svg(
-            &format!("<svg {NS} {XLINK}><image xlink:href=\"https://evil.example/t.png\"/><image href=\"data:image/svg+xml;base64,PHN2Zz4=\"/><image href=\"#a\"/><image href=\"data:image/png;base64,<x>\"/></svg>"),
+            &format!(
+                "<svg {NS} {XLINK}><image xlink:href=\"https://evil.example/t.png\"/><image href=\"data:image/svg+xml;base64,PHN2Zz4=\"/><image href=\"#a\"/><image href=\"data:image/png;base64,<x>\"/></svg>"
+            ),
             &format!("{OPEN}><image/><image/><image/><image/></svg>"),
         );
         check_svg(&format!("<svg {NS}><feImage href=\"https://evil.example/t.png\"/></svg>"), &format!("{OPEN}><feImage/></svg>"));
@@ -1060,7 +1073,9 @@ mod tests {
     #[test]
     fn foreign_namespaces_and_odd_characters_are_dropped() {
         check_svg(
-            &format!("<svg {NS} xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" inkscape:version=\"1.0\" xml:space=\"preserve\" xml:base=\"https://evil.example/\"><inkscape:grid/></svg>"),
+            &format!(
+                "<svg {NS} xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" inkscape:version=\"1.0\" xml:space=\"preserve\" xml:base=\"https://evil.example/\"><inkscape:grid/></svg>"
+            ),
             &format!("{OPEN} xml:space=\"preserve\"></svg>"),
         );
         check_svg(
@@ -1068,7 +1083,10 @@ mod tests {
             &format!("{OPEN}><use xlink:href=\"#a\"/></svg>"),
         );
         check_svg(&format!("<svg {NS}><text>a&#1;b\u{1}c</text></svg>"), &format!("{OPEN}><text>abc</text></svg>"));
-        check_svg(&format!("<svg {NS}><text font-family=\"'A' &quot;B&quot;\">x</text></svg>"), &format!("{OPEN}><text font-family=\"&apos;A&apos; &quot;B&quot;\">x</text></svg>"));
+        check_svg(
+            &format!("<svg {NS}><text font-family=\"'A' &quot;B&quot;\">x</text></svg>"),
+            &format!("{OPEN}><text font-family=\"&apos;A&apos; &quot;B&quot;\">x</text></svg>"),
+        );
         check_svg(&format!("<svg {NS}><text>a ]]&gt; b</text></svg>"), &format!("{OPEN}><text>a ]]&gt; b</text></svg>"));
     }
 
@@ -1080,8 +1098,16 @@ mod tests {
             None,
             Err("svg is not acceptable: document type declarations are not allowed"),
         );
-        check(svg("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\"><svg NS/>").as_bytes(), None, Err("svg is not acceptable: document type"));
-        check(nested_groups(10_000).as_bytes(), None, Err("svg is too complex: it has more than 64 levels of nesting, 10000 elements, 256 attributes on one element or 256 namespace declarations"));
+        check(
+            svg("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\"><svg NS/>").as_bytes(),
+            None,
+            Err("svg is not acceptable: document type"),
+        );
+        check(
+            nested_groups(10_000).as_bytes(),
+            None,
+            Err("svg is too complex: it has more than 64 levels of nesting, 10000 elements, 256 attributes on one element or 256 namespace declarations"),
+        );
         check(nested_groups(64).as_bytes(), None, Err("svg is too complex"));
         check(nested_groups(63).as_bytes(), None, Ok(ImageType::Svg));
         check(format!("<svg {NS}>{}</svg>", "<rect/>".repeat(10_000)).as_bytes(), None, Err("svg is too complex"));
@@ -1090,7 +1116,11 @@ mod tests {
         check(format!("<svg {NS}><rect {}/></svg>", attributes(256)).as_bytes(), None, Ok(ImageType::Svg));
         check(format!("<svg {NS}><g {}/></svg>", namespaces(256)).as_bytes(), None, Err("svg is too complex"));
         check(format!("<svg {NS}><g {}/></svg>", namespaces(255)).as_bytes(), None, Ok(ImageType::Svg));
-        check(b"<svg xmlns=\"http://www.w3.org/1999/xhtml\"><rect/></svg>", None, Err("svg is not acceptable: the root element is \"svg\", not an svg element"));
+        check(
+            b"<svg xmlns=\"http://www.w3.org/1999/xhtml\"><rect/></svg>",
+            None,
+            Err("svg is not acceptable: the root element is \"svg\", not an svg element"),
+        );
         check(b"<html xmlns=\"http://www.w3.org/1999/xhtml\"><svg/></html>", None, Err("image is neither a png nor an svg"));
         check(svg("<svg NS><rect width=\"1\"").as_bytes(), None, Err("svg is not acceptable: "));
         check(svg("<svg NS><g><rect/>").as_bytes(), None, Err("svg is not acceptable: the document ends before the svg element is closed"));
@@ -1163,8 +1193,7 @@ mod tests {
             })
             .collect();
         assert!(grounds.len() > 1, "every seed gave {grounds:?}");
-        let shapes: std::collections::BTreeSet<bool> =
-            seeds.iter().map(|seed| default_badge_svg("A", None, seed).contains("<polygon")).collect();
+        let shapes: std::collections::BTreeSet<bool> = seeds.iter().map(|seed| default_badge_svg("A", None, seed).contains("<polygon")).collect();
         assert_eq!(shapes.len(), 2, "every seed gave the same shape");
         let svg = default_badge_svg("A", None, "Acme");
         assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"512\" height=\"512\""), "{svg}");

@@ -156,12 +156,10 @@ enum Target {
 fn allowed_destination(dest: &str, target: Target) -> Option<String> {
     // Browsers ignore leading and trailing controls and spaces and every tab or newline inside a
     // URL, so the kept address is that cleaned form.
-    let cleaned: String =
-        dest.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
+    let cleaned: String = dest.trim_matches(|c: char| c <= ' ').chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     // The scheme is judged on a stricter view with all whitespace and controls gone and letters
     // lower-cased, so "java\tscript:" or " JaVaScRiPt:" cannot pass as something else.
-    let probe: String =
-        cleaned.chars().filter(|c| !c.is_whitespace() && !c.is_control()).flat_map(char::to_lowercase).collect();
+    let probe: String = cleaned.chars().filter(|c| !c.is_whitespace() && !c.is_control()).flat_map(char::to_lowercase).collect();
     let scheme_end = probe.find(':').filter(|&colon| !probe[..colon].contains(['/', '?', '#']));
     let allowed = match scheme_end {
         Some(colon) => {
@@ -175,8 +173,7 @@ fn allowed_destination(dest: &str, target: Target) -> Option<String> {
         // site count as relative.
         None => {
             let mut start = probe.chars().take(2);
-            let other_site = start.next().is_some_and(|c| c == '/' || c == '\\')
-                && start.next().is_some_and(|c| c == '/' || c == '\\');
+            let other_site = start.next().is_some_and(|c| c == '/' || c == '\\') && start.next().is_some_and(|c| c == '/' || c == '\\');
             target == Target::Link && !other_site
         }
     };
@@ -297,7 +294,10 @@ mod tests {
     #[test]
     fn images_load_only_over_http() {
         check("![a cat](https://example.org/cat.png)", "<p><img src=\"https://example.org/cat.png\" alt=\"a cat\" loading=\"lazy\"></p>\n");
-        check("![a \"cat\"](http://example.org/c.png \"t\")", "<p><img src=\"http://example.org/c.png\" alt=\"a &quot;cat&quot;\" title=\"t\" loading=\"lazy\"></p>\n");
+        check(
+            "![a \"cat\"](http://example.org/c.png \"t\")",
+            "<p><img src=\"http://example.org/c.png\" alt=\"a &quot;cat&quot;\" title=\"t\" loading=\"lazy\"></p>\n",
+        );
         check("![*bold* cat](https://example.org/c.png)", "<p><img src=\"https://example.org/c.png\" alt=\"bold cat\" loading=\"lazy\"></p>\n");
         check("![pixel](data:image/png;base64,iVBORw0KGgo=)", "<p>pixel</p>\n");
         check("![x](javascript:alert(1))", "<p>x</p>\n");

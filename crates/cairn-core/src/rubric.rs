@@ -205,10 +205,10 @@ mod tests {
         check(fields(&["A", "B"], vec![criterion("X", "C", 2)]), &["/criteria/0/required_level \"C\" is not a level of this rubric"]);
         check(fields(&["A", "B"], vec![criterion("X", "3", 2)]), &["/criteria/0/required_level \"3\" is not a level of this rubric"]);
         check(fields(&["A", "B"], vec![criterion("X", "A", 1)]), &["/criteria/0/descriptors needs one descriptor per level (2; got 1)"]);
-        check(fields(&["A", "B"], vec![criterion("X", "A", 2), criterion("x", "A", 2)]), &[
-            "/criteria/1/id criterion id \"x\" appears twice",
-            "/criteria/1/name criterion \"x\" appears twice",
-        ]);
+        check(
+            fields(&["A", "B"], vec![criterion("X", "A", 2), criterion("x", "A", 2)]),
+            &["/criteria/1/id criterion id \"x\" appears twice", "/criteria/1/name criterion \"x\" appears twice"],
+        );
         check(fields(&["A", "B"], vec![criterion(" ", "A", 2)]), &["/criteria/0/name is required"]);
     }
 

@@ -49,7 +49,8 @@ impl ServerConfig {
 /// `http://ADDR`, with `localhost` when listening on every interface.
 pub fn default_public_url(addr: SocketAddr) -> Url {
     let host = if addr.ip().is_unspecified() { "localhost".to_string() } else { addr.ip().to_string() };
-    let text = if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("http://[{host}]:{}/", addr.port()) } else { format!("http://{host}:{}/", addr.port()) };
+    let text =
+        if addr.is_ipv6() && !addr.ip().is_unspecified() { format!("http://[{host}]:{}/", addr.port()) } else { format!("http://{host}:{}/", addr.port()) };
     Url::parse(&text).unwrap_or_else(|_| Url::parse("http://localhost/").expect("a constant URL parses"))
 }
 

@@ -41,7 +41,11 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoReport, StoreError> {
         accounts.push((user, account.role));
     }
     let profile = OrganisationProfile::parse(&demo::organisation()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let owner = accounts.iter().find(|(_, role)| *role == Some(cairn_core::authz::Role::Owner)).map(|(user, _)| user.id).ok_or_else(|| StoreError::Corrupt("no demo owner".into()))?;
+    let owner = accounts
+        .iter()
+        .find(|(_, role)| *role == Some(cairn_core::authz::Role::Owner))
+        .map(|(user, _)| user.id)
+        .ok_or_else(|| StoreError::Corrupt("no demo owner".into()))?;
     let organisation = match store.organisation_by_name(&profile.name).await? {
         Some(organisation) => organisation,
         None => {

@@ -71,12 +71,11 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let csrf = request.extensions().get::<CsrfToken>().cloned().ok_or_else(Problem::csrf)?;
-        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(request, state).await.map_err(|rejection: FormRejection| {
-            match rejection.status() {
+        let axum::Form(pairs) =
+            axum::Form::<Vec<(String, String)>>::from_request(request, state).await.map_err(|rejection: FormRejection| match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => Problem::too_large("the form is too large"),
                 _ => Problem::malformed(rejection.body_text()),
-            }
-        })?;
+            })?;
         let fields = FormFields(pairs);
         csrf.verify(fields.get("csrf"))?;
         Ok(fields)

@@ -35,6 +35,10 @@ pub use state::{AppState, Clock, SystemClock};
 ///
 /// # Errors
 /// I/O errors from the listener.
-pub async fn serve(listener: tokio::net::TcpListener, router: axum::Router, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router).with_graceful_shutdown(shutdown).await
 }

@@ -24,14 +24,38 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>, u16, &str)
     ("put", "/organisations/{id}/members/{user_id}", "Change a member's role (owners)", true, Some("RoleInput"), 204, ""),
     ("delete", "/organisations/{id}/members/{user_id}", "Remove a member (owners; the last owner stays)", true, None, 204, ""),
     ("get", "/organisations/{id}/achievements", "Every achievement of the organisation, drafts included (members only)", true, None, 200, "AchievementList"),
-    ("post", "/organisations/{id}/achievements", "Create a draft micro-badge, or a micro-credential with exactly three levels (owners, staff)", true, Some("NewAchievement"), 201, "Achievement"),
+    (
+        "post",
+        "/organisations/{id}/achievements",
+        "Create a draft micro-badge, or a micro-credential with exactly three levels (owners, staff)",
+        true,
+        Some("NewAchievement"),
+        201,
+        "Achievement",
+    ),
     ("get", "/achievements", "Search the published catalog", false, None, 200, "AchievementPage"),
     ("get", "/achievements/{id}", "One achievement (drafts for members only)", false, None, 200, "Achievement"),
-    ("put", "/achievements/{id}", "Edit an achievement: in place while a draft, as a new version once published", true, Some("AchievementContent"), 200, "Achievement"),
+    (
+        "put",
+        "/achievements/{id}",
+        "Edit an achievement: in place while a draft, as a new version once published",
+        true,
+        Some("AchievementContent"),
+        200,
+        "Achievement",
+    ),
     ("get", "/achievements/{id}/versions/{version}", "A given version of an achievement", false, None, 200, "Achievement"),
     ("post", "/achievements/{id}/publish", "Publish (a micro-credential publishes its levels too)", true, None, 200, "Achievement"),
     ("post", "/achievements/{id}/retire", "Retire from the catalog (awards stay valid)", true, None, 200, "Achievement"),
-    ("post", "/achievements/{id}/image", "Upload the badge image (multipart field `file`, PNG or SVG, at most 2 MiB)", true, Some("Upload"), 200, "Achievement"),
+    (
+        "post",
+        "/achievements/{id}/image",
+        "Upload the badge image (multipart field `file`, PNG or SVG, at most 2 MiB)",
+        true,
+        Some("Upload"),
+        200,
+        "Achievement",
+    ),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -64,7 +88,8 @@ fn content_properties() -> Value {
 fn schemas() -> Value {
     let mut new_achievement = content_properties();
     new_achievement["kind"] = json!({"enum": ["micro-badge", "micro-credential"]});
-    new_achievement["levels"] = json!({"type": "array", "description": "Exactly three for a micro-credential, in order", "items": schema_ref("AchievementContent")});
+    new_achievement["levels"] =
+        json!({"type": "array", "description": "Exactly three for a micro-credential, in order", "items": schema_ref("AchievementContent")});
     json!({
         "Problem": {"type": "object", "description": "RFC 9457 problem details", "properties": {
             "type": string(), "title": string(), "status": {"type": "integer"}, "detail": string(), "instance": string(), "request_id": string(),

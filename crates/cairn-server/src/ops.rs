@@ -80,7 +80,13 @@ fn image_problem(error: cairn_core::image::ImageError) -> Problem {
 ///
 /// # Errors
 /// 401/403, 404, 413/415/422 for a bad image.
-pub async fn set_organisation_image(state: &AppState, actor: &Actor, id: OrganisationId, bytes: &[u8], declared: Option<&str>) -> Result<Organisation, Problem> {
+pub async fn set_organisation_image(
+    state: &AppState,
+    actor: &Actor,
+    id: OrganisationId,
+    bytes: &[u8],
+    declared: Option<&str>,
+) -> Result<Organisation, Problem> {
     actor.authorise(Action::Org(id, OrgAction::EditProfile))?;
     let mut profile = state.store.organisation(id).await?.profile;
     profile.image = Some(store_image(state, bytes, declared).await?);
@@ -217,4 +223,25 @@ pub async fn achievement_image(state: &AppState, actor: &Actor, id: AchievementI
 /// Store failures.
 pub async fn levels_of(state: &AppState, achievement: &Achievement) -> Result<Vec<Achievement>, Problem> {
     if achievement.kind == Kind::MicroCredential { Ok(state.store.levels(achievement.id).await?) } else { Ok(Vec::new()) }
+}
+
+/// Creates an API token for the actor; returns it with its secret (shown once).
+///
+/// # Errors
+/// 401 anonymous, 422 for a bad name.
+pub async fn create_api_token(state: &AppState, actor: &Actor, name: &str) -> Result<(cairn_store::ApiToken, String), Problem> {
+    actor.authorise(Action::ManageOwnTokens)?;
+    let user = actor.user.ok_or_else(Problem::unauthenticated)?;
+    let name = cairn_core::account::token_name(name).map_err(|m| Problem::invalid_field("/name", m))?;
+    Ok(state.store.create_api_token(user, &name, state.now()).await?)
+}
+
+/// Revokes one of the actor's API tokens.
+///
+/// # Errors
+/// 401 anonymous, 404 when the token is not theirs.
+pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: cairn_core::ids::TokenId) -> Result<(), Problem> {
+    actor.authorise(Action::ManageOwnTokens)?;
+    let user = actor.user.ok_or_else(Problem::unauthenticated)?;
+    Ok(state.store.revoke_api_token(user, id, state.now()).await?)
 }

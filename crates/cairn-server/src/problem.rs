@@ -25,19 +25,74 @@ pub struct ProblemType {
 
 /// Every problem type Cairn answers with; each has a page at `/problems/<slug>`.
 pub const PROBLEM_TYPES: &[ProblemType] = &[
-    ProblemType { slug: "malformed-request", title: "Malformed request", status: 400, explanation: "The request body or query could not be read: it is not well-formed JSON or form data, or a field has the wrong type. Fix the syntax and send it again." },
-    ProblemType { slug: "invalid-input", title: "Invalid input", status: 422, explanation: "The request was readable but broke one or more field rules. The errors member lists each one with a JSON Pointer to the field. Nothing was changed." },
-    ProblemType { slug: "unauthenticated", title: "Sign-in required", status: 401, explanation: "This needs a signed-in user. Pages need a session (sign in); the JSON API needs an Authorization: Bearer token from POST /api/v1/session or your account's API tokens." },
-    ProblemType { slug: "forbidden", title: "Not allowed", status: 403, explanation: "You are signed in, but your role does not allow this. Organisation owners manage members; owners and staff author and publish; assessors assess." },
+    ProblemType {
+        slug: "malformed-request",
+        title: "Malformed request",
+        status: 400,
+        explanation: "The request body or query could not be read: it is not well-formed JSON or form data, or a field has the wrong type. Fix the syntax and send it again.",
+    },
+    ProblemType {
+        slug: "invalid-input",
+        title: "Invalid input",
+        status: 422,
+        explanation: "The request was readable but broke one or more field rules. The errors member lists each one with a JSON Pointer to the field. Nothing was changed.",
+    },
+    ProblemType {
+        slug: "unauthenticated",
+        title: "Sign-in required",
+        status: 401,
+        explanation: "This needs a signed-in user. Pages need a session (sign in); the JSON API needs an Authorization: Bearer token from POST /api/v1/session or your account's API tokens.",
+    },
+    ProblemType {
+        slug: "forbidden",
+        title: "Not allowed",
+        status: 403,
+        explanation: "You are signed in, but your role does not allow this. Organisation owners manage members; owners and staff author and publish; assessors assess.",
+    },
     ProblemType { slug: "not-found", title: "Not found", status: 404, explanation: "Nothing exists at this address, or it is not visible to you." },
-    ProblemType { slug: "method-not-allowed", title: "Method not allowed", status: 405, explanation: "The resource exists but does not accept this HTTP method." },
-    ProblemType { slug: "conflict", title: "Conflict", status: 409, explanation: "The request conflicts with what is stored, for example a name that is already taken. Nothing was changed." },
-    ProblemType { slug: "achievement-state", title: "Not possible in this state", status: 409, explanation: "The achievement's life-cycle state does not allow this: a retired achievement cannot be edited, a published one cannot be published again, and level badges follow their micro-credential." },
-    ProblemType { slug: "csrf", title: "Form expired", status: 403, explanation: "The form's security token did not match. Reload the page and submit the form again." },
-    ProblemType { slug: "unsupported-media-type", title: "Unsupported media type", status: 415, explanation: "The upload is not of an accepted type. Badge images must be PNG or SVG, and the declared type must match the content." },
+    ProblemType {
+        slug: "method-not-allowed",
+        title: "Method not allowed",
+        status: 405,
+        explanation: "The resource exists but does not accept this HTTP method.",
+    },
+    ProblemType {
+        slug: "conflict",
+        title: "Conflict",
+        status: 409,
+        explanation: "The request conflicts with what is stored, for example a name that is already taken. Nothing was changed.",
+    },
+    ProblemType {
+        slug: "achievement-state",
+        title: "Not possible in this state",
+        status: 409,
+        explanation: "The achievement's life-cycle state does not allow this: a retired achievement cannot be edited, a published one cannot be published again, and level badges follow their micro-credential.",
+    },
+    ProblemType {
+        slug: "csrf",
+        title: "Form expired",
+        status: 403,
+        explanation: "The form's security token did not match. Reload the page and submit the form again.",
+    },
+    ProblemType {
+        slug: "unsupported-media-type",
+        title: "Unsupported media type",
+        status: 415,
+        explanation: "The upload is not of an accepted type. Badge images must be PNG or SVG, and the declared type must match the content.",
+    },
     ProblemType { slug: "too-large", title: "Too large", status: 413, explanation: "The request body or upload is larger than this server accepts." },
-    ProblemType { slug: "unavailable", title: "Temporarily unavailable", status: 503, explanation: "The server is overloaded, a request took too long, or the database is not reachable. Try again shortly." },
-    ProblemType { slug: "internal", title: "Something went wrong", status: 500, explanation: "An unexpected error occurred. It has been logged with the request id shown; nothing you sent was lost or half-applied." },
+    ProblemType {
+        slug: "unavailable",
+        title: "Temporarily unavailable",
+        status: 503,
+        explanation: "The server is overloaded, a request took too long, or the database is not reachable. Try again shortly.",
+    },
+    ProblemType {
+        slug: "internal",
+        title: "Something went wrong",
+        status: 500,
+        explanation: "An unexpected error occurred. It has been logged with the request id shown; nothing you sent was lost or half-applied.",
+    },
 ];
 
 /// The problem type for `slug`.

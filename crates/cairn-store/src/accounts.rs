@@ -4,8 +4,8 @@
 use crate::error::conflict_on_unique;
 use crate::rows::{get_id, get_opt_time, get_string, get_time, secs};
 use crate::{Store, StoreError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cairn_core::account::{Email, NewAccount};
@@ -155,10 +155,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn user_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, email, name, created_at FROM users WHERE email = $1")
-            .bind(email.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT id, email, name, created_at FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(&self.pool).await?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -243,12 +240,10 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
-        )
-        .bind(user.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id")
+            .bind(user.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(ApiToken {

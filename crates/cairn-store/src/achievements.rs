@@ -306,15 +306,14 @@ impl Store {
     pub async fn set_achievement_state(&self, id: AchievementId, state: State, now: OffsetDateTime) -> Result<Achievement, StoreError> {
         let mut tx = self.pool.begin().await?;
         let published_at = (state == State::Published).then_some(secs(now));
-        let result = sqlx::query(
-            "UPDATE achievements SET state = $1, updated_at = $2, published_at = COALESCE($3, published_at) WHERE id = $4 OR parent_id = $4",
-        )
-        .bind(state.as_str())
-        .bind(secs(now))
-        .bind(published_at)
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
+        let result =
+            sqlx::query("UPDATE achievements SET state = $1, updated_at = $2, published_at = COALESCE($3, published_at) WHERE id = $4 OR parent_id = $4")
+                .bind(state.as_str())
+                .bind(secs(now))
+                .bind(published_at)
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("achievement", id));
         }
@@ -348,22 +347,29 @@ impl Store {
             body.push_str(&achievement_from(row, alignments)?.content.search_text());
             body.push('\n');
         }
-        let organisation_name: Option<String> = sqlx::query(
-            "SELECT o.name FROM organisations o JOIN achievements a ON a.organisation_id = o.id WHERE a.id = $1",
-        )
-        .bind(top.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .map(|row| get_string(&row, "name"))
-        .transpose()?;
+        let organisation_name: Option<String> =
+            sqlx::query("SELECT o.name FROM organisations o JOIN achievements a ON a.organisation_id = o.id WHERE a.id = $1")
+                .bind(top.to_string())
+                .fetch_optional(&mut **tx)
+                .await?
+                .map(|row| get_string(&row, "name"))
+                .transpose()?;
         body.push_str(&organisation_name.unwrap_or_default());
         match self.backend {
             Backend::Sqlite => {
                 sqlx::query("DELETE FROM achievement_search WHERE achievement_id = $1").bind(top.to_string()).execute(&mut **tx).await?;
-                sqlx::query("INSERT INTO achievement_search (achievement_id, body) VALUES ($1, $2)").bind(top.to_string()).bind(body).execute(&mut **tx).await?;
+                sqlx::query("INSERT INTO achievement_search (achievement_id, body) VALUES ($1, $2)")
+                    .bind(top.to_string())
+                    .bind(body)
+                    .execute(&mut **tx)
+                    .await?;
             }
             Backend::Postgres => {
-                sqlx::query("UPDATE achievements SET search = to_tsvector('english', $1) WHERE id = $2").bind(body).bind(top.to_string()).execute(&mut **tx).await?;
+                sqlx::query("UPDATE achievements SET search = to_tsvector('english', $1) WHERE id = $2")
+                    .bind(body)
+                    .bind(top.to_string())
+                    .execute(&mut **tx)
+                    .await?;
             }
         }
         Ok(())

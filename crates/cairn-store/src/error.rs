@@ -57,9 +57,7 @@ impl StoreError {
     /// Whether this is a database unique-constraint violation.
     pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
         match error {
-            sqlx::Error::Database(db) => {
-                db.is_unique_violation() || db.message().contains("UNIQUE constraint failed") || db.code().as_deref() == Some("23505")
-            }
+            sqlx::Error::Database(db) => db.is_unique_violation() || db.message().contains("UNIQUE constraint failed") || db.code().as_deref() == Some("23505"),
             _ => false,
         }
     }

@@ -56,10 +56,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::Config(format!(
-                "database URL \"{}\" is neither sqlite://PATH nor postgres://USER@HOST/DB",
-                redact_url(url)
-            )))
+            Err(StoreError::Config(format!("database URL \"{}\" is neither sqlite://PATH nor postgres://USER@HOST/DB", redact_url(url))))
         }
     }
 
@@ -117,27 +114,19 @@ impl Store {
         };
         let unavailable = |source: sqlx::Error| StoreError::Unavailable { url: redact_url(&url), source };
         let pool = match backend {
-            Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;")
-                                .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect(&url)
-                    .await
-                    .map_err(unavailable)?
-            }
-            Backend::Postgres => AnyPoolOptions::new()
-                .max_connections(16)
+            Backend::Sqlite => AnyPoolOptions::new()
+                .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+                        Ok(())
+                    })
+                })
                 .connect(&url)
                 .await
                 .map_err(unavailable)?,
+            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(&url).await.map_err(unavailable)?,
         };
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,

@@ -30,7 +30,10 @@ impl TestDb {
         let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => url,
             _ => {
-                assert!(std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true), "CAIRN_TEST_DATABASE_URL must be set in CI: the PostgreSQL run is mandatory");
+                assert!(
+                    std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true),
+                    "CAIRN_TEST_DATABASE_URL must be set in CI: the PostgreSQL run is mandatory"
+                );
                 eprintln!("skipping the PostgreSQL half: CAIRN_TEST_DATABASE_URL is not set");
                 return None;
             }
@@ -104,7 +107,8 @@ async fn user(store: &Store, email: &str) -> UserId {
 }
 
 async fn organisation(store: &Store, name: &str, owner: UserId) -> OrganisationId {
-    let profile = OrganisationProfile::parse(&OrganisationFields { name: name.into(), url: "https://issuer.example".into(), email: None, description: None }).unwrap();
+    let profile =
+        OrganisationProfile::parse(&OrganisationFields { name: name.into(), url: "https://issuer.example".into(), email: None, description: None }).unwrap();
     store.create_organisation(&profile, owner, now()).await.unwrap().id
 }
 
@@ -125,7 +129,8 @@ fn micro_credential(name: &str, level_names: [&str; 3]) -> NewAchievement {
 
 backend_test!(accounts_are_unique_by_email_and_authenticate, |store| {
     let id = user(store, "ada@example.org").await;
-    let duplicate = NewAccount::parse(SignUpFields { name: "Other".into(), email: "ADA@example.org".into(), password: "another long password".into() }).unwrap();
+    let duplicate =
+        NewAccount::parse(SignUpFields { name: "Other".into(), email: "ADA@example.org".into(), password: "another long password".into() }).unwrap();
     assert!(matches!(store.create_user(&duplicate, now()).await, Err(StoreError::Conflict { constraint: "users.email", .. })));
     let email = Email::parse("ada@example.org").unwrap();
     assert_eq!(store.authenticate(&email, "a long enough password").await.unwrap().map(|u| u.id), Some(id));
@@ -164,7 +169,9 @@ backend_test!(organisations_keep_names_unique_and_keys_sealed, |store| {
     let owner = user(store, "o@example.org").await;
     let id = organisation(store, "Northbridge", owner).await;
     assert_eq!(store.memberships(owner).await.unwrap(), vec![(id, Role::Owner)]);
-    let profile = OrganisationProfile::parse(&OrganisationFields { name: "NORTHBRIDGE".into(), url: "https://x.example".into(), email: None, description: None }).unwrap();
+    let profile =
+        OrganisationProfile::parse(&OrganisationFields { name: "NORTHBRIDGE".into(), url: "https://x.example".into(), email: None, description: None })
+            .unwrap();
     assert!(matches!(store.create_organisation(&profile, owner, now()).await, Err(StoreError::Conflict { constraint: "organisations.name", .. })));
     assert_eq!(store.organisations().await.unwrap().len(), 1, "the refused organisation left nothing behind");
     let organisation = store.organisation(id).await.unwrap();

@@ -139,7 +139,14 @@ mod tests {
 
     #[test]
     fn bad_multikeys_are_refused() {
-        for bad in ["", "z", "6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "z0OIl", "zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG", &format!("z{}", "1".repeat(100))] {
+        for bad in [
+            "",
+            "z",
+            "6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "z0OIl",
+            "zQmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
+            &format!("z{}", "1".repeat(100)),
+        ] {
             assert!(decode_public_key_multibase(bad).is_err(), "{bad}");
         }
     }

@@ -39,6 +39,8 @@ async fn issuer_image(State(state): State<AppState>, Path(id): Path<String>) -> 
     let organisation = state.store.organisation(id).await?;
     match organisation.profile.image {
         Some(ImageRef { key, image_type }) => Ok(image_response(image_type, state.store.blobs().get(&key).await?)),
-        None => Ok(image_response(ImageType::Svg, cairn_core::image::default_badge_svg(&organisation.profile.name, None, &organisation.profile.name).into_bytes())),
+        None => {
+            Ok(image_response(ImageType::Svg, cairn_core::image::default_badge_svg(&organisation.profile.name, None, &organisation.profile.name).into_bytes()))
+        }
     }
 }

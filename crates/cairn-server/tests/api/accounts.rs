@@ -17,10 +17,13 @@ backend_test!(bad_sign_ups_are_refused_field_by_field, |app| {
     let problem = response.problem(422, "invalid-input");
     let pointers: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
     assert_eq!(pointers, ["/name", "/email", "/password"]);
-    let duplicate = app.json("POST", "/api/v1/users", None, &json!({"name": "X", "email": "learner@demo.cairn.test", "password": "a long enough password"})).await;
+    let duplicate =
+        app.json("POST", "/api/v1/users", None, &json!({"name": "X", "email": "learner@demo.cairn.test", "password": "a long enough password"})).await;
     assert_eq!(duplicate.problem(422, "invalid-input")["errors"][0]["pointer"], "/email");
     app.raw("POST", "/api/v1/users", None, "application/json", b"{\"name\": ".to_vec()).await.problem(400, "malformed-request");
-    app.json("POST", "/api/v1/users", None, &json!({"name": "X", "email": "x@example.org", "password": "long password 123", "admin": true})).await.problem(400, "malformed-request");
+    app.json("POST", "/api/v1/users", None, &json!({"name": "X", "email": "x@example.org", "password": "long password 123", "admin": true}))
+        .await
+        .problem(400, "malformed-request");
     app.raw("POST", "/api/v1/users", None, "text/plain", b"hello".to_vec()).await.problem(415, "unsupported-media-type");
 });
 
@@ -48,15 +51,11 @@ backend_test!(api_tokens_are_created_listed_and_revoked, |app| {
     app.json("DELETE", &format!("/api/v1/tokens/{}", uuid::Uuid::new_v4()), Some(&token), &json!({})).await.problem(404, "not-found");
     app.get("/api/v1/tokens", None).await.problem(401, "unauthenticated");
     app.get("/api/v1/me", Some("cairn_forged")).await.problem(401, "unauthenticated");
-    let basic = app.send(
-        axum::http::Request::get("/api/v1/me").header("authorization", "Basic eDp5").body(axum::body::Body::empty()).unwrap(),
-    ).await;
+    let basic = app.send(axum::http::Request::get("/api/v1/me").header("authorization", "Basic eDp5").body(axum::body::Body::empty()).unwrap()).await;
     basic.problem(401, "unauthenticated");
 });
 
 backend_test!(the_api_ignores_session_cookies, |app| {
-    let response = app.send(
-        axum::http::Request::get("/api/v1/me").header("cookie", "cairn_session=anything").body(axum::body::Body::empty()).unwrap(),
-    ).await;
+    let response = app.send(axum::http::Request::get("/api/v1/me").header("cookie", "cairn_session=anything").body(axum::body::Body::empty()).unwrap()).await;
     response.problem(401, "unauthenticated");
 });

@@ -118,7 +118,9 @@ backend_test!(invalid_achievements_report_every_field_and_store_nothing, |app| {
     app.raw("POST", &path, Some(&token), "application/json", deep.into_bytes()).await.problem(400, "malformed-request");
     let huge = vec![b' '; 4 * 1024 * 1024];
     app.raw("POST", &path, Some(&token), "application/json", huge).await.problem(413, "too-large");
-    app.json("POST", &format!("/api/v1/organisations/{}/achievements", uuid::Uuid::new_v4()), Some(&token), &badge_body("Ghost")).await.problem(403, "forbidden");
+    app.json("POST", &format!("/api/v1/organisations/{}/achievements", uuid::Uuid::new_v4()), Some(&token), &badge_body("Ghost"))
+        .await
+        .problem(403, "forbidden");
     assert_eq!(app.get(&path, Some(&token)).await.json()["items"].as_array().unwrap().len(), 7, "nothing was stored");
 });
 
@@ -140,7 +142,8 @@ backend_test!(badge_images_are_checked_sanitised_and_versioned, |app| {
     let last = corrupt.len() - 5;
     corrupt[last] ^= 0xff;
     app.upload(&path, Some(&token), "corrupt.png", "image/png", &corrupt).await.problem(422, "invalid-input");
-    let bomb = br#"<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">&b;</svg>"#;
+    let bomb =
+        br#"<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">&b;</svg>"#;
     app.upload(&path, Some(&token), "bomb.svg", "image/svg+xml", bomb).await.problem(422, "invalid-input");
     let big = vec![0u8; 3 * 1024 * 1024];
     app.upload(&path, Some(&token), "big.png", "image/png", &big).await.problem(413, "too-large");

@@ -129,7 +129,9 @@ impl TestApp {
     /// A multipart upload with one `file` field.
     pub async fn upload(&self, path: &str, token: Option<&str>, filename: &str, content_type: &str, bytes: &[u8]) -> TestResponse {
         let boundary = "cairn-test-boundary-7d1f";
-        let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n").into_bytes();
+        let mut body =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                .into_bytes();
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         self.raw("POST", path, token, &format!("multipart/form-data; boundary={boundary}"), body).await

@@ -4,7 +4,8 @@ use serde_json::json;
 
 backend_test!(any_user_can_create_an_organisation_and_owns_it, |app| {
     let token = app.token("learner@demo.cairn.test", "cairn-demo-learner").await;
-    let body = json!({"name": "Riverside Makerspace", "url": "https://riverside.example", "email": "hello@riverside.example", "description": "Community workshop"});
+    let body =
+        json!({"name": "Riverside Makerspace", "url": "https://riverside.example", "email": "hello@riverside.example", "description": "Community workshop"});
     let created = app.json("POST", "/api/v1/organisations", Some(&token), &body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let created = created.json();
@@ -34,8 +35,12 @@ backend_test!(owners_manage_members_and_others_cannot, |app| {
     assert_eq!(added.status, 201, "{}", added.text());
     let learner_id = added.json()["user_id"].as_str().unwrap().to_string();
     app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(&owner), &add).await.problem(409, "conflict");
-    app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(&owner), &json!({"email": "ghost@example.org", "role": "staff"})).await.problem(422, "invalid-input");
-    app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(&owner), &json!({"email": "x@example.org", "role": "admin"})).await.problem(422, "invalid-input");
+    app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(&owner), &json!({"email": "ghost@example.org", "role": "staff"}))
+        .await
+        .problem(422, "invalid-input");
+    app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(&owner), &json!({"email": "x@example.org", "role": "admin"}))
+        .await
+        .problem(422, "invalid-input");
     assert_eq!(app.json("PUT", &format!("/api/v1/organisations/{org}/members/{learner_id}"), Some(&owner), &json!({"role": "assessor"})).await.status, 204);
     let me = app.get("/api/v1/me", Some(&owner)).await.json();
     let owner_id = me["id"].as_str().unwrap();

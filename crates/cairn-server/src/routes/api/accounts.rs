@@ -101,22 +101,14 @@ struct TokenInput {
 }
 
 async fn create_token(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<TokenInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    caller.authorise(Action::ManageOwnTokens)?;
-    let user = caller.require_user()?;
-    let name = input.name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(Problem::invalid_field("/name", "a token needs a name of 1 to 80 characters"));
-    }
-    let (token, secret) = state.store.create_api_token(user.id, name, state.now()).await?;
+    let (token, secret) = ops::create_api_token(&state, &caller.actor, &input.name).await?;
     let mut body = token_json(&token);
     body["token"] = json!(secret);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 async fn revoke_token(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
-    caller.authorise(Action::ManageOwnTokens)?;
-    let user = caller.require_user()?;
     let id: TokenId = path_id(&id, "token")?;
-    state.store.revoke_api_token(user.id, id, state.now()).await?;
+    ops::revoke_api_token(&state, &caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

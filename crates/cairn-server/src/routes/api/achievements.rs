@@ -51,19 +51,29 @@ pub(crate) fn catalog_query(
 ) -> Result<CatalogQuery, Problem> {
     let issuer = match issuer.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(raw) => Some(raw.parse::<OrganisationId>().map_err(|_| Problem::invalid_field("/issuer", format!("\"{}\" is not an organisation id", raw.chars().take(60).collect::<String>())))?),
+        Some(raw) => Some(
+            raw.parse::<OrganisationId>()
+                .map_err(|_| Problem::invalid_field("/issuer", format!("\"{}\" is not an organisation id", raw.chars().take(60).collect::<String>())))?,
+        ),
     };
     let kind = match kind.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some("micro-badge") => Some(KindFilter::MicroBadge),
         Some("micro-credential") => Some(KindFilter::MicroCredential),
-        Some(other) => return Err(Problem::invalid_field("/kind", format!("\"{}\" is not a kind (micro-badge or micro-credential)", other.chars().take(60).collect::<String>()))),
+        Some(other) => {
+            return Err(Problem::invalid_field(
+                "/kind",
+                format!("\"{}\" is not a kind (micro-badge or micro-credential)", other.chars().take(60).collect::<String>()),
+            ));
+        }
     };
     let fee = match fee.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
         Some("free") => Some(FeeFilter::Free),
         Some("paid") => Some(FeeFilter::Paid),
-        Some(other) => return Err(Problem::invalid_field("/fee", format!("\"{}\" is not a fee filter (free or paid)", other.chars().take(60).collect::<String>()))),
+        Some(other) => {
+            return Err(Problem::invalid_field("/fee", format!("\"{}\" is not a fee filter (free or paid)", other.chars().take(60).collect::<String>())));
+        }
     };
     Ok(CatalogQuery { text: q.filter(|q| !q.trim().is_empty()), issuer, kind, competency: competency.filter(|c| !c.trim().is_empty()), fee, limit, offset })
 }
@@ -109,7 +119,12 @@ async fn show_version(State(state): State<AppState>, caller: ApiCaller, Path((id
     one(&state, &achievement).await
 }
 
-async fn update(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<ContentInput>) -> Result<Json<Value>, Problem> {
+async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ContentInput>,
+) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let achievement = ops::update_achievement(&state, &caller.actor, id, &AchievementFields::from(input)).await?;
     one(&state, &achievement).await

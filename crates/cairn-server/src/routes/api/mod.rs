@@ -14,11 +14,7 @@ mod achievements;
 mod organisations;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(openapi))
-        .merge(accounts::router())
-        .merge(organisations::router())
-        .merge(achievements::router())
+    Router::new().route("/openapi.json", get(openapi)).merge(accounts::router()).merge(organisations::router()).merge(achievements::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

@@ -42,7 +42,12 @@ async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<J
     Ok(Json(organisation_json(&state.config, &state.store.organisation(id).await?)))
 }
 
-async fn update(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<OrganisationInput>) -> Result<Json<Value>, Problem> {
+async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let organisation = ops::update_organisation(&state, &caller.actor, id, &OrganisationFields::from(input)).await?;
     Ok(Json(organisation_json(&state.config, &organisation)))
@@ -76,7 +81,12 @@ struct MemberInput {
     role: String,
 }
 
-async fn add_member(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<MemberInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+async fn add_member(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<MemberInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let member = ops::add_member(&state, &caller.actor, id, &input.email, &input.role).await?;
     Ok((StatusCode::CREATED, Json(member_json(&member))))

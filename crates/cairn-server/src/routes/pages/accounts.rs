@@ -34,7 +34,6 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// Longest API token name.
-const MAX_TOKEN_NAME_CHARS: usize = 80;
 
 #[derive(Debug, Default, Deserialize)]
 struct NextQuery {
@@ -300,7 +299,7 @@ async fn tokens_page_for(
 fn token_name_field(value: &str) -> Field {
     Field::new("name", "Token name", value)
         .required()
-        .maxlength(MAX_TOKEN_NAME_CHARS as u32)
+        .maxlength(cairn_core::account::MAX_TOKEN_NAME_CHARS as u32)
         .hint("What the token is for, such as “CI publishing” or “LMS sync”: 1 to 80 characters.")
 }
 
@@ -315,26 +314,27 @@ async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTo
 }
 
 async fn create_token(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
-    viewer.authorise(Action::ManageOwnTokens)?;
-    let user = viewer.require_user()?;
-    let name = form.get("name").trim();
     let layout = Layout::new(&viewer, &csrf, None);
-    if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
-        let mut errors = FieldErrors::default();
-        errors.add(Some(("name".into(), "Token name".into())), "a token needs a name of 1 to 80 characters");
-        let field = token_name_field(form.get("name")).error_from(&errors);
-        let page = tokens_page_for(&state, &viewer, layout, field, errors, None).await?;
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    match ops::create_api_token(&state, &viewer.actor, form.get("name")).await {
+        Ok((token, secret)) => {
+            let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), Some((token.name, secret))).await?;
+            Ok(no_store(render(&page)?))
+        }
+        Err(problem) if problem.slug == "invalid-input" => {
+            let mut errors = FieldErrors::default();
+            for error in &problem.errors {
+                errors.add(Some(("name".into(), "Token name".into())), &error.detail);
+            }
+            let field = token_name_field(form.get("name")).error_from(&errors);
+            let page = tokens_page_for(&state, &viewer, layout, field, errors, None).await?;
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(problem) => Err(problem),
     }
-    let (token, secret) = state.store.create_api_token(user.id, name, state.now()).await?;
-    let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), Some((token.name, secret))).await?;
-    Ok(no_store(render(&page)?))
 }
 
 async fn revoke_token(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, _form: FormFields) -> Result<Response, Problem> {
-    viewer.authorise(Action::ManageOwnTokens)?;
-    let user = viewer.require_user()?;
     let id: TokenId = path_id(&id, "token")?;
-    state.store.revoke_api_token(user.id, id, state.now()).await?;
+    ops::revoke_api_token(&state, &viewer.actor, id).await?;
     Ok(see_other_with("/account/tokens", "token-revoked"))
 }
