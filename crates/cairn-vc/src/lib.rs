@@ -16,3 +16,8 @@
 
 pub mod did;
 pub mod keys;
+pub mod bake;
+pub mod canon;
+pub mod contexts;
+pub mod loader;
+pub mod suites;

@@ -1,0 +1,1 @@
+//! Baking: credentials embedded in PNG (`iTXt`) and SVG badge images, and read back out.

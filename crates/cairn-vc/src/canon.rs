@@ -1,0 +1,1 @@
+//! RDF Dataset Canonicalization (RDFC-1.0) of JSON-LD documents, offline.

@@ -1,0 +1,1 @@
+//! The JSON-LD contexts Cairn understands, bundled and pinned; never fetched.

@@ -1,0 +1,1 @@
+//! Document loading: bundled contexts, and documents the caller supplies (DID documents, status lists).
