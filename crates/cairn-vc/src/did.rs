@@ -28,19 +28,7 @@ pub fn did_web(host: &str, path: &[&str]) -> String {
 /// A DID document with one Ed25519 Multikey used for assertions and authentication
 /// (DID Core 1.0, Controlled Identifiers: Multikey). `also_known_as` lists equivalent DIDs.
 pub fn did_document(did: &str, public_key_multibase: &str, also_known_as: &[String]) -> Value {
-    let method = format!("{did}#key-1");
-    let mut document = json!({
-        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
-        "id": did,
-        "verificationMethod": [{
-            "id": method,
-            "type": "Multikey",
-            "controller": did,
-            "publicKeyMultibase": public_key_multibase,
-        }],
-        "assertionMethod": [method],
-        "authentication": [method],
-    });
+    let mut document = single_key_document(did, &format!("{did}#key-1"), public_key_multibase);
     if !also_known_as.is_empty() {
         document["alsoKnownAs"] = json!(also_known_as);
     }
@@ -49,8 +37,10 @@ pub fn did_document(did: &str, public_key_multibase: &str, also_known_as: &[Stri
 
 /// The DID document of a `did:key` (its method id is `did:key:z…#z…`).
 pub fn did_key_document(public_key_multibase: &str) -> Value {
-    let did = did_key(public_key_multibase);
-    let method = did_key_method(public_key_multibase);
+    single_key_document(&did_key(public_key_multibase), &did_key_method(public_key_multibase), public_key_multibase)
+}
+
+fn single_key_document(did: &str, method: &str, public_key_multibase: &str) -> Value {
     json!({
         "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
         "id": did,
