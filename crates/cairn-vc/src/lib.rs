@@ -21,3 +21,4 @@ pub mod canon;
 pub mod contexts;
 pub mod loader;
 pub mod suites;
+pub mod status;
