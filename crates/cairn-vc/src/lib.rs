@@ -22,3 +22,4 @@ pub mod contexts;
 pub mod loader;
 pub mod suites;
 pub mod status;
+pub mod ob3;
