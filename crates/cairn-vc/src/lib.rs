@@ -23,3 +23,4 @@ pub mod loader;
 pub mod suites;
 pub mod status;
 pub mod ob3;
+pub mod ob2;
