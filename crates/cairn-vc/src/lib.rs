@@ -24,3 +24,4 @@ pub mod suites;
 pub mod status;
 pub mod ob3;
 pub mod ob2;
+pub mod clr;
