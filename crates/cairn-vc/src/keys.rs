@@ -163,3 +163,125 @@ mod tests {
         (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
     }
 }
+
+/// The multicodec prefix of an Ed25519 private key (`ed25519-priv`, 0x1300 as a varint).
+const ED25519_PRIV_PREFIX: [u8; 2] = [0x80, 0x26];
+
+/// A key file as `cairn keys new` writes it: a Multikey with its controller, verification
+/// method id and secret (`secretKeyMultibase`). Keep it private. It deliberately does not
+/// implement `Serialize`: the only way to write it out is [`KeyFile::to_json`], so a secret cannot
+/// end up in a response or a log by accident.
+#[derive(Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyFile {
+    /// Always `Multikey`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The verification method id (`did:key:z…#z…`, or `did:web:…#key-1`).
+    pub id: String,
+    /// The DID that controls the key: the issuer id credentials must carry.
+    pub controller: String,
+    /// The public key.
+    pub public_key_multibase: String,
+    /// The secret seed, multibase base58btc with the `ed25519-priv` prefix.
+    pub secret_key_multibase: String,
+}
+
+impl fmt::Debug for KeyFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyFile").field("id", &self.id).field("controller", &self.controller).finish_non_exhaustive()
+    }
+}
+
+impl KeyFile {
+    /// A key file for `key` controlled by `did:key` (default) or by `did:web:<host>`.
+    pub fn new(key: &Ed25519KeyPair, did_web_host: Option<&str>) -> KeyFile {
+        let public = key.public_key_multibase();
+        let (controller, id) = match did_web_host {
+            None => (crate::did::did_key(&public), crate::did::did_key_method(&public)),
+            Some(host) => {
+                let did = crate::did::did_web(host, &[]);
+                let id = format!("{did}#key-1");
+                (did, id)
+            }
+        };
+        let mut secret = ED25519_PRIV_PREFIX.to_vec();
+        secret.extend_from_slice(&key.seed());
+        KeyFile {
+            kind: "Multikey".into(),
+            id,
+            controller,
+            public_key_multibase: public,
+            secret_key_multibase: format!("z{}", bs58::encode(secret).into_string()),
+        }
+    }
+
+    /// The key pair, checked against the public key the file states.
+    ///
+    /// # Errors
+    /// [`KeyError::Multikey`] when the secret is malformed or does not match the public key.
+    pub fn key_pair(&self) -> Result<Ed25519KeyPair, KeyError> {
+        let refuse = || KeyError::Multikey("secretKeyMultibase".into());
+        let encoded = self.secret_key_multibase.strip_prefix('z').ok_or_else(refuse)?;
+        let bytes = bs58::decode(encoded).into_vec().map_err(|_| refuse())?;
+        let seed = match bytes.split_first_chunk::<2>() {
+            Some((prefix, seed)) if *prefix == ED25519_PRIV_PREFIX => seed,
+            _ => return Err(refuse()),
+        };
+        let key = Ed25519KeyPair::from_seed_slice(seed)?;
+        if key.public_key_multibase() != self.public_key_multibase {
+            return Err(KeyError::Multikey("the secret key does not match publicKeyMultibase".into()));
+        }
+        Ok(key)
+    }
+
+    /// The key file's JSON text, secret included: write it only to a private file.
+    pub fn to_json(&self) -> String {
+        let value = serde_json::json!({
+            "type": self.kind,
+            "id": self.id,
+            "controller": self.controller,
+            "publicKeyMultibase": self.public_key_multibase,
+            "secretKeyMultibase": self.secret_key_multibase,
+        });
+        serde_json::to_string_pretty(&value).unwrap_or_default()
+    }
+
+    /// The DID document of the controller, for publishing (did:web) or offline use (did:key).
+    pub fn did_document(&self) -> serde_json::Value {
+        if self.controller.starts_with("did:key:") {
+            crate::did::did_key_document(&self.public_key_multibase)
+        } else {
+            crate::did::did_document(&self.controller, &self.public_key_multibase, &[crate::did::did_key(&self.public_key_multibase)])
+        }
+    }
+}
+
+#[cfg(test)]
+mod key_file_tests {
+    use super::*;
+
+    #[test]
+    fn key_files_round_trip_and_hide_the_secret_in_debug() {
+        let key = Ed25519KeyPair::from_seed([5; 32]);
+        let file = KeyFile::new(&key, None);
+        assert_eq!(file.controller, crate::did::did_key(&key.public_key_multibase()));
+        assert!(file.id.starts_with(&file.controller) && file.id.contains('#'));
+        let text = file.to_json();
+        let parsed: KeyFile = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed.key_pair().unwrap().public_key(), key.public_key());
+        assert!(!format!("{file:?}").contains(&file.secret_key_multibase));
+        let web = KeyFile::new(&key, Some("issuer.example:8443"));
+        assert_eq!(web.controller, "did:web:issuer.example%3A8443");
+        assert_eq!(web.did_document()["assertionMethod"][0], "did:web:issuer.example%3A8443#key-1");
+    }
+
+    #[test]
+    fn a_mismatched_or_malformed_secret_is_refused() {
+        let mut file = KeyFile::new(&Ed25519KeyPair::from_seed([5; 32]), None);
+        file.public_key_multibase = Ed25519KeyPair::from_seed([6; 32]).public_key_multibase();
+        assert!(file.key_pair().is_err());
+        file.secret_key_multibase = "znotbase58!".into();
+        assert!(file.key_pair().is_err());
+    }
+}
