@@ -5,7 +5,8 @@
 # Chromium).
 #
 #   ./scripts/test.sh               everything
-#   ./scripts/test.sh --no-browser  Rust tests only (no Chromium, npm or browser tests)
+#   ./scripts/test.sh --no-browser  skip Chromium, npm and the browser tests
+#   ./scripts/test.sh --no-interop  skip installing and running the peer verifiers
 #
 # Environment:
 #   CAIRN_TEST_DATABASE_URL  PostgreSQL for the storage tests; default
@@ -159,6 +160,23 @@ run_cargo() {
   cargo test --release --workspace --locked
 }
 
+# 2b. The independent peer verifiers (DCC JS stack, openbadgeslib, PyJWT, jwcrypto, the 1EdTech
+#     OB 2.0 validator, openbadges-bakery), installed into tests/interop/peers (idempotent).
+ensure_interop_peers() {
+  command -v python3 >/dev/null 2>&1 || die "python3 is not installed (the interop tests need it)"
+  log "interop peers: tests/interop/peers/install.sh"
+  "$REPO_ROOT/tests/interop/peers/install.sh"
+}
+
+# 6. Interop tests: what Cairn signs, the peers accept; what the peers sign, Cairn verifies.
+run_interop_tests() {
+  local files=("$REPO_ROOT"/tests/interop/*.test.mjs)
+  [[ -e ${files[0]} ]] || { log "no interop tests yet"; return 0; }
+  log "interop tests"
+  CAIRN_BIN=$REPO_ROOT/target/release/cairn \
+    node --test --test-reporter=spec "${files[@]#"$REPO_ROOT"/}"
+}
+
 # 5. The browser tests.
 run_browser_tests() {
   local files=("$BROWSER_DIR"/*.test.mjs)
@@ -171,15 +189,16 @@ run_browser_tests() {
 }
 
 main() {
-  local browser=1 arg
+  local browser=1 interop=1 arg
   for arg in "$@"; do
     case $arg in
       --no-browser) browser=0 ;;
+      --no-interop) interop=0 ;;
       -h | --help)
         sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
         return 0
         ;;
-      *) die "unknown option: $arg (only --no-browser is accepted)" ;;
+      *) die "unknown option: $arg (--no-browser and --no-interop are accepted)" ;;
     esac
   done
 
@@ -189,10 +208,16 @@ main() {
   else
     log "--no-browser: skipping Chromium, npm and the browser tests"
   fi
+  if ((interop)); then
+    ensure_interop_peers
+  fi
   ensure_postgres
   run_cargo
   if ((browser)); then
     run_browser_tests
+  fi
+  if ((interop)); then
+    run_interop_tests
   fi
   log "all tests passed"
 }
