@@ -9,6 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod config;
+mod toolkit;
+mod verify_cmd;
 
 use config::FileConfig;
 
@@ -30,6 +32,57 @@ struct Cli {
 enum Command {
     /// Run the web platform (pages, JSON API, DID documents).
     Serve(ServeArgs),
+    /// Manage issuer keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Sign a credential with a key file: a Data Integrity proof (eddsa-rdfc-2022) or a VC-JWT.
+    Sign {
+        /// Key file from `cairn keys new`.
+        #[arg(long)]
+        key: PathBuf,
+        /// di (Data Integrity proof) or jwt (VC-JWT).
+        #[arg(long, value_enum)]
+        format: toolkit::SignFormat,
+        /// Where to write the result (default: standard output).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// The proof's created time (default: now), e.g. 2026-01-01T00:00:00Z.
+        #[arg(long)]
+        created: Option<String>,
+        /// The unsigned credential (JSON), or - for standard input.
+        input: PathBuf,
+    },
+    /// Embed a credential (JSON, JWT, or an OB 2.0 assertion URL) into a PNG or SVG badge image.
+    Bake {
+        /// The PNG or SVG image.
+        image: PathBuf,
+        /// The credential file.
+        credential: PathBuf,
+        /// Where to write the baked image.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Verify any Open Badge: OB 3.0 (JSON or JWT), CLR 2.0, OB 2.0, baked PNG/SVG, or a URL.
+    /// Exit status: 0 valid, 1 invalid, 2 could not check.
+    Verify(verify_cmd::VerifyArgs),
+    /// Print the credential baked into a PNG or SVG image.
+    Unbake {
+        /// The baked image, or - for standard input.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an Ed25519 key file; print its DID document.
+    New {
+        /// Control the key by did:web:HOST instead of did:key.
+        #[arg(long)]
+        did_web: Option<String>,
+        /// Where to write the key file (created with mode 0600; never overwritten).
+        #[arg(short, long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +106,17 @@ struct ServeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Verification runs without the async runtime: its HTTP fetches are blocking calls made from
+    // inside the synchronous pipeline.
+    if let Command::Verify(args) = &cli.command {
+        return match verify_cmd::run(args) {
+            Ok(code) => ExitCode::from(code),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -78,6 +142,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     init_logging(&log_format)?;
     match cli.command {
         Command::Serve(args) => serve(args, file).await,
+        Command::Keys(KeysCommand::New { did_web, out }) => {
+            toolkit::keys_new(did_web.as_deref(), &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sign { key, format, out, created, input } => {
+            toolkit::sign(&key, format, &input, out.as_deref(), created.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bake { image, credential, out } => {
+            toolkit::bake_command(&image, &credential, &out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify(_) => Ok(ExitCode::from(2)),
+        Command::Unbake { file } => {
+            if toolkit::unbake_command(&file)? {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("{}: the image carries no badge", file.display());
+                Ok(ExitCode::from(1))
+            }
+        }
     }
 }
 

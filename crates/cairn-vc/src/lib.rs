@@ -25,3 +25,4 @@ pub mod status;
 pub mod ob3;
 pub mod ob2;
 pub mod clr;
+pub mod verify;

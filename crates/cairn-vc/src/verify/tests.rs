@@ -1,0 +1,169 @@
+use super::*;
+use crate::keys::{Ed25519KeyPair, KeyFile};
+use crate::loader::StaticLoader;
+use crate::ob3::{Recipient, open_badge_credential};
+use crate::status::{StatusList, StatusPurpose, list_credential, status_entry};
+use crate::suites::eddsa_rdfc_2022::{Ed25519Signer, ProofOptions, sign};
+use serde_json::json;
+
+const NOW: i64 = 1_795_000_000; // 2026-11-18
+
+struct Issuer {
+    file: KeyFile,
+    key: Ed25519KeyPair,
+}
+
+fn issuer() -> Issuer {
+    let key = Ed25519KeyPair::from_seed([11; 32]);
+    Issuer { file: KeyFile::new(&key, None), key }
+}
+
+fn unsigned(issuer: &Issuer, status: Option<Value>) -> Value {
+    let mut input = crate::ob3::tests::sample();
+    input.issuer.id = issuer.file.controller.clone();
+    input.achievement.creator = None;
+    input.recipient = Recipient::Id("did:example:learner".into());
+    input.status = status;
+    open_badge_credential(&input)
+}
+
+fn signed(issuer: &Issuer, document: &Value) -> Value {
+    let signer = Ed25519Signer::new(issuer.key.clone(), issuer.file.id.clone());
+    sign(document, &signer, &ProofOptions::assertion("2026-11-22T10:00:00Z"), &StaticLoader::new()).unwrap()
+}
+
+fn run(input: &[u8], loader: &StaticLoader) -> VerificationReport {
+    verify(input, &VerifyOptions { loader, jwt_keys: None, now: NOW + 400 * 86_400, max_clock_skew_secs: 60 })
+}
+
+#[track_caller]
+fn check(report: &VerificationReport, verdict: Verdict, failing: &[&str]) {
+    let not_ok: Vec<&str> = report.checks.iter().filter(|c| c.ok != Some(true)).map(|c| c.id.as_str()).collect();
+    assert_eq!((report.verdict, not_ok.as_slice()), (verdict, failing), "{:#?}", report.checks);
+}
+
+#[test]
+fn a_signed_credential_verifies_with_every_check() {
+    let issuer = issuer();
+    let credential = signed(&issuer, &unsigned(&issuer, None));
+    let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
+    check(&report, Verdict::Valid, &[]);
+    let ids: Vec<&str> = report.checks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["format", "shape", "proof", "issuer", "valid_from", "valid_until"]);
+    assert_eq!(report.format, "ob3-json");
+}
+
+#[test]
+fn tampering_expiry_and_foreign_keys_are_caught() {
+    let issuer = issuer();
+    let credential = signed(&issuer, &unsigned(&issuer, None));
+    let mut tampered = credential.clone();
+    tampered["name"] = json!("Something else");
+    check(&run(tampered.to_string().as_bytes(), &StaticLoader::new()), Verdict::Invalid, &["proof"]);
+    let mut expiring = unsigned(&issuer, None);
+    expiring["validUntil"] = json!("2026-11-23T00:00:00Z");
+    let expired = signed(&issuer, &expiring);
+    check(&run(expired.to_string().as_bytes(), &StaticLoader::new()), Verdict::Invalid, &["valid_until"]);
+    // Signed by a key that is not the issuer's.
+    let other = Issuer { file: KeyFile::new(&Ed25519KeyPair::from_seed([12; 32]), None), key: Ed25519KeyPair::from_seed([12; 32]) };
+    let foreign = signed(&other, &unsigned(&issuer, None));
+    check(&run(foreign.to_string().as_bytes(), &StaticLoader::new()), Verdict::Invalid, &["issuer"]);
+    let unsigned_report = run(unsigned(&issuer, None).to_string().as_bytes(), &StaticLoader::new());
+    check(&unsigned_report, Verdict::Invalid, &["proof"]);
+}
+
+#[test]
+fn status_lists_revoke_and_missing_lists_leave_the_verdict_open() {
+    let issuer = issuer();
+    let url = "https://issuer.example/status/1";
+    let credential = signed(&issuer, &unsigned(&issuer, Some(status_entry(url, 42, StatusPurpose::Revocation))));
+    let list = |set: bool| {
+        let mut bits = StatusList::new(0);
+        bits.set(42, set).unwrap();
+        let mut document = list_credential(url, &issuer.file.controller, StatusPurpose::Revocation, &bits, "2026-11-01T00:00:00Z");
+        document = signed(&issuer, &document);
+        document
+    };
+    let bytes = credential.to_string();
+    check(&run(bytes.as_bytes(), &StaticLoader::new().with(url, &list(false))), Verdict::Valid, &[]);
+    let revoked = run(bytes.as_bytes(), &StaticLoader::new().with(url, &list(true)));
+    check(&revoked, Verdict::Invalid, &["status"]);
+    assert!(revoked.checks.iter().any(|c| c.detail.contains("revoked")));
+    check(&run(bytes.as_bytes(), &StaticLoader::new()), Verdict::Indeterminate, &["status"]);
+    // A list signed by someone else is not believed.
+    let other = Issuer { file: KeyFile::new(&Ed25519KeyPair::from_seed([13; 32]), None), key: Ed25519KeyPair::from_seed([13; 32]) };
+    let mut forged = list_credential(url, &other.file.controller, StatusPurpose::Revocation, &StatusList::new(0), "2026-11-01T00:00:00Z");
+    forged = signed(&other, &forged);
+    check(&run(bytes.as_bytes(), &StaticLoader::new().with(url, &forged)), Verdict::Invalid, &["status"]);
+}
+
+#[test]
+fn jwts_and_baked_images_go_through_the_same_checks() {
+    let issuer = issuer();
+    let credential = unsigned(&issuer, None);
+    let token = crate::suites::vc_jwt::sign(&credential, &issuer.key, &issuer.file.id).unwrap();
+    let report = run(token.as_bytes(), &StaticLoader::new());
+    assert_eq!((report.verdict, report.format.as_str()), (Verdict::Valid, "ob3-jwt"), "{:#?}", report.checks);
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert_eq!(run(forged.as_bytes(), &StaticLoader::new()).verdict, Verdict::Invalid);
+
+    let png = tiny_png();
+    let signed_json = signed(&issuer, &credential).to_string();
+    let baked = crate::bake::bake(&png, &crate::bake::BakedPayload::Ob3Json(signed_json)).unwrap();
+    let report = run(&baked, &StaticLoader::new());
+    assert_eq!((report.verdict, report.format.as_str()), (Verdict::Valid, "png+ob3-json"), "{:#?}", report.checks);
+    let plain = run(&png, &StaticLoader::new());
+    check(&plain, Verdict::Invalid, &["format"]);
+}
+
+#[test]
+fn urls_load_through_the_loader() {
+    let issuer = issuer();
+    let credential = signed(&issuer, &unsigned(&issuer, None));
+    let url = "https://issuer.example/credentials/1";
+    let loader = StaticLoader::new().with(url, &credential);
+    assert_eq!(run(url.as_bytes(), &loader).verdict, Verdict::Valid);
+    let missing = run(b"https://issuer.example/credentials/2", &loader);
+    check(&missing, Verdict::Indeterminate, &["format"]);
+}
+
+#[test]
+fn hosted_ob2_assertions_are_checked_against_their_hosts() {
+    let assertion = json!({
+        "@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": "https://issuer.example/ob2/a/1",
+        "recipient": {"type": "email", "hashed": false, "identity": "x@example.org"},
+        "badge": "https://issuer.example/ob2/b/1", "verification": {"type": "hosted"}, "issuedOn": "2026-01-01T00:00:00Z"
+    });
+    let badge = json!({"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": "https://issuer.example/ob2/b/1", "name": "B", "issuer": "https://issuer.example/ob2/i/1"});
+    let profile = json!({"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": "https://issuer.example/ob2/i/1", "name": "I", "url": "https://issuer.example"});
+    let loader = StaticLoader::new().with("https://issuer.example/ob2/a/1", &assertion).with("https://issuer.example/ob2/b/1", &badge).with("https://issuer.example/ob2/i/1", &profile);
+    check(&run(assertion.to_string().as_bytes(), &loader), Verdict::Valid, &[]);
+    let revoked = StaticLoader::new().with("https://issuer.example/ob2/a/1", &crate::ob2::revoked_assertion_json("https://issuer.example/ob2/a/1", "issued in error"));
+    let report = run(assertion.to_string().as_bytes(), &revoked);
+    check(&report, Verdict::Invalid, &["status"]);
+    check(&run(assertion.to_string().as_bytes(), &StaticLoader::new()), Verdict::Indeterminate, &["proof"]);
+}
+
+#[test]
+fn garbage_is_refused_as_format_problems() {
+    for input in [&b"hello"[..], b"{not json", b"\xff\xfe\x00", b"a.b", b""] {
+        let report = run(input, &StaticLoader::new());
+        assert_eq!(report.verdict, Verdict::Invalid, "{input:?}");
+        assert_eq!(report.checks[0].id, "format");
+    }
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(run(format!("{{\"a\":{deep}}}").as_bytes(), &StaticLoader::new()).verdict, Verdict::Invalid);
+}
+
+fn tiny_png() -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, 1, 1);
+        encoder.set_color(png::ColorType::Grayscale);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&[0]).unwrap();
+    }
+    bytes
+}
