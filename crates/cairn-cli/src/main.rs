@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod bench;
 mod config;
 mod toolkit;
 mod verify_cmd;
@@ -65,6 +66,15 @@ enum Command {
     /// Verify any Open Badge: OB 3.0 (JSON or JWT), CLR 2.0, OB 2.0, baked PNG/SVG, or a URL.
     /// Exit status: 0 valid, 1 invalid, 2 could not check.
     Verify(verify_cmd::VerifyArgs),
+    /// Measure signing and verification throughput (per second, one core and all cores).
+    Bench {
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Seconds to measure each figure.
+        #[arg(long, default_value_t = 2.0)]
+        seconds: f64,
+    },
     /// Print the credential baked into a PNG or SVG image.
     Unbake {
         /// The baked image, or - for standard input.
@@ -155,6 +165,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify(_) => Ok(ExitCode::from(2)),
+        Command::Bench { json, seconds } => {
+            bench::run(seconds, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Unbake { file } => {
             if toolkit::unbake_command(&file)? {
                 Ok(ExitCode::SUCCESS)
