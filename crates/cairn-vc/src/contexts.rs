@@ -121,10 +121,7 @@ mod tests {
         let recorded = recorded();
         assert_eq!(recorded.len(), BUNDLED.len(), "SOURCES.md and BUNDLED list different contexts");
         for context in BUNDLED {
-            let (_, url, sha256) = recorded
-                .iter()
-                .find(|(file, _, _)| file == context.file)
-                .unwrap_or_else(|| panic!("{} is not in SOURCES.md", context.file));
+            let (_, url, sha256) = recorded.iter().find(|(file, _, _)| file == context.file).unwrap_or_else(|| panic!("{} is not in SOURCES.md", context.file));
             assert_eq!(url, context.url, "{}", context.file);
             let digest: String = Sha256::digest(context.json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
             assert_eq!(&digest, sha256, "{} changed", context.file);

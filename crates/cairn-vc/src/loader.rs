@@ -107,18 +107,13 @@ impl LoadedDocument {
     /// # Errors
     /// [`LoadError::NotJson`] when the text is not JSON.
     pub fn parse(&self) -> Result<Value, LoadError> {
-        serde_json::from_str(self.json())
-            .map_err(|error| LoadError::NotJson { url: self.url.clone(), reason: error.to_string() })
+        serde_json::from_str(self.json()).map_err(|error| LoadError::NotJson { url: self.url.clone(), reason: error.to_string() })
     }
 }
 
 impl fmt::Debug for LoadedDocument {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LoadedDocument")
-            .field("url", &self.url)
-            .field("bytes", &self.json().len())
-            .field("bundled", &self.is_bundled())
-            .finish()
+        f.debug_struct("LoadedDocument").field("url", &self.url).field("bytes", &self.json().len()).field("bundled", &self.is_bundled()).finish()
     }
 }
 
@@ -166,9 +161,7 @@ pub struct BundledLoader;
 
 impl DocumentLoader for BundledLoader {
     fn load(&self, url: &str) -> Result<LoadedDocument, LoadError> {
-        contexts::bundled_context(url)
-            .map(|json| LoadedDocument::bundled(url, json))
-            .ok_or_else(|| LoadError::Refused { url: url.to_owned() })
+        contexts::bundled_context(url).map(|json| LoadedDocument::bundled(url, json)).ok_or_else(|| LoadError::Refused { url: url.to_owned() })
     }
 }
 
@@ -231,11 +224,7 @@ impl fmt::Debug for StaticLoader {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut urls: Vec<&str> = self.documents.keys().map(String::as_str).collect();
         urls.sort_unstable();
-        f.debug_struct("StaticLoader")
-            .field("documents", &urls)
-            .field("fallback", &self.fallback.is_some())
-            .field("max_bytes", &self.max_bytes)
-            .finish()
+        f.debug_struct("StaticLoader").field("documents", &urls).field("fallback", &self.fallback.is_some()).field("max_bytes", &self.max_bytes).finish()
     }
 }
 

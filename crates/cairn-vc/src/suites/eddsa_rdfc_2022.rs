@@ -40,6 +40,10 @@ use crate::loader::{DocumentLoader, LoadError};
 
 /// The cryptosuite name, the `cryptosuite` value of its proofs.
 pub const CRYPTOSUITE: &str = "eddsa-rdfc-2022";
+/// The name of the same suite in the 2022–2023 drafts, still found on early OB 3.0 credentials (the 1EdTech
+/// validator's fixtures). Verified, never issued: its proof configuration is read with the Data Integrity
+/// v1 context instead of the document's.
+pub const LEGACY_CRYPTOSUITE: &str = "eddsa-2022";
 /// The proof `type` of every Data Integrity proof.
 pub const PROOF_TYPE: &str = "DataIntegrityProof";
 /// The signature algorithm a [`Signer`] must use with this suite (its `requiredAlgorithm`).
@@ -243,12 +247,7 @@ impl ProofCheck {
 
     fn failed(proof: Option<&Map<String, Value>>, failure: ProofFailure) -> Self {
         let text = |name: &str| proof.and_then(|proof| proof.get(name)).and_then(Value::as_str).map(str::to_owned);
-        Self {
-            verification_method: text("verificationMethod"),
-            controller: None,
-            created: text("created"),
-            failure: Some(failure),
-        }
+        Self { verification_method: text("verificationMethod"), controller: None, created: text("created"), failure: Some(failure) }
     }
 }
 
@@ -289,12 +288,7 @@ pub struct SigningInput {
 /// # Errors
 /// [`DiError::NotAnObject`], [`DiError::NoContext`], [`DiError::WrongAlgorithm`],
 /// [`DiError::InvalidCreated`], [`DiError::Canon`] (for example an unknown context) and [`DiError::Signer`].
-pub fn sign(
-    document: &Value,
-    signer: &dyn Signer,
-    options: &ProofOptions,
-    loader: &dyn DocumentLoader,
-) -> Result<Value, DiError> {
+pub fn sign(document: &Value, signer: &dyn Signer, options: &ProofOptions, loader: &dyn DocumentLoader) -> Result<Value, DiError> {
     let proof = create_proof(document, signer, options, loader)?;
     let mut signed = document.clone();
     let Value::Object(entries) = &mut signed else { return Err(DiError::NotAnObject) };
@@ -313,12 +307,7 @@ pub fn sign(
 ///
 /// # Errors
 /// As [`sign`].
-pub fn create_proof(
-    document: &Value,
-    signer: &dyn Signer,
-    options: &ProofOptions,
-    loader: &dyn DocumentLoader,
-) -> Result<Value, DiError> {
+pub fn create_proof(document: &Value, signer: &dyn Signer, options: &ProofOptions, loader: &dyn DocumentLoader) -> Result<Value, DiError> {
     if signer.algorithm() != REQUIRED_ALGORITHM {
         return Err(DiError::WrongAlgorithm { found: signer.algorithm().to_owned() });
     }
@@ -326,6 +315,7 @@ pub fn create_proof(
         return Err(DiError::InvalidCreated(options.created.clone()));
     }
     check_document(document)?;
+    canon::check_shape(document, &CanonLimits::default())?;
     let mut proof = json!({
         "type": PROOF_TYPE,
         "created": options.created,
@@ -348,12 +338,7 @@ pub fn create_proof(
 ///
 /// # Errors
 /// [`DiError::NotAnObject`], [`DiError::NoContext`] and [`DiError::Canon`].
-pub fn signing_input(
-    document: &Value,
-    proof_options: &Value,
-    loader: &dyn DocumentLoader,
-    limits: &CanonLimits,
-) -> Result<SigningInput, DiError> {
+pub fn signing_input(document: &Value, proof_options: &Value, loader: &dyn DocumentLoader, limits: &CanonLimits) -> Result<SigningInput, DiError> {
     check_document(document)?;
     let canonical_proof_config = canonical_proof_config(document, proof_options, loader, limits)?;
     let canonical_document = canon::canonize_unsecured(document, loader, limits)?;
@@ -362,12 +347,7 @@ pub fn signing_input(
 }
 
 /// Proof Configuration (§3.3.5): the proof without `proofValue`, with the document's `@context`.
-fn canonical_proof_config(
-    document: &Value,
-    proof: &Value,
-    loader: &dyn DocumentLoader,
-    limits: &CanonLimits,
-) -> Result<String, DiError> {
+fn canonical_proof_config(document: &Value, proof: &Value, loader: &dyn DocumentLoader, limits: &CanonLimits) -> Result<String, DiError> {
     let context = document.get("@context").ok_or(DiError::NoContext)?;
     let mut proof_config = proof.as_object().ok_or(DiError::NotAnObject)?.clone();
     proof_config.remove("proofValue");
@@ -413,6 +393,7 @@ pub fn verify(document: &Value, loader: &dyn DocumentLoader) -> Result<Verificat
 /// As [`verify`].
 pub fn verify_with(document: &Value, loader: &dyn DocumentLoader, limits: &CanonLimits) -> Result<Verification, DiError> {
     check_document(document)?;
+    canon::check_shape(document, limits)?;
     let proofs: Vec<&Value> = match document.get("proof") {
         None => return Ok(Verification { proofs: vec![ProofCheck::failed(None, ProofFailure::NoProof)] }),
         Some(Value::Array(proofs)) if proofs.is_empty() => {
@@ -448,7 +429,7 @@ fn verify_proof(
     if proof_type != PROOF_TYPE {
         return fail(ProofFailure::UnsupportedProofType(proof_type.to_owned()));
     }
-    if cryptosuite != CRYPTOSUITE {
+    if cryptosuite != CRYPTOSUITE && cryptosuite != LEGACY_CRYPTOSUITE {
         return fail(ProofFailure::UnsupportedCryptosuite(cryptosuite.to_owned()));
     }
     if purpose != ASSERTION_METHOD {
@@ -484,7 +465,12 @@ fn verify_proof(
         Ok(key) => key,
         Err(failure) => return fail(failure),
     };
-    let canonical_proof_config = canonical_proof_config(document, proof, loader, limits)?;
+    let canonical_proof_config = if cryptosuite == LEGACY_CRYPTOSUITE {
+        let legacy = json!({"@context": crate::contexts::DATA_INTEGRITY_V1});
+        canonical_proof_config(&legacy, proof, loader, limits)?
+    } else {
+        canonical_proof_config(document, proof, loader, limits)?
+    };
     let fresh;
     let canonical = match (shared, canonical_document.as_ref()) {
         (true, Some(canonical)) => canonical,
@@ -532,9 +518,7 @@ fn context_starts_with(document: &Value, proof: &Value) -> bool {
 fn is_date_time_stamp(value: &str) -> bool {
     let bytes = value.as_bytes();
     let digits = |range: std::ops::Range<usize>| bytes.get(range).is_some_and(|part| part.iter().all(u8::is_ascii_digit));
-    let two = |at: usize, max: u32| {
-        digits(at..at + 2) && value.get(at..at + 2).and_then(|part| part.parse::<u32>().ok()).is_some_and(|n| n <= max)
-    };
+    let two = |at: usize, max: u32| digits(at..at + 2) && value.get(at..at + 2).and_then(|part| part.parse::<u32>().ok()).is_some_and(|n| n <= max);
     let shape = digits(0..4)
         && bytes.get(4) == Some(&b'-')
         && two(5, 12)
@@ -559,9 +543,7 @@ fn is_date_time_stamp(value: &str) -> bool {
     }
     match rest.as_bytes() {
         b"Z" => true,
-        [sign, h1, h2, b':', m1, m2] => {
-            (*sign == b'+' || *sign == b'-') && [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit())
-        }
+        [sign, h1, h2, b':', m1, m2] => (*sign == b'+' || *sign == b'-') && [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()),
         _ => false,
     }
 }
@@ -641,9 +623,7 @@ fn public_key_of(method: &Value) -> Result<[u8; 32], String> {
         if field("kty") != "OKP" || field("crv") != "Ed25519" {
             return Err(format!("publicKeyJwk is {} {}, not OKP Ed25519", field("kty"), field("crv")));
         }
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(field("x"))
-            .map_err(|error| format!("publicKeyJwk x is not base64url: {error}"))?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(field("x")).map_err(|error| format!("publicKeyJwk x is not base64url: {error}"))?;
         return <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| format!("publicKeyJwk x is {} bytes, not 32", bytes.len()));
     }
     Err("it has neither publicKeyMultibase nor publicKeyJwk".to_owned())
