@@ -121,7 +121,7 @@ pub fn sign(key_path: &Path, format: SignFormat, input: &Path, out: Option<&Path
             let created = created.map(str::to_string).unwrap_or_else(now_rfc3339);
             let signed = eddsa_rdfc_2022::sign(&credential, &signer, &eddsa_rdfc_2022::ProofOptions::assertion(created), &BundledLoader)
                 .with_context(|| format!("cannot sign {}", input.display()))?;
-            let mut text = serde_json::to_string_pretty(&signed)?;
+            let mut text = serde_json::to_string_pretty(&cairn_vc::ob3::proof_as_array(signed))?;
             text.push('\n');
             text
         }

@@ -14,6 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What `fetch` says for HTTP 410 Gone.
+const GONE: &str = "HTTP 410 Gone";
+
 /// Largest document fetched over the network.
 const MAX_FETCH_BYTES: u64 = 1024 * 1024;
 
@@ -83,7 +86,7 @@ impl HttpLoader {
         let response = self.client.get(url).header("accept", "application/ld+json, application/json, */*").send().map_err(|e| e.to_string())?;
         let status = response.status();
         if status == reqwest::StatusCode::GONE {
-            return Err("HTTP 410 Gone: the document was withdrawn (revoked)".into());
+            return Err(GONE.into());
         }
         if !status.is_success() {
             return Err(format!("HTTP {status}"));
@@ -103,6 +106,7 @@ impl DocumentLoader for HttpLoader {
         let Some(target) = target else { return Err(LoadError::Refused { url: url.to_string() }) };
         match self.fetch(&target) {
             Ok(body) => Ok(LoadedDocument::new(url, body)),
+            Err(reason) if reason == GONE => Err(LoadError::Gone { url: target }),
             Err(reason) => Err(LoadError::Unavailable { url: target, reason }),
         }
     }

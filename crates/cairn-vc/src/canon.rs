@@ -510,7 +510,7 @@ fn to_rdf(json: &str, document: Option<&Value>, loader: &dyn DocumentLoader, lim
 fn context_error(error: &LoadError) -> CanonError {
     match error {
         LoadError::Refused { url } => CanonError::UnknownContext { url: url.clone() },
-        LoadError::TooLarge { url, .. } | LoadError::NotJson { url, .. } | LoadError::Unavailable { url, .. } => {
+        LoadError::TooLarge { url, .. } | LoadError::NotJson { url, .. } | LoadError::Unavailable { url, .. } | LoadError::Gone { url } => {
             CanonError::BadContext { url: url.clone(), reason: error.to_string() }
         }
     }

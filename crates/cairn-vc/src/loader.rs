@@ -137,6 +137,13 @@ pub enum LoadError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The server says the document was withdrawn for good (HTTP 410 Gone); for a hosted OB 2.0
+    /// assertion that means revoked.
+    #[error("\"{url}\" is gone (HTTP 410): it was withdrawn")]
+    Gone {
+        /// The URL asked for.
+        url: String,
+    },
     /// The document could not be retrieved (network failure, HTTP error, host not allowed).
     #[error("cannot retrieve \"{url}\": {reason}")]
     Unavailable {

@@ -463,3 +463,14 @@ pub(crate) mod tests {
         }
     }
 }
+
+/// Puts a single `proof` object into a one-element array, the form the official OB 3.0 JSON
+/// schema requires (`proof` is `"type": "array"` there). The RDF, and so the signature, is the same.
+pub fn proof_as_array(mut credential: Value) -> Value {
+    if let Some(proof) = credential.get_mut("proof")
+        && proof.is_object()
+    {
+        *proof = Value::Array(vec![proof.take()]);
+    }
+    credential
+}

@@ -441,6 +441,10 @@ fn verify_ob2_hosted(document: Value, options: &VerifyOptions<'_>, mut report: R
     };
     let hosted = match options.loader.load(id).and_then(|d| d.parse()) {
         Ok(hosted) => hosted,
+        Err(crate::loader::LoadError::Gone { .. }) => {
+            report.fail("status", format!("revoked: the issuer withdrew {id} (HTTP 410 Gone)"));
+            return finish(report, "ob2-hosted", Some(document));
+        }
         Err(error) => {
             report.unknown("proof", format!("the hosted assertion {id} could not be loaded: {error}"));
             return finish(report, "ob2-hosted", Some(document));

@@ -144,6 +144,14 @@ fn hosted_ob2_assertions_are_checked_against_their_hosts() {
     let report = run(assertion.to_string().as_bytes(), &revoked);
     check(&report, Verdict::Invalid, &["status"]);
     check(&run(assertion.to_string().as_bytes(), &StaticLoader::new()), Verdict::Indeterminate, &["proof"]);
+    struct GoneLoader;
+    impl DocumentLoader for GoneLoader {
+        fn load(&self, url: &str) -> Result<crate::loader::LoadedDocument, crate::loader::LoadError> {
+            Err(crate::loader::LoadError::Gone { url: url.to_string() })
+        }
+    }
+    let gone = StaticLoader::new().with_fallback(std::sync::Arc::new(GoneLoader));
+    check(&run(assertion.to_string().as_bytes(), &gone), Verdict::Invalid, &["status"]);
 }
 
 #[test]
