@@ -1,17 +1,11 @@
 //! Open Badges 2.0 hosted documents, for older displayers and backpacks: `Assertion`,
 //! `BadgeClass` and `Issuer` (Profile), each served at its own URL (OB 2.0 §Hosted Verification).
 
-use crate::ob3::identity_hash;
+use crate::ob3::{Alignment, identity_hash, put};
 use serde_json::{Map, Value, json};
 
 /// The OB 2.0 context.
 pub const OB_V2_CONTEXT: &str = "https://w3id.org/openbadges/v2";
-
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<&String>) {
-    if let Some(value) = value {
-        map.insert(key.to_string(), json!(value));
-    }
-}
 
 /// An OB 2.0 issuer profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,21 +22,6 @@ pub struct Issuer {
     pub description: Option<String>,
     /// Logo URL.
     pub image: Option<String>,
-}
-
-/// An OB 2.0 alignment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alignment {
-    /// Target name.
-    pub target_name: String,
-    /// Target URL.
-    pub target_url: String,
-    /// Target description.
-    pub target_description: Option<String>,
-    /// Framework.
-    pub target_framework: Option<String>,
-    /// Code in the framework.
-    pub target_code: Option<String>,
 }
 
 /// An OB 2.0 badge class.
@@ -62,7 +41,7 @@ pub struct BadgeClass {
     pub criteria_narrative: String,
     /// The hosted issuer URL.
     pub issuer: String,
-    /// Alignments.
+    /// Alignments (`target_type` has no OB 2.0 equivalent and is left out).
     pub alignments: Vec<Alignment>,
     /// Tags.
     pub tags: Vec<String>,

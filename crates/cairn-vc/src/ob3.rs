@@ -188,7 +188,7 @@ pub fn identity_hash(address: &str, salt: &str) -> String {
     format!("sha256${}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-fn put(map: &mut Map<String, Value>, key: &str, value: Option<&String>) {
+pub(crate) fn put(map: &mut Map<String, Value>, key: &str, value: Option<&String>) {
     if let Some(value) = value {
         map.insert(key.to_string(), json!(value));
     }
