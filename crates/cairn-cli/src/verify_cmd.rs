@@ -102,7 +102,13 @@ impl HttpLoader {
 
 impl DocumentLoader for HttpLoader {
     fn load(&self, url: &str) -> Result<LoadedDocument, LoadError> {
-        let target = if url.starts_with("did:web:") { did_web_url(url) } else if url.starts_with("http") { Some(url.to_string()) } else { None };
+        let target = if url.starts_with("did:web:") {
+            did_web_url(url)
+        } else if url.starts_with("http") {
+            Some(url.to_string())
+        } else {
+            None
+        };
         let Some(target) = target else { return Err(LoadError::Refused { url: url.to_string() }) };
         match self.fetch(&target) {
             Ok(body) => Ok(LoadedDocument::new(url, body)),

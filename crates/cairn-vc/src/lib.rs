@@ -14,15 +14,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod did;
-pub mod keys;
 pub mod bake;
 pub mod canon;
-pub mod contexts;
-pub mod loader;
-pub mod suites;
-pub mod status;
-pub mod ob3;
-pub mod ob2;
 pub mod clr;
+pub mod contexts;
+pub mod did;
+pub mod keys;
+pub mod loader;
+pub mod ob2;
+pub mod ob3;
+pub mod status;
+pub mod suites;
 pub mod verify;

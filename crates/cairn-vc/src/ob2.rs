@@ -197,7 +197,14 @@ mod tests {
         for key in ["@context", "type", "id", "name", "description", "image", "criteria", "issuer"] {
             assert!(badge.get(key).is_some(), "{key}");
         }
-        let issuer = issuer_json(&Issuer { id: "https://cairn.example/ob2/issuers/1".into(), name: "N".into(), url: "https://n.example".into(), email: None, description: None, image: None });
+        let issuer = issuer_json(&Issuer {
+            id: "https://cairn.example/ob2/issuers/1".into(),
+            name: "N".into(),
+            url: "https://n.example".into(),
+            email: None,
+            description: None,
+            image: None,
+        });
         assert_eq!(issuer["type"], "Issuer");
         assert_eq!(revoked_assertion_json("x", "error")["revoked"], true);
     }

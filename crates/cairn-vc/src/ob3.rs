@@ -308,11 +308,8 @@ pub fn open_badge_credential(input: &CredentialInput) -> Value {
     subject.insert("type".into(), json!(["AchievementSubject"]));
     subject.insert("achievement".into(), achievement_json(&input.achievement));
     if !input.results.is_empty() {
-        let results: Vec<Value> = input
-            .results
-            .iter()
-            .map(|r| json!({"type": ["Result"], "resultDescription": r.result_description, "achievedLevel": r.achieved_level}))
-            .collect();
+        let results: Vec<Value> =
+            input.results.iter().map(|r| json!({"type": ["Result"], "resultDescription": r.result_description, "achievedLevel": r.achieved_level})).collect();
         subject.insert("result".into(), json!(results));
     }
     let mut contexts = vec![json!(VC_V2_CONTEXT), json!(OB_V3P0_CONTEXT)];
@@ -358,6 +355,83 @@ pub fn open_badge_credential(input: &CredentialInput) -> Value {
     Value::Object(credential)
 }
 
+/// A realistic ~4 KB `OpenBadgeCredential` (rubric, alignment, evidence) from `issuer`, numbered
+/// so that every one is distinct. `cairn bench` and the criterion benches both measure it, so their
+/// figures describe the same work.
+pub fn reference_credential(issuer: &str, n: usize) -> Value {
+    let base = "https://badges.example.edu/achievements/secure-coding";
+    let levels = ["Beginning", "Developing", "Proficient", "Exemplary"];
+    let rubric: Vec<RubricCriterion> = ["Finding", "Fixing"]
+        .iter()
+        .map(|criterion| RubricCriterion {
+            id: format!("{base}#{}", criterion.to_lowercase()),
+            name: criterion.to_string(),
+            levels: levels
+                .iter()
+                .map(|level| RubricLevel {
+                    id: format!("{base}#{}-{}", criterion.to_lowercase(), level.to_lowercase()),
+                    name: level.to_string(),
+                    description: None,
+                })
+                .collect(),
+            required_level: Some(format!("{base}#{}-proficient", criterion.to_lowercase())),
+        })
+        .collect();
+    let results =
+        rubric.iter().map(|c| CriterionResult { result_description: c.id.clone(), achieved_level: c.required_level.clone().unwrap_or_default() }).collect();
+    let profile = Profile {
+        id: issuer.to_string(),
+        name: "Northbridge Institute of Technology".into(),
+        url: Some("https://northbridge.example.edu/".into()),
+        email: Some("badges@northbridge.example.edu".into()),
+        description: Some("Extension school issuing rubric-assessed micro-credentials.".into()),
+        image: Some(Image { id: "https://northbridge.example.edu/logo.png".into(), caption: Some("Northbridge logo".into()) }),
+    };
+    open_badge_credential(&CredentialInput {
+        id: format!("urn:uuid:00000000-0000-4000-8000-{n:012}"),
+        name: "Secure Coding Essentials: OWASP Top 10".into(),
+        issuer: profile,
+        valid_from: "2026-01-01T00:00:00Z".into(),
+        valid_until: Some("2028-01-01T00:00:00Z".into()),
+        awarded_date: Some("2026-01-01T00:00:00Z".into()),
+        recipient: Recipient::Id(format!("did:example:learner-{n}")),
+        achievement: Achievement {
+            id: base.into(),
+            achievement_type: "Badge".into(),
+            name: "Secure Coding Essentials: OWASP Top 10".into(),
+            description: "Find and fix the most common web application vulnerabilities in real code.".into(),
+            criteria_narrative: "In the provided vulnerable application, find, exploit in a test environment and fix four issues from \
+                                 different OWASP Top 10 categories. Submit a patch with tests that fail before the fix."
+                .into(),
+            criteria_id: Some(base.into()),
+            image: Some(Image { id: format!("{base}/image"), caption: Some("Secure Coding badge".into()) }),
+            alignments: vec![Alignment {
+                target_name: "OWASP Top 10 web application security risks".into(),
+                target_url: "https://owasp.org/www-project-top-ten/".into(),
+                target_description: None,
+                target_framework: Some("OWASP".into()),
+                target_code: Some("A01-A10".into()),
+                target_type: Some("ceasn:Competency".into()),
+            }],
+            rubric,
+            tags: vec!["security".into(), "web".into()],
+            language: Some("en".into()),
+            version: Some("1".into()),
+            creator: None,
+        },
+        results,
+        evidence: vec![Evidence {
+            id: Some(format!("https://badges.example.edu/evidence/{n}")),
+            name: "Pull request".into(),
+            description: None,
+            narrative: Some("Fixed an injection flaw in the search form, with regression tests.".into()),
+            genre: Some("Project".into()),
+        }],
+        status: None,
+        with_schema: false,
+    })
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -372,7 +446,11 @@ pub(crate) mod tests {
             description: Some("Extension school".into()),
             image: None,
         };
-        let level = |c: &str, n: &str| RubricLevel { id: format!("https://cairn.example/achievements/1#{c}-{n}"), name: n.into(), description: Some(format!("{n} work")) };
+        let level = |c: &str, n: &str| RubricLevel {
+            id: format!("https://cairn.example/achievements/1#{c}-{n}"),
+            name: n.into(),
+            description: Some(format!("{n} work")),
+        };
         CredentialInput {
             id: "urn:uuid:7b8d1e62-5a7d-4a43-9a0e-2f4c1c3a9b10".into(),
             name: "Secure Coding Essentials".into(),

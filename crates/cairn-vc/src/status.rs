@@ -292,10 +292,9 @@ pub fn check_entry(entry: &Value, credential_id: Option<&str>, list: Option<&Val
                 return unknown("the revocation list has no revokedCredentials".into());
             };
             match revoked.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(id)) {
-                Some(entry) => StatusOutcome::Set {
-                    purpose: StatusPurpose::Revocation,
-                    reason: entry.get("revocationReason").and_then(Value::as_str).map(str::to_string),
-                },
+                Some(entry) => {
+                    StatusOutcome::Set { purpose: StatusPurpose::Revocation, reason: entry.get("revocationReason").and_then(Value::as_str).map(str::to_string) }
+                }
                 None => StatusOutcome::Clear,
             }
         }
@@ -389,9 +388,17 @@ mod tests {
         let url = "https://x.example/status/1";
         check(status_entry(url, 5, StatusPurpose::Revocation), Some(list_document("revocation", &[5])), "set revocation");
         check(status_entry(url, 6, StatusPurpose::Revocation), Some(list_document("revocation", &[5])), "clear");
-        check(status_entry(url, 5, StatusPurpose::Suspension), Some(list_document("revocation", &[5])), "unknown: the list's statusPurpose Some(\"revocation\") does not match the entry's \"suspension\"");
+        check(
+            status_entry(url, 5, StatusPurpose::Suspension),
+            Some(list_document("revocation", &[5])),
+            "unknown: the list's statusPurpose Some(\"revocation\") does not match the entry's \"suspension\"",
+        );
         check(status_entry(url, 5, StatusPurpose::Revocation), None, "unknown: the status list https://x.example/status/1 could not be retrieved");
-        check(status_entry(url, 999_999, StatusPurpose::Revocation), Some(list_document("revocation", &[])), "unknown: status index 999999 is outside the list of 131072 entries");
+        check(
+            status_entry(url, 999_999, StatusPurpose::Revocation),
+            Some(list_document("revocation", &[])),
+            "unknown: status index 999999 is outside the list of 131072 entries",
+        );
         let mut numeric = status_entry(url, 5, StatusPurpose::Revocation);
         numeric["statusListIndex"] = json!(5);
         check(numeric, Some(list_document("revocation", &[5])), "set revocation");

@@ -214,9 +214,7 @@ fn verify_json(text: &str, options: &VerifyOptions<'_>, mut report: Report, dept
                 if proof.is_valid() {
                     match (&proof.controller, &issuer) {
                         (Some(controller), Some(issuer)) if controller == issuer => report.pass("issuer", format!("the key belongs to the issuer {issuer}")),
-                        (Some(controller), Some(issuer)) => {
-                            report.fail("issuer", format!("the key belongs to {controller}, not to the issuer {issuer}"))
-                        }
+                        (Some(controller), Some(issuer)) => report.fail("issuer", format!("the key belongs to {controller}, not to the issuer {issuer}")),
                         _ => report.fail("issuer", "the proof's key could not be bound to an issuer id"),
                     }
                 }
@@ -322,7 +320,10 @@ fn check_status(document: &Value, options: &VerifyOptions<'_>, report: &mut Repo
                     }
                 }
                 Ok(verification) => {
-                    report.fail("status", format!("the status list's proof is not valid: {}", verification.failure().map(ToString::to_string).unwrap_or_default()));
+                    report.fail(
+                        "status",
+                        format!("the status list's proof is not valid: {}", verification.failure().map(ToString::to_string).unwrap_or_default()),
+                    );
                     continue;
                 }
                 Err(error) => {
@@ -341,10 +342,13 @@ fn check_status(document: &Value, options: &VerifyOptions<'_>, report: &mut Repo
                     status::StatusPurpose::Revocation => "revoked",
                     status::StatusPurpose::Suspension => "suspended",
                 };
-                report.fail("status", match reason {
-                    Some(reason) => format!("{what}: {reason}"),
-                    None => format!("{what} by the issuer"),
-                });
+                report.fail(
+                    "status",
+                    match reason {
+                        Some(reason) => format!("{what}: {reason}"),
+                        None => format!("{what} by the issuer"),
+                    },
+                );
             }
             StatusOutcome::Unknown { reason } => report.unknown("status", format!("status unknown: {reason}")),
         }

@@ -138,9 +138,13 @@ fn hosted_ob2_assertions_are_checked_against_their_hosts() {
     });
     let badge = json!({"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": "https://issuer.example/ob2/b/1", "name": "B", "issuer": "https://issuer.example/ob2/i/1"});
     let profile = json!({"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": "https://issuer.example/ob2/i/1", "name": "I", "url": "https://issuer.example"});
-    let loader = StaticLoader::new().with("https://issuer.example/ob2/a/1", &assertion).with("https://issuer.example/ob2/b/1", &badge).with("https://issuer.example/ob2/i/1", &profile);
+    let loader = StaticLoader::new()
+        .with("https://issuer.example/ob2/a/1", &assertion)
+        .with("https://issuer.example/ob2/b/1", &badge)
+        .with("https://issuer.example/ob2/i/1", &profile);
     check(&run(assertion.to_string().as_bytes(), &loader), Verdict::Valid, &[]);
-    let revoked = StaticLoader::new().with("https://issuer.example/ob2/a/1", &crate::ob2::revoked_assertion_json("https://issuer.example/ob2/a/1", "issued in error"));
+    let revoked =
+        StaticLoader::new().with("https://issuer.example/ob2/a/1", &crate::ob2::revoked_assertion_json("https://issuer.example/ob2/a/1", "issued in error"));
     let report = run(assertion.to_string().as_bytes(), &revoked);
     check(&report, Verdict::Invalid, &["status"]);
     check(&run(assertion.to_string().as_bytes(), &StaticLoader::new()), Verdict::Indeterminate, &["proof"]);
