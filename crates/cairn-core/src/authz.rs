@@ -60,11 +60,21 @@ pub enum OrgAction {
     Publish,
     /// Assess submissions (the pool decides which).
     Assess,
+    /// Run assessment: assessor pools, service window, fees and vouchers, confirm passes,
+    /// revoke and suspend awards, read the audit trail.
+    ManageAssessment,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 6] =
-        [OrgAction::ViewDrafts, OrgAction::EditProfile, OrgAction::ManageMembers, OrgAction::Author, OrgAction::Publish, OrgAction::Assess];
+    pub const ALL: [OrgAction; 7] = [
+        OrgAction::ViewDrafts,
+        OrgAction::EditProfile,
+        OrgAction::ManageMembers,
+        OrgAction::Author,
+        OrgAction::Publish,
+        OrgAction::Assess,
+        OrgAction::ManageAssessment,
+    ];
 }
 
 /// Anything that may need permission.
@@ -74,6 +84,12 @@ pub enum Action {
     CreateOrganisation,
     /// Create, list and revoke one's own API tokens.
     ManageOwnTokens,
+    /// Apply for an achievement (start a submission).
+    Apply,
+    /// Act on something the user owns (their submission, award or notification).
+    Own(UserId),
+    /// Judge one submission: the assessor it is assigned to, while they may assess for its issuer.
+    AssessAssigned(OrganisationId, Option<UserId>),
     /// An action inside an organisation.
     Org(OrganisationId, OrgAction),
 }
@@ -83,7 +99,7 @@ pub fn role_permits(role: Role, action: OrgAction) -> bool {
     use OrgAction::*;
     match role {
         Role::Owner => true,
-        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess),
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment),
         Role::Assessor => matches!(action, ViewDrafts | Assess),
     }
 }
@@ -131,7 +147,11 @@ impl Actor {
             return Err(Denied::Unauthenticated);
         }
         let allowed = match action {
-            Action::CreateOrganisation | Action::ManageOwnTokens => true,
+            Action::CreateOrganisation | Action::ManageOwnTokens | Action::Apply => true,
+            Action::Own(owner) => self.user == Some(owner),
+            Action::AssessAssigned(org, assigned) => {
+                self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::Assess)) && assigned.is_some() && assigned == self.user
+            }
             Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }
@@ -149,13 +169,14 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 6] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 7] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
         (Author, [true, true, false, false]),
         (Publish, [true, true, false, false]),
         (Assess, [true, true, true, false]),
+        (ManageAssessment, [true, true, false, false]),
     ];
 
     #[test]
@@ -195,6 +216,25 @@ mod tests {
         let learner = Actor::member(UserId::new(), vec![]);
         assert!(learner.can(Action::CreateOrganisation));
         assert!(learner.can(Action::ManageOwnTokens));
+    }
+
+    #[test]
+    fn owners_act_on_their_own_things_and_assessors_on_their_assignments() {
+        let org = OrganisationId::new();
+        let learner = UserId::new();
+        let assessor = UserId::new();
+        let me = Actor::member(learner, vec![]);
+        assert!(me.can(Action::Own(learner)));
+        assert!(me.can(Action::Apply));
+        assert_eq!(me.authorise(Action::Own(UserId::new())), Err(Denied::Forbidden));
+        let judge = Actor::member(assessor, vec![(org, Role::Assessor)]);
+        assert!(judge.can(Action::AssessAssigned(org, Some(assessor))));
+        assert!(!judge.can(Action::AssessAssigned(org, Some(UserId::new()))), "someone else's assignment");
+        assert!(!judge.can(Action::AssessAssigned(org, None)), "unassigned");
+        assert!(!judge.can(Action::AssessAssigned(OrganisationId::new(), Some(assessor))), "another issuer");
+        let former = Actor::member(assessor, vec![]);
+        assert!(!former.can(Action::AssessAssigned(org, Some(assessor))), "no longer a member");
+        assert_eq!(Actor::anonymous().authorise(Action::Own(learner)), Err(Denied::Unauthenticated));
     }
 
     #[test]

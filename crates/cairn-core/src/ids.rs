@@ -53,3 +53,23 @@ id_type!(
     /// An API token (the id, not the secret).
     TokenId
 );
+id_type!(
+    /// A learner's submission for one achievement (all its attempts).
+    SubmissionId
+);
+id_type!(
+    /// One piece of evidence in a submission: a file, a link or a text.
+    ArtifactId
+);
+id_type!(
+    /// One assessor's judgement of one attempt.
+    AssessmentId
+);
+id_type!(
+    /// An awarded achievement: the credential a learner holds.
+    AwardId
+);
+id_type!(
+    /// An in-app notification.
+    NotificationId
+);

@@ -17,7 +17,10 @@
 
 pub mod account;
 pub mod achievement;
+pub mod assessment;
 pub mod authz;
+pub mod award;
+pub mod calendar;
 pub mod demo;
 pub mod ids;
 pub mod image;
@@ -25,5 +28,6 @@ pub mod invalid;
 pub mod markdown;
 pub mod organisation;
 pub mod rubric;
+pub mod submission;
 
 pub use invalid::{FieldError, Invalid};

@@ -128,7 +128,7 @@ impl Rubric {
     }
 }
 
-fn resolve_level(levels: &[String], raw: &str) -> Option<usize> {
+pub(crate) fn resolve_level(levels: &[String], raw: &str) -> Option<usize> {
     let raw = raw.trim();
     if let Some(index) = levels.iter().position(|l| l.eq_ignore_ascii_case(raw)) {
         return Some(index);

@@ -1,0 +1,543 @@
+//! Submissions: a learner's evidence for one achievement, its life cycle
+//! (`draft → submitted → in_review → passed | not_yet → resubmitted …`, `withdrawn`, `awarded`),
+//! fees, collaborators and the issuer's assessment settings.
+
+use crate::account::Email;
+use crate::ids::{AchievementId, SubmissionId, UserId};
+use crate::invalid::{self, Invalid};
+use time::{Date, OffsetDateTime};
+
+/// Longest overview, reflection or text artefact, in characters.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Most links in one submission.
+pub const MAX_LINKS: usize = 20;
+/// Most named collaborators.
+pub const MAX_COLLABORATORS: usize = 10;
+/// Most artefacts (files, links and texts) in one submission.
+pub const MAX_ARTIFACTS: usize = 20;
+
+/// Where a submission is in its life cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Being prepared by the learner; autosaved.
+    Draft,
+    /// Waiting for its assessor.
+    Submitted,
+    /// The assessor has opened it.
+    InReview,
+    /// Every criterion met; waiting for staff confirmation when the issuer asks for it.
+    Passed,
+    /// Feedback given; the learner may revise and resubmit.
+    NotYet,
+    /// A revised attempt waiting for its assessor.
+    Resubmitted,
+    /// Withdrawn by the learner.
+    Withdrawn,
+    /// The credential was issued.
+    Awarded,
+}
+
+impl Status {
+    pub const ALL: [Status; 8] =
+        [Status::Draft, Status::Submitted, Status::InReview, Status::Passed, Status::NotYet, Status::Resubmitted, Status::Withdrawn, Status::Awarded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::InReview => "in_review",
+            Status::Passed => "passed",
+            Status::NotYet => "not_yet",
+            Status::Resubmitted => "resubmitted",
+            Status::Withdrawn => "withdrawn",
+            Status::Awarded => "awarded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "Draft",
+            Status::Submitted => "Submitted",
+            Status::InReview => "In review",
+            Status::Passed => "Passed",
+            Status::NotYet => "Not yet",
+            Status::Resubmitted => "Resubmitted",
+            Status::Withdrawn => "Withdrawn",
+            Status::Awarded => "Awarded",
+        }
+    }
+
+    /// Whether the learner may edit the evidence (a draft, or a "not yet" being revised).
+    pub fn is_editable(self) -> bool {
+        matches!(self, Status::Draft | Status::NotYet)
+    }
+
+    /// Whether the submission sits in an assessor's queue.
+    pub fn is_queued(self) -> bool {
+        matches!(self, Status::Submitted | Status::Resubmitted | Status::InReview)
+    }
+
+    /// Whether the service-window clock is running.
+    pub fn clock_running(self) -> bool {
+        self.is_queued()
+    }
+}
+
+/// Something that moves a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The learner sends the first attempt.
+    Submit,
+    /// The learner sends a revised attempt after "not yet".
+    Resubmit,
+    /// The assigned assessor opens it.
+    StartReview,
+    /// The assessor decides.
+    Judge(Outcome),
+    /// Staff confirm a pass (second stage), or the award is issued directly.
+    Award,
+    /// The learner withdraws.
+    Withdraw,
+}
+
+/// An assessor's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    NotYet,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::NotYet => "not_yet",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Outcome> {
+        match raw {
+            "pass" => Some(Outcome::Pass),
+            "not_yet" => Some(Outcome::NotYet),
+            _ => None,
+        }
+    }
+}
+
+/// A move the life cycle does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a {} submission cannot be {action}", from.label().to_lowercase())]
+pub struct TransitionError {
+    pub from: Status,
+    pub action: &'static str,
+}
+
+impl Event {
+    fn verb(self) -> &'static str {
+        match self {
+            Event::Submit => "submitted",
+            Event::Resubmit => "resubmitted",
+            Event::StartReview => "opened for review",
+            Event::Judge(_) => "assessed",
+            Event::Award => "awarded",
+            Event::Withdraw => "withdrawn",
+        }
+    }
+}
+
+/// The life cycle in one function: the status after `event`, or why it cannot happen.
+///
+/// # Errors
+/// [`TransitionError`] naming the status and the refused action.
+pub fn transition(from: Status, event: Event) -> Result<Status, TransitionError> {
+    use Status::*;
+    let to = match (from, event) {
+        (Draft, Event::Submit) => Submitted,
+        (NotYet, Event::Resubmit) => Resubmitted,
+        (Submitted | Resubmitted, Event::StartReview) => InReview,
+        (Submitted | Resubmitted | InReview, Event::Judge(Outcome::Pass)) => Passed,
+        (Submitted | Resubmitted | InReview, Event::Judge(Outcome::NotYet)) => NotYet,
+        (Passed, Event::Award) => Awarded,
+        (Draft | Submitted | Resubmitted | NotYet, Event::Withdraw) => Withdrawn,
+        _ => return Err(TransitionError { from, action: event.verb() }),
+    };
+    Ok(to)
+}
+
+/// Where a submission's fee stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeeState {
+    /// A free achievement.
+    None,
+    /// The learner owes the fee; submitting waits for it.
+    Due,
+    /// Staff recorded the payment.
+    Paid,
+    /// Staff waived the fee.
+    Waived,
+    /// The learner redeemed this voucher code.
+    Voucher(String),
+}
+
+impl FeeState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FeeState::None => "none",
+            FeeState::Due => "due",
+            FeeState::Paid => "paid",
+            FeeState::Waived => "waived",
+            FeeState::Voucher(_) => "voucher",
+        }
+    }
+
+    /// Whether submitting may go ahead.
+    pub fn is_settled(&self) -> bool {
+        !matches!(self, FeeState::Due)
+    }
+
+    /// Words for people.
+    pub fn label(&self) -> String {
+        match self {
+            FeeState::None => "No fee".into(),
+            FeeState::Due => "Fee due".into(),
+            FeeState::Paid => "Fee paid".into(),
+            FeeState::Waived => "Fee waived".into(),
+            FeeState::Voucher(code) => format!("Voucher {code} redeemed"),
+        }
+    }
+}
+
+/// Normalises a voucher code as typed (case and spaces do not matter).
+///
+/// # Errors
+/// A message when the code is empty, too long or has characters other than letters, digits and dashes.
+pub fn voucher_code(raw: &str) -> Result<String, String> {
+    let code: String = raw.trim().to_ascii_uppercase().chars().filter(|c| !c.is_whitespace()).collect();
+    if code.is_empty() || code.len() > 40 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("\"{}\" is not a voucher code", invalid::clip(raw.trim())));
+    }
+    Ok(code)
+}
+
+/// A submission's text parts as typed, before validation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmissionFields {
+    pub overview: String,
+    pub reflection: String,
+    pub links: Vec<String>,
+    /// Collaborators' e-mail addresses.
+    pub collaborators: Vec<String>,
+}
+
+/// A submission's text parts, validated (drafts may leave parts empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmissionContent {
+    pub overview: String,
+    pub reflection: String,
+    pub links: Vec<String>,
+    pub collaborators: Vec<Email>,
+}
+
+impl SubmissionContent {
+    /// Applies the field rules that hold for drafts too: lengths, URLs, e-mail addresses, counts.
+    /// Control characters other than tab and line breaks are removed from text.
+    ///
+    /// # Errors
+    /// Every broken rule, with pointers `/overview`, `/links/2`, `/collaborators/0`.
+    pub fn parse(fields: &SubmissionFields, learner_email: &Email) -> Result<SubmissionContent, Invalid> {
+        let mut invalid = Invalid::new();
+        let overview = invalid::text(&mut invalid, "/overview", &clean_text(&fields.overview), 0, MAX_TEXT_CHARS);
+        let reflection = invalid::text(&mut invalid, "/reflection", &clean_text(&fields.reflection), 0, MAX_TEXT_CHARS);
+        if fields.links.len() > MAX_LINKS {
+            invalid.push("/links", format!("at most {MAX_LINKS} links (got {})", fields.links.len()));
+        }
+        let mut links: Vec<String> = Vec::new();
+        for (i, link) in fields.links.iter().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            if let Some(url) = invalid::http_url(&mut invalid, &format!("/links/{i}"), link) {
+                let url = url.to_string();
+                if !links.contains(&url) {
+                    links.push(url);
+                }
+            }
+        }
+        if fields.collaborators.len() > MAX_COLLABORATORS {
+            invalid.push("/collaborators", format!("at most {MAX_COLLABORATORS} collaborators (got {})", fields.collaborators.len()));
+        }
+        let mut collaborators: Vec<Email> = Vec::new();
+        for (i, raw) in fields.collaborators.iter().enumerate().filter(|(_, c)| !c.trim().is_empty()) {
+            match Email::parse(raw) {
+                Ok(email) if &email == learner_email => invalid.push(format!("/collaborators/{i}"), "you cannot name yourself as a collaborator"),
+                Ok(email) => {
+                    if !collaborators.contains(&email) {
+                        collaborators.push(email);
+                    }
+                }
+                Err(message) => invalid.push(format!("/collaborators/{i}"), message),
+            }
+        }
+        invalid.into_result(SubmissionContent { overview, reflection, links, collaborators })
+    }
+
+    /// The rules for sending an attempt: an overview, a reflection and at least one artefact
+    /// (a file, a text or a link).
+    ///
+    /// # Errors
+    /// Each missing part, with its pointer.
+    pub fn check_complete(&self, artifacts: usize) -> Result<(), Invalid> {
+        let mut invalid = Invalid::new();
+        if self.overview.is_empty() {
+            invalid.push("/overview", "write an overview of what you did before submitting");
+        }
+        if self.reflection.is_empty() {
+            invalid.push("/reflection", "write your individual reflection before submitting");
+        }
+        if artifacts == 0 && self.links.is_empty() {
+            invalid.push("/artifacts", "add at least one piece of evidence (a file, a text or a link) before submitting");
+        }
+        invalid.into_result(())
+    }
+}
+
+/// Removes control characters other than tab, line feed and carriage return, which some Open
+/// Badges verifiers refuse inside signed strings, and normalises line endings.
+pub fn clean_text(raw: &str) -> String {
+    raw.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || matches!(c, '\t' | '\n')).collect()
+}
+
+/// The opaque code assessors see instead of anything about the learner, e.g. `S-7KQ2-M9XD`:
+/// derived from the random submission id, so it says nothing about who submitted.
+pub fn submission_code(id: SubmissionId) -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let bytes = id.0.as_bytes();
+    let mut value = u64::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]]);
+    let mut chars = Vec::with_capacity(8);
+    for _ in 0..8 {
+        chars.push(ALPHABET[(value % 32) as usize] as char);
+        value /= 32;
+    }
+    let text: String = chars.into_iter().collect();
+    format!("S-{}-{}", &text[..4], &text[4..])
+}
+
+/// An issuer's assessment settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerSettings {
+    /// Business days from submission to decision (default 14).
+    pub service_days: u32,
+    /// Business days before the due date at which a submission counts as nearly due.
+    pub nearly_due_days: u32,
+    /// Most attempts a learner gets per submission; `None` for no limit.
+    pub attempt_limit: Option<u32>,
+    /// Whether a staff member confirms each pass before the award.
+    pub confirm_passes: bool,
+    /// Days without work besides weekends.
+    pub holidays: Vec<Date>,
+}
+
+impl Default for IssuerSettings {
+    fn default() -> Self {
+        IssuerSettings { service_days: 14, nearly_due_days: 2, attempt_limit: Some(3), confirm_passes: false, holidays: Vec::new() }
+    }
+}
+
+/// Settings as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuerSettingsFields {
+    pub service_days: String,
+    pub nearly_due_days: String,
+    /// Empty for no limit.
+    pub attempt_limit: String,
+    pub confirm_passes: bool,
+    pub holidays: String,
+}
+
+impl IssuerSettings {
+    /// Applies the rules: 1–60 service days, 0–10 nearly-due days below the service days,
+    /// 1–20 attempts or none, dates for holidays.
+    ///
+    /// # Errors
+    /// Every broken rule.
+    pub fn parse(fields: &IssuerSettingsFields) -> Result<IssuerSettings, Invalid> {
+        let mut invalid = Invalid::new();
+        let number = |invalid: &mut Invalid, pointer: &str, raw: &str, min: u32, max: u32| -> u32 {
+            match raw.trim().parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    invalid.push(pointer, format!("must be a whole number from {min} to {max}"));
+                    min
+                }
+            }
+        };
+        let service_days = number(&mut invalid, "/service_days", &fields.service_days, 1, 60);
+        let nearly_due_days = number(&mut invalid, "/nearly_due_days", &fields.nearly_due_days, 0, 10);
+        if nearly_due_days >= service_days && invalid.is_empty() {
+            invalid.push("/nearly_due_days", "must be fewer than the service days");
+        }
+        let attempt_limit =
+            if fields.attempt_limit.trim().is_empty() { None } else { Some(number(&mut invalid, "/attempt_limit", &fields.attempt_limit, 1, 20)) };
+        let holidays = crate::calendar::parse_holidays(&fields.holidays).unwrap_or_else(|message| {
+            invalid.push("/holidays", message);
+            Vec::new()
+        });
+        invalid.into_result(IssuerSettings { service_days, nearly_due_days, attempt_limit, confirm_passes: fields.confirm_passes, holidays })
+    }
+
+    /// Back to fields, for the settings form.
+    pub fn to_fields(&self) -> IssuerSettingsFields {
+        IssuerSettingsFields {
+            service_days: self.service_days.to_string(),
+            nearly_due_days: self.nearly_due_days.to_string(),
+            attempt_limit: self.attempt_limit.map(|n| n.to_string()).unwrap_or_default(),
+            confirm_passes: self.confirm_passes,
+            holidays: self.holidays.iter().map(|d| crate::calendar::format_date(*d)).collect::<Vec<_>>().join("\n"),
+        }
+    }
+
+    /// The issuer's calendar.
+    pub fn calendar(&self) -> crate::calendar::Calendar {
+        crate::calendar::Calendar::new(self.holidays.iter().copied())
+    }
+
+    /// When an attempt sent at `at` is due.
+    pub fn due_at(&self, at: OffsetDateTime) -> OffsetDateTime {
+        self.calendar().add_business_days(at, self.service_days)
+    }
+
+    /// Whether another attempt is allowed after `attempts` attempts.
+    pub fn allows_attempt(&self, attempts: u32) -> bool {
+        self.attempt_limit.is_none_or(|limit| attempts < limit)
+    }
+}
+
+/// A submission as the domain sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub id: SubmissionId,
+    pub achievement: AchievementId,
+    pub learner: UserId,
+    pub status: Status,
+    /// The attempt being prepared or judged, from 1.
+    pub attempt: u32,
+    pub content: SubmissionContent,
+    pub fee: FeeState,
+    /// The assessor judging the current attempt, once assigned.
+    pub assessor: Option<UserId>,
+    pub submitted_at: Option<OffsetDateTime>,
+    pub due_at: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl Submission {
+    /// The opaque code for assessors.
+    pub fn code(&self) -> String {
+        submission_code(self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_life_cycle_allows_only_its_moves() {
+        use Status::*;
+        assert_eq!(transition(Draft, Event::Submit), Ok(Submitted));
+        assert_eq!(transition(Submitted, Event::StartReview), Ok(InReview));
+        assert_eq!(transition(InReview, Event::Judge(Outcome::NotYet)), Ok(NotYet));
+        assert_eq!(transition(NotYet, Event::Resubmit), Ok(Resubmitted));
+        assert_eq!(transition(Resubmitted, Event::Judge(Outcome::Pass)), Ok(Passed));
+        assert_eq!(transition(Passed, Event::Award), Ok(Awarded));
+        assert_eq!(transition(Draft, Event::Withdraw), Ok(Withdrawn));
+        let double = transition(Submitted, Event::Submit).unwrap_err();
+        assert_eq!(double.to_string(), "a submitted submission cannot be submitted");
+        assert!(transition(Awarded, Event::Withdraw).is_err());
+        assert!(transition(InReview, Event::Withdraw).is_err());
+        assert!(transition(Withdrawn, Event::Submit).is_err());
+        assert!(transition(Draft, Event::Judge(Outcome::Pass)).is_err());
+        assert!(transition(NotYet, Event::Judge(Outcome::Pass)).is_err());
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+    }
+
+    fn learner() -> Email {
+        Email::parse("learner@example.org").unwrap()
+    }
+
+    #[test]
+    fn drafts_may_be_partial_but_fields_are_checked() {
+        let content = SubmissionContent::parse(&SubmissionFields::default(), &learner()).unwrap();
+        assert_eq!(content.check_complete(0).unwrap_err().errors.len(), 3);
+        let fields = SubmissionFields {
+            overview: "What I did\u{0}\u{1b}".into(),
+            reflection: "What I learnt\r\n".into(),
+            links: vec!["https://example.org/work".into(), "https://example.org/work".into(), "".into()],
+            collaborators: vec!["Friend@Example.org".into()],
+        };
+        let content = SubmissionContent::parse(&fields, &learner()).unwrap();
+        assert_eq!(content.overview, "What I did");
+        assert_eq!(content.links, vec!["https://example.org/work"]);
+        assert_eq!(content.collaborators[0].as_str(), "friend@example.org");
+        assert!(content.check_complete(0).is_ok());
+
+        let bad = SubmissionFields {
+            overview: "x".repeat(MAX_TEXT_CHARS + 1),
+            links: vec!["javascript:alert(1)".into()],
+            collaborators: vec!["not an address".into(), "learner@example.org".into()],
+            ..Default::default()
+        };
+        let invalid = SubmissionContent::parse(&bad, &learner()).unwrap_err();
+        for pointer in ["/overview", "/links/0", "/collaborators/0", "/collaborators/1"] {
+            assert!(invalid.at(pointer).is_some(), "{pointer}: {invalid}");
+        }
+    }
+
+    #[test]
+    fn control_characters_are_removed_but_layout_kept() {
+        assert_eq!(clean_text("a\tb\r\nc\u{7}\u{85}d"), "a\tb\ncd");
+    }
+
+    #[test]
+    fn codes_are_opaque_and_stable() {
+        let id = SubmissionId::new();
+        let code = submission_code(id);
+        assert_eq!(code, submission_code(id));
+        assert_eq!(code.len(), 11);
+        assert!(code.starts_with("S-"));
+        assert!(!code.contains(&id.to_string()[..8]));
+    }
+
+    #[test]
+    fn settings_parse_and_round_trip() {
+        let settings = IssuerSettings::parse(&IssuerSettings::default().to_fields()).unwrap();
+        assert_eq!(settings, IssuerSettings::default());
+        let bad = IssuerSettingsFields {
+            service_days: "0".into(),
+            nearly_due_days: "x".into(),
+            attempt_limit: "99".into(),
+            holidays: "tomorrow".into(),
+            confirm_passes: true,
+        };
+        let invalid = IssuerSettings::parse(&bad).unwrap_err();
+        for pointer in ["/service_days", "/nearly_due_days", "/attempt_limit", "/holidays"] {
+            assert!(invalid.at(pointer).is_some(), "{pointer}: {invalid}");
+        }
+        let unlimited = IssuerSettings { attempt_limit: None, ..IssuerSettings::default() };
+        assert!(unlimited.allows_attempt(100));
+        assert!(IssuerSettings::default().allows_attempt(2));
+        assert!(!IssuerSettings::default().allows_attempt(3));
+    }
+
+    #[test]
+    fn vouchers_normalise() {
+        assert_eq!(voucher_code(" abc-123 ").unwrap(), "ABC-123");
+        assert!(voucher_code("").is_err());
+        assert!(voucher_code("a;b").is_err());
+    }
+}
