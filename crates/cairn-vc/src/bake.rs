@@ -362,11 +362,11 @@ pub fn bake_png(image: &[u8], payload: &BakedPayload) -> Result<Vec<u8>, BakeErr
 /// `openbadges` prefix for another namespace, the root keeps it and the badge element declares
 /// its own):
 ///
-/// * [`BakedPayload::Ob3Json`]: `<openbadges:credential><![CDATA[…]]></openbadges:credential>`;
-/// * [`BakedPayload::Ob3Jwt`]: `<openbadges:credential verify="…"></openbadges:credential>`;
-/// * [`BakedPayload::Ob2Json`]: `<openbadges:assertion verify="…"><![CDATA[…]]></openbadges:assertion>`,
+/// * [`BakedPayload::Ob3Json`] gives `<openbadges:credential><![CDATA[…]]></openbadges:credential>`;
+/// * [`BakedPayload::Ob3Jwt`] gives `<openbadges:credential verify="…"></openbadges:credential>`;
+/// * [`BakedPayload::Ob2Json`] gives `<openbadges:assertion verify="…"><![CDATA[…]]></openbadges:assertion>`,
 ///   `verify` being the assertion's `id` when that is an http(s) URL (the hosted form);
-/// * [`BakedPayload::Ob2Url`] and [`BakedPayload::Ob2Jws`]: `<openbadges:assertion verify="…"/>`.
+/// * [`BakedPayload::Ob2Url`] and [`BakedPayload::Ob2Jws`] give `<openbadges:assertion verify="…"/>`.
 ///
 /// A badge element already there, of either version, is removed with the line it sat on, so
 /// re-baking replaces. The rest of the document, XML declaration, DOCTYPE and comments included,
@@ -541,7 +541,7 @@ fn form_of(text: &str) -> Result<Form, String> {
 /// XML 1.0 `Char`: no C0 controls but tab, line feed and carriage return, no U+FFFE or U+FFFF.
 /// PNG text refuses NUL, so this serves both.
 fn is_xml_char(c: char) -> bool {
-    !(c < ' ' && !matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
+    (c >= ' ' || matches!(c, '\t' | '\n' | '\r')) && c != '\u{FFFE}' && c != '\u{FFFF}'
 }
 
 fn is_xml_whitespace(c: char) -> bool {

@@ -798,11 +798,11 @@ impl Canonicalizer<'_> {
         for &index in &self.mentions[identifier] {
             let statement = &self.statements[index];
             for (node, position) in statement.nodes() {
-                if let Node::Blank(related) = *node {
-                    if related != identifier {
-                        let hash = self.hash_related(related, statement, &issuer, position);
-                        related_by_hash.entry(hash).or_default().push(related);
-                    }
+                if let Node::Blank(related) = *node
+                    && related != identifier
+                {
+                    let hash = self.hash_related(related, statement, &issuer, position);
+                    related_by_hash.entry(hash).or_default().push(related);
                 }
             }
         }
@@ -1244,10 +1244,10 @@ mod fast {
                 return Err(bail("unsupported context keyword"));
             }
         }
-        if let Some(version) = map.get("@version") {
-            if version.as_f64() != Some(1.1) {
-                return Err(bail("@version is not 1.1"));
-            }
+        if let Some(version) = map.get("@version")
+            && version.as_f64() != Some(1.1)
+        {
+            return Err(bail("@version is not 1.1"));
         }
         if let Some(propagate) = map.get("@propagate") {
             propagate.as_bool().ok_or(bail("@propagate is not a boolean"))?;
@@ -1380,13 +1380,14 @@ mod fast {
         }
         definition.text =
             definition.iri.as_deref().filter(|iri| !is_keyword(iri) && !iri.starts_with("_:") && is_absolute_iri(iri)).map(|iri| iri_text(iri).into());
-        if let Some(previous) = previous {
-            if previous.protected && !run.override_protected {
-                if !definition.same_as(&previous) {
-                    return Err(bail("redefines a protected term"));
-                }
-                definition = (*previous).clone();
+        if let Some(previous) = previous
+            && previous.protected
+            && !run.override_protected
+        {
+            if !definition.same_as(&previous) {
+                return Err(bail("redefines a protected term"));
             }
+            definition = (*previous).clone();
         }
         active.terms.insert(term.to_owned(), Arc::new(definition));
         run.defined.insert(term, true);
@@ -1404,10 +1405,11 @@ mod fast {
         if run.local.contains_key(value) && run.defined.get(value) != Some(&true) {
             create_term_definition(active, run, value_key(run.local, value))?;
         }
-        if let Some((prefix, _)) = split_compact(value) {
-            if run.local.contains_key(prefix) && run.defined.get(prefix) != Some(&true) {
-                create_term_definition(active, run, value_key(run.local, prefix))?;
-            }
+        if let Some((prefix, _)) = split_compact(value)
+            && run.local.contains_key(prefix)
+            && run.defined.get(prefix) != Some(&true)
+        {
+            create_term_definition(active, run, value_key(run.local, prefix))?;
         }
         Ok(expand_iri(active, value, vocab).map(Cow::into_owned))
     }
@@ -1774,10 +1776,8 @@ mod fast {
 
     /// An `@id` or `@type` value: an absolute IRI or a blank node identifier.
     fn node_subject(active: &Context, raw: &str, vocab: bool) -> Result<Subject> {
-        if vocab {
-            if let Some(text) = active.term(raw).and_then(|definition| definition.text.as_ref()) {
-                return Ok(Subject::Iri(Arc::clone(text)));
-            }
+        if vocab && let Some(text) = active.term(raw).and_then(|definition| definition.text.as_ref()) {
+            return Ok(Subject::Iri(Arc::clone(text)));
         }
         let iri = expand_iri(active, raw, vocab).ok_or_else(|| undefined(raw))?;
         if let Some(label) = iri.strip_prefix("_:") {

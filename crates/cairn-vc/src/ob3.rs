@@ -432,6 +432,17 @@ pub fn reference_credential(issuer: &str, n: usize) -> Value {
     })
 }
 
+/// Puts a single `proof` object into a one-element array, the form the official OB 3.0 JSON
+/// schema requires (`proof` is `"type": "array"` there). The RDF, and so the signature, is the same.
+pub fn proof_as_array(mut credential: Value) -> Value {
+    if let Some(proof) = credential.get_mut("proof")
+        && proof.is_object()
+    {
+        *proof = Value::Array(vec![proof.take()]);
+    }
+    credential
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -540,15 +551,4 @@ pub(crate) mod tests {
             assert!(credential.get(absent).is_none(), "{absent}");
         }
     }
-}
-
-/// Puts a single `proof` object into a one-element array, the form the official OB 3.0 JSON
-/// schema requires (`proof` is `"type": "array"` there). The RDF, and so the signature, is the same.
-pub fn proof_as_array(mut credential: Value) -> Value {
-    if let Some(proof) = credential.get_mut("proof")
-        && proof.is_object()
-    {
-        *proof = Value::Array(vec![proof.take()]);
-    }
-    credential
 }
