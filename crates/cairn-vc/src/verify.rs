@@ -44,7 +44,8 @@ pub struct Check {
 pub struct VerificationReport {
     /// The verdict.
     pub verdict: Verdict,
-    /// What was verified: `ob3-json`, `ob3-jwt`, `clr-json`, `ob2-hosted`, with a `png+`/`svg+` prefix when baked.
+    /// What was verified: `ob3-json`, `ob3-jwt`, `clr-json`, `ob2-hosted`, `ob2-signed`, with a
+    /// `png+`/`svg+` prefix when baked.
     pub format: String,
     /// Every check, in order.
     pub checks: Vec<Check>,
@@ -96,7 +97,7 @@ impl Report {
 }
 
 /// Verifies a credential in any supported form: OB 3.0 / CLR 2.0 JSON with a Data Integrity proof,
-/// an OB 3.0 VC-JWT, an OB 2.0 hosted assertion, a baked PNG or SVG of any of these, or a URL
+/// an OB 3.0 VC-JWT, an OB 2.0 hosted assertion, an OB 2.0 signed assertion (JWS), a baked PNG or SVG of any of these, or a URL
 /// whose document is one of these (loaded through `options.loader`).
 pub fn verify(input: &[u8], options: &VerifyOptions<'_>) -> VerificationReport {
     verify_at_depth(input, options, 0)
@@ -156,7 +157,10 @@ fn verify_at_depth(input: &[u8], options: &VerifyOptions<'_>, depth: usize) -> V
         };
     }
     if looks_like_jwt(text) {
-        return verify_jwt(text, options, report);
+        return match ob2::signed_assertion(text) {
+            Some(assertion) => ob2::verify_signed(text, assertion, options, report),
+            None => verify_jwt(text, options, report),
+        };
     }
     report.fail("format", "the input is not a credential (JSON, JWT, PNG, SVG or URL)");
     finish(report, "unknown", None)
@@ -198,7 +202,7 @@ fn verify_json(text: &str, options: &VerifyOptions<'_>, mut report: Report, dept
     let kinds = types(&document);
     let context = document.get("@context").map(Value::to_string).unwrap_or_default();
     if kinds.contains(&"Assertion") || context.contains("w3id.org/openbadges/v2") {
-        return verify_ob2_hosted(document, options, report);
+        return ob2::verify_hosted(document, options, report);
     }
     let format = if kinds.contains(&"ClrCredential") { "clr-json" } else { "ob3-json" };
     report.pass("format", if format == "clr-json" { "a CLR 2.0 credential (JSON)" } else { "an Open Badges 3.0 credential (JSON)" });
@@ -421,86 +425,16 @@ fn verify_jwt(token: &str, options: &VerifyOptions<'_>, mut report: Report) -> V
         };
         report.checks.push(Check { id: format!("jwt.{}", check.id.name()), ok, detail: check.detail.clone() });
     }
-    if let Some(credential) = &verification.credential {
-        if verification.verdict == vc_jwt::JwtVerdict::Valid {
-            check_shape(credential, &mut report);
-            check_status(credential, options, &mut report);
-        }
+    if let Some(credential) = &verification.credential
+        && verification.verdict == vc_jwt::JwtVerdict::Valid
+    {
+        check_shape(credential, &mut report);
+        check_status(credential, options, &mut report);
     }
     finish(report, "ob3-jwt", verification.credential)
 }
 
-/// OB 2.0 hosted verification: the assertion is fetched from its own id, must not be revoked or
-/// expired, and its badge class and issuer must load and be on the same host as the issuer's id.
-fn verify_ob2_hosted(document: Value, options: &VerifyOptions<'_>, mut report: Report) -> VerificationReport {
-    report.pass("format", "an Open Badges 2.0 assertion");
-    let verification_type = document.get("verification").and_then(|v| v.get("type")).and_then(Value::as_str).unwrap_or("hosted");
-    if !matches!(verification_type, "hosted" | "HostedBadge") {
-        report.unknown("proof", format!("OB 2.0 \"{verification_type}\" verification is not supported; only hosted assertions are"));
-        return finish(report, "ob2", Some(document));
-    }
-    let Some(id) = document.get("id").and_then(Value::as_str).filter(|id| id.starts_with("http")) else {
-        report.fail("proof", "a hosted assertion needs an http(s) id");
-        return finish(report, "ob2-hosted", Some(document));
-    };
-    let hosted = match options.loader.load(id).and_then(|d| d.parse()) {
-        Ok(hosted) => hosted,
-        Err(crate::loader::LoadError::Gone { .. }) => {
-            report.fail("status", format!("revoked: the issuer withdrew {id} (HTTP 410 Gone)"));
-            return finish(report, "ob2-hosted", Some(document));
-        }
-        Err(error) => {
-            report.unknown("proof", format!("the hosted assertion {id} could not be loaded: {error}"));
-            return finish(report, "ob2-hosted", Some(document));
-        }
-    };
-    if hosted.get("revoked").and_then(Value::as_bool) == Some(true) {
-        let reason = hosted.get("revocationReason").and_then(Value::as_str).unwrap_or("no reason given");
-        report.fail("status", format!("revoked: {reason}"));
-        return finish(report, "ob2-hosted", Some(hosted));
-    }
-    if hosted.get("id").and_then(Value::as_str) != Some(id) {
-        report.fail("proof", format!("the document at {id} has another id"));
-        return finish(report, "ob2-hosted", Some(hosted));
-    }
-    report.pass("proof", format!("hosted at {id}"));
-    let host = |url: &str| url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_string));
-    let badge = match hosted.get("badge") {
-        Some(Value::String(url)) => options.loader.load(url).and_then(|d| d.parse()).map_err(|e| e.to_string()),
-        Some(badge @ Value::Object(_)) => Ok(badge.clone()),
-        _ => Err("the assertion names no badge".to_string()),
-    };
-    match badge {
-        Ok(badge) if types(&badge).contains(&"BadgeClass") => {
-            let issuer = match badge.get("issuer") {
-                Some(Value::String(url)) => options.loader.load(url).and_then(|d| d.parse()).map_err(|e| e.to_string()),
-                Some(issuer @ Value::Object(_)) => Ok(issuer.clone()),
-                _ => Err("the badge class names no issuer".to_string()),
-            };
-            match issuer {
-                Ok(issuer) => {
-                    let issuer_id = issuer.get("id").and_then(Value::as_str).unwrap_or("");
-                    if host(issuer_id).is_some() && host(issuer_id) == host(id) {
-                        report.pass("issuer", format!("issued by {}", issuer.get("name").and_then(Value::as_str).unwrap_or(issuer_id)));
-                    } else {
-                        report.fail("issuer", format!("the assertion {id} is not hosted on the issuer's host ({issuer_id})"));
-                    }
-                }
-                Err(error) => report.unknown("issuer", format!("the issuer could not be loaded: {error}")),
-            }
-        }
-        Ok(_) => report.fail("issuer", "the badge is not a BadgeClass"),
-        Err(error) => report.unknown("issuer", format!("the badge class could not be loaded: {error}")),
-    }
-    if let Some(expires) = hosted.get("expires") {
-        match parse_time(expires) {
-            Some(t) if t + options.max_clock_skew_secs >= options.now => report.pass("valid_until", format!("valid until {}", expires.as_str().unwrap_or(""))),
-            Some(_) => report.fail("valid_until", format!("expired on {}", expires.as_str().unwrap_or(""))),
-            None => report.fail("valid_until", "expires is not a date-time"),
-        }
-    }
-    finish(report, "ob2-hosted", Some(hosted))
-}
+mod ob2;
 
 #[cfg(test)]
 mod tests;

@@ -137,6 +137,9 @@ pub enum VerificationKeyError {
     /// The JWK or verification method is not a JSON object.
     #[error("the key is not a JSON object")]
     NotAnObject,
+    /// A PEM public key is not an RSA `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY` (PKCS #1).
+    #[error("the PEM is not an RSA public key: {0}")]
+    Pem(&'static str),
     /// A required member is missing or not a string.
     #[error("the key has no string {0:?} member")]
     MissingMember(&'static str),
@@ -420,15 +423,15 @@ impl VerificationKey {
             "RSA" => ("RSA", Self::rsa(&base64_member(jwk, "n")?, &base64_member(jwk, "e")?)?),
             other => return Err(VerificationKeyError::UnsupportedKeyType(shorten(other))),
         };
-        if let Some(alg) = jwk.get("alg") {
-            if alg.as_str().and_then(JwtAlgorithm::from_name) != Some(key.algorithm()) {
-                return Err(VerificationKeyError::AlgorithmMismatch { alg: shorten(&value_text(alg)), kty });
-            }
+        if let Some(alg) = jwk.get("alg")
+            && alg.as_str().and_then(JwtAlgorithm::from_name) != Some(key.algorithm())
+        {
+            return Err(VerificationKeyError::AlgorithmMismatch { alg: shorten(&value_text(alg)), kty });
         }
-        if let Some(usage) = jwk.get("use") {
-            if usage.as_str() != Some("sig") {
-                return Err(VerificationKeyError::NotForVerification(format!("use {}", shorten(&usage.to_string()))));
-            }
+        if let Some(usage) = jwk.get("use")
+            && usage.as_str() != Some("sig")
+        {
+            return Err(VerificationKeyError::NotForVerification(format!("use {}", shorten(&usage.to_string()))));
         }
         if let Some(operations) = jwk.get("key_ops") {
             let verifies = operations.as_array().is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
@@ -437,6 +440,42 @@ impl VerificationKey {
             }
         }
         Ok(key)
+    }
+
+    /// The RSA key of a PEM public key: `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo, RFC
+    /// 5280 §4.1, with the `rsaEncryption` algorithm) or `-----BEGIN RSA PUBLIC KEY-----`
+    /// (PKCS #1 `RSAPublicKey`, RFC 8017 §A.1.1), as OB 2.0 `CryptographicKey.publicKeyPem` holds.
+    ///
+    /// # Errors
+    /// [`VerificationKeyError::Pem`] when the text is not such a PEM, and the RSA errors of
+    /// [`VerificationKey::from_jwk`] for a modulus outside 2048–4096 bits or a bad exponent.
+    pub fn from_rsa_pem(pem: &str) -> Result<Self, VerificationKeyError> {
+        let (label, der) = pem_block(pem)?;
+        let public_key = match label {
+            "PUBLIC KEY" => {
+                // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+                let info = der_expect(&der, 0x30)?.0;
+                let (algorithm, rest) = der_expect(info, 0x30)?;
+                let (oid, _parameters) = der_expect(algorithm, 0x06)?;
+                if oid != RSA_ENCRYPTION_OID {
+                    return Err(VerificationKeyError::Pem("the key's algorithm is not rsaEncryption"));
+                }
+                match der_expect(rest, 0x03)?.0 {
+                    [0, key @ ..] => key.to_vec(),
+                    _ => return Err(VerificationKeyError::Pem("the key's bit string has unused bits")),
+                }
+            }
+            "RSA PUBLIC KEY" => der,
+            _ => return Err(VerificationKeyError::Pem("the PEM label is neither PUBLIC KEY nor RSA PUBLIC KEY")),
+        };
+        // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+        let sequence = der_expect(&public_key, 0x30)?.0;
+        let (modulus, rest) = der_expect(sequence, 0x02)?;
+        let (exponent, rest) = der_expect(rest, 0x02)?;
+        if !rest.is_empty() {
+            return Err(VerificationKeyError::Pem("trailing data after the RSA key"));
+        }
+        Self::rsa(modulus, exponent)
     }
 
     /// The key of a `did:key` DID or DID URL (`did:key:z6Mk…` or `did:key:z6Mk…#z6Mk…`), read from
@@ -537,7 +576,7 @@ impl VerificationKey {
     }
 
     /// Checks a JWS signature made with this key's algorithm over `message`.
-    fn check_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), String> {
+    pub(crate) fn check_signature(&self, message: &[u8], signature: &[u8]) -> Result<(), String> {
         let expected_length = match &self.material {
             KeyMaterial::Ed25519(_) | KeyMaterial::P256 { .. } => 64,
             KeyMaterial::Rsa { n, .. } => n.len(),
@@ -1200,10 +1239,11 @@ impl Run {
             _ => kid.to_owned(),
         });
         self.key_id.clone_from(&kid);
-        if let (Some(kid), Some(issuer)) = (kid.as_deref(), issuer_did) {
-            if kid.starts_with("did:") && did_of(kid) != issuer {
-                return self.fail(id, format!("kid {:?} is a key of another DID than the issuer {:?}", shorten(kid), shorten(issuer)));
-            }
+        if let (Some(kid), Some(issuer)) = (kid.as_deref(), issuer_did)
+            && kid.starts_with("did:")
+            && did_of(kid) != issuer
+        {
+            return self.fail(id, format!("kid {:?} is a key of another DID than the issuer {:?}", shorten(kid), shorten(issuer)));
         }
         let wanted = match (kid.as_deref(), issuer) {
             (Some(kid), _) => format!("kid {:?}", shorten(kid)),
@@ -1218,13 +1258,13 @@ impl Run {
             }
             Err(KeyResolutionError::Refused(why)) => return self.fail(id, format!("no usable key for {wanted}: {why}")),
             Ok(Some(resolved)) => {
-                if let Some(controller) = resolved.controller.as_deref() {
-                    if issuer != Some(controller) {
-                        return self.fail(
-                            id,
-                            format!("the key for {wanted} belongs to {:?}, not the issuer {:?}", shorten(controller), issuer.map(shorten).unwrap_or_default()),
-                        );
-                    }
+                if let Some(controller) = resolved.controller.as_deref()
+                    && issuer != Some(controller)
+                {
+                    return self.fail(
+                        id,
+                        format!("the key for {wanted} belongs to {:?}, not the issuer {:?}", shorten(controller), issuer.map(shorten).unwrap_or_default()),
+                    );
                 }
                 if header.jwk.as_ref().is_some_and(|header_key| *header_key != resolved.key) {
                     return self.fail(id, format!("the header jwk is not the key resolved for {wanted}"));
@@ -1267,11 +1307,11 @@ impl Run {
         if !credential.contains_key("validUntil") {
             fill(self, credential, "expirationDate", "exp", as_date(&claims.exp));
         }
-        if let (Some(Value::String(sub)), Some(Value::Object(subject))) = (&claims.sub, credential.get_mut("credentialSubject")) {
-            if !subject.contains_key("id") {
-                subject.insert("id".to_owned(), Value::String(sub.clone()));
-                self.warn(JwtCheckId::Credential, "the vc claim's credentialSubject has no \"id\"; taken from \"sub\"");
-            }
+        if let (Some(Value::String(sub)), Some(Value::Object(subject))) = (&claims.sub, credential.get_mut("credentialSubject"))
+            && !subject.contains_key("id")
+        {
+            subject.insert("id".to_owned(), Value::String(sub.clone()));
+            self.warn(JwtCheckId::Credential, "the vc claim's credentialSubject has no \"id\"; taken from \"sub\"");
         }
     }
 
@@ -1457,6 +1497,45 @@ fn base64_member(object: &Map<String, Value>, name: &'static str) -> Result<Vec<
 fn fixed_bytes<const N: usize>(object: &Map<String, Value>, name: &'static str) -> Result<[u8; N], VerificationKeyError> {
     let bytes = base64_member(object, name)?;
     bytes.as_slice().try_into().map_err(|_| VerificationKeyError::Length { member: name, expected: N, got: bytes.len() })
+}
+
+/// `1.2.840.113549.1.1.1`, DER-encoded (RFC 8017 §A.1).
+const RSA_ENCRYPTION_OID: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+
+/// The label and the base64-decoded contents of the first PEM block of `text` (RFC 7468).
+fn pem_block(text: &str) -> Result<(&str, Vec<u8>), VerificationKeyError> {
+    let refuse = VerificationKeyError::Pem;
+    let start = text.find("-----BEGIN ").ok_or(refuse("no -----BEGIN line"))?;
+    let rest = &text[start + "-----BEGIN ".len()..];
+    let (label, rest) = rest.split_once("-----").ok_or(refuse("the BEGIN line is not closed"))?;
+    let end = rest.find(&format!("-----END {label}-----")).ok_or(refuse("no matching -----END line"))?;
+    let body: String = rest[..end].chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body).map_err(|_| refuse("the body is not base64"))?;
+    Ok((label, der))
+}
+
+/// One DER element of type `tag` at the start of `input`: its contents and what follows it.
+fn der_expect(input: &[u8], tag: u8) -> Result<(&[u8], &[u8]), VerificationKeyError> {
+    let refuse = || VerificationKeyError::Pem("malformed DER");
+    let (&found, rest) = input.split_first().ok_or_else(refuse)?;
+    if found != tag {
+        return Err(refuse());
+    }
+    let (&first, rest) = rest.split_first().ok_or_else(refuse)?;
+    let (length, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let count = usize::from(first & 0x7f);
+        if count == 0 || count > 4 || rest.len() < count {
+            return Err(refuse());
+        }
+        let length = rest[..count].iter().fold(0_usize, |length, byte| length << 8 | usize::from(*byte));
+        (length, &rest[count..])
+    };
+    if rest.len() < length {
+        return Err(refuse());
+    }
+    Ok(rest.split_at(length))
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
