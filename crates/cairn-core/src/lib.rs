@@ -22,6 +22,7 @@ pub mod authz;
 pub mod award;
 pub mod calendar;
 pub mod demo;
+pub mod evidence;
 pub mod ids;
 pub mod image;
 pub mod invalid;
