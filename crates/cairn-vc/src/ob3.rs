@@ -182,6 +182,25 @@ pub struct CredentialInput {
     pub with_schema: bool,
 }
 
+/// Everything an `EndorsementCredential` states (OB 3.0 §B.1.6): who vouches for what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndorsementInput {
+    /// The endorsement's id (an URL or `urn:uuid:…`).
+    pub id: String,
+    /// Its name, for display.
+    pub name: String,
+    /// The endorser, embedded.
+    pub issuer: Profile,
+    /// RFC 3339 date-time from which the endorsement is valid.
+    pub valid_from: String,
+    /// RFC 3339 date-time after which it expires.
+    pub valid_until: Option<String>,
+    /// The id of what is endorsed: a credential, an achievement or a profile.
+    pub subject_id: String,
+    /// What the endorser says about it (Markdown).
+    pub comment: Option<String>,
+}
+
 /// `sha256$<hex>` of the lower-cased address followed by the salt (OB 3.0 `IdentityObject`).
 pub fn identity_hash(address: &str, salt: &str) -> String {
     let digest = Sha256::digest(format!("{}{salt}", address.trim().to_lowercase()).as_bytes());
@@ -353,6 +372,37 @@ pub fn open_badge_credential(input: &CredentialInput) -> Value {
         credential.insert("credentialStatus".into(), status.clone());
     }
     Value::Object(credential)
+}
+
+/// Builds the unsigned `EndorsementCredential`, ready for a proof by the endorser's key.
+pub fn endorsement_credential(input: &EndorsementInput) -> Value {
+    let mut subject = Map::new();
+    subject.insert("id".into(), json!(input.subject_id));
+    subject.insert("type".into(), json!(["EndorsementSubject"]));
+    put(&mut subject, "endorsementComment", input.comment.as_ref());
+    let mut credential = Map::new();
+    credential.insert("@context".into(), json!([VC_V2_CONTEXT, OB_V3P0_CONTEXT]));
+    credential.insert("id".into(), json!(input.id));
+    credential.insert("type".into(), json!(["VerifiableCredential", "EndorsementCredential"]));
+    credential.insert("name".into(), json!(input.name));
+    credential.insert("issuer".into(), profile_json(&input.issuer));
+    credential.insert("validFrom".into(), json!(input.valid_from));
+    put(&mut credential, "validUntil", input.valid_until.as_ref());
+    credential.insert("credentialSubject".into(), Value::Object(subject));
+    Value::Object(credential)
+}
+
+/// Attaches a signed `endorsement` to `node`: a credential, its issuer `Profile` or its
+/// `Achievement` (`credential["credentialSubject"]["achievement"]`), before the credential is
+/// signed. Each endorsement keeps its own proof; `endorsement` is always a list.
+pub fn add_endorsement(node: &mut Value, endorsement: Value) {
+    let Value::Object(members) = node else {
+        return;
+    };
+    match members.entry("endorsement").or_insert_with(|| Value::Array(Vec::new())) {
+        Value::Array(list) => list.push(endorsement),
+        single => *single = Value::Array(vec![single.take(), endorsement]),
+    }
 }
 
 /// A realistic ~4 KB `OpenBadgeCredential` (rubric, alignment, evidence) from `issuer`, numbered
@@ -534,6 +584,32 @@ pub(crate) mod tests {
         assert_eq!(credential["credentialSubject"]["result"][0]["achievedLevel"], achievement["resultDescription"][0]["requiredLevel"]);
         assert_eq!(credential["credentialStatus"]["type"], "BitstringStatusListEntry");
         assert_eq!(credential["issuer"]["type"], json!(["Profile"]));
+    }
+
+    #[test]
+    fn endorsements_are_endorsement_credentials_attached_as_lists() {
+        let endorsement = endorsement_credential(&EndorsementInput {
+            id: "urn:uuid:e1".into(),
+            name: "Endorsed by the guild".into(),
+            issuer: sample().issuer,
+            valid_from: "2026-11-22T10:00:00Z".into(),
+            valid_until: None,
+            subject_id: "https://cairn.example/achievements/1".into(),
+            comment: Some("Rigorous".into()),
+        });
+        assert_eq!(endorsement["type"], json!(["VerifiableCredential", "EndorsementCredential"]));
+        assert_eq!(
+            endorsement["credentialSubject"],
+            json!({"id": "https://cairn.example/achievements/1", "type": ["EndorsementSubject"], "endorsementComment": "Rigorous"})
+        );
+        assert!(endorsement.get("validUntil").is_none());
+        let mut credential = open_badge_credential(&sample());
+        add_endorsement(&mut credential["credentialSubject"]["achievement"], endorsement.clone());
+        add_endorsement(&mut credential["credentialSubject"]["achievement"], endorsement.clone());
+        assert_eq!(credential["credentialSubject"]["achievement"]["endorsement"], json!([endorsement, endorsement]));
+        let mut single = json!({"endorsement": {"id": "x"}});
+        add_endorsement(&mut single, json!({"id": "y"}));
+        assert_eq!(single["endorsement"], json!([{"id": "x"}, {"id": "y"}]));
     }
 
     #[test]

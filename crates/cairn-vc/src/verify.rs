@@ -31,7 +31,8 @@ pub enum Verdict {
 /// One check: `ok` is `true` (passed), `false` (failed) or `null` (could not be checked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Stable id: `format`, `shape`, `proof`, `issuer`, `valid_from`, `valid_until`, `status`, ….
+    /// Stable id: `format`, `shape`, `proof`, `issuer`, `valid_from`, `valid_until`, `status`,
+    /// `endorsements`, ….
     pub id: String,
     /// The outcome.
     pub ok: Option<bool>,
@@ -159,7 +160,7 @@ fn verify_at_depth(input: &[u8], options: &VerifyOptions<'_>, depth: usize) -> V
     if looks_like_jwt(text) {
         return match ob2::signed_assertion(text) {
             Some(assertion) => ob2::verify_signed(text, assertion, options, report),
-            None => verify_jwt(text, options, report),
+            None => verify_jwt(text, options, report, depth),
         };
     }
     report.fail("format", "the input is not a credential (JSON, JWT, PNG, SVG or URL)");
@@ -180,6 +181,15 @@ fn types(value: &Value) -> Vec<&str> {
         Some(Value::String(t)) => vec![t.as_str()],
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
         _ => Vec::new(),
+    }
+}
+
+/// One value or a list of them, as JSON-LD compaction leaves a one-element list.
+fn one_or_many(value: Option<&Value>) -> &[Value] {
+    match value {
+        Some(Value::Array(list)) => list,
+        Some(one) => std::slice::from_ref(one),
+        None => &[],
     }
 }
 
@@ -231,6 +241,7 @@ fn verify_json(text: &str, options: &VerifyOptions<'_>, mut report: Report, dept
     }
     check_dates(&document, options, &mut report);
     check_status(&document, options, &mut report);
+    check_endorsements(&document, options, &mut report, depth);
     if format == "clr-json" {
         check_nested(&document, options, &mut report, depth);
     }
@@ -359,6 +370,57 @@ fn check_status(document: &Value, options: &VerifyOptions<'_>, report: &mut Repo
     }
 }
 
+/// Where OB 3.0 lets endorsements sit: on the credential, its issuer profile, its achievement and
+/// that achievement's creator, each named for the report.
+fn endorsement_sites(document: &Value) -> impl Iterator<Item = (&'static str, &Value)> {
+    let achievement = document.get("credentialSubject").and_then(|subject| subject.get("achievement"));
+    [
+        ("the credential", Some(document)),
+        ("the issuer", document.get("issuer")),
+        ("the achievement", achievement),
+        ("the achievement's creator", achievement.and_then(|a| a.get("creator"))),
+    ]
+    .into_iter()
+    .filter_map(|(site, node)| node.filter(|node| node.is_object()).map(|node| (site, node)))
+}
+
+/// Every `endorsement` (an EndorsementCredential with its own proof) and `endorsementJwt` on the
+/// credential, its issuer and its achievement goes through the whole pipeline on its own, and must
+/// endorse the node it sits on. One `endorsements` check sums them up: it fails with the first
+/// problem of each bad endorsement; without endorsements there is no check.
+fn check_endorsements(document: &Value, options: &VerifyOptions<'_>, report: &mut Report, depth: usize) {
+    let (mut endorsers, mut problems, mut unknowns) = (Vec::new(), Vec::new(), Vec::new());
+    for (site, node) in endorsement_sites(document) {
+        let endorsed = node.get("id").and_then(Value::as_str);
+        let signed = one_or_many(node.get("endorsement")).iter().map(Value::to_string);
+        let tokens = one_or_many(node.get("endorsementJwt")).iter().map(|token| token.as_str().map_or_else(|| token.to_string(), str::to_string));
+        for input in signed.chain(tokens) {
+            let inner = verify_at_depth(input.as_bytes(), options, depth + 1);
+            let credential = inner.credential.as_ref();
+            let by = credential.and_then(issuer_id).unwrap_or("an unknown endorser");
+            let label = format!("an endorsement of {site} by {by}");
+            let subject = credential.and_then(|c| c.get("credentialSubject")).and_then(|s| s.get("id")).and_then(Value::as_str);
+            if let Some(failed) = inner.checks.iter().find(|check| check.ok == Some(false)) {
+                problems.push(format!("{label}: {}: {}", failed.id, failed.detail));
+            } else if subject.is_none() || subject != endorsed {
+                problems.push(format!("{label} endorses {}, not {}", subject.unwrap_or("nothing"), endorsed.unwrap_or("this unidentified node")));
+            } else if let Some(open) = inner.checks.iter().find(|check| check.ok.is_none()) {
+                unknowns.push(format!("{label}: {}: {}", open.id, open.detail));
+            } else {
+                endorsers.push(by.to_string());
+            }
+        }
+    }
+    if !problems.is_empty() {
+        report.fail("endorsements", problems.join("; "));
+    } else if !unknowns.is_empty() {
+        report.unknown("endorsements", unknowns.join("; "));
+    } else if !endorsers.is_empty() {
+        let count = endorsers.len();
+        report.pass("endorsements", format!("{count} endorsement{} verified, by {}", if count == 1 { "" } else { "s" }, endorsers.join(", ")));
+    }
+}
+
 /// A CLR's nested credentials are verified one by one; their checks are prefixed `credential[N].`.
 fn check_nested(document: &Value, options: &VerifyOptions<'_>, report: &mut Report, depth: usize) {
     let nested = document.get("credentialSubject").and_then(|s| s.get("verifiableCredential")).and_then(Value::as_array);
@@ -405,7 +467,7 @@ impl vc_jwt::KeyResolver for LoaderKeys<'_> {
     }
 }
 
-fn verify_jwt(token: &str, options: &VerifyOptions<'_>, mut report: Report) -> VerificationReport {
+fn verify_jwt(token: &str, options: &VerifyOptions<'_>, mut report: Report, depth: usize) -> VerificationReport {
     report.pass("format", "an Open Badges 3.0 VC-JWT");
     let keys = LoaderKeys { options };
     let verification = match vc_jwt::verify(token, &keys, options.now, options.max_clock_skew_secs) {
@@ -430,6 +492,7 @@ fn verify_jwt(token: &str, options: &VerifyOptions<'_>, mut report: Report) -> V
     {
         check_shape(credential, &mut report);
         check_status(credential, options, &mut report);
+        check_endorsements(credential, options, &mut report, depth);
     }
     finish(report, "ob3-jwt", verification.credential)
 }

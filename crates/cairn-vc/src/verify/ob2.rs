@@ -2,7 +2,7 @@
 //! id, and signed assertions, a JWS (RS256) whose key is a `CryptographicKey` document owned by the
 //! issuer. Both load the badge class and the issuer profile through the caller's loader.
 
-use super::{Report, VerificationReport, VerifyOptions, finish, parse_time, types};
+use super::{Report, VerificationReport, VerifyOptions, finish, one_or_many, parse_time, types};
 use crate::loader::LoadError;
 use crate::suites::vc_jwt::VerificationKey;
 use base64::Engine as _;
@@ -132,15 +132,6 @@ pub(super) fn verify_hosted(document: Value, options: &VerifyOptions<'_>, mut re
     }
     check_expiry(&hosted, options, &mut report);
     finish(report, FORMAT, Some(hosted))
-}
-
-/// One value or a list of them, as JSON-LD compaction leaves a one-element list.
-fn one_or_many(value: Option<&Value>) -> &[Value] {
-    match value {
-        Some(Value::Array(list)) => list,
-        Some(one) => std::slice::from_ref(one),
-        None => &[],
-    }
 }
 
 /// The id of a node given either as its id or as an object with an `id`.

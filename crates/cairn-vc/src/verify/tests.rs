@@ -1,7 +1,7 @@
 use super::*;
 use crate::keys::{Ed25519KeyPair, KeyFile};
 use crate::loader::StaticLoader;
-use crate::ob3::{Recipient, open_badge_credential};
+use crate::ob3::{EndorsementInput, Profile, Recipient, add_endorsement, endorsement_credential, open_badge_credential};
 use crate::status::{StatusList, StatusPurpose, list_credential, status_entry};
 use crate::suites::eddsa_rdfc_2022::{Ed25519Signer, ProofOptions, sign};
 use serde_json::json;
@@ -167,6 +167,111 @@ fn garbage_is_refused_as_format_problems() {
     }
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(run(format!("{{\"a\":{deep}}}").as_bytes(), &StaticLoader::new()).verdict, Verdict::Invalid);
+}
+
+/// An endorsement of the node `subject_id`, signed by the did:key with `seed`.
+fn endorsement(seed: u8, subject_id: &str, valid_until: Option<&str>) -> Value {
+    let key = Ed25519KeyPair::from_seed([seed; 32]);
+    let endorser = Issuer { file: KeyFile::new(&key, None), key };
+    let unsigned = endorsement_credential(&EndorsementInput {
+        id: format!("urn:uuid:00000000-0000-4000-8000-0000000000{seed:02}"),
+        name: "Endorsement".into(),
+        issuer: Profile { id: endorser.file.controller.clone(), name: format!("Endorser {seed}"), url: None, email: None, description: None, image: None },
+        valid_from: "2026-11-01T00:00:00Z".into(),
+        valid_until: valid_until.map(str::to_string),
+        subject_id: subject_id.into(),
+        comment: Some("Rigorous and well run.".into()),
+    });
+    signed(&endorser, &unsigned)
+}
+
+/// A credential by `issuer` with `endorse` applied before it is signed.
+fn endorsed(issuer: &Issuer, endorse: impl FnOnce(&mut Value)) -> Value {
+    let mut credential = unsigned(issuer, None);
+    endorse(&mut credential);
+    signed(issuer, &credential)
+}
+
+fn endorsements_check(report: &VerificationReport) -> Option<&Check> {
+    report.checks.iter().find(|c| c.id == "endorsements")
+}
+
+#[test]
+fn endorsements_on_the_credential_issuer_and_achievement_are_verified() {
+    let issuer = issuer();
+    let achievement_id = unsigned(&issuer, None)["credentialSubject"]["achievement"]["id"].as_str().unwrap().to_string();
+    let credential_id = unsigned(&issuer, None)["id"].as_str().unwrap().to_string();
+    let credential = endorsed(&issuer, |c| {
+        add_endorsement(c, endorsement(31, &credential_id, None));
+        add_endorsement(&mut c["issuer"], endorsement(32, &issuer.file.controller, Some("2030-01-01T00:00:00Z")));
+        add_endorsement(&mut c["credentialSubject"]["achievement"], endorsement(33, &achievement_id, None));
+    });
+    let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
+    check(&report, Verdict::Valid, &[]);
+    let summary = endorsements_check(&report).unwrap();
+    assert!(summary.detail.starts_with("3 endorsements verified, by did:key:"), "{}", summary.detail);
+
+    // The same through a VC-JWT.
+    let mut jwt_credential = unsigned(&issuer, None);
+    add_endorsement(&mut jwt_credential["credentialSubject"]["achievement"], endorsement(33, &achievement_id, None));
+    let token = crate::suites::vc_jwt::sign(&jwt_credential, &issuer.key, &issuer.file.id).unwrap();
+    let report = run(token.as_bytes(), &StaticLoader::new());
+    check(&report, Verdict::Valid, &[]);
+    assert_eq!(
+        endorsements_check(&report).unwrap().detail,
+        format!("1 endorsement verified, by {}", KeyFile::new(&Ed25519KeyPair::from_seed([33; 32]), None).controller)
+    );
+
+    // No endorsement, no check.
+    let plain = run(signed(&issuer, &unsigned(&issuer, None)).to_string().as_bytes(), &StaticLoader::new());
+    assert!(endorsements_check(&plain).is_none());
+}
+
+#[test]
+fn a_bad_endorsement_makes_the_credential_invalid_with_its_reason() {
+    let issuer = issuer();
+    let achievement_id = unsigned(&issuer, None)["credentialSubject"]["achievement"]["id"].as_str().unwrap().to_string();
+    let mut tampered = endorsement(34, &achievement_id, None);
+    tampered["credentialSubject"]["endorsementComment"] = json!("Sloppy.");
+    let mut mistyped = endorsement(34, &achievement_id, None);
+    mistyped["type"] = json!(["VerifiableCredential", "OpenBadgeCredential"]);
+    // Re-signed, so that only the type is wrong: an achievement credential needs an achievement.
+    mistyped.as_object_mut().unwrap().remove("proof");
+    let key = Ed25519KeyPair::from_seed([34; 32]);
+    let mistyped = signed(&Issuer { file: KeyFile::new(&key, None), key }, &mistyped);
+    let cases = [
+        ("proof", tampered),
+        ("valid_until: expired on 2026-11-20", endorsement(34, &achievement_id, Some("2026-11-20T00:00:00Z"))),
+        (
+            "endorses https://elsewhere.example/achievements/9, not https://cairn.example/achievements/1",
+            endorsement(34, "https://elsewhere.example/achievements/9", None),
+        ),
+        ("shape: ", mistyped),
+    ];
+    for (reason, bad) in cases {
+        let credential = endorsed(&issuer, |c| add_endorsement(&mut c["credentialSubject"]["achievement"], bad));
+        let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
+        check(&report, Verdict::Invalid, &["endorsements"]);
+        let detail = &endorsements_check(&report).unwrap().detail;
+        assert!(detail.starts_with("an endorsement of the achievement by did:key:"), "{detail}");
+        assert!(detail.contains(reason), "{reason}: {detail}");
+    }
+}
+
+#[test]
+fn an_endorsement_whose_key_cannot_be_had_leaves_the_verdict_open() {
+    let issuer = issuer();
+    let achievement_id = unsigned(&issuer, None)["credentialSubject"]["achievement"]["id"].as_str().unwrap().to_string();
+    let key = Ed25519KeyPair::from_seed([35; 32]);
+    let endorser = Issuer { file: KeyFile::new(&key, Some("endorser.example")), key };
+    let mut unsigned_endorsement = endorsement(35, &achievement_id, None);
+    unsigned_endorsement.as_object_mut().unwrap().remove("proof");
+    unsigned_endorsement["issuer"]["id"] = json!(endorser.file.controller);
+    let by_did_web = signed(&endorser, &unsigned_endorsement);
+    let credential = endorsed(&issuer, |c| add_endorsement(&mut c["credentialSubject"]["achievement"], by_did_web));
+    let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
+    check(&report, Verdict::Indeterminate, &["endorsements"]);
+    assert!(endorsements_check(&report).unwrap().detail.contains("did:web:endorser.example"), "{:#?}", report.checks);
 }
 
 fn tiny_png() -> Vec<u8> {
