@@ -19,17 +19,26 @@
 
 mod accounts;
 mod achievements;
+mod assessment;
+mod awards;
 mod blobs;
 mod catalog;
 mod error;
+mod notices;
 mod organisations;
 mod rows;
 mod seal;
 
 pub use accounts::{ApiToken, NewSession, User};
+pub use assessment::{
+    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
+    QueueItem, SubmissionEvent, Transition, Voucher,
+};
+pub use awards::{Award, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::Blobs;
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use error::StoreError;
+pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;
 pub use seal::MasterKey;
 

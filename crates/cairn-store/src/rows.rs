@@ -51,3 +51,29 @@ pub(crate) fn get_opt_id<T: FromStr>(row: &AnyRow, column: &str) -> Result<Optio
         Some(raw) => raw.parse().map(Some).map_err(|_| StoreError::corrupt(format!("{column} \"{raw}\""))),
     }
 }
+
+pub(crate) fn get_f64(row: &AnyRow, column: &str) -> Result<f64, StoreError> {
+    Ok(row.try_get::<f64, _>(column)?)
+}
+
+/// A stored count or number that must fit a `u32` (attempts, versions).
+pub(crate) fn get_u32(row: &AnyRow, column: &str) -> Result<u32, StoreError> {
+    let raw = get_i64(row, column)?;
+    u32::try_from(raw).map_err(|_| StoreError::corrupt(format!("{column} {raw}")))
+}
+
+/// A stored non-negative number as `u64` (sizes, indexes).
+pub(crate) fn get_u64(row: &AnyRow, column: &str) -> Result<u64, StoreError> {
+    let raw = get_i64(row, column)?;
+    u64::try_from(raw).map_err(|_| StoreError::corrupt(format!("{column} {raw}")))
+}
+
+/// A JSON column decoded into `T`.
+pub(crate) fn get_json<T: serde::de::DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
+    serde_json::from_str(&get_string(row, column)?).map_err(|e| StoreError::corrupt(format!("{column}: {e}")))
+}
+
+/// A stored e-mail address.
+pub(crate) fn get_email(row: &AnyRow, column: &str) -> Result<cairn_core::account::Email, StoreError> {
+    cairn_core::account::Email::parse(&get_string(row, column)?).map_err(StoreError::corrupt)
+}

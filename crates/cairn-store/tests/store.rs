@@ -1,131 +1,19 @@
 //! The storage suite: every test runs on SQLite and on PostgreSQL (`backend_test!` emits both).
 //! The PostgreSQL half uses `CAIRN_TEST_DATABASE_URL` (a fresh database per test); without it,
-//! it is skipped locally and fails in CI.
+//! it is skipped locally and fails in CI. The harness is in `common/mod.rs`.
+
+#[macro_use]
+mod common;
 
 use cairn_core::account::{Email, NewAccount, SignUpFields};
-use cairn_core::achievement::{AchievementContent, EditMode, Kind, NewAchievement, NewAchievementFields, State};
+use cairn_core::achievement::{AchievementContent, EditMode, Kind, NewAchievement, State};
 use cairn_core::authz::Role;
 use cairn_core::demo;
-use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::ids::UserId;
 use cairn_core::organisation::{OrganisationFields, OrganisationProfile};
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter, MasterKey, Store, StoreError, StoreOptions};
-use time::{Duration, OffsetDateTime};
-
-struct TestDb {
-    store: Store,
-    _dir: tempfile::TempDir,
-    cleanup: Option<(String, String)>,
-}
-
-impl TestDb {
-    async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("cairn.db").display());
-        let store = Store::connect(&url, options(&dir)).await.unwrap();
-        TestDb { store, _dir: dir, cleanup: None }
-    }
-
-    /// A fresh PostgreSQL database, or `None` when no server is configured (outside CI).
-    async fn postgres() -> Option<TestDb> {
-        let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                assert!(
-                    std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true),
-                    "CAIRN_TEST_DATABASE_URL must be set in CI: the PostgreSQL run is mandatory"
-                );
-                eprintln!("skipping the PostgreSQL half: CAIRN_TEST_DATABASE_URL is not set");
-                return None;
-            }
-        };
-        let name = format!("cairn_test_{}", uuid_simple());
-        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let mut url = url::Url::parse(&admin_url).unwrap();
-        url.set_path(&format!("/{name}"));
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::connect(url.as_str(), options(&dir)).await.unwrap();
-        Some(TestDb { store, _dir: dir, cleanup: Some((admin_url, name)) })
-    }
-
-    async fn finish(self) {
-        self.store.close().await;
-        if let Some((admin_url, name)) = self.cleanup {
-            admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
-        }
-    }
-}
-
-fn uuid_simple() -> String {
-    OrganisationId::new().to_string().replace('-', "")
-}
-
-async fn admin_execute(admin_url: &str, sql: &str) {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to CAIRN_TEST_DATABASE_URL");
-    sqlx::query(sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
-}
-
-fn options(dir: &tempfile::TempDir) -> StoreOptions {
-    StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }
-}
-
-/// Emits `NAME_sqlite` and `NAME_postgres` running the same body against each backend.
-macro_rules! backend_test {
-    ($name:ident, |$store:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            async fn run($store: &Store) $body
-
-            #[tokio::test]
-            async fn sqlite() {
-                let db = TestDb::sqlite().await;
-                run(&db.store).await;
-                db.finish().await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(db) = TestDb::postgres().await {
-                    run(&db.store).await;
-                    db.finish().await;
-                }
-            }
-        }
-    };
-}
-
-fn now() -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(1_790_000_000).unwrap()
-}
-
-async fn user(store: &Store, email: &str) -> UserId {
-    let account = NewAccount::parse(SignUpFields { name: "Test Person".into(), email: email.into(), password: "a long enough password".into() }).unwrap();
-    store.create_user(&account, now()).await.unwrap().id
-}
-
-async fn organisation(store: &Store, name: &str, owner: UserId) -> OrganisationId {
-    let profile =
-        OrganisationProfile::parse(&OrganisationFields { name: name.into(), url: "https://issuer.example".into(), email: None, description: None }).unwrap();
-    store.create_organisation(&profile, owner, now()).await.unwrap().id
-}
-
-fn badge(name: &str) -> NewAchievement {
-    let mut fields = demo::micro_badges().remove(0);
-    fields.content.name = name.into();
-    NewAchievement::parse(&fields).unwrap()
-}
-
-fn micro_credential(name: &str, level_names: [&str; 3]) -> NewAchievement {
-    let mut fields: NewAchievementFields = demo::micro_credential();
-    fields.content.name = name.into();
-    for (level, level_name) in fields.levels.iter_mut().zip(level_names) {
-        level.name = level_name.into();
-    }
-    NewAchievement::parse(&fields).unwrap()
-}
+use common::{TestDb, badge, micro_credential, now, options, organisation, user};
+use time::Duration;
 
 backend_test!(accounts_are_unique_by_email_and_authenticate, |store| {
     let id = user(store, "ada@example.org").await;

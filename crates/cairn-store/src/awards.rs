@@ -1,0 +1,371 @@
+//! Awards (the credentials learners hold, with their signed forms and image keys) and the
+//! issuer's Bitstring Status Lists behind revocation and suspension.
+
+use crate::assessment::{Transition, Tx, apply_transition};
+use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
+use crate::{Store, StoreError};
+use cairn_core::award::{AwardStatus, Privacy};
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+/// The shortest status list: 131,072 entries (16 KiB), the Bitstring Status List minimum that
+/// keeps a holder from being singled out.
+pub const MIN_STATUS_LIST_LENGTH: u64 = 131_072;
+
+/// A stored status list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusListRow {
+    pub id: String,
+    pub organisation: OrganisationId,
+    /// `revocation` or `suspension`.
+    pub purpose: String,
+    /// Number of entries.
+    pub length: u64,
+}
+
+/// An award to record, with its issued documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAward {
+    pub id: AwardId,
+    pub achievement: AchievementId,
+    /// The version the learner was assessed under.
+    pub achievement_version: u32,
+    pub organisation: OrganisationId,
+    pub learner: UserId,
+    /// The submission it rewards (`None` for awards made otherwise, e.g. a completed stack).
+    pub submission: Option<SubmissionId>,
+    pub issued_at: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    /// The award's index in both of the issuer's status lists.
+    pub status_index: u64,
+    /// The salt of the hashed recipient identifier.
+    pub recipient_salt: String,
+    pub results_json: String,
+    /// The OB 3.0 credential with its Data Integrity proof.
+    pub credential_json: String,
+    /// The same credential as a VC-JWT.
+    pub jwt: String,
+    /// The hosted OB 2.0 assertion.
+    pub ob2_json: String,
+    /// Blob keys of the baked images.
+    pub png_key: String,
+    pub svg_key: String,
+    pub privacy: Privacy,
+}
+
+/// A stored award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Award {
+    pub id: AwardId,
+    pub achievement: AchievementId,
+    pub achievement_version: u32,
+    pub organisation: OrganisationId,
+    pub learner: UserId,
+    pub submission: Option<SubmissionId>,
+    pub issued_at: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    pub status_index: u64,
+    pub recipient_salt: String,
+    pub results_json: String,
+    pub credential_json: String,
+    pub jwt: String,
+    pub ob2_json: String,
+    pub png_key: String,
+    pub svg_key: String,
+    pub privacy: Privacy,
+    pub status: AwardStatus,
+    /// The issuer's reason for a revocation or suspension.
+    pub status_reason: Option<String>,
+    pub status_changed_at: Option<OffsetDateTime>,
+    /// Whether the award page shows the evidence (false until the learner says so).
+    pub evidence_public: bool,
+    pub created_at: OffsetDateTime,
+}
+
+fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
+    let status = get_string(row, "status")?;
+    let privacy = get_string(row, "privacy")?;
+    Ok(Award {
+        id: get_id(row, "id")?,
+        achievement: get_id(row, "achievement_id")?,
+        achievement_version: get_u32(row, "achievement_version")?,
+        organisation: get_id(row, "organisation_id")?,
+        learner: get_id(row, "learner_id")?,
+        submission: get_opt_id(row, "submission_id")?,
+        issued_at: get_time(row, "issued_at")?,
+        valid_until: get_opt_time(row, "valid_until")?,
+        status_index: get_u64(row, "status_index")?,
+        recipient_salt: get_string(row, "recipient_salt")?,
+        results_json: get_string(row, "results_json")?,
+        credential_json: get_string(row, "credential_json")?,
+        jwt: get_string(row, "jwt")?,
+        ob2_json: get_string(row, "ob2_json")?,
+        png_key: get_string(row, "png_key")?,
+        svg_key: get_string(row, "svg_key")?,
+        privacy: Privacy::parse(&privacy).ok_or_else(|| StoreError::corrupt(format!("privacy \"{privacy}\"")))?,
+        status: AwardStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("award status \"{status}\"")))?,
+        status_reason: get_opt_string(row, "status_reason")?,
+        status_changed_at: get_opt_time(row, "status_changed_at")?,
+        evidence_public: get_i64(row, "evidence_public")? != 0,
+        created_at: get_time(row, "created_at")?,
+    })
+}
+
+fn index_i64(index: u64) -> i64 {
+    i64::try_from(index).unwrap_or(i64::MAX)
+}
+
+/// Names which unique rule an award insert broke.
+fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |error| {
+        if !StoreError::is_unique_violation(&error) {
+            return StoreError::Backend(error);
+        }
+        let text = match &error {
+            sqlx::Error::Database(db) => format!("{} {}", db.message(), db.constraint().unwrap_or_default()),
+            _ => String::new(),
+        };
+        if text.contains("status_index") {
+            StoreError::Conflict { constraint: "awards.status_index", detail: format!("status index {status_index} is taken") }
+        } else if text.contains("learner_id") || text.contains("submission_id") {
+            StoreError::Conflict { constraint: "awards.learner", detail: "already awarded: the learner holds this achievement".into() }
+        } else {
+            StoreError::Conflict { constraint: "awards.id", detail: "an award with this id exists".into() }
+        }
+    }
+}
+
+async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO awards (id, achievement_id, achievement_version, organisation_id, learner_id, submission_id, issued_at, valid_until, status, \
+         privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, 0, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(new.id.to_string())
+    .bind(new.achievement.to_string())
+    .bind(i64::from(new.achievement_version))
+    .bind(new.organisation.to_string())
+    .bind(new.learner.to_string())
+    .bind(new.submission.map(|s| s.to_string()))
+    .bind(secs(new.issued_at))
+    .bind(new.valid_until.map(secs))
+    .bind(new.privacy.as_str())
+    .bind(index_i64(new.status_index))
+    .bind(&new.recipient_salt)
+    .bind(&new.results_json)
+    .bind(&new.credential_json)
+    .bind(&new.jwt)
+    .bind(&new.ob2_json)
+    .bind(&new.png_key)
+    .bind(&new.svg_key)
+    .bind(secs(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(award_conflict(new.status_index))?;
+    Ok(())
+}
+
+impl Store {
+    /// The organisation's revocation and suspension lists, created on first use with `length`
+    /// entries (at least [`MIN_STATUS_LIST_LENGTH`]). Returns their ids (revocation, suspension).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn ensure_status_lists(&self, organisation: OrganisationId, length: u64, now: OffsetDateTime) -> Result<(String, String), StoreError> {
+        let length = index_i64(length.max(MIN_STATUS_LIST_LENGTH));
+        let mut tx = self.pool.begin().await?;
+        for purpose in ["revocation", "suspension"] {
+            sqlx::query(
+                "INSERT INTO status_lists (id, organisation_id, purpose, length, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (organisation_id, purpose) DO NOTHING",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(organisation.to_string())
+            .bind(purpose)
+            .bind(length)
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let rows = sqlx::query("SELECT id, purpose FROM status_lists WHERE organisation_id = $1").bind(organisation.to_string()).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        let find = |purpose: &str| -> Result<String, StoreError> {
+            for row in &rows {
+                if get_string(row, "purpose")? == purpose {
+                    return get_string(row, "id");
+                }
+            }
+            Err(StoreError::corrupt(format!("no {purpose} list for organisation {organisation}")))
+        };
+        Ok((find("revocation")?, find("suspension")?))
+    }
+
+    /// One status list.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id.
+    pub async fn status_list(&self, id: &str) -> Result<StatusListRow, StoreError> {
+        let row = sqlx::query("SELECT id, organisation_id, purpose, length FROM status_lists WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("status list", id))?;
+        Ok(StatusListRow {
+            id: get_string(&row, "id")?,
+            organisation: get_id(&row, "organisation_id")?,
+            purpose: get_string(&row, "purpose")?,
+            length: get_u64(&row, "length")?,
+        })
+    }
+
+    /// The status indexes an organisation's awards use, ascending.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn used_status_indexes(&self, organisation: OrganisationId) -> Result<Vec<u64>, StoreError> {
+        let rows = sqlx::query("SELECT status_index FROM awards WHERE organisation_id = $1 ORDER BY status_index")
+            .bind(organisation.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| get_u64(row, "status_index")).collect()
+    }
+
+    /// The indexes of an organisation's awards that are not active, with their status, ascending.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn status_entries(&self, organisation: OrganisationId) -> Result<Vec<(u64, AwardStatus)>, StoreError> {
+        let rows = sqlx::query("SELECT status_index, status FROM awards WHERE organisation_id = $1 AND status <> 'active' ORDER BY status_index")
+            .bind(organisation.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let status = get_string(row, "status")?;
+                Ok((get_u64(row, "status_index")?, AwardStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("award status \"{status}\"")))?))
+            })
+            .collect()
+    }
+
+    /// Records an award (active, evidence not public) and, when given, the submission's move
+    /// (passed → awarded), in one transaction: nothing is written on any failure.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`awards.learner`) when the learner already holds the achievement
+    /// or the submission was already awarded, (`awards.status_index`) when the status index is
+    /// taken (pick another and retry), (`submissions.status`) when the transition no longer
+    /// applies; [`StoreError::NotFound`] for an unknown submission in the transition.
+    #[tracing::instrument(skip_all, fields(award_id = %new.id))]
+    pub async fn create_award(&self, new: &NewAward, transition: Option<&Transition>, now: OffsetDateTime) -> Result<Award, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_award(&mut tx, new, now).await?;
+        if let Some(transition) = transition {
+            apply_transition(&mut tx, transition, now).await?;
+        }
+        tx.commit().await?;
+        self.award(new.id).await
+    }
+
+    /// One award.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id.
+    pub async fn award(&self, id: AwardId) -> Result<Award, StoreError> {
+        let row = sqlx::query("SELECT * FROM awards WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("award", id))?;
+        award_from(&row)
+    }
+
+    /// A learner's awards, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn awards_of(&self, learner: UserId) -> Result<Vec<Award>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM awards WHERE learner_id = $1 ORDER BY issued_at DESC, created_at DESC, id")
+            .bind(learner.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(award_from).collect()
+    }
+
+    /// An organisation's awards, newest first, each with the learner's name and the name of the
+    /// achievement version awarded.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn awards_of_organisation(&self, organisation: OrganisationId) -> Result<Vec<(Award, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT aw.*, u.name AS learner_name, v.name AS achievement_name FROM awards aw JOIN users u ON u.id = aw.learner_id \
+             JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
+             WHERE aw.organisation_id = $1 ORDER BY aw.issued_at DESC, aw.created_at DESC, aw.id",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((award_from(row)?, get_string(row, "learner_name")?, get_string(row, "achievement_name")?))).collect()
+    }
+
+    /// The award issued for a submission, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn award_for_submission(&self, submission: SubmissionId) -> Result<Option<Award>, StoreError> {
+        let row = sqlx::query("SELECT * FROM awards WHERE submission_id = $1").bind(submission.to_string()).fetch_optional(&self.pool).await?;
+        row.as_ref().map(award_from).transpose()
+    }
+
+    /// The achievements a learner holds an active award for (for stacking).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn held_achievements(&self, learner: UserId) -> Result<Vec<AchievementId>, StoreError> {
+        let rows = sqlx::query("SELECT achievement_id FROM awards WHERE learner_id = $1 AND status = 'active' ORDER BY issued_at, achievement_id")
+            .bind(learner.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| get_id(row, "achievement_id")).collect()
+    }
+
+    /// Sets an award's status (decided with `AwardStatus::apply`) and the reason. A revoked award
+    /// stays revoked, even against a concurrent change.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id, [`StoreError::Conflict`] (`awards.revoked`)
+    /// when the award is revoked.
+    #[tracing::instrument(skip_all, fields(award_id = %id, status = status.as_str()))]
+    pub async fn set_award_status(&self, id: AwardId, status: AwardStatus, reason: Option<String>, now: OffsetDateTime) -> Result<Award, StoreError> {
+        let result = sqlx::query("UPDATE awards SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4 AND status <> 'revoked'")
+            .bind(status.as_str())
+            .bind(reason)
+            .bind(secs(now))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            self.award(id).await?;
+            return Err(StoreError::Conflict { constraint: "awards.revoked", detail: "this award is revoked; revocation cannot be undone".into() });
+        }
+        self.award(id).await
+    }
+
+    /// Sets who may see an award's page and whether it shows the evidence.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id.
+    pub async fn set_award_privacy(&self, id: AwardId, privacy: Privacy, evidence_public: bool) -> Result<Award, StoreError> {
+        let result = sqlx::query("UPDATE awards SET privacy = $1, evidence_public = $2 WHERE id = $3")
+            .bind(privacy.as_str())
+            .bind(i64::from(evidence_public))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("award", id));
+        }
+        self.award(id).await
+    }
+}

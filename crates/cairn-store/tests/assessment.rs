@@ -1,0 +1,828 @@
+//! The assessment journey's storage: settings, pools, submissions, artefacts, the life cycle,
+//! assessments, queues, duplicates, vouchers, awards, status lists, notifications and the outbox.
+//! Every test runs on SQLite and on PostgreSQL (`backend_test!`, harness in `common/mod.rs`).
+
+#[macro_use]
+mod common;
+
+use cairn_core::account::Email;
+use cairn_core::assessment::{DuplicateFlag, DuplicateKind, Judgement, Score};
+use cairn_core::authz::Role;
+use cairn_core::award::{AwardStatus, Privacy};
+use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
+use cairn_core::submission::{FeeState, IssuerSettings, MAX_ARTIFACTS, Outcome, Status, Submission, SubmissionContent};
+use cairn_store::{ArtifactBody, NewArtifact, NewAward, NewSubmission, Store, StoreError, Transition};
+use common::{badge, named_user, now, organisation};
+use time::macros::date;
+use time::{Duration, OffsetDateTime};
+
+fn at(minutes: i64) -> OffsetDateTime {
+    now() + Duration::minutes(minutes)
+}
+
+fn email(raw: &str) -> Email {
+    Email::parse(raw).unwrap()
+}
+
+fn content(overview: &str, reflection: &str, collaborators: &[&str]) -> SubmissionContent {
+    SubmissionContent {
+        overview: overview.into(),
+        reflection: reflection.into(),
+        links: vec!["https://example.org/work".into()],
+        collaborators: collaborators.iter().map(|c| email(c)).collect(),
+    }
+}
+
+/// An organisation with one achievement whose pool holds one assessor, and a learner.
+struct World {
+    owner: UserId,
+    org: OrganisationId,
+    achievement: AchievementId,
+    assessor: UserId,
+    learner: UserId,
+}
+
+async fn world(store: &Store) -> World {
+    let owner = named_user(store, "Olive Owner", "owner@example.org").await;
+    let org = organisation(store, "Assessing Org", owner).await;
+    let achievement = store.create_achievement(org, &badge("Assessed Badge"), owner, now()).await.unwrap().id;
+    let assessor = named_user(store, "Ada Assessor", "assessor@example.org").await;
+    let learner = named_user(store, "Lee Learner", "learner@example.org").await;
+    store.add_to_pool(achievement, assessor, now()).await.unwrap();
+    World { owner, org, achievement, assessor, learner }
+}
+
+fn new_submission(w: &World, learner: UserId, fee: FeeState) -> NewSubmission {
+    NewSubmission {
+        id: SubmissionId::new(),
+        achievement: w.achievement,
+        organisation: w.org,
+        learner,
+        content: content("What I did", "What I learnt", &[]),
+        fee,
+    }
+}
+
+async fn start(store: &Store, w: &World, learner: UserId) -> Submission {
+    store.create_submission(&new_submission(w, learner, FeeState::None), now()).await.unwrap()
+}
+
+/// Draft → submitted, assigned to `assessor`, due at `due`, with a snapshot.
+fn submit(submission: SubmissionId, learner: UserId, assessor: Option<UserId>, due: OffsetDateTime) -> Transition {
+    Transition {
+        assessor: Some(assessor),
+        due_at: Some(Some(due)),
+        snapshot: true,
+        ..Transition::new(submission, Status::Draft, Status::Submitted, Some(learner), "submitted")
+    }
+}
+
+/// A new submission by `learner`, sent and assigned to the world's assessor, due in `due` minutes.
+async fn submitted(store: &Store, w: &World, learner: UserId, due: i64) -> Submission {
+    let draft = start(store, w, learner).await;
+    store.transition(&submit(draft.id, learner, Some(w.assessor), at(due)), now()).await.unwrap()
+}
+
+fn judgement(outcome: Outcome) -> Judgement {
+    Judgement {
+        scores: vec![
+            Score { criterion: "design".into(), level: 2, comment: "Clear".into() },
+            Score { criterion: "testing".into(), level: if outcome == Outcome::Pass { 1 } else { 0 }, comment: "More tests".into() },
+        ],
+        feedback: "Thank you".into(),
+        outcome,
+    }
+}
+
+fn text(submission: SubmissionId, title: &str, body: &str) -> NewArtifact {
+    NewArtifact { id: ArtifactId::new(), submission, title: title.into(), body: ArtifactBody::Text { body: body.into() } }
+}
+
+fn file(submission: SubmissionId, title: &str, sha256: &str) -> NewArtifact {
+    NewArtifact {
+        id: ArtifactId::new(),
+        submission,
+        title: title.into(),
+        body: ArtifactBody::File {
+            blob_key: format!("evidence/{sha256}"),
+            media_type: "application/pdf".into(),
+            size: 1234,
+            sha256: sha256.into(),
+            original_name: "report.pdf".into(),
+        },
+    }
+}
+
+const SHA_A: &str = "aaaaaaaaaaaa0000000000000000000000000000000000000000000000000001";
+const SHA_B: &str = "bbbbbbbbbbbb0000000000000000000000000000000000000000000000000002";
+
+fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index: u64) -> NewAward {
+    NewAward {
+        id: AwardId::new(),
+        achievement: w.achievement,
+        achievement_version: 1,
+        organisation: w.org,
+        learner,
+        submission,
+        issued_at: at(100),
+        valid_until: Some(at(100) + Duration::days(730)),
+        status_index: index,
+        recipient_salt: "salt".into(),
+        results_json: "[]".into(),
+        credential_json: "{\"type\":[\"VerifiableCredential\"]}".into(),
+        jwt: "eyJ.x.y".into(),
+        ob2_json: "{}".into(),
+        png_key: "awards/x.png".into(),
+        svg_key: "awards/x.svg".into(),
+        privacy: Privacy::Public,
+    }
+}
+
+fn award_transition(submission: SubmissionId, actor: UserId) -> Transition {
+    Transition::new(submission, Status::Passed, Status::Awarded, Some(actor), "awarded")
+}
+
+/// A passed submission of `learner`.
+async fn passed(store: &Store, w: &World, learner: UserId) -> Submission {
+    let sent = submitted(store, w, learner, 60).await;
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(1)).await.unwrap();
+    store.submission(sent.id).await.unwrap()
+}
+
+fn conflict(result: Result<impl std::fmt::Debug, StoreError>) -> (&'static str, String) {
+    match result {
+        Err(StoreError::Conflict { constraint, detail }) => (constraint, detail),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::NotFound { .. }))
+}
+
+// ---------- settings, pools, conflicts ----------
+
+backend_test!(issuer_settings_default_until_saved_then_round_trip, |store| {
+    let w = world(store).await;
+    assert_eq!(store.issuer_settings(w.org).await.unwrap(), IssuerSettings::default());
+    let settings = IssuerSettings {
+        service_days: 10,
+        nearly_due_days: 3,
+        attempt_limit: None,
+        confirm_passes: true,
+        holidays: vec![date!(2026 - 12 - 25), date!(2027 - 01 - 01)],
+    };
+    store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
+    assert_eq!(store.issuer_settings(w.org).await.unwrap(), settings);
+    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], ..settings };
+    store.set_issuer_settings(w.org, &changed, at(1)).await.unwrap();
+    assert_eq!(store.issuer_settings(w.org).await.unwrap(), changed, "saving again replaces");
+    let other = organisation(store, "Other Org", w.owner).await;
+    assert_eq!(store.issuer_settings(other).await.unwrap(), IssuerSettings::default());
+});
+
+backend_test!(pools_count_open_work_and_conflicts_are_recorded, |store| {
+    let w = world(store).await;
+    let bea = named_user(store, "Bea Assessor", "bea@example.org").await;
+    store.add_to_pool(w.achievement, bea, now()).await.unwrap();
+    store.add_to_pool(w.achievement, bea, now()).await.expect("adding twice is harmless");
+    let second = store.create_achievement(w.org, &badge("Second Badge"), w.owner, now()).await.unwrap().id;
+    store.add_to_pool(second, w.assessor, at(1)).await.unwrap();
+
+    let pool = store.pool(w.achievement).await.unwrap();
+    assert_eq!(pool.iter().map(|m| (m.name.as_str(), m.open)).collect::<Vec<_>>(), [("Ada Assessor", 0), ("Bea Assessor", 0)]);
+    assert_eq!(pool[0].email, email("assessor@example.org"));
+
+    submitted(store, &w, w.learner, 60).await;
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    let draft = start(store, &w, other).await;
+    store
+        .transition(
+            &Transition { assessor: Some(Some(w.assessor)), ..Transition::new(draft.id, Status::Draft, Status::Withdrawn, Some(other), "withdrawn") },
+            now(),
+        )
+        .await
+        .unwrap();
+    let pool = store.pool(w.achievement).await.unwrap();
+    assert_eq!(pool.iter().map(|m| m.open).collect::<Vec<_>>(), [1, 0], "only queued submissions count");
+    assert_eq!(store.pool(second).await.unwrap()[0].open, 1, "the load counts across achievements");
+
+    assert_eq!(store.pools_of(w.assessor).await.unwrap(), [w.achievement, second]);
+    store.remove_from_pool(w.achievement, bea).await.unwrap();
+    store.remove_from_pool(w.achievement, bea).await.unwrap();
+    assert_eq!(store.pool(w.achievement).await.unwrap().len(), 1);
+    assert!(store.pools_of(bea).await.unwrap().is_empty());
+
+    assert!(store.conflicted_assessors(w.org, w.learner).await.unwrap().is_empty());
+    store.declare_conflict(w.org, bea, w.learner, now()).await.unwrap();
+    store.declare_conflict(w.org, bea, w.learner, now()).await.expect("declaring twice is harmless");
+    assert_eq!(store.conflicted_assessors(w.org, w.learner).await.unwrap(), [bea]);
+    assert!(store.conflicted_assessors(w.org, other).await.unwrap().is_empty());
+    let elsewhere = organisation(store, "Elsewhere", w.owner).await;
+    assert!(store.conflicted_assessors(elsewhere, w.learner).await.unwrap().is_empty(), "conflicts are per organisation");
+});
+
+// ---------- submissions ----------
+
+backend_test!(submissions_are_created_read_and_updated, |store| {
+    let w = world(store).await;
+    named_user(store, "Fran Friend", "friend@example.org").await;
+    let mut new = new_submission(&w, w.learner, FeeState::Due);
+    new.content = content("Overview", "Reflection", &["friend@example.org", "stranger@example.org"]);
+    let created = store.create_submission(&new, now()).await.unwrap();
+    assert_eq!((created.id, created.status, created.attempt, created.fee.clone()), (new.id, Status::Draft, 1, FeeState::Due));
+    assert_eq!(created.content, new.content);
+    assert_eq!((created.assessor, created.submitted_at, created.due_at), (None, None, None));
+    assert_eq!((created.created_at, created.updated_at), (now(), now()));
+    assert_eq!(store.submission(new.id).await.unwrap(), created);
+    assert_eq!(store.submission_organisation(new.id).await.unwrap(), w.org);
+    assert!(is_not_found(store.submission(SubmissionId::new()).await));
+    assert!(is_not_found(store.submission_organisation(SubmissionId::new()).await));
+
+    let events = store.events(new.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].from, events[0].to, events[0].actor, events[0].note.as_str()), (None, Status::Draft, Some(w.learner), "started"));
+    assert_eq!(events[0].actor_name.as_deref(), Some("Lee Learner"));
+
+    let mine = store.submissions_of(w.learner).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!((mine[0].achievement_name.as_str(), mine[0].organisation_name.as_str(), mine[0].award), ("Assessed Badge", "Assessing Org", None));
+
+    // Collaborators write their own reflections, kept while they stay named.
+    store.set_collaborator_reflection(new.id, &email("friend@example.org"), "My part was the tests", at(1)).await.unwrap();
+    assert!(is_not_found(store.set_collaborator_reflection(new.id, &email("nobody@example.org"), "x", at(1)).await));
+    let collaborations = store.collaborations_of(&email("friend@example.org")).await.unwrap();
+    assert_eq!(collaborations.len(), 1);
+    assert_eq!(
+        (collaborations[0].submission, collaborations[0].achievement, collaborations[0].achievement_name.as_str(), collaborations[0].status),
+        (new.id, w.achievement, "Assessed Badge", Status::Draft)
+    );
+    assert_eq!(collaborations[0].reflection, "My part was the tests");
+
+    let edited = content("New overview", "New reflection", &["third@example.org", "friend@example.org"]);
+    let updated = store.update_content(new.id, &edited, at(2)).await.unwrap();
+    assert_eq!(updated.content, edited);
+    assert_eq!(updated.updated_at, at(2));
+    assert_eq!(
+        store.collaborator_reflections(new.id).await.unwrap(),
+        [(email("third@example.org"), String::new()), (email("friend@example.org"), "My part was the tests".to_string())]
+    );
+    assert!(store.collaborations_of(&email("stranger@example.org")).await.unwrap().is_empty(), "a collaborator no longer named is dropped");
+    assert!(is_not_found(store.update_content(SubmissionId::new(), &edited, at(2)).await));
+});
+
+backend_test!(a_learner_has_one_live_submission_per_achievement, |store| {
+    let w = world(store).await;
+    let first = start(store, &w, w.learner).await;
+    let (constraint, detail) = conflict(store.create_submission(&new_submission(&w, w.learner, FeeState::None), now()).await);
+    assert_eq!((constraint, detail.as_str()), ("submissions.live", "you already have a submission for this achievement"));
+    assert_eq!(store.submissions_of(w.learner).await.unwrap().len(), 1, "the refused submission left nothing behind");
+    assert_eq!(store.organisation_events(w.org).await.unwrap().len(), 1, "nor an event");
+
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    start(store, &w, other).await;
+
+    store.transition(&Transition::new(first.id, Status::Draft, Status::Withdrawn, Some(w.learner), "withdrawn"), at(1)).await.unwrap();
+    let mut again = new_submission(&w, w.learner, FeeState::None);
+    let second = store.create_submission(&again, at(2)).await.expect("a withdrawn submission may be followed by a new one");
+    let mine = store.submissions_of(w.learner).await.unwrap();
+    assert_eq!(mine.iter().map(|s| (s.submission.id, s.submission.status)).collect::<Vec<_>>(), [(second.id, Status::Draft), (first.id, Status::Withdrawn)]);
+    again.id = SubmissionId::new();
+    assert_eq!(conflict(store.create_submission(&again, at(3)).await).0, "submissions.live");
+});
+
+backend_test!(editing_is_refused_once_submitted, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    let kept = store.add_artifact(&text(draft.id, "Notes", "Some notes"), now()).await.unwrap();
+    let sent = store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(1)).await.unwrap();
+    assert_eq!(sent.status, Status::Submitted);
+
+    let (constraint, detail) = conflict(store.update_content(draft.id, &content("Changed", "Changed", &[]), at(2)).await);
+    assert_eq!((constraint, detail.as_str()), ("submissions.editable", "this submission can no longer be edited"));
+    assert_eq!(conflict(store.add_artifact(&text(draft.id, "Late", "Too late"), at(2)).await).0, "submissions.editable");
+    assert_eq!(conflict(store.remove_artifact(draft.id, kept.id, at(2)).await).0, "submissions.editable");
+    let unchanged = store.submission(draft.id).await.unwrap();
+    assert_eq!(unchanged, sent, "nothing changed");
+    assert_eq!(store.artifacts(draft.id).await.unwrap().len(), 1);
+    assert!(is_not_found(store.add_artifact(&text(SubmissionId::new(), "Nowhere", "x"), at(2)).await));
+    assert!(is_not_found(store.remove_artifact(SubmissionId::new(), kept.id, at(2)).await));
+});
+
+// ---------- artefacts ----------
+
+backend_test!(artefacts_are_added_listed_removed_and_limited, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    let report = store.add_artifact(&file(draft.id, "Report", SHA_A), at(1)).await.unwrap();
+    let notes = store.add_artifact(&text(draft.id, "Notes", "My notes"), at(1)).await.unwrap();
+    assert_eq!((report.added_in_attempt, report.created_at), (1, at(1)));
+    assert_eq!(report.label(), "Report (aaaaaaaaaaaa)");
+    assert_eq!(notes.label(), "Notes (text)");
+    assert_eq!(store.artifacts(draft.id).await.unwrap(), [report.clone(), notes.clone()], "in the order added");
+    assert_eq!(store.artifact(report.id).await.unwrap(), report);
+    assert_eq!(store.submission(draft.id).await.unwrap().updated_at, at(1), "adding touches the submission");
+    assert!(is_not_found(store.artifact(ArtifactId::new()).await));
+
+    // Another submission's artefact cannot be removed through this one.
+    let other_learner = named_user(store, "Other Learner", "other@example.org").await;
+    let other = start(store, &w, other_learner).await;
+    let theirs = store.add_artifact(&text(other.id, "Theirs", "x"), at(1)).await.unwrap();
+    assert!(is_not_found(store.remove_artifact(draft.id, theirs.id, at(2)).await));
+    assert!(is_not_found(store.remove_artifact(draft.id, ArtifactId::new(), at(2)).await));
+
+    // Never sent: deleted outright.
+    store.remove_artifact(draft.id, notes.id, at(2)).await.unwrap();
+    assert!(is_not_found(store.artifact(notes.id).await));
+    assert_eq!(store.artifacts(draft.id).await.unwrap(), std::slice::from_ref(&report));
+
+    // The limit counts live artefacts.
+    for i in 1..MAX_ARTIFACTS {
+        store.add_artifact(&text(draft.id, &format!("Text {i}"), "body"), at(3)).await.unwrap();
+    }
+    let (constraint, detail) = conflict(store.add_artifact(&text(draft.id, "One too many", "body"), at(3)).await);
+    assert_eq!((constraint, detail.as_str()), ("artifacts.limit", "at most 20 artefacts"));
+    assert_eq!(store.artifacts(draft.id).await.unwrap().len(), MAX_ARTIFACTS);
+    let duplicate_id = NewArtifact { id: report.id, ..text(other.id, "Same id", "x") };
+    assert_eq!(conflict(store.add_artifact(&duplicate_id, at(3)).await).0, "artifacts.id");
+
+    // Sent, judged "not yet", then removed while revising: kept for the history.
+    let last = store.artifacts(draft.id).await.unwrap().pop().unwrap();
+    store.remove_artifact(draft.id, last.id, at(4)).await.unwrap();
+    store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(5)).await.unwrap();
+    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), at(6)).await.unwrap();
+    store.remove_artifact(draft.id, report.id, at(7)).await.unwrap();
+    assert_eq!(store.artifact(report.id).await.unwrap(), report, "a sent artefact is kept");
+    assert!(!store.artifacts(draft.id).await.unwrap().iter().any(|a| a.id == report.id));
+    assert!(is_not_found(store.remove_artifact(draft.id, report.id, at(7)).await), "removed once");
+    let fresh = store.add_artifact(&text(draft.id, "Revision", "new"), at(8)).await.unwrap();
+    assert_eq!(fresh.added_in_attempt, 1, "the attempt being revised");
+    store.remove_artifact(draft.id, fresh.id, at(9)).await.unwrap();
+    assert!(is_not_found(store.artifact(fresh.id).await), "added while revising and never sent: deleted");
+});
+
+// ---------- life cycle ----------
+
+backend_test!(a_double_submit_conflicts_and_changes_nothing, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    let sent = store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(1)).await.unwrap();
+    assert_eq!((sent.status, sent.assessor, sent.due_at, sent.submitted_at, sent.attempt), (Status::Submitted, Some(w.assessor), Some(at(60)), Some(at(1)), 1));
+
+    let (constraint, detail) = conflict(store.transition(&submit(draft.id, w.learner, None, at(90)), at(2)).await);
+    assert_eq!((constraint, detail.as_str()), ("submissions.status", "this submission was changed meanwhile: it is now submitted"));
+    assert_eq!(store.submission(draft.id).await.unwrap(), sent, "nothing changed");
+    assert_eq!(store.events(draft.id).await.unwrap().len(), 2, "no event for the refused move");
+    assert_eq!(store.attempts(draft.id).await.unwrap().len(), 1, "no second snapshot");
+    assert!(is_not_found(store.transition(&submit(SubmissionId::new(), w.learner, None, at(90)), at(2)).await));
+
+    // Two submits at once: exactly one wins.
+    let other = named_user(store, "Racing Learner", "race@example.org").await;
+    let race = start(store, &w, other).await;
+    let send = submit(race.id, other, Some(w.assessor), at(60));
+    let (a, b) = tokio::join!(store.transition(&send, at(3)), store.transition(&send, at(3)));
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    assert!([a, b].into_iter().any(|r| matches!(r, Err(StoreError::Conflict { constraint: "submissions.status", .. }))));
+    assert_eq!(store.events(race.id).await.unwrap().len(), 2);
+    assert_eq!(store.attempts(race.id).await.unwrap().len(), 1);
+});
+
+backend_test!(events_and_attempt_snapshots_record_the_journey, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    store.add_artifact(&file(draft.id, "Report", SHA_A), at(1)).await.unwrap();
+    let notes = store.add_artifact(&text(draft.id, "Notes", "first notes"), at(1)).await.unwrap();
+    store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(2)).await.unwrap();
+    store.transition(&Transition::new(draft.id, Status::Submitted, Status::InReview, Some(w.assessor), "opened"), at(3)).await.unwrap();
+    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), at(4)).await.unwrap();
+
+    let revised = SubmissionContent { links: vec!["https://example.org/v2".into()], ..content("Overview v2", "Reflection v2", &[]) };
+    store.update_content(draft.id, &revised, at(5)).await.unwrap();
+    store.remove_artifact(draft.id, notes.id, at(5)).await.unwrap();
+    store.add_artifact(&file(draft.id, "Slides", SHA_B), at(6)).await.unwrap();
+    let resubmit = Transition {
+        due_at: Some(Some(at(200))),
+        next_attempt: true,
+        snapshot: true,
+        ..Transition::new(draft.id, Status::NotYet, Status::Resubmitted, Some(w.learner), "resubmitted")
+    };
+    let again = store.transition(&resubmit, at(7)).await.unwrap();
+    assert_eq!(
+        (again.attempt, again.status, again.assessor, again.due_at, again.submitted_at),
+        (2, Status::Resubmitted, Some(w.assessor), Some(at(200)), Some(at(7)))
+    );
+
+    let attempts = store.attempts(draft.id).await.unwrap();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!((attempts[0].attempt, attempts[0].overview.as_str(), attempts[0].reflection.as_str()), (1, "What I did", "What I learnt"));
+    assert_eq!(attempts[0].links, ["https://example.org/work"]);
+    assert_eq!(attempts[0].artifacts, ["Report (aaaaaaaaaaaa)", "Notes (text)"]);
+    assert_eq!((attempts[0].submitted_at, attempts[0].due_at, attempts[0].assessor), (at(2), at(60), Some(w.assessor)));
+    assert_eq!((attempts[1].attempt, attempts[1].overview.as_str(), attempts[1].reflection.as_str()), (2, "Overview v2", "Reflection v2"));
+    assert_eq!(attempts[1].links, ["https://example.org/v2"]);
+    assert_eq!(attempts[1].artifacts, ["Report (aaaaaaaaaaaa)", "Slides (bbbbbbbbbbbb)"]);
+    assert_eq!((attempts[1].submitted_at, attempts[1].due_at), (at(7), at(200)));
+
+    let events = store.events(draft.id).await.unwrap();
+    let steps: Vec<_> = events.iter().map(|e| (e.from, e.to, e.note.as_str(), e.actor_name.as_deref())).collect();
+    assert_eq!(
+        steps,
+        [
+            (None, Status::Draft, "started", Some("Lee Learner")),
+            (Some(Status::Draft), Status::Submitted, "submitted", Some("Lee Learner")),
+            (Some(Status::Submitted), Status::InReview, "opened", Some("Ada Assessor")),
+            (Some(Status::InReview), Status::NotYet, "assessed: not yet", Some("Ada Assessor")),
+            (Some(Status::NotYet), Status::Resubmitted, "resubmitted", Some("Lee Learner")),
+        ]
+    );
+    assert_eq!(events.iter().map(|e| e.at).collect::<Vec<_>>(), [now(), at(2), at(3), at(4), at(7)]);
+
+    // A system move has no actor; the organisation's audit trail lists everything.
+    let unassign = Transition { assessor: Some(None), ..Transition::new(draft.id, Status::Resubmitted, Status::Resubmitted, None, "assessor left") };
+    assert_eq!(store.transition(&unassign, at(8)).await.unwrap().assessor, None);
+    let audit = store.organisation_events(w.org).await.unwrap();
+    assert_eq!(audit.len(), 6);
+    assert!(audit.iter().all(|e| e.submission == draft.id && e.achievement_name == "Assessed Badge"));
+    assert_eq!((audit[5].event.actor, audit[5].event.actor_name.as_deref(), audit[5].event.note.as_str()), (None, None, "assessor left"));
+    let elsewhere = organisation(store, "Elsewhere", w.owner).await;
+    assert!(store.organisation_events(elsewhere).await.unwrap().is_empty());
+});
+
+// ---------- assessment ----------
+
+backend_test!(only_one_assessment_wins, |store| {
+    let w = world(store).await;
+    let bea = named_user(store, "Bea Assessor", "bea@example.org").await;
+    let sent = submitted(store, &w, w.learner, 60).await;
+
+    let (constraint, detail) = conflict(store.record_assessment(sent.id, bea, &judgement(Outcome::Pass), at(1)).await);
+    assert_eq!((constraint, detail.as_str()), ("submissions.assessment", "this submission has already been assessed or is not assigned to you"));
+    assert!(store.assessments(sent.id).await.unwrap().is_empty(), "the unassigned assessor wrote nothing");
+
+    let recorded = store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(2)).await.unwrap();
+    assert_eq!((recorded.attempt, recorded.assessor, recorded.outcome, recorded.created_at), (1, Some(w.assessor), Outcome::Pass, at(2)));
+    assert_eq!(conflict(store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), at(3)).await).0, "submissions.assessment");
+    let stored = store.assessments(sent.id).await.unwrap();
+    assert_eq!(stored, std::slice::from_ref(&recorded), "one assessment, read back whole");
+    assert_eq!(stored[0].scores, judgement(Outcome::Pass).scores);
+    assert_eq!(store.submission(sent.id).await.unwrap().status, Status::Passed);
+    assert!(is_not_found(store.record_assessment(SubmissionId::new(), w.assessor, &judgement(Outcome::Pass), at(3)).await));
+
+    // The same assessor scoring twice at once: exactly one wins.
+    let other = named_user(store, "Racing Learner", "race@example.org").await;
+    let race = submitted(store, &w, other, 60).await;
+    let (pass, not_yet) = (judgement(Outcome::Pass), judgement(Outcome::NotYet));
+    let (a, b) = tokio::join!(store.record_assessment(race.id, w.assessor, &pass, at(4)), store.record_assessment(race.id, w.assessor, &not_yet, at(4)));
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    assert!([&a, &b].iter().any(|r| matches!(r, Err(StoreError::Conflict { .. }))));
+    let winner = if let Ok(winner) = a { winner } else { b.unwrap() };
+    assert_eq!(store.assessments(race.id).await.unwrap(), std::slice::from_ref(&winner));
+    let expected = if winner.outcome == Outcome::Pass { Status::Passed } else { Status::NotYet };
+    assert_eq!(store.submission(race.id).await.unwrap().status, expected);
+    assert_eq!(store.events(race.id).await.unwrap().iter().filter(|e| e.note.starts_with("assessed")).count(), 1);
+});
+
+backend_test!(passes_are_confirmed_once, |store| {
+    let w = world(store).await;
+    let sent = submitted(store, &w, w.learner, 60).await;
+    assert!(is_not_found(store.confirm_pass(sent.id, w.owner, at(1)).await), "nothing to confirm yet");
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), at(1)).await.unwrap();
+    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, at(2)).await).1, "the latest assessment is not a pass");
+
+    let resubmit =
+        Transition { next_attempt: true, snapshot: true, ..Transition::new(sent.id, Status::NotYet, Status::Resubmitted, Some(w.learner), "resubmitted") };
+    store.transition(&resubmit, at(3)).await.unwrap();
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(4)).await.unwrap();
+    store.confirm_pass(sent.id, w.owner, at(5)).await.unwrap();
+    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, at(6)).await).1, "this pass was already confirmed");
+    let assessments = store.assessments(sent.id).await.unwrap();
+    assert_eq!(
+        assessments.iter().map(|a| (a.attempt, a.outcome, a.confirmed_by, a.confirmed_at)).collect::<Vec<_>>(),
+        [(1, Outcome::NotYet, None, None), (2, Outcome::Pass, Some(w.owner), Some(at(5)))]
+    );
+});
+
+// ---------- queues ----------
+
+backend_test!(queues_order_by_due_date, |store| {
+    let w = world(store).await;
+    let learners = [
+        named_user(store, "Learner One", "one@example.org").await,
+        named_user(store, "Learner Two", "two@example.org").await,
+        named_user(store, "Learner Three", "three@example.org").await,
+        named_user(store, "Learner Four", "four@example.org").await,
+    ];
+    let late = submitted(store, &w, learners[0], 300).await;
+    let soon = submitted(store, &w, learners[1], 100).await;
+    let draft = start(store, &w, learners[2]).await;
+    let orphan = start(store, &w, learners[3]).await;
+    store.transition(&submit(orphan.id, learners[3], None, at(200)), at(1)).await.unwrap();
+    let judged = submitted(store, &w, w.learner, 50).await;
+    store.record_assessment(judged.id, w.assessor, &judgement(Outcome::Pass), at(2)).await.unwrap();
+
+    let queue = store.assessor_queue(w.assessor).await.unwrap();
+    assert_eq!(queue.iter().map(|q| q.submission.id).collect::<Vec<_>>(), [soon.id, late.id], "queued ones, soonest due first");
+    assert!(queue.iter().all(|q| q.achievement_name == "Assessed Badge" && q.organisation == w.org));
+
+    let issuer = store.issuer_queue(w.org).await.unwrap();
+    assert_eq!(issuer.iter().map(|q| q.submission.id).collect::<Vec<_>>(), [judged.id, soon.id, orphan.id, late.id]);
+    assert!(!issuer.iter().any(|q| q.submission.id == draft.id), "no drafts");
+    assert_eq!(issuer[0].assessor_name.as_deref(), Some("Ada Assessor"));
+    assert_eq!(issuer[2].assessor_name, None);
+
+    assert_eq!(store.unassigned(w.org).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), [orphan.id]);
+
+    let candidates = store.escalation_candidates(at(10)).await.unwrap();
+    assert_eq!(candidates.iter().map(|(s, o)| (s.id, *o)).collect::<Vec<_>>(), [(soon.id, w.org), (orphan.id, w.org), (late.id, w.org)]);
+    store.mark_escalated(soon.id, at(11)).await.unwrap();
+    assert!(is_not_found(store.mark_escalated(SubmissionId::new(), at(11)).await));
+    assert_eq!(store.escalation_candidates(at(12)).await.unwrap().len(), 2, "escalated once");
+
+    // Sending a new attempt clears the escalation.
+    store.record_assessment(soon.id, w.assessor, &judgement(Outcome::NotYet), at(13)).await.unwrap();
+    assert_eq!(store.escalation_candidates(at(13)).await.unwrap().len(), 2);
+    let resubmit = Transition {
+        due_at: Some(Some(at(400))),
+        next_attempt: true,
+        ..Transition::new(soon.id, Status::NotYet, Status::Resubmitted, Some(learners[1]), "resubmitted")
+    };
+    store.transition(&resubmit, at(14)).await.unwrap();
+    let candidates = store.escalation_candidates(at(15)).await.unwrap();
+    assert_eq!(candidates.last().map(|(s, _)| s.id), Some(soon.id));
+});
+
+// ---------- duplicates ----------
+
+backend_test!(evidence_digests_feed_duplicate_detection, |store| {
+    let w = world(store).await;
+    let friend = named_user(store, "Fran Friend", "friend@example.org").await;
+    let mut new = new_submission(&w, w.learner, FeeState::None);
+    new.content = content("My overview", "My reflection", &["friend@example.org", "no-account@example.org"]);
+    let mine = store.create_submission(&new, now()).await.unwrap();
+    store.add_artifact(&text(mine.id, "Essay", "The essay text"), at(1)).await.unwrap();
+    store.add_artifact(&file(mine.id, "Report", SHA_A), at(1)).await.unwrap();
+    let gone = store.add_artifact(&file(mine.id, "Old", SHA_B), at(1)).await.unwrap();
+    store.add_artifact(&text(mine.id, "Appendix", "More text"), at(1)).await.unwrap();
+    store.remove_artifact(mine.id, gone.id, at(2)).await.unwrap();
+    store.transition(&submit(mine.id, w.learner, Some(w.assessor), at(60)), at(3)).await.unwrap();
+    let theirs = submitted(store, &w, friend, 60).await;
+    let other = named_user(store, "Drafting Learner", "draft@example.org").await;
+    start(store, &w, other).await;
+
+    let digests = store.evidence_digests(w.achievement).await.unwrap();
+    assert_eq!(digests.len(), 2, "drafts are not compared");
+    let digest = digests.iter().find(|d| d.submission == mine.id).unwrap();
+    assert_eq!(digest.learner, w.learner);
+    assert_eq!(digest.text, "My overview\nThe essay text\nMore text");
+    assert_eq!(digest.reflection, "My reflection");
+    assert_eq!(digest.file_hashes, [SHA_A]);
+    assert_eq!(digest.collaborators, [friend], "only named e-mails with an account");
+    assert!(store.evidence_digests(AchievementId::new()).await.unwrap().is_empty());
+
+    assert!(store.duplicate_flags(mine.id).await.unwrap().is_empty());
+    let flags = [
+        DuplicateFlag { other: theirs.id, kind: DuplicateKind::Text, similarity: 0.85 },
+        DuplicateFlag { other: theirs.id, kind: DuplicateKind::File, similarity: 1.0 },
+        DuplicateFlag { other: theirs.id, kind: DuplicateKind::Text, similarity: 0.9 },
+    ];
+    store.set_duplicate_flags(mine.id, &flags, at(4)).await.unwrap();
+    assert_eq!(store.duplicate_flags(mine.id).await.unwrap(), [flags[1].clone(), flags[2].clone()], "one per kind, the highest kept, most similar first");
+    store.set_duplicate_flags(mine.id, &flags[..1], at(5)).await.unwrap();
+    assert_eq!(store.duplicate_flags(mine.id).await.unwrap(), [flags[0].clone()], "flags are replaced");
+    store.set_duplicate_flags(mine.id, &[], at(6)).await.unwrap();
+    assert!(store.duplicate_flags(mine.id).await.unwrap().is_empty());
+});
+
+// ---------- fees and vouchers ----------
+
+backend_test!(vouchers_are_redeemed_once_within_their_organisation, |store| {
+    let w = world(store).await;
+    let other_badge = store.create_achievement(w.org, &badge("Other Badge"), w.owner, now()).await.unwrap().id;
+    store.create_vouchers(w.org, None, &["ANY-1".into(), "ANY-2".into()], w.owner, now()).await.unwrap();
+    store.create_vouchers(w.org, Some(other_badge), &["OTHER-1".into()], w.owner, at(1)).await.unwrap();
+    let (constraint, _) = conflict(store.create_vouchers(w.org, None, &["NEW-1".into(), "ANY-1".into()], w.owner, at(2)).await);
+    assert_eq!(constraint, "vouchers.code");
+    let vouchers = store.vouchers(w.org).await.unwrap();
+    assert_eq!(
+        vouchers.iter().map(|v| (v.code.as_str(), v.achievement)).collect::<Vec<_>>(),
+        [("ANY-1", None), ("ANY-2", None), ("OTHER-1", Some(other_badge))]
+    );
+    assert!(vouchers.iter().all(|v| v.redeemed_by.is_none() && v.redeemed_at.is_none()), "the refused batch wrote nothing");
+
+    let due = store.create_submission(&new_submission(&w, w.learner, FeeState::Due), now()).await.unwrap();
+    assert!(is_not_found(store.redeem_voucher(due.id, "OTHER-1", at(3)).await), "a voucher for another achievement");
+    assert!(is_not_found(store.redeem_voucher(due.id, "NOPE", at(3)).await));
+    assert!(is_not_found(store.redeem_voucher(SubmissionId::new(), "ANY-1", at(3)).await));
+    let elsewhere = organisation(store, "Elsewhere", w.owner).await;
+    store.create_vouchers(elsewhere, None, &["ELSEWHERE-1".into()], w.owner, now()).await.unwrap();
+    assert!(is_not_found(store.redeem_voucher(due.id, "ELSEWHERE-1", at(3)).await), "another organisation's voucher");
+
+    store.redeem_voucher(due.id, "ANY-1", at(4)).await.unwrap();
+    assert_eq!(store.submission(due.id).await.unwrap().fee, FeeState::Voucher("ANY-1".into()));
+    let used = store.vouchers(w.org).await.unwrap().into_iter().find(|v| v.code == "ANY-1").unwrap();
+    assert_eq!((used.redeemed_by, used.redeemed_at), (Some(due.id), Some(at(4))));
+    let last = store.events(due.id).await.unwrap().pop().unwrap();
+    assert_eq!((last.from, last.to, last.note.as_str(), last.actor), (Some(Status::Draft), Status::Draft, "voucher ANY-1 redeemed", Some(w.learner)));
+
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    let second = store.create_submission(&new_submission(&w, other, FeeState::Due), now()).await.unwrap();
+    let (constraint, detail) = conflict(store.redeem_voucher(second.id, "ANY-1", at(5)).await);
+    assert_eq!((constraint, detail.as_str()), ("vouchers.redeemed", "this voucher was already used"));
+    assert_eq!(store.submission(second.id).await.unwrap().fee, FeeState::Due, "nothing changed");
+
+    let free = start(store, &w, named_user(store, "Free Learner", "free@example.org").await).await;
+    assert_eq!(conflict(store.redeem_voucher(free.id, "ANY-2", at(6)).await).0, "submissions.fee");
+    assert!(store.vouchers(w.org).await.unwrap().iter().find(|v| v.code == "ANY-2").unwrap().redeemed_at.is_none(), "the voucher stays unused");
+
+    // Two learners redeeming the same code at once: exactly one wins.
+    let third = store.create_submission(&new_submission(&w, named_user(store, "Third", "third@example.org").await, FeeState::Due), now()).await.unwrap();
+    let (a, b) = tokio::join!(store.redeem_voucher(second.id, "ANY-2", at(7)), store.redeem_voucher(third.id, "ANY-2", at(7)));
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    let fees = [store.submission(second.id).await.unwrap().fee, store.submission(third.id).await.unwrap().fee];
+    assert_eq!(fees.iter().filter(|f| **f == FeeState::Due).count(), 1);
+
+    // Staff record payments and waivers, with an audit entry and no status change.
+    let paid = store.create_submission(&new_submission(&w, named_user(store, "Payer", "payer@example.org").await, FeeState::Due), now()).await.unwrap();
+    store.set_fee_state(paid.id, &FeeState::Paid, w.owner, at(8)).await.unwrap();
+    let after = store.submission(paid.id).await.unwrap();
+    assert_eq!((after.fee, after.status), (FeeState::Paid, Status::Draft));
+    let last = store.events(paid.id).await.unwrap().pop().unwrap();
+    assert_eq!((last.from, last.to, last.note.as_str(), last.actor_name.as_deref()), (Some(Status::Draft), Status::Draft, "fee paid", Some("Olive Owner")));
+    store.set_fee_state(paid.id, &FeeState::Waived, w.owner, at(9)).await.unwrap();
+    assert_eq!(store.events(paid.id).await.unwrap().pop().unwrap().note, "fee waived");
+    assert!(is_not_found(store.set_fee_state(SubmissionId::new(), &FeeState::Paid, w.owner, at(9)).await));
+});
+
+// ---------- awards and status lists ----------
+
+backend_test!(awards_are_created_with_their_transition_in_one_transaction, |store| {
+    let w = world(store).await;
+    let pass = passed(store, &w, w.learner).await;
+    let new = new_award(&w, w.learner, Some(pass.id), 7);
+    let award = store.create_award(&new, Some(&award_transition(pass.id, w.owner)), at(100)).await.unwrap();
+    assert_eq!((award.id, award.status_index, award.status, award.privacy, award.evidence_public), (new.id, 7, AwardStatus::Active, Privacy::Public, false));
+    assert_eq!((award.issued_at, award.valid_until, award.created_at), (new.issued_at, new.valid_until, at(100)));
+    assert_eq!((award.credential_json.as_str(), award.jwt.as_str(), award.svg_key.as_str()), (new.credential_json.as_str(), "eyJ.x.y", "awards/x.svg"));
+    assert_eq!(store.submission(pass.id).await.unwrap().status, Status::Awarded);
+    assert_eq!(store.events(pass.id).await.unwrap().pop().unwrap().note, "awarded");
+    assert_eq!(store.award(award.id).await.unwrap(), award);
+    assert_eq!(store.award_for_submission(pass.id).await.unwrap(), Some(award.clone()));
+    assert_eq!(store.submissions_of(w.learner).await.unwrap()[0].award, Some(award.id));
+    assert!(is_not_found(store.award(AwardId::new()).await));
+
+    // The same learner and achievement again: refused, nothing written.
+    let again = new_award(&w, w.learner, None, 8);
+    let (constraint, detail) = conflict(store.create_award(&again, None, at(101)).await);
+    assert_eq!(constraint, "awards.learner");
+    assert!(detail.contains("already awarded"), "{detail}");
+    assert!(is_not_found(store.award(again.id).await));
+
+    // A taken status index: refused with its own constraint, and the transition is undone.
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    let other_pass = passed(store, &w, other).await;
+    let clash = new_award(&w, other, Some(other_pass.id), 7);
+    assert_eq!(conflict(store.create_award(&clash, Some(&award_transition(other_pass.id, w.owner)), at(102)).await).0, "awards.status_index");
+    assert_eq!(store.submission(other_pass.id).await.unwrap().status, Status::Passed, "the submission status is unchanged");
+    assert!(store.award_for_submission(other_pass.id).await.unwrap().is_none());
+
+    // A stale transition: the award is not written either.
+    let stale = Transition::new(other_pass.id, Status::InReview, Status::Awarded, Some(w.owner), "awarded");
+    let fresh = new_award(&w, other, Some(other_pass.id), 9);
+    assert_eq!(conflict(store.create_award(&fresh, Some(&stale), at(103)).await).0, "submissions.status");
+    assert!(is_not_found(store.award(fresh.id).await), "no award without its transition");
+    let issued = store.create_award(&fresh, Some(&award_transition(other_pass.id, w.owner)), at(104)).await.unwrap();
+    assert_eq!(store.submission(other_pass.id).await.unwrap().status, Status::Awarded);
+
+    // Awarding the same submission twice at once: exactly one wins.
+    let racer = named_user(store, "Racer", "racer@example.org").await;
+    let race = passed(store, &w, racer).await;
+    let (first, second) = (new_award(&w, racer, Some(race.id), 20), new_award(&w, racer, Some(race.id), 21));
+    let transition = award_transition(race.id, w.owner);
+    let (a, b) = tokio::join!(store.create_award(&first, Some(&transition), at(105)), store.create_award(&second, Some(&transition), at(105)));
+    assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
+    assert!([&a, &b].iter().any(|r| matches!(r, Err(StoreError::Conflict { .. }))));
+
+    let listed = store.awards_of_organisation(w.org).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().any(|(a, learner, achievement)| a.id == issued.id && learner == "Other Learner" && achievement == "Assessed Badge"));
+    assert_eq!(store.awards_of(w.learner).await.unwrap(), [award]);
+    assert_eq!(store.held_achievements(other).await.unwrap(), [w.achievement]);
+    assert_eq!(store.used_status_indexes(w.org).await.unwrap().len(), 3);
+    assert!(store.used_status_indexes(w.org).await.unwrap().starts_with(&[7, 9]));
+});
+
+backend_test!(status_lists_and_award_statuses, |store| {
+    let w = world(store).await;
+    let (revocation, suspension) = store.ensure_status_lists(w.org, 1000, now()).await.unwrap();
+    assert_ne!(revocation, suspension);
+    assert_eq!(store.ensure_status_lists(w.org, 200_000, at(1)).await.unwrap(), (revocation.clone(), suspension.clone()), "created once");
+    let list = store.status_list(&revocation).await.unwrap();
+    assert_eq!((list.organisation, list.purpose.as_str(), list.length), (w.org, "revocation", cairn_store::MIN_STATUS_LIST_LENGTH));
+    assert_eq!(store.status_list(&suspension).await.unwrap().purpose, "suspension");
+    assert!(is_not_found(store.status_list("nope").await));
+    let elsewhere = organisation(store, "Elsewhere", w.owner).await;
+    let (other_revocation, _) = store.ensure_status_lists(elsewhere, 200_000, now()).await.unwrap();
+    assert_ne!(other_revocation, revocation);
+    assert_eq!(store.status_list(&other_revocation).await.unwrap().length, 200_000);
+
+    let second = store.create_achievement(w.org, &badge("Second Badge"), w.owner, now()).await.unwrap().id;
+    let first = store.create_award(&new_award(&w, w.learner, None, 3), None, at(1)).await.unwrap();
+    let other = store.create_award(&NewAward { achievement: second, ..new_award(&w, w.learner, None, 1) }, None, at(2)).await.unwrap();
+    assert_eq!(store.used_status_indexes(w.org).await.unwrap(), [1, 3]);
+    assert!(store.status_entries(w.org).await.unwrap().is_empty());
+    assert_eq!(store.held_achievements(w.learner).await.unwrap().len(), 2);
+
+    let suspended = store.set_award_status(first.id, AwardStatus::Suspended, Some("under review".into()), at(3)).await.unwrap();
+    assert_eq!(
+        (suspended.status, suspended.status_reason.as_deref(), suspended.status_changed_at),
+        (AwardStatus::Suspended, Some("under review"), Some(at(3)))
+    );
+    store.set_award_status(other.id, AwardStatus::Revoked, Some("copied work".into()), at(4)).await.unwrap();
+    assert_eq!(store.status_entries(w.org).await.unwrap(), [(1, AwardStatus::Revoked), (3, AwardStatus::Suspended)]);
+    assert_eq!(store.held_achievements(w.learner).await.unwrap(), Vec::<AchievementId>::new(), "suspended and revoked awards are not held");
+
+    let reinstated = store.set_award_status(first.id, AwardStatus::Active, None, at(5)).await.unwrap();
+    assert_eq!((reinstated.status, reinstated.status_reason), (AwardStatus::Active, None));
+    assert_eq!(store.status_entries(w.org).await.unwrap(), [(1, AwardStatus::Revoked)]);
+    assert_eq!(conflict(store.set_award_status(other.id, AwardStatus::Active, None, at(6)).await).0, "awards.revoked");
+    assert_eq!(store.award(other.id).await.unwrap().status, AwardStatus::Revoked, "revocation stays");
+    assert!(is_not_found(store.set_award_status(AwardId::new(), AwardStatus::Revoked, None, at(6)).await));
+    assert!(store.status_entries(elsewhere).await.unwrap().is_empty());
+});
+
+backend_test!(award_privacy_is_set_by_the_learner, |store| {
+    let w = world(store).await;
+    let award = store.create_award(&new_award(&w, w.learner, None, 1), None, now()).await.unwrap();
+    let private = store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
+    assert_eq!((private.privacy, private.evidence_public), (Privacy::Private, false));
+    let shown = store.set_award_privacy(award.id, Privacy::Unlisted, true).await.unwrap();
+    assert_eq!((shown.privacy, shown.evidence_public), (Privacy::Unlisted, true));
+    assert_eq!(store.award(award.id).await.unwrap(), shown);
+    assert!(is_not_found(store.set_award_privacy(AwardId::new(), Privacy::Public, false).await));
+});
+
+// ---------- notifications and outbox ----------
+
+backend_test!(notifications_are_listed_counted_and_marked_read, |store| {
+    let w = world(store).await;
+    let mut sent = Vec::new();
+    for i in 0..3 {
+        sent.push(store.notify(w.learner, "submission.assessed", &format!("Subject {i}"), "Body", "/submissions/x", at(i)).await.unwrap());
+    }
+    store.notify(w.assessor, "queue", "Someone else's", "Body", "/queue", now()).await.unwrap();
+    let latest = store.notifications(w.learner, 2).await.unwrap();
+    assert_eq!(latest, [sent[2].clone(), sent[1].clone()], "newest first, limited");
+    assert_eq!(store.notifications(w.learner, 10).await.unwrap().len(), 3);
+    assert_eq!(store.unread_count(w.learner).await.unwrap(), 3);
+
+    store.mark_read(w.learner, Some(sent[0].id), at(10)).await.unwrap();
+    store.mark_read(w.learner, Some(sent[0].id), at(11)).await.unwrap();
+    assert_eq!(store.notifications(w.learner, 10).await.unwrap()[2].read_at, Some(at(10)), "the first reading time stays");
+    assert_eq!(store.unread_count(w.learner).await.unwrap(), 2);
+    let theirs = store.notifications(w.assessor, 10).await.unwrap()[0].id;
+    assert!(is_not_found(store.mark_read(w.learner, Some(theirs), at(12)).await), "another user's notification");
+    assert!(is_not_found(store.mark_read(w.learner, Some(NotificationId::new()), at(12)).await));
+
+    store.mark_read(w.learner, None, at(13)).await.unwrap();
+    assert_eq!(store.unread_count(w.learner).await.unwrap(), 0);
+    assert_eq!(store.unread_count(w.assessor).await.unwrap(), 1, "only the user's own");
+    assert!(store.notifications(w.learner, 10).await.unwrap().iter().all(|n| n.read_at.is_some()));
+});
+
+backend_test!(the_outbox_tracks_pending_sent_and_failed_mail, |store| {
+    let first = store.queue_mail(&email("a@example.org"), "First", "Hello", at(1)).await.unwrap();
+    let second = store.queue_mail(&email("b@example.org"), "Second", "Hello", at(2)).await.unwrap();
+    assert_eq!((first.to.as_str(), first.attempts, first.sent_at), ("a@example.org", 0, None));
+    assert_eq!(store.pending_mail(10).await.unwrap(), [first.clone(), second.clone()], "oldest first");
+    assert_eq!(store.outbox(10).await.unwrap(), [second.clone(), first.clone()], "newest first");
+    assert_eq!(store.pending_mail(1).await.unwrap(), std::slice::from_ref(&first));
+
+    store.mark_mail_failed(&first.id, "connection refused", at(3)).await.unwrap();
+    let failed = store.pending_mail(10).await.unwrap().remove(0);
+    assert_eq!((failed.attempts, failed.last_error.as_deref()), (1, Some("connection refused")));
+    for _ in 1..cairn_store::MAX_MAIL_ATTEMPTS {
+        store.mark_mail_failed(&first.id, "still refused", at(4)).await.unwrap();
+    }
+    assert_eq!(store.pending_mail(10).await.unwrap(), std::slice::from_ref(&second), "given up after the last attempt");
+
+    store.mark_mail_sent(&second.id, at(5)).await.unwrap();
+    assert!(store.pending_mail(10).await.unwrap().is_empty());
+    let outbox = store.outbox(10).await.unwrap();
+    assert_eq!((outbox[0].sent_at, outbox[0].attempts), (Some(at(5)), 1));
+    assert_eq!((outbox[1].sent_at, outbox[1].attempts), (None, cairn_store::MAX_MAIL_ATTEMPTS));
+    assert!(is_not_found(store.mark_mail_sent("nope", at(6)).await));
+    assert!(is_not_found(store.mark_mail_failed("nope", "x", at(6)).await));
+});
+
+backend_test!(org_staff_are_owners_and_staff, |store| {
+    let w = world(store).await;
+    store.add_member(w.org, &email("assessor@example.org"), Role::Assessor, now()).await.unwrap();
+    named_user(store, "Sam Staff", "staff@example.org").await;
+    store.add_member(w.org, &email("staff@example.org"), Role::Staff, now()).await.unwrap();
+    let staff = store.org_staff(w.org).await.unwrap();
+    assert_eq!(
+        staff.iter().map(|(_, e, n)| (e.as_str(), n.as_str())).collect::<Vec<_>>(),
+        [("owner@example.org", "Olive Owner"), ("staff@example.org", "Sam Staff")]
+    );
+    assert_eq!(staff[0].0, w.owner);
+});
