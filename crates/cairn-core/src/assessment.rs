@@ -378,7 +378,7 @@ mod tests {
         let mut mine = digest(x, ESSAY, reflection, &["f1"]);
         mine.collaborators = vec![y];
         let theirs = digest(y, ESSAY, reflection, &["f1"]);
-        let flags = find_duplicates(&mine, &[theirs.clone()]);
+        let flags = find_duplicates(&mine, std::slice::from_ref(&theirs));
         assert_eq!(flags.iter().map(|f| f.kind).collect::<Vec<_>>(), vec![DuplicateKind::Reflection]);
         // The same learner's other submission is never a duplicate of their own.
         let again = EvidenceDigest { learner: x, ..theirs };

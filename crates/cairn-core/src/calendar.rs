@@ -101,7 +101,7 @@ impl Calendar {
 pub fn parse_holidays(raw: &str) -> Result<Vec<Date>, String> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut dates = Vec::new();
-    for part in raw.split(|c: char| c == ',' || c == '\n' || c == ';').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in raw.split([',', '\n', ';']).map(str::trim).filter(|p| !p.is_empty()) {
         let date = Date::parse(part, format).map_err(|_| format!("\"{}\" is not a date (YYYY-MM-DD)", crate::invalid::clip(part)))?;
         dates.push(date);
     }

@@ -153,12 +153,12 @@ pub fn accept_badge_image(bytes: &[u8], declared: Option<&str>) -> Result<(Image
         return Err(ImageError::TooLarge { size: bytes.len(), max: MAX_IMAGE_BYTES });
     }
     let actual = sniff(bytes).ok_or(ImageError::UnknownType)?;
-    if let Some(declared) = declared {
-        if declared_type(declared).is_some_and(|claimed| claimed != actual) {
-            // The header is client-supplied, so only a bounded piece of it goes into the message.
-            let declared: String = declared.trim().chars().take(100).collect();
-            return Err(ImageError::TypeMismatch { declared, actual: actual.media_type() });
-        }
+    if let Some(declared) = declared
+        && declared_type(declared).is_some_and(|claimed| claimed != actual)
+    {
+        // The header is client-supplied, so only a bounded piece of it goes into the message.
+        let declared: String = declared.trim().chars().take(100).collect();
+        return Err(ImageError::TypeMismatch { declared, actual: actual.media_type() });
     }
     match actual {
         ImageType::Png => {
@@ -228,10 +228,10 @@ fn after<'a>(haystack: &'a [u8], needle: &[u8]) -> Option<&'a [u8]> {
 fn validate_png(bytes: &[u8]) -> Result<(), ImageError> {
     // The header is read by hand first so an absurd canvas is reported as too big rather than as
     // whatever the decoder's limits make of it.
-    if let Some((width, height)) = png_header_size(bytes) {
-        if width > MAX_PNG_SIDE || height > MAX_PNG_SIDE {
-            return Err(ImageError::PngTooBig { width, height });
-        }
+    if let Some((width, height)) = png_header_size(bytes)
+        && (width > MAX_PNG_SIDE || height > MAX_PNG_SIDE)
+    {
+        return Err(ImageError::PngTooBig { width, height });
     }
     let mut options = png::DecodeOptions::default();
     // A damaged chunk of any kind, or a damaged compressed stream, means a damaged file.
@@ -699,19 +699,15 @@ fn wrap_name(name: &str, width: usize, max_lines: usize) -> Vec<String> {
     if current_chars > 0 && !overflow {
         lines.push(current);
     }
-    if overflow {
-        if let Some(last) = lines.last_mut() {
-            // Make room for the ellipsis, preferring to drop a cut-off word over showing part of it.
-            let mut kept: String = last.chars().take(width.saturating_sub(1)).collect();
-            // `kept` is a prefix of `last` by whole characters, so its length is a character boundary.
-            let cut_mid_word = last[kept.len()..].chars().next().is_some_and(|c| c != ' ');
-            if cut_mid_word {
-                if let Some(space) = kept.rfind(' ') {
-                    kept.truncate(space);
-                }
-            }
-            *last = format!("{}…", kept.trim_end());
+    if overflow && let Some(last) = lines.last_mut() {
+        // Make room for the ellipsis, preferring to drop a cut-off word over showing part of it.
+        let mut kept: String = last.chars().take(width.saturating_sub(1)).collect();
+        // `kept` is a prefix of `last` by whole characters, so its length is a character boundary.
+        let cut_mid_word = last[kept.len()..].chars().next().is_some_and(|c| c != ' ');
+        if cut_mid_word && let Some(space) = kept.rfind(' ') {
+            kept.truncate(space);
         }
+        *last = format!("{}…", kept.trim_end());
     }
     lines
 }
