@@ -23,6 +23,7 @@ pub mod keys;
 pub mod loader;
 pub mod ob2;
 pub mod ob3;
+pub mod schemas;
 pub mod status;
 pub mod suites;
 pub mod verify;

@@ -9,6 +9,7 @@
 
 use crate::bake;
 use crate::loader::DocumentLoader;
+use crate::schemas::{self, Schema};
 use crate::status::{self, StatusOutcome};
 use crate::suites::{eddsa_rdfc_2022, vc_jwt};
 use serde::Serialize;
@@ -248,14 +249,44 @@ fn verify_json(text: &str, options: &VerifyOptions<'_>, mut report: Report, dept
     finish(report, format, Some(document))
 }
 
-/// The shape rules every VC-based credential must meet before anything else is judged.
+/// How many schema errors a `shape` check names.
+const SHOWN_SCHEMA_ERRORS: usize = 3;
+
+/// The shape every VC-based credential must have before anything else is judged: a VC 2.0
+/// credential is checked against the official JSON schema of its kind (bundled, see
+/// [`crate::schemas`]); a VC 1.1 one, which those schemas do not describe, against the rules
+/// below only.
 fn check_shape(document: &Value, report: &mut Report) {
-    let mut problems = Vec::new();
+    let kinds = types(document);
+    let schema = if kinds.contains(&"ClrCredential") {
+        Some(Schema::ClrCredential)
+    } else if kinds.contains(&"EndorsementCredential") {
+        Some(Schema::EndorsementCredential)
+    } else if kinds.iter().any(|k| matches!(*k, "OpenBadgeCredential" | "AchievementCredential")) {
+        Some(Schema::AchievementCredential)
+    } else {
+        None
+    };
     let first_context = document.get("@context").and_then(|c| c.as_array()).and_then(|c| c.first()).and_then(Value::as_str);
+    if let (Some(schema), Some("https://www.w3.org/ns/credentials/v2")) = (schema, first_context) {
+        return match schemas::validate(schema, document) {
+            Ok(()) => report.pass("shape", format!("valid against the official {} JSON schema", schema.name())),
+            Err(errors) => {
+                let shown: Vec<String> = errors
+                    .iter()
+                    .take(SHOWN_SCHEMA_ERRORS)
+                    .map(|e| format!("{}: {}", if e.pointer.is_empty() { "/" } else { &e.pointer }, e.message))
+                    .collect();
+                let more = errors.len().saturating_sub(SHOWN_SCHEMA_ERRORS);
+                let more = if more > 0 { format!(" (and {more} more)") } else { String::new() };
+                report.fail("shape", format!("not valid against the official {} JSON schema: {}{more}", schema.name(), shown.join("; ")))
+            }
+        };
+    }
+    let mut problems = Vec::new();
     if !matches!(first_context, Some("https://www.w3.org/ns/credentials/v2" | "https://www.w3.org/2018/credentials/v1")) {
         problems.push("the first @context must be the VC v2 (or v1.1) context".to_string());
     }
-    let kinds = types(document);
     if !kinds.contains(&"VerifiableCredential") {
         problems.push("type must include VerifiableCredential".into());
     }
@@ -277,7 +308,7 @@ fn check_shape(document: &Value, report: &mut Report) {
         _ => problems.push("credentialSubject is missing".into()),
     }
     if problems.is_empty() {
-        report.pass("shape", "the credential has every required part");
+        report.pass("shape", "the credential has every required part (VC 1.1: no official schema applies)");
     } else {
         report.fail("shape", problems.join("; "));
     }

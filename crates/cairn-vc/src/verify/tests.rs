@@ -240,18 +240,20 @@ fn a_bad_endorsement_makes_the_credential_invalid_with_its_reason() {
     let key = Ed25519KeyPair::from_seed([34; 32]);
     let mistyped = signed(&Issuer { file: KeyFile::new(&key, None), key }, &mistyped);
     let cases = [
-        ("proof", tampered),
-        ("valid_until: expired on 2026-11-20", endorsement(34, &achievement_id, Some("2026-11-20T00:00:00Z"))),
+        ("proof", tampered, &["endorsements"][..]),
+        ("valid_until: expired on 2026-11-20", endorsement(34, &achievement_id, Some("2026-11-20T00:00:00Z")), &["endorsements"]),
         (
             "endorses https://elsewhere.example/achievements/9, not https://cairn.example/achievements/1",
             endorsement(34, "https://elsewhere.example/achievements/9", None),
+            &["endorsements"],
         ),
-        ("shape: ", mistyped),
+        // The credential's own schema describes its endorsements too.
+        ("shape: ", mistyped, &["shape", "endorsements"]),
     ];
-    for (reason, bad) in cases {
+    for (reason, bad, failing) in cases {
         let credential = endorsed(&issuer, |c| add_endorsement(&mut c["credentialSubject"]["achievement"], bad));
         let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
-        check(&report, Verdict::Invalid, &["endorsements"]);
+        check(&report, Verdict::Invalid, failing);
         let detail = &endorsements_check(&report).unwrap().detail;
         assert!(detail.starts_with("an endorsement of the achievement by did:key:"), "{detail}");
         assert!(detail.contains(reason), "{reason}: {detail}");
@@ -272,6 +274,61 @@ fn an_endorsement_whose_key_cannot_be_had_leaves_the_verdict_open() {
     let report = run(credential.to_string().as_bytes(), &StaticLoader::new());
     check(&report, Verdict::Indeterminate, &["endorsements"]);
     assert!(endorsements_check(&report).unwrap().detail.contains("did:web:endorser.example"), "{:#?}", report.checks);
+}
+
+#[test]
+fn the_shape_check_is_the_official_schema_with_pointers() {
+    let issuer = issuer();
+    let report = run(signed(&issuer, &unsigned(&issuer, None)).to_string().as_bytes(), &StaticLoader::new());
+    assert_eq!(report.checks[1].detail, "valid against the official OB 3.0 AchievementCredential JSON schema");
+
+    let mut nameless = unsigned(&issuer, None);
+    nameless["credentialSubject"]["achievement"].as_object_mut().unwrap().remove("name");
+    let report = run(signed(&issuer, &nameless).to_string().as_bytes(), &StaticLoader::new());
+    check(&report, Verdict::Invalid, &["shape"]);
+    assert_eq!(
+        report.checks[1].detail,
+        "not valid against the official OB 3.0 AchievementCredential JSON schema: /credentialSubject/achievement: \"name\" is a required property"
+    );
+
+    let mut broken = unsigned(&issuer, None);
+    broken["validFrom"] = json!("yesterday");
+    broken["credentialSubject"]["achievement"]["achievementType"] = json!("Trophy");
+    broken["issuer"]["email"] = json!(42);
+    broken["evidence"][0]["type"] = json!(["Proof"]);
+    let mut report = Report { checks: Vec::new() };
+    check_shape(&broken, &mut report);
+    let detail = &report.checks[0].detail;
+    assert!(detail.contains("/credentialSubject/achievement/achievementType: \"Trophy\" is not valid under any of the schemas"), "{detail}");
+    assert!(detail.contains("/evidence/0/type: None of [\"Proof\"] are valid"), "{detail}");
+    assert!(detail.ends_with("(and 1 more)"), "{detail}");
+    assert_eq!(detail.matches("; /").count(), 2, "three errors are named: {detail}");
+}
+
+#[test]
+fn clr_and_vc_1_1_credentials_get_the_shape_check_that_fits_them() {
+    let clr: Value = serde_json::from_str(include_str!("../../tests/fixtures/di/clr2-ldp-test-vector/credential-signed.json")).unwrap();
+    assert_eq!(crate::schemas::validate(crate::schemas::Schema::ClrCredential, &clr), Ok(()));
+    let mut report = Report { checks: Vec::new() };
+    check_shape(&clr, &mut report);
+    assert_eq!(report.checks[0].detail, "valid against the official CLR 2.0 ClrCredential JSON schema");
+    let mut empty = clr.clone();
+    empty["credentialSubject"]["verifiableCredential"] = json!([]);
+    let mut report = Report { checks: Vec::new() };
+    check_shape(&empty, &mut report);
+    assert_eq!(report.checks[0].ok, Some(false));
+    assert!(report.checks[0].detail.contains("/credentialSubject/verifiableCredential"), "{}", report.checks[0].detail);
+
+    let issuer = issuer();
+    let mut v1 = unsigned(&issuer, None);
+    v1["@context"] = json!(["https://www.w3.org/2018/credentials/v1", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]);
+    let mut report = Report { checks: Vec::new() };
+    check_shape(&v1, &mut report);
+    assert_eq!(report.checks[0].detail, "the credential has every required part (VC 1.1: no official schema applies)");
+    v1.as_object_mut().unwrap().remove("validFrom");
+    let mut report = Report { checks: Vec::new() };
+    check_shape(&v1, &mut report);
+    assert_eq!((report.checks[0].ok, report.checks[0].detail.as_str()), (Some(false), "validFrom is missing"));
 }
 
 fn tiny_png() -> Vec<u8> {
