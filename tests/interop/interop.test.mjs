@@ -3,7 +3,8 @@
 // tampered, expired, wrong-key and revoked variants Cairn rejects with the right reason.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,44 @@ const write = (name, content) => {
   fs.writeFileSync(path.join(dir, name), data);
   return name;
 };
+// Like run, without blocking the event loop: the loopback server of the OB 2.0 test answers
+// the validator from this process while it runs.
+function runAsync(command, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => { stdout += chunk; });
+    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    const timer = setTimeout(() => child.kill(), 180_000);
+    child.on('error', reject);
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
+  });
+}
+const lastJsonLine = (stdout) => {
+  try { return JSON.parse(stdout.trim().split('\n').pop() || '{}'); } catch { return { raw: stdout }; }
+};
+const CLR_CONTEXT = 'https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json';
+// DCC bundles no CLR context; it gets the bytes Cairn pins (crates/cairn-vc/contexts/SOURCES.md).
+const CLR_CONTEXT_FILE = path.join(root, 'crates/cairn-vc/contexts/purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json');
+function clrFor(issuer, credentials) {
+  return {
+    '@context': ['https://www.w3.org/ns/credentials/v2', CLR_CONTEXT, 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json'],
+    id: 'urn:uuid:3c6f0d7e-2a41-4f7b-9c55-6e2d1f0a9b31',
+    type: ['VerifiableCredential', 'ClrCredential'],
+    issuer: { id: issuer, type: ['Profile'], name: 'Northbridge Institute of Technology' },
+    name: 'Transcript of Learner 7',
+    validFrom: '2026-01-01T00:00:00Z',
+    partial: true,
+    credentialSubject: {
+      id: 'did:example:learner-7',
+      type: ['ClrSubject'],
+      verifiableCredential: credentials,
+      association: [{ type: 'Association', associationType: 'isPartOf', sourceId: 'https://northbridge.example.edu/achievements/secure-coding', targetId: 'https://northbridge.example.edu/achievements/security-track' }],
+    },
+  };
+}
+
 const failing = (report) => report.checks.filter((c) => c.ok !== true).map((c) => `${c.id}: ${c.detail}`).join(' | ');
 
 function credentialFor(issuer, extra = {}) {
@@ -219,6 +258,111 @@ json.dump(out, sys.stdout)
         write(`${name}.jwt`, tokens[name]);
         const own = cairnVerify(`${name}.jwt`, '--jwks', 'jwks.json');
         assert.equal(own.status, 1, `${name}: ${own.report ? failing(own.report) : own.stderr}`);
+      }
+    });
+  });
+
+  describe('CLR 2.0 transcripts, both ways', () => {
+    const documentLoader = buildLoader({ urlMap: { [CLR_CONTEXT]: CLR_CONTEXT_FILE } });
+
+    it('a Cairn-signed ClrCredential passes the DCC verifier, and a tampered one does not', async () => {
+      write('clr-inner.json', credentialFor(key.controller));
+      const inner = cairn('sign', '--key', 'issuer.key', '--format', 'di', '-o', 'clr-inner-signed.json', 'clr-inner.json');
+      assert.equal(inner.status, 0, inner.stderr);
+      const nested = JSON.parse(fs.readFileSync(path.join(dir, 'clr-inner-signed.json'), 'utf8'));
+      write('clr.json', clrFor(key.controller, [nested]));
+      const signed = cairn('sign', '--key', 'issuer.key', '--format', 'di', '-o', 'clr-signed.json', 'clr.json');
+      assert.equal(signed.status, 0, signed.stderr);
+      const clr = JSON.parse(fs.readFileSync(path.join(dir, 'clr-signed.json'), 'utf8'));
+      const result = await ob3.verifyCredential({ credential: clr, documentLoader });
+      assert.equal(result.verified, true, JSON.stringify(ob3.errorMessages(result)));
+      const tampered = structuredClone(clr);
+      tampered.credentialSubject.association[0].associationType = 'isChildOf';
+      assert.equal((await ob3.verifyCredential({ credential: tampered, documentLoader })).verified, false);
+
+      const own = cairnVerify('clr-signed.json');
+      assert.equal(own.status, 0, own.report ? failing(own.report) : own.stderr);
+      assert.equal(own.report.format, 'clr-json');
+      assert.ok(own.report.checks.some((c) => c.id === 'shape' && /CLR 2\.0 ClrCredential JSON schema/.test(c.detail)), failing(own.report));
+      assert.ok(own.report.checks.some((c) => c.id === 'credential[0].proof' && c.ok === true), JSON.stringify(own.report.checks));
+    });
+
+    it('a DCC-signed ClrCredential verifies in Cairn, and its tampered nested credential is caught', async () => {
+      const generated = await ob3.didKeyFromSeed(ob3.seedFrom('cairn-interop-clr'));
+      const issuerKey = generated.key;
+      const nested = await ob3.signCredential({ credential: ob3.makeCredential({ issuer: generated.did }), key: issuerKey, documentLoader });
+      const clr = await ob3.signCredential({ credential: clrFor(generated.did, [nested]), key: issuerKey, documentLoader });
+      write('dcc-clr.json', clr);
+      const own = cairnVerify('dcc-clr.json');
+      assert.equal(own.status, 0, own.report ? failing(own.report) : own.stderr);
+      assert.equal(own.report.format, 'clr-json');
+      assert.ok(own.report.checks.some((c) => c.id === 'credential[0].proof' && c.ok === true), JSON.stringify(own.report.checks));
+
+      // The transcript is re-signed over a nested credential whose own proof no longer holds.
+      const forgedNested = structuredClone(nested);
+      forgedNested.name = 'Something else';
+      write('dcc-clr-forged.json', await ob3.signCredential({ credential: clrFor(generated.did, [forgedNested]), key: issuerKey, documentLoader }));
+      const forged = cairnVerify('dcc-clr-forged.json');
+      assert.equal(forged.status, 1, forged.report ? failing(forged.report) : forged.stderr);
+      assert.ok(forged.report.checks.some((c) => c.id === 'credential[0].proof' && c.ok === false), failing(forged.report));
+      assert.ok(forged.report.checks.some((c) => c.id === 'proof' && c.ok === true), 'the transcript\'s own proof holds');
+    });
+  });
+
+  describe('OB 2.0 hosted assertions', () => {
+    let server;
+    let base;
+    let revoked = false;
+    before(async () => {
+      const files = { '/ob2/issuers/1': 'issuer.json', '/ob2/badges/1': 'badge.json' };
+      server = http.createServer((request, response) => {
+        const url = request.url.split('?')[0];
+        if (url === '/ob2/badges/1/image.png') {
+          response.writeHead(200, { 'Content-Type': 'image/png' });
+          response.end(fs.readFileSync(path.join(root, 'docs/images/catalog.png')));
+          return;
+        }
+        const file = url === '/ob2/assertions/1' ? (revoked ? 'ob2/revoked.json' : 'ob2/assertion.json') : files[url] && `ob2/${files[url]}`;
+        if (!file) {
+          response.writeHead(404, { 'Content-Type': 'text/plain' });
+          response.end('not found');
+          return;
+        }
+        response.writeHead(200, { 'Content-Type': 'application/ld+json' });
+        response.end(fs.readFileSync(path.join(dir, file)));
+      });
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${server.address().port}`;
+      fs.mkdirSync(path.join(dir, 'ob2'));
+      // The documents come from cairn-vc's own builders (crates/cairn-vc/examples/ob2_documents.rs).
+      const made = await runAsync('cargo', ['run', '--release', '--quiet', '--manifest-path', path.join(root, 'Cargo.toml'), '-p', 'cairn-vc', '--example', 'ob2_documents', '--', base, path.join(dir, 'ob2')]);
+      assert.equal(made.status, 0, made.stderr);
+    });
+    after(() => server.close());
+
+    it('the 1EdTech OB 2.0 validator accepts Cairn\'s hosted assertion, and so does cairn verify', async () => {
+      const url = `${base}/ob2/assertions/1`;
+      const result = await runAsync('python3', [path.join(peers, 'validate-ob2.py'), url]);
+      const findings = lastJsonLine(result.stdout);
+      assert.equal(findings.valid, true, JSON.stringify(findings));
+      assert.equal(result.status, 0, result.stderr);
+      const own = await runAsync(cairnBin, ['verify', '--json', url]);
+      const report = JSON.parse(own.stdout);
+      assert.equal(own.status, 0, failing(report));
+      assert.equal(report.format, 'ob2-hosted');
+    });
+
+    it('once revoked, the validator harness and cairn verify both say so', async () => {
+      revoked = true;
+      try {
+        const url = `${base}/ob2/assertions/1`;
+        const findings = lastJsonLine((await runAsync('python3', [path.join(peers, 'validate-ob2.py'), url])).stdout);
+        assert.equal(findings.valid, false, JSON.stringify(findings));
+        const own = await runAsync(cairnBin, ['verify', '--json', url]);
+        assert.equal(own.status, 1, own.stdout);
+        assert.match(failing(JSON.parse(own.stdout)), /status: revoked: awarded in error/);
+      } finally {
+        revoked = false;
       }
     });
   });

@@ -24,11 +24,18 @@ pub struct FileConfig {
     pub session_hours: Option<u32>,
     /// Log format: "text" (default) or "json".
     pub log_format: Option<String>,
+    /// SMTP server URL for e-mail (default none: mail stays in the outbox).
+    pub smtp_url: Option<String>,
+    /// Sender address of Cairn's e-mail (default "Cairn <cairn@localhost>").
+    pub mail_from: Option<String>,
+    /// Seconds between background runs: escalations and mail (default 60).
+    pub job_interval_secs: Option<u64>,
 }
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 8] = ["addr", "data_dir", "database_url", "public_url", "demo", "max_upload_bytes", "session_hours", "log_format"];
+pub const FIELDS: [&str; 11] =
+    ["addr", "data_dir", "database_url", "public_url", "demo", "max_upload_bytes", "session_hours", "log_format", "smtp_url", "mail_from", "job_interval_secs"];
 
 impl FileConfig {
     /// Reads `path`; a missing default file is an empty configuration, a missing named file is an error.

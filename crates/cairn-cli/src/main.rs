@@ -224,6 +224,22 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         anyhow::ensure!((1..=24 * 365).contains(&hours), "session_hours {hours} is not between 1 and 8760");
         config.session_hours = hours;
     }
+    if let Some(url) = std::env::var("CAIRN_SMTP_URL").ok().filter(|u| !u.trim().is_empty()).or(file.smtp_url.clone()) {
+        anyhow::ensure!(
+            url.starts_with("smtp://") || url.starts_with("smtps://"),
+            "smtp_url \"{}\" is neither smtp://HOST:PORT nor smtps://HOST:PORT",
+            redact_url(&url)
+        );
+        config.smtp_url = Some(url);
+    }
+    if let Some(from) = file.mail_from.clone() {
+        anyhow::ensure!(cairn_server::jobs::valid_mailbox(&from), "mail_from \"{from}\" is not an address like \"Cairn <badges@example.org>\"");
+        config.mail_from = from;
+    }
+    if let Some(seconds) = file.job_interval_secs {
+        anyhow::ensure!((1..=86_400).contains(&seconds), "job_interval_secs {seconds} is not between 1 and 86400");
+        config.job_interval_secs = seconds;
+    }
     let demo = args.demo || file.demo.unwrap_or(false);
     let (master_key, key_source) = match std::env::var("CAIRN_MASTER_KEY") {
         Ok(text) if !text.trim().is_empty() => (MasterKey::parse(&text).context("CAIRN_MASTER_KEY")?, "CAIRN_MASTER_KEY".to_string()),
@@ -255,7 +271,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
             println!("  {:<9} {} / {}", role, account.email, account.password);
         }
     }
+    let background = cairn_server::jobs::spawn(state.clone());
     cairn_server::serve(listener, cairn_server::app(state), shutdown_signal()).await?;
+    background.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

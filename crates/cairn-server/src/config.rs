@@ -18,12 +18,28 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// How long a browser session lasts.
     pub session_hours: u32,
+    /// SMTP server for e-mail (`smtp://user:pass@host:587` with STARTTLS, `smtps://…` for TLS);
+    /// without one, mail stays in the outbox for the operator to read.
+    pub smtp_url: Option<String>,
+    /// The sender of Cairn's e-mail.
+    pub mail_from: String,
+    /// Seconds between runs of the background work (escalations, mail).
+    pub job_interval_secs: u64,
 }
 
 impl ServerConfig {
     /// A configuration for tests and embedding: everything under `data_dir`, URL from `addr`.
     pub fn for_addr(addr: SocketAddr, data_dir: PathBuf) -> Self {
-        Self { addr, public_url: default_public_url(addr), data_dir, max_upload_bytes: 2 * 1024 * 1024, session_hours: 24 * 14 }
+        Self {
+            addr,
+            public_url: default_public_url(addr),
+            data_dir,
+            max_upload_bytes: 2 * 1024 * 1024,
+            session_hours: 24 * 14,
+            smtp_url: None,
+            mail_from: "Cairn <cairn@localhost>".into(),
+            job_interval_secs: 60,
+        }
     }
 
     /// Whether cookies get the `Secure` attribute (the public URL is https).

@@ -1,5 +1,6 @@
 //! Seeds the demo catalog (`cairn serve --demo`), idempotently: accounts, the demo issuer and
-//! its achievements are created only when missing, and published.
+//! its achievements are created only when missing, and published; the demo assessor joins the
+//! assessor pool of every assessed demo achievement.
 
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::achievement::{NewAchievement, State};
@@ -70,6 +71,17 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoReport, StoreError> {
         let created = store.create_achievement(organisation.id, &new, owner, now).await?;
         store.set_achievement_state(created.id, State::Published, now).await?;
         report.achievements_created += 1;
+    }
+    // The demo assessor is in the pool of every demo achievement that is assessed (a
+    // micro-credential is earned by its levels), so demo submissions are assigned at once.
+    let assessors: Vec<_> = accounts.iter().filter(|(_, role)| *role == Some(cairn_core::authz::Role::Assessor)).map(|(user, _)| user.id).collect();
+    for achievement in store.organisation_achievements(organisation.id).await? {
+        if achievement.kind == cairn_core::achievement::Kind::MicroCredential {
+            continue;
+        }
+        for assessor in &assessors {
+            store.add_to_pool(achievement.id, *assessor, now).await?;
+        }
     }
     Ok(report)
 }

@@ -82,6 +82,14 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
     }
 }
 
+/// Parses an id from a path segment; an unparsable id is simply not found.
+///
+/// # Errors
+/// A 404 [`Problem`] naming `what`.
+pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
+    raw.parse().map_err(|_| Problem::not_found(format!("{what} \"{}\" not found", raw.chars().take(60).collect::<String>())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,12 +102,4 @@ mod tests {
         assert_eq!(form.opt("b"), None);
         assert_eq!(form.get("missing"), "");
     }
-}
-
-/// Parses an id from a path segment; an unparsable id is simply not found.
-///
-/// # Errors
-/// A 404 [`Problem`] naming `what`.
-pub fn path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, Problem> {
-    raw.parse().map_err(|_| Problem::not_found(format!("{what} \"{}\" not found", raw.chars().take(60).collect::<String>())))
 }

@@ -7,7 +7,10 @@ use crate::config::ServerConfig;
 
 /// Every documented operation: method, path (relative to `/api/v1`), summary, whether it needs
 /// a bearer token, request schema, success status and response schema.
-pub(crate) const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>, u16, &str)] = &[
+/// One documented operation: method, path, summary, bearer token needed, request schema, success status, response schema.
+pub(crate) type Operation = (&'static str, &'static str, &'static str, bool, Option<&'static str>, u16, &'static str);
+
+pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/users", "Create an account", false, Some("SignUp"), 201, "User"),
     ("post", "/session", "Exchange e-mail and password for a bearer token", false, Some("Credentials"), 201, "Session"),
     ("get", "/me", "The calling user and their organisation roles", true, None, 200, "Me"),
@@ -56,6 +59,76 @@ pub(crate) const OPERATIONS: &[(&str, &str, &str, bool, Option<&str>, u16, &str)
         200,
         "Achievement",
     ),
+    ("post", "/achievements/{id}/submissions", "Apply: start a draft submission for a published achievement", true, Some("SubmissionInput"), 201, "Submission"),
+    ("get", "/submissions", "Your submissions, newest first", true, None, 200, "SubmissionList"),
+    ("get", "/submissions/{id}", "Your submission: status, evidence, feedback per attempt, attempts, award_id once awarded", true, None, 200, "SubmissionView"),
+    (
+        "put",
+        "/submissions/{id}",
+        "Replace a draft's (or a revision's) overview, reflection, links and collaborators",
+        true,
+        Some("SubmissionInput"),
+        200,
+        "Submission",
+    ),
+    (
+        "post",
+        "/submissions/{id}/artifacts",
+        "Upload an evidence file (multipart field `file`, optional `title`; PDF, PNG, JPEG or text, at most 10 MiB)",
+        true,
+        Some("EvidenceUpload"),
+        201,
+        "Artifact",
+    ),
+    ("post", "/submissions/{id}/texts", "Add a text artefact", true, Some("TextInput"), 201, "Artifact"),
+    ("delete", "/submissions/{id}/artifacts/{artifact_id}", "Remove an artefact from a draft or revision", true, None, 204, ""),
+    ("post", "/submissions/{id}/submit", "Send the attempt (or the revision after \"not yet\"); returns the due date", true, None, 200, "Submission"),
+    ("post", "/submissions/{id}/withdraw", "Withdraw a submission that is not under review", true, None, 200, "Submission"),
+    ("post", "/submissions/{id}/voucher", "Redeem a voucher code for a fee that is due", true, Some("VoucherInput"), 200, "Submission"),
+    ("post", "/submissions/{id}/fee", "Record a fee as paid or waived (issuer staff)", true, Some("FeeInput"), 200, "Submission"),
+    ("post", "/submissions/{id}/confirm", "Confirm a pass and issue the award (issuer staff, second stage)", true, None, 200, "Award"),
+    ("get", "/assessments", "Your assessment queue, double-blind: codes and evidence, never the learner", true, None, 200, "AssessmentQueue"),
+    ("get", "/assessments/{id}", "One assigned submission, double-blind (opening it starts the review)", true, None, 200, "BlindSubmission"),
+    (
+        "post",
+        "/assessments/{id}",
+        "Score every rubric criterion and give feedback; pass only when every criterion meets its level",
+        true,
+        Some("AssessmentInput"),
+        200,
+        "AssessmentResult",
+    ),
+    ("get", "/assessments/{id}/artifacts/{artifact_id}", "Download an evidence file under its blind name", true, None, 200, ""),
+    ("get", "/awards", "Your awards", true, None, 200, "AwardList"),
+    ("get", "/awards/{id}", "An award with links to every form: page, credential (Data Integrity), JWT, baked PNG and SVG, OB 2.0", false, None, 200, "Award"),
+    ("put", "/awards/{id}/privacy", "Set an award's privacy (its learner)", true, Some("PrivacyInput"), 200, "Award"),
+    (
+        "post",
+        "/awards/{id}/status",
+        "Revoke, suspend or reinstate an award (issuer staff); the status list changes at once",
+        true,
+        Some("StatusInput"),
+        200,
+        "Award",
+    ),
+    (
+        "get",
+        "/organisations/{id}/assessment-settings",
+        "The issuer's service window, attempt limit, second stage and holidays",
+        true,
+        None,
+        200,
+        "AssessmentSettings",
+    ),
+    ("put", "/organisations/{id}/assessment-settings", "Replace the issuer's assessment settings", true, Some("AssessmentSettings"), 200, "AssessmentSettings"),
+    ("get", "/organisations/{id}/submissions", "Open submissions with due state and flags (issuer staff)", true, None, 200, "IssuerQueue"),
+    ("get", "/organisations/{id}/vouchers", "The issuer's voucher codes", true, None, 200, "VoucherList"),
+    ("post", "/organisations/{id}/vouchers", "Create random voucher codes", true, Some("VouchersInput"), 201, "VoucherCodes"),
+    ("get", "/achievements/{id}/assessors", "The achievement's assessor pool with open loads", true, None, 200, "PoolList"),
+    ("post", "/achievements/{id}/assessors", "Add a member who may assess to the pool", true, Some("AssessorInput"), 204, ""),
+    ("delete", "/achievements/{id}/assessors/{user_id}", "Remove someone from the pool", true, None, 204, ""),
+    ("get", "/notifications", "Your notifications, newest first, with the unread count", true, None, 200, "NotificationList"),
+    ("post", "/notifications/read", "Mark one notification (`id`) or all as read", true, Some("ReadInput"), 204, ""),
 ];
 
 fn schema_ref(name: &str) -> Value {
@@ -138,6 +211,65 @@ fn schemas() -> Value {
             "version": {"type": "integer"}, "created_at": string(), "updated_at": string(), "published_at": nullable_string()}},
         "AchievementList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}}},
         "AchievementPage": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
+        "SubmissionInput": {"type": "object", "additionalProperties": false, "properties": {
+            "overview": {"type": "string", "maxLength": 20000}, "reflection": {"type": "string", "maxLength": 20000, "description": "Your individual reflection"},
+            "links": {"type": "array", "maxItems": 20, "items": {"type": "string", "format": "uri"}},
+            "collaborators": {"type": "array", "maxItems": 10, "items": {"type": "string", "format": "email"}, "description": "Collaborators' e-mail addresses; each writes their own reflection"}}},
+        "Submission": {"type": "object", "properties": {
+            "id": string(), "achievement_id": string(), "status": {"enum": ["draft", "submitted", "in_review", "passed", "not_yet", "resubmitted", "withdrawn", "awarded"]},
+            "attempt": {"type": "integer"}, "overview": string(), "reflection": string(), "links": {"type": "array", "items": string()}, "collaborators": {"type": "array", "items": string()},
+            "fee": {"enum": ["none", "due", "paid", "waived", "voucher"]}, "submitted_at": nullable_string(), "due_at": nullable_string(), "created_at": string(), "updated_at": string()}},
+        "SubmissionList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Submission")}}},
+        "Feedback": {"type": "object", "properties": {"attempt": {"type": "integer"}, "outcome": {"enum": ["pass", "not_yet"]}, "feedback": string(), "at": string(),
+            "scores": {"type": "array", "items": {"type": "object", "properties": {"criterion": string(), "criterion_name": string(), "level": string(), "required_level": string(), "met": {"type": "boolean"}, "comment": string()}}}}},
+        "SubmissionView": {"allOf": [schema_ref("Submission"), {"type": "object", "properties": {
+            "achievement_name": string(), "artifacts": {"type": "array", "items": schema_ref("Artifact")}, "feedback": {"type": "array", "items": schema_ref("Feedback")},
+            "attempts": {"type": "integer"}, "attempts_left": {"type": ["integer", "null"]}, "due_state": {"enum": ["on_track", "nearly_due", "overdue", null]},
+            "award_id": nullable_string(), "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}}}}]},
+        "EvidenceUpload": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}, "title": {"type": "string", "maxLength": 120}}},
+        "TextInput": {"type": "object", "required": ["body"], "properties": {"title": string(), "body": {"type": "string", "maxLength": 20000}}},
+        "Artifact": {"type": "object", "properties": {"id": string(), "kind": {"enum": ["file", "text"]}, "title": string(), "media_type": string(), "size": {"type": "integer"},
+            "file_name": string(), "body": string(), "attempt": {"type": "integer"}}},
+        "VoucherInput": {"type": "object", "required": ["code"], "properties": {"code": string()}},
+        "FeeInput": {"type": "object", "required": ["action"], "properties": {"action": {"enum": ["paid", "waived"]}}},
+        "BlindSubmission": {"type": "object", "description": "What an assessor sees: an opaque code and the evidence, never the learner's identity", "properties": {
+            "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "attempt": {"type": "integer"},
+            "due_at": nullable_string(), "due_state": nullable_string(), "rubric": {"type": "object"}, "overview": string(), "reflection": string(), "links": {"type": "array", "items": string()},
+            "artifacts": {"type": "array", "items": {"type": "object", "properties": {"id": string(), "label": string(), "title": string(), "kind": string(), "media_type": nullable_string(),
+                "size": {"type": ["integer", "null"]}, "text": nullable_string(), "download": nullable_string()}}},
+            "collaborator_reflections": {"type": "array", "items": string()}, "previous_feedback": {"type": "array", "items": schema_ref("Feedback")},
+            "changes": {"type": ["object", "null"], "description": "Line diff of overview and reflection, added and removed artefacts, since the previous attempt"},
+            "duplicates": {"type": "array", "items": {"type": "object", "properties": {"kind": {"enum": ["file", "text", "reflection"]}, "description": string(), "other_code": string(), "similarity": {"type": "number"}}}}}},
+        "AssessmentQueue": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("BlindSubmission")}}},
+        "AssessmentInput": {"type": "object", "required": ["scores"], "properties": {
+            "scores": {"type": "array", "items": {"type": "object", "required": ["criterion", "level"], "properties": {
+                "criterion": {"type": "string", "description": "Criterion id"}, "level": {"type": ["string", "integer"], "description": "Level name or 1-based number"}, "comment": string()}}},
+            "feedback": {"type": "string", "description": "Overall feedback"}}},
+        "AssessmentResult": {"type": "object", "properties": {"outcome": {"enum": ["pass", "not_yet"]}, "award_id": nullable_string()}},
+        "Award": {"type": "object", "properties": {
+            "id": string(), "achievement_id": string(), "achievement_version": {"type": "integer"}, "organisation_id": string(), "submission_id": nullable_string(),
+            "status": {"enum": ["active", "revoked", "suspended"]}, "status_reason": nullable_string(), "privacy": {"enum": ["public", "unlisted", "private"]},
+            "evidence_public": {"type": "boolean"}, "issued_at": string(), "valid_until": nullable_string(),
+            "links": {"type": "object", "properties": {"page": string(), "credential": string(), "jwt": string(), "png": string(), "svg": string(), "ob2": string()}}}},
+        "AwardList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Award")}}},
+        "PrivacyInput": {"type": "object", "required": ["privacy"], "properties": {"privacy": {"enum": ["public", "unlisted", "private"]}, "evidence_public": {"type": "boolean"}}},
+        "StatusInput": {"type": "object", "required": ["action"], "properties": {"action": {"enum": ["revoke", "suspend", "reinstate"]}, "reason": string()}},
+        "AssessmentSettings": {"type": "object", "required": ["service_days", "nearly_due_days"], "properties": {
+            "service_days": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Business days from submission to decision"},
+            "nearly_due_days": {"type": "integer", "minimum": 0, "maximum": 10}, "attempt_limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
+            "confirm_passes": {"type": "boolean", "description": "Staff confirm each pass before the award"}, "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}},
+        "IssuerQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "fee": string(), "attempt": {"type": "integer"},
+            "assessor_name": nullable_string(), "due_at": nullable_string(), "due_state": nullable_string(), "duplicate_flagged": {"type": "boolean"}}}}}},
+        "VoucherList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "code": string(), "achievement_id": nullable_string(), "created_at": string(), "redeemed": {"type": "boolean"}, "redeemed_at": nullable_string()}}}}},
+        "VouchersInput": {"type": "object", "required": ["count"], "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 500}, "achievement_id": nullable_string()}},
+        "VoucherCodes": {"type": "object", "properties": {"codes": {"type": "array", "items": string()}}},
+        "PoolList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {"user_id": string(), "name": string(), "email": string(), "open": {"type": "integer"}}}}}},
+        "AssessorInput": {"type": "object", "required": ["user_id"], "properties": {"user_id": string()}},
+        "NotificationList": {"type": "object", "properties": {"unread": {"type": "integer"}, "items": {"type": "array", "items": {"type": "object", "properties": {
+            "id": string(), "kind": string(), "subject": string(), "body": string(), "link": string(), "created_at": string(), "read_at": nullable_string()}}}}},
+        "ReadInput": {"type": "object", "properties": {"id": {"type": ["string", "null"], "description": "One notification; absent for all"}}},
     })
 }
 
@@ -181,7 +313,7 @@ pub(crate) fn document(config: &ServerConfig) -> Value {
         };
         operation["responses"][status.to_string()] = success;
         if let Some(request) = request {
-            let media = if *request == "Upload" { "multipart/form-data" } else { "application/json" };
+            let media = if matches!(*request, "Upload" | "EvidenceUpload") { "multipart/form-data" } else { "application/json" };
             operation["requestBody"] = json!({"required": true, "content": {media: {"schema": schema_ref(request)}}});
         }
         if *auth {

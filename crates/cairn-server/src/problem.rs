@@ -69,6 +69,18 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "The achievement's life-cycle state does not allow this: a retired achievement cannot be edited, a published one cannot be published again, and level badges follow their micro-credential.",
     },
     ProblemType {
+        slug: "submission-state",
+        title: "Not possible for this submission now",
+        status: 409,
+        explanation: "A submission moves draft → submitted → in review → passed or not yet → resubmitted …, or is withdrawn. Evidence can be edited only in a draft or after \"not yet\" feedback; each attempt is sent once and assessed once.",
+    },
+    ProblemType {
+        slug: "fee-due",
+        title: "Fee due",
+        status: 409,
+        explanation: "This achievement has a fee. Submit once the issuer has recorded your payment or waived the fee, or redeem a voucher code from the issuer.",
+    },
+    ProblemType {
         slug: "csrf",
         title: "Form expired",
         status: 403,

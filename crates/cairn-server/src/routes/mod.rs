@@ -16,6 +16,7 @@ use crate::problem::{Problem, render_problems};
 use crate::state::AppState;
 
 pub(crate) mod api;
+mod credentials;
 mod did;
 mod health;
 mod images;
@@ -27,12 +28,13 @@ mod pages;
 /// security headers → timeout → body limit.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let body_limit = state.config.max_upload_bytes + 256 * 1024;
+    let body_limit = state.config.max_upload_bytes.max(cairn_core::evidence::MAX_EVIDENCE_BYTES) + 256 * 1024;
     Router::new()
         .merge(health::router())
         .merge(pages::router())
         .merge(did::router())
         .merge(images::router())
+        .merge(credentials::router())
         .nest("/api/v1", api::router())
         .fallback(|| async { Problem::not_found("nothing here") })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -156,7 +156,6 @@ impl TestApp {
 }
 
 /// Emits `NAME::sqlite` and `NAME::postgres` running the same body against each backend.
-
 macro_rules! backend_test {
     ($name:ident, |$app:ident| $body:block) => {
         mod $name {

@@ -4,7 +4,11 @@
 mod helpers;
 
 mod accounts;
+mod assess_pages;
 mod authoring;
 mod catalog;
+mod issuing;
+mod journey;
+mod learner_pages;
 mod organisations;
 mod platform;

@@ -83,9 +83,8 @@ async fn render_all(state: &AppState, achievements: &[Achievement]) -> Result<Ve
     let mut issuers: HashMap<OrganisationId, String> = HashMap::new();
     let mut items = Vec::with_capacity(achievements.len());
     for achievement in achievements {
-        if !issuers.contains_key(&achievement.organisation) {
-            let organisation = state.store.organisation(achievement.organisation).await?;
-            issuers.insert(achievement.organisation, organisation.profile.name);
+        if let std::collections::hash_map::Entry::Vacant(entry) = issuers.entry(achievement.organisation) {
+            entry.insert(state.store.organisation(achievement.organisation).await?.profile.name);
         }
         let levels = ops::levels_of(state, achievement).await?;
         items.push(achievement_json(&state.config, achievement, &issuers[&achievement.organisation], &levels));

@@ -11,10 +11,16 @@ use crate::state::AppState;
 
 mod accounts;
 mod achievements;
+mod journey;
 mod organisations;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/openapi.json", get(openapi)).merge(accounts::router()).merge(organisations::router()).merge(achievements::router())
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .merge(accounts::router())
+        .merge(organisations::router())
+        .merge(achievements::router())
+        .merge(journey::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

@@ -19,6 +19,8 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("cairn.css", "text/css; charset=utf-8", include_bytes!("../../../static/cairn.css")),
     ("cairn.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/cairn.js")),
     ("cairn-logo.svg", "image/svg+xml", include_bytes!("../../../static/cairn-logo.svg")),
+    ("learner.css", "text/css; charset=utf-8", include_bytes!("../../../static/learner.css")),
+    ("autosave.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/autosave.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Result<Response, Problem> {

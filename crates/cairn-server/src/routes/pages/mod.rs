@@ -20,12 +20,19 @@ use crate::problem::Problem;
 use crate::state::AppState;
 
 mod accounts;
+mod assess;
+mod assessment_admin;
 mod assets;
 mod authoring;
+mod awards;
 mod catalog;
 mod form;
 mod issuer;
+mod learner;
+mod notices;
+mod outbox;
 mod problems;
+mod verify;
 mod view;
 
 #[cfg(test)]
@@ -39,8 +46,15 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(issuer::router())
         .merge(authoring::router())
+        .merge(assess::router())
+        .merge(assessment_admin::router())
+        .merge(outbox::router())
         .merge(problems::router())
         .merge(assets::router())
+        .merge(learner::router())
+        .merge(awards::router())
+        .merge(verify::router())
+        .merge(notices::router())
 }
 
 /// What the shared layout (`page.html`) needs on every page.
@@ -52,11 +66,23 @@ pub(crate) struct Layout {
     pub csrf: String,
     /// A flash message chosen from a fixed list (never text from the request).
     pub notice: Option<&'static str>,
+    /// The viewer may assess for some issuer: the navigation links to their queue.
+    pub may_assess: bool,
+    /// The viewer runs assessment for some issuer: the navigation links to its dashboard.
+    pub manages_assessment: bool,
 }
 
 impl Layout {
     pub(crate) fn new(viewer: &Viewer, csrf: &CsrfToken, notice: Option<&str>) -> Self {
-        Self { user_name: viewer.user.as_ref().map(|u| u.name.clone()), csrf: csrf.0.clone(), notice: notice.and_then(notice_message) }
+        let actor = &viewer.actor;
+        let may = |action| actor.memberships.iter().any(|(org, _)| actor.can(cairn_core::authz::Action::Org(*org, action)));
+        Self {
+            user_name: viewer.user.as_ref().map(|u| u.name.clone()),
+            csrf: csrf.0.clone(),
+            notice: notice.and_then(notice_message),
+            may_assess: may(cairn_core::authz::OrgAction::Assess),
+            manages_assessment: may(cairn_core::authz::OrgAction::ManageAssessment),
+        }
     }
 }
 
@@ -78,6 +104,20 @@ const NOTICES: &[(&str, &str)] = &[
     ("member-updated", "The member's role is changed."),
     ("member-removed", "The member is removed."),
     ("filters-ignored", "Some filters were not understood and were ignored."),
+    ("assessed-pass", "Pass — the badge was issued."),
+    ("assessed-pass-confirm", "Pass — the issuer's staff confirm it before the badge is issued."),
+    ("assessed-not-yet", "Not yet — feedback sent."),
+    ("conflict-declared", "The conflict of interest is recorded: you will not be assigned this learner's submissions."),
+    ("settings-saved", "The assessment settings are saved."),
+    ("fee-paid", "The fee is recorded as paid: the learner can submit."),
+    ("fee-waived", "The fee is waived: the learner can submit."),
+    ("pass-confirmed", "The pass is confirmed and the badge was issued."),
+    ("award-revoked", "The award is revoked."),
+    ("award-suspended", "The award is suspended."),
+    ("award-reinstated", "The award is reinstated."),
+    ("pool-added", "The assessor is added to the pool."),
+    ("pool-removed", "The assessor is removed from the pool; their open assignments stay with them."),
+    ("vouchers-created", "The voucher codes are ready: they are listed below."),
 ];
 
 /// The message for a notice code; unknown codes show nothing.

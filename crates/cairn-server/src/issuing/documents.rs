@@ -1,0 +1,402 @@
+//! The documents an award is made of, built from stored domain values: the OB 3.0 credential's
+//! parts, the OB 2.0 hosted documents and the rubric results Cairn keeps beside them. Pure
+//! functions of their arguments; every text an issuer or learner wrote is cleaned here, once.
+
+use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::assessment::Judgement;
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_core::organisation::Organisation;
+use cairn_core::rubric::Rubric;
+use cairn_core::submission::clean_text;
+use cairn_vc::{ob2, ob3};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::AwardResult;
+use crate::config::ServerConfig;
+
+/// Text as it may be signed: control characters other than tab and line feed removed (some
+/// verifiers refuse them), surrounding white space trimmed.
+pub(crate) fn clean(text: &str) -> String {
+    clean_text(text).trim().to_string()
+}
+
+/// [`clean`], or `None` when nothing is left.
+fn optional(text: &str) -> Option<String> {
+    Some(clean(text)).filter(|t| !t.is_empty())
+}
+
+/// An RFC 3339 UTC date-time (`2026-11-22T10:00:00Z`), the form every credential date takes.
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
+}
+
+/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (see `routes/did.rs`).
+pub fn issuer_did(config: &ServerConfig, organisation: OrganisationId) -> String {
+    cairn_vc::did::did_web(&config.public_host(), &["issuers", &organisation.to_string()])
+}
+
+/// The verification method every proof of the issuer names: the one key of its DID document.
+pub fn verification_method(config: &ServerConfig, organisation: OrganisationId) -> String {
+    format!("{}#key-1", issuer_did(config, organisation))
+}
+
+/// Where a status list is served.
+pub fn status_list_url(config: &ServerConfig, list_id: &str) -> String {
+    config.url(&format!("/status/{list_id}"))
+}
+
+pub(crate) fn award_page_url(config: &ServerConfig, award: AwardId) -> String {
+    config.url(&format!("/awards/{award}"))
+}
+
+pub(crate) fn credential_url(config: &ServerConfig, award: AwardId) -> String {
+    config.url(&format!("/awards/{award}/credential"))
+}
+
+fn achievement_url(config: &ServerConfig, achievement: AchievementId) -> String {
+    config.url(&format!("/achievements/{achievement}"))
+}
+
+fn achievement_image_url(config: &ServerConfig, achievement: AchievementId) -> String {
+    config.url(&format!("/achievements/{achievement}/image"))
+}
+
+fn issuer_image_url(config: &ServerConfig, organisation: OrganisationId) -> String {
+    config.url(&format!("/issuers/{organisation}/image"))
+}
+
+pub(crate) fn ob2_assertion_url(config: &ServerConfig, award: AwardId) -> String {
+    config.url(&format!("/ob2/assertions/{award}"))
+}
+
+fn ob2_badge_url(config: &ServerConfig, achievement: AchievementId) -> String {
+    config.url(&format!("/ob2/badges/{achievement}"))
+}
+
+fn ob2_issuer_url(config: &ServerConfig, organisation: OrganisationId) -> String {
+    config.url(&format!("/ob2/issuers/{organisation}"))
+}
+
+/// The OB 3.0 `achievementType`: a micro-credential is a `MicroCredential`; micro-badges and the
+/// level badges of a stack are each a `Badge`.
+pub(crate) fn achievement_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::MicroCredential => "MicroCredential",
+        Kind::MicroBadge | Kind::Level(_) => "Badge",
+    }
+}
+
+/// The embedded issuer `Profile`, identified by its `did:web` so that the proof's key binds to it.
+pub(crate) fn issuer_profile(config: &ServerConfig, organisation: &Organisation) -> ob3::Profile {
+    let name = clean(&organisation.profile.name);
+    ob3::Profile {
+        id: issuer_did(config, organisation.id),
+        url: Some(organisation.profile.url.clone()),
+        email: organisation.profile.email.as_ref().map(|e| e.as_str().to_string()),
+        description: optional(&organisation.profile.description),
+        image: Some(ob3::Image { id: issuer_image_url(config, organisation.id), caption: Some(format!("{name} logo")) }),
+        name,
+    }
+}
+
+fn criterion_url(achievement: &str, criterion: &str) -> String {
+    format!("{achievement}#criterion-{criterion}")
+}
+
+fn level_url(achievement: &str, criterion: &str, level: usize) -> String {
+    format!("{achievement}#criterion-{criterion}-level-{}", level + 1)
+}
+
+/// The public rubric as `resultDescription` entries of type `RubricCriterionLevel`.
+fn rubric_json(achievement: &str, rubric: &Rubric) -> Vec<ob3::RubricCriterion> {
+    rubric
+        .criteria
+        .iter()
+        .map(|criterion| ob3::RubricCriterion {
+            id: criterion_url(achievement, &criterion.id),
+            name: clean(&criterion.name),
+            levels: rubric
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(index, level)| ob3::RubricLevel {
+                    id: level_url(achievement, &criterion.id, index),
+                    name: clean(level),
+                    description: criterion.descriptors.get(index).and_then(|d| optional(d)),
+                })
+                .collect(),
+            required_level: Some(level_url(achievement, &criterion.id, criterion.required_level)),
+        })
+        .collect()
+}
+
+/// The OB 3.0 `Achievement`: criteria, rubric, alignments, type and image of this version.
+pub(crate) fn ob3_achievement(config: &ServerConfig, achievement: &Achievement) -> ob3::Achievement {
+    let url = achievement_url(config, achievement.id);
+    let content = &achievement.content;
+    let name = clean(&content.name);
+    ob3::Achievement {
+        achievement_type: achievement_type(achievement.kind).to_string(),
+        description: clean(&content.description),
+        criteria_narrative: clean(&content.criteria),
+        criteria_id: Some(url.clone()),
+        image: Some(ob3::Image { id: achievement_image_url(config, achievement.id), caption: Some(name.clone()) }),
+        alignments: content
+            .alignments
+            .iter()
+            .map(|a| ob3::Alignment {
+                target_name: clean(&a.target_name),
+                target_url: a.target_url.clone(),
+                target_description: a.target_description.as_deref().and_then(optional),
+                target_framework: a.target_framework.as_deref().and_then(optional),
+                target_code: a.target_code.as_deref().and_then(optional),
+                target_type: a.target_type.clone(),
+            })
+            .collect(),
+        rubric: content.rubric.as_ref().map(|rubric| rubric_json(&url, rubric)).unwrap_or_default(),
+        tags: content.tags.iter().filter_map(|t| optional(t)).collect(),
+        language: Some(content.language.clone()),
+        version: Some(achievement.version.to_string()),
+        creator: None,
+        name,
+        id: url,
+    }
+}
+
+/// The levels achieved, as the credential states them and as Cairn keeps them for display.
+/// Scores for criteria the rubric no longer has are left out.
+pub(crate) fn results(config: &ServerConfig, achievement: &Achievement, judgement: Option<&Judgement>) -> (Vec<ob3::CriterionResult>, Vec<AwardResult>) {
+    let (Some(rubric), Some(judgement)) = (&achievement.content.rubric, judgement) else {
+        return (Vec::new(), Vec::new());
+    };
+    let url = achievement_url(config, achievement.id);
+    let mut signed = Vec::new();
+    let mut kept = Vec::new();
+    for score in &judgement.scores {
+        let Some(criterion) = rubric.criteria.iter().find(|c| c.id == score.criterion) else { continue };
+        let Some(level_name) = rubric.levels.get(score.level) else { continue };
+        signed
+            .push(ob3::CriterionResult { result_description: criterion_url(&url, &criterion.id), achieved_level: level_url(&url, &criterion.id, score.level) });
+        kept.push(AwardResult {
+            criterion: criterion.id.clone(),
+            criterion_name: clean(&criterion.name),
+            level: score.level + 1,
+            level_name: clean(level_name),
+            required_level_name: clean(rubric.required_level_name(criterion)),
+            met: score.level >= criterion.required_level,
+        });
+    }
+    (signed, kept)
+}
+
+/// Everything one OB 3.0 credential states.
+pub(crate) struct CredentialParts<'a> {
+    pub config: &'a ServerConfig,
+    pub award: AwardId,
+    pub achievement: &'a Achievement,
+    pub organisation: &'a Organisation,
+    pub email: &'a str,
+    pub salt: &'a str,
+    pub results: Vec<ob3::CriterionResult>,
+    pub evidence: &'a [(String, String)],
+    pub issued: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    pub status: Value,
+}
+
+/// The unsigned `OpenBadgeCredential`.
+pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
+    let achievement = ob3_achievement(parts.config, parts.achievement);
+    let issued = rfc3339(parts.issued);
+    ob3::open_badge_credential(&ob3::CredentialInput {
+        id: credential_url(parts.config, parts.award),
+        name: achievement.name.clone(),
+        issuer: issuer_profile(parts.config, parts.organisation),
+        valid_from: issued.clone(),
+        valid_until: parts.valid_until.map(rfc3339),
+        awarded_date: Some(issued),
+        recipient: ob3::Recipient::Email { address: parts.email.to_string(), salt: parts.salt.to_string() },
+        achievement,
+        results: parts.results,
+        evidence: parts
+            .evidence
+            .iter()
+            .map(|(url, name)| ob3::Evidence { id: Some(url.clone()), name: clean(name), description: None, narrative: None, genre: None })
+            .collect(),
+        status: Some(parts.status),
+        with_schema: true,
+    })
+}
+
+/// The hosted OB 2.0 `Assertion` of an award, with the same salted recipient hash.
+pub(crate) fn ob2_assertion(
+    config: &ServerConfig,
+    award: AwardId,
+    achievement: AchievementId,
+    email: &str,
+    salt: &str,
+    issued: OffsetDateTime,
+    valid_until: Option<OffsetDateTime>,
+) -> Value {
+    ob2::assertion_json(&ob2::Assertion {
+        id: ob2_assertion_url(config, award),
+        recipient_email: email.to_string(),
+        salt: salt.to_string(),
+        badge: ob2_badge_url(config, achievement),
+        issued_on: rfc3339(issued),
+        expires: valid_until.map(rfc3339),
+        image: Some(config.url(&format!("/awards/{award}/badge.png"))),
+        evidence: Some(award_page_url(config, award)),
+    })
+}
+
+/// The hosted OB 2.0 `BadgeClass` of an achievement (its current version).
+pub(crate) fn ob2_badge_class(config: &ServerConfig, achievement: &Achievement) -> Value {
+    let content = &achievement.content;
+    ob2::badge_class_json(&ob2::BadgeClass {
+        id: ob2_badge_url(config, achievement.id),
+        name: clean(&content.name),
+        description: clean(&content.description),
+        image: achievement_image_url(config, achievement.id),
+        criteria_url: Some(achievement_url(config, achievement.id)),
+        criteria_narrative: clean(&content.criteria),
+        issuer: ob2_issuer_url(config, achievement.organisation),
+        alignments: ob3_achievement(config, achievement).alignments,
+        tags: content.tags.iter().filter_map(|t| optional(t)).collect(),
+    })
+}
+
+/// The hosted OB 2.0 `Issuer` of an organisation.
+pub(crate) fn ob2_issuer(config: &ServerConfig, organisation: &Organisation) -> Value {
+    let profile = issuer_profile(config, organisation);
+    ob2::issuer_json(&ob2::Issuer {
+        id: ob2_issuer_url(config, organisation.id),
+        name: profile.name,
+        url: organisation.profile.url.clone(),
+        email: profile.email,
+        description: profile.description,
+        image: Some(issuer_image_url(config, organisation.id)),
+    })
+}
+
+/// The `credentialStatus` of a new credential: its entry in the issuer's revocation list.
+///
+/// The issuer's suspension list has the same index, but the credential names only the
+/// revocation list: OB 3.0 allows one `CredentialStatus` (`[0..1]` in the data model, an object in
+/// the official JSON schema), and an array would fail every schema-validating verifier. A
+/// suspension therefore shows in the suspension list, on the OB 2.0 hosted assertion and on
+/// Cairn's own pages, not in third-party verification of the OB 3.0 credential.
+pub(crate) fn credential_status(revocation_list_url: &str, index: u64) -> Value {
+    let index = usize::try_from(index).unwrap_or(usize::MAX);
+    cairn_vc::status::status_entry(revocation_list_url, index, cairn_vc::status::StatusPurpose::Revocation)
+}
+
+/// Evidence links, normalised; only http(s) URLs are accepted.
+///
+/// # Errors
+/// The pointer and message for the first URL that is not one.
+pub(crate) fn evidence_links(raw: &[(String, String)]) -> Result<Vec<(String, String)>, (String, String)> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, (url, name))| {
+            let parsed = url::Url::parse(url.trim()).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+            match parsed {
+                Some(parsed) => {
+                    let name = clean(name);
+                    Ok((parsed.to_string(), if name.is_empty() { parsed.to_string() } else { name }))
+                }
+                None => Err((format!("/evidence_urls/{i}"), format!("\"{}\" is not an http(s) URL", url.chars().take(100).collect::<String>()))),
+            }
+        })
+        .collect()
+}
+
+/// The results kept beside an award, as JSON (`awards.results_json`).
+pub(crate) fn results_json(results: &[AwardResult]) -> String {
+    Value::Array(
+        results
+            .iter()
+            .map(|r| {
+                json!({
+                    "criterion": r.criterion,
+                    "criterion_name": r.criterion_name,
+                    "level": r.level,
+                    "level_name": r.level_name,
+                    "required_level_name": r.required_level_name,
+                    "met": r.met,
+                })
+            })
+            .collect(),
+    )
+    .to_string()
+}
+
+/// Reads `awards.results_json` back; anything unreadable is left out.
+pub(crate) fn parse_results(json: &str) -> Vec<AwardResult> {
+    let Ok(Value::Array(items)) = serde_json::from_str::<Value>(json) else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|item| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+            Some(AwardResult {
+                criterion: text("criterion")?,
+                criterion_name: text("criterion_name")?,
+                level: usize::try_from(item.get("level")?.as_u64()?).ok()?,
+                level_name: text("level_name")?,
+                required_level_name: text("required_level_name").unwrap_or_default(),
+                met: item.get("met").and_then(Value::as_bool).unwrap_or(false),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_text_loses_control_characters_but_keeps_lines() {
+        assert_eq!(clean(" a\u{0}b\u{7}\tc\r\nd \u{1b}"), "ab\tc\nd");
+        assert_eq!(optional(" \u{0} "), None);
+    }
+
+    #[test]
+    fn dates_are_rfc3339_in_utc() {
+        let at = time::macros::datetime!(2026-11-22 11:00:00.5 +01:00);
+        assert_eq!(rfc3339(at), "2026-11-22T10:00:00Z");
+    }
+
+    #[test]
+    fn evidence_must_be_web_links() {
+        let good = evidence_links(&[("https://example.org/x y".into(), " Repo\u{0} ".into()), ("http://example.org".into(), "".into())]).unwrap();
+        assert_eq!(good, vec![("https://example.org/x%20y".into(), "Repo".into()), ("http://example.org/".into(), "http://example.org/".into())]);
+        let bad = evidence_links(&[("https://ok.example".into(), "ok".into()), ("javascript:alert(1)".into(), "x".into())]).unwrap_err();
+        assert_eq!(bad.0, "/evidence_urls/1");
+    }
+
+    #[test]
+    fn results_round_trip_through_their_json() {
+        let results = vec![AwardResult {
+            criterion: "design".into(),
+            criterion_name: "Design".into(),
+            level: 2,
+            level_name: "Proficient".into(),
+            required_level_name: "Proficient".into(),
+            met: true,
+        }];
+        assert_eq!(parse_results(&results_json(&results)), results);
+        assert!(parse_results("not json").is_empty());
+    }
+
+    #[test]
+    fn the_status_entry_names_the_revocation_list() {
+        let entry = credential_status("https://cairn.example/status/r", 7);
+        assert_eq!(entry["statusPurpose"], "revocation");
+        assert_eq!(entry["statusListIndex"], "7");
+        assert_eq!(entry["statusListCredential"], "https://cairn.example/status/r");
+    }
+}

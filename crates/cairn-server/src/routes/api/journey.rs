@@ -1,0 +1,631 @@
+//! The assessment journey over the API: submissions and evidence, the assessor's blind queue and
+//! judgements, awards, issuer settings, pools, fees and vouchers, and notifications.
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use cairn_core::assessment::{DiffLine, ScoreFields};
+use cairn_core::authz::{Action, OrgAction};
+use cairn_core::award::{Privacy, StatusAction};
+use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
+use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, Submission, SubmissionFields};
+use cairn_store::{Artifact, ArtifactBody, Award};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::ApiCaller;
+use crate::dto::{rubric_json, timestamp};
+use crate::extract::{ApiJson, path_id};
+use crate::journey::{self, BlindSubmission, FeedbackView, LearnerView};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/achievements/{id}/submissions", post(start))
+        .route("/submissions", get(mine))
+        .route("/submissions/{id}", get(show).put(update))
+        .route("/submissions/{id}/artifacts", post(upload_file))
+        .route("/submissions/{id}/texts", post(add_text))
+        .route("/submissions/{id}/artifacts/{artifact_id}", delete(remove_artifact))
+        .route("/submissions/{id}/submit", post(submit))
+        .route("/submissions/{id}/withdraw", post(withdraw))
+        .route("/submissions/{id}/voucher", post(redeem))
+        .route("/submissions/{id}/fee", post(settle_fee))
+        .route("/submissions/{id}/confirm", post(confirm))
+        .route("/assessments", get(queue))
+        .route("/assessments/{id}", get(blind_one).post(assess))
+        .route("/assessments/{id}/artifacts/{artifact_id}", get(assessor_file))
+        .route("/awards", get(my_awards))
+        .route("/awards/{id}", get(award))
+        .route("/awards/{id}/privacy", put(set_privacy))
+        .route("/awards/{id}/status", post(set_status))
+        .route("/organisations/{id}/assessment-settings", get(settings).put(set_settings))
+        .route("/organisations/{id}/submissions", get(dashboard))
+        .route("/organisations/{id}/vouchers", get(vouchers).post(create_vouchers))
+        .route("/achievements/{id}/assessors", get(pool).post(add_assessor))
+        .route("/achievements/{id}/assessors/{user_id}", delete(remove_assessor))
+        .route("/notifications", get(notifications))
+        .route("/notifications/read", post(mark_read))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SubmissionInput {
+    #[serde(default)]
+    overview: String,
+    #[serde(default)]
+    reflection: String,
+    #[serde(default)]
+    links: Vec<String>,
+    #[serde(default)]
+    collaborators: Vec<String>,
+}
+
+impl From<SubmissionInput> for SubmissionFields {
+    fn from(input: SubmissionInput) -> Self {
+        SubmissionFields { overview: input.overview, reflection: input.reflection, links: input.links, collaborators: input.collaborators }
+    }
+}
+
+fn submission_json(submission: &Submission) -> Value {
+    json!({
+        "id": submission.id.to_string(),
+        "achievement_id": submission.achievement.to_string(),
+        "status": submission.status.as_str(),
+        "attempt": submission.attempt,
+        "overview": submission.content.overview,
+        "reflection": submission.content.reflection,
+        "links": submission.content.links,
+        "collaborators": submission.content.collaborators.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+        "fee": submission.fee.as_str(),
+        "submitted_at": submission.submitted_at.map(timestamp),
+        "due_at": submission.due_at.map(timestamp),
+        "created_at": timestamp(submission.created_at),
+        "updated_at": timestamp(submission.updated_at),
+    })
+}
+
+fn artifact_json(artifact: &Artifact) -> Value {
+    match &artifact.body {
+        ArtifactBody::File { media_type, size, original_name, .. } => json!({
+            "id": artifact.id.to_string(), "kind": "file", "title": artifact.title, "media_type": media_type, "size": size,
+            "file_name": original_name, "attempt": artifact.added_in_attempt,
+        }),
+        ArtifactBody::Text { body } => {
+            json!({"id": artifact.id.to_string(), "kind": "text", "title": artifact.title, "body": body, "attempt": artifact.added_in_attempt})
+        }
+    }
+}
+
+fn feedback_json(feedback: &FeedbackView) -> Value {
+    json!({
+        "attempt": feedback.attempt,
+        "outcome": feedback.outcome.as_str(),
+        "feedback": feedback.feedback,
+        "scores": feedback.scores.iter().map(|s| json!({
+            "criterion": s.criterion_id, "criterion_name": s.criterion, "level": s.level, "required_level": s.required, "met": s.met, "comment": s.comment,
+        })).collect::<Vec<_>>(),
+        "at": timestamp(feedback.at),
+    })
+}
+
+fn learner_json(view: &LearnerView) -> Value {
+    let mut value = submission_json(&view.submission);
+    value["achievement_name"] = json!(view.achievement.content.name);
+    value["issuer"] = json!({"id": view.organisation.id.to_string(), "name": view.organisation.profile.name});
+    value["artifacts"] = json!(view.artifacts.iter().map(artifact_json).collect::<Vec<_>>());
+    value["feedback"] = json!(view.feedback.iter().map(feedback_json).collect::<Vec<_>>());
+    value["attempts"] = json!(view.submission.attempt);
+    value["attempts_left"] = json!(view.attempts_left);
+    value["due_state"] = json!(view.due_state.map(|d| d.as_str()));
+    value["award_id"] = json!(view.award.as_ref().map(|a| a.id.to_string()));
+    value["collaborator_reflections"] =
+        json!(view.collaborator_reflections.iter().map(|(email, text)| json!({"email": email.as_str(), "written": !text.is_empty()})).collect::<Vec<_>>());
+    value["history"] =
+        json!(view.history.iter().map(|h| json!({"status": h.to.as_str(), "by": h.who, "note": h.note, "at": timestamp(h.at)})).collect::<Vec<_>>());
+    value
+}
+
+fn diff_json(lines: &[DiffLine]) -> Value {
+    json!(
+        lines
+            .iter()
+            .map(|line| match line {
+                DiffLine::Same(text) => json!({"op": "same", "text": text}),
+                DiffLine::Added(text) => json!({"op": "added", "text": text}),
+                DiffLine::Removed(text) => json!({"op": "removed", "text": text}),
+            })
+            .collect::<Vec<_>>()
+    )
+}
+
+/// The blind form: a code and the evidence; nothing about the learner.
+fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
+    json!({
+        "submission_id": item.submission_id.to_string(),
+        "code": item.code,
+        "achievement_id": item.achievement.id.to_string(),
+        "achievement_name": item.achievement.content.name,
+        "status": item.status.as_str(),
+        "attempt": item.attempt,
+        "due_at": item.due_at.map(timestamp),
+        "due_state": item.due_state.map(|d| d.as_str()),
+        "rubric": rubric_json(&item.rubric),
+        "overview": item.overview,
+        "reflection": item.reflection,
+        "links": item.links,
+        "artifacts": item.artifacts.iter().map(|a| json!({
+            "id": a.id.to_string(), "label": a.label, "title": a.title, "kind": a.kind, "media_type": a.media_type, "size": a.size, "text": a.text,
+            "download": a.download.as_ref().map(|_| state.config.url(&format!("/api/v1/assessments/{}/artifacts/{}", item.submission_id, a.id))),
+        })).collect::<Vec<_>>(),
+        "collaborator_reflections": item.collaborator_reflections,
+        "previous_feedback": item.previous.iter().map(feedback_json).collect::<Vec<_>>(),
+        "changes": item.changes.as_ref().map(|c| json!({
+            "overview": diff_json(&c.overview), "reflection": diff_json(&c.reflection), "added_artifacts": c.added, "removed_artifacts": c.removed,
+        })),
+        "duplicates": item.duplicates,
+    })
+}
+
+fn award_json(state: &AppState, award: &Award) -> Value {
+    json!({
+        "id": award.id.to_string(),
+        "achievement_id": award.achievement.to_string(),
+        "achievement_version": award.achievement_version,
+        "organisation_id": award.organisation.to_string(),
+        "submission_id": award.submission.map(|s| s.to_string()),
+        "status": award.status.as_str(),
+        "status_reason": award.status_reason,
+        "privacy": award.privacy.as_str(),
+        "evidence_public": award.evidence_public,
+        "issued_at": timestamp(award.issued_at),
+        "valid_until": award.valid_until.map(timestamp),
+        "links": crate::issuing::award_links(&state.config, award.id),
+    })
+}
+
+async fn start(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SubmissionInput>,
+) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let submission = journey::start_submission(&state, &caller.actor, id, &input.into()).await?;
+    Ok((StatusCode::CREATED, Json(submission_json(&submission))).into_response())
+}
+
+async fn mine(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let items = journey::my_submissions(&state, &caller.actor).await?;
+    Ok(Json(json!({"items": items.iter().map(|item| {
+        let mut value = submission_json(&item.submission);
+        value["achievement_name"] = json!(item.achievement_name);
+        value["issuer_name"] = json!(item.organisation_name);
+        value["award_id"] = json!(item.award.map(|a| a.to_string()));
+        value
+    }).collect::<Vec<_>>()})))
+}
+
+async fn show(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    Ok(Json(learner_json(&journey::learner_view(&state, &caller.actor, id).await?)))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SubmissionInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let submission = journey::update_submission(&state, &caller.actor, id, &input.into()).await?;
+    Ok(Json(submission_json(&submission)))
+}
+
+/// Reads the multipart fields `file` (required) and `title` (optional).
+async fn evidence_upload(mut multipart: Multipart) -> Result<(Vec<u8>, Option<String>, Option<String>, Option<String>), Problem> {
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Problem::too_large("the upload is too large") } else { Problem::malformed(e.body_text()) }
+    };
+    let mut file = None;
+    let mut title = None;
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        match field.name() {
+            Some("file") => {
+                let declared = field.content_type().map(str::to_string);
+                let name = field.file_name().map(str::to_string);
+                let bytes = field.bytes().await.map_err(malformed)?;
+                file = Some((bytes.to_vec(), declared, name));
+            }
+            Some("title") => title = Some(field.text().await.map_err(malformed)?),
+            _ => {}
+        }
+    }
+    let (bytes, declared, name) = file.ok_or_else(|| Problem::invalid_field("/file", "send the evidence file as the multipart field \"file\""))?;
+    Ok((bytes, declared, name, title))
+}
+
+async fn upload_file(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    caller.require_user()?;
+    let (bytes, declared, name, title) = evidence_upload(multipart).await?;
+    let artifact = journey::add_file(&state, &caller.actor, id, title.as_deref(), name.as_deref(), declared.as_deref(), &bytes).await?;
+    Ok((StatusCode::CREATED, Json(artifact_json(&artifact))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextInput {
+    #[serde(default)]
+    title: Option<String>,
+    body: String,
+}
+
+async fn add_text(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<TextInput>) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let artifact = journey::add_text(&state, &caller.actor, id, input.title.as_deref(), &input.body).await?;
+    Ok((StatusCode::CREATED, Json(artifact_json(&artifact))).into_response())
+}
+
+async fn remove_artifact(State(state): State<AppState>, caller: ApiCaller, Path((id, artifact)): Path<(String, String)>) -> Result<StatusCode, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let artifact: ArtifactId = path_id(&artifact, "artefact")?;
+    journey::remove_artifact(&state, &caller.actor, id, artifact).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn submit(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    Ok(Json(submission_json(&journey::submit(&state, &caller.actor, id).await?)))
+}
+
+async fn withdraw(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    Ok(Json(submission_json(&journey::withdraw(&state, &caller.actor, id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoucherInput {
+    code: String,
+}
+
+async fn redeem(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<VoucherInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    Ok(Json(submission_json(&journey::redeem_voucher(&state, &caller.actor, id, &input.code).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeeInput {
+    action: String,
+}
+
+async fn settle_fee(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FeeInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let waive = match input.action.as_str() {
+        "paid" => false,
+        "waived" => true,
+        other => {
+            return Err(Problem::invalid_field("/action", format!("\"{}\" is neither \"paid\" nor \"waived\"", other.chars().take(40).collect::<String>())));
+        }
+    };
+    Ok(Json(submission_json(&journey::settle_fee(&state, &caller.actor, id, waive).await?)))
+}
+
+async fn confirm(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let award = journey::confirm_pass(&state, &caller.actor, id).await?;
+    Ok(Json(award_json(&state, &award)))
+}
+
+async fn queue(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    caller.require_user()?;
+    let items = journey::blind_queue(&state, &caller.actor).await?;
+    Ok(Json(json!({"items": items.iter().map(|item| blind_json(&state, item)).collect::<Vec<_>>()})))
+}
+
+async fn blind_one(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    Ok(Json(blind_json(&state, &journey::blind_view(&state, &caller.actor, id).await?)))
+}
+
+async fn assessor_file(State(state): State<AppState>, caller: ApiCaller, Path((id, artifact)): Path<(String, String)>) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let artifact: ArtifactId = path_id(&artifact, "artefact")?;
+    let (media_type, name, bytes) = journey::assessor_file(&state, &caller.actor, id, artifact).await?;
+    Ok(file_response(&media_type, &name, bytes))
+}
+
+/// A download: the stored type, an attachment name, no sniffing.
+pub(crate) fn file_response(media_type: &str, name: &str, bytes: Vec<u8>) -> Response {
+    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).take(100).collect();
+    (
+        [
+            (header::CONTENT_TYPE, media_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreInput {
+    criterion: String,
+    level: Value,
+    #[serde(default)]
+    comment: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessInput {
+    scores: Vec<ScoreInput>,
+    #[serde(default)]
+    feedback: String,
+}
+
+async fn assess(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssessInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    if input.scores.len() > 100 {
+        return Err(Problem::invalid_field("/scores", "too many scores"));
+    }
+    let scores: Vec<ScoreFields> = input
+        .scores
+        .into_iter()
+        .map(|s| ScoreFields {
+            criterion: s.criterion,
+            level: match s.level {
+                Value::String(text) => text,
+                Value::Number(n) => n.to_string(),
+                other => other.to_string(),
+            },
+            comment: s.comment,
+        })
+        .collect();
+    let result = journey::assess(&state, &caller.actor, id, &scores, &input.feedback).await?;
+    Ok(Json(json!({"outcome": result.outcome.as_str(), "award_id": result.award.map(|a| a.to_string())})))
+}
+
+async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let me = caller.require_user()?;
+    let awards = state.store.awards_of(me.id).await?;
+    Ok(Json(json!({"items": awards.iter().map(|a| award_json(&state, a)).collect::<Vec<_>>()})))
+}
+
+/// An award for its learner, its issuer's staff, or anyone when it is not private.
+async fn visible_award(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Award, Problem> {
+    let id: AwardId = path_id(id, "award")?;
+    let award = state.store.award(id).await?;
+    let staff = caller.actor.can(Action::Org(award.organisation, OrgAction::ManageAssessment));
+    if award.privacy == Privacy::Private && !caller.actor.can(Action::Own(award.learner)) && !staff {
+        return Err(Problem::not_found("award not found"));
+    }
+    Ok(award)
+}
+
+async fn award(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let award = visible_award(&state, &caller, &id).await?;
+    Ok(Json(award_json(&state, &award)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyInput {
+    privacy: String,
+    #[serde(default)]
+    evidence_public: bool,
+}
+
+async fn set_privacy(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<PrivacyInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: AwardId = path_id(&id, "award")?;
+    let award = state.store.award(id).await?;
+    if caller.actor.authorise(Action::Own(award.learner)).is_err() {
+        caller.require_user()?;
+        return Err(Problem::not_found("award not found"));
+    }
+    let privacy = Privacy::parse(&input.privacy).ok_or_else(|| Problem::invalid_field("/privacy", "must be \"public\", \"unlisted\" or \"private\""))?;
+    let award = state.store.set_award_privacy(id, privacy, input.evidence_public).await?;
+    Ok(Json(award_json(&state, &award)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusInput {
+    action: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn set_status(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<StatusInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: AwardId = path_id(&id, "award")?;
+    let action = StatusAction::parse(&input.action).ok_or_else(|| Problem::invalid_field("/action", "must be \"revoke\", \"suspend\" or \"reinstate\""))?;
+    let award = crate::issuing::set_status(&state, &caller.actor, id, action, input.reason).await?;
+    Ok(Json(award_json(&state, &award)))
+}
+
+fn settings_json(settings: &IssuerSettings) -> Value {
+    json!({
+        "service_days": settings.service_days,
+        "nearly_due_days": settings.nearly_due_days,
+        "attempt_limit": settings.attempt_limit,
+        "confirm_passes": settings.confirm_passes,
+        "holidays": settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect::<Vec<_>>(),
+    })
+}
+
+async fn settings(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    Ok(Json(settings_json(&journey::settings(&state, &caller.actor, id).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsInput {
+    service_days: u32,
+    nearly_due_days: u32,
+    attempt_limit: Option<u32>,
+    #[serde(default)]
+    confirm_passes: bool,
+    #[serde(default)]
+    holidays: Vec<String>,
+}
+
+async fn set_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<SettingsInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let fields = IssuerSettingsFields {
+        service_days: input.service_days.to_string(),
+        nearly_due_days: input.nearly_due_days.to_string(),
+        attempt_limit: input.attempt_limit.map(|n| n.to_string()).unwrap_or_default(),
+        confirm_passes: input.confirm_passes,
+        holidays: input.holidays.join("\n"),
+    };
+    Ok(Json(settings_json(&journey::set_settings(&state, &caller.actor, id, &fields).await?)))
+}
+
+async fn dashboard(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let lines = journey::issuer_dashboard(&state, &caller.actor, id).await?;
+    Ok(Json(json!({"items": lines.iter().map(|line| json!({
+        "submission_id": line.submission.id.to_string(),
+        "code": line.code,
+        "achievement_id": line.submission.achievement.to_string(),
+        "achievement_name": line.achievement_name,
+        "status": line.submission.status.as_str(),
+        "fee": line.submission.fee.as_str(),
+        "attempt": line.submission.attempt,
+        "assessor_name": line.assessor_name,
+        "due_at": line.submission.due_at.map(timestamp),
+        "due_state": line.due_state.map(|d| d.as_str()),
+        "duplicate_flagged": line.flagged,
+    })).collect::<Vec<_>>()})))
+}
+
+async fn vouchers(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    caller.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let vouchers = state.store.vouchers(id).await?;
+    Ok(Json(json!({"items": vouchers.iter().map(|v| json!({
+        "code": v.code, "achievement_id": v.achievement.map(|a| a.to_string()), "created_at": timestamp(v.created_at),
+        "redeemed": v.redeemed_by.is_some(), "redeemed_at": v.redeemed_at.map(timestamp),
+    })).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VouchersInput {
+    count: u32,
+    #[serde(default)]
+    achievement_id: Option<String>,
+}
+
+async fn create_vouchers(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<VouchersInput>,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let achievement = input
+        .achievement_id
+        .as_deref()
+        .map(|raw| raw.parse::<AchievementId>().map_err(|_| Problem::invalid_field("/achievement_id", "not an achievement id")))
+        .transpose()?;
+    let codes = journey::create_vouchers(&state, &caller.actor, id, achievement, input.count).await?;
+    Ok((StatusCode::CREATED, Json(json!({"codes": codes}))).into_response())
+}
+
+async fn pool(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let achievement = state.store.achievement(id).await?;
+    caller.authorise(Action::Org(achievement.organisation, OrgAction::ManageAssessment))?;
+    let members = state.store.pool(id).await?;
+    Ok(Json(
+        json!({"items": members.iter().map(|m| json!({"user_id": m.user.to_string(), "name": m.name, "email": m.email.as_str(), "open": m.open})).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssessorInput {
+    user_id: String,
+}
+
+async fn add_assessor(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssessorInput>,
+) -> Result<StatusCode, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let user: UserId = input.user_id.parse().map_err(|_| Problem::invalid_field("/user_id", "not a user id"))?;
+    journey::add_to_pool(&state, &caller.actor, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn remove_assessor(State(state): State<AppState>, caller: ApiCaller, Path((id, user)): Path<(String, String)>) -> Result<StatusCode, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let user: UserId = path_id(&user, "user")?;
+    journey::remove_from_pool(&state, &caller.actor, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn notifications(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let me = caller.require_user()?;
+    let items = state.store.notifications(me.id, 100).await?;
+    let unread = state.store.unread_count(me.id).await?;
+    Ok(Json(json!({"unread": unread, "items": items.iter().map(|n| json!({
+        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.config.url(&n.link),
+        "created_at": timestamp(n.created_at), "read_at": n.read_at.map(timestamp),
+    })).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReadInput {
+    #[serde(default)]
+    id: Option<String>,
+}
+
+async fn mark_read(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<ReadInput>) -> Result<StatusCode, Problem> {
+    let me = caller.require_user()?;
+    let id = input.id.as_deref().map(|raw| raw.parse::<NotificationId>().map_err(|_| Problem::invalid_field("/id", "not a notification id"))).transpose()?;
+    state.store.mark_read(me.id, id, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,173 @@
+//! Public, machine-readable award documents: the OB 3.0 credential (JSON and VC-JWT), the baked
+//! PNG and SVG badges, the OB 2.0 hosted assertion, badge class and issuer, and the issuers'
+//! Bitstring Status Lists.
+//!
+//! An award's downloads are capability URLs: whoever holds the award id may fetch them, except
+//! for a private award, whose downloads answer 404 to anyone but its learner (signed in with a
+//! session or a bearer token). The OB 2.0 assertion and the status lists are verification
+//! endpoints, served to everyone, so that copies already handed out keep verifying.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cairn_core::award::Privacy;
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_core::image::ImageType;
+use cairn_store::Award;
+use serde::Deserialize;
+
+use crate::auth::{ApiCaller, Viewer};
+use crate::extract::{Query, path_id};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+/// The media type of a JSON-LD verifiable credential (OB 3.0 §5.3, VC-JOSE-COSE).
+const VC_JSON: &str = "application/vc+ld+json";
+/// The media type of a VC-JWT.
+const VC_JWT: &str = "application/vc+jwt";
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/awards/{id}/credential", get(credential))
+        .route("/awards/{id}/credential.json", get(credential))
+        .route("/awards/{id}/credential.jwt", get(credential_jwt))
+        .route("/awards/{id}/badge.png", get(badge_png))
+        .route("/awards/{id}/badge.svg", get(badge_svg))
+        .route("/ob2/assertions/{id}", get(ob2_assertion))
+        .route("/ob2/badges/{id}", get(ob2_badge_class))
+        .route("/ob2/issuers/{id}", get(ob2_issuer))
+        .route("/status/{id}", get(status_list))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DownloadQuery {
+    download: Option<String>,
+}
+
+impl DownloadQuery {
+    fn wanted(&self) -> bool {
+        matches!(self.download.as_deref(), Some("1" | "true" | "yes"))
+    }
+}
+
+/// The award at `raw`, if the caller may download it.
+async fn downloadable(state: &AppState, raw: &str, viewer: &Viewer, caller: Option<&ApiCaller>) -> Result<Award, Problem> {
+    let id: AwardId = path_id(raw, "award")?;
+    let award = state.store.award(id).await?;
+    let is_learner = |user: Option<&cairn_store::User>| user.is_some_and(|u| u.id == award.learner);
+    if award.privacy == Privacy::Private && !is_learner(viewer.user.as_ref()) && !is_learner(caller.and_then(|c| c.user.as_ref())) {
+        return Err(Problem::not_found(format!("award \"{id}\" not found")));
+    }
+    Ok(award)
+}
+
+/// A file name made from the achievement's name (`robust-bash-scripting.png`).
+async fn file_name(state: &AppState, award: &Award, suffix: &str) -> String {
+    let name = match state.store.achievement_version(award.achievement, award.achievement_version).await {
+        Ok(achievement) => cairn_core::rubric::slugify(&achievement.content.name),
+        Err(_) => String::new(),
+    };
+    format!("{}{suffix}", if name.is_empty() { "badge" } else { &name })
+}
+
+fn respond(body: Vec<u8>, media_type: &'static str, private: bool, attachment: Option<&str>) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(if private { "private, no-store" } else { "public, max-age=300" }));
+    if !private {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    }
+    if let Some(name) = attachment
+        && let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+async fn credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DownloadQuery>,
+    viewer: Viewer,
+    caller: Result<ApiCaller, Problem>,
+) -> Result<Response, Problem> {
+    let award = downloadable(&state, &id, &viewer, caller.as_ref().ok()).await?;
+    let name = if query.wanted() { Some(file_name(&state, &award, ".credential.json").await) } else { None };
+    Ok(respond(award.credential_json.clone().into_bytes(), VC_JSON, award.privacy == Privacy::Private, name.as_deref()))
+}
+
+async fn credential_jwt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DownloadQuery>,
+    viewer: Viewer,
+    caller: Result<ApiCaller, Problem>,
+) -> Result<Response, Problem> {
+    let award = downloadable(&state, &id, &viewer, caller.as_ref().ok()).await?;
+    let name = if query.wanted() { Some(file_name(&state, &award, ".jwt").await) } else { None };
+    Ok(respond(award.jwt.clone().into_bytes(), VC_JWT, award.privacy == Privacy::Private, name.as_deref()))
+}
+
+async fn baked(state: &AppState, id: &str, viewer: &Viewer, caller: Option<&ApiCaller>, image_type: ImageType) -> Result<Response, Problem> {
+    let award = downloadable(state, id, viewer, caller).await?;
+    let key = match image_type {
+        ImageType::Png => &award.png_key,
+        ImageType::Svg => &award.svg_key,
+    };
+    let bytes = state.store.blobs().get(key).await?;
+    let name = file_name(state, &award, &format!(".{}", image_type.extension())).await;
+    let mut response = respond(bytes, image_type.media_type(), award.privacy == Privacy::Private, Some(&name));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
+    Ok(response)
+}
+
+async fn badge_png(State(state): State<AppState>, Path(id): Path<String>, viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Result<Response, Problem> {
+    baked(&state, &id, &viewer, caller.as_ref().ok(), ImageType::Png).await
+}
+
+async fn badge_svg(State(state): State<AppState>, Path(id): Path<String>, viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Result<Response, Problem> {
+    baked(&state, &id, &viewer, caller.as_ref().ok(), ImageType::Svg).await
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value, cache: &'static str) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    (status, headers, body.to_string()).into_response()
+}
+
+/// The hosted OB 2.0 assertion; 410 Gone with `"revoked": true` once revoked or suspended.
+async fn ob2_assertion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&id, "assertion")?;
+    let award = state.store.award(id).await?;
+    let (gone, body) = crate::issuing::ob2_hosted(&state.config, &award);
+    Ok(json_response(if gone { StatusCode::GONE } else { StatusCode::OK }, &body, "no-cache"))
+}
+
+async fn ob2_badge_class(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "badge class")?;
+    let achievement = crate::ops::view_achievement(&state, &viewer.actor, id).await?;
+    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_badge_class(&state.config, &achievement), "public, max-age=300"))
+}
+
+async fn ob2_issuer(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&id, "issuer")?;
+    let organisation = state.store.organisation(id).await?;
+    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_issuer(&state.config, &organisation), "public, max-age=300"))
+}
+
+/// A signed Bitstring Status List credential, rendered from the store on every request.
+async fn status_list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return Err(Problem::not_found(format!("status list \"{}\" not found", id.chars().take(64).collect::<String>())));
+    }
+    let list = crate::issuing::status_list_credential(&state, &id).await?;
+    let mut response = respond(list.to_string().into_bytes(), VC_JSON, false, None);
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}

@@ -1,0 +1,572 @@
+//! The issuer's assessment dashboard, for owners and staff (`ManageAssessment`): open submissions
+//! with their service-window state, fees, second-stage confirmation, awards with revoke / suspend
+//! / reinstate, the service-window settings, assessor pools per achievement, vouchers and the
+//! audit-trail export.
+//!
+//! Submissions are shown by their code: staff run the process and may see who assesses, but the
+//! learner's identity is not needed here. `/issuer/assessment` (the link in notifications) sends
+//! the viewer to the first organisation they manage.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use cairn_core::achievement::{Kind, State as LifeCycle};
+use cairn_core::authz::{Action, OrgAction, role_permits};
+use cairn_core::award::{AwardStatus, StatusAction};
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::submission::{FeeState, IssuerSettingsFields, Status, submission_code};
+
+use super::assess::DueBadge;
+use super::form::{Field, FieldErrors, SelectOption};
+use super::{Layout, NoticeQuery, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::{FormFields, Query, path_id};
+use crate::issuing::{self, MAX_REASON_CHARS};
+use crate::journey;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/issuer/assessment", get(first_organisation))
+        .route("/issuers/{id}/assessment", get(dashboard))
+        .route("/issuers/{id}/assessment/audit.csv", get(audit_csv))
+        .route("/issuers/{id}/assessment/settings", post(save_settings))
+        .route("/issuers/{id}/assessment/vouchers", post(create_vouchers))
+        .route("/issuers/{id}/assessment/submissions/{submission}/fee", post(settle_fee))
+        .route("/issuers/{id}/assessment/submissions/{submission}/confirm", post(confirm_pass))
+        .route("/issuers/{id}/assessment/awards/{award}/status", post(set_award_status))
+        .route("/issuers/{id}/assessment/pools/{achievement}", post(change_pool))
+}
+
+/// Voucher codes made at most at once (the domain's limit).
+const MAX_VOUCHERS: u32 = 500;
+
+#[derive(Debug, Clone)]
+struct SubmissionRow {
+    code: String,
+    achievement: String,
+    assessor: Option<String>,
+    status: &'static str,
+    fee: String,
+    due: Option<String>,
+    due_badge: Option<DueBadge>,
+    /// Nearly due or overdue: the row is highlighted (and the badge says why).
+    urgent: bool,
+    flagged: bool,
+    /// Form actions for "paid" / "waive" while a fee is due.
+    fee_action: Option<String>,
+    /// Form action for confirming a pass (the second stage, or retrying a failed award).
+    confirm_action: Option<String>,
+}
+
+/// A draft waiting for its fee to be paid or waived before the learner can submit it.
+#[derive(Debug, Clone)]
+struct FeeRow {
+    code: String,
+    achievement: String,
+    started: String,
+    action: String,
+}
+
+#[derive(Debug, Clone)]
+struct AwardRow {
+    achievement: String,
+    href: String,
+    /// The submission code, or how it was earned without one.
+    earned_by: String,
+    issued: String,
+    status: &'static str,
+    status_class: &'static str,
+    reason: Option<String>,
+    /// The status form: action select, reason input, form action (none once revoked).
+    change: Option<(Field, Field, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct PoolMemberRow {
+    name: String,
+    open: usize,
+    remove_value: String,
+}
+
+#[derive(Debug, Clone)]
+struct PoolView {
+    achievement: String,
+    kind: String,
+    action: String,
+    members: Vec<PoolMemberRow>,
+    /// Members who may assess and are not in the pool yet.
+    add: Option<Field>,
+}
+
+#[derive(Debug, Clone)]
+struct VoucherRow {
+    code: String,
+    achievement: String,
+    created: String,
+    redeemed: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_assessment.html")]
+struct DashboardPage {
+    layout: Layout,
+    name: String,
+    manage_href: String,
+    base: String,
+    csrf: String,
+    submissions: Vec<SubmissionRow>,
+    overdue: usize,
+    nearly_due: usize,
+    unassigned: usize,
+    fees_due: Vec<FeeRow>,
+    awards: Vec<AwardRow>,
+    settings: Vec<Field>,
+    confirm_passes: bool,
+    settings_errors: FieldErrors,
+    pools: Vec<PoolView>,
+    voucher_fields: (Field, Field),
+    voucher_errors: FieldErrors,
+    vouchers: Vec<VoucherRow>,
+}
+
+/// Forms on the dashboard as typed, with their errors (after a failed POST).
+#[derive(Default)]
+struct Forms {
+    settings: Option<(FormFields, FieldErrors)>,
+    vouchers: Option<(FormFields, FieldErrors)>,
+}
+
+fn settings_fields(form: &FormFields, errors: &FieldErrors) -> Vec<Field> {
+    vec![
+        Field::new("service_days", "Service window", form.get("service_days"))
+            .inputmode("numeric")
+            .required()
+            .class("field-small")
+            .hint("Business days from submission to decision, 1 to 60. Weekends and the holidays below are not counted."),
+        Field::new("nearly_due_days", "Nearly due", form.get("nearly_due_days"))
+            .inputmode("numeric")
+            .required()
+            .class("field-small")
+            .hint("Flag a submission this many business days before it is due, 0 to 10."),
+        Field::new("attempt_limit", "Attempts allowed", form.get("attempt_limit"))
+            .inputmode("numeric")
+            .class("field-small")
+            .hint("1 to 20; leave empty for no limit."),
+        Field::new("holidays", "Holidays", form.get("holidays")).textarea(5).class("field-wide").hint("One date per line, as YYYY-MM-DD, such as 2026-12-25."),
+    ]
+    .into_iter()
+    .map(|f| f.error_from(errors))
+    .collect()
+}
+
+fn settings_field(pointer: &str) -> Option<(String, String)> {
+    let (id, label) = match pointer {
+        "/service_days" => ("service_days", "Service window"),
+        "/nearly_due_days" => ("nearly_due_days", "Nearly due"),
+        "/attempt_limit" => ("attempt_limit", "Attempts allowed"),
+        "/holidays" => ("holidays", "Holidays"),
+        _ => return None,
+    };
+    Some((id.to_string(), label.to_string()))
+}
+
+fn settings_form(fields: &IssuerSettingsFields) -> FormFields {
+    let mut form = vec![
+        ("service_days".to_string(), fields.service_days.clone()),
+        ("nearly_due_days".to_string(), fields.nearly_due_days.clone()),
+        ("attempt_limit".to_string(), fields.attempt_limit.clone()),
+        ("holidays".to_string(), fields.holidays.clone()),
+    ];
+    if fields.confirm_passes {
+        form.push(("confirm_passes".into(), "on".into()));
+    }
+    FormFields(form)
+}
+
+fn voucher_field(pointer: &str) -> Option<(String, String)> {
+    match pointer {
+        "/count" => Some(("voucher_count".into(), "How many codes".into())),
+        "/achievement" => Some(("voucher_achievement".into(), "For".into())),
+        _ => None,
+    }
+}
+
+fn status_label(status: AwardStatus) -> (&'static str, &'static str) {
+    match status {
+        AwardStatus::Active => ("Active", "pill-published"),
+        AwardStatus::Suspended => ("Suspended", "pill-draft"),
+        AwardStatus::Revoked => ("Revoked", "pill-retired"),
+    }
+}
+
+/// Drafts of this issuer whose fee is due, oldest first. The dashboard's queue starts at
+/// submission, so drafts are found through the audit trail (every draft has its "started" event).
+async fn fees_due(state: &AppState, viewer: &Viewer, id: OrganisationId, base: &str) -> Result<Vec<FeeRow>, Problem> {
+    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let mut seen = std::collections::HashSet::new();
+    let mut rows = Vec::new();
+    for line in state.store.organisation_events(id).await? {
+        if line.event.to != Status::Draft || !seen.insert(line.submission) {
+            continue;
+        }
+        let submission = state.store.submission(line.submission).await?;
+        if submission.status == Status::Draft && submission.fee == FeeState::Due {
+            rows.push(FeeRow {
+                code: submission.code(),
+                achievement: line.achievement_name,
+                started: human_date(submission.created_at),
+                action: format!("{base}/submissions/{}/fee", submission.id),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+async fn dashboard_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    id: OrganisationId,
+    notice: Option<&str>,
+    forms: Forms,
+) -> Result<DashboardPage, Problem> {
+    let lines = journey::issuer_dashboard(state, &viewer.actor, id).await?;
+    let unassigned = lines.iter().filter(|l| l.submission.status.is_queued() && l.submission.assessor.is_none()).count();
+    let settings = journey::settings(state, &viewer.actor, id).await?;
+    let organisation = state.store.organisation(id).await?;
+    let base = format!("/issuers/{id}/assessment");
+    let submissions: Vec<SubmissionRow> = lines
+        .into_iter()
+        .map(|line| {
+            let submission = &line.submission;
+            SubmissionRow {
+                status: submission.status.label(),
+                fee: submission.fee.label(),
+                due: submission.due_at.map(human_date),
+                due_badge: line.due_state.map(DueBadge::new),
+                urgent: line.due_state.is_some_and(|s| s != cairn_core::calendar::DueState::OnTrack),
+                flagged: line.flagged,
+                fee_action: (submission.fee == FeeState::Due).then(|| format!("{base}/submissions/{}/fee", submission.id)),
+                confirm_action: (submission.status == Status::Passed).then(|| format!("{base}/submissions/{}/confirm", submission.id)),
+                code: line.code,
+                achievement: line.achievement_name,
+                assessor: line.assessor_name,
+            }
+        })
+        .collect();
+    let fees_due = fees_due(state, viewer, id, &base).await?;
+    let count = |label: &str| submissions.iter().filter(|s| s.due_badge.as_ref().is_some_and(|b| b.label == label)).count();
+    let (overdue, nearly_due) = (count("Overdue"), count("Nearly due"));
+
+    let awards = state
+        .store
+        .awards_of_organisation(id)
+        .await?
+        .into_iter()
+        .map(|(award, _learner, achievement)| {
+            let (status, status_class) = status_label(award.status);
+            let actions: Vec<(&str, &str)> = [
+                ("suspend", "Suspend", StatusAction::Suspend),
+                ("reinstate", "Reinstate", StatusAction::Reinstate),
+                ("revoke", "Revoke", StatusAction::Revoke),
+            ]
+            .into_iter()
+            .filter(|(_, _, action)| award.status.apply(*action).is_ok())
+            .map(|(value, label, _)| (value, label))
+            .collect();
+            let change = (!actions.is_empty()).then(|| {
+                let first = actions[0].0;
+                (
+                    Field::new(format!("award-{}-action", award.id), format!("Change the status of {achievement}"), first)
+                        .name("action")
+                        .select(SelectOption::list(&actions, first))
+                        .hidden_label(),
+                    Field::new(format!("award-{}-reason", award.id), "Reason (optional)", "").name("reason").maxlength(MAX_REASON_CHARS as u32).hidden_label(),
+                    format!("{base}/awards/{}/status", award.id),
+                )
+            });
+            AwardRow {
+                href: format!("/awards/{}", award.id),
+                earned_by: match award.submission {
+                    Some(submission) => submission_code(submission),
+                    None => "Stacked from its levels".into(),
+                },
+                issued: human_date(award.issued_at),
+                status,
+                status_class,
+                reason: award.status_reason.clone(),
+                change,
+                achievement,
+            }
+        })
+        .collect();
+
+    let (settings_values, settings_errors) = forms.settings.unwrap_or_else(|| (settings_form(&settings.to_fields()), FieldErrors::default()));
+    let confirm_passes = !settings_values.get("confirm_passes").is_empty();
+
+    let achievements: Vec<_> =
+        state.store.organisation_achievements(id).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != LifeCycle::Retired).collect();
+    let assessors: Vec<_> = state.store.members(id).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();
+    let mut pools = Vec::new();
+    for achievement in &achievements {
+        let pool = state.store.pool(achievement.id).await?;
+        let candidates: Vec<(String, String)> =
+            assessors.iter().filter(|m| !pool.iter().any(|p| p.user == m.user)).map(|m| (m.user.to_string(), m.name.clone())).collect();
+        let add = (!candidates.is_empty()).then(|| {
+            let pairs: Vec<(&str, &str)> = candidates.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+            Field::new(format!("pool-{}-user", achievement.id), format!("Assessor to add to the pool of {}", achievement.content.name), candidates[0].0.clone())
+                .name("user")
+                .select(SelectOption::list(&pairs, &candidates[0].0))
+                .hidden_label()
+        });
+        pools.push(PoolView {
+            achievement: achievement.content.name.clone(),
+            kind: achievement.kind.label(),
+            action: format!("{base}/pools/{}", achievement.id),
+            members: pool.into_iter().map(|m| PoolMemberRow { name: m.name, open: m.open, remove_value: m.user.to_string() }).collect(),
+            add,
+        });
+    }
+
+    let (voucher_values, voucher_errors) = forms.vouchers.unwrap_or_default();
+    let chosen = voucher_values.get("achievement").to_string();
+    let mut voucher_options = vec![SelectOption { value: String::new(), label: "Any achievement of this issuer".into(), selected: chosen.is_empty() }];
+    voucher_options.extend(achievements.iter().map(|a| SelectOption {
+        value: a.id.to_string(),
+        label: a.content.name.clone(),
+        selected: chosen == a.id.to_string(),
+    }));
+    let voucher_fields = (
+        Field::new("voucher_count", "How many codes", voucher_values.opt("count").unwrap_or_else(|| "10".into()))
+            .name("count")
+            .inputmode("numeric")
+            .hint(format!("1 to {MAX_VOUCHERS}. Each code pays the fee of one submission."))
+            .error_from(&voucher_errors),
+        Field::new("voucher_achievement", "For", chosen).name("achievement").select(voucher_options).error_from(&voucher_errors),
+    );
+    let achievement_name = |achievement: Option<AchievementId>| match achievement {
+        Some(a) => achievements.iter().find(|x| x.id == a).map(|x| x.content.name.clone()).unwrap_or_else(|| "Another achievement".into()),
+        None => "Any achievement".into(),
+    };
+    let vouchers = state
+        .store
+        .vouchers(id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|v| VoucherRow {
+            achievement: achievement_name(v.achievement),
+            created: human_date(v.created_at),
+            redeemed: v.redeemed_at.map(|at| match v.redeemed_by {
+                Some(submission) => format!("{} by {}", human_date(at), submission_code(submission)),
+                None => human_date(at),
+            }),
+            code: v.code,
+        })
+        .collect();
+
+    Ok(DashboardPage {
+        layout: Layout::new(viewer, csrf, notice),
+        name: organisation.profile.name.clone(),
+        manage_href: format!("/issuers/{id}/manage"),
+        csrf: csrf.0.clone(),
+        submissions,
+        overdue,
+        nearly_due,
+        unassigned,
+        fees_due,
+        awards,
+        settings: settings_fields(&settings_values, &settings_errors),
+        confirm_passes,
+        settings_errors,
+        pools,
+        voucher_fields,
+        voucher_errors,
+        vouchers,
+        base,
+    })
+}
+
+/// `/issuer/assessment`: the dashboard of the first organisation the viewer runs assessment for.
+async fn first_organisation(viewer: Viewer) -> Result<Response, Problem> {
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/issuer/assessment"));
+    }
+    let actor = &viewer.actor;
+    match actor.memberships.iter().map(|(org, _)| *org).find(|org| actor.can(Action::Org(*org, OrgAction::ManageAssessment))) {
+        Some(org) => Ok(see_other(&format!("/issuers/{org}/assessment"))),
+        None => Err(Problem::forbidden("only owners and staff of an issuer run its assessment")),
+    }
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(raw): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect(&format!("/issuers/{id}/assessment")));
+    }
+    render(&dashboard_page(&state, &viewer, &csrf, id, query.notice.as_deref(), Forms::default()).await?)
+}
+
+async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    let fields = IssuerSettingsFields {
+        service_days: form.get("service_days").to_string(),
+        nearly_due_days: form.get("nearly_due_days").to_string(),
+        attempt_limit: form.get("attempt_limit").to_string(),
+        confirm_passes: !form.get("confirm_passes").is_empty(),
+        holidays: form.get("holidays").to_string(),
+    };
+    match journey::set_settings(&state, &viewer.actor, id, &fields).await {
+        Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "settings-saved")),
+        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let errors = FieldErrors::place(&problem.errors, settings_field);
+            let forms = Forms { settings: Some((form, errors)), vouchers: None };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &dashboard_page(&state, &viewer, &csrf, id, None, forms).await?)
+        }
+        Err(problem) => Err(problem),
+    }
+}
+
+async fn create_vouchers(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(raw): Path<String>,
+    form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    let count =
+        form.get("count").trim().parse::<u32>().map_err(|_| Problem::invalid_field("/count", format!("must be a whole number from 1 to {MAX_VOUCHERS}")));
+    let achievement = match form.opt("achievement") {
+        None => Ok(None),
+        Some(raw) => raw.parse::<AchievementId>().map(Some).map_err(|_| Problem::invalid_field("/achievement", "choose an achievement of this issuer")),
+    };
+    let result = match (count, achievement) {
+        (Ok(count), Ok(achievement)) => journey::create_vouchers(&state, &viewer.actor, id, achievement, count).await.map(|_| ()),
+        (Err(problem), _) | (_, Err(problem)) => {
+            // Bad input still needs permission before anything is said about it.
+            viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+            Err(problem)
+        }
+    };
+    match result {
+        Ok(()) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "vouchers-created")),
+        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let errors = FieldErrors::place(&problem.errors, voucher_field);
+            let forms = Forms { settings: None, vouchers: Some((form, errors)) };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &dashboard_page(&state, &viewer, &csrf, id, None, forms).await?)
+        }
+        Err(problem) => Err(problem),
+    }
+}
+
+/// A submission of this organisation (another one's is not found here).
+async fn organisation_submission(state: &AppState, id: OrganisationId, raw: &str) -> Result<SubmissionId, Problem> {
+    let submission: SubmissionId = path_id(raw, "submission")?;
+    if state.store.submission_organisation(submission).await? != id {
+        return Err(Problem::not_found("no submission of this issuer has this id"));
+    }
+    Ok(submission)
+}
+
+async fn settle_fee(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_submission)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let submission = organisation_submission(&state, id, &raw_submission).await?;
+    let waive = match form.get("action") {
+        "paid" => false,
+        "waive" => true,
+        _ => return Err(Problem::invalid_field("/action", "choose \"paid\" or \"waive\"")),
+    };
+    journey::settle_fee(&state, &viewer.actor, submission, waive).await?;
+    Ok(see_other_with(&format!("/issuers/{id}/assessment"), if waive { "fee-waived" } else { "fee-paid" }))
+}
+
+async fn confirm_pass(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_submission)): Path<(String, String)>,
+    _form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let submission = organisation_submission(&state, id, &raw_submission).await?;
+    journey::confirm_pass(&state, &viewer.actor, submission).await?;
+    Ok(see_other_with(&format!("/issuers/{id}/assessment"), "pass-confirmed"))
+}
+
+async fn set_award_status(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_award)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let award: AwardId = path_id(&raw_award, "award")?;
+    if state.store.award(award).await?.organisation != id {
+        return Err(Problem::not_found("no award of this issuer has this id"));
+    }
+    let Some(action) = StatusAction::parse(form.get("action")) else {
+        return Err(Problem::invalid_field("/action", "choose suspend, reinstate or revoke"));
+    };
+    issuing::set_status(&state, &viewer.actor, award, action, form.opt("reason")).await?;
+    let notice = match action {
+        StatusAction::Revoke => "award-revoked",
+        StatusAction::Suspend => "award-suspended",
+        StatusAction::Reinstate => "award-reinstated",
+    };
+    Ok(see_other_with(&format!("/issuers/{id}/assessment"), notice))
+}
+
+async fn change_pool(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_achievement)): Path<(String, String)>,
+    form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    let achievement: AchievementId = path_id(&raw_achievement, "achievement")?;
+    if state.store.achievement(achievement).await?.organisation != id {
+        return Err(Problem::not_found("no achievement of this issuer has this id"));
+    }
+    let user: UserId = form.get("user").trim().parse().map_err(|_| Problem::invalid_field("/user", "choose a member who may assess"))?;
+    let notice = if form.get("action") == "remove" {
+        journey::remove_from_pool(&state, &viewer.actor, achievement, user).await?;
+        "pool-removed"
+    } else {
+        journey::add_to_pool(&state, &viewer.actor, achievement, user).await?;
+        "pool-added"
+    };
+    Ok(see_other_with(&format!("/issuers/{id}/assessment"), notice))
+}
+
+async fn audit_csv(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    let csv = journey::audit_csv(&state, &viewer.actor, id).await?;
+    let date = cairn_core::calendar::format_date(state.now().date());
+    let mut response = csv.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+    let disposition = format!("attachment; filename=\"cairn-audit-{date}.csv\"");
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).unwrap_or(HeaderValue::from_static("attachment")));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
+}

@@ -1,0 +1,478 @@
+//! Awards in the browser: the learner's backpack, the public award page (what was achieved, how
+//! it was assessed, a live verification of the stored credential, Open Graph metadata), the
+//! learner's privacy, sharing and download panel, and a small embeddable card.
+//!
+//! A private award is absent for everyone but its learner; an unlisted one is shown to anyone
+//! with the link but asks search engines not to index it.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::authz::{Action, Denied};
+use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
+use cairn_core::ids::AwardId;
+use cairn_core::markdown::{markdown_to_text, render_markdown};
+use cairn_core::organisation::Organisation;
+use cairn_store::Award;
+use serde_json::Value;
+
+use super::learner::layout;
+use super::verify::{ReportView, verify_here};
+use super::{Layout, NoticeQuery, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::{FormFields, Query, path_id};
+use crate::issuing;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/backpack", get(backpack))
+        .route("/awards/{id}", get(award_page))
+        .route("/awards/{id}/embed", get(embed))
+        .route("/awards/{id}/privacy", post(set_privacy))
+}
+
+/// An award with what its pages show about it, for a viewer allowed to see it.
+struct Shown {
+    award: Award,
+    achievement: Achievement,
+    organisation: Organisation,
+    learner_name: String,
+    is_owner: bool,
+}
+
+/// The award at `raw` if `viewer` may see it: private awards are absent for all but their learner.
+async fn shown(state: &AppState, viewer: &Viewer, raw: &str) -> Result<Shown, Problem> {
+    let id: AwardId = path_id(raw, "award")?;
+    let award = state.store.award(id).await?;
+    let is_owner = viewer.user.as_ref().is_some_and(|user| user.id == award.learner);
+    if award.privacy == Privacy::Private && !is_owner {
+        return Err(Problem::not_found(format!("award \"{id}\" not found")));
+    }
+    let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
+    let organisation = state.store.organisation(award.organisation).await?;
+    let learner_name = state.store.user(award.learner).await?.name;
+    Ok(Shown { award, achievement, organisation, learner_name, is_owner })
+}
+
+/// An award's status as people read it: words, CSS class, and the reason when withdrawn.
+fn status_words(award: &Award, now: time::OffsetDateTime) -> (&'static str, &'static str, Option<String>) {
+    match award.status {
+        AwardStatus::Revoked => ("Revoked", "pill-notyet", award.status_reason.clone()),
+        AwardStatus::Suspended => ("Suspended", "pill-draft", award.status_reason.clone()),
+        AwardStatus::Active if award.valid_until.is_some_and(|until| until < now) => ("Expired", "pill-retired", None),
+        AwardStatus::Active => ("Active", "pill-published", None),
+    }
+}
+
+fn privacy_words(privacy: Privacy) -> &'static str {
+    match privacy {
+        Privacy::Public => "Public: anyone can find and see it.",
+        Privacy::Unlisted => "Anyone with the link: not listed, and search engines are asked not to index it.",
+        Privacy::Private => "Only me: the page and downloads are hidden from everyone else; copies you already shared still verify.",
+    }
+}
+
+/// Text safe inside a double-quoted HTML attribute (for the embed snippet people copy).
+fn attribute(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backpack
+
+#[derive(Debug, Clone)]
+struct BackpackItem {
+    href: String,
+    image: String,
+    name: String,
+    issuer: String,
+    issued: String,
+    expires: Option<String>,
+    status: (&'static str, &'static str),
+    privacy: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "award_backpack.html")]
+struct BackpackPage {
+    layout: Layout,
+    items: Vec<BackpackItem>,
+}
+
+async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+    let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/backpack")) };
+    viewer.authorise(Action::Own(user.id))?;
+    let now = state.now();
+    let mut items = Vec::new();
+    for award in state.store.awards_of(user.id).await? {
+        let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
+        let organisation = state.store.organisation(award.organisation).await?;
+        let (label, class, _) = status_words(&award, now);
+        items.push(BackpackItem {
+            href: format!("/awards/{}", award.id),
+            image: format!("/awards/{}/badge.png", award.id),
+            name: achievement.content.name.clone(),
+            issuer: organisation.profile.name.clone(),
+            issued: human_date(award.issued_at),
+            expires: award.valid_until.map(human_date),
+            status: (label, class),
+            privacy: award.privacy.label(),
+        });
+    }
+    render_status(StatusCode::OK, &BackpackPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), items })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The award page
+
+#[derive(Debug, Clone)]
+struct AlignmentView {
+    name: String,
+    url: String,
+    framework: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct AssessedCell {
+    text: String,
+    required: bool,
+    achieved: bool,
+}
+
+#[derive(Debug, Clone)]
+struct AssessedRow {
+    name: String,
+    description: String,
+    required_level: String,
+    /// The level reached and whether it meets the required one, when the award records it.
+    achieved: Option<(String, bool)>,
+    cells: Vec<AssessedCell>,
+}
+
+#[derive(Debug, Clone)]
+struct AssessedRubric {
+    levels: Vec<String>,
+    rows: Vec<AssessedRow>,
+    /// Whether the award records levels at all.
+    has_results: bool,
+}
+
+fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedRubric> {
+    let rubric = achievement.content.rubric.as_ref()?;
+    let results = issuing::award_results(award);
+    let rows = rubric
+        .criteria
+        .iter()
+        .map(|criterion| {
+            let result = results.iter().find(|r| r.criterion == criterion.id);
+            let achieved_index = result.map(|r| r.level.saturating_sub(1));
+            AssessedRow {
+                name: criterion.name.clone(),
+                description: criterion.description.clone(),
+                required_level: rubric.required_level_name(criterion).to_string(),
+                achieved: result.map(|r| (r.level_name.clone(), r.met)),
+                cells: criterion
+                    .descriptors
+                    .iter()
+                    .enumerate()
+                    .map(|(i, text)| AssessedCell { text: text.clone(), required: i == criterion.required_level, achieved: achieved_index == Some(i) })
+                    .collect(),
+            }
+        })
+        .collect();
+    Some(AssessedRubric { levels: rubric.levels.clone(), rows, has_results: !results.is_empty() })
+}
+
+/// The credential's `evidence` links (http(s) only).
+fn evidence_links(credential_json: &str) -> Vec<(String, String)> {
+    let Ok(credential) = serde_json::from_str::<Value>(credential_json) else { return Vec::new() };
+    let list = match credential.get("evidence") {
+        Some(Value::Array(list)) => list.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    list.iter()
+        .filter_map(|item| {
+            let url = item.get("id").and_then(Value::as_str)?;
+            let parsed = url::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+            let name = item.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()).unwrap_or(url);
+            Some((name.to_string(), parsed.to_string()))
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone)]
+struct PrivacyOption {
+    value: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    checked: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Download {
+    label: &'static str,
+    href: String,
+    hint: &'static str,
+}
+
+/// What only the learner sees: privacy, sharing and downloads.
+#[derive(Debug, Clone)]
+struct OwnerPanel {
+    privacy: Vec<PrivacyOption>,
+    evidence_public: bool,
+    shareable: bool,
+    linkedin: String,
+    shares: Vec<(&'static str, String)>,
+    embed_code: String,
+    downloads: Vec<Download>,
+}
+
+#[derive(Debug, Clone)]
+struct Verification {
+    title: &'static str,
+    class: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "award_page.html")]
+struct AwardPage {
+    layout: Layout,
+    id: String,
+    name: String,
+    kind_label: String,
+    description: String,
+    criteria_html: String,
+    achievement_href: String,
+    issuer_name: String,
+    issuer_href: String,
+    learner_name: String,
+    issued: String,
+    expires: Option<String>,
+    image_url: String,
+    status: (&'static str, &'static str),
+    status_reason: Option<String>,
+    status_changed: Option<String>,
+    verification: Verification,
+    verify_href: String,
+    credential_href: String,
+    alignments: Vec<AlignmentView>,
+    rubric: Option<AssessedRubric>,
+    stacked: bool,
+    evidence: Vec<(String, String)>,
+    noindex: bool,
+    og_title: String,
+    og_description: String,
+    og_url: String,
+    og_image: String,
+    owner: Option<OwnerPanel>,
+}
+
+fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) -> Verification {
+    match report.verdict {
+        "Valid" => Verification {
+            title: "Verified",
+            class: "verdict-valid",
+            detail: format!("Checked just now: signed by {issuer}, unchanged since it was issued, within its dates, and not revoked or suspended."),
+        },
+        "Invalid" => Verification {
+            title: match status {
+                AwardStatus::Revoked => "Not valid: revoked",
+                AwardStatus::Suspended => "Not valid: suspended",
+                AwardStatus::Active => "Not valid",
+            },
+            class: "verdict-invalid",
+            detail: report.first_problem().unwrap_or_else(|| report.summary.to_string()),
+        },
+        _ => Verification {
+            title: "Could not be verified just now",
+            class: "verdict-unknown",
+            detail: report.first_problem().unwrap_or_else(|| report.summary.to_string()),
+        },
+    }
+}
+
+async fn award_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(raw): Path<String>,
+    Query(query): Query<NoticeQuery>,
+) -> Result<Response, Problem> {
+    let shown = shown(&state, &viewer, &raw).await?;
+    let Shown { award, achievement, organisation, learner_name, is_owner } = shown;
+    let id = award.id;
+    let report = ReportView::new(&verify_here(&state, award.credential_json.clone().into_bytes()).await?);
+    let issuer_name = organisation.profile.name.clone();
+    let (status_label, status_class, status_reason) = status_words(&award, state.now());
+    let content = &achievement.content;
+    let page_url = state.config.url(&format!("/awards/{id}"));
+    let credential_url = state.config.url(&format!("/awards/{id}/credential"));
+    let title = format!("{} · awarded to {learner_name}", content.name);
+    let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
+    let owner = is_owner.then(|| {
+        let embed_url = state.config.url(&format!("/awards/{id}/embed"));
+        let embed_title = attribute(&format!("{} — {learner_name}", content.name));
+        OwnerPanel {
+            privacy: Privacy::ALL
+                .into_iter()
+                .map(|p| PrivacyOption { value: p.as_str(), label: p.label(), hint: privacy_words(p), checked: p == award.privacy })
+                .collect(),
+            evidence_public: award.evidence_public,
+            shareable: award.privacy != Privacy::Private,
+            linkedin: linkedin_add_to_profile(&LinkedInCertification {
+                name: &content.name,
+                organisation: &issuer_name,
+                issued: award.issued_at,
+                expires: award.valid_until,
+                certificate_url: &page_url,
+                certificate_id: &id.to_string(),
+            }),
+            shares: share_links(&page_url, &format!("I earned \"{}\" from {issuer_name}", content.name)),
+            embed_code: format!(
+                "<iframe src=\"{embed_url}\" title=\"{embed_title}\" width=\"380\" height=\"190\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>"
+            ),
+            downloads: vec![
+                Download {
+                    label: "Baked badge (PNG)",
+                    href: format!("/awards/{id}/badge.png"),
+                    hint: "An image with your credential inside it, for badge backpacks and wallets.",
+                },
+                Download { label: "Baked badge (SVG)", href: format!("/awards/{id}/badge.svg"), hint: "The same as a scalable image." },
+                Download {
+                    label: "Credential (JSON)",
+                    href: format!("/awards/{id}/credential.json?download=1"),
+                    hint: "The signed Open Badges 3.0 credential.",
+                },
+                Download { label: "Credential (JWT)", href: format!("/awards/{id}/credential.jwt?download=1"), hint: "The same credential as a VC-JWT." },
+            ],
+        }
+    });
+    let verify_query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &credential_url).finish();
+    let page = AwardPage {
+        layout: layout(&viewer, &csrf, query.notice.as_deref()),
+        id: id.to_string(),
+        name: content.name.clone(),
+        kind_label: achievement.kind.label(),
+        description: content.description.clone(),
+        criteria_html: render_markdown(&content.criteria),
+        achievement_href: format!("/achievements/{}", achievement.id),
+        issuer_href: format!("/issuers/{}", organisation.id),
+        learner_name: learner_name.clone(),
+        issued: human_date(award.issued_at),
+        expires: award.valid_until.map(human_date),
+        image_url: format!("/awards/{id}/badge.png"),
+        status: (status_label, status_class),
+        status_reason,
+        status_changed: award.status_changed_at.filter(|_| award.status != AwardStatus::Active).map(human_date),
+        verification: verification_words(&report, &issuer_name, award.status),
+        verify_href: format!("/verify?{verify_query}"),
+        credential_href: format!("/awards/{id}/credential.json"),
+        alignments: content
+            .alignments
+            .iter()
+            .map(|a| AlignmentView {
+                name: a.target_name.clone(),
+                url: a.target_url.clone(),
+                framework: a.target_framework.clone(),
+                code: a.target_code.clone(),
+            })
+            .collect(),
+        rubric: assessed_rubric(&achievement, &award),
+        stacked: achievement.kind == Kind::MicroCredential,
+        evidence: if award.evidence_public { evidence_links(&award.credential_json) } else { Vec::new() },
+        noindex: award.privacy != Privacy::Public,
+        og_title: title,
+        og_description: summary,
+        og_url: page_url,
+        og_image: state.config.url(&format!("/awards/{id}/badge.png")),
+        owner,
+        issuer_name,
+    };
+    let mut response = render_status(StatusCode::OK, &page)?;
+    if award.privacy == Privacy::Private {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    }
+    Ok(response)
+}
+
+async fn set_privacy(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&raw, "award")?;
+    let award = state.store.award(id).await?;
+    match viewer.actor.authorise(Action::Own(award.learner)) {
+        Ok(()) => {}
+        Err(Denied::Unauthenticated) => return Ok(sign_in_redirect(&format!("/awards/{id}"))),
+        // Someone else's award is not theirs to see, let alone change.
+        Err(Denied::Forbidden) => return Err(Problem::not_found(format!("award \"{id}\" not found"))),
+    }
+    let privacy = Privacy::parse(form.get("privacy")).ok_or_else(|| Problem::invalid_field("/privacy", "choose public, unlisted or private"))?;
+    let evidence_public = matches!(form.get("evidence_public"), "1" | "on" | "true" | "yes");
+    state.store.set_award_privacy(id, privacy, evidence_public).await?;
+    Ok(see_other_with(&format!("/awards/{id}"), "privacy-saved"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The embeddable card
+
+#[derive(Template)]
+#[template(path = "award_embed.html")]
+struct EmbedCard {
+    name: String,
+    issuer_name: String,
+    learner_name: String,
+    issued: String,
+    image_url: String,
+    page_url: String,
+    status: (&'static str, &'static str),
+}
+
+/// A small card other sites may put in an `<iframe>`: this route alone may be framed.
+async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
+    let Shown { award, achievement, organisation, learner_name, .. } = shown(&state, &viewer, &raw).await?;
+    let (label, class, _) = status_words(&award, state.now());
+    let card = EmbedCard {
+        name: achievement.content.name.clone(),
+        issuer_name: organisation.profile.name.clone(),
+        learner_name,
+        issued: human_date(award.issued_at),
+        image_url: format!("/awards/{}/badge.png", award.id),
+        page_url: state.config.url(&format!("/awards/{}", award.id)),
+        status: (label, class),
+    };
+    let mut response = render_status(StatusCode::OK, &card)?;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"),
+    );
+    // Browsers that know CSP obey frame-ancestors; this value only keeps the site-wide DENY off.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("ALLOWALL"));
+    let cache = if award.privacy == Privacy::Private { "private, no-store" } else { "public, max-age=300" };
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embed_titles_cannot_break_out_of_their_attribute() {
+        assert_eq!(attribute("A \"quoted\" <b> & co"), "A &quot;quoted&quot; &lt;b&gt; &amp; co");
+    }
+
+    #[test]
+    fn only_web_links_count_as_evidence() {
+        let json = r#"{"evidence": [{"id": "https://example.org/work", "name": "My work"}, {"id": "javascript:alert(1)", "name": "x"}, {"name": "no id"}]}"#;
+        assert_eq!(evidence_links(json), vec![("My work".to_string(), "https://example.org/work".to_string())]);
+        assert!(evidence_links("not json").is_empty());
+    }
+}

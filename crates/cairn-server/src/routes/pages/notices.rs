@@ -1,0 +1,87 @@
+//! The signed-in user's notifications: what happened to their submissions, awards and queues,
+//! newest first, with "mark as read" for one or all.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use cairn_core::authz::Action;
+use cairn_core::ids::NotificationId;
+
+use super::learner::layout;
+use super::{Layout, NoticeQuery, human_datetime, render_status, safe_next, see_other_with, sign_in_redirect};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::{FormFields, Query, path_id};
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/notifications", get(notifications))
+        .route("/notifications/read-all", post(mark_all_read))
+        .route("/notifications/{id}/read", post(mark_read))
+}
+
+/// The most notifications listed.
+const LIMIT: usize = 200;
+
+#[derive(Debug, Clone)]
+struct NotificationView {
+    subject: String,
+    body: String,
+    /// A local path to follow, when the notification has a safe one.
+    link: Option<String>,
+    at: String,
+    unread: bool,
+    read_action: String,
+}
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    unread: usize,
+    items: Vec<NotificationView>,
+}
+
+async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+    let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/notifications")) };
+    viewer.authorise(Action::Own(user.id))?;
+    let items: Vec<NotificationView> = state
+        .store
+        .notifications(user.id, LIMIT)
+        .await?
+        .into_iter()
+        .map(|n| NotificationView {
+            subject: n.subject,
+            body: n.body,
+            link: safe_next(&n.link),
+            at: human_datetime(n.created_at),
+            unread: n.read_at.is_none(),
+            read_action: format!("/notifications/{}/read", n.id),
+        })
+        .collect();
+    let unread = state.store.unread_count(user.id).await?;
+    render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), unread, items })
+}
+
+async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: NotificationId = path_id(&raw, "notification")?;
+    let user = viewer.require_user()?;
+    viewer.authorise(Action::Own(user.id))?;
+    state.store.mark_read(user.id, Some(id), state.now()).await?;
+    // "Open" marks the notification read and follows its link.
+    match form.opt("follow").and_then(|link| safe_next(&link)) {
+        Some(link) => Ok(super::see_other(&link)),
+        None => Ok(see_other_with("/notifications", "notification-read")),
+    }
+}
+
+async fn mark_all_read(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
+    let user = viewer.require_user()?;
+    viewer.authorise(Action::Own(user.id))?;
+    state.store.mark_read(user.id, None, state.now()).await?;
+    Ok(see_other_with("/notifications", "notifications-read"))
+}

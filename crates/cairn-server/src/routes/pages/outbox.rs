@@ -1,0 +1,78 @@
+//! The mail outbox for operators: the newest e-mails Cairn queued, whether each was sent, and the
+//! last error.
+//!
+//! Cairn has no operator role yet, so the owners of any issuer organisation may read it (checked
+//! through `Actor::authorise` with `ManageMembers`, which only owners hold). Bodies are shown:
+//! Cairn's mails hold a sentence and a link, never a password, token or evidence.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use cairn_core::authz::{Action, OrgAction};
+
+use super::{Layout, NoticeQuery, human_datetime, no_store, render, sign_in_redirect};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::Query;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/admin/outbox", get(outbox))
+}
+
+/// Mails listed, newest first.
+const OUTBOX_LIMIT: usize = 200;
+
+#[derive(Debug, Clone)]
+struct MailRow {
+    to: String,
+    subject: String,
+    body: String,
+    queued: String,
+    sent: Option<String>,
+    attempts: u32,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    layout: Layout,
+    mails: Vec<MailRow>,
+    limit: usize,
+}
+
+/// Whether the viewer may read the outbox: an owner of some organisation.
+fn may_read_outbox(viewer: &Viewer) -> Result<(), Problem> {
+    let actor = &viewer.actor;
+    if actor.memberships.iter().any(|(org, _)| actor.can(Action::Org(*org, OrgAction::ManageMembers))) {
+        Ok(())
+    } else {
+        Err(Problem::forbidden("the outbox is for operators: owners of an issuer organisation"))
+    }
+}
+
+async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/admin/outbox"));
+    }
+    may_read_outbox(&viewer)?;
+    let mails = state
+        .store
+        .outbox(OUTBOX_LIMIT)
+        .await?
+        .into_iter()
+        .map(|mail| MailRow {
+            to: mail.to,
+            subject: mail.subject,
+            body: mail.body,
+            queued: human_datetime(mail.created_at),
+            sent: mail.sent_at.map(human_datetime),
+            attempts: mail.attempts,
+            error: mail.last_error,
+        })
+        .collect();
+    Ok(no_store(render(&OutboxPage { layout: Layout::new(&viewer, &csrf, query.notice.as_deref()), mails, limit: OUTBOX_LIMIT })?))
+}

@@ -1,0 +1,603 @@
+//! The verify page: any Open Badge (a baked PNG or SVG, OB 3.0 or CLR 2.0 JSON, a VC-JWT, an
+//! OB 2.0 assertion, or a URL) through `cairn_vc::verify::verify`, reported in plain words, or
+//! as the JSON report for `Accept: application/json`.
+//!
+//! What the pipeline needs from elsewhere (DID documents, status lists, a credential named by
+//! URL) is resolved in-process from the store when this server publishes it ([`OwnDocuments`]).
+//! Nothing is fetched from other hosts: a credential from elsewhere that needs such documents is
+//! reported as "could not check", never as valid.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use cairn_core::achievement::State as LifeCycle;
+use cairn_core::award::Privacy;
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
+use cairn_vc::verify::{Check, Verdict, VerificationReport, VerifyOptions, verify};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::form::{Field, FieldErrors};
+use super::learner::{layout, wants_json};
+use super::{Layout, human_date, render_status};
+use crate::auth::{CsrfToken, Viewer};
+use crate::extract::{FormFields, Query};
+use crate::issuing;
+use crate::problem::Problem;
+use crate::state::AppState;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/verify", get(verify_form).post(verify_submit).layer(DefaultBodyLimit::max(MAX_INPUT_BYTES + 64 * 1024)))
+}
+
+/// The largest credential accepted on the page: a baked image, JSON or a JWT.
+pub(super) const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
+/// Tolerance for clocks that disagree, in seconds.
+const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+// ---------------------------------------------------------------------------------------------
+// In-process resolution of this server's own documents
+
+/// A [`DocumentLoader`] for the documents this server publishes (issuer DID documents, status
+/// lists, award credentials, OB 2.0 documents), read from the store instead of over HTTP; every
+/// other URL is refused. Answers are kept for the duration of one verification, as the loader
+/// contract asks.
+pub(super) struct OwnDocuments {
+    state: AppState,
+    runtime: tokio::runtime::Handle,
+    seen: Mutex<HashMap<String, Result<LoadedDocument, LoadError>>>,
+}
+
+impl DocumentLoader for OwnDocuments {
+    fn load(&self, url: &str) -> Result<LoadedDocument, LoadError> {
+        if let Some(found) = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(url) {
+            return found.clone();
+        }
+        // Verification runs on a blocking thread (see `verify_here`), where waiting for the
+        // store is allowed.
+        let found = self.runtime.block_on(own_document(&self.state, url));
+        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(url.to_string(), found.clone());
+        found
+    }
+}
+
+/// Whether a status-list id is one Cairn could have made (as `routes/credentials.rs` checks).
+fn plausible_list_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn did_document(state: &AppState, organisation: &cairn_core::organisation::Organisation) -> Value {
+    let did = issuing::issuer_did(&state.config, organisation.id);
+    let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
+    cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also)
+}
+
+/// The document at `url` if this server publishes it, as an anonymous visitor would get it.
+async fn own_document(state: &AppState, url: &str) -> Result<LoadedDocument, LoadError> {
+    let elsewhere = || LoadError::Unavailable {
+        url: url.to_string(),
+        reason: "Cairn looks up documents only for credentials issued on this site; it does not fetch from other sites".into(),
+    };
+    let missing = |problem: Problem| LoadError::Unavailable { url: url.to_string(), reason: problem.detail };
+    if url.starts_with("did:web:") {
+        let did = url.split('#').next().unwrap_or(url);
+        let organisation = did.rsplit(':').next().and_then(|raw| raw.parse::<OrganisationId>().ok()).ok_or_else(elsewhere)?;
+        if did != issuing::issuer_did(&state.config, organisation) {
+            return Err(elsewhere());
+        }
+        let organisation = state.store.organisation(organisation).await.map_err(|e| missing(e.into()))?;
+        return Ok(LoadedDocument::new(url, did_document(state, &organisation).to_string()));
+    }
+    let base = state.config.url("");
+    let Some(path) = url.strip_prefix(&base).filter(|path| path.starts_with('/')) else { return Err(elsewhere()) };
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let text = match segments.as_slice() {
+        ["issuers", id, "did.json"] => {
+            let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
+            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
+            did_document(state, &organisation).to_string()
+        }
+        ["status", id] if plausible_list_id(id) => issuing::status_list_credential(state, id).await.map_err(missing)?.to_string(),
+        ["awards", id] | ["awards", id, "credential" | "credential.json" | "credential.jwt"] => {
+            let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such award")))?;
+            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
+            if award.privacy == Privacy::Private {
+                return Err(missing(Problem::not_found("this award is private")));
+            }
+            if segments.last() == Some(&"credential.jwt") { award.jwt } else { award.credential_json }
+        }
+        ["ob2", "assertions", id] => {
+            let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such assertion")))?;
+            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
+            match issuing::ob2_hosted(&state.config, &award) {
+                (true, _) => return Err(LoadError::Gone { url: url.to_string() }),
+                (false, document) => document.to_string(),
+            }
+        }
+        ["ob2", "badges", id] => {
+            let id: AchievementId = id.parse().map_err(|_| missing(Problem::not_found("no such badge class")))?;
+            let achievement = state.store.achievement(id).await.map_err(|e| missing(e.into()))?;
+            if achievement.state == LifeCycle::Draft {
+                return Err(missing(Problem::not_found("no such badge class")));
+            }
+            issuing::ob2_badge_class(&state.config, &achievement).to_string()
+        }
+        ["ob2", "issuers", id] => {
+            let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
+            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
+            issuing::ob2_issuer(&state.config, &organisation).to_string()
+        }
+        _ => return Err(missing(Problem::not_found("this site publishes no credential document at this address"))),
+    };
+    Ok(LoadedDocument::new(url, text))
+}
+
+/// Runs the verification pipeline on `input` with this server's own documents, off the async
+/// threads (canonicalisation and signature checks are CPU work).
+///
+/// # Errors
+/// A 500 [`Problem`] only when the blocking task fails; an invalid credential is a report.
+pub(super) async fn verify_here(state: &AppState, input: Vec<u8>) -> Result<VerificationReport, Problem> {
+    let state = state.clone();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let now = state.now().unix_timestamp();
+        let own = Arc::new(OwnDocuments { state, runtime, seen: Mutex::default() });
+        let loader = StaticLoader::new().with_fallback(own);
+        verify(&input, &VerifyOptions { loader: &loader, jwt_keys: None, now, max_clock_skew_secs: MAX_CLOCK_SKEW_SECS })
+    })
+    .await
+    .map_err(|error| Problem::internal(&error))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report in plain words
+
+#[derive(Debug, Clone)]
+pub(super) struct CheckRow {
+    pub label: String,
+    pub result: &'static str,
+    pub class: &'static str,
+    pub detail: String,
+}
+
+/// A verification report as people read it.
+#[derive(Debug, Clone)]
+pub(super) struct ReportView {
+    /// "Valid", "Invalid" or "Could not check".
+    pub verdict: &'static str,
+    /// `verdict-valid`, `verdict-invalid` or `verdict-unknown`.
+    pub class: &'static str,
+    pub summary: &'static str,
+    pub format: String,
+    pub checks: Vec<CheckRow>,
+    /// Name, issuer, recipient and dates, as (label, value).
+    pub facts: Vec<(String, String)>,
+}
+
+impl ReportView {
+    pub(super) fn new(report: &VerificationReport) -> ReportView {
+        let (verdict, class, summary) = match report.verdict {
+            Verdict::Valid => (
+                "Valid",
+                "verdict-valid",
+                "This credential is genuine: its issuer signed it, nothing in it changed since, it is within its dates, and it has not been revoked or suspended.",
+            ),
+            Verdict::Invalid => ("Invalid", "verdict-invalid", "This credential failed at least one check below: do not rely on it."),
+            Verdict::Indeterminate => (
+                "Could not check",
+                "verdict-unknown",
+                "Some checks could not be made (see below), so there is no verdict either way. Cairn looks up issuers' keys and revocation lists only for credentials issued on this site.",
+            ),
+        };
+        ReportView {
+            verdict,
+            class,
+            summary,
+            format: format_label(&report.format),
+            checks: report.checks.iter().map(check_row).collect(),
+            facts: report.credential.as_ref().map(credential_facts).unwrap_or_default(),
+        }
+    }
+
+    /// The first check that failed, or else the first that could not be made, in words.
+    pub(super) fn first_problem(&self) -> Option<String> {
+        let find = |result: &str| self.checks.iter().find(|c| c.result == result).map(|c| format!("{}: {}", c.label, c.detail));
+        find("Failed").or_else(|| find("Could not check"))
+    }
+}
+
+fn format_label(format: &str) -> String {
+    let (baked, inner) = match format.split_once('+') {
+        Some(("png", inner)) => (Some("PNG"), inner),
+        Some(("svg", inner)) => (Some("SVG"), inner),
+        _ => (None, format),
+    };
+    let label = match inner {
+        "ob3-json" => "Open Badges 3.0 credential (JSON with a Data Integrity proof)",
+        "ob3-jwt" => "Open Badges 3.0 credential (VC-JWT)",
+        "clr-json" => "CLR 2.0 transcript (JSON)",
+        "ob2-hosted" => "Open Badges 2.0 hosted assertion",
+        "ob2-signed" => "Open Badges 2.0 signed assertion",
+        "url" => "a web address",
+        "json" => "JSON",
+        "png" => "a PNG image",
+        "svg" => "an SVG image",
+        _ => "not recognised",
+    };
+    match baked {
+        Some(image) => format!("{label}, baked into a {image} image"),
+        None => label.to_string(),
+    }
+}
+
+fn humanise(id: &str) -> String {
+    let words = id.replace(['_', '.'], " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn check_label(id: &str) -> String {
+    if let Some((n, inner)) = id.strip_prefix("credential[").and_then(|rest| rest.split_once("].")) {
+        let n = n.parse::<usize>().map(|n| (n + 1).to_string()).unwrap_or_else(|_| n.to_string());
+        return format!("Credential {n}: {}", check_label(inner));
+    }
+    if let Some(inner) = id.strip_prefix("jwt.") {
+        let label = match inner {
+            "signature" => "signature".to_string(),
+            "key" => "signing key".to_string(),
+            "iss_claim" => "issuer claim".to_string(),
+            "exp_claim" | "validity_end" => "expiry".to_string(),
+            "nbf_claim" | "validity_start" => "start date".to_string(),
+            other => humanise(other).to_lowercase(),
+        };
+        return format!("JWT {label}");
+    }
+    match id {
+        "format" => "Format".into(),
+        "shape" => "Structure".into(),
+        "proof" => "Signature".into(),
+        "issuer" => "Issuer's key".into(),
+        "valid_from" => "Start date".into(),
+        "valid_until" => "Expiry date".into(),
+        "status" => "Revocation and suspension".into(),
+        "endorsements" => "Endorsements".into(),
+        other => humanise(other),
+    }
+}
+
+fn check_row(check: &Check) -> CheckRow {
+    let (result, class) = match check.ok {
+        Some(true) => ("Passed", "check-passed"),
+        Some(false) => ("Failed", "check-failed"),
+        None => ("Could not check", "check-unknown"),
+    };
+    CheckRow { label: check_label(&check.id), result, class, detail: check.detail.clone() }
+}
+
+fn text_of(value: Option<&Value>) -> Option<String> {
+    value.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(300).collect())
+}
+
+fn first(value: Option<&Value>) -> Option<&Value> {
+    match value {
+        Some(Value::Array(list)) => list.first(),
+        other => other,
+    }
+}
+
+/// A date-time from a credential, as people read it (the raw text when it is not RFC 3339).
+fn date_text(value: Option<&Value>) -> Option<String> {
+    let raw = text_of(value)?;
+    match time::OffsetDateTime::parse(&raw, &time::format_description::well_known::Rfc3339) {
+        Ok(at) => Some(human_date(at)),
+        Err(_) => Some(raw),
+    }
+}
+
+fn hashed(hash: &str) -> String {
+    let short: String = hash.chars().take(24).collect();
+    if short.len() < hash.len() { format!("{short}…") } else { short }
+}
+
+/// Name, issuer, recipient and dates of a credential (OB 3.0, CLR 2.0 or OB 2.0).
+fn credential_facts(credential: &Value) -> Vec<(String, String)> {
+    let mut facts = Vec::new();
+    let mut put = |label: &str, value: Option<String>| {
+        if let Some(value) = value {
+            facts.push((label.to_string(), value));
+        }
+    };
+    let subject = first(credential.get("credentialSubject"));
+    let achievement = subject.and_then(|s| s.get("achievement"));
+    let badge = credential.get("badge").filter(|b| b.is_object());
+    put(
+        "Name",
+        text_of(credential.get("name")).or_else(|| text_of(achievement.and_then(|a| a.get("name")))).or_else(|| text_of(badge.and_then(|b| b.get("name")))),
+    );
+    let issuer = credential.get("issuer").or_else(|| badge.and_then(|b| b.get("issuer")));
+    let issuer_text = match issuer {
+        Some(Value::Object(profile)) => {
+            let name = text_of(profile.get("name"));
+            let id = text_of(profile.get("id"));
+            match (name, id) {
+                (Some(name), Some(id)) => Some(format!("{name} ({id})")),
+                (name, id) => name.or(id),
+            }
+        }
+        other => text_of(other),
+    };
+    put("Issuer", issuer_text);
+    let identifier = first(subject.and_then(|s| s.get("identifier")));
+    let recipient = match (identifier, subject.and_then(|s| text_of(s.get("id"))), credential.get("recipient")) {
+        (Some(identity), _, _) => {
+            let kind = text_of(identity.get("identityType")).unwrap_or_else(|| "identity".into());
+            let kind = if kind == "emailAddress" { "e-mail address".to_string() } else { kind };
+            match (identity.get("hashed").and_then(Value::as_bool), text_of(identity.get("identityHash"))) {
+                (Some(true), Some(hash)) => Some(format!("an {kind}, hashed ({})", hashed(&hash))),
+                (_, Some(value)) => Some(format!("{kind} {value}")),
+                _ => None,
+            }
+        }
+        (None, Some(id), _) => Some(id),
+        (None, None, Some(recipient)) => match (recipient.get("hashed").and_then(Value::as_bool), text_of(recipient.get("identity"))) {
+            (Some(true), Some(hash)) => Some(format!("an {}, hashed ({})", text_of(recipient.get("type")).unwrap_or_else(|| "identity".into()), hashed(&hash))),
+            (_, Some(identity)) => Some(identity),
+            _ => None,
+        },
+        _ => None,
+    };
+    put("Recipient", recipient);
+    put("Awarded", date_text(credential.get("awardedDate")).or_else(|| date_text(credential.get("issuedOn"))));
+    put("Valid from", date_text(credential.get("validFrom")).or_else(|| date_text(credential.get("issuanceDate"))));
+    put(
+        "Expires",
+        date_text(credential.get("validUntil")).or_else(|| date_text(credential.get("expirationDate"))).or_else(|| date_text(credential.get("expires"))),
+    );
+    facts
+}
+
+// ---------------------------------------------------------------------------------------------
+// The page
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    layout: Layout,
+    errors: FieldErrors,
+    text: Field,
+    url: Field,
+    file_error: Option<String>,
+    file_hint: String,
+    report: Option<ReportView>,
+}
+
+fn verify_page(layout: Layout, text: &str, url: &str, errors: FieldErrors, report: Option<ReportView>) -> VerifyPage {
+    VerifyPage {
+        layout,
+        text: Field::new("verify_text", "Paste a credential", text)
+            .name("text")
+            .textarea(6)
+            .hint("The JSON of an Open Badge, or a JWT (three parts separated by dots).")
+            .class("field-wide")
+            .error_from(&errors),
+        url: Field::new("verify_url", "Or give its web address", url)
+            .name("url")
+            .kind("url")
+            .hint("A credential URL on this site, such as a badge's credential link.")
+            .error_from(&errors),
+        file_error: errors.at("verify_file"),
+        file_hint: format!("A baked badge (PNG or SVG), a JSON file or a JWT file, up to {} MB.", MAX_INPUT_BYTES / (1024 * 1024)),
+        errors,
+        report,
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct VerifyQuery {
+    url: Option<String>,
+}
+
+async fn verify_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<VerifyQuery>) -> Result<Response, Problem> {
+    let url: String = query.url.unwrap_or_default().chars().take(2000).collect();
+    render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf, None), "", &url, FieldErrors::default(), None))
+}
+
+/// What was given on the form.
+#[derive(Debug, Default)]
+struct Given {
+    file: Vec<u8>,
+    file_chosen: bool,
+    text: String,
+    url: String,
+}
+
+/// Reads the multipart form. `Err(Ok(given))` when the body broke off after the CSRF token was
+/// accepted (too large): the page can say so at the file field.
+async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) -> Result<Given, Result<Given, Problem>> {
+    let mut multipart = Multipart::from_request(request, state).await.map_err(|r| Err(Problem::malformed(r.body_text())))?;
+    let mut token = String::new();
+    let mut given = Given::default();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) if csrf.verify(&token).is_ok() && error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
+            Err(error) => return Err(Err(Problem::malformed(error.body_text()))),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let file_chosen = field.file_name().is_some_and(|n| !n.is_empty());
+        let bytes = match field.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) if csrf.verify(&token).is_ok() && error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
+            Err(error) => return Err(Err(Problem::malformed(error.body_text()))),
+        };
+        match name.as_str() {
+            "csrf" => token = String::from_utf8_lossy(&bytes).into_owned(),
+            "text" => given.text = String::from_utf8_lossy(&bytes).into_owned(),
+            "url" => given.url = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => {
+                given.file_chosen = file_chosen || !bytes.is_empty();
+                given.file = bytes.to_vec();
+            }
+            _ => {}
+        }
+    }
+    csrf.verify(&token).map_err(Err)?;
+    Ok(given)
+}
+
+/// The one credential given, as bytes for the pipeline, or the errors to show.
+fn chosen_input(given: &Given) -> Result<Vec<u8>, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let text = given.text.trim();
+    let url = given.url.trim();
+    let filled = usize::from(given.file_chosen) + usize::from(!text.is_empty()) + usize::from(!url.is_empty());
+    if filled == 0 {
+        errors.add(Some(("verify_file".into(), "Credential".into())), "choose a file, paste a credential or give its web address");
+        return Err(errors);
+    }
+    if filled > 1 {
+        errors.add(None, "give one credential at a time: clear the other fields, then verify again");
+        return Err(errors);
+    }
+    if given.file_chosen {
+        if given.file.is_empty() {
+            errors.add(Some(("verify_file".into(), "File".into())), "the file is empty");
+        } else if given.file.len() > MAX_INPUT_BYTES {
+            errors.add(Some(("verify_file".into(), "File".into())), &format!("the file is larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
+        }
+        return if errors.is_empty() { Ok(given.file.clone()) } else { Err(errors) };
+    }
+    if !text.is_empty() {
+        if text.len() > MAX_INPUT_BYTES {
+            errors.add(Some(("verify_text".into(), "Pasted credential".into())), &format!("the text is longer than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
+            return Err(errors);
+        }
+        return Ok(text.as_bytes().to_vec());
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed.to_string().into_bytes()),
+        _ => {
+            errors
+                .add(Some(("verify_url".into(), "Web address".into())), &format!("\"{}\" is not an http(s) address", url.chars().take(80).collect::<String>()));
+            Err(errors)
+        }
+    }
+}
+
+fn field_pointer(id: &str) -> &'static str {
+    match id {
+        "verify_text" => "/text",
+        "verify_url" => "/url",
+        _ => "/file",
+    }
+}
+
+/// Input errors as a problem document, for JSON clients.
+fn input_problem(errors: &FieldErrors) -> Problem {
+    let mut invalid = cairn_core::Invalid::new();
+    for (id, detail) in &errors.by_field {
+        invalid.push(field_pointer(id), detail.clone());
+    }
+    if invalid.is_empty() {
+        for item in &errors.summary {
+            invalid.push("", item.message.clone());
+        }
+    }
+    Problem::invalid(invalid)
+}
+
+async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, headers: HeaderMap, request: Request) -> Result<Response, Problem> {
+    let json = wants_json(&headers);
+    let is_multipart = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("multipart/form-data"));
+    let given = if is_multipart {
+        match read_multipart(&csrf, request, &state).await {
+            Ok(given) => Ok(given),
+            Err(Ok(given)) => Err(given),
+            Err(Err(problem)) => return Err(problem),
+        }
+    } else {
+        let form = FormFields::from_request(request, &state).await?;
+        Ok(Given { text: form.get("text").to_string(), url: form.get("url").to_string(), ..Given::default() })
+    };
+    let input = match given {
+        Ok(given) => chosen_input(&given).map_err(|errors| (given, errors)),
+        Err(given) => {
+            let mut errors = FieldErrors::default();
+            errors.add(Some(("verify_file".into(), "File".into())), &format!("the file is larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
+            Err((given, errors))
+        }
+    };
+    let (given_text, given_url, input) = match input {
+        Ok(bytes) => (String::new(), String::new(), bytes),
+        Err((_, errors)) if json => return Err(input_problem(&errors)),
+        Err((given, errors)) => {
+            let text: String = given.text.chars().take(MAX_INPUT_BYTES).collect();
+            let page = verify_page(layout(&viewer, &csrf, None), &text, &given.url, errors, None);
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let report = verify_here(&state, input).await?;
+    if json {
+        let body = serde_json::to_string(&report).map_err(|e| Problem::internal(&e))?;
+        let mut response = (StatusCode::OK, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return Ok(response);
+    }
+    let page = verify_page(layout(&viewer, &csrf, None), &given_text, &given_url, FieldErrors::default(), Some(ReportView::new(&report)));
+    render_status(StatusCode::OK, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn checks_read_as_words() {
+        assert_eq!(check_label("proof"), "Signature");
+        assert_eq!(check_label("jwt.signature"), "JWT signature");
+        assert_eq!(check_label("credential[0].status"), "Credential 1: Revocation and suspension");
+        assert_eq!(check_label("something_new"), "Something new");
+        assert_eq!(format_label("png+ob3-json"), "Open Badges 3.0 credential (JSON with a Data Integrity proof), baked into a PNG image");
+    }
+
+    #[test]
+    fn facts_name_the_credential_its_issuer_and_a_hashed_recipient() {
+        let credential = json!({
+            "name": "Robust Bash",
+            "issuer": {"id": "did:web:example.org", "name": "Example U"},
+            "validFrom": "2026-11-22T10:00:00Z",
+            "credentialSubject": {"identifier": [{"identityType": "emailAddress", "hashed": true, "identityHash": "sha256$0123456789abcdef0123456789abcdef"}]}
+        });
+        let facts = credential_facts(&credential);
+        assert_eq!(facts[0], ("Name".into(), "Robust Bash".into()));
+        assert_eq!(facts[1], ("Issuer".into(), "Example U (did:web:example.org)".into()));
+        assert_eq!(facts[2].1, "an e-mail address, hashed (sha256$0123456789abcdef0…)");
+        assert_eq!(facts[3], ("Valid from".into(), "22 November 2026".into()));
+    }
+
+    #[test]
+    fn exactly_one_credential_is_taken() {
+        assert!(chosen_input(&Given::default()).is_err());
+        let two = Given { text: "{}".into(), url: "https://x.example".into(), ..Given::default() };
+        assert!(chosen_input(&two).is_err());
+        let url = Given { url: "javascript:alert(1)".into(), ..Given::default() };
+        assert!(chosen_input(&url).unwrap_err().at("verify_url").is_some());
+        let text = Given { text: " {\"a\":1} ".into(), ..Given::default() };
+        assert_eq!(chosen_input(&text).unwrap(), b"{\"a\":1}");
+    }
+}

@@ -1,0 +1,313 @@
+//! Issuing awards: every served form of a credential verifies, status changes reach the status
+//! lists at once, a second award is refused, level badges stack, private downloads stay private.
+
+use crate::helpers::TestApp;
+use axum::http::header;
+use cairn_core::account::Email;
+use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::assessment::{Judgement, ScoreFields};
+use cairn_core::authz::Actor;
+use cairn_core::award::{AwardStatus, Privacy, StatusAction};
+use cairn_core::ids::{AwardId, UserId};
+use cairn_server::issuing::{self, AwardRequest};
+use cairn_store::Award;
+use cairn_vc::bake::{BakedPayload, unbake};
+use cairn_vc::loader::StaticLoader;
+use cairn_vc::status::StatusList;
+use cairn_vc::verify::{Verdict, VerificationReport, VerifyOptions, verify};
+use serde_json::{Value, json};
+
+const LEARNER: &str = "learner@demo.cairn.test";
+
+async fn user(app: &TestApp, email: &str) -> UserId {
+    app.state.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
+}
+
+async fn actor(app: &TestApp, email: &str) -> Actor {
+    let id = user(app, email).await;
+    Actor::member(id, app.state.store.memberships(id).await.unwrap())
+}
+
+/// The demo issuer's published achievements.
+async fn demo_achievements(app: &TestApp) -> Vec<Achievement> {
+    let organisation = app.demo_organisation().await.parse().unwrap();
+    app.state.store.organisation_achievements(organisation).await.unwrap()
+}
+
+async fn micro_badge(app: &TestApp) -> Achievement {
+    demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge).expect("the demo has micro-badges")
+}
+
+/// A judgement meeting every criterion's required level.
+fn passing(achievement: &Achievement) -> Judgement {
+    let rubric = achievement.content.rubric.as_ref().unwrap();
+    let scores: Vec<ScoreFields> = rubric
+        .criteria
+        .iter()
+        .map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: "Solid work".into() })
+        .collect();
+    Judgement::parse(rubric, &scores, "Well done").unwrap()
+}
+
+fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
+    AwardRequest {
+        learner,
+        achievement: achievement.id,
+        submission: None,
+        judgement: achievement.content.rubric.as_ref().map(|_| passing(achievement)),
+        evidence_urls: vec![("https://example.org/portfolio/bash".into(), "My\u{7} portfolio\u{0}".into())],
+        transition: None,
+    }
+}
+
+async fn award_badge(app: &TestApp) -> (Award, Achievement) {
+    let badge = micro_badge(app).await;
+    let award = issuing::award(&app.state, request(user(app, LEARNER).await, &badge)).await.unwrap();
+    (award, badge)
+}
+
+fn path_of(app: &TestApp, url: &str) -> String {
+    url.strip_prefix(app.state.config.url("").as_str()).unwrap_or_else(|| panic!("{url} is not on this server")).to_string()
+}
+
+fn one_or_many(value: &Value) -> Vec<Value> {
+    match value {
+        Value::Array(list) => list.clone(),
+        Value::Null => Vec::new(),
+        one => vec![one.clone()],
+    }
+}
+
+/// What a verifier would fetch, fetched from the app: the issuer's DID document and the status
+/// lists the credential names.
+async fn loader_for(app: &TestApp, credential: &Value) -> StaticLoader {
+    let did = credential["issuer"]["id"].as_str().unwrap();
+    let organisation = did.rsplit(':').next().unwrap();
+    let document = app.get(&format!("/issuers/{organisation}/did.json"), None).await;
+    assert_eq!(document.status, 200, "{}", document.text());
+    let mut loader = StaticLoader::new().with(did, &document.json());
+    for entry in one_or_many(&credential["credentialStatus"]) {
+        let url = entry["statusListCredential"].as_str().unwrap();
+        let list = app.get(&path_of(app, url), None).await;
+        assert_eq!(list.status, 200, "{}", list.text());
+        assert_eq!(list.headers[header::CACHE_CONTROL], "no-cache");
+        loader.insert(url, &list.json());
+    }
+    loader
+}
+
+async fn verified(app: &TestApp, input: &[u8], credential: &Value) -> VerificationReport {
+    let loader = loader_for(app, credential).await;
+    verify(input, &VerifyOptions { loader: &loader, jwt_keys: None, now: app.state.now().unix_timestamp(), max_clock_skew_secs: 60 })
+}
+
+#[track_caller]
+fn assert_valid(report: &VerificationReport) {
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
+    let passed = |ids: &[&str]| report.checks.iter().any(|c| ids.contains(&c.id.as_str()) && c.ok == Some(true));
+    assert!(passed(&["proof", "jwt.signature"]) && passed(&["status"]), "the proof and the status were checked: {report:#?}");
+}
+
+async fn credential_of(app: &TestApp, award: AwardId) -> (Vec<u8>, Value) {
+    let response = app.get(&format!("/awards/{award}/credential"), None).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.content_type(), "application/vc+ld+json");
+    let json = response.json();
+    (response.body, json)
+}
+
+/// Entry `index` of the status list at `url`, as the app serves it now.
+async fn status_bit(app: &TestApp, url: &str, index: u64) -> bool {
+    let list = app.get(&path_of(app, url), None).await.json();
+    StatusList::decode(list["credentialSubject"]["encodedList"].as_str().unwrap()).unwrap().get(usize::try_from(index).unwrap()).unwrap()
+}
+
+fn achievement_schema() -> jsonschema::Validator {
+    let path = format!("{}/../cairn-vc/tests/fixtures/schemas/ob_v3p0_achievementcredential_schema.json", env!("CARGO_MANIFEST_DIR"));
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    jsonschema::draft201909::new(&schema).unwrap()
+}
+
+backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
+    let (award, badge) = award_badge(app).await;
+    assert_eq!((award.status, award.privacy, award.achievement_version), (AwardStatus::Active, Privacy::Unlisted, badge.version));
+    let (bytes, credential) = credential_of(app, award.id).await;
+    assert_eq!(credential["id"], app.state.config.url(&format!("/awards/{}/credential", award.id)));
+    assert_eq!(credential["issuer"]["id"], issuing::issuer_did(&app.state.config, badge.organisation));
+    assert_eq!(credential["proof"][0]["verificationMethod"], issuing::verification_method(&app.state.config, badge.organisation));
+    let achievement = &credential["credentialSubject"]["achievement"];
+    assert_eq!(achievement["achievementType"], "Badge");
+    assert_eq!(achievement["name"], badge.content.name.as_str());
+    let criteria = badge.content.rubric.as_ref().unwrap().criteria.len();
+    assert_eq!(achievement["resultDescription"].as_array().unwrap().len(), criteria);
+    assert_eq!(credential["credentialSubject"]["result"].as_array().unwrap().len(), criteria);
+    assert_eq!(credential["credentialSubject"]["result"][0]["achievedLevel"], achievement["resultDescription"][0]["requiredLevel"]);
+    assert_eq!(credential["evidence"][0]["name"], "My portfolio", "control characters are not signed");
+    assert_eq!(credential["credentialStatus"]["statusPurpose"], "revocation");
+    assert_eq!(credential["credentialStatus"]["statusListIndex"], award.status_index.to_string());
+    assert!(!String::from_utf8_lossy(&bytes).contains(LEARNER), "the recipient's address is hashed");
+    let errors: Vec<String> = achievement_schema().iter_errors(&credential).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_valid(&verified(app, &bytes, &credential).await);
+
+    let download = app.get(&format!("/awards/{}/credential.json?download=1", award.id), None).await;
+    assert_eq!(download.body, bytes);
+    let disposition = download.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
+    assert!(disposition.starts_with("attachment; filename=\"") && disposition.ends_with(".credential.json\""), "{disposition}");
+
+    let jwt = app.get(&format!("/awards/{}/credential.jwt", award.id), None).await;
+    assert_eq!((jwt.status.as_u16(), jwt.content_type()), (200, "application/vc+jwt"));
+    let report = verified(app, &jwt.body, &credential).await;
+    assert_valid(&report);
+    assert_eq!(report.credential.as_ref().unwrap()["id"], credential["id"]);
+
+    for (path, media_type) in [("badge.png", "image/png"), ("badge.svg", "image/svg+xml")] {
+        let image = app.get(&format!("/awards/{}/{path}", award.id), None).await;
+        assert_eq!((image.status.as_u16(), image.content_type()), (200, media_type), "{path}");
+        assert!(image.headers[header::CONTENT_DISPOSITION].to_str().unwrap().starts_with("attachment; filename="), "{path}");
+        assert_eq!(unbake(&image.body).unwrap(), Some(BakedPayload::Ob3Json(String::from_utf8(bytes.clone()).unwrap())), "{path}");
+        assert_valid(&verified(app, &image.body, &credential).await);
+    }
+
+    let assertion = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
+    assert_eq!(assertion.status, 200);
+    let assertion = assertion.json();
+    assert!(cairn_vc::ob2::recipient_matches(&assertion["recipient"], LEARNER));
+    assert!(!cairn_vc::ob2::recipient_matches(&assertion["recipient"], "someone@example.org"));
+    assert_eq!(assertion["recipient"]["salt"], credential["credentialSubject"]["identifier"][0]["salt"]);
+    let badge_class = app.get(&path_of(app, assertion["badge"].as_str().unwrap()), None).await.json();
+    assert_eq!((badge_class["type"].as_str(), badge_class["name"].as_str()), (Some("BadgeClass"), Some(badge.content.name.as_str())));
+    let issuer = app.get(&path_of(app, badge_class["issuer"].as_str().unwrap()), None).await.json();
+    assert_eq!(issuer["type"], "Issuer");
+
+    let links = issuing::award_links(&app.state.config, award.id);
+    for key in ["page", "credential", "jwt", "png", "svg", "ob2"] {
+        assert!(links[key].as_str().unwrap().starts_with("http://127.0.0.1:8080/"), "{key}: {links}");
+    }
+    let results = issuing::award_results(&award);
+    assert_eq!(results.len(), criteria);
+    assert!(results.iter().all(|r| r.met), "{results:?}");
+    let learner = user(app, LEARNER).await;
+    let notifications = app.state.store.notifications(learner, 10).await.unwrap();
+    assert!(notifications.iter().any(|n| n.kind == "award" && n.link == format!("/awards/{}", award.id)), "{notifications:?}");
+    assert!(app.state.store.outbox(10).await.unwrap().iter().any(|m| m.to == LEARNER), "an e-mail is queued");
+});
+
+backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
+    let (award, _) = award_badge(app).await;
+    let (bytes, credential) = credential_of(app, award.id).await;
+    let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
+    let (_, suspension_id) = app.state.store.ensure_status_lists(award.organisation, issuing::STATUS_LIST_LENGTH, app.state.now()).await.unwrap();
+    let suspension = issuing::status_list_url(&app.state.config, &suspension_id);
+    let issuer = actor(app, "issuer@demo.cairn.test").await;
+
+    let learner = actor(app, LEARNER).await;
+    let denied = issuing::set_status(&app.state, &learner, award.id, StatusAction::Revoke, None).await.unwrap_err();
+    assert_eq!(denied.status, 403);
+    let denied = issuing::set_status(&app.state, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.unwrap_err();
+    assert_eq!(denied.status, 401);
+
+    let suspended = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
+    assert_eq!((suspended.status, suspended.status_reason.as_deref()), (AwardStatus::Suspended, Some("under review")));
+    assert!(status_bit(app, &suspension, award.status_index).await);
+    assert!(!status_bit(app, &revocation, award.status_index).await);
+    let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
+    assert_eq!(gone.status, 410);
+    assert_eq!((gone.json()["revoked"].as_bool(), gone.json()["revocationReason"].as_str()), (Some(true), Some("suspended: under review")));
+
+    let reinstated = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
+    assert_eq!(reinstated.status, AwardStatus::Active);
+    assert!(!status_bit(app, &suspension, award.status_index).await);
+    assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
+    assert_valid(&verified(app, &bytes, &credential).await);
+
+    issuing::set_status(&app.state, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
+    assert!(status_bit(app, &revocation, award.status_index).await);
+    let report = verified(app, &bytes, &credential).await;
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert!(report.checks.iter().any(|c| c.id == "status" && c.ok == Some(false) && c.detail.contains("revoked")), "{report:#?}");
+    let jwt = app.get(&format!("/awards/{}/credential.jwt", award.id), None).await;
+    assert_eq!(verified(app, &jwt.body, &credential).await.verdict, Verdict::Invalid);
+    let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
+    assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked: issued in error")));
+    let refused = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap_err();
+    assert_eq!(refused.status, 409);
+    assert!(app.state.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == "award-revoked"));
+});
+
+backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app| {
+    let (award, badge) = award_badge(app).await;
+    let learner = user(app, LEARNER).await;
+    let again = issuing::award(&app.state, request(learner, &badge)).await.unwrap_err();
+    assert_eq!((again.status.as_u16(), again.detail.as_str()), (409, "already awarded"));
+    let awards = app.state.store.awards_of(learner).await.unwrap();
+    assert_eq!(awards.iter().map(|a| a.id).collect::<Vec<_>>(), vec![award.id]);
+    assert_eq!(app.state.store.used_status_indexes(award.organisation).await.unwrap(), vec![award.status_index]);
+
+    let mut bad = request(learner, &demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.id != badge.id).unwrap());
+    bad.evidence_urls.push(("javascript:alert(1)".into(), "x".into()));
+    let refused = issuing::award(&app.state, bad).await.unwrap_err();
+    assert_eq!((refused.status.as_u16(), refused.errors[0].pointer.as_str()), (422, "/evidence_urls/1"));
+    assert_eq!(app.state.store.awards_of(learner).await.unwrap().len(), 1);
+
+    let token = app.issuer_token().await;
+    let organisation = app.demo_organisation().await;
+    let draft = app.json("POST", &format!("/api/v1/organisations/{organisation}/achievements"), Some(&token), &crate::helpers::badge_body("Draft Only")).await;
+    let draft = app.state.store.achievement(draft.json()["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert_eq!(issuing::award(&app.state, request(learner, &draft)).await.unwrap_err().status, 409);
+    assert_eq!(app.state.store.awards_of(learner).await.unwrap().len(), 1);
+});
+
+backend_test!(holding_every_level_awards_the_micro_credential, |app| {
+    let achievements = demo_achievements(app).await;
+    let stack = achievements.iter().find(|a| a.kind == Kind::MicroCredential).unwrap();
+    let mut levels = app.state.store.levels(stack.id).await.unwrap();
+    levels.sort_by_key(|l| match l.kind {
+        Kind::Level(n) => n,
+        _ => 0,
+    });
+    assert_eq!(levels.len(), 3);
+    let learner = user(app, LEARNER).await;
+    let mut level_awards = Vec::new();
+    for (i, level) in levels.iter().enumerate() {
+        let (award, stacked) = issuing::award_with_stack(&app.state, request(learner, level)).await.unwrap();
+        level_awards.push(award);
+        assert_eq!(stacked.is_some(), i == 2, "the micro-credential comes with the last level only");
+    }
+    let held = app.state.store.held_achievements(learner).await.unwrap();
+    assert!(held.contains(&stack.id), "{held:?}");
+    let parent = app.state.store.awards_of(learner).await.unwrap().into_iter().find(|a| a.achievement == stack.id).unwrap();
+    assert_eq!(parent.submission, None);
+    let (bytes, credential) = credential_of(app, parent.id).await;
+    assert_eq!(credential["credentialSubject"]["achievement"]["achievementType"], "MicroCredential");
+    let evidence: Vec<&str> = credential["evidence"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
+    for award in &level_awards {
+        assert!(evidence.contains(&app.state.config.url(&format!("/awards/{}", award.id)).as_str()), "{evidence:?}");
+    }
+    assert_ne!(parent.status_index, level_awards[2].status_index);
+    assert_valid(&verified(app, &bytes, &credential).await);
+    let level_credential = credential_of(app, level_awards[0].id).await.1;
+    assert_eq!(level_credential["credentialSubject"]["achievement"]["achievementType"], "Badge");
+});
+
+backend_test!(private_award_downloads_are_for_the_learner_only, |app| {
+    let (award, _) = award_badge(app).await;
+    app.state.store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
+    let learner = app.token(LEARNER, "cairn-demo-learner").await;
+    let issuer = app.issuer_token().await;
+    for path in ["credential", "credential.json", "credential.jwt", "badge.png", "badge.svg"] {
+        let path = format!("/awards/{}/{path}", award.id);
+        app.get(&path, None).await.problem(404, "not-found");
+        app.get(&path, Some(&issuer)).await.problem(404, "not-found");
+        let own = app.get(&path, Some(&learner)).await;
+        assert_eq!(own.status, 200, "{path}: {}", own.text());
+        assert_eq!(own.headers[header::CACHE_CONTROL], "private, no-store");
+    }
+    // Verification endpoints stay public, so that copies already handed out still verify.
+    assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
+    app.get(&format!("/awards/{}/credential.json", uuid::Uuid::new_v4()), None).await.problem(404, "not-found");
+    app.get("/awards/not-an-id/badge.png", None).await.problem(404, "not-found");
+    app.get("/status/no-such-list", None).await.problem(404, "not-found");
+    app.get("/ob2/assertions/nope", None).await.problem(404, "not-found");
+    assert_eq!(app.get(&format!("/ob2/issuers/{}", award.organisation), None).await.json()["type"], json!("Issuer"));
+});

@@ -1,0 +1,555 @@
+//! The learner's pages in a cookie-keeping browser: apply, the draft with autosave, evidence,
+//! submit and the due date; errors that keep what was typed; privacy of submissions and awards;
+//! the award page (Open Graph, sharing, downloads, live verification); the verify page; and
+//! notifications.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use cairn_core::account::Email;
+use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::assessment::{Judgement, ScoreFields};
+use cairn_core::award::StatusAction;
+use cairn_core::ids::UserId;
+use cairn_server::issuing::{self, AwardRequest};
+use cairn_store::{Award, CatalogQuery};
+
+use crate::helpers::TestApp;
+
+const LEARNER: (&str, &str) = ("learner@demo.cairn.test", "cairn-demo-learner");
+const OWNER: (&str, &str) = ("issuer@demo.cairn.test", "cairn-demo-issuer");
+const ASSESSOR: (&str, &str) = ("assessor@demo.cairn.test", "cairn-demo-assessor");
+
+/// What came back, with the body as text.
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn location(&self) -> &str {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    fn header(&self, name: header::HeaderName) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    #[track_caller]
+    fn assert_contains(&self, needle: &str) {
+        assert!(self.body.contains(needle), "expected {needle:?} in the page (status {}):\n{}", self.status, self.body);
+    }
+
+    #[track_caller]
+    fn assert_lacks(&self, needle: &str) {
+        assert!(!self.body.contains(needle), "did not expect {needle:?} in the page (status {}):\n{}", self.status, self.body);
+    }
+
+    #[track_caller]
+    fn assert_redirect(&self, prefix: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.body);
+        assert!(self.location().starts_with(prefix), "redirected to {:?}, expected {prefix:?}", self.location());
+    }
+
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A browser: keeps cookies, asks for HTML, sends its CSRF token with forms.
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: HashMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser { app, cookies: HashMap::new() }
+    }
+
+    async fn send(&mut self, mut request: Request<Body>, accept: &str) -> Page {
+        request.headers_mut().insert(header::ACCEPT, accept.parse().unwrap());
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let response = self.app.send(request).await;
+        for value in response.headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        Page { status: response.status, headers: response.headers.clone(), body: String::from_utf8_lossy(&response.body).into_owned() }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path).body(Body::empty()).unwrap(), "text/html,application/xhtml+xml").await
+    }
+
+    async fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("cairn_csrf") {
+            self.get("/").await;
+        }
+        self.cookies.get("cairn_csrf").cloned().expect("a cairn_csrf cookie")
+    }
+
+    async fn post_as(&mut self, path: &str, pairs: &[(&str, &str)], accept: &str) -> Page {
+        let csrf = self.csrf().await;
+        let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("csrf", &csrf).extend_pairs(pairs).finish();
+        let request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap();
+        self.send(request, accept).await
+    }
+
+    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
+        self.post_as(path, pairs, "text/html,application/xhtml+xml").await
+    }
+
+    /// A multipart form: the CSRF token, text fields, then one file field (name, file name, type, bytes).
+    async fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str, &[u8]), accept: &str) -> Page {
+        let csrf = self.csrf().await;
+        let boundary = "cairn-learner-boundary-5e1a";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", csrf.as_str())].iter().chain(fields) {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        let (field, file_name, content_type, bytes) = file;
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")).body(Body::from(body)).unwrap();
+        self.send(request, accept).await
+    }
+
+    async fn log_in(&mut self, (email, password): (&str, &str)) {
+        let page = self.post("/login", &[("email", email), ("password", password)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    }
+}
+
+async fn signed_in<'a>(app: &'a TestApp, account: (&str, &str)) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    browser.log_in(account).await;
+    browser
+}
+
+/// The published demo achievement named `name`.
+async fn published(app: &TestApp, name: &str) -> Achievement {
+    let page = app.state.store.search_catalog(&CatalogQuery { limit: 100, ..Default::default() }).await.unwrap();
+    page.items.into_iter().find(|a| a.content.name == name).unwrap_or_else(|| panic!("no published {name}"))
+}
+
+const FREE_BADGE: &str = "Writing Clear API Documentation";
+const OTHER_FREE_BADGE: &str = "Inclusive Meeting Facilitation";
+const PAID_BADGE: &str = "Secure Coding Essentials: OWASP Top 10";
+
+/// Applies for `name` in the browser and returns the new submission's path.
+async fn apply(browser: &mut Browser<'_>, app: &TestApp, name: &str) -> String {
+    let achievement = published(app, name).await;
+    let page = browser.post(&format!("/achievements/{}/apply", achievement.id), &[]).await;
+    page.assert_redirect("/submissions/");
+    page.location().split('?').next().unwrap().to_string()
+}
+
+async fn user(app: &TestApp, email: &str) -> UserId {
+    app.state.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
+}
+
+/// A judgement at every criterion's required level (levels are numbered from 1).
+fn passing(achievement: &Achievement) -> Judgement {
+    let rubric = achievement.content.rubric.as_ref().unwrap();
+    let scores: Vec<ScoreFields> =
+        rubric.criteria.iter().map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: "Solid".into() }).collect();
+    Judgement::parse(rubric, &scores, "Well done").unwrap()
+}
+
+/// Awards the free demo badge to the learner directly.
+async fn award(app: &TestApp) -> (Award, Achievement) {
+    let badge = published(app, FREE_BADGE).await;
+    assert_eq!(badge.kind, Kind::MicroBadge);
+    let request = AwardRequest {
+        learner: user(app, LEARNER.0).await,
+        achievement: badge.id,
+        submission: None,
+        judgement: Some(passing(&badge)),
+        evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
+        transition: None,
+    };
+    (issuing::award(&app.state, request).await.unwrap(), badge)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The submission journey
+
+backend_test!(a_learner_applies_prepares_evidence_and_submits, |app| {
+    let mut learner = signed_in(app, LEARNER).await;
+    let badge = published(app, FREE_BADGE).await;
+    let page = learner.get(&format!("/achievements/{}", badge.id)).await;
+    page.assert_contains(&format!("action=\"/achievements/{}/apply\"", badge.id));
+
+    let path = apply(&mut learner, app, FREE_BADGE).await;
+    let page = learner.get(&format!("{path}?notice=applied")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("Your draft is ready");
+    page.assert_contains("data-autosave=\"autosave-status\"");
+    page.assert_contains("<script src=\"/static/autosave.js\" defer></script>");
+    page.assert_contains("pill-draft");
+    assert_eq!(learner.get("/static/autosave.js").await.status, StatusCode::OK);
+
+    // Applying again leads back to the same draft; another achievement gets its own submission.
+    let again = learner.post(&format!("/achievements/{}/apply", badge.id), &[]).await;
+    again.assert_redirect(&format!("{path}?notice=already-applied"));
+    let other = apply(&mut learner, app, OTHER_FREE_BADGE).await;
+    assert_ne!(other, path);
+
+    let parts = [
+        ("overview", "I documented the Orders API for a partner team."),
+        ("reflection", "I learnt to test docs with a newcomer."),
+        ("links", "https://example.org/docs\n\nhttps://example.org/repo"),
+        ("collaborators", "friend@example.org"),
+    ];
+    learner.post(&path, &parts).await.assert_redirect(&format!("{path}?notice=draft-saved"));
+    let page = learner.get(&path).await;
+    page.assert_contains("I documented the Orders API for a partner team.");
+    page.assert_contains("https://example.org/docs\nhttps://example.org/repo");
+
+    // Autosave: the same form, answered in JSON.
+    let saved = learner.post_as(&path, &[("overview", "Autosaved overview"), ("reflection", "r")], "application/json").await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.json()["saved"], true);
+    learner.get(&path).await.assert_contains("Autosaved overview");
+    learner.post(&path, &parts).await.assert_redirect(&path);
+
+    // Evidence: a file and a text; the learner can download their own file.
+    let upload = learner
+        .multipart(&format!("{path}/files"), &[("title", "Test notes")], ("file", "notes.md", "text/markdown", b"# Notes\nAll good."), "text/html")
+        .await;
+    upload.assert_redirect(&format!("{path}#evidence"));
+    let text = learner.post(&format!("{path}/texts"), &[("title", "Newcomer comments"), ("body", "Followed it first time.")]).await;
+    text.assert_redirect(&path);
+    let page = learner.get(&path).await;
+    page.assert_contains("Test notes");
+    page.assert_contains("Newcomer comments");
+    let download = page.body.split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).expect("a download link");
+    let file = learner.get(&format!("{path}/artifacts/{download}")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(file.header(header::CONTENT_DISPOSITION).starts_with("attachment; filename=\"notes.md\""), "{:?}", file.headers);
+    assert_eq!(file.body, "# Notes\nAll good.");
+
+    // Submit from the main form: saved, sent, and the status page explains the due date.
+    let submitted = learner.post(&format!("{path}/submit"), &parts).await;
+    submitted.assert_redirect(&format!("{path}?notice=submitted"));
+    let page = learner.get(&path).await;
+    page.assert_contains("Submitted");
+    page.assert_contains("Decision due by");
+    page.assert_contains("business days");
+    page.assert_contains("Business days are Monday to Friday");
+    page.assert_lacks("data-autosave");
+    let stored = app.state.store.submission(path.rsplit('/').next().unwrap().parse().unwrap()).await.unwrap();
+    let due = stored.due_at.expect("a due date");
+    let due_text = format!("{} ", due.day());
+    page.assert_contains(&format!("Decision due by {due_text}"));
+    let edit = learner.post(&path, &parts).await;
+    assert_eq!(edit.status, StatusCode::CONFLICT, "a submitted attempt cannot be edited: {}", edit.body);
+
+    let list = learner.get("/submissions").await;
+    list.assert_contains(FREE_BADGE);
+    list.assert_contains(OTHER_FREE_BADGE);
+    list.assert_contains("pill-waiting");
+
+    // The learner was told, in the app.
+    let notes = learner.get("/notifications").await;
+    notes.assert_contains(&format!("Submitted: {FREE_BADGE}"));
+    notes.assert_contains("1 unread");
+});
+
+backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
+    let mut learner = signed_in(app, LEARNER).await;
+    let path = apply(&mut learner, app, FREE_BADGE).await;
+
+    let typed = [("overview", "My carefully typed overview"), ("reflection", ""), ("links", "https://ok.example\nnot a link"), ("collaborators", "")];
+    let page = learner.post(&path, &typed).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    page.assert_contains("My carefully typed overview");
+    page.assert_contains("https://ok.example\nnot a link</textarea>");
+    page.assert_contains("id=\"error-summary\"");
+    page.assert_contains("href=\"#links\"");
+    page.assert_contains("Line 2:");
+    page.assert_contains("aria-invalid=\"true\"");
+
+    // Autosave gets the problem document with the pointer instead.
+    let json = learner.post_as(&path, &typed, "application/json").await;
+    assert_eq!(json.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json.json()["errors"][0]["pointer"], "/links/1");
+
+    // Submitting an incomplete draft names each missing part and keeps the text.
+    let incomplete =
+        learner.post(&format!("{path}/submit"), &[("overview", "Only an overview"), ("reflection", ""), ("links", ""), ("collaborators", "")]).await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    incomplete.assert_contains("Only an overview");
+    incomplete.assert_contains("href=\"#reflection\"");
+    incomplete.assert_contains("href=\"#evidence\"");
+
+    // A file that is not accepted keeps its title.
+    let binary = learner
+        .multipart(&format!("{path}/files"), &[("title", "My binary")], ("file", "a.bin", "application/octet-stream", b"\x00\x01\x02\xff"), "text/html")
+        .await;
+    assert_eq!(binary.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", binary.body);
+    binary.assert_contains("value=\"My binary\"");
+    binary.assert_contains("id=\"file-error\"");
+
+    let empty_text = learner.post(&format!("{path}/texts"), &[("title", "Kept title"), ("body", "  ")]).await;
+    assert_eq!(empty_text.status, StatusCode::UNPROCESSABLE_ENTITY);
+    empty_text.assert_contains("value=\"Kept title\"");
+    empty_text.assert_contains("id=\"text_body-error\"");
+
+    // A paid achievement: the fee is due, and a wrong voucher is refused at its field.
+    let paid = apply(&mut learner, app, PAID_BADGE).await;
+    let page = learner.get(&paid).await;
+    page.assert_contains("Fee due");
+    page.assert_lacks("formaction=");
+    let voucher = learner.post(&format!("{paid}/voucher"), &[("code", "NOPE-NOPE-NOPE")]).await;
+    assert_eq!(voucher.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", voucher.body);
+    voucher.assert_contains("value=\"NOPE-NOPE-NOPE\"");
+    voucher.assert_contains("id=\"voucher_code-error\"");
+});
+
+backend_test!(someone_elses_submission_is_not_found, |app| {
+    let mut learner = signed_in(app, LEARNER).await;
+    let path = apply(&mut learner, app, FREE_BADGE).await;
+    let text = learner.post(&format!("{path}/texts"), &[("body", "Private evidence")]).await;
+    text.assert_redirect(&path);
+    let page = learner.get(&path).await;
+    let artifact = page.body.split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_string();
+
+    let mut other = signed_in(app, ASSESSOR).await;
+    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.post(&path, &[("overview", "hijack")]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&format!("{path}/artifacts/{artifact}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.post(&format!("{path}/withdraw"), &[]).await.status, StatusCode::NOT_FOUND);
+    other.get("/submissions").await.assert_lacks(FREE_BADGE);
+
+    let mut visitor = Browser::new(app);
+    visitor.get(&path).await.assert_redirect("/login?next=/submissions/");
+    visitor.get("/backpack").await.assert_redirect("/login");
+});
+
+// ---------------------------------------------------------------------------------------------
+// Awards
+
+backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
+    let (award, badge) = award(app).await;
+    let path = format!("/awards/{}", award.id);
+    let base = app.state.config.url("");
+
+    // Anyone with the link (awards start unlisted): described, verified, not indexed.
+    let mut visitor = Browser::new(app);
+    let page = visitor.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_contains("<meta name=\"robots\" content=\"noindex\">");
+    page.assert_contains(&format!("<meta property=\"og:title\" content=\"{} · awarded to Lena Fischer\">", badge.content.name));
+    page.assert_contains(&format!("<meta property=\"og:image\" content=\"{base}/awards/{}/badge.png\">", award.id));
+    page.assert_contains(&format!("<meta property=\"og:url\" content=\"{base}/awards/{}\">", award.id));
+    page.assert_contains("<meta property=\"og:description\"");
+    page.assert_contains("<meta name=\"twitter:card\" content=\"summary\">");
+    page.assert_contains("verdict-valid");
+    page.assert_contains(">Verified</h2>");
+    page.assert_contains("Northbridge Institute of Technology");
+    page.assert_contains("Achieved");
+    page.assert_contains("Competencies and skills");
+    page.assert_lacks("linkedin.com");
+    page.assert_lacks("My API guide");
+
+    // The learner's own panel: LinkedIn, shares, embed code and downloads.
+    let mut learner = signed_in(app, LEARNER).await;
+    let page = learner.get(&path).await;
+    page.assert_contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME");
+    page.assert_contains("certId=");
+    page.assert_contains("https://twitter.com/intent/tweet?url=");
+    page.assert_contains("https://www.facebook.com/sharer/sharer.php?u=");
+    page.assert_contains("mailto:?subject=");
+    page.assert_contains(&format!("{base}/awards/{}/embed", award.id));
+    for download in ["badge.png", "badge.svg", "credential.json?download=1", "credential.jwt?download=1"] {
+        page.assert_contains(&format!("href=\"/awards/{}/{download}\"", award.id));
+    }
+    learner.get("/backpack").await.assert_contains(&format!("href=\"{path}\""));
+
+    // The embed card may be framed by other sites.
+    let embed = visitor.get(&format!("{path}/embed")).await;
+    assert_eq!(embed.status, StatusCode::OK);
+    assert!(embed.header(header::CONTENT_SECURITY_POLICY).contains("frame-ancestors *"), "{:?}", embed.headers);
+    assert_ne!(embed.header(header::X_FRAME_OPTIONS), "DENY");
+    embed.assert_contains(&badge.content.name);
+    assert_eq!(visitor.get(&path).await.header(header::X_FRAME_OPTIONS), "DENY");
+
+    // Public with evidence: indexable, evidence shown.
+    learner.post(&format!("{path}/privacy"), &[("privacy", "public"), ("evidence_public", "1")]).await.assert_redirect(&path);
+    let page = visitor.get(&path).await;
+    page.assert_lacks("noindex");
+    page.assert_contains("My API guide");
+
+    // Private: absent for everyone else, there for the learner.
+    learner.post(&format!("{path}/privacy"), &[("privacy", "private")]).await.assert_redirect(&path);
+    assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(visitor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
+    let mut other = signed_in(app, OWNER).await;
+    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.post(&format!("{path}/privacy"), &[("privacy", "public")]).await.status, StatusCode::NOT_FOUND);
+    let page = learner.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.assert_contains("noindex");
+    page.assert_contains("This badge is private");
+
+    // Revoked: the page says so, and the live verification agrees.
+    learner.post(&format!("{path}/privacy"), &[("privacy", "unlisted")]).await.assert_redirect(&path);
+    let owner = cairn_core::authz::Actor::member(user(app, OWNER.0).await, app.state.store.memberships(user(app, OWNER.0).await).await.unwrap());
+    issuing::set_status(&app.state, &owner, award.id, StatusAction::Revoke, Some("Plagiarised evidence".into())).await.unwrap();
+    let page = visitor.get(&path).await;
+    page.assert_contains("verdict-invalid");
+    page.assert_contains("Not valid: revoked");
+    page.assert_contains("Plagiarised evidence");
+});
+
+backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
+    let (award, _) = award(app).await;
+    let mut visitor = Browser::new(app);
+    let form = visitor.get("/verify").await;
+    assert_eq!(form.status, StatusCode::OK);
+    form.assert_contains("enctype=\"multipart/form-data\"");
+    form.assert_contains("<label for=\"verify_text\">");
+
+    let valid = visitor.post("/verify", &[("text", &award.credential_json)]).await;
+    assert_eq!(valid.status, StatusCode::OK, "{}", valid.body);
+    valid.assert_contains("verdict-valid");
+    valid.assert_contains(">Valid</h2>");
+    valid.assert_contains("Signature");
+    valid.assert_contains("hashed");
+
+    let tampered = award.credential_json.replacen(FREE_BADGE, "Brain Surgery", 1);
+    assert_ne!(tampered, award.credential_json);
+    let invalid = visitor.post("/verify", &[("text", &tampered)]).await;
+    assert_eq!(invalid.status, StatusCode::OK);
+    invalid.assert_contains("verdict-invalid");
+    invalid.assert_contains(">Invalid</h2>");
+
+    // JSON clients get the report.
+    let report = visitor.post_as("/verify", &[("text", &award.jwt)], "application/json").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(report.json()["verdict"], "valid", "{}", report.body);
+
+    // A URL on this site is resolved in-process; other hosts are never fetched.
+    let url = app.state.config.url(&format!("/awards/{}/credential", award.id));
+    let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
+    assert_eq!(by_url.json()["verdict"], "valid", "{}", by_url.body);
+    let elsewhere = visitor.post("/verify", &[("url", "https://badges.example.org/credential/1")]).await;
+    elsewhere.assert_contains("verdict-unknown");
+    elsewhere.assert_contains("Could not check");
+
+    // A baked badge, uploaded.
+    let png = app.state.store.blobs().get(&award.png_key).await.unwrap();
+    let baked = visitor.multipart("/verify", &[], ("file", "badge.png", "image/png", &png), "text/html").await;
+    assert_eq!(baked.status, StatusCode::OK, "{}", baked.body);
+    baked.assert_contains("verdict-valid");
+    baked.assert_contains("baked into a PNG image");
+
+    let nothing = visitor.post("/verify", &[("text", ""), ("url", "")]).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    nothing.assert_contains("id=\"error-summary\"");
+});
+
+backend_test!(notifications_are_marked_read, |app| {
+    let learner_id = user(app, LEARNER.0).await;
+    let now = app.state.now();
+    app.state.store.notify(learner_id, "test", "First news", "Something happened.", "/backpack", now).await.unwrap();
+    app.state.store.notify(learner_id, "test", "Second news", "Something else happened.", "https://evil.example/", now).await.unwrap();
+    let mut learner = signed_in(app, LEARNER).await;
+    let page = learner.get("/notifications").await;
+    page.assert_contains("2 unread");
+    page.assert_contains("First news");
+    page.assert_lacks("https://evil.example/");
+    let read = page
+        .body
+        .split("action=\"/notifications/")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|action| action.ends_with("/read"))
+        .expect("a read form")
+        .to_string();
+    let opened = learner.post(&format!("/notifications/{read}"), &[("follow", "/backpack")]).await;
+    opened.assert_redirect("/backpack");
+    learner.get("/notifications").await.assert_contains("1 unread");
+    learner.post("/notifications/read-all", &[]).await.assert_redirect("/notifications");
+    learner.get("/notifications").await.assert_contains("Nothing unread");
+
+    let mut other = signed_in(app, OWNER).await;
+    other.get("/notifications").await.assert_lacks("First news");
+});
+
+async fn actor(app: &TestApp, email: &str) -> cairn_core::authz::Actor {
+    let id = user(app, email).await;
+    cairn_core::authz::Actor::member(id, app.state.store.memberships(id).await.unwrap())
+}
+
+backend_test!(feedback_after_not_yet_shows_every_criterion_and_the_form_again, |app| {
+    let badge = published(app, FREE_BADGE).await;
+    cairn_server::journey::add_to_pool(&app.state, &actor(app, OWNER.0).await, badge.id, user(app, ASSESSOR.0).await).await.unwrap();
+    let mut learner = signed_in(app, LEARNER).await;
+    let path = apply(&mut learner, app, FREE_BADGE).await;
+    let parts = [("overview", "First overview"), ("reflection", "First reflection"), ("links", "https://example.org/docs"), ("collaborators", OWNER.0)];
+    learner.post(&format!("{path}/submit"), &parts).await.assert_redirect(&format!("{path}?notice=submitted"));
+
+    // The collaborator writes their own reflection; the learner sees that it is written.
+    let mut collaborator = signed_in(app, OWNER).await;
+    let page = collaborator.get("/collaborations").await;
+    page.assert_contains(FREE_BADGE);
+    let id = path.rsplit('/').next().unwrap();
+    collaborator.post(&format!("/collaborations/{id}"), &[("reflection", "I reviewed the error pages.")]).await.assert_redirect("/collaborations");
+    collaborator.get("/collaborations").await.assert_contains("I reviewed the error pages.");
+    learner.get(&path).await.assert_contains("reflection written");
+
+    // The assessor says "not yet" on the first criterion.
+    let rubric = badge.content.rubric.as_ref().unwrap();
+    let scores: Vec<ScoreFields> = rubric
+        .criteria
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            // Levels are numbered from 1; the first criterion stays at the lowest.
+            let level = if i == 0 { 1 } else { c.required_level + 1 };
+            ScoreFields { criterion: c.id.clone(), level: level.to_string(), comment: format!("Comment on {}", c.name) }
+        })
+        .collect();
+    let submission = id.parse().unwrap();
+    cairn_server::journey::assess(&app.state, &actor(app, ASSESSOR.0).await, submission, &scores, "Close: fix the first criterion.").await.unwrap();
+
+    let page = learner.get(&path).await;
+    page.assert_contains("pill-notyet");
+    page.assert_contains("Attempt 1: Not yet");
+    page.assert_contains("Close: fix the first criterion.");
+    page.assert_contains("<th scope=\"col\">Level achieved</th><th scope=\"col\">Level required</th><th scope=\"col\">Met?</th>");
+    page.assert_contains(&format!("<th scope=\"row\">{}</th>", rubric.criteria[0].name));
+    page.assert_contains(&format!("Comment on {}", rubric.criteria[0].name));
+    page.assert_contains("<span class=\"not-met\">Not yet</span>");
+    page.assert_contains("<span class=\"met\">Yes</span>");
+    page.assert_contains("You may resubmit 2 more times.");
+    page.assert_contains("data-autosave");
+    page.assert_contains("Save and resubmit");
+    page.assert_contains("Your assessor");
+    page.assert_lacks("Arjun Mehta");
+    page.assert_lacks("assessor@demo.cairn.test");
+
+    let revised = [("overview", "Revised overview"), ("reflection", "What I changed"), ("links", "https://example.org/docs"), ("collaborators", OWNER.0)];
+    learner.post(&format!("{path}/submit"), &revised).await.assert_redirect(&format!("{path}?notice=resubmitted"));
+    let page = learner.get(&path).await;
+    page.assert_contains("Attempt 2");
+    page.assert_contains("Decision due by");
+    page.assert_contains("Revised overview");
+});
