@@ -60,6 +60,14 @@ function runAsync(command, args) {
 const lastJsonLine = (stdout) => {
   try { return JSON.parse(stdout.trim().split('\n').pop() || '{}'); } catch { return { raw: stdout }; }
 };
+// The harness's credential aligns to targetType "ceterms:Skill", which is not in the OB 3.0
+// AlignmentTargetType vocabulary (nor an "ext:" extension): the official schema, and so Cairn's shape
+// check, refuses it. The credentials signed here use a listed type; the first DCC test shows the refusal.
+function makeCredential(options) {
+  const credential = ob3.makeCredential(options);
+  credential.credentialSubject.achievement.alignment[0].targetType = 'ceasn:Competency';
+  return credential;
+}
 const CLR_CONTEXT = 'https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json';
 // DCC bundles no CLR context; it gets the bytes Cairn pins (crates/cairn-vc/contexts/SOURCES.md).
 const CLR_CONTEXT_FILE = path.join(root, 'crates/cairn-vc/contexts/purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json');
@@ -178,10 +186,15 @@ describe('interop', () => {
       did = generated.did ?? issuerKey.controller;
     });
 
-    it('a DCC-signed credential is valid', async () => {
-      write('dcc-valid.json', await sign(ob3.makeCredential({ issuer: did })));
+    it('a DCC-signed credential is valid, and one outside the official schema is not', async () => {
+      write('dcc-valid.json', await sign(makeCredential({ issuer: did })));
       const own = cairnVerify('dcc-valid.json');
       assert.equal(own.status, 0, own.report ? failing(own.report) : own.stderr);
+      write('dcc-off-schema.json', await sign(ob3.makeCredential({ issuer: did })));
+      const off = cairnVerify('dcc-off-schema.json');
+      assert.equal(off.status, 1, off.report ? failing(off.report) : off.stderr);
+      assert.match(failing(off.report), /^shape: .*\/credentialSubject\/achievement\/alignment\/0\/targetType: "ceterms:Skill"/);
+      assert.ok(off.report.checks.some((c) => c.id === 'proof' && c.ok === true), 'the signature itself holds');
     });
 
     it('tampered, expired, not-yet-valid and wrong-key variants are invalid for the right reason', async () => {
@@ -189,10 +202,10 @@ describe('interop', () => {
       const tampered = structuredClone(valid);
       tampered.name = 'Something else';
       write('dcc-tampered.json', tampered);
-      write('dcc-expired.json', await sign(ob3.makeCredential({ issuer: did, validFrom: '2024-01-01T00:00:00Z', validUntil: '2025-01-01T00:00:00Z' })));
-      write('dcc-future.json', await sign(ob3.makeCredential({ issuer: did, validFrom: '2099-01-01T00:00:00Z', validUntil: '2100-01-01T00:00:00Z' })));
+      write('dcc-expired.json', await sign(makeCredential({ issuer: did, validFrom: '2024-01-01T00:00:00Z', validUntil: '2025-01-01T00:00:00Z' })));
+      write('dcc-future.json', await sign(makeCredential({ issuer: did, validFrom: '2099-01-01T00:00:00Z', validUntil: '2100-01-01T00:00:00Z' })));
       const other = await ob3.Ed25519Multikey.generate({ controller: did, id: issuerKey.id });
-      write('dcc-wrong-key.json', await sign(ob3.makeCredential({ issuer: did }), other));
+      write('dcc-wrong-key.json', await sign(makeCredential({ issuer: did }), other));
       const wrongContext = structuredClone(valid);
       wrongContext['@context'] = [...wrongContext['@context'], 'https://example.org/unknown-context.json'];
       write('dcc-wrong-context.json', wrongContext);
@@ -212,8 +225,8 @@ describe('interop', () => {
       listCredential.validFrom = '2025-01-01T00:00:00Z';
       write('list.json', await sign(listCredential));
       const entry = (i) => ({ id: `${url}#${i}`, type: 'BitstringStatusListEntry', statusPurpose: 'revocation', statusListIndex: String(i), statusListCredential: url });
-      write('revoked.json', await sign(ob3.makeCredential({ issuer: did, credentialStatus: entry(42) })));
-      write('active.json', await sign(ob3.makeCredential({ issuer: did, credentialStatus: entry(7) })));
+      write('revoked.json', await sign(makeCredential({ issuer: did, credentialStatus: entry(42) })));
+      write('active.json', await sign(makeCredential({ issuer: did, credentialStatus: entry(7) })));
       const revoked = cairnVerify('revoked.json', '--status-list', `${url}=list.json`);
       assert.equal(revoked.status, 1, revoked.report ? failing(revoked.report) : revoked.stderr);
       assert.match(failing(revoked.report), /status: revoked/);
@@ -290,7 +303,7 @@ json.dump(out, sys.stdout)
     it('a DCC-signed ClrCredential verifies in Cairn, and its tampered nested credential is caught', async () => {
       const generated = await ob3.didKeyFromSeed(ob3.seedFrom('cairn-interop-clr'));
       const issuerKey = generated.key;
-      const nested = await ob3.signCredential({ credential: ob3.makeCredential({ issuer: generated.did }), key: issuerKey, documentLoader });
+      const nested = await ob3.signCredential({ credential: makeCredential({ issuer: generated.did }), key: issuerKey, documentLoader });
       const clr = await ob3.signCredential({ credential: clrFor(generated.did, [nested]), key: issuerKey, documentLoader });
       write('dcc-clr.json', clr);
       const own = cairnVerify('dcc-clr.json');
@@ -335,7 +348,11 @@ json.dump(out, sys.stdout)
       base = `http://127.0.0.1:${server.address().port}`;
       fs.mkdirSync(path.join(dir, 'ob2'));
       // The documents come from cairn-vc's own builders (crates/cairn-vc/examples/ob2_documents.rs).
-      const made = await runAsync('cargo', ['run', '--release', '--quiet', '--manifest-path', path.join(root, 'Cargo.toml'), '-p', 'cairn-vc', '--example', 'ob2_documents', '--', base, path.join(dir, 'ob2')]);
+      // `cargo test --release` builds the example; cargo builds it here when it has not.
+      const example = path.join(path.dirname(cairnBin), 'examples/ob2_documents');
+      const made = fs.existsSync(example)
+        ? await runAsync(example, [base, path.join(dir, 'ob2')])
+        : await runAsync('cargo', ['run', '--release', '--quiet', '--manifest-path', path.join(root, 'Cargo.toml'), '-p', 'cairn-vc', '--example', 'ob2_documents', '--', base, path.join(dir, 'ob2')]);
       assert.equal(made.status, 0, made.stderr);
     });
     after(() => server.close());
