@@ -199,6 +199,7 @@ backend_test!(the_assessor_pages_never_show_who_the_learner_is, |app| {
     page.assert_contains("rel=\"noopener nofollow ugc\"");
     page.assert_contains(&format!("{code} evidence 1"));
     page.assert_contains("name=\"level_1\"");
+    assert_eq!(page.header(header::CACHE_CONTROL), "no-store");
     assert_blind("the scoring page", &page.body, &traces);
 
     let artifact = app.state.store.artifacts(submission).await.unwrap().remove(0);

@@ -27,7 +27,7 @@ use cairn_core::rubric::MAX_CRITERIA;
 use cairn_core::submission::Outcome;
 
 use super::form::{Field, FieldErrors, SelectOption};
-use super::{Layout, NoticeQuery, human_date, render, render_status, see_other_with, sign_in_redirect};
+use super::{Layout, NoticeQuery, human_date, no_store, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::journey::{self, BlindSubmission, FeedbackView};
@@ -397,7 +397,8 @@ async fn scoring_page(
         return Ok(sign_in_redirect(&format!("/assess/{id}")));
     }
     let blind = journey::blind_view(&state, &viewer.actor, id).await?;
-    render(&submission_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &csrf, blind, Typed::default()))
+    // Evidence stays out of shared caches and the browser's back-forward history on shared computers.
+    Ok(no_store(render(&submission_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &csrf, blind, Typed::default()))?))
 }
 
 /// The scores as sent: one per criterion row of the form, in order, an unchosen level left empty
