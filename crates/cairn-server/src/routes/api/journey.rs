@@ -27,7 +27,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/achievements/{id}/submissions", post(start))
         .route("/submissions", get(mine))
         .route("/submissions/{id}", get(show).put(update))
-        .route("/submissions/{id}/artifacts", post(upload_file))
+        .route(
+            "/submissions/{id}/artifacts",
+            post(upload_file).layer(axum::extract::DefaultBodyLimit::max(cairn_core::evidence::MAX_EVIDENCE_BYTES + 64 * 1024)),
+        )
         .route("/submissions/{id}/texts", post(add_text))
         .route("/submissions/{id}/artifacts/{artifact_id}", delete(remove_artifact))
         .route("/submissions/{id}/submit", post(submit))
