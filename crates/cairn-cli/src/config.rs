@@ -30,11 +30,13 @@ pub struct FileConfig {
     pub mail_from: Option<String>,
     /// Seconds between background runs: escalations and mail (default 60).
     pub job_interval_secs: Option<u64>,
+    /// E-mail addresses of the installation's operators, who may read the mail outbox.
+    pub operators: Option<Vec<String>>,
 }
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 11] =
+pub const FIELDS: [&str; 12] =
     ["addr", "data_dir", "database_url", "public_url", "demo", "max_upload_bytes", "session_hours", "log_format", "smtp_url", "mail_from", "job_interval_secs"];
 
 impl FileConfig {

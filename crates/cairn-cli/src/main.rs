@@ -241,6 +241,18 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         config.job_interval_secs = seconds;
     }
     let demo = args.demo || file.demo.unwrap_or(false);
+    let operators: Vec<String> = match std::env::var("CAIRN_OPERATORS") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty()).collect(),
+        _ => file.operators.clone().unwrap_or_default().iter().map(|s| s.trim().to_lowercase()).collect(),
+    };
+    for operator in &operators {
+        anyhow::ensure!(cairn_core::account::Email::parse(operator).is_ok(), "operator \"{operator}\" is not an e-mail address");
+    }
+    config.operators = operators;
+    if demo {
+        // The demo issuer runs the demo installation.
+        config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());
+    }
     let (master_key, key_source) = match std::env::var("CAIRN_MASTER_KEY") {
         Ok(text) if !text.trim().is_empty() => (MasterKey::parse(&text).context("CAIRN_MASTER_KEY")?, "CAIRN_MASTER_KEY".to_string()),
         _ => {

@@ -238,7 +238,10 @@ pub enum DiffLine {
 /// Line-by-line changes from `before` to `after`.
 pub fn diff_lines(before: &str, after: &str) -> Vec<DiffLine> {
     use similar::{ChangeTag, TextDiff};
-    let diff = TextDiff::configure().timeout(std::time::Duration::from_millis(200)).diff_lines(before, after);
+    // Every line ends with a newline, so a last line without one is not seen as changed.
+    let terminated = |text: &str| if text.is_empty() || text.ends_with('\n') { text.to_string() } else { format!("{text}\n") };
+    let (before, after) = (terminated(before), terminated(after));
+    let diff = TextDiff::configure().timeout(std::time::Duration::from_millis(200)).diff_lines(&before, &after);
     diff.iter_all_changes()
         .map(|change| {
             let line = change.value().trim_end_matches('\n').to_string();
@@ -403,5 +406,10 @@ mod tests {
         assert!(changes.reflection.iter().all(|l| matches!(l, DiffLine::Same(_))));
         assert!(!changes.is_empty());
         assert!(AttemptChanges::between(("a", "b", &before), ("a", "b", &before)).is_empty());
+        // Adding a line after a last line without a newline changes only the added line.
+        assert_eq!(
+            diff_lines("one\ntwo", "one\ntwo\nthree"),
+            vec![DiffLine::Same("one".into()), DiffLine::Same("two".into()), DiffLine::Added("three".into())]
+        );
     }
 }

@@ -88,6 +88,8 @@ pub enum Action {
     Apply,
     /// Act on something the user owns (their submission, award or notification).
     Own(UserId),
+    /// Run the installation: read the mail outbox (operators named in the configuration).
+    Operate,
     /// Judge one submission: the assessor it is assigned to, while they may assess for its issuer.
     AssessAssigned(OrganisationId, Option<UserId>),
     /// An action inside an organisation.
@@ -120,6 +122,8 @@ pub enum Denied {
 pub struct Actor {
     pub user: Option<UserId>,
     pub memberships: Vec<(OrganisationId, Role)>,
+    /// Whether the user is one of the installation's operators (named in its configuration).
+    pub operator: bool,
 }
 
 impl Actor {
@@ -130,7 +134,12 @@ impl Actor {
 
     /// A signed-in user and their organisation roles.
     pub fn member(user: UserId, memberships: Vec<(OrganisationId, Role)>) -> Self {
-        Self { user: Some(user), memberships }
+        Self { user: Some(user), memberships, operator: false }
+    }
+
+    /// The same actor as an operator of the installation.
+    pub fn as_operator(self) -> Self {
+        Self { operator: true, ..self }
     }
 
     /// The user's role in `organisation`, if any.
@@ -149,6 +158,7 @@ impl Actor {
         let allowed = match action {
             Action::CreateOrganisation | Action::ManageOwnTokens | Action::Apply => true,
             Action::Own(owner) => self.user == Some(owner),
+            Action::Operate => self.operator,
             Action::AssessAssigned(org, assigned) => {
                 self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::Assess)) && assigned.is_some() && assigned == self.user
             }
@@ -235,6 +245,9 @@ mod tests {
         let former = Actor::member(assessor, vec![]);
         assert!(!former.can(Action::AssessAssigned(org, Some(assessor))), "no longer a member");
         assert_eq!(Actor::anonymous().authorise(Action::Own(learner)), Err(Denied::Unauthenticated));
+        let owner = Actor::member(learner, vec![(org, Role::Owner)]);
+        assert_eq!(owner.authorise(Action::Operate), Err(Denied::Forbidden), "owning an organisation does not make an operator");
+        assert!(owner.as_operator().can(Action::Operate));
     }
 
     #[test]

@@ -127,7 +127,11 @@ async fn actor_for(state: &AppState, user: Option<cairn_core::ids::UserId>) -> R
                 Err(error) => return Err(error.into()),
             };
             let memberships = state.store.memberships(id).await?;
-            Ok((Some(user), Actor::member(id, memberships)))
+            let mut actor = Actor::member(id, memberships);
+            if state.config.operators.iter().any(|operator| operator.eq_ignore_ascii_case(user.email.as_str())) {
+                actor = actor.as_operator();
+            }
+            Ok((Some(user), actor))
         }
     }
 }

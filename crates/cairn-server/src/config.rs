@@ -25,6 +25,8 @@ pub struct ServerConfig {
     pub mail_from: String,
     /// Seconds between runs of the background work (escalations, mail).
     pub job_interval_secs: u64,
+    /// E-mail addresses (lower case) of the installation's operators, who may read the outbox.
+    pub operators: Vec<String>,
 }
 
 impl ServerConfig {
@@ -39,6 +41,7 @@ impl ServerConfig {
             smtp_url: None,
             mail_from: "Cairn <cairn@localhost>".into(),
             job_interval_secs: 60,
+            operators: Vec::new(),
         }
     }
 

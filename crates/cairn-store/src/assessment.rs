@@ -1201,15 +1201,17 @@ impl Store {
             .collect()
     }
 
-    /// Every submission of an organisation that is sent and not yet finished (not a draft,
-    /// withdrawn or awarded), the soonest due first and undated ones last.
+    /// Every submission of an organisation that is sent and not yet finished (not withdrawn or
+    /// awarded), plus drafts whose fee is due (staff settle those), the soonest due first and
+    /// undated ones last.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn issuer_queue(&self, organisation: OrganisationId) -> Result<Vec<IssuerQueueItem>, StoreError> {
         let sql = format!(
             "SELECT {SUBMISSION_COLUMNS}, v.name AS achievement_name, u.name AS assessor_name FROM submissions s {CURRENT_VERSION_JOIN} \
-             LEFT JOIN users u ON u.id = s.assessor_id WHERE s.organisation_id = $1 AND s.status NOT IN ('draft', 'withdrawn', 'awarded') \
+             LEFT JOIN users u ON u.id = s.assessor_id WHERE s.organisation_id = $1 \
+             AND (s.status NOT IN ('draft', 'withdrawn', 'awarded') OR (s.status = 'draft' AND s.fee_state = 'due')) \
              ORDER BY CASE WHEN s.due_at IS NULL THEN 1 ELSE 0 END, s.due_at, s.submitted_at, s.id"
         );
         self.load_submissions(&sql, &[organisation.to_string()])

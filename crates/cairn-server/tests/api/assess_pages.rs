@@ -283,6 +283,8 @@ backend_test!(only_the_assigned_assessor_gets_in, |app| {
     assert!(!queue.body.contains("href=\"/assess\">Assess queue"), "learners have no queue link");
     assert_eq!(learner.get("/issuer/assessment").await.status, StatusCode::FORBIDDEN);
     assert_eq!(learner.get("/admin/outbox").await.status, StatusCode::FORBIDDEN);
+    let mut assessor = Browser::log_in(app.router.clone(), ASSESSOR).await;
+    assert_eq!(assessor.get("/admin/outbox").await.status, StatusCode::FORBIDDEN, "members who are not operators");
 });
 
 backend_test!(the_dashboard_flags_overdue_submissions, |app| {

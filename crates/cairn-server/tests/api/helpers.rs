@@ -76,7 +76,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         }
     };
     let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
-    let config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
+    let mut config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
+    // As `cairn serve --demo` does, the demo issuer operates the installation.
+    config.operators = vec!["issuer@demo.cairn.test".into()];
     let state = AppState::new(store, config);
     cairn_server::demo::seed_demo(&state).await.unwrap();
     Some(TestApp { router: cairn_server::app(state.clone()), state, _dir: dir, cleanup })

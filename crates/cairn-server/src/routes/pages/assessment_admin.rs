@@ -204,29 +204,6 @@ fn status_label(status: AwardStatus) -> (&'static str, &'static str) {
     }
 }
 
-/// Drafts of this issuer whose fee is due, oldest first. The dashboard's queue starts at
-/// submission, so drafts are found through the audit trail (every draft has its "started" event).
-async fn fees_due(state: &AppState, viewer: &Viewer, id: OrganisationId, base: &str) -> Result<Vec<FeeRow>, Problem> {
-    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
-    let mut seen = std::collections::HashSet::new();
-    let mut rows = Vec::new();
-    for line in state.store.organisation_events(id).await? {
-        if line.event.to != Status::Draft || !seen.insert(line.submission) {
-            continue;
-        }
-        let submission = state.store.submission(line.submission).await?;
-        if submission.status == Status::Draft && submission.fee == FeeState::Due {
-            rows.push(FeeRow {
-                code: submission.code(),
-                achievement: line.achievement_name,
-                started: human_date(submission.created_at),
-                action: format!("{base}/submissions/{}/fee", submission.id),
-            });
-        }
-    }
-    Ok(rows)
-}
-
 async fn dashboard_page(
     state: &AppState,
     viewer: &Viewer,
@@ -235,7 +212,9 @@ async fn dashboard_page(
     notice: Option<&str>,
     forms: Forms,
 ) -> Result<DashboardPage, Problem> {
-    let lines = journey::issuer_dashboard(state, &viewer.actor, id).await?;
+    // The dashboard's lines are the sent submissions plus drafts waiting for their fee.
+    let (drafts, lines): (Vec<_>, Vec<_>) =
+        journey::issuer_dashboard(state, &viewer.actor, id).await?.into_iter().partition(|line| line.submission.status == Status::Draft);
     let unassigned = lines.iter().filter(|l| l.submission.status.is_queued() && l.submission.assessor.is_none()).count();
     let settings = journey::settings(state, &viewer.actor, id).await?;
     let organisation = state.store.organisation(id).await?;
@@ -259,7 +238,16 @@ async fn dashboard_page(
             }
         })
         .collect();
-    let fees_due = fees_due(state, viewer, id, &base).await?;
+    let fees_due: Vec<FeeRow> = drafts
+        .into_iter()
+        .filter(|line| line.submission.fee == FeeState::Due)
+        .map(|line| FeeRow {
+            code: line.code,
+            achievement: line.achievement_name,
+            started: human_date(line.submission.created_at),
+            action: format!("{base}/submissions/{}/fee", line.submission.id),
+        })
+        .collect();
     let count = |label: &str| submissions.iter().filter(|s| s.due_badge.as_ref().is_some_and(|b| b.label == label)).count();
     let (overdue, nearly_due) = (count("Overdue"), count("Nearly due"));
 

@@ -1,16 +1,16 @@
 //! The mail outbox for operators: the newest e-mails Cairn queued, whether each was sent, and the
 //! last error.
 //!
-//! Cairn has no operator role yet, so the owners of any issuer organisation may read it (checked
-//! through `Actor::authorise` with `ManageMembers`, which only owners hold). Bodies are shown:
-//! Cairn's mails hold a sentence and a link, never a password, token or evidence.
+//! Only the installation's operators (the `operators` setting; the demo makes its issuer one) may
+//! read it, checked through `Actor::authorise(Action::Operate)`. Bodies are shown: Cairn's mails
+//! hold a sentence and a link, never a password, token or evidence.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use cairn_core::authz::{Action, OrgAction};
+use cairn_core::authz::Action;
 
 use super::{Layout, NoticeQuery, human_datetime, no_store, render, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
@@ -46,12 +46,7 @@ struct OutboxPage {
 
 /// Whether the viewer may read the outbox: an owner of some organisation.
 fn may_read_outbox(viewer: &Viewer) -> Result<(), Problem> {
-    let actor = &viewer.actor;
-    if actor.memberships.iter().any(|(org, _)| actor.can(Action::Org(*org, OrgAction::ManageMembers))) {
-        Ok(())
-    } else {
-        Err(Problem::forbidden("the outbox is for operators: owners of an issuer organisation"))
-    }
+    viewer.actor.authorise(Action::Operate).map_err(|_| Problem::forbidden("the outbox is for the operators of this installation"))
 }
 
 async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
