@@ -18,7 +18,8 @@ pub struct ServerConfig {
     pub max_upload_bytes: usize,
     /// How long a browser session lasts.
     pub session_hours: u32,
-    /// SMTP server for e-mail (`smtp://user:pass@host:587` with STARTTLS, `smtps://…` for TLS);
+    /// SMTP server for e-mail (`smtp://user:pass@host:587?tls=required` with STARTTLS, `smtps://…`
+    /// for TLS, plain `smtp://host:25` for a local relay);
     /// without one, mail stays in the outbox for the operator to read.
     pub smtp_url: Option<String>,
     /// The sender of Cairn's e-mail.

@@ -338,3 +338,82 @@ backend_test!(the_second_stage_holds_passes_for_staff_confirmation, |app| {
     app.get(&format!("/api/v1/awards/{award_id}"), None).await.problem(404, "not-found");
     assert_eq!(app.get(&format!("/api/v1/awards/{award_id}"), Some(&learner)).await.status, 200);
 });
+
+/// A minimal SMTP server on loopback that accepts every message and hands each DATA block over.
+async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 fake ESMTP\r\n").await.unwrap();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            sender.send(std::mem::take(body)).unwrap();
+                            data = None;
+                            write.write_all(b"250 queued\r\n").await.unwrap();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 fake\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.unwrap();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (port, receiver)
+}
+
+backend_test!(mail_is_sent_over_smtp_when_configured_and_kept_otherwise, |app| {
+    let (badge, _issuer, _assessor, _) = assessed_badge(app, "Mailed Badge", None).await;
+    let (learner, _) = sign_up(app, "Kim Reed", "kim.reed@example.org").await;
+    let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
+    assert_eq!(app.json("POST", &format!("/api/v1/submissions/{id}/submit"), Some(&learner), &json!({})).await.status, 200);
+    // Without SMTP the mail waits in the outbox.
+    let kept = cairn_server::jobs::Mailer::from_config(&app.state);
+    assert!(!kept.sends());
+    assert_eq!(cairn_server::jobs::run_once(&app.state, &kept).await.sent, 0);
+    let pending = app.state.store.pending_mail(100).await.unwrap();
+    assert!(pending.iter().any(|m| m.to == "kim.reed@example.org" && m.subject.starts_with("Submitted")), "{pending:?}");
+    // With SMTP every pending mail is delivered once.
+    let (port, mut received) = fake_smtp().await;
+    let mut state: AppState = app.state.clone();
+    let mut config = (*state.config).clone();
+    config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    config.mail_from = "Cairn <badges@example.org>".into();
+    state.config = Arc::new(config);
+    let mailer = cairn_server::jobs::Mailer::from_config(&state);
+    assert!(mailer.sends());
+    let report = cairn_server::jobs::run_once(&state, &mailer).await;
+    assert_eq!((report.sent, report.failed), (pending.len(), 0));
+    let mut bodies = Vec::new();
+    while let Ok(body) = received.try_recv() {
+        bodies.push(body);
+    }
+    assert_eq!(bodies.len(), pending.len());
+    assert!(bodies.iter().any(|b| b.contains("To: kim.reed@example.org") && b.contains("From: Cairn <badges@example.org>")), "{bodies:?}");
+    assert!(app.state.store.pending_mail(100).await.unwrap().is_empty());
+    assert_eq!(cairn_server::jobs::run_once(&state, &mailer).await.sent, 0, "sent once");
+});
