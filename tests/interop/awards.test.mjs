@@ -372,12 +372,9 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     assert.match(failing(gone.report), /^status: revoked: .*HTTP 410 Gone/);
   });
 
-  // Known gap: crates/cairn-vc/src/verify.rs (the URL branch of verify_at_depth) reports a URL that
-  // answers 410 Gone as "could not be loaded" (indeterminate, exit 2), although the hosted-assertion
-  // path (verify_ob2_hosted) treats the same 410 as revoked. Remove `todo` once that is fixed.
+  // A revoked hosted assertion answers 410 Gone; given only its URL, the verdict is still revoked.
   it('cairn verify <revoked hosted assertion URL> reports it revoked', {
     timeout: 60_000,
-    todo: 'cairn-vc verify.rs: a URL answering 410 Gone is indeterminate, not revoked',
   }, async () => {
     const gone = await cairnVerify(revoked.award.links.ob2);
     assert.equal(gone.status, 1, `ob2: ${explain(gone)}`);

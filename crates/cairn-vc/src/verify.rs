@@ -152,6 +152,12 @@ fn verify_at_depth(input: &[u8], options: &VerifyOptions<'_>, depth: usize) -> V
                 inner.checks.insert(0, Check { id: "format".into(), ok: Some(true), detail: format!("loaded from {text}") });
                 inner
             }
+            Err(crate::loader::LoadError::Gone { .. }) => {
+                // A hosted credential answering 410 Gone has been withdrawn by its issuer (OB 2.0 §Revocation).
+                report.pass("format", format!("{text} answered 410 Gone"));
+                report.fail("status", format!("revoked: the issuer withdrew {text} (HTTP 410 Gone)"));
+                finish(report, "url", None)
+            }
             Err(error) => {
                 report.unknown("format", format!("the credential at {text} could not be loaded: {error}"));
                 finish(report, "url", None)

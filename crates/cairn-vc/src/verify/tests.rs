@@ -156,6 +156,10 @@ fn hosted_ob2_assertions_are_checked_against_their_hosts() {
     }
     let gone = StaticLoader::new().with_fallback(std::sync::Arc::new(GoneLoader));
     check(&run(assertion.to_string().as_bytes(), &gone), Verdict::Invalid, &["status"]);
+    // Given only the URL of a withdrawn hosted credential, the verdict is revoked, not unknown.
+    let by_url = run(b"https://issuer.example/ob2/a/1", &gone);
+    check(&by_url, Verdict::Invalid, &["status"]);
+    assert!(by_url.checks.iter().any(|c| c.id == "status" && c.detail.starts_with("revoked")), "{by_url:?}");
 }
 
 #[test]
