@@ -321,6 +321,18 @@ backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
     assert_eq!(voucher.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", voucher.body);
     voucher.assert_contains("value=\"NOPE-NOPE-NOPE\"");
     voucher.assert_contains("id=\"voucher_code-error\"");
+
+    // Evidence files may be larger than other uploads, up to their own limit; beyond it the
+    // page comes back with the error at the file field. (This body arrives in one piece, so the
+    // title is not read before the limit is hit; a browser streams it and keeps the title.)
+    let big = vec![b'a'; 3 * 1024 * 1024];
+    let upload = learner.multipart(&format!("{path}/files"), &[("title", "Big notes")], ("file", "big.txt", "text/plain", &big), "text/html").await;
+    upload.assert_redirect(&format!("{path}#evidence"));
+    let huge = vec![b'a'; 11 * 1024 * 1024];
+    let refused = learner.multipart(&format!("{path}/files"), &[("title", "Huge notes")], ("file", "huge.txt", "text/plain", &huge), "text/html").await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.body);
+    refused.assert_contains("id=\"file-error\"");
+    refused.assert_contains("Big notes");
 });
 
 backend_test!(someone_elses_submission_is_not_found, |app| {
@@ -460,6 +472,11 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     assert_eq!(baked.status, StatusCode::OK, "{}", baked.body);
     baked.assert_contains("verdict-valid");
     baked.assert_contains("baked into a PNG image");
+
+    let huge = vec![b'{'; 3 * 1024 * 1024];
+    let too_large = visitor.multipart("/verify", &[], ("file", "huge.json", "application/json", &huge), "text/html").await;
+    assert_eq!(too_large.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_large.body);
+    too_large.assert_contains("id=\"verify_file-error\"");
 
     let nothing = visitor.post("/verify", &[("text", ""), ("url", "")]).await;
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);

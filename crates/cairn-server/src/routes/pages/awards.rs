@@ -72,9 +72,9 @@ fn status_words(award: &Award, now: time::OffsetDateTime) -> (&'static str, &'st
 
 fn privacy_words(privacy: Privacy) -> &'static str {
     match privacy {
-        Privacy::Public => "Public: anyone can find and see it.",
-        Privacy::Unlisted => "Anyone with the link: not listed, and search engines are asked not to index it.",
-        Privacy::Private => "Only me: the page and downloads are hidden from everyone else; copies you already shared still verify.",
+        Privacy::Public => "Anyone can find and see it.",
+        Privacy::Unlisted => "Only people you give the link to: it is not listed, and search engines are asked not to index it.",
+        Privacy::Private => "The page and downloads are hidden from everyone else; copies you already shared still verify.",
     }
 }
 

@@ -690,22 +690,23 @@ struct Upload {
     bytes: Vec<u8>,
 }
 
-/// Reads the upload form. A body that cannot be read after the CSRF token was accepted is an
-/// error at the file field (`Err(Ok(..))`); before that, a plain problem (`Err(Err(..))`).
+/// Reads the upload form. A file over the size limit, or a body that breaks off after the CSRF
+/// token was accepted, is an error at the file field (`Err(Ok(..))`) with the title read so far;
+/// anything else is a plain problem (`Err(Err(..))`).
 async fn read_upload(csrf: &CsrfToken, multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, Result<(String, Problem), Problem>> {
     let mut multipart = multipart.map_err(|r| Err(Problem::malformed(r.body_text())))?;
     let mut token = String::new();
     let mut upload = Upload { title: String::new(), name: None, declared: None, bytes: Vec::new() };
+    // Showing the page again changes nothing, so a file that is too large is reported at its
+    // field even when the body broke off before the token was read.
     let failed = |status: StatusCode, text: String, token: &str, title: &str| {
-        if csrf.verify(token).is_err() {
-            return Err(Problem::csrf());
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return Ok((title.to_string(), Problem::too_large(format!("the file is larger than {} MB", MAX_EVIDENCE_BYTES / (1024 * 1024)))));
         }
-        let problem = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::too_large(format!("the file is larger than {} MB", MAX_EVIDENCE_BYTES / (1024 * 1024)))
-        } else {
-            Problem::invalid_field("/file", format!("the upload could not be read: {text}"))
-        };
-        Ok((title.to_string(), problem))
+        if csrf.verify(token).is_err() {
+            return Err(Problem::malformed(text));
+        }
+        Ok((title.to_string(), Problem::invalid_field("/file", format!("the upload could not be read: {text}"))))
     };
     loop {
         let field = match multipart.next_field().await {

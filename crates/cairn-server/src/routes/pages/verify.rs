@@ -423,8 +423,8 @@ struct Given {
     url: String,
 }
 
-/// Reads the multipart form. `Err(Ok(given))` when the body broke off after the CSRF token was
-/// accepted (too large): the page can say so at the file field.
+/// Reads the multipart form. `Err(Ok(given))` when the body is too large: showing the form again
+/// with the error at the file field changes nothing, so it needs no token.
 async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) -> Result<Given, Result<Given, Problem>> {
     let mut multipart = Multipart::from_request(request, state).await.map_err(|r| Err(Problem::malformed(r.body_text())))?;
     let mut token = String::new();
@@ -433,14 +433,14 @@ async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) ->
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(error) if csrf.verify(&token).is_ok() && error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
             Err(error) => return Err(Err(Problem::malformed(error.body_text()))),
         };
         let name = field.name().unwrap_or("").to_string();
         let file_chosen = field.file_name().is_some_and(|n| !n.is_empty());
         let bytes = match field.bytes().await {
             Ok(bytes) => bytes,
-            Err(error) if csrf.verify(&token).is_ok() && error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
+            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(Ok(given)),
             Err(error) => return Err(Err(Problem::malformed(error.body_text()))),
         };
         match name.as_str() {
