@@ -11,6 +11,9 @@ const ED25519_PUB_PREFIX: [u8; 2] = [0xed, 0x01];
 #[derive(Clone)]
 pub struct Ed25519KeyPair {
     signing: SigningKey,
+    /// The public key's Multikey form, made once: VC-JWT signing checks the `kid` against it each
+    /// time, and base58 encoding costs as much as 3 % of a signature.
+    multibase: String,
 }
 
 /// Why bytes are not a key.
@@ -35,12 +38,17 @@ pub enum KeyError {
 impl Ed25519KeyPair {
     /// A fresh key from the operating system's random source.
     pub fn generate() -> Self {
-        Self { signing: SigningKey::generate(&mut rand::rngs::OsRng) }
+        Self::with(SigningKey::generate(&mut rand::rngs::OsRng))
     }
 
     /// The key whose 32-byte secret seed is `seed` (deterministic, for tests and stored keys).
     pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self { signing: SigningKey::from_bytes(&seed) }
+        Self::with(SigningKey::from_bytes(&seed))
+    }
+
+    fn with(signing: SigningKey) -> Self {
+        let multibase = public_key_multibase(signing.verifying_key().as_bytes());
+        Self { signing, multibase }
     }
 
     /// The key from a stored seed.
@@ -64,7 +72,12 @@ impl Ed25519KeyPair {
 
     /// The public key as a Multikey `publicKeyMultibase` (`z6Mk…`).
     pub fn public_key_multibase(&self) -> String {
-        public_key_multibase(&self.public_key())
+        self.multibase.clone()
+    }
+
+    /// [`Self::public_key_multibase`], borrowed.
+    pub(crate) fn multibase(&self) -> &str {
+        &self.multibase
     }
 
     /// Signs `message` (Ed25519, RFC 8032).

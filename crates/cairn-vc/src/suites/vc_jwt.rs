@@ -287,11 +287,10 @@ struct SignedPayload<'a> {
 /// of another DID than a DID issuer.
 fn check_key_id(kid: &str, key: &Ed25519KeyPair, issuer: &str) -> Result<(), JwtError> {
     let kid_did = did_of(kid);
-    if let Some(multibase) = kid_did.strip_prefix("did:key:") {
-        let expected = key.public_key_multibase();
-        if multibase != expected {
-            return Err(JwtError::KeyIdDoesNotMatchKey { kid: shorten(kid), expected });
-        }
+    if let Some(multibase) = kid_did.strip_prefix("did:key:")
+        && multibase != key.multibase()
+    {
+        return Err(JwtError::KeyIdDoesNotMatchKey { kid: shorten(kid), expected: key.public_key_multibase() });
     }
     if kid_did.starts_with("did:") && issuer.starts_with("did:") && kid_did != issuer {
         return Err(JwtError::KeyIdNotIssuer { kid: shorten(kid), issuer: shorten(issuer) });
@@ -710,6 +709,39 @@ pub trait KeyResolver {
 pub struct TrustedKeys {
     keys: Vec<TrustedKey>,
     header_jwk: bool,
+    did_keys: DidKeyCache,
+}
+
+/// The `did:key`s this resolver has read, with their keys: reading one decodes base58 and
+/// decompresses a curve point, about a twentieth of a VC-JWT verification, and a verifier sees the
+/// same few issuers again and again. Bounded; the oldest entry goes first.
+#[derive(Debug, Default)]
+struct DidKeyCache(std::sync::RwLock<std::collections::VecDeque<(String, VerificationKey)>>);
+
+/// How many `did:key`s a [`TrustedKeys`] remembers.
+const DID_KEY_CACHE_SIZE: usize = 16;
+
+impl DidKeyCache {
+    fn get_or_read(&self, did_or_url: &str) -> Result<VerificationKey, VerificationKeyError> {
+        let read = self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, key)) = read.iter().find(|(known, _)| known == did_or_url) {
+            return Ok(key.clone());
+        }
+        drop(read);
+        let key = VerificationKey::from_did_key(did_or_url)?;
+        let mut write = self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if write.len() == DID_KEY_CACHE_SIZE {
+            write.pop_front();
+        }
+        write.push_back((did_or_url.to_owned(), key.clone()));
+        Ok(key)
+    }
+}
+
+impl Clone for DidKeyCache {
+    fn clone(&self) -> Self {
+        Self(std::sync::RwLock::new(self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -796,7 +828,8 @@ impl KeyResolver for TrustedKeys {
     fn resolve(&self, lookup: &KeyLookup<'_>) -> Result<Option<ResolvedKey>, KeyResolutionError> {
         let found = |entry: &TrustedKey| Some(ResolvedKey { key: entry.key.clone(), controller: entry.controller.clone() });
         let did_key = |did_or_url: &str| {
-            VerificationKey::from_did_key(did_or_url)
+            self.did_keys
+                .get_or_read(did_or_url)
                 .map(|key| Some(ResolvedKey { key, controller: Some(did_of(did_or_url).to_owned()) }))
                 .map_err(|error| KeyResolutionError::Refused(error.to_string()))
         };
@@ -1439,7 +1472,9 @@ impl Run {
 /// Decodes one base64url part into a JSON object.
 fn decode_json_object(encoded: &str) -> Result<Map<String, Value>, &'static str> {
     let bytes = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| "is not unpadded base64url")?;
-    match serde_json::from_slice(&bytes) {
+    // One UTF-8 check of the whole text is cheaper than serde_json's check of each string.
+    let text = std::str::from_utf8(&bytes).map_err(|_| "is not JSON")?;
+    match serde_json::from_str(text) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => Err("is not a JSON object"),
         Err(_) => Err("is not JSON"),
@@ -1663,6 +1698,28 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn did_keys_are_remembered_a_few_at_a_time_and_still_resolve_after() {
+        let keys = TrustedKeys::new();
+        let dids: Vec<(String, VerificationKey)> = (0..=DID_KEY_CACHE_SIZE as u8)
+            .map(|seed| {
+                let key = Ed25519KeyPair::from_seed([seed; 32]);
+                (crate::did::did_key(&key.public_key_multibase()), VerificationKey::ed25519(&key.public_key()).unwrap())
+            })
+            .collect();
+        let resolve =
+            |keys: &TrustedKeys, did: &str| keys.resolve(&KeyLookup { kid: None, issuer: Some(did), algorithm: JwtAlgorithm::EdDsa }).unwrap().unwrap();
+        for (did, key) in dids.iter().chain(dids.iter().take(2)) {
+            let resolved = resolve(&keys, did);
+            assert_eq!((&resolved.key, resolved.controller.as_deref()), (key, Some(did.as_str())));
+        }
+        assert_eq!(keys.did_keys.0.read().unwrap().len(), DID_KEY_CACHE_SIZE);
+        let copy = keys.clone();
+        assert_eq!(resolve(&copy, &dids[5].0).key, dids[5].1);
+        assert!(keys.resolve(&KeyLookup { kid: Some("did:key:zNotAKey"), issuer: None, algorithm: JwtAlgorithm::EdDsa }).is_err());
+        assert_eq!(keys.did_keys.0.read().unwrap().len(), DID_KEY_CACHE_SIZE, "a bad did:key is not remembered");
+    }
 
     #[track_caller]
     fn check_date(text: &str, expect: Option<(i64, bool)>) {
