@@ -152,6 +152,13 @@ backend_test!(a_learner_earns_a_badge_through_not_yet_and_a_resubmission, |app| 
     let results = credential["credentialSubject"]["result"].as_array().unwrap();
     assert_eq!(results.len(), 2, "{credential}");
 
+    // The learner's submitted links show on the award page only once they make evidence public.
+    let page = format!("/awards/{award_id}");
+    assert!(!app.get(&page, None).await.text().contains("https://example.org/repo"));
+    let shown = app.json("PUT", &format!("/api/v1/awards/{award_id}/privacy"), Some(&learner), &json!({"privacy": "public", "evidence_public": true})).await;
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    assert!(app.get(&page, None).await.text().contains("https://example.org/repo"));
+
     // History records every step with its actor and time.
     let history = view["history"].as_array().unwrap();
     let statuses: Vec<&str> = history.iter().map(|h| h["status"].as_str().unwrap()).collect();

@@ -190,6 +190,19 @@ fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedR
     Some(AssessedRubric { levels: rubric.levels.clone(), rows, has_results: !results.is_empty() })
 }
 
+/// What the learner chose to show: the credential's evidence links and the links they submitted.
+async fn public_evidence(state: &AppState, award: &cairn_store::Award) -> Result<Vec<(String, String)>, Problem> {
+    let mut evidence = evidence_links(&award.credential_json);
+    if let Some(submission) = award.submission {
+        for link in state.store.submission(submission).await?.content.links {
+            if !evidence.iter().any(|(_, url)| *url == link) {
+                evidence.push(("Submitted link".to_string(), link));
+            }
+        }
+    }
+    Ok(evidence)
+}
+
 /// The credential's `evidence` links (http(s) only).
 fn evidence_links(credential_json: &str) -> Vec<(String, String)> {
     let Ok(credential) = serde_json::from_str::<Value>(credential_json) else { return Vec::new() };
@@ -388,7 +401,7 @@ async fn award_page(
             .collect(),
         rubric: assessed_rubric(&achievement, &award),
         stacked: achievement.kind == Kind::MicroCredential,
-        evidence: if award.evidence_public { evidence_links(&award.credential_json) } else { Vec::new() },
+        evidence: if award.evidence_public { public_evidence(&state, &award).await? } else { Vec::new() },
         noindex: award.privacy != Privacy::Public,
         og_title: title,
         og_description: summary,
