@@ -333,12 +333,21 @@ fn check_dates(document: &Value, options: &VerifyOptions<'_>, report: &mut Repor
             None => report.fail("valid_from", "validFrom is not an RFC 3339 date-time"),
         }
     }
-    if let Some(until) = document.get("validUntil").or_else(|| document.get("expirationDate")) {
-        match parse_time(until) {
-            Some(t) if t + skew >= options.now => report.pass("valid_until", format!("valid until {}", until.as_str().unwrap_or(""))),
-            Some(_) => report.fail("valid_until", format!("expired on {}", until.as_str().unwrap_or(""))),
-            None => report.fail("valid_until", "validUntil is not an RFC 3339 date-time"),
+    for property in ["validUntil", "expirationDate"] {
+        if let Some(until) = document.get(property) {
+            return check_valid_until(until, property, options, report);
         }
+    }
+}
+
+/// The `valid_until` check of `value`, the date-time in `property` after which a document expires
+/// (`validUntil`, VC 1.1 `expirationDate`, OB 2.0 `expires`).
+fn check_valid_until(value: &Value, property: &str, options: &VerifyOptions<'_>, report: &mut Report) {
+    let text = value.as_str().unwrap_or("");
+    match parse_time(value) {
+        Some(t) if t + options.max_clock_skew_secs >= options.now => report.pass("valid_until", format!("valid until {text}")),
+        Some(_) => report.fail("valid_until", format!("expired on {text}")),
+        None => report.fail("valid_until", format!("{property} is not an RFC 3339 date-time")),
     }
 }
 

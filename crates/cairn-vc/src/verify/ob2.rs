@@ -2,7 +2,7 @@
 //! id, and signed assertions, a JWS (RS256) whose key is a `CryptographicKey` document owned by the
 //! issuer. Both load the badge class and the issuer profile through the caller's loader.
 
-use super::{Report, VerificationReport, VerifyOptions, finish, one_or_many, parse_time, types};
+use super::{Report, VerificationReport, VerifyOptions, check_valid_until, finish, one_or_many, parse_time, types};
 use crate::loader::LoadError;
 use crate::suites::vc_jwt::VerificationKey;
 use base64::Engine as _;
@@ -71,11 +71,7 @@ fn report_missing(report: &mut Report, missing: Missing) {
 /// `expires`, judged against `options.now`.
 fn check_expiry(assertion: &Value, options: &VerifyOptions<'_>, report: &mut Report) {
     if let Some(expires) = assertion.get("expires") {
-        match parse_time(expires) {
-            Some(t) if t + options.max_clock_skew_secs >= options.now => report.pass("valid_until", format!("valid until {}", expires.as_str().unwrap_or(""))),
-            Some(_) => report.fail("valid_until", format!("expired on {}", expires.as_str().unwrap_or(""))),
-            None => report.fail("valid_until", "expires is not a date-time"),
-        }
+        check_valid_until(expires, "expires", options, report);
     }
 }
 
