@@ -36,8 +36,20 @@ pub struct FileConfig {
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 12] =
-    ["addr", "data_dir", "database_url", "public_url", "demo", "max_upload_bytes", "session_hours", "log_format", "smtp_url", "mail_from", "job_interval_secs"];
+pub const FIELDS: [&str; 12] = [
+    "addr",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "demo",
+    "max_upload_bytes",
+    "session_hours",
+    "log_format",
+    "smtp_url",
+    "mail_from",
+    "job_interval_secs",
+    "operators",
+];
 
 impl FileConfig {
     /// Reads `path`; a missing default file is an empty configuration, a missing named file is an error.
