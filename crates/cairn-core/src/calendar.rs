@@ -2,7 +2,7 @@
 //! the issuer's holidays skipped), and whether a submission is on track, nearly due or overdue.
 
 use std::collections::BTreeSet;
-use time::{Date, Duration, OffsetDateTime, Weekday};
+use time::{Date, OffsetDateTime, Weekday};
 
 /// Most holidays an issuer calendar may list.
 pub const MAX_HOLIDAYS: usize = 400;
@@ -116,11 +116,6 @@ pub fn parse_holidays(raw: &str) -> Result<Vec<Date>, String> {
 /// A calendar day as `YYYY-MM-DD`.
 pub fn format_date(date: Date) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
-}
-
-/// `days` after `from` in calendar days, for callers that do not need the calendar.
-pub fn days_later(from: OffsetDateTime, days: i64) -> OffsetDateTime {
-    from + Duration::days(days)
 }
 
 #[cfg(test)]

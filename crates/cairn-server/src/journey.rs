@@ -8,7 +8,7 @@
 
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind, State};
-use cairn_core::assessment::{AttemptChanges, Candidate, DuplicateKind, Judgement, ScoreFields, choose_assessor, find_duplicates};
+use cairn_core::assessment::{AttemptChanges, Candidate, Judgement, ScoreFields, choose_assessor, find_duplicates};
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::{EvidenceType, accept_evidence};
@@ -1100,7 +1100,7 @@ pub async fn audit_csv(state: &AppState, actor: &Actor, organisation: Organisati
             event.to.as_str().to_string(),
             event.actor_name.clone().unwrap_or_else(|| "system".into()),
             event.note.clone(),
-            crate::journey::rfc3339(event.at),
+            crate::dto::timestamp(event.at),
         ];
         out.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
         out.push('\n');
@@ -1114,19 +1114,9 @@ fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
-/// RFC 3339 time.
-pub fn rfc3339(time: OffsetDateTime) -> String {
-    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
-
 /// A day for people: `22 November 2026`.
 pub fn format_day(time: OffsetDateTime) -> String {
     format!("{} {} {}", time.day(), time.month(), time.year())
-}
-
-/// Notes a duplicate kind for templates.
-pub fn duplicate_description(kind: &str) -> &'static str {
-    DuplicateKind::parse(kind).map(DuplicateKind::describe).unwrap_or("")
 }
 
 // ---------------------------------------------------------------- background work

@@ -576,7 +576,7 @@ async fn save(
     match journey::update_submission(&state, &viewer.actor, id, &fields).await {
         Ok(submission) if wants_json(&headers) => {
             let saved_at = human_datetime(submission.updated_at);
-            let body = json!({"saved": true, "saved_at": journey::rfc3339(submission.updated_at), "message": format!("Saved {saved_at}")});
+            let body = json!({"saved": true, "saved_at": crate::dto::timestamp(submission.updated_at), "message": format!("Saved {saved_at}")});
             let mut response = (StatusCode::OK, body.to_string()).into_response();
             response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
