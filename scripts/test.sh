@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Cairn's one test command: sets up what the tests need (idempotently) and
-# runs every test: the Rust workspace (cargo test, with PostgreSQL when it can
-# be reached) and the browser tests (node:test + playwright-core + Debian's
-# Chromium).
+# runs every check: formatting, clippy (-D warnings), the Rust workspace
+# (cargo test on SQLite and PostgreSQL), a short fuzz run of every cargo-fuzz
+# target, the browser tests (node:test + playwright-core + Debian's Chromium)
+# and the interop tests against independent verifiers.
 #
 #   ./scripts/test.sh               everything
 #   ./scripts/test.sh --no-browser  skip Chromium, npm and the browser tests
 #   ./scripts/test.sh --no-interop  skip installing and running the peer verifiers
+#   ./scripts/test.sh --no-fuzz     skip the fuzz smoke run
 #
 # Environment:
 #   CAIRN_TEST_DATABASE_URL  PostgreSQL for the storage tests; default
 #                            postgres://postgres@127.0.0.1:5432/test when reachable
 #   CI                       when non-empty, PostgreSQL is mandatory
 #   CHROMIUM_PATH            browser for the browser tests (default /usr/bin/chromium)
+#   CAIRN_FUZZ_SECONDS       seconds per fuzz target in the smoke run (default 20)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -151,13 +154,55 @@ ensure_postgres() {
   fi
 }
 
-# 4. The Rust workspace, in the release profile (the browser tests use its binary).
+# 4. The Rust workspace. Formatting and clippy first (cheap, and they fail fast), then one
+#    release build of every target: `cargo test` builds the `cairn` binary the browser and
+#    interop tests use, so the workspace is compiled once for tests and binary.
 run_cargo() {
   command -v cargo >/dev/null 2>&1 || die "cargo is not installed (the Rust toolchain is needed)"
-  log "cargo build --release --workspace --locked"
-  cargo build --release --workspace --locked
+  log "cargo fmt --check"
+  cargo fmt --all --check
+  log "cargo clippy --workspace --all-targets -- -D warnings"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
   log "cargo test --release --workspace --locked"
   cargo test --release --workspace --locked
+  [[ -x $REPO_ROOT/target/release/cairn ]] || die "cargo test did not build target/release/cairn"
+}
+
+# 4b. Tools the Rust tests call as independent checkers (exiftool for evidence metadata).
+ensure_test_tools() {
+  if [[ -x $REPO_ROOT/scripts/install-test-tools.sh ]]; then
+    log "test tools: scripts/install-test-tools.sh"
+    "$REPO_ROOT/scripts/install-test-tools.sh"
+  fi
+}
+
+# 7. A short run of every cargo-fuzz target over its corpus (fuzz/ is outside the workspace).
+run_fuzz_smoke() {
+  local seconds=${CAIRN_FUZZ_SECONDS:-20} target name
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz"
+    cargo install --locked cargo-fuzz
+  fi
+  log "fuzz smoke: ${seconds}s per target"
+  (
+    cd "$REPO_ROOT/fuzz"
+    for target in fuzz_targets/*.rs; do
+      name=$(basename "$target" .rs)
+      mkdir -p "corpus/$name"
+      # The corpus is read, never grown, in the smoke run: new inputs go to a scratch directory.
+      local scratch out
+      scratch=$(mktemp -d)
+      out=$scratch.log
+      if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$name" "$scratch" "corpus/$name" -- \
+        -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 >"$out" 2>&1; then
+        tail -n 60 "$out" >&2
+        rm -rf "$scratch" "$out"
+        die "fuzz target $name failed (the crashing input is in fuzz/artifacts/$name)"
+      fi
+      grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done )' "$out" | sed "s/^/    $name: /" || true
+      rm -rf "$scratch" "$out"
+    done
+  )
 }
 
 # 2b. The independent peer verifiers (DCC JS stack, openbadgeslib, PyJWT, jwcrypto, the 1EdTech
@@ -189,16 +234,17 @@ run_browser_tests() {
 }
 
 main() {
-  local browser=1 interop=1 arg
+  local browser=1 interop=1 fuzz=1 arg
   for arg in "$@"; do
     case $arg in
       --no-browser) browser=0 ;;
       --no-interop) interop=0 ;;
+      --no-fuzz) fuzz=0 ;;
       -h | --help)
         sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
         return 0
         ;;
-      *) die "unknown option: $arg (--no-browser and --no-interop are accepted)" ;;
+      *) die "unknown option: $arg (--no-browser, --no-interop and --no-fuzz are accepted)" ;;
     esac
   done
 
@@ -211,6 +257,7 @@ main() {
   if ((interop)); then
     ensure_interop_peers
   fi
+  ensure_test_tools
   ensure_postgres
   run_cargo
   if ((browser)); then
@@ -218,6 +265,11 @@ main() {
   fi
   if ((interop)); then
     run_interop_tests
+  fi
+  if ((fuzz)); then
+    run_fuzz_smoke
+  else
+    log "--no-fuzz: skipping the fuzz smoke run"
   fi
   log "all tests passed"
 }
