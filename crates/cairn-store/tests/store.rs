@@ -1,6 +1,7 @@
 //! The storage suite: every test runs on SQLite and on PostgreSQL (`backend_test!` emits both).
-//! The PostgreSQL half uses `CAIRN_TEST_DATABASE_URL` (a fresh database per test); without it,
-//! it is skipped locally and fails in CI. The harness is in `common/mod.rs`.
+//! The PostgreSQL half creates a fresh database per test on `CAIRN_TEST_DATABASE_URL`, by default
+//! `postgres://postgres@127.0.0.1:5432/test`, and fails when that server cannot be reached. The
+//! harness is in `common/mod.rs`.
 
 #[macro_use]
 mod common;
@@ -12,7 +13,7 @@ use cairn_core::demo;
 use cairn_core::ids::UserId;
 use cairn_core::organisation::{OrganisationFields, OrganisationProfile};
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter, MasterKey, Store, StoreError, StoreOptions};
-use common::{TestDb, badge, micro_credential, now, options, organisation, user};
+use common::{AdminUrl, TestDb, badge, micro_credential, now, options, organisation, user};
 use time::Duration;
 
 backend_test!(accounts_are_unique_by_email_and_authenticate, |store| {
@@ -179,7 +180,7 @@ backend_test!(the_catalog_searches_and_filters_published_entries, |store| {
 #[tokio::test]
 async fn migrations_give_both_backends_the_same_tables_and_columns() {
     let sqlite = TestDb::sqlite().await;
-    let Some(postgres) = TestDb::postgres().await else { return };
+    let postgres = TestDb::postgres().await;
     let mut sqlite_columns = sqlite.store.schema_columns().await.unwrap();
     let mut postgres_columns = postgres.store.schema_columns().await.unwrap();
     // PostgreSQL keeps the search vector in a column; SQLite keeps it in an FTS5 table.
@@ -189,6 +190,14 @@ async fn migrations_give_both_backends_the_same_tables_and_columns() {
     assert_eq!(sqlite_columns, postgres_columns);
     sqlite.finish().await;
     postgres.finish().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_test_server_is_named_with_its_variable() {
+    let admin = AdminUrl { url: "postgres://postgres:s3cret@127.0.0.1:1/test?connect_timeout=2".into(), from_variable: false };
+    let Err(message) = admin.connect().await else { panic!("connected to port 1") };
+    assert!(message.contains("CAIRN_TEST_DATABASE_URL is unset") && message.contains("@127.0.0.1:1/test"), "{message}");
+    assert!(!message.contains("s3cret"), "{message}");
 }
 
 #[tokio::test]
