@@ -1,7 +1,8 @@
 //! The test harness shared by the storage suites: a fresh SQLite or PostgreSQL store per test,
-//! `backend_test!` (every test on both backends), and fixtures. The PostgreSQL half uses
-//! `CAIRN_TEST_DATABASE_URL` (a fresh database per test); without it, it is skipped locally and
-//! fails in CI.
+//! `backend_test!` (every test on both backends), and fixtures. The PostgreSQL half always runs:
+//! it creates a fresh database per test on the server `CAIRN_TEST_DATABASE_URL` names, or on
+//! [`DEFAULT_TEST_DATABASE_URL`] when the variable is unset, and fails, naming the variable and
+//! the URL it tried, when that server cannot be reached.
 #![allow(dead_code)]
 
 use cairn_core::account::{NewAccount, SignUpFields};
@@ -9,14 +10,72 @@ use cairn_core::achievement::{NewAchievement, NewAchievementFields};
 use cairn_core::demo;
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::{OrganisationFields, OrganisationProfile};
-use cairn_store::{MasterKey, Store, StoreOptions};
+use cairn_store::{MasterKey, Store, StoreOptions, redact_url};
+use sqlx::{AnyConnection, Connection};
 use time::OffsetDateTime;
+
+/// The variable naming the PostgreSQL server of the tests (a user who may `CREATE DATABASE`).
+pub const DATABASE_URL_VARIABLE: &str = "CAIRN_TEST_DATABASE_URL";
+
+/// The PostgreSQL server used when [`DATABASE_URL_VARIABLE`] is unset or empty.
+pub const DEFAULT_TEST_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// The PostgreSQL server of the tests, and where its URL came from.
+#[derive(Debug, Clone)]
+pub struct AdminUrl {
+    pub url: String,
+    /// Whether [`DATABASE_URL_VARIABLE`] named it (else it is the default).
+    pub from_variable: bool,
+}
+
+impl AdminUrl {
+    /// [`DATABASE_URL_VARIABLE`], else [`DEFAULT_TEST_DATABASE_URL`].
+    pub fn from_env() -> AdminUrl {
+        match std::env::var(DATABASE_URL_VARIABLE) {
+            Ok(url) if !url.trim().is_empty() => AdminUrl { url, from_variable: true },
+            _ => AdminUrl { url: DEFAULT_TEST_DATABASE_URL.to_string(), from_variable: false },
+        }
+    }
+
+    /// Connects to the server.
+    ///
+    /// # Errors
+    /// A message naming [`DATABASE_URL_VARIABLE`], the URL tried (password redacted) and the cause.
+    pub async fn connect(&self) -> Result<AnyConnection, String> {
+        sqlx::any::install_default_drivers();
+        AnyConnection::connect(&self.url).await.map_err(|error| {
+            let source = if self.from_variable {
+                format!("the server {DATABASE_URL_VARIABLE} names")
+            } else {
+                format!("the default while {DATABASE_URL_VARIABLE} is unset")
+            };
+            format!(
+                "the PostgreSQL half of the store tests could not connect to {} ({source}): {error}; \
+                 start PostgreSQL there, or set {DATABASE_URL_VARIABLE} to a server where this user may CREATE DATABASE",
+                redact_url(&self.url)
+            )
+        })
+    }
+
+    /// Runs one statement on the server.
+    ///
+    /// # Panics
+    /// With the message of [`AdminUrl::connect`] when the server cannot be reached, or when the
+    /// statement fails.
+    async fn execute(&self, sql: &str) {
+        let mut conn = self.connect().await.unwrap_or_else(|message| panic!("{message}"));
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|error| panic!("{sql} on {}: {error}", redact_url(&self.url)));
+        conn.close().await.unwrap();
+    }
+}
 
 /// A store on a fresh database, removed by [`TestDb::finish`].
 pub struct TestDb {
     pub store: Store,
+    /// The URL of its database, for tests that read the catalog directly.
+    pub url: String,
     _dir: tempfile::TempDir,
-    cleanup: Option<(String, String)>,
+    cleanup: Option<(AdminUrl, String)>,
 }
 
 impl TestDb {
@@ -25,50 +84,36 @@ impl TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("cairn.db").display());
         let store = Store::connect(&url, options(&dir)).await.unwrap();
-        TestDb { store, _dir: dir, cleanup: None }
+        TestDb { store, url, _dir: dir, cleanup: None }
     }
 
-    /// A fresh PostgreSQL database, or `None` when no server is configured (outside CI).
-    pub async fn postgres() -> Option<TestDb> {
-        let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ => {
-                assert!(
-                    std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true),
-                    "CAIRN_TEST_DATABASE_URL must be set in CI: the PostgreSQL run is mandatory"
-                );
-                eprintln!("skipping the PostgreSQL half: CAIRN_TEST_DATABASE_URL is not set");
-                return None;
-            }
-        };
+    /// A fresh PostgreSQL database on the server of [`AdminUrl::from_env`].
+    ///
+    /// # Panics
+    /// When that server cannot be reached, with the message of [`AdminUrl::connect`].
+    pub async fn postgres() -> TestDb {
+        let admin_url = AdminUrl::from_env();
         let name = format!("cairn_test_{}", uuid_simple());
-        admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
-        let mut url = url::Url::parse(&admin_url).unwrap();
+        admin_url.execute(&format!("CREATE DATABASE {name}")).await;
+        let mut url =
+            url::Url::parse(&admin_url.url).unwrap_or_else(|error| panic!("{DATABASE_URL_VARIABLE} \"{}\" is not a URL: {error}", redact_url(&admin_url.url)));
         url.set_path(&format!("/{name}"));
         let dir = tempfile::tempdir().unwrap();
         let store = Store::connect(url.as_str(), options(&dir)).await.unwrap();
-        Some(TestDb { store, _dir: dir, cleanup: Some((admin_url, name)) })
+        TestDb { store, url: url.to_string(), _dir: dir, cleanup: Some((admin_url, name)) }
     }
 
     /// Closes the store and drops its PostgreSQL database.
     pub async fn finish(self) {
         self.store.close().await;
         if let Some((admin_url, name)) = self.cleanup {
-            admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            admin_url.execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }
     }
 }
 
 fn uuid_simple() -> String {
     OrganisationId::new().to_string().replace('-', "")
-}
-
-async fn admin_execute(admin_url: &str, sql: &str) {
-    use sqlx::Connection;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(admin_url).await.expect("connect to CAIRN_TEST_DATABASE_URL");
-    sqlx::query(sql).execute(&mut conn).await.unwrap();
-    conn.close().await.unwrap();
 }
 
 /// Store options with a fixed master key and a blob directory in `dir`.
@@ -93,10 +138,9 @@ macro_rules! backend_test {
 
             #[tokio::test]
             async fn postgres() {
-                if let Some(db) = $crate::common::TestDb::postgres().await {
-                    run(&db.store).await;
-                    db.finish().await;
-                }
+                let db = $crate::common::TestDb::postgres().await;
+                run(&db.store).await;
+                db.finish().await;
             }
         }
     };

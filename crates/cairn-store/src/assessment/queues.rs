@@ -1,0 +1,115 @@
+//! Work queues: an assessor's, an issuer's, the unassigned submissions, and the candidates for
+//! escalation when a due date nears or passes.
+
+use super::{CURRENT_VERSION_JOIN, QUEUED, SUBMISSION_COLUMNS};
+use crate::rows::{get_id, get_opt_string, get_string, secs};
+use crate::{Store, StoreError};
+use cairn_core::ids::{OrganisationId, SubmissionId, UserId};
+use cairn_core::submission::Submission;
+use time::OffsetDateTime;
+
+/// A submission in an assessor's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    pub submission: Submission,
+    pub achievement_name: String,
+    pub organisation: OrganisationId,
+}
+
+/// A submission in an issuer's queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerQueueItem {
+    pub submission: Submission,
+    pub achievement_name: String,
+    pub assessor_name: Option<String>,
+}
+
+impl Store {
+    /// The queued submissions (submitted, resubmitted, in review) assigned to `assessor`, the
+    /// soonest due first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn assessor_queue(&self, assessor: UserId) -> Result<Vec<QueueItem>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBMISSION_COLUMNS}, v.name AS achievement_name FROM submissions s {CURRENT_VERSION_JOIN} \
+             WHERE s.assessor_id = $1 AND s.status IN {QUEUED} ORDER BY CASE WHEN s.due_at IS NULL THEN 1 ELSE 0 END, s.due_at, s.submitted_at, s.id"
+        );
+        self.load_submissions(&sql, &[assessor.to_string()])
+            .await?
+            .into_iter()
+            .map(|(row, submission)| {
+                Ok(QueueItem { submission, achievement_name: get_string(&row, "achievement_name")?, organisation: get_id(&row, "organisation_id")? })
+            })
+            .collect()
+    }
+
+    /// Every submission of an organisation that is sent and not yet finished (not withdrawn or
+    /// awarded), plus drafts whose fee is due (staff settle those), the soonest due first and
+    /// undated ones last.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn issuer_queue(&self, organisation: OrganisationId) -> Result<Vec<IssuerQueueItem>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBMISSION_COLUMNS}, v.name AS achievement_name, u.name AS assessor_name FROM submissions s {CURRENT_VERSION_JOIN} \
+             LEFT JOIN users u ON u.id = s.assessor_id WHERE s.organisation_id = $1 \
+             AND (s.status NOT IN ('draft', 'withdrawn', 'awarded') OR (s.status = 'draft' AND s.fee_state = 'due')) \
+             ORDER BY CASE WHEN s.due_at IS NULL THEN 1 ELSE 0 END, s.due_at, s.submitted_at, s.id"
+        );
+        self.load_submissions(&sql, &[organisation.to_string()])
+            .await?
+            .into_iter()
+            .map(|(row, submission)| {
+                Ok(IssuerQueueItem {
+                    submission,
+                    achievement_name: get_string(&row, "achievement_name")?,
+                    assessor_name: get_opt_string(&row, "assessor_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// An organisation's queued submissions without an assessor (to retry assignment when a
+    /// pool grows), oldest sent first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn unassigned(&self, organisation: OrganisationId) -> Result<Vec<Submission>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.organisation_id = $1 AND s.status IN {QUEUED} AND s.assessor_id IS NULL \
+             ORDER BY s.submitted_at, s.id"
+        );
+        Ok(self.load_submissions(&sql, &[organisation.to_string()]).await?.into_iter().map(|(_, s)| s).collect())
+    }
+
+    /// Queued submissions with a due date that were not escalated yet, with their organisation,
+    /// the soonest due first. The caller decides with the issuer's calendar which are late or
+    /// nearly due (`now` is not used to filter).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn escalation_candidates(&self, _now: OffsetDateTime) -> Result<Vec<(Submission, OrganisationId)>, StoreError> {
+        let sql = format!(
+            "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.status IN {QUEUED} AND s.due_at IS NOT NULL AND s.escalated_at IS NULL \
+             ORDER BY s.due_at, s.id"
+        );
+        self.load_submissions(&sql, &[]).await?.into_iter().map(|(row, s)| Ok((s, get_id(&row, "organisation_id")?))).collect()
+    }
+
+    /// Records that a submission was escalated (keeps the first time).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown submission.
+    pub async fn mark_escalated(&self, submission: SubmissionId, now: OffsetDateTime) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE submissions SET escalated_at = COALESCE(escalated_at, $1) WHERE id = $2")
+            .bind(secs(now))
+            .bind(submission.to_string())
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("submission", submission));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,57 @@
+//! An issuer's assessment settings: service window, nearly-due warning, attempt limit, pass
+//! confirmation and holidays.
+
+use crate::rows::{get_i64, get_json, get_opt_i64, get_u32, secs};
+use crate::{Store, StoreError};
+use cairn_core::ids::OrganisationId;
+use cairn_core::submission::IssuerSettings;
+use time::OffsetDateTime;
+
+impl Store {
+    /// An issuer's assessment settings ([`IssuerSettings::default`] until they are saved).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn issuer_settings(&self, organisation: OrganisationId) -> Result<IssuerSettings, StoreError> {
+        let row =
+            sqlx::query("SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json FROM issuer_settings WHERE organisation_id = $1")
+                .bind(organisation.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = row else { return Ok(IssuerSettings::default()) };
+        let holidays: Vec<String> = get_json(&row, "holidays_json")?;
+        Ok(IssuerSettings {
+            service_days: get_u32(&row, "service_days")?,
+            nearly_due_days: get_u32(&row, "nearly_due_days")?,
+            attempt_limit: get_opt_i64(&row, "attempt_limit")?
+                .map(|n| u32::try_from(n).map_err(|_| StoreError::corrupt(format!("attempt limit {n}"))))
+                .transpose()?,
+            confirm_passes: get_i64(&row, "confirm_passes")? != 0,
+            holidays: cairn_core::calendar::parse_holidays(&holidays.join(",")).map_err(StoreError::corrupt)?,
+        })
+    }
+
+    /// Saves an issuer's assessment settings.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure (an unknown organisation included).
+    pub async fn set_issuer_settings(&self, organisation: OrganisationId, settings: &IssuerSettings, now: OffsetDateTime) -> Result<(), StoreError> {
+        let holidays: Vec<String> = settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect();
+        sqlx::query(
+            "INSERT INTO issuer_settings (organisation_id, service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organisation_id) DO UPDATE SET service_days = excluded.service_days, \
+             nearly_due_days = excluded.nearly_due_days, attempt_limit = excluded.attempt_limit, confirm_passes = excluded.confirm_passes, \
+             holidays_json = excluded.holidays_json, updated_at = excluded.updated_at",
+        )
+        .bind(organisation.to_string())
+        .bind(i64::from(settings.service_days))
+        .bind(i64::from(settings.nearly_due_days))
+        .bind(settings.attempt_limit.map(i64::from))
+        .bind(i64::from(settings.confirm_passes))
+        .bind(serde_json::to_string(&holidays).unwrap_or_else(|_| "[]".into()))
+        .bind(secs(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
