@@ -11,9 +11,8 @@
 #   ./scripts/test.sh --no-fuzz     skip the fuzz smoke run
 #
 # Environment:
-#   CAIRN_TEST_DATABASE_URL  PostgreSQL for the storage tests; default
-#                            postgres://postgres@127.0.0.1:5432/test when reachable
-#   CI                       when non-empty, PostgreSQL is mandatory
+#   CAIRN_TEST_DATABASE_URL  PostgreSQL for the storage and API tests (mandatory); default
+#                            postgres://postgres@127.0.0.1:5432/test, started when installed
 #   CHROMIUM_PATH            browser for the browser tests (default /usr/bin/chromium)
 #   CAIRN_FUZZ_SECONDS       seconds per fuzz target in the smoke run (default 20)
 set -euo pipefail
@@ -147,10 +146,8 @@ ensure_postgres() {
     ensure_test_database
     export CAIRN_TEST_DATABASE_URL=$DEFAULT_DATABASE_URL
     log "PostgreSQL: $CAIRN_TEST_DATABASE_URL"
-  elif [[ -n ${CI:-} ]]; then
-    die "PostgreSQL is not reachable at $PG_HOST:$PG_PORT; it is mandatory in CI (set CAIRN_TEST_DATABASE_URL or start PostgreSQL)"
   else
-    warn "PostgreSQL is not reachable at $PG_HOST:$PG_PORT; the PostgreSQL storage tests will be skipped (set CAIRN_TEST_DATABASE_URL to run them)"
+    die "PostgreSQL is not reachable at $PG_HOST:$PG_PORT; every storage and API test runs on it too (start it, or set CAIRN_TEST_DATABASE_URL)"
   fi
 }
 

@@ -441,7 +441,11 @@ pub fn differences(sqlite: &Schema, postgres: &Schema) -> Vec<String> {
                     if sc.class != pc.class {
                         out.push(format!("{name}.{column}: type sqlite {} ({:?}), postgres {} ({:?})", sc.declared, sc.class, pc.declared, pc.class));
                     }
-                    if sc.nullable != pc.nullable {
+                    // SQLite lets a non-INTEGER PRIMARY KEY column hold NULL (a documented legacy quirk,
+                    // https://sqlite.org/lang_createtable.html#the_primary_key); PostgreSQL makes every key
+                    // column NOT NULL. The store always supplies ids, so the two agree on what is stored.
+                    let sqlite_key_quirk = sc.nullable && !pc.nullable && s.primary_key.iter().any(|k| k == column) && p.primary_key == s.primary_key;
+                    if sc.nullable != pc.nullable && !sqlite_key_quirk {
                         let says = |nullable: bool| if nullable { "nullable" } else { "not null" };
                         out.push(format!("{name}.{column}: sqlite {}, postgres {}", says(sc.nullable), says(pc.nullable)));
                     }
