@@ -46,6 +46,43 @@ impl fmt::Display for Email {
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted (bounds the hashing work).
 pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Passwords up to this length are scored for guessability; longer ones are long enough, and
+/// the bound keeps the estimator's work small for any input.
+pub const MAX_SCORED_PASSWORD_CHARS: usize = 64;
+/// The lowest guessability score accepted (zxcvbn's 0–4 scale: 3 means "safely unguessable",
+/// about 10⁸ guesses, against a list of 30,000 common and breached passwords, names, words,
+/// keyboard patterns, sequences, dates and l33t spellings).
+pub const MIN_PASSWORD_SCORE: u8 = 3;
+
+/// Why a password is too easy to guess, in words for the person choosing it; `None` when it is
+/// fine. `hints` are the person's own words (name, e-mail) that a password should not lean on.
+pub fn password_weakness(password: &str, hints: &[&str]) -> Option<String> {
+    if password.chars().count() > MAX_SCORED_PASSWORD_CHARS {
+        return None;
+    }
+    let estimate = zxcvbn::zxcvbn(password, hints);
+    if u8::from(estimate.score()) >= MIN_PASSWORD_SCORE {
+        return None;
+    }
+    let feedback = estimate.feedback();
+    let warning = feedback.and_then(|f| f.warning()).map(|w| w.to_string());
+    let suggestion = feedback.and_then(|f| f.suggestions().first()).map(|s| s.to_string());
+    let reason = match (warning, suggestion) {
+        (Some(warning), Some(suggestion)) => format!("{} {suggestion}", warning.trim_end_matches('.')),
+        (Some(warning), None) => warning,
+        (None, Some(suggestion)) => suggestion,
+        (None, None) => "it is easy to guess".to_string(),
+    };
+    Some(format!("is too easy to guess: {}", lower_first(reason.trim_end_matches('.'))))
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
 
 /// What a sign-up form carries, before parsing.
 #[derive(Debug, Clone, Default)]
@@ -71,7 +108,8 @@ impl fmt::Debug for NewAccount {
 
 impl NewAccount {
     /// Applies the account rules: a name of 1–100 characters, an e-mail address, a password of
-    /// 10–256 characters that is not the e-mail address.
+    /// 10–256 characters that is not the e-mail address and is not easy to guess
+    /// ([`password_weakness`]).
     ///
     /// # Errors
     /// Every broken rule, by field (`/name`, `/email`, `/password`).
@@ -92,6 +130,16 @@ impl NewAccount {
             invalid.push("/password", format!("must be at most {MAX_PASSWORD_CHARS} characters"));
         } else if email.as_ref().is_some_and(|e| e.as_str() == fields.password.trim().to_lowercase()) {
             invalid.push("/password", "must not be your e-mail address");
+        } else {
+            // The estimator matches these as lower-case dictionary words.
+            let local_part = email.as_ref().map(|e| e.as_str().split('@').next().unwrap_or("").to_string()).unwrap_or_default();
+            let mut hints: Vec<String> = fields.name.split_whitespace().map(str::to_lowercase).collect();
+            hints.push(fields.name.split_whitespace().collect::<String>().to_lowercase());
+            hints.extend([local_part, fields.email.trim().to_lowercase(), "cairn".into(), "badge".into(), "badges".into()]);
+            let hints: Vec<&str> = hints.iter().map(String::as_str).collect();
+            if let Some(weakness) = password_weakness(&fields.password, &hints) {
+                invalid.push("/password", weakness);
+            }
         }
         match email {
             Some(email) if invalid.is_empty() => Ok(NewAccount { name, email, password: fields.password }),
@@ -128,6 +176,34 @@ mod tests {
         let invalid = NewAccount::parse(SignUpFields { name: " ".into(), email: "nope".into(), password: "short".into() }).unwrap_err();
         let pointers: Vec<&str> = invalid.errors.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/name", "/email", "/password"]);
+    }
+
+    #[track_caller]
+    fn check_password(password: &str, accepted: bool) {
+        let result = NewAccount::parse(SignUpFields { name: "Ada Lovelace".into(), email: "ada@example.org".into(), password: password.into() });
+        assert_eq!(result.is_ok(), accepted, "{password:?}: {result:?}");
+    }
+
+    #[test]
+    fn common_and_guessable_passwords_are_refused() {
+        check_password("password123", false);
+        check_password("P@ssw0rd123", false);
+        check_password("qwertyuiop1", false);
+        check_password("1234567890", false);
+        check_password("abcdefghij", false);
+        check_password("trustno1trustno1", false);
+        check_password("adalovelace1", false);
+        check_password("a long enough password", true);
+        check_password("correct horse battery", true);
+        check_password(&"x".repeat(MAX_SCORED_PASSWORD_CHARS + 1), true);
+    }
+
+    #[test]
+    fn a_refused_password_says_why() {
+        let invalid = NewAccount::parse(SignUpFields { name: "A".into(), email: "a@example.org".into(), password: "password123".into() }).unwrap_err();
+        let detail = invalid.at("/password").unwrap();
+        assert!(detail.starts_with("is too easy to guess: "), "{detail}");
+        assert!(detail.contains("common password"), "{detail}");
     }
 
     #[test]
