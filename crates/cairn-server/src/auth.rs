@@ -37,7 +37,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value with Cairn's attributes: HttpOnly, SameSite, Path=/, Secure on https.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64, same_site: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.app.config.secure_cookies() { "; Secure" } else { "" };
     let text = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("cairn_invalid=1; Max-Age=0"))
 }
@@ -121,14 +121,14 @@ async fn actor_for(state: &AppState, user: Option<cairn_core::ids::UserId>) -> R
     match user {
         None => Ok((None, Actor::anonymous())),
         Some(id) => {
-            let user = match state.store.user(id).await {
+            let user = match state.app.store.user(id).await {
                 Ok(user) => user,
                 Err(cairn_store::StoreError::NotFound { .. }) => return Ok((None, Actor::anonymous())),
                 Err(error) => return Err(error.into()),
             };
-            let memberships = state.store.memberships(id).await?;
+            let memberships = state.app.store.memberships(id).await?;
             let mut actor = Actor::member(id, memberships);
-            if state.config.operators.iter().any(|operator| operator.eq_ignore_ascii_case(user.email.as_str())) {
+            if state.app.config.operators.iter().any(|operator| operator.eq_ignore_ascii_case(user.email.as_str())) {
                 actor = actor.as_operator();
             }
             Ok((Some(user), actor))
@@ -145,7 +145,7 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
         let user = match &token {
-            Some(token) => state.store.session_user(token, state.now()).await?,
+            Some(token) => state.app.store.session_user(token, state.app.now()).await?,
             None => None,
         };
         let (user, actor) = actor_for(state, user).await?;
@@ -191,7 +191,7 @@ impl FromRequestParts<AppState> for ApiCaller {
                 let token = value.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
                     Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be \"Bearer <token>\"")
                 })?;
-                match state.store.api_token_user(token, state.now()).await? {
+                match state.app.store.api_token_user(token, state.app.now()).await? {
                     Some(user) => Some(user),
                     None => {
                         return Err(Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is unknown or revoked"));

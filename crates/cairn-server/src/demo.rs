@@ -24,8 +24,8 @@ pub struct DemoReport {
 /// Store failures; the demo content itself always passes the domain rules (a unit test in
 /// `cairn_core::demo` checks it), so a rule failure here is reported as corrupt data.
 pub async fn seed_demo(state: &AppState) -> Result<DemoReport, StoreError> {
-    let now = state.now();
-    let store = &state.store;
+    let now = state.app.now();
+    let store = &state.app.store;
     let mut report = DemoReport::default();
     let mut accounts = Vec::new();
     for account in demo::ACCOUNTS {

@@ -30,9 +30,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-use crate::config::ServerConfig;
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::Config;
 
 pub use documents::{issuer_did, status_list_url, verification_method};
 pub(crate) use documents::{ob2_badge_class, ob2_issuer, rfc3339};
@@ -79,7 +79,7 @@ pub fn award_results(award: &Award) -> Vec<AwardResult> {
 }
 
 /// Absolute URLs of everything an award offers: its page and its downloads.
-pub fn award_links(config: &ServerConfig, award: AwardId) -> Value {
+pub fn award_links(config: &Config, award: AwardId) -> Value {
     json!({
         "page": documents::award_page_url(config, award),
         "credential": documents::credential_url(config, award),
@@ -134,14 +134,14 @@ pub async fn award_with_stack(state: &AppState, request: AwardRequest) -> Result
 /// 401/403 without `ManageAssessment` in the issuing organisation; 404 unknown award; 409 when
 /// the change is not possible (a revoked award stays revoked); 422 an overlong reason.
 pub async fn set_status(state: &AppState, actor: &Actor, award: AwardId, action: StatusAction, reason: Option<String>) -> Result<Award, Problem> {
-    let current = state.store.award(award).await?;
+    let current = state.app.store.award(award).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::ManageAssessment))?;
     let next = current.status.apply(action).map_err(Problem::conflict)?;
     let reason = reason.as_deref().map(documents::clean).filter(|r| !r.is_empty());
     if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
         return Err(Problem::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }
-    let changed = state.store.set_award_status(award, next, reason, state.now()).await?;
+    let changed = state.app.store.set_award_status(award, next, reason, state.app.now()).await?;
     notify_status(state, &changed).await;
     Ok(changed)
 }
@@ -158,7 +158,7 @@ fn random_salt() -> String {
 
 /// Everything signing and baking need, owned, so that the work runs off the async threads.
 struct Draft {
-    config: Arc<ServerConfig>,
+    config: Arc<Config>,
     award: AwardId,
     achievement: Achievement,
     organisation: Organisation,
@@ -227,7 +227,7 @@ async fn badge_image(state: &AppState, achievement: &Achievement, organisation: 
     };
     let fallback = cairn_core::image::default_badge_svg(&achievement.content.name, level, &organisation.profile.name);
     let image = match &achievement.content.image {
-        Some(image) => images::BadgeImage { image_type: image.image_type, bytes: state.store.blobs().get(&image.key).await? },
+        Some(image) => images::BadgeImage { image_type: image.image_type, bytes: state.app.store.blobs().get(&image.key).await? },
         None => images::BadgeImage { image_type: ImageType::Svg, bytes: fallback.clone().into_bytes() },
     };
     Ok((image, fallback))
@@ -235,8 +235,8 @@ async fn badge_image(state: &AppState, achievement: &Achievement, organisation: 
 
 /// One award, without stacking or notification.
 async fn issue(state: &AppState, request: &AwardRequest) -> Result<Award, Problem> {
-    let store = &state.store;
-    let now = state.now();
+    let store = &state.app.store;
+    let now = state.app.now();
     let evidence = documents::evidence_links(&request.evidence_urls).map_err(|(pointer, detail)| Problem::invalid_field(&pointer, detail))?;
     let achievement = store.achievement(request.achievement).await?;
     if achievement.state == State::Draft {
@@ -252,7 +252,7 @@ async fn issue(state: &AppState, request: &AwardRequest) -> Result<Award, Proble
     let mut taken: HashSet<u64> = store.used_status_indexes(organisation.id).await?.into_iter().collect();
     let (image, fallback_svg) = badge_image(state, &achievement, &organisation).await?;
     let draft = Arc::new(Draft {
-        config: state.config.clone(),
+        config: state.app.config.clone(),
         award: AwardId::new(),
         valid_until: cairn_core::award::valid_until(now, achievement.content.validity_months),
         achievement,
@@ -262,7 +262,7 @@ async fn issue(state: &AppState, request: &AwardRequest) -> Result<Award, Proble
         judgement: request.judgement.clone(),
         evidence,
         issued: now,
-        revocation_list_url: status_list_url(&state.config, &revocation_list),
+        revocation_list_url: status_list_url(&state.app.config, &revocation_list),
         key,
         image,
         fallback_svg,
@@ -310,7 +310,7 @@ async fn issue(state: &AppState, request: &AwardRequest) -> Result<Award, Proble
 
 /// Awards the micro-credential that `award` completes, if it completes one the learner lacks.
 async fn stack(state: &AppState, award: &Award) -> Result<Option<Award>, Problem> {
-    let store = &state.store;
+    let store = &state.app.store;
     let level = store.achievement(award.achievement).await?;
     let (Kind::Level(_), Some(parent)) = (level.kind, level.parent) else { return Ok(None) };
     let levels: Vec<AchievementId> = store.levels(parent).await?.iter().map(|l| l.id).collect();
@@ -324,7 +324,7 @@ async fn stack(state: &AppState, award: &Award) -> Result<Option<Award>, Problem
             Ok(achievement) => achievement.content.name,
             Err(_) => "Level badge".to_string(),
         };
-        evidence.push((documents::award_page_url(&state.config, level_award.id), name));
+        evidence.push((documents::award_page_url(&state.app.config, level_award.id), name));
     }
     let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence, transition: None };
     match issue(state, &request).await {
@@ -338,18 +338,18 @@ async fn stack(state: &AppState, award: &Award) -> Result<Option<Award>, Problem
 /// The learner's notification and e-mail for a new award; failures are logged.
 async fn notify_awarded(state: &AppState, award: &Award) {
     let result = async {
-        let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
-        let organisation = state.store.organisation(award.organisation).await?;
-        let learner = state.store.user(award.learner).await?;
-        let page = documents::award_page_url(&state.config, award.id);
+        let achievement = state.app.store.achievement_version(award.achievement, award.achievement_version).await?;
+        let organisation = state.app.store.organisation(award.organisation).await?;
+        let learner = state.app.store.user(award.learner).await?;
+        let page = documents::award_page_url(&state.app.config, award.id);
         let subject = format!("You earned \"{}\"", achievement.content.name);
         let body = format!(
             "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page}",
             organisation.profile.name, achievement.content.name
         );
-        let now = state.now();
-        state.store.notify(learner.id, "award", &subject, &body, &format!("/awards/{}", award.id), now).await?;
-        state.store.queue_mail(&learner.email, &subject, &format!("Hello {},\n\n{body}\n", learner.name), now).await?;
+        let now = state.app.now();
+        state.app.store.notify(learner.id, "award", &subject, &body, &format!("/awards/{}", award.id), now).await?;
+        state.app.store.queue_mail(&learner.email, &subject, &format!("Hello {},\n\n{body}\n", learner.name), now).await?;
         Ok::<(), StoreError>(())
     };
     if let Err(error) = result.await {
@@ -360,7 +360,7 @@ async fn notify_awarded(state: &AppState, award: &Award) {
 /// The learner's notification of a status change; failures are logged.
 async fn notify_status(state: &AppState, award: &Award) {
     let result = async {
-        let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
+        let achievement = state.app.store.achievement_version(award.achievement, award.achievement_version).await?;
         let name = &achievement.content.name;
         let (kind, subject) = match award.status {
             AwardStatus::Revoked => ("award-revoked", format!("\"{name}\" was revoked")),
@@ -371,7 +371,7 @@ async fn notify_status(state: &AppState, award: &Award) {
             Some(reason) if award.status != AwardStatus::Active => format!("{subject} by its issuer: {reason}"),
             _ => format!("{subject} by its issuer."),
         };
-        state.store.notify(award.learner, kind, &subject, &body, &format!("/awards/{}", award.id), state.now()).await?;
+        state.app.store.notify(award.learner, kind, &subject, &body, &format!("/awards/{}", award.id), state.app.now()).await?;
         Ok::<(), StoreError>(())
     };
     if let Err(error) = result.await {
@@ -385,7 +385,7 @@ async fn notify_status(state: &AppState, award: &Award) {
 /// # Errors
 /// 404 unknown list; 500 when signing fails.
 pub(crate) async fn status_list_credential(state: &AppState, list_id: &str) -> Result<Value, Problem> {
-    let row = state.store.status_list(list_id).await?;
+    let row = state.app.store.status_list(list_id).await?;
     let purpose =
         StatusPurpose::parse(&row.purpose).ok_or_else(|| Problem::internal(&StoreError::Corrupt(format!("status list purpose \"{}\"", row.purpose))))?;
     let flagged = match purpose {
@@ -393,16 +393,16 @@ pub(crate) async fn status_list_credential(state: &AppState, list_id: &str) -> R
         StatusPurpose::Suspension => AwardStatus::Suspended,
     };
     let mut list = StatusList::new(usize::try_from(row.length).unwrap_or(cairn_vc::status::MIN_LIST_ENTRIES));
-    for (index, status) in state.store.status_entries(row.organisation).await? {
+    for (index, status) in state.app.store.status_entries(row.organisation).await? {
         if status == flagged {
             list.set(usize::try_from(index).unwrap_or(usize::MAX), true).map_err(|e| Problem::internal(&e))?;
         }
     }
-    let key = state.store.signing_key(row.organisation).await?;
-    let issuer = issuer_did(&state.config, row.organisation);
-    let now = rfc3339(state.now());
-    let unsigned = cairn_vc::status::list_credential(&status_list_url(&state.config, list_id), &issuer, purpose, &list, &now);
-    let signer = Ed25519Signer::new(key, verification_method(&state.config, row.organisation));
+    let key = state.app.store.signing_key(row.organisation).await?;
+    let issuer = issuer_did(&state.app.config, row.organisation);
+    let now = rfc3339(state.app.now());
+    let unsigned = cairn_vc::status::list_credential(&status_list_url(&state.app.config, list_id), &issuer, purpose, &list, &now);
+    let signer = Ed25519Signer::new(key, verification_method(&state.app.config, row.organisation));
     let signed = tokio::task::spawn_blocking(move || eddsa::sign(&unsigned, &signer, &ProofOptions::assertion(now), &BundledLoader))
         .await
         .map_err(|e| Problem::internal(&e))?
@@ -412,7 +412,7 @@ pub(crate) async fn status_list_credential(state: &AppState, list_id: &str) -> R
 
 /// What a hosted OB 2.0 assertion URL answers: the assertion, or — revoked or suspended — the
 /// OB 2.0 revocation document with the issuer's reason (served as 410 Gone).
-pub(crate) fn ob2_hosted(config: &ServerConfig, award: &Award) -> (bool, Value) {
+pub(crate) fn ob2_hosted(config: &Config, award: &Award) -> (bool, Value) {
     let id = documents::ob2_assertion_url(config, award.id);
     let reason = |what: &str| match &award.status_reason {
         Some(reason) => format!("{what}: {reason}"),

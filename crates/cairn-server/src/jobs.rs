@@ -28,7 +28,7 @@ pub fn valid_mailbox(raw: &str) -> bool {
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mailer = Mailer::from_config(&state);
-        let mut interval = tokio::time::interval(Duration::from_secs(state.config.job_interval_secs.max(1)));
+        let mut interval = tokio::time::interval(Duration::from_secs(state.app.config.job_interval_secs.max(1)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
@@ -48,23 +48,23 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> RunReport {
         Err(problem) => tracing::warn!(detail = %problem.detail, "escalation run failed"),
     }
     if let Some(transport) = &mailer.transport {
-        match state.store.pending_mail(MAIL_BATCH).await {
+        match state.app.store.pending_mail(MAIL_BATCH).await {
             Ok(mails) => {
                 for mail in mails {
                     let result = match build(&mailer.from, &mail.to, &mail.subject, &mail.body) {
                         Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
                         Err(error) => Err(error),
                     };
-                    let now = state.now();
+                    let now = state.app.now();
                     let stored = match result {
                         Ok(()) => {
                             report.sent += 1;
-                            state.store.mark_mail_sent(&mail.id, now).await
+                            state.app.store.mark_mail_sent(&mail.id, now).await
                         }
                         Err(error) => {
                             report.failed += 1;
                             tracing::warn!(mail = %mail.id, %error, "sending mail failed");
-                            state.store.mark_mail_failed(&mail.id, &error, now).await
+                            state.app.store.mark_mail_failed(&mail.id, &error, now).await
                         }
                     };
                     if let Err(error) = stored {
@@ -93,8 +93,8 @@ impl Mailer {
     /// A mailer for the configured SMTP URL; without one (or with a broken one, logged) mail
     /// stays in the outbox.
     pub fn from_config(state: &AppState) -> Mailer {
-        let from = state.config.mail_from.parse().unwrap_or_else(|_| "Cairn <cairn@localhost>".parse().expect("a fixed mailbox parses"));
-        let transport = state.config.smtp_url.as_deref().and_then(|url| match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+        let from = state.app.config.mail_from.parse().unwrap_or_else(|_| "Cairn <cairn@localhost>".parse().expect("a fixed mailbox parses"));
+        let transport = state.app.config.smtp_url.as_deref().and_then(|url| match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
             Ok(builder) => Some(builder.timeout(Some(Duration::from_secs(20))).build()),
             Err(error) => {
                 tracing::warn!(%error, "the SMTP URL is unusable; mail stays in the outbox");

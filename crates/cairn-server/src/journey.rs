@@ -49,17 +49,17 @@ pub fn rubric_of(achievement: &Achievement) -> Rubric {
 
 /// Tells a person something: an in-app notification and an e-mail (sent, or kept in the outbox).
 pub async fn tell(state: &AppState, user: UserId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), Problem> {
-    let now = state.now();
-    state.store.notify(user, kind, subject, body, link, now).await?;
-    let person = state.store.user(user).await?;
-    let mail_body = format!("{body}\n\n{}\n", state.config.url(link));
-    state.store.queue_mail(&person.email, subject, &mail_body, now).await?;
+    let now = state.app.now();
+    state.app.store.notify(user, kind, subject, body, link, now).await?;
+    let person = state.app.store.user(user).await?;
+    let mail_body = format!("{body}\n\n{}\n", state.app.config.url(link));
+    state.app.store.queue_mail(&person.email, subject, &mail_body, now).await?;
     Ok(())
 }
 
 /// Tells every owner and staff member of an issuer.
 async fn tell_staff(state: &AppState, organisation: OrganisationId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), Problem> {
-    for (user, _, _) in state.store.org_staff(organisation).await? {
+    for (user, _, _) in state.app.store.org_staff(organisation).await? {
         tell(state, user, kind, subject, body, link).await?;
     }
     Ok(())
@@ -75,7 +75,7 @@ async fn tell_staff(state: &AppState, organisation: OrganisationId, kind: &str, 
 pub async fn start_submission(state: &AppState, actor: &Actor, achievement: AchievementId, fields: &SubmissionFields) -> Result<Submission, Problem> {
     actor.authorise(Action::Apply)?;
     let learner = actor.user.ok_or_else(Problem::unauthenticated)?;
-    let achievement = match state.store.achievement(achievement).await {
+    let achievement = match state.app.store.achievement(achievement).await {
         Ok(a) if a.state == State::Published => a,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(Problem::not_found("no published achievement has this id")),
         Err(error) => return Err(error.into()),
@@ -87,16 +87,16 @@ pub async fn start_submission(state: &AppState, actor: &Actor, achievement: Achi
             "a micro-credential is earned by its three level badges: apply for the levels instead",
         ));
     }
-    let me = state.store.user(learner).await?;
+    let me = state.app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
     let fee = if achievement.content.fee.is_free() { FeeState::None } else { FeeState::Due };
     let new = NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee };
-    Ok(state.store.create_submission(&new, state.now()).await?)
+    Ok(state.app.store.create_submission(&new, state.app.now()).await?)
 }
 
 /// Loads a submission the actor owns.
 async fn own_submission(state: &AppState, actor: &Actor, id: SubmissionId) -> Result<Submission, Problem> {
-    let submission = state.store.submission(id).await?;
+    let submission = state.app.store.submission(id).await?;
     if actor.user.is_none() {
         return Err(Problem::unauthenticated());
     }
@@ -116,9 +116,9 @@ pub async fn update_submission(state: &AppState, actor: &Actor, id: SubmissionId
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
-    let me = state.store.user(submission.learner).await?;
+    let me = state.app.store.user(submission.learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
-    Ok(state.store.update_content(id, &content, state.now()).await?)
+    Ok(state.app.store.update_content(id, &content, state.app.now()).await?)
 }
 
 fn not_editable(status: Status) -> Problem {
@@ -148,11 +148,11 @@ pub async fn add_file(
         return Err(not_editable(submission.status));
     }
     let (kind, clean) = accept_evidence(bytes, declared).map_err(evidence_problem)?;
-    let count = state.store.artifacts(id).await?.len();
+    let count = state.app.store.artifacts(id).await?.len();
     let title = artifact_title(title, count + 1)?;
     let sha256 = sha256_hex(&clean);
     let size = clean.len() as u64;
-    let blob_key = state.store.blobs().put("evidence", kind.extension(), clean).await?;
+    let blob_key = state.app.store.blobs().put("evidence", kind.extension(), clean).await?;
     let original_name: String = clean_text(original_name.unwrap_or("")).chars().take(255).collect();
     let new = NewArtifact {
         id: ArtifactId::new(),
@@ -160,7 +160,7 @@ pub async fn add_file(
         title,
         body: ArtifactBody::File { blob_key, media_type: kind.media_type().to_string(), size, sha256, original_name },
     };
-    Ok(state.store.add_artifact(&new, state.now()).await?)
+    Ok(state.app.store.add_artifact(&new, state.app.now()).await?)
 }
 
 /// Adds a text artefact.
@@ -179,10 +179,10 @@ pub async fn add_text(state: &AppState, actor: &Actor, id: SubmissionId, title: 
     if body.chars().count() > cairn_core::submission::MAX_TEXT_CHARS {
         return Err(Problem::invalid_field("/body", format!("must be at most {} characters", cairn_core::submission::MAX_TEXT_CHARS)));
     }
-    let count = state.store.artifacts(id).await?.len();
+    let count = state.app.store.artifacts(id).await?.len();
     let title = artifact_title(title, count + 1)?;
     let new = NewArtifact { id: ArtifactId::new(), submission: id, title, body: ArtifactBody::Text { body } };
-    Ok(state.store.add_artifact(&new, state.now()).await?)
+    Ok(state.app.store.add_artifact(&new, state.app.now()).await?)
 }
 
 fn artifact_title(title: Option<&str>, n: usize) -> Result<String, Problem> {
@@ -216,7 +216,7 @@ pub async fn remove_artifact(state: &AppState, actor: &Actor, id: SubmissionId, 
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
-    Ok(state.store.remove_artifact(id, artifact, state.now()).await?)
+    Ok(state.app.store.remove_artifact(id, artifact, state.app.now()).await?)
 }
 
 /// Sends the first attempt (from a draft) or a revised one (after "not yet"): checks the fee and
@@ -236,10 +236,10 @@ pub async fn submit(state: &AppState, actor: &Actor, id: SubmissionId) -> Result
             "the fee for this achievement is due: redeem a voucher or wait for the issuer to record your payment",
         ));
     }
-    let artifacts = state.store.artifacts(id).await?;
+    let artifacts = state.app.store.artifacts(id).await?;
     submission.content.check_complete(artifacts.len())?;
-    let organisation = state.store.submission_organisation(id).await?;
-    let settings = state.store.issuer_settings(organisation).await?;
+    let organisation = state.app.store.submission_organisation(id).await?;
+    let settings = state.app.store.issuer_settings(organisation).await?;
     if event == Event::Resubmit && !settings.allows_attempt(submission.attempt) {
         return Err(Problem::new(
             axum::http::StatusCode::CONFLICT,
@@ -247,11 +247,12 @@ pub async fn submit(state: &AppState, actor: &Actor, id: SubmissionId) -> Result
             format!("this achievement allows {} attempts and you have used them all", settings.attempt_limit.unwrap_or(0)),
         ));
     }
-    let now = state.now();
+    let now = state.app.now();
     let assessor = pick_assessor(state, organisation, &submission).await?;
     let due_at = settings.due_at(now);
     let note = if event == Event::Resubmit { format!("attempt {} sent", submission.attempt + 1) } else { "attempt 1 sent".to_string() };
     let updated = state
+        .app
         .store
         .transition(
             &Transition {
@@ -269,7 +270,7 @@ pub async fn submit(state: &AppState, actor: &Actor, id: SubmissionId) -> Result
         )
         .await?;
     flag_duplicates(state, &updated).await?;
-    let achievement = state.store.achievement(updated.achievement).await?;
+    let achievement = state.app.store.achievement(updated.achievement).await?;
     let due = format_day(due_at);
     tell(
         state,
@@ -314,9 +315,10 @@ pub async fn submit(state: &AppState, actor: &Actor, id: SubmissionId) -> Result
 /// The assessor for the next attempt: the previous assessor while still eligible, else the
 /// least-loaded pool member who is not the learner, a collaborator or conflicted.
 async fn pick_assessor(state: &AppState, organisation: OrganisationId, submission: &Submission) -> Result<Option<UserId>, Problem> {
-    let members = state.store.members(organisation).await?;
+    let members = state.app.store.members(organisation).await?;
     let may_assess = |user: UserId| members.iter().any(|m| m.user == user && cairn_core::authz::role_permits(m.role, OrgAction::Assess));
     let pool: Vec<Candidate> = state
+        .app
         .store
         .pool(submission.achievement)
         .await?
@@ -324,9 +326,9 @@ async fn pick_assessor(state: &AppState, organisation: OrganisationId, submissio
         .filter(|m| may_assess(m.user))
         .map(|m| Candidate { assessor: m.user, open: m.open })
         .collect();
-    let mut excluded = state.store.conflicted_assessors(organisation, submission.learner).await?;
+    let mut excluded = state.app.store.conflicted_assessors(organisation, submission.learner).await?;
     for email in &submission.content.collaborators {
-        if let Some(user) = state.store.user_by_email(email).await? {
+        if let Some(user) = state.app.store.user_by_email(email).await? {
             excluded.push(user.id);
         }
     }
@@ -336,15 +338,15 @@ async fn pick_assessor(state: &AppState, organisation: OrganisationId, submissio
 /// Compares a sent attempt with the other learners' submissions for the same achievement and
 /// records the matches on both sides.
 async fn flag_duplicates(state: &AppState, submission: &Submission) -> Result<(), Problem> {
-    let digests = state.store.evidence_digests(submission.achievement).await?;
+    let digests = state.app.store.evidence_digests(submission.achievement).await?;
     let Some(this) = digests.iter().find(|d| d.submission == submission.id) else { return Ok(()) };
     let flags = find_duplicates(this, &digests);
-    let now = state.now();
+    let now = state.app.now();
     let others: Vec<SubmissionId> = flags.iter().map(|f| f.other).collect();
-    state.store.set_duplicate_flags(submission.id, &flags, now).await?;
+    state.app.store.set_duplicate_flags(submission.id, &flags, now).await?;
     for other in others {
         if let Some(digest) = digests.iter().find(|d| d.submission == other) {
-            state.store.set_duplicate_flags(other, &find_duplicates(digest, &digests), now).await?;
+            state.app.store.set_duplicate_flags(other, &find_duplicates(digest, &digests), now).await?;
         }
     }
     Ok(())
@@ -368,7 +370,7 @@ pub async fn withdraw(state: &AppState, actor: &Actor, id: SubmissionId) -> Resu
         next_attempt: false,
         snapshot: false,
     };
-    Ok(state.store.transition(&transition, state.now()).await?)
+    Ok(state.app.store.transition(&transition, state.app.now()).await?)
 }
 
 /// Redeems a voucher for a submission whose fee is due.
@@ -378,8 +380,8 @@ pub async fn withdraw(state: &AppState, actor: &Actor, id: SubmissionId) -> Resu
 pub async fn redeem_voucher(state: &AppState, actor: &Actor, id: SubmissionId, code: &str) -> Result<Submission, Problem> {
     let submission = own_submission(state, actor, id).await?;
     let code = voucher_code(code).map_err(|m| Problem::invalid_field("/code", m))?;
-    state.store.redeem_voucher(submission.id, &code, state.now()).await?;
-    Ok(state.store.submission(id).await?)
+    state.app.store.redeem_voucher(submission.id, &code, state.app.now()).await?;
+    Ok(state.app.store.submission(id).await?)
 }
 
 /// Feedback as the learner sees it: no assessor named.
@@ -455,13 +457,14 @@ pub struct LearnerView {
 /// 401, 404 (also for someone else's submission).
 pub async fn learner_view(state: &AppState, actor: &Actor, id: SubmissionId) -> Result<LearnerView, Problem> {
     let submission = own_submission(state, actor, id).await?;
-    let achievement = state.store.achievement(submission.achievement).await?;
-    let organisation = state.store.organisation(achievement.organisation).await?;
-    let settings = state.store.issuer_settings(organisation.id).await?;
+    let achievement = state.app.store.achievement(submission.achievement).await?;
+    let organisation = state.app.store.organisation(achievement.organisation).await?;
+    let settings = state.app.store.issuer_settings(organisation.id).await?;
     let rubric = rubric_of(&achievement);
-    let artifacts = state.store.artifacts(id).await?;
-    let feedback = state.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
+    let artifacts = state.app.store.artifacts(id).await?;
+    let feedback = state.app.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
     let history = state
+        .app
         .store
         .events(id)
         .await?
@@ -476,11 +479,11 @@ pub async fn learner_view(state: &AppState, actor: &Actor, id: SubmissionId) -> 
             HistoryLine { to: e.to, who, note: e.note, at: e.at }
         })
         .collect();
-    let award = state.store.award_for_submission(id).await?;
+    let award = state.app.store.award_for_submission(id).await?;
     let attempts_left = settings.attempt_limit.map(|limit| limit.saturating_sub(submission.attempt));
-    let collaborator_reflections = state.store.collaborator_reflections(id).await?;
+    let collaborator_reflections = state.app.store.collaborator_reflections(id).await?;
     let due_state = match (submission.status.clock_running(), submission.due_at) {
-        (true, Some(due)) => Some(settings.calendar().due_state(state.now(), due, settings.nearly_due_days)),
+        (true, Some(due)) => Some(settings.calendar().due_state(state.app.now(), due, settings.nearly_due_days)),
         _ => None,
     };
     Ok(LearnerView { submission, achievement, organisation, settings, artifacts, feedback, history, award, attempts_left, collaborator_reflections, due_state })
@@ -492,7 +495,7 @@ pub async fn learner_view(state: &AppState, actor: &Actor, id: SubmissionId) -> 
 /// 401.
 pub async fn my_submissions(state: &AppState, actor: &Actor) -> Result<Vec<cairn_store::LearnerSubmission>, Problem> {
     let me = actor.user.ok_or_else(Problem::unauthenticated)?;
-    Ok(state.store.submissions_of(me).await?)
+    Ok(state.app.store.submissions_of(me).await?)
 }
 
 /// Downloads one of the learner's own evidence files (with its original name).
@@ -501,13 +504,13 @@ pub async fn my_submissions(state: &AppState, actor: &Actor) -> Result<Vec<cairn
 /// 401, 404.
 pub async fn learner_file(state: &AppState, actor: &Actor, id: SubmissionId, artifact: ArtifactId) -> Result<(String, String, Vec<u8>), Problem> {
     own_submission(state, actor, id).await?;
-    let artifact = state.store.artifact(artifact).await?;
+    let artifact = state.app.store.artifact(artifact).await?;
     if artifact.submission != id {
         return Err(Problem::not_found("artefact not found"));
     }
     match artifact.body {
         ArtifactBody::File { blob_key, media_type, original_name, .. } => {
-            let bytes = state.store.blobs().get(&blob_key).await?;
+            let bytes = state.app.store.blobs().get(&blob_key).await?;
             let name = if original_name.is_empty() { artifact.title.clone() } else { original_name };
             Ok((media_type, name, bytes))
         }
@@ -520,8 +523,8 @@ pub async fn learner_file(state: &AppState, actor: &Actor, id: SubmissionId, art
 /// # Errors
 /// 401, 404 when the actor is not named on it, 409 once the work is decided, 422 too long.
 pub async fn write_collaborator_reflection(state: &AppState, actor: &Actor, id: SubmissionId, text: &str) -> Result<(), Problem> {
-    let me = state.store.user(actor.user.ok_or_else(Problem::unauthenticated)?).await?;
-    let submission = state.store.submission(id).await?;
+    let me = state.app.store.user(actor.user.ok_or_else(Problem::unauthenticated)?).await?;
+    let submission = state.app.store.submission(id).await?;
     if !submission.content.collaborators.contains(&me.email) {
         return Err(Problem::not_found("you are not named as a collaborator on this submission"));
     }
@@ -532,7 +535,7 @@ pub async fn write_collaborator_reflection(state: &AppState, actor: &Actor, id: 
     if text.chars().count() > cairn_core::submission::MAX_TEXT_CHARS {
         return Err(Problem::invalid_field("/reflection", format!("must be at most {} characters", cairn_core::submission::MAX_TEXT_CHARS)));
     }
-    Ok(state.store.set_collaborator_reflection(id, &me.email, &text, state.now()).await?)
+    Ok(state.app.store.set_collaborator_reflection(id, &me.email, &text, state.app.now()).await?)
 }
 
 // ---------------------------------------------------------------- assessor
@@ -615,8 +618,8 @@ fn blind_artifacts(code: &str, submission: SubmissionId, artifacts: &[Artifact])
 
 /// Loads a submission assigned to the actor, with its organisation.
 async fn assigned_submission(state: &AppState, actor: &Actor, id: SubmissionId) -> Result<(Submission, OrganisationId), Problem> {
-    let submission = state.store.submission(id).await?;
-    let organisation = state.store.submission_organisation(id).await?;
+    let submission = state.app.store.submission(id).await?;
+    let organisation = state.app.store.submission_organisation(id).await?;
     match actor.authorise(Action::AssessAssigned(organisation, submission.assessor)) {
         Ok(()) => Ok((submission, organisation)),
         Err(cairn_core::authz::Denied::Unauthenticated) => Err(Problem::unauthenticated()),
@@ -642,7 +645,7 @@ pub async fn blind_view(state: &AppState, actor: &Actor, id: SubmissionId) -> Re
 pub async fn blind_queue(state: &AppState, actor: &Actor) -> Result<Vec<BlindSubmission>, Problem> {
     let me = actor.user.ok_or_else(Problem::unauthenticated)?;
     let mut items = Vec::new();
-    for item in state.store.assessor_queue(me).await? {
+    for item in state.app.store.assessor_queue(me).await? {
         if actor.authorise(Action::AssessAssigned(item.organisation, item.submission.assessor)).is_ok() {
             items.push(blind(state, actor, item.submission, item.organisation, false).await?);
         }
@@ -670,19 +673,19 @@ async fn blind(
             next_attempt: false,
             snapshot: false,
         };
-        match state.store.transition(&opened, state.now()).await {
+        match state.app.store.transition(&opened, state.app.now()).await {
             Ok(updated) => submission = updated,
-            Err(StoreError::Conflict { .. }) => submission = state.store.submission(id).await?,
+            Err(StoreError::Conflict { .. }) => submission = state.app.store.submission(id).await?,
             Err(error) => return Err(error.into()),
         }
     }
-    let achievement = state.store.achievement(submission.achievement).await?;
+    let achievement = state.app.store.achievement(submission.achievement).await?;
     let rubric = rubric_of(&achievement);
-    let settings = state.store.issuer_settings(organisation).await?;
+    let settings = state.app.store.issuer_settings(organisation).await?;
     let code = submission_code(id);
-    let artifacts = blind_artifacts(&code, id, &state.store.artifacts(id).await?);
-    let previous: Vec<FeedbackView> = state.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
-    let attempts = state.store.attempts(id).await?;
+    let artifacts = blind_artifacts(&code, id, &state.app.store.artifacts(id).await?);
+    let previous: Vec<FeedbackView> = state.app.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
+    let attempts = state.app.store.attempts(id).await?;
     let changes = match attempts.as_slice() {
         [.., before, after] => {
             Some(AttemptChanges::between((&before.overview, &before.reflection, &before.artifacts), (&after.overview, &after.reflection, &after.artifacts)))
@@ -690,15 +693,16 @@ async fn blind(
         _ => None,
     };
     let duplicates = state
+        .app
         .store
         .duplicate_flags(id)
         .await?
         .into_iter()
         .map(|f| BlindDuplicate { kind: f.kind.as_str(), description: f.kind.describe(), other_code: submission_code(f.other), similarity: f.similarity })
         .collect();
-    let collaborator_reflections = state.store.collaborator_reflections(id).await?.into_iter().map(|(_, text)| text).filter(|t| !t.is_empty()).collect();
+    let collaborator_reflections = state.app.store.collaborator_reflections(id).await?.into_iter().map(|(_, text)| text).filter(|t| !t.is_empty()).collect();
     let due_state = match (submission.status.clock_running(), submission.due_at) {
-        (true, Some(due)) => Some(settings.calendar().due_state(state.now(), due, settings.nearly_due_days)),
+        (true, Some(due)) => Some(settings.calendar().due_state(state.app.now(), due, settings.nearly_due_days)),
         _ => None,
     };
     Ok(BlindSubmission {
@@ -741,13 +745,13 @@ pub struct QueueLine {
 pub async fn assessor_queue(state: &AppState, actor: &Actor) -> Result<Vec<QueueLine>, Problem> {
     let me = actor.user.ok_or_else(Problem::unauthenticated)?;
     let mut lines = Vec::new();
-    for item in state.store.assessor_queue(me).await? {
+    for item in state.app.store.assessor_queue(me).await? {
         if actor.authorise(Action::AssessAssigned(item.organisation, item.submission.assessor)).is_err() {
             continue;
         }
-        let settings = state.store.issuer_settings(item.organisation).await?;
-        let achievement = state.store.achievement(item.submission.achievement).await?;
-        let flagged = !state.store.duplicate_flags(item.submission.id).await?.is_empty();
+        let settings = state.app.store.issuer_settings(item.organisation).await?;
+        let achievement = state.app.store.achievement(item.submission.achievement).await?;
+        let flagged = !state.app.store.duplicate_flags(item.submission.id).await?.is_empty();
         lines.push(QueueLine {
             submission_id: item.submission.id,
             code: item.submission.code(),
@@ -755,7 +759,7 @@ pub async fn assessor_queue(state: &AppState, actor: &Actor) -> Result<Vec<Queue
             status: item.submission.status,
             attempt: item.submission.attempt,
             due_at: item.submission.due_at,
-            due_state: item.submission.due_at.map(|due| settings.calendar().due_state(state.now(), due, settings.nearly_due_days)),
+            due_state: item.submission.due_at.map(|due| settings.calendar().due_state(state.app.now(), due, settings.nearly_due_days)),
             flagged,
         });
     }
@@ -768,12 +772,12 @@ pub async fn assessor_queue(state: &AppState, actor: &Actor) -> Result<Vec<Queue
 /// 401, 404.
 pub async fn assessor_file(state: &AppState, actor: &Actor, id: SubmissionId, artifact: ArtifactId) -> Result<(String, String, Vec<u8>), Problem> {
     assigned_submission(state, actor, id).await?;
-    let live = state.store.artifacts(id).await?;
+    let live = state.app.store.artifacts(id).await?;
     let Some(position) = live.iter().position(|a| a.id == artifact) else { return Err(Problem::not_found("artefact not found")) };
     let code = submission_code(id);
     match &live[position].body {
         ArtifactBody::File { blob_key, media_type, .. } => {
-            let bytes = state.store.blobs().get(blob_key).await?;
+            let bytes = state.app.store.blobs().get(blob_key).await?;
             let extension = EvidenceType::from_media_type(media_type).map(|t| t.extension()).unwrap_or("bin");
             Ok((media_type.clone(), format!("{code}-evidence-{}.{extension}", position + 1), bytes))
         }
@@ -799,11 +803,11 @@ pub async fn assess(state: &AppState, actor: &Actor, id: SubmissionId, scores: &
     if !submission.status.is_queued() {
         return Err(submission_problem(cairn_core::submission::TransitionError { from: submission.status, action: "assessed" }));
     }
-    let achievement = state.store.achievement(submission.achievement).await?;
+    let achievement = state.app.store.achievement(submission.achievement).await?;
     let judgement = Judgement::parse(&rubric_of(&achievement), scores, feedback)?;
     let outcome = judgement.outcome;
     let assessor = actor.user.ok_or_else(Problem::unauthenticated)?;
-    state.store.record_assessment(id, assessor, &judgement, state.now()).await?;
+    state.app.store.record_assessment(id, assessor, &judgement, state.app.now()).await?;
     let name = &achievement.content.name;
     let link = format!("/submissions/{id}");
     let mut award = None;
@@ -813,7 +817,7 @@ pub async fn assess(state: &AppState, actor: &Actor, id: SubmissionId, scores: &
             tell(state, submission.learner, "not_yet", &format!("Feedback on {name}"), &body, &link).await?;
         }
         Outcome::Pass => {
-            let settings = state.store.issuer_settings(organisation).await?;
+            let settings = state.app.store.issuer_settings(organisation).await?;
             if settings.confirm_passes {
                 let body = format!("Your evidence for \"{name}\" passed. The issuer confirms passes before the badge is issued.");
                 tell(state, submission.learner, "passed", &format!("Passed: {name}"), &body, &link).await?;
@@ -830,13 +834,14 @@ pub async fn assess(state: &AppState, actor: &Actor, id: SubmissionId, scores: &
 
 /// Issues the award for a passed submission, moving it to `awarded` in the same transaction.
 async fn issue_award(state: &AppState, actor: Option<UserId>, id: SubmissionId, judgement: Option<Judgement>) -> Result<Award, Problem> {
-    let submission = state.store.submission(id).await?;
+    let submission = state.app.store.submission(id).await?;
     let judgement = match judgement {
         Some(judgement) => Some(judgement),
         None => {
-            let achievement = state.store.achievement(submission.achievement).await?;
+            let achievement = state.app.store.achievement(submission.achievement).await?;
             let rubric = rubric_of(&achievement);
             state
+                .app
                 .store
                 .assessments(id)
                 .await?
@@ -874,14 +879,14 @@ async fn issue_award(state: &AppState, actor: Option<UserId>, id: SubmissionId, 
 /// # Errors
 /// 401/403, 404, 409 not passed.
 pub async fn confirm_pass(state: &AppState, actor: &Actor, id: SubmissionId) -> Result<Award, Problem> {
-    let submission = state.store.submission(id).await?;
-    let organisation = state.store.submission_organisation(id).await?;
+    let submission = state.app.store.submission(id).await?;
+    let organisation = state.app.store.submission_organisation(id).await?;
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     if submission.status != Status::Passed {
         return Err(submission_problem(cairn_core::submission::TransitionError { from: submission.status, action: "confirmed" }));
     }
     let staff = actor.user.ok_or_else(Problem::unauthenticated)?;
-    state.store.confirm_pass(id, staff, state.now()).await?;
+    state.app.store.confirm_pass(id, staff, state.app.now()).await?;
     issue_award(state, actor.user, id, None).await
 }
 
@@ -893,10 +898,10 @@ pub async fn declare_conflict(state: &AppState, actor: &Actor, organisation: Org
     actor.authorise(Action::Org(organisation, OrgAction::Assess))?;
     let assessor = actor.user.ok_or_else(Problem::unauthenticated)?;
     let email = Email::parse(email).map_err(|m| Problem::invalid_field("/email", m))?;
-    let Some(learner) = state.store.user_by_email(&email).await? else {
+    let Some(learner) = state.app.store.user_by_email(&email).await? else {
         return Err(Problem::invalid_field("/email", format!("no account uses \"{email}\"")));
     };
-    Ok(state.store.declare_conflict(organisation, assessor, learner.id, state.now()).await?)
+    Ok(state.app.store.declare_conflict(organisation, assessor, learner.id, state.app.now()).await?)
 }
 
 // ---------------------------------------------------------------- issuer
@@ -907,7 +912,7 @@ pub async fn declare_conflict(state: &AppState, actor: &Actor, organisation: Org
 /// 401/403.
 pub async fn settings(state: &AppState, actor: &Actor, organisation: OrganisationId) -> Result<IssuerSettings, Problem> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
-    Ok(state.store.issuer_settings(organisation).await?)
+    Ok(state.app.store.issuer_settings(organisation).await?)
 }
 
 /// Replaces an issuer's assessment settings.
@@ -917,7 +922,7 @@ pub async fn settings(state: &AppState, actor: &Actor, organisation: Organisatio
 pub async fn set_settings(state: &AppState, actor: &Actor, organisation: OrganisationId, fields: &IssuerSettingsFields) -> Result<IssuerSettings, Problem> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     let settings = IssuerSettings::parse(fields)?;
-    state.store.set_issuer_settings(organisation, &settings, state.now()).await?;
+    state.app.store.set_issuer_settings(organisation, &settings, state.app.now()).await?;
     Ok(settings)
 }
 
@@ -926,13 +931,13 @@ pub async fn set_settings(state: &AppState, actor: &Actor, organisation: Organis
 /// # Errors
 /// 401/403, 404, 422 not a member who may assess.
 pub async fn add_to_pool(state: &AppState, actor: &Actor, achievement: AchievementId, user: UserId) -> Result<(), Problem> {
-    let achievement = state.store.achievement(achievement).await?;
+    let achievement = state.app.store.achievement(achievement).await?;
     actor.authorise(Action::Org(achievement.organisation, OrgAction::ManageAssessment))?;
-    let members = state.store.members(achievement.organisation).await?;
+    let members = state.app.store.members(achievement.organisation).await?;
     if !members.iter().any(|m| m.user == user && cairn_core::authz::role_permits(m.role, OrgAction::Assess)) {
         return Err(Problem::invalid_field("/user", "only members of this issuer who may assess can join a pool"));
     }
-    state.store.add_to_pool(achievement.id, user, state.now()).await?;
+    state.app.store.add_to_pool(achievement.id, user, state.app.now()).await?;
     assign_waiting(state, achievement.organisation).await
 }
 
@@ -941,14 +946,14 @@ pub async fn add_to_pool(state: &AppState, actor: &Actor, achievement: Achieveme
 /// # Errors
 /// 401/403, 404.
 pub async fn remove_from_pool(state: &AppState, actor: &Actor, achievement: AchievementId, user: UserId) -> Result<(), Problem> {
-    let achievement = state.store.achievement(achievement).await?;
+    let achievement = state.app.store.achievement(achievement).await?;
     actor.authorise(Action::Org(achievement.organisation, OrgAction::ManageAssessment))?;
-    Ok(state.store.remove_from_pool(achievement.id, user).await?)
+    Ok(state.app.store.remove_from_pool(achievement.id, user).await?)
 }
 
 /// Gives queued submissions without an assessor to an eligible one, when there is one now.
 pub async fn assign_waiting(state: &AppState, organisation: OrganisationId) -> Result<(), Problem> {
-    for submission in state.store.unassigned(organisation).await? {
+    for submission in state.app.store.unassigned(organisation).await? {
         if let Some(assessor) = pick_assessor(state, organisation, &submission).await? {
             let assign = Transition {
                 submission: submission.id,
@@ -961,7 +966,7 @@ pub async fn assign_waiting(state: &AppState, organisation: OrganisationId) -> R
                 next_attempt: false,
                 snapshot: false,
             };
-            match state.store.transition(&assign, state.now()).await {
+            match state.app.store.transition(&assign, state.app.now()).await {
                 Ok(_) => {
                     let code = submission.code();
                     tell(
@@ -987,20 +992,20 @@ pub async fn assign_waiting(state: &AppState, organisation: OrganisationId) -> R
 /// # Errors
 /// 401/403, 404, 409 when no fee is due.
 pub async fn settle_fee(state: &AppState, actor: &Actor, id: SubmissionId, waive: bool) -> Result<Submission, Problem> {
-    let submission = state.store.submission(id).await?;
-    let organisation = state.store.submission_organisation(id).await?;
+    let submission = state.app.store.submission(id).await?;
+    let organisation = state.app.store.submission_organisation(id).await?;
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     if submission.fee != FeeState::Due {
         return Err(Problem::conflict(format!("no fee is due on this submission ({})", submission.fee.label().to_lowercase())));
     }
     let fee = if waive { FeeState::Waived } else { FeeState::Paid };
     let staff = actor.user.ok_or_else(Problem::unauthenticated)?;
-    state.store.set_fee_state(id, &fee, staff, state.now()).await?;
-    let achievement = state.store.achievement(submission.achievement).await?;
+    state.app.store.set_fee_state(id, &fee, staff, state.app.now()).await?;
+    let achievement = state.app.store.achievement(submission.achievement).await?;
     let word = if waive { "waived" } else { "recorded as paid" };
     let body = format!("The fee for \"{}\" was {word}. You can submit your evidence now.", achievement.content.name);
     tell(state, submission.learner, "fee", &format!("Fee {word}"), &body, &format!("/submissions/{id}")).await?;
-    Ok(state.store.submission(id).await?)
+    Ok(state.app.store.submission(id).await?)
 }
 
 /// Creates `count` random voucher codes for an issuer (optionally for one achievement).
@@ -1019,13 +1024,13 @@ pub async fn create_vouchers(
         return Err(Problem::invalid_field("/count", "must be from 1 to 500"));
     }
     if let Some(achievement) = achievement
-        && state.store.achievement(achievement).await.ok().map(|a| a.organisation) != Some(organisation)
+        && state.app.store.achievement(achievement).await.ok().map(|a| a.organisation) != Some(organisation)
     {
         return Err(Problem::invalid_field("/achievement", "not an achievement of this issuer"));
     }
     let codes: Vec<String> = (0..count).map(|_| random_code()).collect();
     let staff = actor.user.ok_or_else(Problem::unauthenticated)?;
-    state.store.create_vouchers(organisation, achievement, &codes, staff, state.now()).await?;
+    state.app.store.create_vouchers(organisation, achievement, &codes, staff, state.app.now()).await?;
     Ok(codes)
 }
 
@@ -1062,16 +1067,16 @@ pub struct DashboardLine {
 /// 401/403.
 pub async fn issuer_dashboard(state: &AppState, actor: &Actor, organisation: OrganisationId) -> Result<Vec<DashboardLine>, Problem> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
-    let settings = state.store.issuer_settings(organisation).await?;
+    let settings = state.app.store.issuer_settings(organisation).await?;
     let calendar = settings.calendar();
-    let now = state.now();
+    let now = state.app.now();
     let mut lines = Vec::new();
-    for item in state.store.issuer_queue(organisation).await? {
+    for item in state.app.store.issuer_queue(organisation).await? {
         let due_state = match (item.submission.status.clock_running(), item.submission.due_at) {
             (true, Some(due)) => Some(calendar.due_state(now, due, settings.nearly_due_days)),
             _ => None,
         };
-        let flagged = !state.store.duplicate_flags(item.submission.id).await?.is_empty();
+        let flagged = !state.app.store.duplicate_flags(item.submission.id).await?.is_empty();
         lines.push(DashboardLine {
             code: item.submission.code(),
             submission: item.submission,
@@ -1091,7 +1096,7 @@ pub async fn issuer_dashboard(state: &AppState, actor: &Actor, organisation: Org
 pub async fn audit_csv(state: &AppState, actor: &Actor, organisation: OrganisationId) -> Result<String, Problem> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     let mut out = String::from("submission,achievement,from,to,actor,note,at\n");
-    for line in state.store.organisation_events(organisation).await? {
+    for line in state.app.store.organisation_events(organisation).await? {
         let event = &line.event;
         let fields = [
             submission_code(line.submission),
@@ -1127,11 +1132,11 @@ pub fn format_day(time: OffsetDateTime) -> String {
 /// # Errors
 /// Store failures.
 pub async fn escalate_due(state: &AppState) -> Result<usize, Problem> {
-    let now = state.now();
+    let now = state.app.now();
     let mut escalated = 0;
-    for (submission, organisation) in state.store.escalation_candidates(now).await? {
+    for (submission, organisation) in state.app.store.escalation_candidates(now).await? {
         let Some(due) = submission.due_at else { continue };
-        let settings = state.store.issuer_settings(organisation).await?;
+        let settings = state.app.store.issuer_settings(organisation).await?;
         let due_state = settings.calendar().due_state(now, due, settings.nearly_due_days);
         if due_state == DueState::OnTrack {
             continue;
@@ -1145,7 +1150,7 @@ pub async fn escalate_due(state: &AppState) -> Result<usize, Problem> {
         if let Some(assessor) = submission.assessor {
             tell(state, assessor, "escalation", &subject, &body, &format!("/assess/{}", submission.id)).await?;
         }
-        state.store.mark_escalated(submission.id, now).await?;
+        state.app.store.mark_escalated(submission.id, now).await?;
         escalated += 1;
     }
     Ok(escalated)

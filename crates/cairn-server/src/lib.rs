@@ -6,10 +6,11 @@
 //!
 //! ```no_run
 //! # async fn run(store: cairn_store::Store) -> std::io::Result<()> {
-//! use cairn_server::{AppState, ServerConfig, app};
-//! let config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
+//! use cairn_app::{App, Config};
+//! use cairn_server::{AppState, app};
+//! let config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
 //! let listener = tokio::net::TcpListener::bind(config.addr).await?;
-//! let router = app(AppState::new(store, config));
+//! let router = app(AppState::new(App::new(store, config)));
 //! axum::serve(listener, router).await
 //! # }
 //! ```
@@ -17,7 +18,6 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
-pub mod config;
 pub mod demo;
 mod dto;
 pub mod extract;
@@ -30,9 +30,8 @@ pub mod problem;
 mod routes;
 pub mod state;
 
-pub use config::ServerConfig;
 pub use routes::app;
-pub use state::{AppState, Clock, SystemClock};
+pub use state::AppState;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
 ///

@@ -18,7 +18,7 @@ use crate::state::AppState;
 /// 422 for broken field rules, 409 when the e-mail is taken.
 pub async fn sign_up(state: &AppState, fields: SignUpFields) -> Result<User, Problem> {
     let account = NewAccount::parse(fields)?;
-    match state.store.create_user(&account, state.now()).await {
+    match state.app.store.create_user(&account, state.app.now()).await {
         Err(StoreError::Conflict { detail, .. }) => Err(Problem::invalid_field("/email", detail)),
         other => Ok(other?),
     }
@@ -34,7 +34,7 @@ pub async fn log_in(state: &AppState, email: &str, password: &str) -> Result<Use
     if password.len() > cairn_core::account::MAX_PASSWORD_CHARS * 4 {
         return Err(wrong());
     }
-    state.store.authenticate(&email, password).await?.ok_or_else(wrong)
+    state.app.store.authenticate(&email, password).await?.ok_or_else(wrong)
 }
 
 /// Creates an issuer organisation owned by the actor.
@@ -45,7 +45,7 @@ pub async fn create_organisation(state: &AppState, actor: &Actor, fields: &Organ
     actor.authorise(Action::CreateOrganisation)?;
     let owner = actor.user.ok_or_else(Problem::unauthenticated)?;
     let profile = OrganisationProfile::parse(fields)?;
-    Ok(state.store.create_organisation(&profile, owner, state.now()).await?)
+    Ok(state.app.store.create_organisation(&profile, owner, state.app.now()).await?)
 }
 
 /// Replaces an organisation's profile, keeping its image.
@@ -54,16 +54,16 @@ pub async fn create_organisation(state: &AppState, actor: &Actor, fields: &Organ
 /// 401/403, 404, 422, 409 duplicate name.
 pub async fn update_organisation(state: &AppState, actor: &Actor, id: OrganisationId, fields: &OrganisationFields) -> Result<Organisation, Problem> {
     actor.authorise(Action::Org(id, OrgAction::EditProfile))?;
-    let current = state.store.organisation(id).await?;
+    let current = state.app.store.organisation(id).await?;
     let mut profile = OrganisationProfile::parse(fields)?;
     profile.image = current.profile.image;
-    Ok(state.store.update_organisation(id, &profile, state.now()).await?)
+    Ok(state.app.store.update_organisation(id, &profile, state.app.now()).await?)
 }
 
 /// Checks and stores an uploaded badge image.
 async fn store_image(state: &AppState, bytes: &[u8], declared: Option<&str>) -> Result<ImageRef, Problem> {
     let (image_type, clean) = accept_badge_image(bytes, declared).map_err(image_problem)?;
-    let key = state.store.blobs().put("images", image_type.extension(), clean).await?;
+    let key = state.app.store.blobs().put("images", image_type.extension(), clean).await?;
     Ok(ImageRef { key, image_type })
 }
 
@@ -88,9 +88,9 @@ pub async fn set_organisation_image(
     declared: Option<&str>,
 ) -> Result<Organisation, Problem> {
     actor.authorise(Action::Org(id, OrgAction::EditProfile))?;
-    let mut profile = state.store.organisation(id).await?.profile;
+    let mut profile = state.app.store.organisation(id).await?.profile;
     profile.image = Some(store_image(state, bytes, declared).await?);
-    Ok(state.store.update_organisation(id, &profile, state.now()).await?)
+    Ok(state.app.store.update_organisation(id, &profile, state.app.now()).await?)
 }
 
 /// Adds a member by e-mail.
@@ -101,7 +101,7 @@ pub async fn add_member(state: &AppState, actor: &Actor, id: OrganisationId, ema
     actor.authorise(Action::Org(id, OrgAction::ManageMembers))?;
     let email = Email::parse(email).map_err(|m| Problem::invalid_field("/email", m))?;
     let role = Role::parse(role).map_err(|m| Problem::invalid_field("/role", m))?;
-    match state.store.add_member(id, &email, role, state.now()).await {
+    match state.app.store.add_member(id, &email, role, state.app.now()).await {
         Err(StoreError::NotFound { .. }) => Err(Problem::invalid_field("/email", format!("no account uses \"{email}\"; ask them to sign up first"))),
         other => Ok(other?),
     }
@@ -114,7 +114,7 @@ pub async fn add_member(state: &AppState, actor: &Actor, id: OrganisationId, ema
 pub async fn set_member_role(state: &AppState, actor: &Actor, id: OrganisationId, user: UserId, role: Option<&str>) -> Result<(), Problem> {
     actor.authorise(Action::Org(id, OrgAction::ManageMembers))?;
     let role = role.map(|r| Role::parse(r).map_err(|m| Problem::invalid_field("/role", m))).transpose()?;
-    Ok(state.store.set_member_role(id, user, role).await?)
+    Ok(state.app.store.set_member_role(id, user, role).await?)
 }
 
 /// Whether the actor may see an achievement: published (or retired, whose awards still point to
@@ -128,7 +128,7 @@ pub fn can_view(actor: &Actor, achievement: &Achievement) -> bool {
 /// # Errors
 /// 404 when it does not exist or is a draft of another organisation.
 pub async fn view_achievement(state: &AppState, actor: &Actor, id: AchievementId) -> Result<Achievement, Problem> {
-    let achievement = state.store.achievement(id).await?;
+    let achievement = state.app.store.achievement(id).await?;
     if can_view(actor, &achievement) { Ok(achievement) } else { Err(Problem::not_found(format!("achievement \"{id}\" not found"))) }
 }
 
@@ -139,9 +139,9 @@ pub async fn view_achievement(state: &AppState, actor: &Actor, id: AchievementId
 pub async fn create_achievement(state: &AppState, actor: &Actor, organisation: OrganisationId, fields: &NewAchievementFields) -> Result<Achievement, Problem> {
     actor.authorise(Action::Org(organisation, OrgAction::Author))?;
     let author = actor.user.ok_or_else(Problem::unauthenticated)?;
-    state.store.organisation(organisation).await?;
+    state.app.store.organisation(organisation).await?;
     let new = NewAchievement::parse(fields)?;
-    Ok(state.store.create_achievement(organisation, &new, author, state.now()).await?)
+    Ok(state.app.store.create_achievement(organisation, &new, author, state.app.now()).await?)
 }
 
 /// Edits an achievement: in place while a draft, as a new version once published.
@@ -158,7 +158,7 @@ pub async fn update_achievement(state: &AppState, actor: &Actor, id: Achievement
     if content == current.content {
         return Ok(current);
     }
-    Ok(state.store.update_achievement(id, &content, mode, author, state.now()).await?)
+    Ok(state.app.store.update_achievement(id, &content, mode, author, state.app.now()).await?)
 }
 
 /// Replaces an achievement's image (a new version once published).
@@ -173,7 +173,7 @@ pub async fn set_achievement_image(state: &AppState, actor: &Actor, id: Achievem
     let image = store_image(state, bytes, declared).await?;
     let mut content = current.content.clone();
     content.image = Some(image);
-    Ok(state.store.update_achievement(id, &content, mode, author, state.now()).await?)
+    Ok(state.app.store.update_achievement(id, &content, mode, author, state.app.now()).await?)
 }
 
 /// Publishes (or re-publishes) an achievement; a micro-credential's levels go with it.
@@ -184,7 +184,7 @@ pub async fn publish(state: &AppState, actor: &Actor, id: AchievementId) -> Resu
     let current = view_achievement(state, actor, id).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::Publish))?;
     let next = current.publish()?;
-    Ok(state.store.set_achievement_state(id, next, state.now()).await?)
+    Ok(state.app.store.set_achievement_state(id, next, state.app.now()).await?)
 }
 
 /// Retires a published achievement (awards stay valid); its levels go with it.
@@ -195,7 +195,7 @@ pub async fn retire(state: &AppState, actor: &Actor, id: AchievementId) -> Resul
     let current = view_achievement(state, actor, id).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::Publish))?;
     let next = current.retire()?;
-    Ok(state.store.set_achievement_state(id, next, state.now()).await?)
+    Ok(state.app.store.set_achievement_state(id, next, state.app.now()).await?)
 }
 
 /// An achievement's image bytes and media type: the upload, or the generated default.
@@ -205,9 +205,9 @@ pub async fn retire(state: &AppState, actor: &Actor, id: AchievementId) -> Resul
 pub async fn achievement_image(state: &AppState, actor: &Actor, id: AchievementId) -> Result<(ImageType, Vec<u8>), Problem> {
     let achievement = view_achievement(state, actor, id).await?;
     match &achievement.content.image {
-        Some(image) => Ok((image.image_type, state.store.blobs().get(&image.key).await?)),
+        Some(image) => Ok((image.image_type, state.app.store.blobs().get(&image.key).await?)),
         None => {
-            let organisation = state.store.organisation(achievement.organisation).await?;
+            let organisation = state.app.store.organisation(achievement.organisation).await?;
             let level = match achievement.kind {
                 Kind::Level(n) => Some(n),
                 _ => None,
@@ -222,7 +222,7 @@ pub async fn achievement_image(state: &AppState, actor: &Actor, id: AchievementI
 /// # Errors
 /// Store failures.
 pub async fn levels_of(state: &AppState, achievement: &Achievement) -> Result<Vec<Achievement>, Problem> {
-    if achievement.kind == Kind::MicroCredential { Ok(state.store.levels(achievement.id).await?) } else { Ok(Vec::new()) }
+    if achievement.kind == Kind::MicroCredential { Ok(state.app.store.levels(achievement.id).await?) } else { Ok(Vec::new()) }
 }
 
 /// Creates an API token for the actor; returns it with its secret (shown once).
@@ -233,7 +233,7 @@ pub async fn create_api_token(state: &AppState, actor: &Actor, name: &str) -> Re
     actor.authorise(Action::ManageOwnTokens)?;
     let user = actor.user.ok_or_else(Problem::unauthenticated)?;
     let name = cairn_core::account::token_name(name).map_err(|m| Problem::invalid_field("/name", m))?;
-    Ok(state.store.create_api_token(user, &name, state.now()).await?)
+    Ok(state.app.store.create_api_token(user, &name, state.app.now()).await?)
 }
 
 /// Revokes one of the actor's API tokens.
@@ -243,5 +243,5 @@ pub async fn create_api_token(state: &AppState, actor: &Actor, name: &str) -> Re
 pub async fn revoke_api_token(state: &AppState, actor: &Actor, id: cairn_core::ids::TokenId) -> Result<(), Problem> {
     actor.authorise(Action::ManageOwnTokens)?;
     let user = actor.user.ok_or_else(Problem::unauthenticated)?;
-    Ok(state.store.revoke_api_token(user, id, state.now()).await?)
+    Ok(state.app.store.revoke_api_token(user, id, state.app.now()).await?)
 }

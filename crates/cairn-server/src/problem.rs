@@ -6,6 +6,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use cairn_app::{AppError, ConflictKind};
 use cairn_core::achievement::TransitionError;
 use cairn_core::authz::Denied;
 use cairn_core::{FieldError, Invalid};
@@ -211,6 +212,35 @@ impl IntoResponse for Problem {
     }
 }
 
+/// The one mapping from the application's errors to problem types: a status and a slug per
+/// meaning, the application's sentence as the detail (internal causes were logged where they
+/// were made and are not shown).
+impl From<AppError> for Problem {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unauthenticated | AppError::WrongCredentials | AppError::UnknownToken => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", error.detail())
+            }
+            AppError::Forbidden(detail) => Problem::forbidden(detail),
+            AppError::NotFound(detail) => Problem::not_found(detail),
+            AppError::Invalid(invalid) => Problem::invalid(invalid),
+            AppError::Conflict { kind, detail } => {
+                let slug = match kind {
+                    ConflictKind::Generic | ConflictKind::AlreadyAwarded => "conflict",
+                    ConflictKind::AchievementState => "achievement-state",
+                    ConflictKind::SubmissionState => "submission-state",
+                    ConflictKind::FeeDue => "fee-due",
+                };
+                Problem::new(StatusCode::CONFLICT, slug, detail)
+            }
+            AppError::TooLarge(detail) => Problem::too_large(detail),
+            AppError::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail),
+            AppError::Unavailable(detail) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
+            AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
+        }
+    }
+}
+
 impl From<StoreError> for Problem {
     fn from(error: StoreError) -> Self {
         match &error {
@@ -288,7 +318,7 @@ pub async fn render_problems(State(state): State<AppState>, request: Request, ne
         }
         None => return response,
     };
-    let type_url = state.config.url(&format!("/problems/{}", problem.slug));
+    let type_url = state.app.config.url(&format!("/problems/{}", problem.slug));
     let mut rendered = if json {
         let mut body = json!({
             "type": type_url,

@@ -55,7 +55,7 @@ impl DownloadQuery {
 /// The award at `raw`, if the caller may download it.
 async fn downloadable(state: &AppState, raw: &str, viewer: &Viewer, caller: Option<&ApiCaller>) -> Result<Award, Problem> {
     let id: AwardId = path_id(raw, "award")?;
-    let award = state.store.award(id).await?;
+    let award = state.app.store.award(id).await?;
     let is_learner = |user: Option<&cairn_store::User>| user.is_some_and(|u| u.id == award.learner);
     if award.privacy == Privacy::Private && !is_learner(viewer.user.as_ref()) && !is_learner(caller.and_then(|c| c.user.as_ref())) {
         return Err(Problem::not_found(format!("award \"{id}\" not found")));
@@ -65,7 +65,7 @@ async fn downloadable(state: &AppState, raw: &str, viewer: &Viewer, caller: Opti
 
 /// A file name made from the achievement's name (`robust-bash-scripting.png`).
 async fn file_name(state: &AppState, award: &Award, suffix: &str) -> String {
-    let name = match state.store.achievement_version(award.achievement, award.achievement_version).await {
+    let name = match state.app.store.achievement_version(award.achievement, award.achievement_version).await {
         Ok(achievement) => cairn_core::rubric::slugify(&achievement.content.name),
         Err(_) => String::new(),
     };
@@ -118,7 +118,7 @@ async fn baked(state: &AppState, id: &str, viewer: &Viewer, caller: Option<&ApiC
         ImageType::Png => &award.png_key,
         ImageType::Svg => &award.svg_key,
     };
-    let bytes = state.store.blobs().get(key).await?;
+    let bytes = state.app.store.blobs().get(key).await?;
     let name = file_name(state, &award, &format!(".{}", image_type.extension())).await;
     let mut response = respond(bytes, image_type.media_type(), award.privacy == Privacy::Private, Some(&name));
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
@@ -144,21 +144,21 @@ fn json_response(status: StatusCode, body: &serde_json::Value, cache: &'static s
 /// The hosted OB 2.0 assertion; 410 Gone with `"revoked": true` once revoked or suspended.
 async fn ob2_assertion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&id, "assertion")?;
-    let award = state.store.award(id).await?;
-    let (gone, body) = crate::issuing::ob2_hosted(&state.config, &award);
+    let award = state.app.store.award(id).await?;
+    let (gone, body) = crate::issuing::ob2_hosted(&state.app.config, &award);
     Ok(json_response(if gone { StatusCode::GONE } else { StatusCode::OK }, &body, "no-cache"))
 }
 
 async fn ob2_badge_class(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "badge class")?;
     let achievement = crate::ops::view_achievement(&state, &viewer.actor, id).await?;
-    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_badge_class(&state.config, &achievement), "public, max-age=300"))
+    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_badge_class(&state.app.config, &achievement), "public, max-age=300"))
 }
 
 async fn ob2_issuer(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "issuer")?;
-    let organisation = state.store.organisation(id).await?;
-    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_issuer(&state.config, &organisation), "public, max-age=300"))
+    let organisation = state.app.store.organisation(id).await?;
+    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_issuer(&state.app.config, &organisation), "public, max-age=300"))
 }
 
 /// A signed Bitstring Status List credential, rendered from the store on every request.

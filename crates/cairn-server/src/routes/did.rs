@@ -18,8 +18,8 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn did_document(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
-    let did = cairn_vc::did::did_web(&state.config.public_host(), &["issuers", &id.to_string()]);
+    let organisation = state.app.store.organisation(id).await?;
+    let did = cairn_vc::did::did_web(&state.app.config.public_host(), &["issuers", &id.to_string()]);
     let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
     let document = cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also);
     let mut response = Json(document).into_response();

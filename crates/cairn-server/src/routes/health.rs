@@ -13,6 +13,6 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
-    state.store.ping().await.map_err(|_| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"))?;
-    Ok(Json(json!({"status": "ok", "database": state.store.backend().as_str(), "version": env!("CARGO_PKG_VERSION")})))
+    state.app.store.ping().await.map_err(|_| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"))?;
+    Ok(Json(json!({"status": "ok", "database": state.app.store.backend().as_str(), "version": env!("CARGO_PKG_VERSION")})))
 }

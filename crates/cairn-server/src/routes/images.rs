@@ -36,9 +36,9 @@ async fn achievement_image(State(state): State<AppState>, viewer: Viewer, Path(i
 
 async fn issuer_image(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
     match organisation.profile.image {
-        Some(ImageRef { key, image_type }) => Ok(image_response(image_type, state.store.blobs().get(&key).await?)),
+        Some(ImageRef { key, image_type }) => Ok(image_response(image_type, state.app.store.blobs().get(&key).await?)),
         None => {
             Ok(image_response(ImageType::Svg, cairn_core::image::default_badge_svg(&organisation.profile.name, None, &organisation.profile.name).into_bytes()))
         }

@@ -2,7 +2,8 @@
 //! resubmission, pass, award; and every kind of bad input on the way.
 
 use crate::helpers::{TestApp, badge_body};
-use cairn_server::{AppState, Clock};
+use cairn_app::Clock;
+use cairn_server::AppState;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -289,11 +290,11 @@ backend_test!(due_dates_count_business_days_and_late_work_is_escalated, |app| {
     let friday = OffsetDateTime::from_unix_timestamp(1_795_166_400).unwrap(); // 2026-11-20 09:20 UTC
     assert_eq!(friday.weekday(), time::Weekday::Friday);
     let mut state: AppState = app.state.clone();
-    state.clock = Arc::new(Fixed(friday));
+    state.app.clock = Arc::new(Fixed(friday));
     let router = cairn_server::app(state.clone());
     let (learner, _) = sign_up(app, "Ivy Lark", "ivy.lark@example.org").await;
     let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
-    let submitted = state.store.submission(id.parse().unwrap()).await.unwrap();
+    let submitted = state.app.store.submission(id.parse().unwrap()).await.unwrap();
     let actor = cairn_core::authz::Actor::member(submitted.learner, vec![]);
     let submitted = cairn_server::journey::submit(&state, &actor, submitted.id).await.unwrap();
     let due = submitted.due_at.unwrap();
@@ -301,7 +302,7 @@ backend_test!(due_dates_count_business_days_and_late_work_is_escalated, |app| {
     drop(router);
 
     // On the due day it is nearly due and escalated once; the dashboard flags it.
-    state.clock = Arc::new(Fixed(due - time::Duration::hours(1)));
+    state.app.clock = Arc::new(Fixed(due - time::Duration::hours(1)));
     assert_eq!(cairn_server::journey::escalate_due(&state).await.unwrap(), 1);
     assert_eq!(cairn_server::journey::escalate_due(&state).await.unwrap(), 0, "escalated once");
     let dashboard = app.get(&format!("/api/v1/organisations/{org}/submissions"), Some(&issuer)).await.json();
@@ -402,15 +403,15 @@ backend_test!(mail_is_sent_over_smtp_when_configured_and_kept_otherwise, |app| {
     let kept = cairn_server::jobs::Mailer::from_config(&app.state);
     assert!(!kept.sends());
     assert_eq!(cairn_server::jobs::run_once(&app.state, &kept).await.sent, 0);
-    let pending = app.state.store.pending_mail(100).await.unwrap();
+    let pending = app.state.app.store.pending_mail(100).await.unwrap();
     assert!(pending.iter().any(|m| m.to == "kim.reed@example.org" && m.subject.starts_with("Submitted")), "{pending:?}");
     // With SMTP every pending mail is delivered once.
     let (port, mut received) = fake_smtp().await;
     let mut state: AppState = app.state.clone();
-    let mut config = (*state.config).clone();
+    let mut config = (*state.app.config).clone();
     config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
     config.mail_from = "Cairn <badges@example.org>".into();
-    state.config = Arc::new(config);
+    state.app.config = Arc::new(config);
     let mailer = cairn_server::jobs::Mailer::from_config(&state);
     assert!(mailer.sends());
     let report = cairn_server::jobs::run_once(&state, &mailer).await;
@@ -421,6 +422,6 @@ backend_test!(mail_is_sent_over_smtp_when_configured_and_kept_otherwise, |app| {
     }
     assert_eq!(bodies.len(), pending.len());
     assert!(bodies.iter().any(|b| b.contains("To: kim.reed@example.org") && b.contains("From: Cairn <badges@example.org>")), "{bodies:?}");
-    assert!(app.state.store.pending_mail(100).await.unwrap().is_empty());
+    assert!(app.state.app.store.pending_mail(100).await.unwrap().is_empty());
     assert_eq!(cairn_server::jobs::run_once(&state, &mailer).await.sent, 0, "sent once");
 });

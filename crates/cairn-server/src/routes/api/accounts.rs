@@ -54,7 +54,7 @@ struct SessionInput {
 /// Exchanges an e-mail address and password for a bearer token (an API token named "API session").
 async fn create_session(State(state): State<AppState>, ApiJson(input): ApiJson<SessionInput>) -> Result<(StatusCode, Json<Value>), Problem> {
     let user = ops::log_in(&state, &input.email, &input.password).await?;
-    let (token, secret) = state.store.create_api_token(user.id, "API session", state.now()).await?;
+    let (token, secret) = state.app.store.create_api_token(user.id, "API session", state.app.now()).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -89,7 +89,7 @@ fn token_json(token: &cairn_store::ApiToken) -> Value {
 async fn list_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     caller.authorise(Action::ManageOwnTokens)?;
     let user = caller.require_user()?;
-    let tokens = state.store.api_tokens(user.id).await?;
+    let tokens = state.app.store.api_tokens(user.id).await?;
     Ok(Json(json!({"items": tokens.iter().map(token_json).collect::<Vec<_>>()})))
 }
 

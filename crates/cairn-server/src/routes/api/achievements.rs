@@ -84,10 +84,10 @@ async fn render_all(state: &AppState, achievements: &[Achievement]) -> Result<Ve
     let mut items = Vec::with_capacity(achievements.len());
     for achievement in achievements {
         if let std::collections::hash_map::Entry::Vacant(entry) = issuers.entry(achievement.organisation) {
-            entry.insert(state.store.organisation(achievement.organisation).await?.profile.name);
+            entry.insert(state.app.store.organisation(achievement.organisation).await?.profile.name);
         }
         let levels = ops::levels_of(state, achievement).await?;
-        items.push(achievement_json(&state.config, achievement, &issuers[&achievement.organisation], &levels));
+        items.push(achievement_json(&state.app.config, achievement, &issuers[&achievement.organisation], &levels));
     }
     Ok(items)
 }
@@ -95,7 +95,7 @@ async fn render_all(state: &AppState, achievements: &[Achievement]) -> Result<Ve
 async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<Value>, Problem> {
     let (limit, offset) = page_bounds(params.limit, params.offset)?;
     let query = catalog_query(params.q, params.issuer.as_deref(), params.kind.as_deref(), params.competency, params.fee.as_deref(), limit, offset)?;
-    let page = state.store.search_catalog(&query).await?;
+    let page = state.app.store.search_catalog(&query).await?;
     let items = render_all(&state, &page.items).await?;
     Ok(Json(json!({"items": items, "total": page.total, "limit": limit, "offset": offset})))
 }
@@ -114,7 +114,7 @@ async fn show_version(State(state): State<AppState>, caller: ApiCaller, Path((id
     let id: AchievementId = path_id(&id, "achievement")?;
     let version: u32 = path_id(&version, "version")?;
     ops::view_achievement(&state, &caller.actor, id).await?;
-    let achievement = state.store.achievement_version(id, version).await?;
+    let achievement = state.app.store.achievement_version(id, version).await?;
     one(&state, &achievement).await
 }
 

@@ -162,7 +162,7 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
         "links": item.links,
         "artifacts": item.artifacts.iter().map(|a| json!({
             "id": a.id.to_string(), "label": a.label, "title": a.title, "kind": a.kind, "media_type": a.media_type, "size": a.size, "text": a.text,
-            "download": a.download.as_ref().map(|_| state.config.url(&format!("/api/v1/assessments/{}/artifacts/{}", item.submission_id, a.id))),
+            "download": a.download.as_ref().map(|_| state.app.config.url(&format!("/api/v1/assessments/{}/artifacts/{}", item.submission_id, a.id))),
         })).collect::<Vec<_>>(),
         "collaborator_reflections": item.collaborator_reflections,
         "previous_feedback": item.previous.iter().map(feedback_json).collect::<Vec<_>>(),
@@ -186,7 +186,7 @@ fn award_json(state: &AppState, award: &Award) -> Value {
         "evidence_public": award.evidence_public,
         "issued_at": timestamp(award.issued_at),
         "valid_until": award.valid_until.map(timestamp),
-        "links": crate::issuing::award_links(&state.config, award.id),
+        "links": crate::issuing::award_links(&state.app.config, award.id),
     })
 }
 
@@ -413,14 +413,14 @@ async fn assess(
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     let me = caller.require_user()?;
-    let awards = state.store.awards_of(me.id).await?;
+    let awards = state.app.store.awards_of(me.id).await?;
     Ok(Json(json!({"items": awards.iter().map(|a| award_json(&state, a)).collect::<Vec<_>>()})))
 }
 
 /// An award for its learner, its issuer's staff, or anyone when it is not private.
 async fn visible_award(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Award, Problem> {
     let id: AwardId = path_id(id, "award")?;
-    let award = state.store.award(id).await?;
+    let award = state.app.store.award(id).await?;
     let staff = caller.actor.can(Action::Org(award.organisation, OrgAction::ManageAssessment));
     if award.privacy == Privacy::Private && !caller.actor.can(Action::Own(award.learner)) && !staff {
         return Err(Problem::not_found("award not found"));
@@ -448,13 +448,13 @@ async fn set_privacy(
     ApiJson(input): ApiJson<PrivacyInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: AwardId = path_id(&id, "award")?;
-    let award = state.store.award(id).await?;
+    let award = state.app.store.award(id).await?;
     if caller.actor.authorise(Action::Own(award.learner)).is_err() {
         caller.require_user()?;
         return Err(Problem::not_found("award not found"));
     }
     let privacy = Privacy::parse(&input.privacy).ok_or_else(|| Problem::invalid_field("/privacy", "must be \"public\", \"unlisted\" or \"private\""))?;
-    let award = state.store.set_award_privacy(id, privacy, input.evidence_public).await?;
+    let award = state.app.store.set_award_privacy(id, privacy, input.evidence_public).await?;
     Ok(Json(award_json(&state, &award)))
 }
 
@@ -543,7 +543,7 @@ async fn dashboard(State(state): State<AppState>, caller: ApiCaller, Path(id): P
 async fn vouchers(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     caller.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
-    let vouchers = state.store.vouchers(id).await?;
+    let vouchers = state.app.store.vouchers(id).await?;
     Ok(Json(json!({"items": vouchers.iter().map(|v| json!({
         "code": v.code, "achievement_id": v.achievement.map(|a| a.to_string()), "created_at": timestamp(v.created_at),
         "redeemed": v.redeemed_by.is_some(), "redeemed_at": v.redeemed_at.map(timestamp),
@@ -576,9 +576,9 @@ async fn create_vouchers(
 
 async fn pool(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = state.store.achievement(id).await?;
+    let achievement = state.app.store.achievement(id).await?;
     caller.authorise(Action::Org(achievement.organisation, OrgAction::ManageAssessment))?;
-    let members = state.store.pool(id).await?;
+    let members = state.app.store.pool(id).await?;
     Ok(Json(
         json!({"items": members.iter().map(|m| json!({"user_id": m.user.to_string(), "name": m.name, "email": m.email.as_str(), "open": m.open})).collect::<Vec<_>>()}),
     ))
@@ -611,10 +611,10 @@ async fn remove_assessor(State(state): State<AppState>, caller: ApiCaller, Path(
 
 async fn notifications(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     let me = caller.require_user()?;
-    let items = state.store.notifications(me.id, 100).await?;
-    let unread = state.store.unread_count(me.id).await?;
+    let items = state.app.store.notifications(me.id, 100).await?;
+    let unread = state.app.store.unread_count(me.id).await?;
     Ok(Json(json!({"unread": unread, "items": items.iter().map(|n| json!({
-        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.config.url(&n.link),
+        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.app.config.url(&n.link),
         "created_at": timestamp(n.created_at), "read_at": n.read_at.map(timestamp),
     })).collect::<Vec<_>>()})))
 }
@@ -629,6 +629,6 @@ struct ReadInput {
 async fn mark_read(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<ReadInput>) -> Result<StatusCode, Problem> {
     let me = caller.require_user()?;
     let id = input.id.as_deref().map(|raw| raw.parse::<NotificationId>().map_err(|_| Problem::invalid_field("/id", "not a notification id"))).transpose()?;
-    state.store.mark_read(me.id, id, state.now()).await?;
+    state.app.store.mark_read(me.id, id, state.app.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

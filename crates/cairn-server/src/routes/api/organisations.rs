@@ -28,18 +28,18 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
-    let organisations = state.store.organisations().await?;
-    Ok(Json(json!({"items": organisations.iter().map(|o| organisation_json(&state.config, o)).collect::<Vec<_>>()})))
+    let organisations = state.app.store.organisations().await?;
+    Ok(Json(json!({"items": organisations.iter().map(|o| organisation_json(&state.app.config, o)).collect::<Vec<_>>()})))
 }
 
 async fn create(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Value>), Problem> {
     let organisation = ops::create_organisation(&state, &caller.actor, &OrganisationFields::from(input)).await?;
-    Ok((StatusCode::CREATED, Json(organisation_json(&state.config, &organisation))))
+    Ok((StatusCode::CREATED, Json(organisation_json(&state.app.config, &organisation))))
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    Ok(Json(organisation_json(&state.config, &state.store.organisation(id).await?)))
+    Ok(Json(organisation_json(&state.app.config, &state.app.store.organisation(id).await?)))
 }
 
 async fn update(
@@ -50,7 +50,7 @@ async fn update(
 ) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let organisation = ops::update_organisation(&state, &caller.actor, id, &OrganisationFields::from(input)).await?;
-    Ok(Json(organisation_json(&state.config, &organisation)))
+    Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 
 async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
@@ -58,7 +58,7 @@ async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): P
     caller.authorise(Action::Org(id, OrgAction::EditProfile))?;
     let (bytes, declared) = super::upload(multipart).await?;
     let organisation = ops::set_organisation_image(&state, &caller.actor, id, &bytes, declared.as_deref()).await?;
-    Ok(Json(organisation_json(&state.config, &organisation)))
+    Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 
 fn member_json(member: &cairn_store::Member) -> Value {
@@ -68,7 +68,7 @@ fn member_json(member: &cairn_store::Member) -> Value {
 async fn members(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let members = state.store.members(id).await?;
+    let members = state.app.store.members(id).await?;
     Ok(Json(json!({"items": members.iter().map(member_json).collect::<Vec<_>>()})))
 }
 
@@ -122,13 +122,13 @@ async fn remove_member(State(state): State<AppState>, caller: ApiCaller, Path((i
 async fn achievements(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let organisation = state.store.organisation(id).await?;
-    let all = state.store.organisation_achievements(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
+    let all = state.app.store.organisation_achievements(id).await?;
     let items: Vec<Value> = all
         .iter()
         .map(|a| {
             let levels: Vec<_> = all.iter().filter(|l| l.parent == Some(a.id)).cloned().collect();
-            achievement_json(&state.config, a, &organisation.profile.name, &levels)
+            achievement_json(&state.app.config, a, &organisation.profile.name, &levels)
         })
         .collect();
     Ok(Json(json!({"items": items})))
@@ -142,7 +142,7 @@ async fn create_achievement(
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let achievement = ops::create_achievement(&state, &caller.actor, id, &input.into()).await?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
     let levels = ops::levels_of(&state, &achievement).await?;
-    Ok((StatusCode::CREATED, Json(achievement_json(&state.config, &achievement, &organisation.profile.name, &levels))))
+    Ok((StatusCode::CREATED, Json(achievement_json(&state.app.config, &achievement, &organisation.profile.name, &levels))))
 }

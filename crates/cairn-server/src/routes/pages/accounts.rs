@@ -50,10 +50,10 @@ fn destination(next: Option<&str>) -> Option<String> {
 async fn start_session(state: &AppState, viewer: &Viewer, user: &User, next: Option<String>, notice: &str) -> Result<Response, Problem> {
     // A fresh session on every sign-in, so a token planted before it is worthless.
     if let Some(old) = &viewer.session_token {
-        state.store.delete_session(old, state.now()).await?;
+        state.app.store.delete_session(old, state.app.now()).await?;
     }
-    let hours = state.config.session_hours;
-    let session = state.store.create_session(user.id, state.now(), time::Duration::hours(i64::from(hours))).await?;
+    let hours = state.app.config.session_hours;
+    let session = state.app.store.create_session(user.id, state.app.now(), time::Duration::hours(i64::from(hours))).await?;
     let mut response = match next {
         Some(next) => see_other(&next),
         None => see_other_with("/dashboard", notice),
@@ -188,7 +188,7 @@ async fn log_in(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
 
 async fn log_out(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
     if let Some(token) = &viewer.session_token {
-        state.store.delete_session(token, state.now()).await?;
+        state.app.store.delete_session(token, state.app.now()).await?;
     }
     let mut response = see_other_with("/", "signed-out");
     response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0, "Lax"));
@@ -229,7 +229,7 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
     };
     let mut organisations = Vec::new();
     for (id, role) in &viewer.actor.memberships {
-        let organisation = state.store.organisation(*id).await?;
+        let organisation = state.app.store.organisation(*id).await?;
         organisations.push(MembershipView {
             name: organisation.profile.name,
             profile_href: format!("/issuers/{id}"),
@@ -280,6 +280,7 @@ async fn tokens_page_for(
 ) -> Result<TokensPage, Problem> {
     let user = viewer.require_user()?;
     let tokens = state
+        .app
         .store
         .api_tokens(user.id)
         .await?

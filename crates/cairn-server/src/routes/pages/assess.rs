@@ -494,7 +494,7 @@ async fn conflicts_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, not
     let Typed { form, errors } = typed;
     let mut organisations = Vec::new();
     for org in assessor_organisations(viewer) {
-        organisations.push((org.to_string(), state.store.organisation(org).await?.profile.name));
+        organisations.push((org.to_string(), state.app.store.organisation(org).await?.profile.name));
     }
     let fields = (!organisations.is_empty()).then(|| {
         let current = form.opt("organisation").unwrap_or_else(|| organisations[0].0.clone());

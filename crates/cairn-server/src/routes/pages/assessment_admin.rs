@@ -217,7 +217,7 @@ async fn dashboard_page(
         journey::issuer_dashboard(state, &viewer.actor, id).await?.into_iter().partition(|line| line.submission.status == Status::Draft);
     let unassigned = lines.iter().filter(|l| l.submission.status.is_queued() && l.submission.assessor.is_none()).count();
     let settings = journey::settings(state, &viewer.actor, id).await?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
     let base = format!("/issuers/{id}/assessment");
     let submissions: Vec<SubmissionRow> = lines
         .into_iter()
@@ -252,6 +252,7 @@ async fn dashboard_page(
     let (overdue, nearly_due) = (count("Overdue"), count("Nearly due"));
 
     let awards = state
+        .app
         .store
         .awards_of_organisation(id)
         .await?
@@ -298,11 +299,11 @@ async fn dashboard_page(
     let confirm_passes = !settings_values.get("confirm_passes").is_empty();
 
     let achievements: Vec<_> =
-        state.store.organisation_achievements(id).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != LifeCycle::Retired).collect();
-    let assessors: Vec<_> = state.store.members(id).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();
+        state.app.store.organisation_achievements(id).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != LifeCycle::Retired).collect();
+    let assessors: Vec<_> = state.app.store.members(id).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();
     let mut pools = Vec::new();
     for achievement in &achievements {
-        let pool = state.store.pool(achievement.id).await?;
+        let pool = state.app.store.pool(achievement.id).await?;
         let candidates: Vec<(String, String)> =
             assessors.iter().filter(|m| !pool.iter().any(|p| p.user == m.user)).map(|m| (m.user.to_string(), m.name.clone())).collect();
         let add = (!candidates.is_empty()).then(|| {
@@ -342,6 +343,7 @@ async fn dashboard_page(
         None => "Any achievement".into(),
     };
     let vouchers = state
+        .app
         .store
         .vouchers(id)
         .await?
@@ -462,7 +464,7 @@ async fn create_vouchers(
 /// A submission of this organisation (another one's is not found here).
 async fn organisation_submission(state: &AppState, id: OrganisationId, raw: &str) -> Result<SubmissionId, Problem> {
     let submission: SubmissionId = path_id(raw, "submission")?;
-    if state.store.submission_organisation(submission).await? != id {
+    if state.app.store.submission_organisation(submission).await? != id {
         return Err(Problem::not_found("no submission of this issuer has this id"));
     }
     Ok(submission)
@@ -508,7 +510,7 @@ async fn set_award_status(
     let id: OrganisationId = path_id(&raw, "organisation")?;
     viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
     let award: AwardId = path_id(&raw_award, "award")?;
-    if state.store.award(award).await?.organisation != id {
+    if state.app.store.award(award).await?.organisation != id {
         return Err(Problem::not_found("no award of this issuer has this id"));
     }
     let Some(action) = StatusAction::parse(form.get("action")) else {
@@ -532,7 +534,7 @@ async fn change_pool(
     let id: OrganisationId = path_id(&raw, "organisation")?;
     viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
     let achievement: AchievementId = path_id(&raw_achievement, "achievement")?;
-    if state.store.achievement(achievement).await?.organisation != id {
+    if state.app.store.achievement(achievement).await?.organisation != id {
         return Err(Problem::not_found("no achievement of this issuer has this id"));
     }
     let user: UserId = form.get("user").trim().parse().map_err(|_| Problem::invalid_field("/user", "choose a member who may assess"))?;
@@ -549,7 +551,7 @@ async fn change_pool(
 async fn audit_csv(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     let csv = journey::audit_csv(&state, &viewer.actor, id).await?;
-    let date = cairn_core::calendar::format_date(state.now().date());
+    let date = cairn_core::calendar::format_date(state.app.now().date());
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -707,7 +707,7 @@ async fn new_form(
         return Ok(sign_in_redirect(&format!("/issuers/{id}/achievements/new?kind={}", kind.as_str())));
     }
     viewer.authorise(Action::Org(id, OrgAction::Author))?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
     let mut values = Vec::new();
     for (section, shape, _) in new_sections(kind) {
         values.extend(default_values(&section.prefix, shape));
@@ -744,7 +744,7 @@ async fn create(
         Ok(achievement) => Ok(see_other_with(&format!("/achievements/{}", achievement.id), "created")),
         Err(problem) => {
             let Some(errors) = form_errors(&problem, &sections, kind == NewKind::MicroCredential) else { return Err(problem) };
-            let organisation = state.store.organisation(id).await?;
+            let organisation = state.app.store.organisation(id).await?;
             let page = new_page(Layout::new(&viewer, &csrf, None), id, &organisation.profile.name, kind, &form, errors, &csrf);
             render_status(problem.status, &page)
         }

@@ -49,14 +49,14 @@ struct Shown {
 /// The award at `raw` if `viewer` may see it: private awards are absent for all but their learner.
 async fn shown(state: &AppState, viewer: &Viewer, raw: &str) -> Result<Shown, Problem> {
     let id: AwardId = path_id(raw, "award")?;
-    let award = state.store.award(id).await?;
+    let award = state.app.store.award(id).await?;
     let is_owner = viewer.user.as_ref().is_some_and(|user| user.id == award.learner);
     if award.privacy == Privacy::Private && !is_owner {
         return Err(Problem::not_found(format!("award \"{id}\" not found")));
     }
-    let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
-    let organisation = state.store.organisation(award.organisation).await?;
-    let learner_name = state.store.user(award.learner).await?.name;
+    let achievement = state.app.store.achievement_version(award.achievement, award.achievement_version).await?;
+    let organisation = state.app.store.organisation(award.organisation).await?;
+    let learner_name = state.app.store.user(award.learner).await?.name;
     Ok(Shown { award, achievement, organisation, learner_name, is_owner })
 }
 
@@ -108,11 +108,11 @@ struct BackpackPage {
 async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
     let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/backpack")) };
     viewer.authorise(Action::Own(user.id))?;
-    let now = state.now();
+    let now = state.app.now();
     let mut items = Vec::new();
-    for award in state.store.awards_of(user.id).await? {
-        let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
-        let organisation = state.store.organisation(award.organisation).await?;
+    for award in state.app.store.awards_of(user.id).await? {
+        let achievement = state.app.store.achievement_version(award.achievement, award.achievement_version).await?;
+        let organisation = state.app.store.organisation(award.organisation).await?;
         let (label, class, _) = status_words(&award, now);
         items.push(BackpackItem {
             href: format!("/awards/{}", award.id),
@@ -194,7 +194,7 @@ fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedR
 async fn public_evidence(state: &AppState, award: &cairn_store::Award) -> Result<Vec<(String, String)>, Problem> {
     let mut evidence = evidence_links(&award.credential_json);
     if let Some(submission) = award.submission {
-        for link in state.store.submission(submission).await?.content.links {
+        for link in state.app.store.submission(submission).await?.content.links {
             if !evidence.iter().any(|(_, url)| *url == link) {
                 evidence.push(("Submitted link".to_string(), link));
             }
@@ -325,14 +325,14 @@ async fn award_page(
     let id = award.id;
     let report = ReportView::new(&verify_here(&state, award.credential_json.clone().into_bytes()).await?);
     let issuer_name = organisation.profile.name.clone();
-    let (status_label, status_class, status_reason) = status_words(&award, state.now());
+    let (status_label, status_class, status_reason) = status_words(&award, state.app.now());
     let content = &achievement.content;
-    let page_url = state.config.url(&format!("/awards/{id}"));
-    let credential_url = state.config.url(&format!("/awards/{id}/credential"));
+    let page_url = state.app.config.url(&format!("/awards/{id}"));
+    let credential_url = state.app.config.url(&format!("/awards/{id}/credential"));
     let title = format!("{} · awarded to {learner_name}", content.name);
     let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
     let owner = is_owner.then(|| {
-        let embed_url = state.config.url(&format!("/awards/{id}/embed"));
+        let embed_url = state.app.config.url(&format!("/awards/{id}/embed"));
         let embed_title = attribute(&format!("{} — {learner_name}", content.name));
         OwnerPanel {
             privacy: Privacy::ALL
@@ -406,7 +406,7 @@ async fn award_page(
         og_title: title,
         og_description: summary,
         og_url: page_url,
-        og_image: state.config.url(&format!("/awards/{id}/badge.png")),
+        og_image: state.app.config.url(&format!("/awards/{id}/badge.png")),
         owner,
         issuer_name,
     };
@@ -419,7 +419,7 @@ async fn award_page(
 
 async fn set_privacy(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
-    let award = state.store.award(id).await?;
+    let award = state.app.store.award(id).await?;
     match viewer.actor.authorise(Action::Own(award.learner)) {
         Ok(()) => {}
         Err(Denied::Unauthenticated) => return Ok(sign_in_redirect(&format!("/awards/{id}"))),
@@ -428,7 +428,7 @@ async fn set_privacy(State(state): State<AppState>, viewer: Viewer, Path(raw): P
     }
     let privacy = Privacy::parse(form.get("privacy")).ok_or_else(|| Problem::invalid_field("/privacy", "choose public, unlisted or private"))?;
     let evidence_public = matches!(form.get("evidence_public"), "1" | "on" | "true" | "yes");
-    state.store.set_award_privacy(id, privacy, evidence_public).await?;
+    state.app.store.set_award_privacy(id, privacy, evidence_public).await?;
     Ok(see_other_with(&format!("/awards/{id}"), "privacy-saved"))
 }
 
@@ -450,14 +450,14 @@ struct EmbedCard {
 /// A small card other sites may put in an `<iframe>`: this route alone may be framed.
 async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
     let Shown { award, achievement, organisation, learner_name, .. } = shown(&state, &viewer, &raw).await?;
-    let (label, class, _) = status_words(&award, state.now());
+    let (label, class, _) = status_words(&award, state.app.now());
     let card = EmbedCard {
         name: achievement.content.name.clone(),
         issuer_name: organisation.profile.name.clone(),
         learner_name,
         issued: human_date(award.issued_at),
         image_url: format!("/awards/{}/badge.png", award.id),
-        page_url: state.config.url(&format!("/awards/{}", award.id)),
+        page_url: state.app.config.url(&format!("/awards/{}", award.id)),
         status: (label, class),
     };
     let mut response = render_status(StatusCode::OK, &card)?;

@@ -83,8 +83,8 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
-    let page = state.store.search_catalog(&CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
-    let organisations = state.store.organisations().await?;
+    let page = state.app.store.search_catalog(&CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
+    let organisations = state.app.store.organisations().await?;
     render(&HomePage {
         layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
         newest: cards(&page.items, &organisations),
@@ -241,8 +241,8 @@ struct CatalogPage {
 
 async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(params): Query<CatalogParams>) -> Result<Response, Problem> {
     let filters = Filters::parse(&params);
-    let result = state.store.search_catalog(&filters.query()).await?;
-    let organisations = state.store.organisations().await?;
+    let result = state.app.store.search_catalog(&filters.query()).await?;
+    let organisations = state.app.store.organisations().await?;
     let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
     let first = u64::from((filters.page - 1) * PAGE_SIZE) + 1;
     let last = first + result.items.len() as u64 - 1;

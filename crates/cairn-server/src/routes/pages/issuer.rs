@@ -163,8 +163,8 @@ async fn issuer_profile(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
-    let published = state.store.search_catalog(&CatalogQuery { issuer: Some(id), limit: PROFILE_ACHIEVEMENTS, ..Default::default() }).await?;
+    let organisation = state.app.store.organisation(id).await?;
+    let published = state.app.store.search_catalog(&CatalogQuery { issuer: Some(id), limit: PROFILE_ACHIEVEMENTS, ..Default::default() }).await?;
     let profile = &organisation.profile;
     let description = if profile.description.is_empty() {
         format!("{} issues verifiable micro-credentials on Cairn.", profile.name)
@@ -179,12 +179,12 @@ async fn issuer_profile(
         url: profile.url.clone(),
         email: profile.email.as_ref().map(|e| e.to_string()),
         image_url: format!("/issuers/{id}/image"),
-        og_image: state.config.url(&format!("/issuers/{id}/image")),
-        og_url: state.config.url(&format!("/issuers/{id}")),
+        og_image: state.app.config.url(&format!("/issuers/{id}/image")),
+        og_url: state.app.config.url(&format!("/issuers/{id}")),
         cards: cards(&published.items, std::slice::from_ref(&organisation)),
         total: published.total,
         catalog_href: format!("/catalog?issuer={id}"),
-        did_web: cairn_vc::did::did_web(&state.config.public_host(), &["issuers", &id.to_string()]),
+        did_web: cairn_vc::did::did_web(&state.app.config.public_host(), &["issuers", &id.to_string()]),
         did_web_document: format!("/issuers/{id}/did.json"),
         did_key: cairn_vc::did::did_key(&organisation.public_key_multibase),
         manage_href: viewer.actor.can(Action::Org(id, OrgAction::ViewDrafts)).then(|| format!("/issuers/{id}/manage")),
@@ -264,13 +264,14 @@ async fn manage_page(
     forms: ManageForms,
 ) -> Result<ManagePage, Problem> {
     viewer.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = state.app.store.organisation(id).await?;
     let actor = &viewer.actor;
     let can = |action| actor.can(Action::Org(id, action));
     let (can_author, can_publish, can_edit_profile, can_manage_members) =
         (can(OrgAction::Author), can(OrgAction::Publish), can(OrgAction::EditProfile), can(OrgAction::ManageMembers));
     let manage_path = format!("/issuers/{id}/manage");
     let achievements = state
+        .app
         .store
         .organisation_achievements(id)
         .await?
@@ -293,6 +294,7 @@ async fn manage_page(
         .collect();
     let you = viewer.user.as_ref().map(|u| u.id);
     let members = state
+        .app
         .store
         .members(id)
         .await?

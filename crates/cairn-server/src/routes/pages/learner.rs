@@ -834,6 +834,7 @@ async fn collaborations_page(
 ) -> Result<CollaborationsPage, Problem> {
     let user = viewer.require_user()?;
     let rows = state
+        .app
         .store
         .collaborations_of(&user.email)
         .await?

@@ -50,6 +50,7 @@ async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
     let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/notifications")) };
     viewer.authorise(Action::Own(user.id))?;
     let items: Vec<NotificationView> = state
+        .app
         .store
         .notifications(user.id, LIMIT)
         .await?
@@ -63,7 +64,7 @@ async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
             read_action: format!("/notifications/{}/read", n.id),
         })
         .collect();
-    let unread = state.store.unread_count(user.id).await?;
+    let unread = state.app.store.unread_count(user.id).await?;
     render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), unread, items })
 }
 
@@ -71,7 +72,7 @@ async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Pat
     let id: NotificationId = path_id(&raw, "notification")?;
     let user = viewer.require_user()?;
     viewer.authorise(Action::Own(user.id))?;
-    state.store.mark_read(user.id, Some(id), state.now()).await?;
+    state.app.store.mark_read(user.id, Some(id), state.app.now()).await?;
     // "Open" marks the notification read and follows its link.
     match form.opt("follow").and_then(|link| safe_next(&link)) {
         Some(link) => Ok(super::see_other(&link)),
@@ -82,6 +83,6 @@ async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Pat
 async fn mark_all_read(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
     let user = viewer.require_user()?;
     viewer.authorise(Action::Own(user.id))?;
-    state.store.mark_read(user.id, None, state.now()).await?;
+    state.app.store.mark_read(user.id, None, state.app.now()).await?;
     Ok(see_other_with("/notifications", "notifications-read"))
 }

@@ -55,6 +55,7 @@ async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     }
     may_read_outbox(&viewer)?;
     let mails = state
+        .app
         .store
         .outbox(OUTBOX_LIMIT)
         .await?

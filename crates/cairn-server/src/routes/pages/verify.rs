@@ -74,7 +74,7 @@ fn plausible_list_id(id: &str) -> bool {
 }
 
 fn did_document(state: &AppState, organisation: &cairn_core::organisation::Organisation) -> Value {
-    let did = issuing::issuer_did(&state.config, organisation.id);
+    let did = issuing::issuer_did(&state.app.config, organisation.id);
     let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
     cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also)
 }
@@ -89,26 +89,26 @@ async fn own_document(state: &AppState, url: &str) -> Result<LoadedDocument, Loa
     if url.starts_with("did:web:") {
         let did = url.split('#').next().unwrap_or(url);
         let organisation = did.rsplit(':').next().and_then(|raw| raw.parse::<OrganisationId>().ok()).ok_or_else(elsewhere)?;
-        if did != issuing::issuer_did(&state.config, organisation) {
+        if did != issuing::issuer_did(&state.app.config, organisation) {
             return Err(elsewhere());
         }
-        let organisation = state.store.organisation(organisation).await.map_err(|e| missing(e.into()))?;
+        let organisation = state.app.store.organisation(organisation).await.map_err(|e| missing(e.into()))?;
         return Ok(LoadedDocument::new(url, did_document(state, &organisation).to_string()));
     }
-    let base = state.config.url("");
+    let base = state.app.config.url("");
     let Some(path) = url.strip_prefix(&base).filter(|path| path.starts_with('/')) else { return Err(elsewhere()) };
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let text = match segments.as_slice() {
         ["issuers", id, "did.json"] => {
             let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
-            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
+            let organisation = state.app.store.organisation(id).await.map_err(|e| missing(e.into()))?;
             did_document(state, &organisation).to_string()
         }
         ["status", id] if plausible_list_id(id) => issuing::status_list_credential(state, id).await.map_err(missing)?.to_string(),
         ["awards", id] | ["awards", id, "credential" | "credential.json" | "credential.jwt"] => {
             let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such award")))?;
-            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
+            let award = state.app.store.award(id).await.map_err(|e| missing(e.into()))?;
             if award.privacy == Privacy::Private {
                 return Err(missing(Problem::not_found("this award is private")));
             }
@@ -116,24 +116,24 @@ async fn own_document(state: &AppState, url: &str) -> Result<LoadedDocument, Loa
         }
         ["ob2", "assertions", id] => {
             let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such assertion")))?;
-            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
-            match issuing::ob2_hosted(&state.config, &award) {
+            let award = state.app.store.award(id).await.map_err(|e| missing(e.into()))?;
+            match issuing::ob2_hosted(&state.app.config, &award) {
                 (true, _) => return Err(LoadError::Gone { url: url.to_string() }),
                 (false, document) => document.to_string(),
             }
         }
         ["ob2", "badges", id] => {
             let id: AchievementId = id.parse().map_err(|_| missing(Problem::not_found("no such badge class")))?;
-            let achievement = state.store.achievement(id).await.map_err(|e| missing(e.into()))?;
+            let achievement = state.app.store.achievement(id).await.map_err(|e| missing(e.into()))?;
             if achievement.state == LifeCycle::Draft {
                 return Err(missing(Problem::not_found("no such badge class")));
             }
-            issuing::ob2_badge_class(&state.config, &achievement).to_string()
+            issuing::ob2_badge_class(&state.app.config, &achievement).to_string()
         }
         ["ob2", "issuers", id] => {
             let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
-            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
-            issuing::ob2_issuer(&state.config, &organisation).to_string()
+            let organisation = state.app.store.organisation(id).await.map_err(|e| missing(e.into()))?;
+            issuing::ob2_issuer(&state.app.config, &organisation).to_string()
         }
         _ => return Err(missing(Problem::not_found("this site publishes no credential document at this address"))),
     };
@@ -149,7 +149,7 @@ pub(super) async fn verify_here(state: &AppState, input: Vec<u8>) -> Result<Veri
     let state = state.clone();
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let now = state.now().unix_timestamp();
+        let now = state.app.now().unix_timestamp();
         let own = Arc::new(OwnDocuments { state, runtime, seen: Mutex::default() });
         let loader = StaticLoader::new().with_fallback(own);
         verify(&input, &VerifyOptions { loader: &loader, jwt_keys: None, now, max_clock_skew_secs: MAX_CLOCK_SKEW_SECS })

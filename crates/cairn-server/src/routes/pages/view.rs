@@ -193,7 +193,7 @@ async fn achievement_page(
 ) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let achievement = ops::view_achievement(&state, &viewer.actor, id).await?;
-    let organisation = state.store.organisation(achievement.organisation).await?;
+    let organisation = state.app.store.organisation(achievement.organisation).await?;
     let actor = &viewer.actor;
     let org = achievement.organisation;
     let is_member = actor.can(Action::Org(org, OrgAction::ViewDrafts));
@@ -253,8 +253,8 @@ async fn achievement_page(
         level_of,
         member,
         retired: achievement.state == LifeCycle::Retired,
-        og_url: state.config.url(&format!("/achievements/{}", achievement.id)),
-        og_image: state.config.url(&format!("/achievements/{}/image", achievement.id)),
+        og_url: state.app.config.url(&format!("/achievements/{}", achievement.id)),
+        og_image: state.app.config.url(&format!("/achievements/{}/image", achievement.id)),
     })
 }
 
