@@ -8,18 +8,39 @@
 //! server maps them to problem types in one place.
 //!
 //! ```no_run
-//! # async fn run(store: cairn_store::Store) {
-//! use cairn_app::{App, Config};
+//! # async fn run(store: cairn_store::Store) -> Result<(), cairn_app::AppError> {
+//! use cairn_app::{App, AppError, Config, organisations};
+//! use cairn_core::authz::Actor;
+//! use cairn_core::organisation::OrganisationFields;
 //!
 //! let config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
 //! let app = App::new(store, config);
-//! assert_eq!(app.now().nanosecond(), 0, "times are kept in whole seconds");
+//! // Anyone may list the issuers; creating one needs someone signed in.
+//! let issuers = organisations::list(&app).await?;
+//! let refused = organisations::create(&app, &Actor::anonymous(), &OrganisationFields::default()).await;
+//! assert!(matches!(refused, Err(AppError::Unauthenticated)));
+//! # let _ = issuers;
+//! # Ok(())
 //! # }
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod achievements;
+pub mod assessment;
+pub mod assignment;
+pub mod awards;
+pub mod catalog;
 pub mod config;
+pub mod demo;
 pub mod error;
+pub mod health;
+pub mod issuer;
+pub mod jobs;
+pub mod notify;
+pub mod organisations;
+pub mod submissions;
+pub mod verification;
 
 use cairn_store::Store;
 use std::sync::Arc;

@@ -234,7 +234,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         config.smtp_url = Some(url);
     }
     if let Some(from) = file.mail_from.clone() {
-        anyhow::ensure!(cairn_server::jobs::valid_mailbox(&from), "mail_from \"{from}\" is not an address like \"Cairn <badges@example.org>\"");
+        anyhow::ensure!(cairn_app::jobs::valid_mailbox(&from), "mail_from \"{from}\" is not an address like \"Cairn <badges@example.org>\"");
         config.mail_from = from;
     }
     if let Some(seconds) = file.job_interval_secs {
@@ -269,9 +269,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         "starting cairn"
     );
     let store = Store::connect(&database_url, StoreOptions { master_key, blob_dir: data_dir.join("blobs") }).await?;
-    let state = AppState::new(App::new(store.clone(), config.clone()));
+    let app = App::new(store.clone(), config.clone());
     if demo {
-        let report = cairn_server::demo::seed_demo(&state).await.context("seeding the demo data")?;
+        let report = cairn_app::demo::seed(&app).await.context("seeding the demo data")?;
         tracing::info!(?report, "demo data ready");
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -284,8 +284,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
             println!("  {:<9} {} / {}", role, account.email, account.password);
         }
     }
-    let background = cairn_server::jobs::spawn(state.clone());
-    cairn_server::serve(listener, cairn_server::app(state), shutdown_signal()).await?;
+    let background = cairn_app::jobs::spawn(app.clone());
+    cairn_server::serve(listener, cairn_server::app(AppState::new(app)), shutdown_signal()).await?;
     background.abort();
     store.close().await;
     tracing::info!("stopped");

@@ -6,15 +6,11 @@ use cairn_core::organisation::{Organisation, OrganisationFields};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::problem::Problem;
 use cairn_app::Config;
 
-pub(crate) fn timestamp(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_default()
-}
+pub(crate) use cairn_app::timestamp;
 
 /// A rubric in API input.
 #[derive(Debug, Deserialize)]

@@ -1,8 +1,10 @@
 //! Cairn's HTTP layer: server-rendered pages, the JSON API under `/api/v1` with its OpenAPI
 //! document, issuer DID documents, badge images, and RFC 9457 problem details for every error.
 //!
-//! Handlers are thin: parse, authorise (through `cairn_core::authz`), call the domain, store,
-//! render. [`app`] builds the whole application as a value, so tests drive it without a socket.
+//! Handlers are thin: parse the request, call one use case of `cairn_app` (which authorises,
+//! applies the domain's rules and reads or writes the store), render the answer. Every
+//! `cairn_app::AppError` becomes a [`problem::Problem`] in one place. [`app`] builds the whole
+//! application as a value, so tests drive it without a socket.
 //!
 //! ```no_run
 //! # async fn run(store: cairn_store::Store) -> std::io::Result<()> {
@@ -18,14 +20,9 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
-pub mod demo;
 mod dto;
 pub mod extract;
-pub mod issuing;
-pub mod jobs;
-pub mod journey;
 mod openapi;
-pub mod ops;
 pub mod problem;
 mod routes;
 pub mod state;

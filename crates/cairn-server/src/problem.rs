@@ -7,10 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use cairn_app::{AppError, ConflictKind};
-use cairn_core::achievement::TransitionError;
-use cairn_core::authz::Denied;
 use cairn_core::{FieldError, Invalid};
-use cairn_store::StoreError;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -173,7 +170,8 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "csrf", "the form's security token did not match; reload the page and try again")
     }
 
-    /// An unexpected failure: logged here with its cause chain, shown as "something went wrong".
+    /// An unexpected failure in the HTTP layer itself (a template that does not render, a task
+    /// that panicked): logged here with its cause chain, shown as "something went wrong".
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let mut chain = cause.to_string();
         let mut source = cause.source();
@@ -238,39 +236,6 @@ impl From<AppError> for Problem {
             AppError::Unavailable(detail) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
             AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
         }
-    }
-}
-
-impl From<StoreError> for Problem {
-    fn from(error: StoreError) -> Self {
-        match &error {
-            StoreError::NotFound { entity, id } if id.is_empty() => Problem::not_found(format!("{entity} not found")),
-            StoreError::NotFound { .. } => Problem::not_found(error.to_string()),
-            StoreError::Conflict { .. } => Problem::conflict(error.to_string()),
-            StoreError::Unavailable { .. } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"),
-            _ => Problem::internal(&error),
-        }
-    }
-}
-
-impl From<Invalid> for Problem {
-    fn from(invalid: Invalid) -> Self {
-        Problem::invalid(invalid)
-    }
-}
-
-impl From<Denied> for Problem {
-    fn from(denied: Denied) -> Self {
-        match denied {
-            Denied::Unauthenticated => Problem::unauthenticated(),
-            Denied::Forbidden => Problem::forbidden("your role in this organisation does not allow this"),
-        }
-    }
-}
-
-impl From<TransitionError> for Problem {
-    fn from(error: TransitionError) -> Self {
-        Problem::new(StatusCode::CONFLICT, "achievement-state", error.to_string())
     }
 }
 

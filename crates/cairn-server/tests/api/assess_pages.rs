@@ -10,13 +10,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use cairn_app::Clock;
+use cairn_app::submissions;
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::achievement::Achievement;
 use cairn_core::authz::Actor;
 use cairn_core::ids::{SubmissionId, UserId};
 use cairn_core::submission::SubmissionFields;
 use cairn_server::AppState;
-use cairn_server::journey;
 use http_body_util::BodyExt;
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -150,9 +150,9 @@ async fn submitted(app: &TestApp, email: &str) -> SubmissionId {
         links: vec!["https://docs.example.org/orders".into()],
         collaborators: vec![],
     };
-    let submission = journey::start_submission(&app.state, &learner, badge.id, &fields).await.unwrap();
-    journey::add_file(
-        &app.state,
+    let submission = submissions::start_submission(&app.state.app, &learner, badge.id, &fields).await.unwrap();
+    submissions::add_file(
+        &app.state.app,
         &learner,
         submission.id,
         Some("Tester notes"),
@@ -162,7 +162,7 @@ async fn submitted(app: &TestApp, email: &str) -> SubmissionId {
     )
     .await
     .unwrap();
-    journey::submit(&app.state, &learner, submission.id).await.unwrap();
+    submissions::submit(&app.state.app, &learner, submission.id).await.unwrap();
     submission.id
 }
 
@@ -380,7 +380,7 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     let learner = actor(app, LEARNER).await;
     let paid = app.state.app.store.organisation_achievements(organisation.parse().unwrap()).await.unwrap();
     let secure = paid.iter().find(|a| a.content.name.starts_with("Secure Coding")).expect("the demo has a paid badge");
-    let draft = journey::start_submission(&app.state, &learner, secure.id, &SubmissionFields::default()).await.unwrap();
+    let draft = submissions::start_submission(&app.state.app, &learner, secure.id, &SubmissionFields::default()).await.unwrap();
 
     let mut owner = Browser::log_in(app.router.clone(), OWNER).await;
     let page = owner.get(&base).await;

@@ -81,7 +81,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     // As `cairn serve --demo` does, the demo issuer operates the installation.
     config.operators = vec!["issuer@demo.cairn.test".into()];
     let state = AppState::new(App::new(store, config));
-    cairn_server::demo::seed_demo(&state).await.unwrap();
+    cairn_app::demo::seed(&state.app).await.unwrap();
     Some(TestApp { router: cairn_server::app(state.clone()), state, _dir: dir, cleanup })
 }
 

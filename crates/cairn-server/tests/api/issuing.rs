@@ -3,13 +3,14 @@
 
 use crate::helpers::TestApp;
 use axum::http::header;
+use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
 use cairn_core::award::{AwardStatus, Privacy, StatusAction};
 use cairn_core::ids::{AwardId, UserId};
-use cairn_server::issuing::{self, AwardRequest};
+use cairn_server::problem::Problem;
 use cairn_store::Award;
 use cairn_vc::bake::{BakedPayload, unbake};
 use cairn_vc::loader::StaticLoader;
@@ -62,7 +63,7 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
 
 async fn award_badge(app: &TestApp) -> (Award, Achievement) {
     let badge = micro_badge(app).await;
-    let award = issuing::award(&app.state, request(user(app, LEARNER).await, &badge)).await.unwrap();
+    let award = awards::award(&app.state.app, request(user(app, LEARNER).await, &badge)).await.unwrap();
     (award, badge)
 }
 
@@ -133,8 +134,8 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     assert_eq!((award.status, award.privacy, award.achievement_version), (AwardStatus::Active, Privacy::Unlisted, badge.version));
     let (bytes, credential) = credential_of(app, award.id).await;
     assert_eq!(credential["id"], app.state.app.config.url(&format!("/awards/{}/credential", award.id)));
-    assert_eq!(credential["issuer"]["id"], issuing::issuer_did(&app.state.app.config, badge.organisation));
-    assert_eq!(credential["proof"][0]["verificationMethod"], issuing::verification_method(&app.state.app.config, badge.organisation));
+    assert_eq!(credential["issuer"]["id"], awards::issuer_did(&app.state.app.config, badge.organisation));
+    assert_eq!(credential["proof"][0]["verificationMethod"], awards::verification_method(&app.state.app.config, badge.organisation));
     let achievement = &credential["credentialSubject"]["achievement"];
     assert_eq!(achievement["achievementType"], "Badge");
     assert_eq!(achievement["name"], badge.content.name.as_str());
@@ -180,11 +181,11 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     let issuer = app.get(&path_of(app, badge_class["issuer"].as_str().unwrap()), None).await.json();
     assert_eq!(issuer["type"], "Issuer");
 
-    let links = issuing::award_links(&app.state.app.config, award.id);
+    let links = awards::award_links(&app.state.app.config, award.id);
     for key in ["page", "credential", "jwt", "png", "svg", "ob2"] {
         assert!(links[key].as_str().unwrap().starts_with("http://127.0.0.1:8080/"), "{key}: {links}");
     }
-    let results = issuing::award_results(&award);
+    let results = awards::award_results(&award);
     assert_eq!(results.len(), criteria);
     assert!(results.iter().all(|r| r.met), "{results:?}");
     let learner = user(app, LEARNER).await;
@@ -197,17 +198,17 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let (award, _) = award_badge(app).await;
     let (bytes, credential) = credential_of(app, award.id).await;
     let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
-    let (_, suspension_id) = app.state.app.store.ensure_status_lists(award.organisation, issuing::STATUS_LIST_LENGTH, app.state.app.now()).await.unwrap();
-    let suspension = issuing::status_list_url(&app.state.app.config, &suspension_id);
+    let (_, suspension_id) = app.state.app.store.ensure_status_lists(award.organisation, awards::STATUS_LIST_LENGTH, app.state.app.now()).await.unwrap();
+    let suspension = awards::status_list_url(&app.state.app.config, &suspension_id);
     let issuer = actor(app, "issuer@demo.cairn.test").await;
 
     let learner = actor(app, LEARNER).await;
-    let denied = issuing::set_status(&app.state, &learner, award.id, StatusAction::Revoke, None).await.unwrap_err();
+    let denied = awards::set_status(&app.state.app, &learner, award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 403);
-    let denied = issuing::set_status(&app.state, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.unwrap_err();
+    let denied = awards::set_status(&app.state.app, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 401);
 
-    let suspended = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
+    let suspended = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
     assert_eq!((suspended.status, suspended.status_reason.as_deref()), (AwardStatus::Suspended, Some("under review")));
     assert!(status_bit(app, &suspension, award.status_index).await);
     assert!(!status_bit(app, &revocation, award.status_index).await);
@@ -215,13 +216,13 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     assert_eq!(gone.status, 410);
     assert_eq!((gone.json()["revoked"].as_bool(), gone.json()["revocationReason"].as_str()), (Some(true), Some("suspended: under review")));
 
-    let reinstated = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
+    let reinstated = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
     assert_eq!(reinstated.status, AwardStatus::Active);
     assert!(!status_bit(app, &suspension, award.status_index).await);
     assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
     assert_valid(&verified(app, &bytes, &credential).await);
 
-    issuing::set_status(&app.state, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
     assert!(status_bit(app, &revocation, award.status_index).await);
     let report = verified(app, &bytes, &credential).await;
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
@@ -230,7 +231,7 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     assert_eq!(verified(app, &jwt.body, &credential).await.verdict, Verdict::Invalid);
     let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
     assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked: issued in error")));
-    let refused = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap_err();
+    let refused = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(refused.status, 409);
     assert!(app.state.app.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == "award-revoked"));
 });
@@ -238,7 +239,7 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
 backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app| {
     let (award, badge) = award_badge(app).await;
     let learner = user(app, LEARNER).await;
-    let again = issuing::award(&app.state, request(learner, &badge)).await.unwrap_err();
+    let again = awards::award(&app.state.app, request(learner, &badge)).await.map_err(Problem::from).unwrap_err();
     assert_eq!((again.status.as_u16(), again.detail.as_str()), (409, "already awarded"));
     let awards = app.state.app.store.awards_of(learner).await.unwrap();
     assert_eq!(awards.iter().map(|a| a.id).collect::<Vec<_>>(), vec![award.id]);
@@ -246,7 +247,7 @@ backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app|
 
     let mut bad = request(learner, &demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.id != badge.id).unwrap());
     bad.evidence_urls.push(("javascript:alert(1)".into(), "x".into()));
-    let refused = issuing::award(&app.state, bad).await.unwrap_err();
+    let refused = awards::award(&app.state.app, bad).await.map_err(Problem::from).unwrap_err();
     assert_eq!((refused.status.as_u16(), refused.errors[0].pointer.as_str()), (422, "/evidence_urls/1"));
     assert_eq!(app.state.app.store.awards_of(learner).await.unwrap().len(), 1);
 
@@ -254,7 +255,7 @@ backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app|
     let organisation = app.demo_organisation().await;
     let draft = app.json("POST", &format!("/api/v1/organisations/{organisation}/achievements"), Some(&token), &crate::helpers::badge_body("Draft Only")).await;
     let draft = app.state.app.store.achievement(draft.json()["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
-    assert_eq!(issuing::award(&app.state, request(learner, &draft)).await.unwrap_err().status, 409);
+    assert_eq!(awards::award(&app.state.app, request(learner, &draft)).await.map_err(Problem::from).unwrap_err().status, 409);
     assert_eq!(app.state.app.store.awards_of(learner).await.unwrap().len(), 1);
 });
 
@@ -270,7 +271,7 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     let learner = user(app, LEARNER).await;
     let mut level_awards = Vec::new();
     for (i, level) in levels.iter().enumerate() {
-        let (award, stacked) = issuing::award_with_stack(&app.state, request(learner, level)).await.unwrap();
+        let (award, stacked) = awards::award_with_stack(&app.state.app, request(learner, level)).await.unwrap();
         level_awards.push(award);
         assert_eq!(stacked.is_some(), i == 2, "the micro-credential comes with the last level only");
     }

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::award::StatusAction;
 use cairn_core::ids::UserId;
-use cairn_server::issuing::{self, AwardRequest};
 use cairn_store::{Award, CatalogQuery};
 
 use crate::helpers::TestApp;
@@ -184,7 +184,7 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
         transition: None,
     };
-    (issuing::award(&app.state, request).await.unwrap(), badge)
+    (awards::award(&app.state.app, request).await.unwrap(), badge)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -424,7 +424,7 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     // Revoked: the page says so, and the live verification agrees.
     learner.post(&format!("{path}/privacy"), &[("privacy", "unlisted")]).await.assert_redirect(&path);
     let owner = cairn_core::authz::Actor::member(user(app, OWNER.0).await, app.state.app.store.memberships(user(app, OWNER.0).await).await.unwrap());
-    issuing::set_status(&app.state, &owner, award.id, StatusAction::Revoke, Some("Plagiarised evidence".into())).await.unwrap();
+    awards::set_status(&app.state.app, &owner, award.id, StatusAction::Revoke, Some("Plagiarised evidence".into())).await.unwrap();
     let page = visitor.get(&path).await;
     page.assert_contains("verdict-invalid");
     page.assert_contains("Not valid: revoked");
@@ -517,7 +517,7 @@ async fn actor(app: &TestApp, email: &str) -> cairn_core::authz::Actor {
 
 backend_test!(feedback_after_not_yet_shows_every_criterion_and_the_form_again, |app| {
     let badge = published(app, FREE_BADGE).await;
-    cairn_server::journey::add_to_pool(&app.state, &actor(app, OWNER.0).await, badge.id, user(app, ASSESSOR.0).await).await.unwrap();
+    cairn_app::issuer::add_to_pool(&app.state.app, &actor(app, OWNER.0).await, badge.id, user(app, ASSESSOR.0).await).await.unwrap();
     let mut learner = signed_in(app, LEARNER).await;
     let path = apply(&mut learner, app, FREE_BADGE).await;
     let parts = [("overview", "First overview"), ("reflection", "First reflection"), ("links", "https://example.org/docs"), ("collaborators", OWNER.0)];
@@ -545,7 +545,7 @@ backend_test!(feedback_after_not_yet_shows_every_criterion_and_the_form_again, |
         })
         .collect();
     let submission = id.parse().unwrap();
-    cairn_server::journey::assess(&app.state, &actor(app, ASSESSOR.0).await, submission, &scores, "Close: fix the first criterion.").await.unwrap();
+    cairn_app::assessment::assess(&app.state.app, &actor(app, ASSESSOR.0).await, submission, &scores, "Close: fix the first criterion.").await.unwrap();
 
     let page = learner.get(&path).await;
     page.assert_contains("pill-notyet");

@@ -38,7 +38,7 @@ async fn test_app() -> TestApp {
     .await
     .unwrap();
     let state = AppState::new(cairn_app::App::new(store, Config::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().into())));
-    crate::demo::seed_demo(&state).await.unwrap();
+    cairn_app::demo::seed(&state.app).await.unwrap();
     let router = crate::app(state.clone());
     TestApp { _dir: dir, state, router }
 }
@@ -275,7 +275,7 @@ async fn a_draft_is_not_found_for_visitors_but_shown_to_members() {
     let organisation = app.organisation().await;
     let mut fields = cairn_core::demo::micro_badges().remove(0);
     fields.content.name = "A Draft Badge".into();
-    let draft = crate::ops::create_achievement(&app.state, &app.owner_actor().await, organisation, &fields).await.unwrap();
+    let draft = cairn_app::achievements::create(&app.state.app, &app.owner_actor().await, organisation, &fields).await.unwrap();
 
     let mut visitor = app.browser();
     let page = visitor.get(&format!("/achievements/{}", draft.id)).await;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::AwardResult;
-use cairn_app::Config;
+use crate::config::Config;
 
 /// Text as it may be signed: control characters other than tab and line feed removed (some
 /// verifiers refuse them), surrounding white space trimmed.
