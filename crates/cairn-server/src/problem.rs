@@ -329,6 +329,33 @@ mod tests {
     }
 
     #[test]
+    fn every_application_error_keeps_its_problem_type() {
+        let conflict = |kind, detail: &str| AppError::Conflict { kind, detail: detail.into() };
+        let cases = [
+            (AppError::Unauthenticated, 401, "unauthenticated", "sign in to do this"),
+            (AppError::WrongCredentials, 401, "unauthenticated", "the e-mail address or password is wrong"),
+            (AppError::UnknownToken, 401, "unauthenticated", "the bearer token is unknown or revoked"),
+            (AppError::Forbidden("no".into()), 403, "forbidden", "no"),
+            (AppError::NotFound("award not found".into()), 404, "not-found", "award not found"),
+            (AppError::invalid_field("/email", "is required"), 422, "invalid-input", "email is required"),
+            (conflict(ConflictKind::Generic, "the name is taken"), 409, "conflict", "the name is taken"),
+            (conflict(ConflictKind::AlreadyAwarded, "already awarded"), 409, "conflict", "already awarded"),
+            (conflict(ConflictKind::AchievementState, "retired"), 409, "achievement-state", "retired"),
+            (conflict(ConflictKind::SubmissionState, "sent"), 409, "submission-state", "sent"),
+            (conflict(ConflictKind::FeeDue, "pay"), 409, "fee-due", "pay"),
+            (AppError::TooLarge("big".into()), 413, "too-large", "big"),
+            (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
+            (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),
+            (AppError::Internal("disk full: no space".into()), 500, "internal", "something went wrong"),
+        ];
+        for (error, status, slug, detail) in cases {
+            let problem = Problem::from(error);
+            assert_eq!((problem.status.as_u16(), problem.slug, problem.detail.as_str()), (status, slug, detail));
+            assert_eq!(problem_type(slug).map(|t| t.status), Some(status), "{slug} has its page");
+        }
+    }
+
+    #[test]
     fn json_is_chosen_for_the_api_and_html_for_browsers() {
         let html = HeaderValue::from_static("text/html,application/xhtml+xml");
         assert!(wants_json("/api/v1/achievements", Some(&html)));
