@@ -54,7 +54,8 @@ pub enum AppError {
     /// Temporarily impossible: the database is unreachable, a status list is full.
     #[error("{0}")]
     Unavailable(String),
-    /// An unexpected failure; its cause chain was logged where it was made (see [`AppError::internal`]).
+    /// An unexpected failure; its cause chain was logged where it was made
+    /// ([`AppError::internal`]).
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -451,7 +451,7 @@ pub async fn write_collaborator_reflection(app: &App, actor: &Actor, id: Submiss
     if !submission.content.collaborators.contains(&me.email) {
         return Err(AppError::NotFound("you are not named as a collaborator on this submission".into()));
     }
-    if matches!(submission.status, Status::Passed | Status::Awarded | Status::Withdrawn) {
+    if submission.status.is_decided() {
         return Err(submission_state("this submission is already decided"));
     }
     let text = clean_text(text).trim().to_string();

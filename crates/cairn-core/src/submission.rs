@@ -86,6 +86,12 @@ impl Status {
     pub fn clock_running(self) -> bool {
         self.is_queued()
     }
+
+    /// Whether the work is decided for good (passed, awarded or withdrawn): collaborators can no
+    /// longer add their reflections.
+    pub fn is_decided(self) -> bool {
+        matches!(self, Status::Passed | Status::Awarded | Status::Withdrawn)
+    }
 }
 
 /// Something that moves a submission.
@@ -505,6 +511,9 @@ mod tests {
         for status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
+        let decided: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_decided()).collect();
+        assert_eq!(decided.len(), 3, "{decided:?}");
+        assert!([Status::Passed, Status::Awarded, Status::Withdrawn].iter().all(|s| decided.contains(s)), "{decided:?}");
     }
 
     fn learner() -> Email {

@@ -34,7 +34,7 @@ pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
-/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (see `routes/did.rs`).
+/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (served by `cairn-server`).
 pub fn issuer_did(config: &Config, organisation: OrganisationId) -> String {
     cairn_vc::did::did_web(&config.public_host(), &["issuers", &organisation.to_string()])
 }

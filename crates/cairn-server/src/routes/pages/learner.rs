@@ -846,7 +846,7 @@ async fn collaborations_page(
                     .textarea(6)
                     .maxlength(MAX_TEXT_CHARS as u32)
                     .error_from(&errors),
-                open: !matches!(c.status, Status::Passed | Status::Awarded | Status::Withdrawn),
+                open: !c.status.is_decided(),
             }
         })
         .collect();

@@ -2,8 +2,8 @@
 //! last error.
 //!
 //! Only the installation's operators (the `operators` setting; the demo makes its issuer one) may
-//! read it, checked by `cairn_app::notify::outbox` through `Action::Operate`. Bodies are shown: Cairn's mails
-//! hold a sentence and a link, never a password, token or evidence.
+//! read it, checked by `cairn_app::notify::outbox` through `Action::Operate`. Bodies are shown:
+//! Cairn's mails hold a sentence and a link, never a password, token or evidence.
 
 use askama::Template;
 use axum::Router;
