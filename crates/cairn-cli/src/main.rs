@@ -1,7 +1,8 @@
 //! The `cairn` command: `cairn serve` runs the platform; later verbs add the credential toolkit.
 
 use anyhow::Context as _;
-use cairn_server::{AppState, ServerConfig};
+use cairn_app::{App, Config};
+use cairn_server::AppState;
 use cairn_store::{MasterKey, Store, StoreOptions, redact_url};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -209,7 +210,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     let data_dir = args.data.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
     std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
     let database_url = args.database_url.clone().or(file.database_url.clone()).unwrap_or_else(|| format!("sqlite://{}", data_dir.join("cairn.db").display()));
-    let mut config = ServerConfig::for_addr(addr, data_dir.clone());
+    let mut config = Config::for_addr(addr, data_dir.clone());
     if let Some(url) = args.public_url.clone().or(file.public_url.clone()) {
         config.public_url = url::Url::parse(&url)
             .ok()
@@ -233,7 +234,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         config.smtp_url = Some(url);
     }
     if let Some(from) = file.mail_from.clone() {
-        anyhow::ensure!(cairn_server::jobs::valid_mailbox(&from), "mail_from \"{from}\" is not an address like \"Cairn <badges@example.org>\"");
+        anyhow::ensure!(cairn_app::jobs::valid_mailbox(&from), "mail_from \"{from}\" is not an address like \"Cairn <badges@example.org>\"");
         config.mail_from = from;
     }
     if let Some(seconds) = file.job_interval_secs {
@@ -268,9 +269,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         "starting cairn"
     );
     let store = Store::connect(&database_url, StoreOptions { master_key, blob_dir: data_dir.join("blobs") }).await?;
-    let state = AppState::new(store.clone(), config.clone());
+    let app = App::new(store.clone(), config.clone());
     if demo {
-        let report = cairn_server::demo::seed_demo(&state).await.context("seeding the demo data")?;
+        let report = cairn_app::demo::seed(&app).await.context("seeding the demo data")?;
         tracing::info!(?report, "demo data ready");
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
@@ -283,8 +284,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
             println!("  {:<9} {} / {}", role, account.email, account.password);
         }
     }
-    let background = cairn_server::jobs::spawn(state.clone());
-    cairn_server::serve(listener, cairn_server::app(state), shutdown_signal()).await?;
+    let background = cairn_app::jobs::spawn(app.clone());
+    cairn_server::serve(listener, cairn_server::app(AppState::new(app)), shutdown_signal()).await?;
     background.abort();
     store.close().await;
     tracing::info!("stopped");

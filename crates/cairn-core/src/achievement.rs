@@ -4,7 +4,7 @@
 use crate::ids::{AchievementId, OrganisationId};
 use crate::image::ImageType;
 use crate::invalid::{self, Invalid};
-use crate::rubric::{Rubric, RubricFields};
+use crate::rubric::{Criterion, Rubric, RubricFields};
 use std::fmt;
 use time::OffsetDateTime;
 
@@ -134,6 +134,21 @@ impl Achievement {
             State::Published => Ok(EditMode::NewVersion),
             State::Retired => Err(TransitionError::Retired),
         }
+    }
+
+    /// The rubric the achievement is judged by: its own, or for one without a rubric a single
+    /// criterion, "the evidence meets the achievement's criteria", met or not yet.
+    pub fn rubric(&self) -> Rubric {
+        self.content.rubric.clone().unwrap_or_else(|| Rubric {
+            levels: vec!["Not yet".into(), "Met".into()],
+            criteria: vec![Criterion {
+                id: "criteria".into(),
+                name: "Criteria".into(),
+                description: "The evidence meets the achievement's criteria.".into(),
+                required_level: 1,
+                descriptors: vec!["The criteria are not yet met.".into(), "The criteria are met.".into()],
+            }],
+        })
     }
 }
 
@@ -685,5 +700,27 @@ mod tests {
         assert_eq!(badge(Published).edit_mode(), Ok(EditMode::NewVersion));
         assert_eq!(badge(Retired).edit_mode(), Err(TransitionError::Retired));
         assert_eq!(achievement(Kind::Level(2), Draft).publish(), Err(TransitionError::LevelFollowsParent));
+    }
+
+    #[test]
+    fn an_achievement_without_a_rubric_is_judged_on_its_criteria() {
+        let mut badge = achievement(Kind::MicroBadge, State::Published);
+        badge.content.rubric = None;
+        let rubric = badge.rubric();
+        assert_eq!(rubric.levels, ["Not yet", "Met"]);
+        assert_eq!(rubric.criteria.len(), 1);
+        assert_eq!(rubric.required_level_name(&rubric.criteria[0]), "Met");
+        let own = Rubric {
+            levels: vec!["Developing".into(), "Proficient".into()],
+            criteria: vec![Criterion {
+                id: "design".into(),
+                name: "Design".into(),
+                description: String::new(),
+                required_level: 1,
+                descriptors: vec!["Unclear".into(), "Clear".into()],
+            }],
+        };
+        badge.content.rubric = Some(own.clone());
+        assert_eq!(badge.rubric(), own, "its own rubric when it has one");
     }
 }

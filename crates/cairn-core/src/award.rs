@@ -119,6 +119,12 @@ pub fn valid_until(issued: OffsetDateTime, months: Option<u32>) -> Option<Offset
     Some(issued.replace_date(date))
 }
 
+/// Whether an award valid until `valid_until` has expired at `now` (one without an end date never
+/// does). An expired award is still genuine; it just no longer attests anything current.
+pub fn expired(valid_until: Option<OffsetDateTime>, now: OffsetDateTime) -> bool {
+    valid_until.is_some_and(|until| until < now)
+}
+
 /// Whether holding `held` completes a micro-credential whose level badges are `levels`.
 pub fn completes_stack(levels: &[AchievementId], held: &[AchievementId]) -> bool {
     !levels.is_empty() && levels.iter().all(|level| held.contains(level))
@@ -188,6 +194,15 @@ mod tests {
         assert_eq!(valid_until(datetime!(2026-11-22 12:00 UTC), Some(24)), Some(datetime!(2028-11-22 12:00 UTC)));
         assert_eq!(valid_until(datetime!(2026-11-22 12:00 UTC), Some(2)), Some(datetime!(2027-01-22 12:00 UTC)));
         assert_eq!(valid_until(datetime!(2026-11-22 12:00 UTC), None), None);
+    }
+
+    #[test]
+    fn an_award_expires_after_its_last_valid_moment() {
+        let until = Some(datetime!(2027-11-22 12:00 UTC));
+        assert!(!expired(until, datetime!(2027-11-22 11:59 UTC)));
+        assert!(!expired(until, datetime!(2027-11-22 12:00 UTC)), "valid up to and including its end");
+        assert!(expired(until, datetime!(2027-11-22 12:01 UTC)));
+        assert!(!expired(None, datetime!(2999-01-01 0:00 UTC)), "no end date, no expiry");
     }
 
     #[test]

@@ -86,6 +86,12 @@ impl Status {
     pub fn clock_running(self) -> bool {
         self.is_queued()
     }
+
+    /// Whether the work is decided for good (passed, awarded or withdrawn): collaborators can no
+    /// longer add their reflections.
+    pub fn is_decided(self) -> bool {
+        matches!(self, Status::Passed | Status::Awarded | Status::Withdrawn)
+    }
 }
 
 /// Something that moves a submission.
@@ -412,6 +418,47 @@ impl IssuerSettings {
     pub fn allows_attempt(&self, attempts: u32) -> bool {
         self.attempt_limit.is_none_or(|limit| attempts < limit)
     }
+
+    /// Attempts still allowed after `attempts` attempts (`None` when unlimited).
+    pub fn attempts_left(&self, attempts: u32) -> Option<u32> {
+        self.attempt_limit.map(|limit| limit.saturating_sub(attempts))
+    }
+}
+
+/// Why an attempt cannot be sent for assessment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The submission's state does not allow sending (already sent, being assessed…).
+    #[error(transparent)]
+    State(TransitionError),
+    /// The achievement's fee is neither paid nor waived.
+    #[error("the fee for this achievement is due: redeem a voucher or wait for the issuer to record your payment")]
+    FeeDue,
+    /// A required part is missing.
+    #[error("{0}")]
+    Incomplete(Invalid),
+    /// A resubmission after the issuer's last allowed attempt.
+    #[error("this achievement allows {limit} attempts and you have used them all")]
+    NoAttemptsLeft { limit: u32 },
+}
+
+/// Whether `submission`, with `artifacts` evidence items, may be sent now under the issuer's
+/// `settings`: the first attempt from a draft, a revised one after "not yet". The checks run in
+/// the order people fix them: the state, the fee, the required parts, the attempt limit.
+///
+/// # Errors
+/// [`SendError`] saying what stands in the way.
+pub fn may_send(submission: &Submission, artifacts: usize, settings: &IssuerSettings) -> Result<(Event, Status), SendError> {
+    let event = if submission.status == Status::NotYet { Event::Resubmit } else { Event::Submit };
+    let to = transition(submission.status, event).map_err(SendError::State)?;
+    if !submission.fee.is_settled() {
+        return Err(SendError::FeeDue);
+    }
+    submission.content.check_complete(artifacts).map_err(SendError::Incomplete)?;
+    if event == Event::Resubmit && !settings.allows_attempt(submission.attempt) {
+        return Err(SendError::NoAttemptsLeft { limit: settings.attempt_limit.unwrap_or(0) });
+    }
+    Ok((event, to))
 }
 
 /// A submission as the domain sees it.
@@ -464,6 +511,9 @@ mod tests {
         for status in Status::ALL {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
+        let decided: Vec<Status> = Status::ALL.into_iter().filter(|s| s.is_decided()).collect();
+        assert_eq!(decided.len(), 3, "{decided:?}");
+        assert!([Status::Passed, Status::Awarded, Status::Withdrawn].iter().all(|s| decided.contains(s)), "{decided:?}");
     }
 
     fn learner() -> Email {
@@ -532,6 +582,48 @@ mod tests {
         assert!(unlimited.allows_attempt(100));
         assert!(IssuerSettings::default().allows_attempt(2));
         assert!(!IssuerSettings::default().allows_attempt(3));
+    }
+
+    #[test]
+    fn attempts_left_count_down_to_zero_or_stay_unlimited() {
+        let three = IssuerSettings::default();
+        assert_eq!([0, 1, 3, 5].map(|used| three.attempts_left(used)), [Some(3), Some(2), Some(0), Some(0)]);
+        assert_eq!(IssuerSettings { attempt_limit: None, ..three }.attempts_left(7), None);
+    }
+
+    fn submission(status: Status, attempt: u32, fee: FeeState) -> Submission {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let fields = SubmissionFields { overview: "What I did".into(), reflection: "What I learnt".into(), ..Default::default() };
+        Submission {
+            id: SubmissionId::new(),
+            achievement: AchievementId::new(),
+            learner: UserId::new(),
+            status,
+            attempt,
+            content: SubmissionContent::parse(&fields, &learner()).unwrap(),
+            fee,
+            assessor: None,
+            submitted_at: None,
+            due_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn an_attempt_is_sent_only_in_order_paid_complete_and_within_the_limit() {
+        let settings = IssuerSettings::default();
+        let check = |status, attempt, fee, artifacts| may_send(&submission(status, attempt, fee), artifacts, &settings);
+        assert_eq!(check(Status::Draft, 1, FeeState::None, 1), Ok((Event::Submit, Status::Submitted)));
+        assert_eq!(check(Status::NotYet, 2, FeeState::Paid, 1), Ok((Event::Resubmit, Status::Resubmitted)));
+        assert!(matches!(check(Status::Submitted, 1, FeeState::Due, 0), Err(SendError::State(_))), "the state is checked first");
+        assert_eq!(check(Status::Draft, 1, FeeState::Due, 0), Err(SendError::FeeDue), "then the fee");
+        assert!(matches!(check(Status::Draft, 1, FeeState::Waived, 0), Err(SendError::Incomplete(invalid)) if invalid.at("/artifacts").is_some()));
+        let spent = check(Status::NotYet, 3, FeeState::None, 1).unwrap_err();
+        assert_eq!(spent, SendError::NoAttemptsLeft { limit: 3 });
+        assert_eq!(spent.to_string(), "this achievement allows 3 attempts and you have used them all");
+        assert_eq!(check(Status::Draft, 3, FeeState::None, 1).map(|(event, _)| event), Ok(Event::Submit), "the limit counts resubmissions");
+        assert_eq!(SendError::FeeDue.to_string(), "the fee for this achievement is due: redeem a voucher or wait for the issuer to record your payment");
     }
 
     #[test]

@@ -11,7 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cairn_core::authz::{Action, Actor};
+use cairn_app::accounts::{self, Caller};
+use cairn_core::authz::Actor;
 use cairn_store::User;
 use rand::RngCore;
 
@@ -37,7 +38,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value with Cairn's attributes: HttpOnly, SameSite, Path=/, Secure on https.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64, same_site: &str) -> HeaderValue {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.app.config.secure_cookies() { "; Secure" } else { "" };
     let text = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age_secs}{secure}");
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("cairn_invalid=1; Max-Age=0"))
 }
@@ -100,39 +101,12 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// Checks `action` through the one authorisation function.
-    ///
-    /// # Errors
-    /// A 401 or 403 [`Problem`].
-    pub fn authorise(&self, action: Action) -> Result<(), Problem> {
-        Ok(self.actor.authorise(action)?)
-    }
-
     /// The signed-in user.
     ///
     /// # Errors
     /// A 401 [`Problem`] for anonymous viewers.
     pub fn require_user(&self) -> Result<&User, Problem> {
         self.user.as_ref().ok_or_else(Problem::unauthenticated)
-    }
-}
-
-async fn actor_for(state: &AppState, user: Option<cairn_core::ids::UserId>) -> Result<(Option<User>, Actor), Problem> {
-    match user {
-        None => Ok((None, Actor::anonymous())),
-        Some(id) => {
-            let user = match state.store.user(id).await {
-                Ok(user) => user,
-                Err(cairn_store::StoreError::NotFound { .. }) => return Ok((None, Actor::anonymous())),
-                Err(error) => return Err(error.into()),
-            };
-            let memberships = state.store.memberships(id).await?;
-            let mut actor = Actor::member(id, memberships);
-            if state.config.operators.iter().any(|operator| operator.eq_ignore_ascii_case(user.email.as_str())) {
-                actor = actor.as_operator();
-            }
-            Ok((Some(user), actor))
-        }
     }
 }
 
@@ -144,11 +118,7 @@ impl FromRequestParts<AppState> for Viewer {
             return Ok(viewer.clone());
         }
         let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
-        let user = match &token {
-            Some(token) => state.store.session_user(token, state.now()).await?,
-            None => None,
-        };
-        let (user, actor) = actor_for(state, user).await?;
+        let Caller { user, actor } = accounts::session_caller(&state.app, token.as_deref()).await?;
         let viewer = Viewer { user, actor, session_token: token };
         parts.extensions.insert(viewer.clone());
         Ok(viewer)
@@ -163,14 +133,6 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
-    /// Checks `action` through the one authorisation function.
-    ///
-    /// # Errors
-    /// A 401 or 403 [`Problem`].
-    pub fn authorise(&self, action: Action) -> Result<(), Problem> {
-        Ok(self.actor.authorise(action)?)
-    }
-
     /// The calling user.
     ///
     /// # Errors
@@ -184,22 +146,15 @@ impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let user = match header {
-            None => None,
-            Some(value) => {
-                let token = value.strip_prefix("Bearer ").map(str::trim).ok_or_else(|| {
-                    Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be \"Bearer <token>\"")
-                })?;
-                match state.store.api_token_user(token, state.now()).await? {
-                    Some(user) => Some(user),
-                    None => {
-                        return Err(Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the bearer token is unknown or revoked"));
-                    }
-                }
-            }
+        let Some(value) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+            let Caller { user, actor } = Caller::anonymous();
+            return Ok(ApiCaller { user, actor });
         };
-        let (user, actor) = actor_for(state, user).await?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .ok_or_else(|| Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be \"Bearer <token>\""))?;
+        let Caller { user, actor } = accounts::token_caller(&state.app, token).await?;
         Ok(ApiCaller { user, actor })
     }
 }

@@ -6,15 +6,11 @@ use cairn_core::organisation::{Organisation, OrganisationFields};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use crate::config::ServerConfig;
 use crate::problem::Problem;
+use cairn_app::Config;
 
-pub(crate) fn timestamp(time: OffsetDateTime) -> String {
-    time.format(&Rfc3339).unwrap_or_default()
-}
+pub(crate) use cairn_app::timestamp;
 
 /// A rubric in API input.
 #[derive(Debug, Deserialize)]
@@ -247,7 +243,7 @@ pub(crate) fn alignment_json(a: &Alignment) -> Value {
 }
 
 /// The API view of an achievement. Level badges are micro-badges with a `level` object.
-pub(crate) fn achievement_json(config: &ServerConfig, achievement: &Achievement, issuer_name: &str, levels: &[Achievement]) -> Value {
+pub(crate) fn achievement_json(config: &Config, achievement: &Achievement, issuer_name: &str, levels: &[Achievement]) -> Value {
     let content = &achievement.content;
     let (kind, level) = match achievement.kind {
         Kind::MicroBadge => ("micro-badge", Value::Null),
@@ -284,7 +280,7 @@ pub(crate) fn achievement_json(config: &ServerConfig, achievement: &Achievement,
 }
 
 /// The API view of an organisation, with its public DIDs.
-pub(crate) fn organisation_json(config: &ServerConfig, organisation: &Organisation) -> Value {
+pub(crate) fn organisation_json(config: &Config, organisation: &Organisation) -> Value {
     let id = organisation.id.to_string();
     json!({
         "id": id,

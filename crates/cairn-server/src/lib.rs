@@ -1,15 +1,18 @@
 //! Cairn's HTTP layer: server-rendered pages, the JSON API under `/api/v1` with its OpenAPI
 //! document, issuer DID documents, badge images, and RFC 9457 problem details for every error.
 //!
-//! Handlers are thin: parse, authorise (through `cairn_core::authz`), call the domain, store,
-//! render. [`app`] builds the whole application as a value, so tests drive it without a socket.
+//! Handlers are thin: parse the request, call one use case of `cairn_app` (which authorises,
+//! applies the domain's rules and reads or writes the store), render the answer. Every
+//! `cairn_app::AppError` becomes a [`problem::Problem`] in one place. [`app`] builds the whole
+//! application as a value, so tests drive it without a socket.
 //!
 //! ```no_run
 //! # async fn run(store: cairn_store::Store) -> std::io::Result<()> {
-//! use cairn_server::{AppState, ServerConfig, app};
-//! let config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
+//! use cairn_app::{App, Config};
+//! use cairn_server::{AppState, app};
+//! let config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
 //! let listener = tokio::net::TcpListener::bind(config.addr).await?;
-//! let router = app(AppState::new(store, config));
+//! let router = app(AppState::new(App::new(store, config)));
 //! axum::serve(listener, router).await
 //! # }
 //! ```
@@ -17,22 +20,15 @@
 #![recursion_limit = "256"]
 
 pub mod auth;
-pub mod config;
-pub mod demo;
 mod dto;
 pub mod extract;
-pub mod issuing;
-pub mod jobs;
-pub mod journey;
 mod openapi;
-pub mod ops;
 pub mod problem;
 mod routes;
 pub mod state;
 
-pub use config::ServerConfig;
 pub use routes::app;
-pub use state::{AppState, Clock, SystemClock};
+pub use state::AppState;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
 ///

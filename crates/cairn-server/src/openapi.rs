@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::config::ServerConfig;
+use cairn_app::Config;
 
 /// Every documented operation: method, path (relative to `/api/v1`), summary, whether it needs
 /// a bearer token, request schema, success status and response schema.
@@ -296,7 +296,7 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
 }
 
 /// The document, with the server's public URL.
-pub(crate) fn document(config: &ServerConfig) -> Value {
+pub(crate) fn document(config: &Config) -> Value {
     let mut paths = serde_json::Map::new();
     for (method, path, summary, auth, request, status, response) in OPERATIONS {
         let mut operation = json!({

@@ -6,10 +6,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use cairn_core::achievement::TransitionError;
-use cairn_core::authz::Denied;
+use cairn_app::{AppError, ConflictKind};
 use cairn_core::{FieldError, Invalid};
-use cairn_store::StoreError;
 use serde_json::json;
 
 use crate::state::AppState;
@@ -172,7 +170,8 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "csrf", "the form's security token did not match; reload the page and try again")
     }
 
-    /// An unexpected failure: logged here with its cause chain, shown as "something went wrong".
+    /// An unexpected failure in the HTTP layer itself (a template that does not render, a task
+    /// that panicked): logged here with its cause chain, shown as "something went wrong".
     pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
         let mut chain = cause.to_string();
         let mut source = cause.source();
@@ -211,36 +210,32 @@ impl IntoResponse for Problem {
     }
 }
 
-impl From<StoreError> for Problem {
-    fn from(error: StoreError) -> Self {
-        match &error {
-            StoreError::NotFound { entity, id } if id.is_empty() => Problem::not_found(format!("{entity} not found")),
-            StoreError::NotFound { .. } => Problem::not_found(error.to_string()),
-            StoreError::Conflict { .. } => Problem::conflict(error.to_string()),
-            StoreError::Unavailable { .. } => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"),
-            _ => Problem::internal(&error),
+/// The one mapping from the application's errors to problem types: a status and a slug per
+/// meaning, the application's sentence as the detail (internal causes were logged where they
+/// were made and are not shown).
+impl From<AppError> for Problem {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unauthenticated | AppError::WrongCredentials | AppError::UnknownToken => {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", error.detail())
+            }
+            AppError::Forbidden(detail) => Problem::forbidden(detail),
+            AppError::NotFound(detail) => Problem::not_found(detail),
+            AppError::Invalid(invalid) => Problem::invalid(invalid),
+            AppError::Conflict { kind, detail } => {
+                let slug = match kind {
+                    ConflictKind::Generic | ConflictKind::AlreadyAwarded => "conflict",
+                    ConflictKind::AchievementState => "achievement-state",
+                    ConflictKind::SubmissionState => "submission-state",
+                    ConflictKind::FeeDue => "fee-due",
+                };
+                Problem::new(StatusCode::CONFLICT, slug, detail)
+            }
+            AppError::TooLarge(detail) => Problem::too_large(detail),
+            AppError::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail),
+            AppError::Unavailable(detail) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
+            AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
         }
-    }
-}
-
-impl From<Invalid> for Problem {
-    fn from(invalid: Invalid) -> Self {
-        Problem::invalid(invalid)
-    }
-}
-
-impl From<Denied> for Problem {
-    fn from(denied: Denied) -> Self {
-        match denied {
-            Denied::Unauthenticated => Problem::unauthenticated(),
-            Denied::Forbidden => Problem::forbidden("your role in this organisation does not allow this"),
-        }
-    }
-}
-
-impl From<TransitionError> for Problem {
-    fn from(error: TransitionError) -> Self {
-        Problem::new(StatusCode::CONFLICT, "achievement-state", error.to_string())
     }
 }
 
@@ -288,7 +283,7 @@ pub async fn render_problems(State(state): State<AppState>, request: Request, ne
         }
         None => return response,
     };
-    let type_url = state.config.url(&format!("/problems/{}", problem.slug));
+    let type_url = state.app.config.url(&format!("/problems/{}", problem.slug));
     let mut rendered = if json {
         let mut body = json!({
             "type": type_url,
@@ -330,6 +325,33 @@ mod tests {
     fn every_problem_type_has_a_unique_slug() {
         for (i, a) in PROBLEM_TYPES.iter().enumerate() {
             assert!(PROBLEM_TYPES[i + 1..].iter().all(|b| b.slug != a.slug), "{}", a.slug);
+        }
+    }
+
+    #[test]
+    fn every_application_error_keeps_its_problem_type() {
+        let conflict = |kind, detail: &str| AppError::Conflict { kind, detail: detail.into() };
+        let cases = [
+            (AppError::Unauthenticated, 401, "unauthenticated", "sign in to do this"),
+            (AppError::WrongCredentials, 401, "unauthenticated", "the e-mail address or password is wrong"),
+            (AppError::UnknownToken, 401, "unauthenticated", "the bearer token is unknown or revoked"),
+            (AppError::Forbidden("no".into()), 403, "forbidden", "no"),
+            (AppError::NotFound("award not found".into()), 404, "not-found", "award not found"),
+            (AppError::invalid_field("/email", "is required"), 422, "invalid-input", "email is required"),
+            (conflict(ConflictKind::Generic, "the name is taken"), 409, "conflict", "the name is taken"),
+            (conflict(ConflictKind::AlreadyAwarded, "already awarded"), 409, "conflict", "already awarded"),
+            (conflict(ConflictKind::AchievementState, "retired"), 409, "achievement-state", "retired"),
+            (conflict(ConflictKind::SubmissionState, "sent"), 409, "submission-state", "sent"),
+            (conflict(ConflictKind::FeeDue, "pay"), 409, "fee-due", "pay"),
+            (AppError::TooLarge("big".into()), 413, "too-large", "big"),
+            (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
+            (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),
+            (AppError::Internal("disk full: no space".into()), 500, "internal", "something went wrong"),
+        ];
+        for (error, status, slug, detail) in cases {
+            let problem = Problem::from(error);
+            assert_eq!((problem.status.as_u16(), problem.slug, problem.detail.as_str()), (status, slug, detail));
+            assert_eq!(problem_type(slug).map(|t| t.status), Some(status), "{slug} has its page");
         }
     }
 

@@ -12,10 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cairn_core::award::Privacy;
-use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_app::awards::{self, Download, hosted};
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId, UserId};
 use cairn_core::image::ImageType;
-use cairn_store::Award;
 use serde::Deserialize;
 
 use crate::auth::{ApiCaller, Viewer};
@@ -52,24 +51,9 @@ impl DownloadQuery {
     }
 }
 
-/// The award at `raw`, if the caller may download it.
-async fn downloadable(state: &AppState, raw: &str, viewer: &Viewer, caller: Option<&ApiCaller>) -> Result<Award, Problem> {
-    let id: AwardId = path_id(raw, "award")?;
-    let award = state.store.award(id).await?;
-    let is_learner = |user: Option<&cairn_store::User>| user.is_some_and(|u| u.id == award.learner);
-    if award.privacy == Privacy::Private && !is_learner(viewer.user.as_ref()) && !is_learner(caller.and_then(|c| c.user.as_ref())) {
-        return Err(Problem::not_found(format!("award \"{id}\" not found")));
-    }
-    Ok(award)
-}
-
-/// A file name made from the achievement's name (`robust-bash-scripting.png`).
-async fn file_name(state: &AppState, award: &Award, suffix: &str) -> String {
-    let name = match state.store.achievement_version(award.achievement, award.achievement_version).await {
-        Ok(achievement) => cairn_core::rubric::slugify(&achievement.content.name),
-        Err(_) => String::new(),
-    };
-    format!("{}{suffix}", if name.is_empty() { "badge" } else { &name })
+/// The user ids the request is signed in as: the session's and the bearer token's.
+fn signed_in(viewer: &Viewer, caller: Option<&ApiCaller>) -> Vec<UserId> {
+    viewer.user.iter().chain(caller.and_then(|c| c.user.as_ref())).map(|u| u.id).collect()
 }
 
 fn respond(body: Vec<u8>, media_type: &'static str, private: bool, attachment: Option<&str>) -> Response {
@@ -95,9 +79,10 @@ async fn credential(
     viewer: Viewer,
     caller: Result<ApiCaller, Problem>,
 ) -> Result<Response, Problem> {
-    let award = downloadable(&state, &id, &viewer, caller.as_ref().ok()).await?;
-    let name = if query.wanted() { Some(file_name(&state, &award, ".credential.json").await) } else { None };
-    Ok(respond(award.credential_json.clone().into_bytes(), VC_JSON, award.privacy == Privacy::Private, name.as_deref()))
+    let id: AwardId = path_id(&id, "award")?;
+    let file = awards::download(&state.app, id, &signed_in(&viewer, caller.as_ref().ok()), Download::Credential).await?;
+    let name = query.wanted().then_some(file.file_name.as_str());
+    Ok(respond(file.bytes, VC_JSON, file.private, name))
 }
 
 async fn credential_jwt(
@@ -107,20 +92,16 @@ async fn credential_jwt(
     viewer: Viewer,
     caller: Result<ApiCaller, Problem>,
 ) -> Result<Response, Problem> {
-    let award = downloadable(&state, &id, &viewer, caller.as_ref().ok()).await?;
-    let name = if query.wanted() { Some(file_name(&state, &award, ".jwt").await) } else { None };
-    Ok(respond(award.jwt.clone().into_bytes(), VC_JWT, award.privacy == Privacy::Private, name.as_deref()))
+    let id: AwardId = path_id(&id, "award")?;
+    let file = awards::download(&state.app, id, &signed_in(&viewer, caller.as_ref().ok()), Download::Jwt).await?;
+    let name = query.wanted().then_some(file.file_name.as_str());
+    Ok(respond(file.bytes, VC_JWT, file.private, name))
 }
 
 async fn baked(state: &AppState, id: &str, viewer: &Viewer, caller: Option<&ApiCaller>, image_type: ImageType) -> Result<Response, Problem> {
-    let award = downloadable(state, id, viewer, caller).await?;
-    let key = match image_type {
-        ImageType::Png => &award.png_key,
-        ImageType::Svg => &award.svg_key,
-    };
-    let bytes = state.store.blobs().get(key).await?;
-    let name = file_name(state, &award, &format!(".{}", image_type.extension())).await;
-    let mut response = respond(bytes, image_type.media_type(), award.privacy == Privacy::Private, Some(&name));
+    let id: AwardId = path_id(id, "award")?;
+    let file = awards::download(&state.app, id, &signed_in(viewer, caller), Download::Badge(image_type)).await?;
+    let mut response = respond(file.bytes, image_type.media_type(), file.private, Some(&file.file_name));
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
     Ok(response)
 }
@@ -144,29 +125,23 @@ fn json_response(status: StatusCode, body: &serde_json::Value, cache: &'static s
 /// The hosted OB 2.0 assertion; 410 Gone with `"revoked": true` once revoked or suspended.
 async fn ob2_assertion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&id, "assertion")?;
-    let award = state.store.award(id).await?;
-    let (gone, body) = crate::issuing::ob2_hosted(&state.config, &award);
-    Ok(json_response(if gone { StatusCode::GONE } else { StatusCode::OK }, &body, "no-cache"))
+    let hosted = hosted::assertion(&state.app, id).await?;
+    Ok(json_response(if hosted.gone { StatusCode::GONE } else { StatusCode::OK }, &hosted.document, "no-cache"))
 }
 
 async fn ob2_badge_class(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "badge class")?;
-    let achievement = crate::ops::view_achievement(&state, &viewer.actor, id).await?;
-    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_badge_class(&state.config, &achievement), "public, max-age=300"))
+    Ok(json_response(StatusCode::OK, &hosted::badge_class(&state.app, &viewer.actor, id).await?, "public, max-age=300"))
 }
 
 async fn ob2_issuer(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "issuer")?;
-    let organisation = state.store.organisation(id).await?;
-    Ok(json_response(StatusCode::OK, &crate::issuing::ob2_issuer(&state.config, &organisation), "public, max-age=300"))
+    Ok(json_response(StatusCode::OK, &hosted::issuer(&state.app, id).await?, "public, max-age=300"))
 }
 
 /// A signed Bitstring Status List credential, rendered from the store on every request.
 async fn status_list(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-        return Err(Problem::not_found(format!("status list \"{}\" not found", id.chars().take(64).collect::<String>())));
-    }
-    let list = crate::issuing::status_list_credential(&state, &id).await?;
+    let list = awards::status_list(&state.app, &id).await?;
     let mut response = respond(list.to_string().into_bytes(), VC_JSON, false, None);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use cairn_app::organisations;
 use cairn_core::ids::OrganisationId;
 
 use crate::extract::path_id;
@@ -18,10 +19,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn did_document(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
-    let did = cairn_vc::did::did_web(&state.config.public_host(), &["issuers", &id.to_string()]);
-    let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
-    let document = cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also);
+    let document = organisations::did_document(&state.app, id).await?;
     let mut response = Json(document).into_response();
     response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use cairn_app::health;
 use serde_json::{Value, json};
 
 use crate::problem::Problem;
@@ -13,6 +14,6 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
-    state.store.ping().await.map_err(|_| Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"))?;
-    Ok(Json(json!({"status": "ok", "database": state.store.backend().as_str(), "version": env!("CARGO_PKG_VERSION")})))
+    let health = health::check(&state.app).await?;
+    Ok(Json(json!({"status": "ok", "database": health.database, "version": health.version})))
 }

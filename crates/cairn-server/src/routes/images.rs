@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cairn_core::achievement::ImageRef;
+use cairn_app::{achievements, organisations};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::image::ImageType;
 
@@ -30,17 +30,12 @@ pub(crate) fn image_response(image_type: ImageType, bytes: Vec<u8>) -> Response 
 
 async fn achievement_image(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let (image_type, bytes) = crate::ops::achievement_image(&state, &viewer.actor, id).await?;
+    let (image_type, bytes) = achievements::image(&state.app, &viewer.actor, id).await?;
     Ok(image_response(image_type, bytes))
 }
 
 async fn issuer_image(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
-    match organisation.profile.image {
-        Some(ImageRef { key, image_type }) => Ok(image_response(image_type, state.store.blobs().get(&key).await?)),
-        None => {
-            Ok(image_response(ImageType::Svg, cairn_core::image::default_badge_svg(&organisation.profile.name, None, &organisation.profile.name).into_bytes()))
-        }
-    }
+    let (image_type, bytes) = organisations::image(&state.app, id).await?;
+    Ok(image_response(image_type, bytes))
 }

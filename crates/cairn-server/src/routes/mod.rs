@@ -28,7 +28,7 @@ mod pages;
 /// security headers → timeout → body limit.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    let body_limit = state.config.max_upload_bytes + 256 * 1024;
+    let body_limit = state.app.config.max_upload_bytes + 256 * 1024;
     Router::new()
         .merge(health::router())
         .merge(pages::router())

@@ -9,13 +9,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use cairn_app::Clock;
+use cairn_app::submissions;
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::achievement::Achievement;
 use cairn_core::authz::Actor;
 use cairn_core::ids::{SubmissionId, UserId};
 use cairn_core::submission::SubmissionFields;
-use cairn_server::journey;
-use cairn_server::{AppState, Clock};
+use cairn_server::AppState;
 use http_body_util::BodyExt;
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -42,7 +43,7 @@ impl Clock for FixedClock {
 /// The same application and database, seen at another time.
 fn app_at(app: &TestApp, now: OffsetDateTime) -> Router {
     let mut state: AppState = app.state.clone();
-    state.clock = Arc::new(FixedClock(now));
+    state.app.clock = Arc::new(FixedClock(now));
     cairn_server::app(state)
 }
 
@@ -123,18 +124,18 @@ impl Browser {
 }
 
 async fn user(app: &TestApp, email: &str) -> UserId {
-    app.state.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
+    app.state.app.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
 }
 
 async fn actor(app: &TestApp, email: &str) -> Actor {
     let id = user(app, email).await;
-    Actor::member(id, app.state.store.memberships(id).await.unwrap())
+    Actor::member(id, app.state.app.store.memberships(id).await.unwrap())
 }
 
 /// The demo micro-badge assessed in these tests: free, with two criteria.
 async fn documentation_badge(app: &TestApp) -> Achievement {
     let organisation = app.demo_organisation().await.parse().unwrap();
-    let all = app.state.store.organisation_achievements(organisation).await.unwrap();
+    let all = app.state.app.store.organisation_achievements(organisation).await.unwrap();
     all.into_iter().find(|a| a.content.name == "Writing Clear API Documentation").expect("the demo has the documentation badge")
 }
 
@@ -149,9 +150,9 @@ async fn submitted(app: &TestApp, email: &str) -> SubmissionId {
         links: vec!["https://docs.example.org/orders".into()],
         collaborators: vec![],
     };
-    let submission = journey::start_submission(&app.state, &learner, badge.id, &fields).await.unwrap();
-    journey::add_file(
-        &app.state,
+    let submission = submissions::start_submission(&app.state.app, &learner, badge.id, &fields).await.unwrap();
+    submissions::add_file(
+        &app.state.app,
         &learner,
         submission.id,
         Some("Tester notes"),
@@ -161,7 +162,7 @@ async fn submitted(app: &TestApp, email: &str) -> SubmissionId {
     )
     .await
     .unwrap();
-    journey::submit(&app.state, &learner, submission.id).await.unwrap();
+    submissions::submit(&app.state.app, &learner, submission.id).await.unwrap();
     submission.id
 }
 
@@ -202,7 +203,7 @@ backend_test!(the_assessor_pages_never_show_who_the_learner_is, |app| {
     assert_eq!(page.header(header::CACHE_CONTROL), "no-store");
     assert_blind("the scoring page", &page.body, &traces);
 
-    let artifact = app.state.store.artifacts(submission).await.unwrap().remove(0);
+    let artifact = app.state.app.store.artifacts(submission).await.unwrap().remove(0);
     let download = assessor.get(&format!("/assess/{submission}/artifacts/{}", artifact.id)).await;
     assert_eq!(download.status, StatusCode::OK, "{}", download.body);
     let disposition = download.header(header::CONTENT_DISPOSITION).to_string();
@@ -261,7 +262,7 @@ backend_test!(scoring_with_a_missing_criterion_re_renders_with_the_choices_kept,
 
 backend_test!(only_the_assigned_assessor_gets_in, |app| {
     let submission = submitted(app, LEARNER).await;
-    let artifact = app.state.store.artifacts(submission).await.unwrap().remove(0);
+    let artifact = app.state.app.store.artifacts(submission).await.unwrap().remove(0);
     let path = format!("/assess/{submission}");
 
     let mut anonymous = Browser::new(app.router.clone());
@@ -293,7 +294,7 @@ backend_test!(the_dashboard_flags_overdue_submissions, |app| {
     let organisation = app.demo_organisation().await;
 
     // A month later, nobody has assessed it.
-    let later = app_at(app, app.state.now() + time::Duration::days(30));
+    let later = app_at(app, app.state.app.now() + time::Duration::days(30));
     let mut owner = Browser::log_in(later, OWNER).await;
     let redirect = owner.get("/issuer/assessment").await;
     assert_eq!(redirect.status, StatusCode::SEE_OTHER);
@@ -332,7 +333,7 @@ backend_test!(settings_errors_are_shown_at_their_fields, |app| {
         .post(&path, &[("service_days", "10"), ("nearly_due_days", "3"), ("attempt_limit", ""), ("confirm_passes", "on"), ("holidays", "2026-12-25")])
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let settings = app.state.store.issuer_settings(organisation.parse().unwrap()).await.unwrap();
+    let settings = app.state.app.store.issuer_settings(organisation.parse().unwrap()).await.unwrap();
     assert_eq!((settings.service_days, settings.nearly_due_days, settings.attempt_limit, settings.confirm_passes), (10, 3, None, true));
     let page = owner.get(&format!("/issuers/{organisation}/assessment")).await;
     page.assert_contains("name=\"service_days\" type=\"text\" value=\"10\"");
@@ -351,7 +352,7 @@ backend_test!(the_audit_export_is_csv_with_neutralised_formulas, |app| {
         password: "a long enough password".into(),
     })
     .unwrap();
-    app.state.store.create_user(&new, app.state.now()).await.unwrap();
+    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
     submitted(app, email).await;
     let organisation = app.demo_organisation().await;
 
@@ -377,9 +378,9 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     let organisation = app.demo_organisation().await;
     let base = format!("/issuers/{organisation}/assessment");
     let learner = actor(app, LEARNER).await;
-    let paid = app.state.store.organisation_achievements(organisation.parse().unwrap()).await.unwrap();
+    let paid = app.state.app.store.organisation_achievements(organisation.parse().unwrap()).await.unwrap();
     let secure = paid.iter().find(|a| a.content.name.starts_with("Secure Coding")).expect("the demo has a paid badge");
-    let draft = journey::start_submission(&app.state, &learner, secure.id, &SubmissionFields::default()).await.unwrap();
+    let draft = submissions::start_submission(&app.state.app, &learner, secure.id, &SubmissionFields::default()).await.unwrap();
 
     let mut owner = Browser::log_in(app.router.clone(), OWNER).await;
     let page = owner.get(&base).await;
@@ -388,7 +389,7 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     let fee = owner.post(&format!("{base}/submissions/{}/fee", draft.id), &[("action", "paid")]).await;
     assert_eq!(fee.status, StatusCode::SEE_OTHER, "{}", fee.body);
     assert_eq!(fee.header(header::LOCATION), format!("{base}?notice=fee-paid"));
-    assert_eq!(app.state.store.submission(draft.id).await.unwrap().fee, cairn_core::submission::FeeState::Paid);
+    assert_eq!(app.state.app.store.submission(draft.id).await.unwrap().fee, cairn_core::submission::FeeState::Paid);
     let again = owner.post(&format!("{base}/submissions/{}/fee", draft.id), &[("action", "waive")]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "no fee is due any more");
 
@@ -397,7 +398,7 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     bad.assert_contains("id=\"voucher_count-error\"");
     let made = owner.post(&format!("{base}/vouchers"), &[("count", "3"), ("achievement", &secure.id.to_string())]).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
-    let vouchers = app.state.store.vouchers(organisation.parse().unwrap()).await.unwrap();
+    let vouchers = app.state.app.store.vouchers(organisation.parse().unwrap()).await.unwrap();
     assert_eq!(vouchers.len(), 3);
     let page = owner.get(&base).await;
     for voucher in &vouchers {
@@ -409,12 +410,12 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     let pool = format!("{base}/pools/{}", badge.id);
     let removed = owner.post(&pool, &[("user", &assessor), ("action", "remove")]).await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER, "{}", removed.body);
-    assert!(app.state.store.pool(badge.id).await.unwrap().is_empty());
+    assert!(app.state.app.store.pool(badge.id).await.unwrap().is_empty());
     let learner_id = user(app, LEARNER).await.to_string();
     assert_eq!(owner.post(&pool, &[("user", &learner_id), ("action", "add")]).await.status, StatusCode::UNPROCESSABLE_ENTITY, "learners cannot assess");
     let added = owner.post(&pool, &[("user", &assessor), ("action", "add")]).await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
-    assert_eq!(app.state.store.pool(badge.id).await.unwrap().len(), 1);
+    assert_eq!(app.state.app.store.pool(badge.id).await.unwrap().len(), 1);
 
     let outbox = owner.get("/admin/outbox").await;
     assert_eq!(outbox.status, StatusCode::OK, "{}", outbox.body);
@@ -447,14 +448,14 @@ backend_test!(passes_wait_for_confirmation_and_awards_can_be_suspended_and_revok
         )
         .await;
     assert_eq!(passed.header(header::LOCATION), "/assess?notice=assessed-pass-confirm", "{}", passed.body);
-    assert!(app.state.store.award_for_submission(submission).await.unwrap().is_none(), "the pass waits for staff");
+    assert!(app.state.app.store.award_for_submission(submission).await.unwrap().is_none(), "the pass waits for staff");
 
     let page = owner.get(&base).await;
     let confirm = format!("{base}/submissions/{submission}/confirm");
     page.assert_contains(&format!("action=\"{confirm}\""));
     let confirmed = owner.post(&confirm, &[]).await;
     assert_eq!(confirmed.header(header::LOCATION), format!("{base}?notice=pass-confirmed"), "{}", confirmed.body);
-    let award = app.state.store.award_for_submission(submission).await.unwrap().expect("the confirmed pass is awarded");
+    let award = app.state.app.store.award_for_submission(submission).await.unwrap().expect("the confirmed pass is awarded");
 
     let status = format!("{base}/awards/{}/status", award.id);
     let page = owner.get(&base).await;

@@ -4,7 +4,8 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use cairn_server::{AppState, ServerConfig};
+use cairn_app::{App, Config};
+use cairn_server::AppState;
 use cairn_store::{MasterKey, Store, StoreOptions};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -76,11 +77,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         }
     };
     let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
-    let mut config = ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
+    let mut config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
     // As `cairn serve --demo` does, the demo issuer operates the installation.
     config.operators = vec!["issuer@demo.cairn.test".into()];
-    let state = AppState::new(store, config);
-    cairn_server::demo::seed_demo(&state).await.unwrap();
+    let state = AppState::new(App::new(store, config));
+    cairn_app::demo::seed(&state.app).await.unwrap();
     Some(TestApp { router: cairn_server::app(state.clone()), state, _dir: dir, cleanup })
 }
 
@@ -94,7 +95,7 @@ async fn admin_execute(admin_url: &str, sql: &str) {
 
 impl TestApp {
     pub async fn finish(self) {
-        self.state.store.close().await;
+        self.state.app.store.close().await;
         if let Some((admin_url, name)) = self.cleanup {
             admin_execute(&admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
         }

@@ -3,13 +3,14 @@
 
 use crate::helpers::TestApp;
 use axum::http::header;
+use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
 use cairn_core::award::{AwardStatus, Privacy, StatusAction};
 use cairn_core::ids::{AwardId, UserId};
-use cairn_server::issuing::{self, AwardRequest};
+use cairn_server::problem::Problem;
 use cairn_store::Award;
 use cairn_vc::bake::{BakedPayload, unbake};
 use cairn_vc::loader::StaticLoader;
@@ -20,18 +21,18 @@ use serde_json::{Value, json};
 const LEARNER: &str = "learner@demo.cairn.test";
 
 async fn user(app: &TestApp, email: &str) -> UserId {
-    app.state.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
+    app.state.app.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
 }
 
 async fn actor(app: &TestApp, email: &str) -> Actor {
     let id = user(app, email).await;
-    Actor::member(id, app.state.store.memberships(id).await.unwrap())
+    Actor::member(id, app.state.app.store.memberships(id).await.unwrap())
 }
 
 /// The demo issuer's published achievements.
 async fn demo_achievements(app: &TestApp) -> Vec<Achievement> {
     let organisation = app.demo_organisation().await.parse().unwrap();
-    app.state.store.organisation_achievements(organisation).await.unwrap()
+    app.state.app.store.organisation_achievements(organisation).await.unwrap()
 }
 
 async fn micro_badge(app: &TestApp) -> Achievement {
@@ -62,12 +63,12 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
 
 async fn award_badge(app: &TestApp) -> (Award, Achievement) {
     let badge = micro_badge(app).await;
-    let award = issuing::award(&app.state, request(user(app, LEARNER).await, &badge)).await.unwrap();
+    let award = awards::award(&app.state.app, request(user(app, LEARNER).await, &badge)).await.unwrap();
     (award, badge)
 }
 
 fn path_of(app: &TestApp, url: &str) -> String {
-    url.strip_prefix(app.state.config.url("").as_str()).unwrap_or_else(|| panic!("{url} is not on this server")).to_string()
+    url.strip_prefix(app.state.app.config.url("").as_str()).unwrap_or_else(|| panic!("{url} is not on this server")).to_string()
 }
 
 fn one_or_many(value: &Value) -> Vec<Value> {
@@ -98,7 +99,7 @@ async fn loader_for(app: &TestApp, credential: &Value) -> StaticLoader {
 
 async fn verified(app: &TestApp, input: &[u8], credential: &Value) -> VerificationReport {
     let loader = loader_for(app, credential).await;
-    verify(input, &VerifyOptions { loader: &loader, jwt_keys: None, now: app.state.now().unix_timestamp(), max_clock_skew_secs: 60 })
+    verify(input, &VerifyOptions { loader: &loader, jwt_keys: None, now: app.state.app.now().unix_timestamp(), max_clock_skew_secs: 60 })
 }
 
 #[track_caller]
@@ -132,9 +133,9 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     let (award, badge) = award_badge(app).await;
     assert_eq!((award.status, award.privacy, award.achievement_version), (AwardStatus::Active, Privacy::Unlisted, badge.version));
     let (bytes, credential) = credential_of(app, award.id).await;
-    assert_eq!(credential["id"], app.state.config.url(&format!("/awards/{}/credential", award.id)));
-    assert_eq!(credential["issuer"]["id"], issuing::issuer_did(&app.state.config, badge.organisation));
-    assert_eq!(credential["proof"][0]["verificationMethod"], issuing::verification_method(&app.state.config, badge.organisation));
+    assert_eq!(credential["id"], app.state.app.config.url(&format!("/awards/{}/credential", award.id)));
+    assert_eq!(credential["issuer"]["id"], awards::issuer_did(&app.state.app.config, badge.organisation));
+    assert_eq!(credential["proof"][0]["verificationMethod"], awards::verification_method(&app.state.app.config, badge.organisation));
     let achievement = &credential["credentialSubject"]["achievement"];
     assert_eq!(achievement["achievementType"], "Badge");
     assert_eq!(achievement["name"], badge.content.name.as_str());
@@ -180,34 +181,34 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     let issuer = app.get(&path_of(app, badge_class["issuer"].as_str().unwrap()), None).await.json();
     assert_eq!(issuer["type"], "Issuer");
 
-    let links = issuing::award_links(&app.state.config, award.id);
+    let links = awards::award_links(&app.state.app.config, award.id);
     for key in ["page", "credential", "jwt", "png", "svg", "ob2"] {
         assert!(links[key].as_str().unwrap().starts_with("http://127.0.0.1:8080/"), "{key}: {links}");
     }
-    let results = issuing::award_results(&award);
+    let results = awards::award_results(&award);
     assert_eq!(results.len(), criteria);
     assert!(results.iter().all(|r| r.met), "{results:?}");
     let learner = user(app, LEARNER).await;
-    let notifications = app.state.store.notifications(learner, 10).await.unwrap();
+    let notifications = app.state.app.store.notifications(learner, 10).await.unwrap();
     assert!(notifications.iter().any(|n| n.kind == "award" && n.link == format!("/awards/{}", award.id)), "{notifications:?}");
-    assert!(app.state.store.outbox(10).await.unwrap().iter().any(|m| m.to == LEARNER), "an e-mail is queued");
+    assert!(app.state.app.store.outbox(10).await.unwrap().iter().any(|m| m.to == LEARNER), "an e-mail is queued");
 });
 
 backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let (award, _) = award_badge(app).await;
     let (bytes, credential) = credential_of(app, award.id).await;
     let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
-    let (_, suspension_id) = app.state.store.ensure_status_lists(award.organisation, issuing::STATUS_LIST_LENGTH, app.state.now()).await.unwrap();
-    let suspension = issuing::status_list_url(&app.state.config, &suspension_id);
+    let (_, suspension_id) = app.state.app.store.ensure_status_lists(award.organisation, awards::STATUS_LIST_LENGTH, app.state.app.now()).await.unwrap();
+    let suspension = awards::status_list_url(&app.state.app.config, &suspension_id);
     let issuer = actor(app, "issuer@demo.cairn.test").await;
 
     let learner = actor(app, LEARNER).await;
-    let denied = issuing::set_status(&app.state, &learner, award.id, StatusAction::Revoke, None).await.unwrap_err();
+    let denied = awards::set_status(&app.state.app, &learner, award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 403);
-    let denied = issuing::set_status(&app.state, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.unwrap_err();
+    let denied = awards::set_status(&app.state.app, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 401);
 
-    let suspended = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
+    let suspended = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
     assert_eq!((suspended.status, suspended.status_reason.as_deref()), (AwardStatus::Suspended, Some("under review")));
     assert!(status_bit(app, &suspension, award.status_index).await);
     assert!(!status_bit(app, &revocation, award.status_index).await);
@@ -215,13 +216,13 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     assert_eq!(gone.status, 410);
     assert_eq!((gone.json()["revoked"].as_bool(), gone.json()["revocationReason"].as_str()), (Some(true), Some("suspended: under review")));
 
-    let reinstated = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
+    let reinstated = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
     assert_eq!(reinstated.status, AwardStatus::Active);
     assert!(!status_bit(app, &suspension, award.status_index).await);
     assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
     assert_valid(&verified(app, &bytes, &credential).await);
 
-    issuing::set_status(&app.state, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
     assert!(status_bit(app, &revocation, award.status_index).await);
     let report = verified(app, &bytes, &credential).await;
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
@@ -230,38 +231,38 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     assert_eq!(verified(app, &jwt.body, &credential).await.verdict, Verdict::Invalid);
     let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
     assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked: issued in error")));
-    let refused = issuing::set_status(&app.state, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap_err();
+    let refused = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(refused.status, 409);
-    assert!(app.state.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == "award-revoked"));
+    assert!(app.state.app.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == "award-revoked"));
 });
 
 backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app| {
     let (award, badge) = award_badge(app).await;
     let learner = user(app, LEARNER).await;
-    let again = issuing::award(&app.state, request(learner, &badge)).await.unwrap_err();
+    let again = awards::award(&app.state.app, request(learner, &badge)).await.map_err(Problem::from).unwrap_err();
     assert_eq!((again.status.as_u16(), again.detail.as_str()), (409, "already awarded"));
-    let awards = app.state.store.awards_of(learner).await.unwrap();
+    let awards = app.state.app.store.awards_of(learner).await.unwrap();
     assert_eq!(awards.iter().map(|a| a.id).collect::<Vec<_>>(), vec![award.id]);
-    assert_eq!(app.state.store.used_status_indexes(award.organisation).await.unwrap(), vec![award.status_index]);
+    assert_eq!(app.state.app.store.used_status_indexes(award.organisation).await.unwrap(), vec![award.status_index]);
 
     let mut bad = request(learner, &demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.id != badge.id).unwrap());
     bad.evidence_urls.push(("javascript:alert(1)".into(), "x".into()));
-    let refused = issuing::award(&app.state, bad).await.unwrap_err();
+    let refused = awards::award(&app.state.app, bad).await.map_err(Problem::from).unwrap_err();
     assert_eq!((refused.status.as_u16(), refused.errors[0].pointer.as_str()), (422, "/evidence_urls/1"));
-    assert_eq!(app.state.store.awards_of(learner).await.unwrap().len(), 1);
+    assert_eq!(app.state.app.store.awards_of(learner).await.unwrap().len(), 1);
 
     let token = app.issuer_token().await;
     let organisation = app.demo_organisation().await;
     let draft = app.json("POST", &format!("/api/v1/organisations/{organisation}/achievements"), Some(&token), &crate::helpers::badge_body("Draft Only")).await;
-    let draft = app.state.store.achievement(draft.json()["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
-    assert_eq!(issuing::award(&app.state, request(learner, &draft)).await.unwrap_err().status, 409);
-    assert_eq!(app.state.store.awards_of(learner).await.unwrap().len(), 1);
+    let draft = app.state.app.store.achievement(draft.json()["id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert_eq!(awards::award(&app.state.app, request(learner, &draft)).await.map_err(Problem::from).unwrap_err().status, 409);
+    assert_eq!(app.state.app.store.awards_of(learner).await.unwrap().len(), 1);
 });
 
 backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     let achievements = demo_achievements(app).await;
     let stack = achievements.iter().find(|a| a.kind == Kind::MicroCredential).unwrap();
-    let mut levels = app.state.store.levels(stack.id).await.unwrap();
+    let mut levels = app.state.app.store.levels(stack.id).await.unwrap();
     levels.sort_by_key(|l| match l.kind {
         Kind::Level(n) => n,
         _ => 0,
@@ -270,19 +271,19 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     let learner = user(app, LEARNER).await;
     let mut level_awards = Vec::new();
     for (i, level) in levels.iter().enumerate() {
-        let (award, stacked) = issuing::award_with_stack(&app.state, request(learner, level)).await.unwrap();
+        let (award, stacked) = awards::award_with_stack(&app.state.app, request(learner, level)).await.unwrap();
         level_awards.push(award);
         assert_eq!(stacked.is_some(), i == 2, "the micro-credential comes with the last level only");
     }
-    let held = app.state.store.held_achievements(learner).await.unwrap();
+    let held = app.state.app.store.held_achievements(learner).await.unwrap();
     assert!(held.contains(&stack.id), "{held:?}");
-    let parent = app.state.store.awards_of(learner).await.unwrap().into_iter().find(|a| a.achievement == stack.id).unwrap();
+    let parent = app.state.app.store.awards_of(learner).await.unwrap().into_iter().find(|a| a.achievement == stack.id).unwrap();
     assert_eq!(parent.submission, None);
     let (bytes, credential) = credential_of(app, parent.id).await;
     assert_eq!(credential["credentialSubject"]["achievement"]["achievementType"], "MicroCredential");
     let evidence: Vec<&str> = credential["evidence"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
     for award in &level_awards {
-        assert!(evidence.contains(&app.state.config.url(&format!("/awards/{}", award.id)).as_str()), "{evidence:?}");
+        assert!(evidence.contains(&app.state.app.config.url(&format!("/awards/{}", award.id)).as_str()), "{evidence:?}");
     }
     assert_ne!(parent.status_index, level_awards[2].status_index);
     assert_valid(&verified(app, &bytes, &credential).await);
@@ -292,7 +293,7 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
 
 backend_test!(private_award_downloads_are_for_the_learner_only, |app| {
     let (award, _) = award_badge(app).await;
-    app.state.store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
+    app.state.app.store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
     let learner = app.token(LEARNER, "cairn-demo-learner").await;
     let issuer = app.issuer_token().await;
     for path in ["credential", "credential.json", "credential.jwt", "badge.png", "badge.svg"] {

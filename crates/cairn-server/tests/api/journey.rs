@@ -2,7 +2,8 @@
 //! resubmission, pass, award; and every kind of bad input on the way.
 
 use crate::helpers::{TestApp, badge_body};
-use cairn_server::{AppState, Clock};
+use cairn_app::Clock;
+use cairn_server::AppState;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -289,21 +290,21 @@ backend_test!(due_dates_count_business_days_and_late_work_is_escalated, |app| {
     let friday = OffsetDateTime::from_unix_timestamp(1_795_166_400).unwrap(); // 2026-11-20 09:20 UTC
     assert_eq!(friday.weekday(), time::Weekday::Friday);
     let mut state: AppState = app.state.clone();
-    state.clock = Arc::new(Fixed(friday));
+    state.app.clock = Arc::new(Fixed(friday));
     let router = cairn_server::app(state.clone());
     let (learner, _) = sign_up(app, "Ivy Lark", "ivy.lark@example.org").await;
     let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
-    let submitted = state.store.submission(id.parse().unwrap()).await.unwrap();
+    let submitted = state.app.store.submission(id.parse().unwrap()).await.unwrap();
     let actor = cairn_core::authz::Actor::member(submitted.learner, vec![]);
-    let submitted = cairn_server::journey::submit(&state, &actor, submitted.id).await.unwrap();
+    let submitted = cairn_app::submissions::submit(&state.app, &actor, submitted.id).await.unwrap();
     let due = submitted.due_at.unwrap();
     assert_eq!((due.year(), u8::from(due.month()), due.day()), (2026, 11, 26));
     drop(router);
 
     // On the due day it is nearly due and escalated once; the dashboard flags it.
-    state.clock = Arc::new(Fixed(due - time::Duration::hours(1)));
-    assert_eq!(cairn_server::journey::escalate_due(&state).await.unwrap(), 1);
-    assert_eq!(cairn_server::journey::escalate_due(&state).await.unwrap(), 0, "escalated once");
+    state.app.clock = Arc::new(Fixed(due - time::Duration::hours(1)));
+    assert_eq!(cairn_app::jobs::escalate_due(&state.app).await.unwrap(), 1);
+    assert_eq!(cairn_app::jobs::escalate_due(&state.app).await.unwrap(), 0, "escalated once");
     let dashboard = app.get(&format!("/api/v1/organisations/{org}/submissions"), Some(&issuer)).await.json();
     let line = dashboard["items"].as_array().unwrap().iter().find(|l| l["submission_id"] == id.as_str()).unwrap().clone();
     assert!(line["due_state"].is_string());
@@ -399,21 +400,21 @@ backend_test!(mail_is_sent_over_smtp_when_configured_and_kept_otherwise, |app| {
     let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
     assert_eq!(app.json("POST", &format!("/api/v1/submissions/{id}/submit"), Some(&learner), &json!({})).await.status, 200);
     // Without SMTP the mail waits in the outbox.
-    let kept = cairn_server::jobs::Mailer::from_config(&app.state);
+    let kept = cairn_app::jobs::Mailer::from_config(&app.state.app);
     assert!(!kept.sends());
-    assert_eq!(cairn_server::jobs::run_once(&app.state, &kept).await.sent, 0);
-    let pending = app.state.store.pending_mail(100).await.unwrap();
+    assert_eq!(cairn_app::jobs::run_once(&app.state.app, &kept).await.sent, 0);
+    let pending = app.state.app.store.pending_mail(100).await.unwrap();
     assert!(pending.iter().any(|m| m.to == "kim.reed@example.org" && m.subject.starts_with("Submitted")), "{pending:?}");
     // With SMTP every pending mail is delivered once.
     let (port, mut received) = fake_smtp().await;
     let mut state: AppState = app.state.clone();
-    let mut config = (*state.config).clone();
+    let mut config = (*state.app.config).clone();
     config.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
     config.mail_from = "Cairn <badges@example.org>".into();
-    state.config = Arc::new(config);
-    let mailer = cairn_server::jobs::Mailer::from_config(&state);
+    state.app.config = Arc::new(config);
+    let mailer = cairn_app::jobs::Mailer::from_config(&state.app);
     assert!(mailer.sends());
-    let report = cairn_server::jobs::run_once(&state, &mailer).await;
+    let report = cairn_app::jobs::run_once(&state.app, &mailer).await;
     assert_eq!((report.sent, report.failed), (pending.len(), 0));
     let mut bodies = Vec::new();
     while let Ok(body) = received.try_recv() {
@@ -421,6 +422,6 @@ backend_test!(mail_is_sent_over_smtp_when_configured_and_kept_otherwise, |app| {
     }
     assert_eq!(bodies.len(), pending.len());
     assert!(bodies.iter().any(|b| b.contains("To: kim.reed@example.org") && b.contains("From: Cairn <badges@example.org>")), "{bodies:?}");
-    assert!(app.state.store.pending_mail(100).await.unwrap().is_empty());
-    assert_eq!(cairn_server::jobs::run_once(&state, &mailer).await.sent, 0, "sent once");
+    assert!(app.state.app.store.pending_mail(100).await.unwrap().is_empty());
+    assert_eq!(cairn_app::jobs::run_once(&state.app, &mailer).await.sent, 0, "sent once");
 });

@@ -7,12 +7,12 @@ use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
+use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::award::StatusAction;
 use cairn_core::ids::UserId;
-use cairn_server::issuing::{self, AwardRequest};
 use cairn_store::{Award, CatalogQuery};
 
 use crate::helpers::TestApp;
@@ -144,7 +144,7 @@ async fn signed_in<'a>(app: &'a TestApp, account: (&str, &str)) -> Browser<'a> {
 
 /// The published demo achievement named `name`.
 async fn published(app: &TestApp, name: &str) -> Achievement {
-    let page = app.state.store.search_catalog(&CatalogQuery { limit: 100, ..Default::default() }).await.unwrap();
+    let page = app.state.app.store.search_catalog(&CatalogQuery { limit: 100, ..Default::default() }).await.unwrap();
     page.items.into_iter().find(|a| a.content.name == name).unwrap_or_else(|| panic!("no published {name}"))
 }
 
@@ -161,7 +161,7 @@ async fn apply(browser: &mut Browser<'_>, app: &TestApp, name: &str) -> String {
 }
 
 async fn user(app: &TestApp, email: &str) -> UserId {
-    app.state.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
+    app.state.app.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
 }
 
 /// A judgement at every criterion's required level (levels are numbered from 1).
@@ -184,7 +184,7 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
         transition: None,
     };
-    (issuing::award(&app.state, request).await.unwrap(), badge)
+    (awards::award(&app.state.app, request).await.unwrap(), badge)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +254,7 @@ backend_test!(a_learner_applies_prepares_evidence_and_submits, |app| {
     page.assert_contains("business days");
     page.assert_contains("Business days are Monday to Friday");
     page.assert_lacks("data-autosave");
-    let stored = app.state.store.submission(path.rsplit('/').next().unwrap().parse().unwrap()).await.unwrap();
+    let stored = app.state.app.store.submission(path.rsplit('/').next().unwrap().parse().unwrap()).await.unwrap();
     let due = stored.due_at.expect("a due date");
     let due_text = format!("{} ", due.day());
     page.assert_contains(&format!("Decision due by {due_text}"));
@@ -361,7 +361,7 @@ backend_test!(someone_elses_submission_is_not_found, |app| {
 backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     let (award, badge) = award(app).await;
     let path = format!("/awards/{}", award.id);
-    let base = app.state.config.url("");
+    let base = app.state.app.config.url("");
 
     // Anyone with the link (awards start unlisted): described, verified, not indexed.
     let mut visitor = Browser::new(app);
@@ -423,8 +423,8 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
 
     // Revoked: the page says so, and the live verification agrees.
     learner.post(&format!("{path}/privacy"), &[("privacy", "unlisted")]).await.assert_redirect(&path);
-    let owner = cairn_core::authz::Actor::member(user(app, OWNER.0).await, app.state.store.memberships(user(app, OWNER.0).await).await.unwrap());
-    issuing::set_status(&app.state, &owner, award.id, StatusAction::Revoke, Some("Plagiarised evidence".into())).await.unwrap();
+    let owner = cairn_core::authz::Actor::member(user(app, OWNER.0).await, app.state.app.store.memberships(user(app, OWNER.0).await).await.unwrap());
+    awards::set_status(&app.state.app, &owner, award.id, StatusAction::Revoke, Some("Plagiarised evidence".into())).await.unwrap();
     let page = visitor.get(&path).await;
     page.assert_contains("verdict-invalid");
     page.assert_contains("Not valid: revoked");
@@ -459,7 +459,7 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     assert_eq!(report.json()["verdict"], "valid", "{}", report.body);
 
     // A URL on this site is resolved in-process; other hosts are never fetched.
-    let url = app.state.config.url(&format!("/awards/{}/credential", award.id));
+    let url = app.state.app.config.url(&format!("/awards/{}/credential", award.id));
     let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
     assert_eq!(by_url.json()["verdict"], "valid", "{}", by_url.body);
     let elsewhere = visitor.post("/verify", &[("url", "https://badges.example.org/credential/1")]).await;
@@ -467,7 +467,7 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     elsewhere.assert_contains("Could not check");
 
     // A baked badge, uploaded.
-    let png = app.state.store.blobs().get(&award.png_key).await.unwrap();
+    let png = app.state.app.store.blobs().get(&award.png_key).await.unwrap();
     let baked = visitor.multipart("/verify", &[], ("file", "badge.png", "image/png", &png), "text/html").await;
     assert_eq!(baked.status, StatusCode::OK, "{}", baked.body);
     baked.assert_contains("verdict-valid");
@@ -485,9 +485,9 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
 
 backend_test!(notifications_are_marked_read, |app| {
     let learner_id = user(app, LEARNER.0).await;
-    let now = app.state.now();
-    app.state.store.notify(learner_id, "test", "First news", "Something happened.", "/backpack", now).await.unwrap();
-    app.state.store.notify(learner_id, "test", "Second news", "Something else happened.", "https://evil.example/", now).await.unwrap();
+    let now = app.state.app.now();
+    app.state.app.store.notify(learner_id, "test", "First news", "Something happened.", "/backpack", now).await.unwrap();
+    app.state.app.store.notify(learner_id, "test", "Second news", "Something else happened.", "https://evil.example/", now).await.unwrap();
     let mut learner = signed_in(app, LEARNER).await;
     let page = learner.get("/notifications").await;
     page.assert_contains("2 unread");
@@ -512,12 +512,12 @@ backend_test!(notifications_are_marked_read, |app| {
 
 async fn actor(app: &TestApp, email: &str) -> cairn_core::authz::Actor {
     let id = user(app, email).await;
-    cairn_core::authz::Actor::member(id, app.state.store.memberships(id).await.unwrap())
+    cairn_core::authz::Actor::member(id, app.state.app.store.memberships(id).await.unwrap())
 }
 
 backend_test!(feedback_after_not_yet_shows_every_criterion_and_the_form_again, |app| {
     let badge = published(app, FREE_BADGE).await;
-    cairn_server::journey::add_to_pool(&app.state, &actor(app, OWNER.0).await, badge.id, user(app, ASSESSOR.0).await).await.unwrap();
+    cairn_app::issuer::add_to_pool(&app.state.app, &actor(app, OWNER.0).await, badge.id, user(app, ASSESSOR.0).await).await.unwrap();
     let mut learner = signed_in(app, LEARNER).await;
     let path = apply(&mut learner, app, FREE_BADGE).await;
     let parts = [("overview", "First overview"), ("reflection", "First reflection"), ("links", "https://example.org/docs"), ("collaborators", OWNER.0)];
@@ -545,7 +545,7 @@ backend_test!(feedback_after_not_yet_shows_every_criterion_and_the_form_again, |
         })
         .collect();
     let submission = id.parse().unwrap();
-    cairn_server::journey::assess(&app.state, &actor(app, ASSESSOR.0).await, submission, &scores, "Close: fix the first criterion.").await.unwrap();
+    cairn_app::assessment::assess(&app.state.app, &actor(app, ASSESSOR.0).await, submission, &scores, "Close: fix the first criterion.").await.unwrap();
 
     let page = learner.get(&path).await;
     page.assert_contains("pill-notyet");

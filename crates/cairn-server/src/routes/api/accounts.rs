@@ -4,8 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use cairn_app::accounts;
 use cairn_core::account::SignUpFields;
-use cairn_core::authz::Action;
 use cairn_core::ids::TokenId;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use crate::auth::ApiCaller;
 use crate::dto::timestamp;
 use crate::extract::{ApiJson, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -38,7 +37,7 @@ struct SignUpInput {
 }
 
 async fn sign_up(State(state): State<AppState>, ApiJson(input): ApiJson<SignUpInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let user = ops::sign_up(&state, SignUpFields { name: input.name, email: input.email, password: input.password }).await?;
+    let user = accounts::sign_up(&state.app, SignUpFields { name: input.name, email: input.email, password: input.password }).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()}))))
 }
 
@@ -53,8 +52,7 @@ struct SessionInput {
 
 /// Exchanges an e-mail address and password for a bearer token (an API token named "API session").
 async fn create_session(State(state): State<AppState>, ApiJson(input): ApiJson<SessionInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let user = ops::log_in(&state, &input.email, &input.password).await?;
-    let (token, secret) = state.store.create_api_token(user.id, "API session", state.now()).await?;
+    let (user, token, secret) = accounts::open_api_session(&state.app, &input.email, &input.password).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -87,9 +85,7 @@ fn token_json(token: &cairn_store::ApiToken) -> Value {
 }
 
 async fn list_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    caller.authorise(Action::ManageOwnTokens)?;
-    let user = caller.require_user()?;
-    let tokens = state.store.api_tokens(user.id).await?;
+    let tokens = accounts::api_tokens(&state.app, &caller.actor).await?;
     Ok(Json(json!({"items": tokens.iter().map(token_json).collect::<Vec<_>>()})))
 }
 
@@ -101,7 +97,7 @@ struct TokenInput {
 }
 
 async fn create_token(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<TokenInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let (token, secret) = ops::create_api_token(&state, &caller.actor, &input.name).await?;
+    let (token, secret) = accounts::create_api_token(&state.app, &caller.actor, &input.name).await?;
     let mut body = token_json(&token);
     body["token"] = json!(secret);
     Ok((StatusCode::CREATED, Json(body)))
@@ -109,6 +105,6 @@ async fn create_token(State(state): State<AppState>, caller: ApiCaller, ApiJson(
 
 async fn revoke_token(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<StatusCode, Problem> {
     let id: TokenId = path_id(&id, "token")?;
-    ops::revoke_api_token(&state, &caller.actor, id).await?;
+    accounts::revoke_api_token(&state.app, &caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,17 +3,17 @@
 use axum::extract::{Multipart, Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cairn_app::achievements;
+use cairn_app::catalog::{self, Listed};
 use cairn_core::achievement::{Achievement, AchievementFields};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 
 use crate::auth::ApiCaller;
 use crate::dto::{ContentInput, achievement_json, page_bounds};
 use crate::extract::{ApiJson, Query, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -78,44 +78,32 @@ pub(crate) fn catalog_query(
     Ok(CatalogQuery { text: q.filter(|q| !q.trim().is_empty()), issuer, kind, competency: competency.filter(|c| !c.trim().is_empty()), fee, limit, offset })
 }
 
-/// Renders achievements with their issuers' names and their levels, querying each issuer once.
-async fn render_all(state: &AppState, achievements: &[Achievement]) -> Result<Vec<Value>, Problem> {
-    let mut issuers: HashMap<OrganisationId, String> = HashMap::new();
-    let mut items = Vec::with_capacity(achievements.len());
-    for achievement in achievements {
-        if let std::collections::hash_map::Entry::Vacant(entry) = issuers.entry(achievement.organisation) {
-            entry.insert(state.store.organisation(achievement.organisation).await?.profile.name);
-        }
-        let levels = ops::levels_of(state, achievement).await?;
-        items.push(achievement_json(&state.config, achievement, &issuers[&achievement.organisation], &levels));
-    }
-    Ok(items)
+fn listed_json(state: &AppState, listed: &Listed) -> Value {
+    achievement_json(&state.app.config, &listed.achievement, &listed.issuer_name, &listed.levels)
 }
 
 async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<Value>, Problem> {
     let (limit, offset) = page_bounds(params.limit, params.offset)?;
     let query = catalog_query(params.q, params.issuer.as_deref(), params.kind.as_deref(), params.competency, params.fee.as_deref(), limit, offset)?;
-    let page = state.store.search_catalog(&query).await?;
-    let items = render_all(&state, &page.items).await?;
-    Ok(Json(json!({"items": items, "total": page.total, "limit": limit, "offset": offset})))
+    let (items, total) = catalog::search(&state.app, &query).await?;
+    let items: Vec<Value> = items.iter().map(|listed| listed_json(&state, listed)).collect();
+    Ok(Json(json!({"items": items, "total": total, "limit": limit, "offset": offset})))
 }
 
-async fn one(state: &AppState, achievement: &Achievement) -> Result<Json<Value>, Problem> {
-    Ok(Json(render_all(state, std::slice::from_ref(achievement)).await?.pop().unwrap_or(Value::Null)))
+/// An achievement as the API shows it, with its issuer's name and levels.
+async fn one(state: &AppState, achievement: Achievement) -> Result<Json<Value>, Problem> {
+    Ok(Json(listed_json(state, &achievements::describe_one(&state.app, achievement).await?)))
 }
 
 async fn show(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = ops::view_achievement(&state, &caller.actor, id).await?;
-    one(&state, &achievement).await
+    Ok(Json(listed_json(&state, &achievements::listed(&state.app, &caller.actor, id).await?)))
 }
 
 async fn show_version(State(state): State<AppState>, caller: ApiCaller, Path((id, version)): Path<(String, String)>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let version: u32 = path_id(&version, "version")?;
-    ops::view_achievement(&state, &caller.actor, id).await?;
-    let achievement = state.store.achievement_version(id, version).await?;
-    one(&state, &achievement).await
+    Ok(Json(listed_json(&state, &achievements::version(&state.app, &caller.actor, id, version).await?)))
 }
 
 async fn update(
@@ -125,25 +113,25 @@ async fn update(
     ApiJson(input): ApiJson<ContentInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = ops::update_achievement(&state, &caller.actor, id, &AchievementFields::from(input)).await?;
-    one(&state, &achievement).await
+    let achievement = achievements::update(&state.app, &caller.actor, id, &AchievementFields::from(input)).await?;
+    one(&state, achievement).await
 }
 
 async fn publish(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = ops::publish(&state, &caller.actor, id).await?;
-    one(&state, &achievement).await
+    let achievement = achievements::publish(&state.app, &caller.actor, id).await?;
+    one(&state, achievement).await
 }
 
 async fn retire(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = ops::retire(&state, &caller.actor, id).await?;
-    one(&state, &achievement).await
+    let achievement = achievements::retire(&state.app, &caller.actor, id).await?;
+    one(&state, achievement).await
 }
 
 async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let (bytes, declared) = super::upload(multipart).await?;
-    let achievement = ops::set_achievement_image(&state, &caller.actor, id, &bytes, declared.as_deref()).await?;
-    one(&state, &achievement).await
+    let achievement = achievements::set_image(&state.app, &caller.actor, id, &bytes, declared.as_deref()).await?;
+    one(&state, achievement).await
 }

@@ -7,7 +7,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use cairn_core::assessment::{DiffLine, ScoreFields};
-use cairn_core::authz::{Action, OrgAction};
 use cairn_core::award::{Privacy, StatusAction};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, Submission, SubmissionFields};
@@ -18,9 +17,11 @@ use serde_json::{Value, json};
 use crate::auth::ApiCaller;
 use crate::dto::{rubric_json, timestamp};
 use crate::extract::{ApiJson, path_id};
-use crate::journey::{self, BlindSubmission, FeedbackView, LearnerView};
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
+use cairn_app::submissions::{self, EvidenceFile, LearnerView};
+use cairn_app::{awards, issuer, notify};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -162,14 +163,16 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
         "links": item.links,
         "artifacts": item.artifacts.iter().map(|a| json!({
             "id": a.id.to_string(), "label": a.label, "title": a.title, "kind": a.kind, "media_type": a.media_type, "size": a.size, "text": a.text,
-            "download": a.download.as_ref().map(|_| state.config.url(&format!("/api/v1/assessments/{}/artifacts/{}", item.submission_id, a.id))),
+            "download": a.download.as_ref().map(|_| state.app.config.url(&format!("/api/v1/assessments/{}/artifacts/{}", item.submission_id, a.id))),
         })).collect::<Vec<_>>(),
         "collaborator_reflections": item.collaborator_reflections,
         "previous_feedback": item.previous.iter().map(feedback_json).collect::<Vec<_>>(),
         "changes": item.changes.as_ref().map(|c| json!({
             "overview": diff_json(&c.overview), "reflection": diff_json(&c.reflection), "added_artifacts": c.added, "removed_artifacts": c.removed,
         })),
-        "duplicates": item.duplicates,
+        "duplicates": item.duplicates.iter().map(|d| json!({
+            "kind": d.kind, "description": d.description, "other_code": d.other_code, "similarity": d.similarity,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -186,7 +189,7 @@ fn award_json(state: &AppState, award: &Award) -> Value {
         "evidence_public": award.evidence_public,
         "issued_at": timestamp(award.issued_at),
         "valid_until": award.valid_until.map(timestamp),
-        "links": crate::issuing::award_links(&state.config, award.id),
+        "links": awards::award_links(&state.app.config, award.id),
     })
 }
 
@@ -197,12 +200,12 @@ async fn start(
     ApiJson(input): ApiJson<SubmissionInput>,
 ) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let submission = journey::start_submission(&state, &caller.actor, id, &input.into()).await?;
+    let submission = submissions::start_submission(&state.app, &caller.actor, id, &input.into()).await?;
     Ok((StatusCode::CREATED, Json(submission_json(&submission))).into_response())
 }
 
 async fn mine(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    let items = journey::my_submissions(&state, &caller.actor).await?;
+    let items = submissions::my_submissions(&state.app, &caller.actor).await?;
     Ok(Json(json!({"items": items.iter().map(|item| {
         let mut value = submission_json(&item.submission);
         value["achievement_name"] = json!(item.achievement_name);
@@ -214,7 +217,7 @@ async fn mine(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<V
 
 async fn show(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    Ok(Json(learner_json(&journey::learner_view(&state, &caller.actor, id).await?)))
+    Ok(Json(learner_json(&submissions::learner_view(&state.app, &caller.actor, id).await?)))
 }
 
 async fn update(
@@ -224,7 +227,7 @@ async fn update(
     ApiJson(input): ApiJson<SubmissionInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    let submission = journey::update_submission(&state, &caller.actor, id, &input.into()).await?;
+    let submission = submissions::update_submission(&state.app, &caller.actor, id, &input.into()).await?;
     Ok(Json(submission_json(&submission)))
 }
 
@@ -255,7 +258,7 @@ async fn upload_file(State(state): State<AppState>, caller: ApiCaller, Path(id):
     let id: SubmissionId = path_id(&id, "submission")?;
     caller.require_user()?;
     let (bytes, declared, name, title) = evidence_upload(multipart).await?;
-    let artifact = journey::add_file(&state, &caller.actor, id, title.as_deref(), name.as_deref(), declared.as_deref(), &bytes).await?;
+    let artifact = submissions::add_file(&state.app, &caller.actor, id, title.as_deref(), name.as_deref(), declared.as_deref(), &bytes).await?;
     Ok((StatusCode::CREATED, Json(artifact_json(&artifact))).into_response())
 }
 
@@ -269,25 +272,25 @@ struct TextInput {
 
 async fn add_text(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<TextInput>) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    let artifact = journey::add_text(&state, &caller.actor, id, input.title.as_deref(), &input.body).await?;
+    let artifact = submissions::add_text(&state.app, &caller.actor, id, input.title.as_deref(), &input.body).await?;
     Ok((StatusCode::CREATED, Json(artifact_json(&artifact))).into_response())
 }
 
 async fn remove_artifact(State(state): State<AppState>, caller: ApiCaller, Path((id, artifact)): Path<(String, String)>) -> Result<StatusCode, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     let artifact: ArtifactId = path_id(&artifact, "artefact")?;
-    journey::remove_artifact(&state, &caller.actor, id, artifact).await?;
+    submissions::remove_artifact(&state.app, &caller.actor, id, artifact).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn submit(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    Ok(Json(submission_json(&journey::submit(&state, &caller.actor, id).await?)))
+    Ok(Json(submission_json(&submissions::submit(&state.app, &caller.actor, id).await?)))
 }
 
 async fn withdraw(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    Ok(Json(submission_json(&journey::withdraw(&state, &caller.actor, id).await?)))
+    Ok(Json(submission_json(&submissions::withdraw(&state.app, &caller.actor, id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -303,7 +306,7 @@ async fn redeem(
     ApiJson(input): ApiJson<VoucherInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    Ok(Json(submission_json(&journey::redeem_voucher(&state, &caller.actor, id, &input.code).await?)))
+    Ok(Json(submission_json(&submissions::redeem_voucher(&state.app, &caller.actor, id, &input.code).await?)))
 }
 
 #[derive(Deserialize)]
@@ -326,30 +329,30 @@ async fn settle_fee(
             return Err(Problem::invalid_field("/action", format!("\"{}\" is neither \"paid\" nor \"waived\"", other.chars().take(40).collect::<String>())));
         }
     };
-    Ok(Json(submission_json(&journey::settle_fee(&state, &caller.actor, id, waive).await?)))
+    Ok(Json(submission_json(&issuer::settle_fee(&state.app, &caller.actor, id, waive).await?)))
 }
 
 async fn confirm(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    let award = journey::confirm_pass(&state, &caller.actor, id).await?;
+    let award = issuer::confirm_pass(&state.app, &caller.actor, id).await?;
     Ok(Json(award_json(&state, &award)))
 }
 
 async fn queue(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     caller.require_user()?;
-    let items = journey::blind_queue(&state, &caller.actor).await?;
+    let items = assessment::blind_queue(&state.app, &caller.actor).await?;
     Ok(Json(json!({"items": items.iter().map(|item| blind_json(&state, item)).collect::<Vec<_>>()})))
 }
 
 async fn blind_one(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
-    Ok(Json(blind_json(&state, &journey::blind_view(&state, &caller.actor, id).await?)))
+    Ok(Json(blind_json(&state, &assessment::blind_view(&state.app, &caller.actor, id).await?)))
 }
 
 async fn assessor_file(State(state): State<AppState>, caller: ApiCaller, Path((id, artifact)): Path<(String, String)>) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     let artifact: ArtifactId = path_id(&artifact, "artefact")?;
-    let (media_type, name, bytes) = journey::assessor_file(&state, &caller.actor, id, artifact).await?;
+    let EvidenceFile { media_type, name, bytes } = assessment::assessor_file(&state.app, &caller.actor, id, artifact).await?;
     Ok(file_response(&media_type, &name, bytes))
 }
 
@@ -407,30 +410,18 @@ async fn assess(
             comment: s.comment,
         })
         .collect();
-    let result = journey::assess(&state, &caller.actor, id, &scores, &input.feedback).await?;
+    let result = assessment::assess(&state.app, &caller.actor, id, &scores, &input.feedback).await?;
     Ok(Json(json!({"outcome": result.outcome.as_str(), "award_id": result.award.map(|a| a.to_string())})))
 }
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    let me = caller.require_user()?;
-    let awards = state.store.awards_of(me.id).await?;
+    let awards = awards::mine(&state.app, &caller.actor).await?;
     Ok(Json(json!({"items": awards.iter().map(|a| award_json(&state, a)).collect::<Vec<_>>()})))
 }
 
-/// An award for its learner, its issuer's staff, or anyone when it is not private.
-async fn visible_award(state: &AppState, caller: &ApiCaller, id: &str) -> Result<Award, Problem> {
-    let id: AwardId = path_id(id, "award")?;
-    let award = state.store.award(id).await?;
-    let staff = caller.actor.can(Action::Org(award.organisation, OrgAction::ManageAssessment));
-    if award.privacy == Privacy::Private && !caller.actor.can(Action::Own(award.learner)) && !staff {
-        return Err(Problem::not_found("award not found"));
-    }
-    Ok(award)
-}
-
 async fn award(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
-    let award = visible_award(&state, &caller, &id).await?;
-    Ok(Json(award_json(&state, &award)))
+    let id: AwardId = path_id(&id, "award")?;
+    Ok(Json(award_json(&state, &awards::visible(&state.app, &caller.actor, id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -448,13 +439,8 @@ async fn set_privacy(
     ApiJson(input): ApiJson<PrivacyInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: AwardId = path_id(&id, "award")?;
-    let award = state.store.award(id).await?;
-    if caller.actor.authorise(Action::Own(award.learner)).is_err() {
-        caller.require_user()?;
-        return Err(Problem::not_found("award not found"));
-    }
     let privacy = Privacy::parse(&input.privacy).ok_or_else(|| Problem::invalid_field("/privacy", "must be \"public\", \"unlisted\" or \"private\""))?;
-    let award = state.store.set_award_privacy(id, privacy, input.evidence_public).await?;
+    let award = awards::set_privacy(&state.app, &caller.actor, id, privacy, input.evidence_public).await?;
     Ok(Json(award_json(&state, &award)))
 }
 
@@ -474,7 +460,7 @@ async fn set_status(
 ) -> Result<Json<Value>, Problem> {
     let id: AwardId = path_id(&id, "award")?;
     let action = StatusAction::parse(&input.action).ok_or_else(|| Problem::invalid_field("/action", "must be \"revoke\", \"suspend\" or \"reinstate\""))?;
-    let award = crate::issuing::set_status(&state, &caller.actor, id, action, input.reason).await?;
+    let award = awards::set_status(&state.app, &caller.actor, id, action, input.reason).await?;
     Ok(Json(award_json(&state, &award)))
 }
 
@@ -490,7 +476,7 @@ fn settings_json(settings: &IssuerSettings) -> Value {
 
 async fn settings(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    Ok(Json(settings_json(&journey::settings(&state, &caller.actor, id).await?)))
+    Ok(Json(settings_json(&issuer::settings(&state.app, &caller.actor, id).await?)))
 }
 
 #[derive(Deserialize)]
@@ -519,12 +505,12 @@ async fn set_settings(
         confirm_passes: input.confirm_passes,
         holidays: input.holidays.join("\n"),
     };
-    Ok(Json(settings_json(&journey::set_settings(&state, &caller.actor, id, &fields).await?)))
+    Ok(Json(settings_json(&issuer::set_settings(&state.app, &caller.actor, id, &fields).await?)))
 }
 
 async fn dashboard(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let lines = journey::issuer_dashboard(&state, &caller.actor, id).await?;
+    let lines = issuer::issuer_dashboard(&state.app, &caller.actor, id).await?;
     Ok(Json(json!({"items": lines.iter().map(|line| json!({
         "submission_id": line.submission.id.to_string(),
         "code": line.code,
@@ -542,8 +528,7 @@ async fn dashboard(State(state): State<AppState>, caller: ApiCaller, Path(id): P
 
 async fn vouchers(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    caller.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
-    let vouchers = state.store.vouchers(id).await?;
+    let vouchers = issuer::vouchers(&state.app, &caller.actor, id).await?;
     Ok(Json(json!({"items": vouchers.iter().map(|v| json!({
         "code": v.code, "achievement_id": v.achievement.map(|a| a.to_string()), "created_at": timestamp(v.created_at),
         "redeemed": v.redeemed_by.is_some(), "redeemed_at": v.redeemed_at.map(timestamp),
@@ -570,15 +555,13 @@ async fn create_vouchers(
         .as_deref()
         .map(|raw| raw.parse::<AchievementId>().map_err(|_| Problem::invalid_field("/achievement_id", "not an achievement id")))
         .transpose()?;
-    let codes = journey::create_vouchers(&state, &caller.actor, id, achievement, input.count).await?;
+    let codes = issuer::create_vouchers(&state.app, &caller.actor, id, achievement, input.count).await?;
     Ok((StatusCode::CREATED, Json(json!({"codes": codes}))).into_response())
 }
 
 async fn pool(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = state.store.achievement(id).await?;
-    caller.authorise(Action::Org(achievement.organisation, OrgAction::ManageAssessment))?;
-    let members = state.store.pool(id).await?;
+    let members = issuer::pool(&state.app, &caller.actor, id).await?;
     Ok(Json(
         json!({"items": members.iter().map(|m| json!({"user_id": m.user.to_string(), "name": m.name, "email": m.email.as_str(), "open": m.open})).collect::<Vec<_>>()}),
     ))
@@ -598,23 +581,21 @@ async fn add_assessor(
 ) -> Result<StatusCode, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let user: UserId = input.user_id.parse().map_err(|_| Problem::invalid_field("/user_id", "not a user id"))?;
-    journey::add_to_pool(&state, &caller.actor, id, user).await?;
+    issuer::add_to_pool(&state.app, &caller.actor, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn remove_assessor(State(state): State<AppState>, caller: ApiCaller, Path((id, user)): Path<(String, String)>) -> Result<StatusCode, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let user: UserId = path_id(&user, "user")?;
-    journey::remove_from_pool(&state, &caller.actor, id, user).await?;
+    issuer::remove_from_pool(&state.app, &caller.actor, id, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn notifications(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    let me = caller.require_user()?;
-    let items = state.store.notifications(me.id, 100).await?;
-    let unread = state.store.unread_count(me.id).await?;
-    Ok(Json(json!({"unread": unread, "items": items.iter().map(|n| json!({
-        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.config.url(&n.link),
+    let inbox = notify::inbox(&state.app, &caller.actor, 100).await?;
+    Ok(Json(json!({"unread": inbox.unread, "items": inbox.items.iter().map(|n| json!({
+        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.app.config.url(&n.link),
         "created_at": timestamp(n.created_at), "read_at": n.read_at.map(timestamp),
     })).collect::<Vec<_>>()})))
 }
@@ -627,8 +608,8 @@ struct ReadInput {
 }
 
 async fn mark_read(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<ReadInput>) -> Result<StatusCode, Problem> {
-    let me = caller.require_user()?;
+    caller.require_user()?;
     let id = input.id.as_deref().map(|raw| raw.parse::<NotificationId>().map_err(|_| Problem::invalid_field("/id", "not a notification id"))).transpose()?;
-    state.store.mark_read(me.id, id, state.now()).await?;
+    notify::mark_read(&state.app, &caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

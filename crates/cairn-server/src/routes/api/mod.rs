@@ -24,7 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
-    Json(crate::openapi::document(&state.config))
+    Json(crate::openapi::document(&state.app.config))
 }
 
 /// Reads the one file field `file` (or `image`) of a multipart upload, with its declared type.

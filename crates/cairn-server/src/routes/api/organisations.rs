@@ -4,7 +4,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use cairn_core::authz::{Action, OrgAction};
+use cairn_app::{achievements, organisations};
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::OrganisationFields;
 use serde::Deserialize;
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use crate::auth::ApiCaller;
 use crate::dto::{NewAchievementInput, OrganisationInput, achievement_json, organisation_json};
 use crate::extract::{ApiJson, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -28,18 +27,18 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
-    let organisations = state.store.organisations().await?;
-    Ok(Json(json!({"items": organisations.iter().map(|o| organisation_json(&state.config, o)).collect::<Vec<_>>()})))
+    let organisations = organisations::list(&state.app).await?;
+    Ok(Json(json!({"items": organisations.iter().map(|o| organisation_json(&state.app.config, o)).collect::<Vec<_>>()})))
 }
 
 async fn create(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let organisation = ops::create_organisation(&state, &caller.actor, &OrganisationFields::from(input)).await?;
-    Ok((StatusCode::CREATED, Json(organisation_json(&state.config, &organisation))))
+    let organisation = organisations::create(&state.app, &caller.actor, &OrganisationFields::from(input)).await?;
+    Ok((StatusCode::CREATED, Json(organisation_json(&state.app.config, &organisation))))
 }
 
 async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    Ok(Json(organisation_json(&state.config, &state.store.organisation(id).await?)))
+    Ok(Json(organisation_json(&state.app.config, &organisations::get(&state.app, id).await?)))
 }
 
 async fn update(
@@ -49,16 +48,17 @@ async fn update(
     ApiJson(input): ApiJson<OrganisationInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = ops::update_organisation(&state, &caller.actor, id, &OrganisationFields::from(input)).await?;
-    Ok(Json(organisation_json(&state.config, &organisation)))
+    let organisation = organisations::update(&state.app, &caller.actor, id, &OrganisationFields::from(input)).await?;
+    Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 
 async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    caller.authorise(Action::Org(id, OrgAction::EditProfile))?;
+    // Permission first: an upload is read only for someone who may make it.
+    organisations::may_edit_profile(&caller.actor, id)?;
     let (bytes, declared) = super::upload(multipart).await?;
-    let organisation = ops::set_organisation_image(&state, &caller.actor, id, &bytes, declared.as_deref()).await?;
-    Ok(Json(organisation_json(&state.config, &organisation)))
+    let organisation = organisations::set_image(&state.app, &caller.actor, id, &bytes, declared.as_deref()).await?;
+    Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 
 fn member_json(member: &cairn_store::Member) -> Value {
@@ -67,8 +67,7 @@ fn member_json(member: &cairn_store::Member) -> Value {
 
 async fn members(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let members = state.store.members(id).await?;
+    let members = organisations::members(&state.app, &caller.actor, id).await?;
     Ok(Json(json!({"items": members.iter().map(member_json).collect::<Vec<_>>()})))
 }
 
@@ -88,7 +87,7 @@ async fn add_member(
     ApiJson(input): ApiJson<MemberInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let member = ops::add_member(&state, &caller.actor, id, &input.email, &input.role).await?;
+    let member = organisations::add_member(&state.app, &caller.actor, id, &input.email, &input.role).await?;
     Ok((StatusCode::CREATED, Json(member_json(&member))))
 }
 
@@ -107,28 +106,26 @@ async fn set_role(
 ) -> Result<StatusCode, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let user: UserId = path_id(&user, "member")?;
-    ops::set_member_role(&state, &caller.actor, id, user, Some(&input.role)).await?;
+    organisations::set_member_role(&state.app, &caller.actor, id, user, Some(&input.role)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn remove_member(State(state): State<AppState>, caller: ApiCaller, Path((id, user)): Path<(String, String)>) -> Result<StatusCode, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let user: UserId = path_id(&user, "member")?;
-    ops::set_member_role(&state, &caller.actor, id, user, None).await?;
+    organisations::set_member_role(&state.app, &caller.actor, id, user, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Every achievement of the organisation, drafts and retired ones included (members only).
 async fn achievements(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    caller.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let organisation = state.store.organisation(id).await?;
-    let all = state.store.organisation_achievements(id).await?;
+    let (organisation, all) = organisations::achievements(&state.app, &caller.actor, id).await?;
     let items: Vec<Value> = all
         .iter()
         .map(|a| {
             let levels: Vec<_> = all.iter().filter(|l| l.parent == Some(a.id)).cloned().collect();
-            achievement_json(&state.config, a, &organisation.profile.name, &levels)
+            achievement_json(&state.app.config, a, &organisation.profile.name, &levels)
         })
         .collect();
     Ok(Json(json!({"items": items})))
@@ -141,8 +138,7 @@ async fn create_achievement(
     ApiJson(input): ApiJson<NewAchievementInput>,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let achievement = ops::create_achievement(&state, &caller.actor, id, &input.into()).await?;
-    let organisation = state.store.organisation(id).await?;
-    let levels = ops::levels_of(&state, &achievement).await?;
-    Ok((StatusCode::CREATED, Json(achievement_json(&state.config, &achievement, &organisation.profile.name, &levels))))
+    let achievement = achievements::create(&state.app, &caller.actor, id, &input.into()).await?;
+    let listed = achievements::describe_one(&state.app, achievement).await?;
+    Ok((StatusCode::CREATED, Json(achievement_json(&state.app.config, &listed.achievement, &listed.issuer_name, &listed.levels))))
 }

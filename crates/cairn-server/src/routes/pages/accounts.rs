@@ -7,6 +7,8 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use cairn_app::AppError;
+use cairn_app::accounts;
 use cairn_core::account::{MIN_PASSWORD_CHARS, SignUpFields};
 use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::TokenId;
@@ -19,7 +21,6 @@ use super::{
 };
 use crate::auth::{CsrfToken, SESSION_COOKIE, Viewer, set_cookie};
 use crate::extract::{FormFields, Query, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -48,12 +49,8 @@ fn destination(next: Option<&str>) -> Option<String> {
 
 /// Starts a session for `user` and sends the browser on, with the session cookie.
 async fn start_session(state: &AppState, viewer: &Viewer, user: &User, next: Option<String>, notice: &str) -> Result<Response, Problem> {
-    // A fresh session on every sign-in, so a token planted before it is worthless.
-    if let Some(old) = &viewer.session_token {
-        state.store.delete_session(old, state.now()).await?;
-    }
-    let hours = state.config.session_hours;
-    let session = state.store.create_session(user.id, state.now(), time::Duration::hours(i64::from(hours))).await?;
+    let session = accounts::start_session(&state.app, user.id, viewer.session_token.as_deref()).await?;
+    let hours = state.app.config.session_hours;
     let mut response = match next {
         Some(next) => see_other(&next),
         None => see_other_with("/dashboard", notice),
@@ -115,14 +112,14 @@ async fn sign_up_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQ
 async fn sign_up(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
     let next = destination(Some(form.get("next")));
     let fields = SignUpFields { name: form.get("name").to_string(), email: form.get("email").to_string(), password: form.get("password").to_string() };
-    match ops::sign_up(&state, fields).await {
+    match accounts::sign_up(&state.app, fields).await {
         Ok(user) => start_session(&state, &viewer, &user, next, "signed-up").await,
-        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = FieldErrors::place(&problem.errors, account_field);
+        Err(AppError::Invalid(invalid)) => {
+            let errors = FieldErrors::place(&invalid.errors, account_field);
             let page = sign_up_page(Layout::new(&viewer, &csrf, None), &form, errors, next.unwrap_or_default());
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(problem) => Err(problem),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -175,20 +172,20 @@ async fn log_in(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, errors, None, next.unwrap_or_default());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    match ops::log_in(&state, &email, password).await {
+    match accounts::log_in(&state.app, &email, password).await {
         Ok(user) => start_session(&state, &viewer, &user, next, "signed-in").await,
-        Err(problem) if problem.status == StatusCode::UNAUTHORIZED => {
+        Err(AppError::WrongCredentials) => {
             let failure = Some("That e-mail address and password do not match an account. Check both and try again.".to_string());
             let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, FieldErrors::default(), failure, next.unwrap_or_default());
             render_status(StatusCode::UNAUTHORIZED, &page)
         }
-        Err(problem) => Err(problem),
+        Err(error) => Err(error.into()),
     }
 }
 
 async fn log_out(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
     if let Some(token) = &viewer.session_token {
-        state.store.delete_session(token, state.now()).await?;
+        accounts::end_session(&state.app, token).await?;
     }
     let mut response = see_other_with("/", "signed-out");
     response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0, "Lax"));
@@ -228,13 +225,13 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
         return Ok(sign_in_redirect("/dashboard"));
     };
     let mut organisations = Vec::new();
-    for (id, role) in &viewer.actor.memberships {
-        let organisation = state.store.organisation(*id).await?;
+    for (organisation, role) in accounts::memberships(&state.app, &viewer.actor).await? {
+        let id = &organisation.id;
         organisations.push(MembershipView {
             name: organisation.profile.name,
             profile_href: format!("/issuers/{id}"),
             manage_href: format!("/issuers/{id}/manage"),
-            role: role_label(*role),
+            role: role_label(role),
             can_author: viewer.actor.can(Action::Org(*id, OrgAction::Author)),
             new_badge_href: format!("/issuers/{id}/achievements/new?kind=micro-badge"),
         });
@@ -278,10 +275,7 @@ async fn tokens_page_for(
     errors: FieldErrors,
     created: Option<(String, String)>,
 ) -> Result<TokensPage, Problem> {
-    let user = viewer.require_user()?;
-    let tokens = state
-        .store
-        .api_tokens(user.id)
+    let tokens = accounts::api_tokens(&state.app, &viewer.actor)
         .await?
         .into_iter()
         .map(|t| TokenView {
@@ -307,7 +301,6 @@ async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTo
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/account/tokens"));
     }
-    viewer.authorise(Action::ManageOwnTokens)?;
     let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
     let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), None).await?;
     render(&page)
@@ -315,26 +308,26 @@ async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTo
 
 async fn create_token(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
     let layout = Layout::new(&viewer, &csrf, None);
-    match ops::create_api_token(&state, &viewer.actor, form.get("name")).await {
+    match accounts::create_api_token(&state.app, &viewer.actor, form.get("name")).await {
         Ok((token, secret)) => {
             let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), Some((token.name, secret))).await?;
             Ok(no_store(render(&page)?))
         }
-        Err(problem) if problem.slug == "invalid-input" => {
+        Err(AppError::Invalid(invalid)) => {
             let mut errors = FieldErrors::default();
-            for error in &problem.errors {
+            for error in &invalid.errors {
                 errors.add(Some(("name".into(), "Token name".into())), &error.detail);
             }
             let field = token_name_field(form.get("name")).error_from(&errors);
             let page = tokens_page_for(&state, &viewer, layout, field, errors, None).await?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(problem) => Err(problem),
+        Err(error) => Err(error.into()),
     }
 }
 
 async fn revoke_token(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, _form: FormFields) -> Result<Response, Problem> {
     let id: TokenId = path_id(&id, "token")?;
-    ops::revoke_api_token(&state, &viewer.actor, id).await?;
+    accounts::revoke_api_token(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with("/account/tokens", "token-revoked"))
 }

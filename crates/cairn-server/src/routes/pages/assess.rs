@@ -2,8 +2,8 @@
 //! what changed since the last attempt, duplicate warnings and the rubric as a form), evidence
 //! downloads under blind names, and declaring a conflict of interest.
 //!
-//! **Double-blind.** Everything shown here comes from [`journey::BlindSubmission`] and
-//! [`journey::QueueLine`], which have no learner fields: the learner's identity is absent, not
+//! **Double-blind.** Everything shown here comes from `cairn_app::assessment::BlindSubmission`
+//! and `cairn_app::assessment::QueueLine`, which have no learner fields: the learner's identity is absent, not
 //! hidden. The layout shows the viewer's own name only.
 //!
 //! The scoring form names its fields by the criterion's position in the rubric:
@@ -30,9 +30,10 @@ use super::form::{Field, FieldErrors, SelectOption};
 use super::{Layout, NoticeQuery, human_date, no_store, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::journey::{self, BlindSubmission, FeedbackView};
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
+use cairn_app::submissions::EvidenceFile;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -91,7 +92,7 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Q
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/assess"));
     }
-    let rows = journey::assessor_queue(&state, &viewer.actor)
+    let rows = assessment::assessor_queue(&state.app, &viewer.actor)
         .await?
         .into_iter()
         .map(|line| QueueRow {
@@ -396,7 +397,7 @@ async fn scoring_page(
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/assess/{id}")));
     }
-    let blind = journey::blind_view(&state, &viewer.actor, id).await?;
+    let blind = assessment::blind_view(&state.app, &viewer.actor, id).await?;
     // Evidence stays out of shared caches and the browser's back-forward history on shared computers.
     Ok(no_store(render(&submission_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &csrf, blind, Typed::default()))?))
 }
@@ -440,7 +441,7 @@ fn scoring_errors(problem: &Problem, blind: &BlindSubmission, form: &FormFields)
 
 async fn record(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
-    match journey::assess(&state, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await {
+    match assessment::assess(&state.app, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await.map_err(Problem::from) {
         Ok(result) => {
             let notice = match (result.outcome, result.award) {
                 (Outcome::Pass, Some(_)) => "assessed-pass",
@@ -450,7 +451,7 @@ async fn record(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
             Ok(see_other_with("/assess", notice))
         }
         Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let blind = journey::blind_view(&state, &viewer.actor, id).await?;
+            let blind = assessment::blind_view(&state.app, &viewer.actor, id).await?;
             let errors = scoring_errors(&problem, &blind, &form);
             let page = submission_page(Layout::new(&viewer, &csrf, None), &csrf, blind, Typed { form, errors });
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -468,7 +469,7 @@ fn safe_filename(name: &str) -> String {
 async fn download(State(state): State<AppState>, viewer: Viewer, Path((raw, raw_artifact)): Path<(String, String)>) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let artifact: ArtifactId = path_id(&raw_artifact, "artefact")?;
-    let (media_type, name, bytes) = journey::assessor_file(&state, &viewer.actor, id, artifact).await?;
+    let EvidenceFile { media_type, name, bytes } = assessment::assessor_file(&state.app, &viewer.actor, id, artifact).await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&media_type).unwrap_or(HeaderValue::from_static("application/octet-stream")));
@@ -492,10 +493,8 @@ struct ConflictsPage {
 
 async fn conflicts_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, notice: Option<&str>, typed: Typed) -> Result<ConflictsPage, Problem> {
     let Typed { form, errors } = typed;
-    let mut organisations = Vec::new();
-    for org in assessor_organisations(viewer) {
-        organisations.push((org.to_string(), state.store.organisation(org).await?.profile.name));
-    }
+    let organisations: Vec<(String, String)> =
+        assessment::assessor_organisations(&state.app, &viewer.actor).await?.into_iter().map(|(id, name)| (id.to_string(), name)).collect();
     let fields = (!organisations.is_empty()).then(|| {
         let current = form.opt("organisation").unwrap_or_else(|| organisations[0].0.clone());
         let pairs: Vec<(&str, &str)> = organisations.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
@@ -522,7 +521,7 @@ async fn conflicts_form(State(state): State<AppState>, viewer: Viewer, csrf: Csr
 async fn declare_conflict(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
     let organisation = form.get("organisation").trim().parse::<OrganisationId>().map_err(|_| Problem::invalid_field("/organisation", "choose an issuer"));
     let result = match organisation {
-        Ok(organisation) => journey::declare_conflict(&state, &viewer.actor, organisation, form.get("email")).await,
+        Ok(organisation) => assessment::declare_conflict(&state.app, &viewer.actor, organisation, form.get("email")).await.map_err(Problem::from),
         Err(problem) => Err(problem),
     };
     match result {

@@ -13,8 +13,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use cairn_core::achievement::{Kind, State as LifeCycle};
-use cairn_core::authz::{Action, OrgAction, role_permits};
+use cairn_app::AppError;
+use cairn_app::awards::MAX_REASON_CHARS;
+use cairn_app::issuer::{self, Overview};
 use cairn_core::award::{AwardStatus, StatusAction};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{FeeState, IssuerSettingsFields, Status, submission_code};
@@ -24,8 +25,6 @@ use super::form::{Field, FieldErrors, SelectOption};
 use super::{Layout, NoticeQuery, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::issuing::{self, MAX_REASON_CHARS};
-use crate::journey;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -212,12 +211,10 @@ async fn dashboard_page(
     notice: Option<&str>,
     forms: Forms,
 ) -> Result<DashboardPage, Problem> {
+    let Overview { organisation, settings, lines, awards, pools: assessed, assessors, vouchers } = issuer::overview(&state.app, &viewer.actor, id).await?;
     // The dashboard's lines are the sent submissions plus drafts waiting for their fee.
-    let (drafts, lines): (Vec<_>, Vec<_>) =
-        journey::issuer_dashboard(state, &viewer.actor, id).await?.into_iter().partition(|line| line.submission.status == Status::Draft);
+    let (drafts, lines): (Vec<_>, Vec<_>) = lines.into_iter().partition(|line| line.submission.status == Status::Draft);
     let unassigned = lines.iter().filter(|l| l.submission.status.is_queued() && l.submission.assessor.is_none()).count();
-    let settings = journey::settings(state, &viewer.actor, id).await?;
-    let organisation = state.store.organisation(id).await?;
     let base = format!("/issuers/{id}/assessment");
     let submissions: Vec<SubmissionRow> = lines
         .into_iter()
@@ -251,12 +248,9 @@ async fn dashboard_page(
     let count = |label: &str| submissions.iter().filter(|s| s.due_badge.as_ref().is_some_and(|b| b.label == label)).count();
     let (overdue, nearly_due) = (count("Overdue"), count("Nearly due"));
 
-    let awards = state
-        .store
-        .awards_of_organisation(id)
-        .await?
+    let awards = awards
         .into_iter()
-        .map(|(award, _learner, achievement)| {
+        .map(|(award, achievement)| {
             let (status, status_class) = status_label(award.status);
             let actions: Vec<(&str, &str)> = [
                 ("suspend", "Suspend", StatusAction::Suspend),
@@ -297,12 +291,8 @@ async fn dashboard_page(
     let (settings_values, settings_errors) = forms.settings.unwrap_or_else(|| (settings_form(&settings.to_fields()), FieldErrors::default()));
     let confirm_passes = !settings_values.get("confirm_passes").is_empty();
 
-    let achievements: Vec<_> =
-        state.store.organisation_achievements(id).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != LifeCycle::Retired).collect();
-    let assessors: Vec<_> = state.store.members(id).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();
     let mut pools = Vec::new();
-    for achievement in &achievements {
-        let pool = state.store.pool(achievement.id).await?;
+    for (achievement, pool) in &assessed {
         let candidates: Vec<(String, String)> =
             assessors.iter().filter(|m| !pool.iter().any(|p| p.user == m.user)).map(|m| (m.user.to_string(), m.name.clone())).collect();
         let add = (!candidates.is_empty()).then(|| {
@@ -316,7 +306,7 @@ async fn dashboard_page(
             achievement: achievement.content.name.clone(),
             kind: achievement.kind.label(),
             action: format!("{base}/pools/{}", achievement.id),
-            members: pool.into_iter().map(|m| PoolMemberRow { name: m.name, open: m.open, remove_value: m.user.to_string() }).collect(),
+            members: pool.iter().map(|m| PoolMemberRow { name: m.name.clone(), open: m.open, remove_value: m.user.to_string() }).collect(),
             add,
         });
     }
@@ -324,6 +314,7 @@ async fn dashboard_page(
     let (voucher_values, voucher_errors) = forms.vouchers.unwrap_or_default();
     let chosen = voucher_values.get("achievement").to_string();
     let mut voucher_options = vec![SelectOption { value: String::new(), label: "Any achievement of this issuer".into(), selected: chosen.is_empty() }];
+    let achievements: Vec<_> = assessed.iter().map(|(achievement, _)| achievement).collect();
     voucher_options.extend(achievements.iter().map(|a| SelectOption {
         value: a.id.to_string(),
         label: a.content.name.clone(),
@@ -341,10 +332,7 @@ async fn dashboard_page(
         Some(a) => achievements.iter().find(|x| x.id == a).map(|x| x.content.name.clone()).unwrap_or_else(|| "Another achievement".into()),
         None => "Any achievement".into(),
     };
-    let vouchers = state
-        .store
-        .vouchers(id)
-        .await?
+    let vouchers = vouchers
         .into_iter()
         .rev()
         .map(|v| VoucherRow {
@@ -385,11 +373,8 @@ async fn first_organisation(viewer: Viewer) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/issuer/assessment"));
     }
-    let actor = &viewer.actor;
-    match actor.memberships.iter().map(|(org, _)| *org).find(|org| actor.can(Action::Org(*org, OrgAction::ManageAssessment))) {
-        Some(org) => Ok(see_other(&format!("/issuers/{org}/assessment"))),
-        None => Err(Problem::forbidden("only owners and staff of an issuer run its assessment")),
-    }
+    let org = issuer::first_managed(&viewer.actor)?;
+    Ok(see_other(&format!("/issuers/{org}/assessment")))
 }
 
 async fn dashboard(
@@ -415,14 +400,14 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         confirm_passes: !form.get("confirm_passes").is_empty(),
         holidays: form.get("holidays").to_string(),
     };
-    match journey::set_settings(&state, &viewer.actor, id, &fields).await {
+    match issuer::set_settings(&state.app, &viewer.actor, id, &fields).await {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "settings-saved")),
-        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let errors = FieldErrors::place(&problem.errors, settings_field);
+        Err(AppError::Invalid(invalid)) => {
+            let errors = FieldErrors::place(&invalid.errors, settings_field);
             let forms = Forms { settings: Some((form, errors)), vouchers: None };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &dashboard_page(&state, &viewer, &csrf, id, None, forms).await?)
         }
-        Err(problem) => Err(problem),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -441,10 +426,10 @@ async fn create_vouchers(
         Some(raw) => raw.parse::<AchievementId>().map(Some).map_err(|_| Problem::invalid_field("/achievement", "choose an achievement of this issuer")),
     };
     let result = match (count, achievement) {
-        (Ok(count), Ok(achievement)) => journey::create_vouchers(&state, &viewer.actor, id, achievement, count).await.map(|_| ()),
+        (Ok(count), Ok(achievement)) => issuer::create_vouchers(&state.app, &viewer.actor, id, achievement, count).await.map(|_| ()).map_err(Problem::from),
         (Err(problem), _) | (_, Err(problem)) => {
             // Bad input still needs permission before anything is said about it.
-            viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+            issuer::may_run_assessment(&viewer.actor, id)?;
             Err(problem)
         }
     };
@@ -459,15 +444,6 @@ async fn create_vouchers(
     }
 }
 
-/// A submission of this organisation (another one's is not found here).
-async fn organisation_submission(state: &AppState, id: OrganisationId, raw: &str) -> Result<SubmissionId, Problem> {
-    let submission: SubmissionId = path_id(raw, "submission")?;
-    if state.store.submission_organisation(submission).await? != id {
-        return Err(Problem::not_found("no submission of this issuer has this id"));
-    }
-    Ok(submission)
-}
-
 async fn settle_fee(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -475,14 +451,15 @@ async fn settle_fee(
     form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
-    let submission = organisation_submission(&state, id, &raw_submission).await?;
+    // Permission first, so that nothing is said about someone else's ids or input.
+    issuer::may_run_assessment(&viewer.actor, id)?;
+    let submission: SubmissionId = path_id(&raw_submission, "submission")?;
     let waive = match form.get("action") {
         "paid" => false,
         "waive" => true,
         _ => return Err(Problem::invalid_field("/action", "choose \"paid\" or \"waive\"")),
     };
-    journey::settle_fee(&state, &viewer.actor, submission, waive).await?;
+    issuer::settle_fee_of(&state.app, &viewer.actor, id, submission, waive).await?;
     Ok(see_other_with(&format!("/issuers/{id}/assessment"), if waive { "fee-waived" } else { "fee-paid" }))
 }
 
@@ -493,9 +470,9 @@ async fn confirm_pass(
     _form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
-    let submission = organisation_submission(&state, id, &raw_submission).await?;
-    journey::confirm_pass(&state, &viewer.actor, submission).await?;
+    issuer::may_run_assessment(&viewer.actor, id)?;
+    let submission: SubmissionId = path_id(&raw_submission, "submission")?;
+    issuer::confirm_pass_of(&state.app, &viewer.actor, id, submission).await?;
     Ok(see_other_with(&format!("/issuers/{id}/assessment"), "pass-confirmed"))
 }
 
@@ -506,15 +483,12 @@ async fn set_award_status(
     form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    issuer::may_run_assessment(&viewer.actor, id)?;
     let award: AwardId = path_id(&raw_award, "award")?;
-    if state.store.award(award).await?.organisation != id {
-        return Err(Problem::not_found("no award of this issuer has this id"));
-    }
     let Some(action) = StatusAction::parse(form.get("action")) else {
         return Err(Problem::invalid_field("/action", "choose suspend, reinstate or revoke"));
     };
-    issuing::set_status(&state, &viewer.actor, award, action, form.opt("reason")).await?;
+    issuer::set_award_status_of(&state.app, &viewer.actor, id, award, action, form.opt("reason")).await?;
     let notice = match action {
         StatusAction::Revoke => "award-revoked",
         StatusAction::Suspend => "award-suspended",
@@ -530,26 +504,19 @@ async fn change_pool(
     form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    viewer.authorise(Action::Org(id, OrgAction::ManageAssessment))?;
+    issuer::may_run_assessment(&viewer.actor, id)?;
     let achievement: AchievementId = path_id(&raw_achievement, "achievement")?;
-    if state.store.achievement(achievement).await?.organisation != id {
-        return Err(Problem::not_found("no achievement of this issuer has this id"));
-    }
     let user: UserId = form.get("user").trim().parse().map_err(|_| Problem::invalid_field("/user", "choose a member who may assess"))?;
-    let notice = if form.get("action") == "remove" {
-        journey::remove_from_pool(&state, &viewer.actor, achievement, user).await?;
-        "pool-removed"
-    } else {
-        journey::add_to_pool(&state, &viewer.actor, achievement, user).await?;
-        "pool-added"
-    };
+    let remove = form.get("action") == "remove";
+    issuer::change_pool(&state.app, &viewer.actor, id, achievement, user, remove).await?;
+    let notice = if remove { "pool-removed" } else { "pool-added" };
     Ok(see_other_with(&format!("/issuers/{id}/assessment"), notice))
 }
 
 async fn audit_csv(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    let csv = journey::audit_csv(&state, &viewer.actor, id).await?;
-    let date = cairn_core::calendar::format_date(state.now().date());
+    let csv = issuer::audit_csv(&state.app, &viewer.actor, id).await?;
+    let date = cairn_core::calendar::format_date(state.app.now().date());
     let mut response = csv.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));

@@ -28,7 +28,6 @@ use cairn_core::FieldError;
 use cairn_core::achievement::{
     ALIGNMENT_TYPES, Achievement, AchievementFields, AlignmentFields, Kind, LEVEL_TITLES, MAX_ALIGNMENTS, NewAchievementFields, State as LifeCycle,
 };
-use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::image::MAX_IMAGE_BYTES;
 use cairn_core::rubric::{CriterionFields, MAX_CRITERIA, MAX_LEVELS, RubricFields};
@@ -39,9 +38,9 @@ use super::view::level_heading;
 use super::{Layout, NoticeQuery, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::achievements;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -706,8 +705,7 @@ async fn new_form(
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/issuers/{id}/achievements/new?kind={}", kind.as_str())));
     }
-    viewer.authorise(Action::Org(id, OrgAction::Author))?;
-    let organisation = state.store.organisation(id).await?;
+    let organisation = achievements::authoring_for(&state.app, &viewer.actor, id).await?;
     let mut values = Vec::new();
     for (section, shape, _) in new_sections(kind) {
         values.extend(default_values(&section.prefix, shape));
@@ -740,11 +738,11 @@ async fn create(
     let id: OrganisationId = path_id(&raw, "organisation")?;
     let kind = NewKind::parse(form.opt("kind").as_deref().or(query.kind.as_deref()))?;
     let (fields, sections) = parse_new(&form, kind);
-    match ops::create_achievement(&state, &viewer.actor, id, &fields).await {
+    match achievements::create(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
         Ok(achievement) => Ok(see_other_with(&format!("/achievements/{}", achievement.id), "created")),
         Err(problem) => {
             let Some(errors) = form_errors(&problem, &sections, kind == NewKind::MicroCredential) else { return Err(problem) };
-            let organisation = state.store.organisation(id).await?;
+            let organisation = achievements::authoring_for(&state.app, &viewer.actor, id).await?;
             let page = new_page(Layout::new(&viewer, &csrf, None), id, &organisation.profile.name, kind, &form, errors, &csrf);
             render_status(problem.status, &page)
         }
@@ -806,13 +804,6 @@ fn edit_page(layout: Layout, achievement: &Achievement, form: &FormFields, error
     }
 }
 
-/// Loads an achievement the viewer may edit.
-async fn editable(state: &AppState, viewer: &Viewer, id: AchievementId) -> Result<Achievement, Problem> {
-    let achievement = ops::view_achievement(state, &viewer.actor, id).await?;
-    viewer.authorise(Action::Org(achievement.organisation, OrgAction::Author))?;
-    Ok(achievement)
-}
-
 async fn edit_form(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -824,17 +815,17 @@ async fn edit_form(
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/achievements/{id}/edit")));
     }
-    let achievement = editable(&state, &viewer, id).await?;
+    let achievement = achievements::editable(&state.app, &viewer.actor, id).await?;
     let form = FormFields(section_values("", &achievement.content.to_fields()));
     render(&edit_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &achievement, &form, FieldErrors::default(), &csrf))
 }
 
 async fn update(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&raw, "achievement")?;
-    let current = editable(&state, &viewer, id).await?;
+    let current = achievements::editable(&state.app, &viewer.actor, id).await?;
     let mut section = Section::new("", "");
     let fields = section.parse(&form, edit_shape(&current));
-    match ops::update_achievement(&state, &viewer.actor, id, &fields).await {
+    match achievements::update(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
         Ok(updated) => {
             let notice = if updated.content == current.content { "unchanged" } else { "saved" };
             Ok(see_other_with(&format!("/achievements/{id}"), notice))
@@ -856,7 +847,7 @@ async fn upload_image(
 ) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&raw, "achievement")?;
     let (bytes, declared) = image_upload(&csrf, multipart).await?;
-    ops::set_achievement_image(&state, &viewer.actor, id, &bytes, declared.as_deref()).await?;
+    achievements::set_image(&state.app, &viewer.actor, id, &bytes, declared.as_deref()).await?;
     Ok(see_other_with(&format!("/achievements/{id}/edit"), "image-saved"))
 }
 

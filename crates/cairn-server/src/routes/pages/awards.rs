@@ -11,21 +11,19 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
+use cairn_app::AppError;
+use cairn_app::awards::{self, AwardCard};
 use cairn_core::achievement::{Achievement, Kind};
-use cairn_core::authz::{Action, Denied};
 use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
 use cairn_core::ids::AwardId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
-use cairn_core::organisation::Organisation;
 use cairn_store::Award;
-use serde_json::Value;
 
 use super::learner::layout;
-use super::verify::{ReportView, verify_here};
+use super::verify::ReportView;
 use super::{Layout, NoticeQuery, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::issuing;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -37,35 +35,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/awards/{id}/privacy", post(set_privacy))
 }
 
-/// An award with what its pages show about it, for a viewer allowed to see it.
-struct Shown {
-    award: Award,
-    achievement: Achievement,
-    organisation: Organisation,
-    learner_name: String,
-    is_owner: bool,
-}
-
-/// The award at `raw` if `viewer` may see it: private awards are absent for all but their learner.
-async fn shown(state: &AppState, viewer: &Viewer, raw: &str) -> Result<Shown, Problem> {
-    let id: AwardId = path_id(raw, "award")?;
-    let award = state.store.award(id).await?;
-    let is_owner = viewer.user.as_ref().is_some_and(|user| user.id == award.learner);
-    if award.privacy == Privacy::Private && !is_owner {
-        return Err(Problem::not_found(format!("award \"{id}\" not found")));
-    }
-    let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
-    let organisation = state.store.organisation(award.organisation).await?;
-    let learner_name = state.store.user(award.learner).await?.name;
-    Ok(Shown { award, achievement, organisation, learner_name, is_owner })
-}
-
 /// An award's status as people read it: words, CSS class, and the reason when withdrawn.
-fn status_words(award: &Award, now: time::OffsetDateTime) -> (&'static str, &'static str, Option<String>) {
+fn status_words(award: &Award, expired: bool) -> (&'static str, &'static str, Option<String>) {
     match award.status {
         AwardStatus::Revoked => ("Revoked", "pill-notyet", award.status_reason.clone()),
         AwardStatus::Suspended => ("Suspended", "pill-draft", award.status_reason.clone()),
-        AwardStatus::Active if award.valid_until.is_some_and(|until| until < now) => ("Expired", "pill-retired", None),
+        AwardStatus::Active if expired => ("Expired", "pill-retired", None),
         AwardStatus::Active => ("Active", "pill-published", None),
     }
 }
@@ -106,19 +81,18 @@ struct BackpackPage {
 }
 
 async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
-    let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/backpack")) };
-    viewer.authorise(Action::Own(user.id))?;
-    let now = state.now();
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/backpack"));
+    }
     let mut items = Vec::new();
-    for award in state.store.awards_of(user.id).await? {
-        let achievement = state.store.achievement_version(award.achievement, award.achievement_version).await?;
-        let organisation = state.store.organisation(award.organisation).await?;
-        let (label, class, _) = status_words(&award, now);
+    for item in awards::backpack(&state.app, &viewer.actor).await? {
+        let award = item.award;
+        let (label, class, _) = status_words(&award, item.expired);
         items.push(BackpackItem {
             href: format!("/awards/{}", award.id),
             image: format!("/awards/{}/badge.png", award.id),
-            name: achievement.content.name.clone(),
-            issuer: organisation.profile.name.clone(),
+            name: item.achievement_name,
+            issuer: item.issuer_name,
             issued: human_date(award.issued_at),
             expires: award.valid_until.map(human_date),
             status: (label, class),
@@ -166,7 +140,7 @@ struct AssessedRubric {
 
 fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedRubric> {
     let rubric = achievement.content.rubric.as_ref()?;
-    let results = issuing::award_results(award);
+    let results = awards::award_results(award);
     let rows = rubric
         .criteria
         .iter()
@@ -188,37 +162,6 @@ fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedR
         })
         .collect();
     Some(AssessedRubric { levels: rubric.levels.clone(), rows, has_results: !results.is_empty() })
-}
-
-/// What the learner chose to show: the credential's evidence links and the links they submitted.
-async fn public_evidence(state: &AppState, award: &cairn_store::Award) -> Result<Vec<(String, String)>, Problem> {
-    let mut evidence = evidence_links(&award.credential_json);
-    if let Some(submission) = award.submission {
-        for link in state.store.submission(submission).await?.content.links {
-            if !evidence.iter().any(|(_, url)| *url == link) {
-                evidence.push(("Submitted link".to_string(), link));
-            }
-        }
-    }
-    Ok(evidence)
-}
-
-/// The credential's `evidence` links (http(s) only).
-fn evidence_links(credential_json: &str) -> Vec<(String, String)> {
-    let Ok(credential) = serde_json::from_str::<Value>(credential_json) else { return Vec::new() };
-    let list = match credential.get("evidence") {
-        Some(Value::Array(list)) => list.clone(),
-        Some(one) => vec![one.clone()],
-        None => Vec::new(),
-    };
-    list.iter()
-        .filter_map(|item| {
-            let url = item.get("id").and_then(Value::as_str)?;
-            let parsed = url::Url::parse(url).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
-            let name = item.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty()).unwrap_or(url);
-            Some((name.to_string(), parsed.to_string()))
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -320,19 +263,19 @@ async fn award_page(
     Path(raw): Path<String>,
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
-    let shown = shown(&state, &viewer, &raw).await?;
-    let Shown { award, achievement, organisation, learner_name, is_owner } = shown;
-    let id = award.id;
-    let report = ReportView::new(&verify_here(&state, award.credential_json.clone().into_bytes()).await?);
+    let id: AwardId = path_id(&raw, "award")?;
+    let awards::AwardPage { card, report, evidence } = awards::page(&state.app, &viewer.actor, id).await?;
+    let AwardCard { award, achievement, organisation, learner_name, is_owner, expired } = card;
+    let report = ReportView::new(&report);
     let issuer_name = organisation.profile.name.clone();
-    let (status_label, status_class, status_reason) = status_words(&award, state.now());
+    let (status_label, status_class, status_reason) = status_words(&award, expired);
     let content = &achievement.content;
-    let page_url = state.config.url(&format!("/awards/{id}"));
-    let credential_url = state.config.url(&format!("/awards/{id}/credential"));
+    let page_url = state.app.config.url(&format!("/awards/{id}"));
+    let credential_url = state.app.config.url(&format!("/awards/{id}/credential"));
     let title = format!("{} · awarded to {learner_name}", content.name);
     let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
     let owner = is_owner.then(|| {
-        let embed_url = state.config.url(&format!("/awards/{id}/embed"));
+        let embed_url = state.app.config.url(&format!("/awards/{id}/embed"));
         let embed_title = attribute(&format!("{} — {learner_name}", content.name));
         OwnerPanel {
             privacy: Privacy::ALL
@@ -401,12 +344,12 @@ async fn award_page(
             .collect(),
         rubric: assessed_rubric(&achievement, &award),
         stacked: achievement.kind == Kind::MicroCredential,
-        evidence: if award.evidence_public { public_evidence(&state, &award).await? } else { Vec::new() },
+        evidence,
         noindex: award.privacy != Privacy::Public,
         og_title: title,
         og_description: summary,
         og_url: page_url,
-        og_image: state.config.url(&format!("/awards/{id}/badge.png")),
+        og_image: state.app.config.url(&format!("/awards/{id}/badge.png")),
         owner,
         issuer_name,
     };
@@ -419,17 +362,13 @@ async fn award_page(
 
 async fn set_privacy(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
-    let award = state.store.award(id).await?;
-    match viewer.actor.authorise(Action::Own(award.learner)) {
-        Ok(()) => {}
-        Err(Denied::Unauthenticated) => return Ok(sign_in_redirect(&format!("/awards/{id}"))),
-        // Someone else's award is not theirs to see, let alone change.
-        Err(Denied::Forbidden) => return Err(Problem::not_found(format!("award \"{id}\" not found"))),
-    }
     let privacy = Privacy::parse(form.get("privacy")).ok_or_else(|| Problem::invalid_field("/privacy", "choose public, unlisted or private"))?;
     let evidence_public = matches!(form.get("evidence_public"), "1" | "on" | "true" | "yes");
-    state.store.set_award_privacy(id, privacy, evidence_public).await?;
-    Ok(see_other_with(&format!("/awards/{id}"), "privacy-saved"))
+    match awards::set_privacy(&state.app, &viewer.actor, id, privacy, evidence_public).await {
+        Ok(_) => Ok(see_other_with(&format!("/awards/{id}"), "privacy-saved")),
+        Err(AppError::Unauthenticated) => Ok(sign_in_redirect(&format!("/awards/{id}"))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,15 +388,16 @@ struct EmbedCard {
 
 /// A small card other sites may put in an `<iframe>`: this route alone may be framed.
 async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
-    let Shown { award, achievement, organisation, learner_name, .. } = shown(&state, &viewer, &raw).await?;
-    let (label, class, _) = status_words(&award, state.now());
+    let id: AwardId = path_id(&raw, "award")?;
+    let AwardCard { award, achievement, organisation, learner_name, expired, .. } = awards::card(&state.app, &viewer.actor, id).await?;
+    let (label, class, _) = status_words(&award, expired);
     let card = EmbedCard {
         name: achievement.content.name.clone(),
         issuer_name: organisation.profile.name.clone(),
         learner_name,
         issued: human_date(award.issued_at),
         image_url: format!("/awards/{}/badge.png", award.id),
-        page_url: state.config.url(&format!("/awards/{}", award.id)),
+        page_url: state.app.config.url(&format!("/awards/{}", award.id)),
         status: (label, class),
     };
     let mut response = render_status(StatusCode::OK, &card)?;
@@ -480,12 +420,5 @@ mod tests {
     #[test]
     fn embed_titles_cannot_break_out_of_their_attribute() {
         assert_eq!(attribute("A \"quoted\" <b> & co"), "A &quot;quoted&quot; &lt;b&gt; &amp; co");
-    }
-
-    #[test]
-    fn only_web_links_count_as_evidence() {
-        let json = r#"{"evidence": [{"id": "https://example.org/work", "name": "My work"}, {"id": "javascript:alert(1)", "name": "x"}, {"name": "no id"}]}"#;
-        assert_eq!(evidence_links(json), vec![("My work".to_string(), "https://example.org/work".to_string())]);
-        assert!(evidence_links("not json").is_empty());
     }
 }

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
+use cairn_app::catalog::{self, Browse};
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::ids::OrganisationId;
 use cairn_core::organisation::Organisation;
@@ -83,8 +84,7 @@ struct HomePage {
 }
 
 async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
-    let page = state.store.search_catalog(&CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
-    let organisations = state.store.organisations().await?;
+    let Browse { page, organisations } = catalog::browse(&state.app, &CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
     render(&HomePage {
         layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
         newest: cards(&page.items, &organisations),
@@ -241,8 +241,7 @@ struct CatalogPage {
 
 async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(params): Query<CatalogParams>) -> Result<Response, Problem> {
     let filters = Filters::parse(&params);
-    let result = state.store.search_catalog(&filters.query()).await?;
-    let organisations = state.store.organisations().await?;
+    let Browse { page: result, organisations } = catalog::browse(&state.app, &filters.query()).await?;
     let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
     let first = u64::from((filters.page - 1) * PAGE_SIZE) + 1;
     let last = first + result.items.len() as u64 - 1;

@@ -8,11 +8,11 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use cairn_app::organisations::{self, Management, Profile};
 use cairn_core::achievement::Kind;
 use cairn_core::authz::{Action, OrgAction, Role};
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::{Organisation, OrganisationFields};
-use cairn_store::CatalogQuery;
 
 use super::accounts::role_label;
 use super::catalog::{Card, cards};
@@ -21,7 +21,6 @@ use super::view::StateBadge;
 use super::{Layout, NoticeQuery, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -115,13 +114,13 @@ async fn new_issuer_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<No
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/issuers/new"));
     }
-    viewer.authorise(Action::CreateOrganisation)?;
+    organisations::may_create(&viewer.actor)?;
     let errors = FieldErrors::default();
     render(&NewIssuerPage { layout: Layout::new(&viewer, &csrf, query.notice.as_deref()), fields: profile_fields(&FormFields::default(), &errors), errors })
 }
 
 async fn create_issuer(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
-    match ops::create_organisation(&state, &viewer.actor, &organisation_fields(&form)).await {
+    match organisations::create(&state.app, &viewer.actor, &organisation_fields(&form)).await.map_err(Problem::from) {
         Ok(organisation) => Ok(see_other_with(&format!("/issuers/{}/manage", organisation.id), "organisation-created")),
         Err(problem) => match profile_errors(&problem) {
             Some(errors) => {
@@ -163,8 +162,7 @@ async fn issuer_profile(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = state.store.organisation(id).await?;
-    let published = state.store.search_catalog(&CatalogQuery { issuer: Some(id), limit: PROFILE_ACHIEVEMENTS, ..Default::default() }).await?;
+    let Profile { organisation, published, did_web, did_key } = organisations::profile(&state.app, id, PROFILE_ACHIEVEMENTS).await?;
     let profile = &organisation.profile;
     let description = if profile.description.is_empty() {
         format!("{} issues verifiable micro-credentials on Cairn.", profile.name)
@@ -179,14 +177,14 @@ async fn issuer_profile(
         url: profile.url.clone(),
         email: profile.email.as_ref().map(|e| e.to_string()),
         image_url: format!("/issuers/{id}/image"),
-        og_image: state.config.url(&format!("/issuers/{id}/image")),
-        og_url: state.config.url(&format!("/issuers/{id}")),
+        og_image: state.app.config.url(&format!("/issuers/{id}/image")),
+        og_url: state.app.config.url(&format!("/issuers/{id}")),
         cards: cards(&published.items, std::slice::from_ref(&organisation)),
         total: published.total,
         catalog_href: format!("/catalog?issuer={id}"),
-        did_web: cairn_vc::did::did_web(&state.config.public_host(), &["issuers", &id.to_string()]),
+        did_web,
         did_web_document: format!("/issuers/{id}/did.json"),
-        did_key: cairn_vc::did::did_key(&organisation.public_key_multibase),
+        did_key,
         manage_href: viewer.actor.can(Action::Org(id, OrgAction::ViewDrafts)).then(|| format!("/issuers/{id}/manage")),
         since: human_date(organisation.created_at),
     })
@@ -263,17 +261,13 @@ async fn manage_page(
     notice: Option<&str>,
     forms: ManageForms,
 ) -> Result<ManagePage, Problem> {
-    viewer.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
-    let organisation = state.store.organisation(id).await?;
+    let Management { organisation, achievements, members } = organisations::management(&state.app, &viewer.actor, id).await?;
     let actor = &viewer.actor;
     let can = |action| actor.can(Action::Org(id, action));
     let (can_author, can_publish, can_edit_profile, can_manage_members) =
         (can(OrgAction::Author), can(OrgAction::Publish), can(OrgAction::EditProfile), can(OrgAction::ManageMembers));
     let manage_path = format!("/issuers/{id}/manage");
-    let achievements = state
-        .store
-        .organisation_achievements(id)
-        .await?
+    let achievements = achievements
         .iter()
         .map(|a| {
             let is_level = matches!(a.kind, Kind::Level(_));
@@ -292,10 +286,7 @@ async fn manage_page(
         })
         .collect();
     let you = viewer.user.as_ref().map(|u| u.id);
-    let members = state
-        .store
-        .members(id)
-        .await?
+    let members = members
         .into_iter()
         .map(|m| {
             let user: UserId = m.user;
@@ -374,7 +365,7 @@ async fn update_profile(
     form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    match ops::update_organisation(&state, &viewer.actor, id, &organisation_fields(&form)).await {
+    match organisations::update(&state.app, &viewer.actor, id, &organisation_fields(&form)).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "profile-saved")),
         Err(problem) => match profile_errors(&problem) {
             Some(errors) => {
@@ -395,7 +386,7 @@ async fn upload_image(
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     let (bytes, declared) = image_upload(&csrf, multipart).await?;
-    ops::set_organisation_image(&state, &viewer.actor, id, &bytes, declared.as_deref()).await?;
+    organisations::set_image(&state.app, &viewer.actor, id, &bytes, declared.as_deref()).await?;
     Ok(see_other_with(&format!("/issuers/{id}/manage"), "image-saved"))
 }
 
@@ -409,7 +400,7 @@ fn member_field(pointer: &str) -> Option<(String, String)> {
 
 async fn add_member(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    match ops::add_member(&state, &viewer.actor, id, form.get("email"), form.get("role")).await {
+    match organisations::add_member(&state.app, &viewer.actor, id, form.get("email"), form.get("role")).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "member-added")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
             let errors = if problem.errors.is_empty() {
@@ -439,7 +430,7 @@ async fn change_member(
         "" | "remove" => (None, "member-removed"),
         other => (Some(other), "member-updated"),
     };
-    ops::set_member_role(&state, &viewer.actor, id, user, role).await?;
+    organisations::set_member_role(&state.app, &viewer.actor, id, user, role).await?;
     // Someone who removed themselves can no longer see the management page.
     let still_member = role.is_some() || viewer.user.as_ref().map(|u| u.id) != Some(user);
     if still_member { Ok(see_other_with(&format!("/issuers/{id}/manage"), notice)) } else { Ok(see_other_with("/dashboard", notice)) }

@@ -2,7 +2,7 @@
 //! submissions, the submission page (text parts with autosave, evidence files and texts, fee and
 //! voucher, submit and withdraw, feedback, history) and the collaborations one is named on.
 //!
-//! Every write goes through `crate::journey`, which authorises and applies the domain rules. A
+//! Every write goes through `cairn_app::submissions`, which authorises and applies the rules. A
 //! refused write re-renders the page it came from with the typed values and the errors at their
 //! fields; the autosave script asks for JSON instead (`Accept: application/json`) and gets the
 //! problem document.
@@ -25,9 +25,9 @@ use super::form::{Field, FieldErrors};
 use super::{Layout, NoticeQuery, human_date, human_datetime, notice_message, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::journey::{self, LearnerView};
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::submissions::{self, Applied, EvidenceFile, LearnerView};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -107,18 +107,10 @@ async fn apply(State(state): State<AppState>, viewer: Viewer, Path(id): Path<Str
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/achievements/{id}")));
     }
-    match journey::start_submission(&state, &viewer.actor, id, &SubmissionFields::default()).await {
-        Ok(submission) => Ok(see_other_with(&format!("/submissions/{}", submission.id), "applied")),
-        Err(problem) if problem.status == StatusCode::CONFLICT => {
-            // Most often the learner already has a submission for it: take them there.
-            let mine = journey::my_submissions(&state, &viewer.actor).await?;
-            let existing = mine.iter().find(|line| line.submission.achievement == id && line.submission.status != Status::Withdrawn);
-            match existing {
-                Some(line) => Ok(see_other_with(&format!("/submissions/{}", line.submission.id), "already-applied")),
-                None => Err(problem),
-            }
-        }
-        Err(problem) => Err(problem),
+    match submissions::apply(&state.app, &viewer.actor, id).await? {
+        Applied::Started(submission) => Ok(see_other_with(&format!("/submissions/{submission}"), "applied")),
+        // The learner already has a submission for it: take them there.
+        Applied::Existing(submission) => Ok(see_other_with(&format!("/submissions/{submission}"), "already-applied")),
     }
 }
 
@@ -145,7 +137,7 @@ async fn submissions(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTo
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/submissions"));
     }
-    let lines = journey::my_submissions(&state, &viewer.actor)
+    let lines = submissions::my_submissions(&state.app, &viewer.actor)
         .await?
         .into_iter()
         .map(|line| {
@@ -404,7 +396,7 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
     let id = submission.id;
     let status = submission.status;
     let editable = status.is_editable();
-    let can_resubmit = status != Status::NotYet || view.settings.allows_attempt(submission.attempt);
+    let can_resubmit = view.attempts_allowed;
     let main = typed.main.unwrap_or_else(|| stored_form(view));
     let text = typed.text.unwrap_or_default();
     let text_parts = vec![
@@ -487,14 +479,14 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         artifacts: view.artifacts.iter().map(|a| artifact_view(id, a)).collect(),
         file_title: Field::new("file_title", "Title", typed.file_title.unwrap_or_default())
             .name("title")
-            .maxlength(journey::MAX_TITLE_CHARS as u32)
+            .maxlength(submissions::MAX_TITLE_CHARS as u32)
             .hint("Optional; what the file is, such as \"Test report\".")
             .error_from(&errors),
         file_error: errors.at("file"),
         file_hint: format!("PDF, PNG, JPEG or plain text (including Markdown), up to {} MB.", MAX_EVIDENCE_BYTES / (1024 * 1024)),
         text_title: Field::new("text_title", "Title", text.get("title"))
             .name("title")
-            .maxlength(journey::MAX_TITLE_CHARS as u32)
+            .maxlength(submissions::MAX_TITLE_CHARS as u32)
             .hint("Optional.")
             .error_from(&errors),
         text_body: Field::new("text_body", "Text", text.get("body")).name("body").textarea(6).maxlength(MAX_TEXT_CHARS as u32).error_from(&errors),
@@ -542,7 +534,7 @@ async fn submission_page(
         return Ok(sign_in_redirect(&format!("/submissions/{}", raw.chars().take(40).collect::<String>())));
     }
     let id: SubmissionId = path_id(&raw, "submission")?;
-    let view = journey::learner_view(&state, &viewer.actor, id).await?;
+    let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
     let page = submission_page_view(layout(&viewer, &csrf, query.notice.as_deref()), &view, Typed::default(), FieldErrors::default());
     render_status(StatusCode::OK, &page)
 }
@@ -557,7 +549,7 @@ async fn rerender(
     typed: Typed,
     errors: FieldErrors,
 ) -> Result<Response, Problem> {
-    let view = journey::learner_view(state, &viewer.actor, id).await?;
+    let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
     let status = if status.is_client_error() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     render_status(status, &submission_page_view(layout(viewer, csrf, None), &view, typed, errors))
 }
@@ -573,7 +565,7 @@ async fn save(
 ) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let (fields, lines) = submission_fields(&form);
-    match journey::update_submission(&state, &viewer.actor, id, &fields).await {
+    match submissions::update_submission(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
         Ok(submission) if wants_json(&headers) => {
             let saved_at = human_datetime(submission.updated_at);
             let body = json!({"saved": true, "saved_at": crate::dto::timestamp(submission.updated_at), "message": format!("Saved {saved_at}")});
@@ -599,14 +591,14 @@ async fn submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     if from_form {
         let (fields, typed_lines) = submission_fields(&form);
         lines = typed_lines;
-        if let Err(problem) = journey::update_submission(&state, &viewer.actor, id, &fields).await {
+        if let Err(problem) = submissions::update_submission(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
             return match place(&problem, &lines, "file_title", None) {
                 Some(errors) => rerender(&state, &viewer, &csrf, id, problem.status, Typed { main: Some(form), ..Typed::default() }, errors).await,
                 None => Err(problem),
             };
         }
     }
-    match journey::submit(&state, &viewer.actor, id).await {
+    match submissions::submit(&state.app, &viewer.actor, id).await.map_err(Problem::from) {
         Ok(submission) => {
             let notice = if submission.status == Status::Resubmitted { "resubmitted" } else { "submitted" };
             Ok(see_other_with(&format!("/submissions/{id}"), notice))
@@ -623,7 +615,7 @@ async fn submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
 
 async fn withdraw(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, _form: FormFields) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
-    journey::withdraw(&state, &viewer.actor, id).await?;
+    submissions::withdraw(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with(&format!("/submissions/{id}"), "withdrawn"))
 }
 
@@ -636,7 +628,7 @@ async fn redeem_voucher(
 ) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let code = form.get("code").to_string();
-    match journey::redeem_voucher(&state, &viewer.actor, id, &code).await {
+    match submissions::redeem_voucher(&state.app, &viewer.actor, id, &code).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/submissions/{id}"), "voucher-redeemed")),
         Err(problem) => {
             // An unknown voucher is "not found", but the submission itself was found: say so at the field.
@@ -661,7 +653,7 @@ async fn redeem_voucher(
 
 async fn add_text(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
-    match journey::add_text(&state, &viewer.actor, id, form.opt("title").as_deref(), form.get("body")).await {
+    match submissions::add_text(&state.app, &viewer.actor, id, form.opt("title").as_deref(), form.get("body")).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/submissions/{id}"), "text-added")),
         Err(problem) => match place(&problem, &Lines::default(), "text_title", Some(("text_body", "Text"))) {
             Some(errors) => rerender(&state, &viewer, &csrf, id, problem.status, Typed { text: Some(form), ..Typed::default() }, errors).await,
@@ -678,7 +670,7 @@ async fn remove_artifact(
 ) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let artifact: ArtifactId = path_id(&artifact, "artefact")?;
-    journey::remove_artifact(&state, &viewer.actor, id, artifact).await?;
+    submissions::remove_artifact(&state.app, &viewer.actor, id, artifact).await?;
     Ok(see_other_with(&format!("/submissions/{id}#evidence"), "artifact-removed"))
 }
 
@@ -765,7 +757,10 @@ async fn upload_file(
             .await;
     }
     let title = Some(upload.title.trim()).filter(|t| !t.is_empty());
-    match journey::add_file(&state, &viewer.actor, id, title, upload.name.as_deref(), declared_type(upload.declared.as_deref()), &upload.bytes).await {
+    match submissions::add_file(&state.app, &viewer.actor, id, title, upload.name.as_deref(), declared_type(upload.declared.as_deref()), &upload.bytes)
+        .await
+        .map_err(Problem::from)
+    {
         Ok(_) => Ok(see_other_with(&format!("/submissions/{id}#evidence"), "file-added")),
         Err(problem) => match file_error(&problem) {
             Some(errors) => rerender(&state, &viewer, &csrf, id, problem.status, Typed { file_title: Some(upload.title), ..Typed::default() }, errors).await,
@@ -788,7 +783,7 @@ async fn download(State(state): State<AppState>, viewer: Viewer, Path((raw, arti
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/submissions/{id}")));
     }
-    let (media_type, name, bytes) = journey::learner_file(&state, &viewer.actor, id, artifact).await?;
+    let EvidenceFile { media_type, name, bytes } = submissions::learner_file(&state.app, &viewer.actor, id, artifact).await?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     let media_type = HeaderValue::from_str(&media_type).unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
@@ -832,11 +827,8 @@ async fn collaborations_page(
     typed: Option<(SubmissionId, String)>,
     errors: FieldErrors,
 ) -> Result<CollaborationsPage, Problem> {
-    let user = viewer.require_user()?;
-    let rows = state
-        .store
-        .collaborations_of(&user.email)
-        .await?
+    let (email, collaborations) = submissions::collaborations(&state.app, &viewer.actor).await?;
+    let rows = collaborations
         .into_iter()
         .map(|c| {
             let id = format!("reflection-{}", c.submission);
@@ -854,11 +846,11 @@ async fn collaborations_page(
                     .textarea(6)
                     .maxlength(MAX_TEXT_CHARS as u32)
                     .error_from(&errors),
-                open: !matches!(c.status, Status::Passed | Status::Awarded | Status::Withdrawn),
+                open: !c.status.is_decided(),
             }
         })
         .collect();
-    Ok(CollaborationsPage { layout: layout(viewer, csrf, notice), email: user.email.as_str().to_string(), errors, rows })
+    Ok(CollaborationsPage { layout: layout(viewer, csrf, notice), email: email.as_str().to_string(), errors, rows })
 }
 
 async fn collaborations(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
@@ -878,7 +870,7 @@ async fn write_reflection(
 ) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let text = form.get("reflection").to_string();
-    match journey::write_collaborator_reflection(&state, &viewer.actor, id, &text).await {
+    match submissions::write_collaborator_reflection(&state.app, &viewer.actor, id, &text).await.map_err(Problem::from) {
         Ok(()) => Ok(see_other_with("/collaborations", "reflection-saved")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
             let mut errors = FieldErrors::default();

@@ -2,8 +2,8 @@
 //! the issuer's management and authoring forms, problem-type pages and the static assets.
 //!
 //! Handlers here parse a page's input (query strings, indexed form fields, multipart uploads),
-//! call `crate::ops` for every write and every permission decision, and render an askama
-//! template. Templates receive only strings and flags computed here; the one `|safe` is HTML
+//! call one `cairn_app` use case (which authorises, applies the rules and reads or writes), and
+//! render an askama template. Templates receive only strings and flags computed here; the one `|safe` is HTML
 //! from `cairn_core::markdown::render_markdown`.
 
 use askama::Template;
@@ -190,7 +190,7 @@ pub(crate) fn no_store(mut response: Response) -> Response {
 
 /// An uploaded image from a multipart form with fields `csrf` and `image`: the CSRF token is
 /// checked here (the form is not urlencoded, so [`crate::extract::FormFields`] cannot), then the
-/// bytes and the declared media type are handed back for `ops` to check.
+/// bytes and the declared media type are handed back for the use case to check.
 ///
 /// # Errors
 /// 400 for a body that is not multipart, 403 for a wrong token, 413 when too large, 422 when no

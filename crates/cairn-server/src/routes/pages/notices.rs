@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use cairn_core::authz::Action;
+use cairn_app::notify;
 use cairn_core::ids::NotificationId;
 
 use super::learner::layout;
@@ -47,12 +47,12 @@ struct NotificationsPage {
 }
 
 async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
-    let Some(user) = &viewer.user else { return Ok(sign_in_redirect("/notifications")) };
-    viewer.authorise(Action::Own(user.id))?;
-    let items: Vec<NotificationView> = state
-        .store
-        .notifications(user.id, LIMIT)
-        .await?
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/notifications"));
+    }
+    let inbox = notify::inbox(&state.app, &viewer.actor, LIMIT).await?;
+    let items: Vec<NotificationView> = inbox
+        .items
         .into_iter()
         .map(|n| NotificationView {
             subject: n.subject,
@@ -63,15 +63,12 @@ async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
             read_action: format!("/notifications/{}/read", n.id),
         })
         .collect();
-    let unread = state.store.unread_count(user.id).await?;
-    render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), unread, items })
+    render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), unread: inbox.unread, items })
 }
 
 async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: NotificationId = path_id(&raw, "notification")?;
-    let user = viewer.require_user()?;
-    viewer.authorise(Action::Own(user.id))?;
-    state.store.mark_read(user.id, Some(id), state.now()).await?;
+    notify::mark_read(&state.app, &viewer.actor, Some(id)).await?;
     // "Open" marks the notification read and follows its link.
     match form.opt("follow").and_then(|link| safe_next(&link)) {
         Some(link) => Ok(super::see_other(&link)),
@@ -80,8 +77,6 @@ async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Pat
 }
 
 async fn mark_all_read(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
-    let user = viewer.require_user()?;
-    viewer.authorise(Action::Own(user.id))?;
-    state.store.mark_read(user.id, None, state.now()).await?;
+    notify::mark_read(&state.app, &viewer.actor, None).await?;
     Ok(see_other_with("/notifications", "notifications-read"))
 }

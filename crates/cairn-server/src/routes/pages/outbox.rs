@@ -2,15 +2,15 @@
 //! last error.
 //!
 //! Only the installation's operators (the `operators` setting; the demo makes its issuer one) may
-//! read it, checked through `Actor::authorise(Action::Operate)`. Bodies are shown: Cairn's mails
-//! hold a sentence and a link, never a password, token or evidence.
+//! read it, checked by `cairn_app::notify::outbox` through `Action::Operate`. Bodies are shown:
+//! Cairn's mails hold a sentence and a link, never a password, token or evidence.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use cairn_core::authz::Action;
+use cairn_app::notify;
 
 use super::{Layout, NoticeQuery, human_datetime, no_store, render, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
@@ -44,19 +44,11 @@ struct OutboxPage {
     limit: usize,
 }
 
-/// Whether the viewer may read the outbox: an owner of some organisation.
-fn may_read_outbox(viewer: &Viewer) -> Result<(), Problem> {
-    viewer.actor.authorise(Action::Operate).map_err(|_| Problem::forbidden("the outbox is for the operators of this installation"))
-}
-
 async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/admin/outbox"));
     }
-    may_read_outbox(&viewer)?;
-    let mails = state
-        .store
-        .outbox(OUTBOX_LIMIT)
+    let mails = notify::outbox(&state.app, &viewer.actor, OUTBOX_LIMIT)
         .await?
         .into_iter()
         .map(|mail| MailRow {

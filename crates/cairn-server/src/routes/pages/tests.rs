@@ -14,8 +14,8 @@ use cairn_store::{CatalogQuery, MasterKey, Store, StoreOptions};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-use crate::config::ServerConfig;
 use crate::state::AppState;
+use cairn_app::Config;
 
 const OWNER_EMAIL: &str = "issuer@demo.cairn.test";
 const OWNER_PASSWORD: &str = "cairn-demo-issuer";
@@ -37,8 +37,8 @@ async fn test_app() -> TestApp {
     )
     .await
     .unwrap();
-    let state = AppState::new(store, ServerConfig::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().into()));
-    crate::demo::seed_demo(&state).await.unwrap();
+    let state = AppState::new(cairn_app::App::new(store, Config::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().into())));
+    cairn_app::demo::seed(&state.app).await.unwrap();
     let router = crate::app(state.clone());
     TestApp { _dir: dir, state, router }
 }
@@ -49,18 +49,18 @@ impl TestApp {
     }
 
     async fn organisation(&self) -> OrganisationId {
-        self.state.store.organisation_by_name("Northbridge Institute of Technology").await.unwrap().unwrap().id
+        self.state.app.store.organisation_by_name("Northbridge Institute of Technology").await.unwrap().unwrap().id
     }
 
     /// The published demo achievement whose name contains `name`.
     async fn published(&self, name: &str) -> Achievement {
-        let page = self.state.store.search_catalog(&CatalogQuery { limit: 100, ..Default::default() }).await.unwrap();
+        let page = self.state.app.store.search_catalog(&CatalogQuery { limit: 100, ..Default::default() }).await.unwrap();
         page.items.into_iter().find(|a| a.content.name.contains(name)).unwrap_or_else(|| panic!("no published {name}"))
     }
 
     async fn owner_actor(&self) -> Actor {
-        let owner = self.state.store.user_by_email(&Email::parse(OWNER_EMAIL).unwrap()).await.unwrap().unwrap();
-        Actor::member(owner.id, self.state.store.memberships(owner.id).await.unwrap())
+        let owner = self.state.app.store.user_by_email(&Email::parse(OWNER_EMAIL).unwrap()).await.unwrap().unwrap();
+        Actor::member(owner.id, self.state.app.store.memberships(owner.id).await.unwrap())
     }
 }
 
@@ -261,7 +261,7 @@ async fn a_micro_credential_lists_its_three_levels_in_order() {
         .map(|t| page.body.find(t).unwrap_or_else(|| panic!("{t} missing")))
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "levels out of order");
-    let levels = app.state.store.levels(credential.id).await.unwrap();
+    let levels = app.state.app.store.levels(credential.id).await.unwrap();
     let level = browser.get(&format!("/achievements/{}", levels[1].id)).await;
     assert_eq!(level.status, StatusCode::OK);
     level.assert_contains("Part of <a href=\"");
@@ -275,7 +275,7 @@ async fn a_draft_is_not_found_for_visitors_but_shown_to_members() {
     let organisation = app.organisation().await;
     let mut fields = cairn_core::demo::micro_badges().remove(0);
     fields.content.name = "A Draft Badge".into();
-    let draft = crate::ops::create_achievement(&app.state, &app.owner_actor().await, organisation, &fields).await.unwrap();
+    let draft = cairn_app::achievements::create(&app.state.app, &app.owner_actor().await, organisation, &fields).await.unwrap();
 
     let mut visitor = app.browser();
     let page = visitor.get(&format!("/achievements/{}", draft.id)).await;
@@ -431,7 +431,7 @@ async fn forms_without_the_right_csrf_token_are_refused_and_change_nothing() {
     let mut with_wrong = vec![("csrf", "wrong-token-wrong-token")];
     with_wrong.extend_from_slice(&fields);
     assert_eq!(browser.post_raw("/signup", &with_wrong).await.status, StatusCode::FORBIDDEN);
-    assert!(app.state.store.user_by_email(&Email::parse("mallory@example.org").unwrap()).await.unwrap().is_none());
+    assert!(app.state.app.store.user_by_email(&Email::parse("mallory@example.org").unwrap()).await.unwrap().is_none());
 
     // A signed-in owner's publish and retire buttons need the token too.
     let mut owner = app.browser();
@@ -439,7 +439,7 @@ async fn forms_without_the_right_csrf_token_are_refused_and_change_nothing() {
     let badge = app.published("Secure Coding Essentials").await;
     let page = owner.post_raw(&format!("/achievements/{}/retire", badge.id), &[("csrf", "nope-nope-nope-nope")]).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.state.store.achievement(badge.id).await.unwrap().state, cairn_core::achievement::State::Published);
+    assert_eq!(app.state.app.store.achievement(badge.id).await.unwrap().state, cairn_core::achievement::State::Published);
 }
 
 #[tokio::test]
@@ -541,7 +541,7 @@ async fn the_authoring_form_shows_every_error_in_place_and_creates_on_good_input
     page.assert_contains("is not a number of hours");
     page.assert_contains("value=\"a while\"");
     page.assert_contains("Some results are wrong</textarea>");
-    assert_eq!(app.state.store.organisation_achievements(organisation).await.unwrap().len(), 7, "nothing was created");
+    assert_eq!(app.state.app.store.organisation_achievements(organisation).await.unwrap().len(), 7, "nothing was created");
 
     let good = badge_form("SQL Joins in Practice");
     let mut form = pairs(&good);
@@ -557,7 +557,7 @@ async fn the_authoring_form_shows_every_error_in_place_and_creates_on_good_input
     created.assert_contains("Valid for 24 months");
     created.assert_contains("<strong>three</strong>");
     let achievement =
-        app.state.store.organisation_achievements(organisation).await.unwrap().into_iter().find(|a| a.content.name == "SQL Joins in Practice").unwrap();
+        app.state.app.store.organisation_achievements(organisation).await.unwrap().into_iter().find(|a| a.content.name == "SQL Joins in Practice").unwrap();
     let rubric = achievement.content.rubric.unwrap();
     assert_eq!(rubric.levels, ["Developing", "Proficient"]);
     assert_eq!(rubric.criteria[0].required_level, 1);
@@ -637,13 +637,13 @@ async fn editing_publishing_and_retiring_through_the_pages() {
     let page = owner.post(&edit_path, &refs).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     assert!(page.location().ends_with("notice=unchanged"), "{}", page.location());
-    assert_eq!(app.state.store.achievement(badge.id).await.unwrap().version, 1);
+    assert_eq!(app.state.app.store.achievement(badge.id).await.unwrap().version, 1);
 
     let mut changed: Vec<(&str, &str)> = refs.iter().filter(|(k, _)| *k != "name").copied().collect();
     changed.push(("name", "Secure Coding Essentials (2025)"));
     let page = owner.post(&edit_path, &changed).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    let stored = app.state.store.achievement(badge.id).await.unwrap();
+    let stored = app.state.app.store.achievement(badge.id).await.unwrap();
     assert_eq!((stored.version, stored.content.name.as_str()), (2, "Secure Coding Essentials (2025)"));
 
     let page = owner.post(&format!("/achievements/{}/retire", badge.id), &[("return_to", &format!("/issuers/{organisation}/manage"))]).await;
@@ -765,7 +765,7 @@ async fn the_manage_page_is_for_members_and_shows_controls_by_role() {
         )
         .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(app.state.store.organisation(organisation).await.unwrap().profile.name, "Northbridge Institute");
+    assert_eq!(app.state.app.store.organisation(organisation).await.unwrap().profile.name, "Northbridge Institute");
 }
 
 #[tokio::test]
@@ -815,7 +815,7 @@ async fn images_are_uploaded_with_the_csrf_token() {
     let (content_type, body) = multipart(&[("csrf", "wrong-wrong-wrong-wrong")], svg, "image/svg+xml");
     let page = owner.send(Request::post(&path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap()).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
-    assert!(app.state.store.achievement(badge.id).await.unwrap().content.image.is_none());
+    assert!(app.state.app.store.achievement(badge.id).await.unwrap().content.image.is_none());
 
     let (content_type, body) = multipart(&[("csrf", &csrf)], b"", "application/octet-stream");
     let page = owner.send(Request::post(&path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap()).await;
@@ -824,21 +824,21 @@ async fn images_are_uploaded_with_the_csrf_token() {
     let (content_type, body) = multipart(&[("csrf", &csrf)], svg, "image/svg+xml");
     let page = owner.send(Request::post(&path).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap()).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert!(app.state.store.achievement(badge.id).await.unwrap().content.image.is_some());
+    assert!(app.state.app.store.achievement(badge.id).await.unwrap().content.image.is_some());
 
     let organisation = app.organisation().await;
     let (content_type, body) = multipart(&[("csrf", &csrf)], svg, "image/svg+xml");
     let page =
         owner.send(Request::post(format!("/issuers/{organisation}/image")).header(header::CONTENT_TYPE, content_type).body(Body::from(body)).unwrap()).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert!(app.state.store.organisation(organisation).await.unwrap().profile.image.is_some());
+    assert!(app.state.app.store.organisation(organisation).await.unwrap().profile.image.is_some());
 }
 
 #[tokio::test]
 async fn levels_are_listed_but_not_published_on_their_own() {
     let app = test_app().await;
     let credential = app.published("Data Analysis with SQL").await;
-    let levels = app.state.store.levels(credential.id).await.unwrap();
+    let levels = app.state.app.store.levels(credential.id).await.unwrap();
     assert!(levels.iter().all(|l| matches!(l.kind, Kind::Level(_))));
     let mut owner = app.browser();
     owner.log_in(OWNER_EMAIL, OWNER_PASSWORD).await;

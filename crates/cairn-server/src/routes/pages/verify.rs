@@ -3,12 +3,9 @@
 //! as the JSON report for `Accept: application/json`.
 //!
 //! What the pipeline needs from elsewhere (DID documents, status lists, a credential named by
-//! URL) is resolved in-process from the store when this server publishes it ([`OwnDocuments`]).
+//! URL) is resolved in-process when this installation publishes it (`cairn_app::verification`).
 //! Nothing is fetched from other hosts: a credential from elsewhere that needs such documents is
 //! reported as "could not check", never as valid.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::Router;
@@ -16,11 +13,8 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use cairn_core::achievement::State as LifeCycle;
-use cairn_core::award::Privacy;
-use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
-use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
-use cairn_vc::verify::{Check, Verdict, VerificationReport, VerifyOptions, verify};
+use cairn_app::verification;
+use cairn_vc::verify::{Check, Verdict, VerificationReport};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,7 +23,6 @@ use super::learner::{layout, wants_json};
 use super::{Layout, human_date, render_status};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query};
-use crate::issuing;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -39,124 +32,6 @@ pub(super) fn router() -> Router<AppState> {
 
 /// The largest credential accepted on the page: a baked image, JSON or a JWT.
 pub(super) const MAX_INPUT_BYTES: usize = 2 * 1024 * 1024;
-/// Tolerance for clocks that disagree, in seconds.
-const MAX_CLOCK_SKEW_SECS: i64 = 300;
-
-// ---------------------------------------------------------------------------------------------
-// In-process resolution of this server's own documents
-
-/// A [`DocumentLoader`] for the documents this server publishes (issuer DID documents, status
-/// lists, award credentials, OB 2.0 documents), read from the store instead of over HTTP; every
-/// other URL is refused. Answers are kept for the duration of one verification, as the loader
-/// contract asks.
-pub(super) struct OwnDocuments {
-    state: AppState,
-    runtime: tokio::runtime::Handle,
-    seen: Mutex<HashMap<String, Result<LoadedDocument, LoadError>>>,
-}
-
-impl DocumentLoader for OwnDocuments {
-    fn load(&self, url: &str) -> Result<LoadedDocument, LoadError> {
-        if let Some(found) = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(url) {
-            return found.clone();
-        }
-        // Verification runs on a blocking thread (see `verify_here`), where waiting for the
-        // store is allowed.
-        let found = self.runtime.block_on(own_document(&self.state, url));
-        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(url.to_string(), found.clone());
-        found
-    }
-}
-
-/// Whether a status-list id is one Cairn could have made (as `routes/credentials.rs` checks).
-fn plausible_list_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-fn did_document(state: &AppState, organisation: &cairn_core::organisation::Organisation) -> Value {
-    let did = issuing::issuer_did(&state.config, organisation.id);
-    let also = [cairn_vc::did::did_key(&organisation.public_key_multibase)];
-    cairn_vc::did::did_document(&did, &organisation.public_key_multibase, &also)
-}
-
-/// The document at `url` if this server publishes it, as an anonymous visitor would get it.
-async fn own_document(state: &AppState, url: &str) -> Result<LoadedDocument, LoadError> {
-    let elsewhere = || LoadError::Unavailable {
-        url: url.to_string(),
-        reason: "Cairn looks up documents only for credentials issued on this site; it does not fetch from other sites".into(),
-    };
-    let missing = |problem: Problem| LoadError::Unavailable { url: url.to_string(), reason: problem.detail };
-    if url.starts_with("did:web:") {
-        let did = url.split('#').next().unwrap_or(url);
-        let organisation = did.rsplit(':').next().and_then(|raw| raw.parse::<OrganisationId>().ok()).ok_or_else(elsewhere)?;
-        if did != issuing::issuer_did(&state.config, organisation) {
-            return Err(elsewhere());
-        }
-        let organisation = state.store.organisation(organisation).await.map_err(|e| missing(e.into()))?;
-        return Ok(LoadedDocument::new(url, did_document(state, &organisation).to_string()));
-    }
-    let base = state.config.url("");
-    let Some(path) = url.strip_prefix(&base).filter(|path| path.starts_with('/')) else { return Err(elsewhere()) };
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let text = match segments.as_slice() {
-        ["issuers", id, "did.json"] => {
-            let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
-            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
-            did_document(state, &organisation).to_string()
-        }
-        ["status", id] if plausible_list_id(id) => issuing::status_list_credential(state, id).await.map_err(missing)?.to_string(),
-        ["awards", id] | ["awards", id, "credential" | "credential.json" | "credential.jwt"] => {
-            let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such award")))?;
-            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
-            if award.privacy == Privacy::Private {
-                return Err(missing(Problem::not_found("this award is private")));
-            }
-            if segments.last() == Some(&"credential.jwt") { award.jwt } else { award.credential_json }
-        }
-        ["ob2", "assertions", id] => {
-            let id: AwardId = id.parse().map_err(|_| missing(Problem::not_found("no such assertion")))?;
-            let award = state.store.award(id).await.map_err(|e| missing(e.into()))?;
-            match issuing::ob2_hosted(&state.config, &award) {
-                (true, _) => return Err(LoadError::Gone { url: url.to_string() }),
-                (false, document) => document.to_string(),
-            }
-        }
-        ["ob2", "badges", id] => {
-            let id: AchievementId = id.parse().map_err(|_| missing(Problem::not_found("no such badge class")))?;
-            let achievement = state.store.achievement(id).await.map_err(|e| missing(e.into()))?;
-            if achievement.state == LifeCycle::Draft {
-                return Err(missing(Problem::not_found("no such badge class")));
-            }
-            issuing::ob2_badge_class(&state.config, &achievement).to_string()
-        }
-        ["ob2", "issuers", id] => {
-            let id: OrganisationId = id.parse().map_err(|_| missing(Problem::not_found("no such issuer")))?;
-            let organisation = state.store.organisation(id).await.map_err(|e| missing(e.into()))?;
-            issuing::ob2_issuer(&state.config, &organisation).to_string()
-        }
-        _ => return Err(missing(Problem::not_found("this site publishes no credential document at this address"))),
-    };
-    Ok(LoadedDocument::new(url, text))
-}
-
-/// Runs the verification pipeline on `input` with this server's own documents, off the async
-/// threads (canonicalisation and signature checks are CPU work).
-///
-/// # Errors
-/// A 500 [`Problem`] only when the blocking task fails; an invalid credential is a report.
-pub(super) async fn verify_here(state: &AppState, input: Vec<u8>) -> Result<VerificationReport, Problem> {
-    let state = state.clone();
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let now = state.now().unix_timestamp();
-        let own = Arc::new(OwnDocuments { state, runtime, seen: Mutex::default() });
-        let loader = StaticLoader::new().with_fallback(own);
-        verify(&input, &VerifyOptions { loader: &loader, jwt_keys: None, now, max_clock_skew_secs: MAX_CLOCK_SKEW_SECS })
-    })
-    .await
-    .map_err(|error| Problem::internal(&error))
-}
 
 // ---------------------------------------------------------------------------------------------
 // The report in plain words
@@ -549,7 +424,7 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let report = verify_here(&state, input).await?;
+    let report = verification::verify(&state.app, input).await?;
     if json {
         let body = serde_json::to_string(&report).map_err(|e| Problem::internal(&e))?;
         let mut response = (StatusCode::OK, body).into_response();

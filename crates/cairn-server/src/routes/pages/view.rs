@@ -15,9 +15,9 @@ use cairn_core::rubric::Rubric;
 use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
-use crate::ops;
 use crate::problem::Problem;
 use crate::state::AppState;
+use cairn_app::achievements::{self, Overview};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -192,17 +192,12 @@ async fn achievement_page(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let achievement = ops::view_achievement(&state, &viewer.actor, id).await?;
-    let organisation = state.store.organisation(achievement.organisation).await?;
+    let Overview { achievement, organisation, levels, parent } = achievements::overview(&state.app, &viewer.actor, id).await?;
     let actor = &viewer.actor;
     let org = achievement.organisation;
     let is_member = actor.can(Action::Org(org, OrgAction::ViewDrafts));
-    let levels = ops::levels_of(&state, &achievement).await?;
-    let level_of = match (achievement.kind, achievement.parent) {
-        (Kind::Level(n), Some(parent)) => {
-            let parent = ops::view_achievement(&state, actor, parent).await?;
-            Some((level_heading(n), format!("/achievements/{}", parent.id), parent.content.name))
-        }
+    let level_of = match (achievement.kind, parent) {
+        (Kind::Level(n), Some(parent)) => Some((level_heading(n), format!("/achievements/{}", parent.id), parent.content.name)),
         _ => None,
     };
     let content = &achievement.content;
@@ -253,8 +248,8 @@ async fn achievement_page(
         level_of,
         member,
         retired: achievement.state == LifeCycle::Retired,
-        og_url: state.config.url(&format!("/achievements/{}", achievement.id)),
-        og_image: state.config.url(&format!("/achievements/{}/image", achievement.id)),
+        og_url: state.app.config.url(&format!("/achievements/{}", achievement.id)),
+        og_image: state.app.config.url(&format!("/achievements/{}/image", achievement.id)),
     })
 }
 
@@ -280,13 +275,13 @@ fn back_to(form: &FormFields, id: AchievementId) -> String {
 
 async fn publish(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    ops::publish(&state, &viewer.actor, id).await?;
+    achievements::publish(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with(&back_to(&form, id), "published"))
 }
 
 async fn retire(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    ops::retire(&state, &viewer.actor, id).await?;
+    achievements::retire(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with(&back_to(&form, id), "retired"))
 }
 

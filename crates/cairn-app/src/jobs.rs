@@ -1,12 +1,15 @@
 //! Background work: escalating submissions that are nearly due or overdue, and sending the
 //! mail outbox over SMTP when a server is configured (otherwise mail stays in the outbox for the
-//! operator). Runs every `job_interval_secs` in one task; each run is also callable directly.
+//! operator). Runs every `job_interval_secs` in one task started by `cairn serve`; each run, and
+//! each duty, is also callable directly.
 
+use cairn_core::calendar::DueState;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-use crate::state::AppState;
+use crate::notify::{format_day, tell, tell_staff};
+use crate::{App, AppError};
 
 /// Most messages sent per run.
 const MAIL_BATCH: usize = 50;
@@ -25,14 +28,14 @@ pub fn valid_mailbox(raw: &str) -> bool {
 }
 
 /// Starts the background loop; abort the handle to stop it.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mailer = Mailer::from_config(&state);
-        let mut interval = tokio::time::interval(Duration::from_secs(state.config.job_interval_secs.max(1)));
+        let mailer = Mailer::from_config(&app);
+        let mut interval = tokio::time::interval(Duration::from_secs(app.config.job_interval_secs.max(1)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            let report = run_once(&state, &mailer).await;
+            let report = run_once(&app, &mailer).await;
             if report != RunReport::default() {
                 tracing::info!(escalated = report.escalated, sent = report.sent, failed = report.failed, "background run");
             }
@@ -41,30 +44,30 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// One pass of every background duty; failures are logged, never fatal.
-pub async fn run_once(state: &AppState, mailer: &Mailer) -> RunReport {
+pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
     let mut report = RunReport::default();
-    match crate::journey::escalate_due(state).await {
+    match escalate_due(app).await {
         Ok(n) => report.escalated = n,
-        Err(problem) => tracing::warn!(detail = %problem.detail, "escalation run failed"),
+        Err(error) => tracing::warn!(%error, "escalation run failed"),
     }
     if let Some(transport) = &mailer.transport {
-        match state.store.pending_mail(MAIL_BATCH).await {
+        match app.store.pending_mail(MAIL_BATCH).await {
             Ok(mails) => {
                 for mail in mails {
                     let result = match build(&mailer.from, &mail.to, &mail.subject, &mail.body) {
                         Ok(message) => transport.send(message).await.map(|_| ()).map_err(|e| e.to_string()),
                         Err(error) => Err(error),
                     };
-                    let now = state.now();
+                    let now = app.now();
                     let stored = match result {
                         Ok(()) => {
                             report.sent += 1;
-                            state.store.mark_mail_sent(&mail.id, now).await
+                            app.store.mark_mail_sent(&mail.id, now).await
                         }
                         Err(error) => {
                             report.failed += 1;
                             tracing::warn!(mail = %mail.id, %error, "sending mail failed");
-                            state.store.mark_mail_failed(&mail.id, &error, now).await
+                            app.store.mark_mail_failed(&mail.id, &error, now).await
                         }
                     };
                     if let Err(error) = stored {
@@ -76,6 +79,36 @@ pub async fn run_once(state: &AppState, mailer: &Mailer) -> RunReport {
         }
     }
     report
+}
+
+/// Escalates submissions that are nearly due or overdue (once each), telling the issuer's staff
+/// and the assessor. Returns how many were escalated.
+///
+/// # Errors
+/// Store failures.
+pub async fn escalate_due(app: &App) -> Result<usize, AppError> {
+    let now = app.now();
+    let mut escalated = 0;
+    for (submission, organisation) in app.store.escalation_candidates(now).await? {
+        let Some(due) = submission.due_at else { continue };
+        let settings = app.store.issuer_settings(organisation).await?;
+        let due_state = settings.calendar().due_state(now, due, settings.nearly_due_days);
+        if due_state == DueState::OnTrack {
+            continue;
+        }
+        let code = submission.code();
+        let (subject, body) = match due_state {
+            DueState::Overdue => (format!("Overdue: {code}"), format!("Submission {code} was due on {} and has no decision yet.", format_day(due))),
+            _ => (format!("Nearly due: {code}"), format!("Submission {code} is due on {} and has no decision yet.", format_day(due))),
+        };
+        tell_staff(app, organisation, "escalation", &subject, &body, "/issuer/assessment").await?;
+        if let Some(assessor) = submission.assessor {
+            tell(app, assessor, "escalation", &subject, &body, &format!("/assess/{}", submission.id)).await?;
+        }
+        app.store.mark_escalated(submission.id, now).await?;
+        escalated += 1;
+    }
+    Ok(escalated)
 }
 
 fn build(from: &Mailbox, to: &str, subject: &str, body: &str) -> Result<Message, String> {
@@ -92,9 +125,9 @@ pub struct Mailer {
 impl Mailer {
     /// A mailer for the configured SMTP URL; without one (or with a broken one, logged) mail
     /// stays in the outbox.
-    pub fn from_config(state: &AppState) -> Mailer {
-        let from = state.config.mail_from.parse().unwrap_or_else(|_| "Cairn <cairn@localhost>".parse().expect("a fixed mailbox parses"));
-        let transport = state.config.smtp_url.as_deref().and_then(|url| match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
+    pub fn from_config(app: &App) -> Mailer {
+        let from = app.config.mail_from.parse().unwrap_or_else(|_| "Cairn <cairn@localhost>".parse().expect("a fixed mailbox parses"));
+        let transport = app.config.smtp_url.as_deref().and_then(|url| match AsyncSmtpTransport::<Tokio1Executor>::from_url(url) {
             Ok(builder) => Some(builder.timeout(Some(Duration::from_secs(20))).build()),
             Err(error) => {
                 tracing::warn!(%error, "the SMTP URL is unusable; mail stays in the outbox");

@@ -1,13 +1,14 @@
-//! The server's settings, resolved from defaults, `cairn.toml`, `CAIRN_*` variables and flags
-//! (in that order) by `cairn-cli`, and passed in explicitly: there is no global configuration.
+//! The installation's settings, resolved from defaults, `cairn.toml`, `CAIRN_*` variables and
+//! flags (in that order) by `cairn-cli`, and passed in explicitly: there is no global
+//! configuration, so one process can run two differently configured applications.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use url::Url;
 
-/// Everything the server needs to run, already validated.
+/// Everything Cairn needs to run, already validated.
 #[derive(Debug, Clone)]
-pub struct ServerConfig {
+pub struct Config {
     /// Address to listen on.
     pub addr: SocketAddr,
     /// Base URL people and other systems reach this server at (links, did:web, problem types).
@@ -30,7 +31,7 @@ pub struct ServerConfig {
     pub operators: Vec<String>,
 }
 
-impl ServerConfig {
+impl Config {
     /// A configuration for tests and embedding: everything under `data_dir`, URL from `addr`.
     pub fn for_addr(addr: SocketAddr, data_dir: PathBuf) -> Self {
         Self {
@@ -82,7 +83,7 @@ mod tests {
     fn public_urls_default_from_the_listen_address() {
         assert_eq!(default_public_url("0.0.0.0:8080".parse().unwrap()).as_str(), "http://localhost:8080/");
         assert_eq!(default_public_url("127.0.0.1:3000".parse().unwrap()).as_str(), "http://127.0.0.1:3000/");
-        let config = ServerConfig::for_addr("127.0.0.1:3000".parse().unwrap(), "d".into());
+        let config = Config::for_addr("127.0.0.1:3000".parse().unwrap(), "d".into());
         assert_eq!(config.public_host(), "127.0.0.1:3000");
         assert_eq!(config.url("/x"), "http://127.0.0.1:3000/x");
         assert!(!config.secure_cookies());

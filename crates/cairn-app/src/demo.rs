@@ -8,7 +8,7 @@ use cairn_core::demo;
 use cairn_core::organisation::OrganisationProfile;
 use cairn_store::StoreError;
 
-use crate::state::AppState;
+use crate::App;
 
 /// What seeding did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,9 +23,9 @@ pub struct DemoReport {
 /// # Errors
 /// Store failures; the demo content itself always passes the domain rules (a unit test in
 /// `cairn_core::demo` checks it), so a rule failure here is reported as corrupt data.
-pub async fn seed_demo(state: &AppState) -> Result<DemoReport, StoreError> {
-    let now = state.now();
-    let store = &state.store;
+pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
+    let now = app.now();
+    let store = &app.store;
     let mut report = DemoReport::default();
     let mut accounts = Vec::new();
     for account in demo::ACCOUNTS {

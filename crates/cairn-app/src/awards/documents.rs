@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::AwardResult;
-use crate::config::ServerConfig;
+use crate::config::Config;
 
 /// Text as it may be signed: control characters other than tab and line feed removed (some
 /// verifiers refuse them), surrounding white space trimmed.
@@ -34,50 +34,50 @@ pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
-/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (see `routes/did.rs`).
-pub fn issuer_did(config: &ServerConfig, organisation: OrganisationId) -> String {
+/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (served by `cairn-server`).
+pub fn issuer_did(config: &Config, organisation: OrganisationId) -> String {
     cairn_vc::did::did_web(&config.public_host(), &["issuers", &organisation.to_string()])
 }
 
 /// The verification method every proof of the issuer names: the one key of its DID document.
-pub fn verification_method(config: &ServerConfig, organisation: OrganisationId) -> String {
+pub fn verification_method(config: &Config, organisation: OrganisationId) -> String {
     format!("{}#key-1", issuer_did(config, organisation))
 }
 
 /// Where a status list is served.
-pub fn status_list_url(config: &ServerConfig, list_id: &str) -> String {
+pub fn status_list_url(config: &Config, list_id: &str) -> String {
     config.url(&format!("/status/{list_id}"))
 }
 
-pub(crate) fn award_page_url(config: &ServerConfig, award: AwardId) -> String {
+pub(crate) fn award_page_url(config: &Config, award: AwardId) -> String {
     config.url(&format!("/awards/{award}"))
 }
 
-pub(crate) fn credential_url(config: &ServerConfig, award: AwardId) -> String {
+pub(crate) fn credential_url(config: &Config, award: AwardId) -> String {
     config.url(&format!("/awards/{award}/credential"))
 }
 
-fn achievement_url(config: &ServerConfig, achievement: AchievementId) -> String {
+fn achievement_url(config: &Config, achievement: AchievementId) -> String {
     config.url(&format!("/achievements/{achievement}"))
 }
 
-fn achievement_image_url(config: &ServerConfig, achievement: AchievementId) -> String {
+fn achievement_image_url(config: &Config, achievement: AchievementId) -> String {
     config.url(&format!("/achievements/{achievement}/image"))
 }
 
-fn issuer_image_url(config: &ServerConfig, organisation: OrganisationId) -> String {
+fn issuer_image_url(config: &Config, organisation: OrganisationId) -> String {
     config.url(&format!("/issuers/{organisation}/image"))
 }
 
-pub(crate) fn ob2_assertion_url(config: &ServerConfig, award: AwardId) -> String {
+pub(crate) fn ob2_assertion_url(config: &Config, award: AwardId) -> String {
     config.url(&format!("/ob2/assertions/{award}"))
 }
 
-fn ob2_badge_url(config: &ServerConfig, achievement: AchievementId) -> String {
+fn ob2_badge_url(config: &Config, achievement: AchievementId) -> String {
     config.url(&format!("/ob2/badges/{achievement}"))
 }
 
-fn ob2_issuer_url(config: &ServerConfig, organisation: OrganisationId) -> String {
+fn ob2_issuer_url(config: &Config, organisation: OrganisationId) -> String {
     config.url(&format!("/ob2/issuers/{organisation}"))
 }
 
@@ -91,7 +91,7 @@ pub(crate) fn achievement_type(kind: Kind) -> &'static str {
 }
 
 /// The embedded issuer `Profile`, identified by its `did:web` so that the proof's key binds to it.
-pub(crate) fn issuer_profile(config: &ServerConfig, organisation: &Organisation) -> ob3::Profile {
+pub(crate) fn issuer_profile(config: &Config, organisation: &Organisation) -> ob3::Profile {
     let name = clean(&organisation.profile.name);
     ob3::Profile {
         id: issuer_did(config, organisation.id),
@@ -135,7 +135,7 @@ fn rubric_json(achievement: &str, rubric: &Rubric) -> Vec<ob3::RubricCriterion> 
 }
 
 /// The OB 3.0 `Achievement`: criteria, rubric, alignments, type and image of this version.
-pub(crate) fn ob3_achievement(config: &ServerConfig, achievement: &Achievement) -> ob3::Achievement {
+pub(crate) fn ob3_achievement(config: &Config, achievement: &Achievement) -> ob3::Achievement {
     let url = achievement_url(config, achievement.id);
     let content = &achievement.content;
     let name = clean(&content.name);
@@ -169,7 +169,7 @@ pub(crate) fn ob3_achievement(config: &ServerConfig, achievement: &Achievement) 
 
 /// The levels achieved, as the credential states them and as Cairn keeps them for display.
 /// Scores for criteria the rubric no longer has are left out.
-pub(crate) fn results(config: &ServerConfig, achievement: &Achievement, judgement: Option<&Judgement>) -> (Vec<ob3::CriterionResult>, Vec<AwardResult>) {
+pub(crate) fn results(config: &Config, achievement: &Achievement, judgement: Option<&Judgement>) -> (Vec<ob3::CriterionResult>, Vec<AwardResult>) {
     let (Some(rubric), Some(judgement)) = (&achievement.content.rubric, judgement) else {
         return (Vec::new(), Vec::new());
     };
@@ -195,7 +195,7 @@ pub(crate) fn results(config: &ServerConfig, achievement: &Achievement, judgemen
 
 /// Everything one OB 3.0 credential states.
 pub(crate) struct CredentialParts<'a> {
-    pub config: &'a ServerConfig,
+    pub config: &'a Config,
     pub award: AwardId,
     pub achievement: &'a Achievement,
     pub organisation: &'a Organisation,
@@ -234,7 +234,7 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
 
 /// The hosted OB 2.0 `Assertion` of an award, with the same salted recipient hash.
 pub(crate) fn ob2_assertion(
-    config: &ServerConfig,
+    config: &Config,
     award: AwardId,
     achievement: AchievementId,
     email: &str,
@@ -255,7 +255,7 @@ pub(crate) fn ob2_assertion(
 }
 
 /// The hosted OB 2.0 `BadgeClass` of an achievement (its current version).
-pub(crate) fn ob2_badge_class(config: &ServerConfig, achievement: &Achievement) -> Value {
+pub(crate) fn ob2_badge_class(config: &Config, achievement: &Achievement) -> Value {
     let content = &achievement.content;
     ob2::badge_class_json(&ob2::BadgeClass {
         id: ob2_badge_url(config, achievement.id),
@@ -271,7 +271,7 @@ pub(crate) fn ob2_badge_class(config: &ServerConfig, achievement: &Achievement) 
 }
 
 /// The hosted OB 2.0 `Issuer` of an organisation.
-pub(crate) fn ob2_issuer(config: &ServerConfig, organisation: &Organisation) -> Value {
+pub(crate) fn ob2_issuer(config: &Config, organisation: &Organisation) -> Value {
     let profile = issuer_profile(config, organisation);
     ob2::issuer_json(&ob2::Issuer {
         id: ob2_issuer_url(config, organisation.id),

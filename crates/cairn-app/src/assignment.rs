@@ -1,0 +1,70 @@
+//! Assigning assessors: the previous assessor while still eligible, else the least-loaded member
+//! of the achievement's pool who may assess and is not the learner, a collaborator or
+//! conflicted (the choice itself is `cairn_core::assessment::choose_assessor`); and giving
+//! waiting submissions an assessor once there is one.
+
+use cairn_core::assessment::{Candidate, choose_assessor};
+use cairn_core::authz::{OrgAction, role_permits};
+use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::submission::Submission;
+use cairn_store::{StoreError, Transition};
+
+use crate::notify::tell;
+use crate::{App, AppError};
+
+/// The assessor for the next attempt of `submission`, if anyone is eligible.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn pick_assessor(app: &App, organisation: OrganisationId, submission: &Submission) -> Result<Option<UserId>, AppError> {
+    let members = app.store.members(organisation).await?;
+    let may_assess = |user: UserId| members.iter().any(|m| m.user == user && role_permits(m.role, OrgAction::Assess));
+    let pool: Vec<Candidate> = app
+        .store
+        .pool(submission.achievement)
+        .await?
+        .into_iter()
+        .filter(|m| may_assess(m.user))
+        .map(|m| Candidate { assessor: m.user, open: m.open })
+        .collect();
+    let mut excluded = app.store.conflicted_assessors(organisation, submission.learner).await?;
+    for email in &submission.content.collaborators {
+        if let Some(user) = app.store.user_by_email(email).await? {
+            excluded.push(user.id);
+        }
+    }
+    Ok(choose_assessor(&pool, submission.learner, &excluded, submission.assessor))
+}
+
+/// Gives queued submissions without an assessor to an eligible one, when there is one now, and
+/// tells them. A submission assigned meanwhile by another request is left alone.
+///
+/// # Errors
+/// Store failures.
+pub async fn assign_waiting(app: &App, organisation: OrganisationId) -> Result<(), AppError> {
+    for submission in app.store.unassigned(organisation).await? {
+        let Some(assessor) = pick_assessor(app, organisation, &submission).await? else { continue };
+        let assign = Transition {
+            submission: submission.id,
+            from: submission.status,
+            to: submission.status,
+            actor: None,
+            note: "assessor assigned".into(),
+            assessor: Some(Some(assessor)),
+            due_at: None,
+            next_attempt: false,
+            snapshot: false,
+        };
+        match app.store.transition(&assign, app.now()).await {
+            Ok(_) => {
+                let code = submission.code();
+                let subject = format!("New submission to assess: {code}");
+                let body = format!("Submission {code} is in your queue.");
+                tell(app, assessor, "assignment", &subject, &body, &format!("/assess/{}", submission.id)).await?;
+            }
+            Err(StoreError::Conflict { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Open Badges 2.0 hosted documents for older displayers: the assertion (or, once revoked or
+//! suspended, the revocation document served as 410 Gone), the badge class and the issuer.
+
+use cairn_core::authz::Actor;
+use cairn_core::award::AwardStatus;
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_store::Award;
+use cairn_vc::ob2;
+use serde_json::{Value, json};
+
+use super::documents::{self, ob2_badge_class, ob2_issuer};
+use crate::config::Config;
+use crate::{App, AppError};
+
+/// A hosted assertion: the document, and whether it is gone (revoked or suspended).
+#[derive(Debug, Clone)]
+pub struct Hosted {
+    pub gone: bool,
+    pub document: Value,
+}
+
+/// What a hosted OB 2.0 assertion URL answers for `award`.
+pub(crate) fn hosted(config: &Config, award: &Award) -> Hosted {
+    let id = documents::ob2_assertion_url(config, award.id);
+    let reason = |what: &str| match &award.status_reason {
+        Some(reason) => format!("{what}: {reason}"),
+        None => format!("{what} by the issuer"),
+    };
+    match award.status {
+        AwardStatus::Active => Hosted { gone: false, document: serde_json::from_str(&award.ob2_json).unwrap_or_else(|_| json!({"id": id})) },
+        AwardStatus::Revoked => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("revoked")) },
+        AwardStatus::Suspended => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("suspended")) },
+    }
+}
+
+/// The hosted OB 2.0 assertion of an award. It is a verification endpoint, served to everyone
+/// (also for private awards), so copies already handed out keep verifying.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn assertion(app: &App, id: AwardId) -> Result<Hosted, AppError> {
+    let award = app.store.award(id).await?;
+    Ok(hosted(&app.config, &award))
+}
+
+/// The OB 2.0 badge class of an achievement the actor may see.
+///
+/// # Errors
+/// `NotFound`, also for another organisation's draft.
+pub async fn badge_class(app: &App, actor: &Actor, id: AchievementId) -> Result<Value, AppError> {
+    let achievement = crate::achievements::view(app, actor, id).await?;
+    Ok(ob2_badge_class(&app.config, &achievement))
+}
+
+/// The OB 2.0 issuer profile of an organisation.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn issuer(app: &App, id: OrganisationId) -> Result<Value, AppError> {
+    let organisation = app.store.organisation(id).await?;
+    Ok(ob2_issuer(&app.config, &organisation))
+}

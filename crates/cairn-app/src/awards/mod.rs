@@ -1,0 +1,59 @@
+//! Awards: issuing them (every credential form, status lists, stacking), revoking, suspending and
+//! reinstating them, the OB 2.0 hosted documents and status lists that keep them verifiable, and
+//! what the award pages, the backpack and the downloads show.
+//!
+//! - `issuing.rs` — the award transaction, stacking, status changes and their notifications.
+//! - `documents.rs` — the OB 3.0 and OB 2.0 documents, pure functions of stored values.
+//! - `images.rs` — the baked PNG and SVG badges.
+//! - `status_lists.rs` — the signed Bitstring Status Lists.
+//! - `hosted.rs` — the OB 2.0 hosted assertion, badge class and issuer.
+//! - `views.rs` — the award page, the embeddable card, the backpack, privacy and downloads.
+
+pub(crate) mod documents;
+pub mod hosted;
+mod images;
+mod issuing;
+mod status_lists;
+mod views;
+
+use cairn_core::ids::AwardId;
+use cairn_store::Award;
+use serde_json::{Value, json};
+
+use crate::config::Config;
+
+pub use documents::{issuer_did, status_list_url, verification_method};
+pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
+pub use status_lists::{plausible_list_id, status_list};
+pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, backpack, card, download, mine, page, set_privacy, visible};
+
+/// One rubric criterion as assessed, kept beside the award (`results_json`) for display.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwardResult {
+    /// The criterion's slug.
+    pub criterion: String,
+    pub criterion_name: String,
+    /// The level reached, from 1.
+    pub level: usize,
+    pub level_name: String,
+    pub required_level_name: String,
+    /// Whether the level reached meets the required one.
+    pub met: bool,
+}
+
+/// The rubric results stored with an award.
+pub fn award_results(award: &Award) -> Vec<AwardResult> {
+    documents::parse_results(&award.results_json)
+}
+
+/// Absolute URLs of everything an award offers: its page and its downloads.
+pub fn award_links(config: &Config, award: AwardId) -> Value {
+    json!({
+        "page": documents::award_page_url(config, award),
+        "credential": documents::credential_url(config, award),
+        "jwt": config.url(&format!("/awards/{award}/credential.jwt")),
+        "png": config.url(&format!("/awards/{award}/badge.png")),
+        "svg": config.url(&format!("/awards/{award}/badge.svg")),
+        "ob2": documents::ob2_assertion_url(config, award),
+    })
+}

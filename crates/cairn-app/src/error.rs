@@ -1,0 +1,166 @@
+//! The one error every use case returns, its variants named by what went wrong. Each carries the
+//! sentence people are shown; the HTTP layer maps a variant to a status and a problem type once.
+
+use cairn_core::Invalid;
+use cairn_core::authz::Denied;
+use cairn_store::StoreError;
+
+/// Which rule a [`AppError::Conflict`] broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// The request clashes with what is stored: a name already taken, a voucher already used,
+    /// a change that is not possible any more.
+    Generic,
+    /// The achievement's life-cycle state does not allow it (a retired one cannot be edited…).
+    AchievementState,
+    /// The submission's state does not allow it (sent twice, assessed twice, no attempts left…).
+    SubmissionState,
+    /// The achievement's fee is due before the evidence can be sent.
+    FeeDue,
+    /// The learner already holds the achievement.
+    AlreadyAwarded,
+}
+
+/// Why a use case did not happen. Nothing was changed on any of them.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Nobody is signed in, and this needs someone.
+    #[error("sign in to do this")]
+    Unauthenticated,
+    /// A sign-in with an unknown e-mail address or a wrong password (never which of the two).
+    #[error("the e-mail address or password is wrong")]
+    WrongCredentials,
+    /// A bearer token that is unknown or revoked.
+    #[error("the bearer token is unknown or revoked")]
+    UnknownToken,
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing exists here, or it is not visible to the actor.
+    #[error("{0}")]
+    NotFound(String),
+    /// Input that broke field rules, each addressed by a JSON Pointer.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// The request conflicts with the stored state.
+    #[error("{detail}")]
+    Conflict { kind: ConflictKind, detail: String },
+    /// An upload larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+    /// An upload of a type that is not accepted, or not the type it claims.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// Temporarily impossible: the database is unreachable, a status list is full.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An unexpected failure; its cause chain was logged where it was made
+    /// ([`AppError::internal`]).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// An unexpected failure: its cause chain is logged here, once; people are told only that
+    /// something went wrong.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> AppError {
+        let mut chain = cause.to_string();
+        let mut source = cause.source();
+        while let Some(next) = source {
+            chain.push_str(": ");
+            chain.push_str(&next.to_string());
+            source = next.source();
+        }
+        tracing::error!(error = %chain, "internal error");
+        AppError::Internal(chain)
+    }
+
+    /// One broken field rule.
+    pub fn invalid_field(pointer: &str, detail: impl Into<String>) -> AppError {
+        AppError::Invalid(Invalid::one(pointer, detail))
+    }
+
+    /// A clash with stored data.
+    pub fn conflict(detail: impl Into<String>) -> AppError {
+        AppError::Conflict { kind: ConflictKind::Generic, detail: detail.into() }
+    }
+
+    /// The sentence people are shown: the message, except for internal failures, whose cause
+    /// stays in the log.
+    pub fn detail(&self) -> String {
+        match self {
+            AppError::Internal(_) => "something went wrong".to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match &error {
+            StoreError::NotFound { entity, id } if id.is_empty() => AppError::NotFound(format!("{entity} not found")),
+            StoreError::NotFound { .. } => AppError::NotFound(error.to_string()),
+            StoreError::Conflict { .. } => AppError::conflict(error.to_string()),
+            StoreError::Unavailable { .. } => AppError::Unavailable("the database is not reachable".into()),
+            _ => AppError::internal(&error),
+        }
+    }
+}
+
+impl From<Denied> for AppError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Unauthenticated => AppError::Unauthenticated,
+            Denied::Forbidden => AppError::Forbidden("your role in this organisation does not allow this".into()),
+        }
+    }
+}
+
+impl From<cairn_core::achievement::TransitionError> for AppError {
+    fn from(error: cairn_core::achievement::TransitionError) -> Self {
+        AppError::Conflict { kind: ConflictKind::AchievementState, detail: error.to_string() }
+    }
+}
+
+impl From<cairn_core::submission::TransitionError> for AppError {
+    fn from(error: cairn_core::submission::TransitionError) -> Self {
+        AppError::Conflict { kind: ConflictKind::SubmissionState, detail: error.to_string() }
+    }
+}
+
+impl From<cairn_core::submission::SendError> for AppError {
+    fn from(error: cairn_core::submission::SendError) -> Self {
+        use cairn_core::submission::SendError;
+        match error {
+            SendError::State(error) => error.into(),
+            SendError::FeeDue => AppError::Conflict { kind: ConflictKind::FeeDue, detail: error.to_string() },
+            SendError::Incomplete(invalid) => AppError::Invalid(invalid),
+            SendError::NoAttemptsLeft { .. } => AppError::Conflict { kind: ConflictKind::SubmissionState, detail: error.to_string() },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_failures_keep_their_meaning() {
+        let missing: AppError = StoreError::NotFound { entity: "award", id: String::new() }.into();
+        assert!(matches!(&missing, AppError::NotFound(detail) if detail == "award not found"), "{missing:?}");
+        let named: AppError = StoreError::NotFound { entity: "award", id: "x".into() }.into();
+        assert_eq!(named.detail(), "award \"x\" not found");
+        let taken: AppError = StoreError::Conflict { constraint: "organisations.name", detail: "the name is taken".into() }.into();
+        assert!(matches!(taken, AppError::Conflict { kind: ConflictKind::Generic, .. }));
+        let corrupt: AppError = StoreError::Corrupt("bad row".into()).into();
+        assert!(matches!(&corrupt, AppError::Internal(chain) if chain.contains("bad row")));
+        assert_eq!(corrupt.detail(), "something went wrong", "the cause stays in the log");
+    }
+
+    #[test]
+    fn denials_are_unauthenticated_or_forbidden() {
+        assert!(matches!(AppError::from(Denied::Unauthenticated), AppError::Unauthenticated));
+        assert!(matches!(AppError::from(Denied::Forbidden), AppError::Forbidden(_)));
+        assert_eq!(AppError::Unauthenticated.detail(), "sign in to do this");
+    }
+}

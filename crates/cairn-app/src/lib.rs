@@ -1,0 +1,91 @@
+//! Cairn's application layer: every use case — apply, submit, assign, assess, confirm, award,
+//! stack, revoke, notify, escalate, settings, accounts, organisations, authoring, the catalog —
+//! as one `async fn` over an [`App`], shared by the HTTP server, the background jobs and the CLI.
+//!
+//! A use case authorises through `cairn_core::authz`, applies the domain's rules from
+//! `cairn_core`, and records through `cairn_store`; it knows nothing of HTTP. Every one returns
+//! [`AppError`], whose variants say what went wrong (`NotFound`, `Conflict`, `Invalid`…); the
+//! server maps them to problem types in one place.
+//!
+//! ```no_run
+//! # async fn run(store: cairn_store::Store) -> Result<(), cairn_app::AppError> {
+//! use cairn_app::{App, AppError, Config, organisations};
+//! use cairn_core::authz::Actor;
+//! use cairn_core::organisation::OrganisationFields;
+//!
+//! let config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
+//! let app = App::new(store, config);
+//! // Anyone may list the issuers; creating one needs someone signed in.
+//! let issuers = organisations::list(&app).await?;
+//! let refused = organisations::create(&app, &Actor::anonymous(), &OrganisationFields::default()).await;
+//! assert!(matches!(refused, Err(AppError::Unauthenticated)));
+//! # let _ = issuers;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod achievements;
+pub mod assessment;
+pub mod assignment;
+pub mod awards;
+pub mod catalog;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod issuer;
+pub mod jobs;
+pub mod notify;
+pub mod organisations;
+pub mod submissions;
+pub mod verification;
+
+use cairn_store::Store;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+pub use config::Config;
+pub use error::{AppError, ConflictKind};
+
+/// The time source; tests pass a fixed clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// What every use case works with: the store, the configuration and the clock. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// An application on `store` with the system clock.
+    pub fn new(store: Store, config: Config) -> App {
+        App { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+    }
+
+    /// The current time, truncated to whole seconds (what the store keeps).
+    pub fn now(&self) -> OffsetDateTime {
+        let now = self.clock.now();
+        now.replace_nanosecond(0).unwrap_or(now)
+    }
+}
+
+/// An RFC 3339 timestamp (`2026-11-22T10:00:00Z`), as the API and exports show times.
+pub fn timestamp(time: OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}

@@ -1,0 +1,92 @@
+//! Telling people: an in-app notification and an e-mail in the outbox for each thing that
+//! happened to them ([`tell`]); their notifications and "mark as read"; the mail outbox, which
+//! the installation's operators may read. The outbox is sent by `jobs.rs` when SMTP is set up.
+
+use cairn_core::authz::{Action, Actor};
+use cairn_core::ids::{NotificationId, OrganisationId, UserId};
+use cairn_store::{Mail, Notification};
+use time::OffsetDateTime;
+
+use crate::{App, AppError};
+
+/// Tells a person something: an in-app notification and an e-mail (sent, or kept in the outbox).
+/// `link` is a site-relative path; the e-mail carries it as an absolute URL.
+///
+/// # Errors
+/// Store failures.
+pub async fn tell(app: &App, user: UserId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), AppError> {
+    let now = app.now();
+    app.store.notify(user, kind, subject, body, link, now).await?;
+    let person = app.store.user(user).await?;
+    let mail_body = format!("{body}\n\n{}\n", app.config.url(link));
+    app.store.queue_mail(&person.email, subject, &mail_body, now).await?;
+    Ok(())
+}
+
+/// Tells every owner and staff member of an issuer.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn tell_staff(app: &App, organisation: OrganisationId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), AppError> {
+    for (user, _, _) in app.store.org_staff(organisation).await? {
+        tell(app, user, kind, subject, body, link).await?;
+    }
+    Ok(())
+}
+
+/// A day for people: `22 November 2026`.
+pub fn format_day(time: OffsetDateTime) -> String {
+    format!("{} {} {}", time.day(), time.month(), time.year())
+}
+
+/// The actor's notifications, newest first, and how many are unread.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub items: Vec<Notification>,
+    pub unread: usize,
+}
+
+/// The actor's newest `limit` notifications.
+///
+/// # Errors
+/// `Unauthenticated` for visitors.
+pub async fn inbox(app: &App, actor: &Actor, limit: usize) -> Result<Inbox, AppError> {
+    let user = actor.user.ok_or(AppError::Unauthenticated)?;
+    actor.authorise(Action::Own(user))?;
+    let items = app.store.notifications(user, limit).await?;
+    let unread = app.store.unread_count(user).await?;
+    Ok(Inbox { items, unread })
+}
+
+/// Marks one of the actor's notifications read, or all of them (`id` `None`).
+///
+/// # Errors
+/// `Unauthenticated` for visitors.
+pub async fn mark_read(app: &App, actor: &Actor, id: Option<NotificationId>) -> Result<(), AppError> {
+    let user = actor.user.ok_or(AppError::Unauthenticated)?;
+    actor.authorise(Action::Own(user))?;
+    Ok(app.store.mark_read(user, id, app.now()).await?)
+}
+
+/// The newest `limit` e-mails Cairn queued, for the installation's operators. Bodies are shown:
+/// Cairn's mails hold a sentence and a link, never a password, token or evidence.
+///
+/// # Errors
+/// `Unauthenticated` for visitors, `Forbidden` for anyone but an operator.
+pub async fn outbox(app: &App, actor: &Actor, limit: usize) -> Result<Vec<Mail>, AppError> {
+    if actor.user.is_none() {
+        return Err(AppError::Unauthenticated);
+    }
+    actor.authorise(Action::Operate).map_err(|_| AppError::Forbidden("the outbox is for the operators of this installation".into()))?;
+    Ok(app.store.outbox(limit).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_read_naturally() {
+        assert_eq!(format_day(time::macros::datetime!(2026-11-22 10:00 UTC)), "22 November 2026");
+    }
+}

@@ -1,0 +1,462 @@
+//! The learner's side of the assessment journey: applying, editing the text parts, evidence files
+//! and texts, fees and vouchers, sending an attempt (assignment, due date, duplicate flags,
+//! notifications), withdrawing, the learner's view of a submission and its feedback, and
+//! collaborators' own reflections.
+//!
+//! A submission that is not the actor's is as good as absent: it is "not found", never
+//! "forbidden". The learner sees "Your assessor", never a name.
+
+use cairn_core::account::Email;
+use cairn_core::achievement::{Achievement, Kind, State};
+use cairn_core::assessment::find_duplicates;
+use cairn_core::authz::{Action, Actor};
+use cairn_core::calendar::DueState;
+use cairn_core::evidence::{EvidenceError, accept_evidence};
+use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
+use cairn_core::organisation::Organisation;
+use cairn_core::submission::{
+    Event, FeeState, IssuerSettings, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition, voucher_code,
+};
+use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, StoreError, Transition};
+use time::OffsetDateTime;
+
+use crate::assessment::{FeedbackView, feedback_view};
+use crate::assignment::pick_assessor;
+use crate::error::ConflictKind;
+use crate::notify::{format_day, tell, tell_staff};
+use crate::{App, AppError};
+
+/// Longest artefact title, in characters.
+pub const MAX_TITLE_CHARS: usize = 120;
+
+fn submission_state(detail: impl Into<String>) -> AppError {
+    AppError::Conflict { kind: ConflictKind::SubmissionState, detail: detail.into() }
+}
+
+/// Starts a draft submission for a published achievement.
+///
+/// # Errors
+/// `Unauthenticated`; `NotFound` for an unknown or unpublished achievement; `Conflict` for a
+/// micro-credential (earned by its levels) or an existing live submission; `Invalid`.
+pub async fn start_submission(app: &App, actor: &Actor, achievement: AchievementId, fields: &SubmissionFields) -> Result<Submission, AppError> {
+    actor.authorise(Action::Apply)?;
+    let learner = actor.user.ok_or(AppError::Unauthenticated)?;
+    let achievement = match app.store.achievement(achievement).await {
+        Ok(a) if a.state == State::Published => a,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound("no published achievement has this id".into())),
+        Err(error) => return Err(error.into()),
+    };
+    if achievement.kind == Kind::MicroCredential {
+        return Err(submission_state("a micro-credential is earned by its three level badges: apply for the levels instead"));
+    }
+    let me = app.store.user(learner).await?;
+    let content = SubmissionContent::parse(fields, &me.email)?;
+    let fee = if achievement.content.fee.is_free() { FeeState::None } else { FeeState::Due };
+    let new = NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee };
+    Ok(app.store.create_submission(&new, app.now()).await?)
+}
+
+/// What applying led to.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// A new, empty draft.
+    Started(SubmissionId),
+    /// The learner already has a live submission for the achievement.
+    Existing(SubmissionId),
+}
+
+/// Applies for an achievement from its page: starts an empty draft, or finds the learner's live
+/// submission for it.
+///
+/// # Errors
+/// As [`start_submission`], except an existing live submission.
+pub async fn apply(app: &App, actor: &Actor, achievement: AchievementId) -> Result<Applied, AppError> {
+    match start_submission(app, actor, achievement, &SubmissionFields::default()).await {
+        Ok(submission) => Ok(Applied::Started(submission.id)),
+        Err(error @ AppError::Conflict { .. }) => {
+            // Most often the learner already has a submission for it.
+            let mine = my_submissions(app, actor).await?;
+            match mine.iter().find(|line| line.submission.achievement == achievement && line.submission.status != Status::Withdrawn) {
+                Some(line) => Ok(Applied::Existing(line.submission.id)),
+                None => Err(error),
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Loads a submission the actor owns.
+async fn own_submission(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
+    let submission = app.store.submission(id).await?;
+    if actor.user.is_none() {
+        return Err(AppError::Unauthenticated);
+    }
+    if actor.authorise(Action::Own(submission.learner)).is_err() {
+        // Someone else's submission is as good as absent.
+        return Err(AppError::NotFound("submission not found".into()));
+    }
+    Ok(submission)
+}
+
+fn not_editable(status: Status) -> AppError {
+    submission_state(format!("a {} submission cannot be edited; it can be revised after feedback", status.label().to_lowercase()))
+}
+
+/// Replaces a draft's (or a "not yet" attempt's) text parts; used by autosave too.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict` once sent, `Invalid`.
+pub async fn update_submission(app: &App, actor: &Actor, id: SubmissionId, fields: &SubmissionFields) -> Result<Submission, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    if !submission.status.is_editable() {
+        return Err(not_editable(submission.status));
+    }
+    let me = app.store.user(submission.learner).await?;
+    let content = SubmissionContent::parse(fields, &me.email)?;
+    Ok(app.store.update_content(id, &content, app.now()).await?)
+}
+
+/// Adds an uploaded evidence file (checked, size-limited, stripped of metadata).
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict` when not editable or full, `TooLarge`,
+/// `UnsupportedMediaType` for an unknown or mislabelled type, `Invalid` for an empty or damaged
+/// file.
+pub async fn add_file(
+    app: &App,
+    actor: &Actor,
+    id: SubmissionId,
+    title: Option<&str>,
+    original_name: Option<&str>,
+    declared: Option<&str>,
+    bytes: &[u8],
+) -> Result<Artifact, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    if !submission.status.is_editable() {
+        return Err(not_editable(submission.status));
+    }
+    let (kind, clean) = accept_evidence(bytes, declared).map_err(evidence_error)?;
+    let count = app.store.artifacts(id).await?.len();
+    let title = artifact_title(title, count + 1)?;
+    let sha256 = sha256_hex(&clean);
+    let size = clean.len() as u64;
+    let blob_key = app.store.blobs().put("evidence", kind.extension(), clean).await?;
+    let original_name: String = clean_text(original_name.unwrap_or("")).chars().take(255).collect();
+    let new = NewArtifact {
+        id: ArtifactId::new(),
+        submission: id,
+        title,
+        body: ArtifactBody::File { blob_key, media_type: kind.media_type().to_string(), size, sha256, original_name },
+    };
+    Ok(app.store.add_artifact(&new, app.now()).await?)
+}
+
+/// Adds a text artefact.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict`, `Invalid` for empty or overlong text.
+pub async fn add_text(app: &App, actor: &Actor, id: SubmissionId, title: Option<&str>, body: &str) -> Result<Artifact, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    if !submission.status.is_editable() {
+        return Err(not_editable(submission.status));
+    }
+    let body = clean_text(body).trim().to_string();
+    if body.is_empty() {
+        return Err(AppError::invalid_field("/body", "is required"));
+    }
+    if body.chars().count() > MAX_TEXT_CHARS {
+        return Err(AppError::invalid_field("/body", format!("must be at most {MAX_TEXT_CHARS} characters")));
+    }
+    let count = app.store.artifacts(id).await?.len();
+    let title = artifact_title(title, count + 1)?;
+    let new = NewArtifact { id: ArtifactId::new(), submission: id, title, body: ArtifactBody::Text { body } };
+    Ok(app.store.add_artifact(&new, app.now()).await?)
+}
+
+fn artifact_title(title: Option<&str>, n: usize) -> Result<String, AppError> {
+    let title = clean_text(title.unwrap_or("")).trim().to_string();
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(AppError::invalid_field("/title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+    }
+    Ok(if title.is_empty() { format!("Evidence {n}") } else { title })
+}
+
+fn evidence_error(error: EvidenceError) -> AppError {
+    match error {
+        EvidenceError::TooLarge { .. } => AppError::TooLarge(error.to_string()),
+        EvidenceError::UnknownType | EvidenceError::TypeMismatch { .. } => AppError::UnsupportedMediaType(error.to_string()),
+        other => AppError::invalid_field("/file", other.to_string()),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Removes an artefact from a draft or a revision.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict` when not editable.
+pub async fn remove_artifact(app: &App, actor: &Actor, id: SubmissionId, artifact: ArtifactId) -> Result<(), AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    if !submission.status.is_editable() {
+        return Err(not_editable(submission.status));
+    }
+    Ok(app.store.remove_artifact(id, artifact, app.now()).await?)
+}
+
+/// Sends the first attempt (from a draft) or a revised one (after "not yet"): whether it may go
+/// is `cairn_core::submission::may_send` (state, fee, required parts, attempt limit); then the
+/// assessor is picked, the due date set, duplicates flagged and the people concerned told.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict` for the wrong state, a double submit, a fee due or
+/// no attempts left, `Invalid` for missing parts.
+pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    let organisation = app.store.submission_organisation(id).await?;
+    let settings = app.store.issuer_settings(organisation).await?;
+    let artifacts = app.store.artifacts(id).await?;
+    let (event, to) = may_send(&submission, artifacts.len(), &settings)?;
+    let now = app.now();
+    let assessor = pick_assessor(app, organisation, &submission).await?;
+    let due_at = settings.due_at(now);
+    let note = if event == Event::Resubmit { format!("attempt {} sent", submission.attempt + 1) } else { "attempt 1 sent".to_string() };
+    let updated = app
+        .store
+        .transition(
+            &Transition {
+                submission: id,
+                from: submission.status,
+                to,
+                actor: actor.user,
+                note,
+                assessor: Some(assessor),
+                due_at: Some(Some(due_at)),
+                next_attempt: event == Event::Resubmit,
+                snapshot: true,
+            },
+            now,
+        )
+        .await?;
+    flag_duplicates(app, &updated).await?;
+    let achievement = app.store.achievement(updated.achievement).await?;
+    let name = &achievement.content.name;
+    let due = format_day(due_at);
+    let code = updated.code();
+    let body = format!("Your evidence for \"{name}\" was received. A decision is due by {due}.");
+    tell(app, updated.learner, "submitted", &format!("Submitted: {name}"), &body, &format!("/submissions/{id}")).await?;
+    match assessor {
+        Some(assessor) => {
+            let body = format!("Submission {code} for \"{name}\" is in your queue, due {due}.");
+            tell(app, assessor, "assignment", &format!("New submission to assess: {code}"), &body, &format!("/assess/{id}")).await?;
+        }
+        None => {
+            let body = format!("Submission {code} for \"{name}\" has no eligible assessor: add assessors to the achievement's pool.");
+            tell_staff(app, organisation, "unassigned", &format!("No assessor for {code}"), &body, "/issuer/assessment").await?;
+        }
+    }
+    Ok(updated)
+}
+
+/// Compares a sent attempt with the other learners' submissions for the same achievement and
+/// records the matches on both sides.
+async fn flag_duplicates(app: &App, submission: &Submission) -> Result<(), AppError> {
+    let digests = app.store.evidence_digests(submission.achievement).await?;
+    let Some(this) = digests.iter().find(|d| d.submission == submission.id) else { return Ok(()) };
+    let flags = find_duplicates(this, &digests);
+    let now = app.now();
+    let others: Vec<SubmissionId> = flags.iter().map(|f| f.other).collect();
+    app.store.set_duplicate_flags(submission.id, &flags, now).await?;
+    for other in others {
+        if let Some(digest) = digests.iter().find(|d| d.submission == other) {
+            app.store.set_duplicate_flags(other, &find_duplicates(digest, &digests), now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Withdraws a submission that is not being reviewed.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`, `Conflict` for the wrong state.
+pub async fn withdraw(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    let to = transition(submission.status, Event::Withdraw)?;
+    let transition = Transition {
+        submission: id,
+        from: submission.status,
+        to,
+        actor: actor.user,
+        note: "withdrawn by the learner".into(),
+        assessor: None,
+        due_at: Some(None),
+        next_attempt: false,
+        snapshot: false,
+    };
+    Ok(app.store.transition(&transition, app.now()).await?)
+}
+
+/// Redeems a voucher for a submission whose fee is due.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound` for an unknown submission or voucher, `Conflict` for a used
+/// voucher or no fee due, `Invalid` for a malformed code.
+pub async fn redeem_voucher(app: &App, actor: &Actor, id: SubmissionId, code: &str) -> Result<Submission, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    let code = voucher_code(code).map_err(|m| AppError::invalid_field("/code", m))?;
+    app.store.redeem_voucher(submission.id, &code, app.now()).await?;
+    Ok(app.store.submission(id).await?)
+}
+
+/// One line of a submission's history as the learner sees it.
+#[derive(Debug, Clone)]
+pub struct HistoryLine {
+    pub to: Status,
+    /// "You", "Your assessor", "Issuer staff" or "Cairn": never the assessor's name.
+    pub who: String,
+    pub note: String,
+    pub at: OffsetDateTime,
+}
+
+/// Everything the learner's submission page shows.
+#[derive(Debug, Clone)]
+pub struct LearnerView {
+    pub submission: Submission,
+    pub achievement: Achievement,
+    pub organisation: Organisation,
+    pub settings: IssuerSettings,
+    pub artifacts: Vec<Artifact>,
+    pub feedback: Vec<FeedbackView>,
+    pub history: Vec<HistoryLine>,
+    pub award: Option<Award>,
+    /// Attempts still allowed after the current one (`None` when unlimited).
+    pub attempts_left: Option<u32>,
+    /// Whether the learner may send (or, after "not yet", resend) this attempt as far as the
+    /// attempt limit goes.
+    pub attempts_allowed: bool,
+    pub collaborator_reflections: Vec<(Email, String)>,
+    pub due_state: Option<DueState>,
+}
+
+/// The learner's view of their submission.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound` (also for someone else's submission).
+pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<LearnerView, AppError> {
+    let submission = own_submission(app, actor, id).await?;
+    let achievement = app.store.achievement(submission.achievement).await?;
+    let organisation = app.store.organisation(achievement.organisation).await?;
+    let settings = app.store.issuer_settings(organisation.id).await?;
+    let rubric = achievement.rubric();
+    let artifacts = app.store.artifacts(id).await?;
+    let feedback = app.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
+    let history = app
+        .store
+        .events(id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let who = match e.actor {
+                None => "Cairn".to_string(),
+                Some(user) if user == submission.learner => "You".to_string(),
+                Some(_) if matches!(e.to, Status::Passed | Status::NotYet) => "Your assessor".to_string(),
+                Some(_) => "Issuer staff".to_string(),
+            };
+            HistoryLine { to: e.to, who, note: e.note, at: e.at }
+        })
+        .collect();
+    let award = app.store.award_for_submission(id).await?;
+    let attempts_left = settings.attempts_left(submission.attempt);
+    let attempts_allowed = submission.status != Status::NotYet || settings.allows_attempt(submission.attempt);
+    let collaborator_reflections = app.store.collaborator_reflections(id).await?;
+    let due_state = match (submission.status.clock_running(), submission.due_at) {
+        (true, Some(due)) => Some(settings.calendar().due_state(app.now(), due, settings.nearly_due_days)),
+        _ => None,
+    };
+    Ok(LearnerView {
+        submission,
+        achievement,
+        organisation,
+        settings,
+        artifacts,
+        feedback,
+        history,
+        award,
+        attempts_left,
+        attempts_allowed,
+        collaborator_reflections,
+        due_state,
+    })
+}
+
+/// The actor's submissions, newest first.
+///
+/// # Errors
+/// `Unauthenticated`.
+pub async fn my_submissions(app: &App, actor: &Actor) -> Result<Vec<LearnerSubmission>, AppError> {
+    let me = actor.user.ok_or(AppError::Unauthenticated)?;
+    Ok(app.store.submissions_of(me).await?)
+}
+
+/// A file to hand out: its media type, a name and its bytes.
+#[derive(Debug, Clone)]
+pub struct EvidenceFile {
+    pub media_type: String,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One of the learner's own evidence files (with its original name), or a text as a file.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound`.
+pub async fn learner_file(app: &App, actor: &Actor, id: SubmissionId, artifact: ArtifactId) -> Result<EvidenceFile, AppError> {
+    own_submission(app, actor, id).await?;
+    let artifact = app.store.artifact(artifact).await?;
+    if artifact.submission != id {
+        return Err(AppError::NotFound("artefact not found".into()));
+    }
+    match artifact.body {
+        ArtifactBody::File { blob_key, media_type, original_name, .. } => {
+            let bytes = app.store.blobs().get(&blob_key).await?;
+            let name = if original_name.is_empty() { artifact.title.clone() } else { original_name };
+            Ok(EvidenceFile { media_type, name, bytes })
+        }
+        ArtifactBody::Text { body } => {
+            Ok(EvidenceFile { media_type: "text/plain; charset=utf-8".into(), name: format!("{}.txt", artifact.title), bytes: body.into_bytes() })
+        }
+    }
+}
+
+/// The submissions the actor is named on as a collaborator, with their own reflection on each.
+///
+/// # Errors
+/// `Unauthenticated`.
+pub async fn collaborations(app: &App, actor: &Actor) -> Result<(Email, Vec<Collaboration>), AppError> {
+    let me = app.store.user(actor.user.ok_or(AppError::Unauthenticated)?).await?;
+    let collaborations = app.store.collaborations_of(&me.email).await?;
+    Ok((me.email, collaborations))
+}
+
+/// Writes a named collaborator's own reflection on a submission.
+///
+/// # Errors
+/// `Unauthenticated`, `NotFound` when the actor is not named on it, `Conflict` once the work is
+/// decided, `Invalid` when too long.
+pub async fn write_collaborator_reflection(app: &App, actor: &Actor, id: SubmissionId, text: &str) -> Result<(), AppError> {
+    let me = app.store.user(actor.user.ok_or(AppError::Unauthenticated)?).await?;
+    let submission = app.store.submission(id).await?;
+    if !submission.content.collaborators.contains(&me.email) {
+        return Err(AppError::NotFound("you are not named as a collaborator on this submission".into()));
+    }
+    if submission.status.is_decided() {
+        return Err(submission_state("this submission is already decided"));
+    }
+    let text = clean_text(text).trim().to_string();
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(AppError::invalid_field("/reflection", format!("must be at most {MAX_TEXT_CHARS} characters")));
+    }
+    Ok(app.store.set_collaborator_reflection(id, &me.email, &text, app.now()).await?)
+}
