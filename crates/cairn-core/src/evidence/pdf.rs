@@ -8,7 +8,7 @@
 //! open and additional actions; digital signatures (which name the signer and hold their
 //! certificate); and the author label (`/T`) of comments and other markup annotations. EXIF and
 //! other application segments in embedded JPEG images are dropped as for uploaded JPEGs.
-//! Objects no longer reachable from the trailer are then pruned.
+//! Objects no longer reachable from the trailer are then pruned, and the rest renumbered.
 //!
 //! The work is bounded before anything is kept: the cross-reference table is rebuilt by
 //! scanning the file for objects (which `lopdf` caps at a million) rather than read as written,
@@ -241,6 +241,9 @@ fn strip(document: &mut Document) {
     }
     clean_dictionary(&mut document.trailer, &dropped);
     document.prune_objects();
+    // Fresh numbers from 1: a scanned file may use 0, which the free list owns, and the gaps
+    // left by removed objects would hint at what was there.
+    document.renumber_objects();
 }
 
 /// Objects removed outright: metadata streams, attachments, signatures, and the containers of
@@ -432,6 +435,18 @@ mod tests {
             None,
             Err("the file is damaged: the PDF has object streams that decompress to more than 33554432 bytes in all"),
         );
+    }
+
+    #[test]
+    fn cleaned_pdfs_are_accepted_again() {
+        // Found by fuzzing: a catalog numbered 0 was written out as object 0, which no reader
+        // accepts, since the cross-reference table's entry 0 heads the free list.
+        let zero =
+            pdf(&[(0, b"<< /Type /Catalog /Pages 2 0 R >>".to_vec()), (2, PAGES.as_bytes().to_vec()), (3, PAGE.as_bytes().to_vec())], 0, "/Size 4 /Root 0 0 R");
+        let (_, clean) = accept_evidence(&zero, None).unwrap();
+        assert!(!clean.windows(8).any(|w| w == b"\n0 0 obj"));
+        let (kind, again) = accept_evidence(&clean, Some("application/pdf")).unwrap();
+        assert_eq!((kind, Document::load_mem(&again).unwrap().get_pages().len()), (EvidenceType::Pdf, 1));
     }
 
     #[test]
