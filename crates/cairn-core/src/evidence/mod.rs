@@ -4,11 +4,11 @@
 //!
 //! Assessment is double-blind, so cleaning keeps what a viewer needs to show the content and
 //! drops the rest, by allowlist where the format allows it:
-//! - PDF ([`pdf`]): the document is parsed and written out afresh without its Info dictionary,
+//! - PDF (`pdf.rs`): the document is parsed and written out afresh without its Info dictionary,
 //!   XMP metadata streams, page-piece data, attachments, scripts, signatures and annotation
 //!   authors, so no earlier revision survives in the bytes.
-//! - PNG ([`png`]): only the chunks needed to draw the image are kept.
-//! - JPEG ([`jpeg`]): only the segments needed to decode the image are kept, with the
+//! - PNG (`png.rs`): only the chunks needed to draw the image are kept.
+//! - JPEG (`jpeg.rs`): only the segments needed to decode the image are kept, with the
 //!   orientation carried over in a fresh minimal EXIF block.
 //! - Text is stored as sent.
 //!

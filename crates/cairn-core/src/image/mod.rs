@@ -1,9 +1,9 @@
 //! Badge image uploads: recognising PNG and SVG, validating PNGs, sanitising SVGs, and drawing the generated default badge.
 //!
 //! Badge images are shown to anyone who views a credential, so an upload is only stored once it
-//! is known to be a PNG that decodes cleanly ([`png`]) or an SVG rebuilt from an allowlist of
+//! is known to be a PNG that decodes cleanly (`png.rs`) or an SVG rebuilt from an allowlist of
 //! plain drawing elements, with nothing that runs script or loads anything from elsewhere
-//! ([`svg`]). Issuers without an image get a generated one ([`default_badge`]).
+//! (`svg.rs`). Issuers without an image get a generated one (`default_badge.rs`).
 
 mod default_badge;
 mod png;
