@@ -1,4 +1,5 @@
 //! Proof suites, one module each: Data Integrity `eddsa-rdfc-2022` and VC-JWT.
 
 pub mod eddsa_rdfc_2022;
+#[path = "vc_jwt/verify.rs"]
 pub mod vc_jwt;

@@ -2236,13 +2236,13 @@ mod tests {
     #[test]
     fn both_processors_agree_on_fixtures_and_their_mutations() {
         let fixtures = [
-            include_str!("../tests/fixtures/di/ob3-ldp-test-vector/credential-signed.json"),
-            include_str!("../tests/fixtures/di/clr2-ldp-test-vector/credential-signed.json"),
-            include_str!("../tests/fixtures/di/cairn/ob3-rubric-unsigned.json"),
-            include_str!("../tests/fixtures/di/1edtech-validator/simple.json"),
-            include_str!("../tests/fixtures/di/1edtech-validator/simple-eddsa-2022.json"),
-            include_str!("../tests/fixtures/di/1edtech-validator/simple-did-key-method.json"),
-            include_str!("../tests/fixtures/di/interop/ob3-di-valid.json"),
+            include_str!("../../tests/fixtures/di/ob3-ldp-test-vector/credential-signed.json"),
+            include_str!("../../tests/fixtures/di/clr2-ldp-test-vector/credential-signed.json"),
+            include_str!("../../tests/fixtures/di/cairn/ob3-rubric-unsigned.json"),
+            include_str!("../../tests/fixtures/di/1edtech-validator/simple.json"),
+            include_str!("../../tests/fixtures/di/1edtech-validator/simple-eddsa-2022.json"),
+            include_str!("../../tests/fixtures/di/1edtech-validator/simple-did-key-method.json"),
+            include_str!("../../tests/fixtures/di/interop/ob3-di-valid.json"),
         ];
         let mut documents: Vec<Value> = fixtures.iter().map(|text| serde_json::from_str(text).unwrap()).collect();
         documents.push(crate::did::did_document("did:web:example.org", "z6MkTest", &["did:key:z6MkTest".into()]));
