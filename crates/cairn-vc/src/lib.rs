@@ -15,7 +15,6 @@
 #![warn(missing_docs)]
 
 pub mod bake;
-#[path = "canon/expand.rs"]
 pub mod canon;
 pub mod clr;
 pub mod contexts;

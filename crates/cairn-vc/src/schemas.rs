@@ -253,7 +253,7 @@ mod tests {
             let bundled = schema.bundled();
             let row = rows.iter().find(|row| row[1].trim_matches('`') == bundled.file).unwrap_or_else(|| panic!("{} is not in SOURCES.md", bundled.file));
             assert_eq!(row[2], bundled.url, "{}", bundled.file);
-            let digest: String = Sha256::digest(bundled.json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let digest = hex::encode(Sha256::digest(bundled.json.as_bytes()));
             assert_eq!(row[3].trim_matches('`'), digest, "{} changed", bundled.file);
             assert!(compiled(schema).is_ok(), "{}", schema.name());
         }

@@ -1,5 +1,4 @@
 //! Proof suites, one module each: Data Integrity `eddsa-rdfc-2022` and VC-JWT.
 
 pub mod eddsa_rdfc_2022;
-#[path = "vc_jwt/verify.rs"]
 pub mod vc_jwt;
