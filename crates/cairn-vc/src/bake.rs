@@ -21,6 +21,11 @@
 //! was; in an SVG only the badge element (and the `xmlns:openbadges` declaration on the root) is
 //! inserted or replaced.
 //!
+//! The PNG chunk walk is written here, on purpose: a decoder (the `png` crate's) decodes pixels and
+//! hands back text chunks, not the datastream, so it could neither copy the other chunks byte for
+//! byte nor say which chunk of a hostile file is broken. The `png` crate still judges the header and
+//! inflates compressed text; `crc32fast` computes the CRCs; `quick-xml` reads the SVG.
+//!
 //! ```
 //! use cairn_vc::bake::{bake_svg, unbake, BakedPayload};
 //!

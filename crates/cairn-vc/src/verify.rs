@@ -636,17 +636,24 @@ fn check_endorsements(document: &Value, run: &Run<'_>, report: &mut Report, dept
             }
             if let Some(failed) = inner.checks.iter().find(|check| check.ok == Some(false)) {
                 problems.push(format!("{label}: {}: {}", failed.id, failed.detail));
-            } else if subject.is_none() || subject != endorsed {
+            } else if credential.is_some() && (subject.is_none() || subject != endorsed) {
                 problems.push(format!("{label} endorses {}, not {}", subject.unwrap_or("nothing"), endorsed.unwrap_or("this unidentified node")));
             } else if let Some(open) = inner.checks.iter().find(|check| check.ok.is_none()) {
                 unknowns.push(format!("{label}: {}: {}", open.id, open.detail));
+            } else if credential.is_none() {
+                unknowns.push(format!("{label}: it could not be read"));
             } else {
                 endorsers.push(by.to_string());
             }
         }
     }
     if found > MAX_ENDORSEMENTS {
-        unknowns.push(format!("{found} endorsements; only the first {MAX_ENDORSEMENTS} were checked"));
+        let capped = format!("{found} endorsements; only the first {MAX_ENDORSEMENTS} were checked");
+        if problems.is_empty() {
+            unknowns.push(capped);
+        } else {
+            problems.push(capped);
+        }
     }
     if !problems.is_empty() {
         report.push("endorsements", Some(false), problems.join("; "), warnings);
