@@ -1,4 +1,4 @@
-//! RDFC-1.0 (https://www.w3.org/TR/rdf-canon/), over quads whose IRIs and literals are pre-serialized,
+//! RDFC-1.0 (<https://www.w3.org/TR/rdf-canon/>), over quads whose IRIs and literals are pre-serialized,
 //! and the canonical N-Quads they are written as.
 //!
 //! Written here rather than taken from `oxrdf::Dataset::canonicalize`, which has no work limit: the

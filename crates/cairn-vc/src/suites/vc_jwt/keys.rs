@@ -25,12 +25,12 @@ const RSA_MODULUS_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 /// PEM lines are 64 characters (RFC 7468 §2); the `rsa` crate reads nothing else.
 const PEM_LINE: usize = 64;
 
-/// The JWS algorithms [`verify`] accepts (RFC 7518 §3.1, RFC 8037). Everything else is refused:
+/// The JWS algorithms [`verify`](super::verify()) accepts (RFC 7518 §3.1, RFC 8037). Everything else is refused:
 /// `none`, the HMAC family and algorithms this module does not implement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[non_exhaustive]
 pub enum JwtAlgorithm {
-    /// `EdDSA` with Ed25519 (RFC 8037), what [`sign`] uses.
+    /// `EdDSA` with Ed25519 (RFC 8037), what [`sign`](super::sign()) uses.
     #[serde(rename = "EdDSA")]
     EdDsa,
     /// `ES256`: ECDSA with P-256 and SHA-256.
@@ -201,7 +201,7 @@ impl VerificationKey {
     /// or `JsonWebKey`/`JsonWebKey2020` (`publicKeyJwk`, see [`VerificationKey::from_jwk`]).
     ///
     /// Whether the method may be used for credentials (`assertionMethod`) is the DID document's
-    /// business: [`TrustedKeys::with_did_document`] checks that.
+    /// business: [`TrustedKeys::with_did_document`](super::TrustedKeys::with_did_document) checks that.
     ///
     /// # Errors
     /// [`VerificationKeyError`] for another method type or a key it cannot read.

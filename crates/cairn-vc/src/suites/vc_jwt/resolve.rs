@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::keys::VerificationKey;
 use super::{JwtAlgorithm, VerificationKeyError, did_of, shorten};
 
-/// What [`verify`] asks a [`KeyResolver`] for.
+/// What [`verify`](super::verify()) asks a [`KeyResolver`] for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyLookup<'a> {
     /// The token's `kid`, made absolute against a DID issuer when it is a bare fragment (`#key-1`).
@@ -30,7 +30,7 @@ pub const MAX_CANDIDATE_KEYS: usize = 16;
 pub struct ResolvedKey {
     /// The key.
     pub key: VerificationKey,
-    /// Whose key it is (the DID whose document lists it), when the resolver knows: [`verify`] then
+    /// Whose key it is (the DID whose document lists it), when the resolver knows: [`verify`](super::verify()) then
     /// requires it to be the credential's issuer. `None` means the caller vouches for the key.
     pub controller: Option<String>,
 }
@@ -40,11 +40,11 @@ pub struct ResolvedKey {
 #[non_exhaustive]
 pub enum KeyResolutionError {
     /// The key source could not be consulted (a DID document or JWKS that did not load): the token
-    /// cannot be judged, and the verdict is [`JwtVerdict::Indeterminate`].
+    /// cannot be judged, and the verdict is [`JwtVerdict::Indeterminate`](super::JwtVerdict::Indeterminate).
     #[error("the key source is unavailable: {0}")]
     Unavailable(String),
     /// The key source answered, and the answer rules the key out (not an `assertionMethod`,
-    /// unreadable): the verdict is [`JwtVerdict::Invalid`].
+    /// unreadable): the verdict is [`JwtVerdict::Invalid`](super::JwtVerdict::Invalid).
     #[error("{0}")]
     Refused(String),
 }
@@ -52,7 +52,7 @@ pub enum KeyResolutionError {
 /// Finds the key that should have signed a token. The caller implements it over what it trusts:
 /// JWKS and DID documents it has loaded (see [`TrustedKeys`]), a key store, ….
 ///
-/// Implementations do no verification themselves: [`verify`] checks that the key fits the
+/// Implementations do no verification themselves: [`verify`](super::verify()) checks that the key fits the
 /// algorithm, belongs to the issuer (when [`ResolvedKey::controller`] is given, and always for a
 /// DID `kid` and a DID issuer) and agrees with any `jwk` in the header.
 pub trait KeyResolver {
