@@ -8,5 +8,5 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let loader = StaticLoader::new();
-    let _ = verify(data, &VerifyOptions { loader: &loader, jwt_keys: None, now: 1_790_000_000, max_clock_skew_secs: 60 });
+    let _ = verify(data, &VerifyOptions::new(&loader, 1_790_000_000).with_clock_skew(60));
 });

@@ -116,7 +116,7 @@ pub async fn verify(app: &App, input: Vec<u8>) -> Result<VerificationReport, App
         let now = app.now().unix_timestamp();
         let own = Arc::new(OwnDocuments { app, runtime, seen: Mutex::default() });
         let loader = StaticLoader::new().with_fallback(own);
-        run_pipeline(&input, &VerifyOptions { loader: &loader, jwt_keys: None, now, max_clock_skew_secs: MAX_CLOCK_SKEW_SECS })
+        run_pipeline(&input, &VerifyOptions::new(&loader, now).with_clock_skew(MAX_CLOCK_SKEW_SECS))
     })
     .await
     .map_err(|error| AppError::internal(&error))

@@ -21,6 +21,11 @@
 //! was; in an SVG only the badge element (and the `xmlns:openbadges` declaration on the root) is
 //! inserted or replaced.
 //!
+//! The PNG chunk walk is written here, on purpose: a decoder (the `png` crate's) decodes pixels and
+//! hands back text chunks, not the datastream, so it could neither copy the other chunks byte for
+//! byte nor say which chunk of a hostile file is broken. The `png` crate still judges the header and
+//! inflates compressed text; `crc32fast` computes the CRCs; `quick-xml` reads the SVG.
+//!
 //! ```
 //! use cairn_vc::bake::{bake_svg, unbake, BakedPayload};
 //!
@@ -807,28 +812,13 @@ fn png_chunk(kind: [u8; 4], data: &[u8]) -> Result<Vec<u8>, BakeError> {
     Ok(chunk)
 }
 
-/// The CRC-32 of PNG §5.5 (ISO 3309, reflected polynomial 0xEDB88320) over `parts` in order.
+/// The CRC-32 of PNG §5.5 (ISO 3309, the reflected polynomial 0xEDB88320) over `parts` in order.
 fn crc32(parts: &[&[u8]]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut table = [0u32; 256];
-        let mut n = 0;
-        while n < 256 {
-            let mut c = n as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 == 1 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
-                k += 1;
-            }
-            table[n] = c;
-            n += 1;
-        }
-        table
-    };
-    let mut crc = u32::MAX;
-    for &byte in parts.iter().flat_map(|part| part.iter()) {
-        crc = TABLE[usize::from((crc as u8) ^ byte)] ^ (crc >> 8);
+    let mut hasher = crc32fast::Hasher::new();
+    for part in parts {
+        hasher.update(part);
     }
-    !crc
+    hasher.finalize()
 }
 
 // SVG -------------------------------------------------------------------------------------------

@@ -123,7 +123,7 @@ mod tests {
         for context in BUNDLED {
             let (_, url, sha256) = recorded.iter().find(|(file, _, _)| file == context.file).unwrap_or_else(|| panic!("{} is not in SOURCES.md", context.file));
             assert_eq!(url, context.url, "{}", context.file);
-            let digest: String = Sha256::digest(context.json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let digest = hex::encode(Sha256::digest(context.json.as_bytes()));
             assert_eq!(&digest, sha256, "{} changed", context.file);
         }
     }

@@ -204,7 +204,7 @@ pub struct EndorsementInput {
 /// `sha256$<hex>` of the lower-cased address followed by the salt (OB 3.0 `IdentityObject`).
 pub fn identity_hash(address: &str, salt: &str) -> String {
     let digest = Sha256::digest(format!("{}{salt}", address.trim().to_lowercase()).as_bytes());
-    format!("sha256${}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("sha256${}", hex::encode(digest))
 }
 
 pub(crate) fn put(map: &mut Map<String, Value>, key: &str, value: Option<&String>) {
@@ -565,7 +565,7 @@ pub(crate) mod tests {
 
     #[test]
     fn email_recipients_are_hashed_with_their_salt() {
-        assert_eq!(identity_hash("A@B.org", "x"), format!("sha256${}", Sha256::digest(b"a@b.orgx").iter().map(|b| format!("{b:02x}")).collect::<String>()));
+        assert_eq!(identity_hash("A@B.org", "x"), format!("sha256${}", hex::encode(Sha256::digest(b"a@b.orgx"))));
         let credential = open_badge_credential(&sample());
         let identifier = &credential["credentialSubject"]["identifier"][0];
         assert_eq!(identifier["hashed"], true);

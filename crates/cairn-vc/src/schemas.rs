@@ -95,6 +95,14 @@ pub struct SchemaError {
     pub pointer: String,
     /// What is wrong, shortened to a line.
     pub message: String,
+    /// The schema keyword that failed (`required`, `type`, `enum`, `anyOf`, …).
+    pub keyword: String,
+    /// Whether the only problem is that a value lies outside a closed list or a form: `enum`,
+    /// `const`, `pattern`, `format`, `contains` over a list of strings (a `type` list without the
+    /// expected term), or `anyOf`/`oneOf` whose every alternative failed only so, at the same place.
+    /// The value is there and of the right JSON type; another issuer's vocabulary, not a broken
+    /// structure.
+    pub vocabulary: bool,
 }
 
 /// How deep [`as_arrays`] follows the schema: far more than the OB 3.0 schemas nest, and a bound
@@ -129,13 +137,18 @@ fn compiled(schema: Schema) -> Result<&'static Compiled, String> {
 /// Every [`SchemaError`] of the document, in the validator's order; a bundled schema that does not
 /// compile (which a test rules out) is reported as one error at the document itself.
 pub fn validate(schema: Schema, document: &Value) -> Result<(), Vec<SchemaError>> {
-    let compiled = compiled(schema).map_err(|message| vec![SchemaError { pointer: String::new(), message }])?;
+    let compiled = compiled(schema).map_err(|message| vec![SchemaError { pointer: String::new(), message, keyword: String::new(), vocabulary: false }])?;
     let mut document = document.clone();
     as_arrays(&compiled.json, &compiled.json, &mut document, 0);
     let errors: Vec<SchemaError> = compiled
         .validator
         .iter_errors(&document)
-        .map(|error| SchemaError { pointer: error.instance_path().to_string(), message: shorten(&error.to_string()) })
+        .map(|error| SchemaError {
+            pointer: error.instance_path().to_string(),
+            message: shorten(&error.to_string()),
+            keyword: error.kind().keyword().to_owned(),
+            vocabulary: is_vocabulary(&error, 0),
+        })
         .collect();
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
@@ -230,6 +243,26 @@ fn fit(root: &Value, branch: &Value, instance: &Value, depth: usize) -> Fit {
     }
 }
 
+/// How deep [`is_vocabulary`] looks into nested `anyOf`/`oneOf` alternatives.
+const MAX_ALTERNATIVE_DEPTH: usize = 8;
+
+/// See [`SchemaError::vocabulary`].
+fn is_vocabulary(error: &jsonschema::ValidationError<'_>, depth: usize) -> bool {
+    use jsonschema::error::ValidationErrorKind as Kind;
+    match error.kind() {
+        Kind::Enum { .. } | Kind::Constant { .. } | Kind::Pattern { .. } | Kind::Format { .. } => true,
+        Kind::Contains => error.instance().as_array().is_some_and(|items| items.iter().all(Value::is_string)),
+        Kind::AnyOf { context } | Kind::OneOfNotValid { context } if depth < MAX_ALTERNATIVE_DEPTH => {
+            !context.is_empty()
+                && context.iter().all(|branch| {
+                    !branch.is_empty()
+                        && branch.iter().all(|inner| inner.instance_path().as_str() == error.instance_path().as_str() && is_vocabulary(inner, depth + 1))
+                })
+        }
+        _ => false,
+    }
+}
+
 fn shorten(message: &str) -> String {
     match message.char_indices().nth(MAX_MESSAGE_CHARS) {
         Some((cut, _)) => format!("{}…", &message[..cut]),
@@ -253,7 +286,7 @@ mod tests {
             let bundled = schema.bundled();
             let row = rows.iter().find(|row| row[1].trim_matches('`') == bundled.file).unwrap_or_else(|| panic!("{} is not in SOURCES.md", bundled.file));
             assert_eq!(row[2], bundled.url, "{}", bundled.file);
-            let digest: String = Sha256::digest(bundled.json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            let digest = hex::encode(Sha256::digest(bundled.json.as_bytes()));
             assert_eq!(row[3].trim_matches('`'), digest, "{} changed", bundled.file);
             assert!(compiled(schema).is_ok(), "{}", schema.name());
         }

@@ -12,12 +12,15 @@ use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use rand::Rng;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::io::{Read, Write};
 
 /// The smallest list the spec allows (16 KiB of bits), for herd privacy.
 pub const MIN_LIST_ENTRIES: usize = 131_072;
-/// The largest decoded list accepted on input (bounds the work of a hostile, highly compressed list).
-pub const MAX_LIST_BYTES: usize = 16 * 1024 * 1024;
+/// The largest decoded list accepted on input, 4 MiB (33,554,432 entries, 256 times the minimum):
+/// bounds the work and memory of a hostile, highly compressed list, which a verifier may hold
+/// several of at once.
+pub const MAX_LIST_BYTES: usize = 4 * 1024 * 1024;
 /// The largest encoded list accepted on input.
 pub const MAX_ENCODED_BYTES: usize = 4 * 1024 * 1024;
 
@@ -255,50 +258,93 @@ fn index_of(entry: &Value) -> Option<usize> {
 /// Checks one `credentialStatus` entry of the credential `credential_id` against its list
 /// document (already fetched and verified by the caller; `None` when it could not be had).
 /// Understands `BitstringStatusListEntry`, `StatusList2021Entry` and `1EdTechRevocationList`.
+/// To check several entries against one list, read it once with [`ListContents::read`].
 pub fn check_entry(entry: &Value, credential_id: Option<&str>, list: Option<&Value>) -> StatusOutcome {
-    let unknown = |reason: String| StatusOutcome::Unknown { reason };
-    let kind = entry.get("type").and_then(Value::as_str).unwrap_or("");
-    let Some(list) = list else {
-        return unknown(format!("the status list {} could not be retrieved", list_url(entry).unwrap_or("(no URL)")));
-    };
-    match kind {
-        "BitstringStatusListEntry" | "StatusList2021Entry" => {
-            let Some(purpose_text) = entry.get("statusPurpose").and_then(Value::as_str) else {
-                return unknown("the status entry has no statusPurpose".into());
-            };
-            let Some(purpose) = StatusPurpose::parse(purpose_text) else {
-                return unknown(format!("status purpose \"{purpose_text}\" is not revocation or suspension"));
-            };
-            let Some(index) = index_of(entry) else {
-                return unknown("the status entry has no valid statusListIndex".into());
-            };
-            let subject = list.get("credentialSubject");
-            let list_purpose = subject.and_then(|s| s.get("statusPurpose")).and_then(Value::as_str);
-            if list_purpose != Some(purpose_text) {
-                return unknown(format!("the list's statusPurpose {list_purpose:?} does not match the entry's \"{purpose_text}\""));
-            }
-            let Some(encoded) = subject.and_then(|s| s.get("encodedList")).and_then(Value::as_str) else {
-                return unknown("the status list has no encodedList".into());
-            };
-            match StatusList::decode(encoded).and_then(|l| l.get(index)) {
-                Ok(true) => StatusOutcome::Set { purpose, reason: None },
-                Ok(false) => StatusOutcome::Clear,
-                Err(error) => unknown(error.to_string()),
-            }
-        }
-        "1EdTechRevocationList" => {
-            let Some(id) = credential_id else { return unknown("the credential has no id to look up".into()) };
-            let Some(revoked) = list.get("revokedCredentials").and_then(Value::as_array) else {
-                return unknown("the revocation list has no revokedCredentials".into());
-            };
-            match revoked.iter().find(|r| r.get("id").and_then(Value::as_str) == Some(id)) {
-                Some(entry) => {
-                    StatusOutcome::Set { purpose: StatusPurpose::Revocation, reason: entry.get("revocationReason").and_then(Value::as_str).map(str::to_string) }
+    match list {
+        Some(list) => ListContents::read(list).check(entry, credential_id),
+        None => StatusOutcome::Unknown { reason: format!("the status list {} could not be retrieved", list_url(entry).unwrap_or("(no URL)")) },
+    }
+}
+
+/// A status list document read once: the purpose and decoded bits of a Bitstring Status List (or
+/// `StatusList2021`), or the revoked ids of a `1EdTechRevocationList`, to check any number of entries
+/// against without decoding the list again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListContents {
+    purpose: Option<String>,
+    bits: Option<Result<StatusList, StatusError>>,
+    revoked: Option<HashMap<String, Option<String>>>,
+}
+
+impl ListContents {
+    /// Reads a list document (decoding its `encodedList`, with bounded work, when it has one).
+    pub fn read(list: &Value) -> ListContents {
+        let subject = list.get("credentialSubject");
+        let purpose = subject.and_then(|s| s.get("statusPurpose")).and_then(Value::as_str).map(str::to_owned);
+        let bits = subject.and_then(|s| s.get("encodedList")).and_then(Value::as_str).map(StatusList::decode);
+        let revoked = list.get("revokedCredentials").and_then(Value::as_array).map(|revoked| {
+            let mut ids = HashMap::new();
+            for entry in revoked {
+                if let Some(id) = entry.get("id").and_then(Value::as_str) {
+                    ids.entry(id.to_owned()).or_insert_with(|| entry.get("revocationReason").and_then(Value::as_str).map(str::to_owned));
                 }
-                None => StatusOutcome::Clear,
             }
+            ids
+        });
+        ListContents { purpose, bits, revoked }
+    }
+
+    /// Roughly how many bytes of memory it holds.
+    pub fn bytes(&self) -> usize {
+        let bits = match &self.bits {
+            Some(Ok(list)) => list.bits.len(),
+            _ => 0,
+        };
+        let revoked = self.revoked.iter().flatten().map(|(id, reason)| id.len() + reason.as_ref().map_or(0, String::len) + 48).sum::<usize>();
+        bits + revoked + self.purpose.as_ref().map_or(0, String::len)
+    }
+
+    /// Checks one `credentialStatus` entry of the credential `credential_id` (see [`check_entry`]).
+    pub fn check(&self, entry: &Value, credential_id: Option<&str>) -> StatusOutcome {
+        let unknown = |reason: String| StatusOutcome::Unknown { reason };
+        let kind = entry.get("type").and_then(Value::as_str).unwrap_or("");
+        match kind {
+            "BitstringStatusListEntry" | "StatusList2021Entry" => {
+                let Some(purpose_text) = entry.get("statusPurpose").and_then(Value::as_str) else {
+                    return unknown("the status entry has no statusPurpose".into());
+                };
+                let Some(purpose) = StatusPurpose::parse(purpose_text) else {
+                    return unknown(format!("status purpose \"{purpose_text}\" is not revocation or suspension"));
+                };
+                let Some(index) = index_of(entry) else {
+                    return unknown("the status entry has no valid statusListIndex".into());
+                };
+                let list_purpose = self.purpose.as_deref();
+                if list_purpose != Some(purpose_text) {
+                    return unknown(format!("the list's statusPurpose {list_purpose:?} does not match the entry's \"{purpose_text}\""));
+                }
+                match &self.bits {
+                    None => unknown("the status list has no encodedList".into()),
+                    Some(Err(error)) => unknown(error.to_string()),
+                    Some(Ok(bits)) => match bits.get(index) {
+                        Ok(true) => StatusOutcome::Set { purpose, reason: None },
+                        Ok(false) => StatusOutcome::Clear,
+                        Err(error) => unknown(error.to_string()),
+                    },
+                }
+            }
+            "1EdTechRevocationList" => {
+                let Some(id) = credential_id else { return unknown("the credential has no id to look up".into()) };
+                let Some(revoked) = &self.revoked else {
+                    return unknown("the revocation list has no revokedCredentials".into());
+                };
+                match revoked.get(id) {
+                    Some(reason) => StatusOutcome::Set { purpose: StatusPurpose::Revocation, reason: reason.clone() },
+                    None => StatusOutcome::Clear,
+                }
+            }
+            other => unknown(format!("status type \"{other}\" is not supported")),
         }
-        other => unknown(format!("status type \"{other}\" is not supported")),
     }
 }
 

@@ -44,7 +44,7 @@ fn every_payload() -> Vec<BakedPayload> {
 }
 
 fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 // PNG building blocks -------------------------------------------------------------------------

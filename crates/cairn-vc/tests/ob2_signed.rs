@@ -84,7 +84,7 @@ fn loader() -> StaticLoader {
 }
 
 fn run(input: &[u8], loader: &StaticLoader) -> VerificationReport {
-    verify(input, &VerifyOptions { loader, jwt_keys: None, now: NOW, max_clock_skew_secs: 60 })
+    verify(input, &VerifyOptions::new(loader, NOW).with_clock_skew(60))
 }
 
 /// The verdict, and the checks that did not pass with the first words of their detail.

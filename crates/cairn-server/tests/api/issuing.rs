@@ -99,7 +99,7 @@ async fn loader_for(app: &TestApp, credential: &Value) -> StaticLoader {
 
 async fn verified(app: &TestApp, input: &[u8], credential: &Value) -> VerificationReport {
     let loader = loader_for(app, credential).await;
-    verify(input, &VerifyOptions { loader: &loader, jwt_keys: None, now: app.state.app.now().unix_timestamp(), max_clock_skew_secs: 60 })
+    verify(input, &VerifyOptions::new(&loader, app.state.app.now().unix_timestamp()).with_clock_skew(60))
 }
 
 #[track_caller]
