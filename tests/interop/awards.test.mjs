@@ -17,7 +17,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const peers = path.join(here, 'peers');
 const root = path.resolve(here, '../..');
 const cairnBin = process.env.CAIRN_BIN || path.join(root, 'target/release/cairn');
-const PDF = Buffer.from('%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+// The smallest PDF with one page.
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 const REVOCATION_REASON = 'awarded in error';
 const DEMO = {
   issuer: ['issuer@demo.cairn.test', 'cairn-demo-issuer'],
