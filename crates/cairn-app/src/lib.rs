@@ -30,6 +30,7 @@ pub mod achievements;
 pub mod assessment;
 pub mod assignment;
 pub mod awards;
+pub mod caches;
 pub mod catalog;
 pub mod config;
 pub mod demo;
@@ -64,18 +65,20 @@ impl Clock for SystemClock {
     }
 }
 
-/// What every use case works with: the store, the configuration and the clock. Cheap to clone.
+/// What every use case works with: the store, the configuration, the clock and the public
+/// surface's caches (see [`caches`]). Cheap to clone; clones share the caches.
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    pub caches: Arc<caches::Caches>,
 }
 
 impl App {
     /// An application on `store` with the system clock.
     pub fn new(store: Store, config: Config) -> App {
-        App { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+        App { store, config: Arc::new(config), clock: Arc::new(SystemClock), caches: Arc::default() }
     }
 
     /// The current time, truncated to whole seconds (what the store keeps).
