@@ -88,7 +88,6 @@ impl App {
     }
 }
 
-/// An RFC 3339 timestamp (`2026-11-22T10:00:00Z`), as the API and exports show times.
-pub fn timestamp(time: OffsetDateTime) -> String {
-    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+/// An RFC 3339 timestamp (`2026-11-22T10:00:00Z`), as the API and exports show times
+/// (`cairn_vc::dates::rfc3339`).
+pub use cairn_vc::dates::rfc3339 as timestamp;
