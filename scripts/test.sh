@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cairn's one test command: sets up what the tests need (idempotently) and
-# runs every check: formatting, clippy (-D warnings), the Rust workspace
+# runs every check: formatting, clippy (-D warnings), no unused dependencies, the Rust workspace
 # (cargo test on SQLite and PostgreSQL), a short fuzz run of every cargo-fuzz
 # target, the browser tests (node:test + playwright-core + Debian's Chromium)
 # and the interop tests against independent verifiers.
@@ -160,6 +160,12 @@ run_cargo() {
   cargo fmt --all --check
   log "cargo clippy --workspace --all-targets -- -D warnings"
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  if ! cargo machete --version >/dev/null 2>&1; then
+    log "installing cargo-machete"
+    cargo install --locked cargo-machete
+  fi
+  log "cargo machete (no unused dependencies, fuzz/ included)"
+  cargo machete
   log "cargo test --release --workspace --locked"
   cargo test --release --workspace --locked
   [[ -x $REPO_ROOT/target/release/cairn ]] || die "cargo test did not build target/release/cairn"
