@@ -206,3 +206,65 @@ pub fn badge_body(name: &str) -> Value {
         "validity_months": 12
     })
 }
+
+/// A JSON document as a stable snapshot: pretty-printed, with what changes from run to run
+/// (ids, times, signatures, keys, salts, hashes, submission codes) replaced by placeholders, so
+/// that a snapshot shows the shape and every fixed value.
+pub fn snapshot_text(value: &Value) -> String {
+    fn redact(key: Option<&str>, value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), redact(Some(k), v))).collect()),
+            Value::Array(list) => Value::Array(list.iter().map(|v| redact(key, v)).collect()),
+            Value::String(text) => {
+                const OPAQUE: &[&str] =
+                    &["proofValue", "identityHash", "salt", "encodedList", "jwt", "code", "publicKeyMultibase", "x", "hash", "token", "statusListIndex"];
+                if key.is_some_and(|k| OPAQUE.contains(&k)) {
+                    return Value::String(format!("[{}]", key.unwrap_or_default()));
+                }
+                let mut text = replace_uuids(text);
+                if let Some(at) = text.find("/status/[uuid]#") {
+                    text.replace_range(at + "/status/[uuid]#".len().., "[index]");
+                }
+                let text = replace_submission_codes(&text);
+                if cairn_vc::dates::parse_rfc3339(&text).is_some() {
+                    return Value::String("[time]".into());
+                }
+                Value::String(text)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&redact(None, value)).unwrap();
+    text.push('\n');
+    text
+}
+
+/// `text` with every blind submission code (`S-66XC-1QA9`) in it replaced by `[code]`.
+fn replace_submission_codes(text: &str) -> String {
+    let code = |w: &str| {
+        let b = w.as_bytes();
+        b.len() == 11 && b.starts_with(b"S-") && b[6] == b'-' && b.iter().enumerate().all(|(i, c)| [0, 1, 6].contains(&i) || c.is_ascii_alphanumeric())
+    };
+    text.split(' ').map(|word| if code(word) { "[code]" } else { word }).collect::<Vec<_>>().join(" ")
+}
+
+/// `text` with every UUID in it replaced by `[uuid]`.
+fn replace_uuids(text: &str) -> String {
+    let is_uuid = |candidate: &[u8]| {
+        candidate.len() == 36 && candidate.iter().enumerate().all(|(i, b)| if [8, 13, 18, 23].contains(&i) { *b == b'-' } else { b.is_ascii_hexdigit() })
+    };
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 36 <= bytes.len() && is_uuid(&bytes[i..i + 36]) {
+            out.push_str("[uuid]");
+            i += 36;
+        } else {
+            let c = text[i..].chars().next().unwrap_or_default();
+            out.push(c);
+            i += c.len_utf8().max(1);
+        }
+    }
+    out
+}

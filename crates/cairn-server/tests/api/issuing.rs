@@ -352,3 +352,11 @@ backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show
     let report = cairn_app::verification::verify(&app.state.app, bytes).await.unwrap();
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
 });
+
+backend_test!(an_issued_credential_keeps_its_shape, |app| {
+    // The same demo badge every run (the demo's order follows its random ids).
+    let badge = demo_achievements(app).await.into_iter().find(|a| a.content.name == "Writing Clear API Documentation").expect("the demo badge");
+    let award = awards::award(&app.state.app, request(user(app, LEARNER).await, &badge)).await.unwrap();
+    let (_, credential) = credential_of(app, award.id).await;
+    insta::assert_snapshot!("issued_credential", crate::helpers::snapshot_text(&credential));
+});

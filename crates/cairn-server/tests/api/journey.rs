@@ -98,6 +98,7 @@ backend_test!(a_learner_earns_a_badge_through_not_yet_and_a_resubmission, |app| 
     assert!(disposition.contains(item["code"].as_str().unwrap()) && !disposition.contains("quietwater"), "{disposition}");
     let opened = app.get(&format!("/api/v1/assessments/{id}"), Some(&assessor)).await;
     assert!(!opened.text().contains("Quietwater"));
+    insta::assert_snapshot!("blind_assessor_view", crate::helpers::snapshot_text(&opened.json()));
     assert_eq!(opened.json()["status"], "in_review");
 
     // A level that does not exist is refused; nothing is recorded.

@@ -22,6 +22,7 @@ backend_test!(unknown_routes_and_methods_are_problems, |app| {
 
 backend_test!(the_openapi_document_describes_every_operation, |app| {
     let doc = app.get("/api/v1/openapi.json", None).await.json();
+    insta::assert_snapshot!("openapi", crate::helpers::snapshot_text(&doc));
     assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.contains_key("/achievements") && paths.contains_key("/organisations/{id}/achievements"));
