@@ -407,16 +407,19 @@ pub(crate) async fn award_pass(app: &App, actor: Option<UserId>, id: SubmissionI
     awards::award(app, request).await
 }
 
-/// An assessor declares a conflict of interest with a learner (by e-mail), for one issuer.
+/// An assessor declares a conflict of interest with a learner, by e-mail, for one issuer.
+///
+/// The declaration is kept as a keyed fingerprint of the e-mail address (see
+/// `cairn_store::Store::declare_conflict`) and matched when submissions are assigned, so the
+/// answer is the same whether or not anyone uses the address, and nothing already in the
+/// assessor's queue changes: the declaration tells them neither whether the person has an
+/// account nor which submission is theirs.
 ///
 /// # Errors
-/// `Unauthenticated`/`Forbidden`, `Invalid` for an unknown e-mail.
+/// `Unauthenticated`/`Forbidden`, `Invalid` for something that is not an e-mail address.
 pub async fn declare_conflict(app: &App, actor: &Actor, organisation: OrganisationId, email: &str) -> Result<(), AppError> {
     actor.authorise(Action::Org(organisation, OrgAction::Assess))?;
     let assessor = actor.user.ok_or(AppError::Unauthenticated)?;
     let email = Email::parse(email).map_err(|m| AppError::invalid_field("/email", m))?;
-    let Some(learner) = app.store.user_by_email(&email).await? else {
-        return Err(AppError::invalid_field("/email", format!("no account uses \"{email}\"")));
-    };
-    Ok(app.store.declare_conflict(organisation, assessor, learner.id, app.now()).await?)
+    Ok(app.store.declare_conflict(organisation, assessor, &email, app.now()).await?)
 }

@@ -504,7 +504,7 @@ async fn conflicts_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, not
                 .kind("email")
                 .required()
                 .autocomplete("off")
-                .hint("The address of their Cairn account. They are not told.")
+                .hint("The address they use, or would use, on Cairn. They are not told, and you are not told whether they have an account.")
                 .error_from(&errors),
         )
     });
