@@ -8,7 +8,7 @@ use cairn_store::Award;
 use cairn_vc::ob2;
 use serde_json::{Value, json};
 
-use super::documents::{self, ob2_badge_class, ob2_issuer};
+use super::documents::{ob2_badge_class, ob2_issuer};
 use crate::config::Config;
 use crate::{App, AppError};
 
@@ -21,7 +21,7 @@ pub struct Hosted {
 
 /// What a hosted OB 2.0 assertion URL answers for `award`.
 pub(crate) fn hosted(config: &Config, award: &Award) -> Hosted {
-    let id = documents::ob2_assertion_url(config, award.id);
+    let id = config.urls().ob2_assertion(award.id);
     let reason = |what: &str| match &award.status_reason {
         Some(reason) => format!("{what}: {reason}"),
         None => format!("{what} by the issuer"),

@@ -289,7 +289,7 @@ async fn stack(app: &App, award: &Award) -> Result<Option<Award>, AppError> {
             Ok(achievement) => achievement.content.name,
             Err(_) => "Level badge".to_string(),
         };
-        evidence.push((documents::award_page_url(&app.config, level_award.id), name));
+        evidence.push((app.config.urls().award_page(level_award.id), name));
     }
     let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence, transition: None };
     match issue(app, &request).await {
@@ -306,7 +306,7 @@ async fn notify_awarded(app: &App, award: &Award) {
         let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
         let organisation = app.store.organisation(award.organisation).await?;
         let learner = app.store.user(award.learner).await?;
-        let page = documents::award_page_url(&app.config, award.id);
+        let page = app.config.urls().award_page(award.id);
         let subject = format!("You earned \"{}\"", achievement.content.name);
         let body = format!(
             "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page}",

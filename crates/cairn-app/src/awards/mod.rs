@@ -17,6 +17,7 @@ mod status_lists;
 mod views;
 
 use cairn_core::ids::AwardId;
+use cairn_core::image::ImageType;
 use cairn_store::Award;
 use serde_json::{Value, json};
 
@@ -48,12 +49,13 @@ pub fn award_results(award: &Award) -> Vec<AwardResult> {
 
 /// Absolute URLs of everything an award offers: its page and its downloads.
 pub fn award_links(config: &Config, award: AwardId) -> Value {
+    let urls = config.urls();
     json!({
-        "page": documents::award_page_url(config, award),
-        "credential": documents::credential_url(config, award),
-        "jwt": config.url(&format!("/awards/{award}/credential.jwt")),
-        "png": config.url(&format!("/awards/{award}/badge.png")),
-        "svg": config.url(&format!("/awards/{award}/badge.svg")),
-        "ob2": documents::ob2_assertion_url(config, award),
+        "page": urls.award_page(award),
+        "credential": urls.credential(award),
+        "jwt": urls.credential_jwt(award),
+        "png": urls.badge(award, ImageType::Png),
+        "svg": urls.badge(award, ImageType::Svg),
+        "ob2": urls.ob2_assertion(award),
     })
 }

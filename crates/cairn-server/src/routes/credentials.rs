@@ -5,7 +5,8 @@
 //! An award's downloads are capability URLs: whoever holds the award id may fetch them, except
 //! for a private award, whose downloads answer 404 to anyone but its learner (signed in with a
 //! session or a bearer token). The OB 2.0 assertion and the status lists are verification
-//! endpoints, served to everyone, so that copies already handed out keep verifying.
+//! endpoints, served to everyone, so that copies already handed out keep verifying. The paths
+//! are `cairn_app::urls::paths`, the same the credentials name.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -13,6 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_app::awards::{self, Download, hosted};
+use cairn_app::urls::paths;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, UserId};
 use cairn_core::image::ImageType;
 use serde::Deserialize;
@@ -29,15 +31,15 @@ const VC_JWT: &str = "application/vc+jwt";
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/awards/{id}/credential", get(credential))
-        .route("/awards/{id}/credential.json", get(credential))
-        .route("/awards/{id}/credential.jwt", get(credential_jwt))
-        .route("/awards/{id}/badge.png", get(badge_png))
-        .route("/awards/{id}/badge.svg", get(badge_svg))
-        .route("/ob2/assertions/{id}", get(ob2_assertion))
-        .route("/ob2/badges/{id}", get(ob2_badge_class))
-        .route("/ob2/issuers/{id}", get(ob2_issuer))
-        .route("/status/{id}", get(status_list))
+        .route(paths::CREDENTIAL, get(credential))
+        .route(paths::CREDENTIAL_JSON, get(credential))
+        .route(paths::CREDENTIAL_JWT, get(credential_jwt))
+        .route(paths::BADGE_PNG, get(badge_png))
+        .route(paths::BADGE_SVG, get(badge_svg))
+        .route(paths::OB2_ASSERTION, get(ob2_assertion))
+        .route(paths::OB2_BADGE_CLASS, get(ob2_badge_class))
+        .route(paths::OB2_ISSUER, get(ob2_issuer))
+        .route(paths::STATUS_LIST, get(status_list))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -13,9 +13,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::awards::{self, AwardCard};
+use cairn_app::urls::paths;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
 use cairn_core::ids::AwardId;
+use cairn_core::image::ImageType;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
 use cairn_store::Award;
 
@@ -30,8 +32,8 @@ use crate::state::AppState;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/backpack", get(backpack))
-        .route("/awards/{id}", get(award_page))
-        .route("/awards/{id}/embed", get(embed))
+        .route(paths::AWARD_PAGE, get(award_page))
+        .route(paths::AWARD_EMBED, get(embed))
         .route("/awards/{id}/privacy", post(set_privacy))
 }
 
@@ -270,12 +272,13 @@ async fn award_page(
     let issuer_name = organisation.profile.name.clone();
     let (status_label, status_class, status_reason) = status_words(&award, expired);
     let content = &achievement.content;
-    let page_url = state.app.config.url(&format!("/awards/{id}"));
-    let credential_url = state.app.config.url(&format!("/awards/{id}/credential"));
+    let urls = state.app.config.urls();
+    let page_url = urls.award_page(id);
+    let credential_url = urls.credential(id);
     let title = format!("{} · awarded to {learner_name}", content.name);
     let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
     let owner = is_owner.then(|| {
-        let embed_url = state.app.config.url(&format!("/awards/{id}/embed"));
+        let embed_url = urls.award_embed(id);
         let embed_title = attribute(&format!("{} — {learner_name}", content.name));
         OwnerPanel {
             privacy: Privacy::ALL
@@ -349,7 +352,7 @@ async fn award_page(
         og_title: title,
         og_description: summary,
         og_url: page_url,
-        og_image: state.app.config.url(&format!("/awards/{id}/badge.png")),
+        og_image: urls.badge(id, ImageType::Png),
         owner,
         issuer_name,
     };
@@ -397,7 +400,7 @@ async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<St
         learner_name,
         issued: human_date(award.issued_at),
         image_url: format!("/awards/{}/badge.png", award.id),
-        page_url: state.app.config.url(&format!("/awards/{}", award.id)),
+        page_url: state.app.config.urls().award_page(award.id),
         status: (label, class),
     };
     let mut response = render_status(StatusCode::OK, &card)?;
