@@ -13,7 +13,7 @@ use cairn_core::assessment::{AttemptChanges, Judgement, ScoreFields};
 use cairn_core::authz::{Action, Actor, Denied, OrgAction};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::EvidenceType;
-use cairn_core::ids::{ArtifactId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId, UserId};
 use cairn_core::rubric::Rubric;
 use cairn_core::submission::{Outcome, Status, Submission, TransitionError, submission_code};
 use cairn_store::{Artifact, ArtifactBody, Assessment, Award, StoreError, Transition};
@@ -321,12 +321,13 @@ pub async fn assessor_organisations(app: &App, actor: &Actor) -> Result<Vec<(Org
     Ok(organisations)
 }
 
-/// What an assessment led to.
-#[derive(Debug, Clone)]
+/// What an assessment led to, as its assessor may know it: never which award (and so which
+/// learner) came of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AssessResult {
     pub outcome: Outcome,
-    /// The award, when the pass was awarded at once.
-    pub award: Option<AwardId>,
+    /// Whether the pass was awarded at once (false when staff confirm passes first).
+    pub awarded: bool,
 }
 
 /// Records the assigned assessor's judgement; a pass is awarded at once unless the issuer asks
@@ -347,7 +348,7 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
     app.store.record_assessment(id, assessor, &judgement, app.now()).await?;
     let name = &achievement.content.name;
     let link = format!("/submissions/{id}");
-    let mut award = None;
+    let mut awarded = false;
     match outcome {
         Outcome::NotYet => {
             let body = format!("Your assessor has given feedback on \"{name}\": not yet. Read it, revise your evidence and resubmit.");
@@ -362,11 +363,12 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
                 let body = format!("Submission {code} for \"{name}\" passed and waits for confirmation.");
                 tell_staff(app, organisation, "confirm", &format!("Pass to confirm: {code}"), &body, "/issuer/assessment").await?;
             } else {
-                award = Some(award_pass(app, actor.user, id, Some(judgement)).await?.id);
+                award_pass(app, actor.user, id, Some(judgement)).await?;
+                awarded = true;
             }
         }
     }
-    Ok(AssessResult { outcome, award })
+    Ok(AssessResult { outcome, awarded })
 }
 
 /// Issues the award for a passed submission, moving it to `awarded` in the same transaction.

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cairn_core::authz::Actor;
-use cairn_core::award::Privacy;
 use cairn_core::ids::AwardId;
 use cairn_store::Award;
 use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
@@ -44,8 +43,9 @@ impl DocumentLoader for OwnDocuments {
     }
 }
 
-/// The document at `url` if this installation publishes it, as an anonymous visitor would get it.
-/// Which document a URL names is `PublicUrls::parse`'s business alone.
+/// The document at `url` if this installation publishes it, as an anonymous visitor would get it
+/// (awards through `awards::visible`, so a private one is not found). Which document a URL
+/// names is `PublicUrls::parse`'s business alone.
 async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError> {
     let missing = |error: AppError| LoadError::Unavailable { url: url.to_string(), reason: error.detail() };
     let absent = |what: &str| missing(AppError::NotFound(what.to_string()));
@@ -60,9 +60,9 @@ async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError>
         PublicDocument::DidDocument(id) => crate::organisations::did_document(app, id).await.map_err(missing)?.to_string(),
         PublicDocument::StatusList(id) => awards::status_list(app, &id).await.map_err(missing)?.to_string(),
         // The award page stands for its credential, so that a shared page can be verified by its address.
-        PublicDocument::AwardPage(id) | PublicDocument::Credential(id) => shown(app, id).await.map_err(missing)?.credential_json,
-        PublicDocument::CredentialJwt(id) => shown(app, id).await.map_err(missing)?.jwt,
-        PublicDocument::Ob2Assertion(id) => match hosted::hosted(&app.config, &app.store.award(id).await.map_err(|e| missing(e.into()))?) {
+        PublicDocument::AwardPage(id) | PublicDocument::Credential(id) => shown(app, &visitor, id).await.map_err(missing)?.credential_json,
+        PublicDocument::CredentialJwt(id) => shown(app, &visitor, id).await.map_err(missing)?.jwt,
+        PublicDocument::Ob2Assertion(id) => match hosted::hosted(&app.config, &shown(app, &visitor, id).await.map_err(missing)?) {
             hosted::Hosted { gone: true, .. } => return Err(LoadError::Gone { url: url.to_string() }),
             hosted::Hosted { document, .. } => document.to_string(),
         },
@@ -75,13 +75,9 @@ async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError>
     Ok(LoadedDocument::new(url, text))
 }
 
-/// An award unless it is private.
-async fn shown(app: &App, id: AwardId) -> Result<Award, AppError> {
-    let award = app.store.award(id).await?;
-    if award.privacy == Privacy::Private {
-        return Err(AppError::NotFound("this award is private".into()));
-    }
-    Ok(award)
+/// An award as `actor` may see it.
+async fn shown(app: &App, actor: &Actor, id: AwardId) -> Result<Award, AppError> {
+    Ok(awards::visible(app, actor, id).await?.award)
 }
 
 /// Runs the verification pipeline on `input` (a baked image, JSON or a JWT) with this

@@ -259,7 +259,9 @@ async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
             ob2_json: issued.ob2_json,
             png_key,
             svg_key,
-            privacy: Privacy::Unlisted,
+            // Private until the learner chooses: an assessor who knew the submission must not be
+            // able to follow it to a name.
+            privacy: Privacy::Private,
         };
         match store.create_award(&new, request.transition.as_ref(), now).await {
             Ok(award) => return Ok(award),
@@ -309,7 +311,8 @@ async fn notify_awarded(app: &App, award: &Award) {
         let page = app.config.urls().award_page(award.id);
         let subject = format!("You earned \"{}\"", achievement.content.name);
         let body = format!(
-            "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page}",
+            "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page} \
+             (only you can see it until you choose who may).",
             organisation.profile.name, achievement.content.name
         );
         let now = app.now();

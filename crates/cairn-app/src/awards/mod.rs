@@ -7,7 +7,8 @@
 //! - `images.rs` — the baked PNG and SVG badges.
 //! - `status_lists.rs` — the signed Bitstring Status Lists.
 //! - `hosted.rs` — the OB 2.0 hosted assertion, badge class and issuer.
-//! - `views.rs` — the award page, the embeddable card, the backpack, privacy and downloads.
+//! - `views.rs` — who may see an award (`visible`), the award page, the embeddable card, the
+//!   backpack, privacy and downloads.
 
 pub(crate) mod documents;
 pub mod hosted;
@@ -26,7 +27,7 @@ use crate::config::Config;
 pub use documents::{issuer_did, status_list_url, verification_method};
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
 pub use status_lists::{plausible_list_id, status_list};
-pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, backpack, card, download, mine, page, set_privacy, visible};
+pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, Visible, backpack, card, download, mine, page, seen_by, set_privacy, visible};
 
 /// One rubric criterion as assessed, kept beside the award (`results_json`) for display.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -443,9 +443,9 @@ async fn record(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     let id: SubmissionId = path_id(&raw, "submission")?;
     match assessment::assess(&state.app, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await.map_err(Problem::from) {
         Ok(result) => {
-            let notice = match (result.outcome, result.award) {
-                (Outcome::Pass, Some(_)) => "assessed-pass",
-                (Outcome::Pass, None) => "assessed-pass-confirm",
+            let notice = match (result.outcome, result.awarded) {
+                (Outcome::Pass, true) => "assessed-pass",
+                (Outcome::Pass, false) => "assessed-pass-confirm",
                 (Outcome::NotYet, _) => "assessed-not-yet",
             };
             Ok(see_other_with("/assess", notice))
