@@ -10,6 +10,7 @@
 #              (reads every metadata field of the evidence files before and after stripping)
 #   qpdf     → qpdf                   → the same test (checks that a cleaned PDF is still sound)
 #   djpeg    → libjpeg-turbo-progs    → the same test (decodes a cleaned JPEG)
+#   wrk      → wrk                    → scripts/bench-http.sh (the HTTP figures in BENCHMARKS.md)
 #
 # To add a tool, add a "command:package" line to TOOLS.
 set -euo pipefail
@@ -18,6 +19,7 @@ TOOLS=(
   exiftool:libimage-exiftool-perl
   qpdf:qpdf
   djpeg:libjpeg-turbo-progs
+  wrk:wrk
 )
 
 log() { printf '==> %s\n' "$*"; }

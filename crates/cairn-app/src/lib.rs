@@ -30,6 +30,7 @@ pub mod achievements;
 pub mod assessment;
 pub mod assignment;
 pub mod awards;
+pub mod caches;
 pub mod catalog;
 pub mod config;
 pub mod demo;
@@ -65,18 +66,20 @@ impl Clock for SystemClock {
     }
 }
 
-/// What every use case works with: the store, the configuration and the clock. Cheap to clone.
+/// What every use case works with: the store, the configuration, the clock and the public
+/// surface's caches (see [`caches`]). Cheap to clone; clones share the caches.
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
+    pub caches: Arc<caches::Caches>,
 }
 
 impl App {
     /// An application on `store` with the system clock.
     pub fn new(store: Store, config: Config) -> App {
-        App { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+        App { store, config: Arc::new(config), clock: Arc::new(SystemClock), caches: Arc::default() }
     }
 
     /// The current time, truncated to whole seconds (what the store keeps).
@@ -86,7 +89,6 @@ impl App {
     }
 }
 
-/// An RFC 3339 timestamp (`2026-11-22T10:00:00Z`), as the API and exports show times.
-pub fn timestamp(time: OffsetDateTime) -> String {
-    time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
-}
+/// An RFC 3339 timestamp (`2026-11-22T10:00:00Z`), as the API and exports show times
+/// (`cairn_vc::dates::rfc3339`).
+pub use cairn_vc::dates::rfc3339 as timestamp;

@@ -5,7 +5,6 @@
 use cairn_core::authz::{Action, Actor};
 use cairn_core::ids::{NotificationId, OrganisationId, UserId};
 use cairn_store::{Mail, Notification};
-use time::OffsetDateTime;
 
 use crate::{App, AppError};
 
@@ -34,10 +33,8 @@ pub(crate) async fn tell_staff(app: &App, organisation: OrganisationId, kind: &s
     Ok(())
 }
 
-/// A day for people: `22 November 2026`.
-pub fn format_day(time: OffsetDateTime) -> String {
-    format!("{} {} {}", time.day(), time.month(), time.year())
-}
+/// A day for people: `22 November 2026` (`cairn_vc::dates::day`).
+pub use cairn_vc::dates::day as format_day;
 
 /// The actor's notifications, newest first, and how many are unread.
 #[derive(Debug, Clone)]

@@ -91,10 +91,27 @@ pub async fn verify(app: &App, input: Vec<u8>) -> Result<VerificationReport, App
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let now = app.now().unix_timestamp();
+        let caches = Arc::clone(&app.caches);
         let own = Arc::new(OwnDocuments { app, runtime, seen: Mutex::default() });
         let loader = StaticLoader::new().with_fallback(own);
-        run_pipeline(&input, &VerifyOptions::new(&loader, now).with_clock_skew(MAX_CLOCK_SKEW_SECS))
+        run_pipeline(&input, &VerifyOptions::new(&loader, now).with_clock_skew(MAX_CLOCK_SKEW_SECS).with_status_lists(&caches.status_lists))
     })
     .await
     .map_err(|error| AppError::internal(&error))
+}
+
+/// The verification of an award's stored credential, as its page shows it: verified on the first
+/// view and reused while the award keeps its status (see `crate::caches`), so a page view costs
+/// no signature check.
+///
+/// # Errors
+/// As [`verify`].
+pub async fn verify_award(app: &App, award: &cairn_store::Award) -> Result<Arc<VerificationReport>, AppError> {
+    let now = app.now();
+    if let Some(report) = app.caches.award_report(award.id, award.status, now) {
+        return Ok(report);
+    }
+    let report = Arc::new(verify(app, award.credential_json.clone().into_bytes()).await?);
+    app.caches.keep_award_report(award.id, award.status, now, award.valid_until, Arc::clone(&report));
+    Ok(report)
 }

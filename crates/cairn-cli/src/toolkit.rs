@@ -101,9 +101,7 @@ fn issuer_id(credential: &Value) -> Option<&str> {
 
 /// The current time as an XML Schema `dateTimeStamp` in whole seconds.
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let now = now.replace_nanosecond(0).unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    cairn_vc::dates::rfc3339(time::OffsetDateTime::now_utc())
 }
 
 /// `cairn sign`: signs a credential whose issuer is the key's controller.

@@ -494,7 +494,7 @@ fn read_json(path: &str) -> anyhow::Result<serde_json::Value> {
 /// Runs `cairn verify`; returns the exit code (0 valid, 1 invalid, 2 could not check).
 pub fn run(args: &VerifyArgs) -> anyhow::Result<u8> {
     let now = match &args.now {
-        Some(text) => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        Some(text) => cairn_vc::dates::parse_rfc3339(text)
             .with_context(|| format!("--now \"{text}\" is not an RFC 3339 date-time such as 2026-01-01T00:00:00Z"))?
             .unix_timestamp(),
         None => time::OffsetDateTime::now_utc().unix_timestamp(),

@@ -113,10 +113,8 @@ pub fn parse_holidays(raw: &str) -> Result<Vec<Date>, String> {
     Ok(dates)
 }
 
-/// A calendar day as `YYYY-MM-DD`.
-pub fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
-}
+/// A calendar day as `YYYY-MM-DD` (`cairn_vc::dates::iso_day`).
+pub use cairn_vc::dates::iso_day as format_date;
 
 #[cfg(test)]
 mod tests {

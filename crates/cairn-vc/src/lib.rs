@@ -18,6 +18,7 @@ pub mod bake;
 pub mod canon;
 pub mod clr;
 pub mod contexts;
+pub mod dates;
 pub mod did;
 pub mod keys;
 pub mod loader;

@@ -55,7 +55,6 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use self::status::{MAX_STATUS_ENTRIES, MAX_STATUS_LISTS_PER_RUN, StatusListCache, VerifiedStatusList};
-pub use self::words::date_text;
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

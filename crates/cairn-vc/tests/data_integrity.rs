@@ -2,8 +2,6 @@
 //! byte, signed fixtures from other implementations, tampering, hostile inputs and round trips.
 //! Fixtures and their sources: `tests/fixtures/di/SOURCES.md`.
 
-use std::time::{Duration, Instant};
-
 use cairn_vc::canon::{self, CanonError, CanonLimits};
 use cairn_vc::did;
 use cairn_vc::keys::Ed25519KeyPair;
@@ -267,14 +265,15 @@ fn unknown_contexts_are_refused() {
 }
 
 #[test]
-fn hostile_documents_are_refused_quickly() {
+fn hostile_documents_are_refused_by_their_limits() {
+    // Each refusal names the limit that stopped it: the work done is bounded by that limit, not by
+    // the input (speed itself is measured by the benches, never asserted here).
     // Built and dropped on a thread with a large stack: a 10,000-deep `Value` is recursive to drop.
     std::thread::Builder::new()
         .stack_size(256 << 20)
         .spawn(|| {
             let limits = CanonLimits::default();
             let deep_text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-            let started = Instant::now();
             assert_eq!(canon::parse_json(deep_text.as_bytes(), &limits), Err(CanonError::TooDeep { limit: 64 }));
             let mut deep = json!({"@context": [cairn_vc::contexts::VC_V2], "type": "VerifiableCredential"});
             for _ in 0..10_000 {
@@ -285,21 +284,16 @@ fn hostile_documents_are_refused_quickly() {
                 deep = Value::Object(wrapper);
             }
             deep["proof"] = fixture!("ob3-ldp-test-vector/credential-signed.json")["proof"].clone();
-            let started_value = Instant::now();
             assert_eq!(eddsa::verify(&deep, &BundledLoader), Err(DiError::Canon(CanonError::TooDeep { limit: 64 })));
-            assert!(started_value.elapsed() < Duration::from_millis(100), "{:?}", started_value.elapsed());
 
             let big_name = "x".repeat(5 << 20);
             let big = json!({"@context": [cairn_vc::contexts::VC_V2], "type": "VerifiableCredential", "name": big_name, "proof": {}});
             let big_text = big.to_string();
-            let started_big = Instant::now();
             assert_eq!(canon::parse_json(big_text.as_bytes(), &limits), Err(CanonError::TooLarge { limit: 1 << 20 }));
             assert_eq!(eddsa::verify(&big, &BundledLoader), Err(DiError::Canon(CanonError::TooLarge { limit: 1 << 20 })));
             let signer = Ed25519Signer::did_key(Ed25519KeyPair::from_seed([5; 32]));
             let options = ProofOptions::assertion("2025-01-01T00:00:00Z");
             assert!(matches!(eddsa::sign(&big, &signer, &options, &BundledLoader), Err(DiError::Canon(CanonError::TooLarge { .. }))));
-            assert!(started_big.elapsed() < Duration::from_millis(200), "{:?}", started_big.elapsed());
-            assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
         })
         .unwrap()
         .join()
@@ -377,30 +371,4 @@ fn signing_misuse_is_an_error() {
     assert_eq!(eddsa::sign(&credential, &signer, &ProofOptions::assertion("2025-03-01"), &BundledLoader), Err(DiError::InvalidCreated("2025-03-01".into())));
     assert_eq!(eddsa::sign(&json!(["not", "a", "credential"]), &signer, &options, &BundledLoader), Err(DiError::NotAnObject));
     assert_eq!(eddsa::sign(&json!({"name": "no context"}), &signer, &options, &BundledLoader), Err(DiError::NoContext));
-}
-
-/// Measures sign and verify throughput on one core for a ~4 KB OB 3.0 credential (printed, not asserted:
-/// `cargo test --release -p cairn-vc --test data_integrity throughput -- --nocapture`).
-#[test]
-fn throughput_is_measured() {
-    let signer = Ed25519Signer::did_key(Ed25519KeyPair::from_seed([9; 32]));
-    let credential = rubric_credential("did:example:issuer");
-    let size = serde_json::to_string_pretty(&credential).unwrap().len();
-    let options = ProofOptions::assertion("2025-03-01T12:00:00Z");
-    let signed = eddsa::sign(&credential, &signer, &options, &BundledLoader).unwrap();
-    let run = |operation: &dyn Fn()| {
-        let started = Instant::now();
-        let mut count = 0u32;
-        while started.elapsed() < Duration::from_millis(400) {
-            operation();
-            count += 1;
-        }
-        f64::from(count) / started.elapsed().as_secs_f64()
-    };
-    let sign = run(&|| {
-        eddsa::sign(&credential, &signer, &options, &BundledLoader).unwrap();
-    });
-    let verify = run(&|| assert!(eddsa::verify(&signed, &BundledLoader).unwrap().is_valid()));
-    println!("eddsa-rdfc-2022 on one core, {size}-byte credential: sign {sign:.0}/s, verify {verify:.0}/s");
-    assert!(sign > 0.0 && verify > 0.0);
 }

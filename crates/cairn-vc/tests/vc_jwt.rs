@@ -5,7 +5,6 @@
 //! every verification passes its own `now`.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -202,12 +201,7 @@ enum Expect<'a> {
 
 #[track_caller]
 fn check(name: &str, token: &str, keys: &dyn KeyResolver, now: i64, expect: Expect<'_>) -> JwtVerification {
-    let started = Instant::now();
     let verification = vc_jwt::verify(token, keys, now, SKEW).unwrap();
-    let elapsed = started.elapsed();
-    // Generous: a verification takes well under a millisecond; this catches a refusal that does
-    // the work it should skip (decoding 2 MB, or worse).
-    assert!(elapsed < Duration::from_millis(100), "{name}: took {elapsed:?}");
     let failure = verification.first_failure();
     match expect {
         Expect::Valid => {
@@ -678,111 +672,3 @@ fn bad_tokens_are_refused_with_their_reason() {
 // ---------------------------------------------------------------------------------------------
 // Interoperability and throughput
 // ---------------------------------------------------------------------------------------------
-
-/// Runs only when `CAIRN_JWT_INTEROP_DIR` is set (like `RUN_SLOW_TESTS`): writes Cairn-signed
-/// tokens for the peer verifiers (`shared/interop/verify-ob3-jwt.py`): `cairn.jwt` (did:key issuer)
-/// and `cairn-web.jwt` (did:web issuer, DID document in `cairn-web-did.json`); and verifies
-/// each `peer/NAME.jwt` there, with the key in `peer/NAME.jwk.json` when present (else `did:key`
-/// only), writing one JSON line per token to `cairn-results.jsonl`.
-#[test]
-fn peer_tokens_are_judged_when_an_interop_directory_is_given() {
-    let Some(directory) = std::env::var_os("CAIRN_JWT_INTEROP_DIR") else { return };
-    let directory = Path::new(&directory);
-    let issuer = TestIssuer::from_key(Ed25519KeyPair::generate());
-    let now = std::env::var("CAIRN_JWT_INTEROP_NOW").map_or(NOW, |now| now.parse().unwrap());
-    std::fs::write(directory.join("cairn.jwt"), issuer.token()).unwrap();
-    // The same key as a did:web issuer, with its DID document for `--did-doc`.
-    let web = did::did_web("academy.example.org", &[]);
-    let web_credential = credential(&web, "urn:uuid:5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d", "2025-01-01T00:00:00Z", Some("2027-01-01T00:00:00Z"));
-    std::fs::write(directory.join("cairn-web.jwt"), vc_jwt::sign(&web_credential, &issuer.key, &format!("{web}#key-1")).unwrap()).unwrap();
-    let document = did::did_document(&web, &issuer.key.public_key_multibase(), &[]);
-    std::fs::write(directory.join("cairn-web-did.json"), document.to_string()).unwrap();
-
-    let mut results = String::new();
-    let mut entries: Vec<_> = std::fs::read_dir(directory.join("peer")).unwrap().map(|entry| entry.unwrap().path()).collect();
-    entries.sort();
-    for path in entries.into_iter().filter(|path| path.extension().is_some_and(|extension| extension == "jwt")) {
-        let token = std::fs::read_to_string(&path).unwrap();
-        let jwk_path = path.with_extension("jwk.json");
-        let keys = match std::fs::read_to_string(&jwk_path) {
-            Ok(jwk) => {
-                let jwk: Value = serde_json::from_str(&jwk).unwrap();
-                TrustedKeys::new().with_key(jwk["kid"].as_str().unwrap_or_default(), VerificationKey::from_jwk(&jwk).unwrap())
-            }
-            Err(_) => TrustedKeys::new(),
-        };
-        let verification = vc_jwt::verify(&token, &keys, now, SKEW).unwrap();
-        let line = json!({
-            "file": path.file_name().unwrap().to_string_lossy(),
-            "verdict": verification.verdict,
-            "failure": verification.first_failure(),
-            "warnings": verification.warnings,
-        });
-        results.push_str(&line.to_string());
-        results.push('\n');
-    }
-    std::fs::write(directory.join("cairn-results.jsonl"), results).unwrap();
-}
-
-/// Prints sign and verify throughput on one core for ~4 KB credentials (not asserted: machines are
-/// shared). For a clean figure run it alone:
-/// `cargo test --release -p cairn-vc --test vc_jwt -- --nocapture --test-threads=1 throughput`.
-#[test]
-fn throughput_per_core_is_printed() {
-    const PHASE: Duration = Duration::from_millis(400);
-    let issuer = TestIssuer::demo();
-    let credentials: Vec<Value> = (0..256)
-        .map(|index| credential(&issuer.did, &format!("urn:uuid:00000000-0000-4000-8000-{index:012}"), "2025-01-01T00:00:00Z", Some("2027-01-01T00:00:00Z")))
-        .collect();
-    let size = credentials[0].to_string().len();
-    let keys = TrustedKeys::new();
-
-    let (mut signed, started) = (Vec::with_capacity(credentials.len()), Instant::now());
-    let mut signs = 0_u64;
-    while started.elapsed() < PHASE {
-        for credential in &credentials {
-            let token = std::hint::black_box(issuer.sign(credential));
-            if signed.len() < credentials.len() {
-                signed.push(token);
-            }
-            signs += 1;
-        }
-    }
-    let sign_rate = signs as f64 / started.elapsed().as_secs_f64();
-
-    let (started, mut verifies) = (Instant::now(), 0_u64);
-    while started.elapsed() < PHASE {
-        for token in &signed {
-            let verification = vc_jwt::verify(std::hint::black_box(token), &keys, NOW, SKEW).unwrap();
-            assert!(verification.is_valid());
-            verifies += 1;
-        }
-    }
-    let verify_rate = verifies as f64 / started.elapsed().as_secs_f64();
-
-    // The floor: Ed25519 alone over the same signing inputs, for reading the figures above on a
-    // busy or slow machine.
-    let inputs: Vec<&str> = signed.iter().map(|token| &token[..token.rfind('.').unwrap()]).collect();
-    let verifying_key = ed25519_dalek::VerifyingKey::from_bytes(&issuer.key.public_key()).unwrap();
-    let signatures: Vec<ed25519_dalek::Signature> =
-        inputs.iter().map(|input| ed25519_dalek::Signature::from_bytes(&issuer.key.sign(input.as_bytes()))).collect();
-    let rate = |operation: &dyn Fn(usize)| {
-        let (started, mut count) = (Instant::now(), 0_u64);
-        while started.elapsed() < PHASE / 2 {
-            for index in 0..inputs.len() {
-                operation(index);
-                count += 1;
-            }
-        }
-        count as f64 / started.elapsed().as_secs_f64()
-    };
-    let bare_sign = rate(&|index| {
-        std::hint::black_box(issuer.key.sign(inputs[index].as_bytes()));
-    });
-    let bare_verify =
-        rate(&|index| assert!(ed25519_dalek::Verifier::verify(&verifying_key, std::hint::black_box(inputs[index].as_bytes()), &signatures[index]).is_ok()));
-    println!(
-        "vc_jwt throughput, one thread, {size}-byte credentials, {}-byte tokens: sign {sign_rate:.0}/s (target 20000), verify {verify_rate:.0}/s (target 12000); Ed25519 alone on the same input: sign {bare_sign:.0}/s, verify {bare_verify:.0}/s",
-        signed[0].len()
-    );
-}

@@ -13,7 +13,6 @@ use cairn_core::submission::clean_text;
 use cairn_vc::{ob2, ob3};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::AwardResult;
 use crate::config::Config;
@@ -30,11 +29,7 @@ fn optional(text: &str) -> Option<String> {
 }
 
 /// An RFC 3339 UTC date-time (`2026-11-22T10:00:00Z`), the form every credential date takes.
-pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let at = at.replace_nanosecond(0).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
-}
+pub(crate) use cairn_vc::dates::rfc3339;
 
 /// The issuer's `did:web` (see `PublicUrls::issuer_did`).
 pub fn issuer_did(config: &Config, organisation: OrganisationId) -> String {

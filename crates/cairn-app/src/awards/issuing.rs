@@ -107,6 +107,7 @@ pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: Status
         return Err(AppError::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }
     let changed = app.store.set_award_status(award, next, reason, app.now()).await?;
+    app.caches.status_changed();
     notify_status(app, &changed).await;
     Ok(changed)
 }

@@ -1,5 +1,6 @@
 //! The issuers' Bitstring Status Lists: one revocation list and one suspension list per issuer,
-//! rendered and signed from the stored award statuses on every request, so a change shows at once.
+//! read from the stored award statuses on every request, so a change shows at once, and signed
+//! again only when the bits changed (`crate::caches`).
 
 use cairn_core::award::AwardStatus;
 use cairn_store::StoreError;
@@ -7,6 +8,7 @@ use cairn_vc::loader::BundledLoader;
 use cairn_vc::status::{StatusList, StatusPurpose};
 use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::documents::{issuer_did, rfc3339, status_list_url, verification_method};
 use super::issuing::signing_failed;
@@ -18,11 +20,12 @@ pub fn plausible_list_id(id: &str) -> bool {
 }
 
 /// The signed `BitstringStatusListCredential` for list `list_id`: bits set for the issuer's
-/// revoked awards (revocation list) or suspended ones (suspension list), as stored now.
+/// revoked awards (revocation list) or suspended ones (suspension list), as stored now; signed
+/// when these bits were first seen (its `validFrom`), reused while they stay the same.
 ///
 /// # Errors
 /// `NotFound` for an unknown list; `Internal` when signing fails.
-pub async fn status_list(app: &App, list_id: &str) -> Result<Value, AppError> {
+pub async fn status_list(app: &App, list_id: &str) -> Result<Arc<Value>, AppError> {
     if !plausible_list_id(list_id) {
         return Err(AppError::NotFound(format!("status list \"{}\" not found", list_id.chars().take(64).collect::<String>())));
     }
@@ -33,11 +36,16 @@ pub async fn status_list(app: &App, list_id: &str) -> Result<Value, AppError> {
         StatusPurpose::Revocation => AwardStatus::Revoked,
         StatusPurpose::Suspension => AwardStatus::Suspended,
     };
-    let mut list = StatusList::new(usize::try_from(row.length).unwrap_or(cairn_vc::status::MIN_LIST_ENTRIES));
-    for (index, status) in app.store.status_entries(row.organisation).await? {
-        if status == flagged {
-            list.set(usize::try_from(index).unwrap_or(usize::MAX), true).map_err(|e| AppError::internal(&e))?;
-        }
+    let length = usize::try_from(row.length).unwrap_or(cairn_vc::status::MIN_LIST_ENTRIES);
+    let mut set: Vec<u64> =
+        app.store.status_entries(row.organisation).await?.into_iter().filter(|(_, status)| *status == flagged).map(|(index, _)| index).collect();
+    let digest = crate::caches::list_digest(length, &mut set);
+    if let Some(signed) = app.caches.signed_list(list_id, &digest) {
+        return Ok(signed);
+    }
+    let mut list = StatusList::new(length);
+    for index in set {
+        list.set(usize::try_from(index).unwrap_or(usize::MAX), true).map_err(|e| AppError::internal(&e))?;
     }
     let key = app.store.signing_key(row.organisation).await?;
     let issuer = issuer_did(&app.config, row.organisation);
@@ -48,6 +56,8 @@ pub async fn status_list(app: &App, list_id: &str) -> Result<Value, AppError> {
         .await
         .map_err(|e| AppError::internal(&e))?
         .map_err(|e| signing_failed("status list proof", &e))?;
+    let signed = Arc::new(signed);
+    app.caches.keep_signed_list(list_id, digest, Arc::clone(&signed));
     Ok(signed)
 }
 

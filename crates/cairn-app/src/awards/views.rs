@@ -1,5 +1,5 @@
-//! Awards as people and programs see them: the public award page (with a live verification of
-//! the stored credential), the embeddable card, the learner's backpack and privacy choice, the
+//! Awards as people and programs see them: the public award page (with a verification of the
+//! stored credential, cached per award and status: `crate::caches`), the embeddable card, the learner's backpack and privacy choice, the
 //! API's award reads, and the downloads.
 //!
 //! **Award visibility.** Every surface that shows an award — the page, the embed card, the API,
@@ -18,6 +18,7 @@ use cairn_core::organisation::Organisation;
 use cairn_store::Award;
 use cairn_vc::verify::VerificationReport;
 use serde_json::Value;
+use std::sync::Arc;
 
 use crate::{App, AppError};
 
@@ -44,7 +45,7 @@ pub struct AwardCard {
 #[derive(Debug, Clone)]
 pub struct AwardPage {
     pub card: AwardCard,
-    pub report: VerificationReport,
+    pub report: Arc<VerificationReport>,
     /// (name, URL) pairs, empty unless the learner made the evidence public.
     pub evidence: Vec<(String, String)>,
 }
@@ -115,13 +116,14 @@ pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, Ap
     Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired })
 }
 
-/// The award page's data, verifying the stored credential just now.
+/// The award page's data, with the verification of its stored credential (cached while the
+/// award keeps its status: `crate::verification::verify_award`).
 ///
 /// # Errors
 /// As [`card`].
 pub async fn page(app: &App, actor: &Actor, id: AwardId) -> Result<AwardPage, AppError> {
     let card = card(app, actor, id).await?;
-    let report = crate::verification::verify(app, card.award.credential_json.clone().into_bytes()).await?;
+    let report = crate::verification::verify_award(app, &card.award).await?;
     let evidence = if card.award.evidence_public { public_evidence(app, &card.award).await? } else { Vec::new() };
     Ok(AwardPage { card, report, evidence })
 }

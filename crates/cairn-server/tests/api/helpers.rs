@@ -56,19 +56,18 @@ impl TestResponse {
     }
 }
 
-/// Builds the app on `backend`; `None` when PostgreSQL is not configured (outside CI).
+/// The PostgreSQL the tests use unless `CAIRN_TEST_DATABASE_URL` names another (each test gets
+/// its own database in it, dropped afterwards).
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Builds the app on `backend`.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let dir = tempfile::tempdir().unwrap();
     let (url, cleanup) = match backend {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("cairn.db").display()), None),
         Backend::Postgres => {
-            let admin_url = match std::env::var("CAIRN_TEST_DATABASE_URL") {
-                Ok(url) if !url.is_empty() => url,
-                _ => {
-                    assert!(std::env::var("CI").map(|v| v.is_empty()).unwrap_or(true), "CAIRN_TEST_DATABASE_URL must be set in CI");
-                    return None;
-                }
-            };
+            // Always run: a PostgreSQL half that skipped itself would assert nothing.
+            let admin_url = std::env::var("CAIRN_TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
             let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
             admin_execute(&admin_url, &format!("CREATE DATABASE {name}")).await;
             let mut url = url::Url::parse(&admin_url).unwrap();

@@ -361,3 +361,43 @@ backend_test!(a_private_award_is_seen_by_its_learner_and_the_issuers_staff_only,
     app.get("/ob2/assertions/nope", None).await.problem(404, "not-found");
     assert_eq!(app.get(&format!("/ob2/issuers/{}", award.organisation), None).await.json()["type"], json!("Issuer"));
 });
+
+/// The award page as a browser gets it.
+async fn award_page(app: &TestApp, award: AwardId) -> String {
+    let request = axum::http::Request::get(format!("/awards/{award}")).header(header::ACCEPT, "text/html").body(axum::body::Body::empty()).unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.text()
+}
+
+backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show_a_list, |app| {
+    let (award, _) = award_badge(app).await;
+    let learner = actor(app, LEARNER).await;
+    awards::set_privacy(&app.state.app, &learner, award.id, Privacy::Public, false).await.unwrap();
+    let caches = &app.state.app.caches;
+    let (bytes, credential) = credential_of(app, award.id).await;
+    let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
+
+    // The first view verifies (the status list signed once, verified once); later views reuse it.
+    assert!(award_page(app, award.id).await.contains("Verified"));
+    assert_eq!(caches.award_reports(), 1);
+    assert_eq!(caches.status_lists.len(), 1, "the list was verified once and kept");
+    let list = app.get(&path_of(app, &revocation), None).await.json();
+    assert!(award_page(app, award.id).await.contains("Verified"));
+    assert_eq!(caches.award_reports(), 1);
+    assert_eq!(app.get(&path_of(app, &revocation), None).await.json(), list, "the same bits are not signed again");
+
+    // A revocation is seen by the next view, and the list is signed anew over the new bits.
+    let issuer = actor(app, "issuer@demo.cairn.test").await;
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
+    assert_eq!(caches.status_lists.len(), 0, "a status change forgets the verified lists");
+    let page = award_page(app, award.id).await;
+    assert!(page.contains("Not valid: revoked") && !page.contains(">Verified<"), "{page}");
+    let resigned = app.get(&path_of(app, &revocation), None).await.json();
+    assert_ne!(resigned["proof"], list["proof"]);
+    assert!(status_bit(app, &revocation, award.status_index).await);
+
+    // `/verify` of the same bytes, after the change, reads the list as it is now.
+    let report = cairn_app::verification::verify(&app.state.app, bytes).await.unwrap();
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+});

@@ -256,11 +256,11 @@ pub(super) fn check_status(document: &Value, run: &Run<'_>, report: &mut Report,
             continue;
         }
         if let Some(until) = list.valid_until.filter(|until| until.saturating_add(skew) < now) {
-            report.unknown("status", format!("status unknown: the status list {url} expired on {}", super::words::date_text(until)));
+            report.unknown("status", format!("status unknown: the status list {url} expired on {}", crate::dates::unix_day(until)));
             continue;
         }
         if let Some(from) = list.valid_from.filter(|from| *from > now.saturating_add(skew)) {
-            report.unknown("status", format!("status unknown: the status list {url} is not valid until {}", super::words::date_text(from)));
+            report.unknown("status", format!("status unknown: the status list {url} is not valid until {}", crate::dates::unix_day(from)));
             continue;
         }
         match list.contents.check(entry, credential_id) {

@@ -3,19 +3,8 @@
 //! dates). A page or a terminal shows these; the report itself stays the wire format.
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use super::{Check, CheckOutcome, Verdict, VerificationReport};
-
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/// A Unix time as people read a date: `3 March 2025` (UTC); the number itself when out of range.
-pub fn date_text(seconds: i64) -> String {
-    match OffsetDateTime::from_unix_timestamp(seconds) {
-        Ok(at) => format!("{} {} {}", at.day(), MONTHS[usize::from(u8::from(at.month())) - 1], at.year()),
-        Err(_) => format!("{seconds} (Unix time)"),
-    }
-}
 
 impl Verdict {
     /// "Valid", "Invalid" or "Could not check".
@@ -250,7 +239,7 @@ fn first(value: Option<&Value>) -> Option<&Value> {
 fn date_of(value: Option<&Value>) -> Option<String> {
     let raw = text_of(value)?;
     match super::parse_time(&Value::String(raw.clone())) {
-        Some(seconds) => Some(date_text(seconds)),
+        Some(seconds) => Some(crate::dates::unix_day(seconds)),
         None => Some(raw),
     }
 }
@@ -352,6 +341,5 @@ mod tests {
                 ("Valid from".into(), "3 March 2025".into()),
             ]
         );
-        assert_eq!(date_text(i64::MAX), format!("{} (Unix time)", i64::MAX));
     }
 }

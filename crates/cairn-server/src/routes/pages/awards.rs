@@ -240,7 +240,7 @@ fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) ->
         "Valid" => Verification {
             title: "Verified",
             class: "verdict-valid",
-            detail: format!("Checked just now: signed by {issuer}, unchanged since it was issued, within its dates, and not revoked or suspended."),
+            detail: format!("Signed by {issuer}, unchanged since it was issued, within its dates, and not revoked or suspended."),
         },
         "Invalid" => Verification {
             title: match status {
@@ -249,12 +249,12 @@ fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) ->
                 AwardStatus::Active => "Not valid",
             },
             class: "verdict-invalid",
-            detail: report.first_problem().unwrap_or_else(|| report.summary.to_string()),
+            detail: report.first_problem.clone().unwrap_or_else(|| report.summary.to_string()),
         },
         _ => Verification {
-            title: "Could not be verified just now",
+            title: "Could not be verified",
             class: "verdict-unknown",
-            detail: report.first_problem().unwrap_or_else(|| report.summary.to_string()),
+            detail: report.first_problem.clone().unwrap_or_else(|| report.summary.to_string()),
         },
     }
 }

@@ -13,7 +13,6 @@ use axum::extract::multipart::MultipartRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use time::OffsetDateTime;
 
 use crate::auth::{CsrfToken, Viewer};
 use crate::problem::Problem;
@@ -234,19 +233,8 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
 }
 
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-
-/// A date as people read it: `3 March 2025`.
-pub(crate) fn human_date(at: OffsetDateTime) -> String {
-    let month = MONTHS.get(usize::from(u8::from(at.month())) - 1).copied().unwrap_or("");
-    format!("{} {month} {}", at.day(), at.year())
-}
-
-/// A date with the time of day (UTC): `3 March 2025, 14:05 UTC`.
-pub(crate) fn human_datetime(at: OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!("{}, {:02}:{:02} UTC", human_date(at), at.hour(), at.minute())
-}
+/// Dates as pages show them (`3 March 2025`; `3 March 2025, 14:05 UTC`): `cairn_vc::dates`.
+pub(crate) use cairn_vc::dates::{day as human_date, day_and_time as human_datetime};
 
 #[cfg(test)]
 mod unit {

@@ -14,13 +14,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_app::verification;
-use cairn_vc::verify::{Check, Verdict, VerificationReport};
+use cairn_vc::verify::{Check, CheckOutcome, Verdict, VerificationReport};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::form::{Field, FieldErrors};
 use super::learner::{layout, wants_json};
-use super::{Layout, human_date, render_status};
+use super::{Layout, render_status};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query};
 use crate::problem::Problem;
@@ -44,7 +43,8 @@ pub(super) struct CheckRow {
     pub detail: String,
 }
 
-/// A verification report as people read it.
+/// A verification report as the page shows it: `cairn_vc`'s words for the one report type
+/// (`cairn_vc::verify::words`), with the CSS classes the page styles them by.
 #[derive(Debug, Clone)]
 pub(super) struct ReportView {
     /// "Valid", "Invalid" or "Could not check".
@@ -56,191 +56,44 @@ pub(super) struct ReportView {
     pub checks: Vec<CheckRow>,
     /// Name, issuer, recipient and dates, as (label, value).
     pub facts: Vec<(String, String)>,
+    /// The first check that failed, or else the first that could not be made, in words.
+    pub first_problem: Option<String>,
 }
 
 impl ReportView {
     pub(super) fn new(report: &VerificationReport) -> ReportView {
-        let (verdict, class, summary) = match report.verdict {
-            Verdict::Valid => (
-                "Valid",
-                "verdict-valid",
-                "This credential is genuine: its issuer signed it, nothing in it changed since, it is within its dates, and it has not been revoked or suspended.",
-            ),
-            Verdict::Invalid => ("Invalid", "verdict-invalid", "This credential failed at least one check below: do not rely on it."),
-            Verdict::Indeterminate => (
-                "Could not check",
-                "verdict-unknown",
-                "Some checks could not be made (see below), so there is no verdict either way. Cairn looks up issuers' keys and revocation lists only for credentials issued on this site.",
-            ),
+        let class = match report.verdict {
+            Verdict::Valid => "verdict-valid",
+            Verdict::Invalid => "verdict-invalid",
+            Verdict::Indeterminate => "verdict-unknown",
         };
         ReportView {
-            verdict,
+            verdict: report.verdict.label(),
             class,
-            summary,
-            format: format_label(&report.format),
+            summary: report.verdict.summary(),
+            format: report.format_label(),
             checks: report.checks.iter().map(check_row).collect(),
-            facts: report.credential.as_ref().map(credential_facts).unwrap_or_default(),
+            facts: report.facts(),
+            first_problem: report.first_problem(),
         }
-    }
-
-    /// The first check that failed, or else the first that could not be made, in words.
-    pub(super) fn first_problem(&self) -> Option<String> {
-        let find = |result: &str| self.checks.iter().find(|c| c.result == result).map(|c| format!("{}: {}", c.label, c.detail));
-        find("Failed").or_else(|| find("Could not check"))
-    }
-}
-
-fn format_label(format: &str) -> String {
-    let (baked, inner) = match format.split_once('+') {
-        Some(("png", inner)) => (Some("PNG"), inner),
-        Some(("svg", inner)) => (Some("SVG"), inner),
-        _ => (None, format),
-    };
-    let label = match inner {
-        "ob3-json" => "Open Badges 3.0 credential (JSON with a Data Integrity proof)",
-        "ob3-jwt" => "Open Badges 3.0 credential (VC-JWT)",
-        "clr-json" => "CLR 2.0 transcript (JSON)",
-        "ob2-hosted" => "Open Badges 2.0 hosted assertion",
-        "ob2-signed" => "Open Badges 2.0 signed assertion",
-        "url" => "a web address",
-        "json" => "JSON",
-        "png" => "a PNG image",
-        "svg" => "an SVG image",
-        _ => "not recognised",
-    };
-    match baked {
-        Some(image) => format!("{label}, baked into a {image} image"),
-        None => label.to_string(),
-    }
-}
-
-fn humanise(id: &str) -> String {
-    let words = id.replace(['_', '.'], " ");
-    let mut chars = words.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-fn check_label(id: &str) -> String {
-    if let Some((n, inner)) = id.strip_prefix("credential[").and_then(|rest| rest.split_once("].")) {
-        let n = n.parse::<usize>().map(|n| (n + 1).to_string()).unwrap_or_else(|_| n.to_string());
-        return format!("Credential {n}: {}", check_label(inner));
-    }
-    if let Some(inner) = id.strip_prefix("jwt.") {
-        let label = match inner {
-            "signature" => "signature".to_string(),
-            "key" => "signing key".to_string(),
-            "iss_claim" => "issuer claim".to_string(),
-            "exp_claim" | "validity_end" => "expiry".to_string(),
-            "nbf_claim" | "validity_start" => "start date".to_string(),
-            other => humanise(other).to_lowercase(),
-        };
-        return format!("JWT {label}");
-    }
-    match id {
-        "format" => "Format".into(),
-        "shape" => "Structure".into(),
-        "proof" => "Signature".into(),
-        "issuer" => "Issuer's key".into(),
-        "valid_from" => "Start date".into(),
-        "valid_until" => "Expiry date".into(),
-        "status" => "Revocation and suspension".into(),
-        "endorsements" => "Endorsements".into(),
-        other => humanise(other),
     }
 }
 
 fn check_row(check: &Check) -> CheckRow {
-    let (result, class) = match check.ok {
-        Some(true) => ("Passed", "check-passed"),
-        Some(false) => ("Failed", "check-failed"),
-        None => ("Could not check", "check-unknown"),
+    let outcome = check.outcome();
+    let class = match outcome {
+        CheckOutcome::Passed => "check-passed",
+        CheckOutcome::Warning => "check-warning",
+        CheckOutcome::Failed => "check-failed",
+        CheckOutcome::Unknown => "check-unknown",
     };
-    CheckRow { label: check_label(&check.id), result, class, detail: check.detail.clone() }
-}
-
-fn text_of(value: Option<&Value>) -> Option<String> {
-    value.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(|s| s.chars().take(300).collect())
-}
-
-fn first(value: Option<&Value>) -> Option<&Value> {
-    match value {
-        Some(Value::Array(list)) => list.first(),
-        other => other,
+    let mut detail = check.detail.clone();
+    for warning in &check.warnings {
+        detail.push_str(if detail.is_empty() { "" } else { " " });
+        detail.push_str("Warning: ");
+        detail.push_str(warning);
     }
-}
-
-/// A date-time from a credential, as people read it (the raw text when it is not RFC 3339).
-fn date_text(value: Option<&Value>) -> Option<String> {
-    let raw = text_of(value)?;
-    match time::OffsetDateTime::parse(&raw, &time::format_description::well_known::Rfc3339) {
-        Ok(at) => Some(human_date(at)),
-        Err(_) => Some(raw),
-    }
-}
-
-fn hashed(hash: &str) -> String {
-    let short: String = hash.chars().take(24).collect();
-    if short.len() < hash.len() { format!("{short}…") } else { short }
-}
-
-/// Name, issuer, recipient and dates of a credential (OB 3.0, CLR 2.0 or OB 2.0).
-fn credential_facts(credential: &Value) -> Vec<(String, String)> {
-    let mut facts = Vec::new();
-    let mut put = |label: &str, value: Option<String>| {
-        if let Some(value) = value {
-            facts.push((label.to_string(), value));
-        }
-    };
-    let subject = first(credential.get("credentialSubject"));
-    let achievement = subject.and_then(|s| s.get("achievement"));
-    let badge = credential.get("badge").filter(|b| b.is_object());
-    put(
-        "Name",
-        text_of(credential.get("name")).or_else(|| text_of(achievement.and_then(|a| a.get("name")))).or_else(|| text_of(badge.and_then(|b| b.get("name")))),
-    );
-    let issuer = credential.get("issuer").or_else(|| badge.and_then(|b| b.get("issuer")));
-    let issuer_text = match issuer {
-        Some(Value::Object(profile)) => {
-            let name = text_of(profile.get("name"));
-            let id = text_of(profile.get("id"));
-            match (name, id) {
-                (Some(name), Some(id)) => Some(format!("{name} ({id})")),
-                (name, id) => name.or(id),
-            }
-        }
-        other => text_of(other),
-    };
-    put("Issuer", issuer_text);
-    let identifier = first(subject.and_then(|s| s.get("identifier")));
-    let recipient = match (identifier, subject.and_then(|s| text_of(s.get("id"))), credential.get("recipient")) {
-        (Some(identity), _, _) => {
-            let kind = text_of(identity.get("identityType")).unwrap_or_else(|| "identity".into());
-            let kind = if kind == "emailAddress" { "e-mail address".to_string() } else { kind };
-            match (identity.get("hashed").and_then(Value::as_bool), text_of(identity.get("identityHash"))) {
-                (Some(true), Some(hash)) => Some(format!("an {kind}, hashed ({})", hashed(&hash))),
-                (_, Some(value)) => Some(format!("{kind} {value}")),
-                _ => None,
-            }
-        }
-        (None, Some(id), _) => Some(id),
-        (None, None, Some(recipient)) => match (recipient.get("hashed").and_then(Value::as_bool), text_of(recipient.get("identity"))) {
-            (Some(true), Some(hash)) => Some(format!("an {}, hashed ({})", text_of(recipient.get("type")).unwrap_or_else(|| "identity".into()), hashed(&hash))),
-            (_, Some(identity)) => Some(identity),
-            _ => None,
-        },
-        _ => None,
-    };
-    put("Recipient", recipient);
-    put("Awarded", date_text(credential.get("awardedDate")).or_else(|| date_text(credential.get("issuedOn"))));
-    put("Valid from", date_text(credential.get("validFrom")).or_else(|| date_text(credential.get("issuanceDate"))));
-    put(
-        "Expires",
-        date_text(credential.get("validUntil")).or_else(|| date_text(credential.get("expirationDate"))).or_else(|| date_text(credential.get("expires"))),
-    );
-    facts
+    CheckRow { label: check.label(), result: outcome.label(), class, detail }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,27 +295,24 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn checks_read_as_words() {
-        assert_eq!(check_label("proof"), "Signature");
-        assert_eq!(check_label("jwt.signature"), "JWT signature");
-        assert_eq!(check_label("credential[0].status"), "Credential 1: Revocation and suspension");
-        assert_eq!(check_label("something_new"), "Something new");
-        assert_eq!(format_label("png+ob3-json"), "Open Badges 3.0 credential (JSON with a Data Integrity proof), baked into a PNG image");
-    }
-
-    #[test]
-    fn facts_name_the_credential_its_issuer_and_a_hashed_recipient() {
-        let credential = json!({
-            "name": "Robust Bash",
-            "issuer": {"id": "did:web:example.org", "name": "Example U"},
-            "validFrom": "2026-11-22T10:00:00Z",
-            "credentialSubject": {"identifier": [{"identityType": "emailAddress", "hashed": true, "identityHash": "sha256$0123456789abcdef0123456789abcdef"}]}
-        });
-        let facts = credential_facts(&credential);
-        assert_eq!(facts[0], ("Name".into(), "Robust Bash".into()));
-        assert_eq!(facts[1], ("Issuer".into(), "Example U (did:web:example.org)".into()));
-        assert_eq!(facts[2].1, "an e-mail address, hashed (sha256$0123456789abcdef0…)");
-        assert_eq!(facts[3], ("Valid from".into(), "22 November 2026".into()));
+    fn the_page_shows_the_reports_own_words() {
+        let report = VerificationReport {
+            verdict: Verdict::Valid,
+            format: "png+ob3-json".into(),
+            checks: vec![
+                Check { id: "proof".into(), ok: Some(true), detail: "signed".into(), warnings: Vec::new() },
+                Check { id: "shape".into(), ok: Some(true), detail: String::new(), warnings: vec!["targetType \"Skill\" is not in the OB 3.0 list".into()] },
+            ],
+            credential: Some(json!({"name": "Robust Bash", "validFrom": "2026-11-22T10:00:00Z"})),
+        };
+        let view = ReportView::new(&report);
+        assert_eq!(view.verdict, "Valid");
+        assert_eq!(view.format, "Open Badges 3.0 credential (JSON with a Data Integrity proof), baked into a PNG image");
+        assert_eq!((view.checks[0].label.as_str(), view.checks[0].class), ("Signature", "check-passed"));
+        assert_eq!(view.checks[1].class, "check-warning");
+        assert!(view.checks[1].detail.starts_with("Warning: targetType"), "{}", view.checks[1].detail);
+        assert_eq!(view.facts[0], ("Name".into(), "Robust Bash".into()));
+        assert_eq!(view.first_problem, None);
     }
 
     #[test]
