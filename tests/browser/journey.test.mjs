@@ -1,8 +1,9 @@
 // The assessment journey end to end, as three people in three browser contexts on one demo
 // server: a learner applies for a micro-badge and submits evidence, an assessor says "not yet"
 // with feedback, the learner revises and resubmits, the assessor sees what changed and passes,
-// the learner opens, shares, downloads and verifies the badge, and the issuer's owner finds the
-// award on the assessment dashboard and the mails in the outbox. axe-core checks every page.
+// the learner opens the badge, makes it public, shares, downloads and verifies it, and the
+// issuer's owner finds the award on the assessment dashboard and the mails in the outbox.
+// axe-core checks every page.
 //
 // The selectors here are the contract with the server's HTML:
 //   achievement page   form[action$="/apply"] button
@@ -10,7 +11,8 @@
 //                      button[formaction$="/submit"], #due-title, #feedback-title
 //   assessor queue     #assess-queue a.submission-code
 //   scoring page       input[name="level_{i}"][value=N], #comment-{i}, #feedback, #changes .diff-added
-//   award page         #verification-title, .share-list a, .download-list a
+//   award page         #verification-title, #privacy-private, #privacy-public,
+//                      form[action$="/privacy"] button, .share-list a, .download-list a
 //   verify page        #verify_file, #verdict-title
 
 import assert from 'node:assert/strict';
@@ -199,12 +201,18 @@ describe('assessment journey', () => {
     await score(assessor, 3, 'Now a newcomer succeeds', 'Well done: the rewrite works.');
     assert.ok((await bodyText(assessor)).includes('Pass — the badge was issued.'), 'the queue confirms the badge was issued');
 
-    // 8. The learner opens the public award page: verified.
+    // 8. The learner opens the award page: verified, and private until they choose otherwise.
     await visit(learner, submissionPath, 'passed');
     await clickAndLoad(learner, learner.locator('a', { hasText: 'See your badge' }).first(), 'award');
     const awardUrl = learner.url();
     assert.match(new URL(awardUrl).pathname, /^\/awards\/[0-9a-f-]{36}$/);
     assert.equal(squash(await learner.locator('#verification-title').textContent()), 'Verified');
+    assert.ok(await learner.locator('#privacy-private').isChecked(), 'a new award starts private');
+    assert.equal(await learner.locator('.share-list').count(), 0, 'a private award has nothing to share');
+    // The learner makes it public with the privacy control.
+    await learner.locator('#privacy-public').check();
+    await clickAndLoad(learner, learner.locator('form[action$="/privacy"] button[type="submit"]'), 'award-public');
+    assert.ok(await learner.locator('#privacy-public').isChecked(), 'the award is now public');
 
     // 9. Share: LinkedIn "Add to profile" carries the certification.
     const linkedin = learner.locator('.share-list a', { hasText: 'LinkedIn' }).first();

@@ -1,5 +1,6 @@
 // Interop of what Cairn AWARDS: a running `cairn serve --demo` takes a learner through the real
-// assessment journey over the JSON API (apply, evidence, submit, blind assessment, pass), and every
+// assessment journey over the JSON API (apply, evidence, submit, blind assessment, pass, the learner
+// making the award public), and every
 // form of the award it issues — the Data Integrity credential, the VC-JWT, the baked PNG and SVG
 // and the hosted OB 2.0 assertion — must pass the independent verifiers in tests/interop/peers,
 // with the issuer's did:web and status list resolved from the running server (loopback only).
@@ -148,8 +149,15 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: `${c.name}: exemplary work.` }));
     const judged = await expectOk('assess', await api('POST', `/api/v1/assessments/${id}`, { token: assessor, body: { scores, feedback: 'Excellent work throughout.' } }), 200);
     assert.equal(judged.outcome, 'pass', JSON.stringify(judged));
-    assert.ok(judged.award_id, JSON.stringify(judged));
-    return judged.award_id;
+    assert.equal(judged.award_id, undefined, `the assessor is not told which award: ${JSON.stringify(judged)}`);
+    const view = await expectOk('the learner reads the submission', await api('GET', `/api/v1/submissions/${id}`, { token: learner }), 200);
+    assert.equal(view.status, 'awarded', JSON.stringify(view));
+    assert.ok(view.award_id, JSON.stringify(view));
+    // New awards start private, and the peers fetch the hosted OB 2.0 assertion as anyone would:
+    // the learner makes the award public with their privacy control first.
+    const shared = await expectOk('make the award public', await api('PUT', `/api/v1/awards/${view.award_id}/privacy`, { token: learner, body: { privacy: 'public' } }), 200);
+    assert.equal(shared.privacy, 'public', JSON.stringify(shared));
+    return view.award_id;
   }
 
   // GET /api/v1/awards/{id} and every form it links to, saved as <prefix>.{json,jwt,png,svg}.

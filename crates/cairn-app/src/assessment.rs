@@ -13,7 +13,7 @@ use cairn_core::assessment::{AttemptChanges, Judgement, ScoreFields};
 use cairn_core::authz::{Action, Actor, Denied, OrgAction};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::EvidenceType;
-use cairn_core::ids::{ArtifactId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId, UserId};
 use cairn_core::rubric::Rubric;
 use cairn_core::submission::{Outcome, Status, Submission, TransitionError, submission_code};
 use cairn_store::{Artifact, ArtifactBody, Assessment, Award, StoreError, Transition};
@@ -321,12 +321,13 @@ pub async fn assessor_organisations(app: &App, actor: &Actor) -> Result<Vec<(Org
     Ok(organisations)
 }
 
-/// What an assessment led to.
-#[derive(Debug, Clone)]
+/// What an assessment led to, as its assessor may know it: never which award (and so which
+/// learner) came of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AssessResult {
     pub outcome: Outcome,
-    /// The award, when the pass was awarded at once.
-    pub award: Option<AwardId>,
+    /// Whether the pass was awarded at once (false when staff confirm passes first).
+    pub awarded: bool,
 }
 
 /// Records the assigned assessor's judgement; a pass is awarded at once unless the issuer asks
@@ -347,7 +348,7 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
     app.store.record_assessment(id, assessor, &judgement, app.now()).await?;
     let name = &achievement.content.name;
     let link = format!("/submissions/{id}");
-    let mut award = None;
+    let mut awarded = false;
     match outcome {
         Outcome::NotYet => {
             let body = format!("Your assessor has given feedback on \"{name}\": not yet. Read it, revise your evidence and resubmit.");
@@ -362,11 +363,12 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
                 let body = format!("Submission {code} for \"{name}\" passed and waits for confirmation.");
                 tell_staff(app, organisation, "confirm", &format!("Pass to confirm: {code}"), &body, "/issuer/assessment").await?;
             } else {
-                award = Some(award_pass(app, actor.user, id, Some(judgement)).await?.id);
+                award_pass(app, actor.user, id, Some(judgement)).await?;
+                awarded = true;
             }
         }
     }
-    Ok(AssessResult { outcome, award })
+    Ok(AssessResult { outcome, awarded })
 }
 
 /// Issues the award for a passed submission, moving it to `awarded` in the same transaction.
@@ -407,16 +409,19 @@ pub(crate) async fn award_pass(app: &App, actor: Option<UserId>, id: SubmissionI
     awards::award(app, request).await
 }
 
-/// An assessor declares a conflict of interest with a learner (by e-mail), for one issuer.
+/// An assessor declares a conflict of interest with a learner, by e-mail, for one issuer.
+///
+/// The declaration is kept as a keyed fingerprint of the e-mail address (see
+/// `cairn_store::Store::declare_conflict`) and matched when submissions are assigned, so the
+/// answer is the same whether or not anyone uses the address, and nothing already in the
+/// assessor's queue changes: the declaration tells them neither whether the person has an
+/// account nor which submission is theirs.
 ///
 /// # Errors
-/// `Unauthenticated`/`Forbidden`, `Invalid` for an unknown e-mail.
+/// `Unauthenticated`/`Forbidden`, `Invalid` for something that is not an e-mail address.
 pub async fn declare_conflict(app: &App, actor: &Actor, organisation: OrganisationId, email: &str) -> Result<(), AppError> {
     actor.authorise(Action::Org(organisation, OrgAction::Assess))?;
     let assessor = actor.user.ok_or(AppError::Unauthenticated)?;
     let email = Email::parse(email).map_err(|m| AppError::invalid_field("/email", m))?;
-    let Some(learner) = app.store.user_by_email(&email).await? else {
-        return Err(AppError::invalid_field("/email", format!("no account uses \"{email}\"")));
-    };
-    Ok(app.store.declare_conflict(organisation, assessor, learner.id, app.now()).await?)
+    Ok(app.store.declare_conflict(organisation, assessor, &email, app.now()).await?)
 }

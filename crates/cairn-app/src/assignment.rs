@@ -1,6 +1,6 @@
 //! Assigning assessors: the previous assessor while still eligible, else the least-loaded member
 //! of the achievement's pool who may assess and is not the learner, a collaborator or
-//! conflicted (the choice itself is `cairn_core::assessment::choose_assessor`); and giving
+//! conflicted (a conflict declared for the learner's or a collaborator's e-mail, matched here) (the choice itself is `cairn_core::assessment::choose_assessor`); and giving
 //! waiting submissions an assessor once there is one.
 
 use cairn_core::assessment::{Candidate, choose_assessor};
@@ -27,7 +27,11 @@ pub(crate) async fn pick_assessor(app: &App, organisation: OrganisationId, submi
         .filter(|m| may_assess(m.user))
         .map(|m| Candidate { assessor: m.user, open: m.open })
         .collect();
-    let mut excluded = app.store.conflicted_assessors(organisation, submission.learner).await?;
+    // Conflicts are declared by e-mail and matched now: the learner's address and those of the
+    // collaborators the submission names.
+    let mut emails = vec![app.store.user(submission.learner).await?.email];
+    emails.extend(submission.content.collaborators.iter().cloned());
+    let mut excluded = app.store.conflicted_assessors(organisation, submission.learner, &emails).await?;
     for email in &submission.content.collaborators {
         if let Some(user) = app.store.user_by_email(email).await? {
             excluded.push(user.id);

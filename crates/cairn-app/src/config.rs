@@ -52,13 +52,9 @@ impl Config {
         self.public_url.scheme() == "https"
     }
 
-    /// The public URL's host with its port, as did:web wants it (`example.org`, `localhost:8080`).
-    pub fn public_host(&self) -> String {
-        let host = self.public_url.host_str().unwrap_or("localhost");
-        match self.public_url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        }
+    /// The public URLs signed into credentials, built from [`Config::public_url`].
+    pub fn urls(&self) -> crate::urls::PublicUrls<'_> {
+        crate::urls::PublicUrls::new(&self.public_url)
     }
 
     /// An absolute URL for `path` (which starts with `/`).
@@ -84,7 +80,6 @@ mod tests {
         assert_eq!(default_public_url("0.0.0.0:8080".parse().unwrap()).as_str(), "http://localhost:8080/");
         assert_eq!(default_public_url("127.0.0.1:3000".parse().unwrap()).as_str(), "http://127.0.0.1:3000/");
         let config = Config::for_addr("127.0.0.1:3000".parse().unwrap(), "d".into());
-        assert_eq!(config.public_host(), "127.0.0.1:3000");
         assert_eq!(config.url("/x"), "http://127.0.0.1:3000/x");
         assert!(!config.secure_cookies());
     }

@@ -41,6 +41,7 @@ pub mod jobs;
 pub mod notify;
 pub mod organisations;
 pub mod submissions;
+pub mod urls;
 pub mod verification;
 
 use cairn_store::Store;

@@ -8,13 +8,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use cairn_core::achievement::State;
-use cairn_core::award::Privacy;
-use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_core::authz::Actor;
+use cairn_core::ids::AwardId;
+use cairn_store::Award;
 use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
 use cairn_vc::verify::{VerificationReport, VerifyOptions, verify as run_pipeline};
 
-use crate::awards::{self, documents, hosted, plausible_list_id};
+use crate::awards::{self, hosted};
+use crate::urls::PublicDocument;
 use crate::{App, AppError};
 
 /// Tolerance for clocks that disagree, in seconds.
@@ -42,65 +43,41 @@ impl DocumentLoader for OwnDocuments {
     }
 }
 
-/// The document at `url` if this installation publishes it, as an anonymous visitor would get it.
+/// The document at `url` if this installation publishes it, as an anonymous visitor would get it
+/// (awards through `awards::visible`, so a private one is not found). Which document a URL
+/// names is `PublicUrls::parse`'s business alone.
 async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError> {
-    let elsewhere = || LoadError::Unavailable {
-        url: url.to_string(),
-        reason: "Cairn looks up documents only for credentials issued on this site; it does not fetch from other sites".into(),
-    };
     let missing = |error: AppError| LoadError::Unavailable { url: url.to_string(), reason: error.detail() };
     let absent = |what: &str| missing(AppError::NotFound(what.to_string()));
-    let config = &app.config;
-    if url.starts_with("did:web:") {
-        let did = url.split('#').next().unwrap_or(url);
-        let organisation = did.rsplit(':').next().and_then(|raw| raw.parse::<OrganisationId>().ok()).ok_or_else(elsewhere)?;
-        if did != awards::issuer_did(config, organisation) {
-            return Err(elsewhere());
+    let Some(document) = app.config.urls().parse(url) else {
+        return Err(LoadError::Unavailable {
+            url: url.to_string(),
+            reason: "Cairn looks up documents only for credentials issued on this site; it does not fetch from other sites".into(),
+        });
+    };
+    let visitor = Actor::anonymous();
+    let text = match document {
+        PublicDocument::DidDocument(id) => crate::organisations::did_document(app, id).await.map_err(missing)?.to_string(),
+        PublicDocument::StatusList(id) => awards::status_list(app, &id).await.map_err(missing)?.to_string(),
+        // The award page stands for its credential, so that a shared page can be verified by its address.
+        PublicDocument::AwardPage(id) | PublicDocument::Credential(id) => shown(app, &visitor, id).await.map_err(missing)?.credential_json,
+        PublicDocument::CredentialJwt(id) => shown(app, &visitor, id).await.map_err(missing)?.jwt,
+        PublicDocument::Ob2Assertion(id) => match hosted::hosted(&app.config, &shown(app, &visitor, id).await.map_err(missing)?) {
+            hosted::Hosted { gone: true, .. } => return Err(LoadError::Gone { url: url.to_string() }),
+            hosted::Hosted { document, .. } => document.to_string(),
+        },
+        PublicDocument::Ob2BadgeClass(id) => hosted::badge_class(app, &visitor, id).await.map_err(missing)?.to_string(),
+        PublicDocument::Ob2Issuer(id) => hosted::issuer(app, id).await.map_err(missing)?.to_string(),
+        PublicDocument::Badge(..) | PublicDocument::AchievementPage(_) | PublicDocument::AchievementImage(_) | PublicDocument::IssuerImage(_) => {
+            return Err(absent("this site publishes no credential document at this address"));
         }
-        let document = crate::organisations::did_document(app, organisation).await.map_err(missing)?;
-        return Ok(LoadedDocument::new(url, document.to_string()));
-    }
-    let base = config.url("");
-    let Some(path) = url.strip_prefix(&base).filter(|path| path.starts_with('/')) else { return Err(elsewhere()) };
-    let path = path.split(['?', '#']).next().unwrap_or(path);
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let text = match segments.as_slice() {
-        ["issuers", id, "did.json"] => {
-            let id: OrganisationId = id.parse().map_err(|_| absent("no such issuer"))?;
-            crate::organisations::did_document(app, id).await.map_err(missing)?.to_string()
-        }
-        ["status", id] if plausible_list_id(id) => awards::status_list(app, id).await.map_err(missing)?.to_string(),
-        ["awards", id] | ["awards", id, "credential" | "credential.json" | "credential.jwt"] => {
-            let id: AwardId = id.parse().map_err(|_| absent("no such award"))?;
-            let award = app.store.award(id).await.map_err(|e| missing(e.into()))?;
-            if award.privacy == Privacy::Private {
-                return Err(absent("this award is private"));
-            }
-            if segments.last() == Some(&"credential.jwt") { award.jwt } else { award.credential_json }
-        }
-        ["ob2", "assertions", id] => {
-            let id: AwardId = id.parse().map_err(|_| absent("no such assertion"))?;
-            let award = app.store.award(id).await.map_err(|e| missing(e.into()))?;
-            match hosted::hosted(config, &award) {
-                hosted::Hosted { gone: true, .. } => return Err(LoadError::Gone { url: url.to_string() }),
-                hosted::Hosted { document, .. } => document.to_string(),
-            }
-        }
-        ["ob2", "badges", id] => {
-            let id: AchievementId = id.parse().map_err(|_| absent("no such badge class"))?;
-            let achievement = app.store.achievement(id).await.map_err(|e| missing(e.into()))?;
-            if achievement.state == State::Draft {
-                return Err(absent("no such badge class"));
-            }
-            documents::ob2_badge_class(config, &achievement).to_string()
-        }
-        ["ob2", "issuers", id] => {
-            let id: OrganisationId = id.parse().map_err(|_| absent("no such issuer"))?;
-            awards::hosted::issuer(app, id).await.map_err(missing)?.to_string()
-        }
-        _ => return Err(absent("this site publishes no credential document at this address")),
     };
     Ok(LoadedDocument::new(url, text))
+}
+
+/// An award as `actor` may see it.
+async fn shown(app: &App, actor: &Actor, id: AwardId) -> Result<Award, AppError> {
+    Ok(awards::visible(app, actor, id).await?.award)
 }
 
 /// Runs the verification pipeline on `input` (a baked image, JSON or a JWT) with this

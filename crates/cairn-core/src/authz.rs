@@ -1,5 +1,10 @@
 //! Authorisation: who may do what. Every handler asks here, and only here.
+//!
+//! Who may see an award is one rule too ([`Action::ViewAward`]): every surface that shows an
+//! award (its page, the embed, the API, the downloads, the OB 2.0 hosted assertion, the
+//! verifier's in-process loader) asks it.
 
+use crate::award::{AwardStatus, Privacy};
 use crate::ids::{OrganisationId, UserId};
 use std::fmt;
 
@@ -77,6 +82,34 @@ impl OrgAction {
     ];
 }
 
+/// What the award visibility rule needs to know about an award.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AwardAccess {
+    /// The learner who holds it.
+    pub learner: UserId,
+    /// The issuer that awarded it.
+    pub organisation: OrganisationId,
+    /// The learner's choice.
+    pub privacy: Privacy,
+    pub status: AwardStatus,
+}
+
+/// What of an award is to be seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwardView {
+    /// The award as its learner shares it: the page, the embed card, the API's award, the
+    /// downloads (JSON, JWT, baked PNG and SVG) and the OB 2.0 hosted assertion (which carries the
+    /// recipient's salt). The learner and the issuer's staff always; anyone else unless the
+    /// learner made it private. A revoked or suspended award stays as visible as it was, so that
+    /// its page and hosted assertion tell verifiers it was withdrawn.
+    Shared,
+    /// Where the award came from: the submission that earned it. The learner and the issuer's
+    /// staff only, whatever the privacy; never an assessor as such (assessment is blind).
+    Provenance,
+    /// Listing: on public lists and indexed by search engines. Public, active awards only.
+    Listed,
+}
+
 /// Anything that may need permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -94,6 +127,8 @@ pub enum Action {
     AssessAssigned(OrganisationId, Option<UserId>),
     /// An action inside an organisation.
     Org(OrganisationId, OrgAction),
+    /// See an award, or part of it (the one visibility rule; anonymous visitors may too).
+    ViewAward(AwardAccess, AwardView),
 }
 
 /// Whether `role` may do `action`: the whole role × action matrix in one match.
@@ -152,6 +187,13 @@ impl Actor {
     /// # Errors
     /// [`Denied::Unauthenticated`] for anonymous actors, [`Denied::Forbidden`] for users without the role.
     pub fn authorise(&self, action: Action) -> Result<(), Denied> {
+        if let Action::ViewAward(award, view) = action {
+            return match self.sees_award(award, view) {
+                true => Ok(()),
+                false if self.user.is_none() => Err(Denied::Unauthenticated),
+                false => Err(Denied::Forbidden),
+            };
+        }
         if self.user.is_none() {
             return Err(Denied::Unauthenticated);
         }
@@ -163,8 +205,21 @@ impl Actor {
                 self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::Assess)) && assigned.is_some() && assigned == self.user
             }
             Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
+            Action::ViewAward(award, view) => self.sees_award(award, view),
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }
+    }
+
+    /// The award visibility rule (see [`AwardView`]). The issuer's staff are those who run its
+    /// assessment ([`OrgAction::ManageAssessment`]); an assessor sees no more than a visitor.
+    fn sees_award(&self, award: AwardAccess, view: AwardView) -> bool {
+        let learner = self.user == Some(award.learner);
+        let staff = self.user.is_some() && self.role_in(award.organisation).is_some_and(|role| role_permits(role, OrgAction::ManageAssessment));
+        match view {
+            AwardView::Shared => learner || staff || award.privacy.shows_to_others(),
+            AwardView::Provenance => learner || staff,
+            AwardView::Listed => award.privacy == Privacy::Public && award.status == AwardStatus::Active,
+        }
     }
 
     /// Whether this actor may do `action` (for showing or hiding controls).
@@ -189,8 +244,34 @@ mod tests {
         (ManageAssessment, [true, true, false, false]),
     ];
 
+    /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,
+    /// staff and assessor, another issuer's owner, another signed-in user, an anonymous visitor.
+    const AWARD_MATRIX: [(Privacy, AwardStatus, AwardView, [bool; 7]); 15] = {
+        use AwardStatus::{Active, Revoked, Suspended};
+        use AwardView::{Listed, Provenance, Shared};
+        use Privacy::{Private, Public, Unlisted};
+        [
+            (Public, Active, Shared, [true, true, true, true, true, true, true]),
+            (Unlisted, Active, Shared, [true, true, true, true, true, true, true]),
+            (Private, Active, Shared, [true, true, true, false, false, false, false]),
+            (Public, Revoked, Shared, [true, true, true, true, true, true, true]),
+            (Private, Revoked, Shared, [true, true, true, false, false, false, false]),
+            (Unlisted, Suspended, Shared, [true, true, true, true, true, true, true]),
+            (Private, Suspended, Shared, [true, true, true, false, false, false, false]),
+            (Public, Active, Provenance, [true, true, true, false, false, false, false]),
+            (Unlisted, Active, Provenance, [true, true, true, false, false, false, false]),
+            (Private, Revoked, Provenance, [true, true, true, false, false, false, false]),
+            (Public, Active, Listed, [true, true, true, true, true, true, true]),
+            (Public, Revoked, Listed, [false; 7]),
+            (Public, Suspended, Listed, [false; 7]),
+            (Unlisted, Active, Listed, [false; 7]),
+            (Private, Active, Listed, [false; 7]),
+        ]
+    };
+
     #[test]
     fn role_by_action_matrix_holds() {
+        award_visibility_follows_its_matrix();
         let org = OrganisationId::new();
         let other = OrganisationId::new();
         let actors = [
@@ -209,6 +290,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn award_visibility_follows_its_matrix() {
+        let org = OrganisationId::new();
+        let learner = UserId::new();
+        let actors = [
+            Actor::member(learner, vec![]),
+            Actor::member(UserId::new(), vec![(org, Role::Owner)]),
+            Actor::member(UserId::new(), vec![(org, Role::Staff)]),
+            Actor::member(UserId::new(), vec![(org, Role::Assessor)]),
+            Actor::member(UserId::new(), vec![(OrganisationId::new(), Role::Owner)]),
+            Actor::member(UserId::new(), vec![]),
+            Actor::anonymous(),
+        ];
+        for (privacy, status, view, expected) in AWARD_MATRIX {
+            let action = Action::ViewAward(AwardAccess { learner, organisation: org, privacy, status }, view);
+            for (actor, allowed) in actors.iter().zip(expected) {
+                let result = actor.authorise(action);
+                assert_eq!(result.is_ok(), allowed, "{privacy:?} {status:?} {view:?} for {actor:?}");
+                if !allowed {
+                    let reason = if actor.user.is_none() { Denied::Unauthenticated } else { Denied::Forbidden };
+                    assert_eq!(result, Err(reason), "{privacy:?} {status:?} {view:?} for {actor:?}");
+                }
+            }
+        }
+        // The learner is the learner while signed in; an operator is no one special here.
+        let award = AwardAccess { learner, organisation: org, privacy: Privacy::Private, status: AwardStatus::Active };
+        assert!(!Actor::member(UserId::new(), vec![]).as_operator().can(Action::ViewAward(award, AwardView::Shared)));
+        assert!(Actor::member(learner, vec![(org, Role::Assessor)]).can(Action::ViewAward(award, AwardView::Provenance)), "an assessor's own award");
     }
 
     #[test]

@@ -67,14 +67,15 @@ impl StatusAction {
     }
 }
 
-/// Who may see an award's public page.
+/// Who may see an award, as its learner chose (the rule that uses it is
+/// `crate::authz::Action::ViewAward`). New awards start private.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Privacy {
-    /// Listed on the learner's public profile and findable.
+    /// Anyone, and it may be listed and indexed.
     Public,
-    /// Anyone with the link.
+    /// Anyone with the link; not listed, not indexed.
     Unlisted,
-    /// The learner only (verification of downloaded copies still works).
+    /// The learner and the issuer's staff only (downloaded OB 3.0 copies still verify).
     Private,
 }
 
@@ -101,7 +102,7 @@ impl Privacy {
         }
     }
 
-    /// Whether someone other than the learner may open the page.
+    /// Whether people other than the learner and the issuer's staff may see the award.
     pub fn shows_to_others(self) -> bool {
         !matches!(self, Privacy::Private)
     }

@@ -92,7 +92,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/assessments/{id}",
-        "Score every rubric criterion and give feedback; pass only when every criterion meets its level",
+        "Score every rubric criterion and give feedback; pass only when every criterion meets its level (the answer never names the award)",
         true,
         Some("AssessmentInput"),
         200,
@@ -100,8 +100,16 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     ("get", "/assessments/{id}/artifacts/{artifact_id}", "Download an evidence file under its blind name", true, None, 200, ""),
     ("get", "/awards", "Your awards", true, None, 200, "AwardList"),
-    ("get", "/awards/{id}", "An award with links to every form: page, credential (Data Integrity), JWT, baked PNG and SVG, OB 2.0", false, None, 200, "Award"),
-    ("put", "/awards/{id}/privacy", "Set an award's privacy (its learner)", true, Some("PrivacyInput"), 200, "Award"),
+    (
+        "get",
+        "/awards/{id}",
+        "An award with links to every form: page, credential (Data Integrity), JWT, baked PNG and SVG, OB 2.0; a private one for its learner and issuer staff only",
+        false,
+        None,
+        200,
+        "Award",
+    ),
+    ("put", "/awards/{id}/privacy", "Set an award's privacy (its learner; new awards start private)", true, Some("PrivacyInput"), 200, "Award"),
     (
         "post",
         "/awards/{id}/status",
@@ -245,9 +253,10 @@ fn schemas() -> Value {
             "scores": {"type": "array", "items": {"type": "object", "required": ["criterion", "level"], "properties": {
                 "criterion": {"type": "string", "description": "Criterion id"}, "level": {"type": ["string", "integer"], "description": "Level name or 1-based number"}, "comment": string()}}},
             "feedback": {"type": "string", "description": "Overall feedback"}}},
-        "AssessmentResult": {"type": "object", "properties": {"outcome": {"enum": ["pass", "not_yet"]}, "award_id": nullable_string()}},
+        "AssessmentResult": {"type": "object", "properties": {"outcome": {"enum": ["pass", "not_yet"]}, "awarded": {"type": "boolean"}}},
         "Award": {"type": "object", "properties": {
-            "id": string(), "achievement_id": string(), "achievement_version": {"type": "integer"}, "organisation_id": string(), "submission_id": nullable_string(),
+            "id": string(), "achievement_id": string(), "achievement_version": {"type": "integer"}, "organisation_id": string(),
+            "submission_id": {"type": ["string", "null"], "description": "the submission behind the award; null unless the caller is its learner or issuer staff"},
             "status": {"enum": ["active", "revoked", "suspended"]}, "status_reason": nullable_string(), "privacy": {"enum": ["public", "unlisted", "private"]},
             "evidence_public": {"type": "boolean"}, "issued_at": string(), "valid_until": nullable_string(),
             "links": {"type": "object", "properties": {"page": string(), "credential": string(), "jwt": string(), "png": string(), "svg": string(), "ob2": string()}}}},

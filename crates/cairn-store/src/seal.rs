@@ -1,5 +1,7 @@
 //! Sealing secrets at rest: issuer private keys are encrypted with XChaCha20-Poly1305 under the
-//! operator's master key, bound to the row they belong to.
+//! operator's master key, bound to the row they belong to. Also keyed fingerprints
+//! (HMAC-SHA256 under a key derived from the master key) of values that must be matched but not
+//! kept, such as the e-mail address of a declared conflict of interest.
 
 use crate::StoreError;
 use base64::Engine as _;
@@ -85,6 +87,21 @@ impl MasterKey {
         format!("{SEALED_PREFIX}{}", STANDARD.encode(bytes))
     }
 
+    /// A keyed fingerprint of `value` for `purpose`: HMAC-SHA256 of `value` under a key derived
+    /// from the master key for that purpose alone (HMAC-SHA256 of the purpose under the master
+    /// key), as 64 hex digits. Equal values give equal fingerprints; without the master key a
+    /// fingerprint cannot be computed, so a list of guesses cannot be checked against the table.
+    pub(crate) fn fingerprint(&self, purpose: &str, value: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        // HMAC accepts keys of any length, so neither `new_from_slice` can fail.
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        derive.update(purpose.as_bytes());
+        let key = derive.finalize().into_bytes();
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(value);
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Decrypts a value made by [`MasterKey::seal`] with the same `context`.
     pub(crate) fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, StoreError> {
         let refuse = || StoreError::Sealed(format!("cannot open the sealed key of {context}: wrong master key or corrupted data"));
@@ -125,6 +142,18 @@ mod tests {
         assert!(MasterKey::from_bytes([4; 32]).open(&sealed, "org-1").is_err());
         assert!(key.open("v1:AAAA", "org-1").is_err());
         assert!(key.open("garbage", "org-1").is_err());
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_per_purpose() {
+        let key = MasterKey::from_bytes([3; 32]);
+        let print = key.fingerprint("conflict-of-interest e-mail", b"ada@example.org");
+        // HMAC-SHA256(HMAC-SHA256(master key, purpose), value), computed independently.
+        assert_eq!(print, "6d935465bc54d02bc850d3f1eefd8150201c06119df3bbda4256547ef473720d");
+        assert_eq!(key.fingerprint("conflict-of-interest e-mail", b"ada@example.org"), print, "stable");
+        assert_ne!(key.fingerprint("something else", b"ada@example.org"), print, "one key per purpose");
+        assert_ne!(key.fingerprint("conflict-of-interest e-mail", b"bo@example.org"), print);
+        assert_ne!(MasterKey::from_bytes([4; 32]).fingerprint("conflict-of-interest e-mail", b"ada@example.org"), print, "keyed");
     }
 
     #[test]

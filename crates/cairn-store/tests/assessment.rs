@@ -213,13 +213,18 @@ backend_test!(pools_count_open_work_and_conflicts_are_recorded, |store| {
     assert_eq!(store.pool(w.achievement).await.unwrap().len(), 1);
     assert!(store.pools_of(bea).await.unwrap().is_empty());
 
-    assert!(store.conflicted_assessors(w.org, w.learner).await.unwrap().is_empty());
-    store.declare_conflict(w.org, bea, w.learner, now()).await.unwrap();
-    store.declare_conflict(w.org, bea, w.learner, now()).await.expect("declaring twice is harmless");
-    assert_eq!(store.conflicted_assessors(w.org, w.learner).await.unwrap(), [bea]);
-    assert!(store.conflicted_assessors(w.org, other).await.unwrap().is_empty());
+    // Conflicts are declared by e-mail, whether or not anyone uses it, and matched by address.
+    let email = |text: &str| Email::parse(text).unwrap();
+    let learner_email = store.user(w.learner).await.unwrap().email;
+    assert!(store.conflicted_assessors(w.org, w.learner, std::slice::from_ref(&learner_email)).await.unwrap().is_empty());
+    store.declare_conflict(w.org, bea, &email(" Learner@Example.org "), now()).await.unwrap();
+    store.declare_conflict(w.org, bea, &learner_email, now()).await.expect("declaring twice is harmless");
+    store.declare_conflict(w.org, w.assessor, &email("nobody.yet@example.org"), now()).await.expect("no account needed");
+    assert_eq!(store.conflicted_assessors(w.org, w.learner, std::slice::from_ref(&learner_email)).await.unwrap(), [bea]);
+    assert!(store.conflicted_assessors(w.org, other, &[email("other@example.org")]).await.unwrap().is_empty());
+    assert_eq!(store.conflicted_assessors(w.org, other, &[email("other@example.org"), email("nobody.yet@example.org")]).await.unwrap(), [w.assessor]);
     let elsewhere = organisation(store, "Elsewhere", w.owner).await;
-    assert!(store.conflicted_assessors(elsewhere, w.learner).await.unwrap().is_empty(), "conflicts are per organisation");
+    assert!(store.conflicted_assessors(elsewhere, w.learner, &[learner_email]).await.unwrap().is_empty(), "conflicts are per organisation");
 });
 
 // ---------- submissions ----------

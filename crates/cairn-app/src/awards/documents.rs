@@ -1,10 +1,12 @@
 //! The documents an award is made of, built from stored domain values: the OB 3.0 credential's
 //! parts, the OB 2.0 hosted documents and the rubric results Cairn keeps beside them. Pure
-//! functions of their arguments; every text an issuer or learner wrote is cleaned here, once.
+//! functions of their arguments; every text an issuer or learner wrote is cleaned here, once;
+//! every URL they name comes from `crate::urls::PublicUrls`.
 
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::Judgement;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
+use cairn_core::image::ImageType;
 use cairn_core::organisation::Organisation;
 use cairn_core::rubric::Rubric;
 use cairn_core::submission::clean_text;
@@ -29,51 +31,19 @@ fn optional(text: &str) -> Option<String> {
 /// An RFC 3339 UTC date-time (`2026-11-22T10:00:00Z`), the form every credential date takes.
 pub(crate) use cairn_vc::dates::rfc3339;
 
-/// The issuer's `did:web`, resolved at `/issuers/<id>/did.json` (served by `cairn-server`).
+/// The issuer's `did:web` (see `PublicUrls::issuer_did`).
 pub fn issuer_did(config: &Config, organisation: OrganisationId) -> String {
-    cairn_vc::did::did_web(&config.public_host(), &["issuers", &organisation.to_string()])
+    config.urls().issuer_did(organisation)
 }
 
 /// The verification method every proof of the issuer names: the one key of its DID document.
 pub fn verification_method(config: &Config, organisation: OrganisationId) -> String {
-    format!("{}#key-1", issuer_did(config, organisation))
+    config.urls().verification_method(organisation)
 }
 
 /// Where a status list is served.
 pub fn status_list_url(config: &Config, list_id: &str) -> String {
-    config.url(&format!("/status/{list_id}"))
-}
-
-pub(crate) fn award_page_url(config: &Config, award: AwardId) -> String {
-    config.url(&format!("/awards/{award}"))
-}
-
-pub(crate) fn credential_url(config: &Config, award: AwardId) -> String {
-    config.url(&format!("/awards/{award}/credential"))
-}
-
-fn achievement_url(config: &Config, achievement: AchievementId) -> String {
-    config.url(&format!("/achievements/{achievement}"))
-}
-
-fn achievement_image_url(config: &Config, achievement: AchievementId) -> String {
-    config.url(&format!("/achievements/{achievement}/image"))
-}
-
-fn issuer_image_url(config: &Config, organisation: OrganisationId) -> String {
-    config.url(&format!("/issuers/{organisation}/image"))
-}
-
-pub(crate) fn ob2_assertion_url(config: &Config, award: AwardId) -> String {
-    config.url(&format!("/ob2/assertions/{award}"))
-}
-
-fn ob2_badge_url(config: &Config, achievement: AchievementId) -> String {
-    config.url(&format!("/ob2/badges/{achievement}"))
-}
-
-fn ob2_issuer_url(config: &Config, organisation: OrganisationId) -> String {
-    config.url(&format!("/ob2/issuers/{organisation}"))
+    config.urls().status_list(list_id)
 }
 
 /// The OB 3.0 `achievementType`: a micro-credential is a `MicroCredential`; micro-badges and the
@@ -93,7 +63,7 @@ pub(crate) fn issuer_profile(config: &Config, organisation: &Organisation) -> ob
         url: Some(organisation.profile.url.clone()),
         email: organisation.profile.email.as_ref().map(|e| e.as_str().to_string()),
         description: optional(&organisation.profile.description),
-        image: Some(ob3::Image { id: issuer_image_url(config, organisation.id), caption: Some(format!("{name} logo")) }),
+        image: Some(ob3::Image { id: config.urls().issuer_image(organisation.id), caption: Some(format!("{name} logo")) }),
         name,
     }
 }
@@ -131,7 +101,7 @@ fn rubric_json(achievement: &str, rubric: &Rubric) -> Vec<ob3::RubricCriterion> 
 
 /// The OB 3.0 `Achievement`: criteria, rubric, alignments, type and image of this version.
 pub(crate) fn ob3_achievement(config: &Config, achievement: &Achievement) -> ob3::Achievement {
-    let url = achievement_url(config, achievement.id);
+    let url = config.urls().achievement_page(achievement.id);
     let content = &achievement.content;
     let name = clean(&content.name);
     ob3::Achievement {
@@ -139,7 +109,7 @@ pub(crate) fn ob3_achievement(config: &Config, achievement: &Achievement) -> ob3
         description: clean(&content.description),
         criteria_narrative: clean(&content.criteria),
         criteria_id: Some(url.clone()),
-        image: Some(ob3::Image { id: achievement_image_url(config, achievement.id), caption: Some(name.clone()) }),
+        image: Some(ob3::Image { id: config.urls().achievement_image(achievement.id), caption: Some(name.clone()) }),
         alignments: content
             .alignments
             .iter()
@@ -168,7 +138,7 @@ pub(crate) fn results(config: &Config, achievement: &Achievement, judgement: Opt
     let (Some(rubric), Some(judgement)) = (&achievement.content.rubric, judgement) else {
         return (Vec::new(), Vec::new());
     };
-    let url = achievement_url(config, achievement.id);
+    let url = config.urls().achievement_page(achievement.id);
     let mut signed = Vec::new();
     let mut kept = Vec::new();
     for score in &judgement.scores {
@@ -208,7 +178,7 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
     let achievement = ob3_achievement(parts.config, parts.achievement);
     let issued = rfc3339(parts.issued);
     ob3::open_badge_credential(&ob3::CredentialInput {
-        id: credential_url(parts.config, parts.award),
+        id: parts.config.urls().credential(parts.award),
         name: achievement.name.clone(),
         issuer: issuer_profile(parts.config, parts.organisation),
         valid_from: issued.clone(),
@@ -238,14 +208,14 @@ pub(crate) fn ob2_assertion(
     valid_until: Option<OffsetDateTime>,
 ) -> Value {
     ob2::assertion_json(&ob2::Assertion {
-        id: ob2_assertion_url(config, award),
+        id: config.urls().ob2_assertion(award),
         recipient_email: email.to_string(),
         salt: salt.to_string(),
-        badge: ob2_badge_url(config, achievement),
+        badge: config.urls().ob2_badge_class(achievement),
         issued_on: rfc3339(issued),
         expires: valid_until.map(rfc3339),
-        image: Some(config.url(&format!("/awards/{award}/badge.png"))),
-        evidence: Some(award_page_url(config, award)),
+        image: Some(config.urls().badge(award, ImageType::Png)),
+        evidence: Some(config.urls().award_page(award)),
     })
 }
 
@@ -253,13 +223,13 @@ pub(crate) fn ob2_assertion(
 pub(crate) fn ob2_badge_class(config: &Config, achievement: &Achievement) -> Value {
     let content = &achievement.content;
     ob2::badge_class_json(&ob2::BadgeClass {
-        id: ob2_badge_url(config, achievement.id),
+        id: config.urls().ob2_badge_class(achievement.id),
         name: clean(&content.name),
         description: clean(&content.description),
-        image: achievement_image_url(config, achievement.id),
-        criteria_url: Some(achievement_url(config, achievement.id)),
+        image: config.urls().achievement_image(achievement.id),
+        criteria_url: Some(config.urls().achievement_page(achievement.id)),
         criteria_narrative: clean(&content.criteria),
-        issuer: ob2_issuer_url(config, achievement.organisation),
+        issuer: config.urls().ob2_issuer(achievement.organisation),
         alignments: ob3_achievement(config, achievement).alignments,
         tags: content.tags.iter().filter_map(|t| optional(t)).collect(),
     })
@@ -269,12 +239,12 @@ pub(crate) fn ob2_badge_class(config: &Config, achievement: &Achievement) -> Val
 pub(crate) fn ob2_issuer(config: &Config, organisation: &Organisation) -> Value {
     let profile = issuer_profile(config, organisation);
     ob2::issuer_json(&ob2::Issuer {
-        id: ob2_issuer_url(config, organisation.id),
+        id: config.urls().ob2_issuer(organisation.id),
         name: profile.name,
         url: organisation.profile.url.clone(),
         email: profile.email,
         description: profile.description,
-        image: Some(issuer_image_url(config, organisation.id)),
+        image: Some(config.urls().issuer_image(organisation.id)),
     })
 }
 

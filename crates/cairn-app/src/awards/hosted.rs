@@ -8,7 +8,7 @@ use cairn_store::Award;
 use cairn_vc::ob2;
 use serde_json::{Value, json};
 
-use super::documents::{self, ob2_badge_class, ob2_issuer};
+use super::documents::{ob2_badge_class, ob2_issuer};
 use crate::config::Config;
 use crate::{App, AppError};
 
@@ -17,29 +17,36 @@ use crate::{App, AppError};
 pub struct Hosted {
     pub gone: bool,
     pub document: Value,
+    /// A private award's: for its learner and the issuer's staff only, not to be cached or
+    /// shared across origins.
+    pub private: bool,
 }
 
 /// What a hosted OB 2.0 assertion URL answers for `award`.
 pub(crate) fn hosted(config: &Config, award: &Award) -> Hosted {
-    let id = documents::ob2_assertion_url(config, award.id);
+    let id = config.urls().ob2_assertion(award.id);
     let reason = |what: &str| match &award.status_reason {
         Some(reason) => format!("{what}: {reason}"),
         None => format!("{what} by the issuer"),
     };
+    let private = !award.privacy.shows_to_others();
     match award.status {
-        AwardStatus::Active => Hosted { gone: false, document: serde_json::from_str(&award.ob2_json).unwrap_or_else(|_| json!({"id": id})) },
-        AwardStatus::Revoked => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("revoked")) },
-        AwardStatus::Suspended => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("suspended")) },
+        AwardStatus::Active => Hosted { gone: false, document: serde_json::from_str(&award.ob2_json).unwrap_or_else(|_| json!({"id": id})), private },
+        AwardStatus::Revoked => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("revoked")), private },
+        AwardStatus::Suspended => Hosted { gone: true, document: ob2::revoked_assertion_json(&id, &reason("suspended")), private },
     }
 }
 
-/// The hosted OB 2.0 assertion of an award. It is a verification endpoint, served to everyone
-/// (also for private awards), so copies already handed out keep verifying.
+/// The hosted OB 2.0 assertion of an award, for whoever may see the award (see
+/// `awards::visible`): it carries the recipient's salt, so a private award's assertion is "not
+/// found" for everyone but its learner and the issuer's staff. Copies of a private award already
+/// handed out then fail OB 2.0 verification, never pass it; its OB 3.0 credential still verifies
+/// through the status list.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn assertion(app: &App, id: AwardId) -> Result<Hosted, AppError> {
-    let award = app.store.award(id).await?;
+pub async fn assertion(app: &App, actor: &Actor, id: AwardId) -> Result<Hosted, AppError> {
+    let award = super::visible(app, actor, id).await?.award;
     Ok(hosted(&app.config, &award))
 }
 

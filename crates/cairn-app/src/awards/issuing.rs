@@ -260,7 +260,9 @@ async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
             ob2_json: issued.ob2_json,
             png_key,
             svg_key,
-            privacy: Privacy::Unlisted,
+            // Private until the learner chooses: an assessor who knew the submission must not be
+            // able to follow it to a name.
+            privacy: Privacy::Private,
         };
         match store.create_award(&new, request.transition.as_ref(), now).await {
             Ok(award) => return Ok(award),
@@ -290,7 +292,7 @@ async fn stack(app: &App, award: &Award) -> Result<Option<Award>, AppError> {
             Ok(achievement) => achievement.content.name,
             Err(_) => "Level badge".to_string(),
         };
-        evidence.push((documents::award_page_url(&app.config, level_award.id), name));
+        evidence.push((app.config.urls().award_page(level_award.id), name));
     }
     let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence, transition: None };
     match issue(app, &request).await {
@@ -307,10 +309,11 @@ async fn notify_awarded(app: &App, award: &Award) {
         let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
         let organisation = app.store.organisation(award.organisation).await?;
         let learner = app.store.user(award.learner).await?;
-        let page = documents::award_page_url(&app.config, award.id);
+        let page = app.config.urls().award_page(award.id);
         let subject = format!("You earned \"{}\"", achievement.content.name);
         let body = format!(
-            "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page}",
+            "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page} \
+             (only you can see it until you choose who may).",
             organisation.profile.name, achievement.content.name
         );
         let now = app.now();

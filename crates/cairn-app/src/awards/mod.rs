@@ -7,7 +7,8 @@
 //! - `images.rs` — the baked PNG and SVG badges.
 //! - `status_lists.rs` — the signed Bitstring Status Lists.
 //! - `hosted.rs` — the OB 2.0 hosted assertion, badge class and issuer.
-//! - `views.rs` — the award page, the embeddable card, the backpack, privacy and downloads.
+//! - `views.rs` — who may see an award (`visible`), the award page, the embeddable card, the
+//!   backpack, privacy and downloads.
 
 pub(crate) mod documents;
 pub mod hosted;
@@ -17,6 +18,7 @@ mod status_lists;
 mod views;
 
 use cairn_core::ids::AwardId;
+use cairn_core::image::ImageType;
 use cairn_store::Award;
 use serde_json::{Value, json};
 
@@ -25,7 +27,7 @@ use crate::config::Config;
 pub use documents::{issuer_did, status_list_url, verification_method};
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
 pub use status_lists::{plausible_list_id, status_list};
-pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, backpack, card, download, mine, page, set_privacy, visible};
+pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, Visible, backpack, card, download, mine, page, seen_by, set_privacy, visible};
 
 /// One rubric criterion as assessed, kept beside the award (`results_json`) for display.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,12 +50,13 @@ pub fn award_results(award: &Award) -> Vec<AwardResult> {
 
 /// Absolute URLs of everything an award offers: its page and its downloads.
 pub fn award_links(config: &Config, award: AwardId) -> Value {
+    let urls = config.urls();
     json!({
-        "page": documents::award_page_url(config, award),
-        "credential": documents::credential_url(config, award),
-        "jwt": config.url(&format!("/awards/{award}/credential.jwt")),
-        "png": config.url(&format!("/awards/{award}/badge.png")),
-        "svg": config.url(&format!("/awards/{award}/badge.svg")),
-        "ob2": documents::ob2_assertion_url(config, award),
+        "page": urls.award_page(award),
+        "credential": urls.credential(award),
+        "jwt": urls.credential_jwt(award),
+        "png": urls.badge(award, ImageType::Png),
+        "svg": urls.badge(award, ImageType::Svg),
+        "ob2": urls.ob2_assertion(award),
     })
 }

@@ -2,14 +2,17 @@
 //! stored credential, cached per award and status: `crate::caches`), the embeddable card, the learner's backpack and privacy choice, the
 //! API's award reads, and the downloads.
 //!
-//! A private award is absent for everyone but its learner (its issuer's staff also see it over
-//! the API); its downloads answer "not found" to anyone else. Expiry is decided by
-//! `cairn_core::award::expired`, once.
+//! **Award visibility.** Every surface that shows an award — the page, the embed card, the API,
+//! the downloads, the OB 2.0 hosted assertion, the verifier's in-process loader — gets it through
+//! [`visible`], which asks the one rule, `Action::ViewAward` in `cairn_core::authz`: a private
+//! award is "not found" for everyone but its learner and its issuer's staff; the submission
+//! behind an award is shown to them only; only public, active awards are listed. Expiry is
+//! decided by `cairn_core::award::expired`, once.
 
 use cairn_core::achievement::Achievement;
-use cairn_core::authz::{Action, Actor, Denied, OrgAction};
+use cairn_core::authz::{Action, Actor, AwardAccess, AwardView, Denied};
 use cairn_core::award::{Privacy, expired};
-use cairn_core::ids::{AwardId, UserId};
+use cairn_core::ids::AwardId;
 use cairn_core::image::ImageType;
 use cairn_core::organisation::Organisation;
 use cairn_store::Award;
@@ -29,6 +32,10 @@ pub struct AwardCard {
     pub learner_name: String,
     /// Whether the actor is the award's learner.
     pub is_owner: bool,
+    /// Whether it may be listed and indexed (see [`Visible::listed`]).
+    pub listed: bool,
+    /// Whether it is private (see [`Visible::private`]).
+    pub private: bool,
     /// Past its validity (see `cairn_core::award::expired`).
     pub expired: bool,
 }
@@ -43,21 +50,70 @@ pub struct AwardPage {
     pub evidence: Vec<(String, String)>,
 }
 
-/// The award `id` if the actor may see it: private awards are absent for all but their learner.
+/// An award as one actor may see it.
+#[derive(Debug, Clone)]
+pub struct Visible {
+    pub award: Award,
+    /// Whether the actor is the award's learner (privacy, sharing and downloads are theirs).
+    pub is_owner: bool,
+    /// Whether the actor may see where it came from: the submission behind it.
+    pub provenance: bool,
+    /// Whether it may be listed and indexed by search engines (public and active).
+    pub listed: bool,
+}
+
+impl Visible {
+    /// Whether only its learner and the issuer's staff see it: not to be cached by others or
+    /// shared across origins.
+    pub fn private(&self) -> bool {
+        !self.award.privacy.shows_to_others()
+    }
+}
+
+/// What the visibility rule needs to know about `award`.
+fn access(award: &Award) -> AwardAccess {
+    AwardAccess { learner: award.learner, organisation: award.organisation, privacy: award.privacy, status: award.status }
+}
+
+/// `award` as `actor` may see it, by the one rule (`Action::ViewAward`).
+///
+/// # Errors
+/// `NotFound` when the actor may not see it: a private award does not exist for them.
+pub fn seen_by(actor: &Actor, award: Award) -> Result<Visible, AppError> {
+    let rule = access(&award);
+    if !actor.can(Action::ViewAward(rule, AwardView::Shared)) {
+        return Err(AppError::NotFound(format!("award \"{}\" not found", award.id)));
+    }
+    Ok(Visible {
+        is_owner: actor.user == Some(award.learner),
+        provenance: actor.can(Action::ViewAward(rule, AwardView::Provenance)),
+        listed: actor.can(Action::ViewAward(rule, AwardView::Listed)),
+        award,
+    })
+}
+
+/// The award `id` as `actor` may see it: the one door to an award for every surface that shows
+/// one (page, embed, API, downloads, OB 2.0 assertion, the verifier's loader).
+///
+/// # Errors
+/// `NotFound`, also for a private award the actor may not see.
+pub async fn visible(app: &App, actor: &Actor, id: AwardId) -> Result<Visible, AppError> {
+    seen_by(actor, app.store.award(id).await?)
+}
+
+/// The award `id` with what its page and card show, if the actor may see it (see [`visible`]).
 ///
 /// # Errors
 /// `NotFound`.
 pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, AppError> {
-    let award = app.store.award(id).await?;
-    let is_owner = actor.user == Some(award.learner);
-    if award.privacy == Privacy::Private && !is_owner {
-        return Err(AppError::NotFound(format!("award \"{id}\" not found")));
-    }
+    let visible = visible(app, actor, id).await?;
+    let private = visible.private();
+    let Visible { award, is_owner, listed, .. } = visible;
     let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
     let organisation = app.store.organisation(award.organisation).await?;
     let learner_name = app.store.user(award.learner).await?.name;
     let expired = expired(award.valid_until, app.now());
-    Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, expired })
+    Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired })
 }
 
 /// The award page's data, with the verification of its stored credential (cached while the
@@ -138,22 +194,9 @@ pub async fn backpack(app: &App, actor: &Actor) -> Result<Vec<BackpackItem>, App
 ///
 /// # Errors
 /// `Unauthenticated` for visitors.
-pub async fn mine(app: &App, actor: &Actor) -> Result<Vec<Award>, AppError> {
+pub async fn mine(app: &App, actor: &Actor) -> Result<Vec<Visible>, AppError> {
     let user = actor.user.ok_or(AppError::Unauthenticated)?;
-    Ok(app.store.awards_of(user).await?)
-}
-
-/// An award for its learner, its issuer's staff, or anyone when it is not private.
-///
-/// # Errors
-/// `NotFound`.
-pub async fn visible(app: &App, actor: &Actor, id: AwardId) -> Result<Award, AppError> {
-    let award = app.store.award(id).await?;
-    let staff = actor.can(Action::Org(award.organisation, OrgAction::ManageAssessment));
-    if award.privacy == Privacy::Private && !actor.can(Action::Own(award.learner)) && !staff {
-        return Err(AppError::NotFound("award not found".into()));
-    }
-    Ok(award)
+    app.store.awards_of(user).await?.into_iter().map(|award| seen_by(actor, award)).collect()
 }
 
 /// The learner chooses who sees their award and whether its evidence shows on its page.
@@ -161,14 +204,14 @@ pub async fn visible(app: &App, actor: &Actor, id: AwardId) -> Result<Award, App
 /// # Errors
 /// `Unauthenticated` for visitors; `NotFound` for someone else's award (not theirs to see, let
 /// alone change).
-pub async fn set_privacy(app: &App, actor: &Actor, id: AwardId, privacy: Privacy, evidence_public: bool) -> Result<Award, AppError> {
+pub async fn set_privacy(app: &App, actor: &Actor, id: AwardId, privacy: Privacy, evidence_public: bool) -> Result<Visible, AppError> {
     let award = app.store.award(id).await?;
     match actor.authorise(Action::Own(award.learner)) {
         Ok(()) => {}
         Err(Denied::Unauthenticated) => return Err(AppError::Unauthenticated),
-        Err(Denied::Forbidden) => return Err(AppError::NotFound("award not found".into())),
+        Err(Denied::Forbidden) => return Err(AppError::NotFound(format!("award \"{id}\" not found"))),
     }
-    Ok(app.store.set_award_privacy(id, privacy, evidence_public).await?)
+    seen_by(actor, app.store.set_award_privacy(id, privacy, evidence_public).await?)
 }
 
 /// The forms an award is downloaded in.
@@ -192,18 +235,15 @@ pub struct Downloaded {
     pub private: bool,
 }
 
-/// One of an award's downloads. They are capability URLs: whoever holds the award id may fetch
-/// them, except for a private award, whose downloads only its learner gets (`users` are the ids
-/// the request is signed in as, by session or by bearer token).
+/// One of an award's downloads for `actor` (see [`visible`]). They are capability URLs:
+/// whoever holds the award id may fetch them, unless the award is private.
 ///
 /// # Errors
 /// `NotFound`.
-pub async fn download(app: &App, id: AwardId, users: &[UserId], what: Download) -> Result<Downloaded, AppError> {
-    let award = app.store.award(id).await?;
-    let private = award.privacy == Privacy::Private;
-    if private && !users.contains(&award.learner) {
-        return Err(AppError::NotFound(format!("award \"{id}\" not found")));
-    }
+pub async fn download(app: &App, actor: &Actor, id: AwardId, what: Download) -> Result<Downloaded, AppError> {
+    let visible = visible(app, actor, id).await?;
+    let private = visible.private();
+    let award = visible.award;
     let (bytes, suffix) = match what {
         Download::Credential => (award.credential_json.clone().into_bytes(), ".credential.json".to_string()),
         Download::Jwt => (award.jwt.clone().into_bytes(), ".jwt".to_string()),

@@ -2,10 +2,11 @@
 //! PNG and SVG badges, the OB 2.0 hosted assertion, badge class and issuer, and the issuers'
 //! Bitstring Status Lists.
 //!
-//! An award's downloads are capability URLs: whoever holds the award id may fetch them, except
-//! for a private award, whose downloads answer 404 to anyone but its learner (signed in with a
-//! session or a bearer token). The OB 2.0 assertion and the status lists are verification
-//! endpoints, served to everyone, so that copies already handed out keep verifying.
+//! An award's downloads and its OB 2.0 assertion are shown to whoever may see the award
+//! (`cairn_app::awards::visible`): a private award's answer 404 to anyone but its learner and
+//! the issuer's staff, signed in with a session or a bearer token. The status lists are
+//! verification endpoints, served to everyone. The paths are `cairn_app::urls::paths`, the same
+//! the credentials name.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -13,7 +14,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use cairn_app::awards::{self, Download, hosted};
-use cairn_core::ids::{AchievementId, AwardId, OrganisationId, UserId};
+use cairn_app::urls::paths;
+use cairn_core::authz::Actor;
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
 use cairn_core::image::ImageType;
 use serde::Deserialize;
 
@@ -29,15 +32,15 @@ const VC_JWT: &str = "application/vc+jwt";
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/awards/{id}/credential", get(credential))
-        .route("/awards/{id}/credential.json", get(credential))
-        .route("/awards/{id}/credential.jwt", get(credential_jwt))
-        .route("/awards/{id}/badge.png", get(badge_png))
-        .route("/awards/{id}/badge.svg", get(badge_svg))
-        .route("/ob2/assertions/{id}", get(ob2_assertion))
-        .route("/ob2/badges/{id}", get(ob2_badge_class))
-        .route("/ob2/issuers/{id}", get(ob2_issuer))
-        .route("/status/{id}", get(status_list))
+        .route(paths::CREDENTIAL, get(credential))
+        .route(paths::CREDENTIAL_JSON, get(credential))
+        .route(paths::CREDENTIAL_JWT, get(credential_jwt))
+        .route(paths::BADGE_PNG, get(badge_png))
+        .route(paths::BADGE_SVG, get(badge_svg))
+        .route(paths::OB2_ASSERTION, get(ob2_assertion))
+        .route(paths::OB2_BADGE_CLASS, get(ob2_badge_class))
+        .route(paths::OB2_ISSUER, get(ob2_issuer))
+        .route(paths::STATUS_LIST, get(status_list))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,9 +54,13 @@ impl DownloadQuery {
     }
 }
 
-/// The user ids the request is signed in as: the session's and the bearer token's.
-fn signed_in(viewer: &Viewer, caller: Option<&ApiCaller>) -> Vec<UserId> {
-    viewer.user.iter().chain(caller.and_then(|c| c.user.as_ref())).map(|u| u.id).collect()
+/// Who fetches a download: the bearer token's user when the request carries a valid one (API
+/// clients and wallets), else the browser session's (links on the award page), else nobody.
+fn fetcher(viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Actor {
+    match caller {
+        Ok(ApiCaller { user: Some(_), actor }) => actor,
+        _ => viewer.actor,
+    }
 }
 
 fn respond(body: Vec<u8>, media_type: &'static str, private: bool, attachment: Option<&str>) -> Response {
@@ -80,7 +87,7 @@ async fn credential(
     caller: Result<ApiCaller, Problem>,
 ) -> Result<Response, Problem> {
     let id: AwardId = path_id(&id, "award")?;
-    let file = awards::download(&state.app, id, &signed_in(&viewer, caller.as_ref().ok()), Download::Credential).await?;
+    let file = awards::download(&state.app, &fetcher(viewer, caller), id, Download::Credential).await?;
     let name = query.wanted().then_some(file.file_name.as_str());
     Ok(respond(file.bytes, VC_JSON, file.private, name))
 }
@@ -93,25 +100,25 @@ async fn credential_jwt(
     caller: Result<ApiCaller, Problem>,
 ) -> Result<Response, Problem> {
     let id: AwardId = path_id(&id, "award")?;
-    let file = awards::download(&state.app, id, &signed_in(&viewer, caller.as_ref().ok()), Download::Jwt).await?;
+    let file = awards::download(&state.app, &fetcher(viewer, caller), id, Download::Jwt).await?;
     let name = query.wanted().then_some(file.file_name.as_str());
     Ok(respond(file.bytes, VC_JWT, file.private, name))
 }
 
-async fn baked(state: &AppState, id: &str, viewer: &Viewer, caller: Option<&ApiCaller>, image_type: ImageType) -> Result<Response, Problem> {
+async fn baked(state: &AppState, id: &str, actor: &Actor, image_type: ImageType) -> Result<Response, Problem> {
     let id: AwardId = path_id(id, "award")?;
-    let file = awards::download(&state.app, id, &signed_in(viewer, caller), Download::Badge(image_type)).await?;
+    let file = awards::download(&state.app, actor, id, Download::Badge(image_type)).await?;
     let mut response = respond(file.bytes, image_type.media_type(), file.private, Some(&file.file_name));
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; img-src data:"));
     Ok(response)
 }
 
 async fn badge_png(State(state): State<AppState>, Path(id): Path<String>, viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Result<Response, Problem> {
-    baked(&state, &id, &viewer, caller.as_ref().ok(), ImageType::Png).await
+    baked(&state, &id, &fetcher(viewer, caller), ImageType::Png).await
 }
 
 async fn badge_svg(State(state): State<AppState>, Path(id): Path<String>, viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Result<Response, Problem> {
-    baked(&state, &id, &viewer, caller.as_ref().ok(), ImageType::Svg).await
+    baked(&state, &id, &fetcher(viewer, caller), ImageType::Svg).await
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value, cache: &'static str) -> Response {
@@ -122,11 +129,18 @@ fn json_response(status: StatusCode, body: &serde_json::Value, cache: &'static s
     (status, headers, body.to_string()).into_response()
 }
 
-/// The hosted OB 2.0 assertion; 410 Gone with `"revoked": true` once revoked or suspended.
-async fn ob2_assertion(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {
+/// The hosted OB 2.0 assertion; 410 Gone with `"revoked": true` once revoked or suspended; 404
+/// for a private award, except to its learner and the issuer's staff.
+async fn ob2_assertion(State(state): State<AppState>, Path(id): Path<String>, viewer: Viewer, caller: Result<ApiCaller, Problem>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&id, "assertion")?;
-    let hosted = hosted::assertion(&state.app, id).await?;
-    Ok(json_response(if hosted.gone { StatusCode::GONE } else { StatusCode::OK }, &hosted.document, "no-cache"))
+    let hosted = hosted::assertion(&state.app, &fetcher(viewer, caller), id).await?;
+    let mut response = json_response(if hosted.gone { StatusCode::GONE } else { StatusCode::OK }, &hosted.document, "no-cache");
+    if hosted.private {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        headers.remove(header::ACCESS_CONTROL_ALLOW_ORIGIN);
+    }
+    Ok(response)
 }
 
 async fn ob2_badge_class(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Result<Response, Problem> {

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cairn_app::organisations;
+use cairn_app::urls::paths;
 use cairn_core::ids::OrganisationId;
 
 use crate::extract::path_id;
@@ -14,7 +15,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/issuers/{id}/did.json", get(did_document))
+    Router::new().route(paths::DID_DOCUMENT, get(did_document))
 }
 
 async fn did_document(State(state): State<AppState>, Path(id): Path<String>) -> Result<Response, Problem> {

@@ -5,6 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use cairn_app::urls::paths;
 use cairn_app::{achievements, organisations};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::image::ImageType;
@@ -15,7 +16,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().route("/achievements/{id}/image", get(achievement_image)).route("/issuers/{id}/image", get(issuer_image))
+    Router::new().route(paths::ACHIEVEMENT_IMAGE, get(achievement_image)).route(paths::ISSUER_IMAGE, get(issuer_image))
 }
 
 /// An image response: SVGs get a CSP that forbids scripts even if opened directly.

@@ -472,3 +472,47 @@ backend_test!(passes_wait_for_confirmation_and_awards_can_be_suspended_and_revok
     assert_eq!(owner.post(&status, &[("action", "reinstate")]).await.status, StatusCode::CONFLICT, "a revocation stands");
     assert_eq!(assessor.post(&status, &[("action", "reinstate")]).await.status, StatusCode::FORBIDDEN);
 });
+
+backend_test!(declaring_a_conflict_reveals_neither_an_account_nor_a_submission, |app| {
+    let queued = submitted(app, LEARNER).await;
+    let assessor_id = user(app, ASSESSOR.0).await;
+    assert_eq!(app.state.app.store.submission(queued).await.unwrap().assessor, Some(assessor_id));
+    let organisation = app.demo_organisation().await;
+    let mut assessor = Browser::log_in(app.router.clone(), ASSESSOR).await;
+    let queue_before = assessor.get("/assess").await.body;
+
+    // An address with an account and one without get the same answer.
+    let known = assessor.post("/assess/conflicts", &[("organisation", &organisation), ("email", LEARNER)]).await;
+    let unknown = assessor.post("/assess/conflicts", &[("organisation", &organisation), ("email", "Nobody.Yet@Example.org")]).await;
+    assert_eq!(known.status, StatusCode::SEE_OTHER, "{}", known.body);
+    assert_eq!((known.status, known.header(header::LOCATION), &known.body), (unknown.status, unknown.header(header::LOCATION), &unknown.body));
+    let notice = assessor.get(known.header(header::LOCATION)).await;
+    notice.assert_contains("from now on");
+    let refused = assessor.post("/assess/conflicts", &[("organisation", &organisation), ("email", "not an address")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "only the address's form is checked");
+
+    // Nothing already in the queue moves: which submission was the learner's stays untold.
+    assert_eq!(app.state.app.store.submission(queued).await.unwrap().assessor, Some(assessor_id));
+    assert_eq!(assessor.get("/assess").await.body, queue_before);
+
+    // Matched when submissions are assigned: the learner's next one, and one from the address
+    // that had no account when it was declared, go to nobody (the assessor is the pool).
+    let new = NewAccount::parse(SignUpFields { name: "Nia Later".into(), email: "nobody.yet@example.org".into(), password: "a long enough password".into() })
+        .unwrap();
+    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    let all = app.state.app.store.organisation_achievements(organisation.parse().unwrap()).await.unwrap();
+    let named = |name: &str| all.iter().find(|a| a.content.name == name).unwrap().id;
+    for (email, badge) in [("nobody.yet@example.org", named("Writing Clear API Documentation")), (LEARNER, named("Inclusive Meeting Facilitation"))] {
+        let learner = actor(app, email).await;
+        let fields = SubmissionFields { overview: "Overview".into(), reflection: "Reflection".into(), links: vec![], collaborators: vec![] };
+        let submission = submissions::start_submission(&app.state.app, &learner, badge, &fields).await.unwrap();
+        submissions::add_text(&app.state.app, &learner, submission.id, Some("Notes"), "What I did.").await.unwrap();
+        let sent = submissions::submit(&app.state.app, &learner, submission.id).await.unwrap();
+        assert_eq!(sent.assessor, None, "{email}: the conflicted assessor is not assigned");
+    }
+    // Another learner's submission still reaches the assessor.
+    let new =
+        NewAccount::parse(SignUpFields { name: "Uma Unrelated".into(), email: "uma@example.org".into(), password: "a long enough password".into() }).unwrap();
+    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    assert_eq!(app.state.app.store.submission(submitted(app, "uma@example.org").await).await.unwrap().assessor, Some(assessor_id));
+});

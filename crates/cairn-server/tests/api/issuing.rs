@@ -61,10 +61,19 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
     }
 }
 
+/// Awards a micro-badge to the demo learner, who then shares it with anyone who has the link
+/// (new awards start private).
 async fn award_badge(app: &TestApp) -> (Award, Achievement) {
     let badge = micro_badge(app).await;
     let award = awards::award(&app.state.app, request(user(app, LEARNER).await, &badge)).await.unwrap();
-    (award, badge)
+    assert_eq!(award.privacy, Privacy::Private, "new awards start private");
+    (share(app, award.id).await, badge)
+}
+
+/// The learner's privacy control: anyone with the link may see the award.
+async fn share(app: &TestApp, award: AwardId) -> Award {
+    let learner = actor(app, LEARNER).await;
+    awards::set_privacy(&app.state.app, &learner, award, Privacy::Unlisted, false).await.unwrap().award
 }
 
 fn path_of(app: &TestApp, url: &str) -> String {
@@ -132,6 +141,7 @@ fn achievement_schema() -> jsonschema::Validator {
 backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     let (award, badge) = award_badge(app).await;
     assert_eq!((award.status, award.privacy, award.achievement_version), (AwardStatus::Active, Privacy::Unlisted, badge.version));
+    assert_eq!(credential_of(app, award.id).await.1["id"], app.state.app.config.urls().credential(award.id));
     let (bytes, credential) = credential_of(app, award.id).await;
     assert_eq!(credential["id"], app.state.app.config.url(&format!("/awards/{}/credential", award.id)));
     assert_eq!(credential["issuer"]["id"], awards::issuer_did(&app.state.app.config, badge.organisation));
@@ -278,7 +288,9 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     let held = app.state.app.store.held_achievements(learner).await.unwrap();
     assert!(held.contains(&stack.id), "{held:?}");
     let parent = app.state.app.store.awards_of(learner).await.unwrap().into_iter().find(|a| a.achievement == stack.id).unwrap();
-    assert_eq!(parent.submission, None);
+    assert_eq!((parent.submission, parent.privacy), (None, Privacy::Private));
+    let parent = share(app, parent.id).await;
+    share(app, level_awards[0].id).await;
     let (bytes, credential) = credential_of(app, parent.id).await;
     assert_eq!(credential["credentialSubject"]["achievement"]["achievementType"], "MicroCredential");
     let evidence: Vec<&str> = credential["evidence"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap()).collect();
@@ -291,21 +303,58 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     assert_eq!(level_credential["credentialSubject"]["achievement"]["achievementType"], "Badge");
 });
 
-backend_test!(private_award_downloads_are_for_the_learner_only, |app| {
+backend_test!(a_private_award_is_seen_by_its_learner_and_the_issuers_staff_only, |app| {
     let (award, _) = award_badge(app).await;
-    app.state.app.store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
+    let learner_actor = actor(app, LEARNER).await;
+    awards::set_privacy(&app.state.app, &learner_actor, award.id, Privacy::Private, false).await.unwrap();
     let learner = app.token(LEARNER, "cairn-demo-learner").await;
     let issuer = app.issuer_token().await;
-    for path in ["credential", "credential.json", "credential.jwt", "badge.png", "badge.svg"] {
-        let path = format!("/awards/{}/{path}", award.id);
-        app.get(&path, None).await.problem(404, "not-found");
-        app.get(&path, Some(&issuer)).await.problem(404, "not-found");
-        let own = app.get(&path, Some(&learner)).await;
-        assert_eq!(own.status, 200, "{path}: {}", own.text());
-        assert_eq!(own.headers[header::CACHE_CONTROL], "private, no-store");
+    let assessor = app.token("assessor@demo.cairn.test", "cairn-demo-assessor").await;
+    let created =
+        app.json("POST", "/api/v1/users", None, &json!({"name": "Sam Stranger", "email": "sam@example.org", "password": "a long enough password"})).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let stranger = app.token("sam@example.org", "a long enough password").await;
+    let surfaces: Vec<String> = ["credential", "credential.json", "credential.jwt", "badge.png", "badge.svg"]
+        .iter()
+        .map(|path| format!("/awards/{}/{path}", award.id))
+        .chain([format!("/ob2/assertions/{}", award.id), format!("/api/v1/awards/{}", award.id)])
+        .collect();
+    for path in &surfaces {
+        // The OB 2.0 assertion carries the recipient's salt: it is no exception.
+        app.get(path, None).await.problem(404, "not-found");
+        app.get(path, Some(&stranger)).await.problem(404, "not-found");
+        app.get(path, Some(&assessor)).await.problem(404, "not-found");
+        for (who, token) in [("learner", &learner), ("issuer staff", &issuer)] {
+            let seen = app.get(path, Some(token)).await;
+            assert_eq!(seen.status, 200, "{who} at {path}: {}", seen.text());
+            if !path.starts_with("/api/") {
+                assert_eq!(seen.headers[header::CACHE_CONTROL], "private, no-store", "{who} at {path}");
+                assert!(!seen.headers.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN), "{who} at {path}");
+            }
+        }
     }
-    // Verification endpoints stay public, so that copies already handed out still verify.
-    assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
+    // The verifier's in-process loader sees what a visitor sees.
+    let url = app.state.app.config.urls().credential(award.id);
+    let report = cairn_app::verification::verify(&app.state.app, url.clone().into_bytes()).await.unwrap();
+    assert_eq!(report.verdict, Verdict::Indeterminate, "{report:#?}");
+    let ob2 = app.state.app.config.urls().ob2_assertion(award.id);
+    assert_ne!(cairn_app::verification::verify(&app.state.app, ob2.clone().into_bytes()).await.unwrap().verdict, Verdict::Valid);
+    // A revoked private award stays private: its assertion does not even say it was revoked.
+    let staff = actor(app, "issuer@demo.cairn.test").await;
+    awards::set_status(&app.state.app, &staff, award.id, StatusAction::Suspend, Some("under review".into())).await.unwrap();
+    app.get(&format!("/ob2/assertions/{}", award.id), None).await.problem(404, "not-found");
+    assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), Some(&issuer)).await.status, 410);
+    awards::set_status(&app.state.app, &staff, award.id, StatusAction::Reinstate, None).await.unwrap();
+
+    // Unlisted: reachable by its address, with every surface, and verifiable by URL.
+    share(app, award.id).await;
+    for path in &surfaces {
+        let seen = app.get(path, None).await;
+        assert_eq!(seen.status, 200, "{path}: {}", seen.text());
+    }
+    assert_eq!(cairn_app::verification::verify(&app.state.app, url.into_bytes()).await.unwrap().verdict, Verdict::Valid);
+    assert_eq!(cairn_app::verification::verify(&app.state.app, ob2.into_bytes()).await.unwrap().verdict, Verdict::Valid);
+
     app.get(&format!("/awards/{}/credential.json", uuid::Uuid::new_v4()), None).await.problem(404, "not-found");
     app.get("/awards/not-an-id/badge.png", None).await.problem(404, "not-found");
     app.get("/status/no-such-list", None).await.problem(404, "not-found");

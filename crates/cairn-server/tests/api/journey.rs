@@ -63,7 +63,7 @@ fn scores(levels: [&str; 2]) -> Value {
 }
 
 backend_test!(a_learner_earns_a_badge_through_not_yet_and_a_resubmission, |app| {
-    let (badge, _issuer, assessor, _) = assessed_badge(app, "Robust Bash", None).await;
+    let (badge, issuer, assessor, _) = assessed_badge(app, "Robust Bash", None).await;
     let (learner, learner_id) = sign_up(app, "Ada Quietwater", "ada.quietwater@example.org").await;
     let id = draft(app, &learner, &badge, "I wrote a backup script.\nIt checks its input.", "I learnt to validate input first.").await;
     let upload = app.upload(&format!("/api/v1/submissions/{id}/artifacts"), Some(&learner), "ada-quietwater-cv.pdf", "application/pdf", PDF).await;
@@ -137,13 +137,36 @@ backend_test!(a_learner_earns_a_badge_through_not_yet_and_a_resubmission, |app| 
 
     let pass = app.json("POST", &format!("/api/v1/assessments/{id}"), Some(&assessor), &scores(["2", "Exemplary"])).await;
     assert_eq!(pass.status, 200, "{}", pass.text());
-    assert_eq!(pass.json()["outcome"], "pass");
-    let award_id = pass.json()["award_id"].as_str().unwrap().to_string();
+    // The assessor learns the outcome, not the award: its id would lead to the learner's name.
+    assert_eq!(pass.json(), json!({"outcome": "pass", "awarded": true}));
     let view = app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json();
-    assert_eq!((view["status"].as_str(), view["award_id"].as_str()), (Some("awarded"), Some(award_id.as_str())));
+    assert_eq!(view["status"], "awarded");
+    let award_id = view["award_id"].as_str().unwrap().to_string();
 
-    let award = app.get(&format!("/api/v1/awards/{award_id}"), None).await;
-    assert_eq!(award.status, 200, "{}", award.text());
+    // New awards start private: the learner and the issuer's staff see them, with the
+    // submission behind them; nobody else does, the assessor included.
+    let award_path = format!("/api/v1/awards/{award_id}");
+    app.get(&award_path, None).await.problem(404, "not-found");
+    app.get(&award_path, Some(&assessor)).await.problem(404, "not-found");
+    let (stranger, _) = sign_up(app, "Sam Stranger", "sam.stranger@example.org").await;
+    app.get(&award_path, Some(&stranger)).await.problem(404, "not-found");
+    for (who, token) in [("learner", &learner), ("issuer staff", &issuer)] {
+        let seen = app.get(&award_path, Some(token)).await;
+        assert_eq!(seen.status, 200, "{who}: {}", seen.text());
+        assert_eq!((seen.json()["privacy"].as_str(), seen.json()["submission_id"].as_str()), (Some("private"), Some(id.as_str())), "{who}");
+    }
+    assert_eq!(app.get("/api/v1/awards", Some(&learner)).await.json()["items"][0]["submission_id"], id.as_str());
+    // The learner's privacy control opens it to anyone with the link, still without its provenance.
+    let unlisted = app.json("PUT", &format!("{award_path}/privacy"), Some(&learner), &json!({"privacy": "unlisted"})).await;
+    assert_eq!((unlisted.status.as_u16(), unlisted.json()["privacy"].as_str()), (200, Some("unlisted")), "{}", unlisted.text());
+    for token in [None, Some(assessor.as_str()), Some(stranger.as_str())] {
+        let seen = app.get(&award_path, token).await;
+        assert_eq!(seen.status, 200, "{}", seen.text());
+        assert_eq!(seen.json()["submission_id"], Value::Null, "the submission is the learner's and the issuer's business");
+        assert!(!seen.text().contains(&id), "{}", seen.text());
+    }
+
+    let award = app.get(&award_path, None).await;
     let award = award.json();
     assert_eq!(award["achievement_id"], badge.as_str());
     assert_eq!(award["status"], "active");
@@ -329,7 +352,7 @@ backend_test!(the_second_stage_holds_passes_for_staff_confirmation, |app| {
     let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
     assert_eq!(app.json("POST", &format!("/api/v1/submissions/{id}/submit"), Some(&learner), &json!({})).await.status, 200);
     let pass = app.json("POST", &format!("/api/v1/assessments/{id}"), Some(&assessor), &scores(["3", "3"])).await.json();
-    assert_eq!((pass["outcome"].as_str(), pass["award_id"].as_str()), (Some("pass"), None));
+    assert_eq!(pass, json!({"outcome": "pass", "awarded": false}));
     assert_eq!(app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json()["status"], "passed");
     app.json("POST", &format!("/api/v1/submissions/{id}/confirm"), Some(&assessor), &json!({})).await.problem(403, "forbidden");
     let award = app.json("POST", &format!("/api/v1/submissions/{id}/confirm"), Some(&issuer), &json!({})).await;

@@ -363,8 +363,21 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     let path = format!("/awards/{}", award.id);
     let base = app.state.app.config.url("");
 
-    // Anyone with the link (awards start unlisted): described, verified, not indexed.
+    // New awards start private: not found for visitors, other users and the issuer's assessors.
     let mut visitor = Browser::new(app);
+    assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(visitor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
+    let mut assessor = signed_in(app, ASSESSOR).await;
+    assert_eq!(assessor.get(&path).await.status, StatusCode::NOT_FOUND);
+    let mut learner = signed_in(app, LEARNER).await;
+    let page = learner.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_contains("This badge is private");
+    assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
+    // The learner's privacy control opens it to anyone with the link.
+    learner.post(&format!("{path}/privacy"), &[("privacy", "unlisted")]).await.assert_redirect(&path);
+
+    // Anyone with the link: described, verified, not indexed.
     let page = visitor.get(&path).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     page.assert_contains("<meta name=\"robots\" content=\"noindex\">");
@@ -382,7 +395,6 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     page.assert_lacks("My API guide");
 
     // The learner's own panel: LinkedIn, shares, embed code and downloads.
-    let mut learner = signed_in(app, LEARNER).await;
     let page = learner.get(&path).await;
     page.assert_contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME");
     page.assert_contains("certId=");
@@ -409,13 +421,21 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     page.assert_lacks("noindex");
     page.assert_contains("My API guide");
 
-    // Private: absent for everyone else, there for the learner.
+    // Private: absent for everyone but the learner and the issuer's staff.
     learner.post(&format!("{path}/privacy"), &[("privacy", "private")]).await.assert_redirect(&path);
     assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(visitor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
-    let mut other = signed_in(app, OWNER).await;
-    assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(other.post(&format!("{path}/privacy"), &[("privacy", "public")]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(visitor.get(&format!("{path}/badge.png")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(assessor.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(assessor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
+    let mut staff = signed_in(app, OWNER).await;
+    let page = staff.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    page.assert_lacks("This badge is private"); // the learner's panel is the learner's
+    assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
+    assert_eq!(staff.get(&format!("{path}/embed")).await.status, StatusCode::OK);
+    assert_eq!(staff.get(&format!("{path}/credential.json")).await.status, StatusCode::OK, "downloads follow the same rule");
+    assert_eq!(staff.post(&format!("{path}/privacy"), &[("privacy", "public")]).await.status, StatusCode::NOT_FOUND, "not theirs to change");
     let page = learner.get(&path).await;
     assert_eq!(page.status, StatusCode::OK);
     page.assert_contains("noindex");
@@ -429,6 +449,9 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     page.assert_contains("verdict-invalid");
     page.assert_contains("Not valid: revoked");
     page.assert_contains("Plagiarised evidence");
+    // A withdrawn award is never listed, even when public.
+    learner.post(&format!("{path}/privacy"), &[("privacy", "public")]).await.assert_redirect(&path);
+    visitor.get(&path).await.assert_contains("<meta name=\"robots\" content=\"noindex\">");
 });
 
 backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
@@ -458,8 +481,14 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     assert_eq!(report.status, StatusCode::OK, "{}", report.body);
     assert_eq!(report.json()["verdict"], "valid", "{}", report.body);
 
-    // A URL on this site is resolved in-process; other hosts are never fetched.
+    // A URL on this site is resolved in-process, as a visitor would see it: a private award's
+    // credential is not found; once the learner shares it, it verifies. Other hosts are never
+    // fetched.
     let url = app.state.app.config.url(&format!("/awards/{}/credential", award.id));
+    let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
+    assert_eq!(by_url.json()["verdict"], "indeterminate", "{}", by_url.body);
+    let mut learner = signed_in(app, LEARNER).await;
+    learner.post(&format!("/awards/{}/privacy", award.id), &[("privacy", "unlisted")]).await.assert_redirect("/awards/");
     let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
     assert_eq!(by_url.json()["verdict"], "valid", "{}", by_url.body);
     let elsewhere = visitor.post("/verify", &[("url", "https://badges.example.org/credential/1")]).await;

@@ -1,5 +1,5 @@
 //! Assessor pools per achievement (with each assessor's open load) and declared conflicts of
-//! interest between assessors and learners.
+//! interest between assessors and learners, kept by a keyed fingerprint of the learner's e-mail.
 
 use super::QUEUED;
 use crate::rows::{get_email, get_i64, get_id, get_string, secs};
@@ -84,34 +84,61 @@ impl Store {
         rows.iter().map(|row| get_id(row, "achievement_id")).collect()
     }
 
-    /// Records an assessor's declared conflict of interest with a learner (idempotent).
+    /// Records an assessor's declared conflict of interest with whoever uses `email`
+    /// (idempotent). Only a keyed fingerprint of the address is stored (`conflict_fingerprint`
+    /// is the one way to make it), and nothing is looked up: the result is the same whether or
+    /// not an account uses the address.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn declare_conflict(&self, organisation: OrganisationId, assessor: UserId, learner: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn declare_conflict(&self, organisation: OrganisationId, assessor: UserId, email: &Email, now: OffsetDateTime) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO assessor_conflicts (organisation_id, assessor_id, learner_id, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (organisation_id, assessor_id, learner_id) DO NOTHING",
+            "INSERT INTO conflict_declarations (organisation_id, assessor_id, email_fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (organisation_id, assessor_id, email_fingerprint) DO NOTHING",
         )
         .bind(organisation.to_string())
         .bind(assessor.to_string())
-        .bind(learner.to_string())
+        .bind(self.conflict_fingerprint(email))
         .bind(secs(now))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    /// The assessors of `organisation` who declared a conflict with `learner`.
+    /// The assessors of `organisation` who declared a conflict with `learner`: by one of
+    /// `emails` (the learner's address and any others the submission names), or by account
+    /// before declarations were kept by address.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn conflicted_assessors(&self, organisation: OrganisationId, learner: UserId) -> Result<Vec<UserId>, StoreError> {
-        let rows = sqlx::query("SELECT assessor_id FROM assessor_conflicts WHERE organisation_id = $1 AND learner_id = $2 ORDER BY assessor_id")
+    pub async fn conflicted_assessors(&self, organisation: OrganisationId, learner: UserId, emails: &[Email]) -> Result<Vec<UserId>, StoreError> {
+        let mut found: Vec<UserId> = Vec::new();
+        let legacy = sqlx::query("SELECT assessor_id FROM assessor_conflicts WHERE organisation_id = $1 AND learner_id = $2")
             .bind(organisation.to_string())
             .bind(learner.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|row| get_id(row, "assessor_id")).collect()
+        for row in &legacy {
+            found.push(get_id(row, "assessor_id")?);
+        }
+        for email in emails {
+            let rows = sqlx::query("SELECT assessor_id FROM conflict_declarations WHERE organisation_id = $1 AND email_fingerprint = $2")
+                .bind(organisation.to_string())
+                .bind(self.conflict_fingerprint(email))
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                found.push(get_id(row, "assessor_id")?);
+            }
+        }
+        found.sort();
+        found.dedup();
+        Ok(found)
+    }
+
+    /// The stored form of a conflict-of-interest e-mail: its keyed fingerprint under the master
+    /// key (`seal.rs`), computed from the normalised (trimmed, lower-cased) address.
+    fn conflict_fingerprint(&self, email: &Email) -> String {
+        self.master_key.fingerprint("cairn conflict-of-interest e-mail v1", email.as_str().as_bytes())
     }
 }

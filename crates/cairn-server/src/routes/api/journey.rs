@@ -6,11 +6,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use cairn_app::awards::Visible;
 use cairn_core::assessment::{DiffLine, ScoreFields};
 use cairn_core::award::{Privacy, StatusAction};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, Submission, SubmissionFields};
-use cairn_store::{Artifact, ArtifactBody, Award};
+use cairn_store::{Artifact, ArtifactBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -176,13 +177,16 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
     })
 }
 
-fn award_json(state: &AppState, award: &Award) -> Value {
+/// An award as its caller may see it: the submission behind it only for those the visibility
+/// rule shows its provenance to (the learner and the issuer's staff).
+fn award_json(state: &AppState, visible: &Visible) -> Value {
+    let award = &visible.award;
     json!({
         "id": award.id.to_string(),
         "achievement_id": award.achievement.to_string(),
         "achievement_version": award.achievement_version,
         "organisation_id": award.organisation.to_string(),
-        "submission_id": award.submission.map(|s| s.to_string()),
+        "submission_id": award.submission.filter(|_| visible.provenance).map(|s| s.to_string()),
         "status": award.status.as_str(),
         "status_reason": award.status_reason,
         "privacy": award.privacy.as_str(),
@@ -335,7 +339,7 @@ async fn settle_fee(
 async fn confirm(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     let award = issuer::confirm_pass(&state.app, &caller.actor, id).await?;
-    Ok(Json(award_json(&state, &award)))
+    Ok(Json(award_json(&state, &awards::seen_by(&caller.actor, award)?)))
 }
 
 async fn queue(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
@@ -411,7 +415,8 @@ async fn assess(
         })
         .collect();
     let result = assessment::assess(&state.app, &caller.actor, id, &scores, &input.feedback).await?;
-    Ok(Json(json!({"outcome": result.outcome.as_str(), "award_id": result.award.map(|a| a.to_string())})))
+    // Never the award: its id would lead the assessor to the learner's name.
+    Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded})))
 }
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
@@ -461,7 +466,7 @@ async fn set_status(
     let id: AwardId = path_id(&id, "award")?;
     let action = StatusAction::parse(&input.action).ok_or_else(|| Problem::invalid_field("/action", "must be \"revoke\", \"suspend\" or \"reinstate\""))?;
     let award = awards::set_status(&state.app, &caller.actor, id, action, input.reason).await?;
-    Ok(Json(award_json(&state, &award)))
+    Ok(Json(award_json(&state, &awards::seen_by(&caller.actor, award)?)))
 }
 
 fn settings_json(settings: &IssuerSettings) -> Value {

@@ -443,9 +443,9 @@ async fn record(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     let id: SubmissionId = path_id(&raw, "submission")?;
     match assessment::assess(&state.app, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await.map_err(Problem::from) {
         Ok(result) => {
-            let notice = match (result.outcome, result.award) {
-                (Outcome::Pass, Some(_)) => "assessed-pass",
-                (Outcome::Pass, None) => "assessed-pass-confirm",
+            let notice = match (result.outcome, result.awarded) {
+                (Outcome::Pass, true) => "assessed-pass",
+                (Outcome::Pass, false) => "assessed-pass-confirm",
                 (Outcome::NotYet, _) => "assessed-not-yet",
             };
             Ok(see_other_with("/assess", notice))
@@ -504,7 +504,7 @@ async fn conflicts_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, not
                 .kind("email")
                 .required()
                 .autocomplete("off")
-                .hint("The address of their Cairn account. They are not told.")
+                .hint("The address they use, or would use, on Cairn. They are not told, and you are not told whether they have an account.")
                 .error_from(&errors),
         )
     });

@@ -41,12 +41,13 @@ use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::achievements;
+use cairn_app::urls::paths;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/issuers/{id}/achievements/new", get(new_form).post(create))
         .route("/achievements/{id}/edit", get(edit_form).post(update))
-        .route("/achievements/{id}/image", post(upload_image))
+        .route(paths::ACHIEVEMENT_IMAGE, post(upload_image))
 }
 
 /// Level columns in the rubric grid: the most levels a rubric may have.

@@ -2,8 +2,9 @@
 //! it was assessed, a live verification of the stored credential, Open Graph metadata), the
 //! learner's privacy, sharing and download panel, and a small embeddable card.
 //!
-//! A private award is absent for everyone but its learner; an unlisted one is shown to anyone
-//! with the link but asks search engines not to index it.
+//! Who sees what is `cairn_app::awards::visible`'s to say: a private award is absent for everyone
+//! but its learner and its issuer's staff; a page that may not be listed (unlisted, revoked or
+//! suspended) asks search engines not to index it.
 
 use askama::Template;
 use axum::Router;
@@ -13,9 +14,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::awards::{self, AwardCard};
+use cairn_app::urls::paths;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
 use cairn_core::ids::AwardId;
+use cairn_core::image::ImageType;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
 use cairn_store::Award;
 
@@ -30,8 +33,8 @@ use crate::state::AppState;
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/backpack", get(backpack))
-        .route("/awards/{id}", get(award_page))
-        .route("/awards/{id}/embed", get(embed))
+        .route(paths::AWARD_PAGE, get(award_page))
+        .route(paths::AWARD_EMBED, get(embed))
         .route("/awards/{id}/privacy", post(set_privacy))
 }
 
@@ -49,7 +52,7 @@ fn privacy_words(privacy: Privacy) -> &'static str {
     match privacy {
         Privacy::Public => "Anyone can find and see it.",
         Privacy::Unlisted => "Only people you give the link to: it is not listed, and search engines are asked not to index it.",
-        Privacy::Private => "The page and downloads are hidden from everyone else; copies you already shared still verify.",
+        Privacy::Private => "Only you and the issuer's staff see the page and downloads; copies you already shared still verify as Open Badges 3.0.",
     }
 }
 
@@ -265,17 +268,18 @@ async fn award_page(
 ) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
     let awards::AwardPage { card, report, evidence } = awards::page(&state.app, &viewer.actor, id).await?;
-    let AwardCard { award, achievement, organisation, learner_name, is_owner, expired } = card;
+    let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired } = card;
     let report = ReportView::new(&report);
     let issuer_name = organisation.profile.name.clone();
     let (status_label, status_class, status_reason) = status_words(&award, expired);
     let content = &achievement.content;
-    let page_url = state.app.config.url(&format!("/awards/{id}"));
-    let credential_url = state.app.config.url(&format!("/awards/{id}/credential"));
+    let urls = state.app.config.urls();
+    let page_url = urls.award_page(id);
+    let credential_url = urls.credential(id);
     let title = format!("{} · awarded to {learner_name}", content.name);
     let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
     let owner = is_owner.then(|| {
-        let embed_url = state.app.config.url(&format!("/awards/{id}/embed"));
+        let embed_url = urls.award_embed(id);
         let embed_title = attribute(&format!("{} — {learner_name}", content.name));
         OwnerPanel {
             privacy: Privacy::ALL
@@ -283,7 +287,7 @@ async fn award_page(
                 .map(|p| PrivacyOption { value: p.as_str(), label: p.label(), hint: privacy_words(p), checked: p == award.privacy })
                 .collect(),
             evidence_public: award.evidence_public,
-            shareable: award.privacy != Privacy::Private,
+            shareable: !private,
             linkedin: linkedin_add_to_profile(&LinkedInCertification {
                 name: &content.name,
                 organisation: &issuer_name,
@@ -345,16 +349,16 @@ async fn award_page(
         rubric: assessed_rubric(&achievement, &award),
         stacked: achievement.kind == Kind::MicroCredential,
         evidence,
-        noindex: award.privacy != Privacy::Public,
+        noindex: !listed,
         og_title: title,
         og_description: summary,
         og_url: page_url,
-        og_image: state.app.config.url(&format!("/awards/{id}/badge.png")),
+        og_image: urls.badge(id, ImageType::Png),
         owner,
         issuer_name,
     };
     let mut response = render_status(StatusCode::OK, &page)?;
-    if award.privacy == Privacy::Private {
+    if private {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
     }
     Ok(response)
@@ -389,7 +393,7 @@ struct EmbedCard {
 /// A small card other sites may put in an `<iframe>`: this route alone may be framed.
 async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
-    let AwardCard { award, achievement, organisation, learner_name, expired, .. } = awards::card(&state.app, &viewer.actor, id).await?;
+    let AwardCard { award, achievement, organisation, learner_name, private, expired, .. } = awards::card(&state.app, &viewer.actor, id).await?;
     let (label, class, _) = status_words(&award, expired);
     let card = EmbedCard {
         name: achievement.content.name.clone(),
@@ -397,7 +401,7 @@ async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<St
         learner_name,
         issued: human_date(award.issued_at),
         image_url: format!("/awards/{}/badge.png", award.id),
-        page_url: state.app.config.url(&format!("/awards/{}", award.id)),
+        page_url: state.app.config.urls().award_page(award.id),
         status: (label, class),
     };
     let mut response = render_status(StatusCode::OK, &card)?;
@@ -408,7 +412,7 @@ async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<St
     );
     // Browsers that know CSP obey frame-ancestors; this value only keeps the site-wide DENY off.
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("ALLOWALL"));
-    let cache = if award.privacy == Privacy::Private { "private, no-store" } else { "public, max-age=300" };
+    let cache = if private { "private, no-store" } else { "public, max-age=300" };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(response)
 }

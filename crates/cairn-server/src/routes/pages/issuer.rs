@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::organisations::{self, Management, Profile};
+use cairn_app::urls::paths;
 use cairn_core::achievement::Kind;
 use cairn_core::authz::{Action, OrgAction, Role};
 use cairn_core::ids::{OrganisationId, UserId};
@@ -30,7 +31,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/issuers/{id}", get(issuer_profile))
         .route("/issuers/{id}/manage", get(manage))
         .route("/issuers/{id}/profile", post(update_profile))
-        .route("/issuers/{id}/image", post(upload_image))
+        .route(paths::ISSUER_IMAGE, post(upload_image))
         .route("/issuers/{id}/members", post(add_member))
         .route("/issuers/{id}/members/{user_id}", post(change_member))
 }

@@ -106,7 +106,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("assessed-pass", "Pass — the badge was issued."),
     ("assessed-pass-confirm", "Pass — the issuer's staff confirm it before the badge is issued."),
     ("assessed-not-yet", "Not yet — feedback sent."),
-    ("conflict-declared", "The conflict of interest is recorded: you will not be assigned this learner's submissions."),
+    ("conflict-declared", "The conflict of interest is recorded: submissions from this address will not be assigned to you from now on."),
     ("settings-saved", "The assessment settings are saved."),
     ("fee-paid", "The fee is recorded as paid: the learner can submit."),
     ("fee-waived", "The fee is waived: the learner can submit."),

@@ -18,10 +18,11 @@ use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::achievements::{self, Overview};
+use cairn_app::urls::paths;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/achievements/{id}", get(achievement_page))
+        .route(paths::ACHIEVEMENT_PAGE, get(achievement_page))
         .route("/achievements/{id}/publish", post(publish))
         .route("/achievements/{id}/retire", post(retire))
 }
@@ -248,8 +249,8 @@ async fn achievement_page(
         level_of,
         member,
         retired: achievement.state == LifeCycle::Retired,
-        og_url: state.app.config.url(&format!("/achievements/{}", achievement.id)),
-        og_image: state.app.config.url(&format!("/achievements/{}/image", achievement.id)),
+        og_url: state.app.config.urls().achievement_page(achievement.id),
+        og_image: state.app.config.urls().achievement_image(achievement.id),
     })
 }
 
