@@ -406,6 +406,7 @@ backend_test!(an_issued_credential_keeps_its_shape, |app| {
     // The same demo badge every run (the demo's order follows its random ids).
     let badge = demo_achievements(app).await.into_iter().find(|a| a.content.name == "Writing Clear API Documentation").expect("the demo badge");
     let award = awards::award(&app.state.app, request(user(app, LEARNER).await, &badge)).await.unwrap();
+    awards::set_privacy(&app.state.app, &actor(app, LEARNER).await, award.id, Privacy::Public, false).await.unwrap();
     let (_, credential) = credential_of(app, award.id).await;
     insta::assert_snapshot!("issued_credential", crate::helpers::snapshot_text(&credential));
 });
