@@ -73,3 +73,7 @@ id_type!(
     /// An in-app notification.
     NotificationId
 );
+id_type!(
+    /// A side effect waiting in the outbox (awarding a pass, stacking, telling someone).
+    EffectId
+);

@@ -27,6 +27,7 @@ pub mod ids;
 pub mod image;
 pub mod invalid;
 pub mod markdown;
+pub mod notification;
 pub mod organisation;
 pub mod rubric;
 pub mod submission;
