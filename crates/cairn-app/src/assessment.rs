@@ -1,6 +1,7 @@
 //! The assessor's side of the assessment journey: the double-blind queue and view of a
 //! submission, evidence downloads under blind names, the judgement against the rubric (a pass
-//! is awarded at once unless staff confirm passes), and conflicts of interest.
+//! is awarded at once unless staff confirm passes: an `AwardPassed` effect written with the
+//! judgement, so a pass is never stranded without its award), and conflicts of interest.
 //!
 //! **Double-blind.** Assessor-facing data is built only by [`blind_view`], [`blind_queue`],
 //! [`assessor_queue`] and [`assessor_file`], which never load the learner's account: a
@@ -13,14 +14,17 @@ use cairn_core::assessment::{AttemptChanges, Judgement, ScoreFields};
 use cairn_core::authz::{Action, Actor, Denied, OrgAction};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::EvidenceType;
-use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId, UserId};
+use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId};
+use cairn_core::notification::NotificationKind;
 use cairn_core::rubric::Rubric;
 use cairn_core::submission::{Outcome, Status, Submission, TransitionError, submission_code};
-use cairn_store::{Artifact, ArtifactBody, Assessment, Award, StoreError, Transition};
+use cairn_store::{Artifact, ArtifactBody, Assessment, Award, Effect, NewEffect, StoreError};
 use time::OffsetDateTime;
 
 use crate::awards::{self, AwardRequest};
-use crate::notify::{tell, tell_staff};
+use crate::crash::{self, CrashPoint};
+use crate::effects;
+use crate::notify::{notice, staff_notices};
 use crate::submissions::EvidenceFile;
 use crate::{App, AppError};
 
@@ -181,18 +185,7 @@ pub async fn blind_queue(app: &App, actor: &Actor) -> Result<Vec<BlindSubmission
 async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisation: OrganisationId, start_review: bool) -> Result<BlindSubmission, AppError> {
     let id = submission.id;
     if start_review && matches!(submission.status, Status::Submitted | Status::Resubmitted) {
-        let opened = Transition {
-            submission: id,
-            from: submission.status,
-            to: Status::InReview,
-            actor: actor.user,
-            note: "review started".into(),
-            assessor: None,
-            due_at: None,
-            next_attempt: false,
-            snapshot: false,
-        };
-        match app.store.transition(&opened, app.now()).await {
+        match app.store.start_review(id, submission.status, actor.user, app.now()).await {
             Ok(updated) => submission = updated,
             Err(StoreError::Conflict { .. }) => submission = app.store.submission(id).await?,
             Err(error) => return Err(error.into()),
@@ -331,7 +324,9 @@ pub struct AssessResult {
 }
 
 /// Records the assigned assessor's judgement; a pass is awarded at once unless the issuer asks
-/// staff to confirm passes first.
+/// staff to confirm passes first. The award and the notices are effects written with the
+/// judgement; they run before this returns, and if the award fails here, the job runner retries
+/// it (`awarded` is then false).
 ///
 /// # Errors
 /// `Unauthenticated`, `NotFound` when not assigned, `Conflict` when already assessed (also when
@@ -345,48 +340,55 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
     let judgement = Judgement::parse(&achievement.rubric(), scores, feedback)?;
     let outcome = judgement.outcome;
     let assessor = actor.user.ok_or(AppError::Unauthenticated)?;
-    app.store.record_assessment(id, assessor, &judgement, app.now()).await?;
     let name = &achievement.content.name;
     let link = format!("/submissions/{id}");
-    let mut awarded = false;
-    match outcome {
+    let mut awarded_at_once = false;
+    let effects: Vec<NewEffect> = match outcome {
         Outcome::NotYet => {
             let body = format!("Your assessor has given feedback on \"{name}\": not yet. Read it, revise your evidence and resubmit.");
-            tell(app, submission.learner, "not_yet", &format!("Feedback on {name}"), &body, &link).await?;
+            vec![notice(submission.learner, NotificationKind::NotYet, format!("Feedback on {name}"), body, &link)]
+        }
+        Outcome::Pass if app.store.issuer_settings(organisation).await?.confirm_passes => {
+            let body = format!("Your evidence for \"{name}\" passed. The issuer confirms passes before the badge is issued.");
+            let mut effects = vec![notice(submission.learner, NotificationKind::Passed, format!("Passed: {name}"), body, &link)];
+            let code = submission.code();
+            let body = format!("Submission {code} for \"{name}\" passed and waits for confirmation.");
+            effects
+                .extend(staff_notices(app, organisation, NotificationKind::Confirm, &format!("Pass to confirm: {code}"), &body, "/issuer/assessment").await?);
+            effects
         }
         Outcome::Pass => {
-            let settings = app.store.issuer_settings(organisation).await?;
-            if settings.confirm_passes {
-                let body = format!("Your evidence for \"{name}\" passed. The issuer confirms passes before the badge is issued.");
-                tell(app, submission.learner, "passed", &format!("Passed: {name}"), &body, &link).await?;
-                let code = submission.code();
-                let body = format!("Submission {code} for \"{name}\" passed and waits for confirmation.");
-                tell_staff(app, organisation, "confirm", &format!("Pass to confirm: {code}"), &body, "/issuer/assessment").await?;
-            } else {
-                award_pass(app, actor.user, id, Some(judgement)).await?;
-                awarded = true;
-            }
+            awarded_at_once = true;
+            vec![NewEffect::from(Effect::AwardPassed { submission: id })]
         }
-    }
+    };
+    app.store.record_assessment(id, assessor, &judgement, &effects, app.now()).await?;
+    crash::point(CrashPoint::JudgementCommitted);
+    effects::settle(app, &effects).await;
+    let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
     Ok(AssessResult { outcome, awarded })
 }
 
-/// Issues the award for a passed submission, moving it to `awarded` in the same transaction.
-/// Without a `judgement`, the last passing assessment's levels are used.
-pub(crate) async fn award_pass(app: &App, actor: Option<UserId>, id: SubmissionId, judgement: Option<Judgement>) -> Result<Award, AppError> {
+/// Issues the award for a passed submission (the `AwardPassed` effect), moving it to `awarded`
+/// in the same transaction, with the levels of its last passing assessment. Returns the award and
+/// the effects written with it; `None` when the submission is not passed (any more): awarded
+/// already, or never passed.
+///
+/// # Errors
+/// As `awards::award`.
+pub(crate) async fn award_pass(app: &App, id: SubmissionId) -> Result<Option<(Award, Vec<NewEffect>)>, AppError> {
     let submission = app.store.submission(id).await?;
-    let judgement = match judgement {
-        Some(judgement) => Some(judgement),
-        None => {
-            let rubric = app.store.achievement(submission.achievement).await?.rubric();
-            app.store
-                .assessments(id)
-                .await?
-                .last()
-                .map(|a| Judgement { scores: a.scores.clone(), feedback: a.feedback.clone(), outcome: a.outcome })
-                .filter(|j| j.outcome == Outcome::Pass && j.scores.len() == rubric.criteria.len())
-        }
-    };
+    if submission.status != Status::Passed {
+        return Ok(None);
+    }
+    let rubric = app.store.achievement(submission.achievement).await?.rubric();
+    let judgement = app
+        .store
+        .assessments(id)
+        .await?
+        .last()
+        .map(|a| Judgement { scores: a.scores.clone(), feedback: a.feedback.clone(), outcome: a.outcome })
+        .filter(|j| j.outcome == Outcome::Pass && j.scores.len() == rubric.criteria.len());
     let request = AwardRequest {
         learner: submission.learner,
         achievement: submission.achievement,
@@ -394,19 +396,8 @@ pub(crate) async fn award_pass(app: &App, actor: Option<UserId>, id: SubmissionI
         judgement,
         // The evidence stays with the learner; the award page shows it only where they allow.
         evidence_urls: Vec::new(),
-        transition: Some(Transition {
-            submission: id,
-            from: Status::Passed,
-            to: Status::Awarded,
-            actor,
-            note: "credential issued".into(),
-            assessor: None,
-            due_at: None,
-            next_attempt: false,
-            snapshot: false,
-        }),
     };
-    awards::award(app, request).await
+    Ok(Some(awards::issue(app, &request).await?))
 }
 
 /// An assessor declares a conflict of interest with a learner, by e-mail, for one issuer.

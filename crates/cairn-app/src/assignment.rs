@@ -6,10 +6,12 @@
 use cairn_core::assessment::{Candidate, choose_assessor};
 use cairn_core::authz::{OrgAction, role_permits};
 use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::notification::NotificationKind;
 use cairn_core::submission::Submission;
-use cairn_store::{StoreError, Transition};
+use cairn_store::StoreError;
 
-use crate::notify::tell;
+use crate::effects;
+use crate::notify::notice;
 use crate::{App, AppError};
 
 /// The assessor for the next attempt of `submission`, if anyone is eligible.
@@ -48,24 +50,11 @@ pub(crate) async fn pick_assessor(app: &App, organisation: OrganisationId, submi
 pub async fn assign_waiting(app: &App, organisation: OrganisationId) -> Result<(), AppError> {
     for submission in app.store.unassigned(organisation).await? {
         let Some(assessor) = pick_assessor(app, organisation, &submission).await? else { continue };
-        let assign = Transition {
-            submission: submission.id,
-            from: submission.status,
-            to: submission.status,
-            actor: None,
-            note: "assessor assigned".into(),
-            assessor: Some(Some(assessor)),
-            due_at: None,
-            next_attempt: false,
-            snapshot: false,
-        };
-        match app.store.transition(&assign, app.now()).await {
-            Ok(_) => {
-                let code = submission.code();
-                let subject = format!("New submission to assess: {code}");
-                let body = format!("Submission {code} is in your queue.");
-                tell(app, assessor, "assignment", &subject, &body, &format!("/assess/{}", submission.id)).await?;
-            }
+        let code = submission.code();
+        let body = format!("Submission {code} is in your queue.");
+        let effects = [notice(assessor, NotificationKind::Assignment, format!("New submission to assess: {code}"), body, format!("/assess/{}", submission.id))];
+        match app.store.assign_assessor(submission.id, submission.status, assessor, &effects, app.now()).await {
+            Ok(_) => effects::settle(app, &effects).await,
             Err(StoreError::Conflict { .. }) => {}
             Err(error) => return Err(error.into()),
         }

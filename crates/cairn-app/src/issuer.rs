@@ -8,13 +8,15 @@ use cairn_core::authz::{Action, Actor, OrgAction, role_permits};
 use cairn_core::award::StatusAction;
 use cairn_core::calendar::DueState;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{FeeState, IssuerSettings, IssuerSettingsFields, Status, Submission, TransitionError, submission_code};
-use cairn_store::{Award, Member, PoolMember, Voucher};
+use cairn_store::{Award, Effect, Member, NewEffect, PoolMember, Voucher};
 
-use crate::assessment::award_pass;
 use crate::assignment::assign_waiting;
-use crate::notify::tell;
+use crate::crash::{self, CrashPoint};
+use crate::effects;
+use crate::notify::notice;
 use crate::{App, AppError, timestamp};
 
 /// Whether the actor runs assessment for the organisation.
@@ -136,11 +138,12 @@ pub async fn settle_fee(app: &App, actor: &Actor, id: SubmissionId, waive: bool)
     }
     let fee = if waive { FeeState::Waived } else { FeeState::Paid };
     let staff = actor.user.ok_or(AppError::Unauthenticated)?;
-    app.store.set_fee_state(id, &fee, staff, app.now()).await?;
     let achievement = app.store.achievement(submission.achievement).await?;
     let word = if waive { "waived" } else { "recorded as paid" };
     let body = format!("The fee for \"{}\" was {word}. You can submit your evidence now.", achievement.content.name);
-    tell(app, submission.learner, "fee", &format!("Fee {word}"), &body, &format!("/submissions/{id}")).await?;
+    let effects = [notice(submission.learner, NotificationKind::Fee, format!("Fee {word}"), body, format!("/submissions/{id}"))];
+    app.store.set_fee_state(id, &fee, staff, &effects, app.now()).await?;
+    effects::settle(app, &effects).await;
     Ok(app.store.submission(id).await?)
 }
 
@@ -153,11 +156,13 @@ pub async fn settle_fee_of(app: &App, actor: &Actor, organisation: OrganisationI
     settle_fee(app, actor, id, waive).await
 }
 
-/// Staff confirm a pass (the second stage) and the award is issued; also retries an award that
-/// failed after a pass.
+/// Staff confirm a pass (the second stage) and the award is issued: an `AwardPassed` effect
+/// written with the confirmation, run before this returns.
 ///
 /// # Errors
-/// `NotFound`, `Unauthenticated`/`Forbidden`, `Conflict` when not passed.
+/// `NotFound`, `Unauthenticated`/`Forbidden`, `Conflict` when not passed or already confirmed;
+/// `Unavailable` when the pass is confirmed but its award could not be issued yet (the job
+/// runner retries it).
 pub async fn confirm_pass(app: &App, actor: &Actor, id: SubmissionId) -> Result<Award, AppError> {
     let submission = app.store.submission(id).await?;
     let organisation = app.store.submission_organisation(id).await?;
@@ -166,8 +171,14 @@ pub async fn confirm_pass(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         return Err(TransitionError { from: submission.status, action: "confirmed" }.into());
     }
     let staff = actor.user.ok_or(AppError::Unauthenticated)?;
-    app.store.confirm_pass(id, staff, app.now()).await?;
-    award_pass(app, actor.user, id, None).await
+    let effects = [NewEffect::from(Effect::AwardPassed { submission: id })];
+    app.store.confirm_pass(id, staff, &effects, app.now()).await?;
+    crash::point(CrashPoint::ConfirmationCommitted);
+    effects::settle(app, &effects).await;
+    app.store
+        .award_for_submission(id)
+        .await?
+        .ok_or_else(|| AppError::Unavailable("the pass is confirmed; its award could not be issued yet and will be retried".into()))
 }
 
 /// [`confirm_pass`] for a submission of `organisation`.

@@ -1,14 +1,18 @@
-//! Background work: escalating submissions that are nearly due or overdue, and sending the
-//! mail outbox over SMTP when a server is configured (otherwise mail stays in the outbox for the
-//! operator). Runs every `job_interval_secs` in one task started by `cairn serve`; each run, and
-//! each duty, is also callable directly.
+//! Background work: escalating submissions that are nearly due or overdue, running the effects
+//! outbox (awards of passes, stacking, notifications: see `effects.rs`), and sending the mail
+//! outbox over SMTP when a server is configured (otherwise mail stays in the outbox for the
+//! operator). Runs every `job_interval_secs` in one task started by `cairn serve`, which first
+//! recovers what a previous run left (claimed effects are released and everything due runs);
+//! each run, and each duty, is also callable directly.
 
 use cairn_core::calendar::DueState;
+use cairn_core::notification::NotificationKind;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
-use crate::notify::{format_day, tell, tell_staff};
+use crate::effects::{self, DrainReport};
+use crate::notify::{format_day, notice, staff_notices};
 use crate::{App, AppError};
 
 /// Most messages sent per run.
@@ -18,6 +22,8 @@ const MAIL_BATCH: usize = 50;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunReport {
     pub escalated: usize,
+    /// The effects outbox.
+    pub effects: DrainReport,
     pub sent: usize,
     pub failed: usize,
 }
@@ -27,9 +33,14 @@ pub fn valid_mailbox(raw: &str) -> bool {
     raw.parse::<Mailbox>().is_ok()
 }
 
-/// Starts the background loop; abort the handle to stop it.
+/// Starts the background loop; abort the handle to stop it. It first recovers the effects a
+/// previous run left unfinished ([`effects::recover`]), so a restart completes anything pending.
 pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let recovered = effects::recover(&app).await;
+        if recovered != DrainReport::default() {
+            tracing::info!(done = recovered.done, retried = recovered.retried, given_up = recovered.given_up, "pending effects recovered at start-up");
+        }
         let mailer = Mailer::from_config(&app);
         let mut interval = tokio::time::interval(Duration::from_secs(app.config.job_interval_secs.max(1)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -37,7 +48,15 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
             interval.tick().await;
             let report = run_once(&app, &mailer).await;
             if report != RunReport::default() {
-                tracing::info!(escalated = report.escalated, sent = report.sent, failed = report.failed, "background run");
+                tracing::info!(
+                    escalated = report.escalated,
+                    effects_done = report.effects.done,
+                    effects_retried = report.effects.retried,
+                    effects_given_up = report.effects.given_up,
+                    sent = report.sent,
+                    failed = report.failed,
+                    "background run"
+                );
             }
         }
     })
@@ -50,6 +69,7 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Ok(n) => report.escalated = n,
         Err(error) => tracing::warn!(%error, "escalation run failed"),
     }
+    report.effects = effects::drain(app).await;
     if let Some(transport) = &mailer.transport {
         match app.store.pending_mail(MAIL_BATCH).await {
             Ok(mails) => {
@@ -101,12 +121,14 @@ pub async fn escalate_due(app: &App) -> Result<usize, AppError> {
             DueState::Overdue => (format!("Overdue: {code}"), format!("Submission {code} was due on {} and has no decision yet.", format_day(due))),
             _ => (format!("Nearly due: {code}"), format!("Submission {code} is due on {} and has no decision yet.", format_day(due))),
         };
-        tell_staff(app, organisation, "escalation", &subject, &body, "/issuer/assessment").await?;
+        let mut notices = staff_notices(app, organisation, NotificationKind::Escalation, &subject, &body, "/issuer/assessment").await?;
         if let Some(assessor) = submission.assessor {
-            tell(app, assessor, "escalation", &subject, &body, &format!("/assess/{}", submission.id)).await?;
+            notices.push(notice(assessor, NotificationKind::Escalation, &subject, &body, format!("/assess/{}", submission.id)));
         }
-        app.store.mark_escalated(submission.id, now).await?;
-        escalated += 1;
+        if app.store.mark_escalated(submission.id, &notices, now).await? {
+            effects::settle(app, &notices).await;
+            escalated += 1;
+        }
     }
     Ok(escalated)
 }

@@ -1,36 +1,34 @@
-//! Telling people: an in-app notification and an e-mail in the outbox for each thing that
-//! happened to them ([`tell`]); their notifications and "mark as read"; the mail outbox, which
-//! the installation's operators may read. The outbox is sent by `jobs.rs` when SMTP is set up.
+//! Telling people: the notices use cases write to the outbox with the state change they tell
+//! of ([`notice`], [`staff_notices`]; each becomes an in-app notification and an e-mail when the
+//! outbox runs, see `effects.rs`); people's notifications and "mark as read"; the mail outbox,
+//! which the installation's operators may read. Mail is sent by `jobs.rs` when SMTP is set up.
 
 use cairn_core::authz::{Action, Actor};
 use cairn_core::ids::{NotificationId, OrganisationId, UserId};
-use cairn_store::{Mail, Notification};
+use cairn_core::notification::NotificationKind;
+use cairn_store::{Effect, Mail, NewEffect, Notice, Notification};
 
 use crate::{App, AppError};
 
-/// Tells a person something: an in-app notification and an e-mail (sent, or kept in the outbox).
+/// Tells a person something: a `Notify` effect to write with the state change it tells of.
 /// `link` is a site-relative path; the e-mail carries it as an absolute URL.
-///
-/// # Errors
-/// Store failures.
-pub async fn tell(app: &App, user: UserId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), AppError> {
-    let now = app.now();
-    app.store.notify(user, kind, subject, body, link, now).await?;
-    let person = app.store.user(user).await?;
-    let mail_body = format!("{body}\n\n{}\n", app.config.url(link));
-    app.store.queue_mail(&person.email, subject, &mail_body, now).await?;
-    Ok(())
+pub(crate) fn notice(user: UserId, kind: NotificationKind, subject: impl Into<String>, body: impl Into<String>, link: impl Into<String>) -> NewEffect {
+    NewEffect::from(Effect::Notify(Notice { user, kind, subject: subject.into(), body: body.into(), link: link.into() }))
 }
 
-/// Tells every owner and staff member of an issuer.
+/// Tells every owner and staff member of an issuer (see [`notice`]).
 ///
 /// # Errors
 /// Store failures.
-pub(crate) async fn tell_staff(app: &App, organisation: OrganisationId, kind: &str, subject: &str, body: &str, link: &str) -> Result<(), AppError> {
-    for (user, _, _) in app.store.org_staff(organisation).await? {
-        tell(app, user, kind, subject, body, link).await?;
-    }
-    Ok(())
+pub(crate) async fn staff_notices(
+    app: &App,
+    organisation: OrganisationId,
+    kind: NotificationKind,
+    subject: &str,
+    body: &str,
+    link: &str,
+) -> Result<Vec<NewEffect>, AppError> {
+    Ok(app.store.org_staff(organisation).await?.into_iter().map(|(user, _, _)| notice(user, kind, subject, body, link)).collect())
 }
 
 /// A day for people: `22 November 2026` (`cairn_vc::dates::day`).

@@ -13,17 +13,19 @@ use cairn_core::authz::{Action, Actor};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::{EvidenceError, accept_evidence};
 use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
+use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{
     Event, FeeState, IssuerSettings, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition, voucher_code,
 };
-use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, StoreError, Transition};
+use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, Sending, StoreError};
 use time::OffsetDateTime;
 
 use crate::assessment::{FeedbackView, feedback_view};
 use crate::assignment::pick_assessor;
+use crate::effects;
 use crate::error::ConflictKind;
-use crate::notify::{format_day, tell, tell_staff};
+use crate::notify::{format_day, notice, staff_notices};
 use crate::{App, AppError};
 
 /// Longest artefact title, in characters.
@@ -218,45 +220,36 @@ pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submis
     let organisation = app.store.submission_organisation(id).await?;
     let settings = app.store.issuer_settings(organisation).await?;
     let artifacts = app.store.artifacts(id).await?;
-    let (event, to) = may_send(&submission, artifacts.len(), &settings)?;
+    let (event, _) = may_send(&submission, artifacts.len(), &settings)?;
     let now = app.now();
     let assessor = pick_assessor(app, organisation, &submission).await?;
     let due_at = settings.due_at(now);
     let note = if event == Event::Resubmit { format!("attempt {} sent", submission.attempt + 1) } else { "attempt 1 sent".to_string() };
-    let updated = app
-        .store
-        .transition(
-            &Transition {
-                submission: id,
-                from: submission.status,
-                to,
-                actor: actor.user,
-                note,
-                assessor: Some(assessor),
-                due_at: Some(Some(due_at)),
-                next_attempt: event == Event::Resubmit,
-                snapshot: true,
-            },
-            now,
-        )
-        .await?;
-    flag_duplicates(app, &updated).await?;
-    let achievement = app.store.achievement(updated.achievement).await?;
+    let achievement = app.store.achievement(submission.achievement).await?;
     let name = &achievement.content.name;
     let due = format_day(due_at);
-    let code = updated.code();
+    let code = submission.code();
     let body = format!("Your evidence for \"{name}\" was received. A decision is due by {due}.");
-    tell(app, updated.learner, "submitted", &format!("Submitted: {name}"), &body, &format!("/submissions/{id}")).await?;
+    let mut effects = vec![notice(submission.learner, NotificationKind::Submitted, format!("Submitted: {name}"), body, format!("/submissions/{id}"))];
     match assessor {
         Some(assessor) => {
             let body = format!("Submission {code} for \"{name}\" is in your queue, due {due}.");
-            tell(app, assessor, "assignment", &format!("New submission to assess: {code}"), &body, &format!("/assess/{id}")).await?;
+            effects.push(notice(assessor, NotificationKind::Assignment, format!("New submission to assess: {code}"), body, format!("/assess/{id}")));
         }
         None => {
             let body = format!("Submission {code} for \"{name}\" has no eligible assessor: add assessors to the achievement's pool.");
-            tell_staff(app, organisation, "unassigned", &format!("No assessor for {code}"), &body, "/issuer/assessment").await?;
+            effects
+                .extend(staff_notices(app, organisation, NotificationKind::Unassigned, &format!("No assessor for {code}"), &body, "/issuer/assessment").await?);
         }
     }
+    let sending = Sending { submission: id, learner: submission.learner, assessor, due_at, note };
+    let updated = if event == Event::Resubmit {
+        app.store.send_revision(&sending, &effects, now).await?
+    } else {
+        app.store.send_first_attempt(&sending, &effects, now).await?
+    };
+    effects::settle(app, &effects).await;
+    flag_duplicates(app, &updated).await?;
     Ok(updated)
 }
 
@@ -283,19 +276,9 @@ async fn flag_duplicates(app: &App, submission: &Submission) -> Result<(), AppEr
 /// `Unauthenticated`, `NotFound`, `Conflict` for the wrong state.
 pub async fn withdraw(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
     let submission = own_submission(app, actor, id).await?;
-    let to = transition(submission.status, Event::Withdraw)?;
-    let transition = Transition {
-        submission: id,
-        from: submission.status,
-        to,
-        actor: actor.user,
-        note: "withdrawn by the learner".into(),
-        assessor: None,
-        due_at: Some(None),
-        next_attempt: false,
-        snapshot: false,
-    };
-    Ok(app.store.transition(&transition, app.now()).await?)
+    transition(submission.status, Event::Withdraw)?;
+    let learner = actor.user.ok_or(AppError::Unauthenticated)?;
+    Ok(app.store.withdraw_submission(id, submission.status, learner, app.now()).await?)
 }
 
 /// Redeems a voucher for a submission whose fee is due.

@@ -1,11 +1,13 @@
 //! Awards (the credentials learners hold, with their signed forms and image keys) and the
 //! issuer's Bitstring Status Lists behind revocation and suspension.
 
-use crate::assessment::{Transition, Tx, apply_transition};
+use crate::assessment::{Move, Tx, apply_move};
+use crate::effects::{NewEffect, insert_effects};
 use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
 use crate::{Store, StoreError};
 use cairn_core::award::{AwardStatus, Privacy};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::submission::Status;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
@@ -248,21 +250,24 @@ impl Store {
             .collect()
     }
 
-    /// Records an award (active, evidence not public) and, when given, the submission's move
-    /// (passed → awarded), in one transaction: nothing is written on any failure.
+    /// Records an award (active, evidence not public) with `effects` (telling the learner,
+    /// stacking), in one transaction; for an award of a submission (`new.submission`), the
+    /// submission moves from passed to awarded in the same transaction, by the system. Nothing is
+    /// written on any failure.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`awards.learner`) when the learner already holds the achievement
     /// or the submission was already awarded, (`awards.status_index`) when the status index is
-    /// taken (pick another and retry), (`submissions.status`) when the transition no longer
-    /// applies; [`StoreError::NotFound`] for an unknown submission in the transition.
+    /// taken (pick another and retry), (`submissions.status`) when the submission is not passed;
+    /// [`StoreError::NotFound`] for an unknown submission.
     #[tracing::instrument(skip_all, fields(award_id = %new.id))]
-    pub async fn create_award(&self, new: &NewAward, transition: Option<&Transition>, now: OffsetDateTime) -> Result<Award, StoreError> {
+    pub async fn create_award(&self, new: &NewAward, effects: &[NewEffect], now: OffsetDateTime) -> Result<Award, StoreError> {
         let mut tx = self.pool.begin().await?;
         insert_award(&mut tx, new, now).await?;
-        if let Some(transition) = transition {
-            apply_transition(&mut tx, transition, now).await?;
+        if let Some(submission) = new.submission {
+            apply_move(&mut tx, &Move::status(submission, Status::Passed, Status::Awarded, None, "credential issued"), now).await?;
         }
+        insert_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         self.award(new.id).await
     }
@@ -330,25 +335,37 @@ impl Store {
         rows.iter().map(|row| get_id(row, "achievement_id")).collect()
     }
 
-    /// Sets an award's status (decided with `AwardStatus::apply`) and the reason. A revoked award
-    /// stays revoked, even against a concurrent change.
+    /// Sets an award's status (decided with `AwardStatus::apply`) and the reason, with `effects`
+    /// (telling the learner), in one transaction. A revoked award stays revoked, even against a
+    /// concurrent change.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown id, [`StoreError::Conflict`] (`awards.revoked`)
     /// when the award is revoked.
     #[tracing::instrument(skip_all, fields(award_id = %id, status = status.as_str()))]
-    pub async fn set_award_status(&self, id: AwardId, status: AwardStatus, reason: Option<String>, now: OffsetDateTime) -> Result<Award, StoreError> {
+    pub async fn set_award_status(
+        &self,
+        id: AwardId,
+        status: AwardStatus,
+        reason: Option<String>,
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<Award, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let result = sqlx::query("UPDATE awards SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4 AND status <> 'revoked'")
             .bind(status.as_str())
             .bind(reason)
             .bind(secs(now))
             .bind(id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {
+            drop(tx);
             self.award(id).await?;
             return Err(StoreError::Conflict { constraint: "awards.revoked", detail: "this award is revoked; revocation cannot be undone".into() });
         }
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
         self.award(id).await
     }
 

@@ -23,6 +23,7 @@ mod assessment;
 mod awards;
 mod blobs;
 mod catalog;
+mod effects;
 mod error;
 mod notices;
 mod organisations;
@@ -32,11 +33,12 @@ mod seal;
 pub use accounts::{ApiToken, NewSession, User};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
-    QueueItem, SubmissionEvent, Transition, Voucher,
+    QueueItem, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::Blobs;
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
+pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;

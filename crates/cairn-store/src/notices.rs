@@ -1,10 +1,13 @@
 //! Telling people: in-app notifications, the mail outbox (sent by a background job, or kept for
-//! the operator when no mail server is configured), and who to tell in an organisation.
+//! the operator when no mail server is configured), delivering a [`Notice`] from the effects
+//! outbox exactly once, and who to tell in an organisation.
 
+use crate::effects::Notice;
 use crate::rows::{get_email, get_i64, get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
-use cairn_core::ids::{NotificationId, OrganisationId, UserId};
+use cairn_core::ids::{EffectId, NotificationId, OrganisationId, UserId};
+use cairn_core::notification::NotificationKind;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
@@ -16,8 +19,7 @@ pub const MAX_MAIL_ATTEMPTS: u32 = 5;
 pub struct Notification {
     pub id: NotificationId,
     pub user: UserId,
-    /// A short machine-readable kind, e.g. `submission.assessed`.
-    pub kind: String,
+    pub kind: NotificationKind,
     pub subject: String,
     pub body: String,
     /// Where to go (a path within Cairn).
@@ -41,10 +43,11 @@ pub struct Mail {
 }
 
 fn notification_from(row: &AnyRow) -> Result<Notification, StoreError> {
+    let kind = get_string(row, "kind")?;
     Ok(Notification {
         id: get_id(row, "id")?,
         user: get_id(row, "user_id")?,
-        kind: get_string(row, "kind")?,
+        kind: NotificationKind::parse(&kind).ok_or_else(|| StoreError::corrupt(format!("notification kind \"{kind}\"")))?,
         subject: get_string(row, "subject")?,
         body: get_string(row, "body")?,
         link: get_string(row, "link")?,
@@ -75,28 +78,59 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure (an unknown user included).
-    pub async fn notify(&self, user: UserId, kind: &str, subject: &str, body: &str, link: &str, now: OffsetDateTime) -> Result<Notification, StoreError> {
+    pub async fn notify(
+        &self,
+        user: UserId,
+        kind: NotificationKind,
+        subject: &str,
+        body: &str,
+        link: &str,
+        now: OffsetDateTime,
+    ) -> Result<Notification, StoreError> {
         let id = NotificationId::new();
         sqlx::query("INSERT INTO notifications (id, user_id, kind, subject, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
             .bind(id.to_string())
             .bind(user.to_string())
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(subject)
             .bind(body)
             .bind(link)
             .bind(secs(now))
             .execute(&self.pool)
             .await?;
-        Ok(Notification {
-            id,
-            user,
-            kind: kind.to_string(),
-            subject: subject.to_string(),
-            body: body.to_string(),
-            link: link.to_string(),
-            created_at: now,
-            read_at: None,
-        })
+        Ok(Notification { id, user, kind, subject: subject.to_string(), body: body.to_string(), link: link.to_string(), created_at: now, read_at: None })
+    }
+
+    /// Delivers a notice from the effects outbox: its notification and its e-mail (to `mail_to`,
+    /// with `mail_body`), in one transaction, both under the effect's id. Delivering the same
+    /// effect again writes nothing; returns whether this call delivered it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure (an unknown user included).
+    pub async fn deliver_notice(&self, effect: EffectId, notice: &Notice, mail_to: &Email, mail_body: &str, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO notifications (id, user_id, kind, subject, body, link, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(effect.to_string())
+        .bind(notice.user.to_string())
+        .bind(notice.kind.as_str())
+        .bind(&notice.subject)
+        .bind(&notice.body)
+        .bind(&notice.link)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (id) DO NOTHING")
+            .bind(effect.to_string())
+            .bind(mail_to.as_str())
+            .bind(&notice.subject)
+            .bind(mail_body)
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(inserted.rows_affected() == 1)
     }
 
     /// A user's latest `limit` notifications, newest first.

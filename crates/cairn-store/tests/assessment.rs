@@ -1,5 +1,6 @@
 //! The assessment journey's storage: settings, pools, submissions, artefacts, the life cycle,
-//! assessments, queues, duplicates, vouchers, awards, status lists, notifications and the outbox.
+//! assessments, queues, duplicates, vouchers, awards, status lists, notifications, the mail outbox
+//! and the effects outbox.
 //! Every test runs on SQLite and on PostgreSQL (`backend_test!`, harness in `common/mod.rs`).
 
 #[macro_use]
@@ -10,8 +11,9 @@ use cairn_core::assessment::{DuplicateFlag, DuplicateKind, Judgement, Score};
 use cairn_core::authz::Role;
 use cairn_core::award::{AwardStatus, Privacy};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
+use cairn_core::notification::NotificationKind;
 use cairn_core::submission::{FeeState, IssuerSettings, MAX_ARTIFACTS, Outcome, Status, Submission, SubmissionContent};
-use cairn_store::{ArtifactBody, NewArtifact, NewAward, NewSubmission, Store, StoreError, Transition};
+use cairn_store::{ArtifactBody, Effect, EffectState, NewArtifact, NewAward, NewEffect, NewSubmission, Notice, Retry, Sending, Store, StoreError};
 use common::{badge, named_user, now, organisation};
 use time::macros::date;
 use time::{Duration, OffsetDateTime};
@@ -67,20 +69,15 @@ async fn start(store: &Store, w: &World, learner: UserId) -> Submission {
     store.create_submission(&new_submission(w, learner, FeeState::None), now()).await.unwrap()
 }
 
-/// Draft → submitted, assigned to `assessor`, due at `due`, with a snapshot.
-fn submit(submission: SubmissionId, learner: UserId, assessor: Option<UserId>, due: OffsetDateTime) -> Transition {
-    Transition {
-        assessor: Some(assessor),
-        due_at: Some(Some(due)),
-        snapshot: true,
-        ..Transition::new(submission, Status::Draft, Status::Submitted, Some(learner), "submitted")
-    }
+/// An attempt of `learner`'s sent to `assessor`, due at `due`.
+fn submit(submission: SubmissionId, learner: UserId, assessor: Option<UserId>, due: OffsetDateTime) -> Sending {
+    Sending { submission, learner, assessor, due_at: due, note: "submitted".into() }
 }
 
 /// A new submission by `learner`, sent and assigned to the world's assessor, due in `due` minutes.
 async fn submitted(store: &Store, w: &World, learner: UserId, due: i64) -> Submission {
     let draft = start(store, w, learner).await;
-    store.transition(&submit(draft.id, learner, Some(w.assessor), at(due)), now()).await.unwrap()
+    store.send_first_attempt(&submit(draft.id, learner, Some(w.assessor), at(due)), &[], now()).await.unwrap()
 }
 
 fn judgement(outcome: Outcome) -> Judgement {
@@ -138,14 +135,10 @@ fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index
     }
 }
 
-fn award_transition(submission: SubmissionId, actor: UserId) -> Transition {
-    Transition::new(submission, Status::Passed, Status::Awarded, Some(actor), "awarded")
-}
-
 /// A passed submission of `learner`.
 async fn passed(store: &Store, w: &World, learner: UserId) -> Submission {
     let sent = submitted(store, w, learner, 60).await;
-    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(1)).await.unwrap();
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), &[], at(1)).await.unwrap();
     store.submission(sent.id).await.unwrap()
 }
 
@@ -196,13 +189,8 @@ backend_test!(pools_count_open_work_and_conflicts_are_recorded, |store| {
     submitted(store, &w, w.learner, 60).await;
     let other = named_user(store, "Other Learner", "other@example.org").await;
     let draft = start(store, &w, other).await;
-    store
-        .transition(
-            &Transition { assessor: Some(Some(w.assessor)), ..Transition::new(draft.id, Status::Draft, Status::Withdrawn, Some(other), "withdrawn") },
-            now(),
-        )
-        .await
-        .unwrap();
+    store.send_first_attempt(&submit(draft.id, other, Some(w.assessor), at(60)), &[], now()).await.unwrap();
+    store.withdraw_submission(draft.id, Status::Submitted, other, now()).await.unwrap();
     let pool = store.pool(w.achievement).await.unwrap();
     assert_eq!(pool.iter().map(|m| m.open).collect::<Vec<_>>(), [1, 0], "only queued submissions count");
     assert_eq!(store.pool(second).await.unwrap()[0].open, 1, "the load counts across achievements");
@@ -287,7 +275,8 @@ backend_test!(a_learner_has_one_live_submission_per_achievement, |store| {
     let other = named_user(store, "Other Learner", "other@example.org").await;
     start(store, &w, other).await;
 
-    store.transition(&Transition::new(first.id, Status::Draft, Status::Withdrawn, Some(w.learner), "withdrawn"), at(1)).await.unwrap();
+    let withdrawn = store.withdraw_submission(first.id, Status::Draft, w.learner, at(1)).await.unwrap();
+    assert_eq!((withdrawn.status, withdrawn.due_at), (Status::Withdrawn, None));
     let mut again = new_submission(&w, w.learner, FeeState::None);
     let second = store.create_submission(&again, at(2)).await.expect("a withdrawn submission may be followed by a new one");
     let mine = store.submissions_of(w.learner).await.unwrap();
@@ -300,7 +289,7 @@ backend_test!(editing_is_refused_once_submitted, |store| {
     let w = world(store).await;
     let draft = start(store, &w, w.learner).await;
     let kept = store.add_artifact(&text(draft.id, "Notes", "Some notes"), now()).await.unwrap();
-    let sent = store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(1)).await.unwrap();
+    let sent = store.send_first_attempt(&submit(draft.id, w.learner, Some(w.assessor), at(60)), &[], at(1)).await.unwrap();
     assert_eq!(sent.status, Status::Submitted);
 
     let (constraint, detail) = conflict(store.update_content(draft.id, &content("Changed", "Changed", &[]), at(2)).await);
@@ -354,8 +343,8 @@ backend_test!(artefacts_are_added_listed_removed_and_limited, |store| {
     // Sent, judged "not yet", then removed while revising: kept for the history.
     let last = store.artifacts(draft.id).await.unwrap().pop().unwrap();
     store.remove_artifact(draft.id, last.id, at(4)).await.unwrap();
-    store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(5)).await.unwrap();
-    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), at(6)).await.unwrap();
+    store.send_first_attempt(&submit(draft.id, w.learner, Some(w.assessor), at(60)), &[], at(5)).await.unwrap();
+    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), &[], at(6)).await.unwrap();
     store.remove_artifact(draft.id, report.id, at(7)).await.unwrap();
     assert_eq!(store.artifact(report.id).await.unwrap(), report, "a sent artefact is kept");
     assert!(!store.artifacts(draft.id).await.unwrap().iter().any(|a| a.id == report.id));
@@ -371,21 +360,21 @@ backend_test!(artefacts_are_added_listed_removed_and_limited, |store| {
 backend_test!(a_double_submit_conflicts_and_changes_nothing, |store| {
     let w = world(store).await;
     let draft = start(store, &w, w.learner).await;
-    let sent = store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(1)).await.unwrap();
+    let sent = store.send_first_attempt(&submit(draft.id, w.learner, Some(w.assessor), at(60)), &[], at(1)).await.unwrap();
     assert_eq!((sent.status, sent.assessor, sent.due_at, sent.submitted_at, sent.attempt), (Status::Submitted, Some(w.assessor), Some(at(60)), Some(at(1)), 1));
 
-    let (constraint, detail) = conflict(store.transition(&submit(draft.id, w.learner, None, at(90)), at(2)).await);
+    let (constraint, detail) = conflict(store.send_first_attempt(&submit(draft.id, w.learner, None, at(90)), &[], at(2)).await);
     assert_eq!((constraint, detail.as_str()), ("submissions.status", "this submission was changed meanwhile: it is now submitted"));
     assert_eq!(store.submission(draft.id).await.unwrap(), sent, "nothing changed");
     assert_eq!(store.events(draft.id).await.unwrap().len(), 2, "no event for the refused move");
     assert_eq!(store.attempts(draft.id).await.unwrap().len(), 1, "no second snapshot");
-    assert!(is_not_found(store.transition(&submit(SubmissionId::new(), w.learner, None, at(90)), at(2)).await));
+    assert!(is_not_found(store.send_first_attempt(&submit(SubmissionId::new(), w.learner, None, at(90)), &[], at(2)).await));
 
     // Two submits at once: exactly one wins.
     let other = named_user(store, "Racing Learner", "race@example.org").await;
     let race = start(store, &w, other).await;
     let send = submit(race.id, other, Some(w.assessor), at(60));
-    let (a, b) = tokio::join!(store.transition(&send, at(3)), store.transition(&send, at(3)));
+    let (a, b) = tokio::join!(store.send_first_attempt(&send, &[], at(3)), store.send_first_attempt(&send, &[], at(3)));
     assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
     assert!([a, b].into_iter().any(|r| matches!(r, Err(StoreError::Conflict { constraint: "submissions.status", .. }))));
     assert_eq!(store.events(race.id).await.unwrap().len(), 2);
@@ -397,21 +386,16 @@ backend_test!(events_and_attempt_snapshots_record_the_journey, |store| {
     let draft = start(store, &w, w.learner).await;
     store.add_artifact(&file(draft.id, "Report", SHA_A), at(1)).await.unwrap();
     let notes = store.add_artifact(&text(draft.id, "Notes", "first notes"), at(1)).await.unwrap();
-    store.transition(&submit(draft.id, w.learner, Some(w.assessor), at(60)), at(2)).await.unwrap();
-    store.transition(&Transition::new(draft.id, Status::Submitted, Status::InReview, Some(w.assessor), "opened"), at(3)).await.unwrap();
-    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), at(4)).await.unwrap();
+    store.send_first_attempt(&submit(draft.id, w.learner, Some(w.assessor), at(60)), &[], at(2)).await.unwrap();
+    store.start_review(draft.id, Status::Submitted, Some(w.assessor), at(3)).await.unwrap();
+    store.record_assessment(draft.id, w.assessor, &judgement(Outcome::NotYet), &[], at(4)).await.unwrap();
 
     let revised = SubmissionContent { links: vec!["https://example.org/v2".into()], ..content("Overview v2", "Reflection v2", &[]) };
     store.update_content(draft.id, &revised, at(5)).await.unwrap();
     store.remove_artifact(draft.id, notes.id, at(5)).await.unwrap();
     store.add_artifact(&file(draft.id, "Slides", SHA_B), at(6)).await.unwrap();
-    let resubmit = Transition {
-        due_at: Some(Some(at(200))),
-        next_attempt: true,
-        snapshot: true,
-        ..Transition::new(draft.id, Status::NotYet, Status::Resubmitted, Some(w.learner), "resubmitted")
-    };
-    let again = store.transition(&resubmit, at(7)).await.unwrap();
+    let resubmit = Sending { note: "resubmitted".into(), ..submit(draft.id, w.learner, Some(w.assessor), at(200)) };
+    let again = store.send_revision(&resubmit, &[], at(7)).await.unwrap();
     assert_eq!(
         (again.attempt, again.status, again.assessor, again.due_at, again.submitted_at),
         (2, Status::Resubmitted, Some(w.assessor), Some(at(200)), Some(at(7)))
@@ -435,7 +419,7 @@ backend_test!(events_and_attempt_snapshots_record_the_journey, |store| {
         [
             (None, Status::Draft, "started", Some("Lee Learner")),
             (Some(Status::Draft), Status::Submitted, "submitted", Some("Lee Learner")),
-            (Some(Status::Submitted), Status::InReview, "opened", Some("Ada Assessor")),
+            (Some(Status::Submitted), Status::InReview, "review started", Some("Ada Assessor")),
             (Some(Status::InReview), Status::NotYet, "assessed: not yet", Some("Ada Assessor")),
             (Some(Status::NotYet), Status::Resubmitted, "resubmitted", Some("Lee Learner")),
         ]
@@ -443,12 +427,13 @@ backend_test!(events_and_attempt_snapshots_record_the_journey, |store| {
     assert_eq!(events.iter().map(|e| e.at).collect::<Vec<_>>(), [now(), at(2), at(3), at(4), at(7)]);
 
     // A system move has no actor; the organisation's audit trail lists everything.
-    let unassign = Transition { assessor: Some(None), ..Transition::new(draft.id, Status::Resubmitted, Status::Resubmitted, None, "assessor left") };
-    assert_eq!(store.transition(&unassign, at(8)).await.unwrap().assessor, None);
+    let bea = named_user(store, "Bea Assessor", "bea@example.org").await;
+    let reassigned = store.assign_assessor(draft.id, Status::Resubmitted, bea, &[], at(8)).await.unwrap();
+    assert_eq!((reassigned.status, reassigned.assessor), (Status::Resubmitted, Some(bea)));
     let audit = store.organisation_events(w.org).await.unwrap();
     assert_eq!(audit.len(), 6);
     assert!(audit.iter().all(|e| e.submission == draft.id && e.achievement_name == "Assessed Badge"));
-    assert_eq!((audit[5].event.actor, audit[5].event.actor_name.as_deref(), audit[5].event.note.as_str()), (None, None, "assessor left"));
+    assert_eq!((audit[5].event.actor, audit[5].event.actor_name.as_deref(), audit[5].event.note.as_str()), (None, None, "assessor assigned"));
     let elsewhere = organisation(store, "Elsewhere", w.owner).await;
     assert!(store.organisation_events(elsewhere).await.unwrap().is_empty());
 });
@@ -460,24 +445,25 @@ backend_test!(only_one_assessment_wins, |store| {
     let bea = named_user(store, "Bea Assessor", "bea@example.org").await;
     let sent = submitted(store, &w, w.learner, 60).await;
 
-    let (constraint, detail) = conflict(store.record_assessment(sent.id, bea, &judgement(Outcome::Pass), at(1)).await);
+    let (constraint, detail) = conflict(store.record_assessment(sent.id, bea, &judgement(Outcome::Pass), &[], at(1)).await);
     assert_eq!((constraint, detail.as_str()), ("submissions.assessment", "this submission has already been assessed or is not assigned to you"));
     assert!(store.assessments(sent.id).await.unwrap().is_empty(), "the unassigned assessor wrote nothing");
 
-    let recorded = store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(2)).await.unwrap();
+    let recorded = store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), &[], at(2)).await.unwrap();
     assert_eq!((recorded.attempt, recorded.assessor, recorded.outcome, recorded.created_at), (1, Some(w.assessor), Outcome::Pass, at(2)));
-    assert_eq!(conflict(store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), at(3)).await).0, "submissions.assessment");
+    assert_eq!(conflict(store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), &[], at(3)).await).0, "submissions.assessment");
     let stored = store.assessments(sent.id).await.unwrap();
     assert_eq!(stored, std::slice::from_ref(&recorded), "one assessment, read back whole");
     assert_eq!(stored[0].scores, judgement(Outcome::Pass).scores);
     assert_eq!(store.submission(sent.id).await.unwrap().status, Status::Passed);
-    assert!(is_not_found(store.record_assessment(SubmissionId::new(), w.assessor, &judgement(Outcome::Pass), at(3)).await));
+    assert!(is_not_found(store.record_assessment(SubmissionId::new(), w.assessor, &judgement(Outcome::Pass), &[], at(3)).await));
 
     // The same assessor scoring twice at once: exactly one wins.
     let other = named_user(store, "Racing Learner", "race@example.org").await;
     let race = submitted(store, &w, other, 60).await;
     let (pass, not_yet) = (judgement(Outcome::Pass), judgement(Outcome::NotYet));
-    let (a, b) = tokio::join!(store.record_assessment(race.id, w.assessor, &pass, at(4)), store.record_assessment(race.id, w.assessor, &not_yet, at(4)));
+    let (a, b) =
+        tokio::join!(store.record_assessment(race.id, w.assessor, &pass, &[], at(4)), store.record_assessment(race.id, w.assessor, &not_yet, &[], at(4)));
     assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
     assert!([&a, &b].iter().any(|r| matches!(r, Err(StoreError::Conflict { .. }))));
     let winner = if let Ok(winner) = a { winner } else { b.unwrap() };
@@ -490,16 +476,14 @@ backend_test!(only_one_assessment_wins, |store| {
 backend_test!(passes_are_confirmed_once, |store| {
     let w = world(store).await;
     let sent = submitted(store, &w, w.learner, 60).await;
-    assert!(is_not_found(store.confirm_pass(sent.id, w.owner, at(1)).await), "nothing to confirm yet");
-    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), at(1)).await.unwrap();
-    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, at(2)).await).1, "the latest assessment is not a pass");
+    assert!(is_not_found(store.confirm_pass(sent.id, w.owner, &[], at(1)).await), "nothing to confirm yet");
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::NotYet), &[], at(1)).await.unwrap();
+    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, &[], at(2)).await).1, "the latest assessment is not a pass");
 
-    let resubmit =
-        Transition { next_attempt: true, snapshot: true, ..Transition::new(sent.id, Status::NotYet, Status::Resubmitted, Some(w.learner), "resubmitted") };
-    store.transition(&resubmit, at(3)).await.unwrap();
-    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), at(4)).await.unwrap();
-    store.confirm_pass(sent.id, w.owner, at(5)).await.unwrap();
-    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, at(6)).await).1, "this pass was already confirmed");
+    store.send_revision(&submit(sent.id, w.learner, Some(w.assessor), at(90)), &[], at(3)).await.unwrap();
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), &[], at(4)).await.unwrap();
+    store.confirm_pass(sent.id, w.owner, &[], at(5)).await.unwrap();
+    assert_eq!(conflict(store.confirm_pass(sent.id, w.owner, &[], at(6)).await).1, "this pass was already confirmed");
     let assessments = store.assessments(sent.id).await.unwrap();
     assert_eq!(
         assessments.iter().map(|a| (a.attempt, a.outcome, a.confirmed_by, a.confirmed_at)).collect::<Vec<_>>(),
@@ -521,9 +505,9 @@ backend_test!(queues_order_by_due_date, |store| {
     let soon = submitted(store, &w, learners[1], 100).await;
     let draft = start(store, &w, learners[2]).await;
     let orphan = start(store, &w, learners[3]).await;
-    store.transition(&submit(orphan.id, learners[3], None, at(200)), at(1)).await.unwrap();
+    store.send_first_attempt(&submit(orphan.id, learners[3], None, at(200)), &[], at(1)).await.unwrap();
     let judged = submitted(store, &w, w.learner, 50).await;
-    store.record_assessment(judged.id, w.assessor, &judgement(Outcome::Pass), at(2)).await.unwrap();
+    store.record_assessment(judged.id, w.assessor, &judgement(Outcome::Pass), &[], at(2)).await.unwrap();
 
     let queue = store.assessor_queue(w.assessor).await.unwrap();
     assert_eq!(queue.iter().map(|q| q.submission.id).collect::<Vec<_>>(), [soon.id, late.id], "queued ones, soonest due first");
@@ -539,19 +523,15 @@ backend_test!(queues_order_by_due_date, |store| {
 
     let candidates = store.escalation_candidates(at(10)).await.unwrap();
     assert_eq!(candidates.iter().map(|(s, o)| (s.id, *o)).collect::<Vec<_>>(), [(soon.id, w.org), (orphan.id, w.org), (late.id, w.org)]);
-    store.mark_escalated(soon.id, at(11)).await.unwrap();
-    assert!(is_not_found(store.mark_escalated(SubmissionId::new(), at(11)).await));
+    assert!(store.mark_escalated(soon.id, &[], at(11)).await.unwrap());
+    assert!(!store.mark_escalated(soon.id, &[], at(12)).await.unwrap(), "escalated once");
+    assert!(is_not_found(store.mark_escalated(SubmissionId::new(), &[], at(11)).await));
     assert_eq!(store.escalation_candidates(at(12)).await.unwrap().len(), 2, "escalated once");
 
     // Sending a new attempt clears the escalation.
-    store.record_assessment(soon.id, w.assessor, &judgement(Outcome::NotYet), at(13)).await.unwrap();
+    store.record_assessment(soon.id, w.assessor, &judgement(Outcome::NotYet), &[], at(13)).await.unwrap();
     assert_eq!(store.escalation_candidates(at(13)).await.unwrap().len(), 2);
-    let resubmit = Transition {
-        due_at: Some(Some(at(400))),
-        next_attempt: true,
-        ..Transition::new(soon.id, Status::NotYet, Status::Resubmitted, Some(learners[1]), "resubmitted")
-    };
-    store.transition(&resubmit, at(14)).await.unwrap();
+    store.send_revision(&submit(soon.id, learners[1], Some(w.assessor), at(400)), &[], at(14)).await.unwrap();
     let candidates = store.escalation_candidates(at(15)).await.unwrap();
     assert_eq!(candidates.last().map(|(s, _)| s.id), Some(soon.id));
 });
@@ -569,7 +549,7 @@ backend_test!(evidence_digests_feed_duplicate_detection, |store| {
     let gone = store.add_artifact(&file(mine.id, "Old", SHA_B), at(1)).await.unwrap();
     store.add_artifact(&text(mine.id, "Appendix", "More text"), at(1)).await.unwrap();
     store.remove_artifact(mine.id, gone.id, at(2)).await.unwrap();
-    store.transition(&submit(mine.id, w.learner, Some(w.assessor), at(60)), at(3)).await.unwrap();
+    store.send_first_attempt(&submit(mine.id, w.learner, Some(w.assessor), at(60)), &[], at(3)).await.unwrap();
     let theirs = submitted(store, &w, friend, 60).await;
     let other = named_user(store, "Drafting Learner", "draft@example.org").await;
     start(store, &w, other).await;
@@ -648,14 +628,14 @@ backend_test!(vouchers_are_redeemed_once_within_their_organisation, |store| {
 
     // Staff record payments and waivers, with an audit entry and no status change.
     let paid = store.create_submission(&new_submission(&w, named_user(store, "Payer", "payer@example.org").await, FeeState::Due), now()).await.unwrap();
-    store.set_fee_state(paid.id, &FeeState::Paid, w.owner, at(8)).await.unwrap();
+    store.set_fee_state(paid.id, &FeeState::Paid, w.owner, &[], at(8)).await.unwrap();
     let after = store.submission(paid.id).await.unwrap();
     assert_eq!((after.fee, after.status), (FeeState::Paid, Status::Draft));
     let last = store.events(paid.id).await.unwrap().pop().unwrap();
     assert_eq!((last.from, last.to, last.note.as_str(), last.actor_name.as_deref()), (Some(Status::Draft), Status::Draft, "fee paid", Some("Olive Owner")));
-    store.set_fee_state(paid.id, &FeeState::Waived, w.owner, at(9)).await.unwrap();
+    store.set_fee_state(paid.id, &FeeState::Waived, w.owner, &[], at(9)).await.unwrap();
     assert_eq!(store.events(paid.id).await.unwrap().pop().unwrap().note, "fee waived");
-    assert!(is_not_found(store.set_fee_state(SubmissionId::new(), &FeeState::Paid, w.owner, at(9)).await));
+    assert!(is_not_found(store.set_fee_state(SubmissionId::new(), &FeeState::Paid, w.owner, &[], at(9)).await));
 });
 
 // ---------- awards and status lists ----------
@@ -664,12 +644,13 @@ backend_test!(awards_are_created_with_their_transition_in_one_transaction, |stor
     let w = world(store).await;
     let pass = passed(store, &w, w.learner).await;
     let new = new_award(&w, w.learner, Some(pass.id), 7);
-    let award = store.create_award(&new, Some(&award_transition(pass.id, w.owner)), at(100)).await.unwrap();
+    let award = store.create_award(&new, &[], at(100)).await.unwrap();
     assert_eq!((award.id, award.status_index, award.status, award.privacy, award.evidence_public), (new.id, 7, AwardStatus::Active, Privacy::Public, false));
     assert_eq!((award.issued_at, award.valid_until, award.created_at), (new.issued_at, new.valid_until, at(100)));
     assert_eq!((award.credential_json.as_str(), award.jwt.as_str(), award.svg_key.as_str()), (new.credential_json.as_str(), "eyJ.x.y", "awards/x.svg"));
     assert_eq!(store.submission(pass.id).await.unwrap().status, Status::Awarded);
-    assert_eq!(store.events(pass.id).await.unwrap().pop().unwrap().note, "awarded");
+    let awarded = store.events(pass.id).await.unwrap().pop().unwrap();
+    assert_eq!((awarded.from, awarded.to, awarded.actor, awarded.note.as_str()), (Some(Status::Passed), Status::Awarded, None, "credential issued"));
     assert_eq!(store.award(award.id).await.unwrap(), award);
     assert_eq!(store.award_for_submission(pass.id).await.unwrap(), Some(award.clone()));
     assert_eq!(store.submissions_of(w.learner).await.unwrap()[0].award, Some(award.id));
@@ -677,7 +658,7 @@ backend_test!(awards_are_created_with_their_transition_in_one_transaction, |stor
 
     // The same learner and achievement again: refused, nothing written.
     let again = new_award(&w, w.learner, None, 8);
-    let (constraint, detail) = conflict(store.create_award(&again, None, at(101)).await);
+    let (constraint, detail) = conflict(store.create_award(&again, &[], at(101)).await);
     assert_eq!(constraint, "awards.learner");
     assert!(detail.contains("already awarded"), "{detail}");
     assert!(is_not_found(store.award(again.id).await));
@@ -686,24 +667,26 @@ backend_test!(awards_are_created_with_their_transition_in_one_transaction, |stor
     let other = named_user(store, "Other Learner", "other@example.org").await;
     let other_pass = passed(store, &w, other).await;
     let clash = new_award(&w, other, Some(other_pass.id), 7);
-    assert_eq!(conflict(store.create_award(&clash, Some(&award_transition(other_pass.id, w.owner)), at(102)).await).0, "awards.status_index");
+    assert_eq!(conflict(store.create_award(&clash, &[], at(102)).await).0, "awards.status_index");
     assert_eq!(store.submission(other_pass.id).await.unwrap().status, Status::Passed, "the submission status is unchanged");
     assert!(store.award_for_submission(other_pass.id).await.unwrap().is_none());
 
-    // A stale transition: the award is not written either.
-    let stale = Transition::new(other_pass.id, Status::InReview, Status::Awarded, Some(w.owner), "awarded");
+    // A submission that is not passed: the award is not written either.
+    let third = named_user(store, "Third Learner", "third@example.org").await;
+    let queued = submitted(store, &w, third, 60).await;
+    let early = new_award(&w, third, Some(queued.id), 9);
+    assert_eq!(conflict(store.create_award(&early, &[], at(103)).await).0, "submissions.status");
+    assert!(is_not_found(store.award(early.id).await), "no award without its transition");
+    assert_eq!(store.submission(queued.id).await.unwrap().status, Status::Submitted);
     let fresh = new_award(&w, other, Some(other_pass.id), 9);
-    assert_eq!(conflict(store.create_award(&fresh, Some(&stale), at(103)).await).0, "submissions.status");
-    assert!(is_not_found(store.award(fresh.id).await), "no award without its transition");
-    let issued = store.create_award(&fresh, Some(&award_transition(other_pass.id, w.owner)), at(104)).await.unwrap();
+    let issued = store.create_award(&fresh, &[], at(104)).await.unwrap();
     assert_eq!(store.submission(other_pass.id).await.unwrap().status, Status::Awarded);
 
     // Awarding the same submission twice at once: exactly one wins.
     let racer = named_user(store, "Racer", "racer@example.org").await;
     let race = passed(store, &w, racer).await;
     let (first, second) = (new_award(&w, racer, Some(race.id), 20), new_award(&w, racer, Some(race.id), 21));
-    let transition = award_transition(race.id, w.owner);
-    let (a, b) = tokio::join!(store.create_award(&first, Some(&transition), at(105)), store.create_award(&second, Some(&transition), at(105)));
+    let (a, b) = tokio::join!(store.create_award(&first, &[], at(105)), store.create_award(&second, &[], at(105)));
     assert_eq!([&a, &b].iter().filter(|r| r.is_ok()).count(), 1, "{a:?} {b:?}");
     assert!([&a, &b].iter().any(|r| matches!(r, Err(StoreError::Conflict { .. }))));
 
@@ -731,33 +714,33 @@ backend_test!(status_lists_and_award_statuses, |store| {
     assert_eq!(store.status_list(&other_revocation).await.unwrap().length, 200_000);
 
     let second = store.create_achievement(w.org, &badge("Second Badge"), w.owner, now()).await.unwrap().id;
-    let first = store.create_award(&new_award(&w, w.learner, None, 3), None, at(1)).await.unwrap();
-    let other = store.create_award(&NewAward { achievement: second, ..new_award(&w, w.learner, None, 1) }, None, at(2)).await.unwrap();
+    let first = store.create_award(&new_award(&w, w.learner, None, 3), &[], at(1)).await.unwrap();
+    let other = store.create_award(&NewAward { achievement: second, ..new_award(&w, w.learner, None, 1) }, &[], at(2)).await.unwrap();
     assert_eq!(store.used_status_indexes(w.org).await.unwrap(), [1, 3]);
     assert!(store.status_entries(w.org).await.unwrap().is_empty());
     assert_eq!(store.held_achievements(w.learner).await.unwrap().len(), 2);
 
-    let suspended = store.set_award_status(first.id, AwardStatus::Suspended, Some("under review".into()), at(3)).await.unwrap();
+    let suspended = store.set_award_status(first.id, AwardStatus::Suspended, Some("under review".into()), &[], at(3)).await.unwrap();
     assert_eq!(
         (suspended.status, suspended.status_reason.as_deref(), suspended.status_changed_at),
         (AwardStatus::Suspended, Some("under review"), Some(at(3)))
     );
-    store.set_award_status(other.id, AwardStatus::Revoked, Some("copied work".into()), at(4)).await.unwrap();
+    store.set_award_status(other.id, AwardStatus::Revoked, Some("copied work".into()), &[], at(4)).await.unwrap();
     assert_eq!(store.status_entries(w.org).await.unwrap(), [(1, AwardStatus::Revoked), (3, AwardStatus::Suspended)]);
     assert_eq!(store.held_achievements(w.learner).await.unwrap(), Vec::<AchievementId>::new(), "suspended and revoked awards are not held");
 
-    let reinstated = store.set_award_status(first.id, AwardStatus::Active, None, at(5)).await.unwrap();
+    let reinstated = store.set_award_status(first.id, AwardStatus::Active, None, &[], at(5)).await.unwrap();
     assert_eq!((reinstated.status, reinstated.status_reason), (AwardStatus::Active, None));
     assert_eq!(store.status_entries(w.org).await.unwrap(), [(1, AwardStatus::Revoked)]);
-    assert_eq!(conflict(store.set_award_status(other.id, AwardStatus::Active, None, at(6)).await).0, "awards.revoked");
+    assert_eq!(conflict(store.set_award_status(other.id, AwardStatus::Active, None, &[], at(6)).await).0, "awards.revoked");
     assert_eq!(store.award(other.id).await.unwrap().status, AwardStatus::Revoked, "revocation stays");
-    assert!(is_not_found(store.set_award_status(AwardId::new(), AwardStatus::Revoked, None, at(6)).await));
+    assert!(is_not_found(store.set_award_status(AwardId::new(), AwardStatus::Revoked, None, &[], at(6)).await));
     assert!(store.status_entries(elsewhere).await.unwrap().is_empty());
 });
 
 backend_test!(award_privacy_is_set_by_the_learner, |store| {
     let w = world(store).await;
-    let award = store.create_award(&new_award(&w, w.learner, None, 1), None, now()).await.unwrap();
+    let award = store.create_award(&new_award(&w, w.learner, None, 1), &[], now()).await.unwrap();
     let private = store.set_award_privacy(award.id, Privacy::Private, false).await.unwrap();
     assert_eq!((private.privacy, private.evidence_public), (Privacy::Private, false));
     let shown = store.set_award_privacy(award.id, Privacy::Unlisted, true).await.unwrap();
@@ -772,9 +755,9 @@ backend_test!(notifications_are_listed_counted_and_marked_read, |store| {
     let w = world(store).await;
     let mut sent = Vec::new();
     for i in 0..3 {
-        sent.push(store.notify(w.learner, "submission.assessed", &format!("Subject {i}"), "Body", "/submissions/x", at(i)).await.unwrap());
+        sent.push(store.notify(w.learner, NotificationKind::NotYet, &format!("Subject {i}"), "Body", "/submissions/x", at(i)).await.unwrap());
     }
-    store.notify(w.assessor, "queue", "Someone else's", "Body", "/queue", now()).await.unwrap();
+    store.notify(w.assessor, NotificationKind::Assignment, "Someone else's", "Body", "/queue", now()).await.unwrap();
     let latest = store.notifications(w.learner, 2).await.unwrap();
     assert_eq!(latest, [sent[2].clone(), sent[1].clone()], "newest first, limited");
     assert_eq!(store.notifications(w.learner, 10).await.unwrap().len(), 3);
@@ -830,4 +813,138 @@ backend_test!(org_staff_are_owners_and_staff, |store| {
         [("owner@example.org", "Olive Owner"), ("staff@example.org", "Sam Staff")]
     );
     assert_eq!(staff[0].0, w.owner);
+});
+
+// ---------- the effects outbox ----------
+
+fn notice_to(user: UserId, subject: &str) -> NewEffect {
+    NewEffect::from(Effect::Notify(Notice {
+        user,
+        kind: NotificationKind::Award,
+        subject: subject.into(),
+        body: "You earned it.".into(),
+        link: "/awards/x".into(),
+    }))
+}
+
+fn award_passed(submission: SubmissionId) -> NewEffect {
+    NewEffect::from(Effect::AwardPassed { submission })
+}
+
+backend_test!(effects_are_written_with_their_state_change_or_not_at_all, |store| {
+    let w = world(store).await;
+    let sent = submitted(store, &w, w.learner, 60).await;
+    // A judgement refused (not the assigned assessor) leaves no effect behind.
+    let bea = named_user(store, "Bea Assessor", "bea@example.org").await;
+    let refused = award_passed(sent.id);
+    conflict(store.record_assessment(sent.id, bea, &judgement(Outcome::Pass), std::slice::from_ref(&refused), at(1)).await);
+    assert!(is_not_found(store.effect(refused.id).await));
+
+    let effect = award_passed(sent.id);
+    store.record_assessment(sent.id, w.assessor, &judgement(Outcome::Pass), std::slice::from_ref(&effect), at(2)).await.unwrap();
+    let stored = store.effect(effect.id).await.unwrap();
+    assert_eq!((stored.effect.clone(), stored.state(), stored.attempts), (effect.effect.clone(), EffectState::Pending, 0));
+    assert_eq!((stored.created_at, stored.next_attempt_at, stored.claimed_at, stored.last_error.clone()), (at(2), at(2), None, None));
+
+    // An award refused (its status index is taken) writes none of its effects; one stored does.
+    let first = store.create_award(&new_award(&w, w.learner, Some(sent.id), 5), &[notice_to(w.learner, "first")], at(3)).await.unwrap();
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    let clash_effects = [notice_to(other, "clash"), NewEffect::from(Effect::Stack { award: AwardId::new() })];
+    let clash =
+        NewAward { achievement: store.create_achievement(w.org, &badge("Second Badge"), w.owner, now()).await.unwrap().id, ..new_award(&w, other, None, 5) };
+    assert_eq!(conflict(store.create_award(&clash, &clash_effects, at(4)).await).0, "awards.status_index");
+    let stored: Vec<_> = store.effects(100).await.unwrap().into_iter().map(|e| e.id).collect();
+    assert!(clash_effects.iter().all(|e| !stored.contains(&e.id)), "{stored:?}");
+    assert_eq!(stored.len(), 2, "the judgement's and the first award's");
+
+    // Status changes, fees and escalations carry theirs the same way.
+    let told = notice_to(w.learner, "suspended");
+    store.set_award_status(first.id, AwardStatus::Suspended, None, std::slice::from_ref(&told), at(5)).await.unwrap();
+    assert_eq!(store.effect(told.id).await.unwrap().state(), EffectState::Pending);
+    let id = NewEffect { id: told.id, effect: told.effect.clone() };
+    assert_eq!(conflict(store.enqueue_effects(&[id], at(6)).await).0, "effects.id");
+    assert_eq!(store.pending_effect_count().await.unwrap(), 3);
+});
+
+backend_test!(claims_are_exclusive_and_failures_back_off_then_give_up, |store| {
+    let w = world(store).await;
+    let effects: Vec<NewEffect> = (0..3).map(|i| notice_to(w.learner, &format!("notice {i}"))).collect();
+    for (i, effect) in effects.iter().enumerate() {
+        store.enqueue_effects(std::slice::from_ref(effect), at(i as i64)).await.unwrap();
+    }
+    assert!(store.claim_due_effects(now() - Duration::minutes(1), 10).await.unwrap().is_empty(), "nothing is due before it was written");
+    let claimed = store.claim_due_effects(at(5), 2).await.unwrap();
+    assert_eq!(claimed.iter().map(|c| (c.id, c.attempt)).collect::<Vec<_>>(), [(effects[0].id, 1), (effects[1].id, 1)], "oldest first, limited");
+    assert_eq!(claimed[0].effect, effects[0].effect);
+    let rest = store.claim_due_effects(at(5), 10).await.unwrap();
+    assert_eq!(rest.iter().map(|c| c.id).collect::<Vec<_>>(), [effects[2].id], "a claimed effect is not claimed again");
+    assert_eq!(store.effect(effects[0].id).await.unwrap().claimed_at, Some(at(5)));
+
+    // Two runners racing for one effect: exactly one gets it.
+    let raced = notice_to(w.learner, "raced");
+    store.enqueue_effects(std::slice::from_ref(&raced), at(6)).await.unwrap();
+    let (a, b) = tokio::join!(store.claim_effect(raced.id, at(6)), store.claim_effect(raced.id, at(6)));
+    assert_eq!([a.unwrap(), b.unwrap()].iter().filter(|c| c.is_some()).count(), 1);
+
+    // A claim is a lease: when it ends, the effect is due again (its runner died).
+    let lease_end = at(5) + cairn_store::EFFECT_LEASE;
+    assert!(store.claim_effect(effects[0].id, lease_end - Duration::seconds(1)).await.unwrap().is_none());
+    assert_eq!(store.claim_effect(effects[0].id, lease_end).await.unwrap().map(|c| c.attempt), Some(2));
+    // A restart releases every claim at once.
+    assert_eq!(store.release_claimed_effects(at(11)).await.unwrap(), 4);
+    assert_eq!(store.claim_due_effects(at(11), 10).await.unwrap().len(), 4);
+
+    // Done is done, and completing twice is harmless.
+    store.complete_effect(effects[1].id, at(12)).await.unwrap();
+    store.complete_effect(effects[1].id, at(13)).await.unwrap();
+    let done = store.effect(effects[1].id).await.unwrap();
+    assert_eq!((done.state(), done.done_at, done.claimed_at), (EffectState::Done, Some(at(12)), None));
+    assert!(store.claim_effect(effects[1].id, at(60)).await.unwrap().is_none());
+    assert!(is_not_found(store.complete_effect(cairn_core::ids::EffectId::new(), at(9)).await));
+
+    // A failure is retried at the time given, with its error kept, until the last attempt.
+    let failing = effects[2].id;
+    assert_eq!(store.retry_effect(failing, "smtp down", at(20), at(14)).await.unwrap(), Retry::Scheduled(at(20)));
+    let waiting = store.effect(failing).await.unwrap();
+    assert_eq!((waiting.next_attempt_at, waiting.claimed_at, waiting.last_error.as_deref()), (at(20), None, Some("smtp down")));
+    assert!(store.claim_effect(failing, at(19)).await.unwrap().is_none(), "not before its time");
+    let mut attempt = store.claim_effect(failing, at(20)).await.unwrap().unwrap().attempt;
+    while attempt < cairn_store::MAX_EFFECT_ATTEMPTS {
+        assert_eq!(store.retry_effect(failing, &format!("failure {attempt}"), at(30), at(21)).await.unwrap(), Retry::Scheduled(at(30)));
+        attempt = store.claim_effect(failing, at(30)).await.unwrap().unwrap().attempt;
+    }
+    assert_eq!(store.retry_effect(failing, "still down", at(40), at(31)).await.unwrap(), Retry::GaveUp);
+    let failed = store.effect(failing).await.unwrap();
+    assert_eq!((failed.state(), failed.failed_at, failed.attempts, failed.last_error.as_deref()), (EffectState::Failed, Some(at(31)), 8, Some("still down")));
+    assert!(store.claim_due_effects(at(1000), 10).await.unwrap().iter().all(|c| c.id != failing), "a failed effect stays failed");
+    assert_eq!(conflict(store.retry_effect(failing, "again", at(50), at(50)).await).0, "effects.state");
+
+    // An effect whose runner died during every attempt is given up too, with a reason.
+    let doomed = notice_to(w.learner, "doomed");
+    store.enqueue_effects(std::slice::from_ref(&doomed), at(100)).await.unwrap();
+    let mut clock = at(100);
+    for _ in 0..cairn_store::MAX_EFFECT_ATTEMPTS {
+        assert!(store.claim_effect(doomed.id, clock).await.unwrap().is_some());
+        clock += cairn_store::EFFECT_LEASE;
+    }
+    assert!(store.claim_due_effects(clock, 10).await.unwrap().iter().all(|c| c.id != doomed.id));
+    let gone = store.effect(doomed.id).await.unwrap();
+    assert_eq!((gone.state(), gone.last_error.as_deref()), (EffectState::Failed, Some("the runner stopped during every attempt")));
+});
+
+backend_test!(a_notice_is_delivered_once, |store| {
+    let w = world(store).await;
+    let effect = notice_to(w.learner, "Once only");
+    let Effect::Notify(notice) = &effect.effect else { unreachable!() };
+    let learner = email("learner@example.org");
+    assert!(store.deliver_notice(effect.id, notice, &learner, "Hello\n", at(1)).await.unwrap());
+    assert!(!store.deliver_notice(effect.id, notice, &learner, "Hello\n", at(2)).await.unwrap(), "a second delivery writes nothing");
+    let notifications = store.notifications(w.learner, 10).await.unwrap();
+    assert_eq!(notifications.len(), 1);
+    assert_eq!((notifications[0].id.0, notifications[0].kind, notifications[0].subject.as_str()), (effect.id.0, NotificationKind::Award, "Once only"));
+    let outbox = store.outbox(10).await.unwrap();
+    assert_eq!(
+        outbox.iter().map(|m| (m.id.clone(), m.to.as_str(), m.body.as_str())).collect::<Vec<_>>(),
+        [(effect.id.to_string(), "learner@example.org", "Hello\n")]
+    );
 });

@@ -1,12 +1,14 @@
 //! The award transaction: signing the OB 3.0 credential (Data Integrity `eddsa-rdfc-2022` and
 //! VC-JWT), writing the OB 2.0 hosted assertion, baking the PNG and SVG badges, reserving a
-//! status-list entry, and recording it all with one store call; then stacking level badges into
-//! their micro-credential and telling the learner. Also the issuer's revoke / suspend / reinstate.
+//! status-list entry, and recording it all with one store call, together with its effects:
+//! telling the learner and, for a level badge, stacking it into its micro-credential. Also the
+//! issuer's revoke / suspend / reinstate, which tell the learner the same way.
 //!
 //! Everything that can fail (loading, signing, rendering, baking, storing blobs) happens before
 //! [`cairn_store::Store::create_award`], which writes the award (and the submission's move to
-//! `awarded`) in one transaction: a failed award leaves nothing in the database. Blobs written
-//! before a failure stay, harmlessly: they are content-addressed.
+//! `awarded`, and the effects) in one transaction: a failed award leaves nothing in the database.
+//! Blobs written before a failure stay, harmlessly: they are content-addressed. What follows an
+//! award runs from the outbox (`effects.rs`), so a crash after the commit loses nothing.
 
 use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::assessment::Judgement;
@@ -14,8 +16,9 @@ use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::award::{AwardStatus, Privacy, StatusAction};
 use cairn_core::ids::{AchievementId, AwardId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
+use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
-use cairn_store::{Award, NewAward, StoreError};
+use cairn_store::{Award, Effect, NewAward, NewEffect, StoreError};
 use cairn_vc::keys::Ed25519KeyPair;
 use cairn_vc::loader::BundledLoader;
 use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
@@ -28,7 +31,9 @@ use time::OffsetDateTime;
 use super::documents::{self, rfc3339, status_list_url, verification_method};
 use super::images;
 use crate::config::Config;
+use crate::effects;
 use crate::error::ConflictKind;
+use crate::notify::notice;
 use crate::{App, AppError};
 
 /// Entries in each status list: the Bitstring Status List minimum (16 KiB of bits), for herd privacy.
@@ -49,44 +54,37 @@ pub struct AwardRequest {
     pub judgement: Option<Judgement>,
     /// Evidence links as (URL, name); only http(s) URLs are accepted.
     pub evidence_urls: Vec<(String, String)>,
-    /// The submission's move to `awarded`, applied in the same transaction as the award.
-    pub transition: Option<cairn_store::Transition>,
 }
 
-/// Awards an achievement, then the micro-credential it completes, if any; returns the award asked
-/// for. See [`award_with_stack`].
-///
-/// # Errors
-/// As [`award_with_stack`].
-pub async fn award(app: &App, request: AwardRequest) -> Result<Award, AppError> {
-    Ok(award_with_stack(app, request).await?.0)
-}
-
-/// Awards an achievement and notifies the learner. When it is a level of a micro-credential and
-/// the learner now holds every level (and not yet the micro-credential), the micro-credential is
-/// awarded too, with the level awards as its evidence; it is returned second.
-///
-/// Stacking and notifications happen after the award is stored: their failures are logged, never
-/// reported as a failed award.
+/// Awards an achievement; the learner is told, and a micro-credential that the award completes
+/// is awarded too (both through the outbox, run before this returns). Returns the award asked
+/// for. For a submission, it must be passed: it moves to `awarded` with the award.
 ///
 /// # Errors
 /// `NotFound` for an unknown learner or achievement; `Conflict` for a draft achievement, one
-/// already awarded, or a submission that changed meanwhile; `Invalid` for a bad evidence URL;
-/// `Unavailable` when no status entry could be reserved; `Internal` when signing or baking
+/// already awarded, or a submission that is not passed (any more); `Invalid` for a bad evidence
+/// URL; `Unavailable` when no status entry could be reserved; `Internal` when signing or baking
 /// fails. Nothing is stored on any of them.
+pub async fn award(app: &App, request: AwardRequest) -> Result<Award, AppError> {
+    let (award, effects) = issue(app, &request).await?;
+    effects::settle(app, &effects).await;
+    Ok(award)
+}
+
+/// [`award`], also returning the micro-credential the award completed, if it was awarded with it.
+///
+/// # Errors
+/// As [`award`].
 pub async fn award_with_stack(app: &App, request: AwardRequest) -> Result<(Award, Option<Award>), AppError> {
-    let award = issue(app, &request).await?;
-    notify_awarded(app, &award).await;
-    let stacked = match stack(app, &award).await {
-        Ok(Some(parent)) => {
-            notify_awarded(app, &parent).await;
-            Some(parent)
-        }
-        Ok(None) => None,
-        Err(error) => {
-            tracing::error!(award = %award.id, %error, "the completed micro-credential could not be awarded");
-            None
-        }
+    let parent = app.store.achievement(request.achievement).await?.parent;
+    let held_before = match parent {
+        Some(parent) => app.store.awards_of(request.learner).await?.iter().any(|a| a.achievement == parent),
+        None => true,
+    };
+    let award = award(app, request).await?;
+    let stacked = match parent {
+        Some(parent) if !held_before => app.store.awards_of(award.learner).await?.into_iter().find(|a| a.achievement == parent),
+        _ => None,
     };
     Ok((award, stacked))
 }
@@ -106,9 +104,11 @@ pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: Status
     if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
         return Err(AppError::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }
-    let changed = app.store.set_award_status(award, next, reason, app.now()).await?;
+    let achievement = app.store.achievement_version(current.achievement, current.achievement_version).await?;
+    let effects = [status_notice(&current, next, reason.as_deref(), &achievement.content.name)];
+    let changed = app.store.set_award_status(award, next, reason, &effects, app.now()).await?;
     app.caches.status_changed();
-    notify_status(app, &changed).await;
+    effects::settle(app, &effects).await;
     Ok(changed)
 }
 
@@ -199,8 +199,9 @@ async fn badge_image(app: &App, achievement: &Achievement, organisation: &Organi
     Ok((image, fallback))
 }
 
-/// One award, without stacking or notification.
-async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
+/// One award, recorded with its effects (telling the learner; stacking, for a level badge),
+/// which are returned for the caller to settle.
+pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, Vec<NewEffect>), AppError> {
     let store = &app.store;
     let now = app.now();
     let evidence = documents::evidence_links(&request.evidence_urls).map_err(|(pointer, detail)| AppError::invalid_field(&pointer, detail))?;
@@ -233,6 +234,7 @@ async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
         image,
         fallback_svg,
     });
+    let effects = award_effects(&draft, &learner);
     for _ in 0..MAX_INDEX_TRIES {
         let index = {
             let taken = &taken;
@@ -264,8 +266,8 @@ async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
             // able to follow it to a name.
             privacy: Privacy::Private,
         };
-        match store.create_award(&new, request.transition.as_ref(), now).await {
-            Ok(award) => return Ok(award),
+        match store.create_award(&new, &effects, now).await {
+            Ok(award) => return Ok((award, effects)),
             Err(StoreError::Conflict { constraint: "awards.status_index", .. }) => {
                 taken.insert(index);
             }
@@ -276,8 +278,25 @@ async fn issue(app: &App, request: &AwardRequest) -> Result<Award, AppError> {
     Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
 }
 
-/// Awards the micro-credential that `award` completes, if it completes one the learner lacks.
-async fn stack(app: &App, award: &Award) -> Result<Option<Award>, AppError> {
+/// What follows an award: the learner's notice and, for a level of a micro-credential, the
+/// check whether it completes the stack.
+fn award_effects(draft: &Draft, learner: &cairn_store::User) -> Vec<NewEffect> {
+    let name = &draft.achievement.content.name;
+    let body = format!(
+        "{} has awarded you \"{name}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it from its page \
+         (only you can see it until you choose who may).",
+        draft.organisation.profile.name
+    );
+    let mut effects = vec![notice(learner.id, NotificationKind::Award, format!("You earned \"{name}\""), body, format!("/awards/{}", draft.award))];
+    if let (Kind::Level(_), Some(_)) = (draft.achievement.kind, draft.achievement.parent) {
+        effects.push(NewEffect::from(Effect::Stack { award: draft.award }));
+    }
+    effects
+}
+
+/// Awards the micro-credential that `award` completes, if it completes one the learner lacks;
+/// returns it with its effects. Running it again once the micro-credential is held does nothing.
+pub(crate) async fn stack(app: &App, award: &Award) -> Result<Option<(Award, Vec<NewEffect>)>, AppError> {
     let store = &app.store;
     let level = store.achievement(award.achievement).await?;
     let (Kind::Level(_), Some(parent)) = (level.kind, level.parent) else { return Ok(None) };
@@ -294,56 +313,25 @@ async fn stack(app: &App, award: &Award) -> Result<Option<Award>, AppError> {
         };
         evidence.push((app.config.urls().award_page(level_award.id), name));
     }
-    let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence, transition: None };
+    let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence };
     match issue(app, &request).await {
-        Ok(parent) => Ok(Some(parent)),
-        // Another request completed the stack first.
-        Err(AppError::Conflict { .. }) => Ok(None),
+        Ok(issued) => Ok(Some(issued)),
+        // Another runner completed the stack first.
+        Err(AppError::Conflict { kind: ConflictKind::AlreadyAwarded, .. }) => Ok(None),
         Err(error) => Err(error),
     }
 }
 
-/// The learner's notification and e-mail for a new award; failures are logged.
-async fn notify_awarded(app: &App, award: &Award) {
-    let result = async {
-        let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
-        let organisation = app.store.organisation(award.organisation).await?;
-        let learner = app.store.user(award.learner).await?;
-        let page = app.config.urls().award_page(award.id);
-        let subject = format!("You earned \"{}\"", achievement.content.name);
-        let body = format!(
-            "{} has awarded you \"{}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it at {page} \
-             (only you can see it until you choose who may).",
-            organisation.profile.name, achievement.content.name
-        );
-        let now = app.now();
-        app.store.notify(learner.id, "award", &subject, &body, &format!("/awards/{}", award.id), now).await?;
-        app.store.queue_mail(&learner.email, &subject, &format!("Hello {},\n\n{body}\n", learner.name), now).await?;
-        Ok::<(), StoreError>(())
+/// The learner's notice of a status change.
+fn status_notice(award: &Award, next: AwardStatus, reason: Option<&str>, name: &str) -> NewEffect {
+    let (kind, subject) = match next {
+        AwardStatus::Revoked => (NotificationKind::AwardRevoked, format!("\"{name}\" was revoked")),
+        AwardStatus::Suspended => (NotificationKind::AwardSuspended, format!("\"{name}\" was suspended")),
+        AwardStatus::Active => (NotificationKind::AwardReinstated, format!("\"{name}\" was reinstated")),
     };
-    if let Err(error) = result.await {
-        tracing::error!(award = %award.id, %error, "the learner could not be notified of an award");
-    }
-}
-
-/// The learner's notification of a status change; failures are logged.
-async fn notify_status(app: &App, award: &Award) {
-    let result = async {
-        let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
-        let name = &achievement.content.name;
-        let (kind, subject) = match award.status {
-            AwardStatus::Revoked => ("award-revoked", format!("\"{name}\" was revoked")),
-            AwardStatus::Suspended => ("award-suspended", format!("\"{name}\" was suspended")),
-            AwardStatus::Active => ("award-reinstated", format!("\"{name}\" was reinstated")),
-        };
-        let body = match &award.status_reason {
-            Some(reason) if award.status != AwardStatus::Active => format!("{subject} by its issuer: {reason}"),
-            _ => format!("{subject} by its issuer."),
-        };
-        app.store.notify(award.learner, kind, &subject, &body, &format!("/awards/{}", award.id), app.now()).await?;
-        Ok::<(), StoreError>(())
+    let body = match reason {
+        Some(reason) if next != AwardStatus::Active => format!("{subject} by its issuer: {reason}"),
+        _ => format!("{subject} by its issuer."),
     };
-    if let Err(error) = result.await {
-        tracing::error!(award = %award.id, %error, "the learner could not be notified of a status change");
-    }
+    notice(award.learner, kind, subject, body, format!("/awards/{}", award.id))
 }

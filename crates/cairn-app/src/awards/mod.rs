@@ -2,7 +2,7 @@
 //! reinstating them, the OB 2.0 hosted documents and status lists that keep them verifiable, and
 //! what the award pages, the backpack and the downloads show.
 //!
-//! - `issuing.rs` — the award transaction, stacking, status changes and their notifications.
+//! - `issuing.rs` — the award transaction with its effects, stacking, status changes.
 //! - `documents.rs` — the OB 3.0 and OB 2.0 documents, pure functions of stored values.
 //! - `images.rs` — the baked PNG and SVG badges.
 //! - `status_lists.rs` — the signed Bitstring Status Lists.
@@ -26,6 +26,7 @@ use crate::config::Config;
 
 pub use documents::{issuer_did, status_list_url, verification_method};
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
+pub(crate) use issuing::{issue, stack};
 pub use status_lists::{plausible_list_id, status_list};
 pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, Visible, backpack, card, download, mine, page, seen_by, set_privacy, visible};
 

@@ -10,6 +10,7 @@ use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
 use cairn_core::award::{AwardStatus, Privacy, StatusAction};
 use cairn_core::ids::{AwardId, UserId};
+use cairn_core::notification::NotificationKind;
 use cairn_server::problem::Problem;
 use cairn_store::Award;
 use cairn_vc::bake::{BakedPayload, unbake};
@@ -57,7 +58,6 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
         submission: None,
         judgement: achievement.content.rubric.as_ref().map(|_| passing(achievement)),
         evidence_urls: vec![("https://example.org/portfolio/bash".into(), "My\u{7} portfolio\u{0}".into())],
-        transition: None,
     }
 }
 
@@ -200,7 +200,7 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     assert!(results.iter().all(|r| r.met), "{results:?}");
     let learner = user(app, LEARNER).await;
     let notifications = app.state.app.store.notifications(learner, 10).await.unwrap();
-    assert!(notifications.iter().any(|n| n.kind == "award" && n.link == format!("/awards/{}", award.id)), "{notifications:?}");
+    assert!(notifications.iter().any(|n| n.kind == NotificationKind::Award && n.link == format!("/awards/{}", award.id)), "{notifications:?}");
     assert!(app.state.app.store.outbox(10).await.unwrap().iter().any(|m| m.to == LEARNER), "an e-mail is queued");
 });
 
@@ -243,7 +243,7 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked: issued in error")));
     let refused = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(refused.status, 409);
-    assert!(app.state.app.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == "award-revoked"));
+    assert!(app.state.app.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == NotificationKind::AwardRevoked));
 });
 
 backend_test!(an_achievement_is_awarded_once_and_a_refusal_stores_nothing, |app| {

@@ -182,7 +182,6 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
         submission: None,
         judgement: Some(passing(&badge)),
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
-        transition: None,
     };
     (awards::award(&app.state.app, request).await.unwrap(), badge)
 }
@@ -515,8 +514,18 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
 backend_test!(notifications_are_marked_read, |app| {
     let learner_id = user(app, LEARNER.0).await;
     let now = app.state.app.now();
-    app.state.app.store.notify(learner_id, "test", "First news", "Something happened.", "/backpack", now).await.unwrap();
-    app.state.app.store.notify(learner_id, "test", "Second news", "Something else happened.", "https://evil.example/", now).await.unwrap();
+    app.state
+        .app
+        .store
+        .notify(learner_id, cairn_core::notification::NotificationKind::Fee, "First news", "Something happened.", "/backpack", now)
+        .await
+        .unwrap();
+    app.state
+        .app
+        .store
+        .notify(learner_id, cairn_core::notification::NotificationKind::Fee, "Second news", "Something else happened.", "https://evil.example/", now)
+        .await
+        .unwrap();
     let mut learner = signed_in(app, LEARNER).await;
     let page = learner.get("/notifications").await;
     page.assert_contains("2 unread");

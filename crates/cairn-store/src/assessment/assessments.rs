@@ -3,6 +3,7 @@
 
 use super::transitions::insert_event;
 use super::{QUEUED, explain_miss, get_status};
+use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
 use crate::rows::{get_id, get_json, get_opt_id, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
@@ -57,7 +58,8 @@ fn assessment_from(row: &AnyRow) -> Result<Assessment, StoreError> {
 impl Store {
     /// Records the assigned assessor's judgement of the current attempt, in one transaction: the
     /// submission moves to passed or not yet (only if it is still queued and assigned to
-    /// `assessor`), the assessment and the audit entry are written.
+    /// `assessor`), the assessment, the audit entry and `effects` (the pass's award, telling
+    /// people) are written.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown submission; [`StoreError::Conflict`]
@@ -70,6 +72,7 @@ impl Store {
         submission: SubmissionId,
         assessor: UserId,
         judgement: &Judgement,
+        effects: &[NewEffect],
         now: OffsetDateTime,
     ) -> Result<Assessment, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -116,6 +119,7 @@ impl Store {
             Outcome::NotYet => "assessed: not yet",
         };
         insert_event(&mut tx, submission, Some(from), to, Some(assessor), note, now).await?;
+        insert_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(Assessment {
             id,
@@ -141,12 +145,13 @@ impl Store {
         rows.iter().map(assessment_from).collect()
     }
 
-    /// Records a staff member's confirmation of the latest assessment, a pass (second stage).
+    /// Records a staff member's confirmation of the latest assessment, a pass (second stage),
+    /// with `effects` (the award), in one transaction.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] when the submission has no assessment; [`StoreError::Conflict`]
     /// (`assessments.confirmed`) when the latest is not a pass or was already confirmed.
-    pub async fn confirm_pass(&self, submission: SubmissionId, staff: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn confirm_pass(&self, submission: SubmissionId, staff: UserId, effects: &[NewEffect], now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query(
             "UPDATE assessments SET confirmed_by = $1, confirmed_at = $2 WHERE submission_id = $3 AND outcome = 'pass' AND confirmed_at IS NULL \
@@ -170,6 +175,7 @@ impl Store {
             };
             return Err(StoreError::Conflict { constraint: "assessments.confirmed", detail: detail.into() });
         }
+        insert_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(())
     }

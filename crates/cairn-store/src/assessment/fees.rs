@@ -3,6 +3,7 @@
 
 use super::get_status;
 use super::transitions::insert_event;
+use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
 use crate::rows::{get_opt_i64, get_opt_id, get_opt_time, get_string, get_time, secs};
 use crate::{Store, StoreError};
@@ -61,12 +62,19 @@ fn voucher_from(row: &AnyRow) -> Result<Voucher, StoreError> {
 }
 
 impl Store {
-    /// Records a fee decision by staff (paid, waived…) and an audit entry saying so, without
-    /// changing the status, in one transaction.
+    /// Records a fee decision by staff (paid, waived…), an audit entry saying so and `effects`
+    /// (telling the learner), without changing the status, in one transaction.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown submission.
-    pub async fn set_fee_state(&self, submission: SubmissionId, fee: &FeeState, actor: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+    pub async fn set_fee_state(
+        &self,
+        submission: SubmissionId,
+        fee: &FeeState,
+        actor: UserId,
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query("UPDATE submissions SET fee_state = $1, voucher_code = $2, updated_at = $3 WHERE id = $4")
             .bind(fee.as_str())
@@ -81,6 +89,7 @@ impl Store {
         let status =
             get_status(&sqlx::query("SELECT status FROM submissions WHERE id = $1").bind(submission.to_string()).fetch_one(&mut *tx).await?, "status")?;
         insert_event(&mut tx, submission, Some(status), status, Some(actor), &fee_note(fee), now).await?;
+        insert_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(())
     }

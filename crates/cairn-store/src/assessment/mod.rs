@@ -28,9 +28,9 @@ pub use fees::Voucher;
 pub use pools::PoolMember;
 pub use queues::{IssuerQueueItem, QueueItem};
 pub use submissions::{Collaboration, LearnerSubmission, NewSubmission};
-pub use transitions::{AttemptSnapshot, OrgEvent, SubmissionEvent, Transition};
+pub use transitions::{AttemptSnapshot, OrgEvent, Sending, SubmissionEvent};
 
-pub(crate) use transitions::apply_transition;
+pub(crate) use transitions::{Move, apply_move};
 
 use crate::StoreError;
 use crate::rows::get_string;

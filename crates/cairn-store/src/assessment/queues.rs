@@ -2,6 +2,7 @@
 //! escalation when a due date nears or passes.
 
 use super::{CURRENT_VERSION_JOIN, QUEUED, SUBMISSION_COLUMNS};
+use crate::effects::{NewEffect, insert_effects};
 use crate::rows::{get_id, get_opt_string, get_string, secs};
 use crate::{Store, StoreError};
 use cairn_core::ids::{OrganisationId, SubmissionId, UserId};
@@ -97,19 +98,26 @@ impl Store {
         self.load_submissions(&sql, &[]).await?.into_iter().map(|(row, s)| Ok((s, get_id(&row, "organisation_id")?))).collect()
     }
 
-    /// Records that a submission was escalated (keeps the first time).
+    /// Records that a submission was escalated, with `effects` (telling the staff and the
+    /// assessor), in one transaction: only the first time, so a submission is escalated once.
+    /// Returns whether this call escalated it (`false`: it already was, nothing is written).
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown submission.
-    pub async fn mark_escalated(&self, submission: SubmissionId, now: OffsetDateTime) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE submissions SET escalated_at = COALESCE(escalated_at, $1) WHERE id = $2")
+    pub async fn mark_escalated(&self, submission: SubmissionId, effects: &[NewEffect], now: OffsetDateTime) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query("UPDATE submissions SET escalated_at = $1 WHERE id = $2 AND escalated_at IS NULL")
             .bind(secs(now))
             .bind(submission.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if result.rows_affected() == 0 {
-            return Err(StoreError::not_found("submission", submission));
+            drop(tx);
+            self.submission(submission).await?;
+            return Ok(false);
         }
-        Ok(())
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }

@@ -3,6 +3,7 @@
 
 use super::artifacts::artifact_label;
 use super::{CURRENT_VERSION_JOIN, Tx, explain_miss, get_status, status_from};
+use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
 use crate::rows::{get_i64, get_id, get_json, get_opt_i64, get_opt_id, get_opt_string, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
@@ -11,33 +12,77 @@ use cairn_core::submission::{Status, Submission};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-/// A move of a submission's life cycle, decided by `cairn_core::submission::transition`.
+/// An attempt sent to assessment: who sends it, who assesses it (`None` when no one is
+/// eligible yet) and when the decision is due.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Transition {
+pub struct Sending {
     pub submission: SubmissionId,
-    /// The status the caller saw: the move happens only if the submission is still in it
-    /// (otherwise [`StoreError::Conflict`]).
-    pub from: Status,
-    pub to: Status,
-    /// Who moved it; `None` for the system (a background job).
-    pub actor: Option<UserId>,
+    pub learner: UserId,
+    pub assessor: Option<UserId>,
+    pub due_at: OffsetDateTime,
     /// Words for the audit trail.
     pub note: String,
-    /// `Some(x)` sets the assessor to `x`.
-    pub assessor: Option<Option<UserId>>,
-    /// `Some(x)` sets the due date to `x`.
-    pub due_at: Option<Option<OffsetDateTime>>,
-    /// Increments the attempt number (a resubmission); a snapshot is then of the new attempt.
-    pub next_attempt: bool,
-    /// Records the attempt as sent: overview, reflection, links, artefact labels, due date and
-    /// assessor.
-    pub snapshot: bool,
 }
 
-impl Transition {
-    /// A plain move: no assessor or due date change, no new attempt, no snapshot.
-    pub fn new(submission: SubmissionId, from: Status, to: Status, actor: Option<UserId>, note: impl Into<String>) -> Transition {
-        Transition { submission, from, to, actor, note: note.into(), assessor: None, due_at: None, next_attempt: false, snapshot: false }
+/// What a move does to the assessor besides changing the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AssessorChange {
+    Keep,
+    Set(Option<UserId>),
+}
+
+/// What a move does to the due date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DueChange {
+    Keep,
+    Set(OffsetDateTime),
+    Clear,
+}
+
+/// Whether a move sends an attempt (which records its snapshot, sets `submitted_at` and clears
+/// any escalation), and which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Nothing,
+    FirstAttempt,
+    /// A revision: the attempt number goes up first.
+    NextAttempt,
+}
+
+/// One move of a submission's life cycle, as decided by `cairn_core::submission::transition`;
+/// built only by the intent-named [`Store`] methods below and by the award transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Move<'a> {
+    pub(crate) submission: SubmissionId,
+    /// The status the caller saw: the move happens only if the submission is still in it
+    /// (otherwise [`StoreError::Conflict`]).
+    pub(crate) from: Status,
+    pub(crate) to: Status,
+    /// Who moved it; `None` for the system (a background job, the effects runner).
+    pub(crate) actor: Option<UserId>,
+    pub(crate) note: &'a str,
+    assessor: AssessorChange,
+    due: DueChange,
+    sent: Sent,
+}
+
+impl<'a> Move<'a> {
+    /// A move that changes the status only.
+    pub(crate) fn status(submission: SubmissionId, from: Status, to: Status, actor: Option<UserId>, note: &'a str) -> Move<'a> {
+        Move { submission, from, to, actor, note, assessor: AssessorChange::Keep, due: DueChange::Keep, sent: Sent::Nothing }
+    }
+
+    fn sending(sending: &'a Sending, from: Status, to: Status, sent: Sent) -> Move<'a> {
+        Move {
+            submission: sending.submission,
+            from,
+            to,
+            actor: Some(sending.learner),
+            note: &sending.note,
+            assessor: AssessorChange::Set(sending.assessor),
+            due: DueChange::Set(sending.due_at),
+            sent,
+        }
     }
 }
 
@@ -117,11 +162,19 @@ pub(crate) async fn insert_event(
     Ok(())
 }
 
-/// Applies a [`Transition`] inside `tx`: the conditional update, its audit entry and, when asked,
-/// the attempt snapshot.
-pub(crate) async fn apply_transition(tx: &mut Tx, t: &Transition, now: OffsetDateTime) -> Result<(), StoreError> {
-    let sent = t.from != t.to && matches!(t.to, Status::Submitted | Status::Resubmitted);
+/// Applies a [`Move`] inside `tx`: the conditional update, its audit entry and, for a sent
+/// attempt, its snapshot.
+pub(crate) async fn apply_move(tx: &mut Tx, m: &Move<'_>, now: OffsetDateTime) -> Result<(), StoreError> {
     let flag = |b: bool| i64::from(b);
+    let (set_assessor, assessor) = match m.assessor {
+        AssessorChange::Keep => (false, None),
+        AssessorChange::Set(assessor) => (true, assessor),
+    };
+    let (set_due, due_at) = match m.due {
+        DueChange::Keep => (false, None),
+        DueChange::Set(due_at) => (true, Some(due_at)),
+        DueChange::Clear => (true, None),
+    };
     let result = sqlx::query(
         "UPDATE submissions SET status = $1, updated_at = $2, attempt = attempt + $3, \
          assessor_id = CASE WHEN $4 = 1 THEN $5 ELSE assessor_id END, \
@@ -130,28 +183,28 @@ pub(crate) async fn apply_transition(tx: &mut Tx, t: &Transition, now: OffsetDat
          escalated_at = CASE WHEN $8 = 1 THEN NULL ELSE escalated_at END \
          WHERE id = $9 AND status = $10",
     )
-    .bind(t.to.as_str())
+    .bind(m.to.as_str())
     .bind(secs(now))
-    .bind(flag(t.next_attempt))
-    .bind(flag(t.assessor.is_some()))
-    .bind(t.assessor.flatten().map(|a| a.to_string()))
-    .bind(flag(t.due_at.is_some()))
-    .bind(t.due_at.flatten().map(secs))
-    .bind(flag(sent))
-    .bind(t.submission.to_string())
-    .bind(t.from.as_str())
+    .bind(flag(m.sent == Sent::NextAttempt))
+    .bind(flag(set_assessor))
+    .bind(assessor.map(|a| a.to_string()))
+    .bind(flag(set_due))
+    .bind(due_at.map(secs))
+    .bind(flag(m.sent != Sent::Nothing))
+    .bind(m.submission.to_string())
+    .bind(m.from.as_str())
     .execute(&mut **tx)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(explain_miss(tx, t.submission, |status| StoreError::Conflict {
+        return Err(explain_miss(tx, m.submission, |status| StoreError::Conflict {
             constraint: "submissions.status",
             detail: format!("this submission was changed meanwhile: it is now {}", status.label().to_lowercase()),
         })
         .await);
     }
-    insert_event(tx, t.submission, Some(t.from), t.to, t.actor, &t.note, now).await?;
-    if t.snapshot {
-        insert_snapshot(tx, t.submission, now).await?;
+    insert_event(tx, m.submission, Some(m.from), m.to, m.actor, m.note, now).await?;
+    if m.sent != Sent::Nothing {
+        insert_snapshot(tx, m.submission, now).await?;
     }
     Ok(())
 }
@@ -194,20 +247,71 @@ async fn insert_snapshot(tx: &mut Tx, submission: SubmissionId, now: OffsetDateT
 }
 
 impl Store {
-    /// Moves a submission, in one transaction: the conditional update (only if it is still in
-    /// `from`), its audit entry and, when asked, the attempt snapshot. Sending (to submitted or
-    /// resubmitted from another status) sets `submitted_at` and clears any escalation; a move
-    /// to the same status (e.g. a reassignment) only applies its assessor and due date.
+    /// Applies a move and writes its effects, in one transaction, and reads the submission back.
+    async fn commit_move(&self, m: &Move<'_>, effects: &[NewEffect], now: OffsetDateTime) -> Result<Submission, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        apply_move(&mut tx, m, now).await?;
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
+        self.submission(m.submission).await
+    }
+
+    /// Sends a draft's first attempt (draft → submitted): assessor and due date set, the attempt
+    /// recorded as sent, `effects` written, all in one transaction.
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown submission, [`StoreError::Conflict`]
-    /// (`submissions.status`) when it is no longer in `from`; nothing changes then.
-    #[tracing::instrument(skip_all, fields(submission_id = %t.submission, from = t.from.as_str(), to = t.to.as_str()))]
-    pub async fn transition(&self, t: &Transition, now: OffsetDateTime) -> Result<Submission, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        apply_transition(&mut tx, t, now).await?;
-        tx.commit().await?;
-        self.submission(t.submission).await
+    /// (`submissions.status`) when it is no longer a draft; nothing changes then.
+    #[tracing::instrument(skip_all, fields(submission_id = %sending.submission))]
+    pub async fn send_first_attempt(&self, sending: &Sending, effects: &[NewEffect], now: OffsetDateTime) -> Result<Submission, StoreError> {
+        self.commit_move(&Move::sending(sending, Status::Draft, Status::Submitted, Sent::FirstAttempt), effects, now).await
+    }
+
+    /// Sends a revision after "not yet" (not yet → resubmitted): the attempt number goes up, then
+    /// as [`Store::send_first_attempt`].
+    ///
+    /// # Errors
+    /// As [`Store::send_first_attempt`], when it is no longer "not yet".
+    #[tracing::instrument(skip_all, fields(submission_id = %sending.submission))]
+    pub async fn send_revision(&self, sending: &Sending, effects: &[NewEffect], now: OffsetDateTime) -> Result<Submission, StoreError> {
+        self.commit_move(&Move::sending(sending, Status::NotYet, Status::Resubmitted, Sent::NextAttempt), effects, now).await
+    }
+
+    /// The assessor opens a sent submission (`from`, submitted or resubmitted → in review).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown submission, [`StoreError::Conflict`]
+    /// (`submissions.status`) when it is no longer in `from`.
+    pub async fn start_review(&self, submission: SubmissionId, from: Status, assessor: Option<UserId>, now: OffsetDateTime) -> Result<Submission, StoreError> {
+        self.commit_move(&Move::status(submission, from, Status::InReview, assessor, "review started"), &[], now).await
+    }
+
+    /// Gives a queued submission (in `status`, which stays) to an assessor, by the system, with
+    /// `effects` (telling them).
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown submission, [`StoreError::Conflict`]
+    /// (`submissions.status`) when it is no longer in `status`.
+    pub async fn assign_assessor(
+        &self,
+        submission: SubmissionId,
+        status: Status,
+        assessor: UserId,
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<Submission, StoreError> {
+        let m = Move { assessor: AssessorChange::Set(Some(assessor)), ..Move::status(submission, status, status, None, "assessor assigned") };
+        self.commit_move(&m, effects, now).await
+    }
+
+    /// The learner withdraws a submission (`from` → withdrawn); its due date is cleared.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown submission, [`StoreError::Conflict`]
+    /// (`submissions.status`) when it is no longer in `from`.
+    pub async fn withdraw_submission(&self, submission: SubmissionId, from: Status, learner: UserId, now: OffsetDateTime) -> Result<Submission, StoreError> {
+        let m = Move { due: DueChange::Clear, ..Move::status(submission, from, Status::Withdrawn, Some(learner), "withdrawn by the learner") };
+        self.commit_move(&m, &[], now).await
     }
 
     /// A submission's audit trail, oldest first.

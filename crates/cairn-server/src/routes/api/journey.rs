@@ -600,7 +600,7 @@ async fn remove_assessor(State(state): State<AppState>, caller: ApiCaller, Path(
 async fn notifications(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     let inbox = notify::inbox(&state.app, &caller.actor, 100).await?;
     Ok(Json(json!({"unread": inbox.unread, "items": inbox.items.iter().map(|n| json!({
-        "id": n.id.to_string(), "kind": n.kind, "subject": n.subject, "body": n.body, "link": state.app.config.url(&n.link),
+        "id": n.id.to_string(), "kind": n.kind.as_str(), "subject": n.subject, "body": n.body, "link": state.app.config.url(&n.link),
         "created_at": timestamp(n.created_at), "read_at": n.read_at.map(timestamp),
     })).collect::<Vec<_>>()})))
 }
