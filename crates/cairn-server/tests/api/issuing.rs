@@ -12,7 +12,7 @@ use cairn_core::award::{AwardStatus, Privacy, StatusAction};
 use cairn_core::ids::{AwardId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_server::problem::Problem;
-use cairn_store::Award;
+use cairn_store::{Award, Effect, EffectState, NewEffect};
 use cairn_vc::bake::{BakedPayload, unbake};
 use cairn_vc::loader::StaticLoader;
 use cairn_vc::status::StatusList;
@@ -301,6 +301,45 @@ backend_test!(holding_every_level_awards_the_micro_credential, |app| {
     assert_valid(&verified(app, &bytes, &credential).await);
     let level_credential = credential_of(app, level_awards[0].id).await.1;
     assert_eq!(level_credential["credentialSubject"]["achievement"]["achievementType"], "Badge");
+});
+
+backend_test!(effects_that_run_again_award_and_tell_once_and_failures_are_retried, |app| {
+    let store = &app.state.app.store;
+    let stack = demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroCredential).unwrap();
+    let learner = user(app, LEARNER).await;
+    let mut last = None;
+    for level in store.levels(stack.id).await.unwrap() {
+        last = Some(awards::award(&app.state.app, request(learner, &level)).await.unwrap());
+    }
+    let last = last.unwrap();
+    let held_stack = || async { store.awards_of(learner).await.unwrap().into_iter().filter(|a| a.achievement == stack.id).collect::<Vec<_>>() };
+    let parent = held_stack().await;
+    assert_eq!(parent.len(), 1, "the third level completed the stack");
+    let told = || async {
+        let link = format!("/awards/{}", parent[0].id);
+        store.notifications(learner, 100).await.unwrap().into_iter().filter(|n| n.kind == NotificationKind::Award && n.link == link).count()
+    };
+    assert_eq!(told().await, 1);
+    assert_eq!(store.pending_effect_count().await.unwrap(), 0, "everything ran before the awards returned");
+
+    // The stacking check again, twice, as a runner that died before recording it would: nothing new.
+    let again = [NewEffect::from(Effect::Stack { award: last.id }), NewEffect::from(Effect::Stack { award: last.id })];
+    store.enqueue_effects(&again, app.state.app.now()).await.unwrap();
+    let report = cairn_app::effects::drain(&app.state.app).await;
+    assert_eq!((report.done, report.retried, report.given_up), (2, 0, 0));
+    assert_eq!(held_stack().await, parent, "one micro-credential");
+    assert_eq!(told().await, 1, "one notification");
+
+    // A failing effect is kept with its error and tried again later, not dropped.
+    let doomed = NewEffect::from(Effect::AwardPassed { submission: cairn_core::ids::SubmissionId::new() });
+    store.enqueue_effects(std::slice::from_ref(&doomed), app.state.app.now()).await.unwrap();
+    let report = cairn_app::effects::drain(&app.state.app).await;
+    assert_eq!((report.done, report.retried), (0, 1));
+    let kept = store.effect(doomed.id).await.unwrap();
+    assert_eq!((kept.state(), kept.attempts), (EffectState::Pending, 1));
+    assert!(kept.last_error.as_deref().is_some_and(|e| e.contains("not found")), "{kept:?}");
+    assert!(kept.next_attempt_at >= app.state.app.now() + cairn_app::effects::backoff(1) - time::Duration::seconds(1), "{kept:?}");
+    assert_eq!(cairn_app::effects::drain(&app.state.app).await, cairn_app::effects::DrainReport::default(), "not due yet");
 });
 
 backend_test!(a_private_award_is_seen_by_its_learner_and_the_issuers_staff_only, |app| {
