@@ -140,7 +140,7 @@ pub fn size_text(bytes: u64) -> String {
     match bytes {
         0..1024 => format!("{bytes} bytes"),
         1024..MB => format!("{} KB", bytes.div_ceil(1024)),
-        _ if bytes % MB == 0 => format!("{} MB", bytes / MB),
+        _ if bytes.is_multiple_of(MB) => format!("{} MB", bytes / MB),
         _ => format!("{:.1} MB", bytes as f64 / MB as f64),
     }
 }
