@@ -5,7 +5,7 @@
 use cairn_core::achievement::{Achievement, AchievementContent, AchievementFields, ImageRef, Kind, NewAchievement, NewAchievementFields, State};
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AchievementId, OrganisationId};
-use cairn_core::image::{ImageError, ImageType, accept_badge_image, default_badge_svg};
+use cairn_core::image::{ImageError, ImageType, MAX_IMAGE_BYTES, accept_badge_image, default_badge_svg};
 use cairn_core::organisation::Organisation;
 
 use crate::catalog::{Listed, describe};
@@ -195,9 +195,18 @@ pub async fn image(app: &App, actor: &Actor, id: AchievementId) -> Result<(Image
     }
 }
 
-/// Checks and stores an uploaded badge image.
+/// Checks and stores an uploaded badge image. The check (a full PNG decode, or the SVG
+/// sanitiser) runs on the blocking pool; the image it replaces is left for the sweep
+/// (`crate::jobs::sweep_blobs`), since earlier versions or other rows may still show it.
 pub(crate) async fn store_image(app: &App, bytes: &[u8], declared: Option<&str>) -> Result<ImageRef, AppError> {
-    let (image_type, clean) = accept_badge_image(bytes, declared).map_err(image_error)?;
+    if bytes.len() > MAX_IMAGE_BYTES {
+        return Err(image_error(ImageError::TooLarge { size: bytes.len(), max: MAX_IMAGE_BYTES }));
+    }
+    let (bytes, declared) = (bytes.to_vec(), declared.map(str::to_string));
+    let (image_type, clean) = match tokio::task::spawn_blocking(move || accept_badge_image(&bytes, declared.as_deref())).await {
+        Ok(checked) => checked.map_err(image_error)?,
+        Err(error) => return Err(AppError::internal(&error)),
+    };
     let key = app.store.blobs().put("images", image_type.extension(), clean).await?;
     Ok(ImageRef { key, image_type })
 }

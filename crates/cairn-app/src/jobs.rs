@@ -1,9 +1,10 @@
 //! Background work: escalating submissions that are nearly due or overdue, running the effects
-//! outbox (awards of passes, stacking, notifications: see `effects.rs`), and sending the mail
-//! outbox over SMTP when a server is configured (otherwise mail stays in the outbox for the
-//! operator). Runs every `job_interval_secs` in one task started by `cairn serve`, which first
-//! recovers what a previous run left (claimed effects are released and everything due runs);
-//! each run, and each duty, is also callable directly.
+//! outbox (awards of passes, stacking, notifications: see `effects.rs`), sending the mail outbox
+//! over SMTP when a server is configured (otherwise mail stays in the outbox for the operator),
+//! and, once an hour, sweeping the blob store of blobs nothing refers to. Runs every
+//! `job_interval_secs` in one task started by `cairn serve`, which first recovers what a previous
+//! run left (claimed effects are released and everything due runs); each run, and each duty, is
+//! also callable directly.
 
 use cairn_core::calendar::DueState;
 use cairn_core::notification::NotificationKind;
@@ -18,6 +19,13 @@ use crate::{App, AppError};
 /// Most messages sent per run.
 const MAIL_BATCH: usize = 50;
 
+/// How old a blob nothing refers to must be before the sweep deletes it. An upload writes its
+/// blob before its row, so a younger one may be an upload still on its way.
+pub const BLOB_GRACE: time::Duration = time::Duration::hours(1);
+
+/// How often the blob store is swept, by one of the instances sharing the database.
+pub const SWEEP_EVERY: time::Duration = time::Duration::hours(1);
+
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunReport {
@@ -26,6 +34,8 @@ pub struct RunReport {
     pub effects: DrainReport,
     pub sent: usize,
     pub failed: usize,
+    /// Blobs deleted by the sweep.
+    pub swept: usize,
 }
 
 /// Whether `raw` is a sender address such as `Cairn <badges@example.org>`.
@@ -55,6 +65,7 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
                     effects_given_up = report.effects.given_up,
                     sent = report.sent,
                     failed = report.failed,
+                    swept = report.swept,
                     "background run"
                 );
             }
@@ -98,7 +109,30 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
             Err(error) => tracing::warn!(%error, "reading the outbox failed"),
         }
     }
+    match sweep_when_due(app).await {
+        Ok(n) => report.swept = n,
+        Err(error) => tracing::warn!(%error, "sweeping the blob store failed"),
+    }
     report
+}
+
+/// Sweeps the blob store when no instance has for [`SWEEP_EVERY`]; returns how many blobs went.
+async fn sweep_when_due(app: &App) -> Result<usize, AppError> {
+    if !app.store.claim_job_run("blob_sweep", app.now(), SWEEP_EVERY).await? {
+        return Ok(0);
+    }
+    Ok(sweep_blobs(app).await?.deleted)
+}
+
+/// Deletes every blob no row refers to that was last written more than [`BLOB_GRACE`] ago:
+/// evidence of uploads refused after the write, artefacts removed before they were sent, the
+/// files of deleted rows, replaced images. Blobs rows refer to (earlier attempts and withdrawn
+/// submissions included) stay.
+///
+/// # Errors
+/// Store failures (listing the blobs, or asking which are referenced).
+pub async fn sweep_blobs(app: &App) -> Result<cairn_store::SweepReport, AppError> {
+    Ok(app.store.sweep_blobs(app.now() - BLOB_GRACE).await?)
 }
 
 /// Escalates submissions that are nearly due or overdue (once each), telling the issuer's staff

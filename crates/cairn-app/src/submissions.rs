@@ -11,12 +11,13 @@ use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::assessment::find_duplicates;
 use cairn_core::authz::{Action, Actor};
 use cairn_core::calendar::DueState;
-use cairn_core::evidence::{EvidenceError, accept_evidence};
+use cairn_core::evidence::{EvidenceError, EvidenceType, MAX_EVIDENCE_BYTES, OverQuota, accept_evidence, check_quota};
 use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{
-    Event, FeeState, IssuerSettings, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition, voucher_code,
+    Event, FeeState, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition,
+    voucher_code,
 };
 use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, Sending, StoreError};
 use time::OffsetDateTime;
@@ -120,10 +121,17 @@ pub async fn update_submission(app: &App, actor: &Actor, id: SubmissionId, field
 
 /// Adds an uploaded evidence file (checked, size-limited, stripped of metadata).
 ///
+/// Every limit is checked before anything is written to the blob store: the file's size, the
+/// number of artefacts, the title, the type and content, and the evidence storage the issuer
+/// allows the learner (`IssuerSettings::evidence_quota_mb`). The cleaning, which parses the
+/// whole file, runs on the blocking pool. Should the row still be refused after the write (the
+/// submission was sent meanwhile, or a concurrent upload took the last room), the blob is left
+/// for the sweep (`crate::jobs::sweep_blobs`): its content may be another row's too.
+///
 /// # Errors
-/// `Unauthenticated`, `NotFound`, `Conflict` when not editable or full, `TooLarge`,
-/// `UnsupportedMediaType` for an unknown or mislabelled type, `Invalid` for an empty or damaged
-/// file.
+/// `Unauthenticated`, `NotFound`, `Conflict` when not editable or full, `TooLarge` for a file or
+/// quota overrun, `UnsupportedMediaType` for an unknown, mislabelled or uncleanable type (office
+/// documents included), `Invalid` for an empty or damaged file or a bad title.
 pub async fn add_file(
     app: &App,
     actor: &Actor,
@@ -137,11 +145,23 @@ pub async fn add_file(
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
-    let (kind, clean) = accept_evidence(bytes, declared).map_err(evidence_error)?;
+    if bytes.len() > MAX_EVIDENCE_BYTES {
+        return Err(evidence_error(EvidenceError::TooLarge { size: bytes.len(), max: MAX_EVIDENCE_BYTES }));
+    }
     let count = app.store.artifacts(id).await?.len();
+    if count >= MAX_ARTIFACTS {
+        return Err(full());
+    }
     let title = artifact_title(title, count + 1)?;
-    let sha256 = sha256_hex(&clean);
+    let organisation = app.store.submission_organisation(id).await?;
+    let quota = app.store.issuer_settings(organisation).await?.evidence_quota_bytes();
+    let used = app.store.evidence_bytes(submission.learner, organisation).await?;
+    // With no room at all, say so before the file is cleaned.
+    check_quota(used, 1, quota).map_err(|over| AppError::TooLarge(OverQuota { adding: bytes.len() as u64, ..over }.to_string()))?;
+    let (kind, clean) = clean_evidence(bytes.to_vec(), declared.map(str::to_string)).await?;
     let size = clean.len() as u64;
+    check_quota(used, size, quota).map_err(|over| AppError::TooLarge(over.to_string()))?;
+    let sha256 = sha256_hex(&clean);
     let blob_key = app.store.blobs().put("evidence", kind.extension(), clean).await?;
     let original_name: String = clean_text(original_name.unwrap_or("")).chars().take(255).collect();
     let new = NewArtifact {
@@ -150,7 +170,26 @@ pub async fn add_file(
         title,
         body: ArtifactBody::File { blob_key, media_type: kind.media_type().to_string(), size, sha256, original_name },
     };
-    Ok(app.store.add_artifact(&new, app.now()).await?)
+    match app.store.add_artifact_within(&new, Some(quota), app.now()).await {
+        Ok(artifact) => Ok(artifact),
+        Err(StoreError::Conflict { constraint: "artifacts.quota", detail }) => Err(AppError::TooLarge(detail)),
+        Err(StoreError::Conflict { constraint: "artifacts.limit", .. }) => Err(full()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Checks and cleans an evidence file on the blocking pool: parsing a PDF or decoding an image
+/// is CPU work that would otherwise hold up every request on the same runtime thread.
+async fn clean_evidence(bytes: Vec<u8>, declared: Option<String>) -> Result<(EvidenceType, Vec<u8>), AppError> {
+    let cleaned = tokio::task::spawn_blocking(move || accept_evidence(&bytes, declared.as_deref())).await;
+    match cleaned {
+        Ok(result) => result.map_err(evidence_error),
+        Err(error) => Err(AppError::internal(&error)),
+    }
+}
+
+fn full() -> AppError {
+    AppError::conflict(format!("a submission holds at most {MAX_ARTIFACTS} pieces of evidence: remove one to add another"))
 }
 
 /// Adds a text artefact.
@@ -186,8 +225,10 @@ fn artifact_title(title: Option<&str>, n: usize) -> Result<String, AppError> {
 fn evidence_error(error: EvidenceError) -> AppError {
     match error {
         EvidenceError::TooLarge { .. } => AppError::TooLarge(error.to_string()),
-        EvidenceError::UnknownType | EvidenceError::TypeMismatch { .. } => AppError::UnsupportedMediaType(error.to_string()),
-        other => AppError::invalid_field("/file", other.to_string()),
+        EvidenceError::UnknownType | EvidenceError::TypeMismatch { .. } | EvidenceError::ExportToPdf { .. } | EvidenceError::Unsupported(_) => {
+            AppError::UnsupportedMediaType(error.to_string())
+        }
+        EvidenceError::Empty | EvidenceError::Corrupt(_) | EvidenceError::Encrypted => AppError::invalid_field("/file", error.to_string()),
     }
 }
 
@@ -321,6 +362,9 @@ pub struct LearnerView {
     pub attempts_allowed: bool,
     pub collaborator_reflections: Vec<(Email, String)>,
     pub due_state: Option<DueState>,
+    /// Bytes the learner's evidence files with this issuer take (out of
+    /// `settings.evidence_quota_bytes()`).
+    pub evidence_used: u64,
 }
 
 /// The learner's view of their submission.
@@ -354,6 +398,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
     let attempts_left = settings.attempts_left(submission.attempt);
     let attempts_allowed = submission.status != Status::NotYet || settings.allows_attempt(submission.attempt);
     let collaborator_reflections = app.store.collaborator_reflections(id).await?;
+    let evidence_used = app.store.evidence_bytes(submission.learner, organisation.id).await?;
     let due_state = match (submission.status.clock_running(), submission.due_at) {
         (true, Some(due)) => Some(settings.calendar().due_state(app.now(), due, settings.nearly_due_days)),
         _ => None,
@@ -371,6 +416,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         attempts_allowed,
         collaborator_reflections,
         due_state,
+        evidence_used,
     })
 }
 

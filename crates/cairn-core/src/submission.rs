@@ -15,6 +15,11 @@ pub const MAX_LINKS: usize = 20;
 pub const MAX_COLLABORATORS: usize = 10;
 /// Most artefacts (files, links and texts) in one submission.
 pub const MAX_ARTIFACTS: usize = 20;
+/// The evidence storage a learner has with an issuer unless the issuer sets another, in MB
+/// (MiB): room for a full submission of large files.
+pub const DEFAULT_EVIDENCE_QUOTA_MB: u32 = 200;
+/// The largest evidence storage an issuer may allow one learner, in MB (MiB).
+pub const MAX_EVIDENCE_QUOTA_MB: u32 = 10_240;
 
 /// Where a submission is in its life cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -343,11 +348,21 @@ pub struct IssuerSettings {
     pub confirm_passes: bool,
     /// Days without work besides weekends.
     pub holidays: Vec<Date>,
+    /// Evidence storage each learner has with this issuer, in MB (MiB): the files of all their
+    /// submissions to it, earlier attempts and withdrawn submissions included.
+    pub evidence_quota_mb: u32,
 }
 
 impl Default for IssuerSettings {
     fn default() -> Self {
-        IssuerSettings { service_days: 14, nearly_due_days: 2, attempt_limit: Some(3), confirm_passes: false, holidays: Vec::new() }
+        IssuerSettings {
+            service_days: 14,
+            nearly_due_days: 2,
+            attempt_limit: Some(3),
+            confirm_passes: false,
+            holidays: Vec::new(),
+            evidence_quota_mb: DEFAULT_EVIDENCE_QUOTA_MB,
+        }
     }
 }
 
@@ -360,11 +375,14 @@ pub struct IssuerSettingsFields {
     pub attempt_limit: String,
     pub confirm_passes: bool,
     pub holidays: String,
+    /// Empty for [`DEFAULT_EVIDENCE_QUOTA_MB`].
+    pub evidence_quota_mb: String,
 }
 
 impl IssuerSettings {
     /// Applies the rules: 1–60 service days, 0–10 nearly-due days below the service days,
-    /// 1–20 attempts or none, dates for holidays.
+    /// 1–20 attempts or none, dates for holidays, 1–[`MAX_EVIDENCE_QUOTA_MB`] MB of evidence
+    /// storage per learner (empty for the default).
     ///
     /// # Errors
     /// Every broken rule.
@@ -390,7 +408,12 @@ impl IssuerSettings {
             invalid.push("/holidays", message);
             Vec::new()
         });
-        invalid.into_result(IssuerSettings { service_days, nearly_due_days, attempt_limit, confirm_passes: fields.confirm_passes, holidays })
+        let evidence_quota_mb = if fields.evidence_quota_mb.trim().is_empty() {
+            DEFAULT_EVIDENCE_QUOTA_MB
+        } else {
+            number(&mut invalid, "/evidence_quota_mb", &fields.evidence_quota_mb, 1, MAX_EVIDENCE_QUOTA_MB)
+        };
+        invalid.into_result(IssuerSettings { service_days, nearly_due_days, attempt_limit, confirm_passes: fields.confirm_passes, holidays, evidence_quota_mb })
     }
 
     /// Back to fields, for the settings form.
@@ -401,7 +424,13 @@ impl IssuerSettings {
             attempt_limit: self.attempt_limit.map(|n| n.to_string()).unwrap_or_default(),
             confirm_passes: self.confirm_passes,
             holidays: self.holidays.iter().map(|d| crate::calendar::format_date(*d)).collect::<Vec<_>>().join("\n"),
+            evidence_quota_mb: self.evidence_quota_mb.to_string(),
         }
+    }
+
+    /// The evidence storage each learner has with this issuer, in bytes.
+    pub fn evidence_quota_bytes(&self) -> u64 {
+        u64::from(self.evidence_quota_mb) * 1024 * 1024
     }
 
     /// The issuer's calendar.
@@ -573,15 +602,27 @@ mod tests {
             attempt_limit: "99".into(),
             holidays: "tomorrow".into(),
             confirm_passes: true,
+            evidence_quota_mb: "0".into(),
         };
         let invalid = IssuerSettings::parse(&bad).unwrap_err();
-        for pointer in ["/service_days", "/nearly_due_days", "/attempt_limit", "/holidays"] {
+        for pointer in ["/service_days", "/nearly_due_days", "/attempt_limit", "/holidays", "/evidence_quota_mb"] {
             assert!(invalid.at(pointer).is_some(), "{pointer}: {invalid}");
         }
         let unlimited = IssuerSettings { attempt_limit: None, ..IssuerSettings::default() };
         assert!(unlimited.allows_attempt(100));
         assert!(IssuerSettings::default().allows_attempt(2));
         assert!(!IssuerSettings::default().allows_attempt(3));
+    }
+
+    #[test]
+    fn evidence_quota_defaults_when_empty_and_is_bounded() {
+        let quota = |raw: &str| IssuerSettings::parse(&IssuerSettingsFields { evidence_quota_mb: raw.into(), ..IssuerSettings::default().to_fields() });
+        assert_eq!(quota("").unwrap().evidence_quota_mb, DEFAULT_EVIDENCE_QUOTA_MB);
+        assert_eq!(quota(" 50 ").unwrap().evidence_quota_bytes(), 50 * 1024 * 1024);
+        assert_eq!(quota("10240").unwrap().evidence_quota_mb, MAX_EVIDENCE_QUOTA_MB);
+        for bad in ["0", "10241", "-1", "lots", "1.5"] {
+            assert_eq!(quota(bad).unwrap_err().at("/evidence_quota_mb"), Some("must be a whole number from 1 to 10240"), "{bad}");
+        }
     }
 
     #[test]

@@ -26,8 +26,16 @@ mod openapi;
 pub mod problem;
 mod routes;
 pub mod state;
+pub mod upload;
 
 pub use routes::app;
+
+/// Entry points of the fuzz targets in `fuzz/`, not an API: the API's JSON inputs read and
+/// parsed as their handlers do. (Uploads are read by the public [`upload::read_upload`].)
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::routes::api::fuzzing::{JSON_INPUTS, Outcome, api_json};
+}
 pub use state::AppState;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.

@@ -74,7 +74,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/submissions/{id}/artifacts",
-        "Upload an evidence file (multipart field `file`, optional `title`; PDF, PNG, JPEG or text, at most 10 MiB)",
+        "Upload an evidence file (multipart field `file`, optional `title`; PDF, PNG, JPEG or text, at most 10 MiB, within the issuer's evidence storage per learner: 413 when over either)",
         true,
         Some("EvidenceUpload"),
         201,
@@ -233,6 +233,8 @@ fn schemas() -> Value {
         "SubmissionView": {"allOf": [schema_ref("Submission"), {"type": "object", "properties": {
             "achievement_name": string(), "artifacts": {"type": "array", "items": schema_ref("Artifact")}, "feedback": {"type": "array", "items": schema_ref("Feedback")},
             "attempts": {"type": "integer"}, "attempts_left": {"type": ["integer", "null"]}, "due_state": {"enum": ["on_track", "nearly_due", "overdue", null]},
+            "evidence_storage": {"type": "object", "description": "The learner's evidence files with this issuer, over all their submissions, and the issuer's limit",
+                "properties": {"used_bytes": {"type": "integer"}, "allowed_bytes": {"type": "integer"}}},
             "award_id": nullable_string(), "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}}}}]},
         "EvidenceUpload": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}, "title": {"type": "string", "maxLength": 120}}},
         "TextInput": {"type": "object", "required": ["body"], "properties": {"title": string(), "body": {"type": "string", "maxLength": 20000}}},
@@ -266,7 +268,8 @@ fn schemas() -> Value {
         "AssessmentSettings": {"type": "object", "required": ["service_days", "nearly_due_days"], "properties": {
             "service_days": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Business days from submission to decision"},
             "nearly_due_days": {"type": "integer", "minimum": 0, "maximum": 10}, "attempt_limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
-            "confirm_passes": {"type": "boolean", "description": "Staff confirm each pass before the award"}, "holidays": {"type": "array", "items": {"type": "string", "format": "date"}}}},
+            "confirm_passes": {"type": "boolean", "description": "Staff confirm each pass before the award"}, "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
+            "evidence_quota_mb": {"type": "integer", "minimum": 1, "maximum": 10240, "default": 200, "description": "Evidence storage each learner has with the issuer, in MiB (absent: the default)"}}},
         "IssuerQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "fee": string(), "attempt": {"type": "integer"},
             "assessor_name": nullable_string(), "due_at": nullable_string(), "due_state": nullable_string(), "duplicate_flagged": {"type": "boolean"}}}}}},

@@ -88,9 +88,14 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "unsupported-media-type",
         title: "Unsupported media type",
         status: 415,
-        explanation: "The upload is not of an accepted type. Badge images must be PNG or SVG, and the declared type must match the content.",
+        explanation: "The upload is not of an accepted type. Badge images must be PNG or SVG; evidence files PDF, PNG, JPEG or plain text (office documents: export them to PDF first). The declared type must match the content.",
     },
-    ProblemType { slug: "too-large", title: "Too large", status: 413, explanation: "The request body or upload is larger than this server accepts." },
+    ProblemType {
+        slug: "too-large",
+        title: "Too large",
+        status: 413,
+        explanation: "The request body or upload is larger than this server accepts, or an evidence file does not fit in the storage the issuer allows each learner (the detail says how much is used and allowed).",
+    },
     ProblemType {
         slug: "unavailable",
         title: "Temporarily unavailable",

@@ -29,6 +29,7 @@ mod notices;
 mod organisations;
 mod rows;
 mod seal;
+mod sweep;
 
 pub use accounts::{ApiToken, NewSession, User};
 pub use assessment::{
@@ -36,13 +37,14 @@ pub use assessment::{
     QueueItem, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
-pub use blobs::Blobs;
+pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;
 pub use seal::MasterKey;
+pub use sweep::{BLOB_KEY_COLUMNS, SweepReport};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -164,14 +164,107 @@ backend_test!(issuer_settings_default_until_saved_then_round_trip, |store| {
         attempt_limit: None,
         confirm_passes: true,
         holidays: vec![date!(2026 - 12 - 25), date!(2027 - 01 - 01)],
+        evidence_quota_mb: 50,
     };
     store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), settings);
-    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], ..settings };
+    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], evidence_quota_mb: 10_240, ..settings };
     store.set_issuer_settings(w.org, &changed, at(1)).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), changed, "saving again replaces");
     let other = organisation(store, "Other Org", w.owner).await;
     assert_eq!(store.issuer_settings(other).await.unwrap(), IssuerSettings::default());
+});
+
+// ---------- evidence storage ----------
+
+fn sized_file(submission: SubmissionId, blob_key: &str, size: u64) -> NewArtifact {
+    let sha256 = format!("{:0>64}", size);
+    NewArtifact {
+        id: ArtifactId::new(),
+        submission,
+        title: "File".into(),
+        body: ArtifactBody::File { blob_key: blob_key.into(), media_type: "text/plain".into(), size, sha256, original_name: "notes.txt".into() },
+    }
+}
+
+backend_test!(evidence_bytes_count_a_learners_files_with_one_issuer_and_the_quota_holds, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    assert_eq!(store.evidence_bytes(w.learner, w.org).await.unwrap(), 0);
+    store.add_artifact(&sized_file(draft.id, "evidence/a.txt", 300), at(1)).await.unwrap();
+    store.add_artifact(&text(draft.id, "Notes", "texts are not files"), at(1)).await.unwrap();
+    // A withdrawn submission's files still take room; another learner's and another issuer's do not.
+    store.withdraw_submission(draft.id, Status::Draft, w.learner, at(2)).await.unwrap();
+    let again = start(store, &w, w.learner).await;
+    store.add_artifact(&sized_file(again.id, "evidence/b.txt", 200), at(3)).await.unwrap();
+    let other_learner = named_user(store, "Other Learner", "other@example.org").await;
+    let theirs = start(store, &w, other_learner).await;
+    store.add_artifact(&sized_file(theirs.id, "evidence/c.txt", 7000), at(3)).await.unwrap();
+    let other_org = organisation(store, "Other Org", w.owner).await;
+    let elsewhere = store.create_achievement(other_org, &badge("Elsewhere"), w.owner, now()).await.unwrap().id;
+    let there = store
+        .create_submission(&NewSubmission { achievement: elsewhere, organisation: other_org, ..new_submission(&w, w.learner, FeeState::None) }, now())
+        .await
+        .unwrap();
+    store.add_artifact(&sized_file(there.id, "evidence/d.txt", 9000), at(3)).await.unwrap();
+    assert_eq!(store.evidence_bytes(w.learner, w.org).await.unwrap(), 500);
+    assert_eq!(store.evidence_bytes(w.learner, other_org).await.unwrap(), 9000);
+
+    // Within the quota the file is added; past it, the transaction refuses and adds nothing.
+    store.add_artifact_within(&sized_file(again.id, "evidence/e.txt", 500), Some(1000), at(4)).await.unwrap();
+    let (constraint, detail) = conflict(store.add_artifact_within(&sized_file(again.id, "evidence/f.txt", 1), Some(1000), at(4)).await);
+    assert_eq!(constraint, "artifacts.quota");
+    assert!(detail.contains("you use 1000 bytes of the 1000 bytes allowed"), "{detail}");
+    assert_eq!(store.evidence_bytes(w.learner, w.org).await.unwrap(), 1000);
+    store.add_artifact_within(&text(again.id, "Words", "texts do not count"), Some(1000), at(4)).await.unwrap();
+    // Removing a file that was never sent frees its room.
+    let e = store.artifacts(again.id).await.unwrap().into_iter().find(|a| matches!(&a.body, ArtifactBody::File { size: 500, .. })).unwrap();
+    store.remove_artifact(again.id, e.id, at(5)).await.unwrap();
+    assert_eq!(store.evidence_bytes(w.learner, w.org).await.unwrap(), 500);
+});
+
+backend_test!(the_sweep_deletes_only_old_blobs_no_row_refers_to, |store| {
+    let w = world(store).await;
+    let draft = start(store, &w, w.learner).await;
+    let blobs = store.blobs();
+    let referenced = blobs.put("evidence", "txt", b"kept: an artefact refers to it".to_vec()).await.unwrap();
+    store.add_artifact(&sized_file(draft.id, &referenced, 30), at(1)).await.unwrap();
+    let orphan = blobs.put("evidence", "txt", b"refused upload".to_vec()).await.unwrap();
+    let image = blobs.put("images", "png", b"an organisation's image".to_vec()).await.unwrap();
+    let mut profile = store.organisation(w.org).await.unwrap().profile;
+    profile.image = Some(cairn_core::achievement::ImageRef { key: image.clone(), image_type: cairn_core::image::ImageType::Png });
+    store.update_organisation(w.org, &profile, at(1)).await.unwrap();
+    let keys = [referenced.clone(), orphan.clone(), image.clone(), "awards/x.png".to_string()];
+    let found = store.referenced_blob_keys(&keys).await.unwrap();
+    assert_eq!(found, [referenced.clone(), image.clone()].into_iter().collect());
+    assert!(store.referenced_blob_keys(&[]).await.unwrap().is_empty());
+    let many: Vec<String> = (0..450).map(|n| format!("evidence/{n}.txt")).chain([referenced.clone()]).collect();
+    assert_eq!(store.referenced_blob_keys(&many).await.unwrap().len(), 1, "keys are looked up in batches");
+
+    // Within the grace period even an orphan stays: its row may be on its way.
+    let written = OffsetDateTime::now_utc();
+    let report = store.sweep_blobs(written - Duration::hours(1)).await.unwrap();
+    assert_eq!((report.examined, report.deleted), (3, 0));
+    assert_eq!(blobs.count().await.unwrap(), 3);
+    // Past it, the orphan goes and what rows refer to stays.
+    let report = store.sweep_blobs(written + Duration::hours(2)).await.unwrap();
+    assert_eq!((report.examined, report.deleted), (3, 1));
+    let mut left: Vec<String> = blobs.list().await.unwrap().into_iter().map(|b| b.key).collect();
+    left.sort();
+    let mut expected = vec![referenced.clone(), image];
+    expected.sort();
+    assert_eq!(left, expected);
+    assert!(matches!(blobs.get(&orphan).await, Err(StoreError::NotFound { .. })));
+    assert_eq!(blobs.get(&referenced).await.unwrap(), b"kept: an artefact refers to it");
+});
+
+backend_test!(a_periodic_job_is_claimed_once_per_interval, |store| {
+    let every = Duration::hours(1);
+    assert!(store.claim_job_run("blob_sweep", at(0), every).await.unwrap(), "never ran");
+    assert!(!store.claim_job_run("blob_sweep", at(59), every).await.unwrap());
+    assert!(store.claim_job_run("other_job", at(59), every).await.unwrap(), "jobs are claimed apart");
+    assert!(store.claim_job_run("blob_sweep", at(60), every).await.unwrap());
+    assert!(!store.claim_job_run("blob_sweep", at(60), every).await.unwrap(), "one of two instances at once");
 });
 
 backend_test!(pools_count_open_work_and_conflicts_are_recorded, |store| {

@@ -254,6 +254,24 @@ async fn migrations_give_both_backends_the_same_schema() {
     postgres.finish().await;
 }
 
+/// Columns named `…_key` that hold something other than a blob key.
+const NOT_BLOB_KEYS: &[&str] = &["name_key"];
+
+backend_test!(every_blob_key_column_is_known_to_the_sweep, |store| {
+    // A blob key column the sweep does not know would have its blobs deleted as unreferenced.
+    let columns = store.schema_columns().await.unwrap();
+    let key_like: Vec<(&str, &str)> = columns
+        .iter()
+        .filter(|(_, column)| column.ends_with("_key") && !NOT_BLOB_KEYS.contains(&column.as_str()))
+        .map(|(t, c)| (t.as_str(), c.as_str()))
+        .collect();
+    let mut known = cairn_store::BLOB_KEY_COLUMNS.to_vec();
+    known.sort();
+    let mut key_like = key_like;
+    key_like.sort();
+    assert_eq!(key_like, known, "add new blob key columns to cairn_store::BLOB_KEY_COLUMNS (or to NOT_BLOB_KEYS)");
+});
+
 #[test]
 fn schema_differences_are_reported_one_per_line() {
     use schema::{Class, Column, ForeignKey, Index, Schema, Table};

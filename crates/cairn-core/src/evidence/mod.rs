@@ -97,6 +97,54 @@ pub enum EvidenceError {
     Unsupported(&'static str),
 }
 
+/// A file that does not fit in the evidence storage a learner has with an issuer
+/// (`IssuerSettings::evidence_quota_mb`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OverQuota {
+    /// Bytes the learner's files with the issuer take already.
+    pub used: u64,
+    /// Bytes of the file being added.
+    pub adding: u64,
+    /// Bytes the issuer allows each learner.
+    pub allowed: u64,
+}
+
+impl std::fmt::Display for OverQuota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this file ({}) does not fit in your evidence storage with this issuer: you use {} of the {} allowed; remove files you no longer need",
+            size_text(self.adding),
+            size_text(self.used),
+            size_text(self.allowed)
+        )
+    }
+}
+
+impl std::error::Error for OverQuota {}
+
+/// Whether a file of `adding` bytes fits beside `used` bytes within `allowed`.
+///
+/// # Errors
+/// [`OverQuota`] saying how much is used and allowed.
+pub fn check_quota(used: u64, adding: u64, allowed: u64) -> Result<(), OverQuota> {
+    match used.checked_add(adding) {
+        Some(total) if total <= allowed => Ok(()),
+        _ => Err(OverQuota { used, adding, allowed }),
+    }
+}
+
+/// A size for people: "512 bytes", "12 KB", "3.2 MB", "200 MB" (binary units, as the limits are).
+pub fn size_text(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..MB => format!("{} KB", bytes.div_ceil(1024)),
+        _ if bytes.is_multiple_of(MB) => format!("{} MB", bytes / MB),
+        _ => format!("{:.1} MB", bytes as f64 / MB as f64),
+    }
+}
+
 /// Checks an uploaded evidence file and returns its type and its bytes with metadata removed.
 ///
 /// # Errors
@@ -230,6 +278,26 @@ mod tests {
             check(&bytes, Some("application/pdf"), Err(&format!("{kind} {export}")));
         }
         check(&zip_with("notes.txt"), None, Err("this kind of file is not accepted as evidence"));
+    }
+
+    #[test]
+    fn a_file_fits_the_quota_or_is_refused_saying_what_is_used_and_allowed() {
+        const MB: u64 = 1024 * 1024;
+        assert_eq!(check_quota(150 * MB, 50 * MB, 200 * MB), Ok(()));
+        assert_eq!(check_quota(0, 0, 0), Ok(()));
+        let over = check_quota(199 * MB + MB / 2, 3 * MB + MB / 5, 200 * MB).unwrap_err();
+        assert_eq!(
+            over.to_string(),
+            "this file (3.2 MB) does not fit in your evidence storage with this issuer: you use 199.5 MB of the 200 MB allowed; remove files you no longer need"
+        );
+        assert!(check_quota(u64::MAX, 1, u64::MAX).is_err(), "no overflow");
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        for (bytes, text) in [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1 KB"), (1500, "2 KB"), (1024 * 1024, "1 MB"), (3 * 1024 * 1024 / 2, "1.5 MB")] {
+            assert_eq!(size_text(bytes), text);
+        }
     }
 
     #[test]

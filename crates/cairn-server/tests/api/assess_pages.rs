@@ -322,21 +322,39 @@ backend_test!(settings_errors_are_shown_at_their_fields, |app| {
     let mut owner = Browser::log_in(app.router.clone(), OWNER).await;
     let path = format!("/issuers/{organisation}/assessment/settings");
 
-    let page = owner.post(&path, &[("service_days", "0"), ("nearly_due_days", "2"), ("attempt_limit", "3"), ("holidays", "2026-12-25\ntomorrow")]).await;
+    let page = owner
+        .post(
+            &path,
+            &[("service_days", "0"), ("nearly_due_days", "2"), ("attempt_limit", "3"), ("holidays", "2026-12-25\ntomorrow"), ("evidence_quota_mb", "0")],
+        )
+        .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
-    page.assert_contains("There are 2 problems");
+    page.assert_contains("There are 3 problems");
     page.assert_contains("id=\"service_days-error\"");
+    page.assert_contains("id=\"evidence_quota_mb-error\"");
     page.assert_contains("<a href=\"#holidays\">Holidays: &#34;tomorrow&#34; is not a date (YYYY-MM-DD).</a>");
     page.assert_contains("2026-12-25\ntomorrow</textarea>");
 
     let saved = owner
-        .post(&path, &[("service_days", "10"), ("nearly_due_days", "3"), ("attempt_limit", ""), ("confirm_passes", "on"), ("holidays", "2026-12-25")])
+        .post(
+            &path,
+            &[
+                ("service_days", "10"),
+                ("nearly_due_days", "3"),
+                ("attempt_limit", ""),
+                ("confirm_passes", "on"),
+                ("holidays", "2026-12-25"),
+                ("evidence_quota_mb", "500"),
+            ],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let settings = app.state.app.store.issuer_settings(organisation.parse().unwrap()).await.unwrap();
     assert_eq!((settings.service_days, settings.nearly_due_days, settings.attempt_limit, settings.confirm_passes), (10, 3, None, true));
+    assert_eq!(settings.evidence_quota_mb, 500);
     let page = owner.get(&format!("/issuers/{organisation}/assessment")).await;
     page.assert_contains("name=\"service_days\" type=\"text\" value=\"10\"");
+    page.assert_contains("name=\"evidence_quota_mb\" type=\"text\" value=\"500\"");
     page.assert_contains("name=\"confirm_passes\" value=\"on\" checked");
 
     let mut assessor = Browser::log_in(app.router.clone(), ASSESSOR).await;

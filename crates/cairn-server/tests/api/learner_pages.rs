@@ -334,6 +334,24 @@ backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
     refused.assert_contains("Big notes");
 });
 
+backend_test!(the_evidence_storage_is_shown_and_a_file_over_it_is_refused_at_its_field, |app| {
+    let mut learner = signed_in(app, LEARNER).await;
+    let path = apply(&mut learner, app, FREE_BADGE).await;
+    let organisation = published(app, FREE_BADGE).await.organisation;
+    let settings = cairn_core::submission::IssuerSettings { evidence_quota_mb: 1, ..app.state.app.store.issuer_settings(organisation).await.unwrap() };
+    app.state.app.store.set_issuer_settings(organisation, &settings, time::OffsetDateTime::now_utc()).await.unwrap();
+    learner.get(&path).await.assert_contains("Your files with this issuer take 0 bytes of the 1 MB allowed.");
+    let notes = vec![b'n'; 700 * 1024];
+    learner.multipart(&format!("{path}/files"), &[("title", "Notes")], ("file", "notes.txt", "text/plain", &notes), "text/html").await.assert_redirect(&path);
+    learner.get(&path).await.assert_contains("Your files with this issuer take 700 KB of the 1 MB allowed.");
+    let more = vec![b'm'; 400 * 1024];
+    let refused = learner.multipart(&format!("{path}/files"), &[("title", "More notes")], ("file", "more.txt", "text/plain", &more), "text/html").await;
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.body);
+    refused.assert_contains("id=\"file-error\"");
+    refused.assert_contains("you use 700 KB of the 1 MB allowed");
+    refused.assert_contains("value=\"More notes\"");
+});
+
 backend_test!(someone_elses_submission_is_not_found, |app| {
     let mut learner = signed_in(app, LEARNER).await;
     let path = apply(&mut learner, app, FREE_BADGE).await;

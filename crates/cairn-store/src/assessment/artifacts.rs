@@ -4,8 +4,9 @@
 use super::{EDITABLE, explain_miss, not_editable};
 use crate::error::conflict_on_unique;
 use crate::rows::{get_i64, get_id, get_opt_i64, get_opt_string, get_string, get_time, get_u32, secs};
-use crate::{Store, StoreError};
-use cairn_core::ids::{ArtifactId, SubmissionId};
+use crate::{Backend, Store, StoreError};
+use cairn_core::evidence::check_quota;
+use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::MAX_ARTIFACTS;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -91,8 +92,21 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown submission; [`StoreError::Conflict`]
     /// (`submissions.editable`) when it can no longer be edited, (`artifacts.limit`) when it
     /// already has [`MAX_ARTIFACTS`] live artefacts, (`artifacts.id`) for a reused id.
-    #[tracing::instrument(skip_all, fields(submission_id = %new.submission))]
     pub async fn add_artifact(&self, new: &NewArtifact, now: OffsetDateTime) -> Result<Artifact, StoreError> {
+        self.add_artifact_within(new, None, now).await
+    }
+
+    /// Adds an artefact as [`Store::add_artifact`] does; a file must also fit in `quota_bytes`
+    /// beside the learner's other files with the submission's issuer
+    /// ([`Store::evidence_bytes`]). The check is made in the same transaction, with the
+    /// learner's row locked on PostgreSQL (SQLite has one writer), so two uploads at once cannot
+    /// both slip under the quota.
+    ///
+    /// # Errors
+    /// As [`Store::add_artifact`], and [`StoreError::Conflict`] (`artifacts.quota`) saying how
+    /// much is used and allowed when the file does not fit.
+    #[tracing::instrument(skip_all, fields(submission_id = %new.submission))]
+    pub async fn add_artifact_within(&self, new: &NewArtifact, quota_bytes: Option<u64>, now: OffsetDateTime) -> Result<Artifact, StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query(&format!("UPDATE submissions SET updated_at = $1 WHERE id = $2 AND status IN {EDITABLE}"))
             .bind(secs(now))
@@ -103,7 +117,8 @@ impl Store {
             return Err(explain_miss(&mut tx, new.submission, |_| not_editable()).await);
         }
         let row = sqlx::query(
-            "SELECT s.attempt, (SELECT COUNT(*) FROM artifacts a WHERE a.submission_id = s.id AND a.removed_in_attempt IS NULL) AS live, \
+            "SELECT s.attempt, s.learner_id, s.organisation_id, \
+             (SELECT COUNT(*) FROM artifacts a WHERE a.submission_id = s.id AND a.removed_in_attempt IS NULL) AS live, \
              (SELECT COALESCE(MAX(a.position), 0) FROM artifacts a WHERE a.submission_id = s.id) AS last_position FROM submissions s WHERE s.id = $1",
         )
         .bind(new.submission.to_string())
@@ -112,6 +127,16 @@ impl Store {
         let attempt = get_u32(&row, "attempt")?;
         if get_i64(&row, "live")? >= MAX_ARTIFACTS as i64 {
             return Err(StoreError::Conflict { constraint: "artifacts.limit", detail: format!("at most {MAX_ARTIFACTS} artefacts") });
+        }
+        if let (ArtifactBody::File { size, .. }, Some(quota)) = (&new.body, quota_bytes) {
+            let learner: UserId = get_id(&row, "learner_id")?;
+            if self.backend == Backend::Postgres {
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(learner.to_string()).execute(&mut *tx).await?;
+            }
+            let used = evidence_bytes(&mut tx, learner, get_id(&row, "organisation_id")?).await?;
+            if let Err(over) = check_quota(used, *size, quota) {
+                return Err(StoreError::Conflict { constraint: "artifacts.quota", detail: over.to_string() });
+            }
         }
         let (kind, body, blob_key, media_type, size, sha256, original_name) = match &new.body {
             ArtifactBody::File { blob_key, media_type, size, sha256, original_name } => (
@@ -193,6 +218,17 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes of the evidence files on `learner`'s submissions with `organisation`: every file
+    /// still kept, those of earlier attempts and withdrawn submissions included. This is what an
+    /// issuer's evidence quota counts.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn evidence_bytes(&self, learner: UserId, organisation: OrganisationId) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        evidence_bytes(&mut conn, learner, organisation).await
+    }
+
     /// A submission's live artefacts, in the order added.
     ///
     /// # Errors
@@ -217,4 +253,17 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("artefact", id))?;
         artifact_from(&row)
     }
+}
+
+async fn evidence_bytes(conn: &mut sqlx::AnyConnection, learner: UserId, organisation: OrganisationId) -> Result<u64, StoreError> {
+    // PostgreSQL's SUM of a BIGINT is a NUMERIC: cast back for both engines.
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(a.size_bytes), 0) AS BIGINT) AS used FROM artifacts a JOIN submissions s ON s.id = a.submission_id \
+         WHERE s.learner_id = $1 AND s.organisation_id = $2 AND a.kind = 'file'",
+    )
+    .bind(learner.to_string())
+    .bind(organisation.to_string())
+    .fetch_one(conn)
+    .await?;
+    Ok(u64::try_from(get_i64(&row, "used")?).unwrap_or(0))
 }

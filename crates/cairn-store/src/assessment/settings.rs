@@ -1,5 +1,5 @@
 //! An issuer's assessment settings: service window, nearly-due warning, attempt limit, pass
-//! confirmation and holidays.
+//! confirmation, holidays and each learner's evidence storage.
 
 use crate::rows::{get_i64, get_json, get_opt_i64, get_u32, secs};
 use crate::{Store, StoreError};
@@ -13,11 +13,13 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn issuer_settings(&self, organisation: OrganisationId) -> Result<IssuerSettings, StoreError> {
-        let row =
-            sqlx::query("SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json FROM issuer_settings WHERE organisation_id = $1")
-                .bind(organisation.to_string())
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, evidence_quota_mb FROM issuer_settings \
+             WHERE organisation_id = $1",
+        )
+        .bind(organisation.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(IssuerSettings::default()) };
         let holidays: Vec<String> = get_json(&row, "holidays_json")?;
         Ok(IssuerSettings {
@@ -28,6 +30,7 @@ impl Store {
                 .transpose()?,
             confirm_passes: get_i64(&row, "confirm_passes")? != 0,
             holidays: cairn_core::calendar::parse_holidays(&holidays.join(",")).map_err(StoreError::corrupt)?,
+            evidence_quota_mb: get_u32(&row, "evidence_quota_mb")?,
         })
     }
 
@@ -38,10 +41,11 @@ impl Store {
     pub async fn set_issuer_settings(&self, organisation: OrganisationId, settings: &IssuerSettings, now: OffsetDateTime) -> Result<(), StoreError> {
         let holidays: Vec<String> = settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect();
         sqlx::query(
-            "INSERT INTO issuer_settings (organisation_id, service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (organisation_id) DO UPDATE SET service_days = excluded.service_days, \
-             nearly_due_days = excluded.nearly_due_days, attempt_limit = excluded.attempt_limit, confirm_passes = excluded.confirm_passes, \
-             holidays_json = excluded.holidays_json, updated_at = excluded.updated_at",
+            "INSERT INTO issuer_settings (organisation_id, service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, \
+             evidence_quota_mb, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (organisation_id) DO UPDATE SET \
+             service_days = excluded.service_days, nearly_due_days = excluded.nearly_due_days, attempt_limit = excluded.attempt_limit, \
+             confirm_passes = excluded.confirm_passes, holidays_json = excluded.holidays_json, evidence_quota_mb = excluded.evidence_quota_mb, \
+             updated_at = excluded.updated_at",
         )
         .bind(organisation.to_string())
         .bind(i64::from(settings.service_days))
@@ -49,6 +53,7 @@ impl Store {
         .bind(settings.attempt_limit.map(i64::from))
         .bind(i64::from(settings.confirm_passes))
         .bind(serde_json::to_string(&holidays).unwrap_or_else(|_| "[]".into()))
+        .bind(i64::from(settings.evidence_quota_mb))
         .bind(secs(now))
         .execute(&self.pool)
         .await?;

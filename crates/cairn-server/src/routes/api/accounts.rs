@@ -27,7 +27,7 @@ pub(super) fn router() -> Router<AppState> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SignUpInput {
+pub(crate) struct SignUpInput {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -36,8 +36,14 @@ struct SignUpInput {
     password: String,
 }
 
+impl From<SignUpInput> for SignUpFields {
+    fn from(input: SignUpInput) -> Self {
+        SignUpFields { name: input.name, email: input.email, password: input.password }
+    }
+}
+
 async fn sign_up(State(state): State<AppState>, ApiJson(input): ApiJson<SignUpInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let user = accounts::sign_up(&state.app, SignUpFields { name: input.name, email: input.email, password: input.password }).await?;
+    let user = accounts::sign_up(&state.app, input.into()).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()}))))
 }
 

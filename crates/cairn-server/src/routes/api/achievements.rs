@@ -1,6 +1,6 @@
 //! The catalog and achievement authoring over the API.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, Request, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cairn_app::achievements;
@@ -129,9 +129,9 @@ async fn retire(State(state): State<AppState>, caller: ApiCaller, Path(id): Path
     one(&state, achievement).await
 }
 
-async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
+async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, request: Request) -> Result<Json<Value>, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let (bytes, declared) = super::upload(multipart).await?;
+    let (bytes, declared) = super::upload(request).await?;
     let achievement = achievements::set_image(&state.app, &caller.actor, id, &bytes, declared.as_deref()).await?;
     one(&state, achievement).await
 }

@@ -1,7 +1,7 @@
 //! The assessment journey over the API: submissions and evidence, the assessor's blind queue and
 //! judgements, awards, issuer settings, pools, fees and vouchers, and notifications.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -20,6 +20,7 @@ use crate::dto::{rubric_json, timestamp};
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::upload::{UploadLimits, read_upload};
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
 use cairn_app::submissions::{self, EvidenceFile, LearnerView};
 use cairn_app::{awards, issuer, notify};
@@ -58,7 +59,7 @@ pub(super) fn router() -> Router<AppState> {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct SubmissionInput {
+pub(crate) struct SubmissionInput {
     #[serde(default)]
     overview: String,
     #[serde(default)]
@@ -126,6 +127,7 @@ fn learner_json(view: &LearnerView) -> Value {
     value["attempts"] = json!(view.submission.attempt);
     value["attempts_left"] = json!(view.attempts_left);
     value["due_state"] = json!(view.due_state.map(|d| d.as_str()));
+    value["evidence_storage"] = json!({"used_bytes": view.evidence_used, "allowed_bytes": view.settings.evidence_quota_bytes()});
     value["award_id"] = json!(view.award.as_ref().map(|a| a.id.to_string()));
     value["collaborator_reflections"] =
         json!(view.collaborator_reflections.iter().map(|(email, text)| json!({"email": email.as_str(), "written": !text.is_empty()})).collect::<Vec<_>>());
@@ -235,40 +237,22 @@ async fn update(
     Ok(Json(submission_json(&submission)))
 }
 
-/// Reads the multipart fields `file` (required) and `title` (optional).
-async fn evidence_upload(mut multipart: Multipart) -> Result<(Vec<u8>, Option<String>, Option<String>, Option<String>), Problem> {
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { Problem::too_large("the upload is too large") } else { Problem::malformed(e.body_text()) }
-    };
-    let mut file = None;
-    let mut title = None;
-    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-        match field.name() {
-            Some("file") => {
-                let declared = field.content_type().map(str::to_string);
-                let name = field.file_name().map(str::to_string);
-                let bytes = field.bytes().await.map_err(malformed)?;
-                file = Some((bytes.to_vec(), declared, name));
-            }
-            Some("title") => title = Some(field.text().await.map_err(malformed)?),
-            _ => {}
-        }
-    }
-    let (bytes, declared, name) = file.ok_or_else(|| Problem::invalid_field("/file", "send the evidence file as the multipart field \"file\""))?;
-    Ok((bytes, declared, name, title))
-}
-
-async fn upload_file(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Response, Problem> {
+/// Uploads an evidence file: the multipart field `file`, with an optional `title`, read with a
+/// byte cap ([`crate::upload`]).
+async fn upload_file(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, request: Request) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     caller.require_user()?;
-    let (bytes, declared, name, title) = evidence_upload(multipart).await?;
-    let artifact = submissions::add_file(&state.app, &caller.actor, id, title.as_deref(), name.as_deref(), declared.as_deref(), &bytes).await?;
+    let form = read_upload(request, &UploadLimits::EVIDENCE).await?;
+    let file = form.file.as_ref().ok_or_else(|| Problem::invalid_field("/file", "send the evidence file as the multipart field \"file\""))?;
+    let artifact =
+        submissions::add_file(&state.app, &caller.actor, id, Some(form.text("title")), file.file_name.as_deref(), file.declared_type.as_deref(), &file.bytes)
+            .await?;
     Ok((StatusCode::CREATED, Json(artifact_json(&artifact))).into_response())
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TextInput {
+pub(crate) struct TextInput {
     #[serde(default)]
     title: Option<String>,
     body: String,
@@ -299,8 +283,8 @@ async fn withdraw(State(state): State<AppState>, caller: ApiCaller, Path(id): Pa
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VoucherInput {
-    code: String,
+pub(crate) struct VoucherInput {
+    pub(crate) code: String,
 }
 
 async fn redeem(
@@ -376,7 +360,7 @@ pub(crate) fn file_response(media_type: &str, name: &str, bytes: Vec<u8>) -> Res
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ScoreInput {
+pub(crate) struct ScoreInput {
     criterion: String,
     level: Value,
     #[serde(default)]
@@ -385,24 +369,21 @@ struct ScoreInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AssessInput {
-    scores: Vec<ScoreInput>,
+pub(crate) struct AssessInput {
+    pub(crate) scores: Vec<ScoreInput>,
     #[serde(default)]
-    feedback: String,
+    pub(crate) feedback: String,
 }
 
-async fn assess(
-    State(state): State<AppState>,
-    caller: ApiCaller,
-    Path(id): Path<String>,
-    ApiJson(input): ApiJson<AssessInput>,
-) -> Result<Json<Value>, Problem> {
-    let id: SubmissionId = path_id(&id, "submission")?;
-    if input.scores.len() > 100 {
+/// The scores of an assessment as the core reads them (levels by name or number).
+///
+/// # Errors
+/// 422 for more than 100 scores.
+pub(crate) fn score_fields(scores: Vec<ScoreInput>) -> Result<Vec<ScoreFields>, Problem> {
+    if scores.len() > 100 {
         return Err(Problem::invalid_field("/scores", "too many scores"));
     }
-    let scores: Vec<ScoreFields> = input
-        .scores
+    Ok(scores
         .into_iter()
         .map(|s| ScoreFields {
             criterion: s.criterion,
@@ -413,7 +394,17 @@ async fn assess(
             },
             comment: s.comment,
         })
-        .collect();
+        .collect())
+}
+
+async fn assess(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssessInput>,
+) -> Result<Json<Value>, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    let scores = score_fields(input.scores)?;
     let result = assessment::assess(&state.app, &caller.actor, id, &scores, &input.feedback).await?;
     // Never the award: its id would lead the assessor to the learner's name.
     Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded})))
@@ -431,10 +422,10 @@ async fn award(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PrivacyInput {
-    privacy: String,
+pub(crate) struct PrivacyInput {
+    pub(crate) privacy: String,
     #[serde(default)]
-    evidence_public: bool,
+    pub(crate) evidence_public: bool,
 }
 
 async fn set_privacy(
@@ -451,10 +442,10 @@ async fn set_privacy(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StatusInput {
-    action: String,
+pub(crate) struct StatusInput {
+    pub(crate) action: String,
     #[serde(default)]
-    reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 async fn set_status(
@@ -476,6 +467,7 @@ fn settings_json(settings: &IssuerSettings) -> Value {
         "attempt_limit": settings.attempt_limit,
         "confirm_passes": settings.confirm_passes,
         "holidays": settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect::<Vec<_>>(),
+        "evidence_quota_mb": settings.evidence_quota_mb,
     })
 }
 
@@ -486,7 +478,7 @@ async fn settings(State(state): State<AppState>, caller: ApiCaller, Path(id): Pa
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SettingsInput {
+pub(crate) struct SettingsInput {
     service_days: u32,
     nearly_due_days: u32,
     attempt_limit: Option<u32>,
@@ -494,6 +486,22 @@ struct SettingsInput {
     confirm_passes: bool,
     #[serde(default)]
     holidays: Vec<String>,
+    /// Absent for the default.
+    #[serde(default)]
+    evidence_quota_mb: Option<u32>,
+}
+
+impl From<SettingsInput> for IssuerSettingsFields {
+    fn from(input: SettingsInput) -> Self {
+        IssuerSettingsFields {
+            service_days: input.service_days.to_string(),
+            nearly_due_days: input.nearly_due_days.to_string(),
+            attempt_limit: input.attempt_limit.map(|n| n.to_string()).unwrap_or_default(),
+            confirm_passes: input.confirm_passes,
+            holidays: input.holidays.join("\n"),
+            evidence_quota_mb: input.evidence_quota_mb.map(|n| n.to_string()).unwrap_or_default(),
+        }
+    }
 }
 
 async fn set_settings(
@@ -503,14 +511,7 @@ async fn set_settings(
     ApiJson(input): ApiJson<SettingsInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let fields = IssuerSettingsFields {
-        service_days: input.service_days.to_string(),
-        nearly_due_days: input.nearly_due_days.to_string(),
-        attempt_limit: input.attempt_limit.map(|n| n.to_string()).unwrap_or_default(),
-        confirm_passes: input.confirm_passes,
-        holidays: input.holidays.join("\n"),
-    };
-    Ok(Json(settings_json(&issuer::set_settings(&state.app, &caller.actor, id, &fields).await?)))
+    Ok(Json(settings_json(&issuer::set_settings(&state.app, &caller.actor, id, &input.into()).await?)))
 }
 
 async fn dashboard(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {

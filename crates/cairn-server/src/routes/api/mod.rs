@@ -2,15 +2,17 @@
 //! It authenticates with bearer tokens only (see `crate::auth`).
 
 use axum::Router;
-use axum::extract::{Multipart, State};
+use axum::extract::{Request, State};
 use axum::routing::get;
 use axum::{Json, response::IntoResponse};
 
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::upload::{UploadLimits, read_upload};
 
 mod accounts;
 mod achievements;
+pub(crate) mod fuzzing;
 mod journey;
 mod organisations;
 
@@ -27,17 +29,10 @@ async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
     Json(crate::openapi::document(&state.app.config))
 }
 
-/// Reads the one file field `file` (or `image`) of a multipart upload, with its declared type.
-pub(crate) async fn upload(mut multipart: Multipart) -> Result<(Vec<u8>, Option<String>), Problem> {
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE { Problem::too_large("the upload is too large") } else { Problem::malformed(e.body_text()) }
-    };
-    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-        if matches!(field.name(), Some("file" | "image")) {
-            let declared = field.content_type().map(str::to_string);
-            let bytes = field.bytes().await.map_err(malformed)?;
-            return Ok((bytes.to_vec(), declared));
-        }
-    }
-    Err(Problem::invalid_field("/file", "send the image as the multipart field \"file\""))
+/// Reads the image of an image upload (multipart field `file`, or `image`) with a byte cap
+/// ([`crate::upload`]), with its declared type.
+pub(crate) async fn upload(request: Request) -> Result<(Vec<u8>, Option<String>), Problem> {
+    let form = read_upload(request, &UploadLimits::IMAGE).await?;
+    let file = form.file.ok_or_else(|| Problem::invalid_field("/file", "send the image as the multipart field \"file\""))?;
+    Ok((file.bytes, file.declared_type))
 }

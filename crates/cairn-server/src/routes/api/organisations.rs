@@ -1,6 +1,6 @@
 //! Issuer organisations over the API: profile, image, members, and their achievements.
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -52,11 +52,11 @@ async fn update(
     Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 
-async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, multipart: Multipart) -> Result<Json<Value>, Problem> {
+async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, request: Request) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     // Permission first: an upload is read only for someone who may make it.
     organisations::may_edit_profile(&caller.actor, id)?;
-    let (bytes, declared) = super::upload(multipart).await?;
+    let (bytes, declared) = super::upload(request).await?;
     let organisation = organisations::set_image(&state.app, &caller.actor, id, &bytes, declared.as_deref()).await?;
     Ok(Json(organisation_json(&state.app.config, &organisation)))
 }

@@ -18,7 +18,7 @@ use cairn_app::awards::MAX_REASON_CHARS;
 use cairn_app::issuer::{self, Overview};
 use cairn_core::award::{AwardStatus, StatusAction};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
-use cairn_core::submission::{FeeState, IssuerSettingsFields, Status, submission_code};
+use cairn_core::submission::{DEFAULT_EVIDENCE_QUOTA_MB, FeeState, IssuerSettingsFields, MAX_EVIDENCE_QUOTA_MB, Status, submission_code};
 
 use super::assess::DueBadge;
 use super::form::{Field, FieldErrors, SelectOption};
@@ -157,6 +157,12 @@ fn settings_fields(form: &FormFields, errors: &FieldErrors) -> Vec<Field> {
             .class("field-small")
             .hint("1 to 20; leave empty for no limit."),
         Field::new("holidays", "Holidays", form.get("holidays")).textarea(5).class("field-wide").hint("One date per line, as YYYY-MM-DD, such as 2026-12-25."),
+        Field::new("evidence_quota_mb", "Evidence storage per learner (MB)", form.get("evidence_quota_mb"))
+            .inputmode("numeric")
+            .class("field-small")
+            .hint(format!(
+                "The evidence files each learner may keep with you, over all their submissions, 1 to {MAX_EVIDENCE_QUOTA_MB}; leave empty for the default {DEFAULT_EVIDENCE_QUOTA_MB}."
+            )),
     ]
     .into_iter()
     .map(|f| f.error_from(errors))
@@ -169,6 +175,7 @@ fn settings_field(pointer: &str) -> Option<(String, String)> {
         "/nearly_due_days" => ("nearly_due_days", "Nearly due"),
         "/attempt_limit" => ("attempt_limit", "Attempts allowed"),
         "/holidays" => ("holidays", "Holidays"),
+        "/evidence_quota_mb" => ("evidence_quota_mb", "Evidence storage per learner (MB)"),
         _ => return None,
     };
     Some((id.to_string(), label.to_string()))
@@ -180,6 +187,7 @@ fn settings_form(fields: &IssuerSettingsFields) -> FormFields {
         ("nearly_due_days".to_string(), fields.nearly_due_days.clone()),
         ("attempt_limit".to_string(), fields.attempt_limit.clone()),
         ("holidays".to_string(), fields.holidays.clone()),
+        ("evidence_quota_mb".to_string(), fields.evidence_quota_mb.clone()),
     ];
     if fields.confirm_passes {
         form.push(("confirm_passes".into(), "on".into()));
@@ -399,6 +407,7 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         attempt_limit: form.get("attempt_limit").to_string(),
         confirm_passes: !form.get("confirm_passes").is_empty(),
         holidays: form.get("holidays").to_string(),
+        evidence_quota_mb: form.get("evidence_quota_mb").to_string(),
     };
     match issuer::set_settings(&state.app, &viewer.actor, id, &fields).await {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "settings-saved")),

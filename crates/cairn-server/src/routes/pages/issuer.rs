@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -378,15 +377,9 @@ async fn update_profile(
     }
 }
 
-async fn upload_image(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, Problem> {
+async fn upload_image(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, request: Request) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    let (bytes, declared) = image_upload(&csrf, multipart).await?;
+    let (bytes, declared) = image_upload(&csrf, request).await?;
     organisations::set_image(&state.app, &viewer.actor, id, &bytes, declared.as_deref()).await?;
     Ok(see_other_with(&format!("/issuers/{id}/manage"), "image-saved"))
 }

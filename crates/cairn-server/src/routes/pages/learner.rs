@@ -9,13 +9,12 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cairn_core::calendar::DueState;
-use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES};
+use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES, size_text};
 use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
 use cairn_core::submission::{Event, FeeState, MAX_COLLABORATORS, MAX_LINKS, MAX_TEXT_CHARS, Outcome, Status, SubmissionFields, transition};
 use cairn_store::{Artifact, ArtifactBody};
@@ -27,6 +26,7 @@ use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::upload::{self, UploadLimits};
 use cairn_app::submissions::{self, Applied, EvidenceFile, LearnerView};
 
 pub(super) fn router() -> Router<AppState> {
@@ -341,14 +341,6 @@ struct SubmissionPage {
     award_href: Option<String>,
 }
 
-fn size_text(bytes: u64) -> String {
-    match bytes {
-        0..1024 => format!("{bytes} bytes"),
-        1024..1_048_576 => format!("{} KB", bytes.div_ceil(1024)),
-        _ => format!("{:.1} MB", bytes as f64 / 1_048_576.0),
-    }
-}
-
 fn artifact_view(submission: SubmissionId, artifact: &Artifact) -> ArtifactView {
     let (facts, text) = match &artifact.body {
         ArtifactBody::File { media_type, size, original_name, .. } => {
@@ -483,7 +475,12 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
             .hint("Optional; what the file is, such as \"Test report\".")
             .error_from(&errors),
         file_error: errors.at("file"),
-        file_hint: format!("PDF, PNG, JPEG or plain text (including Markdown), up to {} MB.", MAX_EVIDENCE_BYTES / (1024 * 1024)),
+        file_hint: format!(
+            "PDF, PNG, JPEG or plain text (including Markdown), up to {} MB. Your files with this issuer take {} of the {} allowed.",
+            MAX_EVIDENCE_BYTES / (1024 * 1024),
+            size_text(view.evidence_used),
+            size_text(view.settings.evidence_quota_bytes())
+        ),
         text_title: Field::new("text_title", "Title", text.get("title"))
             .name("title")
             .maxlength(submissions::MAX_TITLE_CHARS as u32)
@@ -682,49 +679,31 @@ struct Upload {
     bytes: Vec<u8>,
 }
 
-/// Reads the upload form. A file over the size limit, or a body that breaks off after the CSRF
-/// token was accepted, is an error at the file field (`Err(Ok(..))`) with the title read so far;
-/// anything else is a plain problem (`Err(Err(..))`).
-async fn read_upload(csrf: &CsrfToken, multipart: Result<Multipart, MultipartRejection>) -> Result<Upload, Result<(String, Problem), Problem>> {
-    let mut multipart = multipart.map_err(|r| Err(Problem::malformed(r.body_text())))?;
-    let mut token = String::new();
-    let mut upload = Upload { title: String::new(), name: None, declared: None, bytes: Vec::new() };
-    // Showing the page again changes nothing, so a file that is too large is reported at its
-    // field even when the body broke off before the token was read.
-    let failed = |status: StatusCode, text: String, token: &str, title: &str| {
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Ok((title.to_string(), Problem::too_large(format!("the file is larger than {} MB", MAX_EVIDENCE_BYTES / (1024 * 1024)))));
-        }
-        if csrf.verify(token).is_err() {
-            return Err(Problem::malformed(text));
-        }
-        Ok((title.to_string(), Problem::invalid_field("/file", format!("the upload could not be read: {text}"))))
-    };
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(error) => return Err(failed(error.status(), error.body_text(), &token, &upload.title)),
-        };
-        match field.name() {
-            Some("csrf") => token = field.text().await.map_err(|e| Err(Problem::malformed(e.body_text())))?,
-            Some("title") => match field.text().await {
-                Ok(text) => upload.title = text.chars().take(500).collect(),
-                Err(error) => return Err(failed(error.status(), error.body_text(), &token, &upload.title)),
-            },
-            Some("file") => {
-                upload.name = field.file_name().map(str::to_string);
-                upload.declared = field.content_type().map(str::to_string);
-                match field.bytes().await {
-                    Ok(bytes) => upload.bytes = bytes.to_vec(),
-                    Err(error) => return Err(failed(error.status(), error.body_text(), &token, &upload.title)),
-                }
+/// Reads the upload form with a byte cap ([`crate::upload`]). A file over the size limit, or a
+/// body that breaks off after the CSRF token was accepted, is an error at the file field
+/// (`Err(Ok(..))`) with the title read so far; anything else is a plain problem (`Err(Err(..))`).
+async fn read_upload(csrf: &CsrfToken, request: Request) -> Result<Upload, Result<(String, Problem), Problem>> {
+    let form = match upload::read_upload(request, &UploadLimits::EVIDENCE).await {
+        Ok(form) => form,
+        Err(error) => {
+            let title: String = error.read.text("title").chars().take(500).collect();
+            // Showing the page again changes nothing, so a file that is too large is reported at
+            // its field even when the body broke off before the token was read.
+            if error.is_too_large() {
+                return Err(Ok((title, Problem::too_large(error.detail().to_string()))));
             }
-            _ => {}
+            if csrf.verify(error.read.text("csrf")).is_err() {
+                return Err(Err(error.into()));
+            }
+            return Err(Ok((title, Problem::invalid_field("/file", format!("the upload could not be read: {}", error.detail())))));
         }
-    }
-    csrf.verify(&token).map_err(Err)?;
-    Ok(upload)
+    };
+    csrf.verify(form.text("csrf")).map_err(Err)?;
+    let title = form.text("title").chars().take(500).collect();
+    Ok(match form.file {
+        Some(file) => Upload { title, name: file.file_name, declared: file.declared_type, bytes: file.bytes },
+        None => Upload { title, name: None, declared: None, bytes: Vec::new() },
+    })
 }
 
 /// The declared type to check a file against: browsers label text files by their extension
@@ -733,16 +712,10 @@ fn declared_type(declared: Option<&str>) -> Option<&str> {
     declared.filter(|d| !d.trim().to_ascii_lowercase().starts_with("text/") || EvidenceType::from_media_type(d).is_some())
 }
 
-async fn upload_file(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    multipart: Result<Multipart, MultipartRejection>,
-) -> Result<Response, Problem> {
+async fn upload_file(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, request: Request) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let file_error = |problem: &Problem| place(problem, &Lines::default(), "file_title", Some(("file", "File")));
-    let upload = match read_upload(&csrf, multipart).await {
+    let upload = match read_upload(&csrf, request).await {
         Ok(upload) => upload,
         Err(Ok((title, problem))) => {
             let errors = file_error(&problem).unwrap_or_default();
@@ -920,6 +893,6 @@ mod tests {
     fn sizes_read_naturally() {
         assert_eq!(size_text(512), "512 bytes");
         assert_eq!(size_text(2048), "2 KB");
-        assert_eq!(size_text(3 * 1_048_576), "3.0 MB");
+        assert_eq!(size_text(3 * 1_048_576), "3 MB");
     }
 }

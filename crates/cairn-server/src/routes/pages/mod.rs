@@ -8,8 +8,7 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::Multipart;
-use axum::extract::multipart::MultipartRejection;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -17,6 +16,7 @@ use serde::Deserialize;
 use crate::auth::{CsrfToken, Viewer};
 use crate::problem::Problem;
 use crate::state::AppState;
+use crate::upload::{UploadLimits, read_upload};
 
 mod accounts;
 mod assess;
@@ -187,34 +187,19 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// An uploaded image from a multipart form with fields `csrf` and `image`: the CSRF token is
-/// checked here (the form is not urlencoded, so [`crate::extract::FormFields`] cannot), then the
-/// bytes and the declared media type are handed back for the use case to check.
+/// An uploaded image from a multipart form with fields `csrf` and `image`, read with a byte cap
+/// ([`crate::upload`]): the CSRF token is checked here (the form is not urlencoded, so
+/// [`crate::extract::FormFields`] cannot), then the bytes and the declared media type are handed
+/// back for the use case to check.
 ///
 /// # Errors
 /// 400 for a body that is not multipart, 403 for a wrong token, 413 when too large, 422 when no
 /// file was chosen.
-pub(crate) async fn image_upload(csrf: &CsrfToken, multipart: Result<Multipart, MultipartRejection>) -> Result<(Vec<u8>, Option<String>), Problem> {
-    fn problem(status: StatusCode, text: String) -> Problem {
-        if status == StatusCode::PAYLOAD_TOO_LARGE { Problem::too_large("the upload is too large") } else { Problem::malformed(text) }
-    }
-    let mut multipart = multipart.map_err(|r| problem(r.status(), r.body_text()))?;
-    let mut token = String::new();
-    let mut image: Option<(Vec<u8>, Option<String>)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| problem(e.status(), e.body_text()))? {
-        match field.name() {
-            Some("csrf") => token = field.text().await.map_err(|e| problem(e.status(), e.body_text()))?,
-            Some("image") => {
-                let declared = field.content_type().map(str::to_string);
-                let bytes = field.bytes().await.map_err(|e| problem(e.status(), e.body_text()))?;
-                image = Some((bytes.to_vec(), declared));
-            }
-            _ => {}
-        }
-    }
-    csrf.verify(&token)?;
-    match image {
-        Some((bytes, declared)) if !bytes.is_empty() => Ok((bytes, declared)),
+pub(crate) async fn image_upload(csrf: &CsrfToken, request: Request) -> Result<(Vec<u8>, Option<String>), Problem> {
+    let form = read_upload(request, &UploadLimits::IMAGE).await?;
+    csrf.verify(form.text("csrf"))?;
+    match form.file {
+        Some(file) if !file.bytes.is_empty() => Ok((file.bytes, file.declared_type)),
         _ => Err(Problem::invalid_field("/image", "choose a PNG or SVG file to upload")),
     }
 }
