@@ -29,7 +29,7 @@ mod organisations;
 mod rows;
 mod seal;
 
-pub use accounts::{ApiToken, NewSession, User};
+pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
     QueueItem, SubmissionEvent, Transition, Voucher,
