@@ -15,7 +15,8 @@ use cairn_core::evidence::{EvidenceError, accept_evidence};
 use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{
-    Event, FeeState, IssuerSettings, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition, voucher_code,
+    Event, FeeState, IssuerSettings, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, strip_control_chars,
+    transition, voucher_code,
 };
 use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, StoreError, Transition};
 use time::OffsetDateTime;
@@ -141,7 +142,8 @@ pub async fn add_file(
     let sha256 = sha256_hex(&clean);
     let size = clean.len() as u64;
     let blob_key = app.store.blobs().put("evidence", kind.extension(), clean).await?;
-    let original_name: String = clean_text(original_name.unwrap_or("")).chars().take(255).collect();
+    // A file name comes from the browser, not typed: control characters are dropped, not refused.
+    let original_name: String = strip_control_chars(original_name.unwrap_or("")).chars().take(255).collect();
     let new = NewArtifact {
         id: ArtifactId::new(),
         submission: id,
@@ -160,7 +162,7 @@ pub async fn add_text(app: &App, actor: &Actor, id: SubmissionId, title: Option<
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
-    let body = clean_text(body).trim().to_string();
+    let body = clean_text(body).map_err(|message| AppError::invalid_field("/body", message))?.trim().to_string();
     if body.is_empty() {
         return Err(AppError::invalid_field("/body", "is required"));
     }
@@ -174,7 +176,7 @@ pub async fn add_text(app: &App, actor: &Actor, id: SubmissionId, title: Option<
 }
 
 fn artifact_title(title: Option<&str>, n: usize) -> Result<String, AppError> {
-    let title = clean_text(title.unwrap_or("")).trim().to_string();
+    let title = clean_text(title.unwrap_or("")).map_err(|message| AppError::invalid_field("/title", message))?.trim().to_string();
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(AppError::invalid_field("/title", format!("must be at most {MAX_TITLE_CHARS} characters")));
     }
@@ -454,7 +456,7 @@ pub async fn write_collaborator_reflection(app: &App, actor: &Actor, id: Submiss
     if submission.status.is_decided() {
         return Err(submission_state("this submission is already decided"));
     }
-    let text = clean_text(text).trim().to_string();
+    let text = clean_text(text).map_err(|message| AppError::invalid_field("/reflection", message))?.trim().to_string();
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(AppError::invalid_field("/reflection", format!("must be at most {MAX_TEXT_CHARS} characters")));
     }

@@ -164,7 +164,7 @@ pub async fn set_privacy(app: &App, actor: &Actor, id: AwardId, privacy: Privacy
     match actor.authorise(Action::Own(award.learner)) {
         Ok(()) => {}
         Err(Denied::Unauthenticated) => return Err(AppError::Unauthenticated),
-        Err(Denied::Forbidden) => return Err(AppError::NotFound("award not found".into())),
+        Err(Denied::Forbidden | Denied::ReadOnly) => return Err(AppError::NotFound("award not found".into())),
     }
     Ok(app.store.set_award_privacy(id, privacy, evidence_public).await?)
 }
