@@ -352,7 +352,8 @@ backend_test!(the_audit_export_is_csv_with_neutralised_formulas, |app| {
         password: "a long enough password".into(),
     })
     .unwrap();
-    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    let hash = app.state.app.passwords.hash(&new.password).await.unwrap();
+    app.state.app.store.create_user(&new.name, &new.email, &hash, app.state.app.now()).await.unwrap();
     submitted(app, email).await;
     let organisation = app.demo_organisation().await;
 

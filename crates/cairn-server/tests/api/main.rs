@@ -12,3 +12,4 @@ mod journey;
 mod learner_pages;
 mod organisations;
 mod platform;
+mod security;
