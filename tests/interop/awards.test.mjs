@@ -227,7 +227,7 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
 
     // The revoked award: a fresh learner on a second badge (the same one when there is only one).
     const email = `revoked.${port}@example.org`;
-    await expectOk('sign up', await api('POST', '/api/v1/users', { body: { name: 'Rowan Vale', email, password: 'a long enough password' } }), 201);
+    await expectOk('sign up', await api('POST', '/api/v1/users', { body: { name: 'Rowan Vale', email, password: 'a long enough password' } }), 202);
     const fresh = await logIn([email, 'a long enough password']);
     const revokedId = await earn({ learner: fresh, assessor, issuer, badge: second, overview: 'I wrote reference pages for every endpoint of a small service, each with an example request.' });
     const status = await expectOk('revoke', await api('POST', `/api/v1/awards/${revokedId}/status`, { token: issuer, body: { action: 'revoke', reason: REVOCATION_REASON } }), 200);

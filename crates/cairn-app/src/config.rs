@@ -17,8 +17,26 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Largest upload accepted, in bytes (badge images).
     pub max_upload_bytes: usize,
-    /// How long a browser session lasts.
+    /// How long a browser session lasts at most.
     pub session_hours: u32,
+    /// How long a browser session lasts unused: each request made with it starts the period
+    /// again (recorded at most once a minute).
+    pub session_idle_hours: u32,
+    /// How many password hashes (argon2id, 19 MiB each) may be computed at once; sign-ins and
+    /// sign-ups beyond it wait briefly in a queue, then get "busy" (see `accounts`).
+    pub hashing_concurrency: usize,
+    /// Failed sign-ins to one account within `login_throttle_minutes` after which its sign-ins
+    /// are refused until the period ends.
+    pub login_failures_per_account: u32,
+    /// Failed sign-ins from one client address (an IPv6 /64) within `login_throttle_minutes`
+    /// after which its sign-ins are refused until the period ends.
+    pub login_failures_per_address: u32,
+    /// The period over which failed sign-ins are counted, in minutes.
+    pub login_throttle_minutes: u32,
+    /// The request header a reverse proxy in front of Cairn puts the client's address in
+    /// (`x-forwarded-for`: its last entry is used; `x-real-ip`); `None` to use the connection's
+    /// address. Set it only behind a proxy that sets the header, or clients choose their address.
+    pub client_address_header: Option<String>,
     /// SMTP server for e-mail (`smtp://user:pass@host:587?tls=required` with STARTTLS, `smtps://…`
     /// for TLS, plain `smtp://host:25` for a local relay);
     /// without one, mail stays in the outbox for the operator to read.
@@ -40,6 +58,12 @@ impl Config {
             data_dir,
             max_upload_bytes: 2 * 1024 * 1024,
             session_hours: 24 * 14,
+            session_idle_hours: 12,
+            hashing_concurrency: default_hashing_concurrency(),
+            login_failures_per_account: 5,
+            login_failures_per_address: 50,
+            login_throttle_minutes: 15,
+            client_address_header: None,
             smtp_url: None,
             mail_from: "Cairn <cairn@localhost>".into(),
             job_interval_secs: 60,
@@ -61,6 +85,11 @@ impl Config {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
+}
+
+/// One password hash at a time per CPU: hashing is CPU-bound, so more at once only adds memory.
+pub fn default_hashing_concurrency() -> usize {
+    std::thread::available_parallelism().map(usize::from).unwrap_or(1)
 }
 
 /// `http://ADDR`, with `localhost` when listening on every interface.

@@ -36,7 +36,8 @@ pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
                 let new = NewAccount::parse(SignUpFields { name: account.name.into(), email: account.email.into(), password: account.password.into() })
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 report.accounts_created += 1;
-                store.create_user(&new, now).await?
+                let hash = app.passwords.hash(&new.password).await.map_err(|e| StoreError::Config(format!("hashing a demo password: {e}")))?;
+                store.create_user(&new.name, &new.email, &hash, now).await?
             }
         };
         accounts.push((user, account.role));

@@ -54,6 +54,14 @@ pub enum AppError {
     /// Temporarily impossible: the database is unreachable, a status list is full.
     #[error("{0}")]
     Unavailable(String),
+    /// Too much work at once (password hashing is saturated); try again after `retry_after`
+    /// seconds.
+    #[error("the server is busy; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
+    /// Too many failed sign-ins for this account or from this address lately; try again after
+    /// `retry_after` seconds.
+    #[error("too many failed sign-ins; try again in {} minutes", retry_after.div_ceil(60))]
+    Throttled { retry_after: u64 },
     /// An unexpected failure; its cause chain was logged where it was made
     /// ([`AppError::internal`]).
     #[error("internal error: {0}")]
@@ -102,6 +110,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { .. } => AppError::NotFound(error.to_string()),
             StoreError::Conflict { .. } => AppError::conflict(error.to_string()),
             StoreError::Unavailable { .. } => AppError::Unavailable("the database is not reachable".into()),
+            StoreError::InvalidText => AppError::invalid_field("", error.to_string()),
             _ => AppError::internal(&error),
         }
     }
@@ -112,6 +121,9 @@ impl From<Denied> for AppError {
         match denied {
             Denied::Unauthenticated => AppError::Unauthenticated,
             Denied::Forbidden => AppError::Forbidden("your role in this organisation does not allow this".into()),
+            Denied::ReadOnly => {
+                AppError::Forbidden("this API token is read-only: it may only read (GET); create a token with full access to make changes".into())
+            }
         }
     }
 }
@@ -155,12 +167,15 @@ mod tests {
         let corrupt: AppError = StoreError::Corrupt("bad row".into()).into();
         assert!(matches!(&corrupt, AppError::Internal(chain) if chain.contains("bad row")));
         assert_eq!(corrupt.detail(), "something went wrong", "the cause stays in the log");
+        let nul: AppError = StoreError::InvalidText.into();
+        assert!(matches!(&nul, AppError::Invalid(invalid) if invalid.errors.len() == 1), "{nul:?}");
     }
 
     #[test]
     fn denials_are_unauthenticated_or_forbidden() {
         assert!(matches!(AppError::from(Denied::Unauthenticated), AppError::Unauthenticated));
         assert!(matches!(AppError::from(Denied::Forbidden), AppError::Forbidden(_)));
+        assert!(matches!(AppError::from(Denied::ReadOnly), AppError::Forbidden(detail) if detail.contains("read-only")));
         assert_eq!(AppError::Unauthenticated.detail(), "sign in to do this");
     }
 }

@@ -68,20 +68,35 @@ impl Clock for SystemClock {
     }
 }
 
-/// What every use case works with: the store, the configuration, the clock and the public
-/// surface's caches (see [`caches`]). Cheap to clone; clones share the caches.
+/// What every use case works with: the store, the configuration and the clock, plus the
+/// process's shared state: the public surface's caches (see [`caches`]) and the guards for
+/// sign-ins (the password hashing queue, the failed sign-in counts). Cheap to clone; clones
+/// share the caches and the guards.
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub caches: Arc<caches::Caches>,
+    pub passwords: Arc<accounts::PasswordHashing>,
+    /// Failed sign-ins, per account and client address.
+    pub login_throttle: Arc<accounts::LoginThrottle>,
+    /// Sign-up attempts, per e-mail address and client address, with the same limits.
+    pub signup_throttle: Arc<accounts::LoginThrottle>,
 }
 
 impl App {
     /// An application on `store` with the system clock.
     pub fn new(store: Store, config: Config) -> App {
-        App { store, config: Arc::new(config), clock: Arc::new(SystemClock), caches: Arc::default() }
+        let passwords = Arc::new(accounts::PasswordHashing::new(config.hashing_concurrency));
+        let limits = accounts::throttle::Limits {
+            per_account: config.login_failures_per_account,
+            per_address: config.login_failures_per_address,
+            period: time::Duration::minutes(i64::from(config.login_throttle_minutes)),
+        };
+        let login_throttle = Arc::new(accounts::LoginThrottle::new(limits));
+        let signup_throttle = Arc::new(accounts::LoginThrottle::new(limits));
+        App { store, config: Arc::new(config), clock: Arc::new(SystemClock), caches: Arc::default(), passwords, login_throttle, signup_throttle }
     }
 
     /// The current time, truncated to whole seconds (what the store keeps).

@@ -16,8 +16,8 @@ use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{
-    Event, FeeState, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, transition,
-    voucher_code,
+    Event, FeeState, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send,
+    strip_control_chars, transition, voucher_code,
 };
 use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, Sending, StoreError};
 use time::OffsetDateTime;
@@ -163,7 +163,8 @@ pub async fn add_file(
     check_quota(used, size, quota).map_err(|over| AppError::TooLarge(over.to_string()))?;
     let sha256 = sha256_hex(&clean);
     let blob_key = app.store.blobs().put("evidence", kind.extension(), clean).await?;
-    let original_name: String = clean_text(original_name.unwrap_or("")).chars().take(255).collect();
+    // A file name comes from the browser, not typed: control characters are dropped, not refused.
+    let original_name: String = strip_control_chars(original_name.unwrap_or("")).chars().take(255).collect();
     let new = NewArtifact {
         id: ArtifactId::new(),
         submission: id,
@@ -201,7 +202,7 @@ pub async fn add_text(app: &App, actor: &Actor, id: SubmissionId, title: Option<
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
-    let body = clean_text(body).trim().to_string();
+    let body = clean_text(body).map_err(|message| AppError::invalid_field("/body", message))?.trim().to_string();
     if body.is_empty() {
         return Err(AppError::invalid_field("/body", "is required"));
     }
@@ -215,7 +216,7 @@ pub async fn add_text(app: &App, actor: &Actor, id: SubmissionId, title: Option<
 }
 
 fn artifact_title(title: Option<&str>, n: usize) -> Result<String, AppError> {
-    let title = clean_text(title.unwrap_or("")).trim().to_string();
+    let title = clean_text(title.unwrap_or("")).map_err(|message| AppError::invalid_field("/title", message))?.trim().to_string();
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(AppError::invalid_field("/title", format!("must be at most {MAX_TITLE_CHARS} characters")));
     }
@@ -483,7 +484,7 @@ pub async fn write_collaborator_reflection(app: &App, actor: &Actor, id: Submiss
     if submission.status.is_decided() {
         return Err(submission_state("this submission is already decided"));
     }
-    let text = clean_text(text).trim().to_string();
+    let text = clean_text(text).map_err(|message| AppError::invalid_field("/reflection", message))?.trim().to_string();
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(AppError::invalid_field("/reflection", format!("must be at most {MAX_TEXT_CHARS} characters")));
     }

@@ -22,6 +22,18 @@ pub struct FileConfig {
     pub max_upload_bytes: Option<usize>,
     /// Browser session lifetime in hours (default 336).
     pub session_hours: Option<u32>,
+    /// Hours a browser session may go unused before it ends (default 12).
+    pub session_idle_hours: Option<u32>,
+    /// Password hashes computed at once (default: the number of CPUs).
+    pub hashing_concurrency: Option<usize>,
+    /// Failed sign-ins per account before it is throttled (default 5).
+    pub login_failures_per_account: Option<u32>,
+    /// Failed sign-ins per client address before it is throttled (default 50).
+    pub login_failures_per_address: Option<u32>,
+    /// Minutes over which failed sign-ins are counted (default 15).
+    pub login_throttle_minutes: Option<u32>,
+    /// The header a reverse proxy puts the client's address in (default none: the peer address).
+    pub client_address_header: Option<String>,
     /// Log format: "text" (default) or "json".
     pub log_format: Option<String>,
     /// SMTP server URL for e-mail (default none: mail stays in the outbox).
@@ -36,7 +48,7 @@ pub struct FileConfig {
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 12] = [
+pub const FIELDS: [&str; 18] = [
     "addr",
     "data_dir",
     "database_url",
@@ -44,6 +56,12 @@ pub const FIELDS: [&str; 12] = [
     "demo",
     "max_upload_bytes",
     "session_hours",
+    "session_idle_hours",
+    "hashing_concurrency",
+    "login_failures_per_account",
+    "login_failures_per_address",
+    "login_throttle_minutes",
+    "client_address_header",
     "log_format",
     "smtp_url",
     "mail_from",

@@ -225,6 +225,34 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         anyhow::ensure!((1..=24 * 365).contains(&hours), "session_hours {hours} is not between 1 and 8760");
         config.session_hours = hours;
     }
+    if let Some(hours) = file.session_idle_hours {
+        anyhow::ensure!((1..=24 * 365).contains(&hours), "session_idle_hours {hours} is not between 1 and 8760");
+        config.session_idle_hours = hours;
+    }
+    if let Some(count) = file.hashing_concurrency {
+        anyhow::ensure!((1..=1024).contains(&count), "hashing_concurrency {count} is not between 1 and 1024");
+        config.hashing_concurrency = count;
+    }
+    if let Some(count) = file.login_failures_per_account {
+        anyhow::ensure!((1..=1000).contains(&count), "login_failures_per_account {count} is not between 1 and 1000");
+        config.login_failures_per_account = count;
+    }
+    if let Some(count) = file.login_failures_per_address {
+        anyhow::ensure!((1..=100_000).contains(&count), "login_failures_per_address {count} is not between 1 and 100000");
+        config.login_failures_per_address = count;
+    }
+    if let Some(minutes) = file.login_throttle_minutes {
+        anyhow::ensure!((1..=24 * 60).contains(&minutes), "login_throttle_minutes {minutes} is not between 1 and 1440");
+        config.login_throttle_minutes = minutes;
+    }
+    if let Some(name) = file.client_address_header.clone() {
+        let name = name.trim().to_ascii_lowercase();
+        anyhow::ensure!(
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            "client_address_header \"{name}\" is not a header name such as x-forwarded-for"
+        );
+        config.client_address_header = Some(name);
+    }
     if let Some(url) = std::env::var("CAIRN_SMTP_URL").ok().filter(|u| !u.trim().is_empty()).or(file.smtp_url.clone()) {
         anyhow::ensure!(
             url.starts_with("smtp://") || url.starts_with("smtps://"),
@@ -254,13 +282,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         // The demo issuer runs the demo installation.
         config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());
     }
-    let (master_key, key_source) = match std::env::var("CAIRN_MASTER_KEY") {
-        Ok(text) if !text.trim().is_empty() => (MasterKey::parse(&text).context("CAIRN_MASTER_KEY")?, "CAIRN_MASTER_KEY".to_string()),
-        _ => {
-            let path = data_dir.join("master.key");
-            (MasterKey::load_or_create(&path)?, path.display().to_string())
-        }
-    };
+    let master_key = MasterKeySource::resolve(&data_dir)?;
+    let key_source = master_key.describe();
     tracing::info!(
         addr = %addr, addr_source = source(&args.addr, &file.addr),
         data_dir = %data_dir.display(), data_source = source(&args.data, &file.data_dir),
@@ -268,7 +291,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         public_url = %config.public_url, master_key = "***", master_key_source = %key_source, demo,
         "starting cairn"
     );
-    let store = Store::connect(&database_url, StoreOptions { master_key, blob_dir: data_dir.join("blobs") }).await?;
+    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
+    master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());
     if demo {
         let report = cairn_app::demo::seed(&app).await.context("seeding the demo data")?;
@@ -276,6 +300,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
+    let shutdown = shutdown_signal();
     println!("Cairn is running at {} (listening on {local}, database: {})", config.public_url, store.backend().as_str());
     if demo {
         println!("Demo accounts (e-mail / password):");
@@ -285,32 +310,100 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         }
     }
     let background = cairn_app::jobs::spawn(app.clone());
-    cairn_server::serve(listener, cairn_server::app(AppState::new(app)), shutdown_signal()).await?;
+    cairn_server::serve(listener, cairn_server::app(AppState::new(app)), shutdown).await?;
     background.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// The master key and where it came from: `CAIRN_MASTER_KEY`, the key file, or a fresh key for a
+/// key file that does not exist yet (written only once the database is known to hold no keys
+/// sealed with another).
+struct MasterKeySource {
+    key: MasterKey,
+    origin: KeyOrigin,
+}
+
+enum KeyOrigin {
+    Variable,
+    File(PathBuf),
+    NewFile(PathBuf),
+}
+
+impl MasterKeySource {
+    fn resolve(data_dir: &std::path::Path) -> anyhow::Result<MasterKeySource> {
+        if let Ok(text) = std::env::var("CAIRN_MASTER_KEY")
+            && !text.trim().is_empty()
+        {
+            return Ok(MasterKeySource { key: MasterKey::parse(&text).context("CAIRN_MASTER_KEY")?, origin: KeyOrigin::Variable });
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        let path = data_dir.join("master.key");
+        Ok(match MasterKey::load(&path)? {
+            Some(key) => MasterKeySource { key, origin: KeyOrigin::File(path) },
+            None => MasterKeySource { key: MasterKey::generate(), origin: KeyOrigin::NewFile(path) },
+        })
     }
-    tracing::info!("shutting down");
+
+    /// For the start-up log.
+    fn describe(&self) -> String {
+        match &self.origin {
+            KeyOrigin::Variable => "CAIRN_MASTER_KEY".to_string(),
+            KeyOrigin::File(path) => path.display().to_string(),
+            KeyOrigin::NewFile(path) => format!("{} (new)", path.display()),
+        }
+    }
+
+    /// Refuses a key that does not open the sealed issuer keys in `store`, naming the file or the
+    /// variable it came from; writes a new key file once the database is known to need no other.
+    async fn check(&self, store: &Store) -> anyhow::Result<()> {
+        match (store.check_master_key().await, &self.origin) {
+            (Ok(_), KeyOrigin::NewFile(path)) => {
+                MasterKey::save_new(path, &self.key)?;
+                Ok(())
+            }
+            (Ok(_), _) => Ok(()),
+            (Err(cairn_store::StoreError::Sealed(cause)), KeyOrigin::NewFile(path)) => anyhow::bail!(
+                "the master key file {} does not exist, but the database holds issuer keys sealed with a master key ({cause}); \
+                 restore that file or set CAIRN_MASTER_KEY to the key",
+                path.display()
+            ),
+            (Err(cairn_store::StoreError::Sealed(cause)), KeyOrigin::File(path)) => {
+                anyhow::bail!("the master key in {} does not open the issuer keys sealed in the database ({cause}); restore the right key file", path.display())
+            }
+            (Err(cairn_store::StoreError::Sealed(cause)), KeyOrigin::Variable) => {
+                anyhow::bail!("the master key in CAIRN_MASTER_KEY does not open the issuer keys sealed in the database ({cause}); set it to the right key")
+            }
+            (Err(error), _) => Err(error).context("checking the master key against the sealed issuer keys"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. The SIGTERM handler is installed when this is
+/// called, not when first polled, so a signal that comes as soon as the start-up line is printed
+/// still shuts down gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let interrupt = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match term {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = interrupt => {},
+            () = terminate => {},
+        }
+        tracing::info!("shutting down");
+    }
 }

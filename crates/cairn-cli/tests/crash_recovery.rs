@@ -213,7 +213,7 @@ struct Learner {
 
 fn prepare(server: &Server, tokens: &Tokens, levels: &[(String, String)], n: usize) -> Learner {
     let email = format!("crash.learner{n}@example.org");
-    server.ok("POST", "/api/v1/users", None, Some(&json!({"name": format!("Crash Learner {n}"), "email": email, "password": PASSWORD})), 201);
+    server.ok("POST", "/api/v1/users", None, Some(&json!({"name": format!("Crash Learner {n}"), "email": email, "password": PASSWORD})), 202);
     let token = server.token((&email, PASSWORD));
     for (level, _) in &levels[..2] {
         let id = send_level(server, tokens, &token, level);

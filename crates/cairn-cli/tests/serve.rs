@@ -98,3 +98,47 @@ fn bad_settings_name_the_setting() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("adress"));
 }
+
+#[test]
+fn a_master_key_that_cannot_open_the_sealed_keys_stops_start_up_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, _, _) = start(dir.path());
+    assert!(terminate(child).success());
+    let key_file = dir.path().join("master.key");
+    let original = std::fs::read_to_string(&key_file).unwrap();
+    let serve = || {
+        let mut command = cairn();
+        command.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir.path());
+        command
+    };
+
+    // Another key in the file: refused, naming the file.
+    std::fs::write(&key_file, "01".repeat(32)).unwrap();
+    let output = serve().output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&key_file.display().to_string()) && stderr.contains("does not open"), "{stderr}");
+
+    // Another key in the variable: refused, naming the variable.
+    std::fs::write(&key_file, &original).unwrap();
+    let output = serve().env("CAIRN_MASTER_KEY", "02".repeat(32)).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("CAIRN_MASTER_KEY") && stderr.contains("does not open"), "{stderr}");
+
+    // No key file while sealed keys exist: refused, naming the file, and no new key is written.
+    std::fs::remove_file(&key_file).unwrap();
+    let output = serve().output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&key_file.display().to_string()) && stderr.contains("does not exist"), "{stderr}");
+    assert!(!key_file.exists(), "a key that opens nothing is not saved");
+
+    // The right key starts again.
+    std::fs::write(&key_file, &original).unwrap();
+    let (child, addr, _) = start(dir.path());
+    let (status, body) = get(&addr, "/healthz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"signing\":\"ok\""), "{body}");
+    assert!(terminate(child).success());
+}

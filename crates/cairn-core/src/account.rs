@@ -229,6 +229,9 @@ pub const MAX_TOKEN_NAME_CHARS: usize = 80;
 /// A message stating the rule.
 pub fn token_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
+    if let Some(c) = invalid::forbidden_char(name) {
+        return Err(invalid::forbidden_char_message(c));
+    }
     if name.is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS {
         Err(format!("a token needs a name of 1 to {MAX_TOKEN_NAME_CHARS} characters"))
     } else {
@@ -236,12 +239,135 @@ pub fn token_name(raw: &str) -> Result<String, String> {
     }
 }
 
+/// What an API token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenScope {
+    /// Only read: the JSON API refuses any request but `GET` and `HEAD`.
+    ReadOnly,
+    /// Everything its owner may do.
+    Full,
+}
+
+impl TokenScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenScope::ReadOnly => "read-only",
+            TokenScope::Full => "full",
+        }
+    }
+
+    /// Parses `read-only` or `full`.
+    ///
+    /// # Errors
+    /// A message quoting the value and naming the accepted ones.
+    pub fn parse(raw: &str) -> Result<TokenScope, String> {
+        match raw.trim() {
+            "read-only" => Ok(TokenScope::ReadOnly),
+            "full" => Ok(TokenScope::Full),
+            other => Err(format!("\"{}\" is not a token scope (read-only or full)", invalid::clip(other))),
+        }
+    }
+}
+
+/// How many days a new API token lasts unless its owner chooses otherwise.
+pub const DEFAULT_TOKEN_DAYS: u32 = 90;
+/// The longest lifetime a token may be given, in days (ten years); "never" is also possible.
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+/// A new API token as typed, before parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApiTokenFields {
+    pub name: String,
+    /// `read-only` or `full`; empty for full.
+    pub scope: String,
+    /// Whole days from 1 to [`MAX_TOKEN_DAYS`], `never`, or empty for [`DEFAULT_TOKEN_DAYS`].
+    pub expires_in_days: String,
+}
+
+/// A valid new API token: its name, scope and lifetime (`None`: it never expires).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    pub name: String,
+    pub scope: TokenScope,
+    pub lifetime_days: Option<u32>,
+}
+
+impl NewApiToken {
+    /// Applies the token rules: a name ([`token_name`]), a scope, a lifetime.
+    ///
+    /// # Errors
+    /// Every broken rule, by field (`/name`, `/scope`, `/expires_in_days`).
+    pub fn parse(fields: &ApiTokenFields) -> Result<NewApiToken, Invalid> {
+        let mut invalid = Invalid::new();
+        let name = token_name(&fields.name).unwrap_or_else(|message| {
+            invalid.push("/name", message);
+            String::new()
+        });
+        let scope = match fields.scope.trim() {
+            "" => TokenScope::Full,
+            raw => TokenScope::parse(raw).unwrap_or_else(|message| {
+                invalid.push("/scope", message);
+                TokenScope::Full
+            }),
+        };
+        let lifetime_days = match fields.expires_in_days.trim() {
+            "" => Some(DEFAULT_TOKEN_DAYS),
+            "never" => None,
+            raw => match raw.parse::<u32>() {
+                Ok(days) if (1..=MAX_TOKEN_DAYS).contains(&days) => Some(days),
+                _ => {
+                    invalid.push("/expires_in_days", format!("\"{}\" is not a number of days from 1 to {MAX_TOKEN_DAYS}, or never", invalid::clip(raw)));
+                    None
+                }
+            },
+        };
+        invalid.into_result(NewApiToken { name, scope, lifetime_days })
+    }
+
+    /// The token a password sign-in over the API hands out: "API session", full scope, the
+    /// default lifetime.
+    pub fn api_session() -> NewApiToken {
+        NewApiToken { name: "API session".into(), scope: TokenScope::Full, lifetime_days: Some(DEFAULT_TOKEN_DAYS) }
+    }
+
+    /// When a token made at `now` stops working; `None` for never.
+    pub fn expires_at(&self, now: time::OffsetDateTime) -> Option<time::OffsetDateTime> {
+        self.lifetime_days.map(|days| now + time::Duration::days(i64::from(days)))
+    }
+}
+
 #[cfg(test)]
 mod token_tests {
+    use super::*;
+
     #[test]
     fn token_names_are_trimmed_and_bounded() {
         assert_eq!(super::token_name("  CI publishing "), Ok("CI publishing".to_string()));
         assert!(super::token_name("   ").is_err());
         assert!(super::token_name(&"x".repeat(81)).is_err());
+        assert!(super::token_name("ci\u{0}").is_err());
+    }
+
+    #[track_caller]
+    fn check(scope: &str, days: &str, expected: Result<(TokenScope, Option<u32>), &[&str]>) {
+        let fields = ApiTokenFields { name: "ci".into(), scope: scope.into(), expires_in_days: days.into() };
+        let parsed = NewApiToken::parse(&fields).map(|t| (t.scope, t.lifetime_days));
+        let parsed = parsed.map_err(|invalid| invalid.errors.into_iter().map(|e| e.pointer).collect::<Vec<_>>());
+        assert_eq!(parsed, expected.map_err(|pointers| pointers.iter().map(|p| p.to_string()).collect()));
+    }
+
+    #[test]
+    fn tokens_are_full_for_ninety_days_unless_chosen_otherwise() {
+        check("", "", Ok((TokenScope::Full, Some(DEFAULT_TOKEN_DAYS))));
+        check("read-only", "30", Ok((TokenScope::ReadOnly, Some(30))));
+        check("full", "never", Ok((TokenScope::Full, None)));
+        check("full", "3650", Ok((TokenScope::Full, Some(3650))));
+        check("admin", "0", Err(&["/scope", "/expires_in_days"]));
+        check("full", "3651", Err(&["/expires_in_days"]));
+        check("full", "1.5", Err(&["/expires_in_days"]));
+        let now = time::macros::datetime!(2026-01-01 00:00 UTC);
+        let token = NewApiToken::parse(&ApiTokenFields { name: "ci".into(), expires_in_days: "30".into(), ..Default::default() }).unwrap();
+        assert_eq!(token.expires_at(now), Some(time::macros::datetime!(2026-01-31 00:00 UTC)));
+        assert_eq!(NewApiToken::api_session().expires_at(now), Some(now + time::Duration::days(90)));
     }
 }

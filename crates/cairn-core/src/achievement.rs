@@ -404,7 +404,7 @@ fn parse_alignment(invalid: &mut Invalid, i: usize, a: &AlignmentFields) -> Alig
     let target_name = invalid::text(invalid, &at("target_name"), &a.target_name, 1, 200);
     let target_url = invalid::http_url(invalid, &at("target_url"), &a.target_url).map(|u| u.to_string()).unwrap_or_default();
     let target_type = a.target_type.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(|t| {
-        let extension = t.starts_with("ext:") && t.len() > 4 && t.len() <= 64;
+        let extension = t.starts_with("ext:") && t.len() > 4 && t.len() <= 64 && invalid::forbidden_char(t).is_none();
         if !(ALIGNMENT_TYPES.contains(&t) || extension) {
             invalid.push(at("target_type"), format!("\"{}\" is not an alignment type ({} or ext:…)", invalid::clip(t), ALIGNMENT_TYPES.join(", ")));
         }
@@ -425,6 +425,9 @@ fn parse_tags(invalid: &mut Invalid, raw: &[String]) -> Vec<String> {
     for (i, tag) in raw.iter().enumerate() {
         let tag = tag.trim();
         if tag.is_empty() {
+            continue;
+        }
+        if !invalid::printable(invalid, &format!("/tags/{i}"), tag) {
             continue;
         }
         if tag.chars().count() > 40 {

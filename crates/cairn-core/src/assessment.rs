@@ -4,7 +4,7 @@
 use crate::ids::{SubmissionId, UserId};
 use crate::invalid::{self, Invalid};
 use crate::rubric::Rubric;
-use crate::submission::{Outcome, clean_text};
+use crate::submission::Outcome;
 use std::collections::HashSet;
 
 /// Longest comment per criterion or overall feedback, in characters.
@@ -61,7 +61,7 @@ impl Judgement {
                 );
                 continue;
             };
-            let comment = invalid::text(&mut invalid, &format!("/scores/{i}/comment"), &clean_text(&fields.comment), 0, MAX_COMMENT_CHARS);
+            let comment = invalid::multiline(&mut invalid, &format!("/scores/{i}/comment"), &fields.comment, 0, MAX_COMMENT_CHARS);
             if by_criterion[index].is_some() {
                 invalid.push(format!("/scores/{i}/criterion"), format!("\"{}\" is scored twice", criterion.name));
                 continue;
@@ -73,7 +73,7 @@ impl Judgement {
                 invalid.push("/scores", format!("\"{}\" needs a level", criterion.name));
             }
         }
-        let feedback = invalid::text(&mut invalid, "/feedback", &clean_text(feedback), 0, MAX_COMMENT_CHARS);
+        let feedback = invalid::multiline(&mut invalid, "/feedback", feedback, 0, MAX_COMMENT_CHARS);
         if !invalid.is_empty() {
             return Err(invalid);
         }

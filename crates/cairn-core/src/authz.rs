@@ -129,6 +129,9 @@ pub enum Action {
     Org(OrganisationId, OrgAction),
     /// See an award, or part of it (the one visibility rule; anonymous visitors may too).
     ViewAward(AwardAccess, AwardView),
+    /// Change anything at all (every request but a read): refused to an actor whose API token
+    /// is read-only, allowed to everyone else, whose other permissions still apply.
+    Change,
 }
 
 /// Whether `role` may do `action`: the whole role × action matrix in one match.
@@ -150,6 +153,9 @@ pub enum Denied {
     /// The signed-in user lacks the role.
     #[error("your role does not allow this")]
     Forbidden,
+    /// The caller's API token may only read.
+    #[error("this API token is read-only")]
+    ReadOnly,
 }
 
 /// Who is asking: nobody, or a user with their memberships.
@@ -159,6 +165,9 @@ pub struct Actor {
     pub memberships: Vec<(OrganisationId, Role)>,
     /// Whether the user is one of the installation's operators (named in its configuration).
     pub operator: bool,
+    /// Whether the user acts through a read-only API token: they may read what they could read
+    /// anyway, and change nothing ([`Action::Change`]).
+    pub read_only: bool,
 }
 
 impl Actor {
@@ -169,7 +178,12 @@ impl Actor {
 
     /// A signed-in user and their organisation roles.
     pub fn member(user: UserId, memberships: Vec<(OrganisationId, Role)>) -> Self {
-        Self { user: Some(user), memberships, operator: false }
+        Self { user: Some(user), memberships, operator: false, read_only: false }
+    }
+
+    /// The same actor limited to reading (a read-only API token).
+    pub fn as_read_only(self) -> Self {
+        Self { read_only: true, ..self }
     }
 
     /// The same actor as an operator of the installation.
@@ -185,7 +199,8 @@ impl Actor {
     /// Whether this actor may do `action`.
     ///
     /// # Errors
-    /// [`Denied::Unauthenticated`] for anonymous actors, [`Denied::Forbidden`] for users without the role.
+    /// [`Denied::Unauthenticated`] for anonymous actors, [`Denied::Forbidden`] for users without
+    /// the role, [`Denied::ReadOnly`] for [`Action::Change`] through a read-only token.
     pub fn authorise(&self, action: Action) -> Result<(), Denied> {
         if let Action::ViewAward(award, view) = action {
             return match self.sees_award(award, view) {
@@ -193,6 +208,9 @@ impl Actor {
                 false if self.user.is_none() => Err(Denied::Unauthenticated),
                 false => Err(Denied::Forbidden),
             };
+        }
+        if matches!(action, Action::Change) {
+            return if self.read_only { Err(Denied::ReadOnly) } else { Ok(()) };
         }
         if self.user.is_none() {
             return Err(Denied::Unauthenticated);
@@ -206,6 +224,7 @@ impl Actor {
             }
             Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
             Action::ViewAward(award, view) => self.sees_award(award, view),
+            Action::Change => !self.read_only,
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }
     }
@@ -358,6 +377,17 @@ mod tests {
         let owner = Actor::member(learner, vec![(org, Role::Owner)]);
         assert_eq!(owner.authorise(Action::Operate), Err(Denied::Forbidden), "owning an organisation does not make an operator");
         assert!(owner.as_operator().can(Action::Operate));
+    }
+
+    #[test]
+    fn read_only_actors_change_nothing_but_keep_their_other_permissions() {
+        let org = OrganisationId::new();
+        let owner = Actor::member(UserId::new(), vec![(org, Role::Owner)]);
+        assert!(owner.can(Action::Change));
+        assert!(Actor::anonymous().can(Action::Change), "a visitor's requests are judged by their own actions");
+        let reader = owner.as_read_only();
+        assert_eq!(reader.authorise(Action::Change), Err(Denied::ReadOnly));
+        assert!(reader.can(Action::Org(org, OrgAction::ViewDrafts)));
     }
 
     #[test]

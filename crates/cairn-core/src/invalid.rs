@@ -65,9 +65,37 @@ impl fmt::Display for Invalid {
 
 impl std::error::Error for Invalid {}
 
-/// Trims `value` and checks its length in characters; records an error when out of range.
+/// The first character that text may not hold: NUL and the other control characters (C0, DEL
+/// and C1) except tab, line feed and carriage return. PostgreSQL cannot store NUL at all, and some
+/// Open Badges verifiers refuse control characters inside signed strings, so every text field is
+/// held to this on both databases.
+pub fn forbidden_char(value: &str) -> Option<char> {
+    value.chars().find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
+/// The message for a text holding [`forbidden_char`] `c`, naming it by code point.
+pub fn forbidden_char_message(c: char) -> String {
+    format!("must not contain control characters (found U+{:04X})", u32::from(c))
+}
+
+/// Records an error when `value` holds a [`forbidden_char`]; returns whether it was clean.
+pub(crate) fn printable(invalid: &mut Invalid, pointer: &str, value: &str) -> bool {
+    match forbidden_char(value) {
+        Some(c) => {
+            invalid.push(pointer, forbidden_char_message(c));
+            false
+        }
+        None => true,
+    }
+}
+
+/// Trims `value` and checks its length in characters; records an error when out of range or
+/// when it holds a control character ([`forbidden_char`]).
 pub(crate) fn text(invalid: &mut Invalid, pointer: &str, value: &str, min: usize, max: usize) -> String {
     let trimmed = value.trim();
+    if !printable(invalid, pointer, trimmed) {
+        return String::new();
+    }
     let count = trimmed.chars().count();
     if count < min {
         if min == 1 {
@@ -79,6 +107,18 @@ pub(crate) fn text(invalid: &mut Invalid, pointer: &str, value: &str, min: usize
         invalid.push(pointer, format!("must be at most {max} characters (got {count})"));
     }
     trimmed.to_string()
+}
+
+/// Multi-line text: line endings normalised ([`crate::submission::clean_text`]), then checked as
+/// [`text`].
+pub(crate) fn multiline(invalid: &mut Invalid, pointer: &str, value: &str, min: usize, max: usize) -> String {
+    match crate::submission::clean_text(value) {
+        Ok(cleaned) => text(invalid, pointer, &cleaned, min, max),
+        Err(message) => {
+            invalid.push(pointer, message);
+            String::new()
+        }
+    }
 }
 
 /// Checks that `value` is an absolute http(s) URL.

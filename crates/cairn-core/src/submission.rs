@@ -256,14 +256,14 @@ pub struct SubmissionContent {
 
 impl SubmissionContent {
     /// Applies the field rules that hold for drafts too: lengths, URLs, e-mail addresses, counts.
-    /// Control characters other than tab and line breaks are removed from text.
+    /// Text holding control characters other than tab and line breaks is refused.
     ///
     /// # Errors
     /// Every broken rule, with pointers `/overview`, `/links/2`, `/collaborators/0`.
     pub fn parse(fields: &SubmissionFields, learner_email: &Email) -> Result<SubmissionContent, Invalid> {
         let mut invalid = Invalid::new();
-        let overview = invalid::text(&mut invalid, "/overview", &clean_text(&fields.overview), 0, MAX_TEXT_CHARS);
-        let reflection = invalid::text(&mut invalid, "/reflection", &clean_text(&fields.reflection), 0, MAX_TEXT_CHARS);
+        let overview = invalid::multiline(&mut invalid, "/overview", &fields.overview, 0, MAX_TEXT_CHARS);
+        let reflection = invalid::multiline(&mut invalid, "/reflection", &fields.reflection, 0, MAX_TEXT_CHARS);
         if fields.links.len() > MAX_LINKS {
             invalid.push("/links", format!("at most {MAX_LINKS} links (got {})", fields.links.len()));
         }
@@ -314,9 +314,23 @@ impl SubmissionContent {
     }
 }
 
-/// Removes control characters other than tab, line feed and carriage return, which some Open
-/// Badges verifiers refuse inside signed strings, and normalises line endings.
-pub fn clean_text(raw: &str) -> String {
+/// Text as typed, made ready to keep: line endings normalised to line feeds. NUL and the other
+/// control characters ([`crate::invalid::forbidden_char`]) are refused, not removed, so the
+/// person learns that their text was not kept as sent.
+///
+/// # Errors
+/// A message naming the first control character, for the field's error.
+pub fn clean_text(raw: &str) -> Result<String, String> {
+    if let Some(c) = crate::invalid::forbidden_char(raw) {
+        return Err(crate::invalid::forbidden_char_message(c));
+    }
+    Ok(raw.replace("\r\n", "\n").replace('\r', ""))
+}
+
+/// Text that is not typed by a person, or already stored, made safe to show and sign: control
+/// characters other than tab and line feed removed (some Open Badges verifiers refuse them),
+/// line endings normalised. File names sent by browsers are cleaned this way.
+pub fn strip_control_chars(raw: &str) -> String {
     raw.replace("\r\n", "\n").chars().filter(|c| !c.is_control() || matches!(c, '\t' | '\n')).collect()
 }
 
@@ -554,7 +568,7 @@ mod tests {
         let content = SubmissionContent::parse(&SubmissionFields::default(), &learner()).unwrap();
         assert_eq!(content.check_complete(0).unwrap_err().errors.len(), 3);
         let fields = SubmissionFields {
-            overview: "What I did\u{0}\u{1b}".into(),
+            overview: "What I did\r\n".into(),
             reflection: "What I learnt\r\n".into(),
             links: vec!["https://example.org/work".into(), "https://example.org/work".into(), "".into()],
             collaborators: vec!["Friend@Example.org".into()],
@@ -578,8 +592,19 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_removed_but_layout_kept() {
-        assert_eq!(clean_text("a\tb\r\nc\u{7}\u{85}d"), "a\tb\ncd");
+    fn control_characters_are_refused_in_input_and_removed_from_stored_text() {
+        assert_eq!(clean_text("a\tb\r\nc"), Ok("a\tb\nc".to_string()));
+        assert_eq!(clean_text("a\u{0}b"), Err("must not contain control characters (found U+0000)".to_string()));
+        assert_eq!(clean_text("a\u{85}b"), Err("must not contain control characters (found U+0085)".to_string()));
+        assert_eq!(strip_control_chars("a\tb\r\nc\u{7}\u{85}\u{0}d"), "a\tb\ncd");
+    }
+
+    #[test]
+    fn a_nul_in_any_text_part_is_refused_with_its_pointer() {
+        let fields = SubmissionFields { overview: "fine".into(), reflection: "I learnt\u{0}".into(), ..Default::default() };
+        let invalid = SubmissionContent::parse(&fields, &learner()).unwrap_err();
+        assert_eq!(invalid.at("/reflection"), Some("must not contain control characters (found U+0000)"));
+        assert_eq!(invalid.errors.len(), 1, "{invalid}");
     }
 
     #[test]

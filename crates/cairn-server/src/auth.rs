@@ -2,25 +2,36 @@
 //! for the JSON API), turned into a [`cairn_core::authz::Actor`]; plus CSRF tokens for forms.
 //!
 //! The JSON API accepts bearer tokens only, so a cookie can never authorise an API call made by
-//! another site; pages accept the session cookie only, and every form carries a CSRF token.
+//! another site; a read-only token may only read (`GET`, `HEAD`). Pages accept the session
+//! cookie only, and every form carries a CSRF token. On an https installation the session cookie
+//! is `__Host-cairn_session`: browsers then insist it is `Secure`, host-only and for `/`.
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cairn_app::accounts::{self, Caller};
-use cairn_core::authz::Actor;
+use cairn_core::authz::{Action, Actor};
 use cairn_store::User;
 use rand::RngCore;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::problem::Problem;
 use crate::state::AppState;
 
-/// Name of the session cookie.
+/// Name of the session cookie on a plain-http installation (development, tests).
 pub const SESSION_COOKIE: &str = "cairn_session";
+/// Name of the session cookie when the public URL is https: the `__Host-` prefix makes browsers
+/// refuse it unless it is `Secure`, has `Path=/` and no `Domain`, so no other host can set it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-cairn_session";
+
+/// The session cookie's name on this installation.
+pub fn session_cookie(state: &AppState) -> &'static str {
+    if state.app.config.secure_cookies() { SECURE_SESSION_COOKIE } else { SESSION_COOKIE }
+}
 /// Name of the CSRF cookie (double-submit: the form field must equal it).
 pub const CSRF_COOKIE: &str = "cairn_csrf";
 
@@ -117,7 +128,7 @@ impl FromRequestParts<AppState> for Viewer {
         if let Some(viewer) = parts.extensions.get::<Viewer>() {
             return Ok(viewer.clone());
         }
-        let token = cookie(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
+        let token = cookie(&parts.headers, session_cookie(state)).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
         let Caller { user, actor } = accounts::session_caller(&state.app, token.as_deref()).await?;
         let viewer = Viewer { user, actor, session_token: token };
         parts.extensions.insert(viewer.clone());
@@ -155,7 +166,34 @@ impl FromRequestParts<AppState> for ApiCaller {
             .map(str::trim)
             .ok_or_else(|| Problem::new(axum::http::StatusCode::UNAUTHORIZED, "unauthenticated", "the Authorization header must be \"Bearer <token>\""))?;
         let Caller { user, actor } = accounts::token_caller(&state.app, token).await?;
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            actor.authorise(Action::Change).map_err(cairn_app::AppError::from)?;
+        }
         Ok(ApiCaller { user, actor })
+    }
+}
+
+/// The client's address: the connection's peer, or, behind a reverse proxy named in the
+/// `client_address_header` setting, the address that proxy reports (for `X-Forwarded-For`, its
+/// last entry, the one the proxy itself added). `None` when neither is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+/// The address in a proxy's header value: the last comma-separated entry, without a port.
+fn forwarded_address(value: &str) -> Option<IpAddr> {
+    let last = value.rsplit(',').next()?.trim();
+    last.parse::<IpAddr>().ok().or_else(|| last.parse::<SocketAddr>().ok().map(|a| a.ip()))
+}
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(name) = &state.app.config.client_address_header {
+            let value = parts.headers.get(name.as_str()).and_then(|v| v.to_str().ok());
+            return Ok(ClientAddress(value.and_then(forwarded_address)));
+        }
+        Ok(ClientAddress(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip())))
     }
 }
 
@@ -169,6 +207,15 @@ mod tests {
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; cairn_session_x=2; cairn_session=abc"));
         assert_eq!(cookie(&headers, "cairn_session"), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn proxies_report_the_client_in_their_last_entry() {
+        assert_eq!(forwarded_address("203.0.113.9"), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(forwarded_address("10.0.0.1, 198.51.100.7"), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(forwarded_address("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(forwarded_address("[2001:db8::1]:443"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(forwarded_address("unknown"), None);
     }
 
     #[test]

@@ -39,6 +39,7 @@ pub mod fuzzing {
 pub use state::AppState;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Each request knows its peer's address ([`auth::ClientAddress`], for sign-in throttling).
 ///
 /// # Errors
 /// I/O errors from the listener.
@@ -47,5 +48,5 @@ pub async fn serve(
     router: axum::Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).with_graceful_shutdown(shutdown).await
 }

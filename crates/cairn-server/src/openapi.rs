@@ -11,7 +11,15 @@ use cairn_app::Config;
 pub(crate) type Operation = (&'static str, &'static str, &'static str, bool, Option<&'static str>, u16, &'static str);
 
 pub(crate) const OPERATIONS: &[Operation] = &[
-    ("post", "/users", "Create an account", false, Some("SignUp"), 201, "User"),
+    (
+        "post",
+        "/users",
+        "Create an account (the same answer when the address already has one; its owner is e-mailed)",
+        false,
+        Some("SignUp"),
+        202,
+        "SignUpReceipt",
+    ),
     ("post", "/session", "Exchange e-mail and password for a bearer token", false, Some("Credentials"), 201, "Session"),
     ("get", "/me", "The calling user and their organisation roles", true, None, 200, "Me"),
     ("get", "/tokens", "List your API tokens", true, None, 200, "TokenList"),
@@ -178,10 +186,14 @@ fn schemas() -> Value {
         "SignUp": {"type": "object", "required": ["name", "email", "password"], "properties": {"name": string(), "email": string(), "password": {"type": "string", "minLength": 10}}},
         "Credentials": {"type": "object", "required": ["email", "password"], "properties": {"email": string(), "password": string()}},
         "User": {"type": "object", "properties": {"id": string(), "name": string(), "email": string()}},
-        "Session": {"type": "object", "properties": {"token": {"type": "string", "description": "Send as Authorization: Bearer <token>"}, "token_id": string(), "user": schema_ref("User")}},
+        "SignUpReceipt": {"type": "object", "properties": {"name": string(), "email": string(), "detail": string()}},
+        "Session": {"type": "object", "properties": {"token": {"type": "string", "description": "Send as Authorization: Bearer <token>"}, "token_id": string(), "expires_at": nullable_string(), "user": schema_ref("User")}},
         "Me": {"type": "object", "properties": {"id": string(), "name": string(), "email": string(), "memberships": {"type": "array", "items": {"type": "object", "properties": {"organisation_id": string(), "role": {"enum": ["owner", "staff", "assessor"]}}}}}},
-        "TokenInput": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 80}}},
-        "Token": {"type": "object", "properties": {"id": string(), "name": string(), "prefix": string(), "created_at": string(), "last_used_at": nullable_string(), "revoked_at": nullable_string()}},
+        "TokenInput": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 80},
+            "scope": {"enum": ["full", "read-only"], "description": "read-only tokens may only make GET and HEAD requests (others get 403); default full"},
+            "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650, "description": "Days until the token stops working; default 90; null for never"}}},
+        "Token": {"type": "object", "properties": {"id": string(), "name": string(), "prefix": string(), "scope": {"enum": ["full", "read-only"]}, "created_at": string(),
+            "expires_at": nullable_string(), "last_used_at": {"type": ["string", "null"], "description": "Recorded to the minute"}, "revoked_at": nullable_string()}},
         "NewToken": {"allOf": [schema_ref("Token"), {"type": "object", "properties": {"token": string()}}]},
         "TokenList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Token")}}},
         "OrganisationInput": {"type": "object", "required": ["name", "url"], "properties": {"name": string(), "url": {"type": "string", "format": "uri"}, "email": nullable_string(), "description": nullable_string()}},
@@ -341,7 +353,9 @@ pub(crate) fn document(config: &Config) -> Value {
             "version": "1.0.0",
             "description": "Cairn's JSON API: accounts, issuer organisations, and the catalog of micro-badges and micro-credentials. \
                 Errors are RFC 9457 problem details (application/problem+json). Authenticate with Authorization: Bearer <token> \
-                from POST /session or an API token. Request bodies reject unknown fields.",
+                from POST /session or an API token; a read-only token may only make GET and HEAD requests (others get 403). \
+                Failed sign-ins are throttled per account and per client address (429 with Retry-After); when password hashing \
+                is saturated, sign-in and sign-up answer 503 with Retry-After. Request bodies reject unknown fields.",
         },
         "servers": [{"url": config.url("/api/v1")}],
         "paths": paths,

@@ -97,10 +97,16 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "The request body or upload is larger than this server accepts, or an evidence file does not fit in the storage the issuer allows each learner (the detail says how much is used and allowed).",
     },
     ProblemType {
+        slug: "too-many-requests",
+        title: "Too many attempts",
+        status: 429,
+        explanation: "There were too many failed sign-ins for this account or from your network lately. Wait for the time given in the Retry-After header (in seconds) before trying again; if you forgot your password, ask the installation's operators.",
+    },
+    ProblemType {
         slug: "unavailable",
         title: "Temporarily unavailable",
         status: 503,
-        explanation: "The server is overloaded, a request took too long, or the database is not reachable. Try again shortly.",
+        explanation: "The server is overloaded, a request took too long, the database is not reachable, or signing does not work. Try again shortly; when a Retry-After header is present, wait that many seconds.",
     },
     ProblemType {
         slug: "internal",
@@ -123,12 +129,14 @@ pub struct Problem {
     pub title: String,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (the `Retry-After` header), for 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &'static str, detail: impl Into<String>) -> Self {
         let title = problem_type(slug).map(|t| t.title).unwrap_or("Error").to_string();
-        Self { status, slug, title, detail: detail.into(), errors: Vec::new() }
+        Self { status, slug, title, detail: detail.into(), errors: Vec::new(), retry_after: None }
     }
 
     pub fn malformed(detail: impl Into<String>) -> Self {
@@ -199,6 +207,7 @@ impl Problem {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is busy or the request took too long")
             }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("unsupported content type"),
+            StatusCode::TOO_MANY_REQUESTS => Self::new(status, "too-many-requests", "too many requests; try again later"),
             s if s.is_client_error() => Self::new(s, "malformed-request", s.canonical_reason().unwrap_or("bad request").to_lowercase()),
             s => Self::new(s, "internal", "something went wrong"),
         }
@@ -239,6 +248,12 @@ impl From<AppError> for Problem {
             AppError::TooLarge(detail) => Problem::too_large(detail),
             AppError::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail),
             AppError::Unavailable(detail) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
+            AppError::Busy { retry_after } => {
+                Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", error.detail()) }
+            }
+            AppError::Throttled { retry_after } => {
+                Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", error.detail()) }
+            }
             AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
         }
     }
@@ -316,6 +331,9 @@ pub async fn render_problems(State(state): State<AppState>, request: Request, ne
             rendered.headers_mut().append(name.clone(), value.clone());
         }
     }
+    if let Some(seconds) = problem.retry_after {
+        rendered.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     if problem.status == StatusCode::UNAUTHORIZED && json && !rendered.headers().contains_key(header::WWW_AUTHENTICATE) {
         rendered.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"cairn\""));
     }
@@ -352,11 +370,15 @@ mod tests {
             (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
             (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),
             (AppError::Internal("disk full: no space".into()), 500, "internal", "something went wrong"),
+            (AppError::Busy { retry_after: 2 }, 503, "unavailable", "the server is busy; try again in 2 seconds"),
+            (AppError::Throttled { retry_after: 600 }, 429, "too-many-requests", "too many failed sign-ins; try again in 10 minutes"),
         ];
         for (error, status, slug, detail) in cases {
+            let waits = matches!(error, AppError::Busy { .. } | AppError::Throttled { .. });
             let problem = Problem::from(error);
             assert_eq!((problem.status.as_u16(), problem.slug, problem.detail.as_str()), (status, slug, detail));
             assert_eq!(problem_type(slug).map(|t| t.status), Some(status), "{slug} has its page");
+            assert_eq!(problem.retry_after.is_some(), waits, "{slug}: Retry-After");
         }
     }
 

@@ -1,14 +1,15 @@
-//! Accounts, browser sessions and API tokens. Passwords are argon2id hashes; session and token
-//! secrets are stored only as SHA-256 digests.
+//! Accounts, browser sessions and API tokens. Passwords arrive already hashed (argon2id, by
+//! `cairn_app::accounts`, which also checks them); session and token secrets are stored only as
+//! SHA-256 digests. A session ends at its expiry or after an idle period; a token at its
+//! revocation or expiry. Uses are recorded at most once a minute, so reading does not turn every
+//! request into a write.
 
 use crate::error::conflict_on_unique;
-use crate::rows::{get_id, get_opt_time, get_string, get_time, secs};
+use crate::rows::{get_id, get_opt_i64, get_opt_time, get_string, get_time, secs};
 use crate::{Store, StoreError};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cairn_core::account::{Email, NewAccount};
+use cairn_core::account::{Email, NewApiToken, TokenScope};
 use cairn_core::authz::Role;
 use cairn_core::ids::{OrganisationId, TokenId, UserId};
 use rand::RngCore;
@@ -43,10 +44,32 @@ pub struct ApiToken {
     pub name: String,
     /// The first characters of the secret, to tell tokens apart.
     pub prefix: String,
+    pub scope: TokenScope,
     pub created_at: OffsetDateTime,
+    /// When it stops working; `None` for never.
+    pub expires_at: Option<OffsetDateTime>,
+    /// Its last use, to the minute ([`USE_RECORDING_SECS`]).
     pub last_used_at: Option<OffsetDateTime>,
     pub revoked_at: Option<OffsetDateTime>,
 }
+
+impl ApiToken {
+    /// Whether it has expired by `now`.
+    pub fn expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// Who a live API token stands for, and what it may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenOwner {
+    pub user: UserId,
+    pub scope: TokenScope,
+}
+
+/// Seconds between two recordings of a token's or session's use: a use within a minute of the
+/// last recorded one is not written again.
+pub const USE_RECORDING_SECS: i64 = 60;
 
 /// Prefix of every API token secret, so leaked tokens are easy to recognise.
 pub const TOKEN_PREFIX: &str = "cairn_";
@@ -61,29 +84,6 @@ fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn hash_password(password: String) -> Result<String, StoreError> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
-    })
-    .await
-    .map_err(|e| StoreError::Config(format!("password hashing task failed: {e}")))?
-    .map_err(|e| StoreError::Config(format!("password hashing failed: {e}")))
-}
-
-async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || match PasswordHash::new(&hash) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
-        Err(_) => false,
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// A valid argon2 hash of a random password, checked against when the e-mail is unknown so that
-/// a failed log-in takes as long whether or not the account exists.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Q8+hGdkYq/8gLbq1yC3K2ZtjQkZ1m7QYyqJ2dN3t0s8";
-
 fn user_from(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     let email = get_string(row, "email")?;
     Ok(User {
@@ -95,46 +95,37 @@ fn user_from(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
 }
 
 impl Store {
-    /// Creates an account with an argon2id password hash.
+    /// Creates an account with its password's argon2id hash (PHC string form).
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`users.email`) when the address is taken.
     #[tracing::instrument(skip_all)]
-    pub async fn create_user(&self, account: &NewAccount, now: OffsetDateTime) -> Result<User, StoreError> {
-        let hash = hash_password(account.password.clone()).await?;
+    pub async fn create_user(&self, name: &str, email: &Email, password_hash: &str, now: OffsetDateTime) -> Result<User, StoreError> {
         let id = UserId::new();
         sqlx::query("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(id.to_string())
-            .bind(account.email.as_str())
-            .bind(&account.name)
-            .bind(hash)
+            .bind(email.as_str())
+            .bind(name)
+            .bind(password_hash)
             .bind(secs(now))
             .execute(&self.pool)
             .await
-            .map_err(conflict_on_unique("users.email", format!("an account with e-mail \"{}\" already exists", account.email)))?;
-        Ok(User { id, name: account.name.clone(), email: account.email.clone(), created_at: now })
+            .map_err(conflict_on_unique("users.email", format!("an account with e-mail \"{email}\" already exists")))?;
+        Ok(User { id, name: name.to_string(), email: email.clone(), created_at: now })
     }
 
-    /// The account for `email` when `password` matches; `None` otherwise (same for unknown e-mail).
+    /// The account for `email` with its stored password hash, for checking a password; `None`
+    /// for an unknown address.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     #[tracing::instrument(skip_all)]
-    pub async fn authenticate(&self, email: &Email, password: &str) -> Result<Option<User>, StoreError> {
+    pub async fn password_hash(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
         let row = sqlx::query("SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1")
             .bind(email.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        match row {
-            Some(row) => {
-                let hash = get_string(&row, "password_hash")?;
-                if verify_password(password.to_string(), hash).await { Ok(Some(user_from(&row)?)) } else { Ok(None) }
-            }
-            None => {
-                verify_password(password.to_string(), DUMMY_HASH.to_string()).await;
-                Ok(None)
-            }
-        }
+        row.map(|row| Ok((user_from(&row)?, get_string(&row, "password_hash")?))).transpose()
     }
 
     /// One account.
@@ -176,14 +167,14 @@ impl Store {
             .collect()
     }
 
-    /// Starts a browser session lasting `ttl`.
+    /// Starts a browser session lasting at most `ttl`.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn create_session(&self, user: UserId, now: OffsetDateTime, ttl: Duration) -> Result<NewSession, StoreError> {
         let token = random_secret();
         let expires_at = now + ttl;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $3)")
             .bind(digest(&token))
             .bind(user.to_string())
             .bind(secs(now))
@@ -193,17 +184,25 @@ impl Store {
         Ok(NewSession { token, expires_at })
     }
 
-    /// The user a live session token belongs to.
+    /// The user a live session token belongs to: not expired, and used within `idle` of `now`.
+    /// Records the use (at most once a minute), which keeps the session alive.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn session_user(&self, token: &str, now: OffsetDateTime) -> Result<Option<UserId>, StoreError> {
-        let row = sqlx::query("SELECT user_id FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(digest(token))
+    pub async fn session_user(&self, token: &str, now: OffsetDateTime, idle: Duration) -> Result<Option<UserId>, StoreError> {
+        let hash = digest(token);
+        let row = sqlx::query("SELECT user_id, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2 AND last_seen_at > $3")
+            .bind(&hash)
             .bind(secs(now))
+            .bind(secs(now - idle))
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(|row| get_id(row, "user_id")).transpose()
+        let Some(row) = row else { return Ok(None) };
+        let last_seen = get_opt_i64(&row, "last_seen_at")?.unwrap_or(0);
+        if secs(now) - last_seen >= USE_RECORDING_SECS {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(secs(now)).bind(&hash).execute(&self.pool).await?;
+        }
+        Ok(Some(get_id(&row, "user_id")?))
     }
 
     /// Ends a session (log-out); also sweeps expired sessions.
@@ -219,38 +218,46 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn create_api_token(&self, user: UserId, name: &str, now: OffsetDateTime) -> Result<(ApiToken, String), StoreError> {
+    pub async fn create_api_token(&self, user: UserId, new: &NewApiToken, now: OffsetDateTime) -> Result<(ApiToken, String), StoreError> {
         let secret = format!("{TOKEN_PREFIX}{}", random_secret());
         let id = TokenId::new();
         let prefix: String = secret.chars().take(TOKEN_PREFIX.len() + 6).collect();
-        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        let expires_at = new.expires_at(now);
+        sqlx::query("INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, scope, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(id.to_string())
             .bind(user.to_string())
-            .bind(name)
+            .bind(&new.name)
             .bind(digest(&secret))
             .bind(&prefix)
+            .bind(new.scope.as_str())
             .bind(secs(now))
+            .bind(expires_at.map(secs))
             .execute(&self.pool)
             .await?;
-        Ok((ApiToken { id, name: name.to_string(), prefix, created_at: now, last_used_at: None, revoked_at: None }, secret))
+        let token = ApiToken { id, name: new.name.clone(), prefix, scope: new.scope, created_at: now, expires_at, last_used_at: None, revoked_at: None };
+        Ok((token, secret))
     }
 
-    /// The user's API tokens, newest first, revoked ones included.
+    /// The user's API tokens, newest first, revoked and expired ones included.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>, StoreError> {
-        let rows = sqlx::query("SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id")
-            .bind(user.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, prefix, scope, created_at, expires_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 Ok(ApiToken {
                     id: get_id(row, "id")?,
                     name: get_string(row, "name")?,
                     prefix: get_string(row, "prefix")?,
+                    scope: TokenScope::parse(&get_string(row, "scope")?).map_err(StoreError::corrupt)?,
                     created_at: get_time(row, "created_at")?,
+                    expires_at: get_opt_time(row, "expires_at")?,
                     last_used_at: get_opt_time(row, "last_used_at")?,
                     revoked_at: get_opt_time(row, "revoked_at")?,
                 })
@@ -272,30 +279,36 @@ impl Store {
         if result.rows_affected() == 0 { Err(StoreError::not_found("token", id)) } else { Ok(()) }
     }
 
-    /// The user a live (unrevoked) API token secret belongs to; records its use.
+    /// Who a live API token secret stands for (not revoked, not expired at `now`), with its
+    /// scope; records its use (at most once a minute).
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn api_token_user(&self, secret: &str, now: OffsetDateTime) -> Result<Option<UserId>, StoreError> {
+    pub async fn api_token_user(&self, secret: &str, now: OffsetDateTime) -> Result<Option<TokenOwner>, StoreError> {
         if !secret.starts_with(TOKEN_PREFIX) || secret.len() > 128 {
             return Ok(None);
         }
         let hash = digest(secret);
-        let row = sqlx::query("SELECT user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL").bind(&hash).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(
+            "SELECT user_id, scope, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(&hash)
+        .bind(secs(now))
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(secs(now)).bind(&hash).execute(&self.pool).await?;
-        Ok(Some(get_id(&row, "user_id")?))
+        let recorded = get_opt_i64(&row, "last_used_at")?;
+        if recorded.is_none_or(|last| secs(now) - last >= USE_RECORDING_SECS) {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2").bind(secs(now)).bind(&hash).execute(&self.pool).await?;
+        }
+        let scope = TokenScope::parse(&get_string(&row, "scope")?).map_err(StoreError::corrupt)?;
+        Ok(Some(TokenOwner { user: get_id(&row, "user_id")?, scope }))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_dummy_hash_parses() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
-    }
 
     #[test]
     fn secrets_are_stored_as_digests() {

@@ -122,7 +122,7 @@ fn index_i64(index: u64) -> i64 {
 fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |error| {
         if !StoreError::is_unique_violation(&error) {
-            return StoreError::Backend(error);
+            return StoreError::from(error);
         }
         let text = match &error {
             sqlx::Error::Database(db) => format!("{} {}", db.message(), db.constraint().unwrap_or_default()),

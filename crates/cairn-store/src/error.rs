@@ -34,12 +34,24 @@ pub enum StoreError {
     /// A stored value does not parse (a corrupted row or a hand edit).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// Text the database cannot hold (PostgreSQL refuses NUL). The domain's parsers refuse such
+    /// text first; this keeps any input they missed a refusal rather than a failure.
+    #[error("text must not contain NUL or other control characters")]
+    InvalidText,
 }
+
+/// PostgreSQL's SQLSTATE for a character the encoding cannot hold (`\0` in text).
+const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+/// PostgreSQL's SQLSTATE for a NUL in a string it cannot convert.
+const UNTRANSLATABLE_CHARACTER: &str = "22P05";
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::RowNotFound => StoreError::NotFound { entity: "row", id: String::new() },
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some(CHARACTER_NOT_IN_REPERTOIRE | UNTRANSLATABLE_CHARACTER)) => {
+                StoreError::InvalidText
+            }
             other => StoreError::Backend(other),
         }
     }
@@ -67,6 +79,6 @@ impl StoreError {
 pub(crate) fn conflict_on_unique(constraint: &'static str, detail: impl Into<String>) -> impl FnOnce(sqlx::Error) -> StoreError {
     let detail = detail.into();
     move |error| {
-        if StoreError::is_unique_violation(&error) { StoreError::Conflict { constraint, detail } } else { StoreError::Backend(error) }
+        if StoreError::is_unique_violation(&error) { StoreError::Conflict { constraint, detail } } else { StoreError::from(error) }
     }
 }

@@ -31,7 +31,7 @@ mod rows;
 mod seal;
 mod sweep;
 
-pub use accounts::{ApiToken, NewSession, User};
+pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
     QueueItem, Sending, SubmissionEvent, Voucher,

@@ -180,6 +180,30 @@ impl Store {
         Ok(key)
     }
 
+    /// Opens every sealed signing key with this store's master key, so that a wrong or missing
+    /// key is found at start-up rather than at the first award; returns how many keys there are.
+    ///
+    /// # Errors
+    /// [`StoreError::Sealed`] naming the first organisation whose key does not open (or does not
+    /// match its public key).
+    pub async fn check_master_key(&self) -> Result<usize, StoreError> {
+        let rows = sqlx::query("SELECT id FROM organisations ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        for row in &rows {
+            self.signing_key(get_id(row, "id")?).await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Some organisation with a signing key (the oldest), for a health probe; `None` when there
+    /// is none yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn any_signing_organisation(&self) -> Result<Option<OrganisationId>, StoreError> {
+        let row = sqlx::query("SELECT id FROM organisations ORDER BY created_at, id LIMIT 1").fetch_optional(&self.pool).await?;
+        row.as_ref().map(|row| get_id(row, "id")).transpose()
+    }
+
     /// The organisation's members, owners first.
     ///
     /// # Errors

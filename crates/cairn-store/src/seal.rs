@@ -54,23 +54,42 @@ impl MasterKey {
         }
     }
 
+    /// The key in `path`, or `None` when the file does not exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming the file when it cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Option<Self>, StoreError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text).map(Some).map_err(|e| StoreError::Config(format!("{} in {}", e, path.display()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(StoreError::Config(format!("cannot read the master key file {}: {error}", path.display()))),
+        }
+    }
+
+    /// Writes `key` to a new file at `path` (mode 0600), creating its directory; never
+    /// overwrites a file.
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] naming the file when it exists or cannot be written.
+    pub fn save_new(path: &Path, key: &MasterKey) -> Result<(), StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        write_private(path, &STANDARD.encode(key.0)).map_err(|e| StoreError::Config(format!("cannot write the master key file {}: {e}", path.display())))
+    }
+
     /// The key in `path`, created (mode 0600) with a fresh random key when the file does not exist.
     ///
     /// # Errors
     /// [`StoreError::Config`] when the file cannot be read, written or parsed.
     pub fn load_or_create(path: &Path) -> Result<Self, StoreError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::parse(&text).map_err(|e| StoreError::Config(format!("{} in {}", e, path.display()))),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        match Self::load(path)? {
+            Some(key) => Ok(key),
+            None => {
                 let key = Self::generate();
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Config(format!("cannot create {}: {e}", dir.display())))?;
-                }
-                write_private(path, &STANDARD.encode(key.0))
-                    .map_err(|e| StoreError::Config(format!("cannot write the master key file {}: {e}", path.display())))?;
+                Self::save_new(path, &key)?;
                 Ok(key)
             }
-            Err(error) => Err(StoreError::Config(format!("cannot read the master key file {}: {error}", path.display()))),
         }
     }
 
@@ -169,9 +188,16 @@ mod tests {
     fn a_key_file_is_created_once_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested").join("master.key");
+        assert!(MasterKey::load(&path).unwrap().is_none(), "a missing file is no key, not an error");
         let first = MasterKey::load_or_create(&path).unwrap();
         let second = MasterKey::load_or_create(&path).unwrap();
         assert_eq!(first.0, second.0);
+        assert_eq!(MasterKey::load(&path).unwrap().map(|k| k.0), Some(first.0));
+        let refused = MasterKey::save_new(&path, &MasterKey::generate()).unwrap_err().to_string();
+        assert!(refused.contains("master.key"), "an existing key file is never overwritten: {refused}");
+        std::fs::write(dir.path().join("bad.key"), "nope").unwrap();
+        let unreadable = MasterKey::load(&dir.path().join("bad.key")).unwrap_err().to_string();
+        assert!(unreadable.contains("bad.key"), "{unreadable}");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -8,52 +8,104 @@
 mod common;
 mod schema;
 
-use cairn_core::account::{Email, NewAccount, SignUpFields};
+use cairn_core::account::{ApiTokenFields, Email, NewApiToken, TokenScope};
 use cairn_core::achievement::{AchievementContent, EditMode, Kind, NewAchievement, State};
 use cairn_core::authz::Role;
 use cairn_core::demo;
 use cairn_core::ids::UserId;
 use cairn_core::organisation::{OrganisationFields, OrganisationProfile};
-use cairn_store::{CatalogQuery, FeeFilter, KindFilter, MasterKey, Store, StoreError, StoreOptions};
-use common::{AdminUrl, TestDb, badge, micro_credential, now, options, organisation, user};
+use cairn_store::{Backend, CatalogQuery, FeeFilter, KindFilter, MasterKey, Store, StoreError, StoreOptions, TokenOwner};
+use common::{AdminUrl, PASSWORD_HASH, TestDb, badge, micro_credential, now, options, organisation, user};
 use time::Duration;
 
-backend_test!(accounts_are_unique_by_email_and_authenticate, |store| {
+backend_test!(accounts_are_unique_by_email_and_keep_their_password_hash, |store| {
     let id = user(store, "ada@example.org").await;
-    let duplicate =
-        NewAccount::parse(SignUpFields { name: "Other".into(), email: "ADA@example.org".into(), password: "another long password".into() }).unwrap();
-    assert!(matches!(store.create_user(&duplicate, now()).await, Err(StoreError::Conflict { constraint: "users.email", .. })));
+    let duplicate = Email::parse("ADA@example.org").unwrap();
+    assert!(matches!(store.create_user("Other", &duplicate, PASSWORD_HASH, now()).await, Err(StoreError::Conflict { constraint: "users.email", .. })));
     let email = Email::parse("ada@example.org").unwrap();
-    assert_eq!(store.authenticate(&email, "a long enough password").await.unwrap().map(|u| u.id), Some(id));
-    assert_eq!(store.authenticate(&email, "wrong password!!").await.unwrap(), None);
-    assert_eq!(store.authenticate(&Email::parse("nobody@example.org").unwrap(), "a long enough password").await.unwrap(), None);
+    let (found, hash) = store.password_hash(&email).await.unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str()), (id, PASSWORD_HASH));
+    assert_eq!(store.password_hash(&Email::parse("nobody@example.org").unwrap()).await.unwrap(), None);
     assert_eq!(store.user(id).await.unwrap().email, email);
     assert!(matches!(store.user(UserId::new()).await, Err(StoreError::NotFound { .. })));
 });
 
-backend_test!(sessions_expire_and_end, |store| {
+backend_test!(sessions_expire_end_and_lapse_when_idle, |store| {
     let id = user(store, "s@example.org").await;
+    let idle = Duration::minutes(10);
     let session = store.create_session(id, now(), Duration::hours(1)).await.unwrap();
-    assert_eq!(store.session_user(&session.token, now()).await.unwrap(), Some(id));
-    assert_eq!(store.session_user(&session.token, now() + Duration::hours(2)).await.unwrap(), None);
-    assert_eq!(store.session_user("forged", now()).await.unwrap(), None);
-    store.delete_session(&session.token, now()).await.unwrap();
-    assert_eq!(store.session_user(&session.token, now()).await.unwrap(), None);
+    assert_eq!(store.session_user(&session.token, now(), idle).await.unwrap(), Some(id));
+    // Each use starts the idle period again: 5, 14 and 23 minutes are each within ten of the last.
+    for minutes in [5, 14, 23] {
+        assert_eq!(store.session_user(&session.token, now() + Duration::minutes(minutes), idle).await.unwrap(), Some(id), "{minutes}");
+    }
+    assert_eq!(store.session_user(&session.token, now() + Duration::minutes(34), idle).await.unwrap(), None, "idle for 11 minutes");
+    assert_eq!(store.session_user("forged", now(), idle).await.unwrap(), None);
+
+    // A use within a minute of the last recorded one is not recorded again.
+    let quiet = store.create_session(id, now(), Duration::hours(1)).await.unwrap();
+    assert_eq!(store.session_user(&quiet.token, now() + Duration::seconds(30), idle).await.unwrap(), Some(id));
+    assert_eq!(store.session_user(&quiet.token, now() + Duration::seconds(615), idle).await.unwrap(), None, "seen at 0 s, not at 30 s");
+
+    // However busy, a session ends at its expiry.
+    let busy = store.create_session(id, now(), Duration::minutes(15)).await.unwrap();
+    for minutes in [5, 10, 14] {
+        assert_eq!(store.session_user(&busy.token, now() + Duration::minutes(minutes), idle).await.unwrap(), Some(id));
+    }
+    assert_eq!(store.session_user(&busy.token, now() + Duration::minutes(15), idle).await.unwrap(), None);
+
+    let ended = store.create_session(id, now(), Duration::hours(1)).await.unwrap();
+    store.delete_session(&ended.token, now()).await.unwrap();
+    assert_eq!(store.session_user(&ended.token, now(), idle).await.unwrap(), None);
 });
 
-backend_test!(api_tokens_work_until_revoked, |store| {
+fn token(name: &str, scope: TokenScope, days: &str) -> NewApiToken {
+    NewApiToken::parse(&ApiTokenFields { name: name.into(), scope: scope.as_str().into(), expires_in_days: days.into() }).unwrap()
+}
+
+backend_test!(api_tokens_work_until_revoked_or_expired_and_keep_their_scope, |store| {
     let id = user(store, "t@example.org").await;
-    let (token, secret) = store.create_api_token(id, "ci", now()).await.unwrap();
-    assert!(secret.starts_with("cairn_") && secret.starts_with(&token.prefix));
-    assert_eq!(store.api_token_user(&secret, now()).await.unwrap(), Some(id));
+    let (created, secret) = store.create_api_token(id, &token("ci", TokenScope::Full, ""), now()).await.unwrap();
+    assert!(secret.starts_with("cairn_") && secret.starts_with(&created.prefix));
+    assert_eq!(created.expires_at, Some(now() + Duration::days(90)));
+    assert_eq!(store.api_token_user(&secret, now()).await.unwrap(), Some(TokenOwner { user: id, scope: TokenScope::Full }));
     let listed = store.api_tokens(id).await.unwrap();
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].last_used_at, Some(now()));
+    assert_eq!((listed[0].last_used_at, listed[0].expires_at, listed[0].scope), (Some(now()), created.expires_at, TokenScope::Full));
     let other = user(store, "u@example.org").await;
-    assert!(matches!(store.revoke_api_token(other, token.id, now()).await, Err(StoreError::NotFound { .. })));
-    store.revoke_api_token(id, token.id, now()).await.unwrap();
+    assert!(matches!(store.revoke_api_token(other, created.id, now()).await, Err(StoreError::NotFound { .. })));
+    store.revoke_api_token(id, created.id, now()).await.unwrap();
     assert_eq!(store.api_token_user(&secret, now()).await.unwrap(), None);
     assert!(store.api_tokens(id).await.unwrap()[0].revoked_at.is_some());
+
+    // Scope and expiry: a read-only token for 30 days stops on the 30th day; "never" does not.
+    let (reader, reader_secret) = store.create_api_token(id, &token("reader", TokenScope::ReadOnly, "30"), now()).await.unwrap();
+    assert_eq!(store.api_token_user(&reader_secret, now() + Duration::days(29)).await.unwrap(), Some(TokenOwner { user: id, scope: TokenScope::ReadOnly }));
+    assert_eq!(store.api_token_user(&reader_secret, now() + Duration::days(30)).await.unwrap(), None);
+    assert!(store.api_tokens(id).await.unwrap().iter().find(|t| t.id == reader.id).unwrap().expired(now() + Duration::days(30)));
+    let (_, forever) = store.create_api_token(id, &token("forever", TokenScope::Full, "never"), now()).await.unwrap();
+    assert!(store.api_token_user(&forever, now() + Duration::days(3650)).await.unwrap().is_some());
+});
+
+backend_test!(a_token_s_use_is_recorded_at_most_once_a_minute, |store| {
+    let id = user(store, "m@example.org").await;
+    let (created, secret) = store.create_api_token(id, &token("ci", TokenScope::Full, ""), now()).await.unwrap();
+    let last_used = || async { store.api_tokens(id).await.unwrap().into_iter().find(|t| t.id == created.id).unwrap().last_used_at };
+    assert_eq!(last_used().await, None);
+    store.api_token_user(&secret, now()).await.unwrap();
+    store.api_token_user(&secret, now() + Duration::seconds(59)).await.unwrap();
+    assert_eq!(last_used().await, Some(now()), "not again within the minute");
+    store.api_token_user(&secret, now() + Duration::seconds(60)).await.unwrap();
+    assert_eq!(last_used().await, Some(now() + Duration::seconds(60)));
+});
+
+backend_test!(text_the_database_cannot_hold_is_refused_not_a_failure, |store| {
+    // The domain's parsers refuse NUL first; this is the store's net for anything they miss.
+    let result = store.create_user("Nul\u{0}Name", &Email::parse("nul@example.org").unwrap(), PASSWORD_HASH, now()).await;
+    match store.backend() {
+        Backend::Postgres => assert!(matches!(result, Err(StoreError::InvalidText)), "{result:?}"),
+        Backend::Sqlite => assert!(result.is_ok(), "{result:?}"),
+    }
 });
 
 backend_test!(organisations_keep_names_unique_and_keys_sealed, |store| {
@@ -364,6 +416,30 @@ async fn a_wrong_master_key_cannot_open_signing_keys() {
     store.close().await;
     let other = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
     assert!(matches!(other.signing_key(id).await, Err(StoreError::Sealed(_))));
+}
+
+backend_test!(the_master_key_is_checked_against_every_sealed_key, |store| {
+    assert_eq!(store.check_master_key().await.unwrap(), 0, "nothing sealed yet: any key will do");
+    assert_eq!(store.any_signing_organisation().await.unwrap(), None);
+    let owner = user(store, "k@example.org").await;
+    let first = organisation(store, "First Org", owner).await;
+    let second = organisation(store, "Second Org", owner).await;
+    assert_eq!(store.check_master_key().await.unwrap(), 2);
+    let probe = store.any_signing_organisation().await.unwrap().unwrap();
+    assert!([first, second].contains(&probe));
+});
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused_by_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("cairn.db").display());
+    let store = Store::connect(&url, options(&dir)).await.unwrap();
+    let owner = user(&store, "k@example.org").await;
+    let id = organisation(&store, "Key Org", owner).await;
+    store.close().await;
+    let other = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let error = other.check_master_key().await.unwrap_err();
+    assert!(matches!(&error, StoreError::Sealed(detail) if detail.contains(&id.to_string())), "{error:?}");
 }
 
 #[tokio::test]

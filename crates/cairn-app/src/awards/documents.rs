@@ -9,7 +9,7 @@ use cairn_core::ids::{AchievementId, AwardId, OrganisationId};
 use cairn_core::image::ImageType;
 use cairn_core::organisation::Organisation;
 use cairn_core::rubric::Rubric;
-use cairn_core::submission::clean_text;
+use cairn_core::submission::strip_control_chars;
 use cairn_vc::{ob2, ob3};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -20,7 +20,7 @@ use crate::config::Config;
 /// Text as it may be signed: control characters other than tab and line feed removed (some
 /// verifiers refuse them), surrounding white space trimmed.
 pub(crate) fn clean(text: &str) -> String {
-    clean_text(text).trim().to_string()
+    strip_control_chars(text).trim().to_string()
 }
 
 /// [`clean`], or `None` when nothing is left.

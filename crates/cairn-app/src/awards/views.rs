@@ -209,7 +209,7 @@ pub async fn set_privacy(app: &App, actor: &Actor, id: AwardId, privacy: Privacy
     match actor.authorise(Action::Own(award.learner)) {
         Ok(()) => {}
         Err(Denied::Unauthenticated) => return Err(AppError::Unauthenticated),
-        Err(Denied::Forbidden) => return Err(AppError::NotFound(format!("award \"{id}\" not found"))),
+        Err(Denied::Forbidden | Denied::ReadOnly) => return Err(AppError::NotFound(format!("award \"{id}\" not found"))),
     }
     seen_by(actor, app.store.set_award_privacy(id, privacy, evidence_public).await?)
 }

@@ -1,4 +1,5 @@
-//! `GET /healthz`: 200 once the database answers.
+//! `GET /healthz`: 200 once the database answers and issuer keys unseal and sign (`"signing":
+//! "ok"`, or `"no-keys"` before the first issuer); 503 otherwise.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -15,5 +16,5 @@ pub(crate) fn router() -> Router<AppState> {
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     let health = health::check(&state.app).await?;
-    Ok(Json(json!({"status": "ok", "database": health.database, "version": health.version})))
+    Ok(Json(json!({"status": "ok", "database": health.database, "signing": health.signing.as_str(), "version": health.version})))
 }

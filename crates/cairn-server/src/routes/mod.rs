@@ -1,13 +1,13 @@
 //! The URL map: every area's router merged in one place, with the cross-cutting layers.
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::middleware;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -24,8 +24,9 @@ mod pages;
 
 /// The whole application.
 ///
-/// Layers, outermost first: request id → trace span → problem rendering → CSRF cookie →
-/// security headers → timeout → body limit.
+/// Layers, outermost first: request id → trace span → security headers → problem rendering →
+/// CSRF cookie → timeout → body limit. The security headers sit outside problem rendering, so
+/// error pages and problem documents get them too.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.app.config.max_upload_bytes + 256 * 1024;
@@ -46,21 +47,48 @@ pub fn app(state: AppState) -> Router {
                     tracing::info_span!("http_request", request_id, method = %request.method(), path = %request.uri().path())
                 }))
                 .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn_with_state(state.clone(), security_headers))
                 .layer(middleware::from_fn_with_state(state.clone(), render_problems))
                 .layer(middleware::from_fn_with_state(state.clone(), ensure_csrf_cookie))
-                .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("referrer-policy"),
-                    HeaderValue::from_static("strict-origin-when-cross-origin"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    axum::http::header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(
-                        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-                    ),
-                ))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30))),
         )
         .with_state(state)
+}
+
+/// Marks a response other sites may put in a frame: the embeddable award card, and nothing else.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Embeddable;
+
+/// The policy of every page: resources from this origin only (images also as `data:` URLs), no
+/// inline script or style, no plugins, forms post here, and no framing.
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \
+     base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+/// The policy of an [`Embeddable`] response: as strict, except that any site may frame it and it
+/// has no forms.
+pub(crate) const EMBED_CONTENT_SECURITY_POLICY: &str =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *";
+/// HSTS for https installations: a year, this host only (an operator adds subdomains at their proxy).
+pub(crate) const STRICT_TRANSPORT_SECURITY: &str = "max-age=31536000";
+
+/// The security headers, on every response: `Content-Security-Policy` (a handler may set a
+/// stricter one, as SVG documents do), `X-Content-Type-Options: nosniff`, `Referrer-Policy`,
+/// `X-Frame-Options: DENY` (not on [`Embeddable`] responses), and `Strict-Transport-Security`
+/// when the public URL is https.
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let embeddable = response.extensions().get::<Embeddable>().is_some();
+    let headers = response.headers_mut();
+    let policy = if embeddable { EMBED_CONTENT_SECURITY_POLICY } else { CONTENT_SECURITY_POLICY };
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(policy));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    if embeddable {
+        headers.remove(header::X_FRAME_OPTIONS);
+    } else {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if state.app.config.public_url.scheme() == "https" {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(STRICT_TRANSPORT_SECURITY));
+    }
+    response
 }

@@ -370,7 +370,8 @@ backend_test!(the_audit_export_is_csv_with_neutralised_formulas, |app| {
         password: "a long enough password".into(),
     })
     .unwrap();
-    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    let hash = app.state.app.passwords.hash(&new.password).await.unwrap();
+    app.state.app.store.create_user(&new.name, &new.email, &hash, app.state.app.now()).await.unwrap();
     submitted(app, email).await;
     let organisation = app.demo_organisation().await;
 
@@ -517,7 +518,7 @@ backend_test!(declaring_a_conflict_reveals_neither_an_account_nor_a_submission, 
     // that had no account when it was declared, go to nobody (the assessor is the pool).
     let new = NewAccount::parse(SignUpFields { name: "Nia Later".into(), email: "nobody.yet@example.org".into(), password: "a long enough password".into() })
         .unwrap();
-    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    app.state.app.store.create_user(&new.name, &new.email, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA", app.state.app.now()).await.unwrap();
     let all = app.state.app.store.organisation_achievements(organisation.parse().unwrap()).await.unwrap();
     let named = |name: &str| all.iter().find(|a| a.content.name == name).unwrap().id;
     for (email, badge) in [("nobody.yet@example.org", named("Writing Clear API Documentation")), (LEARNER, named("Inclusive Meeting Facilitation"))] {
@@ -531,6 +532,6 @@ backend_test!(declaring_a_conflict_reveals_neither_an_account_nor_a_submission, 
     // Another learner's submission still reaches the assessor.
     let new =
         NewAccount::parse(SignUpFields { name: "Uma Unrelated".into(), email: "uma@example.org".into(), password: "a long enough password".into() }).unwrap();
-    app.state.app.store.create_user(&new, app.state.app.now()).await.unwrap();
+    app.state.app.store.create_user(&new.name, &new.email, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA", app.state.app.now()).await.unwrap();
     assert_eq!(app.state.app.store.submission(submitted(app, "uma@example.org").await).await.unwrap().assessor, Some(assessor_id));
 });

@@ -20,6 +20,8 @@ pub enum Backend {
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
+    /// The database's URL, for a second store on the same data.
+    pub database_url: String,
     _dir: tempfile::TempDir,
     cleanup: Option<(String, String)>,
 }
@@ -75,13 +77,25 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             (url.to_string(), Some((admin_url, name)))
         }
     };
-    let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes(MASTER_KEY), blob_dir: dir.path().join("blobs") }).await.unwrap();
     let mut config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
     // As `cairn serve --demo` does, the demo issuer operates the installation.
     config.operators = vec!["issuer@demo.cairn.test".into()];
     let state = AppState::new(App::new(store, config));
     cairn_app::demo::seed(&state.app).await.unwrap();
-    Some(TestApp { router: cairn_server::app(state.clone()), state, _dir: dir, cleanup })
+    Some(TestApp { router: cairn_server::app(state.clone()), state, database_url: url, _dir: dir, cleanup })
+}
+
+/// The master key of every test app.
+pub const MASTER_KEY: [u8; 32] = [7; 32];
+
+/// Sends `request` to `router` and collects the answer.
+pub async fn send_to(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+    TestResponse { status, headers, body }
 }
 
 async fn admin_execute(admin_url: &str, sql: &str) {
@@ -101,11 +115,17 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        send_to(&self.router, request).await
+    }
+
+    /// The same database and store under a changed configuration (with its own sign-in guards,
+    /// made from that configuration).
+    pub fn router_with(&self, change: impl FnOnce(&mut Config)) -> Router {
+        let mut config = (*self.state.app.config).clone();
+        change(&mut config);
+        let mut app = App::new(self.state.app.store.clone(), config);
+        app.clock = self.state.app.clock.clone();
+        cairn_server::app(AppState::new(app))
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
@@ -267,4 +287,62 @@ fn replace_uuids(text: &str) -> String {
         }
     }
     out
+}
+
+/// A client that keeps cookies and asks for HTML, like a browser. Its `router` may be swapped
+/// (the same data seen at another time or under another configuration).
+pub struct Browser {
+    pub router: Router,
+    pub cookies: std::collections::HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(router: Router) -> Browser {
+        Browser { router, cookies: std::collections::HashMap::new() }
+    }
+
+    pub async fn send(&mut self, mut request: Request<Body>) -> TestResponse {
+        request.headers_mut().insert(header::ACCEPT, "text/html,application/xhtml+xml".parse().unwrap());
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
+        let response = send_to(&self.router, request).await;
+        for value in response.headers.get_all(header::SET_COOKIE) {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        response
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// POSTs a form with this browser's CSRF token, getting one first if needed.
+    pub async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
+        if !self.cookies.contains_key("cairn_csrf") {
+            self.get("/").await;
+        }
+        let csrf = self.cookies["cairn_csrf"].clone();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(pairs);
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&all).finish();
+        self.send(Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap()).await
+    }
+}
+
+/// A clock stopped at one instant.
+pub struct FixedClock(pub time::OffsetDateTime);
+
+impl cairn_app::Clock for FixedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
+    }
 }

@@ -351,7 +351,7 @@ backend_test!(a_private_award_is_seen_by_its_learner_and_the_issuers_staff_only,
     let assessor = app.token("assessor@demo.cairn.test", "cairn-demo-assessor").await;
     let created =
         app.json("POST", "/api/v1/users", None, &json!({"name": "Sam Stranger", "email": "sam@example.org", "password": "a long enough password"})).await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    assert_eq!(created.status, 202, "{}", created.text());
     let stranger = app.token("sam@example.org", "a long enough password").await;
     let surfaces: Vec<String> = ["credential", "credential.json", "credential.jwt", "badge.png", "badge.svg"]
         .iter()

@@ -41,9 +41,10 @@ async fn assessed_badge(app: &TestApp, name: &str, fee: Option<Value>) -> (Strin
 
 async fn sign_up(app: &TestApp, name: &str, email: &str) -> (String, String) {
     let created = app.json("POST", "/api/v1/users", None, &json!({"name": name, "email": email, "password": "a long enough password"})).await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    let id = created.json()["id"].as_str().unwrap().to_string();
-    (app.token(email, "a long enough password").await, id)
+    assert_eq!(created.status, 202, "{}", created.text());
+    let token = app.token(email, "a long enough password").await;
+    let id = app.get("/api/v1/me", Some(&token)).await.json()["id"].as_str().unwrap().to_string();
+    (token, id)
 }
 
 async fn draft(app: &TestApp, token: &str, achievement: &str, overview: &str, reflection: &str) -> String {

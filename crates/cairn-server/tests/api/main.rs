@@ -12,4 +12,5 @@ mod journey;
 mod learner_pages;
 mod organisations;
 mod platform;
+mod security;
 mod uploads;

@@ -8,6 +8,7 @@ backend_test!(healthz_answers_when_the_database_does, |app| {
     let response = app.get("/healthz", None).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.json()["status"], "ok");
+    assert_eq!(response.json()["signing"], "ok", "the demo issuer's key unseals and signs");
 });
 
 backend_test!(unknown_routes_and_methods_are_problems, |app| {

@@ -156,10 +156,13 @@ pub async fn user(store: &Store, email: &str) -> UserId {
     named_user(store, "Test Person", email).await
 }
 
+/// A password hash for fixtures: the store keeps hashes, it does not make or check them.
+pub const PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Q8+hGdkYq/8gLbq1yC3K2ZtjQkZ1m7QYyqJ2dN3t0s8";
+
 /// An account with a name.
 pub async fn named_user(store: &Store, name: &str, email: &str) -> UserId {
     let account = NewAccount::parse(SignUpFields { name: name.into(), email: email.into(), password: "a long enough password".into() }).unwrap();
-    store.create_user(&account, now()).await.unwrap().id
+    store.create_user(&account.name, &account.email, PASSWORD_HASH, now()).await.unwrap().id
 }
 
 /// An organisation owned by `owner`.

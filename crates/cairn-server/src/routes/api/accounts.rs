@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use cairn_app::accounts;
-use cairn_core::account::SignUpFields;
+use cairn_core::account::{ApiTokenFields, SignUpFields};
 use cairn_core::ids::TokenId;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 use serde_json::{Value, json};
 
-use crate::auth::ApiCaller;
+use crate::auth::{ApiCaller, ClientAddress};
 use crate::dto::timestamp;
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
@@ -42,9 +42,22 @@ impl From<SignUpInput> for SignUpFields {
     }
 }
 
-async fn sign_up(State(state): State<AppState>, ApiJson(input): ApiJson<SignUpInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let user = accounts::sign_up(&state.app, input.into()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()}))))
+/// Signs up. The answer is 202 Accepted whether the address was free (the account now exists)
+/// or already had an account (left alone, its owner told by e-mail), so it reveals neither.
+async fn sign_up(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(input): ApiJson<SignUpInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let receipt = accounts::sign_up(&state.app, input.into(), address).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "name": receipt.name,
+            "email": receipt.email.to_string(),
+            "detail": "if this e-mail address was new, its account is ready: exchange the password for a token at POST /api/v1/session; either way, a message was sent to the address",
+        })),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -57,13 +70,18 @@ struct SessionInput {
 }
 
 /// Exchanges an e-mail address and password for a bearer token (an API token named "API session").
-async fn create_session(State(state): State<AppState>, ApiJson(input): ApiJson<SessionInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let (user, token, secret) = accounts::open_api_session(&state.app, &input.email, &input.password).await?;
+async fn create_session(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(input): ApiJson<SessionInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let (user, token, secret) = accounts::open_api_session(&state.app, &input.email, &input.password, address).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
             "token": secret,
             "token_id": token.id.to_string(),
+            "expires_at": token.expires_at.map(timestamp),
             "user": {"id": user.id.to_string(), "name": user.name, "email": user.email.to_string()},
         })),
     ))
@@ -84,7 +102,9 @@ fn token_json(token: &cairn_store::ApiToken) -> Value {
         "id": token.id.to_string(),
         "name": token.name,
         "prefix": token.prefix,
+        "scope": token.scope.as_str(),
         "created_at": timestamp(token.created_at),
+        "expires_at": token.expires_at.map(timestamp),
         "last_used_at": token.last_used_at.map(timestamp),
         "revoked_at": token.revoked_at.map(timestamp),
     })
@@ -100,10 +120,34 @@ async fn list_tokens(State(state): State<AppState>, caller: ApiCaller) -> Result
 struct TokenInput {
     #[serde(default)]
     name: String,
+    /// `read-only` or `full` (the default).
+    #[serde(default)]
+    scope: String,
+    /// Days until it expires (default 90); `null` for never. Absent and `null` differ, so the
+    /// value is kept as it came.
+    #[serde(default, deserialize_with = "present")]
+    expires_in_days: Option<Value>,
+}
+
+/// A field that is present, even as `null`.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl TokenInput {
+    fn into_fields(self) -> ApiTokenFields {
+        let expires_in_days = match self.expires_in_days {
+            None => String::new(),
+            Some(Value::Null) => "never".to_string(),
+            Some(Value::String(text)) => text,
+            Some(other) => other.to_string(),
+        };
+        ApiTokenFields { name: self.name, scope: self.scope, expires_in_days }
+    }
 }
 
 async fn create_token(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<TokenInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let (token, secret) = accounts::create_api_token(&state.app, &caller.actor, &input.name).await?;
+    let (token, secret) = accounts::create_api_token(&state.app, &caller.actor, &input.into_fields()).await?;
     let mut body = token_json(&token);
     body["token"] = json!(secret);
     Ok((StatusCode::CREATED, Json(body)))

@@ -9,17 +9,17 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::accounts;
-use cairn_core::account::{MIN_PASSWORD_CHARS, SignUpFields};
+use cairn_core::account::{ApiTokenFields, MIN_PASSWORD_CHARS, SignUpFields, TokenScope};
 use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::TokenId;
 use cairn_store::User;
 use serde::Deserialize;
 
-use super::form::{Field, FieldErrors};
+use super::form::{Field, FieldErrors, SelectOption};
 use super::{
     Layout, NoticeQuery, human_date, human_datetime, next_query, no_store, render, render_status, safe_next, see_other, see_other_with, sign_in_redirect,
 };
-use crate::auth::{CsrfToken, SESSION_COOKIE, Viewer, set_cookie};
+use crate::auth::{ClientAddress, CsrfToken, Viewer, session_cookie, set_cookie};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -33,8 +33,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account/tokens", get(tokens_page).post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
-
-/// Longest API token name.
 
 #[derive(Debug, Default, Deserialize)]
 struct NextQuery {
@@ -55,7 +53,7 @@ async fn start_session(state: &AppState, viewer: &Viewer, user: &User, next: Opt
         Some(next) => see_other(&next),
         None => see_other_with("/dashboard", notice),
     };
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(state, SESSION_COOKIE, &session.token, i64::from(hours) * 3600, "Lax"));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(state, session_cookie(state), &session.token, i64::from(hours) * 3600, "Lax"));
     Ok(response)
 }
 
@@ -109,11 +107,19 @@ async fn sign_up_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQ
     render(&sign_up_page(layout, &FormFields::default(), FieldErrors::default(), next))
 }
 
-async fn sign_up(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
+/// Signs up, then sends the browser to sign in: the same answer whether or not the address
+/// already had an account (its owner is told by e-mail), so no session is started here.
+async fn sign_up(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    ClientAddress(address): ClientAddress,
+    form: FormFields,
+) -> Result<Response, Problem> {
     let next = destination(Some(form.get("next")));
     let fields = SignUpFields { name: form.get("name").to_string(), email: form.get("email").to_string(), password: form.get("password").to_string() };
-    match accounts::sign_up(&state.app, fields).await {
-        Ok(user) => start_session(&state, &viewer, &user, next, "signed-up").await,
+    match accounts::sign_up(&state.app, fields, address).await {
+        Ok(_) => Ok(see_other_with(&format!("/login{}", next_query(next.as_deref().unwrap_or(""))), "signed-up")),
         Err(AppError::Invalid(invalid)) => {
             let errors = FieldErrors::place(&invalid.errors, account_field);
             let page = sign_up_page(Layout::new(&viewer, &csrf, None), &form, errors, next.unwrap_or_default());
@@ -157,7 +163,13 @@ async fn log_in_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQu
     render(&log_in_page(layout, "", FieldErrors::default(), None, next))
 }
 
-async fn log_in(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
+async fn log_in(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    ClientAddress(address): ClientAddress,
+    form: FormFields,
+) -> Result<Response, Problem> {
     let next = destination(Some(form.get("next")));
     let email = form.get("email").trim().to_string();
     let password = form.get("password");
@@ -172,15 +184,27 @@ async fn log_in(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, errors, None, next.unwrap_or_default());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
-    match accounts::log_in(&state.app, &email, password).await {
-        Ok(user) => start_session(&state, &viewer, &user, next, "signed-in").await,
+    let (status, failure, retry_after) = match accounts::log_in(&state.app, &email, password, address).await {
+        Ok(user) => return start_session(&state, &viewer, &user, next, "signed-in").await,
         Err(AppError::WrongCredentials) => {
-            let failure = Some("That e-mail address and password do not match an account. Check both and try again.".to_string());
-            let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, FieldErrors::default(), failure, next.unwrap_or_default());
-            render_status(StatusCode::UNAUTHORIZED, &page)
+            (StatusCode::UNAUTHORIZED, "That e-mail address and password do not match an account. Check both and try again.".to_string(), None)
         }
-        Err(error) => Err(error.into()),
+        Err(AppError::Throttled { retry_after }) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("There were too many failed sign-ins for this account or from your network. Wait {} minutes, then try again.", retry_after.div_ceil(60)),
+            Some(retry_after),
+        ),
+        Err(AppError::Busy { retry_after }) => {
+            (StatusCode::SERVICE_UNAVAILABLE, "Cairn is busy signing other people in. Wait a moment, then try again.".to_string(), Some(retry_after))
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, FieldErrors::default(), Some(failure), next.unwrap_or_default());
+    let mut response = render_status(status, &page)?;
+    if let Some(seconds) = retry_after {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
     }
+    Ok(response)
 }
 
 async fn log_out(State(state): State<AppState>, viewer: Viewer, _form: FormFields) -> Result<Response, Problem> {
@@ -188,7 +212,7 @@ async fn log_out(State(state): State<AppState>, viewer: Viewer, _form: FormField
         accounts::end_session(&state.app, token).await?;
     }
     let mut response = see_other_with("/", "signed-out");
-    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0, "Lax"));
+    response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session_cookie(&state), "", 0, "Lax"));
     Ok(response)
 }
 
@@ -250,11 +274,18 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
 struct TokenView {
     name: String,
     prefix: String,
+    scope: &'static str,
     created: String,
+    expires: String,
     last_used: String,
-    revoked: Option<String>,
+    /// Revoked or expired: the label and when.
+    ended: Option<(&'static str, String)>,
     revoke_action: String,
 }
+
+/// The lifetimes offered on the page (the API accepts any number of days).
+const LIFETIMES: [(&str, &str); 4] = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("never", "Never (not recommended)")];
+const SCOPES: [(&str, &str); 2] = [("full", "Full access: read and change"), ("read-only", "Read only: GET requests")];
 
 #[derive(Template)]
 #[template(path = "tokens.html")]
@@ -262,32 +293,64 @@ struct TokensPage {
     layout: Layout,
     tokens: Vec<TokenView>,
     name: Field,
+    scope: Field,
+    expires: Field,
     errors: FieldErrors,
     /// The new token's name and secret, shown once, right after creating it.
     created: Option<(String, String)>,
+}
+
+fn scope_label(scope: TokenScope) -> &'static str {
+    match scope {
+        TokenScope::ReadOnly => "Read only",
+        TokenScope::Full => "Full access",
+    }
+}
+
+/// What the form was filled in with (or the defaults).
+struct TokenForm<'a> {
+    name: &'a str,
+    scope: &'a str,
+    lifetime: &'a str,
 }
 
 async fn tokens_page_for(
     state: &AppState,
     viewer: &Viewer,
     layout: Layout,
-    name: Field,
+    form: &TokenForm<'_>,
     errors: FieldErrors,
     created: Option<(String, String)>,
 ) -> Result<TokensPage, Problem> {
+    let now = state.app.now();
     let tokens = accounts::api_tokens(&state.app, &viewer.actor)
         .await?
         .into_iter()
-        .map(|t| TokenView {
-            name: t.name,
-            prefix: t.prefix,
-            created: human_datetime(t.created_at),
-            last_used: t.last_used_at.map(human_datetime).unwrap_or_else(|| "Never".to_string()),
-            revoked: t.revoked_at.map(human_datetime),
-            revoke_action: format!("/account/tokens/{}/revoke", t.id),
+        .map(|t| {
+            let ended = match (t.revoked_at, t.expires_at) {
+                (Some(revoked), _) => Some(("Revoked", human_datetime(revoked))),
+                (None, Some(expires)) if t.expired(now) => Some(("Expired", human_datetime(expires))),
+                _ => None,
+            };
+            TokenView {
+                name: t.name,
+                prefix: t.prefix,
+                scope: scope_label(t.scope),
+                created: human_datetime(t.created_at),
+                expires: t.expires_at.map(human_date).unwrap_or_else(|| "Never".to_string()),
+                last_used: t.last_used_at.map(human_datetime).unwrap_or_else(|| "Never".to_string()),
+                ended,
+                revoke_action: format!("/account/tokens/{}/revoke", t.id),
+            }
         })
         .collect();
-    Ok(TokensPage { layout, tokens, name, errors, created })
+    let name = token_name_field(form.name).error_from(&errors);
+    let scope = Field::new("scope", "Access", form.scope).select(SelectOption::list(&SCOPES, form.scope)).error_from(&errors);
+    let expires = Field::new("expires", "Expires after", form.lifetime)
+        .select(SelectOption::list(&LIFETIMES, form.lifetime))
+        .hint("When the token stops working; make a new one then.")
+        .error_from(&errors);
+    Ok(TokensPage { layout, tokens, name, scope, expires, errors, created })
 }
 
 fn token_name_field(value: &str) -> Field {
@@ -297,29 +360,43 @@ fn token_name_field(value: &str) -> Field {
         .hint("What the token is for, such as “CI publishing” or “LMS sync”: 1 to 80 characters.")
 }
 
+/// The form as first shown: full access for the default lifetime.
+const DEFAULT_TOKEN_FORM: TokenForm<'static> = TokenForm { name: "", scope: "full", lifetime: DEFAULT_LIFETIME };
+
+/// The lifetime chosen unless the person picks another: `cairn_core::account::DEFAULT_TOKEN_DAYS`.
+const DEFAULT_LIFETIME: &str = "90";
+
 async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/account/tokens"));
     }
     let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
-    let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), None).await?;
+    let page = tokens_page_for(&state, &viewer, layout, &DEFAULT_TOKEN_FORM, FieldErrors::default(), None).await?;
     render(&page)
+}
+
+fn token_field(pointer: &str) -> Option<(String, String)> {
+    let (id, label) = match pointer {
+        "/name" => ("name", "Token name"),
+        "/scope" => ("scope", "Access"),
+        "/expires_in_days" => ("expires", "Expires after"),
+        _ => return None,
+    };
+    Some((id.to_string(), label.to_string()))
 }
 
 async fn create_token(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
     let layout = Layout::new(&viewer, &csrf, None);
-    match accounts::create_api_token(&state.app, &viewer.actor, form.get("name")).await {
+    let fields = ApiTokenFields { name: form.get("name").to_string(), scope: form.get("scope").to_string(), expires_in_days: form.get("expires").to_string() };
+    match accounts::create_api_token(&state.app, &viewer.actor, &fields).await {
         Ok((token, secret)) => {
-            let page = tokens_page_for(&state, &viewer, layout, token_name_field(""), FieldErrors::default(), Some((token.name, secret))).await?;
+            let page = tokens_page_for(&state, &viewer, layout, &DEFAULT_TOKEN_FORM, FieldErrors::default(), Some((token.name, secret))).await?;
             Ok(no_store(render(&page)?))
         }
         Err(AppError::Invalid(invalid)) => {
-            let mut errors = FieldErrors::default();
-            for error in &invalid.errors {
-                errors.add(Some(("name".into(), "Token name".into())), &error.detail);
-            }
-            let field = token_name_field(form.get("name")).error_from(&errors);
-            let page = tokens_page_for(&state, &viewer, layout, field, errors, None).await?;
+            let errors = FieldErrors::place(&invalid.errors, token_field);
+            let filled = TokenForm { name: form.get("name"), scope: form.get("scope"), lifetime: form.get("expires") };
+            let page = tokens_page_for(&state, &viewer, layout, &filled, errors, None).await?;
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
         Err(error) => Err(error.into()),
@@ -330,4 +407,16 @@ async fn revoke_token(State(state): State<AppState>, viewer: Viewer, Path(id): P
     let id: TokenId = path_id(&id, "token")?;
     accounts::revoke_api_token(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with("/account/tokens", "token-revoked"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_core::account::DEFAULT_TOKEN_DAYS;
+
+    #[test]
+    fn the_form_offers_the_default_lifetime_first_chosen() {
+        assert_eq!(DEFAULT_LIFETIME, DEFAULT_TOKEN_DAYS.to_string());
+        assert!(LIFETIMES.iter().any(|(value, _)| *value == DEFAULT_LIFETIME));
+    }
 }

@@ -405,13 +405,9 @@ async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<St
         status: (label, class),
     };
     let mut response = render_status(StatusCode::OK, &card)?;
+    // The security-headers layer gives it the framing policy instead of the site-wide DENY.
+    response.extensions_mut().insert(crate::routes::Embeddable);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"),
-    );
-    // Browsers that know CSP obey frame-ancestors; this value only keeps the site-wide DENY off.
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("ALLOWALL"));
     let cache = if private { "private, no-store" } else { "public, max-age=300" };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(response)

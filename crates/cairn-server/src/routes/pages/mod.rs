@@ -93,7 +93,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("published", "Published: it is now in the public catalog."),
     ("retired", "Retired: it has left the catalog; awards already made stay valid."),
     ("signed-in", "You are signed in."),
-    ("signed-up", "Welcome to Cairn: your account is ready and you are signed in."),
+    ("signed-up", "Thank you. If that e-mail address was new to Cairn, your account is ready: sign in below. Either way, we have sent a message to it."),
     ("signed-out", "You are signed out."),
     ("token-revoked", "The token is revoked; it no longer works."),
     ("image-saved", "The new image is saved."),
