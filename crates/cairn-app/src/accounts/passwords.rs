@@ -170,6 +170,10 @@ mod tests {
     use super::*;
     use std::sync::{Condvar, Mutex};
 
+    /// The tests that hash or hold the blocking pool run one at a time: run side by side in one
+    /// process, their blocking work starved each other's and a test could wait forever.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     #[test]
     fn the_dummy_hash_parses_and_has_the_same_parameters() {
         let parsed = PasswordHash::new(DUMMY_HASH).unwrap();
@@ -180,6 +184,7 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_record_their_parameters() {
+        let _serial = ONE_AT_A_TIME.lock().await;
         let hashing = PasswordHashing::new(1);
         let hash = hashing.hash("correct horse battery").await.unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
@@ -232,6 +237,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_more_hashes_run_at_once_than_there_are_permits() {
+        let _serial = ONE_AT_A_TIME.lock().await;
         let hashing = Arc::new(PasswordHashing::with_queue(2, 10, Duration::from_secs(3600)));
         let held = Arc::new(Held::default());
         let tasks: Vec<_> = (0..5)
@@ -253,6 +259,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_full_queue_or_a_long_wait_is_busy() {
+        let _serial = ONE_AT_A_TIME.lock().await;
         let held = Arc::new(Held::default());
         // One permit and no room to wait: a second request is told at once.
         let hashing = Arc::new(PasswordHashing::with_queue(1, 0, Duration::from_secs(3600)));
