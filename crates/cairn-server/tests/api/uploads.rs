@@ -23,7 +23,7 @@ async fn published_badge(app: &TestApp, name: &str) -> (String, String) {
     let org = app.demo_organisation().await;
     let issuer = app.issuer_token().await;
     let created = app.json("POST", &format!("/api/v1/organisations/{org}/achievements"), Some(&issuer), &badge_body(name)).await;
-    assert_eq!(created.status, 202, "{}", created.text());
+    assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_str().unwrap().to_string();
     let published = app.json("POST", &format!("/api/v1/achievements/{id}/publish"), Some(&issuer), &json!({})).await;
     assert_eq!(published.status, 200, "{}", published.text());
