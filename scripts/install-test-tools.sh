@@ -10,7 +10,7 @@
 #              (reads every metadata field of the evidence files before and after stripping)
 #   qpdf     → qpdf                   → the same test (checks that a cleaned PDF is still sound)
 #   djpeg    → libjpeg-turbo-progs    → the same test (decodes a cleaned JPEG)
-#   wrk      → wrk                    → scripts/bench-http.sh (the HTTP figures in BENCHMARKS.md)
+#   wrk      → wrk                    → scripts/bench-http.mjs (the HTTP figures in BENCHMARKS.md)
 #
 # To add a tool, add a "command:package" line to TOOLS.
 set -euo pipefail

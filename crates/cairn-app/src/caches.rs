@@ -10,21 +10,25 @@
 //! - **Verified status lists** ([`Caches::status_lists`]): `cairn_vc`'s [`StatusListCache`], used by
 //!   every in-process verification (award pages, `/verify`), so a list's proof is checked once per
 //!   [`STATUS_LIST_MAX_AGE_SECS`] rather than once per credential. A status change made through
-//!   this process clears it at once ([`Caches::status_changed`]); a change made by another instance
-//!   on the same database shows within the maximum age.
+//!   this process forgets the lists the award's credential points at ([`Caches::status_changed`]),
+//!   and only those; a change made by another instance on the same database shows within the
+//!   maximum age.
 //! - **Award page verifications** ([`Caches::award_report`]): the verification report of an
 //!   award's stored credential, keyed by the award *and its current status* (the one bit of the
 //!   status lists its credential points at), read from the store with the award on each view. A
 //!   revocation, suspension or reinstatement therefore changes the key and the next view verifies
 //!   afresh, on every instance. An entry is used for at most [`REPORT_MAX_AGE_SECS`] and never
 //!   past the credential's `validUntil`, so date checks stay true.
+//! - **Issuer DID documents** ([`Caches::did_document`]): the text of an issuer's `did:web`
+//!   document as in-process verification loads it, keyed by the organisation. It holds only the
+//!   issuer's public key, which never changes, and the public URL, fixed for the process's life.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use cairn_core::award::AwardStatus;
-use cairn_core::ids::AwardId;
+use cairn_core::ids::{AwardId, OrganisationId};
 use cairn_vc::verify::{StatusListCache, VerificationReport};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,12 +42,15 @@ pub const REPORT_MAX_AGE_SECS: i64 = 600;
 pub const MAX_REPORTS: usize = 20_000;
 /// How many signed status lists are kept (two per issuer).
 pub const MAX_SIGNED_LISTS: usize = 2_000;
+/// How many issuers' DID documents are kept.
+pub const MAX_DID_DOCUMENTS: usize = 2_000;
 
 /// The caches of one running application (shared by its clones).
 pub struct Caches {
     pub status_lists: StatusListCache,
     signed_lists: Bounded<String, SignedList>,
     reports: Bounded<(AwardId, AwardStatus), CachedReport>,
+    did_documents: Bounded<OrganisationId, Arc<str>>,
 }
 
 impl std::fmt::Debug for Caches {
@@ -52,6 +59,7 @@ impl std::fmt::Debug for Caches {
             .field("status_lists", &self.status_lists)
             .field("signed_lists", &self.signed_lists.len())
             .field("reports", &self.reports.len())
+            .field("did_documents", &self.did_documents.len())
             .finish()
     }
 }
@@ -62,6 +70,7 @@ impl Default for Caches {
             status_lists: StatusListCache::new(STATUS_LIST_MAX_AGE_SECS),
             signed_lists: Bounded::new(MAX_SIGNED_LISTS),
             reports: Bounded::new(MAX_REPORTS),
+            did_documents: Bounded::new(MAX_DID_DOCUMENTS),
         }
     }
 }
@@ -100,6 +109,16 @@ impl Caches {
         self.signed_lists.insert(id.to_string(), SignedList { digest, document });
     }
 
+    /// The DID document of `organisation` as text, if kept.
+    pub fn did_document(&self, organisation: OrganisationId) -> Option<Arc<str>> {
+        self.did_documents.get(&organisation)
+    }
+
+    /// Keeps the DID document of `organisation`.
+    pub fn keep_did_document(&self, organisation: OrganisationId, text: Arc<str>) {
+        self.did_documents.insert(organisation, text);
+    }
+
     /// The report of an earlier verification of award `id` while it had `status`, if still fresh
     /// at `now`.
     pub fn award_report(&self, id: AwardId, status: AwardStatus, now: OffsetDateTime) -> Option<Arc<VerificationReport>> {
@@ -129,10 +148,22 @@ impl Caches {
         self.reports.insert((id, status), CachedReport { fresh_until, report });
     }
 
-    /// An award's status changed through this process: forget the verified lists, so the next
-    /// verification reads the list as it is now.
-    pub fn status_changed(&self) {
-        self.status_lists.clear();
+    /// The status of the award whose credential is `credential` changed through this process:
+    /// forget the verified lists its `credentialStatus` entries point at (only those), so the next
+    /// verification reads them as they are now. A credential that cannot be read forgets them all.
+    pub fn status_changed(&self, credential: &str) {
+        let Ok(document) = serde_json::from_str::<Value>(credential) else {
+            self.status_lists.clear();
+            return;
+        };
+        let entries = match document.get("credentialStatus") {
+            Some(Value::Array(entries)) => entries.iter().collect(),
+            Some(entry) => vec![entry],
+            None => Vec::new(),
+        };
+        for url in entries.into_iter().filter_map(cairn_vc::status::list_url) {
+            self.status_lists.remove(url);
+        }
     }
 
     /// How many award reports are kept (for tests and diagnostics).

@@ -6,6 +6,8 @@
 //! - `Stack` — after a level award, the micro-credential is awarded when the learner now holds
 //!   every level; done when it is held.
 //! - `Notify` — a notification and its e-mail, delivered under the effect's id.
+//! - `FlagDuplicates` — a sent attempt's evidence is compared with other learners' for the same
+//!   achievement (`submissions::flag_duplicates`); running it again sets the same flags.
 //!
 //! Every handler may run twice (a runner can die between doing the work and recording it done,
 //! and two runners may race once a lease ends): running one twice gives one award and one
@@ -95,6 +97,11 @@ pub async fn recover(app: &App) -> DrainReport {
         Ok(released) => tracing::info!(released, "effects left claimed by a stopped runner are due again"),
         Err(error) => tracing::warn!(%error, "releasing claimed effects failed"),
     }
+    match app.store.repair_stranded_passes(app.now()).await {
+        Ok(repaired) if repaired.is_empty() => {}
+        Ok(repaired) => tracing::warn!(count = repaired.len(), "passes left without their award are awarded now"),
+        Err(error) => tracing::warn!(%error, "looking for passes left without their award failed"),
+    }
     drain(app).await
 }
 
@@ -177,6 +184,10 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
             let Some((_, written)) = crate::awards::stack(app, &award).await? else { return Ok(Vec::new()) };
             crash::point(CrashPoint::StackCommitted);
             Ok(written.iter().map(|e| e.id).collect())
+        }
+        Effect::FlagDuplicates { submission } => {
+            crate::submissions::flag_duplicates(app, *submission).await?;
+            Ok(Vec::new())
         }
         Effect::Notify(notice) => {
             deliver(app, effect.id, notice).await?;

@@ -19,7 +19,7 @@ use cairn_core::submission::{
     Event, FeeState, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send,
     strip_control_chars, transition, voucher_code,
 };
-use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, LearnerSubmission, NewArtifact, NewSubmission, Sending, StoreError};
+use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, Effect, LearnerSubmission, NewArtifact, NewEffect, NewSubmission, Sending, StoreError};
 use time::OffsetDateTime;
 
 use crate::assessment::{FeedbackView, feedback_view};
@@ -284,6 +284,7 @@ pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submis
                 .extend(staff_notices(app, organisation, NotificationKind::Unassigned, &format!("No assessor for {code}"), &body, "/issuer/assessment").await?);
         }
     }
+    effects.push(NewEffect::from(Effect::FlagDuplicates { submission: id }));
     let sending = Sending { submission: id, learner: submission.learner, assessor, due_at, note };
     let updated = if event == Event::Resubmit {
         app.store.send_revision(&sending, &effects, now).await?
@@ -291,13 +292,14 @@ pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submis
         app.store.send_first_attempt(&sending, &effects, now).await?
     };
     effects::settle(app, &effects).await;
-    flag_duplicates(app, &updated).await?;
     Ok(updated)
 }
 
 /// Compares a sent attempt with the other learners' submissions for the same achievement and
-/// records the matches on both sides.
-async fn flag_duplicates(app: &App, submission: &Submission) -> Result<(), AppError> {
+/// records the matches on both sides (the `FlagDuplicates` effect; running it again finds the
+/// same flags).
+pub(crate) async fn flag_duplicates(app: &App, id: SubmissionId) -> Result<(), AppError> {
+    let submission = app.store.submission(id).await?;
     let digests = app.store.evidence_digests(submission.achievement).await?;
     let Some(this) = digests.iter().find(|d| d.submission == submission.id) else { return Ok(()) };
     let flags = find_duplicates(this, &digests);

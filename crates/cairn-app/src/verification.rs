@@ -57,7 +57,14 @@ async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError>
     };
     let visitor = Actor::anonymous();
     let text = match document {
-        PublicDocument::DidDocument(id) => crate::organisations::did_document(app, id).await.map_err(missing)?.to_string(),
+        PublicDocument::DidDocument(id) => match app.caches.did_document(id) {
+            Some(text) => text.to_string(),
+            None => {
+                let text: Arc<str> = crate::organisations::did_document(app, id).await.map_err(missing)?.to_string().into();
+                app.caches.keep_did_document(id, Arc::clone(&text));
+                text.to_string()
+            }
+        },
         PublicDocument::StatusList(id) => awards::status_list(app, &id).await.map_err(missing)?.to_string(),
         // The award page stands for its credential, so that a shared page can be verified by its address.
         PublicDocument::AwardPage(id) | PublicDocument::Credential(id) => shown(app, &visitor, id).await.map_err(missing)?.credential_json,

@@ -291,6 +291,16 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         public_url = %config.public_url, master_key = "***", master_key_source = %key_source, demo,
         "starting cairn"
     );
+    tracing::info!(
+        hashing_concurrency = config.hashing_concurrency,
+        session_hours = config.session_hours,
+        session_idle_hours = config.session_idle_hours,
+        login_failures_per_account = config.login_failures_per_account,
+        login_failures_per_address = config.login_failures_per_address,
+        login_throttle_minutes = config.login_throttle_minutes,
+        client_address_header = config.client_address_header.as_deref().unwrap_or("(none: the peer address)"),
+        "sign-in settings"
+    );
     let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());

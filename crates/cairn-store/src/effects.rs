@@ -34,6 +34,9 @@ pub enum Effect {
     Stack { award: AwardId },
     /// Tell someone: an in-app notification and an e-mail in the mail outbox.
     Notify(Notice),
+    /// A sent attempt is compared with the other learners' evidence for the same achievement and
+    /// the matches are flagged on both sides; written with the sending.
+    FlagDuplicates { submission: SubmissionId },
 }
 
 /// The kind of an [`Effect`], stored as text beside its JSON payload.
@@ -42,6 +45,7 @@ pub enum EffectKind {
     AwardPassed,
     Stack,
     Notify,
+    FlagDuplicates,
 }
 
 impl EffectKind {
@@ -50,11 +54,12 @@ impl EffectKind {
             EffectKind::AwardPassed => "award_passed",
             EffectKind::Stack => "stack",
             EffectKind::Notify => "notify",
+            EffectKind::FlagDuplicates => "flag_duplicates",
         }
     }
 
     pub fn parse(raw: &str) -> Option<EffectKind> {
-        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify].into_iter().find(|kind| kind.as_str() == raw)
+        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates].into_iter().find(|kind| kind.as_str() == raw)
     }
 }
 
@@ -64,6 +69,7 @@ impl Effect {
             Effect::AwardPassed { .. } => EffectKind::AwardPassed,
             Effect::Stack { .. } => EffectKind::Stack,
             Effect::Notify(_) => EffectKind::Notify,
+            Effect::FlagDuplicates { .. } => EffectKind::FlagDuplicates,
         }
     }
 }
@@ -166,7 +172,9 @@ struct NoticePayload {
 
 fn payload_json(effect: &Effect) -> String {
     let json = match effect {
-        Effect::AwardPassed { submission } => serde_json::to_string(&SubmissionPayload { submission: submission.to_string() }),
+        Effect::AwardPassed { submission } | Effect::FlagDuplicates { submission } => {
+            serde_json::to_string(&SubmissionPayload { submission: submission.to_string() })
+        }
         Effect::Stack { award } => serde_json::to_string(&AwardPayload { award: award.to_string() }),
         Effect::Notify(notice) => serde_json::to_string(&NoticePayload {
             user: notice.user.to_string(),
@@ -190,6 +198,10 @@ fn effect_from_parts(kind: &str, payload: &str) -> Result<Effect, StoreError> {
         Some(EffectKind::AwardPassed) => {
             let p: SubmissionPayload = serde_json::from_str(payload).map_err(corrupt)?;
             Ok(Effect::AwardPassed { submission: parse_id(&p.submission, "submission")? })
+        }
+        Some(EffectKind::FlagDuplicates) => {
+            let p: SubmissionPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            Ok(Effect::FlagDuplicates { submission: parse_id(&p.submission, "submission")? })
         }
         Some(EffectKind::Stack) => {
             let p: AwardPayload = serde_json::from_str(payload).map_err(corrupt)?;
@@ -378,6 +390,46 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         Ok(result.rows_affected())
+    }
+
+    /// Passes left without their award by a crash before the outbox existed: submissions at
+    /// `passed` whose latest pass is confirmed, or needs no confirmation (the issuer does not
+    /// confirm passes), with no award and no `AwardPassed` effect still to run. Each gets an
+    /// `AwardPassed` effect, due at once; returns their ids. A pass that waits for staff to
+    /// confirm it is left alone.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn repair_stranded_passes(&self, now: OffsetDateTime) -> Result<Vec<SubmissionId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT s.id FROM submissions s \
+             JOIN assessments a ON a.submission_id = s.id \
+               AND a.attempt = (SELECT MAX(l.attempt) FROM assessments l WHERE l.submission_id = s.id) \
+             LEFT JOIN issuer_settings st ON st.organisation_id = s.organisation_id \
+             WHERE s.status = 'passed' AND a.outcome = 'pass' \
+               AND (a.confirmed_at IS NOT NULL OR COALESCE(st.confirm_passes, 0) = 0) \
+               AND NOT EXISTS (SELECT 1 FROM awards w WHERE w.submission_id = s.id) \
+             ORDER BY s.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut repaired = Vec::new();
+        for row in rows {
+            let submission: SubmissionId = parse_id(&get_string(&row, "id")?, "submission")?;
+            let payload = payload_json(&Effect::AwardPassed { submission });
+            let pending = sqlx::query("SELECT 1 FROM effects WHERE kind = $1 AND payload = $2 AND done_at IS NULL AND failed_at IS NULL")
+                .bind(EffectKind::AwardPassed.as_str())
+                .bind(&payload)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if pending.is_none() {
+                insert_effects(&mut tx, &[NewEffect::from(Effect::AwardPassed { submission })], now).await?;
+                repaired.push(submission);
+            }
+        }
+        tx.commit().await?;
+        Ok(repaired)
     }
 
     /// One effect.

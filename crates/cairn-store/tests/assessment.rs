@@ -1041,3 +1041,27 @@ backend_test!(a_notice_is_delivered_once, |store| {
         [(effect.id.to_string(), "learner@example.org", "Hello\n")]
     );
 });
+
+backend_test!(passes_stranded_without_their_award_get_an_award_effect_once, |store| {
+    let w = world(store).await;
+    // A pass judged before the outbox existed, its award lost in a crash.
+    let stranded = passed(store, &w, w.learner).await;
+    // A pass whose award effect is still to run is not stranded.
+    let waiting = named_user(store, "Wendy Waiting", "wendy@example.org").await;
+    let queued = submitted(store, &w, waiting, 60).await;
+    store.record_assessment(queued.id, w.assessor, &judgement(Outcome::Pass), &[award_passed(queued.id)], at(1)).await.unwrap();
+
+    assert_eq!(store.repair_stranded_passes(at(2)).await.unwrap(), [stranded.id]);
+    let pending: Vec<Effect> = store.effects(100).await.unwrap().into_iter().filter(|e| e.state() == EffectState::Pending).map(|e| e.effect).collect();
+    assert_eq!(pending.iter().filter(|e| **e == Effect::AwardPassed { submission: stranded.id }).count(), 1);
+    assert!(store.repair_stranded_passes(at(3)).await.unwrap().is_empty(), "repaired once: its effect is now pending");
+
+    // Where staff confirm passes, an unconfirmed pass waits for them; a confirmed one is repaired.
+    let settings = IssuerSettings { confirm_passes: true, ..IssuerSettings::default() };
+    store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
+    let cleo = named_user(store, "Cleo Confirmed", "cleo@example.org").await;
+    let unconfirmed = passed(store, &w, cleo).await;
+    assert!(store.repair_stranded_passes(at(4)).await.unwrap().is_empty());
+    store.confirm_pass(unconfirmed.id, w.owner, &[], at(5)).await.unwrap();
+    assert_eq!(store.repair_stranded_passes(at(6)).await.unwrap(), [unconfirmed.id]);
+});

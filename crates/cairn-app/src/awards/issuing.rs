@@ -107,7 +107,7 @@ pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: Status
     let achievement = app.store.achievement_version(current.achievement, current.achievement_version).await?;
     let effects = [status_notice(&current, next, reason.as_deref(), &achievement.content.name)];
     let changed = app.store.set_award_status(award, next, reason, &effects, app.now()).await?;
-    app.caches.status_changed();
+    app.caches.status_changed(&current.credential_json);
     effects::settle(app, &effects).await;
     Ok(changed)
 }

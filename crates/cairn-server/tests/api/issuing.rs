@@ -421,6 +421,7 @@ backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show
     assert!(award_page(app, award.id).await.contains("Verified"));
     assert_eq!(caches.award_reports(), 1);
     assert_eq!(caches.status_lists.len(), 1, "the list was verified once and kept");
+    assert!(caches.did_document(award.organisation).is_some(), "the issuer's DID document is kept: a verification reads no organisation");
     let list = app.get(&path_of(app, &revocation), None).await.json();
     assert!(award_page(app, award.id).await.contains("Verified"));
     assert_eq!(caches.award_reports(), 1);
@@ -429,7 +430,7 @@ backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show
     // A revocation is seen by the next view, and the list is signed anew over the new bits.
     let issuer = actor(app, "issuer@demo.cairn.test").await;
     awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
-    assert_eq!(caches.status_lists.len(), 0, "a status change forgets the verified lists");
+    assert_eq!(caches.status_lists.len(), 0, "a status change forgets the lists its credential points at");
     let page = award_page(app, award.id).await;
     assert!(page.contains("Not valid: revoked") && !page.contains(">Verified<"), "{page}");
     let resigned = app.get(&path_of(app, &revocation), None).await.json();
