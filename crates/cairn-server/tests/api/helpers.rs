@@ -45,6 +45,35 @@ impl TestResponse {
         self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 
+    /// A header's value as text ("" when absent).
+    pub fn header(&self, name: header::HeaderName) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    /// Where a redirect goes ("" when it is none).
+    pub fn location(&self) -> &str {
+        self.header(header::LOCATION)
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        let text = self.text();
+        assert!(text.contains(needle), "expected {needle:?} in the page (status {}):\n{text}", self.status);
+    }
+
+    #[track_caller]
+    pub fn assert_lacks(&self, needle: &str) {
+        let text = self.text();
+        assert!(!text.contains(needle), "did not expect {needle:?} in the page (status {}):\n{text}", self.status);
+    }
+
+    /// Asserts a 303 to a path starting with `prefix`.
+    #[track_caller]
+    pub fn assert_redirect(&self, prefix: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.text());
+        assert!(self.location().starts_with(prefix), "redirected to {:?}, expected {prefix:?}", self.location());
+    }
+
     /// Asserts an RFC 9457 problem with this status and slug, and returns it.
     #[track_caller]
     pub fn problem(&self, status: u16, slug: &str) -> Value {
@@ -289,8 +318,12 @@ fn replace_uuids(text: &str) -> String {
     out
 }
 
-/// A client that keeps cookies and asks for HTML, like a browser. Its `router` may be swapped
-/// (the same data seen at another time or under another configuration).
+/// What a browser asks for by default.
+pub const HTML: &str = "text/html,application/xhtml+xml";
+
+/// A client that keeps cookies and asks for HTML, like a browser, and sends its CSRF token with
+/// forms. Its `router` may be swapped (the same data seen at another time or under another
+/// configuration).
 pub struct Browser {
     pub router: Router,
     pub cookies: std::collections::HashMap<String, String>,
@@ -301,8 +334,27 @@ impl Browser {
         Browser { router, cookies: std::collections::HashMap::new() }
     }
 
-    pub async fn send(&mut self, mut request: Request<Body>) -> TestResponse {
-        request.headers_mut().insert(header::ACCEPT, "text/html,application/xhtml+xml".parse().unwrap());
+    /// A browser signed in through the login form.
+    pub async fn signed_in(router: Router, account: (&str, &str)) -> Browser {
+        let mut browser = Browser::new(router);
+        browser.log_in(account).await;
+        browser
+    }
+
+    /// Signs in through the login form.
+    pub async fn log_in(&mut self, (email, password): (&str, &str)) {
+        let page = self.post("/login", &[("email", email), ("password", password)]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+    }
+
+    /// Sends `request` asking for HTML.
+    pub async fn send(&mut self, request: Request<Body>) -> TestResponse {
+        self.send_as(request, HTML).await
+    }
+
+    /// Sends `request` with this `Accept` header and the browser's cookies; keeps the cookies set.
+    pub async fn send_as(&mut self, mut request: Request<Body>, accept: &str) -> TestResponse {
+        request.headers_mut().insert(header::ACCEPT, accept.parse().unwrap());
         if !self.cookies.is_empty() {
             let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
             request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
@@ -325,16 +377,52 @@ impl Browser {
         self.send(Request::get(path).body(Body::empty()).unwrap()).await
     }
 
-    /// POSTs a form with this browser's CSRF token, getting one first if needed.
-    pub async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
+    /// This browser's CSRF token, getting one first if needed.
+    pub async fn csrf(&mut self) -> String {
         if !self.cookies.contains_key("cairn_csrf") {
             self.get("/").await;
         }
-        let csrf = self.cookies["cairn_csrf"].clone();
+        self.cookies.get("cairn_csrf").cloned().expect("a cairn_csrf cookie")
+    }
+
+    /// POSTs a form with this browser's CSRF token.
+    pub async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> TestResponse {
+        self.post_as(path, pairs, HTML).await
+    }
+
+    /// POSTs a form with this browser's CSRF token, asking for `accept`.
+    pub async fn post_as(&mut self, path: &str, pairs: &[(&str, &str)], accept: &str) -> TestResponse {
+        let csrf = self.csrf().await;
         let mut all = vec![("csrf", csrf.as_str())];
         all.extend_from_slice(pairs);
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&all).finish();
-        self.send(Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap()).await
+        self.post_raw_as(path, &all, accept).await
+    }
+
+    /// POSTs a form as is (no CSRF token added).
+    pub async fn post_raw_as(&mut self, path: &str, pairs: &[(&str, &str)], accept: &str) -> TestResponse {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap();
+        self.send_as(request, accept).await
+    }
+
+    /// A multipart form: the CSRF token, text fields, then one file field (name, file name, type,
+    /// bytes).
+    pub async fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str, &[u8]), accept: &str) -> TestResponse {
+        let csrf = self.csrf().await;
+        let boundary = "cairn-test-boundary-5e1a";
+        let mut body = Vec::new();
+        for (name, value) in [("csrf", csrf.as_str())].iter().chain(fields) {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        let (field, file_name, content_type, bytes) = file;
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")).body(Body::from(body)).unwrap();
+        self.send_as(request, accept).await
     }
 }
 

@@ -3,10 +3,7 @@
 //! the award page (Open Graph, sharing, downloads, live verification); the verify page; and
 //! notifications.
 
-use std::collections::HashMap;
-
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
@@ -15,131 +12,14 @@ use cairn_core::award::StatusAction;
 use cairn_core::ids::UserId;
 use cairn_store::{Award, CatalogQuery};
 
-use crate::helpers::TestApp;
+use crate::helpers::{Browser, TestApp};
 
 const LEARNER: (&str, &str) = ("learner@demo.cairn.test", "cairn-demo-learner");
 const OWNER: (&str, &str) = ("issuer@demo.cairn.test", "cairn-demo-issuer");
 const ASSESSOR: (&str, &str) = ("assessor@demo.cairn.test", "cairn-demo-assessor");
 
-/// What came back, with the body as text.
-struct Page {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Page {
-    fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
-    }
-
-    #[track_caller]
-    fn assert_contains(&self, needle: &str) {
-        assert!(self.body.contains(needle), "expected {needle:?} in the page (status {}):\n{}", self.status, self.body);
-    }
-
-    #[track_caller]
-    fn assert_lacks(&self, needle: &str) {
-        assert!(!self.body.contains(needle), "did not expect {needle:?} in the page (status {}):\n{}", self.status, self.body);
-    }
-
-    #[track_caller]
-    fn assert_redirect(&self, prefix: &str) {
-        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.body);
-        assert!(self.location().starts_with(prefix), "redirected to {:?}, expected {prefix:?}", self.location());
-    }
-
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-}
-
-/// A browser: keeps cookies, asks for HTML, sends its CSRF token with forms.
-struct Browser<'a> {
-    app: &'a TestApp,
-    cookies: HashMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
-        Browser { app, cookies: HashMap::new() }
-    }
-
-    async fn send(&mut self, mut request: Request<Body>, accept: &str) -> Page {
-        request.headers_mut().insert(header::ACCEPT, accept.parse().unwrap());
-        if !self.cookies.is_empty() {
-            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-            request.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
-        }
-        let response = self.app.send(request).await;
-        for value in response.headers.get_all(header::SET_COOKIE) {
-            let text = value.to_str().unwrap();
-            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_string(), value.to_string());
-            }
-        }
-        Page { status: response.status, headers: response.headers.clone(), body: String::from_utf8_lossy(&response.body).into_owned() }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        self.send(Request::get(path).body(Body::empty()).unwrap(), "text/html,application/xhtml+xml").await
-    }
-
-    async fn csrf(&mut self) -> String {
-        if !self.cookies.contains_key("cairn_csrf") {
-            self.get("/").await;
-        }
-        self.cookies.get("cairn_csrf").cloned().expect("a cairn_csrf cookie")
-    }
-
-    async fn post_as(&mut self, path: &str, pairs: &[(&str, &str)], accept: &str) -> Page {
-        let csrf = self.csrf().await;
-        let body = url::form_urlencoded::Serializer::new(String::new()).append_pair("csrf", &csrf).extend_pairs(pairs).finish();
-        let request = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body)).unwrap();
-        self.send(request, accept).await
-    }
-
-    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Page {
-        self.post_as(path, pairs, "text/html,application/xhtml+xml").await
-    }
-
-    /// A multipart form: the CSRF token, text fields, then one file field (name, file name, type, bytes).
-    async fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &str, &[u8]), accept: &str) -> Page {
-        let csrf = self.csrf().await;
-        let boundary = "cairn-learner-boundary-5e1a";
-        let mut body = Vec::new();
-        for (name, value) in [("csrf", csrf.as_str())].iter().chain(fields) {
-            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
-        }
-        let (field, file_name, content_type, bytes) = file;
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-        let request = Request::post(path).header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}")).body(Body::from(body)).unwrap();
-        self.send(request, accept).await
-    }
-
-    async fn log_in(&mut self, (email, password): (&str, &str)) {
-        let page = self.post("/login", &[("email", email), ("password", password)]).await;
-        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    }
-}
-
-async fn signed_in<'a>(app: &'a TestApp, account: (&str, &str)) -> Browser<'a> {
-    let mut browser = Browser::new(app);
-    browser.log_in(account).await;
-    browser
+async fn signed_in(app: &TestApp, account: (&str, &str)) -> Browser {
+    Browser::signed_in(app.router.clone(), account).await
 }
 
 /// The published demo achievement named `name`.
@@ -153,7 +33,7 @@ const OTHER_FREE_BADGE: &str = "Inclusive Meeting Facilitation";
 const PAID_BADGE: &str = "Secure Coding Essentials: OWASP Top 10";
 
 /// Applies for `name` in the browser and returns the new submission's path.
-async fn apply(browser: &mut Browser<'_>, app: &TestApp, name: &str) -> String {
+async fn apply(browser: &mut Browser, app: &TestApp, name: &str) -> String {
     let achievement = published(app, name).await;
     let page = browser.post(&format!("/achievements/{}/apply", achievement.id), &[]).await;
     page.assert_redirect("/submissions/");
@@ -223,7 +103,7 @@ backend_test!(a_learner_applies_prepares_evidence_and_submits, |app| {
 
     // Autosave: the same form, answered in JSON.
     let saved = learner.post_as(&path, &[("overview", "Autosaved overview"), ("reflection", "r")], "application/json").await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
     assert_eq!(saved.json()["saved"], true);
     learner.get(&path).await.assert_contains("Autosaved overview");
     learner.post(&path, &parts).await.assert_redirect(&path);
@@ -238,11 +118,12 @@ backend_test!(a_learner_applies_prepares_evidence_and_submits, |app| {
     let page = learner.get(&path).await;
     page.assert_contains("Test notes");
     page.assert_contains("Newcomer comments");
-    let download = page.body.split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).expect("a download link");
+    let html = page.text();
+    let download = html.split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).expect("a download link");
     let file = learner.get(&format!("{path}/artifacts/{download}")).await;
     assert_eq!(file.status, StatusCode::OK);
     assert!(file.header(header::CONTENT_DISPOSITION).starts_with("attachment; filename=\"notes.md\""), "{:?}", file.headers);
-    assert_eq!(file.body, "# Notes\nAll good.");
+    assert_eq!(file.text(), "# Notes\nAll good.");
 
     // Submit from the main form: saved, sent, and the status page explains the due date.
     let submitted = learner.post(&format!("{path}/submit"), &parts).await;
@@ -258,7 +139,7 @@ backend_test!(a_learner_applies_prepares_evidence_and_submits, |app| {
     let due_text = format!("{} ", due.day());
     page.assert_contains(&format!("Decision due by {due_text}"));
     let edit = learner.post(&path, &parts).await;
-    assert_eq!(edit.status, StatusCode::CONFLICT, "a submitted attempt cannot be edited: {}", edit.body);
+    assert_eq!(edit.status, StatusCode::CONFLICT, "a submitted attempt cannot be edited: {}", edit.text());
 
     let list = learner.get("/submissions").await;
     list.assert_contains(FREE_BADGE);
@@ -302,7 +183,7 @@ backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
     let binary = learner
         .multipart(&format!("{path}/files"), &[("title", "My binary")], ("file", "a.bin", "application/octet-stream", b"\x00\x01\x02\xff"), "text/html")
         .await;
-    assert_eq!(binary.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", binary.body);
+    assert_eq!(binary.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", binary.text());
     binary.assert_contains("value=\"My binary\"");
     binary.assert_contains("id=\"file-error\"");
 
@@ -317,7 +198,7 @@ backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
     page.assert_contains("Fee due");
     page.assert_lacks("formaction=");
     let voucher = learner.post(&format!("{paid}/voucher"), &[("code", "NOPE-NOPE-NOPE")]).await;
-    assert_eq!(voucher.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", voucher.body);
+    assert_eq!(voucher.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", voucher.text());
     voucher.assert_contains("value=\"NOPE-NOPE-NOPE\"");
     voucher.assert_contains("id=\"voucher_code-error\"");
 
@@ -329,7 +210,7 @@ backend_test!(refused_forms_come_back_with_what_was_typed, |app| {
     upload.assert_redirect(&format!("{path}#evidence"));
     let huge = vec![b'a'; 11 * 1024 * 1024];
     let refused = learner.multipart(&format!("{path}/files"), &[("title", "Huge notes")], ("file", "huge.txt", "text/plain", &huge), "text/html").await;
-    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.body);
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.text());
     refused.assert_contains("id=\"file-error\"");
     refused.assert_contains("Big notes");
 });
@@ -346,7 +227,7 @@ backend_test!(the_evidence_storage_is_shown_and_a_file_over_it_is_refused_at_its
     learner.get(&path).await.assert_contains("Your files with this issuer take 700 KB of the 1 MB allowed.");
     let more = vec![b'm'; 400 * 1024];
     let refused = learner.multipart(&format!("{path}/files"), &[("title", "More notes")], ("file", "more.txt", "text/plain", &more), "text/html").await;
-    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.body);
+    assert_eq!(refused.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", refused.text());
     refused.assert_contains("id=\"file-error\"");
     refused.assert_contains("you use 700 KB of the 1 MB allowed");
     refused.assert_contains("value=\"More notes\"");
@@ -358,7 +239,7 @@ backend_test!(someone_elses_submission_is_not_found, |app| {
     let text = learner.post(&format!("{path}/texts"), &[("body", "Private evidence")]).await;
     text.assert_redirect(&path);
     let page = learner.get(&path).await;
-    let artifact = page.body.split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_string();
+    let artifact = page.text().split(&format!("href=\"{path}/artifacts/")).nth(1).and_then(|rest| rest.split('"').next()).unwrap().to_string();
 
     let mut other = signed_in(app, ASSESSOR).await;
     assert_eq!(other.get(&path).await.status, StatusCode::NOT_FOUND);
@@ -367,7 +248,7 @@ backend_test!(someone_elses_submission_is_not_found, |app| {
     assert_eq!(other.post(&format!("{path}/withdraw"), &[]).await.status, StatusCode::NOT_FOUND);
     other.get("/submissions").await.assert_lacks(FREE_BADGE);
 
-    let mut visitor = Browser::new(app);
+    let mut visitor = Browser::new(app.router.clone());
     visitor.get(&path).await.assert_redirect("/login?next=/submissions/");
     visitor.get("/backpack").await.assert_redirect("/login");
 });
@@ -381,14 +262,14 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     let base = app.state.app.config.url("");
 
     // New awards start private: not found for visitors, other users and the issuer's assessors.
-    let mut visitor = Browser::new(app);
+    let mut visitor = Browser::new(app.router.clone());
     assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(visitor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
     let mut assessor = signed_in(app, ASSESSOR).await;
     assert_eq!(assessor.get(&path).await.status, StatusCode::NOT_FOUND);
     let mut learner = signed_in(app, LEARNER).await;
     let page = learner.get(&path).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     page.assert_contains("This badge is private");
     assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
     // The learner's privacy control opens it to anyone with the link.
@@ -396,7 +277,7 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
 
     // Anyone with the link: described, verified, not indexed.
     let page = visitor.get(&path).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     page.assert_contains("<meta name=\"robots\" content=\"noindex\">");
     page.assert_contains(&format!("<meta property=\"og:title\" content=\"{} · awarded to Lena Fischer\">", badge.content.name));
     page.assert_contains(&format!("<meta property=\"og:image\" content=\"{base}/awards/{}/badge.png\">", award.id));
@@ -447,7 +328,7 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     assert_eq!(assessor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
     let mut staff = signed_in(app, OWNER).await;
     let page = staff.get(&path).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
     page.assert_lacks("This badge is private"); // the learner's panel is the learner's
     assert_eq!(page.header(header::CACHE_CONTROL), "private, no-store");
     assert_eq!(staff.get(&format!("{path}/embed")).await.status, StatusCode::OK);
@@ -473,14 +354,14 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
 
 backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     let (award, _) = award(app).await;
-    let mut visitor = Browser::new(app);
+    let mut visitor = Browser::new(app.router.clone());
     let form = visitor.get("/verify").await;
     assert_eq!(form.status, StatusCode::OK);
     form.assert_contains("enctype=\"multipart/form-data\"");
     form.assert_contains("<label for=\"verify_text\">");
 
     let valid = visitor.post("/verify", &[("text", &award.credential_json)]).await;
-    assert_eq!(valid.status, StatusCode::OK, "{}", valid.body);
+    assert_eq!(valid.status, StatusCode::OK, "{}", valid.text());
     valid.assert_contains("verdict-valid");
     valid.assert_contains(">Valid</h2>");
     valid.assert_contains("Signature");
@@ -495,19 +376,19 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
 
     // JSON clients get the report.
     let report = visitor.post_as("/verify", &[("text", &award.jwt)], "application/json").await;
-    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
-    assert_eq!(report.json()["verdict"], "valid", "{}", report.body);
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    assert_eq!(report.json()["verdict"], "valid", "{}", report.text());
 
     // A URL on this site is resolved in-process, as a visitor would see it: a private award's
     // credential is not found; once the learner shares it, it verifies. Other hosts are never
     // fetched.
     let url = app.state.app.config.url(&format!("/awards/{}/credential", award.id));
     let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
-    assert_eq!(by_url.json()["verdict"], "indeterminate", "{}", by_url.body);
+    assert_eq!(by_url.json()["verdict"], "indeterminate", "{}", by_url.text());
     let mut learner = signed_in(app, LEARNER).await;
     learner.post(&format!("/awards/{}/privacy", award.id), &[("privacy", "unlisted")]).await.assert_redirect("/awards/");
     let by_url = visitor.post_as("/verify", &[("url", &url)], "application/json").await;
-    assert_eq!(by_url.json()["verdict"], "valid", "{}", by_url.body);
+    assert_eq!(by_url.json()["verdict"], "valid", "{}", by_url.text());
     let elsewhere = visitor.post("/verify", &[("url", "https://badges.example.org/credential/1")]).await;
     elsewhere.assert_contains("verdict-unknown");
     elsewhere.assert_contains("Could not check");
@@ -515,13 +396,13 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     // A baked badge, uploaded.
     let png = app.state.app.store.blobs().get(&award.png_key).await.unwrap();
     let baked = visitor.multipart("/verify", &[], ("file", "badge.png", "image/png", &png), "text/html").await;
-    assert_eq!(baked.status, StatusCode::OK, "{}", baked.body);
+    assert_eq!(baked.status, StatusCode::OK, "{}", baked.text());
     baked.assert_contains("verdict-valid");
     baked.assert_contains("baked into a PNG image");
 
     let huge = vec![b'{'; 3 * 1024 * 1024];
     let too_large = visitor.multipart("/verify", &[], ("file", "huge.json", "application/json", &huge), "text/html").await;
-    assert_eq!(too_large.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_large.body);
+    assert_eq!(too_large.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", too_large.text());
     too_large.assert_contains("id=\"verify_file-error\"");
 
     let nothing = visitor.post("/verify", &[("text", ""), ("url", "")]).await;
@@ -550,7 +431,7 @@ backend_test!(notifications_are_marked_read, |app| {
     page.assert_contains("First news");
     page.assert_lacks("https://evil.example/");
     let read = page
-        .body
+        .text()
         .split("action=\"/notifications/")
         .filter_map(|rest| rest.split('"').next())
         .find(|action| action.ends_with("/read"))

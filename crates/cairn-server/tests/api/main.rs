@@ -11,6 +11,7 @@ mod issuing;
 mod journey;
 mod learner_pages;
 mod organisations;
+mod pages;
 mod platform;
 mod security;
 mod uploads;

@@ -34,9 +34,6 @@ mod problems;
 mod verify;
 mod view;
 
-#[cfg(test)]
-mod tests;
-
 /// Every page route, merged into the application's URL map by `routes::app`.
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
