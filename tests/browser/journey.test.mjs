@@ -13,7 +13,7 @@
 //   scoring page       input[name="level_{i}"][value=N], #comment-{i}, #feedback, #changes .diff-added
 //   award page         #verification-title, #privacy-private, #privacy-public,
 //                      form[action$="/privacy"] button, .share-list a, .download-list a
-//   verify page        #verify_file, #verdict-title
+//   verify page        #verify_file, .verdict-label, #verdict-title (the verdict in a sentence)
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
@@ -250,7 +250,8 @@ describe('assessment journey', () => {
     await visit(learner, '/verify', 'verify');
     await learner.locator('#verify_file').setInputFiles(saved.png);
     await clickAndLoad(learner, learner.locator('form[action="/verify"] button[type="submit"]'), 'verified');
-    assert.equal(squash(await learner.locator('#verdict-title').textContent()), 'Valid');
+    assert.equal(squash(await learner.locator('.verdict-label').textContent()), 'Valid');
+    assert.match(squash(await learner.locator('#verdict-title').textContent()), /^Valid: .+, issued by /);
 
     // 12. The issuer's staff see the award (by code, not by name) and the mails that went out.
     const issuer = await person(ISSUER);

@@ -9,10 +9,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use cairn_core::authz::Actor;
+use cairn_core::award::AwardStatus;
 use cairn_core::ids::AwardId;
 use cairn_store::Award;
 use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
 use cairn_vc::verify::{VerificationReport, VerifyOptions, verify as run_pipeline};
+use serde_json::Value;
 
 use crate::awards::{self, hosted};
 use crate::urls::PublicDocument;
@@ -121,4 +123,44 @@ pub async fn verify_award(app: &App, award: &cairn_store::Award) -> Result<Arc<V
     let report = Arc::new(verify(app, award.credential_json.clone().into_bytes()).await?);
     app.caches.keep_award_report(award.id, award.status, now, award.valid_until, Arc::clone(&report));
     Ok(report)
+}
+
+/// What the verify page says about a report beyond its checks: the verdict in words, where this
+/// site shows the award, whose it is and whether it was issued to an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    /// The verdict as a sentence naming the issuer ("Revoked by Northbridge on 5 December 2026");
+    /// the day is known for this site's own awards.
+    pub headline: String,
+    /// The award's page on this site (a path), when the credential is one of this site's awards
+    /// and the viewer may see it.
+    pub award_page: Option<String>,
+    /// The recipient's name, where the credential carries one.
+    pub recipient_name: Option<String>,
+    /// Whether the credential was issued to the e-mail address given: `None` when none was given
+    /// or the credential names no e-mail recipient.
+    pub issued_to: Option<bool>,
+}
+
+/// Explains `report` to `actor`, checking `email` against its recipient when given. An award of
+/// this site that cannot be read, or that the actor may not see, is simply not linked.
+pub async fn explain(app: &App, actor: &Actor, report: &VerificationReport, email: Option<&str>) -> Explanation {
+    let mut headline = report.headline();
+    let own = report.credential.as_ref().and_then(|c| c.get("id")).and_then(Value::as_str).and_then(|id| app.config.urls().parse(id));
+    let award_id = match own {
+        Some(PublicDocument::AwardPage(id) | PublicDocument::Credential(id) | PublicDocument::CredentialJwt(id) | PublicDocument::Ob2Assertion(id)) => Some(id),
+        _ => None,
+    };
+    let award = match award_id {
+        Some(id) => awards::visible(app, actor, id).await.ok().map(|visible| visible.award),
+        None => None,
+    };
+    if let Some(award) = &award {
+        let changed = matches!(award.status, AwardStatus::Revoked | AwardStatus::Suspended);
+        if let (true, Some(at)) = (changed && (headline.starts_with("Revoked by ") || headline.starts_with("Suspended by ")), award.status_changed_at) {
+            headline = format!("{headline} on {}", cairn_vc::dates::day(at));
+        }
+    }
+    let issued_to = email.map(str::trim).filter(|email| !email.is_empty()).and_then(|email| report.issued_to_email(email));
+    Explanation { headline, award_page: award.map(|award| PublicDocument::AwardPage(award.id).path()), recipient_name: report.recipient_name(), issued_to }
 }

@@ -363,7 +363,7 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     let valid = visitor.post("/verify", &[("text", &award.credential_json)]).await;
     assert_eq!(valid.status, StatusCode::OK, "{}", valid.text());
     valid.assert_contains("verdict-valid");
-    valid.assert_contains(">Valid</h2>");
+    valid.assert_contains(&format!(">Valid: {FREE_BADGE}, issued by Northbridge Institute of Technology</h2>"));
     valid.assert_contains("Signature");
     valid.assert_contains("hashed");
 
@@ -372,7 +372,7 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     let invalid = visitor.post("/verify", &[("text", &tampered)]).await;
     assert_eq!(invalid.status, StatusCode::OK);
     invalid.assert_contains("verdict-invalid");
-    invalid.assert_contains(">Invalid</h2>");
+    invalid.assert_contains(">Not genuine: The signature does not hold");
 
     // JSON clients get the report.
     let report = visitor.post_as("/verify", &[("text", &award.jwt)], "application/json").await;
@@ -408,6 +408,34 @@ backend_test!(the_verify_page_tells_valid_from_tampered, |app| {
     let nothing = visitor.post("/verify", &[("text", ""), ("url", "")]).await;
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     nothing.assert_contains("id=\"error-summary\"");
+});
+
+backend_test!(the_verify_page_names_the_revocation_checks_an_address_and_links_the_award, |app| {
+    let (award, _) = award(app).await;
+    let mut visitor = Browser::new(app.router.clone());
+    // The recipient's address is hashed in the credential; the page compares one given.
+    let right = visitor.post("/verify", &[("text", &award.credential_json), ("email", " Learner@Demo.Cairn.Test ")]).await;
+    assert_eq!(right.status, StatusCode::OK, "{}", right.text());
+    right.assert_contains("Issued to Learner@Demo.Cairn.Test: the recipient");
+    let wrong = visitor.post("/verify", &[("text", &award.credential_json), ("email", "someone@example.org")]).await;
+    wrong.assert_contains("Not issued to someone@example.org");
+    // A private award is not linked for a visitor; shared, it is.
+    right.assert_lacks(&format!("href=\"/awards/{}\"", award.id));
+    let mut learner = signed_in(app, LEARNER).await;
+    learner.post(&format!("/awards/{}/privacy", award.id), &[("privacy", "unlisted")]).await.assert_redirect("/awards/");
+    let shared = visitor.post("/verify", &[("text", &award.credential_json)]).await;
+    shared.assert_contains(&format!("href=\"/awards/{}\"", award.id));
+
+    // Revoked: the verdict says by whom and on which day.
+    let issuer = {
+        let owner = user(app, OWNER.0).await;
+        cairn_core::authz::Actor::member(owner, app.state.app.store.memberships(owner).await.unwrap())
+    };
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
+    let revoked = visitor.post("/verify", &[("text", &award.credential_json)]).await;
+    let day = cairn_vc::dates::day(app.state.app.now());
+    revoked.assert_contains(&format!(">Revoked by Northbridge Institute of Technology on {day}</h2>"));
+    revoked.assert_contains("verdict-invalid");
 });
 
 backend_test!(notifications_are_marked_read, |app| {

@@ -222,6 +222,93 @@ impl VerificationReport {
     pub fn facts(&self) -> Vec<(String, String)> {
         self.credential.as_ref().map(credential_facts).unwrap_or_default()
     }
+
+    /// The issuer's name as the credential gives it (else its id).
+    pub fn issuer_name(&self) -> Option<String> {
+        let credential = self.credential.as_ref()?;
+        let badge = credential.get("badge").filter(|b| b.is_object());
+        match credential.get("issuer").or_else(|| badge.and_then(|b| b.get("issuer"))) {
+            Some(Value::Object(profile)) => text_of(profile.get("name")).or_else(|| text_of(profile.get("id"))),
+            other => text_of(other),
+        }
+    }
+
+    /// The credential's (or its achievement's, or badge's) name.
+    pub fn credential_name(&self) -> Option<String> {
+        let credential = self.credential.as_ref()?;
+        let subject = first(credential.get("credentialSubject"));
+        let achievement = subject.and_then(|s| s.get("achievement"));
+        let badge = credential.get("badge").filter(|b| b.is_object());
+        text_of(credential.get("name")).or_else(|| text_of(achievement.and_then(|a| a.get("name")))).or_else(|| text_of(badge.and_then(|b| b.get("name"))))
+    }
+
+    /// The recipient's name where the credential carries one (`credentialSubject.name`).
+    pub fn recipient_name(&self) -> Option<String> {
+        let credential = self.credential.as_ref()?;
+        text_of(first(credential.get("credentialSubject")).and_then(|s| s.get("name")))
+    }
+
+    /// Whether the credential was issued to the e-mail address `email`: its recipient identity
+    /// (OB 3.0 `identifier`, OB 2.0 `recipient`) hashed with its salt, or plain, compared with
+    /// the address. `None` when the credential names no e-mail recipient to compare with.
+    pub fn issued_to_email(&self, email: &str) -> Option<bool> {
+        let credential = self.credential.as_ref()?;
+        let subject = first(credential.get("credentialSubject"));
+        let identities: Vec<&Value> = match subject.and_then(|s| s.get("identifier")) {
+            Some(Value::Array(list)) => list.iter().collect(),
+            Some(one) => vec![one],
+            None => Vec::new(),
+        };
+        let emails: Vec<&Value> = identities.into_iter().filter(|i| i.get("identityType").and_then(Value::as_str) == Some("emailAddress")).collect();
+        if !emails.is_empty() {
+            return Some(emails.iter().any(|identity| {
+                let recipient = serde_json::json!({
+                    "identity": identity.get("identityHash").cloned().unwrap_or(Value::Null),
+                    "hashed": identity.get("hashed").cloned().unwrap_or(Value::Bool(false)),
+                    "salt": identity.get("salt").cloned().unwrap_or(Value::Null),
+                });
+                crate::ob2::recipient_matches(&recipient, email)
+            }));
+        }
+        let recipient = credential.get("recipient").filter(|r| r.is_object())?;
+        if recipient.get("type").and_then(Value::as_str).is_some_and(|kind| kind != "email") {
+            return None;
+        }
+        Some(crate::ob2::recipient_matches(recipient, email))
+    }
+
+    /// The verdict as one sentence that names who and what: "Valid: Secure Coding, issued by
+    /// Northbridge", "Revoked by Northbridge", "Suspended by Northbridge", "Expired on 3 May
+    /// 2026", "Not genuine: …", "Invalid: …" or "Could not check: …".
+    pub fn headline(&self) -> String {
+        let issuer = self.issuer_name().unwrap_or_else(|| "the issuer".into());
+        match self.verdict {
+            Verdict::Valid => match self.credential_name() {
+                Some(name) => format!("Valid: {name}, issued by {issuer}"),
+                None => format!("Valid, issued by {issuer}"),
+            },
+            Verdict::Invalid => {
+                let Some(failed) = self.checks.iter().find(|c| c.outcome() == CheckOutcome::Failed) else {
+                    return "Invalid".into();
+                };
+                let role = match subject(&failed.id) {
+                    Subject::Plain(id) => id.strip_prefix("jwt.").and_then(jwt_role).unwrap_or(id),
+                    Subject::Nested(..) => "",
+                };
+                match role {
+                    "status" if failed.detail.starts_with("revoked") => format!("Revoked by {issuer}"),
+                    "status" if failed.detail.starts_with("suspended") => format!("Suspended by {issuer}"),
+                    "valid_until" if failed.detail.starts_with("expired on ") => format!("Expired on {}", &failed.detail["expired on ".len()..]),
+                    "proof" | "issuer" => format!("Not genuine: {}", failed.summary()),
+                    _ => format!("Invalid: {}", failed.summary()),
+                }
+            }
+            Verdict::Indeterminate => match self.checks.iter().find(|c| c.outcome() == CheckOutcome::Unknown) {
+                Some(unknown) => format!("Could not check: {}", unknown.summary()),
+                None => "Could not check".into(),
+            },
+        }
+    }
 }
 
 fn text_of(value: Option<&Value>) -> Option<String> {
@@ -305,6 +392,46 @@ mod tests {
 
     fn check(id: &str, ok: Option<bool>, warnings: &[&str]) -> Check {
         Check { id: id.into(), ok, detail: "d".into(), warnings: warnings.iter().map(|w| w.to_string()).collect() }
+    }
+
+    fn report(verdict: Verdict, checks: Vec<Check>, credential: Value) -> VerificationReport {
+        VerificationReport { verdict, format: "ob3-json".into(), checks, credential: Some(credential) }
+    }
+
+    #[test]
+    fn the_headline_names_the_verdict_the_issuer_and_the_reason() {
+        let credential = json!({"name": "Secure Coding", "issuer": {"id": "did:web:x", "name": "Northbridge"}, "credentialSubject": {"name": "Lena Fischer"}});
+        let pass = |id: &str| Check { id: id.into(), ok: Some(true), detail: "ok".into(), warnings: Vec::new() };
+        let fail = |id: &str, detail: &str| Check { id: id.into(), ok: Some(false), detail: detail.into(), warnings: Vec::new() };
+        let valid = report(Verdict::Valid, vec![pass("proof")], credential.clone());
+        assert_eq!(valid.headline(), "Valid: Secure Coding, issued by Northbridge");
+        assert_eq!(valid.recipient_name().as_deref(), Some("Lena Fischer"));
+        let revoked = report(Verdict::Invalid, vec![pass("proof"), fail("status", "revoked: issued in error")], credential.clone());
+        assert_eq!(revoked.headline(), "Revoked by Northbridge");
+        let suspended = report(Verdict::Invalid, vec![fail("status", "suspended by the issuer")], credential.clone());
+        assert_eq!(suspended.headline(), "Suspended by Northbridge");
+        let expired = report(Verdict::Invalid, vec![fail("valid_until", "expired on 3 May 2026")], credential.clone());
+        assert_eq!(expired.headline(), "Expired on 3 May 2026");
+        let forged = report(Verdict::Invalid, vec![fail("jwt.signature", "bad")], credential.clone());
+        assert!(forged.headline().starts_with("Not genuine: The signature does not hold"), "{}", forged.headline());
+        let unknown = report(Verdict::Indeterminate, vec![Check { id: "status".into(), ok: None, detail: "x".into(), warnings: Vec::new() }], json!({}));
+        assert_eq!(unknown.headline(), "Could not check: Whether the issuer revoked or suspended it could not be checked.");
+    }
+
+    #[test]
+    fn an_email_address_is_checked_against_the_hashed_recipient() {
+        let hashed = crate::ob3::identity_hash("Learner@Example.org", "pepper");
+        let ob3 = report(
+            Verdict::Valid,
+            Vec::new(),
+            json!({"credentialSubject": {"identifier": [{"type": "IdentityObject", "identityType": "emailAddress", "hashed": true, "identityHash": hashed, "salt": "pepper"}]}}),
+        );
+        assert_eq!(ob3.issued_to_email(" learner@example.org "), Some(true));
+        assert_eq!(ob3.issued_to_email("someone@example.org"), Some(false));
+        let ob2 = report(Verdict::Valid, Vec::new(), json!({"recipient": {"type": "email", "hashed": false, "identity": "a@example.org"}}));
+        assert_eq!(ob2.issued_to_email("A@example.org"), Some(true));
+        let did = report(Verdict::Valid, Vec::new(), json!({"credentialSubject": {"id": "did:key:z6Mk"}}));
+        assert_eq!(did.issued_to_email("a@example.org"), None, "nothing to compare with");
     }
 
     #[test]

@@ -58,6 +58,17 @@ pub(super) struct ReportView {
     pub facts: Vec<(String, String)>,
     /// The first check that failed, or else the first that could not be made, in words.
     pub first_problem: Option<String>,
+    /// The verdict as a sentence naming the issuer (and, for this site's awards, the day a
+    /// revocation or suspension was made).
+    pub headline: String,
+    /// This site's page for the award, when there is one the viewer may see.
+    pub award_page: Option<String>,
+    /// The recipient's name where the credential carries one.
+    pub recipient_name: Option<String>,
+    /// The e-mail check: the address given and whether the credential was issued to it.
+    pub email_check: Option<(String, bool)>,
+    /// An address was given but the credential names no e-mail recipient.
+    pub email_uncheckable: bool,
 }
 
 impl ReportView {
@@ -75,7 +86,26 @@ impl ReportView {
             checks: report.checks.iter().map(check_row).collect(),
             facts: report.facts(),
             first_problem: report.first_problem(),
+            headline: report.headline(),
+            award_page: None,
+            recipient_name: report.recipient_name(),
+            email_check: None,
+            email_uncheckable: false,
         }
+    }
+
+    /// With what the application layer adds for this viewer (`verification::explain`), and the
+    /// e-mail address that was checked.
+    pub(super) fn explained(mut self, explanation: verification::Explanation, email: &str) -> ReportView {
+        self.headline = explanation.headline;
+        self.award_page = explanation.award_page;
+        self.recipient_name = explanation.recipient_name;
+        let email = email.trim();
+        match explanation.issued_to {
+            Some(matches) => self.email_check = Some((email.chars().take(254).collect(), matches)),
+            None => self.email_uncheckable = !email.is_empty(),
+        }
+        self
     }
 }
 
@@ -106,12 +136,14 @@ struct VerifyPage {
     errors: FieldErrors,
     text: Field,
     url: Field,
+    email: Field,
     file_error: Option<String>,
     file_hint: String,
     report: Option<ReportView>,
 }
 
-fn verify_page(layout: Layout, text: &str, url: &str, errors: FieldErrors, report: Option<ReportView>) -> VerifyPage {
+fn verify_page(layout: Layout, given: (&str, &str, &str), errors: FieldErrors, report: Option<ReportView>) -> VerifyPage {
+    let (text, url, email) = given;
     VerifyPage {
         layout,
         text: Field::new("verify_text", "Paste a credential", text)
@@ -124,6 +156,11 @@ fn verify_page(layout: Layout, text: &str, url: &str, errors: FieldErrors, repor
             .name("url")
             .kind("url")
             .hint("A credential URL on this site, such as a badge's credential link.")
+            .error_from(&errors),
+        email: Field::new("verify_email", "Check the recipient's e-mail address (optional)", email)
+            .name("email")
+            .kind("email")
+            .hint("Badges name their recipient by a hashed e-mail address: give the address you were told, and the page says whether the badge was issued to it. It is not stored.")
             .error_from(&errors),
         file_error: errors.at("verify_file"),
         file_hint: format!("A baked badge (PNG or SVG), a JSON file or a JWT file, up to {} MB.", MAX_INPUT_BYTES / (1024 * 1024)),
@@ -139,7 +176,7 @@ struct VerifyQuery {
 
 async fn verify_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<VerifyQuery>) -> Result<Response, Problem> {
     let url: String = query.url.unwrap_or_default().chars().take(2000).collect();
-    render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf, None), "", &url, FieldErrors::default(), None))
+    render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf, None), ("", &url, ""), FieldErrors::default(), None))
 }
 
 /// What was given on the form.
@@ -149,6 +186,7 @@ struct Given {
     file_chosen: bool,
     text: String,
     url: String,
+    email: String,
 }
 
 /// Reads the multipart form. `Err(Ok(given))` when the body is too large: showing the form again
@@ -175,6 +213,7 @@ async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) ->
             "csrf" => token = String::from_utf8_lossy(&bytes).into_owned(),
             "text" => given.text = String::from_utf8_lossy(&bytes).into_owned(),
             "url" => given.url = String::from_utf8_lossy(&bytes).into_owned(),
+            "email" => given.email = String::from_utf8_lossy(&bytes).chars().take(320).collect(),
             "file" => {
                 given.file_chosen = file_chosen || !bytes.is_empty();
                 given.file = bytes.to_vec();
@@ -258,7 +297,15 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         }
     } else {
         let form = FormFields::from_request(request, &state).await?;
-        Ok(Given { text: form.get("text").to_string(), url: form.get("url").to_string(), ..Given::default() })
+        Ok(Given {
+            text: form.get("text").to_string(),
+            url: form.get("url").to_string(),
+            email: form.get("email").chars().take(320).collect(),
+            ..Given::default()
+        })
+    };
+    let email = match &given {
+        Ok(given) | Err(given) => given.email.clone(),
     };
     let input = match given {
         Ok(given) => chosen_input(&given).map_err(|errors| (given, errors)),
@@ -273,7 +320,7 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         Err((_, errors)) if json => return Err(input_problem(&errors)),
         Err((given, errors)) => {
             let text: String = given.text.chars().take(MAX_INPUT_BYTES).collect();
-            let page = verify_page(layout(&viewer, &csrf, None), &text, &given.url, errors, None);
+            let page = verify_page(layout(&viewer, &csrf, None), (&text, &given.url, &given.email), errors, None);
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -285,7 +332,9 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return Ok(response);
     }
-    let page = verify_page(layout(&viewer, &csrf, None), &given_text, &given_url, FieldErrors::default(), Some(ReportView::new(&report)));
+    let explanation = verification::explain(&state.app, &viewer.actor, &report, Some(&email)).await;
+    let view = ReportView::new(&report).explained(explanation, &email);
+    let page = verify_page(layout(&viewer, &csrf, None), (&given_text, &given_url, &email), FieldErrors::default(), Some(view));
     render_status(StatusCode::OK, &page)
 }
 
