@@ -12,9 +12,9 @@ use cairn_core::award::{AwardStatus, expired};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
-use cairn_core::progress::{LevelProgress, Stage, StackProgress, expiring_soon};
-use cairn_core::submission::{IssuerSettings, Status};
 use cairn_core::organisation::Organisation;
+use cairn_core::progress::{LevelProgress, StackProgress, Stage, expiring_soon};
+use cairn_core::submission::{IssuerSettings, Status};
 use cairn_store::{Award, LearnerAward, LearnerSubmission};
 use time::OffsetDateTime;
 

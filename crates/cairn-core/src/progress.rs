@@ -181,10 +181,7 @@ mod tests {
         assert_eq!(none.summary(), "0 of 3 levels held");
 
         let some = StackProgress::new(&levels, &[levels[0]], &[levels[1]]);
-        assert_eq!(
-            some.levels.iter().map(|(_, p)| *p).collect::<Vec<_>>(),
-            [LevelProgress::Held, LevelProgress::InProgress, LevelProgress::NotStarted]
-        );
+        assert_eq!(some.levels.iter().map(|(_, p)| *p).collect::<Vec<_>>(), [LevelProgress::Held, LevelProgress::InProgress, LevelProgress::NotStarted]);
         assert_eq!((some.held(), some.complete(), some.untouched(), some.next_level()), (1, false, false, Some(levels[2])));
         assert_eq!(some.summary(), "1 of 3 levels held");
 

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use cairn_app::awards::{self, AwardRequest};
 use cairn_app::{App, AppError, home};
-use cairn_core::progress::LevelProgress;
-use cairn_core::submission::{Status, SubmissionFields};
-use cairn_server::AppState;
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
 use cairn_core::ids::{AchievementId, UserId};
+use cairn_core::progress::LevelProgress;
 use cairn_core::submission::IssuerSettingsFields;
+use cairn_core::submission::{Status, SubmissionFields};
+use cairn_server::AppState;
 use cairn_store::{Award, CatalogQuery};
 use time::Duration;
 
@@ -169,7 +169,11 @@ backend_test!(the_learner_home_use_case_sorts_work_by_stage, |app| {
     assert_eq!(progress.micro_credential.id, stack.id);
     assert_eq!(
         progress.levels.iter().map(|l| (l.level.id, l.progress, l.award)).collect::<Vec<_>>(),
-        [(levels[0].id, LevelProgress::Held, Some(level_award.id)), (levels[1].id, LevelProgress::NotStarted, None), (levels[2].id, LevelProgress::NotStarted, None)]
+        [
+            (levels[0].id, LevelProgress::Held, Some(level_award.id)),
+            (levels[1].id, LevelProgress::NotStarted, None),
+            (levels[2].id, LevelProgress::NotStarted, None)
+        ]
     );
     assert!(home.memberships.is_empty() && !home.has_api_tokens);
 

@@ -9,11 +9,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::{accounts, home};
-use cairn_core::award::AwardStatus;
-use cairn_core::progress::LevelProgress;
 use cairn_core::account::{ApiTokenFields, MIN_PASSWORD_CHARS, SignUpFields, TokenScope};
 use cairn_core::authz::{Action, OrgAction};
+use cairn_core::award::AwardStatus;
 use cairn_core::ids::TokenId;
+use cairn_core::progress::LevelProgress;
 use cairn_store::User;
 use serde::Deserialize;
 

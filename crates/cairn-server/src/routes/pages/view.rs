@@ -12,19 +12,19 @@ use cairn_core::ids::AchievementId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
 use cairn_core::rubric::Rubric;
 
+use super::accounts::StackView;
+use super::learner::status_pill;
 use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
-use super::accounts::StackView;
-use super::learner::status_pill;
 use cairn_app::achievements::{self, Overview};
 use cairn_app::home::{self, AssessmentTerms, Standing};
+use cairn_app::urls::paths;
 use cairn_core::achievement::Fee;
 use cairn_core::award::AwardStatus;
 use cairn_core::evidence::size_text;
-use cairn_app::urls::paths;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -213,7 +213,9 @@ fn assessment_terms(terms: &AssessmentTerms) -> Vec<String> {
 fn fee_terms(fee: &Fee) -> String {
     match fee {
         Fee::Free => "Fee: free.".to_string(),
-        Fee::Paid { .. } => format!("Fee: {fee}, due before your work is assessed. The issuer will tell you how to pay; a voucher from the issuer also covers it."),
+        Fee::Paid { .. } => {
+            format!("Fee: {fee}, due before your work is assessed. The issuer will tell you how to pay; a voucher from the issuer also covers it.")
+        }
     }
 }
 
