@@ -29,6 +29,7 @@ pub mod invalid;
 pub mod markdown;
 pub mod notification;
 pub mod organisation;
+pub mod progress;
 pub mod rubric;
 pub mod submission;
 

@@ -85,6 +85,15 @@ pub struct Award {
     pub created_at: OffsetDateTime,
 }
 
+/// An award as its learner lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnerAward {
+    pub award: Award,
+    /// The name of the achievement version awarded.
+    pub achievement_name: String,
+    pub organisation_name: String,
+}
+
 fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
     let status = get_string(row, "status")?;
     let privacy = get_string(row, "privacy")?;
@@ -295,6 +304,53 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(award_from).collect()
+    }
+
+    /// A learner's awards, newest first, each with the name of the achievement version awarded
+    /// and its issuer's name: what the learner's home lists.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn learner_awards(&self, learner: UserId) -> Result<Vec<LearnerAward>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
+             JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
+             JOIN organisations o ON o.id = aw.organisation_id \
+             WHERE aw.learner_id = $1 ORDER BY aw.issued_at DESC, aw.created_at DESC, aw.id",
+        )
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(LearnerAward {
+                    award: award_from(row)?,
+                    achievement_name: get_string(row, "achievement_name")?,
+                    organisation_name: get_string(row, "organisation_name")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The micro-credentials a learner has started: those of whose levels they hold an award or
+    /// have a submission that is not withdrawn, and those they were awarded themselves. Oldest
+    /// first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn micro_credentials_started(&self, learner: UserId) -> Result<Vec<AchievementId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.id FROM achievements m WHERE m.kind = 'micro-credential' AND ( \
+               EXISTS (SELECT 1 FROM awards aw WHERE aw.learner_id = $1 AND aw.achievement_id = m.id) \
+               OR EXISTS (SELECT 1 FROM achievements l JOIN awards aw ON aw.achievement_id = l.id WHERE l.parent_id = m.id AND aw.learner_id = $1) \
+               OR EXISTS (SELECT 1 FROM achievements l JOIN submissions s ON s.achievement_id = l.id \
+                          WHERE l.parent_id = m.id AND s.learner_id = $1 AND s.status <> 'withdrawn')) \
+             ORDER BY m.created_at, m.id",
+        )
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| get_id(row, "id")).collect()
     }
 
     /// An organisation's awards, newest first, each with the learner's name and the name of the

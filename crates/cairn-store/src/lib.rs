@@ -36,7 +36,7 @@ pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
     QueueItem, Sending, SubmissionEvent, Voucher,
 };
-pub use awards::{Award, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
+pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};

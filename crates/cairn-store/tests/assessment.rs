@@ -1065,3 +1065,40 @@ backend_test!(passes_stranded_without_their_award_get_an_award_effect_once, |sto
     store.confirm_pass(unconfirmed.id, w.owner, &[], at(5)).await.unwrap();
     assert_eq!(store.repair_stranded_passes(at(6)).await.unwrap(), [unconfirmed.id]);
 });
+
+// ---------- the learner's home ----------
+
+backend_test!(a_learners_awards_and_started_micro_credentials_are_listed, |store| {
+    let w = world(store).await;
+    let stack = store.create_achievement(w.org, &common::micro_credential("Stacked", ["One", "Two", "Three"]), w.owner, now()).await.unwrap();
+    let levels = store.levels(stack.id).await.unwrap();
+    let untouched = store.create_achievement(w.org, &common::micro_credential("Untouched", ["Four", "Five", "Six"]), w.owner, at(1)).await.unwrap();
+    let untouched_levels = store.levels(untouched.id).await.unwrap();
+    assert!(store.learner_awards(w.learner).await.unwrap().is_empty());
+    assert!(store.micro_credentials_started(w.learner).await.unwrap().is_empty());
+
+    // A draft on the first level starts the micro-credential; a withdrawn one elsewhere does not.
+    let on_level = NewSubmission { achievement: levels[0].id, ..new_submission(&w, w.learner, FeeState::None) };
+    store.create_submission(&on_level, now()).await.unwrap();
+    let elsewhere = NewSubmission { achievement: untouched_levels[0].id, ..new_submission(&w, w.learner, FeeState::None) };
+    let withdrawn = store.create_submission(&elsewhere, now()).await.unwrap();
+    store.withdraw_submission(withdrawn.id, Status::Draft, w.learner, at(1)).await.unwrap();
+    assert_eq!(store.micro_credentials_started(w.learner).await.unwrap(), [stack.id]);
+
+    // Awards come with their achievement's and issuer's names, newest first.
+    let pass = passed(store, &w, w.learner).await;
+    let badge_award = store.create_award(&new_award(&w, w.learner, Some(pass.id), 1), &[], at(100)).await.unwrap();
+    let level_award = NewAward { achievement: untouched_levels[1].id, issued_at: at(200), ..new_award(&w, w.learner, None, 2) };
+    let level_award = store.create_award(&level_award, &[], at(200)).await.unwrap();
+    let listed = store.learner_awards(w.learner).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|l| (l.award.id, l.achievement_name.as_str(), l.organisation_name.as_str())).collect::<Vec<_>>(),
+        [(level_award.id, "Five", "Assessing Org"), (badge_award.id, "Assessed Badge", "Assessing Org")]
+    );
+    assert_eq!(store.micro_credentials_started(w.learner).await.unwrap(), [stack.id, untouched.id], "a level award starts its micro-credential");
+
+    // Someone else's home is their own.
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    assert!(store.learner_awards(other).await.unwrap().is_empty());
+    assert!(store.micro_credentials_started(other).await.unwrap().is_empty());
+});

@@ -33,6 +33,9 @@ pub enum EvidenceType {
 }
 
 impl EvidenceType {
+    /// Every accepted type, in the order they are listed to people.
+    pub const ALL: [EvidenceType; 4] = [EvidenceType::Pdf, EvidenceType::Png, EvidenceType::Jpeg, EvidenceType::Text];
+
     pub fn media_type(self) -> &'static str {
         match self {
             EvidenceType::Pdf => "application/pdf",
@@ -227,6 +230,15 @@ fn office_document(bytes: &[u8]) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_accepted_type_is_listed_once_and_reads_back_from_its_media_type() {
+        for (i, kind) in EvidenceType::ALL.iter().enumerate() {
+            assert_eq!(EvidenceType::from_media_type(kind.media_type()), Some(*kind));
+            assert!(!EvidenceType::ALL[..i].contains(kind), "{kind:?} listed twice");
+        }
+        assert_eq!(EvidenceType::ALL.map(EvidenceType::label), ["PDF", "PNG image", "JPEG image", "Text file"]);
+    }
 
     /// Checks the outcome of an upload: the accepted type, or the start of the error message.
     pub(super) fn check(bytes: &[u8], declared: Option<&str>, expected: Result<EvidenceType, &str>) {

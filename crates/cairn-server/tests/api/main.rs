@@ -7,6 +7,7 @@ mod accounts;
 mod assess_pages;
 mod authoring;
 mod catalog;
+mod home_pages;
 mod issuing;
 mod journey;
 mod learner_pages;

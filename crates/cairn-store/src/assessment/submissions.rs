@@ -32,6 +32,8 @@ pub struct LearnerSubmission {
     pub submission: Submission,
     /// The name of the achievement's current version.
     pub achievement_name: String,
+    /// The issuer it was sent to.
+    pub organisation: OrganisationId,
     pub organisation_name: String,
     /// The award issued for it, once awarded.
     pub award: Option<cairn_core::ids::AwardId>,
@@ -191,6 +193,7 @@ impl Store {
                 Ok(LearnerSubmission {
                     submission,
                     achievement_name: get_string(&row, "achievement_name")?,
+                    organisation: get_id(&row, "organisation_id")?,
                     organisation_name: get_string(&row, "organisation_name")?,
                     award: get_opt_id(&row, "award_id")?,
                 })

@@ -8,14 +8,17 @@ use axum::http::{StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
-use cairn_app::accounts;
+use cairn_app::{accounts, home};
 use cairn_core::account::{ApiTokenFields, MIN_PASSWORD_CHARS, SignUpFields, TokenScope};
 use cairn_core::authz::{Action, OrgAction};
+use cairn_core::award::AwardStatus;
 use cairn_core::ids::TokenId;
+use cairn_core::progress::LevelProgress;
 use cairn_store::User;
 use serde::Deserialize;
 
 use super::form::{Field, FieldErrors, SelectOption};
+use super::learner::{due_words, status_pill};
 use super::{
     Layout, NoticeQuery, human_date, human_datetime, next_query, no_store, render, render_status, safe_next, see_other, see_other_with, sign_in_redirect,
 };
@@ -233,7 +236,145 @@ struct DashboardPage {
     name: String,
     email: String,
     member_since: String,
+    in_progress: Vec<HomeSubmissionView>,
+    feedback_waiting: Vec<HomeSubmissionView>,
+    awards: Vec<HomeAwardView>,
+    expiring_soon: Vec<HomeAwardView>,
+    micro_credentials: Vec<StackView>,
+    /// Shown to organisation members only.
     organisations: Vec<MembershipView>,
+    /// The API panel, for people who have created tokens; others get a "Developer settings" link.
+    show_api: bool,
+}
+
+/// A submission on the learner's home.
+#[derive(Debug, Clone)]
+struct HomeSubmissionView {
+    href: String,
+    achievement: String,
+    issuer: String,
+    status: (&'static str, &'static str),
+    attempt: u32,
+    /// "12 March 2026" and how it stands ("On track").
+    due: Option<(String, (&'static str, &'static str))>,
+    attempts_left: String,
+    updated: String,
+}
+
+impl HomeSubmissionView {
+    fn new(line: &home::HomeSubmission) -> HomeSubmissionView {
+        HomeSubmissionView {
+            href: format!("/submissions/{}", line.id),
+            achievement: line.achievement_name.clone(),
+            issuer: line.organisation_name.clone(),
+            status: status_pill(line.status),
+            attempt: line.attempt,
+            due: line.due.map(|(at, state)| (human_date(at), due_words(state))),
+            attempts_left: match line.attempts_left {
+                None => "Unlimited attempts".to_string(),
+                Some(0) => "No attempts left".to_string(),
+                Some(1) => "1 more attempt".to_string(),
+                Some(n) => format!("{n} more attempts"),
+            },
+            updated: human_date(line.updated_at),
+        }
+    }
+}
+
+/// An award on the learner's home.
+#[derive(Debug, Clone)]
+struct HomeAwardView {
+    href: String,
+    achievement: String,
+    issuer: String,
+    issued: String,
+    /// "Valid until 3 May 2027", "Expired on …", or "Does not expire".
+    validity: String,
+    /// Revoked or suspended: its label.
+    status: Option<&'static str>,
+}
+
+impl HomeAwardView {
+    fn new(award: &home::HomeAward) -> HomeAwardView {
+        HomeAwardView {
+            href: format!("/awards/{}", award.id),
+            achievement: award.achievement_name.clone(),
+            issuer: award.organisation_name.clone(),
+            issued: human_date(award.issued_at),
+            validity: match (award.valid_until, award.expired) {
+                (None, _) => "Does not expire".to_string(),
+                (Some(until), true) => format!("Expired on {}", human_date(until)),
+                (Some(until), false) => format!("Valid until {}", human_date(until)),
+            },
+            status: match award.status {
+                AwardStatus::Active => None,
+                AwardStatus::Revoked => Some("Revoked"),
+                AwardStatus::Suspended => Some("Suspended"),
+            },
+        }
+    }
+}
+
+/// A micro-credential with the viewer's progress on each level (also used by the achievement page).
+#[derive(Debug, Clone)]
+pub(super) struct StackView {
+    pub href: String,
+    pub name: String,
+    pub summary: String,
+    pub complete: bool,
+    pub award_href: Option<String>,
+    pub levels: Vec<LevelProgressView>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct LevelProgressView {
+    pub heading: String,
+    pub name: String,
+    pub href: String,
+    pub progress: &'static str,
+    pub class: &'static str,
+    /// "View badge" or "Continue your submission", with its link.
+    pub action: Option<(&'static str, String)>,
+}
+
+impl StackView {
+    pub(super) fn new(stack: &home::StackStanding) -> StackView {
+        StackView {
+            href: format!("/achievements/{}", stack.micro_credential.id),
+            name: stack.micro_credential.content.name.clone(),
+            summary: stack.progress.summary(),
+            complete: stack.progress.complete(),
+            award_href: stack.award.map(|id| format!("/awards/{id}")),
+            levels: stack
+                .levels
+                .iter()
+                .map(|level| {
+                    let n = match level.level.kind {
+                        cairn_core::achievement::Kind::Level(n) => n,
+                        _ => 0,
+                    };
+                    let action = match (level.award, level.submission) {
+                        (Some(award), _) => Some(("View badge", format!("/awards/{award}"))),
+                        (None, Some((id, status))) if status.is_editable() => Some(("Continue your submission", format!("/submissions/{id}"))),
+                        (None, Some((id, _))) => Some(("See your submission", format!("/submissions/{id}"))),
+                        (None, None) => None,
+                    };
+                    LevelProgressView {
+                        heading: super::view::level_heading(n),
+                        name: level.level.content.name.clone(),
+                        href: format!("/achievements/{}", level.level.id),
+                        progress: level.progress.label(),
+                        class: match level.progress {
+                            LevelProgress::Held => "progress-held",
+                            LevelProgress::InProgress => "progress-started",
+                            LevelProgress::NotStarted => "progress-none",
+                        },
+                        action,
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 pub(super) fn role_label(role: cairn_core::authz::Role) -> &'static str {
@@ -248,25 +389,35 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
     let Some(user) = viewer.user.as_ref() else {
         return Ok(sign_in_redirect("/dashboard"));
     };
-    let mut organisations = Vec::new();
-    for (organisation, role) in accounts::memberships(&state.app, &viewer.actor).await? {
-        let id = &organisation.id;
-        organisations.push(MembershipView {
-            name: organisation.profile.name,
-            profile_href: format!("/issuers/{id}"),
-            manage_href: format!("/issuers/{id}/manage"),
-            role: role_label(role),
-            can_author: viewer.actor.can(Action::Org(*id, OrgAction::Author)),
-            new_badge_href: format!("/issuers/{id}/achievements/new?kind=micro-badge"),
-        });
-    }
+    let home = home::learner_home(&state.app, &viewer.actor).await?;
+    let mut organisations: Vec<MembershipView> = home
+        .memberships
+        .iter()
+        .map(|(organisation, role)| {
+            let id = &organisation.id;
+            MembershipView {
+                name: organisation.profile.name.clone(),
+                profile_href: format!("/issuers/{id}"),
+                manage_href: format!("/issuers/{id}/manage"),
+                role: role_label(*role),
+                can_author: viewer.actor.can(Action::Org(*id, OrgAction::Author)),
+                new_badge_href: format!("/issuers/{id}/achievements/new?kind=micro-badge"),
+            }
+        })
+        .collect();
     organisations.sort_by_key(|a| a.name.to_lowercase());
     render(&DashboardPage {
         layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
         name: user.name.clone(),
         email: user.email.to_string(),
         member_since: human_date(user.created_at),
+        in_progress: home.in_progress.iter().map(HomeSubmissionView::new).collect(),
+        feedback_waiting: home.feedback_waiting.iter().map(HomeSubmissionView::new).collect(),
+        awards: home.awards.iter().map(HomeAwardView::new).collect(),
+        expiring_soon: home.expiring_soon.iter().map(HomeAwardView::new).collect(),
+        micro_credentials: home.micro_credentials.iter().map(StackView::new).collect(),
         organisations,
+        show_api: home.has_api_tokens,
     })
 }
 

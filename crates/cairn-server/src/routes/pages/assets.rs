@@ -20,6 +20,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("cairn.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/cairn.js")),
     ("cairn-logo.svg", "image/svg+xml", include_bytes!("../../../static/cairn-logo.svg")),
     ("learner.css", "text/css; charset=utf-8", include_bytes!("../../../static/learner.css")),
+    ("home.css", "text/css; charset=utf-8", include_bytes!("../../../static/home.css")),
     ("autosave.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/autosave.js")),
 ];
 

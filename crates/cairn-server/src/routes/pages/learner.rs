@@ -91,7 +91,7 @@ pub(super) fn status_pill(status: Status) -> (&'static str, &'static str) {
     (status.label(), class)
 }
 
-fn due_words(state: DueState) -> (&'static str, &'static str) {
+pub(super) fn due_words(state: DueState) -> (&'static str, &'static str) {
     match state {
         DueState::OnTrack => ("On track", "pill-published"),
         DueState::NearlyDue => ("Due soon", "pill-draft"),

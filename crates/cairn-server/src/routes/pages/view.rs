@@ -12,13 +12,19 @@ use cairn_core::ids::AchievementId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
 use cairn_core::rubric::Rubric;
 
+use super::accounts::StackView;
+use super::learner::status_pill;
 use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::achievements::{self, Overview};
+use cairn_app::home::{self, AssessmentTerms, Standing};
 use cairn_app::urls::paths;
+use cairn_core::achievement::Fee;
+use cairn_core::award::AwardStatus;
+use cairn_core::evidence::size_text;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -152,6 +158,84 @@ struct AchievementPage {
     retired: bool,
     og_url: String,
     og_image: String,
+    /// How the work is assessed, as a list of sentences.
+    terms: Vec<String>,
+    /// The fee and how it is paid.
+    fee_terms: String,
+    /// Where the signed-in viewer stands with it.
+    viewer: Option<ViewerPanel>,
+    /// Whether the viewer holds it or has a submission open for it (no "Apply" then).
+    has_standing: bool,
+}
+
+/// What the page says to the signed-in viewer about their own award, submission and progress.
+#[derive(Debug, Clone)]
+struct ViewerPanel {
+    /// "You hold this badge" with the award's link and, when not active, its status.
+    award: Option<(String, Option<&'static str>)>,
+    /// "Continue your submission" (editable) or its status, with the link.
+    submission: Option<SubmissionStanding>,
+    stack: Option<StackView>,
+}
+
+#[derive(Debug, Clone)]
+struct SubmissionStanding {
+    href: String,
+    editable: bool,
+    status: (&'static str, &'static str),
+}
+
+/// How the work is assessed, in sentences for people.
+fn assessment_terms(terms: &AssessmentTerms) -> Vec<String> {
+    let types: Vec<&str> = terms.evidence_types.iter().map(|t| t.label()).collect();
+    vec![
+        "Double-blind: your assessor does not see your name, and you are not told theirs.".to_string(),
+        format!(
+            "A decision within {} business day{} of submitting{}.",
+            terms.service_days,
+            if terms.service_days == 1 { "" } else { "s" },
+            if terms.confirm_passes { "; a pass is confirmed by the issuer's staff before the badge is awarded" } else { "" }
+        ),
+        match terms.attempt_limit {
+            None => "Attempts allowed: unlimited. After a “not yet” you can revise and resubmit.".to_string(),
+            Some(1) => "Attempts allowed: 1.".to_string(),
+            Some(n) => format!("Attempts allowed: {n}. After a “not yet” you can revise and resubmit."),
+        },
+        format!(
+            "Evidence files: {} (Markdown counts as text), up to {} each and {} in all with this issuer; links and written text are welcome too.",
+            types.join(", "),
+            size_text(terms.max_file_bytes),
+            size_text(terms.evidence_quota_bytes)
+        ),
+    ]
+}
+
+fn fee_terms(fee: &Fee) -> String {
+    match fee {
+        Fee::Free => "Fee: free.".to_string(),
+        Fee::Paid { .. } => {
+            format!("Fee: {fee}, due before your work is assessed. The issuer will tell you how to pay; a voucher from the issuer also covers it.")
+        }
+    }
+}
+
+fn viewer_panel(standing: &Standing) -> ViewerPanel {
+    ViewerPanel {
+        award: standing.award.map(|(id, status)| {
+            let status = match status {
+                AwardStatus::Active => None,
+                AwardStatus::Revoked => Some("revoked"),
+                AwardStatus::Suspended => Some("suspended"),
+            };
+            (format!("/awards/{id}"), status)
+        }),
+        submission: standing.submission.map(|(id, status)| SubmissionStanding {
+            href: format!("/submissions/{id}"),
+            editable: status.is_editable(),
+            status: status_pill(status),
+        }),
+        stack: standing.stack.as_ref().map(StackView::new),
+    }
 }
 
 /// A readable name for common language tags; others are shown as the tag.
@@ -193,7 +277,8 @@ async fn achievement_page(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let Overview { achievement, organisation, levels, parent } = achievements::overview(&state.app, &viewer.actor, id).await?;
+    let home::AchievementPage { overview, terms, standing } = home::achievement_page(&state.app, &viewer.actor, id).await?;
+    let Overview { achievement, organisation, levels, parent } = overview;
     let actor = &viewer.actor;
     let org = achievement.organisation;
     let is_member = actor.can(Action::Org(org, OrgAction::ViewDrafts));
@@ -251,6 +336,10 @@ async fn achievement_page(
         retired: achievement.state == LifeCycle::Retired,
         og_url: state.app.config.urls().achievement_page(achievement.id),
         og_image: state.app.config.urls().achievement_image(achievement.id),
+        terms: assessment_terms(&terms),
+        fee_terms: fee_terms(&terms.fee),
+        has_standing: standing.as_ref().is_some_and(|s| s.award.is_some() || s.submission.is_some()),
+        viewer: standing.as_ref().map(viewer_panel),
     })
 }
 

@@ -1,0 +1,233 @@
+// Pages that know the viewer: the learner's home before and after starting a submission and after
+// earning a badge, and the achievement page as an anonymous visitor, as a learner with a draft and
+// as a holder, with a micro-credential's progress across its levels. The journey behind it (apply,
+// submit, assess, award) is driven through the JSON API, as scripts/bench-http.mjs does. Every
+// page is opened at 1366×900 and 390×844, checked with axe-core and for sideways scrolling, and
+// saved as a screenshot per size.
+//
+// The selectors here are the contract with the server's HTML:
+//   home (/dashboard)    #in-progress, #feedback, #micro-credentials, #badges, .empty-state,
+//                        .home-item a, .home-level (.progress-held, .progress-started, .progress-none)
+//   achievement page     #how-assessed, #your-standing, form[action$="/apply"]
+
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
+import { startServer } from './lib/server.mjs';
+
+const TEST_TIMEOUT = 300_000;
+const SIZES = [
+  { name: 'desktop', width: 1366, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+];
+const LEARNER = ['learner@demo.cairn.test', 'cairn-demo-learner'];
+const ISSUER = ['issuer@demo.cairn.test', 'cairn-demo-issuer'];
+const ASSESSOR = ['assessor@demo.cairn.test', 'cairn-demo-assessor'];
+const DRAFT_BADGE = 'Writing Clear API Documentation';
+const EARNED_BADGE = 'Inclusive Meeting Facilitation';
+const MICRO_CREDENTIAL = 'Data Analysis with SQL';
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+/** Collapses runs of whitespace (including no-break spaces) to one space. */
+const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('pages that know the viewer', () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer();
+    browser = await launch();
+  }, { timeout: 120_000 });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  }, { timeout: 30_000 });
+
+  /** One JSON API call; throws on any status but 2xx. */
+  async function api(method, path, { token, body, form } = {}) {
+    const headers = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let payload;
+    if (form) payload = form;
+    else if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(body);
+    }
+    const response = await fetch(server.baseUrl + path, { method, headers, body: payload });
+    const text = await response.text();
+    assert.ok(response.ok, `${method} ${path}: HTTP ${response.status} ${text.slice(0, 400)}`);
+    return text ? JSON.parse(text) : null;
+  }
+
+  const logIn = async ([email, password]) => (await api('POST', '/api/v1/session', { body: { email, password } })).token;
+
+  async function catalog() {
+    const listed = await api('GET', '/api/v1/achievements?limit=100');
+    const named = (name) => {
+      const found = listed.items.find((a) => a.name === name);
+      assert.ok(found, `no ${name} in the catalog`);
+      return found;
+    };
+    return { named };
+  }
+
+  /** Starts a draft through the API; returns the submission. */
+  async function startDraft(token, achievementId) {
+    return api('POST', `/api/v1/achievements/${achievementId}/submissions`, {
+      token,
+      body: { overview: 'I planned the work and kept notes.', reflection: 'I learnt to ask for feedback early.', links: ['https://example.org/evidence'], collaborators: [] },
+    });
+  }
+
+  /** Earns `badge` for the learner: submit through the API, the assessor passes it. */
+  async function earnAward(badge) {
+    const [issuer, assessor, learner] = [await logIn(ISSUER), await logIn(ASSESSOR), await logIn(LEARNER)];
+    const members = await api('GET', `/api/v1/organisations/${badge.issuer.id}/members`, { token: issuer });
+    const member = members.items.find((m) => m.email === ASSESSOR[0]);
+    // Already in the pool answers a conflict, which is fine here.
+    await fetch(`${server.baseUrl}/api/v1/achievements/${badge.id}/assessors`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ user_id: member.user_id }),
+    });
+    const submission = await startDraft(learner, badge.id);
+    if (submission.fee === 'due') await api('POST', `/api/v1/submissions/${submission.id}/fee`, { token: issuer, body: { action: 'waived' } });
+    const form = new FormData();
+    form.append('file', new Blob([PDF], { type: 'application/pdf' }), 'report.pdf');
+    form.append('title', 'Report');
+    await api('POST', `/api/v1/submissions/${submission.id}/artifacts`, { token: learner, form });
+    await api('POST', `/api/v1/submissions/${submission.id}/submit`, { token: learner, body: {} });
+    const queue = await api('GET', '/api/v1/assessments', { token: assessor });
+    const item = queue.items.find((i) => i.submission_id === submission.id);
+    assert.ok(item, 'the submission is in the assessor queue');
+    const { levels, criteria } = item.rubric;
+    const top = levels[levels.length - 1];
+    const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: 'Exemplary.' }));
+    await api('POST', `/api/v1/assessments/${submission.id}`, { token: assessor, body: { scores, feedback: 'Excellent work.' } });
+    for (let i = 0; i < 100; i++) {
+      const mine = await api('GET', '/api/v1/awards', { token: learner });
+      const award = (mine.items ?? mine).find((a) => a.achievement_id === badge.id || a.achievement?.id === badge.id);
+      if (award) return award;
+      await sleep(100);
+    }
+    throw new Error('the award did not appear');
+  }
+
+  /** A browser context at `size`, signed in as `account` unless it is null. */
+  async function viewer(size, account) {
+    const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    if (account) {
+      await page.goto('/login');
+      await page.locator('#email').fill(account[0]);
+      await page.locator('#password').fill(account[1]);
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator('form[action="/login"] button[type="submit"]').click()]);
+      assert.match(new URL(page.url()).pathname, /^\/dashboard/, `signing in led to ${page.url()}`);
+    }
+    return { page, close: () => context.close() };
+  }
+
+  /** Opens `path`, checks it fits, saves a screenshot and runs axe; returns the body text. */
+  async function look(page, path, name, size) {
+    const response = await page.goto(path);
+    assert.equal(response?.status(), 200, `GET ${path} answered ${response?.status()}`);
+    const width = () => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+    const { scrollWidth, innerWidth } = await width();
+    if (scrollWidth > innerWidth && (await page.locator('table.rubric').count())) {
+      // The rubric table's own reflow on phones is another part of the work (issue 9, point 1):
+      // everything else on the page must fit, so measure again without it.
+      await page.evaluate(() => document.querySelectorAll('table.rubric').forEach((t) => { t.closest('section').hidden = true; }));
+      const without = await width();
+      await page.evaluate(() => document.querySelectorAll('table.rubric').forEach((t) => { t.closest('section').hidden = false; }));
+      console.log(`note: ${name} at ${size.width}px is ${scrollWidth}px wide because of its rubric table; ${without.scrollWidth}px without it`);
+      assert.ok(without.scrollWidth <= without.innerWidth, `${name} at ${size.width}px scrolls sideways even without its rubric: ${without.scrollWidth} > ${without.innerWidth}`);
+    } else {
+      assert.ok(scrollWidth <= innerWidth, `${name} at ${size.width}px scrolls sideways: ${scrollWidth} > ${innerWidth}`);
+    }
+    await screenshot(page, `home-${name}-${size.width}x${size.height}`);
+    const violations = await checkA11y(page);
+    assert.equal(violations.length, 0, `${name} at ${size.width}px has serious/critical accessibility violations:\n${formatViolations(violations)}`);
+    return squash(await page.locator('body').innerText());
+  }
+
+  const text = async (page, selector) => squash(await page.locator(selector).first().innerText());
+
+  it('the home and the achievement pages follow the learner from nothing to a badge', { timeout: TEST_TIMEOUT }, async () => {
+    const { named } = await catalog();
+    const draftBadge = named(DRAFT_BADGE);
+    const earnedBadge = named(EARNED_BADGE);
+    const stack = named(MICRO_CREDENTIAL);
+    assert.equal(stack.levels.length, 3, 'the micro-credential has three levels');
+
+    // 1. Before anything: empty states that say what to do next, and the page for anyone.
+    for (const size of SIZES) {
+      const learner = await viewer(size, LEARNER);
+      const body = await look(learner.page, '/dashboard', 'empty', size);
+      assert.match(await text(learner.page, '#in-progress .empty-state'), /Nothing in progress\. Browse the catalog/);
+      assert.match(await text(learner.page, '#badges .empty-state'), /No badges yet/);
+      assert.match(await text(learner.page, '#micro-credentials .empty-state'), /find one in the catalog/);
+      assert.ok(!body.includes('Your issuer organisations'), 'a learner sees no issuer panel');
+      assert.ok(!body.includes('API access'), 'a learner without tokens sees no API panel');
+      assert.ok(await learner.page.locator('a[href="/account/tokens"]', { hasText: 'Developer settings' }).count(), 'a Developer settings link');
+      await learner.close();
+
+      const anonymous = await viewer(size, null);
+      await look(anonymous.page, `/achievements/${draftBadge.id}`, 'achievement-anonymous', size);
+      const terms = await text(anonymous.page, '#how-assessed');
+      for (const words of ['Double-blind', 'business days', 'Attempts allowed', 'PDF, PNG image, JPEG image, Text file', '10 MB', 'Fee: free.']) {
+        assert.ok(terms.includes(words), `"How your work is assessed" lacks ${JSON.stringify(words)}: ${terms}`);
+      }
+      assert.equal(await anonymous.page.locator('#your-standing').count(), 0, 'no standing for a visitor');
+      assert.equal(await anonymous.page.locator('form[action$="/apply"]').count(), 1, 'a visitor may apply');
+      await anonymous.close();
+    }
+
+    // 2. A draft of a badge and of the micro-credential's first level, started through the API.
+    const token = await logIn(LEARNER);
+    const draft = await startDraft(token, draftBadge.id);
+    const levelDraft = await startDraft(token, stack.levels[0]);
+    for (const size of SIZES) {
+      const learner = await viewer(size, LEARNER);
+      await look(learner.page, '/dashboard', 'started', size);
+      const inProgress = await text(learner.page, '#in-progress');
+      assert.ok(inProgress.includes(DRAFT_BADGE) && inProgress.includes('Draft'), `the draft is in progress: ${inProgress}`);
+      const progress = await text(learner.page, '#micro-credentials');
+      assert.ok(progress.includes(MICRO_CREDENTIAL) && progress.includes('0 of 3 levels held'), `progress: ${progress}`);
+      assert.equal(await learner.page.locator('#micro-credentials .home-level.progress-started').count(), 1);
+      assert.equal(await learner.page.locator('#micro-credentials .home-level.progress-none').count(), 2);
+
+      await look(learner.page, `/achievements/${draftBadge.id}`, 'achievement-draft', size);
+      const standing = learner.page.locator('#your-standing a', { hasText: 'Continue your submission' }).first();
+      assert.equal(await standing.getAttribute('href'), `/submissions/${draft.id}`);
+      assert.equal(await learner.page.locator('form[action$="/apply"]').count(), 0, 'no second "Apply"');
+
+      await look(learner.page, `/achievements/${stack.id}`, 'micro-credential-started', size);
+      assert.match(await text(learner.page, '#your-standing'), /0 of 3 levels held/);
+      const level = learner.page.locator('#your-standing .home-level.progress-started a', { hasText: 'Continue your submission' });
+      assert.equal(await level.getAttribute('href'), `/submissions/${levelDraft.id}`);
+      await learner.close();
+    }
+
+    // 3. A badge earned: on the home with its link, and the page tells its holder.
+    const award = await earnAward(earnedBadge);
+    for (const size of SIZES) {
+      const learner = await viewer(size, LEARNER);
+      await look(learner.page, '/dashboard', 'earned', size);
+      const badge = learner.page.locator('#badges .home-item a', { hasText: EARNED_BADGE });
+      assert.equal(await badge.getAttribute('href'), `/awards/${award.id}`);
+      assert.match(await text(learner.page, '#badges'), /Valid until/);
+
+      await look(learner.page, `/achievements/${earnedBadge.id}`, 'achievement-holder', size);
+      assert.match(await text(learner.page, '#your-standing'), /You hold this badge\./);
+      assert.equal(await learner.page.locator('#your-standing a', { hasText: 'View your badge' }).getAttribute('href'), `/awards/${award.id}`);
+
+      await look(learner.page, `/achievements/${stack.levels[0]}`, 'level-started', size);
+      assert.match(await text(learner.page, '#your-standing'), /0 of 3 levels held/);
+      await learner.close();
+    }
+  });
+});
