@@ -112,8 +112,14 @@ backend_test!(a_reset_link_expires_after_an_hour_and_one_use_ends_the_others, |a
     request_reset(app, LEARNER).await;
     let first = reset_secret(app, LEARNER).await;
     let later = app_at(app, now + Duration::minutes(61));
-    let expired =
-        crate::helpers::send_to(&later, axum::http::Request::post(format!("/api/v1/password-resets/{first}")).header("content-type", "application/json").body(axum::body::Body::from(json!({"password": NEW_PASSWORD}).to_string())).unwrap()).await;
+    let expired = crate::helpers::send_to(
+        &later,
+        axum::http::Request::post(format!("/api/v1/password-resets/{first}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(json!({"password": NEW_PASSWORD}).to_string()))
+            .unwrap(),
+    )
+    .await;
     expired.problem(410, "gone");
     assert_eq!(sign_in(app, LEARNER, LEARNER_PASSWORD).await.status, 201, "nothing changed");
 

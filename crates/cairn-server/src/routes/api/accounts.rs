@@ -3,9 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
-use cairn_app::accounts::{profile, reset};
 use axum::{Json, Router};
 use cairn_app::accounts;
+use cairn_app::accounts::{profile, reset};
 use cairn_core::account::{ApiTokenFields, SignUpFields};
 use cairn_core::ids::TokenId;
 use serde::{Deserialize, Deserializer};

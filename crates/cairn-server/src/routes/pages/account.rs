@@ -65,7 +65,13 @@ async fn forgot_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<Notice
 
 /// Asks for a reset link, then shows the same confirmation whether or not the address has an
 /// account.
-async fn forgot(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, ClientAddress(address): ClientAddress, form: FormFields) -> Result<Response, Problem> {
+async fn forgot(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    ClientAddress(address): ClientAddress,
+    form: FormFields,
+) -> Result<Response, Problem> {
     let email = form.get("email").trim().to_string();
     let layout = || Layout::new(&viewer, &csrf, None);
     if email.is_empty() {
@@ -80,10 +86,8 @@ async fn forgot(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &forgot_page(layout(), &email, errors, None))
         }
         Err(AppError::Throttled { retry_after }) => {
-            let failure = format!(
-                "There were too many requests for this address or from your network. Wait {} minutes, then try again.",
-                retry_after.div_ceil(60)
-            );
+            let failure =
+                format!("There were too many requests for this address or from your network. Wait {} minutes, then try again.", retry_after.div_ceil(60));
             let mut response = render_status(StatusCode::TOO_MANY_REQUESTS, &forgot_page(layout(), &email, FieldErrors::default(), Some(failure)))?;
             response.headers_mut().insert(header::RETRY_AFTER, retry_after.into());
             Ok(response)
