@@ -9,9 +9,12 @@
 //!
 //! A browser session ends `session_hours` after sign-in, or `session_idle_hours` after its last
 //! use. An API token has a scope (read-only or full) and, unless its owner chose "never", an
-//! expiry.
+//! expiry. A forgotten password is reset by an e-mailed link ([`reset`]); people change their own
+//! name and password in [`profile`].
 
 pub mod passwords;
+pub mod profile;
+pub mod reset;
 pub mod throttle;
 
 use std::net::IpAddr;

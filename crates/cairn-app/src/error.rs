@@ -39,6 +39,9 @@ pub enum AppError {
     /// Nothing exists here, or it is not visible to the actor.
     #[error("{0}")]
     NotFound(String),
+    /// Something that existed once and is gone for good: a used or expired password reset link.
+    #[error("{0}")]
+    Gone(String),
     /// Input that broke field rules, each addressed by a JSON Pointer.
     #[error("{0}")]
     Invalid(#[from] Invalid),

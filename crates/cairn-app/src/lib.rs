@@ -84,6 +84,8 @@ pub struct App {
     pub login_throttle: Arc<accounts::LoginThrottle>,
     /// Sign-up attempts, per e-mail address and client address, with the same limits.
     pub signup_throttle: Arc<accounts::LoginThrottle>,
+    /// Password reset requests, per e-mail address and client address, with the same limits.
+    pub reset_throttle: Arc<accounts::LoginThrottle>,
 }
 
 impl App {
@@ -97,7 +99,17 @@ impl App {
         };
         let login_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let signup_throttle = Arc::new(accounts::LoginThrottle::new(limits));
-        App { store, config: Arc::new(config), clock: Arc::new(SystemClock), caches: Arc::default(), passwords, login_throttle, signup_throttle }
+        let reset_throttle = Arc::new(accounts::LoginThrottle::new(limits));
+        App {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+            caches: Arc::default(),
+            passwords,
+            login_throttle,
+            signup_throttle,
+            reset_throttle,
+        }
     }
 
     /// The current time, truncated to whole seconds (what the store keeps).

@@ -64,7 +64,9 @@ pub async fn mark_read(app: &App, actor: &Actor, id: Option<NotificationId>) -> 
 }
 
 /// The newest `limit` e-mails Cairn queued, for the installation's operators. Bodies are shown:
-/// Cairn's mails hold a sentence and a link, never a password, token or evidence.
+/// Cairn's mails hold a sentence and a link, never a password or evidence; a password reset link
+/// is a secret, but works once and for an hour only (`accounts::reset`), and operators could read
+/// it on the mail server anyway.
 ///
 /// # Errors
 /// `Unauthenticated` for visitors, `Forbidden` for anyone but an operator.

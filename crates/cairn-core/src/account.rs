@@ -84,6 +84,41 @@ fn lower_first(text: &str) -> String {
     }
 }
 
+/// What is wrong with `password` as the password of the account named `name` with the e-mail
+/// address `email`, by the rules of every password Cairn accepts (at sign-up, reset or change):
+/// 10–256 characters, not the e-mail address, not easy to guess ([`password_weakness`], with the
+/// person's name and address as hints). `None` when it is fine.
+pub fn password_problem(password: &str, name: &str, email: &str) -> Option<String> {
+    let chars = password.chars().count();
+    let email = email.trim().to_lowercase();
+    if chars < MIN_PASSWORD_CHARS {
+        return Some(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Some(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    if !email.is_empty() && email == password.trim().to_lowercase() {
+        return Some("must not be your e-mail address".to_string());
+    }
+    // The estimator matches these as lower-case dictionary words.
+    let local_part = email.split('@').next().unwrap_or("").to_string();
+    let mut hints: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    hints.push(name.split_whitespace().collect::<String>().to_lowercase());
+    hints.extend([local_part, email.clone(), "cairn".into(), "badge".into(), "badges".into()]);
+    let hints: Vec<&str> = hints.iter().map(String::as_str).collect();
+    password_weakness(password, &hints)
+}
+
+/// A person's display name: 1–100 characters, trimmed, printable.
+///
+/// # Errors
+/// The broken rule, at `/name`.
+pub fn display_name(raw: &str) -> Result<String, Invalid> {
+    let mut invalid = Invalid::new();
+    let name = invalid::text(&mut invalid, "/name", raw, 1, 100);
+    invalid.into_result(name)
+}
+
 /// What a sign-up form carries, before parsing.
 #[derive(Debug, Clone, Default)]
 pub struct SignUpFields {
@@ -123,23 +158,8 @@ impl NewAccount {
                 None
             }
         };
-        let chars = fields.password.chars().count();
-        if chars < MIN_PASSWORD_CHARS {
-            invalid.push("/password", format!("must be at least {MIN_PASSWORD_CHARS} characters"));
-        } else if chars > MAX_PASSWORD_CHARS {
-            invalid.push("/password", format!("must be at most {MAX_PASSWORD_CHARS} characters"));
-        } else if email.as_ref().is_some_and(|e| e.as_str() == fields.password.trim().to_lowercase()) {
-            invalid.push("/password", "must not be your e-mail address");
-        } else {
-            // The estimator matches these as lower-case dictionary words.
-            let local_part = email.as_ref().map(|e| e.as_str().split('@').next().unwrap_or("").to_string()).unwrap_or_default();
-            let mut hints: Vec<String> = fields.name.split_whitespace().map(str::to_lowercase).collect();
-            hints.push(fields.name.split_whitespace().collect::<String>().to_lowercase());
-            hints.extend([local_part, fields.email.trim().to_lowercase(), "cairn".into(), "badge".into(), "badges".into()]);
-            let hints: Vec<&str> = hints.iter().map(String::as_str).collect();
-            if let Some(weakness) = password_weakness(&fields.password, &hints) {
-                invalid.push("/password", weakness);
-            }
+        if let Some(problem) = password_problem(&fields.password, &fields.name, email.as_ref().map(Email::as_str).unwrap_or(&fields.email)) {
+            invalid.push("/password", problem);
         }
         match email {
             Some(email) if invalid.is_empty() => Ok(NewAccount { name, email, password: fields.password }),

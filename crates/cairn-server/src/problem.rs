@@ -55,6 +55,12 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "The resource exists but does not accept this HTTP method.",
     },
     ProblemType {
+        slug: "gone",
+        title: "Gone",
+        status: 410,
+        explanation: "This existed once and no longer works, such as a password reset link that was already used or is more than an hour old. Ask for a new one.",
+    },
+    ProblemType {
         slug: "conflict",
         title: "Conflict",
         status: 409,
@@ -100,7 +106,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "too-many-requests",
         title: "Too many attempts",
         status: 429,
-        explanation: "There were too many failed sign-ins for this account or from your network lately. Wait for the time given in the Retry-After header (in seconds) before trying again; if you forgot your password, ask the installation's operators.",
+        explanation: "There were too many failed sign-ins for this account or from your network lately. Wait for the time given in the Retry-After header (in seconds) before trying again; if you forgot your password, use \"Forgot your password?\" on the sign-in page.",
     },
     ProblemType {
         slug: "unavailable",
@@ -235,6 +241,7 @@ impl From<AppError> for Problem {
             }
             AppError::Forbidden(detail) => Problem::forbidden(detail),
             AppError::NotFound(detail) => Problem::not_found(detail),
+            AppError::Gone(detail) => Problem::new(StatusCode::GONE, "gone", detail),
             AppError::Invalid(invalid) => Problem::invalid(invalid),
             AppError::Conflict { kind, detail } => {
                 let slug = match kind {
@@ -360,6 +367,7 @@ mod tests {
             (AppError::UnknownToken, 401, "unauthenticated", "the bearer token is unknown or revoked"),
             (AppError::Forbidden("no".into()), 403, "forbidden", "no"),
             (AppError::NotFound("award not found".into()), 404, "not-found", "award not found"),
+            (AppError::Gone("this link was used".into()), 410, "gone", "this link was used"),
             (AppError::invalid_field("/email", "is required"), 422, "invalid-input", "email is required"),
             (conflict(ConflictKind::Generic, "the name is taken"), 409, "conflict", "the name is taken"),
             (conflict(ConflictKind::AlreadyAwarded, "already awarded"), 409, "conflict", "already awarded"),

@@ -306,6 +306,127 @@ impl Store {
     }
 }
 
+/// Password resets: a reset link's secret is random, given once to its owner by e-mail, and
+/// kept only as its digest; it works once, until it expires.
+impl Store {
+    /// Starts a password reset for `user`: keeps the digest of a new secret, valid for `ttl`, and
+    /// queues the e-mail that carries it to `to`, in one transaction. `compose` makes the mail's
+    /// subject and body from the secret.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_password_reset(
+        &self,
+        user: UserId,
+        to: &Email,
+        now: OffsetDateTime,
+        ttl: Duration,
+        compose: impl FnOnce(&str) -> (String, String),
+    ) -> Result<(), StoreError> {
+        let secret = random_secret();
+        let (subject, body) = compose(&secret);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(digest(&secret))
+            .bind(user.to_string())
+            .bind(secs(now))
+            .bind(secs(now + ttl))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(to.as_str())
+            .bind(subject)
+            .bind(body)
+            .bind(secs(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account a reset secret belongs to while it works (not used, not expired at `now`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn password_reset_user(&self, secret: &str, now: OffsetDateTime) -> Result<Option<User>, StoreError> {
+        if secret.len() > 128 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.name, u.created_at FROM password_resets r JOIN users u ON u.id = r.user_id \
+             WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2",
+        )
+        .bind(digest(secret))
+        .bind(secs(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    /// Uses a reset secret: sets the account's new password hash, ends all its browser sessions,
+    /// revokes its API tokens and uses up every reset secret it has, in one transaction. Returns
+    /// the account, or `None` when the secret does not work (unknown, used or expired at `now`):
+    /// of two uses at once, one wins.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(&self, secret: &str, password_hash: &str, now: OffsetDateTime) -> Result<Option<UserId>, StoreError> {
+        let Some(user) = self.password_reset_user(secret, now).await? else { return Ok(None) };
+        let mut tx = self.pool.begin().await?;
+        let used = sqlx::query("UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1")
+            .bind(secs(now))
+            .bind(digest(secret))
+            .execute(&mut *tx)
+            .await?;
+        if used.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        let id = user.id.to_string();
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(&id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(secs(now)).bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(secs(now)).bind(&id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(Some(user.id))
+    }
+
+    /// Changes an account's display name.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown account.
+    pub async fn rename_user(&self, user: UserId, name: &str) -> Result<User, StoreError> {
+        let result = sqlx::query("UPDATE users SET name = $1 WHERE id = $2").bind(name).bind(user.to_string()).execute(&self.pool).await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("user", user));
+        }
+        self.user(user).await
+    }
+
+    /// Sets an account's new password hash and ends its browser sessions but `keep` (the
+    /// session the change was made in, if any), in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown account.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(&self, user: UserId, password_hash: &str, keep: Option<&str>) -> Result<(), StoreError> {
+        let id = user.to_string();
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(&id).execute(&mut *tx).await?;
+        if result.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::not_found("user", user));
+        }
+        let kept = keep.map(digest).unwrap_or_default();
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2").bind(&id).bind(kept).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -450,3 +450,44 @@ async fn an_unreachable_database_is_reported_without_its_password() {
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(text.contains("127.0.0.1:1") && !text.contains("s3cret"), "{text}");
 }
+
+backend_test!(a_password_reset_works_once_until_it_expires_and_ends_sessions_and_tokens, |store| {
+    let id = user(store, "reset@example.org").await;
+    let email = Email::parse("reset@example.org").unwrap();
+    let mut secret = String::new();
+    store
+        .create_password_reset(id, &email, now(), Duration::hours(1), |s| {
+            secret = s.to_string();
+            ("Reset".to_string(), format!("link /reset-password/{s}"))
+        })
+        .await
+        .unwrap();
+    let mail = store.outbox(10).await.unwrap().into_iter().find(|m| m.to == "reset@example.org").expect("the mail is queued with the reset");
+    assert_eq!(mail.body, format!("link /reset-password/{secret}"));
+    assert_eq!(store.password_reset_user(&secret, now()).await.unwrap().map(|u| u.id), Some(id));
+    assert_eq!(store.password_reset_user(&secret, now() + Duration::hours(1)).await.unwrap(), None, "expired");
+    assert_eq!(store.reset_password(&secret, "new-hash", now() + Duration::hours(1)).await.unwrap(), None, "expired");
+    assert_eq!(store.password_reset_user("forged", now()).await.unwrap(), None);
+
+    let session = store.create_session(id, now(), Duration::hours(8)).await.unwrap();
+    let (_, token) = store.create_api_token(id, &token("ci", TokenScope::Full, ""), now()).await.unwrap();
+    assert_eq!(store.reset_password(&secret, "new-hash", now() + Duration::minutes(5)).await.unwrap(), Some(id));
+    assert_eq!(store.password_hash(&email).await.unwrap().unwrap().1, "new-hash");
+    assert_eq!(store.session_user(&session.token, now() + Duration::minutes(6), Duration::hours(1)).await.unwrap(), None);
+    assert_eq!(store.api_token_user(&token, now() + Duration::minutes(6)).await.unwrap(), None);
+    assert_eq!(store.reset_password(&secret, "other-hash", now() + Duration::minutes(6)).await.unwrap(), None, "used");
+    assert_eq!(store.password_hash(&email).await.unwrap().unwrap().1, "new-hash");
+});
+
+backend_test!(a_password_change_keeps_only_the_session_it_was_made_in, |store| {
+    let id = user(store, "change@example.org").await;
+    let kept = store.create_session(id, now(), Duration::hours(8)).await.unwrap();
+    let other = store.create_session(id, now(), Duration::hours(8)).await.unwrap();
+    store.change_password(id, "changed-hash", Some(&kept.token)).await.unwrap();
+    assert_eq!(store.session_user(&kept.token, now(), Duration::hours(1)).await.unwrap(), Some(id));
+    assert_eq!(store.session_user(&other.token, now(), Duration::hours(1)).await.unwrap(), None);
+    assert_eq!(store.password_hash(&Email::parse("change@example.org").unwrap()).await.unwrap().unwrap().1, "changed-hash");
+    assert_eq!(store.rename_user(id, "Changed Name").await.unwrap().name, "Changed Name");
+    assert!(matches!(store.rename_user(UserId::new(), "X").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(store.change_password(UserId::new(), "x", None).await, Err(StoreError::NotFound { .. })));
+});

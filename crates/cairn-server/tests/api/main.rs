@@ -3,6 +3,7 @@
 #[macro_use]
 mod helpers;
 
+mod account;
 mod accounts;
 mod assess_pages;
 mod authoring;

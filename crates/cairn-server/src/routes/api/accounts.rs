@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use cairn_app::accounts;
+use cairn_app::accounts::{profile, reset};
 use cairn_core::account::{ApiTokenFields, SignUpFields};
 use cairn_core::ids::TokenId;
 use serde::{Deserialize, Deserializer};
@@ -20,7 +21,10 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/users", post(sign_up))
         .route("/session", post(create_session))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(update_me))
+        .route("/me/password", post(change_password))
+        .route("/password-resets", post(request_reset))
+        .route("/password-resets/{token}", post(reset_password))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
 }
@@ -88,13 +92,82 @@ async fn create_session(
 }
 
 async fn me(caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    let user = caller.require_user()?;
-    Ok(Json(json!({
+    Ok(me_json(caller.require_user()?, &caller))
+}
+
+fn me_json(user: &cairn_store::User, caller: &ApiCaller) -> Json<Value> {
+    Json(json!({
         "id": user.id.to_string(),
         "name": user.name,
         "email": user.email.to_string(),
         "memberships": caller.actor.memberships.iter().map(|(org, role)| json!({"organisation_id": org.to_string(), "role": role.as_str()})).collect::<Vec<_>>(),
-    })))
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeInput {
+    name: Option<String>,
+}
+
+/// Changes the caller's name.
+async fn update_me(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<MeInput>) -> Result<Json<Value>, Problem> {
+    let user = match input.name {
+        Some(name) => profile::rename(&state.app, &caller.actor, &name).await?,
+        None => caller.require_user()?.clone(),
+    };
+    Ok(me_json(&user, &caller))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChangeInput {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Changes the caller's password (the current one is needed); every browser session ends.
+async fn change_password(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<PasswordChangeInput>) -> Result<StatusCode, Problem> {
+    profile::change_password(&state.app, &caller.actor, &input.current_password, &input.password, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequestInput {
+    #[serde(default)]
+    email: String,
+}
+
+/// Asks for a password reset link by e-mail: 202 whether or not the address has an account.
+async fn request_reset(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ApiJson(input): ApiJson<ResetRequestInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    reset::request_reset(&state.app, &input.email, address).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "detail": format!("if an account uses this e-mail address, a link to choose a new password was sent to it; the link works once, for {} hour", reset::RESET_LINK_HOURS),
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetInput {
+    #[serde(default)]
+    password: String,
+}
+
+/// Uses a reset link's secret to set a new password; the account's sessions end and its API
+/// tokens are revoked.
+async fn reset_password(State(state): State<AppState>, Path(token): Path<String>, ApiJson(input): ApiJson<ResetInput>) -> Result<StatusCode, Problem> {
+    reset::reset_password(&state.app, &token, &input.password).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn token_json(token: &cairn_store::ApiToken) -> Value {

@@ -18,6 +18,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upload::{UploadLimits, read_upload};
 
+mod account;
 mod accounts;
 mod assess;
 mod assessment_admin;
@@ -40,6 +41,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(view::router())
         .merge(accounts::router())
+        .merge(account::router())
         .merge(issuer::router())
         .merge(authoring::router())
         .merge(assess::router())
@@ -92,6 +94,9 @@ const NOTICES: &[(&str, &str)] = &[
     ("signed-in", "You are signed in."),
     ("signed-up", "Thank you. If that e-mail address was new to Cairn, your account is ready: sign in below. Either way, we have sent a message to it."),
     ("signed-out", "You are signed out."),
+    ("password-reset", "Your new password is saved, and you are signed out everywhere: sign in with it below."),
+    ("password-changed", "Your new password is saved. Other browsers signed in to your account are signed out."),
+    ("name-saved", "Your name is saved."),
     ("token-revoked", "The token is revoked; it no longer works."),
     ("image-saved", "The new image is saved."),
     ("profile-saved", "The issuer profile is saved."),

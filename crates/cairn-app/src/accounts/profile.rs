@@ -1,0 +1,51 @@
+//! The signed-in person's own account: their name and their password. Changing the password
+//! needs the current one and ends every other browser session.
+
+use cairn_core::account::{MAX_PASSWORD_CHARS, display_name, password_problem};
+use cairn_core::authz::{Action, Actor};
+use cairn_core::ids::UserId;
+use cairn_store::User;
+
+use crate::{App, AppError};
+
+fn own(actor: &Actor) -> Result<UserId, AppError> {
+    let user = actor.user.ok_or(AppError::Unauthenticated)?;
+    actor.authorise(Action::Own(user))?;
+    Ok(user)
+}
+
+/// Changes the actor's display name (shown on badges issued from now on and to issuers).
+///
+/// # Errors
+/// `Unauthenticated` for visitors; `Invalid` (`/name`) for an empty or too long name.
+pub async fn rename(app: &App, actor: &Actor, name: &str) -> Result<User, AppError> {
+    let user = own(actor)?;
+    let name = display_name(name)?;
+    Ok(app.store.rename_user(user, &name).await?)
+}
+
+/// Changes the actor's password: `current` must be their password now, `new` obey the sign-up
+/// rules. Every browser session but `keep_session` (the one the change was made in) ends.
+///
+/// # Errors
+/// `Unauthenticated` for visitors; `Invalid` at `/current_password` for a wrong current password
+/// and at `/password` for a new one that breaks the rules; `Throttled` after too many wrong
+/// current passwords (counted like failed sign-ins); `Busy` when password hashing is saturated.
+pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> Result<(), AppError> {
+    let id = own(actor)?;
+    let user = app.store.user(id).await?;
+    let now = app.now();
+    let account = Some(user.email.as_str());
+    app.login_throttle.check(account, None, now).map_err(|retry_after| AppError::Throttled { retry_after })?;
+    let stored = app.store.password_hash(&user.email).await?;
+    let matches = current.len() <= MAX_PASSWORD_CHARS * 4 && app.passwords.verify(current, stored.as_ref().map(|(_, hash)| hash.as_str())).await?;
+    if !matches {
+        app.login_throttle.fail(account, None, now);
+        return Err(AppError::invalid_field("/current_password", "is not your current password"));
+    }
+    if let Some(problem) = password_problem(new, &user.name, user.email.as_str()) {
+        return Err(AppError::invalid_field("/password", problem));
+    }
+    let hash = app.passwords.hash(new).await?;
+    Ok(app.store.change_password(id, &hash, keep_session).await?)
+}
