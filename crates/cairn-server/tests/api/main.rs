@@ -13,4 +13,5 @@ mod learner_pages;
 mod organisations;
 mod platform;
 mod security;
+mod sharing;
 mod uploads;
