@@ -6,7 +6,7 @@ use crate::helpers::{Browser, TestApp};
 use axum::http::StatusCode;
 use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
-use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::award::Privacy;
 use cairn_core::ids::{AwardId, UserId};
@@ -120,7 +120,8 @@ backend_test!(the_backpack_groups_level_badges_under_their_micro_credential, |ap
     let (stack, levels) = micro_credential(app).await;
     let first = award(app, &levels[0]).await;
     let second = award(app, &levels[1]).await;
-    let badge = demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.content.rubric.is_some()).unwrap();
+    let badge =
+        demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.state == State::Published && a.content.rubric.is_some()).unwrap();
     let single = award(app, &badge).await;
 
     let mut learner = signed_in(app, LEARNER).await;
@@ -145,7 +146,8 @@ backend_test!(the_backpack_groups_level_badges_under_their_micro_credential, |ap
 });
 
 backend_test!(the_embed_snippet_frames_the_whole_card, |app| {
-    let badge = demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.content.rubric.is_some()).unwrap();
+    let badge =
+        demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge && a.state == State::Published && a.content.rubric.is_some()).unwrap();
     let earned = award(app, &badge).await;
     set_privacy(app, earned.id, Privacy::Public).await;
     let mut learner = signed_in(app, LEARNER).await;
@@ -172,8 +174,12 @@ backend_test!(every_signed_in_page_counts_unread_notifications, |app| {
     assert!(!body.contains("class=\"nav-count\""), "no count while nothing is unread\n{body}");
 
     // Two awards bring two notifications: every page's navigation counts them.
-    let badges: Vec<Achievement> =
-        demo_achievements(app).await.into_iter().filter(|a| a.kind == Kind::MicroBadge && a.content.rubric.is_some()).take(2).collect();
+    let badges: Vec<Achievement> = demo_achievements(app)
+        .await
+        .into_iter()
+        .filter(|a| a.kind == Kind::MicroBadge && a.state == State::Published && a.content.rubric.is_some())
+        .take(2)
+        .collect();
     assert_eq!(badges.len(), 2);
     for badge in &badges {
         award(app, badge).await;
