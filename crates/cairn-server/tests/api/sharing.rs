@@ -64,7 +64,15 @@ async fn set_privacy(app: &TestApp, id: AwardId, privacy: Privacy) {
 
 /// Text with the HTML escapes of quotes undone, to read attribute values shown inside text.
 fn unescaped(text: &str) -> String {
-    text.replace("&#34;", "\"").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+    text.replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&lt;", "<")
+        .replace("&#62;", ">")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
 }
 
 backend_test!(the_micro_credential_award_page_links_the_level_awards_its_viewer_may_see, |app| {
