@@ -53,6 +53,17 @@ pub async fn inbox(app: &App, actor: &Actor, limit: usize) -> Result<Inbox, AppE
     Ok(Inbox { items, unread })
 }
 
+/// How many of the actor's notifications are unread: the count every signed-in page shows beside
+/// "Notifications".
+///
+/// # Errors
+/// `Unauthenticated` for visitors.
+pub async fn unread_count(app: &App, actor: &Actor) -> Result<usize, AppError> {
+    let user = actor.user.ok_or(AppError::Unauthenticated)?;
+    actor.authorise(Action::Own(user))?;
+    Ok(app.store.unread_count(user).await?)
+}
+
 /// Marks one of the actor's notifications read, or all of them (`id` `None`).
 ///
 /// # Errors

@@ -109,6 +109,9 @@ pub struct Viewer {
     pub actor: Actor,
     /// The raw session token, for log-out.
     pub session_token: Option<String>,
+    /// How many of the user's notifications are unread: filled in for pages only (by
+    /// `routes::pages::layout_data`), 0 elsewhere.
+    pub unread_notifications: usize,
 }
 
 impl Viewer {
@@ -130,7 +133,7 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let token = cookie(&parts.headers, session_cookie(state)).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
         let Caller { user, actor } = accounts::session_caller(&state.app, token.as_deref()).await?;
-        let viewer = Viewer { user, actor, session_token: token };
+        let viewer = Viewer { user, actor, session_token: token, unread_notifications: 0 };
         parts.extensions.insert(viewer.clone());
         Ok(viewer)
     }

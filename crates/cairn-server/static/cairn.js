@@ -1,7 +1,8 @@
 // Cairn's progressive enhancement. Every page works without it; this only makes a few forms
 // kinder: rubric level names label the descriptor fields and required-level choices as they are
 // typed, empty repeating rows are folded behind an "Add" button, and one-time secrets can be
-// copied with a click.
+// copied with a click; the narrow-screen menu says whether it is open, and closes with Escape or
+// a click elsewhere.
 (function () {
   'use strict';
 
@@ -70,6 +71,25 @@
       navigator.clipboard.writeText(source.value).then(function () {
         button.textContent = 'Copied';
       });
+    });
+  });
+
+  // The navigation menu (<details>, which opens and closes without this): its button says
+  // whether it is expanded, Escape closes it and gives the button focus, a click outside closes it.
+  document.querySelectorAll('.nav-menu').forEach(function (menu) {
+    var button = menu.querySelector('summary');
+    if (!button) return;
+    function sync() { button.setAttribute('aria-expanded', menu.open ? 'true' : 'false'); }
+    sync();
+    menu.addEventListener('toggle', sync);
+    menu.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape' && menu.open) {
+        menu.open = false;
+        button.focus();
+      }
+    });
+    document.addEventListener('click', function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
     });
   });
 

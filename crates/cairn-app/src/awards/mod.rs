@@ -28,7 +28,10 @@ pub use documents::{issuer_did, status_list_url, verification_method};
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
 pub(crate) use issuing::{issue, stack};
 pub use status_lists::{plausible_list_id, status_list};
-pub use views::{AwardCard, AwardPage, BackpackItem, Download, Downloaded, Visible, backpack, card, download, mine, page, seen_by, set_privacy, visible};
+pub use views::{
+    AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Visible, backpack, backpack_shelves, card,
+    download, mine, page, seen_by, set_privacy, visible,
+};
 
 /// One rubric criterion as assessed, kept beside the award (`results_json`) for display.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,10 +9,10 @@
 //! behind an award is shown to them only; only public, active awards are listed. Expiry is
 //! decided by `cairn_core::award::expired`, once.
 
-use cairn_core::achievement::Achievement;
+use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::authz::{Action, Actor, AwardAccess, AwardView, Denied};
 use cairn_core::award::{Privacy, expired};
-use cairn_core::ids::AwardId;
+use cairn_core::ids::{AchievementId, AwardId};
 use cairn_core::image::ImageType;
 use cairn_core::organisation::Organisation;
 use cairn_store::Award;
@@ -48,6 +48,31 @@ pub struct AwardPage {
     pub report: Arc<VerificationReport>,
     /// (name, URL) pairs, empty unless the learner made the evidence public.
     pub evidence: Vec<(String, String)>,
+    /// For a micro-credential: its levels, lowest first, with the learner's level awards as the
+    /// actor may see them. Empty for other awards.
+    pub levels: Vec<LevelAward>,
+}
+
+/// One level of a micro-credential on the micro-credential's award page.
+#[derive(Debug, Clone)]
+pub struct LevelAward {
+    /// 1, 2 or 3.
+    pub number: u8,
+    /// The level as it is now (its name, for a level award not shown).
+    pub level: Achievement,
+    pub held: LevelHeld,
+}
+
+/// Whether the micro-credential's learner holds a level, as the actor may know it.
+#[derive(Debug, Clone)]
+pub enum LevelHeld {
+    /// The level award, which the actor may see by the one rule ([`visible`]), with the level as
+    /// it was when awarded (its rubric names the results).
+    Shown { award: Award, achievement: Achievement, expired: bool },
+    /// The learner holds it, but the actor may not see it (a private award): not linked.
+    NotShown,
+    /// The learner holds no award of this level.
+    NotHeld,
 }
 
 /// An award as one actor may see it.
@@ -125,7 +150,42 @@ pub async fn page(app: &App, actor: &Actor, id: AwardId) -> Result<AwardPage, Ap
     let card = card(app, actor, id).await?;
     let report = crate::verification::verify_award(app, &card.award).await?;
     let evidence = if card.award.evidence_public { public_evidence(app, &card.award).await? } else { Vec::new() };
-    Ok(AwardPage { card, report, evidence })
+    let levels = if card.achievement.kind == Kind::MicroCredential { level_awards(app, actor, &card.award).await? } else { Vec::new() };
+    Ok(AwardPage { card, report, evidence, levels })
+}
+
+/// The levels of the micro-credential `award` is of, each with the learner's award of it as
+/// `actor` may see it: every level award goes through [`visible`], so a private one is not shown
+/// to anyone but its learner and the issuer's staff.
+async fn level_awards(app: &App, actor: &Actor, award: &Award) -> Result<Vec<LevelAward>, AppError> {
+    let mut levels = app.store.levels(award.achievement).await?;
+    levels.sort_by_key(|level| level_number(level.kind));
+    let held = app.store.awards_of(award.learner).await?;
+    let now = app.now();
+    let mut out = Vec::with_capacity(levels.len());
+    for level in levels {
+        let state = match held.iter().find(|a| a.achievement == level.id) {
+            None => LevelHeld::NotHeld,
+            Some(level_award) => match visible(app, actor, level_award.id).await {
+                Ok(Visible { award, .. }) => {
+                    let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
+                    LevelHeld::Shown { expired: expired(award.valid_until, now), award, achievement }
+                }
+                Err(AppError::NotFound(_)) => LevelHeld::NotShown,
+                Err(error) => return Err(error),
+            },
+        };
+        out.push(LevelAward { number: level_number(level.kind), level, held: state });
+    }
+    Ok(out)
+}
+
+/// A level's number (1 to 3); 0 for anything that is not a level.
+fn level_number(kind: Kind) -> u8 {
+    match kind {
+        Kind::Level(n) => n,
+        _ => 0,
+    }
 }
 
 /// What the learner chose to show: the credential's evidence links and the links they submitted.
@@ -166,6 +226,33 @@ pub struct BackpackItem {
     pub achievement_name: String,
     pub issuer_name: String,
     pub expired: bool,
+    /// Micro-badge, micro-credential or level (as awarded).
+    pub kind: Kind,
+    /// For a level: the micro-credential it belongs to.
+    pub parent: Option<AchievementId>,
+}
+
+/// The backpack as the learner reads it: each micro-credential with the level badges held
+/// towards it, and every other badge on its own; in the order of the newest award in each.
+#[derive(Debug, Clone)]
+pub enum BackpackEntry {
+    Single(BackpackItem),
+    Stack(BackpackStack),
+}
+
+/// A micro-credential in the backpack: its own award once every level is held, and the levels
+/// held so far.
+#[derive(Debug, Clone)]
+pub struct BackpackStack {
+    pub micro_credential: AchievementId,
+    pub name: String,
+    pub issuer_name: String,
+    /// The micro-credential's award, when held.
+    pub award: Option<BackpackItem>,
+    /// The level awards held, lowest level first, with their numbers.
+    pub levels: Vec<(u8, BackpackItem)>,
+    /// How many levels the micro-credential has.
+    pub level_count: usize,
 }
 
 /// The actor's own awards with their names, newest first.
@@ -182,12 +269,60 @@ pub async fn backpack(app: &App, actor: &Actor) -> Result<Vec<BackpackItem>, App
         let organisation = app.store.organisation(award.organisation).await?;
         items.push(BackpackItem {
             expired: expired(award.valid_until, now),
+            kind: achievement.kind,
+            parent: achievement.parent,
             achievement_name: achievement.content.name,
             issuer_name: organisation.profile.name,
             award,
         });
     }
     Ok(items)
+}
+
+/// The actor's backpack with level badges grouped under their micro-credential (see
+/// [`BackpackEntry`]).
+///
+/// # Errors
+/// `Unauthenticated` for visitors.
+pub async fn backpack_shelves(app: &App, actor: &Actor) -> Result<Vec<BackpackEntry>, AppError> {
+    let items = backpack(app, actor).await?;
+    let mut entries: Vec<BackpackEntry> = Vec::new();
+    for item in items {
+        let stack_id = match (item.kind, item.parent) {
+            (Kind::MicroCredential, _) => item.award.achievement,
+            (Kind::Level(_), Some(parent)) => parent,
+            _ => {
+                entries.push(BackpackEntry::Single(item));
+                continue;
+            }
+        };
+        let index = match entries.iter().position(|e| matches!(e, BackpackEntry::Stack(s) if s.micro_credential == stack_id)) {
+            Some(index) => index,
+            None => {
+                let micro_credential = app.store.achievement(stack_id).await?;
+                let level_count = app.store.levels(stack_id).await?.len();
+                entries.push(BackpackEntry::Stack(BackpackStack {
+                    micro_credential: stack_id,
+                    name: micro_credential.content.name,
+                    issuer_name: item.issuer_name.clone(),
+                    award: None,
+                    levels: Vec::new(),
+                    level_count,
+                }));
+                entries.len() - 1
+            }
+        };
+        if let BackpackEntry::Stack(stack) = &mut entries[index] {
+            match item.kind {
+                Kind::Level(n) => {
+                    stack.levels.push((n, item));
+                    stack.levels.sort_by_key(|(n, _)| *n);
+                }
+                _ => stack.award = Some(item),
+            }
+        }
+    }
+    Ok(entries)
 }
 
 /// The actor's own awards (the API's list).

@@ -32,7 +32,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.app.config.max_upload_bytes + 256 * 1024;
     Router::new()
         .merge(health::router())
-        .merge(pages::router())
+        .merge(pages::router(&state))
         .merge(did::router())
         .merge(images::router())
         .merge(credentials::router())

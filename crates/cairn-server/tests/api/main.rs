@@ -16,4 +16,5 @@ mod organisations;
 mod pages;
 mod platform;
 mod security;
+mod sharing;
 mod uploads;

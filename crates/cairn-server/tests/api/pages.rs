@@ -116,7 +116,9 @@ backend_test!(the_achievement_page_shows_the_public_rubric_and_facts, |app| {
     page.assert_contains(&format!("<meta property=\"og:image\" content=\"http://127.0.0.1:8080/achievements/{}/image\">", achievement.id));
     page.assert_contains(&format!("href=\"/issuers/{}\"", achievement.organisation));
     let rubric = achievement.content.rubric.as_ref().unwrap();
-    assert_eq!(page.text().matches("Required to pass</span>").count(), rubric.criteria.len());
+    // Once in the table and once in the narrow-screen cards (the `rubric_table` macro).
+    assert_eq!(page.text().matches("Required to pass</span>").count(), 2 * rubric.criteria.len());
+    assert_eq!(page.text().matches("<li class=\"rubric-card\">").count(), rubric.criteria.len());
     // Visitors see no member controls.
     assert!(!page.text().contains("/publish\""));
     assert!(!page.text().contains("Version 1"));

@@ -13,7 +13,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
-use cairn_app::awards::{self, AwardCard};
+use cairn_app::awards::{self, AwardCard, BackpackEntry, LevelHeld};
 use cairn_app::urls::paths;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
@@ -23,7 +23,9 @@ use cairn_core::markdown::{markdown_to_text, render_markdown};
 use cairn_store::Award;
 
 use super::learner::layout;
+use super::rubric::RubricView;
 use super::verify::ReportView;
+use super::view::level_heading;
 use super::{Layout, NoticeQuery, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
@@ -56,6 +58,21 @@ fn privacy_words(privacy: Privacy) -> &'static str {
     }
 }
 
+/// The embed card's frame, as the snippet the learner copies sets it: the card (`award_embed.html`,
+/// `.embed-card` in `learner.css`) clamps its text to fixed lines, so at any width from 240 px up
+/// its content fits in [`EMBED_HEIGHT`] and the frame never cuts it off.
+pub(crate) const EMBED_WIDTH: u32 = 360;
+/// See [`EMBED_WIDTH`].
+pub(crate) const EMBED_HEIGHT: u32 = 152;
+
+/// The HTML a learner pastes into another site to show the card: a frame of the card's size.
+pub(crate) fn embed_snippet(embed_url: &str, title: &str) -> String {
+    let title = attribute(title);
+    format!(
+        "<iframe src=\"{embed_url}\" title=\"{title}\" width=\"{EMBED_WIDTH}\" height=\"{EMBED_HEIGHT}\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>"
+    )
+}
+
 /// Text safe inside a double-quoted HTML attribute (for the embed snippet people copy).
 fn attribute(text: &str) -> String {
     text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
@@ -69,6 +86,8 @@ struct BackpackItem {
     href: String,
     image: String,
     name: String,
+    /// "Level 2: Practice", for a level badge.
+    level: Option<String>,
     issuer: String,
     issued: String,
     expires: Option<String>,
@@ -76,33 +95,60 @@ struct BackpackItem {
     privacy: &'static str,
 }
 
+/// A micro-credential on the backpack page: its award when held, then the level badges held.
+#[derive(Debug, Clone)]
+struct BackpackStack {
+    name: String,
+    issuer: String,
+    /// "2 of 3 levels held".
+    progress: String,
+    award: Option<BackpackItem>,
+    levels: Vec<BackpackItem>,
+}
+
 #[derive(Template)]
 #[template(path = "award_backpack.html")]
 struct BackpackPage {
     layout: Layout,
-    items: Vec<BackpackItem>,
+    stacks: Vec<BackpackStack>,
+    singles: Vec<BackpackItem>,
+}
+
+fn backpack_item(item: awards::BackpackItem, level: Option<u8>) -> BackpackItem {
+    let award = item.award;
+    let (label, class, _) = status_words(&award, item.expired);
+    BackpackItem {
+        href: format!("/awards/{}", award.id),
+        image: format!("/awards/{}/badge.png", award.id),
+        name: item.achievement_name,
+        level: level.map(level_heading),
+        issuer: item.issuer_name,
+        issued: human_date(award.issued_at),
+        expires: award.valid_until.map(human_date),
+        status: (label, class),
+        privacy: award.privacy.label(),
+    }
 }
 
 async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/backpack"));
     }
-    let mut items = Vec::new();
-    for item in awards::backpack(&state.app, &viewer.actor).await? {
-        let award = item.award;
-        let (label, class, _) = status_words(&award, item.expired);
-        items.push(BackpackItem {
-            href: format!("/awards/{}", award.id),
-            image: format!("/awards/{}/badge.png", award.id),
-            name: item.achievement_name,
-            issuer: item.issuer_name,
-            issued: human_date(award.issued_at),
-            expires: award.valid_until.map(human_date),
-            status: (label, class),
-            privacy: award.privacy.label(),
-        });
+    let mut stacks = Vec::new();
+    let mut singles = Vec::new();
+    for entry in awards::backpack_shelves(&state.app, &viewer.actor).await? {
+        match entry {
+            BackpackEntry::Single(item) => singles.push(backpack_item(item, None)),
+            BackpackEntry::Stack(stack) => stacks.push(BackpackStack {
+                name: stack.name,
+                issuer: stack.issuer_name,
+                progress: format!("{} of {} levels held", stack.levels.len(), stack.level_count),
+                award: stack.award.map(|item| backpack_item(item, None)),
+                levels: stack.levels.into_iter().map(|(n, item)| backpack_item(item, Some(n))).collect(),
+            }),
+        }
     }
-    render_status(StatusCode::OK, &BackpackPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), items })
+    render_status(StatusCode::OK, &BackpackPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), stacks, singles })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,55 +162,60 @@ struct AlignmentView {
     code: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-struct AssessedCell {
-    text: String,
-    required: bool,
-    achieved: bool,
-}
-
-#[derive(Debug, Clone)]
-struct AssessedRow {
-    name: String,
-    description: String,
-    required_level: String,
-    /// The level reached and whether it meets the required one, when the award records it.
-    achieved: Option<(String, bool)>,
-    cells: Vec<AssessedCell>,
-}
-
-#[derive(Debug, Clone)]
-struct AssessedRubric {
-    levels: Vec<String>,
-    rows: Vec<AssessedRow>,
-    /// Whether the award records levels at all.
-    has_results: bool,
-}
-
-fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<AssessedRubric> {
+fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<RubricView> {
     let rubric = achievement.content.rubric.as_ref()?;
-    let results = awards::award_results(award);
-    let rows = rubric
-        .criteria
-        .iter()
-        .map(|criterion| {
-            let result = results.iter().find(|r| r.criterion == criterion.id);
-            let achieved_index = result.map(|r| r.level.saturating_sub(1));
-            AssessedRow {
-                name: criterion.name.clone(),
-                description: criterion.description.clone(),
-                required_level: rubric.required_level_name(criterion).to_string(),
-                achieved: result.map(|r| (r.level_name.clone(), r.met)),
-                cells: criterion
-                    .descriptors
-                    .iter()
-                    .enumerate()
-                    .map(|(i, text)| AssessedCell { text: text.clone(), required: i == criterion.required_level, achieved: achieved_index == Some(i) })
-                    .collect(),
+    Some(RubricView::assessed(rubric, &awards::award_results(award)))
+}
+
+/// A level of a micro-credential on its award page: linked to the level award when the viewer
+/// may see it, with the levels reached on its rubric.
+#[derive(Debug, Clone)]
+struct LevelAwardView {
+    heading: String,
+    name: String,
+    href: Option<String>,
+    issued: Option<String>,
+    status: Option<(&'static str, &'static str)>,
+    /// (criterion, level reached, met).
+    results: Vec<(String, String, bool)>,
+    note: &'static str,
+}
+
+fn level_award_view(level: awards::LevelAward) -> LevelAwardView {
+    let heading = level_heading(level.number);
+    match level.held {
+        LevelHeld::Shown { award, achievement, expired } => {
+            let (label, class, _) = status_words(&award, expired);
+            let results = awards::award_results(&award).into_iter().map(|r| (r.criterion_name, r.level_name, r.met)).collect();
+            LevelAwardView {
+                heading,
+                name: achievement.content.name,
+                href: Some(format!("/awards/{}", award.id)),
+                issued: Some(human_date(award.issued_at)),
+                status: Some((label, class)),
+                results,
+                note: "",
             }
-        })
-        .collect();
-    Some(AssessedRubric { levels: rubric.levels.clone(), rows, has_results: !results.is_empty() })
+        }
+        LevelHeld::NotShown => LevelAwardView {
+            heading,
+            name: level.level.content.name,
+            href: None,
+            issued: None,
+            status: None,
+            results: Vec::new(),
+            note: "Held; the learner keeps this level badge private.",
+        },
+        LevelHeld::NotHeld => LevelAwardView {
+            heading,
+            name: level.level.content.name,
+            href: None,
+            issued: None,
+            status: None,
+            results: Vec::new(),
+            note: "No award of this level is on record.",
+        },
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -224,8 +275,10 @@ struct AwardPage {
     verify_href: String,
     credential_href: String,
     alignments: Vec<AlignmentView>,
-    rubric: Option<AssessedRubric>,
+    rubric: Option<RubricView>,
     stacked: bool,
+    /// For a micro-credential: its levels and the learner's level awards.
+    levels: Vec<LevelAwardView>,
     evidence: Vec<(String, String)>,
     noindex: bool,
     og_title: String,
@@ -267,7 +320,7 @@ async fn award_page(
     Query(query): Query<NoticeQuery>,
 ) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
-    let awards::AwardPage { card, report, evidence } = awards::page(&state.app, &viewer.actor, id).await?;
+    let awards::AwardPage { card, report, evidence, levels } = awards::page(&state.app, &viewer.actor, id).await?;
     let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired } = card;
     let report = ReportView::new(&report);
     let issuer_name = organisation.profile.name.clone();
@@ -280,7 +333,6 @@ async fn award_page(
     let summary = if content.description.trim().is_empty() { excerpt(&markdown_to_text(&content.criteria), 200) } else { excerpt(&content.description, 200) };
     let owner = is_owner.then(|| {
         let embed_url = urls.award_embed(id);
-        let embed_title = attribute(&format!("{} — {learner_name}", content.name));
         OwnerPanel {
             privacy: Privacy::ALL
                 .into_iter()
@@ -297,9 +349,7 @@ async fn award_page(
                 certificate_id: &id.to_string(),
             }),
             shares: share_links(&page_url, &format!("I earned \"{}\" from {issuer_name}", content.name)),
-            embed_code: format!(
-                "<iframe src=\"{embed_url}\" title=\"{embed_title}\" width=\"380\" height=\"190\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>"
-            ),
+            embed_code: embed_snippet(&embed_url, &format!("{} — {learner_name}", content.name)),
             downloads: vec![
                 Download {
                     label: "Baked badge (PNG)",
@@ -348,6 +398,7 @@ async fn award_page(
             .collect(),
         rubric: assessed_rubric(&achievement, &award),
         stacked: achievement.kind == Kind::MicroCredential,
+        levels: levels.into_iter().map(level_award_view).collect(),
         evidence,
         noindex: !listed,
         og_title: title,

@@ -8,8 +8,9 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -32,11 +33,13 @@ mod learner;
 mod notices;
 mod outbox;
 mod problems;
+mod rubric;
 mod verify;
 mod view;
 
-/// Every page route, merged into the application's URL map by `routes::app`.
-pub(crate) fn router() -> Router<AppState> {
+/// Every page route, merged into the application's URL map by `routes::app`. Pages (not the
+/// static files) get the layout's data first: [`layout_data`].
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(catalog::router())
         .merge(view::router())
@@ -48,11 +51,25 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(assessment_admin::router())
         .merge(outbox::router())
         .merge(problems::router())
-        .merge(assets::router())
         .merge(learner::router())
         .merge(awards::router())
         .merge(verify::router())
         .merge(notices::router())
+        .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
+        .merge(assets::router())
+}
+
+/// What every page's layout shows about the signed-in viewer besides their name: the unread
+/// notifications (`cairn_app::notify::unread_count`), read once per page request and kept on the
+/// request's [`Viewer`], where [`Layout::new`] finds it.
+async fn layout_data(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, Problem> {
+    let (mut parts, body) = request.into_parts();
+    let mut viewer = Viewer::from_request_parts(&mut parts, &state).await?;
+    if viewer.user.is_some() {
+        viewer.unread_notifications = cairn_app::notify::unread_count(&state.app, &viewer.actor).await?;
+        parts.extensions.insert(viewer);
+    }
+    Ok(next.run(Request::from_parts(parts, body)).await)
 }
 
 /// What the shared layout (`page.html`) needs on every page.
@@ -68,6 +85,8 @@ pub(crate) struct Layout {
     pub may_assess: bool,
     /// The viewer runs assessment for some issuer: the navigation links to its dashboard.
     pub manages_assessment: bool,
+    /// The signed-in viewer's unread notifications, shown beside "Notifications".
+    pub unread_notifications: usize,
 }
 
 impl Layout {
@@ -80,7 +99,13 @@ impl Layout {
             notice: notice.and_then(notice_message),
             may_assess: may(cairn_core::authz::OrgAction::Assess),
             manages_assessment: may(cairn_core::authz::OrgAction::ManageAssessment),
+            unread_notifications: viewer.unread_notifications,
         }
+    }
+
+    /// The unread count as the navigation badge shows it: "3", or "99+" beyond 99.
+    pub(crate) fn unread_badge(&self) -> String {
+        if self.unread_notifications > 99 { "99+".to_string() } else { self.unread_notifications.to_string() }
     }
 }
 

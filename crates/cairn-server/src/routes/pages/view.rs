@@ -10,10 +10,10 @@ use cairn_core::achievement::{Achievement, Kind, LEVEL_TITLES, State as LifeCycl
 use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::AchievementId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
-use cairn_core::rubric::Rubric;
 
 use super::accounts::StackView;
 use super::learner::status_pill;
+use super::rubric::RubricView;
 use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
@@ -31,50 +31,6 @@ pub(super) fn router() -> Router<AppState> {
         .route(paths::ACHIEVEMENT_PAGE, get(achievement_page))
         .route("/achievements/{id}/publish", post(publish))
         .route("/achievements/{id}/retire", post(retire))
-}
-
-/// A public rubric laid out as a table: a column per level, a row per criterion.
-#[derive(Debug, Clone)]
-pub(crate) struct RubricView {
-    pub levels: Vec<String>,
-    pub rows: Vec<RubricRow>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RubricRow {
-    pub name: String,
-    pub description: String,
-    pub required_level: String,
-    pub cells: Vec<RubricCell>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct RubricCell {
-    pub text: String,
-    pub required: bool,
-}
-
-impl RubricView {
-    pub(crate) fn new(rubric: &Rubric) -> RubricView {
-        RubricView {
-            levels: rubric.levels.clone(),
-            rows: rubric
-                .criteria
-                .iter()
-                .map(|criterion| RubricRow {
-                    name: criterion.name.clone(),
-                    description: criterion.description.clone(),
-                    required_level: rubric.required_level_name(criterion).to_string(),
-                    cells: criterion
-                        .descriptors
-                        .iter()
-                        .enumerate()
-                        .map(|(i, text)| RubricCell { text: text.clone(), required: i == criterion.required_level })
-                        .collect(),
-                })
-                .collect(),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
