@@ -137,17 +137,7 @@ describe('pages that know the viewer', () => {
     assert.equal(response?.status(), 200, `GET ${path} answered ${response?.status()}`);
     const width = () => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
     const { scrollWidth, innerWidth } = await width();
-    if (scrollWidth > innerWidth && (await page.locator('table.rubric').count())) {
-      // The rubric table's own reflow on phones is another part of the work (issue 9, point 1):
-      // everything else on the page must fit, so measure again without it.
-      await page.evaluate(() => document.querySelectorAll('table.rubric').forEach((t) => { t.closest('section').hidden = true; }));
-      const without = await width();
-      await page.evaluate(() => document.querySelectorAll('table.rubric').forEach((t) => { t.closest('section').hidden = false; }));
-      console.log(`note: ${name} at ${size.width}px is ${scrollWidth}px wide because of its rubric table; ${without.scrollWidth}px without it`);
-      assert.ok(without.scrollWidth <= without.innerWidth, `${name} at ${size.width}px scrolls sideways even without its rubric: ${without.scrollWidth} > ${without.innerWidth}`);
-    } else {
-      assert.ok(scrollWidth <= innerWidth, `${name} at ${size.width}px scrolls sideways: ${scrollWidth} > ${innerWidth}`);
-    }
+    assert.ok(scrollWidth <= innerWidth, `${name} at ${size.width}px scrolls sideways: ${scrollWidth} > ${innerWidth}`);
     await screenshot(page, `home-${name}-${size.width}x${size.height}`);
     const violations = await checkA11y(page);
     assert.equal(violations.length, 0, `${name} at ${size.width}px has serious/critical accessibility violations:\n${formatViolations(violations)}`);
