@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEMO, earnAward } from '../tests/browser/lib/api.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -31,12 +32,6 @@ for (let i = 0; i < args.length; i++) {
 }
 if (builds.length === 0) builds.push({ label: 'this build', bin: path.join(root, 'target/release/cairn') });
 
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-const DEMO = {
-  issuer: ['issuer@demo.cairn.test', 'cairn-demo-issuer'],
-  assessor: ['assessor@demo.cairn.test', 'cairn-demo-assessor'],
-  learner: ['learner@demo.cairn.test', 'cairn-demo-learner'],
-};
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function start(bin, port) {
@@ -57,53 +52,9 @@ async function start(bin, port) {
   throw new Error(`${bin} did not start:\n${log}`);
 }
 
-async function api(base, method, urlPath, { token, body, form } = {}) {
-  const headers = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  let payload;
-  if (form) payload = form;
-  else if (body !== undefined) { headers['content-type'] = 'application/json'; payload = JSON.stringify(body); }
-  const response = await fetch(base + urlPath, { method, headers, body: payload });
-  const text = await response.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  if (!response.ok) throw new Error(`${method} ${urlPath}: HTTP ${response.status} ${text.slice(0, 400)}`);
-  return json;
-}
-
 // One public award of the demo learner, earned through the API as a learner would.
-async function earnAward(base) {
-  const logIn = async ([email, password]) => (await api(base, 'POST', '/api/v1/session', { body: { email, password } })).token;
-  const [issuer, assessor, learner] = [await logIn(DEMO.issuer), await logIn(DEMO.assessor), await logIn(DEMO.learner)];
-  const catalog = await api(base, 'GET', '/api/v1/achievements?kind=micro-badge&limit=100');
-  const badge = catalog.items.filter((a) => a.state === 'published' && a.rubric?.criteria?.length).sort((a, b) => Number(Boolean(b.fee?.free)) - Number(Boolean(a.fee?.free)))[0];
-  const members = await api(base, 'GET', `/api/v1/organisations/${badge.issuer.id}/members`, { token: issuer });
-  const member = members.items.find((m) => m.email === DEMO.assessor[0]);
-  await fetch(`${base}/api/v1/achievements/${badge.id}/assessors`, { method: 'POST', headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: member.user_id }) });
-  const submission = await api(base, 'POST', `/api/v1/achievements/${badge.id}/submissions`, {
-    token: learner,
-    body: { overview: 'I planned and ran two meetings with an agenda, roles and ground rules shared in advance.', reflection: 'I learnt to plan the work before starting and to ask for feedback early.', links: ['https://example.org/evidence/repo'], collaborators: [] },
-  });
-  if (submission.fee === 'due') await api(base, 'POST', `/api/v1/submissions/${submission.id}/fee`, { token: issuer, body: { action: 'waived' } });
-  const form = new FormData();
-  form.append('file', new Blob([PDF], { type: 'application/pdf' }), 'report.pdf');
-  form.append('title', 'Report');
-  await api(base, 'POST', `/api/v1/submissions/${submission.id}/artifacts`, { token: learner, form });
-  await api(base, 'POST', `/api/v1/submissions/${submission.id}/submit`, { token: learner, body: {} });
-  const queue = await api(base, 'GET', '/api/v1/assessments', { token: assessor });
-  const item = queue.items.find((i) => i.submission_id === submission.id);
-  const { levels, criteria } = item.rubric;
-  const top = levels[levels.length - 1];
-  const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: 'Exemplary.' }));
-  await api(base, 'POST', `/api/v1/assessments/${submission.id}`, { token: assessor, body: { scores, feedback: 'Excellent work.' } });
-  let award = null;
-  for (let i = 0; i < 100 && !award; i++) {
-    const mine = await api(base, 'GET', '/api/v1/awards', { token: learner });
-    award = (mine.items ?? mine).find((a) => a.achievement_id === badge.id || a.achievement?.id === badge.id) ?? null;
-    if (!award) await sleep(100);
-  }
-  if (!award) throw new Error('the award did not appear');
-  await api(base, 'PUT', `/api/v1/awards/${award.id}/privacy`, { token: learner, body: { privacy: 'public', evidence_public: false } });
+async function earnPublicAward(base) {
+  const { award } = await earnAward(base, { privacy: 'public' });
   const credential = await (await fetch(`${base}/awards/${award.id}/credential`)).text();
   return { id: award.id, credential };
 }
@@ -136,7 +87,7 @@ function rssPeakMb(pid) {
 async function measure({ label, bin }, port) {
   const server = await start(bin, port);
   try {
-    const award = await earnAward(server.base);
+    const award = await earnPublicAward(server.base);
     // The verify form carries a CSRF token (double-submit: the cookie and the field agree).
     const form = await fetch(`${server.base}/verify`, { headers: { accept: 'text/html' } });
     const csrf = /cairn_csrf=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1] ?? '';
@@ -154,7 +105,7 @@ async function measure({ label, bin }, port) {
     const pageScript = luaFile('page', ['wrk.headers["Accept"] = "text/html"']);
     const loginScript = luaFile('login', [
       'wrk.method = "POST"',
-      `wrk.body = ${lua(JSON.stringify({ email: DEMO.learner[0], password: 'not the password at all' }))}`,
+      `wrk.body = ${lua(JSON.stringify({ email: DEMO.learner.email, password: 'not the password at all' }))}`,
       'wrk.headers["Content-Type"] = "application/json"',
       'wrk.headers["Accept"] = "application/json"',
     ]);

@@ -13,15 +13,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
+import { SIZES, checkPage, launch } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
 const OPERATOR = { email: 'issuer@demo.cairn.test', password: 'cairn-demo-issuer' };
-const SIZES = [
-  { name: 'desktop', width: 1366, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-];
 
 /** Collapses runs of whitespace (including no-break spaces) to one space. */
 const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
@@ -52,14 +48,7 @@ describe('account', () => {
       };
 
       /** Screenshot, no sideways scrolling, axe-core: every page goes through here. */
-      const look = async (page, name) => {
-        await screenshot(page, `account-${name}-${size.width}x${size.height}`);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        assert.ok(overflow <= 0, `${name} (${page.url()}) scrolls sideways by ${overflow}px at ${size.width}px`);
-        const violations = await checkA11y(page);
-        if (violations.length) console.log(`axe: ${name} (${page.url()})\n${formatViolations(violations)}`);
-        assert.equal(violations.length, 0, `${name} has serious/critical accessibility violations:\n${formatViolations(violations)}`);
-      };
+      const look = (page, name) => checkPage(page, `account-${name}-${size.width}x${size.height}`);
       const visit = async (page, target, name, status = 200) => {
         const response = await page.goto(target);
         assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);

@@ -12,25 +12,20 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
+import { api as callApi, earn, logIn as logInAs } from './lib/api.mjs';
+import { SIZES, checkPage, launch } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
-const SIZES = [
-  { name: 'desktop', width: 1366, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-];
 const LEARNER = ['learner@demo.cairn.test', 'cairn-demo-learner'];
 const ISSUER = ['issuer@demo.cairn.test', 'cairn-demo-issuer'];
 const ASSESSOR = ['assessor@demo.cairn.test', 'cairn-demo-assessor'];
 const DRAFT_BADGE = 'Writing Clear API Documentation';
 const EARNED_BADGE = 'Inclusive Meeting Facilitation';
 const MICRO_CREDENTIAL = 'Data Analysis with SQL';
-const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
 /** Collapses runs of whitespace (including no-break spaces) to one space. */
 const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('pages that know the viewer', () => {
   let server;
@@ -46,23 +41,8 @@ describe('pages that know the viewer', () => {
     await server?.stop();
   }, { timeout: 30_000 });
 
-  /** One JSON API call; throws on any status but 2xx. */
-  async function api(method, path, { token, body, form } = {}) {
-    const headers = { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    let payload;
-    if (form) payload = form;
-    else if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
-    const response = await fetch(server.baseUrl + path, { method, headers, body: payload });
-    const text = await response.text();
-    assert.ok(response.ok, `${method} ${path}: HTTP ${response.status} ${text.slice(0, 400)}`);
-    return text ? JSON.parse(text) : null;
-  }
-
-  const logIn = async ([email, password]) => (await api('POST', '/api/v1/session', { body: { email, password } })).token;
+  const api = (method, path, options) => callApi(server.baseUrl, method, path, options);
+  const logIn = ([email, password]) => logInAs(server.baseUrl, { email, password });
 
   async function catalog() {
     const listed = await api('GET', '/api/v1/achievements?limit=100');
@@ -82,38 +62,9 @@ describe('pages that know the viewer', () => {
     });
   }
 
-  /** Earns `badge` for the learner: submit through the API, the assessor passes it. */
+  /** Earns `badge` for the learner: submit through the API, the assessor passes it (lib/api.mjs). */
   async function earnAward(badge) {
-    const [issuer, assessor, learner] = [await logIn(ISSUER), await logIn(ASSESSOR), await logIn(LEARNER)];
-    const members = await api('GET', `/api/v1/organisations/${badge.issuer.id}/members`, { token: issuer });
-    const member = members.items.find((m) => m.email === ASSESSOR[0]);
-    // Already in the pool answers a conflict, which is fine here.
-    await fetch(`${server.baseUrl}/api/v1/achievements/${badge.id}/assessors`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ user_id: member.user_id }),
-    });
-    const submission = await startDraft(learner, badge.id);
-    if (submission.fee === 'due') await api('POST', `/api/v1/submissions/${submission.id}/fee`, { token: issuer, body: { action: 'waived' } });
-    const form = new FormData();
-    form.append('file', new Blob([PDF], { type: 'application/pdf' }), 'report.pdf');
-    form.append('title', 'Report');
-    await api('POST', `/api/v1/submissions/${submission.id}/artifacts`, { token: learner, form });
-    await api('POST', `/api/v1/submissions/${submission.id}/submit`, { token: learner, body: {} });
-    const queue = await api('GET', '/api/v1/assessments', { token: assessor });
-    const item = queue.items.find((i) => i.submission_id === submission.id);
-    assert.ok(item, 'the submission is in the assessor queue');
-    const { levels, criteria } = item.rubric;
-    const top = levels[levels.length - 1];
-    const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: 'Exemplary.' }));
-    await api('POST', `/api/v1/assessments/${submission.id}`, { token: assessor, body: { scores, feedback: 'Excellent work.' } });
-    for (let i = 0; i < 100; i++) {
-      const mine = await api('GET', '/api/v1/awards', { token: learner });
-      const award = (mine.items ?? mine).find((a) => a.achievement_id === badge.id || a.achievement?.id === badge.id);
-      if (award) return award;
-      await sleep(100);
-    }
-    throw new Error('the award did not appear');
+    return earn(server.baseUrl, badge, { issuer: await logIn(ISSUER), assessor: await logIn(ASSESSOR), learner: await logIn(LEARNER) });
   }
 
   /** A browser context at `size`, signed in as `account` unless it is null. */
@@ -135,12 +86,7 @@ describe('pages that know the viewer', () => {
   async function look(page, path, name, size) {
     const response = await page.goto(path);
     assert.equal(response?.status(), 200, `GET ${path} answered ${response?.status()}`);
-    const width = () => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
-    const { scrollWidth, innerWidth } = await width();
-    assert.ok(scrollWidth <= innerWidth, `${name} at ${size.width}px scrolls sideways: ${scrollWidth} > ${innerWidth}`);
-    await screenshot(page, `home-${name}-${size.width}x${size.height}`);
-    const violations = await checkA11y(page);
-    assert.equal(violations.length, 0, `${name} at ${size.width}px has serious/critical accessibility violations:\n${formatViolations(violations)}`);
+    await checkPage(page, `home-${name}-${size.width}x${size.height}`);
     return squash(await page.locator('body').innerText());
   }
 

@@ -20,6 +20,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { api as callApi, earn as earnAs, logIn as logInAs } from './lib/api.mjs';
 import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
@@ -34,12 +35,7 @@ const ASSESSOR = { email: 'assessor@demo.cairn.test', password: 'cairn-demo-asse
 const ISSUER = { email: 'issuer@demo.cairn.test', password: 'cairn-demo-issuer' };
 const BADGE = 'Secure Coding Essentials: OWASP Top 10';
 const MICRO_CREDENTIAL = 'Data Analysis with SQL';
-const PDF = Buffer.from(
-  '%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n' +
-    '3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
-);
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
 
 describe('responsive pages', () => {
@@ -49,64 +45,10 @@ describe('responsive pages', () => {
   /** Ids found or earned in `before`. */
   const ids = {};
 
-  async function api(method, path, { token, body, form } = {}) {
-    const headers = { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
-    let payload;
-    if (form) payload = form;
-    else if (body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body);
-    }
-    const response = await fetch(server.baseUrl + path, { method, headers, body: payload });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 400)}`);
-    return text ? JSON.parse(text) : null;
-  }
-
-  const logIn = async ({ email, password }) => (await api('POST', '/api/v1/session', { body: { email, password } })).token;
-
-  /** Earns `achievement` as the demo learner: apply, evidence, submit, assessed at the top level. */
-  async function earn(achievement, tokens) {
-    const { issuer, assessor, learner } = tokens;
-    const members = await api('GET', `/api/v1/organisations/${achievement.issuer.id}/members`, { token: issuer });
-    const member = members.items.find((m) => m.email === ASSESSOR.email);
-    // Already in the pool is fine: the answer is then a conflict.
-    await fetch(`${server.baseUrl}/api/v1/achievements/${achievement.id}/assessors`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user_id: member.user_id }),
-    });
-    const submission = await api('POST', `/api/v1/achievements/${achievement.id}/submissions`, {
-      token: learner,
-      body: {
-        overview: 'I scoped the work with the client, ran it and presented what I found.',
-        reflection: 'I learnt to agree the question before touching the data.',
-        links: ['https://example.org/evidence/repo'],
-        collaborators: [],
-      },
-    });
-    if (submission.fee === 'due') await api('POST', `/api/v1/submissions/${submission.id}/fee`, { token: issuer, body: { action: 'waived' } });
-    const form = new FormData();
-    form.append('file', new Blob([PDF], { type: 'application/pdf' }), 'report.pdf');
-    form.append('title', 'Report');
-    await api('POST', `/api/v1/submissions/${submission.id}/artifacts`, { token: learner, form });
-    await api('POST', `/api/v1/submissions/${submission.id}/submit`, { token: learner, body: {} });
-    const queue = await api('GET', '/api/v1/assessments', { token: assessor });
-    const item = queue.items.find((i) => i.submission_id === submission.id);
-    assert.ok(item, `submission ${submission.id} is not in the assessor's queue`);
-    const { levels, criteria } = item.rubric;
-    const top = levels[levels.length - 1];
-    const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: 'Exemplary.' }));
-    await api('POST', `/api/v1/assessments/${submission.id}`, { token: assessor, body: { scores, feedback: 'Excellent work.' } });
-    for (let i = 0; i < 100; i++) {
-      const mine = await api('GET', '/api/v1/awards', { token: learner });
-      const award = (mine.items ?? mine).find((a) => a.achievement_id === achievement.id || a.achievement?.id === achievement.id);
-      if (award) return award.id;
-      await sleep(100);
-    }
-    throw new Error(`no award of ${achievement.name} appeared`);
-  }
+  const api = (method, path, options) => callApi(server.baseUrl, method, path, options);
+  const logIn = (account) => logInAs(server.baseUrl, account);
+  /** Earns `achievement` as the demo learner (lib/api.mjs); returns the award's id. */
+  const earn = async (achievement, tokens) => (await earnAs(server.baseUrl, achievement, tokens)).id;
 
   async function awardOf(achievementId, token) {
     const mine = await api('GET', '/api/v1/awards', { token });

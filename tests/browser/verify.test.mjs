@@ -10,13 +10,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { api, earnAward } from './lib/api.mjs';
-import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
+import { SIZES, checkPage, launch } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
-const SIZES = [
-  { name: 'desktop', width: 1366, height: 900 },
-  { name: 'phone', width: 390, height: 844 },
-];
 const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
 
 describe('verify page', () => {
@@ -44,11 +40,7 @@ describe('verify page', () => {
     await page.locator('#verify_email').fill(email);
     await Promise.all([page.waitForLoadState('load'), page.locator('form[action="/verify"] button[type="submit"]').click()]);
     await page.locator('#verdict-title').waitFor();
-    await screenshot(page, `verify-${name}-${size.name}`);
-    const violations = await checkA11y(page);
-    assert.equal(violations.length, 0, `verify (${name}) has serious/critical accessibility violations:\n${formatViolations(violations)}`);
-    const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
-    assert.ok(scroll <= width, `the verify page (${name}) scrolls sideways at ${size.width} px: ${scroll} px wide`);
+    await checkPage(page, `verify-${name}-${size.name}`);
   }
 
   for (const size of SIZES) {

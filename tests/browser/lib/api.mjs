@@ -42,27 +42,25 @@ export async function logIn(base, { email, password }) {
 }
 
 /**
- * The demo learner earns the published micro-badge named `name` (by default the first free
- * one with a rubric): applies, uploads a PDF, submits; the demo assessor passes every criterion.
- * Returns the award as the API lists it, with `privacy` set as asked.
+ * The demo learner earns `achievement` (as the API lists it): the assessor joins its pool, the
+ * learner applies, uploads a PDF and submits (a fee due is waived by the issuer), and the
+ * assessor passes every criterion at the top level. `tokens` are the issuer's, the assessor's and
+ * the learner's API tokens. Returns the award as the learner's award list shows it.
  */
-export async function earnAward(base, { name = null, privacy = 'public' } = {}) {
-  const [issuer, assessor, learner] = [await logIn(base, DEMO.issuer), await logIn(base, DEMO.assessor), await logIn(base, DEMO.learner)];
-  const catalog = await api(base, 'GET', '/api/v1/achievements?kind=micro-badge&limit=100');
-  const candidates = catalog.items.filter((a) => a.state === 'published' && a.rubric?.criteria?.length && (!name || a.name === name));
-  const badge = candidates.sort((a, b) => Number(Boolean(b.fee?.free)) - Number(Boolean(a.fee?.free)))[0];
-  if (!badge) throw new Error(`no published micro-badge${name ? ` named ${name}` : ''}`);
-  const members = await api(base, 'GET', `/api/v1/organisations/${badge.issuer.id}/members`, { token: issuer });
+export async function earn(base, achievement, tokens) {
+  const { issuer, assessor, learner } = tokens;
+  const members = await api(base, 'GET', `/api/v1/organisations/${achievement.issuer.id}/members`, { token: issuer });
   const member = members.items.find((m) => m.email === DEMO.assessor.email);
-  await fetch(`${base}/api/v1/achievements/${badge.id}/assessors`, {
+  // Already in the pool is fine: the answer is then a conflict.
+  await fetch(`${base}/api/v1/achievements/${achievement.id}/assessors`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${issuer}`, 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ user_id: member.user_id }),
   });
-  const submission = await api(base, 'POST', `/api/v1/achievements/${badge.id}/submissions`, {
+  const submission = await api(base, 'POST', `/api/v1/achievements/${achievement.id}/submissions`, {
     token: learner,
     body: {
-      overview: 'I planned and ran two meetings with an agenda, roles and ground rules shared in advance.',
+      overview: 'I planned and ran the work with an agenda, roles and ground rules shared in advance.',
       reflection: 'I learnt to plan the work before starting and to ask for feedback early.',
       links: ['https://example.org/evidence/repo'],
       collaborators: [],
@@ -76,17 +74,32 @@ export async function earnAward(base, { name = null, privacy = 'public' } = {}) 
   await api(base, 'POST', `/api/v1/submissions/${submission.id}/submit`, { token: learner, body: {} });
   const queue = await api(base, 'GET', '/api/v1/assessments', { token: assessor });
   const item = queue.items.find((i) => i.submission_id === submission.id);
+  if (!item) throw new Error(`submission ${submission.id} is not in the assessor's queue`);
   const { levels, criteria } = item.rubric;
   const top = levels[levels.length - 1];
   const scores = criteria.map((c) => ({ criterion: c.id, level: typeof top === 'string' ? top : levels.length, comment: 'Exemplary.' }));
   await api(base, 'POST', `/api/v1/assessments/${submission.id}`, { token: assessor, body: { scores, feedback: 'Excellent work.' } });
-  let award = null;
-  for (let i = 0; i < 100 && !award; i++) {
+  for (let i = 0; i < 100; i++) {
     const mine = await api(base, 'GET', '/api/v1/awards', { token: learner });
-    award = (mine.items ?? mine).find((a) => a.achievement_id === badge.id || a.achievement?.id === badge.id) ?? null;
-    if (!award) await sleep(100);
+    const award = (mine.items ?? mine).find((a) => a.achievement_id === achievement.id || a.achievement?.id === achievement.id);
+    if (award) return award;
+    await sleep(100);
   }
-  if (!award) throw new Error('the award did not appear');
-  await api(base, 'PUT', `/api/v1/awards/${award.id}/privacy`, { token: learner, body: { privacy, evidence_public: false } });
-  return { award, badge, tokens: { issuer, assessor, learner } };
+  throw new Error(`no award of ${achievement.name} appeared`);
+}
+
+/**
+ * The demo learner earns the published micro-badge named `name` (by default the first free one
+ * with a rubric) through [`earn`], then sets its privacy. Returns the award, the badge and the
+ * three API tokens.
+ */
+export async function earnAward(base, { name = null, privacy = 'public' } = {}) {
+  const tokens = { issuer: await logIn(base, DEMO.issuer), assessor: await logIn(base, DEMO.assessor), learner: await logIn(base, DEMO.learner) };
+  const catalog = await api(base, 'GET', '/api/v1/achievements?kind=micro-badge&limit=100');
+  const candidates = catalog.items.filter((a) => a.state === 'published' && a.rubric?.criteria?.length && (!name || a.name === name));
+  const badge = candidates.sort((a, b) => Number(Boolean(b.fee?.free)) - Number(Boolean(a.fee?.free)))[0];
+  if (!badge) throw new Error(`no published micro-badge${name ? ` named ${name}` : ''}`);
+  const award = await earn(base, badge, tokens);
+  await api(base, 'PUT', `/api/v1/awards/${award.id}/privacy`, { token: tokens.learner, body: { privacy, evidence_public: false } });
+  return { award, badge, tokens };
 }

@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core (which never downloads a browser),
 // plus screenshots and an axe-core accessibility check.
 
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -71,4 +72,25 @@ export function formatViolations(violations) {
       return `- [${v.impact}] ${v.id}: ${v.help} (${v.helpUrl})\n${nodes}`;
     })
     .join('\n');
+}
+
+/** The two sizes every page is checked at: a desktop and a phone. */
+export const SIZES = [
+  { name: 'desktop', width: 1366, height: 900 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+/**
+ * What every page a test visits goes through: a screenshot saved as `shot`, no sideways
+ * scrolling, and no serious or critical axe-core violation. Throws (an assertion error) on
+ * either failure.
+ */
+export async function checkPage(page, shot) {
+  await screenshot(page, shot);
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  if (scrollWidth > innerWidth) throw new assert.AssertionError({ message: `${shot} (${page.url()}) scrolls sideways: ${scrollWidth}px wide in a ${innerWidth}px window` });
+  const violations = await checkA11y(page);
+  if (violations.length) {
+    throw new assert.AssertionError({ message: `${shot} (${page.url()}) has serious/critical accessibility violations:\n${formatViolations(violations)}` });
+  }
 }
