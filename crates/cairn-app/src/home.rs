@@ -143,9 +143,8 @@ struct SettingsCache(HashMap<OrganisationId, IssuerSettings>);
 
 impl SettingsCache {
     async fn get(&mut self, app: &App, organisation: OrganisationId) -> Result<&IssuerSettings, AppError> {
-        if !self.0.contains_key(&organisation) {
-            let settings = app.store.issuer_settings(organisation).await?;
-            self.0.insert(organisation, settings);
+        if let std::collections::hash_map::Entry::Vacant(entry) = self.0.entry(organisation) {
+            entry.insert(app.store.issuer_settings(organisation).await?);
         }
         Ok(&self.0[&organisation])
     }
@@ -202,8 +201,8 @@ pub async fn learner_home(app: &App, actor: &Actor) -> Result<LearnerHome, AppEr
         };
         if stage.in_progress() { in_progress.push(home) } else { feedback_waiting.push(home) }
     }
-    in_progress.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
-    feedback_waiting.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    in_progress.sort_by_key(|b| std::cmp::Reverse(b.updated_at));
+    feedback_waiting.sort_by_key(|b| std::cmp::Reverse(b.updated_at));
 
     let awards: Vec<HomeAward> = app.store.learner_awards(user).await?.into_iter().map(|line| home_award(line, now)).collect();
     let mut expiring: Vec<HomeAward> = awards.iter().filter(|a| a.expiring_soon).cloned().collect();

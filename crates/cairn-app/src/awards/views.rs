@@ -68,7 +68,7 @@ pub struct LevelAward {
 pub enum LevelHeld {
     /// The level award, which the actor may see by the one rule ([`visible`]), with the level as
     /// it was when awarded (its rubric names the results).
-    Shown { award: Award, achievement: Achievement, expired: bool },
+    Shown { award: Box<Award>, achievement: Box<Achievement>, expired: bool },
     /// The learner holds it, but the actor may not see it (a private award): not linked.
     NotShown,
     /// The learner holds no award of this level.
@@ -169,7 +169,7 @@ async fn level_awards(app: &App, actor: &Actor, award: &Award) -> Result<Vec<Lev
             Some(level_award) => match visible(app, actor, level_award.id).await {
                 Ok(Visible { award, .. }) => {
                     let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
-                    LevelHeld::Shown { expired: expired(award.valid_until, now), award, achievement }
+                    LevelHeld::Shown { expired: expired(award.valid_until, now), award: Box::new(award), achievement: Box::new(achievement) }
                 }
                 Err(AppError::NotFound(_)) => LevelHeld::NotShown,
                 Err(error) => return Err(error),

@@ -138,7 +138,7 @@ backend_test!(a_reset_link_expires_after_an_hour_and_one_use_ends_the_others, |a
     assert_eq!(sign_in(app, LEARNER, LEARNER_PASSWORD).await.status, 201, "nothing changed");
 
     request_reset(app, LEARNER).await;
-    let second = new_secret(app, LEARNER, &[first.clone()]).await;
+    let second = new_secret(app, LEARNER, std::slice::from_ref(&first)).await;
     request_reset(app, LEARNER).await;
     let third = new_secret(app, LEARNER, &[first.clone(), second.clone()]).await;
     assert_eq!(app.json("POST", &format!("/api/v1/password-resets/{third}"), None, &json!({"password": NEW_PASSWORD})).await.status, 204);
