@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { api as callApi, earn as earnAs, logIn as logInAs } from './lib/api.mjs';
-import { checkA11y, formatViolations, launch, screenshot } from './lib/browser.mjs';
+import { checkA11y, formatViolations, launch, screenshot, settledAttribute } from './lib/browser.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
@@ -271,7 +271,7 @@ describe('responsive pages', () => {
           assert.equal(await notifications.isVisible(), false, 'the menu starts closed');
           assert.match(squash(await toggle.innerText()), /^Menu/);
           await toggle.click();
-          assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+          assert.equal(await settledAttribute(toggle, 'aria-expanded', 'true'), 'true');
           assert.ok(await notifications.isVisible(), 'the open menu shows its links');
           await check(page, 'menu-open', size);
         } else {
@@ -290,7 +290,7 @@ describe('responsive pages', () => {
         for (const target of await page.locator('#site-menu a').all()) assert.ok(await target.isVisible(), 'every menu link is visible once open');
         if (narrow(size)) {
           await page.keyboard.press('Escape');
-          assert.equal(await toggle.getAttribute('aria-expanded'), 'false', 'Escape closes the menu');
+          assert.equal(await settledAttribute(toggle, 'aria-expanded', 'false'), 'false', 'Escape closes the menu');
           assert.equal(await notifications.isVisible(), false);
         }
         await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), narrow(size) ? toggle.click().then(() => notifications.click()) : notifications.click()]);

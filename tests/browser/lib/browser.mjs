@@ -94,3 +94,18 @@ export async function checkPage(page, shot) {
     throw new assert.AssertionError({ message: `${shot} (${page.url()}) has serious/critical accessibility violations:\n${formatViolations(violations)}` });
   }
 }
+
+/**
+ * Waits (up to `timeout` ms) for an attribute that a script sets after an event to take
+ * `expected`, and returns what it holds then: `toggle` events and the like are queued,
+ * so the attribute changes a moment after the click that causes it.
+ */
+export async function settledAttribute(locator, name, expected, timeout = 2000) {
+  const until = Date.now() + timeout;
+  let value = await locator.getAttribute(name);
+  while (value !== expected && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    value = await locator.getAttribute(name);
+  }
+  return value;
+}
