@@ -28,6 +28,7 @@ use cairn_store::{ApiToken, NewSession, StoreError, TokenOwner, User};
 pub use passwords::PasswordHashing;
 pub use throttle::LoginThrottle;
 
+use crate::error::Throttle;
 use crate::{App, AppError};
 
 /// Who is asking: the signed-in user (none for visitors) and the actor their permissions make.
@@ -63,7 +64,7 @@ pub struct SignUpReceipt {
 /// hashing is saturated.
 pub async fn sign_up(app: &App, fields: SignUpFields, address: Option<IpAddr>) -> Result<SignUpReceipt, AppError> {
     let account = NewAccount::parse(fields)?;
-    app.signup_throttle.check(Some(account.email.as_str()), address, app.now()).map_err(|retry_after| AppError::Throttled { retry_after })?;
+    app.signup_throttle.check(Some(account.email.as_str()), address, app.now()).map_err(|retry_after| AppError::Throttled { retry_after, what: Throttle::SignUp })?;
     // Hashed before knowing whether the address is taken, so both answers take as long.
     let hash = app.passwords.hash(&account.password).await?;
     let now = app.now();
@@ -95,7 +96,7 @@ pub async fn log_in(app: &App, email: &str, password: &str, address: Option<IpAd
     let now = app.now();
     let parsed = Email::parse(email).ok();
     let account = parsed.as_ref().map(Email::as_str);
-    app.login_throttle.check(account, address, now).map_err(|retry_after| AppError::Throttled { retry_after })?;
+    app.login_throttle.check(account, address, now).map_err(|retry_after| AppError::Throttled { retry_after, what: Throttle::SignIn })?;
     let user = match &parsed {
         Some(email) if password.len() <= MAX_PASSWORD_CHARS * 4 => {
             let stored = app.store.password_hash(email).await?;

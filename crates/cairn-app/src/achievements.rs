@@ -186,11 +186,7 @@ pub async fn image(app: &App, actor: &Actor, id: AchievementId) -> Result<(Image
         Some(image) => Ok((image.image_type, app.store.blobs().get(&image.key).await?)),
         None => {
             let organisation = app.store.organisation(achievement.organisation).await?;
-            let level = match achievement.kind {
-                Kind::Level(n) => Some(n),
-                _ => None,
-            };
-            Ok((ImageType::Svg, default_badge_svg(&achievement.content.name, level, &organisation.profile.name).into_bytes()))
+            Ok((ImageType::Svg, default_badge_svg(&achievement.content.name, achievement.kind.into(), &organisation.profile.name).into_bytes()))
         }
     }
 }

@@ -61,10 +61,10 @@ pub enum AppError {
     /// seconds.
     #[error("the server is busy; try again in {retry_after} seconds")]
     Busy { retry_after: u64 },
-    /// Too many failed sign-ins for this account or from this address lately; try again after
-    /// `retry_after` seconds.
-    #[error("too many failed sign-ins; try again in {} minutes", retry_after.div_ceil(60))]
-    Throttled { retry_after: u64 },
+    /// Too many attempts of one kind for this account or from this address lately; try again
+    /// after `retry_after` seconds.
+    #[error("too many {} for this account or from this network lately; try again in {} minutes", what.words(), retry_after.div_ceil(60))]
+    Throttled { retry_after: u64, what: Throttle },
     /// An unexpected failure; its cause chain was logged where it was made
     /// ([`AppError::internal`]).
     #[error("internal error: {0}")]
@@ -180,5 +180,25 @@ mod tests {
         assert!(matches!(AppError::from(Denied::Forbidden), AppError::Forbidden(_)));
         assert!(matches!(AppError::from(Denied::ReadOnly), AppError::Forbidden(detail) if detail.contains("read-only")));
         assert_eq!(AppError::Unauthenticated.detail(), "sign in to do this");
+    }
+}
+
+/// What was tried too often, for [`AppError::Throttled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    /// Sign-ins with a wrong password (and wrong current passwords on the account page).
+    SignIn,
+    SignUp,
+    PasswordReset,
+}
+
+impl Throttle {
+    /// What was counted, in words: "failed sign-ins".
+    pub fn words(self) -> &'static str {
+        match self {
+            Throttle::SignIn => "failed sign-ins",
+            Throttle::SignUp => "sign-ups",
+            Throttle::PasswordReset => "password reset requests",
+        }
     }
 }

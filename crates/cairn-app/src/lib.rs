@@ -52,7 +52,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub use config::Config;
-pub use error::{AppError, ConflictKind};
+pub use error::{AppError, ConflictKind, Throttle};
 
 /// The time source; tests pass a fixed clock.
 pub trait Clock: Send + Sync {

@@ -5,7 +5,7 @@ use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, ImageRef};
 use cairn_core::authz::{Action, Actor, OrgAction, Role};
 use cairn_core::ids::{OrganisationId, UserId};
-use cairn_core::image::{ImageType, default_badge_svg};
+use cairn_core::image::{BadgeArt, ImageType, default_badge_svg};
 use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationProfile};
 use cairn_store::{CatalogPage, CatalogQuery, Member, StoreError};
 use serde_json::Value;
@@ -89,7 +89,7 @@ pub async fn image(app: &App, id: OrganisationId) -> Result<(ImageType, Vec<u8>)
     let organisation = app.store.organisation(id).await?;
     match organisation.profile.image {
         Some(ImageRef { key, image_type }) => Ok((image_type, app.store.blobs().get(&key).await?)),
-        None => Ok((ImageType::Svg, default_badge_svg(&organisation.profile.name, None, &organisation.profile.name).into_bytes())),
+        None => Ok((ImageType::Svg, default_badge_svg(&organisation.profile.name, BadgeArt::Issuer, &organisation.profile.name).into_bytes())),
     }
 }
 

@@ -106,7 +106,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         slug: "too-many-requests",
         title: "Too many attempts",
         status: 429,
-        explanation: "There were too many failed sign-ins for this account or from your network lately. Wait for the time given in the Retry-After header (in seconds) before trying again; if you forgot your password, use \"Forgot your password?\" on the sign-in page.",
+        explanation: "There were too many attempts of one kind (the detail says which: failed sign-ins, sign-ups or password reset requests) for this account or from your network lately. Wait for the time given in the Retry-After header (in seconds) before trying again; if you forgot your password, use \"Forgot your password?\" on the sign-in page.",
     },
     ProblemType {
         slug: "unavailable",
@@ -258,7 +258,7 @@ impl From<AppError> for Problem {
             AppError::Busy { retry_after } => {
                 Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", error.detail()) }
             }
-            AppError::Throttled { retry_after } => {
+            AppError::Throttled { retry_after, .. } => {
                 Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", error.detail()) }
             }
             AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
@@ -379,7 +379,12 @@ mod tests {
             (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),
             (AppError::Internal("disk full: no space".into()), 500, "internal", "something went wrong"),
             (AppError::Busy { retry_after: 2 }, 503, "unavailable", "the server is busy; try again in 2 seconds"),
-            (AppError::Throttled { retry_after: 600 }, 429, "too-many-requests", "too many failed sign-ins; try again in 10 minutes"),
+            (
+                AppError::Throttled { retry_after: 600, what: cairn_app::Throttle::PasswordReset },
+                429,
+                "too-many-requests",
+                "too many password reset requests for this account or from this network lately; try again in 10 minutes",
+            ),
         ];
         for (error, status, slug, detail) in cases {
             let waits = matches!(error, AppError::Busy { .. } | AppError::Throttled { .. });

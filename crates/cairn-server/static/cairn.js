@@ -11,7 +11,7 @@
     var levelInputs = Array.prototype.slice.call(editor.querySelectorAll('.level-inputs input'));
     function columnName(j) {
       var value = levelInputs[j] ? levelInputs[j].value.trim() : '';
-      return value || 'Column ' + (j + 1);
+      return value || 'Performance level ' + (j + 1);
     }
     function refresh() {
       editor.querySelectorAll('.criterion-editor').forEach(function (row, i) {

@@ -36,7 +36,7 @@ pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str,
     let user = app.store.user(id).await?;
     let now = app.now();
     let account = Some(user.email.as_str());
-    app.login_throttle.check(account, None, now).map_err(|retry_after| AppError::Throttled { retry_after })?;
+    app.login_throttle.check(account, None, now).map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::SignIn })?;
     let stored = app.store.password_hash(&user.email).await?;
     let matches = current.len() <= MAX_PASSWORD_CHARS * 4 && app.passwords.verify(current, stored.as_ref().map(|(_, hash)| hash.as_str())).await?;
     if !matches {

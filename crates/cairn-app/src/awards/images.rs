@@ -60,6 +60,11 @@ fn fonts() -> Arc<usvg::fontdb::Database> {
 /// # Errors
 /// A message when the SVG cannot be parsed or has no area.
 pub(crate) fn render_png(svg: &[u8], side: u32) -> Result<Vec<u8>, String> {
+    render_pixmap(svg, side)?.encode_png().map_err(|e| format!("the rendered badge cannot be encoded: {e}"))
+}
+
+/// Renders an SVG as [`render_png`] does, to pixels.
+fn render_pixmap(svg: &[u8], side: u32) -> Result<tiny_skia::Pixmap, String> {
     let mut options = usvg::Options { fontdb: fonts(), ..usvg::Options::default() };
     options.font_family = "sans-serif".into();
     options.image_href_resolver =
@@ -74,7 +79,7 @@ pub(crate) fn render_png(svg: &[u8], side: u32) -> Result<Vec<u8>, String> {
     let pixels = |length: f32| ((length * scale).round() as u32).clamp(1, side);
     let mut pixmap = tiny_skia::Pixmap::new(pixels(size.width()), pixels(size.height())).ok_or("the badge SVG has no area")?;
     resvg::render(&tree, tiny_skia::Transform::from_scale(scale, scale), &mut pixmap.as_mut());
-    pixmap.encode_png().map_err(|e| format!("the rendered badge cannot be encoded: {e}"))
+    Ok(pixmap)
 }
 
 /// The width and height in a PNG's header.
@@ -122,12 +127,47 @@ mod tests {
 
     #[test]
     fn the_default_badge_renders_and_both_images_carry_the_credential() {
-        let svg = cairn_core::image::default_badge_svg("Robust Bash", Some(2), "Northbridge");
+        let svg = cairn_core::image::default_badge_svg("Robust Bash", cairn_core::image::BadgeArt::Level(2), "Northbridge");
         let credential = r#"{"id":"https://cairn.example/awards/1/credential","proof":[{"type":"DataIntegrityProof"}]}"#;
         let baked = bake_badges(&BadgeImage { image_type: ImageType::Svg, bytes: svg.clone().into_bytes() }, &svg, credential).unwrap();
         assert_eq!(png_size(&baked.png), Some((RENDER_SIDE, RENDER_SIDE)));
         for image in [&baked.png, &baked.svg] {
             assert_eq!(bake::unbake(image).unwrap(), Some(BakedPayload::Ob3Json(credential.into())));
+        }
+    }
+
+    #[test]
+    fn a_generated_badges_name_stays_inside_its_text_box_in_the_systems_fonts() {
+        use cairn_core::image::BadgeArt;
+        if fonts().is_empty() {
+            // Without fonts resvg draws no text at all; the test command installs DejaVu.
+            eprintln!("no system fonts: the rendered name cannot be checked");
+            return;
+        }
+        let names = [
+            "Advanced Welding and Fabrication in Practice",
+            "WWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWWW MMMMMMMMMMMMMM",
+            "Professional Certificate in Sustainable Infrastructure Asset Management and Lifecycle Engineering",
+            "Intro",
+        ];
+        for art in [BadgeArt::MicroBadge, BadgeArt::MicroCredential, BadgeArt::Level(3), BadgeArt::Issuer] {
+            for name in names {
+                let svg = cairn_core::image::default_badge_svg(name, art, "Northbridge");
+                // The name alone, on a transparent square: every pixel it inks must lie in the box.
+                let texts: String = svg.split("<text class=\"name\"").skip(1).map(|part| format!("<text class=\"name\"{}</text>", part.split("</text>").next().unwrap())).collect();
+                let only_name = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"512\" height=\"512\" viewBox=\"0 0 512 512\">{texts}</svg>");
+                let pixmap = render_pixmap(only_name.as_bytes(), 512).unwrap();
+                let inked: Vec<(u32, u32)> = (0..512u32)
+                    .flat_map(|y| (0..512u32).map(move |x| (x, y)))
+                    .filter(|&(x, y)| pixmap.pixel(x, y).is_some_and(|pixel| pixel.alpha() > 32))
+                    .collect();
+                assert!(!inked.is_empty(), "{art:?} {name:?}: no text was drawn");
+                let area = art.text_box();
+                // One pixel of antialiasing either side.
+                let outside: Vec<&(u32, u32)> =
+                    inked.iter().filter(|&&(x, y)| x + 1 < area.left || x > area.right + 1 || y + 1 < area.top || y > area.bottom + 1).collect();
+                assert!(outside.is_empty(), "{art:?} {name:?}: {} pixels outside {area:?}, e.g. {:?}", outside.len(), outside.first());
+            }
         }
     }
 
@@ -143,7 +183,7 @@ mod tests {
 
     #[test]
     fn a_broken_svg_falls_back_to_the_default_badge() {
-        let fallback = cairn_core::image::default_badge_svg("Fallback", None, "x");
+        let fallback = cairn_core::image::default_badge_svg("Fallback", cairn_core::image::BadgeArt::MicroBadge, "x");
         let baked = bake_badges(
             &BadgeImage { image_type: ImageType::Svg, bytes: b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"/>".to_vec() },
             &fallback,

@@ -187,11 +187,7 @@ impl Draft {
 
 /// The achievement's badge image (the upload, or the generated default) and the default itself.
 async fn badge_image(app: &App, achievement: &Achievement, organisation: &Organisation) -> Result<(images::BadgeImage, String), AppError> {
-    let level = match achievement.kind {
-        Kind::Level(n) => Some(n),
-        _ => None,
-    };
-    let fallback = cairn_core::image::default_badge_svg(&achievement.content.name, level, &organisation.profile.name);
+    let fallback = cairn_core::image::default_badge_svg(&achievement.content.name, achievement.kind.into(), &organisation.profile.name);
     let image = match &achievement.content.image {
         Some(image) => images::BadgeImage { image_type: image.image_type, bytes: app.store.blobs().get(&image.key).await? },
         None => images::BadgeImage { image_type: ImageType::Svg, bytes: fallback.clone().into_bytes() },

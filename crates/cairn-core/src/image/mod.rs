@@ -9,7 +9,7 @@ mod default_badge;
 mod png;
 mod svg;
 
-pub use default_badge::default_badge_svg;
+pub use default_badge::{BadgeArt, TextBox, default_badge_svg};
 pub use svg::{MAX_SVG_ATTRIBUTES, MAX_SVG_DEPTH, MAX_SVG_ELEMENTS, MAX_SVG_NAMESPACES};
 
 /// The largest upload accepted, in bytes.

@@ -152,7 +152,8 @@ backend_test!(reset_requests_are_checked_and_throttled_like_sign_ins, |app| {
         assert_eq!(request_reset(app, "ghost@demo.cairn.test").await.status, 202);
     }
     let throttled = request_reset(app, "ghost@demo.cairn.test").await;
-    throttled.problem(429, "too-many-requests");
+    let problem = throttled.problem(429, "too-many-requests");
+    assert!(problem["detail"].as_str().unwrap().starts_with("too many password reset requests"), "{problem}");
     assert!(throttled.headers.get("retry-after").is_some());
     for _ in 0..limit {
         assert_eq!(request_reset(app, LEARNER).await.status, 202);

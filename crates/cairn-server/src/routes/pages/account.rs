@@ -85,7 +85,7 @@ async fn forgot(
             let errors = FieldErrors::place(&invalid.errors, |pointer| (pointer == "/email").then(|| ("email".to_string(), "E-mail address".to_string())));
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &forgot_page(layout(), &email, errors, None))
         }
-        Err(AppError::Throttled { retry_after }) => {
+        Err(AppError::Throttled { retry_after, .. }) => {
             let failure =
                 format!("There were too many requests for this address or from your network. Wait {} minutes, then try again.", retry_after.div_ceil(60));
             let mut response = render_status(StatusCode::TOO_MANY_REQUESTS, &forgot_page(layout(), &email, FieldErrors::default(), Some(failure)))?;
@@ -220,7 +220,7 @@ async fn change_password(State(state): State<AppState>, viewer: Viewer, csrf: Cs
                 });
                 (StatusCode::UNPROCESSABLE_ENTITY, errors)
             }
-            Err(AppError::Throttled { retry_after }) => {
+            Err(AppError::Throttled { retry_after, .. }) => {
                 let mut errors = FieldErrors::default();
                 let message = format!("too many wrong passwords lately: wait {} minutes, then try again", retry_after.div_ceil(60));
                 errors.add(Some(("current_password".into(), "Current password".into())), &message);

@@ -192,7 +192,7 @@ async fn log_in(
         Err(AppError::WrongCredentials) => {
             (StatusCode::UNAUTHORIZED, "That e-mail address and password do not match an account. Check both and try again.".to_string(), None)
         }
-        Err(AppError::Throttled { retry_after }) => (
+        Err(AppError::Throttled { retry_after, .. }) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!("There were too many failed sign-ins for this account or from your network. Wait {} minutes, then try again.", retry_after.div_ceil(60)),
             Some(retry_after),

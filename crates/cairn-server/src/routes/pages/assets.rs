@@ -22,6 +22,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("learner.css", "text/css; charset=utf-8", include_bytes!("../../../static/learner.css")),
     ("home.css", "text/css; charset=utf-8", include_bytes!("../../../static/home.css")),
     ("autosave.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/autosave.js")),
+    ("authoring.js", "text/javascript; charset=utf-8", include_bytes!("../../../static/authoring.js")),
 ];
 
 async fn asset(Path(file): Path<String>) -> Result<Response, Problem> {

@@ -119,7 +119,7 @@ impl Section {
     fn column_name(&self, column: usize) -> String {
         match self.column_names.get(column).filter(|name| !name.is_empty()) {
             Some(name) => name.clone(),
-            None => format!("column {}", column + 1),
+            None => format!("performance level {}", column + 1),
         }
     }
 
@@ -145,7 +145,7 @@ impl Section {
             ["rubric"] | ["rubric", "levels"] | ["rubric", "criteria"] => ("rubric".into(), "Rubric".into()),
             ["rubric", "levels", m] => {
                 let column = index(m, &self.level_columns)?;
-                (format!("level_{column}"), format!("Level name {}", column + 1))
+                (format!("level_{column}"), format!("Performance level {}", column + 1))
             }
             ["rubric", "criteria", k, rest @ ..] => {
                 let row = index(k, &self.criterion_rows)?;
@@ -468,12 +468,12 @@ fn section_view(form: &FormFields, errors: &FieldErrors, prefix: &str, heading: 
 fn grid_view(form: &FormFields, errors: &FieldErrors, prefix: &str, shape: Shape) -> GridView {
     let id = |field: String| format!("{prefix}{field}");
     let level_names: Vec<String> = (0..LEVEL_COLUMNS).map(|j| form.get(&id(format!("level_{j}"))).trim().to_string()).collect();
-    let column_label = |j: usize| if level_names[j].is_empty() { format!("Column {}", j + 1) } else { level_names[j].clone() };
+    let column_label = |j: usize| if level_names[j].is_empty() { format!("Performance level {}", j + 1) } else { level_names[j].clone() };
     let levels = (0..LEVEL_COLUMNS)
         .map(|j| {
             let label = match j {
-                0 => "Level 1 (lowest)".to_string(),
-                j => format!("Level {}", j + 1),
+                0 => "Performance level 1 (lowest)".to_string(),
+                j => format!("Performance level {}", j + 1),
             };
             Field::new(id(format!("level_{j}")), label, level_names[j].clone()).maxlength(60).error_from(errors)
         })
@@ -489,7 +489,7 @@ fn grid_view(form: &FormFields, errors: &FieldErrors, prefix: &str, shape: Shape
                 Ok(_) => required,
                 Err(_) => level_names.iter().position(|l| !l.is_empty() && l.eq_ignore_ascii_case(&required)).map(|j| (j + 1).to_string()).unwrap_or(required),
             };
-            let mut options = vec![SelectOption { value: String::new(), label: "Choose a level".into(), selected: required.is_empty() }];
+            let mut options = vec![SelectOption { value: String::new(), label: "Choose a performance level".into(), selected: required.is_empty() }];
             options.extend((0..LEVEL_COLUMNS).map(|j| SelectOption {
                 value: (j + 1).to_string(),
                 label: column_label(j),
@@ -504,7 +504,7 @@ fn grid_view(form: &FormFields, errors: &FieldErrors, prefix: &str, shape: Shape
                     .maxlength(1000)
                     .hint("Optional: what this criterion looks at.")
                     .error_from(errors),
-                required_level: Field::new(id(format!("criterion_{i}_required_level")), format!("Criterion {number}: level required to pass"), required)
+                required_level: Field::new(id(format!("criterion_{i}_required_level")), format!("Criterion {number}: performance level to pass"), required)
                     .select(options)
                     .error_from(errors),
                 descriptors: (0..LEVEL_COLUMNS)
@@ -879,7 +879,7 @@ mod tests {
         assert_eq!(fields.alignments.len(), 1);
         assert_eq!(section.locate("/rubric/criteria/0/descriptors/1"), Some(("criterion_1_descriptor_2".into(), "Criterion 2 at Proficient".into())));
         assert_eq!(section.locate("/alignments/0/target_url"), Some(("alignment_1_target_url".into(), "Competency 2 URL".into())));
-        assert_eq!(section.locate("/rubric/levels/1"), Some(("level_2".into(), "Level name 3".into())));
+        assert_eq!(section.locate("/rubric/levels/1"), Some(("level_2".into(), "Performance level 3".into())));
         assert_eq!(section.locate("/nonsense"), None);
     }
 
