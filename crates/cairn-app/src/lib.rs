@@ -38,6 +38,7 @@ pub mod demo;
 pub mod effects;
 pub mod error;
 pub mod health;
+pub mod invitations;
 pub mod home;
 pub mod issuer;
 pub mod jobs;
