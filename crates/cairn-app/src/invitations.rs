@@ -20,9 +20,7 @@ pub fn invitation_path(secret: &str) -> String {
 }
 
 fn gone() -> AppError {
-    AppError::Gone(format!(
-        "this invitation is unknown, used, revoked or more than {INVITATION_DAYS} days old: ask the organisation for a new one"
-    ))
+    AppError::Gone(format!("this invitation is unknown, used, revoked or more than {INVITATION_DAYS} days old: ask the organisation for a new one"))
 }
 
 /// Invites `email` to join the organisation as `role`; the address is e-mailed a link. An

@@ -61,7 +61,11 @@ impl Store {
         let secret = random_secret();
         let mail = compose(&secret);
         let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE email_changes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(secs(now)).bind(user.to_string()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE email_changes SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(secs(now))
+            .bind(user.to_string())
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO email_changes (token_hash, user_id, new_email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(digest(&secret))
             .bind(user.to_string())
@@ -104,7 +108,11 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         let user = user_from(&row)?;
         let new = Email::parse(&get_string(&row, "new_email")?).map_err(StoreError::corrupt)?;
-        let used = sqlx::query("UPDATE email_changes SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL").bind(secs(now)).bind(digest(secret)).execute(&mut *tx).await?;
+        let used = sqlx::query("UPDATE email_changes SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+            .bind(secs(now))
+            .bind(digest(secret))
+            .execute(&mut *tx)
+            .await?;
         if used.rows_affected() == 0 {
             return Ok(None);
         }

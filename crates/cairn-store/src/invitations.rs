@@ -41,10 +41,14 @@ impl Invitation {
 pub enum Invitee<'a> {
     Existing(UserId),
     /// A new account at the invited address, with its name and password hash.
-    New { name: &'a str, password_hash: &'a str },
+    New {
+        name: &'a str,
+        password_hash: &'a str,
+    },
 }
 
-const COLUMNS: &str = "i.id, i.organisation_id, o.name AS organisation_name, i.email, i.role, i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at";
+const COLUMNS: &str =
+    "i.id, i.organisation_id, o.name AS organisation_name, i.email, i.role, i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at";
 
 fn invitation_from(row: &AnyRow) -> Result<Invitation, StoreError> {
     Ok(Invitation {
@@ -119,12 +123,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when the organisation has no such invitation.
     pub async fn invitation(&self, organisation: OrganisationId, id: InvitationId) -> Result<Invitation, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id WHERE i.id = $1 AND i.organisation_id = $2"))
-            .bind(id.to_string())
-            .bind(organisation.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::not_found("invitation", id))?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM invitations i JOIN organisations o ON o.id = i.organisation_id WHERE i.id = $1 AND i.organisation_id = $2"
+        ))
+        .bind(id.to_string())
+        .bind(organisation.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("invitation", id))?;
         invitation_from(&row)
     }
 
@@ -150,7 +156,10 @@ impl Store {
     pub async fn revoke_invitation(&self, organisation: OrganisationId, id: InvitationId, now: OffsetDateTime) -> Result<Invitation, StoreError> {
         let current = self.invitation(organisation, id).await?;
         if current.accepted_at.is_some() {
-            return Err(StoreError::Conflict { constraint: "invitations.accepted", detail: "this invitation was accepted already; remove the member instead".into() });
+            return Err(StoreError::Conflict {
+                constraint: "invitations.accepted",
+                detail: "this invitation was accepted already; remove the member instead".into(),
+            });
         }
         sqlx::query("UPDATE invitations SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND organisation_id = $3 AND accepted_at IS NULL")
             .bind(secs(now))
@@ -214,12 +223,14 @@ impl Store {
                 User { id, name: name.to_string(), email: invitation.email.clone(), created_at: now }
             }
         };
-        let used = sqlx::query("UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1")
-            .bind(secs(now))
-            .bind(user.id.to_string())
-            .bind(invitation.id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let used = sqlx::query(
+            "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(secs(now))
+        .bind(user.id.to_string())
+        .bind(invitation.id.to_string())
+        .execute(&mut *tx)
+        .await?;
         if used.rows_affected() == 0 {
             return Ok(None);
         }

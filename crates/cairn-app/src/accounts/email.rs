@@ -18,7 +18,9 @@ pub fn confirm_path(secret: &str) -> String {
 }
 
 fn gone() -> AppError {
-    AppError::Gone(format!("this confirmation link is unknown, used or more than {EMAIL_CHANGE_HOURS} hours old: ask for the change again from your account page"))
+    AppError::Gone(format!(
+        "this confirmation link is unknown, used or more than {EMAIL_CHANGE_HOURS} hours old: ask for the change again from your account page"
+    ))
 }
 
 /// Asks to change the actor's e-mail address to `new`, confirming with their `password`: a link

@@ -102,9 +102,7 @@ pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: Status
     let current = app.store.award(award).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::ManageAssessment))?;
     let next = current.status.apply(action).map_err(AppError::conflict)?;
-    let reason = reason
-        .map(|reason| StatusReason { text: documents::clean(&reason.text), public: reason.public })
-        .filter(|reason| !reason.text.is_empty());
+    let reason = reason.map(|reason| StatusReason { text: documents::clean(&reason.text), public: reason.public }).filter(|reason| !reason.text.is_empty());
     if reason.as_ref().is_some_and(|r| r.text.chars().count() > MAX_REASON_CHARS) {
         return Err(AppError::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }

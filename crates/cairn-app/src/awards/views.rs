@@ -143,7 +143,9 @@ pub async fn visible(app: &App, actor: &Actor, id: AwardId) -> Result<Visible, A
 pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, AppError> {
     let visible = visible(app, actor, id).await?;
     if app.store.account_deleted(visible.award.learner).await? {
-        return Err(AppError::Gone("the holder of this badge deleted their account, so its page is gone; the credential they were issued still verifies".into()));
+        return Err(AppError::Gone(
+            "the holder of this badge deleted their account, so its page is gone; the credential they were issued still verifies".into(),
+        ));
     }
     let private = visible.private();
     let status_reason = shown_reason(&visible);

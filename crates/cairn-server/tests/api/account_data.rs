@@ -7,6 +7,7 @@ use cairn_app::awards::{self, AwardRequest};
 use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::assessment::{Judgement, ScoreFields};
+use cairn_core::award::Privacy;
 use cairn_store::Award;
 use serde_json::json;
 
@@ -44,6 +45,7 @@ async fn awarded(app: &TestApp) -> (Achievement, Award) {
     let learner = app.state.app.store.user_by_email(&Email::parse(LEARNER.0).unwrap()).await.unwrap().unwrap().id;
     let request = AwardRequest { learner, achievement: badge.id, submission: None, judgement, evidence_urls: Vec::new() };
     let award = awards::award(&app.state.app, request).await.unwrap();
+    let award = app.state.app.store.set_award_privacy(award.id, Privacy::Public, false).await.unwrap();
     (badge, award)
 }
 
@@ -77,7 +79,7 @@ backend_test!(the_e_mail_address_changes_when_the_link_sent_to_it_is_opened, |ap
     assert!(outbox.iter().any(|mail| mail.to == LEARNER.0 && mail.subject == "Your Cairn e-mail address was changed"), "the old address is told");
     app.json("POST", &format!("/api/v1/email-changes/{secret}"), None, &json!({})).await.problem(410, "gone");
     assert_eq!(browser.post(&format!("/email-changes/{secret}"), &[]).await.status, StatusCode::GONE);
-    app.json("POST", "/api/v1/session", None, &json!({"email": LEARNER.0, "password": LEARNER.1})).await.problem(401, "wrong-credentials");
+    app.json("POST", "/api/v1/session", None, &json!({"email": LEARNER.0, "password": LEARNER.1})).await.problem(401, "unauthenticated");
     app.token("learner.new@example.org", LEARNER.1).await;
 });
 
@@ -155,7 +157,8 @@ backend_test!(a_deleted_account_leaves_its_awards_verifiable_and_their_pages_gon
     assert_eq!(stored.name, "Deleted account");
     assert!(!stored.email.as_str().contains("learner"));
     // The address is free again.
-    let signed_up = app.json("POST", "/api/v1/users", None, &json!({"name": "Lee Again", "email": LEARNER.0, "password": "granite ledge over misty tarn"})).await;
+    let signed_up =
+        app.json("POST", "/api/v1/users", None, &json!({"name": "Lee Again", "email": LEARNER.0, "password": "granite ledge over misty tarn"})).await;
     assert_eq!(signed_up.status, 202);
     let again = app.token(LEARNER.0, "granite ledge over misty tarn").await;
     let export = app.get("/api/v1/me/export", Some(&again)).await.json();

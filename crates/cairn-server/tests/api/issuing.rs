@@ -8,7 +8,7 @@ use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
-use cairn_core::award::{AwardStatus, Privacy, StatusAction};
+use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
 use cairn_core::ids::{AwardId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_server::problem::Problem;
@@ -218,7 +218,8 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let denied = awards::set_status(&app.state.app, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 401);
 
-    let suspended = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
+    let suspended =
+        awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some(StatusReason::published("under review\u{0}"))).await.unwrap();
     assert_eq!((suspended.status, suspended.status_reason.as_deref()), (AwardStatus::Suspended, Some("under review")));
     assert!(status_bit(app, &suspension, award.status_index).await);
     assert!(!status_bit(app, &revocation, award.status_index).await);

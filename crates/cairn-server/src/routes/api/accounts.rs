@@ -149,7 +149,11 @@ struct EmailChangeInput {
 
 /// Asks to change the caller's e-mail address (the password is needed): 202, and a link to
 /// confirm goes to the new address; the account keeps its address until the link is opened.
-async fn change_email(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<EmailChangeInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+async fn change_email(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<EmailChangeInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
     let new = email::request_email_change(&state.app, &caller.actor, &input.email, &input.password).await?;
     Ok((
         StatusCode::ACCEPTED,

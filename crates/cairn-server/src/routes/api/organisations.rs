@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
-use crate::dto::{timestamp, NewAchievementInput, OrganisationInput, achievement_json, organisation_json};
+use crate::dto::{NewAchievementInput, OrganisationInput, achievement_json, organisation_json, timestamp};
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;

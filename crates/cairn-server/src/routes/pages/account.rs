@@ -303,7 +303,13 @@ async fn email_change_form(viewer: Viewer, csrf: CsrfToken, Path(token): Path<St
     Ok(no_store(render(&page)?))
 }
 
-async fn confirm_email_change(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(token): Path<String>, _form: FormFields) -> Result<Response, Problem> {
+async fn confirm_email_change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+    _form: FormFields,
+) -> Result<Response, Problem> {
     match email::confirm_email_change(&state.app, &token).await {
         Ok(_) if viewer.user.is_some() => Ok(see_other_with("/account", "email-changed")),
         Ok(_) => Ok(see_other_with("/login", "email-changed")),
@@ -371,7 +377,9 @@ async fn delete_account(State(state): State<AppState>, viewer: Viewer, csrf: Csr
             response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session_cookie(&state), "", 0, "Lax"));
             return Ok(response);
         }
-        Err(AppError::Invalid(invalid)) => (StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::place(&invalid.errors, |p| (p == "/password").then(field).flatten())),
+        Err(AppError::Invalid(invalid)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::place(&invalid.errors, |p| (p == "/password").then(field).flatten()))
+        }
         Err(AppError::Throttled { retry_after }) => {
             let mut errors = FieldErrors::default();
             errors.add(field(), &format!("too many wrong passwords lately: wait {} minutes, then try again", retry_after.div_ceil(60)));

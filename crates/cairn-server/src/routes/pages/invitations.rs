@@ -51,7 +51,12 @@ struct InvitationPage {
 
 fn create_fields(name: &str, errors: &FieldErrors) -> Step {
     Step::CreateAccount {
-        name: Field::new("name", "Your name", name).required().autocomplete("name").maxlength(100).hint("Shown to the organisation's members.").error_from(errors),
+        name: Field::new("name", "Your name", name)
+            .required()
+            .autocomplete("name")
+            .maxlength(100)
+            .hint("Shown to the organisation's members.")
+            .error_from(errors),
         password: Field::new("password", "Password", "")
             .kind("password")
             .required()
@@ -80,8 +85,14 @@ fn page(viewer: &Viewer, csrf: &CsrfToken, token: &str, opened: &Opened, name: &
 }
 
 fn gone_page(viewer: &Viewer, csrf: &CsrfToken, token: &str, detail: String) -> Result<Response, Problem> {
-    let page =
-        InvitationPage { layout: Layout::new(viewer, csrf, None), action: invitation_path(token), invitation: None, step: None, errors: FieldErrors::default(), gone: Some(detail) };
+    let page = InvitationPage {
+        layout: Layout::new(viewer, csrf, None),
+        action: invitation_path(token),
+        invitation: None,
+        step: None,
+        errors: FieldErrors::default(),
+        gone: Some(detail),
+    };
     render_status(StatusCode::GONE, &page)
 }
 

@@ -545,7 +545,12 @@ async fn invite(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     }
 }
 
-async fn revoke_invitation(State(state): State<AppState>, viewer: Viewer, Path((raw, raw_invitation)): Path<(String, String)>, _form: FormFields) -> Result<Response, Problem> {
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_invitation)): Path<(String, String)>,
+    _form: FormFields,
+) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     let invitation: InvitationId = path_id(&raw_invitation, "invitation")?;
     invitations::revoke(&state.app, &viewer.actor, id, invitation).await?;
