@@ -10,8 +10,11 @@
 //! A browser session ends `session_hours` after sign-in, or `session_idle_hours` after its last
 //! use. An API token has a scope (read-only or full) and, unless its owner chose "never", an
 //! expiry. A forgotten password is reset by an e-mailed link ([`reset`]); people change their own
-//! name and password in [`profile`].
+//! name and password in [`profile`], their e-mail address by a link sent to the new one
+//! ([`email`]), and export or delete their data in [`data`].
 
+pub mod data;
+pub mod email;
 pub mod passwords;
 pub mod profile;
 pub mod reset;

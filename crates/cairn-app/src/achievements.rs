@@ -170,10 +170,20 @@ pub async fn publish(app: &App, actor: &Actor, id: AchievementId) -> Result<Achi
 /// # Errors
 /// `Unauthenticated`/`Forbidden`, `NotFound`, `Conflict` in the wrong state or for a level.
 pub async fn retire(app: &App, actor: &Actor, id: AchievementId) -> Result<Achievement, AppError> {
+    let next = retirable(app, actor, id).await?.retire()?;
+    Ok(app.store.set_achievement_state(id, next, app.now()).await?)
+}
+
+/// The achievement, when the actor may retire it and it can be retired now (for the page that
+/// asks for confirmation first).
+///
+/// # Errors
+/// As [`retire`].
+pub async fn retirable(app: &App, actor: &Actor, id: AchievementId) -> Result<Achievement, AppError> {
     let current = view(app, actor, id).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::Publish))?;
-    let next = current.retire()?;
-    Ok(app.store.set_achievement_state(id, next, app.now()).await?)
+    current.retire()?;
+    Ok(current)
 }
 
 /// An achievement's image bytes and media type: the upload, or the generated default.

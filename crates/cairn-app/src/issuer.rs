@@ -5,7 +5,7 @@
 
 use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::authz::{Action, Actor, OrgAction, role_permits};
-use cairn_core::award::StatusAction;
+use cairn_core::award::{StatusAction, StatusReason};
 use cairn_core::calendar::DueState;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
@@ -190,6 +190,22 @@ pub async fn confirm_pass_of(app: &App, actor: &Actor, organisation: Organisatio
     confirm_pass(app, actor, id).await
 }
 
+/// One award of `organisation` as its staff name it: the achievement's name and, for those who
+/// may see who earned it, the learner's name (for the page that asks before a revocation).
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden`, `NotFound` also for another issuer's award.
+pub async fn award_of(app: &App, actor: &Actor, organisation: OrganisationId, award: AwardId) -> Result<(String, Option<String>), AppError> {
+    may_run_assessment(actor, organisation)?;
+    let award = app.store.award(award).await?;
+    if award.organisation != organisation {
+        return Err(AppError::NotFound("no award of this issuer has this id".into()));
+    }
+    let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?.content.name;
+    let earner = if actor.can(Action::Org(organisation, OrgAction::ViewEarners)) { Some(app.store.user(award.learner).await?.name) } else { None };
+    Ok((achievement, earner))
+}
+
 /// Revokes, suspends or reinstates an award of `organisation` (see `awards::set_status`).
 ///
 /// # Errors
@@ -201,7 +217,7 @@ pub async fn set_award_status_of(
     organisation: OrganisationId,
     award: AwardId,
     action: StatusAction,
-    reason: Option<String>,
+    reason: Option<StatusReason>,
 ) -> Result<Award, AppError> {
     may_run_assessment(actor, organisation)?;
     if app.store.award(award).await?.organisation != organisation {
@@ -308,8 +324,9 @@ pub struct Overview {
     pub settings: IssuerSettings,
     /// Sent submissions and drafts waiting for their fee (see [`issuer_dashboard`]).
     pub lines: Vec<DashboardLine>,
-    /// Awards made, with the achievement's name.
-    pub awards: Vec<(Award, String)>,
+    /// Awards made, with the achievement's name and, for those who may see who earned them
+    /// (`OrgAction::ViewEarners`: owners and staff, never assessors), the learner's name.
+    pub awards: Vec<(Award, String, Option<String>)>,
     /// The achievements that are assessed (not micro-credentials, not retired), each with its
     /// assessor pool.
     pub pools: Vec<(Achievement, Vec<PoolMember>)>,
@@ -326,7 +343,14 @@ pub async fn overview(app: &App, actor: &Actor, organisation: OrganisationId) ->
     let lines = issuer_dashboard(app, actor, organisation).await?;
     let settings = app.store.issuer_settings(organisation).await?;
     let organisation_row = app.store.organisation(organisation).await?;
-    let awards = app.store.awards_of_organisation(organisation).await?.into_iter().map(|(award, _learner, achievement)| (award, achievement)).collect();
+    let earners = actor.can(Action::Org(organisation, OrgAction::ViewEarners));
+    let awards = app
+        .store
+        .awards_of_organisation(organisation)
+        .await?
+        .into_iter()
+        .map(|(award, learner, achievement)| (award, achievement, earners.then_some(learner)))
+        .collect();
     let assessed: Vec<Achievement> =
         app.store.organisation_achievements(organisation).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != State::Retired).collect();
     let assessors = app.store.members(organisation).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();

@@ -39,6 +39,7 @@ pub mod effects;
 pub mod error;
 pub mod health;
 pub mod home;
+pub mod invitations;
 pub mod issuer;
 pub mod jobs;
 pub mod notify;

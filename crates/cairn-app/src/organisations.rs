@@ -128,6 +128,16 @@ pub async fn set_member_role(app: &App, actor: &Actor, id: OrganisationId, user:
     Ok(app.store.set_member_role(id, user, role).await?)
 }
 
+/// A member the actor may remove (for the page that asks for confirmation first).
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageMembers`; `NotFound` for someone who is not a
+/// member.
+pub async fn removable_member(app: &App, actor: &Actor, id: OrganisationId, user: UserId) -> Result<Member, AppError> {
+    actor.authorise(Action::Org(id, OrgAction::ManageMembers))?;
+    app.store.members(id).await?.into_iter().find(|m| m.user == user).ok_or_else(|| AppError::NotFound("this person is not a member".into()))
+}
+
 /// Every achievement of the organisation, drafts and retired ones included (members only).
 ///
 /// # Errors

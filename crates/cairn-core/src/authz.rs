@@ -68,10 +68,13 @@ pub enum OrgAction {
     /// Run assessment: assessor pools, service window, fees and vouchers, confirm passes,
     /// revoke and suspend awards, read the audit trail.
     ManageAssessment,
+    /// See who earned the organisation's awards (the learners' names in its awards table).
+    /// Assessors never do: they judge work blind.
+    ViewEarners,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 7] = [
+    pub const ALL: [OrgAction; 8] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -79,6 +82,7 @@ impl OrgAction {
         OrgAction::Publish,
         OrgAction::Assess,
         OrgAction::ManageAssessment,
+        OrgAction::ViewEarners,
     ];
 }
 
@@ -139,7 +143,7 @@ pub fn role_permits(role: Role, action: OrgAction) -> bool {
     use OrgAction::*;
     match role {
         Role::Owner => true,
-        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment),
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners),
         Role::Assessor => matches!(action, ViewDrafts | Assess),
     }
 }
@@ -253,7 +257,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 7] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 8] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -261,6 +265,7 @@ mod tests {
         (Publish, [true, true, false, false]),
         (Assess, [true, true, true, false]),
         (ManageAssessment, [true, true, false, false]),
+        (ViewEarners, [true, true, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

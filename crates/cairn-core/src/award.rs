@@ -48,6 +48,38 @@ impl AwardStatus {
     }
 }
 
+/// Why an award was revoked or suspended, and whether the issuer chose to publish it. An
+/// unpublished reason is for the issuer's staff and the learner only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReason {
+    pub text: String,
+    pub public: bool,
+}
+
+impl StatusReason {
+    /// A reason kept private (the default).
+    pub fn private(text: impl Into<String>) -> StatusReason {
+        StatusReason { text: text.into(), public: false }
+    }
+
+    /// A reason the issuer publishes with the status.
+    pub fn published(text: impl Into<String>) -> StatusReason {
+        StatusReason { text: text.into(), public: true }
+    }
+}
+
+impl From<&str> for StatusReason {
+    fn from(text: &str) -> StatusReason {
+        StatusReason::private(text)
+    }
+}
+
+impl From<String> for StatusReason {
+    fn from(text: String) -> StatusReason {
+        StatusReason::private(text)
+    }
+}
+
 /// What an issuer may do to an award's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusAction {

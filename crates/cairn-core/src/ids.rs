@@ -77,3 +77,7 @@ id_type!(
     /// A side effect waiting in the outbox (awarding a pass, stacking, telling someone).
     EffectId
 );
+id_type!(
+    /// An invitation to join an organisation (the id, not the secret).
+    InvitationId
+);

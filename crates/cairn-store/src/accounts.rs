@@ -74,17 +74,17 @@ pub const USE_RECORDING_SECS: i64 = 60;
 /// Prefix of every API token secret, so leaked tokens are easy to recognise.
 pub const TOKEN_PREFIX: &str = "cairn_";
 
-fn random_secret() -> String {
+pub(crate) fn random_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn digest(secret: &str) -> String {
+pub(crate) fn digest(secret: &str) -> String {
     Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn user_from(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
+pub(crate) fn user_from(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
     let email = get_string(row, "email")?;
     Ok(User {
         id: get_id(row, "id")?,
@@ -121,7 +121,7 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     #[tracing::instrument(skip_all)]
     pub async fn password_hash(&self, email: &Email) -> Result<Option<(User, String)>, StoreError> {
-        let row = sqlx::query("SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1")
+        let row = sqlx::query("SELECT id, email, name, password_hash, created_at FROM users WHERE email = $1 AND deleted_at IS NULL")
             .bind(email.as_str())
             .fetch_optional(&self.pool)
             .await?;

@@ -5,7 +5,7 @@ use crate::assessment::{Move, Tx, apply_move};
 use crate::effects::{NewEffect, insert_effects};
 use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
 use crate::{Store, StoreError};
-use cairn_core::award::{AwardStatus, Privacy};
+use cairn_core::award::{AwardStatus, Privacy, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::Status;
 use sqlx::any::AnyRow;
@@ -79,6 +79,9 @@ pub struct Award {
     pub status: AwardStatus,
     /// The issuer's reason for a revocation or suspension.
     pub status_reason: Option<String>,
+    /// Whether the issuer published the reason; an unpublished one is for the issuer's staff
+    /// and the learner only ([`Award::public_reason`]).
+    pub status_reason_public: bool,
     pub status_changed_at: Option<OffsetDateTime>,
     /// Whether the award page shows the evidence (false until the learner says so).
     pub evidence_public: bool,
@@ -117,10 +120,18 @@ fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
         privacy: Privacy::parse(&privacy).ok_or_else(|| StoreError::corrupt(format!("privacy \"{privacy}\"")))?,
         status: AwardStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("award status \"{status}\"")))?,
         status_reason: get_opt_string(row, "status_reason")?,
+        status_reason_public: get_i64(row, "status_reason_public")? != 0,
         status_changed_at: get_opt_time(row, "status_changed_at")?,
         evidence_public: get_i64(row, "evidence_public")? != 0,
         created_at: get_time(row, "created_at")?,
     })
+}
+
+impl Award {
+    /// The status reason as anyone may read it: only when the issuer published it.
+    pub fn public_reason(&self) -> Option<&str> {
+        self.status_reason.as_deref().filter(|_| self.status_reason_public)
+    }
 }
 
 fn index_i64(index: u64) -> i64 {
@@ -403,18 +414,22 @@ impl Store {
         &self,
         id: AwardId,
         status: AwardStatus,
-        reason: Option<String>,
+        reason: Option<StatusReason>,
         effects: &[NewEffect],
         now: OffsetDateTime,
     ) -> Result<Award, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let result = sqlx::query("UPDATE awards SET status = $1, status_reason = $2, status_changed_at = $3 WHERE id = $4 AND status <> 'revoked'")
-            .bind(status.as_str())
-            .bind(reason)
-            .bind(secs(now))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let public = reason.as_ref().is_some_and(|r| r.public);
+        let result = sqlx::query(
+            "UPDATE awards SET status = $1, status_reason = $2, status_reason_public = $5, status_changed_at = $3 WHERE id = $4 AND status <> 'revoked'",
+        )
+        .bind(status.as_str())
+        .bind(reason.map(|r| r.text))
+        .bind(secs(now))
+        .bind(id.to_string())
+        .bind(i64::from(public))
+        .execute(&mut *tx)
+        .await?;
         if result.rows_affected() == 0 {
             drop(tx);
             self.award(id).await?;

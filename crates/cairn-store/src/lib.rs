@@ -17,6 +17,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod account_data;
 mod accounts;
 mod achievements;
 mod assessment;
@@ -25,12 +26,14 @@ mod blobs;
 mod catalog;
 mod effects;
 mod error;
+mod invitations;
 mod notices;
 mod organisations;
 mod rows;
 mod seal;
 mod sweep;
 
+pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
@@ -41,6 +44,7 @@ pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
+pub use invitations::{Invitation, Invitee};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;
 pub use seal::MasterKey;

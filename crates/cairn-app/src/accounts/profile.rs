@@ -8,7 +8,7 @@ use cairn_store::User;
 
 use crate::{App, AppError};
 
-fn own(actor: &Actor) -> Result<UserId, AppError> {
+pub(crate) fn own(actor: &Actor) -> Result<UserId, AppError> {
     let user = actor.user.ok_or(AppError::Unauthenticated)?;
     actor.authorise(Action::Own(user))?;
     Ok(user)
@@ -34,18 +34,30 @@ pub async fn rename(app: &App, actor: &Actor, name: &str) -> Result<User, AppErr
 pub async fn change_password(app: &App, actor: &Actor, current: &str, new: &str, keep_session: Option<&str>) -> Result<(), AppError> {
     let id = own(actor)?;
     let user = app.store.user(id).await?;
-    let now = app.now();
-    let account = Some(user.email.as_str());
-    app.login_throttle.check(account, None, now).map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::SignIn })?;
-    let stored = app.store.password_hash(&user.email).await?;
-    let matches = current.len() <= MAX_PASSWORD_CHARS * 4 && app.passwords.verify(current, stored.as_ref().map(|(_, hash)| hash.as_str())).await?;
-    if !matches {
-        app.login_throttle.fail(account, None, now);
-        return Err(AppError::invalid_field("/current_password", "is not your current password"));
-    }
+    confirm_password(app, &user, current, "/current_password").await?;
     if let Some(problem) = password_problem(new, &user.name, user.email.as_str()) {
         return Err(AppError::invalid_field("/password", problem));
     }
     let hash = app.passwords.hash(new).await?;
     Ok(app.store.change_password(id, &hash, keep_session).await?)
+}
+
+/// Checks that `password` is `user`'s password, counted like a sign-in by the login throttle;
+/// a wrong one is `Invalid` at `pointer`.
+///
+/// # Errors
+/// `Invalid` at `pointer` for a wrong password; `Throttled` after too many; `Busy` when
+/// password hashing is saturated.
+pub(crate) async fn confirm_password(app: &App, user: &User, password: &str, pointer: &str) -> Result<(), AppError> {
+    let now = app.now();
+    let account = Some(user.email.as_str());
+    app.login_throttle.check(account, None, now).map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::SignIn })?;
+    let stored = app.store.password_hash(&user.email).await?;
+    let matches = password.len() <= MAX_PASSWORD_CHARS * 4 && app.passwords.verify(password, stored.as_ref().map(|(_, hash)| hash.as_str())).await?;
+    if !matches {
+        app.login_throttle.fail(account, None, now);
+        let message = if pointer == "/current_password" { "is not your current password" } else { "is not your password" };
+        return Err(AppError::invalid_field(pointer, message));
+    }
+    Ok(())
 }

@@ -25,7 +25,8 @@ pub struct Hosted {
 /// What a hosted OB 2.0 assertion URL answers for `award`.
 pub(crate) fn hosted(config: &Config, award: &Award) -> Hosted {
     let id = config.urls().ob2_assertion(award.id);
-    let reason = |what: &str| match &award.status_reason {
+    // Only a reason the issuer published: this document is public.
+    let reason = |what: &str| match award.public_reason() {
         Some(reason) => format!("{what}: {reason}"),
         None => format!("{what} by the issuer"),
     };

@@ -13,7 +13,7 @@
 use cairn_core::achievement::{Achievement, Kind, State};
 use cairn_core::assessment::Judgement;
 use cairn_core::authz::{Action, Actor, OrgAction};
-use cairn_core::award::{AwardStatus, Privacy, StatusAction};
+use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
@@ -90,22 +90,24 @@ pub async fn award_with_stack(app: &App, request: AwardRequest) -> Result<(Award
 }
 
 /// Revokes, suspends or reinstates an award. The issuer's status lists change at once: they are
-/// rendered from the store on every request.
+/// rendered from the store on every request. The reason is told to the learner and shown to the
+/// issuer's staff; the public (award page, hosted OB 2.0 assertion, API) reads it only when the
+/// issuer publishes it (`StatusReason::public`).
 ///
 /// # Errors
 /// `Unauthenticated`/`Forbidden` without `ManageAssessment` in the issuing organisation;
 /// `NotFound`; `Conflict` when the change is not possible (a revoked award stays revoked);
 /// `Invalid` for an overlong reason.
-pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: StatusAction, reason: Option<String>) -> Result<Award, AppError> {
+pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: StatusAction, reason: Option<StatusReason>) -> Result<Award, AppError> {
     let current = app.store.award(award).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::ManageAssessment))?;
     let next = current.status.apply(action).map_err(AppError::conflict)?;
-    let reason = reason.as_deref().map(documents::clean).filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+    let reason = reason.map(|reason| StatusReason { text: documents::clean(&reason.text), public: reason.public }).filter(|reason| !reason.text.is_empty());
+    if reason.as_ref().is_some_and(|r| r.text.chars().count() > MAX_REASON_CHARS) {
         return Err(AppError::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }
     let achievement = app.store.achievement_version(current.achievement, current.achievement_version).await?;
-    let effects = [status_notice(&current, next, reason.as_deref(), &achievement.content.name)];
+    let effects = [status_notice(&current, next, reason.as_ref().map(|r| r.text.as_str()), &achievement.content.name)];
     let changed = app.store.set_award_status(award, next, reason, &effects, app.now()).await?;
     app.caches.status_changed(&current.credential_json);
     effects::settle(app, &effects).await;

@@ -30,7 +30,7 @@ pub(crate) use issuing::{issue, stack};
 pub use status_lists::{plausible_list_id, status_list};
 pub use views::{
     AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Visible, backpack, backpack_shelves, card,
-    download, mine, page, seen_by, set_privacy, visible,
+    download, mine, page, seen_by, set_privacy, shown_reason, visible,
 };
 
 /// One rubric criterion as assessed, kept beside the award (`results_json`) for display.

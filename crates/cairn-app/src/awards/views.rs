@@ -38,6 +38,8 @@ pub struct AwardCard {
     pub private: bool,
     /// Past its validity (see `cairn_core::award::expired`).
     pub expired: bool,
+    /// The reason for a revocation or suspension as the actor may read it (see [`shown_reason`]).
+    pub status_reason: Option<String>,
 }
 
 /// The award page: the card, the verification of its stored credential, and the evidence the
@@ -100,6 +102,12 @@ fn access(award: &Award) -> AwardAccess {
     AwardAccess { learner: award.learner, organisation: award.organisation, privacy: award.privacy, status: award.status }
 }
 
+/// The reason for the award's revocation or suspension as the viewer may read it: the whole of
+/// it for its learner and the issuer's staff, otherwise only when the issuer published it.
+pub fn shown_reason(visible: &Visible) -> Option<String> {
+    if visible.is_owner || visible.provenance { visible.award.status_reason.clone() } else { visible.award.public_reason().map(str::to_string) }
+}
+
 /// `award` as `actor` may see it, by the one rule (`Action::ViewAward`).
 ///
 /// # Errors
@@ -127,18 +135,26 @@ pub async fn visible(app: &App, actor: &Actor, id: AwardId) -> Result<Visible, A
 }
 
 /// The award `id` with what its page and card show, if the actor may see it (see [`visible`]).
+/// The page of an award whose learner deleted their account is gone; its credential still
+/// verifies.
 ///
 /// # Errors
-/// `NotFound`.
+/// `NotFound`; `Gone` when the learner deleted their account.
 pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, AppError> {
     let visible = visible(app, actor, id).await?;
+    if app.store.account_deleted(visible.award.learner).await? {
+        return Err(AppError::Gone(
+            "the holder of this badge deleted their account, so its page is gone; the credential they were issued still verifies".into(),
+        ));
+    }
     let private = visible.private();
+    let status_reason = shown_reason(&visible);
     let Visible { award, is_owner, listed, .. } = visible;
     let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
     let organisation = app.store.organisation(award.organisation).await?;
     let learner_name = app.store.user(award.learner).await?.name;
     let expired = expired(award.valid_until, app.now());
-    Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired })
+    Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired, status_reason })
 }
 
 /// The award page's data, with the verification of its stored credential (cached while the

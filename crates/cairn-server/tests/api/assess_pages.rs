@@ -391,12 +391,15 @@ backend_test!(passes_wait_for_confirmation_and_awards_can_be_suspended_and_revok
     let page = owner.get(&base).await;
     page.assert_contains(&format!("action=\"{status}\""));
     page.assert_contains("<option value=\"suspend\" selected>Suspend</option>");
-    let suspended = owner.post(&status, &[("action", "suspend"), ("reason", "Checking a complaint")]).await;
+    let asked = owner.post(&status, &[("action", "suspend"), ("reason", "Checking a complaint")]).await;
+    assert_eq!(asked.status, StatusCode::OK, "a suspension asks first");
+    asked.assert_contains("Suspending tells every verifier");
+    let suspended = owner.post(&status, &[("action", "suspend"), ("reason", "Checking a complaint"), ("confirmed", "yes")]).await;
     assert_eq!(suspended.status, StatusCode::SEE_OTHER, "{}", suspended.text());
     let page = owner.get(&base).await;
     page.assert_contains("Suspended</span><br><span class=\"small\">Checking a complaint</span>");
     page.assert_contains("<option value=\"reinstate\" selected>Reinstate</option>");
-    let revoked = owner.post(&status, &[("action", "revoke"), ("reason", "")]).await;
+    let revoked = owner.post(&status, &[("action", "revoke"), ("reason", ""), ("confirmed", "yes")]).await;
     assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.text());
     owner.get(&base).await.assert_contains("Revoked for good");
     assert_eq!(owner.post(&status, &[("action", "reinstate")]).await.status, StatusCode::CONFLICT, "a revocation stands");

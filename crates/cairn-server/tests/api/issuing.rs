@@ -8,7 +8,7 @@ use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::assessment::{Judgement, ScoreFields};
 use cairn_core::authz::Actor;
-use cairn_core::award::{AwardStatus, Privacy, StatusAction};
+use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
 use cairn_core::ids::{AwardId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_server::problem::Problem;
@@ -218,7 +218,8 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let denied = awards::set_status(&app.state.app, &Actor::anonymous(), award.id, StatusAction::Revoke, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(denied.status, 401);
 
-    let suspended = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some("under review\u{0}".into())).await.unwrap();
+    let suspended =
+        awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, Some(StatusReason::published("under review\u{0}"))).await.unwrap();
     assert_eq!((suspended.status, suspended.status_reason.as_deref()), (AwardStatus::Suspended, Some("under review")));
     assert!(status_bit(app, &suspension, award.status_index).await);
     assert!(!status_bit(app, &revocation, award.status_index).await);
@@ -240,7 +241,8 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let jwt = app.get(&format!("/awards/{}/credential.jwt", award.id), None).await;
     assert_eq!(verified(app, &jwt.body, &credential).await.verdict, Verdict::Invalid);
     let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
-    assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked: issued in error")));
+    // The revocation's reason was not published: the public document does not carry it.
+    assert_eq!((gone.status.as_u16(), gone.json()["revocationReason"].as_str()), (410, Some("revoked by the issuer")));
     let refused = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.map_err(Problem::from).unwrap_err();
     assert_eq!(refused.status, 409);
     assert!(app.state.app.store.notifications(user(app, LEARNER).await, 10).await.unwrap().iter().any(|n| n.kind == NotificationKind::AwardRevoked));

@@ -346,7 +346,9 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     let page = visitor.get(&path).await;
     page.assert_contains("verdict-invalid");
     page.assert_contains("Not valid: revoked");
-    page.assert_contains("Plagiarised evidence");
+    // The reason was not published: visitors do not read it; the learner does.
+    page.assert_lacks("Plagiarised evidence");
+    learner.get(&path).await.assert_contains("Plagiarised evidence");
     // A withdrawn award is never listed, even when public.
     learner.post(&format!("{path}/privacy"), &[("privacy", "public")]).await.assert_redirect(&path);
     visitor.get(&path).await.assert_contains("<meta name=\"robots\" content=\"noindex\">");

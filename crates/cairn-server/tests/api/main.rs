@@ -4,7 +4,9 @@
 mod helpers;
 
 mod account;
+mod account_data;
 mod accounts;
+mod administration;
 mod assess_pages;
 mod authoring;
 mod catalog;

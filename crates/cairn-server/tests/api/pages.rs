@@ -501,7 +501,8 @@ backend_test!(editing_publishing_and_retiring_through_the_pages, |app| {
     let stored = app.state.app.store.achievement(badge.id).await.unwrap();
     assert_eq!((stored.version, stored.content.name.as_str()), (2, "Secure Coding Essentials (2025)"));
 
-    let page = owner.post(&format!("/achievements/{}/retire", badge.id), &[("return_to", &format!("/issuers/{organisation}/manage"))]).await;
+    let page =
+        owner.post(&format!("/achievements/{}/retire", badge.id), &[("return_to", &format!("/issuers/{organisation}/manage")), ("confirmed", "yes")]).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), format!("/issuers/{organisation}/manage?notice=retired"));
     let manage = owner.get(page.location()).await;

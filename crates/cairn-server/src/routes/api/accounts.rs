@@ -1,11 +1,12 @@
 //! Accounts over the API: sign-up, sessions (e-mail + password → bearer token), the caller, tokens.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use cairn_app::accounts;
-use cairn_app::accounts::{profile, reset};
+use cairn_app::accounts::{data, email, profile, reset};
 use cairn_core::account::{ApiTokenFields, SignUpFields};
 use cairn_core::ids::TokenId;
 use serde::{Deserialize, Deserializer};
@@ -21,8 +22,11 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/users", post(sign_up))
         .route("/session", post(create_session))
-        .route("/me", get(me).patch(update_me))
+        .route("/me", get(me).patch(update_me).delete(delete_me))
         .route("/me/password", post(change_password))
+        .route("/me/email", post(change_email))
+        .route("/me/export", get(export))
+        .route("/email-changes/{token}", post(confirm_email_change))
         .route("/password-resets", post(request_reset))
         .route("/password-resets/{token}", post(reset_password))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -131,6 +135,60 @@ struct PasswordChangeInput {
 /// Changes the caller's password (the current one is needed); every browser session ends.
 async fn change_password(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<PasswordChangeInput>) -> Result<StatusCode, Problem> {
     profile::change_password(&state.app, &caller.actor, &input.current_password, &input.password, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailChangeInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Asks to change the caller's e-mail address (the password is needed): 202, and a link to
+/// confirm goes to the new address; the account keeps its address until the link is opened.
+async fn change_email(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<EmailChangeInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let new = email::request_email_change(&state.app, &caller.actor, &input.email, &input.password).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "detail": format!("a link to confirm the change was sent to {new}; it works once, for {} hours, and your address changes when it is opened", email::EMAIL_CHANGE_HOURS),
+        })),
+    ))
+}
+
+/// Confirms a change of e-mail address with the link's secret; the old address is told.
+async fn confirm_email_change(State(state): State<AppState>, Path(token): Path<String>) -> Result<Json<Value>, Problem> {
+    let changed = email::confirm_email_change(&state.app, &token).await?;
+    Ok(Json(json!({"id": changed.user.to_string(), "email": changed.new.to_string()})))
+}
+
+/// Everything Cairn keeps about the caller, as a JSON attachment.
+async fn export(State(state): State<AppState>, caller: ApiCaller) -> Result<Response, Problem> {
+    let document = data::export(&state.app, &caller.actor).await?;
+    let mut response = Json(document).into_response();
+    response.headers_mut().insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"cairn-data.json\""));
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteMeInput {
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the caller's account (the password is needed): awards already issued stay
+/// verifiable, their pages are gone, sessions and tokens end.
+async fn delete_me(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<DeleteMeInput>) -> Result<StatusCode, Problem> {
+    data::delete_account(&state.app, &caller.actor, &input.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

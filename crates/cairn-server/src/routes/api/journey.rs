@@ -8,7 +8,7 @@ use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use cairn_app::awards::Visible;
 use cairn_core::assessment::{DiffLine, ScoreFields};
-use cairn_core::award::{Privacy, StatusAction};
+use cairn_core::award::{Privacy, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, Submission, SubmissionFields};
 use cairn_store::{Artifact, ArtifactBody};
@@ -190,7 +190,7 @@ fn award_json(state: &AppState, visible: &Visible) -> Value {
         "organisation_id": award.organisation.to_string(),
         "submission_id": award.submission.filter(|_| visible.provenance).map(|s| s.to_string()),
         "status": award.status.as_str(),
-        "status_reason": award.status_reason,
+        "status_reason": awards::shown_reason(visible),
         "privacy": award.privacy.as_str(),
         "evidence_public": award.evidence_public,
         "issued_at": timestamp(award.issued_at),
@@ -446,6 +446,10 @@ pub(crate) struct StatusInput {
     pub(crate) action: String,
     #[serde(default)]
     pub(crate) reason: Option<String>,
+    /// Whether the reason is shown to everyone (the award page, the hosted OB 2.0 assertion);
+    /// otherwise only the learner and the issuer's staff read it.
+    #[serde(default)]
+    pub(crate) publish_reason: bool,
 }
 
 async fn set_status(
@@ -456,7 +460,8 @@ async fn set_status(
 ) -> Result<Json<Value>, Problem> {
     let id: AwardId = path_id(&id, "award")?;
     let action = StatusAction::parse(&input.action).ok_or_else(|| Problem::invalid_field("/action", "must be \"revoke\", \"suspend\" or \"reinstate\""))?;
-    let award = awards::set_status(&state.app, &caller.actor, id, action, input.reason).await?;
+    let reason = input.reason.map(|text| StatusReason { text, public: input.publish_reason });
+    let award = awards::set_status(&state.app, &caller.actor, id, action, reason).await?;
     Ok(Json(award_json(&state, &awards::seen_by(&caller.actor, award)?)))
 }
 

@@ -2,16 +2,16 @@
 
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use cairn_app::{achievements, organisations};
-use cairn_core::ids::{OrganisationId, UserId};
+use cairn_app::{achievements, invitations, organisations};
+use cairn_core::ids::{InvitationId, OrganisationId, UserId};
 use cairn_core::organisation::OrganisationFields;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
-use crate::dto::{NewAchievementInput, OrganisationInput, achievement_json, organisation_json};
+use crate::dto::{NewAchievementInput, OrganisationInput, achievement_json, organisation_json, timestamp};
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -24,6 +24,104 @@ pub(super) fn router() -> Router<AppState> {
         .route("/organisations/{id}/members", get(members).post(add_member))
         .route("/organisations/{id}/members/{user_id}", put(set_role).delete(remove_member))
         .route("/organisations/{id}/achievements", get(achievements).post(create_achievement))
+        .route("/organisations/{id}/invitations", get(list_invitations).post(invite))
+        .route("/organisations/{id}/invitations/{invitation}", delete(revoke_invitation))
+        .route("/invitations/{token}", post(accept_invitation))
+}
+
+fn invitation_json(invitation: &cairn_store::Invitation, now: time::OffsetDateTime) -> Value {
+    let state = if invitation.accepted_at.is_some() {
+        "accepted"
+    } else if invitation.revoked_at.is_some() {
+        "revoked"
+    } else if invitation.live(now) {
+        "pending"
+    } else {
+        "expired"
+    };
+    json!({
+        "id": invitation.id.to_string(),
+        "organisation_id": invitation.organisation.to_string(),
+        "email": invitation.email.to_string(),
+        "role": invitation.role.as_str(),
+        "state": state,
+        "created_at": timestamp(invitation.created_at),
+        "expires_at": timestamp(invitation.expires_at),
+        "accepted_at": invitation.accepted_at.map(timestamp),
+        "revoked_at": invitation.revoked_at.map(timestamp),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvitationInput {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+}
+
+/// Invites an e-mail address to join in a role; the address is e-mailed a link.
+async fn invite(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<InvitationInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let invitation = invitations::invite(&state.app, &caller.actor, id, &input.email, &input.role).await?;
+    Ok((StatusCode::CREATED, Json(invitation_json(&invitation, state.app.now()))))
+}
+
+async fn list_invitations(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let all = invitations::list(&state.app, &caller.actor, id).await?;
+    let now = state.app.now();
+    Ok(Json(json!({"items": all.iter().map(|i| invitation_json(i, now)).collect::<Vec<_>>()})))
+}
+
+async fn revoke_invitation(State(state): State<AppState>, caller: ApiCaller, Path((id, invitation)): Path<(String, String)>) -> Result<StatusCode, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let invitation: InvitationId = path_id(&invitation, "invitation")?;
+    invitations::revoke(&state.app, &caller.actor, id, invitation).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptInput {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// Accepts an invitation: as the caller (a bearer token for the invited address), or, without
+/// one, by creating an account for the invited address with `name` and `password`.
+async fn accept_invitation(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Problem> {
+    // A signed-in caller may send no body at all.
+    let input: AcceptInput = if body.iter().all(u8::is_ascii_whitespace) {
+        AcceptInput { name: None, password: None }
+    } else {
+        serde_json::from_slice(&body).map_err(|error| Problem::malformed(format!("the body is not the JSON expected: {error}")))?
+    };
+    let (invitation, user) = if caller.user.is_some() {
+        invitations::accept(&state.app, &caller.actor, &token).await?
+    } else {
+        invitations::accept_with_new_account(&state.app, &token, input.name.as_deref().unwrap_or(""), input.password.as_deref().unwrap_or("")).await?
+    };
+    Ok(Json(json!({
+        "organisation_id": invitation.organisation.to_string(),
+        "organisation_name": invitation.organisation_name,
+        "role": invitation.role.as_str(),
+        "user_id": user.id.to_string(),
+        "email": user.email.to_string(),
+    })))
 }
 
 async fn list(State(state): State<AppState>) -> Result<Json<Value>, Problem> {

@@ -1,20 +1,22 @@
 //! The person's own account in the browser: forgotten passwords (ask for a link, the
 //! confirmation that never says whether the address has an account, the form the e-mailed link
-//! opens) and the account settings page (name, password).
+//! opens) and the account settings page (name, password, e-mail address with the page its
+//! confirmation link opens, the export of one's data, and deleting the account after a page that
+//! says what follows).
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
 use cairn_app::AppError;
-use cairn_app::accounts::{profile, reset};
+use cairn_app::accounts::{data, email, profile, reset};
 use cairn_core::account::MIN_PASSWORD_CHARS;
 
 use super::form::{Field, FieldErrors};
-use super::{Layout, NoticeQuery, human_date, no_store, render, render_status, see_other, see_other_with, sign_in_redirect};
-use crate::auth::{ClientAddress, CsrfToken, Viewer};
+use super::{ConfirmPage, Layout, NoticeQuery, human_date, no_store, render, render_status, see_other, see_other_with, sign_in_redirect};
+use crate::auth::{ClientAddress, CsrfToken, Viewer, session_cookie, set_cookie};
 use crate::extract::{FormFields, Query};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -27,6 +29,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/account", get(account_page))
         .route("/account/name", get(back_to_account).post(rename))
         .route("/account/password", get(back_to_account).post(change_password))
+        .route("/account/email", get(back_to_account).post(change_email))
+        .route("/account/export", get(export))
+        .route("/account/delete", get(delete_form).post(delete_account))
+        .route("/email-changes/{token}", get(email_change_form).post(confirm_email_change))
 }
 
 fn new_password_field(errors: &FieldErrors) -> Field {
@@ -159,10 +165,32 @@ struct AccountPage {
     current_password: Field,
     password: Field,
     password_errors: FieldErrors,
+    new_email: Field,
+    email_password: Field,
+    email_errors: FieldErrors,
+}
+
+/// The e-mail change form, as typed, with its errors.
+fn email_fields(new_email: &str, errors: &FieldErrors) -> (Field, Field) {
+    (
+        Field::new("new_email", "New e-mail address", new_email)
+            .name("email")
+            .kind("email")
+            .required()
+            .autocomplete("email")
+            .maxlength(254)
+            .hint(format!("We send a link to it; your address changes when you open the link, within {} hours.", email::EMAIL_CHANGE_HOURS))
+            .error_from(errors),
+        Field::new("email_password", "Your password", "").name("password").kind("password").required().autocomplete("current-password").error_from(errors),
+    )
 }
 
 fn account_view(layout: Layout, user: &cairn_store::User, name: &str, name_errors: FieldErrors, password_errors: FieldErrors) -> AccountPage {
+    let (new_email, email_password) = email_fields("", &FieldErrors::default());
     AccountPage {
+        new_email,
+        email_password,
+        email_errors: FieldErrors::default(),
         layout,
         email: user.email.to_string(),
         member_since: human_date(user.created_at),
@@ -230,4 +258,139 @@ async fn change_password(State(state): State<AppState>, viewer: Viewer, csrf: Cs
         };
     let page = account_view(Layout::new(&viewer, &csrf, None), user, &user.name, FieldErrors::default(), errors);
     render_status(status, &page)
+}
+
+fn email_field(pointer: &str) -> Option<(String, String)> {
+    match pointer {
+        "/email" => Some(("new_email".to_string(), "New e-mail address".to_string())),
+        "/password" => Some(("email_password".to_string(), "Your password".to_string())),
+        _ => None,
+    }
+}
+
+/// Asks for a change of address: a link goes to the new one.
+async fn change_email(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
+    let Some(user) = viewer.user.as_ref() else { return Ok(sign_in_redirect("/account")) };
+    let (status, errors) = match email::request_email_change(&state.app, &viewer.actor, form.get("email"), form.get("password")).await {
+        Ok(_) => return Ok(see_other_with("/account", "email-change-sent")),
+        Err(AppError::Invalid(invalid)) => (StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::place(&invalid.errors, email_field)),
+        Err(AppError::Throttled { retry_after, .. }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(email_field("/password"), &format!("too many wrong passwords lately: wait {} minutes, then try again", retry_after.div_ceil(60)));
+            (StatusCode::TOO_MANY_REQUESTS, errors)
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let mut page = account_view(Layout::new(&viewer, &csrf, None), user, &user.name, FieldErrors::default(), FieldErrors::default());
+    (page.new_email, page.email_password) = email_fields(form.get("email"), &errors);
+    page.email_errors = errors;
+    render_status(status, &page)
+}
+
+#[derive(Template)]
+#[template(path = "email_change.html")]
+struct EmailChangePage {
+    layout: Layout,
+    action: String,
+    /// Why the link no longer works, instead of the button.
+    gone: Option<String>,
+}
+
+/// The page a confirmation link opens: a button, so that mail scanners opening links change
+/// nothing. Never stored: its address holds the secret.
+async fn email_change_form(viewer: Viewer, csrf: CsrfToken, Path(token): Path<String>) -> Result<Response, Problem> {
+    let page = EmailChangePage { layout: Layout::new(&viewer, &csrf, None), action: email::confirm_path(&token), gone: None };
+    Ok(no_store(render(&page)?))
+}
+
+async fn confirm_email_change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(token): Path<String>,
+    _form: FormFields,
+) -> Result<Response, Problem> {
+    match email::confirm_email_change(&state.app, &token).await {
+        Ok(_) if viewer.user.is_some() => Ok(see_other_with("/account", "email-changed")),
+        Ok(_) => Ok(see_other_with("/login", "email-changed")),
+        Err(AppError::Gone(detail)) => {
+            let page = EmailChangePage { layout: Layout::new(&viewer, &csrf, None), action: email::confirm_path(&token), gone: Some(detail) };
+            Ok(no_store(render_status(StatusCode::GONE, &page)?))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Everything Cairn keeps about the viewer, as a JSON file.
+async fn export(State(state): State<AppState>, viewer: Viewer) -> Result<Response, Problem> {
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/account"));
+    }
+    let document = data::export(&state.app, &viewer.actor).await?;
+    let body = serde_json::to_vec_pretty(&document).map_err(|error| Problem::internal(&error))?;
+    let mut response = Response::new(axum::body::Body::from(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"cairn-data.json\""));
+    Ok(no_store(response))
+}
+
+fn delete_page(layout: Layout, errors: FieldErrors) -> ConfirmPage {
+    let password =
+        Field::new("delete_password", "Your password", "").name("password").kind("password").required().autocomplete("current-password").error_from(&errors);
+    ConfirmPage {
+        layout,
+        title: "Delete your account?".into(),
+        lead: "Deleting your account cannot be undone. Download your data first if you want to keep it.".into(),
+        consequences: vec![
+            "Badges already issued to you stay verifiable: copies you shared, downloaded or put in a wallet still check as valid.".into(),
+            "Their pages on this site go: their links answer that the page is gone.".into(),
+            "Your submissions, evidence, reflections, notifications and memberships are deleted; your name and e-mail address are removed.".into(),
+            "You are signed out everywhere, and your API tokens stop working.".into(),
+            "Your e-mail address is free to sign up again, as a new account without these badges.".into(),
+        ],
+        action: "/account/delete".into(),
+        hidden: Vec::new(),
+        fields: vec![password],
+        errors,
+        publish_reason: None,
+        button: "Delete my account".into(),
+        cancel: "/account".into(),
+    }
+}
+
+async fn delete_form(viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/account/delete"));
+    }
+    render(&delete_page(Layout::new(&viewer, &csrf, None), FieldErrors::default()))
+}
+
+async fn delete_account(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect("/account/delete"));
+    }
+    let field = || Some(("delete_password".to_string(), "Your password".to_string()));
+    let (status, errors) = match data::delete_account(&state.app, &viewer.actor, form.get("password")).await {
+        Ok(()) => {
+            let mut response = see_other_with("/", "account-deleted");
+            response.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session_cookie(&state), "", 0, "Lax"));
+            return Ok(response);
+        }
+        Err(AppError::Invalid(invalid)) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, FieldErrors::place(&invalid.errors, |p| (p == "/password").then(field).flatten()))
+        }
+        Err(AppError::Throttled { retry_after, .. }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(field(), &format!("too many wrong passwords lately: wait {} minutes, then try again", retry_after.div_ceil(60)));
+            (StatusCode::TOO_MANY_REQUESTS, errors)
+        }
+        Err(AppError::Conflict { detail, .. }) => {
+            let mut errors = FieldErrors::default();
+            errors.add(None, &detail);
+            (StatusCode::CONFLICT, errors)
+        }
+        Err(error) => return Err(error.into()),
+    };
+    render_status(status, &delete_page(Layout::new(&viewer, &csrf, None), errors))
 }

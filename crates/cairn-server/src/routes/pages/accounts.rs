@@ -49,7 +49,7 @@ fn destination(next: Option<&str>) -> Option<String> {
 }
 
 /// Starts a session for `user` and sends the browser on, with the session cookie.
-async fn start_session(state: &AppState, viewer: &Viewer, user: &User, next: Option<String>, notice: &str) -> Result<Response, Problem> {
+pub(super) async fn start_session(state: &AppState, viewer: &Viewer, user: &User, next: Option<String>, notice: &str) -> Result<Response, Problem> {
     let session = accounts::start_session(&state.app, user.id, viewer.session_token.as_deref()).await?;
     let hours = state.app.config.session_hours;
     let mut response = match next {

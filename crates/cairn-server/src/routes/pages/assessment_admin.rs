@@ -16,13 +16,13 @@ use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::awards::MAX_REASON_CHARS;
 use cairn_app::issuer::{self, Overview};
-use cairn_core::award::{AwardStatus, StatusAction};
+use cairn_core::award::{AwardStatus, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{DEFAULT_EVIDENCE_QUOTA_MB, FeeState, IssuerSettingsFields, MAX_EVIDENCE_QUOTA_MB, Status, submission_code};
 
 use super::assess::DueBadge;
 use super::form::{Field, FieldErrors, SelectOption};
-use super::{Layout, NoticeQuery, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, NoticeQuery, confirmed, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -77,6 +77,8 @@ struct AwardRow {
     href: String,
     /// The submission code, or how it was earned without one.
     earned_by: String,
+    /// The learner's name, for those who may see who earned it (never assessors).
+    earner: Option<String>,
     issued: String,
     status: &'static str,
     status_class: &'static str,
@@ -124,6 +126,8 @@ struct DashboardPage {
     unassigned: usize,
     fees_due: Vec<FeeRow>,
     awards: Vec<AwardRow>,
+    /// Whether the awards table shows who earned each award.
+    shows_earners: bool,
     settings: Vec<Field>,
     confirm_passes: bool,
     settings_errors: FieldErrors,
@@ -256,9 +260,10 @@ async fn dashboard_page(
     let count = |label: &str| submissions.iter().filter(|s| s.due_badge.as_ref().is_some_and(|b| b.label == label)).count();
     let (overdue, nearly_due) = (count("Overdue"), count("Nearly due"));
 
+    let shows_earners = awards.iter().any(|(_, _, earner)| earner.is_some());
     let awards = awards
         .into_iter()
-        .map(|(award, achievement)| {
+        .map(|(award, achievement, earner)| {
             let (status, status_class) = status_label(award.status);
             let actions: Vec<(&str, &str)> = [
                 ("suspend", "Suspend", StatusAction::Suspend),
@@ -287,6 +292,7 @@ async fn dashboard_page(
                     None => "Stacked from its levels".into(),
                 },
                 issued: human_date(award.issued_at),
+                earner,
                 status,
                 status_class,
                 reason: award.status_reason.clone(),
@@ -304,10 +310,13 @@ async fn dashboard_page(
         let candidates: Vec<(String, String)> =
             assessors.iter().filter(|m| !pool.iter().any(|p| p.user == m.user)).map(|m| (m.user.to_string(), m.name.clone())).collect();
         let add = (!candidates.is_empty()).then(|| {
-            let pairs: Vec<(&str, &str)> = candidates.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
-            Field::new(format!("pool-{}-user", achievement.id), format!("Assessor to add to the pool of {}", achievement.content.name), candidates[0].0.clone())
+            // Nobody is chosen until the viewer chooses: adding the first member listed (often
+            // the owner) by a stray click helped nobody.
+            let mut options = vec![SelectOption { value: String::new(), label: "Choose an assessor…".into(), selected: true }];
+            options.extend(candidates.iter().map(|(value, label)| SelectOption { value: value.clone(), label: label.clone(), selected: false }));
+            Field::new(format!("pool-{}-user", achievement.id), format!("Assessor to add to the pool of {}", achievement.content.name), "")
                 .name("user")
-                .select(SelectOption::list(&pairs, &candidates[0].0))
+                .select(options)
                 .hidden_label()
         });
         pools.push(PoolView {
@@ -365,6 +374,7 @@ async fn dashboard_page(
         unassigned,
         fees_due,
         awards,
+        shows_earners,
         settings: settings_fields(&settings_values, &settings_errors),
         confirm_passes,
         settings_errors,
@@ -485,9 +495,34 @@ async fn confirm_pass(
     Ok(see_other_with(&format!("/issuers/{id}/assessment"), "pass-confirmed"))
 }
 
+/// What a revocation or suspension sets off, for the page that asks for confirmation.
+fn status_consequences(action: StatusAction, learner: &str) -> (String, Vec<String>) {
+    match action {
+        StatusAction::Revoke => (
+            "Revoking is permanent: the award can never be reinstated.".into(),
+            vec![
+                "Revoking tells every verifier at once: the issuer's revocation list changes, so the credential fails verification wherever it is checked, copies already shared included.".into(),
+                "The award page and the Open Badges 2.0 assertion say the award is revoked.".into(),
+                format!("{learner} is notified, in the app and by e-mail, with the reason."),
+                "The reason stays between your staff and the learner unless you publish it below.".into(),
+            ],
+        ),
+        _ => (
+            "Suspending is temporary: you can reinstate the award later.".into(),
+            vec![
+                "Suspending tells every verifier at once: the issuer's suspension list changes, so the credential does not verify until it is reinstated.".into(),
+                "The award page and the Open Badges 2.0 assertion say the award is suspended.".into(),
+                format!("{learner} is notified, in the app and by e-mail, with the reason."),
+                "The reason stays between your staff and the learner unless you publish it below.".into(),
+            ],
+        ),
+    }
+}
+
 async fn set_award_status(
     State(state): State<AppState>,
     viewer: Viewer,
+    csrf: CsrfToken,
     Path((raw, raw_award)): Path<(String, String)>,
     form: FormFields,
 ) -> Result<Response, Problem> {
@@ -497,7 +532,34 @@ async fn set_award_status(
     let Some(action) = StatusAction::parse(form.get("action")) else {
         return Err(Problem::invalid_field("/action", "choose suspend, reinstate or revoke"));
     };
-    issuer::set_award_status_of(&state.app, &viewer.actor, id, award, action, form.opt("reason")).await?;
+    if action != StatusAction::Reinstate && !confirmed(&form) {
+        let (achievement, earner) = issuer::award_of(&state.app, &viewer.actor, id, award).await?;
+        let learner = earner.unwrap_or_else(|| "The learner".into());
+        let (lead, consequences) = status_consequences(action, &learner);
+        let verb = if action == StatusAction::Revoke { "Revoke" } else { "Suspend" };
+        let reason = Field::new("reason", "Reason", form.get("reason"))
+            .textarea(3)
+            .maxlength(MAX_REASON_CHARS as u32)
+            .hint("Told to the learner and shown to your staff; optional.");
+        return render(&ConfirmPage {
+            layout: Layout::new(&viewer, &csrf, None),
+            title: format!("{verb} {achievement}?"),
+            lead,
+            consequences,
+            action: format!("/issuers/{id}/assessment/awards/{award}/status"),
+            hidden: vec![("action".into(), form.get("action").to_string())],
+            fields: vec![reason],
+            errors: FieldErrors::default(),
+            publish_reason: Some((
+                "Publish the reason".into(),
+                "Shown to anyone who opens the award page or its Open Badges 2.0 assertion. Leave it unticked to keep the reason private.".into(),
+            )),
+            button: format!("{verb} the award"),
+            cancel: format!("/issuers/{id}/assessment#awards"),
+        });
+    }
+    let reason = form.opt("reason").map(|text| StatusReason { text, public: !form.get("publish_reason").is_empty() });
+    issuer::set_award_status_of(&state.app, &viewer.actor, id, award, action, reason).await?;
     let notice = match action {
         StatusAction::Revoke => "award-revoked",
         StatusAction::Suspend => "award-suspended",
@@ -515,7 +577,7 @@ async fn change_pool(
     let id: OrganisationId = path_id(&raw, "organisation")?;
     issuer::may_run_assessment(&viewer.actor, id)?;
     let achievement: AchievementId = path_id(&raw_achievement, "achievement")?;
-    let user: UserId = form.get("user").trim().parse().map_err(|_| Problem::invalid_field("/user", "choose a member who may assess"))?;
+    let user: UserId = form.get("user").trim().parse().map_err(|_| Problem::invalid_field("/user", "choose the member to add to the pool"))?;
     let remove = form.get("action") == "remove";
     issuer::change_pool(&state.app, &viewer.actor, id, achievement, user, remove).await?;
     let notice = if remove { "pool-removed" } else { "pool-added" };

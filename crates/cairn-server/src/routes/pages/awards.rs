@@ -40,11 +40,12 @@ pub(super) fn router() -> Router<AppState> {
         .route("/awards/{id}/privacy", post(set_privacy))
 }
 
-/// An award's status as people read it: words, CSS class, and the reason when withdrawn.
-fn status_words(award: &Award, expired: bool) -> (&'static str, &'static str, Option<String>) {
+/// An award's status as people read it: words, CSS class, and the reason when withdrawn (as the
+/// viewer may read it: `reason`, from `awards::shown_reason`).
+fn status_words(award: &Award, expired: bool, reason: Option<String>) -> (&'static str, &'static str, Option<String>) {
     match award.status {
-        AwardStatus::Revoked => ("Revoked", "pill-notyet", award.status_reason.clone()),
-        AwardStatus::Suspended => ("Suspended", "pill-draft", award.status_reason.clone()),
+        AwardStatus::Revoked => ("Revoked", "pill-notyet", reason),
+        AwardStatus::Suspended => ("Suspended", "pill-draft", reason),
         AwardStatus::Active if expired => ("Expired", "pill-retired", None),
         AwardStatus::Active => ("Active", "pill-published", None),
     }
@@ -116,7 +117,7 @@ struct BackpackPage {
 
 fn backpack_item(item: awards::BackpackItem, level: Option<u8>) -> BackpackItem {
     let award = item.award;
-    let (label, class, _) = status_words(&award, item.expired);
+    let (label, class, _) = status_words(&award, item.expired, None);
     BackpackItem {
         href: format!("/awards/{}", award.id),
         image: format!("/awards/{}/badge.png", award.id),
@@ -185,7 +186,7 @@ fn level_award_view(level: awards::LevelAward) -> LevelAwardView {
     let heading = level_heading(level.number);
     match level.held {
         LevelHeld::Shown { award, achievement, expired } => {
-            let (label, class, _) = status_words(&award, expired);
+            let (label, class, _) = status_words(&award, expired, None);
             let results = awards::award_results(&award).into_iter().map(|r| (r.criterion_name, r.level_name, r.met)).collect();
             LevelAwardView {
                 heading,
@@ -321,10 +322,10 @@ async fn award_page(
 ) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
     let awards::AwardPage { card, report, evidence, levels } = awards::page(&state.app, &viewer.actor, id).await?;
-    let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired } = card;
+    let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired, status_reason } = card;
     let report = ReportView::new(&report);
     let issuer_name = organisation.profile.name.clone();
-    let (status_label, status_class, status_reason) = status_words(&award, expired);
+    let (status_label, status_class, status_reason) = status_words(&award, expired, status_reason);
     let content = &achievement.content;
     let urls = state.app.config.urls();
     let page_url = urls.award_page(id);
@@ -445,7 +446,7 @@ struct EmbedCard {
 async fn embed(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
     let AwardCard { award, achievement, organisation, learner_name, private, expired, .. } = awards::card(&state.app, &viewer.actor, id).await?;
-    let (label, class, _) = status_words(&award, expired);
+    let (label, class, _) = status_words(&award, expired, None);
     let card = EmbedCard {
         name: achievement.content.name.clone(),
         issuer_name: organisation.profile.name.clone(),

@@ -7,18 +7,19 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use cairn_app::invitations::{self, INVITATION_DAYS};
 use cairn_app::organisations::{self, Management, Profile};
 use cairn_app::urls::paths;
 use cairn_core::achievement::Kind;
 use cairn_core::authz::{Action, OrgAction, Role};
-use cairn_core::ids::{OrganisationId, UserId};
+use cairn_core::ids::{InvitationId, OrganisationId, UserId};
 use cairn_core::organisation::{Organisation, OrganisationFields};
 
 use super::accounts::role_label;
 use super::catalog::{Card, cards};
 use super::form::{Field, FieldErrors, SelectOption};
 use super::view::StateBadge;
-use super::{Layout, NoticeQuery, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, NoticeQuery, confirmed, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -33,6 +34,8 @@ pub(super) fn router() -> Router<AppState> {
         .route(paths::ISSUER_IMAGE, post(upload_image))
         .route("/issuers/{id}/members", post(add_member))
         .route("/issuers/{id}/members/{user_id}", post(change_member))
+        .route("/issuers/{id}/invitations", post(invite))
+        .route("/issuers/{id}/invitations/{invitation}/revoke", post(revoke_invitation))
 }
 
 /// Published achievements listed on an issuer's profile (the catalog pages through the rest).
@@ -235,7 +238,22 @@ struct ManagePage {
     add_member: Option<(Field, Field)>,
     member_errors: FieldErrors,
     members_action: String,
+    /// The invitation form (owners only), its errors, and the invitations sent.
+    invite: Option<(Field, Field)>,
+    invite_errors: FieldErrors,
+    invite_action: String,
+    invitations: Vec<InvitationRow>,
     csrf: String,
+}
+
+#[derive(Debug, Clone)]
+struct InvitationRow {
+    email: String,
+    role: &'static str,
+    state: &'static str,
+    expires: String,
+    /// The revoke form's action, while the invitation is pending.
+    revoke_action: Option<String>,
 }
 
 /// Forms on the management page, as typed, with their errors (after a failed POST).
@@ -243,6 +261,7 @@ struct ManagePage {
 struct ManageForms {
     profile: Option<(FormFields, FieldErrors)>,
     member: Option<(FormFields, FieldErrors)>,
+    invite: Option<(FormFields, FieldErrors)>,
 }
 
 fn role_options(current: &str, with_remove: bool) -> Vec<SelectOption> {
@@ -317,12 +336,52 @@ async fn manage_page(
                 .name("email")
                 .kind("email")
                 .required()
-                .hint("They need a Cairn account first.")
+                .hint("Someone with a Cairn account; invite anyone else by e-mail below.")
                 .error_from(&member_errors),
             Field::new("member_role", "Role", role.clone()).name("role").select(role_options(&role, false)).error_from(&member_errors),
         )
     });
+    let (invite_values, invite_errors) = forms.invite.unwrap_or_default();
+    let invite = can_manage_members.then(|| {
+        let role = invite_values.opt("role").unwrap_or_else(|| Role::Assessor.as_str().to_string());
+        (
+            Field::new("invite_email", "E-mail address", invite_values.get("email"))
+                .name("email")
+                .kind("email")
+                .required()
+                .hint(format!("We e-mail them a link that works once, for {INVITATION_DAYS} days. Without an account, they create one when they accept."))
+                .error_from(&invite_errors),
+            Field::new("invite_role", "Role", role.clone()).name("role").select(role_options(&role, false)).error_from(&invite_errors),
+        )
+    });
+    let now = state.app.now();
+    let invitations = if can_manage_members {
+        invitations::list(&state.app, &viewer.actor, id)
+            .await?
+            .into_iter()
+            .filter(|i| i.accepted_at.is_none())
+            .map(|i| InvitationRow {
+                email: i.email.to_string(),
+                role: role_label(i.role),
+                state: if i.revoked_at.is_some() {
+                    "Revoked"
+                } else if i.live(now) {
+                    "Waiting"
+                } else {
+                    "Expired"
+                },
+                expires: human_date(i.expires_at),
+                revoke_action: i.live(now).then(|| format!("/issuers/{id}/invitations/{}/revoke", i.id)),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ManagePage {
+        invite,
+        invite_errors,
+        invite_action: format!("/issuers/{id}/invitations"),
+        invitations,
         layout: Layout::new(viewer, csrf, notice),
         name: organisation.profile.name.clone(),
         profile_href: format!("/issuers/{id}"),
@@ -369,7 +428,7 @@ async fn update_profile(
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "profile-saved")),
         Err(problem) => match profile_errors(&problem) {
             Some(errors) => {
-                let forms = ManageForms { profile: Some((form, errors)), member: None };
+                let forms = ManageForms { profile: Some((form, errors)), ..ManageForms::default() };
                 render_status(StatusCode::UNPROCESSABLE_ENTITY, &manage_page(&state, &viewer, &csrf, id, None, forms).await?)
             }
             None => Err(problem),
@@ -404,7 +463,7 @@ async fn add_member(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
             } else {
                 FieldErrors::place(&problem.errors, member_field)
             };
-            let forms = ManageForms { profile: None, member: Some((form, errors)) };
+            let forms = ManageForms { member: Some((form, errors)), ..ManageForms::default() };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &manage_page(&state, &viewer, &csrf, id, None, forms).await?)
         }
         Err(problem) => Err(problem),
@@ -414,6 +473,7 @@ async fn add_member(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
 async fn change_member(
     State(state): State<AppState>,
     viewer: Viewer,
+    csrf: CsrfToken,
     Path((raw, raw_user)): Path<(String, String)>,
     form: FormFields,
 ) -> Result<Response, Problem> {
@@ -424,8 +484,75 @@ async fn change_member(
         "" | "remove" => (None, "member-removed"),
         other => (Some(other), "member-updated"),
     };
+    if role.is_none() && !confirmed(&form) {
+        let member = organisations::removable_member(&state.app, &viewer.actor, id, user).await?;
+        let organisation = organisations::get(&state.app, id).await?.profile.name;
+        let yourself = viewer.user.as_ref().map(|u| u.id) == Some(user);
+        let who = if yourself { "You".to_string() } else { member.name.clone() };
+        let mut consequences = vec![
+            format!("{who} can no longer see {organisation}'s drafts, dashboard or assessment queue."),
+            "Awards and assessments already made stay as they are.".to_string(),
+            "They can be added or invited again later.".to_string(),
+        ];
+        if yourself {
+            consequences.push("You leave this page: only another owner can add you back.".to_string());
+        }
+        return render(&ConfirmPage {
+            layout: Layout::new(&viewer, &csrf, None),
+            title: if yourself { format!("Leave {organisation}?") } else { format!("Remove {} from {organisation}?", member.name) },
+            lead: format!("{} is {} of {organisation}.", who, cairn_app::invitations::role_words(member.role)),
+            consequences,
+            action: format!("/issuers/{id}/members/{user}"),
+            hidden: vec![("role".into(), "remove".into())],
+            fields: Vec::new(),
+            errors: FieldErrors::default(),
+            publish_reason: None,
+            button: if yourself { "Leave the organisation".into() } else { "Remove the member".into() },
+            cancel: format!("/issuers/{id}/manage"),
+        });
+    }
     organisations::set_member_role(&state.app, &viewer.actor, id, user, role).await?;
     // Someone who removed themselves can no longer see the management page.
     let still_member = role.is_some() || viewer.user.as_ref().map(|u| u.id) != Some(user);
     if still_member { Ok(see_other_with(&format!("/issuers/{id}/manage"), notice)) } else { Ok(see_other_with("/dashboard", notice)) }
+}
+
+fn invite_field(pointer: &str) -> Option<(String, String)> {
+    match pointer {
+        "/email" => Some(("invite_email".into(), "E-mail address".into())),
+        "/role" => Some(("invite_role".into(), "Role".into())),
+        _ => None,
+    }
+}
+
+/// Invites an e-mail address to join; the form comes back with its errors.
+async fn invite(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    match invitations::invite(&state.app, &viewer.actor, id, form.get("email"), form.get("role")).await.map_err(Problem::from) {
+        Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "invitation-sent")),
+        Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
+            let errors = if problem.errors.is_empty() {
+                let mut errors = FieldErrors::default();
+                errors.add(invite_field("/email"), &problem.detail);
+                errors
+            } else {
+                FieldErrors::place(&problem.errors, invite_field)
+            };
+            let forms = ManageForms { invite: Some((form, errors)), ..ManageForms::default() };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &manage_page(&state, &viewer, &csrf, id, None, forms).await?)
+        }
+        Err(problem) => Err(problem),
+    }
+}
+
+async fn revoke_invitation(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((raw, raw_invitation)): Path<(String, String)>,
+    _form: FormFields,
+) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    let invitation: InvitationId = path_id(&raw_invitation, "invitation")?;
+    invitations::revoke(&state.app, &viewer.actor, id, invitation).await?;
+    Ok(see_other_with(&format!("/issuers/{id}/manage"), "invitation-revoked"))
 }

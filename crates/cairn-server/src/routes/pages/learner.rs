@@ -21,7 +21,7 @@ use cairn_store::{Artifact, ArtifactBody};
 use serde_json::json;
 
 use super::form::{Field, FieldErrors};
-use super::{Layout, NoticeQuery, human_date, human_datetime, notice_message, render_status, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, NoticeQuery, confirmed, human_date, human_datetime, notice_message, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -610,8 +610,30 @@ async fn submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     }
 }
 
-async fn withdraw(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, _form: FormFields) -> Result<Response, Problem> {
+/// Withdraws a submission, once confirmed on a page that says what follows.
+async fn withdraw(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
+    if !confirmed(&form) {
+        let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
+        let name = &view.achievement.content.name;
+        return render(&ConfirmPage {
+            layout: Layout::new(&viewer, &csrf, None),
+            title: format!("Withdraw your submission for {name}?"),
+            lead: "Withdrawing ends this submission: it will not be assessed.".into(),
+            consequences: vec![
+                "Your assessor and the issuer's staff see it as withdrawn, and it leaves their queues.".into(),
+                "You cannot send it again; you may start a new submission for this achievement later.".into(),
+                "Its evidence stays with the issuer and still counts towards your evidence storage.".into(),
+            ],
+            action: format!("/submissions/{id}/withdraw"),
+            hidden: Vec::new(),
+            fields: Vec::new(),
+            errors: FieldErrors::default(),
+            publish_reason: None,
+            button: "Withdraw the submission".into(),
+            cancel: format!("/submissions/{id}"),
+        });
+    }
     submissions::withdraw(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with(&format!("/submissions/{id}"), "withdrawn"))
 }

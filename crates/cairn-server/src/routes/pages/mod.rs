@@ -28,6 +28,7 @@ mod authoring;
 mod awards;
 mod catalog;
 mod form;
+mod invitations;
 mod issuer;
 mod learner;
 mod notices;
@@ -46,6 +47,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(accounts::router())
         .merge(account::router())
         .merge(issuer::router())
+        .merge(invitations::router())
         .merge(authoring::router())
         .merge(assess::router())
         .merge(assessment_admin::router())
@@ -144,7 +146,39 @@ const NOTICES: &[(&str, &str)] = &[
     ("pool-added", "The assessor is added to the pool."),
     ("pool-removed", "The assessor is removed from the pool; their open assignments stay with them."),
     ("vouchers-created", "The voucher codes are ready: they are listed below."),
+    ("email-change-sent", "We sent a link to your new address: open it to confirm the change. Until then you sign in with your current address."),
+    ("email-changed", "Your e-mail address is changed: sign in with the new one from now on. We told your old address."),
+    ("account-deleted", "Your account is deleted. Badges already issued to you still verify; their pages are gone."),
+    ("invitation-sent", "The invitation is sent: the link in it works once, for 14 days."),
+    ("invitation-revoked", "The invitation is revoked; its link no longer works."),
+    ("invitation-accepted", "Welcome: you are now a member of the organisation."),
 ];
+
+/// A step between a destructive form and its effect: what follows, then the same form again
+/// with `confirmed=yes`, working without JavaScript (`confirm.html`).
+#[derive(Template)]
+#[template(path = "confirm.html")]
+pub(crate) struct ConfirmPage {
+    pub layout: Layout,
+    pub title: String,
+    pub lead: String,
+    pub consequences: Vec<String>,
+    pub action: String,
+    /// Fields carried over from the first form.
+    pub hidden: Vec<(String, String)>,
+    /// Fields to fill in on this step (a reason, a password).
+    pub fields: Vec<form::Field>,
+    pub errors: form::FieldErrors,
+    /// The "publish the reason" choice of a revocation or suspension: label and hint.
+    pub publish_reason: Option<(String, String)>,
+    pub button: String,
+    pub cancel: String,
+}
+
+/// Whether a destructive form was confirmed on its [`ConfirmPage`].
+pub(crate) fn confirmed(form: &crate::extract::FormFields) -> bool {
+    form.get("confirmed") == "yes"
+}
 
 /// The message for a notice code; unknown codes show nothing.
 pub(crate) fn notice_message(code: &str) -> Option<&'static str> {

@@ -14,7 +14,7 @@ use cairn_core::markdown::{markdown_to_text, render_markdown};
 use super::accounts::StackView;
 use super::learner::status_pill;
 use super::rubric::RubricView;
-use super::{Layout, NoticeQuery, excerpt, human_date, render, safe_next, see_other_with};
+use super::{ConfirmPage, Layout, NoticeQuery, confirmed, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -325,8 +325,34 @@ async fn publish(State(state): State<AppState>, viewer: Viewer, Path(id): Path<S
     Ok(see_other_with(&back_to(&form, id), "published"))
 }
 
-async fn retire(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
+/// Retires an achievement, once confirmed on a page that says what follows.
+async fn retire(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
+    if !confirmed(&form) {
+        let achievement = achievements::retirable(&state.app, &viewer.actor, id).await?;
+        let name = &achievement.content.name;
+        let mut consequences = vec![
+            "It leaves the public catalog, and nobody can start a new submission for it.".to_string(),
+            "Awards already made stay valid: their credentials keep verifying.".to_string(),
+            "You can publish it again later.".to_string(),
+        ];
+        if achievement.kind == Kind::MicroCredential {
+            consequences.insert(1, "Its three levels are retired with it.".to_string());
+        }
+        return render(&ConfirmPage {
+            layout: Layout::new(&viewer, &csrf, None),
+            title: format!("Retire {name}?"),
+            lead: "Retiring takes an achievement out of the catalog.".into(),
+            consequences,
+            action: format!("/achievements/{id}/retire"),
+            hidden: vec![("return_to".into(), back_to(&form, id))],
+            fields: Vec::new(),
+            errors: super::form::FieldErrors::default(),
+            publish_reason: None,
+            button: "Retire it".into(),
+            cancel: back_to(&form, id),
+        });
+    }
     achievements::retire(&state.app, &viewer.actor, id).await?;
     Ok(see_other_with(&back_to(&form, id), "retired"))
 }
