@@ -8,6 +8,8 @@ mod accounts;
 mod assess_pages;
 mod authoring;
 mod catalog;
+mod collaboration;
+mod fees;
 mod home_pages;
 mod issuing;
 mod journey;
