@@ -86,7 +86,7 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
     },
     ProblemType {
         slug: "reflections-missing",
-        title: "Collaborators' reflections missing",
+        title: "Collaborator reflections missing",
         status: 409,
         explanation: "The issuer requires a reflection from every collaborator you named before you submit. Each writes theirs from their Collaborations page; you can also remove someone you named by mistake.",
     },
