@@ -9,7 +9,7 @@
 //   submission page     #submission-form (#overview, #reflection, #links, #collaborators),
 //                       #reflections-missing, button[formaction$="/submit"]
 //   menu                details.nav-menu > summary (aria-expanded), #site-menu a[href="/collaborations"]
-//   notifications page  li.notification with a link to /collaborations#collaboration-…
+//   notifications page  li.notification with its "Open" button (follows to /collaborations#collaboration-…)
 //   collaborations      li#collaboration-… textarea[name="reflection"]
 
 import assert from 'node:assert/strict';
@@ -124,7 +124,9 @@ describe('collaboration', () => {
         const notice = other.locator('li.notification', { hasText: `${learner.name} named you as a collaborator` });
         assert.equal(await notice.count(), 1, 'one notification names who and what');
         assert.match(squash(await notice.innerText()), new RegExp(badge.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-        await clickAndLoad(other, notice.locator(`a[href*="/collaborations#collaboration-${submission}"]`), 'collaborations');
+        // "Open" marks it read and follows its link to the collaboration.
+        await clickAndLoad(other, notice.getByRole('button', { name: /^Open/ }), 'collaborations');
+        assert.match(other.url(), new RegExp(`/collaborations#collaboration-${submission}$`));
         const item = other.locator(`#collaboration-${submission}`);
         assert.match(squash(await item.innerText()), new RegExp(`${learner.name} named you as a collaborator`));
         await item.locator('textarea[name="reflection"]').fill('I took the notes and turned them into three actions we followed up.');
@@ -135,7 +137,7 @@ describe('collaboration', () => {
         assert.equal(await page.locator('#reflections-missing').count(), 0);
         assert.match(squash(await page.locator('body').innerText()), /reflection written/);
         await clickAndLoad(page, page.locator('button[formaction$="/submit"]'), 'submitted');
-        assert.match(squash(await page.locator('.eyebrow').innerText()), /Submitted/);
+        assert.match(squash(await page.locator('p.eyebrow', { hasText: 'Reference' }).textContent()), /Submitted/);
       } finally {
         await setRule('warn');
         for (const context of contexts) await context.close();

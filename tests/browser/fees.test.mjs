@@ -100,7 +100,7 @@ describe('fees', () => {
         assert.equal(await page.locator('.how-to-pay a.payment-link').getAttribute('href'), PAY_URL);
         assert.equal(await page.locator('button[formaction$="/submit"]').count(), 0, 'no submit while the fee is due');
         assert.match(squash(await page.locator('body').innerText()), /You can submit once the fee is settled/);
-        const reference = squash(await page.locator('.eyebrow').innerText()).match(/Reference (S-[0-9A-Z]{4}-[0-9A-Z]{4})/)?.[1];
+        const reference = squash(await page.locator('body').textContent()).match(/Reference (S-[0-9A-Z]{4}-[0-9A-Z]{4})/)?.[1];
         assert.ok(reference, 'the submission shows its reference');
         await page.locator('#overview').fill('I queried one table to answer three questions from the sales team.');
         await page.locator('#reflection').fill('I learnt to check row counts before trusting an aggregate.');
@@ -124,7 +124,7 @@ describe('fees', () => {
         await visit(page, submissionUrl, 'submission-fee-paid');
         assert.match(squash(await page.locator('#fee-title').locator('xpath=..').innerText()), /Fee paid/);
         await clickAndLoad(page, page.locator('button[formaction$="/submit"]'), 'submitted');
-        assert.match(squash(await page.locator('.eyebrow').innerText()), /Submitted/);
+        assert.match(squash(await page.locator('p.eyebrow', { hasText: 'Reference' }).textContent()), /Submitted/);
       } finally {
         for (const context of contexts) await context.close();
       }
