@@ -6,6 +6,8 @@
 //! - `Stack` — after a level award, the micro-credential is awarded when the learner now holds
 //!   every level; done when it is held.
 //! - `Notify` — a notification and its e-mail, delivered under the effect's id.
+//! - `Email` — an e-mail to an address that may have no account (a collaborator's invitation),
+//!   queued in the mail outbox under the effect's id.
 //! - `FlagDuplicates` — a sent attempt's evidence is compared with other learners' for the same
 //!   achievement (`submissions::flag_duplicates`); running it again sets the same flags.
 //!
@@ -187,6 +189,10 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
         }
         Effect::FlagDuplicates { submission } => {
             crate::submissions::flag_duplicates(app, *submission).await?;
+            Ok(Vec::new())
+        }
+        Effect::Email(letter) => {
+            app.store.deliver_letter(effect.id, letter, app.now()).await?;
             Ok(Vec::new())
         }
         Effect::Notify(notice) => {

@@ -17,6 +17,8 @@ pub enum ConflictKind {
     SubmissionState,
     /// The achievement's fee is due before the evidence can be sent.
     FeeDue,
+    /// The issuer requires every named collaborator's reflection before the evidence is sent.
+    ReflectionsMissing,
     /// The learner already holds the achievement.
     AlreadyAwarded,
 }
@@ -149,6 +151,7 @@ impl From<cairn_core::submission::SendError> for AppError {
         match error {
             SendError::State(error) => error.into(),
             SendError::FeeDue => AppError::Conflict { kind: ConflictKind::FeeDue, detail: error.to_string() },
+            SendError::ReflectionsMissing(_) => AppError::Conflict { kind: ConflictKind::ReflectionsMissing, detail: error.to_string() },
             SendError::Incomplete(invalid) => AppError::Invalid(invalid),
             SendError::NoAttemptsLeft { .. } => AppError::Conflict { kind: ConflictKind::SubmissionState, detail: error.to_string() },
         }

@@ -6,19 +6,21 @@
 
 use std::collections::HashMap;
 
-use cairn_core::achievement::{Achievement, Fee, Kind};
+use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::authz::{Action, Actor, Role};
 use cairn_core::award::{AwardStatus, expired};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES};
+use cairn_core::fees;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::organisation::Organisation;
 use cairn_core::progress::{LevelProgress, StackProgress, Stage, expiring_soon};
-use cairn_core::submission::{IssuerSettings, Status};
+use cairn_core::submission::{FeeState, IssuerSettings, Status};
 use cairn_store::{Award, LearnerAward, LearnerSubmission};
 use time::OffsetDateTime;
 
 use crate::achievements::{self, Overview};
+use crate::fees::FeeContext;
 use crate::{App, AppError, accounts};
 
 /// A submission on the learner's home.
@@ -34,6 +36,8 @@ pub struct HomeSubmission {
     pub due: Option<(OffsetDateTime, DueState)>,
     /// Attempts left after this one (`None`: unlimited), for feedback waiting.
     pub attempts_left: Option<u32>,
+    /// The fee still owed, in the words every page uses (`cairn_core::fees::fee_label`).
+    pub fee_due: Option<String>,
     pub updated_at: OffsetDateTime,
 }
 
@@ -188,6 +192,13 @@ pub async fn learner_home(app: &App, actor: &Actor) -> Result<LearnerHome, AppEr
             (true, Some(due)) => Some((due, settings.calendar().due_state(now, due, settings.nearly_due_days))),
             _ => None,
         };
+        let fee_due = match submission.fee {
+            FeeState::Due => {
+                let achievement = app.store.achievement(submission.achievement).await?;
+                Some(FeeContext::load(app, &achievement).await?.label)
+            }
+            _ => None,
+        };
         let home = HomeSubmission {
             id: submission.id,
             achievement: submission.achievement,
@@ -197,6 +208,7 @@ pub async fn learner_home(app: &App, actor: &Actor) -> Result<LearnerHome, AppEr
             attempt: submission.attempt,
             due,
             attempts_left: settings.attempts_left(submission.attempt),
+            fee_due,
             updated_at: submission.updated_at,
         };
         if stage.in_progress() { in_progress.push(home) } else { feedback_waiting.push(home) }
@@ -234,7 +246,15 @@ pub struct AssessmentTerms {
     pub max_file_bytes: u64,
     /// The evidence storage each learner has with the issuer, in bytes.
     pub evidence_quota_bytes: u64,
-    pub fee: Fee,
+    /// The fee in a few words and the rule as a sentence, as every page says them
+    /// (`cairn_core::fees`).
+    pub fee_label: String,
+    pub fee_terms: String,
+    /// Whether applying costs anything (the achievement's fee, or its micro-credential's).
+    pub has_fee: bool,
+    /// How the issuer asks to be paid, shown with a fee.
+    pub payment_instructions: String,
+    pub payment_url: Option<String>,
 }
 
 /// Where the viewer stands with one achievement.
@@ -264,6 +284,7 @@ pub struct AchievementPage {
 pub async fn achievement_page(app: &App, actor: &Actor, id: AchievementId) -> Result<AchievementPage, AppError> {
     let overview = achievements::overview(app, actor, id).await?;
     let settings = app.store.issuer_settings(overview.organisation.id).await?;
+    let parent = overview.parent.as_ref();
     let terms = AssessmentTerms {
         service_days: settings.service_days,
         attempt_limit: settings.attempt_limit,
@@ -271,7 +292,11 @@ pub async fn achievement_page(app: &App, actor: &Actor, id: AchievementId) -> Re
         evidence_types: EvidenceType::ALL.to_vec(),
         max_file_bytes: MAX_EVIDENCE_BYTES as u64,
         evidence_quota_bytes: settings.evidence_quota_bytes(),
-        fee: overview.achievement.content.fee.clone(),
+        has_fee: !overview.achievement.content.fee.is_free() || parent.is_some_and(|p| !p.content.fee.is_free()),
+        fee_label: fees::fee_label(&overview.achievement, parent),
+        fee_terms: fees::fee_terms(&overview.achievement, parent),
+        payment_instructions: settings.payment_instructions.clone(),
+        payment_url: settings.payment_url.clone(),
     };
     let standing = match actor.user {
         None => None,

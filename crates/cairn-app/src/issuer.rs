@@ -16,6 +16,7 @@ use cairn_store::{Award, Effect, Member, NewEffect, PoolMember, Voucher};
 use crate::assignment::assign_waiting;
 use crate::crash::{self, CrashPoint};
 use crate::effects;
+use crate::fees::FeeContext;
 use crate::notify::notice;
 use crate::{App, AppError, timestamp};
 
@@ -125,7 +126,8 @@ async fn of_organisation(app: &App, actor: &Actor, organisation: OrganisationId,
     Ok(())
 }
 
-/// Records a fee as paid or waived, and tells the learner.
+/// Records a fee as paid or waived, and tells the learner. A micro-credential's fee paid once
+/// (`cairn_core::fees`) is settled with it on the learner's submissions for its other levels.
 ///
 /// # Errors
 /// `NotFound`, `Unauthenticated`/`Forbidden`, `Conflict` when no fee is due.
@@ -140,9 +142,14 @@ pub async fn settle_fee(app: &App, actor: &Actor, id: SubmissionId, waive: bool)
     let staff = actor.user.ok_or(AppError::Unauthenticated)?;
     let achievement = app.store.achievement(submission.achievement).await?;
     let word = if waive { "waived" } else { "recorded as paid" };
-    let body = format!("The fee for \"{}\" was {word}. You can submit your evidence now.", achievement.content.name);
+    let context = FeeContext::load(app, &achievement).await?;
+    let name = match &context.parent {
+        Some(parent) if !context.covers.is_empty() => format!("\"{}\" (all three levels)", parent.content.name),
+        _ => format!("\"{}\"", achievement.content.name),
+    };
+    let body = format!("The fee for {name} was {word}. You can submit your evidence now.");
     let effects = [notice(submission.learner, NotificationKind::Fee, format!("Fee {word}"), body, format!("/submissions/{id}"))];
-    app.store.set_fee_state(id, &fee, staff, &effects, app.now()).await?;
+    app.store.set_fee_state_covering(id, &fee, staff, &context.covers, &effects, app.now()).await?;
     effects::settle(app, &effects).await;
     Ok(app.store.submission(id).await?)
 }

@@ -37,6 +37,7 @@ pub mod crash;
 pub mod demo;
 pub mod effects;
 pub mod error;
+pub mod fees;
 pub mod health;
 pub mod home;
 pub mod invitations;

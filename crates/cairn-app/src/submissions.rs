@@ -16,16 +16,19 @@ use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::submission::{
-    Event, FeeState, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send,
-    strip_control_chars, transition, voucher_code,
+    Event, IssuerSettings, MAX_ARTIFACTS, MAX_TEXT_CHARS, Status, Submission, SubmissionContent, SubmissionFields, clean_text, may_send, strip_control_chars,
+    transition, voucher_code,
 };
-use cairn_store::{Artifact, ArtifactBody, Award, Collaboration, Effect, LearnerSubmission, NewArtifact, NewEffect, NewSubmission, Sending, StoreError};
+use cairn_store::{
+    Artifact, ArtifactBody, Award, Collaboration, Effect, LearnerSubmission, Letter, NewArtifact, NewEffect, NewSubmission, Sending, StoreError, User,
+};
 use time::OffsetDateTime;
 
 use crate::assessment::{FeedbackView, feedback_view};
 use crate::assignment::pick_assessor;
 use crate::effects;
 use crate::error::ConflictKind;
+use crate::fees::FeeContext;
 use crate::notify::{format_day, notice, staff_notices};
 use crate::{App, AppError};
 
@@ -54,9 +57,11 @@ pub async fn start_submission(app: &App, actor: &Actor, achievement: Achievement
     }
     let me = app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
-    let fee = if achievement.content.fee.is_free() { FeeState::None } else { FeeState::Due };
+    let fee = FeeContext::load(app, &achievement).await?.opening_state(app, learner).await?;
     let new = NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee };
-    Ok(app.store.create_submission(&new, app.now()).await?)
+    let submission = app.store.create_submission(&new, app.now()).await?;
+    tell_collaborators(app, &submission, &me, &achievement).await?;
+    Ok(submission)
 }
 
 /// What applying led to.
@@ -105,18 +110,83 @@ fn not_editable(status: Status) -> AppError {
     submission_state(format!("a {} submission cannot be edited; it can be revised after feedback", status.label().to_lowercase()))
 }
 
-/// Replaces a draft's (or a "not yet" attempt's) text parts; used by autosave too.
+/// Replaces a draft's (or a "not yet" attempt's) text parts, and tells the collaborators named
+/// for the first time (see [`tell_collaborators`]).
 ///
 /// # Errors
 /// `Unauthenticated`, `NotFound`, `Conflict` once sent, `Invalid`.
 pub async fn update_submission(app: &App, actor: &Actor, id: SubmissionId, fields: &SubmissionFields) -> Result<Submission, AppError> {
+    let (submission, me) = save_content(app, actor, id, fields).await?;
+    let achievement = app.store.achievement(submission.achievement).await?;
+    tell_collaborators(app, &submission, &me, &achievement).await?;
+    Ok(submission)
+}
+
+/// Saves the text parts as they are being typed (the page's autosave): as
+/// [`update_submission`], but nobody is told yet, since an address may be half typed. The next
+/// save from the Save button or the API, or the submit, tells them.
+///
+/// # Errors
+/// As [`update_submission`].
+pub async fn autosave_submission(app: &App, actor: &Actor, id: SubmissionId, fields: &SubmissionFields) -> Result<Submission, AppError> {
+    Ok(save_content(app, actor, id, fields).await?.0)
+}
+
+async fn save_content(app: &App, actor: &Actor, id: SubmissionId, fields: &SubmissionFields) -> Result<(Submission, User), AppError> {
     let submission = own_submission(app, actor, id).await?;
     if !submission.status.is_editable() {
         return Err(not_editable(submission.status));
     }
     let me = app.store.user(submission.learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
-    Ok(app.store.update_content(id, &content, app.now()).await?)
+    Ok((app.store.update_content(id, &content, app.now()).await?, me))
+}
+
+/// Tells each collaborator named on `submission` who was not told yet, once: a notification
+/// and an e-mail for someone with an account, an invitation e-mail for anyone else, whose link
+/// leads through sign-up (with that address) to their collaborations. Each is marked told with
+/// its effects in one transaction (`Store::tell_collaborators`), so two saves at once tell
+/// nobody twice.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn tell_collaborators(app: &App, submission: &Submission, learner: &User, achievement: &Achievement) -> Result<(), AppError> {
+    let untold = app.store.untold_collaborators(submission.id).await?;
+    if untold.is_empty() {
+        return Ok(());
+    }
+    let name = &achievement.content.name;
+    let who = &learner.name;
+    let subject = format!("{who} named you as a collaborator on \"{name}\"");
+    let body = format!("{who} named you as a collaborator on their submission for \"{name}\". Write your own reflection on the work you did together.");
+    let mut told = Vec::with_capacity(untold.len());
+    for email in untold {
+        let effect = match app.store.user_by_email(&email).await? {
+            Some(user) => notice(user.id, NotificationKind::Collaboration, subject.clone(), body.clone(), collaboration_link(submission.id)),
+            None => {
+                let signup = app.config.url(&format!("/signup?email={}&next={}", query_value(email.as_str()), query_value(&collaboration_link(submission.id))));
+                let letter = format!(
+                    "Hello,\n\n{body}\n\nTo write it, create a Cairn account with this e-mail address ({email}); you then go straight to the collaboration:\n\n{signup}\n\n\
+                     Nothing is created unless you sign up. If you did not work with {who}, you can ignore this message.\n"
+                );
+                NewEffect::from(Effect::Email(Letter { to: email.clone(), subject: subject.clone(), body: letter }))
+            }
+        };
+        told.push((email, vec![effect]));
+    }
+    let written = app.store.tell_collaborators(submission.id, &told, app.now()).await?;
+    effects::settle(app, &written).await;
+    Ok(())
+}
+
+/// Where a collaborator writes their reflection on a submission.
+fn collaboration_link(id: SubmissionId) -> String {
+    format!("/collaborations#collaboration-{id}")
+}
+
+/// A value for a URL's query string: everything but unreserved characters percent-encoded.
+fn query_value(raw: &str) -> String {
+    raw.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
 /// Adds an uploaded evidence file (checked, size-limited, stripped of metadata).
@@ -262,12 +332,16 @@ pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submis
     let organisation = app.store.submission_organisation(id).await?;
     let settings = app.store.issuer_settings(organisation).await?;
     let artifacts = app.store.artifacts(id).await?;
-    let (event, _) = may_send(&submission, artifacts.len(), &settings)?;
+    let me = app.store.user(submission.learner).await?;
+    let achievement = app.store.achievement(submission.achievement).await?;
+    // Anyone named only by the autosave hears of it now, before the reflections are counted.
+    tell_collaborators(app, &submission, &me, &achievement).await?;
+    let missing = missing_reflections(&app.store.collaborator_reflections(id).await?);
+    let (event, _) = may_send(&submission, artifacts.len(), &missing, &settings)?;
     let now = app.now();
     let assessor = pick_assessor(app, organisation, &submission).await?;
     let due_at = settings.due_at(now);
     let note = if event == Event::Resubmit { format!("attempt {} sent", submission.attempt + 1) } else { "attempt 1 sent".to_string() };
-    let achievement = app.store.achievement(submission.achievement).await?;
     let name = &achievement.content.name;
     let due = format_day(due_at);
     let code = submission.code();
@@ -333,8 +407,15 @@ pub async fn withdraw(app: &App, actor: &Actor, id: SubmissionId) -> Result<Subm
 pub async fn redeem_voucher(app: &App, actor: &Actor, id: SubmissionId, code: &str) -> Result<Submission, AppError> {
     let submission = own_submission(app, actor, id).await?;
     let code = voucher_code(code).map_err(|m| AppError::invalid_field("/code", m))?;
-    app.store.redeem_voucher(submission.id, &code, app.now()).await?;
+    let achievement = app.store.achievement(submission.achievement).await?;
+    let fee = FeeContext::load(app, &achievement).await?;
+    app.store.redeem_voucher_covering(submission.id, &code, &fee.covers, app.now()).await?;
     Ok(app.store.submission(id).await?)
+}
+
+/// The collaborators who have not written their reflection yet, in the order named.
+pub fn missing_reflections(reflections: &[(Email, String)]) -> Vec<Email> {
+    reflections.iter().filter(|(_, text)| text.trim().is_empty()).map(|(email, _)| email.clone()).collect()
 }
 
 /// One line of a submission's history as the learner sees it.
@@ -364,6 +445,11 @@ pub struct LearnerView {
     /// attempt limit goes.
     pub attempts_allowed: bool,
     pub collaborator_reflections: Vec<(Email, String)>,
+    /// The named collaborators whose reflection is missing: a warning, or what a submit waits
+    /// for when the issuer requires them (`settings.collaborator_reflections`).
+    pub missing_reflections: Vec<Email>,
+    /// The fee: what this submission is charged, in words, and the rule.
+    pub fee: FeeContext,
     pub due_state: Option<DueState>,
     /// Bytes the learner's evidence files with this issuer take (out of
     /// `settings.evidence_quota_bytes()`).
@@ -401,6 +487,8 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
     let attempts_left = settings.attempts_left(submission.attempt);
     let attempts_allowed = submission.status != Status::NotYet || settings.allows_attempt(submission.attempt);
     let collaborator_reflections = app.store.collaborator_reflections(id).await?;
+    let missing_reflections = missing_reflections(&collaborator_reflections);
+    let fee = FeeContext::load(app, &achievement).await?;
     let evidence_used = app.store.evidence_bytes(submission.learner, organisation.id).await?;
     let due_state = match (submission.status.clock_running(), submission.due_at) {
         (true, Some(due)) => Some(settings.calendar().due_state(app.now(), due, settings.nearly_due_days)),
@@ -418,6 +506,8 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         attempts_left,
         attempts_allowed,
         collaborator_reflections,
+        missing_reflections,
+        fee,
         due_state,
         evidence_used,
     })

@@ -182,6 +182,34 @@ impl fmt::Display for Fee {
     }
 }
 
+/// How a micro-credential's fee is charged across its levels (see [`crate::fees`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeePlan {
+    /// The whole fee, once, before the first level is assessed; it then covers every level.
+    #[default]
+    Upfront,
+    /// A third of the fee per level, each due before that level is assessed.
+    PerLevel,
+}
+
+impl FeePlan {
+    /// The API and storage name: `upfront` or `per-level`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeePlan::Upfront => "upfront",
+            FeePlan::PerLevel => "per-level",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<FeePlan> {
+        match raw {
+            "upfront" => Some(FeePlan::Upfront),
+            "per-level" => Some(FeePlan::PerLevel),
+            _ => None,
+        }
+    }
+}
+
 /// The OB 3.0 `AlignmentTargetType` values accepted (plus `ext:` extensions).
 pub const ALIGNMENT_TYPES: [&str; 7] = ["ceasn:Competency", "ceterms:Credential", "CFItem", "CFRubric", "CFRubricCriterion", "CFRubricCriterionLevel", "CTDL"];
 
@@ -232,6 +260,9 @@ pub struct AchievementContent {
     /// Estimated learner effort, in minutes.
     pub effort_minutes: Option<u32>,
     pub fee: Fee,
+    /// How a micro-credential's fee is charged across its levels; [`FeePlan::Upfront`] for
+    /// every other kind.
+    pub fee_plan: FeePlan,
     /// Months an award stays valid; `None` never expires.
     pub validity_months: Option<u32>,
     /// Uploaded image; `None` uses the generated default.
@@ -252,6 +283,8 @@ pub struct AchievementFields {
     /// Decimal amount such as `49` or `49.50`; absent, empty or zero means free.
     pub fee_amount: Option<String>,
     pub fee_currency: Option<String>,
+    /// `upfront` or `per-level` (a micro-credential's only); absent or empty means `upfront`.
+    pub fee_plan: Option<String>,
     pub validity_months: Option<i64>,
 }
 
@@ -305,6 +338,20 @@ impl AchievementContent {
             }
         };
         let fee = parse_fee(&mut invalid, fields.fee_amount.as_deref(), fields.fee_currency.as_deref());
+        let fee_plan = match fields.fee_plan.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => FeePlan::Upfront,
+            Some(raw) => match FeePlan::parse(raw) {
+                Some(FeePlan::PerLevel) if kind != Kind::MicroCredential => {
+                    invalid.push("/fee/plan", "only a micro-credential's fee can be split across its levels");
+                    FeePlan::Upfront
+                }
+                Some(plan) => plan,
+                None => {
+                    invalid.push("/fee/plan", format!("\"{}\" is not a fee plan (upfront or per-level)", invalid::clip(raw)));
+                    FeePlan::Upfront
+                }
+            },
+        };
         let validity_months = match fields.validity_months {
             None | Some(0) => None,
             Some(months) if (1..=600).contains(&months) => Some(months as u32),
@@ -323,6 +370,7 @@ impl AchievementContent {
             language,
             effort_minutes,
             fee,
+            fee_plan,
             validity_months,
             image: None,
         })
@@ -355,6 +403,7 @@ impl AchievementContent {
                 Fee::Free => None,
                 Fee::Paid { currency, .. } => Some(currency.clone()),
             },
+            fee_plan: Some(self.fee_plan.as_str().to_string()),
             validity_months: self.validity_months.map(i64::from),
         }
     }
@@ -564,7 +613,7 @@ impl NewAchievement {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rubric::CriterionFields;
 

@@ -237,6 +237,7 @@ pub fn micro_credential() -> NewAchievementFields {
             effort_hours: Some(53.0),
             fee_amount: Some("120".into()),
             fee_currency: Some("EUR".into()),
+            fee_plan: Some("upfront".into()),
             validity_months: Some(36),
         },
         levels: vec![level1, level2, level3],
@@ -340,6 +341,7 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
             effort_hours: Some(12.0),
             fee_amount: Some("49".into()),
             fee_currency: Some("EUR".into()),
+            fee_plan: None,
             validity_months: Some(24),
         }),
         badge(AchievementFields {

@@ -23,6 +23,7 @@ pub mod award;
 pub mod calendar;
 pub mod demo;
 pub mod evidence;
+pub mod fees;
 pub mod ids;
 pub mod image;
 pub mod invalid;

@@ -26,11 +26,13 @@ pub enum NotificationKind {
     AwardRevoked,
     AwardSuspended,
     AwardReinstated,
+    /// Someone named the person as a collaborator on their submission.
+    Collaboration,
 }
 
 impl NotificationKind {
     /// Every kind, for exhaustive checks.
-    pub const ALL: [NotificationKind; 12] = [
+    pub const ALL: [NotificationKind; 13] = [
         NotificationKind::Submitted,
         NotificationKind::Assignment,
         NotificationKind::Unassigned,
@@ -43,6 +45,7 @@ impl NotificationKind {
         NotificationKind::AwardRevoked,
         NotificationKind::AwardSuspended,
         NotificationKind::AwardReinstated,
+        NotificationKind::Collaboration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl NotificationKind {
             NotificationKind::AwardRevoked => "award-revoked",
             NotificationKind::AwardSuspended => "award-suspended",
             NotificationKind::AwardReinstated => "award-reinstated",
+            NotificationKind::Collaboration => "collaboration",
         }
     }
 

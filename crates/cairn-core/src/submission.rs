@@ -365,7 +365,43 @@ pub struct IssuerSettings {
     /// Evidence storage each learner has with this issuer, in MB (MiB): the files of all their
     /// submissions to it, earlier attempts and withdrawn submissions included.
     pub evidence_quota_mb: u32,
+    /// How learners pay a fee, in the issuer's words (empty until written).
+    pub payment_instructions: String,
+    /// Where learners pay, an http(s) address.
+    pub payment_url: Option<String>,
+    /// Whether a submit waits for every named collaborator's reflection.
+    pub collaborator_reflections: ReflectionRule,
 }
+
+/// What a submit does while a named collaborator's reflection is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReflectionRule {
+    /// The learner is warned and may submit.
+    #[default]
+    Warn,
+    /// The submit waits until every named collaborator has written theirs.
+    Require,
+}
+
+impl ReflectionRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReflectionRule::Warn => "warn",
+            ReflectionRule::Require => "require",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<ReflectionRule> {
+        match raw {
+            "warn" => Some(ReflectionRule::Warn),
+            "require" => Some(ReflectionRule::Require),
+            _ => None,
+        }
+    }
+}
+
+/// Longest payment instructions, in characters.
+pub const MAX_PAYMENT_INSTRUCTIONS_CHARS: usize = 2000;
 
 impl Default for IssuerSettings {
     fn default() -> Self {
@@ -376,6 +412,9 @@ impl Default for IssuerSettings {
             confirm_passes: false,
             holidays: Vec::new(),
             evidence_quota_mb: DEFAULT_EVIDENCE_QUOTA_MB,
+            payment_instructions: String::new(),
+            payment_url: None,
+            collaborator_reflections: ReflectionRule::Warn,
         }
     }
 }
@@ -391,12 +430,19 @@ pub struct IssuerSettingsFields {
     pub holidays: String,
     /// Empty for [`DEFAULT_EVIDENCE_QUOTA_MB`].
     pub evidence_quota_mb: String,
+    pub payment_instructions: String,
+    /// Empty for none.
+    pub payment_url: String,
+    /// `warn` or `require`; empty for `warn`.
+    pub collaborator_reflections: String,
 }
 
 impl IssuerSettings {
     /// Applies the rules: 1–60 service days, 0–10 nearly-due days below the service days,
     /// 1–20 attempts or none, dates for holidays, 1–[`MAX_EVIDENCE_QUOTA_MB`] MB of evidence
-    /// storage per learner (empty for the default).
+    /// storage per learner (empty for the default), payment instructions of at most
+    /// [`MAX_PAYMENT_INSTRUCTIONS_CHARS`], an http(s) payment address or none, and `warn` or
+    /// `require` for missing collaborator reflections (empty for `warn`).
     ///
     /// # Errors
     /// Every broken rule.
@@ -427,7 +473,30 @@ impl IssuerSettings {
         } else {
             number(&mut invalid, "/evidence_quota_mb", &fields.evidence_quota_mb, 1, MAX_EVIDENCE_QUOTA_MB)
         };
-        invalid.into_result(IssuerSettings { service_days, nearly_due_days, attempt_limit, confirm_passes: fields.confirm_passes, holidays, evidence_quota_mb })
+        let payment_instructions =
+            invalid::multiline(&mut invalid, "/payment_instructions", &fields.payment_instructions, 0, MAX_PAYMENT_INSTRUCTIONS_CHARS).trim().to_string();
+        let payment_url = match fields.payment_url.trim() {
+            "" => None,
+            raw => invalid::http_url(&mut invalid, "/payment_url", raw).map(|url| url.to_string()),
+        };
+        let collaborator_reflections = match fields.collaborator_reflections.trim() {
+            "" => ReflectionRule::Warn,
+            raw => ReflectionRule::parse(raw).unwrap_or_else(|| {
+                invalid.push("/collaborator_reflections", format!("\"{}\" is not warn or require", invalid::clip(raw)));
+                ReflectionRule::Warn
+            }),
+        };
+        invalid.into_result(IssuerSettings {
+            service_days,
+            nearly_due_days,
+            attempt_limit,
+            confirm_passes: fields.confirm_passes,
+            holidays,
+            evidence_quota_mb,
+            payment_instructions,
+            payment_url,
+            collaborator_reflections,
+        })
     }
 
     /// Back to fields, for the settings form.
@@ -439,6 +508,9 @@ impl IssuerSettings {
             confirm_passes: self.confirm_passes,
             holidays: self.holidays.iter().map(|d| crate::calendar::format_date(*d)).collect::<Vec<_>>().join("\n"),
             evidence_quota_mb: self.evidence_quota_mb.to_string(),
+            payment_instructions: self.payment_instructions.clone(),
+            payment_url: self.payment_url.clone().unwrap_or_default(),
+            collaborator_reflections: self.collaborator_reflections.as_str().to_string(),
         }
     }
 
@@ -480,24 +552,33 @@ pub enum SendError {
     /// A required part is missing.
     #[error("{0}")]
     Incomplete(Invalid),
+    /// The issuer requires every named collaborator's reflection, and these are missing.
+    #[error("the issuer requires every collaborator's reflection before you submit: waiting for {}", .0.iter().map(Email::as_str).collect::<Vec<_>>().join(", "))]
+    ReflectionsMissing(Vec<Email>),
     /// A resubmission after the issuer's last allowed attempt.
     #[error("this achievement allows {limit} attempts and you have used them all")]
     NoAttemptsLeft { limit: u32 },
 }
 
 /// Whether `submission`, with `artifacts` evidence items, may be sent now under the issuer's
-/// `settings`: the first attempt from a draft, a revised one after "not yet". The checks run in
-/// the order people fix them: the state, the fee, the required parts, the attempt limit.
+/// `settings`: the first attempt from a draft, a revised one after "not yet". `missing_reflections`
+/// are the named collaborators who have not written their reflection yet. The checks run in the
+/// order people fix them: the state, the fee, the required parts, the collaborators' reflections
+/// (only when the issuer requires them; otherwise they are a warning the pages show), the attempt
+/// limit.
 ///
 /// # Errors
 /// [`SendError`] saying what stands in the way.
-pub fn may_send(submission: &Submission, artifacts: usize, settings: &IssuerSettings) -> Result<(Event, Status), SendError> {
+pub fn may_send(submission: &Submission, artifacts: usize, missing_reflections: &[Email], settings: &IssuerSettings) -> Result<(Event, Status), SendError> {
     let event = if submission.status == Status::NotYet { Event::Resubmit } else { Event::Submit };
     let to = transition(submission.status, event).map_err(SendError::State)?;
     if !submission.fee.is_settled() {
         return Err(SendError::FeeDue);
     }
     submission.content.check_complete(artifacts).map_err(SendError::Incomplete)?;
+    if settings.collaborator_reflections == ReflectionRule::Require && !missing_reflections.is_empty() {
+        return Err(SendError::ReflectionsMissing(missing_reflections.to_vec()));
+    }
     if event == Event::Resubmit && !settings.allows_attempt(submission.attempt) {
         return Err(SendError::NoAttemptsLeft { limit: settings.attempt_limit.unwrap_or(0) });
     }
@@ -628,6 +709,7 @@ mod tests {
             holidays: "tomorrow".into(),
             confirm_passes: true,
             evidence_quota_mb: "0".into(),
+            ..IssuerSettingsFields::default()
         };
         let invalid = IssuerSettings::parse(&bad).unwrap_err();
         for pointer in ["/service_days", "/nearly_due_days", "/attempt_limit", "/holidays", "/evidence_quota_mb"] {
@@ -679,7 +761,7 @@ mod tests {
     #[test]
     fn an_attempt_is_sent_only_in_order_paid_complete_and_within_the_limit() {
         let settings = IssuerSettings::default();
-        let check = |status, attempt, fee, artifacts| may_send(&submission(status, attempt, fee), artifacts, &settings);
+        let check = |status, attempt, fee, artifacts| may_send(&submission(status, attempt, fee), artifacts, &[], &settings);
         assert_eq!(check(Status::Draft, 1, FeeState::None, 1), Ok((Event::Submit, Status::Submitted)));
         assert_eq!(check(Status::NotYet, 2, FeeState::Paid, 1), Ok((Event::Resubmit, Status::Resubmitted)));
         assert!(matches!(check(Status::Submitted, 1, FeeState::Due, 0), Err(SendError::State(_))), "the state is checked first");
@@ -690,6 +772,38 @@ mod tests {
         assert_eq!(spent.to_string(), "this achievement allows 3 attempts and you have used them all");
         assert_eq!(check(Status::Draft, 3, FeeState::None, 1).map(|(event, _)| event), Ok(Event::Submit), "the limit counts resubmissions");
         assert_eq!(SendError::FeeDue.to_string(), "the fee for this achievement is due: redeem a voucher or wait for the issuer to record your payment");
+    }
+
+    #[test]
+    fn missing_collaborator_reflections_block_only_when_the_issuer_requires_them() {
+        let missing = [Email::parse("sam@example.org").unwrap()];
+        let draft = submission(Status::Draft, 1, FeeState::None);
+        let warn = IssuerSettings::default();
+        assert_eq!(may_send(&draft, 1, &missing, &warn), Ok((Event::Submit, Status::Submitted)), "warn: the page says so, the submit goes");
+        let require = IssuerSettings { collaborator_reflections: ReflectionRule::Require, ..IssuerSettings::default() };
+        let refused = may_send(&draft, 1, &missing, &require).unwrap_err();
+        assert_eq!(refused, SendError::ReflectionsMissing(missing.to_vec()));
+        assert_eq!(refused.to_string(), "the issuer requires every collaborator's reflection before you submit: waiting for sam@example.org");
+        assert_eq!(may_send(&draft, 1, &[], &require), Ok((Event::Submit, Status::Submitted)));
+        assert!(matches!(may_send(&draft, 0, &missing, &require), Err(SendError::Incomplete(_))), "the learner's own parts come first");
+    }
+
+    #[test]
+    fn payment_details_and_the_reflection_rule_are_parsed() {
+        let mut fields = IssuerSettings::default().to_fields();
+        fields.payment_instructions = "  Pay by bank transfer to IBAN DE00 1234.\r\nQuote your submission code.  ".into();
+        fields.payment_url = "https://pay.example.org/cairn".into();
+        fields.collaborator_reflections = "require".into();
+        let settings = IssuerSettings::parse(&fields).unwrap();
+        assert_eq!(settings.payment_instructions, "Pay by bank transfer to IBAN DE00 1234.\nQuote your submission code.");
+        assert_eq!(settings.payment_url.as_deref(), Some("https://pay.example.org/cairn"));
+        assert_eq!(settings.collaborator_reflections, ReflectionRule::Require);
+        assert_eq!(IssuerSettings::parse(&settings.to_fields()).unwrap(), settings);
+        fields.payment_url = "ftp://pay.example.org".into();
+        fields.collaborator_reflections = "block".into();
+        let invalid = IssuerSettings::parse(&fields).unwrap_err();
+        assert!(invalid.at("/payment_url").is_some(), "{invalid}");
+        assert_eq!(invalid.at("/collaborator_reflections"), Some("\"block\" is not warn or require"));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The JSON API's shapes, converted by hand from and to the domain types. These are API: change
 //! them only compatibly, and keep `openapi.rs` in step.
 
-use cairn_core::achievement::{Achievement, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields};
+use cairn_core::achievement::{Achievement, AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields};
 use cairn_core::organisation::{Organisation, OrganisationFields};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
@@ -62,6 +62,9 @@ pub(crate) struct FeeInput {
     amount: Value,
     #[serde(default)]
     currency: Option<String>,
+    /// A micro-credential's: `upfront` (paid once for every level) or `per-level`.
+    #[serde(default)]
+    plan: Option<String>,
 }
 
 /// Achievement content in API input (create and update).
@@ -167,7 +170,8 @@ impl From<ContentInput> for AchievementFields {
             language: input.language,
             effort_hours: input.effort_hours,
             fee_amount: input.fee.as_ref().map(|f| value_text(&f.amount)),
-            fee_currency: input.fee.and_then(|f| f.currency),
+            fee_currency: input.fee.as_ref().and_then(|f| f.currency.clone()),
+            fee_plan: input.fee.and_then(|f| f.plan),
             validity_months: input.validity_months,
         }
     }
@@ -218,6 +222,13 @@ pub(crate) fn fee_json(fee: &Fee) -> Value {
     }
 }
 
+/// An achievement's fee with its plan (how a micro-credential's fee is charged on its levels).
+fn achievement_fee_json(content: &AchievementContent) -> Value {
+    let mut value = fee_json(&content.fee);
+    value["plan"] = json!(content.fee_plan.as_str());
+    value
+}
+
 pub(crate) fn rubric_json(rubric: &Rubric) -> Value {
     json!({
         "levels": rubric.levels,
@@ -262,7 +273,7 @@ pub(crate) fn achievement_json(config: &Config, achievement: &Achievement, issue
         "criteria": content.criteria,
         "issuer": {"id": achievement.organisation.to_string(), "name": issuer_name},
         "levels": levels.iter().map(|l| l.id.to_string()).collect::<Vec<_>>(),
-        "fee": fee_json(&content.fee),
+        "fee": achievement_fee_json(content),
         "validity_months": content.validity_months,
         "rubric": content.rubric.as_ref().map(rubric_json),
         "alignments": content.alignments.iter().map(alignment_json).collect::<Vec<_>>(),

@@ -219,6 +219,8 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("get", "/achievements/{id}/assessors", "The achievement's assessor pool with open loads", true, None, 200, "PoolList"),
     ("post", "/achievements/{id}/assessors", "Add a member who may assess to the pool", true, Some("AssessorInput"), 204, ""),
     ("delete", "/achievements/{id}/assessors/{user_id}", "Remove someone from the pool", true, None, 204, ""),
+    ("get", "/collaborations", "The submissions you are named on as a collaborator, with your reflection on each", true, None, 200, "CollaborationList"),
+    ("put", "/collaborations/{id}", "Write your own reflection on a submission you are named on", true, Some("ReflectionInput"), 204, ""),
     ("get", "/notifications", "Your notifications, newest first, with the unread count", true, None, 200, "NotificationList"),
     ("post", "/notifications/read", "Mark one notification (`id`) or all as read", true, Some("ReadInput"), 204, ""),
 ];
@@ -245,7 +247,8 @@ fn content_properties() -> Value {
         "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 40}},
         "language": {"type": "string", "description": "BCP 47 tag, default en"},
         "effort_hours": {"type": ["number", "null"]},
-        "fee": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["amount", "currency"], "properties": {"amount": {"type": ["string", "number"], "examples": ["49.00"]}, "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"}}}]},
+        "fee": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["amount", "currency"], "properties": {"amount": {"type": ["string", "number"], "examples": ["49.00"]}, "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
+            "plan": {"enum": ["upfront", "per-level"], "default": "upfront", "description": "A micro-credential's: its fee paid once before the first level is assessed (covering all three), or a third before each level"}}}]},
         "validity_months": {"type": ["integer", "null"], "minimum": 1, "maximum": 600},
     })
 }
@@ -315,7 +318,8 @@ fn schemas() -> Value {
             "name": string(), "description": string(), "criteria": string(),
             "issuer": {"type": "object", "properties": {"id": string(), "name": string()}},
             "levels": {"type": "array", "items": string(), "description": "A micro-credential's three level achievement ids, in order"},
-            "fee": {"type": "object", "properties": {"free": {"type": "boolean"}, "amount": string(), "amount_minor": {"type": "integer"}, "currency": string()}},
+            "fee": {"type": "object", "properties": {"free": {"type": "boolean"}, "amount": string(), "amount_minor": {"type": "integer"}, "currency": string(),
+                "plan": {"enum": ["upfront", "per-level"], "description": "How a micro-credential's fee is charged on its levels"}}},
             "validity_months": {"type": ["integer", "null"]},
             "rubric": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {"levels": {"type": "array", "items": string()}, "criteria": {"type": "array", "items": {"type": "object", "properties": {
                 "id": string(), "name": string(), "description": string(), "required_level": string(), "descriptors": {"type": "array", "items": string()}}}}}}]},
@@ -340,7 +344,14 @@ fn schemas() -> Value {
             "attempts": {"type": "integer"}, "attempts_left": {"type": ["integer", "null"]}, "due_state": {"enum": ["on_track", "nearly_due", "overdue", null]},
             "evidence_storage": {"type": "object", "description": "The learner's evidence files with this issuer, over all their submissions, and the issuer's limit",
                 "properties": {"used_bytes": {"type": "integer"}, "allowed_bytes": {"type": "integer"}}},
-            "award_id": nullable_string(), "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}}}}]},
+            "award_id": nullable_string(), "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}},
+            "collaborator_reflections": {"type": "array", "items": {"type": "object", "properties": {"email": string(), "written": {"type": "boolean"}}}},
+            "missing_reflections": {"type": "array", "items": string(), "description": "Named collaborators who have not written their reflection yet"},
+            "reflections_required": {"type": "boolean", "description": "Whether the issuer makes the submit wait for every collaborator's reflection"},
+            "fee_charge": {"type": "object", "description": "What this submission is charged and how to pay", "properties": {
+                "amount": {"type": ["object", "null"], "properties": {"free": {"type": "boolean"}, "amount": string(), "amount_minor": {"type": "integer"}, "currency": string()}},
+                "label": string(), "terms": string(), "covers_every_level": {"type": "boolean", "description": "A micro-credential's fee paid once: settling it settles every level"},
+                "payment": {"type": ["object", "null"], "properties": {"instructions": string(), "url": nullable_string()}}}}}}]},
         "EvidenceUpload": {"type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}, "title": {"type": "string", "maxLength": 120}}},
         "TextInput": {"type": "object", "required": ["body"], "properties": {"title": string(), "body": {"type": "string", "maxLength": 20000}}},
         "Artifact": {"type": "object", "properties": {"id": string(), "kind": {"enum": ["file", "text"]}, "title": string(), "media_type": string(), "size": {"type": "integer"},
@@ -375,7 +386,10 @@ fn schemas() -> Value {
             "service_days": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Business days from submission to decision"},
             "nearly_due_days": {"type": "integer", "minimum": 0, "maximum": 10}, "attempt_limit": {"type": ["integer", "null"], "minimum": 1, "maximum": 20},
             "confirm_passes": {"type": "boolean", "description": "Staff confirm each pass before the award"}, "holidays": {"type": "array", "items": {"type": "string", "format": "date"}},
-            "evidence_quota_mb": {"type": "integer", "minimum": 1, "maximum": 10240, "default": 200, "description": "Evidence storage each learner has with the issuer, in MiB (absent: the default)"}}},
+            "evidence_quota_mb": {"type": "integer", "minimum": 1, "maximum": 10240, "default": 200, "description": "Evidence storage each learner has with the issuer, in MiB (absent: the default)"},
+            "payment_instructions": {"type": "string", "maxLength": 2000, "description": "How learners pay a fee, shown to every learner who owes one"},
+            "payment_url": {"type": ["string", "null"], "format": "uri", "description": "Where learners pay online"},
+            "collaborator_reflections": {"enum": ["warn", "require"], "default": "warn", "description": "Whether a submit waits for every named collaborator's reflection (require) or only warns"}}},
         "IssuerQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "fee": string(), "attempt": {"type": "integer"},
             "assessor_name": nullable_string(), "due_at": nullable_string(), "due_state": nullable_string(), "duplicate_flagged": {"type": "boolean"}}}}}},
@@ -387,6 +401,10 @@ fn schemas() -> Value {
         "AssessorInput": {"type": "object", "required": ["user_id"], "properties": {"user_id": string()}},
         "NotificationList": {"type": "object", "properties": {"unread": {"type": "integer"}, "items": {"type": "array", "items": {"type": "object", "properties": {
             "id": string(), "kind": string(), "subject": string(), "body": string(), "link": string(), "created_at": string(), "read_at": nullable_string()}}}}},
+        "CollaborationList": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "submission_id": string(), "achievement_id": string(), "achievement_name": string(), "named_by": {"type": "string", "description": "The learner who named you"},
+            "status": string(), "reflection": string(), "open": {"type": "boolean", "description": "Whether the reflection can still change (the work is not decided)"}}}}}},
+        "ReflectionInput": {"type": "object", "additionalProperties": false, "required": ["reflection"], "properties": {"reflection": {"type": "string", "maxLength": 20000}}},
         "ReadInput": {"type": "object", "properties": {"id": {"type": ["string", "null"], "description": "One notification; absent for all"}}},
     })
 }

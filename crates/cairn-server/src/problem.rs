@@ -85,6 +85,12 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "This achievement has a fee. Submit once the issuer has recorded your payment or waived the fee, or redeem a voucher code from the issuer.",
     },
     ProblemType {
+        slug: "reflections-missing",
+        title: "Collaborator reflections missing",
+        status: 409,
+        explanation: "The issuer requires a reflection from every collaborator you named before you submit. Each writes theirs from their Collaborations page; you can also remove someone you named by mistake.",
+    },
+    ProblemType {
         slug: "csrf",
         title: "Form expired",
         status: 403,
@@ -249,6 +255,7 @@ impl From<AppError> for Problem {
                     ConflictKind::AchievementState => "achievement-state",
                     ConflictKind::SubmissionState => "submission-state",
                     ConflictKind::FeeDue => "fee-due",
+                    ConflictKind::ReflectionsMissing => "reflections-missing",
                 };
                 Problem::new(StatusCode::CONFLICT, slug, detail)
             }
@@ -374,6 +381,7 @@ mod tests {
             (conflict(ConflictKind::AchievementState, "retired"), 409, "achievement-state", "retired"),
             (conflict(ConflictKind::SubmissionState, "sent"), 409, "submission-state", "sent"),
             (conflict(ConflictKind::FeeDue, "pay"), 409, "fee-due", "pay"),
+            (conflict(ConflictKind::ReflectionsMissing, "wait"), 409, "reflections-missing", "wait"),
             (AppError::TooLarge("big".into()), 413, "too-large", "big"),
             (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
             (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),

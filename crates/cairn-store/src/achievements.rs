@@ -5,7 +5,7 @@ use crate::error::conflict_on_unique;
 use crate::organisations::image_from;
 use crate::rows::{get_i64, get_id, get_opt_i64, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, secs};
 use crate::{Backend, Store, StoreError};
-use cairn_core::achievement::{Achievement, AchievementContent, Alignment, EditMode, Fee, Kind, NewAchievement, State};
+use cairn_core::achievement::{Achievement, AchievementContent, Alignment, EditMode, Fee, FeePlan, Kind, NewAchievement, State};
 use cairn_core::ids::{AchievementId, OrganisationId, UserId};
 use cairn_core::rubric::{Criterion, Rubric};
 use serde::{Deserialize, Serialize};
@@ -62,7 +62,7 @@ fn rubric_from_json(json: &str) -> Result<Rubric, StoreError> {
 
 pub(crate) const ACHIEVEMENT_COLUMNS: &str = "a.id, a.organisation_id, a.kind, a.level, a.parent_id, a.state, a.current_version, a.created_at, a.updated_at, \
      a.published_at, v.version, v.name, v.description, v.criteria, v.rubric_json, v.tags_json, v.language, v.effort_minutes, \
-     v.fee_minor, v.fee_currency, v.validity_months, v.image_key, v.image_type";
+     v.fee_minor, v.fee_currency, v.fee_plan, v.validity_months, v.image_key, v.image_type";
 
 fn kind_from(kind: &str, level: Option<i64>) -> Result<Kind, StoreError> {
     match (kind, level) {
@@ -99,6 +99,10 @@ pub(crate) fn achievement_from(row: &AnyRow, alignments: Vec<Alignment>) -> Resu
             language: get_string(row, "language")?,
             effort_minutes: count(get_opt_i64(row, "effort_minutes")?),
             fee,
+            fee_plan: {
+                let plan = get_string(row, "fee_plan")?;
+                FeePlan::parse(&plan).ok_or_else(|| StoreError::corrupt(format!("fee plan \"{plan}\"")))?
+            },
             validity_months: count(get_opt_i64(row, "validity_months")?),
             image: image_from(get_opt_string(row, "image_key")?, get_opt_string(row, "image_type")?)?,
         },
@@ -422,8 +426,8 @@ async fn insert_version(
     };
     sqlx::query(
         "INSERT INTO achievement_versions (achievement_id, version, name, description, criteria, rubric_json, tags_json, language, effort_minutes, \
-         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at, fee_plan) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(id.to_string())
     .bind(i64::from(version))
@@ -441,6 +445,7 @@ async fn insert_version(
     .bind(content.image.as_ref().map(|i| i.image_type.extension()))
     .bind(author.to_string())
     .bind(secs(now))
+    .bind(content.fee_plan.as_str())
     .execute(&mut **tx)
     .await?;
     for (position, a) in content.alignments.iter().enumerate() {

@@ -12,6 +12,7 @@
 use crate::assessment::Tx;
 use crate::rows::{get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
+use cairn_core::account::Email;
 use cairn_core::ids::{AwardId, EffectId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,8 @@ pub enum Effect {
     /// A sent attempt is compared with the other learners' evidence for the same achievement and
     /// the matches are flagged on both sides; written with the sending.
     FlagDuplicates { submission: SubmissionId },
+    /// An e-mail to someone who may have no account (an invitation): queued in the mail outbox.
+    Email(Letter),
 }
 
 /// The kind of an [`Effect`], stored as text beside its JSON payload.
@@ -46,6 +49,7 @@ pub enum EffectKind {
     Stack,
     Notify,
     FlagDuplicates,
+    Email,
 }
 
 impl EffectKind {
@@ -55,11 +59,14 @@ impl EffectKind {
             EffectKind::Stack => "stack",
             EffectKind::Notify => "notify",
             EffectKind::FlagDuplicates => "flag_duplicates",
+            EffectKind::Email => "email",
         }
     }
 
     pub fn parse(raw: &str) -> Option<EffectKind> {
-        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates].into_iter().find(|kind| kind.as_str() == raw)
+        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates, EffectKind::Email]
+            .into_iter()
+            .find(|kind| kind.as_str() == raw)
     }
 }
 
@@ -70,6 +77,7 @@ impl Effect {
             Effect::Stack { .. } => EffectKind::Stack,
             Effect::Notify(_) => EffectKind::Notify,
             Effect::FlagDuplicates { .. } => EffectKind::FlagDuplicates,
+            Effect::Email(_) => EffectKind::Email,
         }
     }
 }
@@ -82,6 +90,14 @@ pub struct Notice {
     pub subject: String,
     pub body: String,
     pub link: String,
+}
+
+/// An e-mail to an address, with a whole body (links absolute).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub to: Email,
+    pub subject: String,
+    pub body: String,
 }
 
 /// An effect to write with a state change. The caller picks the id, so that it can run the
@@ -162,6 +178,13 @@ struct AwardPayload {
 }
 
 #[derive(Serialize, Deserialize)]
+struct LetterPayload {
+    to: String,
+    subject: String,
+    body: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct NoticePayload {
     user: String,
     kind: String,
@@ -183,6 +206,9 @@ fn payload_json(effect: &Effect) -> String {
             body: notice.body.clone(),
             link: notice.link.clone(),
         }),
+        Effect::Email(letter) => {
+            serde_json::to_string(&LetterPayload { to: letter.to.as_str().to_string(), subject: letter.subject.clone(), body: letter.body.clone() })
+        }
     };
     // Serialising a struct of strings cannot fail.
     json.unwrap_or_default()
@@ -211,6 +237,11 @@ fn effect_from_parts(kind: &str, payload: &str) -> Result<Effect, StoreError> {
             let p: NoticePayload = serde_json::from_str(payload).map_err(corrupt)?;
             let notification = NotificationKind::parse(&p.kind).ok_or_else(|| StoreError::corrupt(format!("notification kind \"{}\"", p.kind)))?;
             Ok(Effect::Notify(Notice { user: parse_id(&p.user, "user")?, kind: notification, subject: p.subject, body: p.body, link: p.link }))
+        }
+        Some(EffectKind::Email) => {
+            let p: LetterPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            let to = Email::parse(&p.to).map_err(|_| StoreError::corrupt(format!("effect e-mail address \"{}\"", p.to)))?;
+            Ok(Effect::Email(Letter { to, subject: p.subject, body: p.body }))
         }
         None => Err(StoreError::corrupt(format!("effect kind \"{kind}\""))),
     }
@@ -479,6 +510,11 @@ mod tests {
                 subject: "\"Intro\" was revoked".into(),
                 body: "Line one\nLine \u{e9}".into(),
                 link: "/awards/x".into(),
+            }),
+            Effect::Email(Letter {
+                to: Email::parse("sam@example.org").unwrap(),
+                subject: "Lena named you as a collaborator".into(),
+                body: "Hello,\n\nhttps://cairn.example/signup".into(),
             }),
         ];
         for effect in effects {

@@ -42,7 +42,7 @@ pub use assessment::{
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
-pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
+pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
 pub use invitations::{Invitation, Invitee};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};

@@ -2,7 +2,7 @@
 //! the operator when no mail server is configured), delivering a [`Notice`] from the effects
 //! outbox exactly once, and who to tell in an organisation.
 
-use crate::effects::Notice;
+use crate::effects::{Letter, Notice};
 use crate::rows::{get_email, get_i64, get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
@@ -130,6 +130,24 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    /// Queues an e-mail from the effects outbox under the effect's id: queuing the same effect
+    /// again writes nothing. Returns whether this call queued it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn deliver_letter(&self, effect: EffectId, letter: &Letter, now: OffsetDateTime) -> Result<bool, StoreError> {
+        let inserted =
+            sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (id) DO NOTHING")
+                .bind(effect.to_string())
+                .bind(letter.to.as_str())
+                .bind(&letter.subject)
+                .bind(&letter.body)
+                .bind(secs(now))
+                .execute(&self.pool)
+                .await?;
         Ok(inserted.rows_affected() == 1)
     }
 

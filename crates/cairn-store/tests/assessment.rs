@@ -165,10 +165,13 @@ backend_test!(issuer_settings_default_until_saved_then_round_trip, |store| {
         confirm_passes: true,
         holidays: vec![date!(2026 - 12 - 25), date!(2027 - 01 - 01)],
         evidence_quota_mb: 50,
+        payment_instructions: "Pay by bank transfer.\nQuote your reference.".into(),
+        payment_url: Some("https://pay.example.org/".into()),
+        collaborator_reflections: cairn_core::submission::ReflectionRule::Require,
     };
     store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), settings);
-    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], evidence_quota_mb: 10_240, ..settings };
+    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], evidence_quota_mb: 10_240, payment_url: None, ..settings };
     store.set_issuer_settings(w.org, &changed, at(1)).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), changed, "saving again replaces");
     let other = organisation(store, "Other Org", w.owner).await;

@@ -25,7 +25,7 @@ backend_test!(the_catalog_lists_published_entries_with_levels_in_order, |app| {
     assert_eq!(badge["levels"], serde_json::json!([]));
     assert_eq!(badge["rubric"]["levels"], serde_json::json!(["Beginning", "Developing", "Proficient", "Exemplary"]));
     assert_eq!(badge["rubric"]["criteria"][0]["required_level"], "Proficient");
-    assert_eq!(badge["fee"], serde_json::json!({"free": false, "amount": "49.00", "amount_minor": 4900, "currency": "EUR"}));
+    assert_eq!(badge["fee"], serde_json::json!({"free": false, "amount": "49.00", "amount_minor": 4900, "currency": "EUR", "plan": "upfront"}));
     assert_eq!(badge["alignments"][0]["target_type"], "ceasn:Competency");
 });
 

@@ -275,7 +275,10 @@ backend_test!(the_achievement_page_says_how_work_is_assessed_and_where_the_viewe
     has(&body, &format!("action=\"/achievements/{}/apply\"", badge.id));
     let paid = published(app, PAID_BADGE).await;
     let body = page(&anonymous.get(&format!("/achievements/{}", paid.id)).await);
-    has(section(&body, "how-assessed"), "Fee: 49.00 EUR, due before your work is assessed. The issuer will tell you how to pay");
+    let terms = section(&body, "how-assessed");
+    has(terms, "Fee: 49.00 EUR, due before your work is assessed. A voucher from the issuer also covers it.");
+    has(terms, "How to pay");
+    has(terms, "has not written payment instructions yet: ask them how to pay");
 
     // The issuer's settings are what the page says.
     let settings = IssuerSettingsFields { service_days: "5".into(), nearly_due_days: "1".into(), attempt_limit: String::new(), ..Default::default() };

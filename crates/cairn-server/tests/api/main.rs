@@ -10,6 +10,8 @@ mod administration;
 mod assess_pages;
 mod authoring;
 mod catalog;
+mod collaboration;
+mod fees;
 mod home_pages;
 mod issuing;
 mod journey;

@@ -1,11 +1,11 @@
 //! Fees and vouchers: how a submission's fee state is stored, staff decisions on it, and voucher
 //! codes created and redeemed.
 
-use super::get_status;
 use super::transitions::insert_event;
+use super::{Tx, get_status};
 use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
-use crate::rows::{get_opt_i64, get_opt_id, get_opt_time, get_string, get_time, secs};
+use crate::rows::{get_id, get_opt_i64, get_opt_id, get_opt_time, get_string, get_time, secs};
 use crate::{Store, StoreError};
 use cairn_core::ids::{AchievementId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::FeeState;
@@ -75,6 +75,25 @@ impl Store {
         effects: &[NewEffect],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        self.set_fee_state_covering(submission, fee, actor, &[], effects, now).await
+    }
+
+    /// [`Store::set_fee_state`], settling the fee the same way, in the same transaction, on the
+    /// learner's submissions for the achievements `covers` whose fee is due (the other levels
+    /// of a micro-credential whose fee is paid once; see `cairn_core::fees`), each with its own
+    /// audit entry.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown submission.
+    pub async fn set_fee_state_covering(
+        &self,
+        submission: SubmissionId,
+        fee: &FeeState,
+        actor: UserId,
+        covers: &[AchievementId],
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query("UPDATE submissions SET fee_state = $1, voucher_code = $2, updated_at = $3 WHERE id = $4")
             .bind(fee.as_str())
@@ -89,6 +108,7 @@ impl Store {
         let status =
             get_status(&sqlx::query("SELECT status FROM submissions WHERE id = $1").bind(submission.to_string()).fetch_one(&mut *tx).await?, "status")?;
         insert_event(&mut tx, submission, Some(status), status, Some(actor), &fee_note(fee), now).await?;
+        cover_levels(&mut tx, submission, covers, fee, Some(actor), now).await?;
         insert_effects(&mut tx, effects, now).await?;
         tx.commit().await?;
         Ok(())
@@ -144,8 +164,18 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown submission or when the organisation has no such
     /// voucher (or it is for another achievement); [`StoreError::Conflict`] (`vouchers.redeemed`)
     /// when the voucher was already used, (`submissions.fee`) when no fee is due.
-    #[tracing::instrument(skip_all, fields(submission_id = %submission))]
     pub async fn redeem_voucher(&self, submission: SubmissionId, code: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+        self.redeem_voucher_covering(submission, code, &[], now).await
+    }
+
+    /// [`Store::redeem_voucher`], the voucher also settling, in the same transaction, the
+    /// learner's submissions for the achievements `covers` whose fee is due (see
+    /// [`Store::set_fee_state_covering`]).
+    ///
+    /// # Errors
+    /// As [`Store::redeem_voucher`].
+    #[tracing::instrument(skip_all, fields(submission_id = %submission))]
+    pub async fn redeem_voucher_covering(&self, submission: SubmissionId, code: &str, covers: &[AchievementId], now: OffsetDateTime) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let result = sqlx::query("UPDATE submissions SET updated_at = $1 WHERE id = $2").bind(secs(now)).bind(submission.to_string()).execute(&mut *tx).await?;
         if result.rows_affected() == 0 {
@@ -187,8 +217,52 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let status = get_status(&row, "status")?;
-        insert_event(&mut tx, submission, Some(status), status, get_opt_id(&row, "learner_id")?, &fee_note(&fee), now).await?;
+        let learner = get_opt_id(&row, "learner_id")?;
+        insert_event(&mut tx, submission, Some(status), status, learner, &fee_note(&fee), now).await?;
+        cover_levels(&mut tx, submission, covers, &fee, learner, now).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Settles, as `fee`, the fee due on the same learner's submissions for the achievements
+/// `covers`, each with an audit entry by `actor`.
+async fn cover_levels(
+    tx: &mut Tx,
+    paid_on: SubmissionId,
+    covers: &[AchievementId],
+    fee: &FeeState,
+    actor: Option<UserId>,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    if covers.is_empty() {
+        return Ok(());
+    }
+    let placeholders: Vec<String> = (0..covers.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT o.id, o.status FROM submissions o JOIN submissions p ON p.learner_id = o.learner_id \
+         WHERE p.id = $1 AND o.id <> p.id AND o.fee_state = $2 AND o.achievement_id IN ({}) ORDER BY o.id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(paid_on.to_string()).bind(FeeState::Due.as_str());
+    for achievement in covers {
+        query = query.bind(achievement.to_string());
+    }
+    let note = format!("{} with the micro-credential's fee", fee_note(fee));
+    for row in query.fetch_all(&mut **tx).await? {
+        let id: SubmissionId = get_id(&row, "id")?;
+        let updated = sqlx::query("UPDATE submissions SET fee_state = $1, voucher_code = $2, updated_at = $3 WHERE id = $4 AND fee_state = $5")
+            .bind(fee.as_str())
+            .bind(fee_code(fee))
+            .bind(secs(now))
+            .bind(id.to_string())
+            .bind(FeeState::Due.as_str())
+            .execute(&mut **tx)
+            .await?;
+        if updated.rows_affected() == 1 {
+            let status = get_status(&row, "status")?;
+            insert_event(tx, id, Some(status), status, actor, &note, now).await?;
+        }
+    }
+    Ok(())
 }

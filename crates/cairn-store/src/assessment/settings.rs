@@ -1,10 +1,11 @@
 //! An issuer's assessment settings: service window, nearly-due warning, attempt limit, pass
-//! confirmation, holidays and each learner's evidence storage.
+//! confirmation, holidays, each learner's evidence storage, how learners pay a fee, and whether a
+//! submit waits for collaborators' reflections.
 
-use crate::rows::{get_i64, get_json, get_opt_i64, get_u32, secs};
+use crate::rows::{get_i64, get_json, get_opt_i64, get_opt_string, get_string, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::ids::OrganisationId;
-use cairn_core::submission::IssuerSettings;
+use cairn_core::submission::{IssuerSettings, ReflectionRule};
 use time::OffsetDateTime;
 
 impl Store {
@@ -14,7 +15,8 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn issuer_settings(&self, organisation: OrganisationId) -> Result<IssuerSettings, StoreError> {
         let row = sqlx::query(
-            "SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, evidence_quota_mb FROM issuer_settings \
+            "SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, evidence_quota_mb, payment_instructions, payment_url, \
+             collaborator_reflections FROM issuer_settings \
              WHERE organisation_id = $1",
         )
         .bind(organisation.to_string())
@@ -22,6 +24,7 @@ impl Store {
         .await?;
         let Some(row) = row else { return Ok(IssuerSettings::default()) };
         let holidays: Vec<String> = get_json(&row, "holidays_json")?;
+        let rule = get_string(&row, "collaborator_reflections")?;
         Ok(IssuerSettings {
             service_days: get_u32(&row, "service_days")?,
             nearly_due_days: get_u32(&row, "nearly_due_days")?,
@@ -31,6 +34,9 @@ impl Store {
             confirm_passes: get_i64(&row, "confirm_passes")? != 0,
             holidays: cairn_core::calendar::parse_holidays(&holidays.join(",")).map_err(StoreError::corrupt)?,
             evidence_quota_mb: get_u32(&row, "evidence_quota_mb")?,
+            payment_instructions: get_string(&row, "payment_instructions")?,
+            payment_url: get_opt_string(&row, "payment_url")?,
+            collaborator_reflections: ReflectionRule::parse(&rule).ok_or_else(|| StoreError::corrupt(format!("collaborator reflections \"{rule}\"")))?,
         })
     }
 
@@ -42,10 +48,12 @@ impl Store {
         let holidays: Vec<String> = settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect();
         sqlx::query(
             "INSERT INTO issuer_settings (organisation_id, service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, \
-             evidence_quota_mb, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (organisation_id) DO UPDATE SET \
+             evidence_quota_mb, updated_at, payment_instructions, payment_url, collaborator_reflections) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (organisation_id) DO UPDATE SET \
              service_days = excluded.service_days, nearly_due_days = excluded.nearly_due_days, attempt_limit = excluded.attempt_limit, \
              confirm_passes = excluded.confirm_passes, holidays_json = excluded.holidays_json, evidence_quota_mb = excluded.evidence_quota_mb, \
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, payment_instructions = excluded.payment_instructions, payment_url = excluded.payment_url, \
+             collaborator_reflections = excluded.collaborator_reflections",
         )
         .bind(organisation.to_string())
         .bind(i64::from(settings.service_days))
@@ -55,6 +63,9 @@ impl Store {
         .bind(serde_json::to_string(&holidays).unwrap_or_else(|_| "[]".into()))
         .bind(i64::from(settings.evidence_quota_mb))
         .bind(secs(now))
+        .bind(&settings.payment_instructions)
+        .bind(settings.payment_url.as_deref())
+        .bind(settings.collaborator_reflections.as_str())
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -5,8 +5,9 @@ use super::fees::{fee_code, fee_from};
 use super::transitions::insert_event;
 use super::{CURRENT_VERSION_JOIN, EDITABLE, SUBMISSION_COLUMNS, Tx, explain_miss, get_status, not_editable};
 use crate::achievements::placeholders;
+use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
-use crate::rows::{get_email, get_i64, get_id, get_json, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
+use crate::rows::{get_email, get_i64, get_id, get_json, get_opt_i64, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
 use cairn_core::ids::{AchievementId, OrganisationId, SubmissionId, UserId};
@@ -48,6 +49,8 @@ pub struct Collaboration {
     pub email: Email,
     pub reflection: String,
     pub status: Status,
+    /// Who named them.
+    pub learner_name: String,
 }
 
 fn links_json(links: &[String]) -> String {
@@ -234,8 +237,9 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn collaborations_of(&self, email: &Email) -> Result<Vec<Collaboration>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT c.submission_id, s.achievement_id, v.name AS achievement_name, c.email, c.reflection, s.status FROM submission_collaborators c \
-             JOIN submissions s ON s.id = c.submission_id {CURRENT_VERSION_JOIN} WHERE c.email = $1 ORDER BY s.created_at DESC, s.id"
+            "SELECT c.submission_id, s.achievement_id, v.name AS achievement_name, c.email, c.reflection, s.status, u.name AS learner_name \
+             FROM submission_collaborators c JOIN submissions s ON s.id = c.submission_id JOIN users u ON u.id = s.learner_id {CURRENT_VERSION_JOIN} \
+             WHERE c.email = $1 ORDER BY s.created_at DESC, s.id"
         ))
         .bind(email.as_str())
         .fetch_all(&self.pool)
@@ -249,6 +253,7 @@ impl Store {
                     email: get_email(row, "email")?,
                     reflection: get_string(row, "reflection")?,
                     status: get_status(row, "status")?,
+                    learner_name: get_string(row, "learner_name")?,
                 })
             })
             .collect()
@@ -272,6 +277,48 @@ impl Store {
         Ok(())
     }
 
+    /// The collaborators named on a submission who have not been told yet, in the order named.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn untold_collaborators(&self, submission: SubmissionId) -> Result<Vec<Email>, StoreError> {
+        let rows = sqlx::query("SELECT email FROM submission_collaborators WHERE submission_id = $1 AND notified_at IS NULL ORDER BY position")
+            .bind(submission.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| get_email(row, "email")).collect()
+    }
+
+    /// Records that collaborators were told, with the effects telling each, in one transaction:
+    /// a collaborator already told (by a save at the same moment), or no longer named, gets
+    /// nothing. Returns the effects written.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn tell_collaborators(
+        &self,
+        submission: SubmissionId,
+        told: &[(Email, Vec<NewEffect>)],
+        now: OffsetDateTime,
+    ) -> Result<Vec<NewEffect>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut written = Vec::new();
+        for (email, effects) in told {
+            let marked = sqlx::query("UPDATE submission_collaborators SET notified_at = $1 WHERE submission_id = $2 AND email = $3 AND notified_at IS NULL")
+                .bind(secs(now))
+                .bind(submission.to_string())
+                .bind(email.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if marked.rows_affected() == 1 {
+                insert_effects(&mut tx, effects, now).await?;
+                written.extend(effects.iter().cloned());
+            }
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
     /// Every collaborator's reflection (empty until written), in the order named.
     ///
     /// # Errors
@@ -285,15 +332,16 @@ impl Store {
     }
 }
 
-/// Replaces a submission's collaborators, keeping the reflection of each one still named.
+/// Replaces a submission's collaborators, keeping the reflection of each one still named and
+/// when they were told.
 async fn replace_collaborators(tx: &mut Tx, submission: SubmissionId, emails: &[Email], now: OffsetDateTime) -> Result<(), StoreError> {
-    let mut kept: HashMap<String, (String, i64)> = HashMap::new();
-    for row in sqlx::query("SELECT email, reflection, updated_at FROM submission_collaborators WHERE submission_id = $1")
+    let mut kept: HashMap<String, (String, i64, Option<i64>)> = HashMap::new();
+    for row in sqlx::query("SELECT email, reflection, updated_at, notified_at FROM submission_collaborators WHERE submission_id = $1")
         .bind(submission.to_string())
         .fetch_all(&mut **tx)
         .await?
     {
-        kept.insert(get_string(&row, "email")?, (get_string(&row, "reflection")?, get_i64(&row, "updated_at")?));
+        kept.insert(get_string(&row, "email")?, (get_string(&row, "reflection")?, get_i64(&row, "updated_at")?, get_opt_i64(&row, "notified_at")?));
     }
     sqlx::query("DELETE FROM submission_collaborators WHERE submission_id = $1").bind(submission.to_string()).execute(&mut **tx).await?;
     let mut seen: Vec<&str> = Vec::new();
@@ -302,15 +350,18 @@ async fn replace_collaborators(tx: &mut Tx, submission: SubmissionId, emails: &[
             continue;
         }
         seen.push(email.as_str());
-        let (reflection, updated_at) = kept.remove(email.as_str()).unwrap_or_else(|| (String::new(), secs(now)));
-        sqlx::query("INSERT INTO submission_collaborators (submission_id, email, position, reflection, updated_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(submission.to_string())
-            .bind(email.as_str())
-            .bind(seen.len() as i64 - 1)
-            .bind(reflection)
-            .bind(updated_at)
-            .execute(&mut **tx)
-            .await?;
+        let (reflection, updated_at, notified_at) = kept.remove(email.as_str()).unwrap_or_else(|| (String::new(), secs(now), None));
+        sqlx::query(
+            "INSERT INTO submission_collaborators (submission_id, email, position, reflection, updated_at, notified_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(submission.to_string())
+        .bind(email.as_str())
+        .bind(seen.len() as i64 - 1)
+        .bind(reflection)
+        .bind(updated_at)
+        .bind(notified_at)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

@@ -7,16 +7,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use cairn_app::awards::Visible;
+use cairn_core::account::Email;
 use cairn_core::assessment::{DiffLine, ScoreFields};
 use cairn_core::award::{Privacy, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
-use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, Submission, SubmissionFields};
+use cairn_core::submission::{IssuerSettings, IssuerSettingsFields, ReflectionRule, Submission, SubmissionFields};
 use cairn_store::{Artifact, ArtifactBody};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
-use crate::dto::{rubric_json, timestamp};
+use crate::dto::{fee_json, rubric_json, timestamp};
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -53,6 +54,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/organisations/{id}/vouchers", get(vouchers).post(create_vouchers))
         .route("/achievements/{id}/assessors", get(pool).post(add_assessor))
         .route("/achievements/{id}/assessors/{user_id}", delete(remove_assessor))
+        .route("/collaborations", get(collaborations))
+        .route("/collaborations/{id}", put(write_reflection))
         .route("/notifications", get(notifications))
         .route("/notifications/read", post(mark_read))
 }
@@ -131,6 +134,19 @@ fn learner_json(view: &LearnerView) -> Value {
     value["award_id"] = json!(view.award.as_ref().map(|a| a.id.to_string()));
     value["collaborator_reflections"] =
         json!(view.collaborator_reflections.iter().map(|(email, text)| json!({"email": email.as_str(), "written": !text.is_empty()})).collect::<Vec<_>>());
+    value["missing_reflections"] = json!(view.missing_reflections.iter().map(Email::as_str).collect::<Vec<_>>());
+    value["reflections_required"] = json!(view.settings.collaborator_reflections == ReflectionRule::Require);
+    let has_fee = view.fee.charge.amount().is_some();
+    value["fee_charge"] = json!({
+        "amount": view.fee.charge.amount().map(fee_json),
+        "label": view.fee.label,
+        "terms": view.fee.terms,
+        "covers_every_level": view.fee.charge.covers_every_level(),
+        "payment": has_fee.then(|| json!({
+            "instructions": view.settings.payment_instructions,
+            "url": view.settings.payment_url,
+        })),
+    });
     value["history"] =
         json!(view.history.iter().map(|h| json!({"status": h.to.as_str(), "by": h.who, "note": h.note, "at": timestamp(h.at)})).collect::<Vec<_>>());
     value
@@ -473,6 +489,9 @@ fn settings_json(settings: &IssuerSettings) -> Value {
         "confirm_passes": settings.confirm_passes,
         "holidays": settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect::<Vec<_>>(),
         "evidence_quota_mb": settings.evidence_quota_mb,
+        "payment_instructions": settings.payment_instructions,
+        "payment_url": settings.payment_url,
+        "collaborator_reflections": settings.collaborator_reflections.as_str(),
     })
 }
 
@@ -494,6 +513,15 @@ pub(crate) struct SettingsInput {
     /// Absent for the default.
     #[serde(default)]
     evidence_quota_mb: Option<u32>,
+    /// How learners pay a fee; absent for none.
+    #[serde(default)]
+    payment_instructions: Option<String>,
+    /// Where learners pay online; absent or null for none.
+    #[serde(default)]
+    payment_url: Option<String>,
+    /// `warn` (the default) or `require`.
+    #[serde(default)]
+    collaborator_reflections: Option<String>,
 }
 
 impl From<SettingsInput> for IssuerSettingsFields {
@@ -505,6 +533,9 @@ impl From<SettingsInput> for IssuerSettingsFields {
             confirm_passes: input.confirm_passes,
             holidays: input.holidays.join("\n"),
             evidence_quota_mb: input.evidence_quota_mb.map(|n| n.to_string()).unwrap_or_default(),
+            payment_instructions: input.payment_instructions.unwrap_or_default(),
+            payment_url: input.payment_url.unwrap_or_default(),
+            collaborator_reflections: input.collaborator_reflections.unwrap_or_default(),
         }
     }
 }
@@ -600,6 +631,31 @@ async fn remove_assessor(State(state): State<AppState>, caller: ApiCaller, Path(
     let id: AchievementId = path_id(&id, "achievement")?;
     let user: UserId = path_id(&user, "user")?;
     issuer::remove_from_pool(&state.app, &caller.actor, id, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn collaborations(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let (_, items) = submissions::collaborations(&state.app, &caller.actor).await?;
+    Ok(Json(json!({"items": items.iter().map(|c| json!({
+        "submission_id": c.submission.to_string(), "achievement_id": c.achievement.to_string(), "achievement_name": c.achievement_name,
+        "named_by": c.learner_name, "status": c.status.as_str(), "reflection": c.reflection, "open": !c.status.is_decided(),
+    })).collect::<Vec<_>>()})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReflectionInput {
+    reflection: String,
+}
+
+async fn write_reflection(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReflectionInput>,
+) -> Result<StatusCode, Problem> {
+    let id: SubmissionId = path_id(&id, "submission")?;
+    submissions::write_collaborator_reflection(&state.app, &caller.actor, id, &input.reflection).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

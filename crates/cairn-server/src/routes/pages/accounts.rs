@@ -41,6 +41,8 @@ pub(super) fn router() -> Router<AppState> {
 struct NextQuery {
     next: Option<String>,
     notice: Option<String>,
+    /// The address to sign up with, from an invitation's link (sign-up only; still editable).
+    email: Option<String>,
 }
 
 /// Where to go after signing in: the safe `next`, or the dashboard.
@@ -107,7 +109,8 @@ async fn sign_up_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQ
         return Ok(see_other(if next.is_empty() { "/dashboard" } else { &next }));
     }
     let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
-    render(&sign_up_page(layout, &FormFields::default(), FieldErrors::default(), next))
+    let typed = FormFields(query.email.iter().map(|email| ("email".to_string(), email.trim().chars().take(254).collect())).collect());
+    render(&sign_up_page(layout, &typed, FieldErrors::default(), next))
 }
 
 /// Signs up, then sends the browser to sign in: the same answer whether or not the address
@@ -258,6 +261,8 @@ struct HomeSubmissionView {
     /// "12 March 2026" and how it stands ("On track").
     due: Option<(String, (&'static str, &'static str))>,
     attempts_left: String,
+    /// The fee still owed, in words.
+    fee_due: Option<String>,
     updated: String,
 }
 
@@ -276,6 +281,7 @@ impl HomeSubmissionView {
                 Some(1) => "1 more attempt".to_string(),
                 Some(n) => format!("{n} more attempts"),
             },
+            fee_due: line.fee_due.clone(),
             updated: human_date(line.updated_at),
         }
     }

@@ -18,7 +18,9 @@ use cairn_app::awards::MAX_REASON_CHARS;
 use cairn_app::issuer::{self, Overview};
 use cairn_core::award::{AwardStatus, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
-use cairn_core::submission::{DEFAULT_EVIDENCE_QUOTA_MB, FeeState, IssuerSettingsFields, MAX_EVIDENCE_QUOTA_MB, Status, submission_code};
+use cairn_core::submission::{
+    DEFAULT_EVIDENCE_QUOTA_MB, FeeState, IssuerSettingsFields, MAX_EVIDENCE_QUOTA_MB, MAX_PAYMENT_INSTRUCTIONS_CHARS, Status, submission_code,
+};
 
 use super::assess::DueBadge;
 use super::form::{Field, FieldErrors, SelectOption};
@@ -167,6 +169,21 @@ fn settings_fields(form: &FormFields, errors: &FieldErrors) -> Vec<Field> {
             .hint(format!(
                 "The evidence files each learner may keep with you, over all their submissions, 1 to {MAX_EVIDENCE_QUOTA_MB}; leave empty for the default {DEFAULT_EVIDENCE_QUOTA_MB}."
             )),
+        Field::new("payment_instructions", "Payment instructions", form.get("payment_instructions"))
+            .textarea(4)
+            .class("field-wide")
+            .maxlength(MAX_PAYMENT_INSTRUCTIONS_CHARS as u32)
+            .hint("Shown to every learner who owes you a fee: how to pay (bank details, what to quote), and how long recording a payment takes."),
+        Field::new("payment_url", "Payment page", form.get("payment_url"))
+            .kind("url")
+            .class("field-wide")
+            .hint("Optional: the address where learners pay you online, https://…"),
+        Field::new("collaborator_reflections", "Collaborators' reflections", form.get("collaborator_reflections"))
+            .select(SelectOption::list(
+                &[("warn", "Warn the learner when one is missing"), ("require", "Require every one before the submit")],
+                form.get("collaborator_reflections"),
+            ))
+            .hint("What happens when a learner submits while someone they named as a collaborator has not written their reflection yet."),
     ]
     .into_iter()
     .map(|f| f.error_from(errors))
@@ -180,6 +197,9 @@ fn settings_field(pointer: &str) -> Option<(String, String)> {
         "/attempt_limit" => ("attempt_limit", "Attempts allowed"),
         "/holidays" => ("holidays", "Holidays"),
         "/evidence_quota_mb" => ("evidence_quota_mb", "Evidence storage per learner (MB)"),
+        "/payment_instructions" => ("payment_instructions", "Payment instructions"),
+        "/payment_url" => ("payment_url", "Payment page"),
+        "/collaborator_reflections" => ("collaborator_reflections", "Collaborators' reflections"),
         _ => return None,
     };
     Some((id.to_string(), label.to_string()))
@@ -192,6 +212,9 @@ fn settings_form(fields: &IssuerSettingsFields) -> FormFields {
         ("attempt_limit".to_string(), fields.attempt_limit.clone()),
         ("holidays".to_string(), fields.holidays.clone()),
         ("evidence_quota_mb".to_string(), fields.evidence_quota_mb.clone()),
+        ("payment_instructions".to_string(), fields.payment_instructions.clone()),
+        ("payment_url".to_string(), fields.payment_url.clone()),
+        ("collaborator_reflections".to_string(), fields.collaborator_reflections.clone()),
     ];
     if fields.confirm_passes {
         form.push(("confirm_passes".into(), "on".into()));
@@ -418,6 +441,9 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         confirm_passes: !form.get("confirm_passes").is_empty(),
         holidays: form.get("holidays").to_string(),
         evidence_quota_mb: form.get("evidence_quota_mb").to_string(),
+        payment_instructions: form.get("payment_instructions").to_string(),
+        payment_url: form.get("payment_url").to_string(),
+        collaborator_reflections: form.get("collaborator_reflections").to_string(),
     };
     match issuer::set_settings(&state.app, &viewer.actor, id, &fields).await {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "settings-saved")),

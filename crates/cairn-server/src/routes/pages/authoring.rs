@@ -136,6 +136,7 @@ impl Section {
             ["effort_hours"] => ("effort_hours".into(), "Estimated effort".into()),
             ["fee"] | ["fee", "amount"] => ("fee_amount".into(), "Fee".into()),
             ["fee", "currency"] => ("fee_currency".into(), "Currency".into()),
+            ["fee", "plan"] => ("fee_plan".into(), "How the fee is charged".into()),
             ["validity_months"] => ("validity_months".into(), "Validity".into()),
             ["alignments"] => ("alignments".into(), "Competencies".into()),
             ["alignments", k, field, ..] => {
@@ -187,6 +188,7 @@ impl Section {
             });
             fields.fee_amount = opt("fee_amount");
             fields.fee_currency = opt("fee_currency");
+            fields.fee_plan = opt("fee_plan");
             fields.validity_months = opt("validity_months").map(|raw| match raw.parse::<i64>() {
                 Ok(months) => months,
                 Err(_) => {
@@ -284,6 +286,7 @@ fn section_values(prefix: &str, fields: &AchievementFields) -> Vec<(String, Stri
     put("effort_hours".into(), fields.effort_hours.map(|h| format!("{}", (h * 100.0).round() / 100.0)).unwrap_or_default());
     put("fee_amount".into(), fields.fee_amount.clone().unwrap_or_default());
     put("fee_currency".into(), fields.fee_currency.clone().unwrap_or_default());
+    put("fee_plan".into(), fields.fee_plan.clone().unwrap_or_default());
     put("validity_months".into(), fields.validity_months.map(|m| m.to_string()).unwrap_or_default());
     for (i, a) in fields.alignments.iter().enumerate() {
         put(format!("alignment_{i}_target_name"), a.target_name.clone());
@@ -421,6 +424,20 @@ fn section_view(form: &FormFields, errors: &FieldErrors, prefix: &str, heading: 
                 .class("field-small"),
         ]
         .into_iter()
+        // A micro-credential's fee is charged on its levels: once up front, or a share per level.
+        .chain((!shape.rubric).then(|| {
+            let current = form.get(&id("fee_plan"));
+            field("fee_plan", "How the fee is charged")
+                .select(SelectOption::list(
+                    &[
+                        ("upfront", "Once, before the first level is assessed (covers all three)"),
+                        ("per-level", "Split: a third before each level is assessed"),
+                    ],
+                    if current.is_empty() { "upfront" } else { current },
+                ))
+                .hint("Learners pay as your payment instructions in the assessment settings say.")
+                .class("field-wide")
+        }))
         .map(|f| f.error_from(errors))
         .collect()
     } else {

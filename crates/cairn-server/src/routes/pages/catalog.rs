@@ -59,7 +59,8 @@ impl Card {
             summary: excerpt(&content.description, 160),
             issuer_name: issuer_name.to_string(),
             kind_label: achievement.kind.label(),
-            fee: content.fee.to_string(),
+            // The catalog lists micro-credentials and micro-badges, never a level on its own.
+            fee: cairn_core::fees::fee_label(achievement, None),
             free: content.fee.is_free(),
             validity: content.validity_text(),
             effort: content.effort_text(),

@@ -16,12 +16,12 @@ use axum::routing::{get, post};
 use cairn_core::calendar::DueState;
 use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES, size_text};
 use cairn_core::ids::{AchievementId, ArtifactId, SubmissionId};
-use cairn_core::submission::{Event, FeeState, MAX_COLLABORATORS, MAX_LINKS, MAX_TEXT_CHARS, Outcome, Status, SubmissionFields, transition};
+use cairn_core::submission::{Event, FeeState, MAX_COLLABORATORS, MAX_LINKS, MAX_TEXT_CHARS, Outcome, ReflectionRule, Status, SubmissionFields, transition};
 use cairn_store::{Artifact, ArtifactBody};
 use serde_json::json;
 
 use super::form::{Field, FieldErrors};
-use super::{ConfirmPage, Layout, NoticeQuery, confirmed, human_date, human_datetime, notice_message, render, render_status, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, NoticeQuery, PaymentView, confirmed, human_date, human_datetime, notice_message, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -326,8 +326,14 @@ struct SubmissionPage {
     text_body: Field,
     fee_label: String,
     fee_amount: String,
+    fee_terms: String,
+    fee_for_level: bool,
     fee_due: bool,
     has_fee: bool,
+    payment: PaymentView,
+    /// Collaborators whose reflection is missing, and whether the issuer makes the submit wait.
+    missing_reflections: Vec<String>,
+    reflections_required: bool,
     voucher: Field,
     can_submit: bool,
     submit_label: &'static str,
@@ -488,7 +494,12 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
             .error_from(&errors),
         text_body: Field::new("text_body", "Text", text.get("body")).name("body").textarea(6).maxlength(MAX_TEXT_CHARS as u32).error_from(&errors),
         fee_label: submission.fee.label(),
-        fee_amount: view.achievement.content.fee.to_string(),
+        fee_amount: view.fee.label.clone(),
+        fee_terms: view.fee.terms.clone(),
+        fee_for_level: view.fee.parent.is_some(),
+        payment: PaymentView::new(&view.settings.payment_instructions, view.settings.payment_url.as_deref()),
+        missing_reflections: view.missing_reflections.iter().map(|e| e.as_str().to_string()).collect(),
+        reflections_required: view.settings.collaborator_reflections == ReflectionRule::Require,
         fee_due: submission.fee == FeeState::Due,
         has_fee: submission.fee != FeeState::None,
         voucher: Field::new("voucher_code", "Voucher code", typed.voucher.unwrap_or_default())
@@ -562,7 +573,13 @@ async fn save(
 ) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     let (fields, lines) = submission_fields(&form);
-    match submissions::update_submission(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
+    // The autosave saves as the learner types: collaborators are told on a real save or the submit.
+    let saved = if wants_json(&headers) {
+        submissions::autosave_submission(&state.app, &viewer.actor, id, &fields).await
+    } else {
+        submissions::update_submission(&state.app, &viewer.actor, id, &fields).await
+    };
+    match saved.map_err(Problem::from) {
         Ok(submission) if wants_json(&headers) => {
             let saved_at = human_datetime(submission.updated_at);
             let body = json!({"saved": true, "saved_at": crate::dto::timestamp(submission.updated_at), "message": format!("Saved {saved_at}")});
@@ -796,6 +813,9 @@ async fn download(State(state): State<AppState>, viewer: Viewer, Path((raw, arti
 
 #[derive(Debug, Clone)]
 struct CollaborationRow {
+    /// The anchor the notification and the invitation link to.
+    anchor: String,
+    learner_name: String,
     achievement: String,
     achievement_href: String,
     status: (&'static str, &'static str),
@@ -832,6 +852,8 @@ async fn collaborations_page(
                 _ => c.reflection.clone(),
             };
             CollaborationRow {
+                anchor: format!("collaboration-{}", c.submission),
+                learner_name: c.learner_name.clone(),
                 achievement: c.achievement_name.clone(),
                 achievement_href: format!("/achievements/{}", c.achievement),
                 status: status_pill(c.status),

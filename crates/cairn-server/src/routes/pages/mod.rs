@@ -233,6 +233,19 @@ pub(crate) fn next_query(path: &str) -> String {
     format!("?next={}", encoded.replace("%2F", "/"))
 }
 
+/// How an issuer asks to be paid, as the `how_to_pay` macro shows it.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentView {
+    pub(crate) instructions: String,
+    pub(crate) url: Option<String>,
+}
+
+impl PaymentView {
+    pub(crate) fn new(instructions: &str, url: Option<&str>) -> PaymentView {
+        PaymentView { instructions: instructions.to_string(), url: url.map(str::to_string) }
+    }
+}
+
 /// A local path to return to after signing in: it must start with `/` and not `//` or `/\`
 /// (which browsers read as another host), and hold no control characters.
 pub(crate) fn safe_next(raw: &str) -> Option<String> {

@@ -14,7 +14,7 @@ use cairn_core::markdown::{markdown_to_text, render_markdown};
 use super::accounts::StackView;
 use super::learner::status_pill;
 use super::rubric::RubricView;
-use super::{ConfirmPage, Layout, NoticeQuery, confirmed, excerpt, human_date, render, safe_next, see_other_with};
+use super::{ConfirmPage, Layout, NoticeQuery, PaymentView, confirmed, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -22,7 +22,6 @@ use crate::state::AppState;
 use cairn_app::achievements::{self, Overview};
 use cairn_app::home::{self, AssessmentTerms, Standing};
 use cairn_app::urls::paths;
-use cairn_core::achievement::Fee;
 use cairn_core::award::AwardStatus;
 use cairn_core::evidence::size_text;
 
@@ -116,8 +115,9 @@ struct AchievementPage {
     og_image: String,
     /// How the work is assessed, as a list of sentences.
     terms: Vec<String>,
-    /// The fee and how it is paid.
+    /// The fee rule, and how the issuer asks to be paid when there is a fee.
     fee_terms: String,
+    payment: Option<PaymentView>,
     /// Where the signed-in viewer stands with it.
     viewer: Option<ViewerPanel>,
     /// Whether the viewer holds it or has a submission open for it (no "Apply" then).
@@ -164,15 +164,6 @@ fn assessment_terms(terms: &AssessmentTerms) -> Vec<String> {
             size_text(terms.evidence_quota_bytes)
         ),
     ]
-}
-
-fn fee_terms(fee: &Fee) -> String {
-    match fee {
-        Fee::Free => "Fee: free.".to_string(),
-        Fee::Paid { .. } => {
-            format!("Fee: {fee}, due before your work is assessed. The issuer will tell you how to pay; a voucher from the issuer also covers it.")
-        }
-    }
 }
 
 fn viewer_panel(standing: &Standing) -> ViewerPanel {
@@ -282,7 +273,7 @@ async fn achievement_page(
         tags: content.tags.clone(),
         language: language_name(&content.language),
         effort: content.effort_text(),
-        fee: content.fee.to_string(),
+        fee: terms.fee_label.clone(),
         validity: content.validity_text(),
         published_on: achievement.published_at.map(human_date),
         is_micro_credential: achievement.kind == Kind::MicroCredential,
@@ -293,7 +284,8 @@ async fn achievement_page(
         og_url: state.app.config.urls().achievement_page(achievement.id),
         og_image: state.app.config.urls().achievement_image(achievement.id),
         terms: assessment_terms(&terms),
-        fee_terms: fee_terms(&terms.fee),
+        fee_terms: terms.fee_terms.clone(),
+        payment: terms.has_fee.then(|| PaymentView::new(&terms.payment_instructions, terms.payment_url.as_deref())),
         has_standing: standing.as_ref().is_some_and(|s| s.award.is_some() || s.submission.is_some()),
         viewer: standing.as_ref().map(viewer_panel),
     })
