@@ -29,7 +29,7 @@ use cairn_core::submission::Outcome;
 use super::form::{Field, FieldErrors, SelectOption};
 use super::{Layout, human_date, no_store, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};

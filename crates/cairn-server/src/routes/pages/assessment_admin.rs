@@ -24,7 +24,7 @@ use super::assess::DueBadge;
 use super::form::{Field, FieldErrors, SelectOption};
 use super::{Layout, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 

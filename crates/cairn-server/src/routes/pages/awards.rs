@@ -28,7 +28,7 @@ use super::verify::ReportView;
 use super::view::level_heading;
 use super::{Layout, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 

@@ -20,7 +20,7 @@ use super::form::{Field, FieldErrors, SelectOption};
 use super::view::StateBadge;
 use super::{Layout, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 

@@ -22,9 +22,9 @@ use serde_json::json;
 
 use super::form::{Field, FieldErrors};
 use super::rubric::RubricView;
-use super::{Layout, human_date, human_datetime, notice_message, render_status, see_other_with, sign_in_redirect};
+use super::{Layout, human_date, human_datetime, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upload::{self, UploadLimits};

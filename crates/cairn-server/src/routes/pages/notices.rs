@@ -13,7 +13,7 @@ use cairn_core::ids::NotificationId;
 use super::learner::layout;
 use super::{Layout, human_datetime, render_status, safe_next, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 

@@ -14,7 +14,6 @@ use cairn_app::notify;
 
 use super::{Layout, human_datetime, no_store, render, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::Query;
 use crate::problem::Problem;
 use crate::state::AppState;
 

@@ -16,7 +16,7 @@ use super::learner::status_pill;
 use super::rubric::RubricView;
 use super::{Layout, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::achievements::{self, Overview};
