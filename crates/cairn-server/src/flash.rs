@@ -115,7 +115,7 @@ impl KeptForms {
 /// Whether a request wants a page (a browser) rather than JSON (scripts, the autosave).
 fn wants_page(headers: &HeaderMap) -> bool {
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    !(accept.contains("application/json") && !accept.contains("text/html"))
+    !accept.contains("application/json") || accept.contains("text/html")
 }
 
 fn is_html(response: &Response) -> bool {
