@@ -47,6 +47,9 @@ pub struct Config {
     pub job_interval_secs: u64,
     /// E-mail addresses (lower case) of the installation's operators, who may read the outbox.
     pub operators: Vec<String>,
+    /// Hosts the verify page may fetch credentials from even when they are this machine or on a
+    /// private network (verifying by URL otherwise reaches public addresses only).
+    pub verify_allow_hosts: Vec<String>,
 }
 
 impl Config {
@@ -68,6 +71,7 @@ impl Config {
             mail_from: "Cairn <cairn@localhost>".into(),
             job_interval_secs: 60,
             operators: Vec::new(),
+            verify_allow_hosts: Vec::new(),
         }
     }
 

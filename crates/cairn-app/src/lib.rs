@@ -38,6 +38,7 @@ pub mod demo;
 pub mod effects;
 pub mod error;
 pub mod fees;
+pub mod fetch;
 pub mod health;
 pub mod home;
 pub mod invitations;
@@ -88,6 +89,9 @@ pub struct App {
     pub signup_throttle: Arc<accounts::LoginThrottle>,
     /// Password reset requests, per e-mail address and client address, with the same limits.
     pub reset_throttle: Arc<accounts::LoginThrottle>,
+    /// Where verification may fetch documents from other sites ([`fetch`]): public addresses,
+    /// and the hosts `Config::verify_allow_hosts` names.
+    pub fetcher: Arc<dyn fetch::Fetcher>,
 }
 
 impl App {
@@ -102,6 +106,8 @@ impl App {
         let login_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let signup_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let reset_throttle = Arc::new(accounts::LoginThrottle::new(limits));
+        let policy = fetch::HostPolicy::public(&config.verify_allow_hosts);
+        let fetcher = Arc::new(fetch::HttpFetcher::new(policy, std::time::Duration::from_secs(fetch::DEFAULT_FETCH_TIMEOUT_SECS)));
         App {
             store,
             config: Arc::new(config),
@@ -111,6 +117,7 @@ impl App {
             login_throttle,
             signup_throttle,
             reset_throttle,
+            fetcher,
         }
     }
 

@@ -1,12 +1,15 @@
 //! Verifying any Open Badge through `cairn_vc::verify::verify`, with the documents this
 //! installation publishes (issuer DID documents, status lists, award credentials, OB 2.0
-//! documents) read in-process from the store instead of over HTTP ([`OwnDocuments`]).
+//! documents) read in-process from the store instead of over HTTP ([`Documents`]), and every
+//! other document fetched through the [`App`]'s [`crate::fetch::Fetcher`]: public addresses only
+//! (unless the operator allows hosts), within size, time and redirect limits.
 //!
-//! Nothing is fetched from other hosts: a credential from elsewhere that needs such documents is
-//! reported as "could not check", never as valid.
+//! A credential named by URL is loaded first ([`verify_url`]), so that an address that cannot be
+//! fetched, or that gives something other than a credential, gets a plain answer ("refused",
+//! "too large", "too slow", "not found", "not an Open Badge") rather than a report.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use cairn_core::authz::Actor;
 use cairn_core::award::AwardStatus;
@@ -23,40 +26,52 @@ use crate::{App, AppError};
 /// Tolerance for clocks that disagree, in seconds.
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
-/// A [`DocumentLoader`] for the documents this installation publishes, as an anonymous visitor
-/// would get them; every other URL is refused. Answers are kept for the duration of one
+/// The [`DocumentLoader`] of one verification: the documents this installation publishes, as an
+/// anonymous visitor would get them, read from the store; everything else through the
+/// application's fetcher, made on first need. Answers are kept for the duration of one
 /// verification, as the loader contract asks.
-struct OwnDocuments {
+struct Documents {
     app: App,
     runtime: tokio::runtime::Handle,
     seen: Mutex<HashMap<String, Result<LoadedDocument, LoadError>>>,
+    remote: OnceLock<Result<Arc<dyn DocumentLoader + Send + Sync>, String>>,
 }
 
-impl DocumentLoader for OwnDocuments {
+impl Documents {
+    fn new(app: App, runtime: tokio::runtime::Handle) -> Self {
+        Self { app, runtime, seen: Mutex::default(), remote: OnceLock::new() }
+    }
+
+    fn fetch(&self, url: &str) -> Result<LoadedDocument, LoadError> {
+        match self.remote.get_or_init(|| self.app.fetcher.loader()) {
+            Ok(remote) => remote.load(url),
+            Err(reason) => Err(LoadError::Unavailable { url: url.to_string(), reason: reason.clone() }),
+        }
+    }
+}
+
+impl DocumentLoader for Documents {
     fn load(&self, url: &str) -> Result<LoadedDocument, LoadError> {
         if let Some(found) = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(url) {
             return found.clone();
         }
-        // Verification runs on a blocking thread (see `verify`), where waiting for the store is
-        // allowed.
-        let found = self.runtime.block_on(own_document(&self.app, url));
+        let found = match self.app.config.urls().parse(url) {
+            // Verification runs on a blocking thread (see `verify`), where waiting for the store
+            // is allowed.
+            Some(document) => self.runtime.block_on(own_document(&self.app, url, document)),
+            None => self.fetch(url),
+        };
         self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(url.to_string(), found.clone());
         found
     }
 }
 
-/// The document at `url` if this installation publishes it, as an anonymous visitor would get it
+/// The document this installation publishes at `url`, as an anonymous visitor would get it
 /// (awards through `awards::visible`, so a private one is not found). Which document a URL
 /// names is `PublicUrls::parse`'s business alone.
-async fn own_document(app: &App, url: &str) -> Result<LoadedDocument, LoadError> {
+async fn own_document(app: &App, url: &str, document: PublicDocument) -> Result<LoadedDocument, LoadError> {
     let missing = |error: AppError| LoadError::Unavailable { url: url.to_string(), reason: error.detail() };
     let absent = |what: &str| missing(AppError::NotFound(what.to_string()));
-    let Some(document) = app.config.urls().parse(url) else {
-        return Err(LoadError::Unavailable {
-            url: url.to_string(),
-            reason: "Cairn looks up documents only for credentials issued on this site; it does not fetch from other sites".into(),
-        });
-    };
     let visitor = Actor::anonymous();
     let text = match document {
         PublicDocument::DidDocument(id) => match app.caches.did_document(id) {
@@ -89,24 +104,59 @@ async fn shown(app: &App, actor: &Actor, id: AwardId) -> Result<Award, AppError>
     Ok(awards::visible(app, actor, id).await?.award)
 }
 
-/// Runs the verification pipeline on `input` (a baked image, JSON or a JWT) with this
-/// installation's own documents, off the async threads (canonicalisation and signature checks
-/// are CPU work). An invalid credential is a report, not an error.
+/// Runs the verification pipeline on `input` (a baked image, JSON, a JWT or a URL) with this
+/// installation's own documents and the fetcher's, off the async threads (fetching blocks, and
+/// canonicalisation and signature checks are CPU work). An invalid credential is a report, not
+/// an error.
 ///
 /// # Errors
 /// `Internal` only when the blocking task fails.
 pub async fn verify(app: &App, input: Vec<u8>) -> Result<VerificationReport, AppError> {
     let app = app.clone();
     let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || run(&Arc::new(Documents::new(app, runtime)), &input)).await.map_err(|error| AppError::internal(&error))
+}
+
+fn run(documents: &Arc<Documents>, input: &[u8]) -> VerificationReport {
+    let now = documents.app.now().unix_timestamp();
+    let caches = Arc::clone(&documents.app.caches);
+    let loader = StaticLoader::new().with_fallback(documents.clone());
+    run_pipeline(input, &VerifyOptions::new(&loader, now).with_clock_skew(MAX_CLOCK_SKEW_SECS).with_status_lists(&caches.status_lists))
+}
+
+/// Verifies the credential at `url` (an OB 2.0 hosted assertion, an OB 3.0 credential, one of
+/// this site's award pages): loads it first, with the loader the pipeline then uses (so it is
+/// fetched once), and says plainly why when it cannot be had or is not a credential.
+///
+/// # Errors
+/// `Invalid` at `/url` when the address is refused, the document is too large, too slow, not
+/// found or not an Open Badge; `Internal` when the blocking task fails.
+pub async fn verify_url(app: &App, url: &str) -> Result<VerificationReport, AppError> {
+    let app = app.clone();
+    let url = url.to_string();
+    let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
-        let now = app.now().unix_timestamp();
-        let caches = Arc::clone(&app.caches);
-        let own = Arc::new(OwnDocuments { app, runtime, seen: Mutex::default() });
-        let loader = StaticLoader::new().with_fallback(own);
-        run_pipeline(&input, &VerifyOptions::new(&loader, now).with_clock_skew(MAX_CLOCK_SKEW_SECS).with_status_lists(&caches.status_lists))
+        let documents = Arc::new(Documents::new(app, runtime));
+        match documents.load(&url) {
+            // A hosted assertion that is gone was revoked: the report says so.
+            Ok(_) | Err(LoadError::Gone { .. }) => {}
+            Err(LoadError::Unavailable { reason, .. }) => return Err(url_error(&format!("could not be fetched: {reason}"))),
+            Err(error) => return Err(url_error(&format!("could not be fetched: {error}"))),
+        }
+        if let Ok(document) = documents.load(&url) {
+            let credential = document.parse().ok().filter(|value| value.get("@context").is_some() || value.get("type").is_some());
+            if credential.is_none() {
+                return Err(url_error("answered with something that is not an Open Badge (no Open Badges JSON there): give the address of the badge's assertion or credential, or upload the badge instead"));
+            }
+        }
+        Ok(run(&documents, url.as_bytes()))
     })
     .await
-    .map_err(|error| AppError::internal(&error))
+    .map_err(|error| AppError::internal(&error))?
+}
+
+fn url_error(detail: &str) -> AppError {
+    AppError::invalid_field("/url", format!("the address {detail}"))
 }
 
 /// The verification of an award's stored credential, as its page shows it: verified on the first

@@ -44,11 +44,14 @@ pub struct FileConfig {
     pub job_interval_secs: Option<u64>,
     /// E-mail addresses of the installation's operators, who may read the mail outbox.
     pub operators: Option<Vec<String>>,
+    /// Hosts the verify page may fetch from although they are loopback or private (default none:
+    /// public addresses only).
+    pub verify_allow_hosts: Option<Vec<String>>,
 }
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 18] = [
+pub const FIELDS: [&str; 19] = [
     "addr",
     "data_dir",
     "database_url",
@@ -67,6 +70,7 @@ pub const FIELDS: [&str; 18] = [
     "mail_from",
     "job_interval_secs",
     "operators",
+    "verify_allow_hosts",
 ];
 
 impl FileConfig {

@@ -278,6 +278,18 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(cairn_core::account::Email::parse(operator).is_ok(), "operator \"{operator}\" is not an e-mail address");
     }
     config.operators = operators;
+    let verify_allow_hosts: Vec<String> = match std::env::var("CAIRN_VERIFY_ALLOW_HOSTS") {
+        Ok(list) if !list.trim().is_empty() => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        _ => file.verify_allow_hosts.clone().unwrap_or_default().iter().map(|s| s.trim().to_string()).collect(),
+    };
+    for host in &verify_allow_hosts {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        anyhow::ensure!(
+            url::Host::parse(bare).is_ok() || bare.parse::<std::net::IpAddr>().is_ok(),
+            "verify_allow_hosts entry \"{host}\" is not a host name or IP address such as badges.intranet.example or 10.0.0.5"
+        );
+    }
+    config.verify_allow_hosts = verify_allow_hosts;
     if demo {
         // The demo issuer runs the demo installation.
         config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());
@@ -301,6 +313,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         client_address_header = config.client_address_header.as_deref().unwrap_or("(none: the peer address)"),
         "sign-in settings"
     );
+    tracing::info!(verify_allow_hosts = ?config.verify_allow_hosts, "verify by URL fetches from public addresses and these hosts");
     let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());

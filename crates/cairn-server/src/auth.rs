@@ -54,7 +54,8 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64, 
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("cairn_invalid=1; Max-Age=0"))
 }
 
-fn random_token() -> String {
+/// A random token for cookies: 24 bytes, URL-safe base64.
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
@@ -112,6 +113,8 @@ pub struct Viewer {
     /// How many of the user's notifications are unread: filled in for pages only (by
     /// `routes::pages::layout_data`), 0 elsewhere.
     pub unread_notifications: usize,
+    /// The one-time notice this page shows (`crate::flash`).
+    pub notice: Option<&'static str>,
 }
 
 impl Viewer {
@@ -133,7 +136,8 @@ impl FromRequestParts<AppState> for Viewer {
         }
         let token = cookie(&parts.headers, session_cookie(state)).filter(|t| !t.is_empty() && t.len() <= 128).map(str::to_string);
         let Caller { user, actor } = accounts::session_caller(&state.app, token.as_deref()).await?;
-        let viewer = Viewer { user, actor, session_token: token, unread_notifications: 0 };
+        let notice = parts.extensions.get::<crate::flash::Notice>().map(|notice| notice.0);
+        let viewer = Viewer { user, actor, session_token: token, unread_notifications: 0, notice };
         parts.extensions.insert(viewer.clone());
         Ok(viewer)
     }

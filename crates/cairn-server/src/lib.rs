@@ -22,6 +22,7 @@
 pub mod auth;
 mod dto;
 pub mod extract;
+pub mod flash;
 mod openapi;
 pub mod problem;
 mod routes;

@@ -12,6 +12,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::ensure_csrf_cookie;
+use crate::flash::flash;
 use crate::problem::{Problem, render_problems};
 use crate::state::AppState;
 
@@ -20,13 +21,14 @@ mod credentials;
 mod did;
 mod health;
 mod images;
-mod pages;
+pub(crate) mod pages;
 
 /// The whole application.
 ///
 /// Layers, outermost first: request id → trace span → security headers → problem rendering →
-/// CSRF cookie → timeout → body limit. The security headers sit outside problem rendering, so
-/// error pages and problem documents get them too.
+/// CSRF cookie → flash (notices and failed forms across redirects) → timeout → body limit. The
+/// security headers sit outside problem rendering, so error pages and problem documents get them
+/// too.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let body_limit = state.app.config.max_upload_bytes + 256 * 1024;
@@ -50,6 +52,7 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), security_headers))
                 .layer(middleware::from_fn_with_state(state.clone(), render_problems))
                 .layer(middleware::from_fn_with_state(state.clone(), ensure_csrf_cookie))
+                .layer(middleware::from_fn_with_state(state.clone(), flash))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30))),
         )
         .with_state(state)

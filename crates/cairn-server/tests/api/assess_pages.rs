@@ -160,8 +160,8 @@ backend_test!(scoring_with_a_missing_criterion_re_renders_with_the_choices_kept,
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
-    assert_eq!(done.header(header::LOCATION), "/assess?notice=assessed-not-yet");
-    let queue = assessor.get("/assess?notice=assessed-not-yet").await;
+    done.assert_redirect_with("/assess", "assessed-not-yet");
+    let queue = assessor.get("/assess").await;
     queue.assert_contains("Not yet — feedback sent.");
     assert!(!queue.text().contains(&format!("/assess/{submission}\"")), "an assessed submission leaves the queue");
 
@@ -318,7 +318,7 @@ backend_test!(fees_vouchers_and_pools_are_managed_from_the_dashboard, |app| {
     page.assert_contains(&draft.code());
     let fee = owner.post(&format!("{base}/submissions/{}/fee", draft.id), &[("action", "paid")]).await;
     assert_eq!(fee.status, StatusCode::SEE_OTHER, "{}", fee.text());
-    assert_eq!(fee.header(header::LOCATION), format!("{base}?notice=fee-paid"));
+    fee.assert_redirect_with(&base, "fee-paid");
     assert_eq!(app.state.app.store.submission(draft.id).await.unwrap().fee, cairn_core::submission::FeeState::Paid);
     let again = owner.post(&format!("{base}/submissions/{}/fee", draft.id), &[("action", "waive")]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "no fee is due any more");
@@ -377,14 +377,14 @@ backend_test!(passes_wait_for_confirmation_and_awards_can_be_suspended_and_revok
             ],
         )
         .await;
-    assert_eq!(passed.header(header::LOCATION), "/assess?notice=assessed-pass-confirm", "{}", passed.text());
+    passed.assert_redirect_with("/assess", "assessed-pass-confirm");
     assert!(app.state.app.store.award_for_submission(submission).await.unwrap().is_none(), "the pass waits for staff");
 
     let page = owner.get(&base).await;
     let confirm = format!("{base}/submissions/{submission}/confirm");
     page.assert_contains(&format!("action=\"{confirm}\""));
     let confirmed = owner.post(&confirm, &[]).await;
-    assert_eq!(confirmed.header(header::LOCATION), format!("{base}?notice=pass-confirmed"), "{}", confirmed.text());
+    confirmed.assert_redirect_with(&base, "pass-confirmed");
     let award = app.state.app.store.award_for_submission(submission).await.unwrap().expect("the confirmed pass is awarded");
 
     let status = format!("{base}/awards/{}/status", award.id);

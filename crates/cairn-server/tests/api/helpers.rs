@@ -74,6 +74,24 @@ impl TestResponse {
         assert!(self.location().starts_with(prefix), "redirected to {:?}, expected {prefix:?}", self.location());
     }
 
+    /// The value this response gives cookie `name` ("" when it clears it), if it sets it.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers.get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).find_map(|text| {
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| if attributes.contains("Max-Age=0") { String::new() } else { value.to_string() })
+        })
+    }
+
+    /// Asserts a 303 to exactly `path` whose page is to show the notice `code` (a one-time
+    /// cookie, never the URL).
+    #[track_caller]
+    pub fn assert_redirect_with(&self, path: &str, code: &str) {
+        assert_eq!(self.status, StatusCode::SEE_OTHER, "{}", self.text());
+        assert_eq!(self.location(), path);
+        assert_eq!(self.set_cookie("cairn_notice").as_deref(), Some(code), "the notice cookie");
+    }
+
     /// Asserts an RFC 9457 problem with this status and slug, and returns it.
     #[track_caller]
     pub fn problem(&self, status: u16, slug: &str) -> Value {
@@ -341,10 +359,13 @@ impl Browser {
         browser
     }
 
-    /// Signs in through the login form.
+    /// Signs in through the login form and, like a browser, opens the page it leads to (which
+    /// shows the one-time "signed in" notice).
     pub async fn log_in(&mut self, (email, password): (&str, &str)) {
         let page = self.post("/login", &[("email", email), ("password", password)]).await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text());
+        let landing = page.location().to_string();
+        self.get(&landing).await;
     }
 
     /// Sends `request` asking for HTML.
@@ -353,7 +374,20 @@ impl Browser {
     }
 
     /// Sends `request` with this `Accept` header and the browser's cookies; keeps the cookies set.
-    pub async fn send_as(&mut self, mut request: Request<Body>, accept: &str) -> TestResponse {
+    /// Like a browser, it follows the redirect of a failed form (post/redirect/get: the answer
+    /// sets `cairn_form`) and returns the page it leads to.
+    pub async fn send_as(&mut self, request: Request<Body>, accept: &str) -> TestResponse {
+        let response = self.exchange(request, accept).await;
+        let kept = response.set_cookie("cairn_form").is_some_and(|id| !id.is_empty());
+        if response.status == StatusCode::SEE_OTHER && kept {
+            let location = response.location().to_string();
+            return self.exchange(Request::get(location).body(Body::empty()).unwrap(), accept).await;
+        }
+        response
+    }
+
+    /// Sends `request` as it is, with the browser's cookies; keeps the cookies set.
+    pub async fn exchange(&mut self, mut request: Request<Body>, accept: &str) -> TestResponse {
         request.headers_mut().insert(header::ACCEPT, accept.parse().unwrap());
         if !self.cookies.is_empty() {
             let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");

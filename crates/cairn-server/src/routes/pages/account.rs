@@ -15,7 +15,7 @@ use cairn_app::accounts::{data, email, profile, reset};
 use cairn_core::account::MIN_PASSWORD_CHARS;
 
 use super::form::{Field, FieldErrors};
-use super::{ConfirmPage, Layout, NoticeQuery, human_date, no_store, render, render_status, see_other, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, human_date, no_store, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{ClientAddress, CsrfToken, Viewer, session_cookie, set_cookie};
 use crate::extract::{FormFields, Query};
 use crate::problem::Problem;
@@ -65,8 +65,8 @@ fn forgot_page(layout: Layout, email: &str, errors: FieldErrors, failure: Option
     ForgotPage { layout, email, errors, failure }
 }
 
-async fn forgot_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
-    render(&forgot_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), "", FieldErrors::default(), None))
+async fn forgot_form(viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
+    render(&forgot_page(Layout::new(&viewer, &csrf, None), "", FieldErrors::default(), None))
 }
 
 /// Asks for a reset link, then shows the same confirmation whether or not the address has an
@@ -211,9 +211,9 @@ fn account_view(layout: Layout, user: &cairn_store::User, name: &str, name_error
     }
 }
 
-async fn account_page(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn account_page(viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     let Some(user) = viewer.user.as_ref() else { return Ok(sign_in_redirect("/account")) };
-    let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
+    let layout = Layout::new(&viewer, &csrf, None);
     render(&account_view(layout, user, &user.name, FieldErrors::default(), FieldErrors::default()))
 }
 

@@ -19,9 +19,7 @@ use serde::Deserialize;
 
 use super::form::{Field, FieldErrors, SelectOption};
 use super::learner::{due_words, status_pill};
-use super::{
-    Layout, NoticeQuery, human_date, human_datetime, next_query, no_store, render, render_status, safe_next, see_other, see_other_with, sign_in_redirect,
-};
+use super::{Layout, human_date, human_datetime, next_query, no_store, render, render_status, safe_next, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{ClientAddress, CsrfToken, Viewer, session_cookie, set_cookie};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -40,7 +38,6 @@ pub(super) fn router() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize)]
 struct NextQuery {
     next: Option<String>,
-    notice: Option<String>,
     /// The address to sign up with, from an invitation's link (sign-up only; still editable).
     email: Option<String>,
 }
@@ -108,7 +105,7 @@ async fn sign_up_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQ
     if viewer.user.is_some() {
         return Ok(see_other(if next.is_empty() { "/dashboard" } else { &next }));
     }
-    let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
+    let layout = Layout::new(&viewer, &csrf, None);
     let typed = FormFields(query.email.iter().map(|email| ("email".to_string(), email.trim().chars().take(254).collect())).collect());
     render(&sign_up_page(layout, &typed, FieldErrors::default(), next))
 }
@@ -165,7 +162,7 @@ async fn log_in_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQu
     if viewer.user.is_some() {
         return Ok(see_other(if next.is_empty() { "/dashboard" } else { &next }));
     }
-    let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
+    let layout = Layout::new(&viewer, &csrf, None);
     render(&log_in_page(layout, "", FieldErrors::default(), None, next))
 }
 
@@ -391,7 +388,7 @@ pub(super) fn role_label(role: cairn_core::authz::Role) -> &'static str {
     }
 }
 
-async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     let Some(user) = viewer.user.as_ref() else {
         return Ok(sign_in_redirect("/dashboard"));
     };
@@ -413,7 +410,7 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
         .collect();
     organisations.sort_by_key(|a| a.name.to_lowercase());
     render(&DashboardPage {
-        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
+        layout: Layout::new(&viewer, &csrf, None),
         name: user.name.clone(),
         email: user.email.to_string(),
         member_since: human_date(user.created_at),
@@ -523,11 +520,11 @@ const DEFAULT_TOKEN_FORM: TokenForm<'static> = TokenForm { name: "", scope: "ful
 /// The lifetime chosen unless the person picks another: `cairn_core::account::DEFAULT_TOKEN_DAYS`.
 const DEFAULT_LIFETIME: &str = "90";
 
-async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn tokens_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/account/tokens"));
     }
-    let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
+    let layout = Layout::new(&viewer, &csrf, None);
     let page = tokens_page_for(&state, &viewer, layout, &DEFAULT_TOKEN_FORM, FieldErrors::default(), None).await?;
     render(&page)
 }

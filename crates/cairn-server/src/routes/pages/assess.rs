@@ -27,9 +27,9 @@ use cairn_core::rubric::MAX_CRITERIA;
 use cairn_core::submission::Outcome;
 
 use super::form::{Field, FieldErrors, SelectOption};
-use super::{Layout, NoticeQuery, human_date, no_store, render, render_status, see_other_with, sign_in_redirect};
+use super::{Layout, human_date, no_store, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
@@ -88,7 +88,7 @@ fn assessor_organisations(viewer: &Viewer) -> Vec<OrganisationId> {
     viewer.actor.memberships.iter().map(|(org, _)| *org).filter(|org| viewer.actor.can(Action::Org(*org, OrgAction::Assess))).collect()
 }
 
-async fn queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/assess"));
     }
@@ -106,7 +106,7 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Q
             flagged: line.flagged,
         })
         .collect();
-    render(&QueuePage { layout: Layout::new(&viewer, &csrf, query.notice.as_deref()), rows, may_assess: !assessor_organisations(&viewer).is_empty() })
+    render(&QueuePage { layout: Layout::new(&viewer, &csrf, None), rows, may_assess: !assessor_organisations(&viewer).is_empty() })
 }
 
 // ---------------------------------------------------------------- the scoring page
@@ -386,20 +386,14 @@ fn submission_page(layout: Layout, csrf: &CsrfToken, blind: BlindSubmission, typ
     }
 }
 
-async fn scoring_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn scoring_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: SubmissionId = path_id(&raw, "submission")?;
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/assess/{id}")));
     }
     let blind = assessment::blind_view(&state.app, &viewer.actor, id).await?;
     // Evidence stays out of shared caches and the browser's back-forward history on shared computers.
-    Ok(no_store(render(&submission_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &csrf, blind, Typed::default()))?))
+    Ok(no_store(render(&submission_page(Layout::new(&viewer, &csrf, None), &csrf, blind, Typed::default()))?))
 }
 
 /// The scores as sent: one per criterion row of the form, in order, an unchosen level left empty
@@ -511,11 +505,11 @@ async fn conflicts_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, not
     Ok(ConflictsPage { layout: Layout::new(viewer, csrf, notice), fields, errors, csrf: csrf.0.clone() })
 }
 
-async fn conflicts_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn conflicts_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/assess/conflicts"));
     }
-    render(&conflicts_page(&state, &viewer, &csrf, query.notice.as_deref(), Typed::default()).await?)
+    render(&conflicts_page(&state, &viewer, &csrf, None, Typed::default()).await?)
 }
 
 async fn declare_conflict(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {

@@ -24,9 +24,9 @@ use cairn_core::submission::{
 
 use super::assess::DueBadge;
 use super::form::{Field, FieldErrors, SelectOption};
-use super::{ConfirmPage, Layout, NoticeQuery, confirmed, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, confirmed, human_date, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -418,18 +418,12 @@ async fn first_organisation(viewer: Viewer) -> Result<Response, Problem> {
     Ok(see_other(&format!("/issuers/{org}/assessment")))
 }
 
-async fn dashboard(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/issuers/{id}/assessment")));
     }
-    render(&dashboard_page(&state, &viewer, &csrf, id, query.notice.as_deref(), Forms::default()).await?)
+    render(&dashboard_page(&state, &viewer, &csrf, id, None, Forms::default()).await?)
 }
 
 async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {

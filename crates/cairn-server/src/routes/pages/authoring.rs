@@ -34,7 +34,7 @@ use serde::Deserialize;
 
 use super::form::{Field, FieldErrors, SelectOption};
 use super::view::level_heading;
-use super::{Layout, NoticeQuery, image_upload, render, render_status, see_other_with, sign_in_redirect};
+use super::{Layout, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
@@ -575,7 +575,6 @@ struct AuthoringPage {
 #[derive(Debug, Default, Deserialize)]
 struct NewQuery {
     kind: Option<String>,
-    notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -727,7 +726,7 @@ async fn new_form(
     for (section, shape, _) in new_sections(kind) {
         values.extend(default_values(&section.prefix, shape));
     }
-    let layout = Layout::new(&viewer, &csrf, query.notice.as_deref());
+    let layout = Layout::new(&viewer, &csrf, None);
     render(&new_page(layout, id, &organisation.profile.name, kind, &FormFields(values), FieldErrors::default(), &csrf))
 }
 
@@ -821,20 +820,14 @@ fn edit_page(layout: Layout, achievement: &Achievement, form: &FormFields, error
     }
 }
 
-async fn edit_form(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn edit_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&raw, "achievement")?;
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/achievements/{id}/edit")));
     }
     let achievement = achievements::editable(&state.app, &viewer.actor, id).await?;
     let form = FormFields(section_values("", &achievement.content.to_fields()));
-    render(&edit_page(Layout::new(&viewer, &csrf, query.notice.as_deref()), &achievement, &form, FieldErrors::default(), &csrf))
+    render(&edit_page(Layout::new(&viewer, &csrf, None), &achievement, &form, FieldErrors::default(), &csrf))
 }
 
 async fn update(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {

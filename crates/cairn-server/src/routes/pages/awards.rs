@@ -26,9 +26,9 @@ use super::learner::layout;
 use super::rubric::RubricView;
 use super::verify::ReportView;
 use super::view::level_heading;
-use super::{Layout, NoticeQuery, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
+use super::{Layout, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -131,7 +131,7 @@ fn backpack_item(item: awards::BackpackItem, level: Option<u8>) -> BackpackItem 
     }
 }
 
-async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/backpack"));
     }
@@ -149,7 +149,7 @@ async fn backpack(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
             }),
         }
     }
-    render_status(StatusCode::OK, &BackpackPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), stacks, singles })
+    render_status(StatusCode::OK, &BackpackPage { layout: layout(&viewer, &csrf), stacks, singles })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,13 +313,7 @@ fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) ->
     }
 }
 
-async fn award_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
     let awards::AwardPage { card, report, evidence, levels } = awards::page(&state.app, &viewer.actor, id).await?;
     let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired, status_reason } = card;
@@ -369,7 +363,7 @@ async fn award_page(
     });
     let verify_query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &credential_url).finish();
     let page = AwardPage {
-        layout: layout(&viewer, &csrf, query.notice.as_deref()),
+        layout: layout(&viewer, &csrf),
         id: id.to_string(),
         name: content.name.clone(),
         kind_label: achievement.kind.label(),

@@ -16,7 +16,7 @@ use cairn_store::{CatalogQuery, FeeFilter, KindFilter};
 use serde::Deserialize;
 
 use super::form::SelectOption;
-use super::{Layout, NoticeQuery, excerpt, render};
+use super::{Layout, excerpt, render};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::Query;
 use crate::problem::Problem;
@@ -84,14 +84,9 @@ struct HomePage {
     issuers: usize,
 }
 
-async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn home(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     let Browse { page, organisations } = catalog::browse(&state.app, &CatalogQuery { limit: NEWEST, ..Default::default() }).await?;
-    render(&HomePage {
-        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
-        newest: cards(&page.items, &organisations),
-        total: page.total,
-        issuers: organisations.len(),
-    })
+    render(&HomePage { layout: Layout::new(&viewer, &csrf, None), newest: cards(&page.items, &organisations), total: page.total, issuers: organisations.len() })
 }
 
 /// The catalog's query string, as typed; each value is checked in [`Filters::parse`].
@@ -103,7 +98,6 @@ struct CatalogParams {
     competency: Option<String>,
     fee: Option<String>,
     page: Option<String>,
-    notice: Option<String>,
 }
 
 /// The filters that were understood, and whether any was not.
@@ -257,7 +251,7 @@ async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken,
     issuer_pairs.extend(organisations.iter().map(|o| (o.id.to_string(), o.profile.name.clone())));
     let current_issuer = filters.issuer.map(|i| i.to_string()).unwrap_or_default();
     let issuer_options = issuer_pairs.into_iter().map(|(value, label)| SelectOption { selected: value == current_issuer, value, label }).collect();
-    let notice = if filters.ignored { Some("filters-ignored") } else { params.notice.as_deref() };
+    let notice = if filters.ignored { Some("filters-ignored") } else { None };
     let title = if filters.text.is_empty() { "Catalog".to_string() } else { format!("“{}” in the catalog", filters.text) };
     render(&CatalogPage {
         layout: Layout::new(&viewer, &csrf, notice),
@@ -283,7 +277,7 @@ mod tests {
 
     fn params(pairs: &[(&str, &str)]) -> CatalogParams {
         let get = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
-        CatalogParams { q: get("q"), issuer: get("issuer"), kind: get("kind"), competency: get("competency"), fee: get("fee"), page: get("page"), notice: None }
+        CatalogParams { q: get("q"), issuer: get("issuer"), kind: get("kind"), competency: get("competency"), fee: get("fee"), page: get("page") }
     }
 
     #[test]

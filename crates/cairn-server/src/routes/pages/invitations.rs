@@ -14,7 +14,7 @@ use cairn_core::account::MIN_PASSWORD_CHARS;
 
 use super::accounts::start_session;
 use super::form::{Field, FieldErrors};
-use super::{Layout, next_query, no_store, render, render_status, see_other};
+use super::{Layout, next_query, no_store, render, render_status, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::FormFields;
 use crate::problem::Problem;
@@ -113,10 +113,14 @@ async fn accept(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     };
     let response = match result {
         Ok((invitation, user)) => {
-            let next = format!("/issuers/{}/manage?notice=invitation-accepted", invitation.organisation);
+            let next = format!("/issuers/{}/manage", invitation.organisation);
             return match &viewer.user {
-                Some(_) => Ok(see_other(&next)),
-                None => start_session(&state, &viewer, &user, Some(next), "invitation-accepted").await,
+                Some(_) => Ok(see_other_with(&next, "invitation-accepted")),
+                None => {
+                    let mut response = start_session(&state, &viewer, &user, Some(next), "invitation-accepted").await?;
+                    response.extensions_mut().insert(crate::flash::SetNotice("invitation-accepted".to_string()));
+                    Ok(response)
+                }
             };
         }
         Err(AppError::Gone(detail)) => gone_page(&viewer, &csrf, &token, detail)?,

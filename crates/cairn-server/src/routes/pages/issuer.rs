@@ -19,9 +19,9 @@ use super::accounts::role_label;
 use super::catalog::{Card, cards};
 use super::form::{Field, FieldErrors, SelectOption};
 use super::view::StateBadge;
-use super::{ConfirmPage, Layout, NoticeQuery, confirmed, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
+use super::{ConfirmPage, Layout, confirmed, excerpt, human_date, image_upload, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -113,13 +113,13 @@ struct NewIssuerPage {
     errors: FieldErrors,
 }
 
-async fn new_issuer_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn new_issuer_form(viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/issuers/new"));
     }
     organisations::may_create(&viewer.actor)?;
     let errors = FieldErrors::default();
-    render(&NewIssuerPage { layout: Layout::new(&viewer, &csrf, query.notice.as_deref()), fields: profile_fields(&FormFields::default(), &errors), errors })
+    render(&NewIssuerPage { layout: Layout::new(&viewer, &csrf, None), fields: profile_fields(&FormFields::default(), &errors), errors })
 }
 
 async fn create_issuer(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
@@ -157,13 +157,7 @@ struct IssuerPage {
     since: String,
 }
 
-async fn issuer_profile(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn issuer_profile(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let Profile { organisation, published, did_web, did_key } = organisations::profile(&state.app, id, PROFILE_ACHIEVEMENTS).await?;
     let profile = &organisation.profile;
@@ -173,7 +167,7 @@ async fn issuer_profile(
         excerpt(&profile.description, 200)
     };
     render(&IssuerPage {
-        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
+        layout: Layout::new(&viewer, &csrf, None),
         name: profile.name.clone(),
         description: profile.description.clone(),
         meta_description: description,
@@ -402,18 +396,12 @@ async fn manage_page(
     })
 }
 
-async fn manage(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn manage(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/issuers/{id}/manage")));
     }
-    render(&manage_page(&state, &viewer, &csrf, id, query.notice.as_deref(), ManageForms::default()).await?)
+    render(&manage_page(&state, &viewer, &csrf, id, None, ManageForms::default()).await?)
 }
 
 async fn update_profile(

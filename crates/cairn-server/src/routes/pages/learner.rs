@@ -21,9 +21,10 @@ use cairn_store::{Artifact, ArtifactBody};
 use serde_json::json;
 
 use super::form::{Field, FieldErrors};
-use super::{ConfirmPage, Layout, NoticeQuery, PaymentView, confirmed, human_date, human_datetime, notice_message, render, render_status, see_other_with, sign_in_redirect};
+use super::rubric::RubricView;
+use super::{ConfirmPage, Layout, PaymentView, confirmed, human_date, human_datetime, render, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upload::{self, UploadLimits};
@@ -48,8 +49,9 @@ pub(super) fn router() -> Router<AppState> {
 /// The largest evidence upload request: the largest file plus room for the other fields.
 const UPLOAD_LIMIT: usize = MAX_EVIDENCE_BYTES + 64 * 1024;
 
-/// Flash messages of the learner's, award and notification pages (`?notice=<code>`).
-const NOTICES: &[(&str, &str)] = &[
+/// Notices of the learner's, award and notification pages, besides the shared ones
+/// (`super::notice_message`).
+pub(super) const NOTICES: &[(&str, &str)] = &[
     ("applied", "Your draft is ready. Add your evidence here: the text parts are saved as you type, and you submit when you are done."),
     ("already-applied", "You already have a submission for this achievement: here it is."),
     ("draft-saved", "Your changes are saved."),
@@ -66,11 +68,9 @@ const NOTICES: &[(&str, &str)] = &[
     ("notifications-read", "Every notification is marked as read."),
 ];
 
-/// The layout of the pages in this part, with their own flash messages besides the shared ones.
-pub(super) fn layout(viewer: &Viewer, csrf: &CsrfToken, notice: Option<&str>) -> Layout {
-    let mut layout = Layout::new(viewer, csrf, None);
-    layout.notice = notice.and_then(|code| notice_message(code).or_else(|| NOTICES.iter().find(|(c, _)| *c == code).map(|(_, m)| *m)));
-    layout
+/// The layout of the pages in this part.
+pub(super) fn layout(viewer: &Viewer, csrf: &CsrfToken) -> Layout {
+    Layout::new(viewer, csrf, None)
 }
 
 /// Whether the client asked for JSON rather than a page (the autosave script, API-like clients).
@@ -133,7 +133,7 @@ struct SubmissionsPage {
     lines: Vec<SubmissionLine>,
 }
 
-async fn submissions(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn submissions(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/submissions"));
     }
@@ -154,7 +154,7 @@ async fn submissions(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTo
             }
         })
         .collect();
-    render_status(StatusCode::OK, &SubmissionsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), lines })
+    render_status(StatusCode::OK, &SubmissionsPage { layout: layout(&viewer, &csrf), lines })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +307,8 @@ struct SubmissionPage {
     achievement_name: String,
     achievement_href: String,
     issuer_name: String,
+    /// The rubric the work is judged by, shown beside the editor.
+    rubric: RubricView,
     status: (&'static str, &'static str),
     status_message: String,
     attempt: u32,
@@ -464,6 +466,7 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         achievement_name: view.achievement.content.name.clone(),
         achievement_href: format!("/achievements/{}", view.achievement.id),
         issuer_name: view.organisation.profile.name.clone(),
+        rubric: RubricView::new(&view.achievement.rubric()),
         status: status_pill(status),
         status_message: status_message(view, can_resubmit),
         attempt: submission.attempt,
@@ -531,19 +534,13 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
     }
 }
 
-async fn submission_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(raw): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn submission_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/submissions/{}", raw.chars().take(40).collect::<String>())));
     }
     let id: SubmissionId = path_id(&raw, "submission")?;
     let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
-    let page = submission_page_view(layout(&viewer, &csrf, query.notice.as_deref()), &view, Typed::default(), FieldErrors::default());
+    let page = submission_page_view(layout(&viewer, &csrf), &view, Typed::default(), FieldErrors::default());
     render_status(StatusCode::OK, &page)
 }
 
@@ -559,7 +556,7 @@ async fn rerender(
 ) -> Result<Response, Problem> {
     let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
     let status = if status.is_client_error() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &submission_page_view(layout(viewer, csrf, None), &view, typed, errors))
+    render_status(status, &submission_page_view(layout(viewer, csrf), &view, typed, errors))
 }
 
 /// Saves the text parts: the form's Save button, and the autosave script (JSON).
@@ -867,14 +864,14 @@ async fn collaborations_page(
             }
         })
         .collect();
-    Ok(CollaborationsPage { layout: layout(viewer, csrf, notice), email: email.as_str().to_string(), errors, rows })
+    Ok(CollaborationsPage { layout: Layout::new(viewer, csrf, notice), email: email.as_str().to_string(), errors, rows })
 }
 
-async fn collaborations(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn collaborations(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/collaborations"));
     }
-    let page = collaborations_page(&state, &viewer, &csrf, query.notice.as_deref(), None, FieldErrors::default()).await?;
+    let page = collaborations_page(&state, &viewer, &csrf, None, None, FieldErrors::default()).await?;
     render_status(StatusCode::OK, &page)
 }
 

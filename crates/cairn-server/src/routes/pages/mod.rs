@@ -12,7 +12,6 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use crate::auth::{CsrfToken, Viewer};
 use crate::problem::Problem;
@@ -81,7 +80,8 @@ pub(crate) struct Layout {
     pub user_name: Option<String>,
     /// The CSRF token for the sign-out form.
     pub csrf: String,
-    /// A flash message chosen from a fixed list (never text from the request).
+    /// A notice chosen from a fixed list (never text from the request): the page's own, or the
+    /// one-time notice a redirect left (`crate::flash`).
     pub notice: Option<&'static str>,
     /// The viewer may assess for some issuer: the navigation links to their queue.
     pub may_assess: bool,
@@ -92,13 +92,15 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// The layout for `viewer`; `notice` is a notice code the page itself chooses (the catalog's
+    /// ignored filters), shown instead of the one-time notice a redirect left.
     pub(crate) fn new(viewer: &Viewer, csrf: &CsrfToken, notice: Option<&str>) -> Self {
         let actor = &viewer.actor;
         let may = |action| actor.memberships.iter().any(|(org, _)| actor.can(cairn_core::authz::Action::Org(*org, action)));
         Self {
             user_name: viewer.user.as_ref().map(|u| u.name.clone()),
             csrf: csrf.0.clone(),
-            notice: notice.and_then(notice_message),
+            notice: notice.and_then(notice_message).or(viewer.notice),
             may_assess: may(cairn_core::authz::OrgAction::Assess),
             manages_assessment: may(cairn_core::authz::OrgAction::ManageAssessment),
             unread_notifications: viewer.unread_notifications,
@@ -111,7 +113,7 @@ impl Layout {
     }
 }
 
-/// The flash messages a redirect may ask for with `?notice=<code>`.
+/// The notices a redirect may leave for the next page ([`see_other_with`]).
 const NOTICES: &[(&str, &str)] = &[
     ("created", "Created. It is a draft until you publish it."),
     ("saved", "Your changes are saved."),
@@ -180,15 +182,10 @@ pub(crate) fn confirmed(form: &crate::extract::FormFields) -> bool {
     form.get("confirmed") == "yes"
 }
 
-/// The message for a notice code; unknown codes show nothing.
+/// The message for a notice code (of this list or the learner pages' `learner::NOTICES`);
+/// unknown codes show nothing.
 pub(crate) fn notice_message(code: &str) -> Option<&'static str> {
-    NOTICES.iter().find(|(c, _)| *c == code).map(|(_, message)| *message)
-}
-
-/// The query of pages that only take a flash notice.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct NoticeQuery {
-    pub notice: Option<String>,
+    NOTICES.iter().chain(learner::NOTICES).find(|(c, _)| *c == code).map(|(_, message)| *message)
 }
 
 /// Renders a template as a 200 page.
@@ -213,10 +210,12 @@ pub(crate) fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
 }
 
-/// A 303 redirect to `path` with a flash notice.
-pub(crate) fn see_other_with(path: &str, notice: &str) -> Response {
-    let separator = if path.contains('?') { '&' } else { '?' };
-    see_other(&format!("{path}{separator}notice={notice}"))
+/// A 303 redirect to `path` whose page shows the notice `code` once, carried by a cookie rather
+/// than the URL (`crate::flash`).
+pub(crate) fn see_other_with(path: &str, code: &str) -> Response {
+    let mut response = see_other(path);
+    response.extensions_mut().insert(crate::flash::SetNotice(code.to_string()));
+    response
 }
 
 /// Sends an anonymous browser to the sign-in page, coming back to `path` afterwards.
@@ -319,6 +318,7 @@ mod unit {
     fn notices_come_from_a_fixed_list() {
         assert_eq!(notice_message("published"), Some("Published: it is now in the public catalog."));
         assert_eq!(notice_message("<script>"), None);
+        assert_eq!(notice_message("withdrawn"), Some("Your submission is withdrawn."), "the learner pages' own");
     }
 
     #[test]

@@ -11,9 +11,9 @@ use cairn_app::notify;
 use cairn_core::ids::NotificationId;
 
 use super::learner::layout;
-use super::{Layout, NoticeQuery, human_datetime, render_status, safe_next, see_other_with, sign_in_redirect};
+use super::{Layout, human_datetime, render_status, safe_next, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -46,7 +46,7 @@ struct NotificationsPage {
     items: Vec<NotificationView>,
 }
 
-async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/notifications"));
     }
@@ -63,7 +63,7 @@ async fn notifications(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
             read_action: format!("/notifications/{}/read", n.id),
         })
         .collect();
-    render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf, query.notice.as_deref()), unread: inbox.unread, items })
+    render_status(StatusCode::OK, &NotificationsPage { layout: layout(&viewer, &csrf), unread: inbox.unread, items })
 }
 
 async fn mark_read(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {

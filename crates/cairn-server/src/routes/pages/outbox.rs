@@ -12,9 +12,8 @@ use axum::response::Response;
 use axum::routing::get;
 use cairn_app::notify;
 
-use super::{Layout, NoticeQuery, human_datetime, no_store, render, sign_in_redirect};
+use super::{Layout, human_datetime, no_store, render, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::Query;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -44,7 +43,7 @@ struct OutboxPage {
     limit: usize,
 }
 
-async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NoticeQuery>) -> Result<Response, Problem> {
+async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -> Result<Response, Problem> {
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/admin/outbox"));
     }
@@ -61,5 +60,5 @@ async fn outbox(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
             error: mail.last_error,
         })
         .collect();
-    Ok(no_store(render(&OutboxPage { layout: Layout::new(&viewer, &csrf, query.notice.as_deref()), mails, limit: OUTBOX_LIMIT })?))
+    Ok(no_store(render(&OutboxPage { layout: Layout::new(&viewer, &csrf, None), mails, limit: OUTBOX_LIMIT })?))
 }

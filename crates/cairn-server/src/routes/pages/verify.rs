@@ -3,9 +3,10 @@
 //! as the JSON report for `Accept: application/json`.
 //!
 //! What the pipeline needs from elsewhere (DID documents, status lists, a credential named by
-//! URL) is resolved in-process when this installation publishes it (`cairn_app::verification`).
-//! Nothing is fetched from other hosts: a credential from elsewhere that needs such documents is
-//! reported as "could not check", never as valid.
+//! URL) is resolved in-process when this installation publishes it, and fetched from public
+//! addresses otherwise, within size, time and redirect limits (`cairn_app::verification`,
+//! `cairn_app::fetch`). A URL that cannot be fetched, or gives no credential, is an error at the
+//! URL field saying why.
 
 use askama::Template;
 use axum::Router;
@@ -155,7 +156,7 @@ fn verify_page(layout: Layout, given: (&str, &str, &str), errors: FieldErrors, r
         url: Field::new("verify_url", "Or give its web address", url)
             .name("url")
             .kind("url")
-            .hint("A credential URL on this site, such as a badge's credential link.")
+            .hint("The web address of a badge: its page here, or an Open Badges 2.0 assertion or 3.0 credential hosted elsewhere (Credly, Badgr and others).")
             .error_from(&errors),
         email: Field::new("verify_email", "Check the recipient's e-mail address (optional)", email)
             .name("email")
@@ -176,7 +177,7 @@ struct VerifyQuery {
 
 async fn verify_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<VerifyQuery>) -> Result<Response, Problem> {
     let url: String = query.url.unwrap_or_default().chars().take(2000).collect();
-    render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf, None), ("", &url, ""), FieldErrors::default(), None))
+    render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf), ("", &url, ""), FieldErrors::default(), None))
 }
 
 /// What was given on the form.
@@ -307,6 +308,10 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
     let email = match &given {
         Ok(given) | Err(given) => given.email.clone(),
     };
+    let by_url = matches!(&given, Ok(given) if !given.url.trim().is_empty() && given.text.trim().is_empty() && !given.file_chosen);
+    let typed_url = match &given {
+        Ok(given) | Err(given) => given.url.clone(),
+    };
     let input = match given {
         Ok(given) => chosen_input(&given).map_err(|errors| (given, errors)),
         Err(given) => {
@@ -320,11 +325,24 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         Err((_, errors)) if json => return Err(input_problem(&errors)),
         Err((given, errors)) => {
             let text: String = given.text.chars().take(MAX_INPUT_BYTES).collect();
-            let page = verify_page(layout(&viewer, &csrf, None), (&text, &given.url, &given.email), errors, None);
+            let page = verify_page(layout(&viewer, &csrf), (&text, &given.url, &given.email), errors, None);
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    let report = verification::verify(&state.app, input).await?;
+    let report = if by_url {
+        let url = String::from_utf8_lossy(&input).into_owned();
+        match verification::verify_url(&state.app, &url).await.map_err(Problem::from) {
+            Ok(report) => report,
+            Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY && !json => {
+                let errors = FieldErrors::place(&problem.errors, |pointer| (pointer == "/url").then(|| ("verify_url".to_string(), "Web address".to_string())));
+                let page = verify_page(layout(&viewer, &csrf), ("", &typed_url, &email), errors, None);
+                return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+            }
+            Err(problem) => return Err(problem),
+        }
+    } else {
+        verification::verify(&state.app, input).await?
+    };
     if json {
         let body = serde_json::to_string(&report).map_err(|e| Problem::internal(&e))?;
         let mut response = (StatusCode::OK, body).into_response();
@@ -334,7 +352,7 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
     }
     let explanation = verification::explain(&state.app, &viewer.actor, &report, Some(&email)).await;
     let view = ReportView::new(&report).explained(explanation, &email);
-    let page = verify_page(layout(&viewer, &csrf, None), (&given_text, &given_url, &email), FieldErrors::default(), Some(view));
+    let page = verify_page(layout(&viewer, &csrf), (&given_text, &given_url, &email), FieldErrors::default(), Some(view));
     render_status(StatusCode::OK, &page)
 }
 

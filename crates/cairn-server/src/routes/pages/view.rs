@@ -14,9 +14,9 @@ use cairn_core::markdown::{markdown_to_text, render_markdown};
 use super::accounts::StackView;
 use super::learner::status_pill;
 use super::rubric::RubricView;
-use super::{ConfirmPage, Layout, NoticeQuery, PaymentView, confirmed, excerpt, human_date, render, safe_next, see_other_with};
+use super::{ConfirmPage, Layout, PaymentView, confirmed, excerpt, human_date, render, safe_next, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
-use crate::extract::{FormFields, Query, path_id};
+use crate::extract::{FormFields, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::achievements::{self, Overview};
@@ -216,13 +216,7 @@ pub(crate) fn level_heading(n: u8) -> String {
     format!("Level {n}: {title}")
 }
 
-async fn achievement_page(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    csrf: CsrfToken,
-    Path(id): Path<String>,
-    Query(query): Query<NoticeQuery>,
-) -> Result<Response, Problem> {
+async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
     let home::AchievementPage { overview, terms, standing } = home::achievement_page(&state.app, &viewer.actor, id).await?;
     let Overview { achievement, organisation, levels, parent } = overview;
@@ -247,7 +241,7 @@ async fn achievement_page(
     });
     let meta_description = excerpt(&content.description, 200);
     render(&AchievementPage {
-        layout: Layout::new(&viewer, &csrf, query.notice.as_deref()),
+        layout: Layout::new(&viewer, &csrf, None),
         id: achievement.id.to_string(),
         name: content.name.clone(),
         kind_label: achievement.kind.label(),
