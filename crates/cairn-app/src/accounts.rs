@@ -67,7 +67,9 @@ pub struct SignUpReceipt {
 /// hashing is saturated.
 pub async fn sign_up(app: &App, fields: SignUpFields, address: Option<IpAddr>) -> Result<SignUpReceipt, AppError> {
     let account = NewAccount::parse(fields)?;
-    app.signup_throttle.check(Some(account.email.as_str()), address, app.now()).map_err(|retry_after| AppError::Throttled { retry_after, what: Throttle::SignUp })?;
+    app.signup_throttle
+        .check(Some(account.email.as_str()), address, app.now())
+        .map_err(|retry_after| AppError::Throttled { retry_after, what: Throttle::SignUp })?;
     // Hashed before knowing whether the address is taken, so both answers take as long.
     let hash = app.passwords.hash(&account.password).await?;
     let now = app.now();

@@ -17,7 +17,7 @@
 //! # }
 //! ```
 #![forbid(unsafe_code)]
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod auth;
 mod dto;

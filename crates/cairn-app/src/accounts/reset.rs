@@ -34,7 +34,9 @@ fn gone() -> AppError {
 pub async fn request_reset(app: &App, email: &str, address: Option<IpAddr>) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|message| AppError::invalid_field("/email", message))?;
     let now = app.now();
-    app.reset_throttle.check(Some(email.as_str()), address, now).map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::PasswordReset })?;
+    app.reset_throttle
+        .check(Some(email.as_str()), address, now)
+        .map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::PasswordReset })?;
     // Counted before anything is looked up, alike for known and unknown addresses.
     app.reset_throttle.fail(Some(email.as_str()), address, now);
     let Some(user) = app.store.user_by_email(&email).await? else { return Ok(()) };

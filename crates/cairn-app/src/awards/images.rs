@@ -154,7 +154,11 @@ mod tests {
             for name in names {
                 let svg = cairn_core::image::default_badge_svg(name, art, "Northbridge");
                 // The name alone, on a transparent square: every pixel it inks must lie in the box.
-                let texts: String = svg.split("<text class=\"name\"").skip(1).map(|part| format!("<text class=\"name\"{}</text>", part.split("</text>").next().unwrap())).collect();
+                let texts: String = svg
+                    .split("<text class=\"name\"")
+                    .skip(1)
+                    .map(|part| format!("<text class=\"name\"{}</text>", part.split("</text>").next().unwrap()))
+                    .collect();
                 let only_name = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"512\" height=\"512\" viewBox=\"0 0 512 512\">{texts}</svg>");
                 let pixmap = render_pixmap(only_name.as_bytes(), 512).unwrap();
                 let inked: Vec<(u32, u32)> = (0..512u32)

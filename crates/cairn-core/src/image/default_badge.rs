@@ -124,9 +124,10 @@ impl BadgeArt {
                 "<path d=\"M256 20 L460 78 V246 C460 378 362 452 256 496 C150 452 52 378 52 246 V78 Z\" stroke-linejoin=\"round\"".into(),
                 "<path d=\"M256 48 L434 98 V248 C434 364 348 428 256 466 C164 428 78 364 78 248 V98 Z\"".into(),
             ),
-            BadgeArt::Issuer => {
-                ("<rect x=\"24\" y=\"24\" width=\"464\" height=\"464\" rx=\"96\"".into(), "<rect x=\"52\" y=\"52\" width=\"408\" height=\"408\" rx=\"72\"".into())
-            }
+            BadgeArt::Issuer => (
+                "<rect x=\"24\" y=\"24\" width=\"464\" height=\"464\" rx=\"96\"".into(),
+                "<rect x=\"52\" y=\"52\" width=\"408\" height=\"408\" rx=\"72\"".into(),
+            ),
         }
     }
 }
@@ -368,7 +369,10 @@ fn with_ellipsis(line: &str, budget: f64) -> String {
     while !kept.is_empty() && text_em(&format!("{kept}…")) > budget {
         kept.pop();
     }
-    if kept.len() < line.len() && !line[kept.len()..].starts_with(' ') && let Some(space) = kept.rfind(' ') {
+    if kept.len() < line.len()
+        && !line[kept.len()..].starts_with(' ')
+        && let Some(space) = kept.rfind(' ')
+    {
         kept.truncate(space);
     }
     format!("{}…", kept.trim_end())
@@ -390,7 +394,14 @@ fn advance_em(c: char) -> f64 {
         'a'..='z' | '0'..='9' => 0.74,
         c if c.is_ascii() => 0.84,
         // Wide scripts: CJK, Hangul, full-width forms; and emoji, wider still.
-        '\u{1100}'..='\u{115F}' | '\u{2E80}'..='\u{A4CF}' | '\u{AC00}'..='\u{D7A3}' | '\u{F900}'..='\u{FAFF}' | '\u{FE30}'..='\u{FE4F}' | '\u{FF00}'..='\u{FF60}' | '\u{FFE0}'..='\u{FFE6}' | '\u{20000}'..='\u{3FFFD}' => 1.05,
+        '\u{1100}'..='\u{115F}'
+        | '\u{2E80}'..='\u{A4CF}'
+        | '\u{AC00}'..='\u{D7A3}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FE30}'..='\u{FE4F}'
+        | '\u{FF00}'..='\u{FF60}'
+        | '\u{FFE0}'..='\u{FFE6}'
+        | '\u{20000}'..='\u{3FFFD}' => 1.05,
         '\u{1F000}'..='\u{1FAFF}' | '\u{2600}'..='\u{27BF}' => 1.3,
         _ => 0.9,
     }

@@ -17,7 +17,7 @@ use cairn_core::account::MIN_PASSWORD_CHARS;
 use super::form::{Field, FieldErrors};
 use super::{ConfirmPage, Layout, human_date, no_store, render, render_status, see_other, see_other_with, sign_in_redirect};
 use crate::auth::{ClientAddress, CsrfToken, Viewer, session_cookie, set_cookie};
-use crate::extract::{FormFields, Query};
+use crate::extract::FormFields;
 use crate::problem::Problem;
 use crate::state::AppState;
 
