@@ -7,7 +7,7 @@
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::authz::{Action, Actor, OrgAction, Role};
 use cairn_core::ids::{InvitationId, OrganisationId};
-use cairn_store::{Invitation, Invitee, User};
+use cairn_store::{Invitation, Invitee, NewInvitation, User};
 
 use crate::{App, AppError};
 
@@ -52,20 +52,25 @@ pub async fn invite(app: &App, actor: &Actor, organisation: OrganisationId, emai
     let name = organisation_row.profile.name.clone();
     Ok(app
         .store
-        .create_invitation(organisation, &email, role, inviter, app.now(), time::Duration::days(INVITATION_DAYS), |secret| {
-            (
-                to,
-                format!("You are invited to join {name} on Cairn"),
-                format!(
-                    "{inviter_name} invites you to join {name} on Cairn as {role}.\n\n\
+        .create_invitation(
+            NewInvitation { organisation, email: &email, role, invited_by: inviter },
+            app.now(),
+            time::Duration::days(INVITATION_DAYS),
+            |secret| {
+                (
+                    to,
+                    format!("You are invited to join {name} on Cairn"),
+                    format!(
+                        "{inviter_name} invites you to join {name} on Cairn as {role}.\n\n\
                      To accept, open this link within {INVITATION_DAYS} days; it works once:\n\n{link}\n\n\
                      If you have no Cairn account yet, the page lets you create one for this address.\n\
                      If you do not want to join, ignore this message.\n",
-                    role = role_words(role),
-                    link = config.url(&invitation_path(secret)),
-                ),
-            )
-        })
+                        role = role_words(role),
+                        link = config.url(&invitation_path(secret)),
+                    ),
+                )
+            },
+        )
         .await?)
 }
 

@@ -65,6 +65,15 @@ fn invitation_from(row: &AnyRow) -> Result<Invitation, StoreError> {
     })
 }
 
+/// Who is invited where, as what, by whom: the first part of [`Store::create_invitation`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewInvitation<'a> {
+    pub organisation: OrganisationId,
+    pub email: &'a Email,
+    pub role: Role,
+    pub invited_by: UserId,
+}
+
 impl Store {
     /// Invites `email` to join `organisation` as `role`, valid for `ttl`: keeps the digest of a
     /// new secret and queues the mail `compose` makes from it, in one transaction. The address's
@@ -72,17 +81,15 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    #[tracing::instrument(skip_all, fields(organisation_id = %organisation))]
+    #[tracing::instrument(skip_all, fields(organisation_id = %invitation.organisation))]
     pub async fn create_invitation(
         &self,
-        organisation: OrganisationId,
-        email: &Email,
-        role: Role,
-        invited_by: UserId,
+        invitation: NewInvitation<'_>,
         now: OffsetDateTime,
         ttl: Duration,
         compose: impl FnOnce(&str) -> OutgoingMail,
     ) -> Result<Invitation, StoreError> {
+        let NewInvitation { organisation, email, role, invited_by } = invitation;
         let secret = random_secret();
         let mail = compose(&secret);
         let id = InvitationId::new();

@@ -33,7 +33,7 @@ enum Step {
     /// The address has an account: sign in with it first.
     SignIn { href: String },
     /// No account uses the address: choose a name and a password.
-    CreateAccount { name: Field, password: Field },
+    CreateAccount { name: Box<Field>, password: Box<Field> },
 }
 
 #[derive(Template)]
@@ -51,18 +51,22 @@ struct InvitationPage {
 
 fn create_fields(name: &str, errors: &FieldErrors) -> Step {
     Step::CreateAccount {
-        name: Field::new("name", "Your name", name)
-            .required()
-            .autocomplete("name")
-            .maxlength(100)
-            .hint("Shown to the organisation's members.")
-            .error_from(errors),
-        password: Field::new("password", "Password", "")
-            .kind("password")
-            .required()
-            .autocomplete("new-password")
-            .hint(format!("At least {MIN_PASSWORD_CHARS} characters; a few unrelated words make a strong one."))
-            .error_from(errors),
+        name: Box::new(
+            Field::new("name", "Your name", name)
+                .required()
+                .autocomplete("name")
+                .maxlength(100)
+                .hint("Shown to the organisation's members.")
+                .error_from(errors),
+        ),
+        password: Box::new(
+            Field::new("password", "Password", "")
+                .kind("password")
+                .required()
+                .autocomplete("new-password")
+                .hint(format!("At least {MIN_PASSWORD_CHARS} characters; a few unrelated words make a strong one."))
+                .error_from(errors),
+        ),
     }
 }
 
