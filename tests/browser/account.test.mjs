@@ -14,6 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SIZES, checkPage, launch } from './lib/browser.mjs';
+import { pageKit } from './lib/pages.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
@@ -38,28 +39,7 @@ describe('account', () => {
 
   for (const size of SIZES) {
     it(`resets a forgotten password and changes the account at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const contexts = [];
-      const newPage = async () => {
-        const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height } });
-        contexts.push(context);
-        const page = await context.newPage();
-        page.setDefaultTimeout(20_000);
-        return page;
-      };
-
-      /** Screenshot, no sideways scrolling, axe-core: every page goes through here. */
-      const look = (page, name) => checkPage(page, `account-${name}-${size.width}x${size.height}`);
-      const visit = async (page, target, name, status = 200) => {
-        const response = await page.goto(target);
-        assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);
-        await look(page, name);
-      };
-      /** Clicks, waits for the page the click leads to, checks its status and the page. */
-      const clickAndLoad = async (page, locator, name, status = 200) => {
-        const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
-        assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
-        await look(page, name);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'account');
       const body = async (page) => squash(await page.locator('body').innerText());
 
       try {

@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEMO, api, earnAward, logIn } from './lib/api.mjs';
 import { SIZES, checkPage, launch } from './lib/browser.mjs';
+import { pageKit } from './lib/pages.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
@@ -29,25 +30,7 @@ describe('administration', () => {
     it(`asks before destructive changes and invites by e-mail at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
       const server = await startServer();
       const browser = await launch();
-      const contexts = [];
-      const newPage = async () => {
-        const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height } });
-        contexts.push(context);
-        const page = await context.newPage();
-        page.setDefaultTimeout(20_000);
-        return page;
-      };
-      const look = (page, name) => checkPage(page, `administration-${name}-${size.width}x${size.height}`);
-      const visit = async (page, target, name, status = 200) => {
-        const response = await page.goto(target);
-        assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);
-        await look(page, name);
-      };
-      const clickAndLoad = async (page, locator, name, status = 200) => {
-        const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
-        assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
-        await look(page, name);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'administration');
       const body = async (page) => squash(await page.locator('body').innerText());
       const signIn = async (page, { email, password }, name) => {
         await visit(page, '/login', `${name}-sign-in`);

@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, api, logIn } from './lib/api.mjs';
 import { SIZES, checkPage, launch } from './lib/browser.mjs';
+import { pageKit } from './lib/pages.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
@@ -52,25 +53,7 @@ describe('fees', () => {
 
   for (const size of SIZES) {
     it(`shows a micro-credential's fee and how to pay, then lets the learner submit once paid at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const contexts = [];
-      const newPage = async () => {
-        const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height } });
-        contexts.push(context);
-        const page = await context.newPage();
-        page.setDefaultTimeout(20_000);
-        return page;
-      };
-      const look = (page, name) => checkPage(page, `fees-${name}-${size.width}x${size.height}`);
-      const visit = async (page, target, name, status = 200) => {
-        const response = await page.goto(target);
-        assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);
-        await look(page, name);
-      };
-      const clickAndLoad = async (page, locator, name, status = 200) => {
-        const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
-        assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
-        await look(page, name);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'fees');
       const signIn = async (page, who, name) => {
         await visit(page, '/login', `${name}-sign-in`);
         await page.locator('#email').fill(who.email);

@@ -16,6 +16,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEMO, api, logIn } from './lib/api.mjs';
 import { SIZES, checkPage, launch } from './lib/browser.mjs';
+import { pageKit } from './lib/pages.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
@@ -48,25 +49,7 @@ describe('forms', () => {
 
   SIZES.forEach((size, index) => {
     it(`keeps typed work across failures, uploads and leaving at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const contexts = [];
-      const newPage = async () => {
-        const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height } });
-        contexts.push(context);
-        const page = await context.newPage();
-        page.setDefaultTimeout(20_000);
-        return page;
-      };
-      const look = (page, name) => checkPage(page, `forms-${name}-${size.width}x${size.height}`);
-      const visit = async (page, target, name, status = 200) => {
-        const response = await page.goto(target);
-        assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);
-        await look(page, name);
-      };
-      const clickAndLoad = async (page, locator, name, status = 200) => {
-        const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
-        assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
-        await look(page, name);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'forms');
       const reload = async (page, name, status) => {
         const response = await page.reload();
         assert.equal(response?.status(), status, `reloading ${page.url()} answered ${response?.status()}`);
