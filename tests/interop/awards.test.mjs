@@ -4,7 +4,7 @@
 // form of the award it issues — the Data Integrity credential, the VC-JWT, the baked PNG and SVG
 // and the hosted OB 2.0 assertion — must pass the independent verifiers in tests/interop/peers,
 // with the issuer's did:web and status list resolved from the running server (loopback only).
-// A second award is revoked, and the peers and `cairn verify` must say so.
+// A second award is revoked, its reason published, and the peers and `cairn verify` must say so.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -230,7 +230,7 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     await expectOk('sign up', await api('POST', '/api/v1/users', { body: { name: 'Rowan Vale', email, password: 'a long enough password' } }), 202);
     const fresh = await logIn([email, 'a long enough password']);
     const revokedId = await earn({ learner: fresh, assessor, issuer, badge: second, overview: 'I wrote reference pages for every endpoint of a small service, each with an example request.' });
-    const status = await expectOk('revoke', await api('POST', `/api/v1/awards/${revokedId}/status`, { token: issuer, body: { action: 'revoke', reason: REVOCATION_REASON } }), 200);
+    const status = await expectOk('revoke', await api('POST', `/api/v1/awards/${revokedId}/status`, { token: issuer, body: { action: 'revoke', reason: REVOCATION_REASON, publish_reason: true } }), 200);
     assert.equal(status.status, 'revoked', JSON.stringify(status));
     revoked = await fetchAward(revokedId, 'revoked', fresh);
     assert.equal(revoked.award.status, 'revoked');
