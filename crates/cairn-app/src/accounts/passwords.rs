@@ -326,6 +326,17 @@ mod tests {
         }
     }
 
+    /// Lets every held piece of work go when the test ends, even by a failed assertion: the
+    /// runtime waits for its blocking threads when it shuts down, so work still held would
+    /// hang the test instead of failing it.
+    struct ReleaseOnDrop(Arc<Held>);
+
+    impl Drop for ReleaseOnDrop {
+        fn drop(&mut self) {
+            self.0.release(1_000);
+        }
+    }
+
     /// Waits (without asserting any duration) until `ready` holds; gives up after a minute.
     async fn until(mut ready: impl FnMut() -> bool) {
         for _ in 0..60_000 {
@@ -342,6 +353,7 @@ mod tests {
         let _serial = ONE_AT_A_TIME.lock().await;
         let hashing = Arc::new(PasswordHashing::with_queue(2, 10, Duration::from_secs(3600)));
         let held = Arc::new(Held::default());
+        let _release = ReleaseOnDrop(Arc::clone(&held));
         let tasks: Vec<_> = (0..5)
             .map(|_| {
                 let hashing = Arc::clone(&hashing);
@@ -349,7 +361,8 @@ mod tests {
                 tokio::spawn(async move { hashing.run(work).await })
             })
             .collect();
-        until(|| hashing.running() == 2 && hashing.waiting() == 3).await;
+        // A permit is taken before its work starts on the blocking pool: wait for both.
+        until(|| hashing.running() == 2 && hashing.waiting() == 3 && held.running.load(Ordering::SeqCst) == 2).await;
         assert_eq!(held.running.load(Ordering::SeqCst), 2, "two run, three wait");
         held.release(5);
         for task in tasks {
@@ -363,6 +376,7 @@ mod tests {
     async fn a_full_queue_or_a_long_wait_is_busy() {
         let _serial = ONE_AT_A_TIME.lock().await;
         let held = Arc::new(Held::default());
+        let _release = ReleaseOnDrop(Arc::clone(&held));
         // One permit and no room to wait: a second request is told at once.
         let hashing = Arc::new(PasswordHashing::with_queue(1, 0, Duration::from_secs(3600)));
         let first = tokio::spawn({
