@@ -286,19 +286,22 @@ fn set_lines(svg: &mut String, lines: &[String], area: TextBox, size: u32, fill:
     }
 }
 
-/// The largest size from [`NAME_SIZES`] at which the name fits `area` whole, with its lines; at
-/// the smallest size, the name's beginning with an ellipsis.
+/// The largest size from [`NAME_SIZES`] at which the name fits `area` whole without breaking a
+/// word; failing that, the largest at which it fits with words broken; failing that, at the
+/// smallest size, the name's beginning with an ellipsis.
 fn fit_name(words: &[&str], area: TextBox) -> (u32, Vec<String>) {
     let smallest = NAME_SIZES[NAME_SIZES.len() - 1];
-    for size in NAME_SIZES {
-        let (budget, max_lines) = line_budget(area, size);
-        let (lines, whole) = wrap(words, budget, max_lines);
-        if whole {
-            return (size, lines);
+    for split in [false, true] {
+        for size in NAME_SIZES {
+            let (budget, max_lines) = line_budget(area, size);
+            let (lines, whole) = wrap(words, budget, max_lines, split);
+            if whole {
+                return (size, lines);
+            }
         }
     }
     let (budget, max_lines) = line_budget(area, smallest);
-    let (mut lines, _) = wrap(words, budget, max_lines);
+    let (mut lines, _) = wrap(words, budget, max_lines, true);
     if let Some(last) = lines.last_mut() {
         *last = with_ellipsis(last, budget);
     }
@@ -318,8 +321,9 @@ fn line_budget(area: TextBox, size: u32) -> (f64, usize) {
 }
 
 /// Greedy wrap by estimated width: lines of at most `budget` ems, at most `max_lines` of them;
-/// a word wider than a line is split. Also says whether every word found a place.
-fn wrap(words: &[&str], budget: f64, max_lines: usize) -> (Vec<String>, bool) {
+/// a word wider than a line is split when `split` allows, and otherwise ends the wrap. Also
+/// says whether every word found a place.
+fn wrap(words: &[&str], budget: f64, max_lines: usize, split: bool) -> (Vec<String>, bool) {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for (index, word) in words.iter().enumerate() {
@@ -336,6 +340,9 @@ fn wrap(words: &[&str], budget: f64, max_lines: usize) -> (Vec<String>, bool) {
                     return (lines, false);
                 }
                 continue;
+            }
+            if !split {
+                return (lines, false);
             }
             // The rest of the word alone is wider than a line: put as much as fits (at least
             // one character, so the loop always advances) on a line of its own.
@@ -456,16 +463,17 @@ mod tests {
 
     #[test]
     fn names_wrap_by_width_and_split_only_words_wider_than_a_line() {
-        assert_eq!(wrap(&[], 10.0, 3), (vec![], true));
-        assert_eq!(wrap(&words("Intro"), 10.0, 3), (vec!["Intro".to_string()], true));
-        assert_eq!(wrap(&words("Introduction to Rust"), 9.0, 3), (vec!["Introduction".into(), "to Rust".into()], true));
+        assert_eq!(wrap(&[], 10.0, 3, true), (vec![], true));
+        assert_eq!(wrap(&words("Intro"), 10.0, 3, true), (vec!["Intro".to_string()], true));
+        assert_eq!(wrap(&words("Introduction to Rust"), 9.0, 3, true), (vec!["Introduction".into(), "to Rust".into()], true));
         // Wide letters take more room than narrow ones.
-        assert_eq!(wrap(&words("WWW WWW"), 6.5, 3).0.len(), 2);
-        assert_eq!(wrap(&words("iii iii"), 6.5, 3).0.len(), 1);
-        let (lines, whole) = wrap(&words("Supercalifragilisticexpialidocious"), 8.0, 6);
+        assert_eq!(wrap(&words("WWW WWW"), 6.5, 3, true).0.len(), 2);
+        assert_eq!(wrap(&words("iii iii"), 6.5, 3, true).0.len(), 1);
+        let (lines, whole) = wrap(&words("Supercalifragilisticexpialidocious"), 8.0, 6, true);
+        assert!(!wrap(&words("Supercalifragilisticexpialidocious"), 8.0, 6, false).1, "no break unless allowed");
         assert!(whole && lines.len() > 1 && lines.concat() == "Supercalifragilisticexpialidocious", "{lines:?}");
         assert!(lines.iter().all(|line| text_em(line) <= 8.0), "{lines:?}");
-        let (lines, whole) = wrap(&words("one two three four five six seven eight nine ten"), 5.0, 2);
+        let (lines, whole) = wrap(&words("one two three four five six seven eight nine ten"), 5.0, 2, true);
         assert!(!whole && lines.len() == 2, "{lines:?}");
         assert_eq!(with_ellipsis("seven eight", 5.0), "seven…");
         assert_eq!(with_ellipsis("Supercalifragilistic", 5.0).chars().last(), Some('…'));
@@ -503,10 +511,17 @@ mod tests {
                 let shown: String = lines.iter().map(|(_, _, text)| text.as_str()).collect::<Vec<_>>().join(" ");
                 if !shown.ends_with('…') {
                     assert_eq!(shown.replace(' ', ""), name.replace(' ', ""), "{art:?}: the whole name is shown");
-                    // One size larger would not have held it whole.
+                    // One size larger would not have held it whole: without breaking a word
+                    // when none is broken, or at all when one had to be.
+                    let (budget, _) = line_budget(area, size);
+                    let unbroken = words(name).iter().all(|word| text_em(word) <= budget);
                     if let Some(larger) = NAME_SIZES.iter().rev().find(|&&s| s > size) {
                         let (budget, max_lines) = line_budget(area, *larger);
-                        assert!(!wrap(&words(name), budget, max_lines).1, "{art:?} {name:?} would fit at {larger}");
+                        assert!(!wrap(&words(name), budget, max_lines, !unbroken).1, "{art:?} {name:?} would fit at {larger}");
+                    }
+                    if unbroken {
+                        let shown_words: Vec<&str> = shown.split(' ').collect();
+                        assert_eq!(shown_words, words(name), "{art:?}: no word is broken when none must be");
                     }
                 }
             }
