@@ -1,7 +1,8 @@
 //! Background work: escalating submissions that are nearly due or overdue, running the effects
 //! outbox (awards of passes, stacking, notifications: see `effects.rs`), sending the mail outbox
 //! over SMTP when a server is configured (otherwise mail stays in the outbox for the operator),
-//! and, once an hour, sweeping the blob store of blobs nothing refers to. Runs every
+//! once an hour, reminding learners of awards that expire soon (90, 30 and 7 days before, each
+//! once), and, once an hour, sweeping the blob store of blobs nothing refers to. Runs every
 //! `job_interval_secs` in one task started by `cairn serve`, which first recovers what a previous
 //! run left (claimed effects are released and everything due runs); each run, and each duty, is
 //! also callable directly.
@@ -26,6 +27,12 @@ pub const BLOB_GRACE: time::Duration = time::Duration::hours(1);
 /// How often the blob store is swept, by one of the instances sharing the database.
 pub const SWEEP_EVERY: time::Duration = time::Duration::hours(1);
 
+/// How often learners are reminded of awards that expire soon, by one of the instances.
+pub const REMIND_EVERY: time::Duration = time::Duration::hours(1);
+
+/// Most reminders sent per run; the rest follow in the next runs.
+const REMINDER_BATCH: u32 = 500;
+
 /// What one run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RunReport {
@@ -36,6 +43,8 @@ pub struct RunReport {
     pub failed: usize,
     /// Blobs deleted by the sweep.
     pub swept: usize,
+    /// Learners reminded that an award expires soon.
+    pub reminded: usize,
 }
 
 /// Whether `raw` is a sender address such as `Cairn <badges@example.org>`.
@@ -80,6 +89,10 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Ok(n) => report.escalated = n,
         Err(error) => tracing::warn!(%error, "escalation run failed"),
     }
+    match remind_when_due(app).await {
+        Ok(n) => report.reminded = n,
+        Err(error) => tracing::warn!(%error, "expiry reminder run failed"),
+    }
     report.effects = effects::drain(app).await;
     if let Some(transport) = &mailer.transport {
         match app.store.pending_mail(MAIL_BATCH).await {
@@ -114,6 +127,55 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Err(error) => tracing::warn!(%error, "sweeping the blob store failed"),
     }
     report
+}
+
+/// Sends the expiry reminders when no instance has for [`REMIND_EVERY`]; returns how many went.
+async fn remind_when_due(app: &App) -> Result<usize, AppError> {
+    if !app.store.claim_job_run("expiry_reminders", app.now(), REMIND_EVERY).await? {
+        return Ok(0);
+    }
+    remind_expiring(app).await
+}
+
+/// Tells each learner whose active award expires within 90 days, in the app and by e-mail, once
+/// per reminder (`cairn_core::award::expiry_reminder_due`): 90, 30 and 7 days before. A reminder
+/// that was skipped (an award issued with 20 days left gets no 90-day reminder) is not sent late.
+/// Returns how many reminders went.
+///
+/// # Errors
+/// Store failures.
+pub async fn remind_expiring(app: &App) -> Result<usize, AppError> {
+    let now = app.now();
+    let earliest = cairn_core::award::EXPIRY_REMINDER_DAYS[0];
+    let mut reminded = 0;
+    for expiring in app.store.awards_expiring(now, time::Duration::days(i64::from(earliest)), REMINDER_BATCH).await? {
+        let award = &expiring.award.award;
+        let Some(days) = cairn_core::award::expiry_reminder_due(award.status, award.valid_until, now) else { continue };
+        if expiring.last_reminder.is_some_and(|last| last <= days) {
+            continue;
+        }
+        let Some(until) = award.valid_until else { continue };
+        let name = &expiring.award.achievement_name;
+        let issuer = &expiring.award.organisation_name;
+        let left = (until - now).whole_days();
+        let when = match left {
+            0 => "today".to_string(),
+            1 => "tomorrow".to_string(),
+            n => format!("in {n} days"),
+        };
+        let subject = format!("\"{name}\" expires {when}");
+        let body = format!(
+            "Your badge \"{name}\" from {issuer} expires on {}. After that it still shows who awarded it and when, but verifiers \
+             report it as expired. See it and how to renew it on its page.",
+            format_day(until)
+        );
+        let notices = [notice(award.learner, NotificationKind::AwardExpiring, subject, body, format!("/awards/{}", award.id))];
+        if app.store.record_expiry_reminder(award.id, days, &notices, now).await? {
+            effects::settle(app, &notices).await;
+            reminded += 1;
+        }
+    }
+    Ok(reminded)
 }
 
 /// Sweeps the blob store when no instance has for [`SWEEP_EVERY`]; returns how many blobs went.

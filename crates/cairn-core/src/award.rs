@@ -158,6 +158,22 @@ pub fn expired(valid_until: Option<OffsetDateTime>, now: OffsetDateTime) -> bool
     valid_until.is_some_and(|until| until < now)
 }
 
+/// How many days before an award expires its learner is reminded, the earliest first. Each
+/// reminder is sent once.
+pub const EXPIRY_REMINDER_DAYS: [u32; 3] = [90, 30, 7];
+
+/// The expiry reminder due for an active award valid until `valid_until` at `now`: the nearest of
+/// [`EXPIRY_REMINDER_DAYS`] that the time left is within, so an award issued with 20 days left
+/// gets the 30-day reminder, then the 7-day one, never the 90-day one. `None` when the award never
+/// expires, has expired, has more time left than the earliest reminder, or is not active.
+pub fn expiry_reminder_due(status: AwardStatus, valid_until: Option<OffsetDateTime>, now: OffsetDateTime) -> Option<u32> {
+    let left = valid_until? - now;
+    if status != AwardStatus::Active || left.is_negative() {
+        return None;
+    }
+    EXPIRY_REMINDER_DAYS.into_iter().rev().find(|&days| left <= time::Duration::days(i64::from(days)))
+}
+
 /// Whether holding `held` completes a micro-credential whose level badges are `levels`.
 pub fn completes_stack(levels: &[AchievementId], held: &[AchievementId]) -> bool {
     !levels.is_empty() && levels.iter().all(|level| held.contains(level))
@@ -208,6 +224,30 @@ pub fn share_links(page_url: &str, title: &str) -> Vec<(&'static str, String)> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn the_nearest_expiry_reminder_is_due_and_none_once_expired() {
+        let now = datetime!(2027-01-01 12:00 UTC);
+        let days = |d: i64| Some(now + time::Duration::days(d));
+        let cases = [
+            (days(120), None),
+            (days(91), None),
+            (days(90), Some(90)),
+            (days(31), Some(90)),
+            (days(30), Some(30)),
+            (days(20), Some(30)),
+            (days(7), Some(7)),
+            (Some(now + time::Duration::hours(1)), Some(7)),
+            (Some(now), Some(7)),
+            (Some(now - time::Duration::seconds(1)), None),
+            (None, None),
+        ];
+        for (until, expected) in cases {
+            assert_eq!(expiry_reminder_due(AwardStatus::Active, until, now), expected, "{until:?}");
+        }
+        assert_eq!(expiry_reminder_due(AwardStatus::Suspended, days(7), now), None);
+        assert_eq!(expiry_reminder_due(AwardStatus::Revoked, days(7), now), None);
+    }
 
     #[test]
     fn status_actions_follow_the_rules() {

@@ -26,13 +26,15 @@ pub enum NotificationKind {
     AwardRevoked,
     AwardSuspended,
     AwardReinstated,
+    /// An award expires soon (90, 30 and 7 days before, each once).
+    AwardExpiring,
     /// Someone named the person as a collaborator on their submission.
     Collaboration,
 }
 
 impl NotificationKind {
     /// Every kind, for exhaustive checks.
-    pub const ALL: [NotificationKind; 13] = [
+    pub const ALL: [NotificationKind; 14] = [
         NotificationKind::Submitted,
         NotificationKind::Assignment,
         NotificationKind::Unassigned,
@@ -45,6 +47,7 @@ impl NotificationKind {
         NotificationKind::AwardRevoked,
         NotificationKind::AwardSuspended,
         NotificationKind::AwardReinstated,
+        NotificationKind::AwardExpiring,
         NotificationKind::Collaboration,
     ];
 
@@ -62,6 +65,7 @@ impl NotificationKind {
             NotificationKind::AwardRevoked => "award-revoked",
             NotificationKind::AwardSuspended => "award-suspended",
             NotificationKind::AwardReinstated => "award-reinstated",
+            NotificationKind::AwardExpiring => "award-expiring",
             NotificationKind::Collaboration => "collaboration",
         }
     }

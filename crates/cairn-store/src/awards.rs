@@ -97,6 +97,15 @@ pub struct LearnerAward {
     pub organisation_name: String,
 }
 
+/// An award read with its `achievement_name` and `organisation_name` columns.
+pub(crate) fn learner_award_from(row: &AnyRow) -> Result<LearnerAward, StoreError> {
+    Ok(LearnerAward {
+        award: award_from(row)?,
+        achievement_name: get_string(row, "achievement_name")?,
+        organisation_name: get_string(row, "organisation_name")?,
+    })
+}
+
 fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
     let status = get_string(row, "status")?;
     let privacy = get_string(row, "privacy")?;
@@ -332,15 +341,7 @@ impl Store {
         .bind(learner.to_string())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(LearnerAward {
-                    award: award_from(row)?,
-                    achievement_name: get_string(row, "achievement_name")?,
-                    organisation_name: get_string(row, "organisation_name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(learner_award_from).collect()
     }
 
     /// The micro-credentials a learner has started: those of whose levels they hold an award or

@@ -19,24 +19,24 @@ use cairn_vc::status::StatusList;
 use cairn_vc::verify::{Verdict, VerificationReport, VerifyOptions, verify};
 use serde_json::{Value, json};
 
-const LEARNER: &str = "learner@demo.cairn.test";
+pub(crate) const LEARNER: &str = "learner@demo.cairn.test";
 
-async fn user(app: &TestApp, email: &str) -> UserId {
+pub(crate) async fn user(app: &TestApp, email: &str) -> UserId {
     app.state.app.store.user_by_email(&Email::parse(email).unwrap()).await.unwrap().unwrap().id
 }
 
-async fn actor(app: &TestApp, email: &str) -> Actor {
+pub(crate) async fn actor(app: &TestApp, email: &str) -> Actor {
     let id = user(app, email).await;
     Actor::member(id, app.state.app.store.memberships(id).await.unwrap())
 }
 
 /// The demo issuer's published achievements.
-async fn demo_achievements(app: &TestApp) -> Vec<Achievement> {
+pub(crate) async fn demo_achievements(app: &TestApp) -> Vec<Achievement> {
     let organisation = app.demo_organisation().await.parse().unwrap();
     app.state.app.store.organisation_achievements(organisation).await.unwrap()
 }
 
-async fn micro_badge(app: &TestApp) -> Achievement {
+pub(crate) async fn micro_badge(app: &TestApp) -> Achievement {
     demo_achievements(app).await.into_iter().find(|a| a.kind == Kind::MicroBadge).expect("the demo has micro-badges")
 }
 
@@ -51,7 +51,7 @@ fn passing(achievement: &Achievement) -> Judgement {
     Judgement::parse(rubric, &scores, "Well done").unwrap()
 }
 
-fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
+pub(crate) fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
     AwardRequest {
         learner,
         achievement: achievement.id,

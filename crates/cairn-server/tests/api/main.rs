@@ -11,6 +11,7 @@ mod assess_pages;
 mod authoring;
 mod catalog;
 mod collaboration;
+mod expiry;
 mod fees;
 mod forms;
 mod home_pages;
