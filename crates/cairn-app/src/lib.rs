@@ -41,6 +41,7 @@ pub mod fees;
 pub mod fetch;
 pub mod health;
 pub mod home;
+pub mod imports;
 pub mod invitations;
 pub mod issuer;
 pub mod jobs;

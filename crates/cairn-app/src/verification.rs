@@ -155,6 +155,21 @@ pub async fn verify_url(app: &App, url: &str) -> Result<VerificationReport, AppE
     .map_err(|error| AppError::internal(&error))?
 }
 
+/// The JSON document at `url`, read as verification reads it (this site's own documents from the
+/// store, others through the fetcher within its limits); `None` when it cannot be had or is not
+/// JSON. For naming what a credential only links to, such as an OB 2.0 assertion's BadgeClass.
+///
+/// # Errors
+/// `Internal` when the blocking task fails.
+pub async fn load_json(app: &App, url: &str) -> Result<Option<Value>, AppError> {
+    let app = app.clone();
+    let url = url.to_string();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || Documents::new(app, runtime).load(&url).ok().and_then(|document| document.parse().ok()))
+        .await
+        .map_err(|error| AppError::internal(&error))
+}
+
 fn url_error(detail: &str) -> AppError {
     AppError::invalid_field("/url", format!("the address {detail}"))
 }

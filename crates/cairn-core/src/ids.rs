@@ -81,3 +81,7 @@ id_type!(
     /// An invitation to join an organisation (the id, not the secret).
     InvitationId
 );
+id_type!(
+    /// A badge earned elsewhere that a learner imported.
+    ImportId
+);

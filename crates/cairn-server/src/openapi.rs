@@ -221,6 +221,26 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("delete", "/achievements/{id}/assessors/{user_id}", "Remove someone from the pool", true, None, 204, ""),
     ("get", "/collaborations", "The submissions you are named on as a collaborator, with your reflection on each", true, None, 200, "CollaborationList"),
     ("put", "/collaborations/{id}", "Write your own reflection on a submission you are named on", true, Some("ReflectionInput"), 204, ""),
+    (
+        "get",
+        "/imports",
+        "Badges you imported from elsewhere, each with the verdict of its last verification (stale ones are verified again)",
+        true,
+        None,
+        200,
+        "ImportList",
+    ),
+    (
+        "post",
+        "/imports",
+        "Import a badge earned elsewhere: OB 2.0 or 3.0 or CLR 2.0 as JSON (or {\"url\": …} for a hosted badge), a JWT as text/plain, or a baked PNG or SVG as the multipart field `file`. 422 names the failed check of an invalid badge",
+        true,
+        Some("ImportInput"),
+        201,
+        "Import",
+    ),
+    ("get", "/imports/{id}", "One imported badge, verified again when its last verification is stale", true, None, 200, "Import"),
+    ("delete", "/imports/{id}", "Remove an imported badge", true, None, 204, ""),
     ("get", "/notifications", "Your notifications, newest first, with the unread count", true, None, 200, "NotificationList"),
     ("post", "/notifications/read", "Mark one notification (`id`) or all as read", true, Some("ReadInput"), 204, ""),
 ];
@@ -301,6 +321,20 @@ fn schemas() -> Value {
         "Member": {"type": "object", "properties": {"user_id": string(), "name": string(), "email": string(), "role": string()}},
         "MemberList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Member")}}},
         "Upload": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+        "ImportInput": {"oneOf": [
+            {"type": "object", "description": "An Open Badges 3.0 or CLR 2.0 credential, or an OB 2.0 assertion, as JSON"},
+            {"type": "object", "additionalProperties": false, "required": ["url"], "properties": {"url": {"type": "string", "format": "uri", "description": "A hosted badge's address"}}},
+        ]},
+        "Import": {"type": "object", "properties": {
+            "id": string(), "verdict": {"type": "string", "enum": ["valid", "invalid", "indeterminate"]},
+            "verdict_text": {"type": "string", "description": "\"Verified by Cairn on DATE\" or why it could not be"},
+            "detail": {"type": ["string", "null"], "description": "The failed check, or the one that could not be made"},
+            "verified_at": string(), "name": string(), "issuer": string(),
+            "issuer_id": {"type": ["string", "null"], "description": "The issuer's DID or URL, as the badge gives it"},
+            "achievement_id": {"type": ["string", "null"], "description": "The achievement's (or OB 2.0 BadgeClass's) id, as the badge gives it"},
+            "format": {"type": "string", "description": "What was verified: ob3-json, ob3-jwt, clr-json, ob2-hosted, ob2-signed, with png+ or svg+ when baked"},
+            "source": {"type": "string", "enum": ["json", "jwt", "url", "png", "svg"]}, "created_at": string()}},
+        "ImportList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Import")}}},
         "RubricInput": {"type": "object", "required": ["levels", "criteria"], "properties": {
             "levels": {"type": "array", "minItems": 2, "maxItems": 6, "items": string(), "description": "Level names, lowest first"},
             "criteria": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "object", "required": ["name", "required_level", "descriptors"], "properties": {
@@ -449,8 +483,16 @@ pub(crate) fn document(config: &Config) -> Value {
         };
         operation["responses"][status.to_string()] = success;
         if let Some(request) = request {
-            let media = if matches!(*request, "Upload" | "EvidenceUpload") { "multipart/form-data" } else { "application/json" };
-            operation["requestBody"] = json!({"required": true, "content": {media: {"schema": schema_ref(request)}}});
+            operation["requestBody"] = if *request == "ImportInput" {
+                json!({"required": true, "content": {
+                    "application/json": {"schema": schema_ref(request)},
+                    "text/plain": {"schema": {"type": "string", "description": "A VC-JWT or an OB 2.0 signed assertion (JWS)"}},
+                    "multipart/form-data": {"schema": schema_ref("Upload")},
+                }})
+            } else {
+                let media = if matches!(*request, "Upload" | "EvidenceUpload") { "multipart/form-data" } else { "application/json" };
+                json!({"required": true, "content": {media: {"schema": schema_ref(request)}}})
+            };
         }
         if *auth {
             operation["security"] = json!([{"bearer": []}]);

@@ -207,6 +207,7 @@ impl Store {
             "DELETE FROM assessor_conflicts WHERE assessor_id = $1 OR learner_id = $1",
             "DELETE FROM conflict_declarations WHERE assessor_id = $1",
             "DELETE FROM notifications WHERE user_id = $1",
+            "DELETE FROM imports WHERE user_id = $1",
             "DELETE FROM submissions WHERE learner_id = $1",
         ] {
             sqlx::query(sql).bind(&id).execute(&mut *tx).await?;

@@ -14,8 +14,14 @@ use time::{Duration, OffsetDateTime};
 
 /// Every column that holds a blob key. A new one must be added here, or the sweep deletes its
 /// blobs (`tests/store.rs` checks the schema's key-like columns against this list).
-pub const BLOB_KEY_COLUMNS: &[(&str, &str)] =
-    &[("artifacts", "blob_key"), ("organisations", "image_key"), ("achievement_versions", "image_key"), ("awards", "png_key"), ("awards", "svg_key")];
+pub const BLOB_KEY_COLUMNS: &[(&str, &str)] = &[
+    ("artifacts", "blob_key"),
+    ("organisations", "image_key"),
+    ("achievement_versions", "image_key"),
+    ("awards", "png_key"),
+    ("awards", "svg_key"),
+    ("imports", "blob_key"),
+];
 
 /// Keys looked up per query.
 const BATCH: usize = 200;

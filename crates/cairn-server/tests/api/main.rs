@@ -15,6 +15,7 @@ mod expiry;
 mod fees;
 mod forms;
 mod home_pages;
+mod imports;
 mod issuing;
 mod journey;
 mod learner_pages;

@@ -18,7 +18,7 @@ use crate::helpers::{Browser, TestApp};
 
 /// Serves `documents(base)` (path → content type and body) on a loopback port; returns the base
 /// URL.
-async fn serve(documents: impl FnOnce(&str) -> HashMap<String, (&'static str, String)>) -> String {
+pub(crate) async fn serve(documents: impl FnOnce(&str) -> HashMap<String, (&'static str, String)>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let documents = Arc::new(documents(&base));
@@ -36,7 +36,7 @@ async fn serve(documents: impl FnOnce(&str) -> HashMap<String, (&'static str, St
 }
 
 /// An award of a demo micro-badge to the demo learner: its signed OB 3.0 credential.
-async fn credential(app: &TestApp) -> String {
+pub(crate) async fn credential(app: &TestApp) -> String {
     let organisation = app.demo_organisation().await.parse().unwrap();
     let achievement = app.state.app.store.organisation_achievements(organisation).await.unwrap().into_iter().find(|a| a.kind == Kind::MicroBadge).unwrap();
     let judgement = achievement.content.rubric.as_ref().map(|rubric| {

@@ -13,6 +13,7 @@ use crate::upload::{UploadLimits, read_upload};
 mod accounts;
 mod achievements;
 pub(crate) mod fuzzing;
+mod imports;
 mod journey;
 mod organisations;
 
@@ -23,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(organisations::router())
         .merge(achievements::router())
         .merge(journey::router())
+        .merge(imports::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

@@ -27,6 +27,7 @@ mod authoring;
 mod awards;
 mod catalog;
 mod form;
+mod imports;
 mod invitations;
 mod issuer;
 mod learner;
@@ -55,6 +56,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(learner::router())
         .merge(awards::router())
         .merge(verify::router())
+        .merge(imports::router())
         .merge(notices::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
         .merge(assets::router())
@@ -154,6 +156,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("invitation-sent", "The invitation is sent: the link in it works once, for 14 days."),
     ("invitation-revoked", "The invitation is revoked; its link no longer works."),
     ("invitation-accepted", "Welcome: you are now a member of the organisation."),
+    ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
+    ("import-removed", "The imported badge is removed."),
 ];
 
 /// A step between a destructive form and its effect: what follows, then the same form again

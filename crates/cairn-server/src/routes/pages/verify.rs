@@ -180,19 +180,19 @@ async fn verify_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<Verify
     render_status(StatusCode::OK, &verify_page(layout(&viewer, &csrf), ("", &url, ""), FieldErrors::default(), None))
 }
 
-/// What was given on the form.
+/// What was given on a badge form (this page's, or the import page's).
 #[derive(Debug, Default)]
-struct Given {
-    file: Vec<u8>,
-    file_chosen: bool,
-    text: String,
-    url: String,
-    email: String,
+pub(super) struct Given {
+    pub file: Vec<u8>,
+    pub file_chosen: bool,
+    pub text: String,
+    pub url: String,
+    pub email: String,
 }
 
 /// Reads the multipart form. `Err(Ok(given))` when the body is too large: showing the form again
 /// with the error at the file field changes nothing, so it needs no token.
-async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) -> Result<Given, Result<Given, Problem>> {
+pub(super) async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) -> Result<Given, Result<Given, Problem>> {
     let mut multipart = Multipart::from_request(request, state).await.map_err(|r| Err(Problem::malformed(r.body_text())))?;
     let mut token = String::new();
     let mut given = Given::default();
@@ -226,14 +226,15 @@ async fn read_multipart(csrf: &CsrfToken, request: Request, state: &AppState) ->
     Ok(given)
 }
 
-/// The one credential given, as bytes for the pipeline, or the errors to show.
-fn chosen_input(given: &Given) -> Result<Vec<u8>, FieldErrors> {
+/// The one credential given, as bytes for the pipeline, or the errors to show at the fields
+/// `{prefix}_file`, `{prefix}_text` and `{prefix}_url`.
+pub(super) fn chosen_input(given: &Given, prefix: &str) -> Result<Vec<u8>, FieldErrors> {
     let mut errors = FieldErrors::default();
     let text = given.text.trim();
     let url = given.url.trim();
     let filled = usize::from(given.file_chosen) + usize::from(!text.is_empty()) + usize::from(!url.is_empty());
     if filled == 0 {
-        errors.add(Some(("verify_file".into(), "Credential".into())), "choose a file, paste a credential or give its web address");
+        errors.add(Some((format!("{prefix}_file"), "Credential".into())), "choose a file, paste a credential or give its web address");
         return Err(errors);
     }
     if filled > 1 {
@@ -242,15 +243,16 @@ fn chosen_input(given: &Given) -> Result<Vec<u8>, FieldErrors> {
     }
     if given.file_chosen {
         if given.file.is_empty() {
-            errors.add(Some(("verify_file".into(), "File".into())), "the file is empty");
+            errors.add(Some((format!("{prefix}_file"), "File".into())), "the file is empty");
         } else if given.file.len() > MAX_INPUT_BYTES {
-            errors.add(Some(("verify_file".into(), "File".into())), &format!("the file is larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
+            errors.add(Some((format!("{prefix}_file"), "File".into())), &format!("the file is larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
         }
         return if errors.is_empty() { Ok(given.file.clone()) } else { Err(errors) };
     }
     if !text.is_empty() {
         if text.len() > MAX_INPUT_BYTES {
-            errors.add(Some(("verify_text".into(), "Pasted credential".into())), &format!("the text is longer than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
+            errors
+                .add(Some((format!("{prefix}_text"), "Pasted credential".into())), &format!("the text is longer than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
             return Err(errors);
         }
         return Ok(text.as_bytes().to_vec());
@@ -258,8 +260,10 @@ fn chosen_input(given: &Given) -> Result<Vec<u8>, FieldErrors> {
     match url::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed.to_string().into_bytes()),
         _ => {
-            errors
-                .add(Some(("verify_url".into(), "Web address".into())), &format!("\"{}\" is not an http(s) address", url.chars().take(80).collect::<String>()));
+            errors.add(
+                Some((format!("{prefix}_url"), "Web address".into())),
+                &format!("\"{}\" is not an http(s) address", url.chars().take(80).collect::<String>()),
+            );
             Err(errors)
         }
     }
@@ -313,7 +317,7 @@ async fn verify_submit(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         Ok(given) | Err(given) => given.url.clone(),
     };
     let input = match given {
-        Ok(given) => chosen_input(&given).map_err(|errors| (given, errors)),
+        Ok(given) => chosen_input(&given, "verify").map_err(|errors| (given, errors)),
         Err(given) => {
             let mut errors = FieldErrors::default();
             errors.add(Some(("verify_file".into(), "File".into())), &format!("the file is larger than {} MB", MAX_INPUT_BYTES / (1024 * 1024)));
@@ -384,12 +388,12 @@ mod tests {
 
     #[test]
     fn exactly_one_credential_is_taken() {
-        assert!(chosen_input(&Given::default()).is_err());
+        assert!(chosen_input(&Given::default(), "verify").is_err());
         let two = Given { text: "{}".into(), url: "https://x.example".into(), ..Given::default() };
-        assert!(chosen_input(&two).is_err());
+        assert!(chosen_input(&two, "verify").is_err());
         let url = Given { url: "javascript:alert(1)".into(), ..Given::default() };
-        assert!(chosen_input(&url).unwrap_err().at("verify_url").is_some());
+        assert!(chosen_input(&url, "verify").unwrap_err().at("verify_url").is_some());
         let text = Given { text: " {\"a\":1} ".into(), ..Given::default() };
-        assert_eq!(chosen_input(&text).unwrap(), b"{\"a\":1}");
+        assert_eq!(chosen_input(&text, "verify").unwrap(), b"{\"a\":1}");
     }
 }
