@@ -121,6 +121,16 @@ impl MasterKey {
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A 32-byte secret for `purpose` alone, derived from the master key (HMAC-SHA256 of the
+    /// purpose under it, as for [`MasterKey::fingerprint`]): the same for as long as the master
+    /// key is, and nothing without it.
+    pub(crate) fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        derive.update(purpose.as_bytes());
+        derive.finalize().into_bytes().into()
+    }
+
     /// Decrypts a value made by [`MasterKey::seal`] with the same `context`.
     pub(crate) fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, StoreError> {
         let refuse = || StoreError::Sealed(format!("cannot open the sealed key of {context}: wrong master key or corrupted data"));

@@ -15,6 +15,7 @@ mod achievements;
 pub(crate) mod fuzzing;
 mod journey;
 mod organisations;
+pub(crate) mod transcripts;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -23,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(organisations::router())
         .merge(achievements::router())
         .merge(journey::router())
+        .merge(transcripts::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

@@ -34,6 +34,7 @@ mod notices;
 mod outbox;
 mod problems;
 mod rubric;
+mod transcripts;
 mod verify;
 mod view;
 
@@ -56,6 +57,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(awards::router())
         .merge(verify::router())
         .merge(notices::router())
+        .merge(transcripts::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
         .merge(assets::router())
 }
