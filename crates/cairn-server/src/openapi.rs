@@ -45,7 +45,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     (
         "get",
         "/me/transcript",
-        "Your transcript: a CLR 2.0 ClrCredential signed by this installation (did:web …:platform), of all your active awards or those named by `award` (repeated; 404 for one that is not yours, 422 for one revoked, suspended or expired); `format=jwt` for the VC-JWT (application/vc+jwt)",
+        "Your transcript: a CLR 2.0 ClrCredential signed by this installation (did:web …:platform), of all your active awards or those named by `award` (repeated; 404 for one that is not yours, 422 for one revoked, suspended or expired; 409 when none is active); `format=jwt` for the VC-JWT (application/vc+jwt)",
         true,
         None,
         200,

@@ -156,7 +156,8 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     assert_eq!(credential["evidence"][0]["name"], "My portfolio", "control characters are not signed");
     let entries = credential["credentialStatus"].as_array().expect("a revocation and a suspension entry");
     assert_eq!(entries.iter().map(|e| e["statusPurpose"].as_str().unwrap()).collect::<Vec<_>>(), ["revocation", "suspension"]);
-    assert!(entries.iter().all(|e| e["statusListIndex"] == award.status_index.to_string()), "{entries:?}");
+    let index = award.status_index.to_string();
+    assert!(entries.iter().all(|e| e["statusListIndex"] == index.as_str()), "{entries:?}");
     assert!(!String::from_utf8_lossy(&bytes).contains(LEARNER), "the recipient's address is hashed");
     // The official schema describes one status entry: the credential is valid with each of its
     // entries in turn (the set itself is the one deviation, see docs/credentials.md).
