@@ -186,6 +186,20 @@ mod tests {
     }
 
     #[test]
+    fn derived_secrets_are_stable_per_purpose_and_keyed() {
+        let key = MasterKey::from_bytes([3; 32]);
+        let secret = key.derive_secret("cairn platform signing key v1");
+        assert_eq!(key.derive_secret("cairn platform signing key v1"), secret, "stable");
+        assert_ne!(key.derive_secret("another purpose"), secret, "one secret per purpose");
+        assert_ne!(MasterKey::from_bytes([4; 32]).derive_secret("cairn platform signing key v1"), secret, "keyed");
+        // The fingerprint key of the same purpose is this secret: purposes must not be shared.
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&secret).unwrap();
+        hmac::Mac::update(&mut mac, b"x");
+        let expected: String = hmac::Mac::finalize(mac).into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key.fingerprint("cairn platform signing key v1", b"x"), expected);
+    }
+
+    #[test]
     fn master_keys_parse_from_base64_or_hex_only() {
         assert!(MasterKey::parse(&"ab".repeat(32)).is_ok());
         assert!(MasterKey::parse(&STANDARD.encode([1u8; 32])).is_ok());
