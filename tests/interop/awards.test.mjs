@@ -5,6 +5,9 @@
 // and the hosted OB 2.0 assertion — must pass the independent verifiers in tests/interop/peers,
 // with the issuer's did:web and status list resolved from the running server (loopback only).
 // A second award is revoked, its reason published, and the peers and `cairn verify` must say so.
+// Each credential names the issuer's revocation list and its suspension list (docs/credentials.md):
+// the active award, suspended, fails in every peer and in `cairn verify`, and passes again once
+// reinstated.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -240,7 +243,10 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     assert.equal(did, `did:web:127.0.0.1%3A${port}:issuers:${org}`);
     await download(`${base}/issuers/${org}/did.json`, 'did.json');
     assert.equal(readJson('did.json').id, did);
-    await download(active.credential.credentialStatus.statusListCredential, 'status-list.json');
+    const lists = [].concat(active.credential.credentialStatus);
+    assert.deepEqual(lists.map((e) => e.statusPurpose), ['revocation', 'suspension'], JSON.stringify(lists));
+    await download(lists[0].statusListCredential, 'status-list.json');
+    await download(lists[1].statusListCredential, 'suspension-list.json');
   }, { timeout: 300_000 });
 
   after(async () => {
@@ -265,14 +271,15 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     const dcc = await peer('verify-ob3-di.mjs', file, '--strict');
     assert.equal(dcc.json.valid, true, JSON.stringify(dcc.json));
     assert.equal(dcc.json.status?.verified, true, JSON.stringify(dcc.json.status));
-    assert.deepEqual(dcc.json.status.entries.map((e) => [e.statusPurpose, e.ok]), [['revocation', true]], JSON.stringify(dcc.json.status));
+    assert.deepEqual(dcc.json.status.entries.map((e) => [e.statusPurpose, e.ok]), [['revocation', true], ['suspension', true]], JSON.stringify(dcc.json.status));
     assert.ok(dcc.json.events.some((e) => e.event === 'did:web fetch' && e.did === did), JSON.stringify(dcc.json.events));
     // The upstream Digital Bazaar cryptosuite agrees.
     const db = await peer('verify-ob3-di.mjs', file, '--strict', '--cryptosuite-impl', 'db');
     assert.equal(db.json.valid, true, JSON.stringify(db.json));
     // Offline, from the DID document and status list as served: the same verdict.
-    const listUrl = active.credential.credentialStatus.statusListCredential;
-    const offline = await peer('verify-ob3-di.mjs', file, '--strict', '--no-loopback', '--did-doc', `${did}=did.json`, '--status-list', `${listUrl}=status-list.json`);
+    const [revocationList, suspensionList] = active.credential.credentialStatus.map((e) => e.statusListCredential);
+    const offline = await peer('verify-ob3-di.mjs', file, '--strict', '--no-loopback', '--did-doc', `${did}=did.json`,
+      '--status-list', `${revocationList}=status-list.json`, '--status-list', `${suspensionList}=suspension-list.json`);
     assert.equal(offline.json.valid, true, JSON.stringify(offline.json));
 
     // openbadgeslib (PyLD RDFC-1.0), and its status check (it cannot verify a DI-signed list's proof).
@@ -291,7 +298,7 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     assert.equal(result.json.peers.jwcrypto?.signature_valid, true, JSON.stringify(result.json.peers));
     assert.equal(result.json.peers.openbadgeslib?.verdict, 'valid', JSON.stringify(result.json.peers));
     assert.match(result.json.key_source, new RegExp(`^issuer DID ${did.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} `));
-    assert.deepEqual(result.json.status?.map((s) => s.set), [false], JSON.stringify(result.json.status));
+    assert.deepEqual(result.json.status?.map((s) => s.set), [false, false], JSON.stringify(result.json.status));
     // The same with the DID document as served, offline.
     const offline = await peer('verify-ob3-jwt.py', file, '--strict', '--did-doc', `${did}=did.json`);
     assert.equal(offline.json.valid, true, JSON.stringify(offline.json));
@@ -332,7 +339,7 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     const dcc = await peer('verify-ob3-di.mjs', file, '--strict');
     assert.equal(dcc.json.valid, false, JSON.stringify(dcc.json));
     assert.ok(dcc.json.errors.some((e) => /revocation bit is set .*\(revoked\)/.test(e)), JSON.stringify(dcc.json.errors));
-    assert.deepEqual(dcc.json.status?.entries?.map((e) => e.ok), [false], JSON.stringify(dcc.json.status));
+    assert.deepEqual(dcc.json.status?.entries?.map((e) => [e.statusPurpose, e.ok]), [['revocation', false], ['suspension', true]], JSON.stringify(dcc.json.status));
     // Its proof holds: only the status makes it invalid.
     const proofOnly = await peer('verify-ob3-di.mjs', file, '--strict', '--skip-status');
     assert.equal(proofOnly.json.valid, true, JSON.stringify(proofOnly.json));
@@ -388,5 +395,108 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     const gone = await cairnVerify(revoked.award.links.ob2);
     assert.equal(gone.status, 1, `ob2: ${explain(gone)}`);
     assert.match(failing(gone.report), /status: revoked/);
+  });
+
+  it('the learner\'s transcript (CLR 2.0, signed by the platform) passes DCC with the CLR context, each nested credential too, and cairn verify', { timeout: 300_000 }, async () => {
+    const learner = await logIn(DEMO.learner);
+    for (const [format, name] of [['json', 'transcript.json'], ['jwt', 'transcript.jwt']]) {
+      const response = await fetch(`${base}/api/v1/me/transcript?format=${format}`, { headers: { authorization: `Bearer ${learner}` }, signal: AbortSignal.timeout(60_000) });
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.equal(response.status, 200, body.toString('utf8', 0, 300));
+      fs.writeFileSync(path.join(dir, name), body);
+    }
+    const clr = readJson('transcript.json');
+    assert.deepEqual(clr.type, ['VerifiableCredential', 'ClrCredential']);
+    const platform = `did:web:127.0.0.1%3A${new URL(base).port}:platform`;
+    assert.equal(clr.issuer.id, platform);
+    const nested = clr.credentialSubject.verifiableCredential;
+    assert.ok(nested.some((c) => c.id === active.credential.id), JSON.stringify(nested.map((c) => c.id)));
+    assert.ok(!nested.some((c) => c.id === revoked.credential.id), 'another learner\'s award is not in it');
+
+    // DCC bundles no CLR context: it gets the bytes Cairn pins. The platform's did:web resolves from the server.
+    const clrContext = clr['@context'].find((c) => c.includes('/clr/'));
+    const contextFile = path.join(root, 'crates/cairn-vc/contexts', clrContext.replace(/^https:\/\//, ''));
+    const dcc = await peer('verify-ob3-di.mjs', 'transcript.json', '--status-list', `${clrContext}=${contextFile}`);
+    assert.equal(dcc.json.valid, true, JSON.stringify(dcc.json));
+    assert.ok(dcc.json.events.some((e) => e.event === 'did:web fetch' && e.did === platform), JSON.stringify(dcc.json.events));
+    const tampered = structuredClone(clr);
+    tampered.name = 'Someone else\'s transcript';
+    fs.writeFileSync(path.join(dir, 'transcript-tampered.json'), JSON.stringify(tampered));
+    const refused = await peer('verify-ob3-di.mjs', 'transcript-tampered.json', '--status-list', `${clrContext}=${contextFile}`);
+    assert.equal(refused.json.valid, false, JSON.stringify(refused.json));
+    for (const [i, credential] of nested.entries()) {
+      const file = `transcript-nested-${i}.json`;
+      fs.writeFileSync(path.join(dir, file), JSON.stringify(credential));
+      const one = await peer('verify-ob3-di.mjs', file, '--strict');
+      assert.equal(one.json.valid, true, `${credential.id}: ${JSON.stringify(one.json)}`);
+      assert.equal(one.json.status?.verified, true, JSON.stringify(one.json.status));
+    }
+
+    for (const file of ['transcript.json', 'transcript.jwt']) {
+      const own = await cairnVerify(file);
+      assert.equal(own.status, 0, `${file}: ${explain(own)}`);
+      assert.equal(own.report.verdict, 'valid', `${file}: ${explain(own)}`);
+      assert.ok(own.report.checks.some((c) => c.id === 'credential[0].proof' && c.ok === true), JSON.stringify(own.report.checks));
+      assert.ok(own.report.checks.some((c) => c.id === 'credential[0].status' && c.ok === true), JSON.stringify(own.report.checks));
+    }
+    // The VC-JWT peers check the transcript's signature with the platform's key.
+    const jwt = await peer('verify-ob3-jwt.py', 'transcript.jwt');
+    assert.equal(jwt.json.peers?.pyjwt?.signature_valid, true, JSON.stringify(jwt.json));
+    assert.equal(jwt.json.peers?.jwcrypto?.signature_valid, true, JSON.stringify(jwt.json));
+  });
+
+  // Last, since it changes the active award's status and restores it.
+  it('a suspended award fails in DCC, openbadgeslib, the VC-JWT peers, cairn verify and on its page; reinstated, it passes again', { timeout: 600_000 }, async () => {
+    const issuer = await logIn(DEMO.issuer);
+    const setStatus = async (action) => {
+      const changed = await expectOk(action, await api('POST', `/api/v1/awards/${active.id}/status`, { token: issuer, body: { action } }), 200);
+      return changed.status;
+    };
+    const pageVerdict = async () => {
+      const page = await fetch(`${base}/awards/${active.id}`, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(30_000) });
+      const html = await page.text();
+      assert.equal(page.status, 200, html.slice(0, 300));
+      const badge = /<span class="pill [^"]*">(Active|Suspended|Revoked)<\/span>/.exec(html)?.[1];
+      const verdict = /<h2 id="verification-title">([^<]*)<\/h2>/.exec(html)?.[1];
+      return [badge, verdict];
+    };
+
+    assert.equal(await setStatus('suspend'), 'suspended');
+    const dcc = await peer('verify-ob3-di.mjs', active.files.json, '--strict');
+    assert.equal(dcc.json.valid, false, JSON.stringify(dcc.json));
+    assert.deepEqual(dcc.json.status?.entries?.map((e) => [e.statusPurpose, e.ok]), [['revocation', true], ['suspension', false]], JSON.stringify(dcc.json.status));
+    assert.ok(dcc.json.errors.some((e) => /suspension bit is set/.test(e)), JSON.stringify(dcc.json.errors));
+    const py = await peer('verify-ob3-di-py.py', active.files.json, '--check-status', '--no-verify-status-list');
+    assert.equal(py.json.valid, false, JSON.stringify(py.json));
+    const jwt = await peer('verify-ob3-jwt.py', active.files.jwt, '--check-status');
+    assert.equal(jwt.json.valid, false, JSON.stringify(jwt.json));
+    assert.ok(jwt.json.errors.some((e) => /suspension bit set/.test(e)), JSON.stringify(jwt.json.errors));
+    for (const [form, file] of Object.entries(active.files)) {
+      const own = await cairnVerify(file);
+      assert.equal(own.status, 1, `${form}: ${explain(own)}`);
+      assert.equal(own.report.verdict, 'invalid', `${form}: ${explain(own)}`);
+      assert.match(failing(own.report), /status: suspended/, form);
+    }
+    assert.deepEqual(await pageVerdict(), ['Suspended', 'Not valid: suspended']);
+
+    assert.equal(await setStatus('reinstate'), 'active');
+    const again = await peer('verify-ob3-di.mjs', active.files.json, '--strict');
+    assert.equal(again.json.valid, true, JSON.stringify(again.json));
+    const pyAgain = await peer('verify-ob3-di-py.py', active.files.json, '--check-status', '--no-verify-status-list');
+    assert.equal(pyAgain.json.valid, true, JSON.stringify(pyAgain.json));
+    const jwtAgain = await peer('verify-ob3-jwt.py', active.files.jwt, '--check-status');
+    assert.equal(jwtAgain.json.valid, true, JSON.stringify(jwtAgain.json));
+    for (const [form, file] of Object.entries(active.files)) {
+      const own = await cairnVerify(file);
+      assert.equal(own.report?.verdict, 'valid', `${form}: ${explain(own)}`);
+    }
+    assert.deepEqual(await pageVerdict(), ['Active', 'Verified']);
+
+    // The revoked award fails for good: the issuer cannot reinstate it, and the peers still fail it.
+    const refused = await api('POST', `/api/v1/awards/${revoked.id}/status`, { token: issuer, body: { action: 'reinstate' } });
+    assert.equal(refused.status, 409, refused.text);
+    const stillRevoked = await peer('verify-ob3-di.mjs', revoked.files.json, '--strict');
+    assert.equal(stillRevoked.json.valid, false, JSON.stringify(stillRevoked.json));
+    assert.equal((await cairnVerify(revoked.files.json)).report.verdict, 'invalid');
   });
 });

@@ -48,6 +48,7 @@ pub mod jobs;
 pub mod notify;
 pub mod organisations;
 pub mod submissions;
+pub mod transcripts;
 pub mod urls;
 pub mod verification;
 

@@ -1,6 +1,6 @@
 //! The public URLs that Cairn signs into credentials and that verifiers fetch — award pages,
 //! credentials (JSON and VC-JWT), baked badges, status lists, OB 2.0 assertions, badge classes and
-//! issuers, issuer DID documents and their `did:web`, achievement pages and images — built and
+//! issuers, issuer DID documents and their `did:web`, the installation's own DID document, achievement pages and images — built and
 //! read back in this one module.
 //!
 //! [`PublicUrls`] builds them from the configured public base URL (`Config::urls`);
@@ -39,6 +39,8 @@ pub mod paths {
     pub const OB2_ISSUER: &str = "/ob2/issuers/{id}";
     /// The DID document of an issuer's `did:web`.
     pub const DID_DOCUMENT: &str = "/issuers/{id}/did.json";
+    /// The DID document of the installation's own `did:web`, which signs learners' transcripts.
+    pub const PLATFORM_DID_DOCUMENT: &str = "/platform/did.json";
     /// The achievement page (an OB 3.0 `Achievement`'s `id` and criteria).
     pub const ACHIEVEMENT_PAGE: &str = "/achievements/{id}";
     /// An achievement's badge image.
@@ -64,6 +66,8 @@ pub enum PublicDocument {
     Ob2Issuer(OrganisationId),
     /// An issuer's DID document, named by its `did:web` or by its URL.
     DidDocument(OrganisationId),
+    /// The installation's own DID document, named by its `did:web` or by its URL.
+    PlatformDidDocument,
     AchievementPage(AchievementId),
     AchievementImage(AchievementId),
     IssuerImage(OrganisationId),
@@ -105,6 +109,7 @@ impl PublicDocument {
             PublicDocument::Ob2BadgeClass(id) => (paths::OB2_BADGE_CLASS, id.to_string()),
             PublicDocument::Ob2Issuer(id) => (paths::OB2_ISSUER, id.to_string()),
             PublicDocument::DidDocument(id) => (paths::DID_DOCUMENT, id.to_string()),
+            PublicDocument::PlatformDidDocument => (paths::PLATFORM_DID_DOCUMENT, String::new()),
             PublicDocument::AchievementPage(id) => (paths::ACHIEVEMENT_PAGE, id.to_string()),
             PublicDocument::AchievementImage(id) => (paths::ACHIEVEMENT_IMAGE, id.to_string()),
             PublicDocument::IssuerImage(id) => (paths::ISSUER_IMAGE, id.to_string()),
@@ -114,6 +119,9 @@ impl PublicDocument {
 
     /// What a site-relative path names, if anything.
     pub fn from_path(path: &str) -> Option<PublicDocument> {
+        if path == paths::PLATFORM_DID_DOCUMENT {
+            return Some(PublicDocument::PlatformDidDocument);
+        }
         ROUTES.iter().find_map(|(pattern, read)| capture(pattern, path).and_then(read))
     }
 }
@@ -217,20 +225,37 @@ impl<'a> PublicUrls<'a> {
     /// its port), then the base URL's path and the document's path without `/did.json`, as
     /// colon-separated segments (`did:web:example.org:issuers:<id>`).
     pub fn issuer_did(&self, organisation: OrganisationId) -> String {
-        let host = self.base.host_str().unwrap_or("localhost");
-        let host = match self.base.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_string(),
-        };
-        let document = fill(paths::DID_DOCUMENT, &organisation.to_string());
-        let path = format!("{}{}", self.base.path().trim_end_matches('/'), document.strip_suffix("/did.json").unwrap_or(&document));
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        cairn_vc::did::did_web(&host, &segments)
+        self.did_for(&fill(paths::DID_DOCUMENT, &organisation.to_string()))
     }
 
     /// The verification method every proof of the issuer names: the one key of its DID document.
     pub fn verification_method(&self, organisation: OrganisationId) -> String {
         format!("{}#key-1", self.issuer_did(organisation))
+    }
+
+    /// The installation's own `did:web`, which resolves to [`paths::PLATFORM_DID_DOCUMENT`]
+    /// (`did:web:example.org:platform`).
+    pub fn platform_did(&self) -> String {
+        self.did_for(paths::PLATFORM_DID_DOCUMENT)
+    }
+
+    /// The verification method of the installation's proofs: the one key of its DID document.
+    pub fn platform_verification_method(&self) -> String {
+        format!("{}#key-1", self.platform_did())
+    }
+
+    /// The `did:web` that resolves to `document` (a path ending in `/did.json`): the host (with
+    /// its port), then the base URL's path and the document's path without `/did.json`, as
+    /// colon-separated segments.
+    fn did_for(&self, document: &str) -> String {
+        let host = self.base.host_str().unwrap_or("localhost");
+        let host = match self.base.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let path = format!("{}{}", self.base.path().trim_end_matches('/'), document.strip_suffix("/did.json").unwrap_or(document));
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        cairn_vc::did::did_web(&host, &segments)
     }
 
     /// What `url` names on this installation, or `None` when it is not one of its public
@@ -255,6 +280,9 @@ impl<'a> PublicUrls<'a> {
 
     fn parse_did(&self, did_url: &str) -> Option<PublicDocument> {
         let did = did_url.split(['#', '?']).next()?;
+        if did == self.platform_did() {
+            return Some(PublicDocument::PlatformDidDocument);
+        }
         let organisation: OrganisationId = did.rsplit(':').next()?.parse().ok()?;
         (did == self.issuer_did(organisation)).then_some(PublicDocument::DidDocument(organisation))
     }
@@ -279,6 +307,7 @@ mod tests {
             PublicDocument::Ob2BadgeClass(achievement),
             PublicDocument::Ob2Issuer(organisation),
             PublicDocument::DidDocument(organisation),
+            PublicDocument::PlatformDidDocument,
             PublicDocument::AchievementPage(achievement),
             PublicDocument::AchievementImage(achievement),
             PublicDocument::IssuerImage(organisation),
@@ -303,6 +332,11 @@ mod tests {
         let resolved = format!("https://{}/did.json", did.trim_start_matches("did:web:").replace(':', "/").replace("%3A", ":"));
         let served = urls.did_document(organisation);
         assert_eq!(resolved.split_once("://").unwrap().1, served.split_once("://").unwrap().1, "{did} resolves to the served document");
+        let platform = urls.platform_did();
+        assert_eq!(urls.parse(&urls.platform_verification_method()), Some(PublicDocument::PlatformDidDocument));
+        let resolved = format!("https://{}/did.json", platform.trim_start_matches("did:web:").replace(':', "/").replace("%3A", ":"));
+        let served = urls.url(&PublicDocument::PlatformDidDocument);
+        assert_eq!(resolved.split_once("://").unwrap().1, served.split_once("://").unwrap().1, "{platform} resolves to the served document");
     }
 
     #[test]

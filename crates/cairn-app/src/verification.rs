@@ -16,7 +16,7 @@ use cairn_core::award::AwardStatus;
 use cairn_core::ids::AwardId;
 use cairn_store::Award;
 use cairn_vc::loader::{DocumentLoader, LoadError, LoadedDocument, StaticLoader};
-use cairn_vc::verify::{VerificationReport, VerifyOptions, verify as run_pipeline};
+use cairn_vc::verify::{Check, Verdict, VerificationReport, VerifyOptions, verify as run_pipeline};
 use serde_json::Value;
 
 use crate::awards::{self, hosted};
@@ -82,6 +82,7 @@ async fn own_document(app: &App, url: &str, document: PublicDocument) -> Result<
                 text.to_string()
             }
         },
+        PublicDocument::PlatformDidDocument => crate::transcripts::platform_did_document(app).map_err(missing)?.to_string(),
         PublicDocument::StatusList(id) => awards::status_list(app, &id).await.map_err(missing)?.to_string(),
         // The award page stands for its credential, so that a shared page can be verified by its address.
         PublicDocument::AwardPage(id) | PublicDocument::Credential(id) => shown(app, &visitor, id).await.map_err(missing)?.credential_json,
@@ -185,9 +186,34 @@ pub async fn verify_award(app: &App, award: &cairn_store::Award) -> Result<Arc<V
     if let Some(report) = app.caches.award_report(award.id, award.status, now) {
         return Ok(report);
     }
-    let report = Arc::new(verify(app, award.credential_json.clone().into_bytes()).await?);
+    let report = Arc::new(with_recorded_status(verify(app, award.credential_json.clone().into_bytes()).await?, award.status));
     app.caches.keep_award_report(award.id, award.status, now, award.valid_until, Arc::clone(&report));
     Ok(report)
+}
+
+/// `report` of an award's credential, failed when the award is revoked or suspended and the
+/// credential cannot say so: one issued before credentials named the suspension list beside the
+/// revocation list (`awards::documents::credential_status`) verifies elsewhere while suspended,
+/// but its page's verdict agrees with its status.
+pub(crate) fn with_recorded_status(mut report: VerificationReport, status: AwardStatus) -> VerificationReport {
+    let (what, list) = match status {
+        AwardStatus::Active => return report,
+        AwardStatus::Suspended => ("suspended", "suspension"),
+        AwardStatus::Revoked => ("revoked", "revocation"),
+    };
+    if report.checks.iter().any(|check| check.id == "status" && check.ok == Some(false)) {
+        return report;
+    }
+    report.checks.push(Check {
+        id: "status".into(),
+        ok: Some(false),
+        detail: format!(
+            "{what} by the issuer, as this site records it; the credential was issued before it named the issuer's {list} list, so verifiers elsewhere cannot see it"
+        ),
+        warnings: Vec::new(),
+    });
+    report.verdict = Verdict::Invalid;
+    report
 }
 
 /// What the verify page says about a report beyond its checks: the verdict in words, where this
@@ -228,4 +254,30 @@ pub async fn explain(app: &App, actor: &Actor, report: &VerificationReport, emai
     }
     let issued_to = email.map(str::trim).filter(|email| !email.is_empty()).and_then(|email| report.issued_to_email(email));
     Explanation { headline, award_page: award.map(|award| PublicDocument::AwardPage(award.id).path()), recipient_name: report.recipient_name(), issued_to }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(status_ok: Option<bool>) -> VerificationReport {
+        let check = |id: &str, ok| Check { id: id.into(), ok, detail: "d".into(), warnings: Vec::new() };
+        let verdict = if status_ok == Some(false) { Verdict::Invalid } else { Verdict::Valid };
+        VerificationReport { verdict, format: "ob3-json".into(), checks: vec![check("proof", Some(true)), check("status", status_ok)], credential: None }
+    }
+
+    #[test]
+    fn a_recorded_status_fails_a_credential_that_cannot_show_it() {
+        assert_eq!(with_recorded_status(report(Some(true)), AwardStatus::Active), report(Some(true)));
+        let suspended = with_recorded_status(report(Some(true)), AwardStatus::Suspended);
+        assert_eq!(suspended.verdict, Verdict::Invalid);
+        let failed: Vec<&Check> = suspended.checks.iter().filter(|c| c.ok == Some(false)).collect();
+        assert_eq!(failed.len(), 1);
+        assert!(
+            failed[0].id == "status" && failed[0].detail.starts_with("suspended by the issuer") && failed[0].detail.contains("suspension list"),
+            "{failed:?}"
+        );
+        // A credential whose own status check failed already says it.
+        assert_eq!(with_recorded_status(report(Some(false)), AwardStatus::Suspended), report(Some(false)));
+    }
 }

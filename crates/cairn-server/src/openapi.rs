@@ -43,6 +43,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     ("get", "/me/export", "Everything kept about you, as a JSON attachment (never secrets or their digests)", true, None, 200, "Export"),
     (
+        "get",
+        "/me/transcript",
+        "Your transcript: a CLR 2.0 ClrCredential signed by this installation (did:web …:platform), of all your active awards or those named by `award` (repeated; 404 for one that is not yours, 422 for one revoked, suspended or expired; 409 when none is active); `format=jwt` for the VC-JWT (application/vc+jwt)",
+        true,
+        None,
+        200,
+        "ClrCredential",
+    ),
+    (
         "post",
         "/email-changes/{token}",
         "Confirm a change of e-mail address with the secret of its link (410 when unknown, used or more than 24 hours old); the old address is told",
@@ -215,6 +224,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("put", "/organisations/{id}/assessment-settings", "Replace the issuer's assessment settings", true, Some("AssessmentSettings"), 200, "AssessmentSettings"),
     ("get", "/organisations/{id}/submissions", "Open submissions with due state and flags (issuer staff)", true, None, 200, "IssuerQueue"),
     ("get", "/organisations/{id}/vouchers", "The issuer's voucher codes", true, None, 200, "VoucherList"),
+    (
+        "get",
+        "/organisations/{id}/learners/{learner_id}/transcript",
+        "The issuer's transcript of one learner: a CLR 2.0 ClrCredential of the learner's active awards with the issuer, signed with the issuer's key (owners and staff; 404 when the learner holds no award from it); `format=jwt` for the VC-JWT",
+        true,
+        None,
+        200,
+        "ClrCredential",
+    ),
     ("post", "/organisations/{id}/vouchers", "Create random voucher codes", true, Some("VouchersInput"), 201, "VoucherCodes"),
     ("get", "/achievements/{id}/assessors", "The achievement's assessor pool with open loads", true, None, 200, "PoolList"),
     ("post", "/achievements/{id}/assessors", "Add a member who may assess to the pool", true, Some("AssessorInput"), 204, ""),
@@ -439,6 +457,13 @@ fn schemas() -> Value {
             "submission_id": string(), "achievement_id": string(), "achievement_name": string(), "named_by": {"type": "string", "description": "The learner who named you"},
             "status": string(), "reflection": string(), "open": {"type": "boolean", "description": "Whether the reflection can still change (the work is not decided)"}}}}}},
         "ReflectionInput": {"type": "object", "additionalProperties": false, "required": ["reflection"], "properties": {"reflection": {"type": "string", "maxLength": 20000}}},
+        "ClrCredential": {"type": "object", "description": "A CLR 2.0 ClrCredential with a DataIntegrityProof (eddsa-rdfc-2022): credentialSubject.verifiableCredential holds each award's OB 3.0 credential as issued, credentialSubject.association the isParentOf/isChildOf links between a micro-credential and its levels",
+            "required": ["@context", "id", "type", "issuer", "name", "validFrom", "credentialSubject", "proof"], "properties": {
+            "@context": {"type": "array", "items": string()}, "id": string(), "type": {"type": "array", "items": string()}, "issuer": {"type": "object"}, "name": string(),
+            "description": {"type": "string", "description": "The credit total, when the achievements carry credits"}, "validFrom": string(), "partial": {"type": "boolean"},
+            "credentialSubject": {"type": "object", "properties": {"type": string(), "identifier": {"type": "array"}, "verifiableCredential": {"type": "array", "items": {"type": "object"}},
+                "association": {"type": "array", "items": {"type": "object", "properties": {"type": string(), "associationType": {"enum": ["isParentOf", "isChildOf"]}, "sourceId": string(), "targetId": string()}}}}},
+            "proof": {"type": "array", "items": {"type": "object"}}}},
         "ReadInput": {"type": "object", "properties": {"id": {"type": ["string", "null"], "description": "One notification; absent for all"}}},
     })
 }
@@ -462,6 +487,13 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
             parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
         }
     }
+    if path.ends_with("/transcript") && method == "get" {
+        if path == "/me/transcript" {
+            parameters.push(json!({"name": "award", "in": "query", "required": false, "description": "An award to include (repeat for several, at most 100); absent: every active award",
+                "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true}));
+        }
+        parameters.push(json!({"name": "format", "in": "query", "required": false, "description": "json (default: Data Integrity) or jwt (VC-JWT)", "schema": {"enum": ["json", "jwt"]}}));
+    }
     parameters
 }
 
@@ -478,6 +510,8 @@ pub(crate) fn document(config: &Config) -> Value {
         });
         let success = if response.is_empty() {
             json!({"description": "Done"})
+        } else if *response == "ClrCredential" {
+            json!({"description": "Success", "content": {"application/json": {"schema": schema_ref(response)}, "application/vc+jwt": {"schema": {"type": "string", "description": "With format=jwt"}}}})
         } else {
             json!({"description": "Success", "content": {"application/json": {"schema": schema_ref(response)}}})
         };

@@ -180,6 +180,18 @@ impl Store {
         Ok(key)
     }
 
+    /// The installation's own signing key, which signs what the platform itself issues (a
+    /// learner's transcript of awards from several issuers): an Ed25519 key whose seed is derived
+    /// from the master key for this purpose alone, so it needs no row and stays the same for as
+    /// long as the master key does.
+    ///
+    /// # Errors
+    /// [`StoreError::Sealed`] if the derived seed is not a key (it always is one).
+    pub fn platform_signing_key(&self) -> Result<Ed25519KeyPair, StoreError> {
+        let seed = self.master_key.derive_secret("cairn platform signing key v1");
+        Ed25519KeyPair::from_seed_slice(&seed).map_err(|e| StoreError::Sealed(e.to_string()))
+    }
+
     /// Opens every sealed signing key with this store's master key, so that a wrong or missing
     /// key is found at start-up rather than at the first award; returns how many keys there are.
     ///

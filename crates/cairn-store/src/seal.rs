@@ -121,6 +121,16 @@ impl MasterKey {
         mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A 32-byte secret for `purpose` alone, derived from the master key (HMAC-SHA256 of the
+    /// purpose under it, as for [`MasterKey::fingerprint`]): the same for as long as the master
+    /// key is, and nothing without it.
+    pub(crate) fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut derive = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        derive.update(purpose.as_bytes());
+        derive.finalize().into_bytes().into()
+    }
+
     /// Decrypts a value made by [`MasterKey::seal`] with the same `context`.
     pub(crate) fn open(&self, sealed: &str, context: &str) -> Result<Vec<u8>, StoreError> {
         let refuse = || StoreError::Sealed(format!("cannot open the sealed key of {context}: wrong master key or corrupted data"));
@@ -173,6 +183,20 @@ mod tests {
         assert_ne!(key.fingerprint("something else", b"ada@example.org"), print, "one key per purpose");
         assert_ne!(key.fingerprint("conflict-of-interest e-mail", b"bo@example.org"), print);
         assert_ne!(MasterKey::from_bytes([4; 32]).fingerprint("conflict-of-interest e-mail", b"ada@example.org"), print, "keyed");
+    }
+
+    #[test]
+    fn derived_secrets_are_stable_per_purpose_and_keyed() {
+        let key = MasterKey::from_bytes([3; 32]);
+        let secret = key.derive_secret("cairn platform signing key v1");
+        assert_eq!(key.derive_secret("cairn platform signing key v1"), secret, "stable");
+        assert_ne!(key.derive_secret("another purpose"), secret, "one secret per purpose");
+        assert_ne!(MasterKey::from_bytes([4; 32]).derive_secret("cairn platform signing key v1"), secret, "keyed");
+        // The fingerprint key of the same purpose is this secret: purposes must not be shared.
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&secret).unwrap();
+        hmac::Mac::update(&mut mac, b"x");
+        let expected: String = hmac::Mac::finalize(mac).into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key.fingerprint("cairn platform signing key v1", b"x"), expected);
     }
 
     #[test]

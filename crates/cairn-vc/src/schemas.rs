@@ -153,6 +153,127 @@ pub fn validate(schema: Schema, document: &Value) -> Result<(), Vec<SchemaError>
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
+/// The most entries a `credentialStatus` set may have for [`validate_status_sets`] to read it entry
+/// by entry (the status check's own cap, `verify::MAX_STATUS_ENTRIES`).
+pub const MAX_STATUS_SET: usize = 8;
+
+/// How deep [`validate_status_sets`] looks for credentials in a document.
+const MAX_CREDENTIAL_DEPTH: usize = 32;
+
+/// A `credentialStatus` given as a set of entries where the schema describes one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSet {
+    /// The credential holding it, as a JSON Pointer (`""` is the document itself).
+    pub pointer: String,
+    /// How many entries it has.
+    pub entries: usize,
+}
+
+/// [`validate`], reading a `credentialStatus` that is a set (VC 2.0 §4.10: "a single object or a
+/// set of one or more objects") entry by entry: the OB 3.0 and CLR 2.0 schemas describe one
+/// `CredentialStatus` object, so each entry of a set of at most [`MAX_STATUS_SET`] objects is
+/// checked against the schema's `CredentialStatus` instead, its errors placed at
+/// `…/credentialStatus/N`. Returns the errors and every set so read, wherever it is in the
+/// document (a CLR's nested credentials and endorsements have their own); a larger set, or one
+/// holding anything but objects, is left to the schema as it is.
+pub fn validate_status_sets(schema: Schema, document: &Value) -> (Vec<SchemaError>, Vec<StatusSet>) {
+    let mut single = document.clone();
+    let mut sets = Vec::new();
+    let mut others = Vec::new();
+    split_status_sets(&mut single, &mut String::new(), 0, &mut sets, &mut others);
+    if sets.is_empty() {
+        return (validate(schema, document).err().unwrap_or_default(), sets);
+    }
+    let mut errors = validate(schema, &single).err().unwrap_or_default();
+    for error in &mut errors {
+        for set in &sets {
+            let base = format!("{}/credentialStatus", set.pointer);
+            if error.pointer == base || error.pointer.strip_prefix(&base).is_some_and(|rest| rest.starts_with('/')) {
+                error.pointer.insert_str(base.len(), "/0");
+            }
+        }
+    }
+    for (pointer, entry) in others {
+        errors.extend(validate_status_entry(schema, &entry).into_iter().map(|mut error| {
+            error.pointer.insert_str(0, &pointer);
+            error
+        }));
+    }
+    (errors, sets)
+}
+
+/// Replaces each `credentialStatus` set of `value` (and of everything in it) by its first entry,
+/// recording the set and the other entries with their pointers.
+fn split_status_sets(value: &mut Value, pointer: &mut String, depth: usize, sets: &mut Vec<StatusSet>, others: &mut Vec<(String, Value)>) {
+    if depth > MAX_CREDENTIAL_DEPTH {
+        return;
+    }
+    match value {
+        Value::Object(members) => {
+            if let Some(Value::Array(entries)) = members.get("credentialStatus")
+                && (1..=MAX_STATUS_SET).contains(&entries.len())
+                && entries.iter().all(Value::is_object)
+            {
+                let mut entries = entries.clone();
+                sets.push(StatusSet { pointer: pointer.clone(), entries: entries.len() });
+                let first = entries.remove(0);
+                others.extend(entries.into_iter().enumerate().map(|(i, entry)| (format!("{pointer}/credentialStatus/{}", i + 1), entry)));
+                members.insert("credentialStatus".into(), first);
+            }
+            for (name, member) in members.iter_mut() {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&name.replace('~', "~0").replace('/', "~1"));
+                split_status_sets(member, pointer, depth + 1, sets, others);
+                pointer.truncate(length);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                let length = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                split_status_sets(item, pointer, depth + 1, sets, others);
+                pointer.truncate(length);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The errors of one status entry against `schema`'s `CredentialStatus` definition.
+fn validate_status_entry(schema: Schema, entry: &Value) -> Vec<SchemaError> {
+    static COMPILED: [OnceLock<Result<Compiled, String>>; Schema::ALL.len()] = [const { OnceLock::new() }; Schema::ALL.len()];
+    let compiled = COMPILED[schema as usize]
+        .get_or_init(|| {
+            let root = compiled(schema)?;
+            let json = serde_json::json!({
+                "$schema": root.json.get("$schema").cloned().unwrap_or(Value::Null),
+                "$defs": root.json.get("$defs").cloned().unwrap_or_default(),
+                "$ref": "#/$defs/CredentialStatus",
+            });
+            let validator = jsonschema::draft201909::options().should_validate_formats(true).build(&json).map_err(|e| e.to_string())?;
+            Ok(Compiled { validator, json })
+        })
+        .as_ref();
+    let compiled = match compiled {
+        Ok(compiled) => compiled,
+        Err(message) => return vec![SchemaError { pointer: String::new(), message: message.clone(), keyword: String::new(), vocabulary: false }],
+    };
+    let mut entry = entry.clone();
+    as_arrays(&compiled.json, &compiled.json, &mut entry, 0);
+    compiled
+        .validator
+        .iter_errors(&entry)
+        .map(|error| SchemaError {
+            pointer: error.instance_path().to_string(),
+            message: shorten(&error.to_string()),
+            keyword: error.kind().keyword().to_owned(),
+            vocabulary: is_vocabulary(&error, 0),
+        })
+        .collect()
+}
+
 /// Wraps each single value of `instance` that `node` (a part of the schema `root`) wants as an
 /// array into a one-element array, following `$ref`, `properties`, `items`, `additionalItems` and
 /// the combinators. A `oneOf`/`anyOf` branch is followed only when its type fits the value.

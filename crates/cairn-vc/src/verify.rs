@@ -41,6 +41,14 @@
 //!
 //! Every other schema error — a missing required member, a wrong JSON type, an unexpected member
 //! where the schema forbids one, any deviation at a load-bearing place — fails the `shape` check.
+//!
+//! One spelling is read rather than judged: a `credentialStatus` that is a set of at most
+//! [`MAX_STATUS_ENTRIES`] objects. VC 2.0 (§4.10) allows "a single object or a set of one or more
+//! objects", the OB 3.0 and CLR 2.0 schemas describe one object (OB 3.0 `[0..1]`; 1EdTech's
+//! openbadges-specification issue #623 proposes a set for 3.1). Each entry is checked against the
+//! schema's `CredentialStatus` — an error in an entry fails as at any load-bearing place — and the
+//! set itself is a warning: the `status` check reads every entry, so a revocation and a suspension
+//! entry side by side mean what they say ([`schemas::validate_status_sets`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -55,6 +63,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 pub use self::status::{MAX_STATUS_ENTRIES, MAX_STATUS_LISTS_PER_RUN, StatusListCache, VerifiedStatusList};
+
+// The shape check reads a status set entry by entry exactly as far as the status check reads it.
+const _: () = assert!(schemas::MAX_STATUS_SET == MAX_STATUS_ENTRIES);
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -104,7 +115,7 @@ pub enum CheckOutcome {
 pub struct VerificationReport {
     /// The verdict.
     pub verdict: Verdict,
-    /// What was verified: `ob3-json`, `ob3-jwt`, `clr-json`, `ob2-hosted`, `ob2-signed`, with a
+    /// What was verified: `ob3-json`, `ob3-jwt`, `clr-json`, `clr-jwt`, `ob2-hosted`, `ob2-signed`, with a
     /// `png+`/`svg+` prefix when baked.
     pub format: String,
     /// Every check, in order.
@@ -484,6 +495,16 @@ fn meaning_preserving(error: &SchemaError) -> bool {
     !nodes.contains(&own) && !subtrees.iter().any(|place| own == *place || own.strip_prefix(place).is_some_and(|rest| rest.starts_with('/')))
 }
 
+/// The warning for a `credentialStatus` set: VC 2.0 allows it, the OB 3.0 schema describes one
+/// entry; each entry was checked against the schema's `CredentialStatus`, and the `status` check
+/// reads every one, so the set keeps its meaning (see the module documentation).
+fn status_set_warning(set: &schemas::StatusSet) -> String {
+    format!(
+        "{}/credentialStatus: {} status entries; VC 2.0 allows a set, the official schema describes one entry, so each was checked against its CredentialStatus",
+        set.pointer, set.entries
+    )
+}
+
 fn describe(error: &SchemaError) -> String {
     format!("{}: {}", if error.pointer.is_empty() { "/" } else { &error.pointer }, error.message)
 }
@@ -505,17 +526,19 @@ fn check_shape(document: &Value, report: &mut Report) {
     };
     let first_context = document.get("@context").and_then(|c| c.as_array()).and_then(|c| c.first()).and_then(Value::as_str);
     if let (Some(schema), Some("https://www.w3.org/ns/credentials/v2")) = (schema, first_context) {
-        let errors = schemas::validate(schema, document).err().unwrap_or_default();
+        let (errors, sets) = schemas::validate_status_sets(schema, document);
         let (soft, hard): (Vec<&SchemaError>, Vec<&SchemaError>) = errors.iter().partition(|error| meaning_preserving(error));
-        let mut warnings: Vec<String> = soft.iter().take(SHOWN_SCHEMA_WARNINGS).map(|error| describe(error)).collect();
+        let mut warnings: Vec<String> = sets.iter().map(status_set_warning).collect();
+        warnings.extend(soft.iter().take(SHOWN_SCHEMA_WARNINGS).map(|error| describe(error)));
         if soft.len() > SHOWN_SCHEMA_WARNINGS {
             warnings.push(format!("and {} more", soft.len() - SHOWN_SCHEMA_WARNINGS));
         }
+        let soft_count = soft.len() + sets.len();
         let name = schema.name();
-        if hard.is_empty() && soft.is_empty() {
+        if hard.is_empty() && soft_count == 0 {
             report.pass("shape", format!("valid against the official {name} JSON schema"));
         } else if hard.is_empty() {
-            let count = soft.len();
+            let count = soft_count;
             let detail = format!(
                 "valid against the official {name} JSON schema but for {count} deviation{} that do{} not change what it means",
                 if count == 1 { "" } else { "s" },
@@ -752,16 +775,24 @@ fn verify_jwt(token: &str, run: &Run<'_>, mut report: Report, depth: usize) -> V
             check.warnings.push(warning.detail.clone());
         }
     }
+    // A CLR as a VC-JWT: its nested credentials are verified as in the JSON form.
+    let clr = verification.credential.as_ref().is_some_and(|credential| types(credential).contains(&"ClrCredential"));
+    if clr && let Some(check) = report.checks.iter_mut().find(|check| check.id == "format") {
+        check.detail = "a CLR 2.0 VC-JWT".into();
+    }
     if let Some(credential) = &verification.credential {
         if verification.verdict == vc_jwt::JwtVerdict::Valid {
             check_shape(credential, &mut report);
             status::check_status(credential, run, &mut report, None);
             check_endorsements(credential, run, &mut report, depth);
+            if clr {
+                check_nested(credential, run, &mut report, depth);
+            }
         } else {
             status::check_status(credential, run, &mut report, Some("the token failed its checks (see the jwt checks)"));
         }
     }
-    finish(report, "ob3-jwt", verification.credential)
+    finish(report, if clr { "clr-jwt" } else { "ob3-jwt" }, verification.credential)
 }
 
 mod ob2;

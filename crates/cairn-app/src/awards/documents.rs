@@ -248,16 +248,20 @@ pub(crate) fn ob2_issuer(config: &Config, organisation: &Organisation) -> Value 
     })
 }
 
-/// The `credentialStatus` of a new credential: its entry in the issuer's revocation list.
+/// The `credentialStatus` of a new credential: its entry in the issuer's revocation list and its
+/// entry, at the same index, in the issuer's suspension list.
 ///
-/// The issuer's suspension list has the same index, but the credential names only the
-/// revocation list: OB 3.0 allows one `CredentialStatus` (`[0..1]` in the data model, an object in
-/// the official JSON schema), and an array would fail every schema-validating verifier. A
-/// suspension therefore shows in the suspension list, on the OB 2.0 hosted assertion and on
-/// Cairn's own pages, not in third-party verification of the OB 3.0 credential.
-pub(crate) fn credential_status(revocation_list_url: &str, index: u64) -> Value {
+/// Two `BitstringStatusListEntry` objects, as VC 2.0 (§4.10, "a single object or a set of one or
+/// more objects") and the Bitstring Status List spec allow, so that every verifier that checks
+/// status sees a suspension as well as a revocation (the DCC verifier and openbadgeslib check each
+/// entry). The OB 3.0 JSON schema describes one object; `cairn_vc::verify` reads each entry of the
+/// set against the schema's `CredentialStatus` and reports the set as a warning that keeps the
+/// meaning. `docs/credentials.md` has the whole choice. Credentials issued before this name only
+/// the revocation list and keep verifying as they are.
+pub(crate) fn credential_status(revocation_list_url: &str, suspension_list_url: &str, index: u64) -> Value {
+    use cairn_vc::status::{StatusPurpose, status_entry};
     let index = usize::try_from(index).unwrap_or(usize::MAX);
-    cairn_vc::status::status_entry(revocation_list_url, index, cairn_vc::status::StatusPurpose::Revocation)
+    Value::Array(vec![status_entry(revocation_list_url, index, StatusPurpose::Revocation), status_entry(suspension_list_url, index, StatusPurpose::Suspension)])
 }
 
 /// Evidence links, normalised; only http(s) URLs are accepted.
@@ -358,10 +362,15 @@ mod tests {
     }
 
     #[test]
-    fn the_status_entry_names_the_revocation_list() {
-        let entry = credential_status("https://cairn.example/status/r", 7);
-        assert_eq!(entry["statusPurpose"], "revocation");
-        assert_eq!(entry["statusListIndex"], "7");
-        assert_eq!(entry["statusListCredential"], "https://cairn.example/status/r");
+    fn the_status_entries_name_the_revocation_and_suspension_lists() {
+        let entries = credential_status("https://cairn.example/status/r", "https://cairn.example/status/s", 7);
+        let entries = entries.as_array().expect("a set of entries");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0]["statusPurpose"], "revocation");
+        assert_eq!(entries[0]["statusListCredential"], "https://cairn.example/status/r");
+        assert_eq!(entries[1]["statusPurpose"], "suspension");
+        assert_eq!(entries[1]["statusListCredential"], "https://cairn.example/status/s");
+        assert!(entries.iter().all(|entry| entry["statusListIndex"] == "7" && entry["type"] == "BitstringStatusListEntry"));
+        assert_ne!(entries[0]["id"], entries[1]["id"]);
     }
 }

@@ -137,6 +137,7 @@ struct Draft {
     issued: OffsetDateTime,
     valid_until: Option<OffsetDateTime>,
     revocation_list_url: String,
+    suspension_list_url: String,
     key: Ed25519KeyPair,
     image: images::BadgeImage,
     fallback_svg: String,
@@ -152,7 +153,7 @@ struct Issued {
     svg: Vec<u8>,
 }
 
-pub(super) fn signing_failed(what: &str, error: &(dyn std::error::Error + 'static)) -> AppError {
+pub(crate) fn signing_failed(what: &str, error: &(dyn std::error::Error + 'static)) -> AppError {
     tracing::error!(%what, "issuing failed");
     AppError::internal(error)
 }
@@ -172,7 +173,7 @@ impl Draft {
             evidence: &self.evidence,
             issued: self.issued,
             valid_until: self.valid_until,
-            status: documents::credential_status(&self.revocation_list_url, index),
+            status: documents::credential_status(&self.revocation_list_url, &self.suspension_list_url, index),
         });
         let method = verification_method(&self.config, self.organisation.id);
         let signer = Ed25519Signer::new(self.key.clone(), method.clone());
@@ -213,7 +214,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
     }
     let organisation = store.organisation(achievement.organisation).await?;
     let key = store.signing_key(organisation.id).await?;
-    let (revocation_list, _suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
+    let (revocation_list, suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
     let mut taken: HashSet<u64> = store.used_status_indexes(organisation.id).await?.into_iter().collect();
     let (image, fallback_svg) = badge_image(app, &achievement, &organisation).await?;
     let draft = Arc::new(Draft {
@@ -228,6 +229,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         evidence,
         issued: now,
         revocation_list_url: status_list_url(&app.config, &revocation_list),
+        suspension_list_url: status_list_url(&app.config, &suspension_list),
         key,
         image,
         fallback_svg,

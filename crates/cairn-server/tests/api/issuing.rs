@@ -154,11 +154,25 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
     assert_eq!(credential["credentialSubject"]["result"].as_array().unwrap().len(), criteria);
     assert_eq!(credential["credentialSubject"]["result"][0]["achievedLevel"], achievement["resultDescription"][0]["requiredLevel"]);
     assert_eq!(credential["evidence"][0]["name"], "My portfolio", "control characters are not signed");
-    assert_eq!(credential["credentialStatus"]["statusPurpose"], "revocation");
-    assert_eq!(credential["credentialStatus"]["statusListIndex"], award.status_index.to_string());
+    let entries = credential["credentialStatus"].as_array().expect("a revocation and a suspension entry");
+    assert_eq!(entries.iter().map(|e| e["statusPurpose"].as_str().unwrap()).collect::<Vec<_>>(), ["revocation", "suspension"]);
+    let index = award.status_index.to_string();
+    assert!(entries.iter().all(|e| e["statusListIndex"] == index.as_str()), "{entries:?}");
     assert!(!String::from_utf8_lossy(&bytes).contains(LEARNER), "the recipient's address is hashed");
-    let errors: Vec<String> = achievement_schema().iter_errors(&credential).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    // The official schema describes one status entry: the credential is valid with each of its
+    // entries in turn (the set itself is the one deviation, see docs/credentials.md).
+    for entry in entries {
+        let mut single = credential.clone();
+        single["credentialStatus"] = entry.clone();
+        let errors: Vec<String> = achievement_schema().iter_errors(&single).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let report = verified(app, &bytes, &credential).await;
+    let shape = report.checks.iter().find(|c| c.id == "shape").unwrap();
+    assert_eq!(shape.ok, Some(true), "{shape:?}");
+    assert_eq!(shape.warnings.len(), 1, "only the status set deviates: {shape:?}");
+    assert!(shape.warnings[0].contains("/credentialStatus: 2 status entries"), "{shape:?}");
+    assert_eq!(report.checks.iter().filter(|c| c.id == "status" && c.ok == Some(true)).count(), 2, "both lists were read: {report:#?}");
     assert_valid(&verified(app, &bytes, &credential).await);
 
     let download = app.get(&format!("/awards/{}/credential.json?download=1", award.id), None).await;
@@ -207,9 +221,10 @@ backend_test!(an_award_is_signed_baked_and_served_in_every_form, |app| {
 backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let (award, _) = award_badge(app).await;
     let (bytes, credential) = credential_of(app, award.id).await;
-    let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
+    let revocation = credential["credentialStatus"][0]["statusListCredential"].as_str().unwrap().to_string();
     let (_, suspension_id) = app.state.app.store.ensure_status_lists(award.organisation, awards::STATUS_LIST_LENGTH, app.state.app.now()).await.unwrap();
     let suspension = awards::status_list_url(&app.state.app.config, &suspension_id);
+    assert_eq!(credential["credentialStatus"][1]["statusListCredential"], suspension.as_str(), "the credential names the suspension list");
     let issuer = actor(app, "issuer@demo.cairn.test").await;
 
     let learner = actor(app, LEARNER).await;
@@ -226,12 +241,23 @@ backend_test!(revoking_and_suspending_change_the_status_lists_at_once, |app| {
     let gone = app.get(&format!("/ob2/assertions/{}", award.id), None).await;
     assert_eq!(gone.status, 410);
     assert_eq!((gone.json()["revoked"].as_bool(), gone.json()["revocationReason"].as_str()), (Some(true), Some("suspended: under review")));
+    // Every form of the credential fails while it is suspended.
+    let report = verified(app, &bytes, &credential).await;
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert!(report.checks.iter().any(|c| c.id == "status" && c.ok == Some(false) && c.detail.starts_with("suspended")), "{report:#?}");
+    assert!(report.checks.iter().any(|c| c.id == "status" && c.ok == Some(true)), "the revocation entry is clear: {report:#?}");
+    let jwt = app.get(&format!("/awards/{}/credential.jwt", award.id), None).await;
+    assert_eq!(verified(app, &jwt.body, &credential).await.verdict, Verdict::Invalid);
+    let png = app.get(&format!("/awards/{}/badge.png", award.id), None).await;
+    assert_eq!(verified(app, &png.body, &credential).await.verdict, Verdict::Invalid);
 
     let reinstated = awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
     assert_eq!(reinstated.status, AwardStatus::Active);
     assert!(!status_bit(app, &suspension, award.status_index).await);
     assert_eq!(app.get(&format!("/ob2/assertions/{}", award.id), None).await.status, 200);
     assert_valid(&verified(app, &bytes, &credential).await);
+    let jwt = app.get(&format!("/awards/{}/credential.jwt", award.id), None).await;
+    assert_valid(&verified(app, &jwt.body, &credential).await);
 
     awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, Some("issued in error".into())).await.unwrap();
     assert!(status_bit(app, &revocation, award.status_index).await);
@@ -417,12 +443,12 @@ backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show
     awards::set_privacy(&app.state.app, &learner, award.id, Privacy::Public, false).await.unwrap();
     let caches = &app.state.app.caches;
     let (bytes, credential) = credential_of(app, award.id).await;
-    let revocation = credential["credentialStatus"]["statusListCredential"].as_str().unwrap().to_string();
+    let revocation = credential["credentialStatus"][0]["statusListCredential"].as_str().unwrap().to_string();
 
-    // The first view verifies (the status list signed once, verified once); later views reuse it.
+    // The first view verifies (each status list signed once, verified once); later views reuse it.
     assert!(award_page(app, award.id).await.contains("Verified"));
     assert_eq!(caches.award_reports(), 1);
-    assert_eq!(caches.status_lists.len(), 1, "the list was verified once and kept");
+    assert_eq!(caches.status_lists.len(), 2, "the revocation and suspension lists were verified once and kept");
     assert!(caches.did_document(award.organisation).is_some(), "the issuer's DID document is kept: a verification reads no organisation");
     let list = app.get(&path_of(app, &revocation), None).await.json();
     assert!(award_page(app, award.id).await.contains("Verified"));
@@ -442,6 +468,38 @@ backend_test!(the_award_page_verifies_once_per_status_and_never_re_signs_to_show
     // `/verify` of the same bytes, after the change, reads the list as it is now.
     let report = cairn_app::verification::verify(&app.state.app, bytes).await.unwrap();
     assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+});
+
+/// The award page's status badge and its verdict, as the page shows them.
+fn badge_and_verdict(page: &str) -> (bool, bool, bool) {
+    let suspended_badge = page.contains("class=\"pill") && page.contains(">Suspended<");
+    (suspended_badge, page.contains("Not valid: suspended"), page.contains(">Verified<"))
+}
+
+backend_test!(the_award_page_verdict_agrees_with_its_status_badge, |app| {
+    let (award, _) = award_badge(app).await;
+    let learner = actor(app, LEARNER).await;
+    awards::set_privacy(&app.state.app, &learner, award.id, Privacy::Public, false).await.unwrap();
+    let issuer = actor(app, "issuer@demo.cairn.test").await;
+    assert_eq!(badge_and_verdict(&award_page(app, award.id).await), (false, false, true));
+
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Suspend, None).await.unwrap();
+    let page = award_page(app, award.id).await;
+    assert_eq!(badge_and_verdict(&page), (true, true, false), "{page}");
+    // The public verifier agrees: the credential itself says it is suspended.
+    let (bytes, _) = credential_of(app, award.id).await;
+    let report = cairn_app::verification::verify(&app.state.app, bytes.clone()).await.unwrap();
+    assert_eq!(report.verdict, Verdict::Invalid, "{report:#?}");
+    assert!(report.checks.iter().any(|c| c.id == "status" && c.ok == Some(false) && c.detail.starts_with("suspended")), "{report:#?}");
+
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Reinstate, None).await.unwrap();
+    assert_eq!(badge_and_verdict(&award_page(app, award.id).await), (false, false, true));
+    assert_eq!(cairn_app::verification::verify(&app.state.app, bytes.clone()).await.unwrap().verdict, Verdict::Valid);
+
+    awards::set_status(&app.state.app, &issuer, award.id, StatusAction::Revoke, None).await.unwrap();
+    let page = award_page(app, award.id).await;
+    assert!(page.contains(">Revoked<") && page.contains("Not valid: revoked") && !page.contains(">Verified<"), "{page}");
+    assert_eq!(cairn_app::verification::verify(&app.state.app, bytes).await.unwrap().verdict, Verdict::Invalid);
 });
 
 backend_test!(an_issued_credential_keeps_its_shape, |app| {

@@ -24,5 +24,6 @@ mod pages;
 mod platform;
 mod security;
 mod sharing;
+mod transcripts;
 mod uploads;
 mod verify_url;

@@ -434,7 +434,7 @@ fn a_list_is_loaded_and_verified_once_per_verification() {
     ]);
     let loader = Counting::new(StaticLoader::new().with(&issuer.file.controller, &issuer.file.did_document()).with(url, &status_list(&issuer, url, &[4])));
     let report = run(signed(&issuer, &credential).to_string().as_bytes(), &loader);
-    check(&report, Verdict::Invalid, &["shape", "status"]);
+    check(&report, Verdict::Invalid, &["status"]);
     assert_eq!(report.checks.iter().filter(|c| c.id == "status").count(), 3);
     assert_eq!(loader.count(url), 1);
     // One DID document for the credential's proof, one for the list's: not one per entry.
@@ -716,4 +716,82 @@ fn a_status_list_cache_keeps_to_its_memory_bound() {
     assert_eq!(cache.len(), 1);
     assert!(cache.get(urls[1], LATER).is_some() && cache.get(urls[0], LATER).is_none());
     assert!(format!("{cache:?}").starts_with("StatusListCache { max_age_secs: 600, max_bytes: 20000, lists: 1, bytes: "));
+}
+
+/// A signed list at `url` by `issuer` for `purpose`, with the entries in `set` set.
+fn purpose_list(issuer: &Issuer, url: &str, purpose: StatusPurpose, set: &[usize]) -> Value {
+    let mut bits = StatusList::new(0);
+    for &index in set {
+        bits.set(index, true).unwrap();
+    }
+    signed(issuer, &list_credential(url, &issuer.file.controller, purpose, &bits, "2026-11-01T00:00:00Z"))
+}
+
+#[test]
+fn a_revocation_and_a_suspension_entry_are_each_checked_and_the_set_is_a_warning() {
+    let issuer = issuer();
+    let (revocation, suspension) = ("https://issuer.example/status/r", "https://issuer.example/status/s");
+    let entries = json!([status_entry(revocation, 7, StatusPurpose::Revocation), status_entry(suspension, 7, StatusPurpose::Suspension)]);
+    let bytes = signed(&issuer, &unsigned(&issuer, Some(entries.clone()))).to_string();
+    let loader = |revoked: &[usize], suspended: &[usize]| {
+        StaticLoader::new()
+            .with(revocation, &purpose_list(&issuer, revocation, StatusPurpose::Revocation, revoked))
+            .with(suspension, &purpose_list(&issuer, suspension, StatusPurpose::Suspension, suspended))
+    };
+
+    let clear = run(bytes.as_bytes(), &loader(&[], &[]));
+    check(&clear, Verdict::Valid, &[]);
+    assert_eq!(clear.checks.iter().filter(|c| c.id == "status" && c.ok == Some(true)).count(), 2, "{:#?}", clear.checks);
+    let shape = clear.checks.iter().find(|c| c.id == "shape").unwrap();
+    assert_eq!(
+        shape.warnings,
+        ["/credentialStatus: 2 status entries; VC 2.0 allows a set, the official schema describes one entry, so each was checked against its CredentialStatus"]
+    );
+    let strict = verify(bytes.as_bytes(), &VerifyOptions::new(&loader(&[], &[]), LATER).with_clock_skew(60).strict(true));
+    assert_eq!(strict.verdict, Verdict::Invalid, "strict: the set departs from the schema");
+
+    let suspended = run(bytes.as_bytes(), &loader(&[], &[7]));
+    check(&suspended, Verdict::Invalid, &["status"]);
+    assert!(suspended.checks.iter().any(|c| c.id == "status" && c.detail == "suspended by the issuer"), "{:#?}", suspended.checks);
+    let revoked = run(bytes.as_bytes(), &loader(&[7], &[]));
+    assert!(revoked.checks.iter().any(|c| c.id == "status" && c.detail == "revoked by the issuer"), "{:#?}", revoked.checks);
+    assert_eq!(revoked.verdict, Verdict::Invalid);
+
+    // Each entry of the set is held to the schema's CredentialStatus: a broken second one fails.
+    let mut broken = entries;
+    broken[1].as_object_mut().unwrap().remove("id");
+    let broken = run(signed(&issuer, &unsigned(&issuer, Some(broken))).to_string().as_bytes(), &loader(&[], &[]));
+    let shape = broken.checks.iter().find(|c| c.id == "shape").unwrap();
+    assert_eq!(shape.ok, Some(false), "{shape:?}");
+    assert!(shape.detail.contains("/credentialStatus/1: \"id\" is a required property"), "{shape:?}");
+}
+
+#[test]
+fn a_clr_as_a_vc_jwt_verifies_each_of_its_credentials() {
+    let issuer = issuer();
+    let nested = signed(&issuer, &unsigned(&issuer, None));
+    let clr = |credential: Value| {
+        crate::clr::clr_credential(&crate::clr::ClrInput {
+            id: "urn:uuid:7".into(),
+            name: "Transcript".into(),
+            issuer: Profile { id: issuer.file.controller.clone(), name: "Issuer".into(), url: None, email: None, description: None, image: None },
+            valid_from: "2026-11-22T10:00:00Z".into(),
+            subject: Recipient::Id("did:example:learner".into()),
+            credentials: vec![credential],
+            associations: Vec::new(),
+            partial: false,
+        })
+    };
+    let token = crate::suites::vc_jwt::sign(&clr(nested.clone()), &issuer.key, &issuer.file.id).unwrap();
+    let report = run(token.as_bytes(), &StaticLoader::new());
+    assert_eq!((report.verdict, report.format.as_str()), (Verdict::Valid, "clr-jwt"), "{:#?}", report.checks);
+    assert!(report.checks.iter().any(|c| c.id == "credential[0].proof" && c.ok == Some(true)), "{:#?}", report.checks);
+    assert_eq!(report.format_label(), "CLR 2.0 transcript (VC-JWT)");
+
+    let mut forged = nested;
+    forged["name"] = json!("Something else");
+    let token = crate::suites::vc_jwt::sign(&clr(forged), &issuer.key, &issuer.file.id).unwrap();
+    let report = run(token.as_bytes(), &StaticLoader::new());
+    assert_eq!(report.verdict, Verdict::Invalid, "{:#?}", report.checks);
+    assert!(report.checks.iter().any(|c| c.id == "credential[0].proof" && c.ok == Some(false)), "{:#?}", report.checks);
 }

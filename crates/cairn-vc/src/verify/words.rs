@@ -191,6 +191,7 @@ impl VerificationReport {
             "ob3-json" => "Open Badges 3.0 credential (JSON with a Data Integrity proof)",
             "ob3-jwt" => "Open Badges 3.0 credential (VC-JWT)",
             "clr-json" => "CLR 2.0 transcript (JSON)",
+            "clr-jwt" => "CLR 2.0 transcript (VC-JWT)",
             "ob2-hosted" | "ob2" => "Open Badges 2.0 hosted assertion",
             "ob2-signed" => "Open Badges 2.0 signed assertion",
             "url" => "a web address",

@@ -16,6 +16,7 @@ pub(crate) mod fuzzing;
 mod imports;
 mod journey;
 mod organisations;
+pub(crate) mod transcripts;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -25,6 +26,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(achievements::router())
         .merge(journey::router())
         .merge(imports::router())
+        .merge(transcripts::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

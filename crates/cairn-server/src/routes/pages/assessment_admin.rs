@@ -81,6 +81,8 @@ struct AwardRow {
     earned_by: String,
     /// The learner's name, for those who may see who earned it (never assessors).
     earner: Option<String>,
+    /// The download of the learner's transcript with this issuer, beside the name.
+    transcript_href: Option<String>,
     issued: String,
     status: &'static str,
     status_class: &'static str,
@@ -315,6 +317,7 @@ async fn dashboard_page(
                     None => "Stacked from its levels".into(),
                 },
                 issued: human_date(award.issued_at),
+                transcript_href: earner.as_ref().map(|_| format!("/issuers/{}/learners/{}/transcript.json", award.organisation, award.learner)),
                 earner,
                 status,
                 status_class,

@@ -35,6 +35,7 @@ mod notices;
 mod outbox;
 mod problems;
 mod rubric;
+mod transcripts;
 mod verify;
 mod view;
 
@@ -58,6 +59,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(verify::router())
         .merge(imports::router())
         .merge(notices::router())
+        .merge(transcripts::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
         .merge(assets::router())
 }
