@@ -46,6 +46,7 @@ pub mod issuer;
 pub mod jobs;
 pub mod notify;
 pub mod organisations;
+pub mod stacks;
 pub mod submissions;
 pub mod urls;
 pub mod verification;

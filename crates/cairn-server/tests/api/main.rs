@@ -22,5 +22,6 @@ mod pages;
 mod platform;
 mod security;
 mod sharing;
+mod stacks;
 mod uploads;
 mod verify_url;
