@@ -345,13 +345,13 @@ impl Store {
 
     /// The micro-credentials and certificates a learner has started: those of whose levels or
     /// components they hold an award or have a submission that is not withdrawn, and those they
-    /// were awarded themselves (drafts never). Oldest first.
+    /// were awarded themselves. Oldest first.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn micro_credentials_started(&self, learner: UserId) -> Result<Vec<AchievementId>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id FROM achievements m WHERE m.kind IN ('micro-credential', 'certificate') AND m.state <> 'draft' AND ( \
+            "SELECT m.id FROM achievements m WHERE m.kind IN ('micro-credential', 'certificate') AND ( \
                EXISTS (SELECT 1 FROM awards aw WHERE aw.learner_id = $1 AND aw.achievement_id = m.id) \
                OR EXISTS (SELECT 1 FROM achievements l JOIN awards aw ON aw.achievement_id = l.id WHERE l.parent_id = m.id AND aw.learner_id = $1) \
                OR EXISTS (SELECT 1 FROM achievements l JOIN submissions s ON s.achievement_id = l.id \
