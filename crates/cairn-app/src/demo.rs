@@ -4,8 +4,8 @@
 
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::achievement::{Kind, NewAchievement, State};
-use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::demo;
+use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::OrganisationProfile;
 use cairn_store::StoreError;
 

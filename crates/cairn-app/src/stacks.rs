@@ -206,7 +206,12 @@ pub const MAX_CHOICES: u32 = 100;
 ///
 /// # Errors
 /// `Unauthenticated`/`Forbidden` without `Author`, `NotFound`.
-pub async fn authoring_with_choices(app: &App, actor: &Actor, organisation: OrganisationId, with_choices: bool) -> Result<(Organisation, Vec<Listed>), AppError> {
+pub async fn authoring_with_choices(
+    app: &App,
+    actor: &Actor,
+    organisation: OrganisationId,
+    with_choices: bool,
+) -> Result<(Organisation, Vec<Listed>), AppError> {
     let organisation = crate::achievements::authoring_for(app, actor, organisation).await?;
     if !with_choices {
         return Ok((organisation, Vec::new()));

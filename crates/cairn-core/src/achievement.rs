@@ -574,11 +574,23 @@ pub struct Achievement {
 #[allow(clippy::large_enum_variant)] // built once per request; boxing would only add noise
 pub enum NewAchievement {
     MicroBadge(AchievementContent),
-    MicroCredential { credential: AchievementContent, levels: [AchievementContent; 3], any_order: bool },
+    MicroCredential {
+        credential: AchievementContent,
+        levels: [AchievementContent; 3],
+        any_order: bool,
+    },
     /// A micro-credential whose levels are existing micro-badges, in order (checked against the
     /// store with [`crate::composition::check_components`]).
-    Composed { credential: AchievementContent, badges: Vec<AchievementId>, any_order: bool },
-    Certificate { certificate: AchievementContent, rule: Rule, components: Vec<AchievementId> },
+    Composed {
+        credential: AchievementContent,
+        badges: Vec<AchievementId>,
+        any_order: bool,
+    },
+    Certificate {
+        certificate: AchievementContent,
+        rule: Rule,
+        components: Vec<AchievementId>,
+    },
 }
 
 /// A certificate's or composed micro-credential's requirements before validation.
@@ -812,8 +824,12 @@ pub(crate) mod tests {
 
     #[test]
     fn a_micro_credential_has_exactly_three_levels() {
-        let mut fields =
-            NewAchievementFields { kind: "micro-credential".into(), content: valid_fields("Data"), levels: vec![valid_fields("L1"), valid_fields("L2")], ..Default::default() };
+        let mut fields = NewAchievementFields {
+            kind: "micro-credential".into(),
+            content: valid_fields("Data"),
+            levels: vec![valid_fields("L1"), valid_fields("L2")],
+            ..Default::default()
+        };
         assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].detail, "a micro-credential has exactly 3 levels (got 2)");
         fields.levels.push(valid_fields("L3"));
         fields.content.rubric = None;
@@ -827,7 +843,12 @@ pub(crate) mod tests {
     #[test]
     fn certificates_and_composed_micro_credentials_are_parsed_with_their_requirements() {
         let ids = [AchievementId::new(), AchievementId::new()];
-        let requirements = |rule: &str| RequirementsFields { rule: Some(rule.into()), n: Some(1), min_credits: Some(2.5), components: ids.iter().map(|i| i.to_string()).collect() };
+        let requirements = |rule: &str| RequirementsFields {
+            rule: Some(rule.into()),
+            n: Some(1),
+            min_credits: Some(2.5),
+            components: ids.iter().map(|i| i.to_string()).collect(),
+        };
         let mut content = valid_fields("Certificate");
         content.rubric = None;
         content.credits_available = Some(6.0);

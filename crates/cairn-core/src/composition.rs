@@ -270,15 +270,27 @@ mod tests {
         };
 
         assert_eq!(errors(Kind::Certificate, Rule::All, &[badge.id, foreign.id, stack.id]), Vec::<String>::new());
-        assert_eq!(errors(Kind::MicroCredential, Rule::All, &[badge.id, foreign.id]), ["/requirements/components/1 a micro-credential's levels are its own organisation's micro-badges"]);
-        assert_eq!(errors(Kind::MicroCredential, Rule::All, &[badge.id, stack.id]), ["/requirements/components/1 a micro-credential cannot be a level; levels are micro-badges"]);
+        assert_eq!(
+            errors(Kind::MicroCredential, Rule::All, &[badge.id, foreign.id]),
+            ["/requirements/components/1 a micro-credential's levels are its own organisation's micro-badges"]
+        );
+        assert_eq!(
+            errors(Kind::MicroCredential, Rule::All, &[badge.id, stack.id]),
+            ["/requirements/components/1 a micro-credential cannot be a level; levels are micro-badges"]
+        );
         assert_eq!(errors(Kind::Certificate, Rule::All, &[badge.id, level.id]), ["/requirements/components/1 a level 1 cannot be part of a certificate"]);
         assert_eq!(errors(Kind::Certificate, Rule::All, &[badge.id, badge.id]), ["/requirements/components/1 is listed twice"]);
         assert_eq!(errors(Kind::Certificate, Rule::All, &[badge.id]), ["/requirements/components needs 2 to 30 components (got 1)"]);
         let unknown = AchievementId::new();
-        assert_eq!(errors(Kind::Certificate, Rule::All, &[badge.id, unknown]), [format!("/requirements/components/1 no published achievement has the id \"{unknown}\"")]);
+        assert_eq!(
+            errors(Kind::Certificate, Rule::All, &[badge.id, unknown]),
+            [format!("/requirements/components/1 no published achievement has the id \"{unknown}\"")]
+        );
         assert_eq!(errors(Kind::Certificate, Rule::NOf(3), &[badge.id, stack.id]), ["/requirements/n 3 is more than the 2 components"]);
-        assert_eq!(errors(Kind::Certificate, Rule::MinCredits(Credits(500)), &[badge.id, stack.id]), ["/requirements/min_credits 5 credit hours is more than the components carry together"]);
+        assert_eq!(
+            errors(Kind::Certificate, Rule::MinCredits(Credits(500)), &[badge.id, stack.id]),
+            ["/requirements/min_credits 5 credit hours is more than the components carry together"]
+        );
         assert_eq!(errors(Kind::Certificate, Rule::MinCredits(Credits(400)), &[badge.id, stack.id]), Vec::<String>::new());
     }
 

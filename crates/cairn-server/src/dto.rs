@@ -2,7 +2,9 @@
 //! them only compatibly, and keep `openapi.rs` in step.
 
 use cairn_app::catalog::Listed;
-use cairn_core::achievement::{AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields, RequirementsFields};
+use cairn_core::achievement::{
+    AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields, RequirementsFields,
+};
 use cairn_core::composition::Rule;
 use cairn_core::organisation::{Organisation, OrganisationFields};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};

@@ -285,8 +285,7 @@ fn schemas() -> Value {
     new_achievement["kind"] = json!({"enum": ["micro-badge", "micro-credential", "certificate"]});
     new_achievement["levels"] =
         json!({"type": "array", "description": "Exactly three for a micro-credential written inline, in order", "items": schema_ref("AchievementContent")});
-    new_achievement["levels_in_any_order"] =
-        json!({"type": "boolean", "default": false, "description": "A micro-credential's: whether its levels may be taken in any order (by default each needs the ones before it; applying out of order is a 409 level-order problem)"});
+    new_achievement["levels_in_any_order"] = json!({"type": "boolean", "default": false, "description": "A micro-credential's: whether its levels may be taken in any order (by default each needs the ones before it; applying out of order is a 409 level-order problem)"});
     new_achievement["requirements"] = schema_ref("RequirementsInput");
     json!({
         "Problem": {"type": "object", "description": "RFC 9457 problem details", "properties": {

@@ -319,13 +319,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] when no such request waits (unknown, or already agreed).
     pub async fn agree_to_component(&self, parent: AchievementId, child: AchievementId, by: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE achievement_components SET agreed_at = $1, agreed_by = $2 WHERE parent_id = $3 AND child_id = $4 AND agreed_at IS NULL")
-            .bind(secs(now))
-            .bind(by.to_string())
-            .bind(parent.to_string())
-            .bind(child.to_string())
-            .execute(&self.pool)
-            .await?;
+        let result =
+            sqlx::query("UPDATE achievement_components SET agreed_at = $1, agreed_by = $2 WHERE parent_id = $3 AND child_id = $4 AND agreed_at IS NULL")
+                .bind(secs(now))
+                .bind(by.to_string())
+                .bind(parent.to_string())
+                .bind(child.to_string())
+                .execute(&self.pool)
+                .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("component request", format!("{parent} {child}")));
         }

@@ -33,9 +33,9 @@ mod rows;
 mod seal;
 mod sweep;
 
-pub use achievements::{ComponentLink, ComponentRequest};
 pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
+pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
     QueueItem, Sending, SubmissionEvent, Voucher,

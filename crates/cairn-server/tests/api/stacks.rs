@@ -73,8 +73,11 @@ async fn learner(app: &TestApp, name: &str, email: &str) -> (String, UserId) {
 async fn award(app: &TestApp, learner: UserId, achievement: &str) -> Award {
     let achievement = app.state.app.store.achievement(achievement.parse().unwrap()).await.unwrap();
     let judgement = achievement.content.rubric.as_ref().map(|rubric| {
-        let scores: Vec<ScoreFields> =
-            rubric.criteria.iter().map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: "Good".into() }).collect();
+        let scores: Vec<ScoreFields> = rubric
+            .criteria
+            .iter()
+            .map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: "Good".into() })
+            .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let request = AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new() };
@@ -197,7 +200,8 @@ backend_test!(certificates_are_awarded_through_the_outbox_for_each_rule, |app| {
     };
     let all = create(app, &issuer, &org, &certificate("All Parts", json!({"rule": "all", "components": [one, two]}))).await;
     let n_of = create(app, &issuer, &org, &certificate("Two Parts", json!({"rule": "n_of", "n": 2, "components": [one, two, three]}))).await;
-    let credits = create(app, &issuer, &org, &certificate("Four Hours", json!({"rule": "min_credits", "min_credits": 4, "components": [one, two, three]}))).await;
+    let credits =
+        create(app, &issuer, &org, &certificate("Four Hours", json!({"rule": "min_credits", "min_credits": 4, "components": [one, two, three]}))).await;
     assert_eq!(all["kind"], "certificate");
     assert_eq!(n_of["requirements"]["rule"], "n_of");
     assert_eq!(n_of["requirements"]["n"], 2);
@@ -251,12 +255,22 @@ backend_test!(certificates_are_awarded_through_the_outbox_for_each_rule, |app| {
 
     // A rule that cannot be met is refused.
     let refused = app
-        .json("POST", &format!("/api/v1/organisations/{org}/achievements"), Some(&issuer), &certificate("Too Many Hours", json!({"rule": "min_credits", "min_credits": 7, "components": [one, two, three]})))
+        .json(
+            "POST",
+            &format!("/api/v1/organisations/{org}/achievements"),
+            Some(&issuer),
+            &certificate("Too Many Hours", json!({"rule": "min_credits", "min_credits": 7, "components": [one, two, three]})),
+        )
         .await
         .problem(422, "invalid-input");
     assert_eq!(refused["errors"][0]["pointer"], "/requirements/min_credits", "{refused}");
     let refused = app
-        .json("POST", &format!("/api/v1/organisations/{org}/achievements"), Some(&issuer), &certificate("No Rule", json!({"rule": "most", "components": [one, two]})))
+        .json(
+            "POST",
+            &format!("/api/v1/organisations/{org}/achievements"),
+            Some(&issuer),
+            &certificate("No Rule", json!({"rule": "most", "components": [one, two]})),
+        )
         .await
         .problem(422, "invalid-input");
     assert_eq!(refused["errors"][0]["pointer"], "/requirements/rule", "{refused}");

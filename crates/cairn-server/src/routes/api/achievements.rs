@@ -1,11 +1,11 @@
 //! The catalog and achievement authoring over the API.
 
 use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use axum::http::StatusCode;
-use cairn_app::{achievements, stacks};
 use cairn_app::catalog::{self, Listed};
+use cairn_app::{achievements, stacks};
 use cairn_core::achievement::{Achievement, AchievementFields};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter};

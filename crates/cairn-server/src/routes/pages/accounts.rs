@@ -352,7 +352,11 @@ impl StackView {
             name: stack.micro_credential.content.name.clone(),
             kind_label: stack.micro_credential.kind.label(),
             rule: (stack.micro_credential.kind == cairn_core::achievement::Kind::Certificate).then(|| stack.rule.label()),
-            summary: if stack.micro_credential.kind == cairn_core::achievement::Kind::MicroCredential { stack.progress.summary() } else { stack.summary.clone() },
+            summary: if stack.micro_credential.kind == cairn_core::achievement::Kind::MicroCredential {
+                stack.progress.summary()
+            } else {
+                stack.summary.clone()
+            },
             complete: stack.progress.complete(),
             award_href: stack.award.map(|id| format!("/awards/{id}")),
             levels: stack

@@ -46,8 +46,8 @@ use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use cairn_app::catalog::Listed;
-use cairn_app::{achievements, stacks};
 use cairn_app::urls::paths;
+use cairn_app::{achievements, stacks};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -642,7 +642,8 @@ fn requirements_view(kind: NewKind, organisation: OrganisationId, form: &FormFie
     match kind {
         NewKind::MicroBadge | NewKind::MicroCredential => None,
         NewKind::Composed => {
-            let badges: Vec<&Listed> = choices.iter().filter(|l| l.achievement.kind == Kind::MicroBadge && l.achievement.organisation == organisation).collect();
+            let badges: Vec<&Listed> =
+                choices.iter().filter(|l| l.achievement.kind == Kind::MicroBadge && l.achievement.organisation == organisation).collect();
             let level_choices = (0..COMPOSED_LEVELS)
                 .map(|k| {
                     let name = format!("component_level_{k}");
