@@ -51,7 +51,7 @@ impl fmt::Display for Credits {
         let (whole, fraction) = (self.0 / 100, self.0 % 100);
         match fraction {
             0 => write!(f, "{whole}"),
-            n if n % 10 == 0 => write!(f, "{whole}.{}", n / 10),
+            n if n.is_multiple_of(10) => write!(f, "{whole}.{}", n / 10),
             n => write!(f, "{whole}.{n:02}"),
         }
     }

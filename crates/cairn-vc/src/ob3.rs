@@ -93,7 +93,7 @@ pub struct CreditHours(pub u32);
 impl CreditHours {
     /// The JSON number.
     pub fn to_json(self) -> Value {
-        if self.0 % 100 == 0 { json!(self.0 / 100) } else { json!(f64::from(self.0) / 100.0) }
+        if self.0.is_multiple_of(100) { json!(self.0 / 100) } else { json!(f64::from(self.0) / 100.0) }
     }
 }
 

@@ -860,8 +860,7 @@ fn split_pointer<'a>(pointer: &'a str, sections: &'a [Section], level_sections: 
 
 fn new_page(
     layout: Layout,
-    organisation: OrganisationId,
-    organisation_name: &str,
+    (organisation, organisation_name): (OrganisationId, &str),
     kind: NewKind,
     form: &FormFields,
     errors: FieldErrors,
@@ -934,7 +933,7 @@ async fn new_form(
         values.extend(default_values(&section.prefix, shape));
     }
     let layout = Layout::new(&viewer, &csrf, None);
-    render(&new_page(layout, id, &organisation.profile.name, kind, &FormFields(values), FieldErrors::default(), &csrf, &choices))
+    render(&new_page(layout, (id, &organisation.profile.name), kind, &FormFields(values), FieldErrors::default(), &csrf, &choices))
 }
 
 /// Whether the form offers existing achievements as components.
@@ -971,7 +970,7 @@ async fn create(
         Err(problem) => {
             let Some(errors) = form_errors(&problem, &sections, kind == NewKind::MicroCredential) else { return Err(problem) };
             let (organisation, choices) = stacks::authoring_with_choices(&state.app, &viewer.actor, id, needs_choices(kind)).await?;
-            let page = new_page(Layout::new(&viewer, &csrf, None), id, &organisation.profile.name, kind, &form, errors, &csrf, &choices);
+            let page = new_page(Layout::new(&viewer, &csrf, None), (id, &organisation.profile.name), kind, &form, errors, &csrf, &choices);
             render_status(problem.status, &page)
         }
     }
