@@ -8,6 +8,7 @@
 // Each credential names the issuer's revocation list and its suspension list (docs/credentials.md):
 // the active award, suspended, fails in every peer and in `cairn verify`, and passes again once
 // reinstated.
+// A third learner earns the demo certificate, whose credential carries credit hours.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -386,6 +387,46 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     assert.equal(gone.status, 1, `ob2: ${explain(gone)}`);
     assert.equal(gone.report.verdict, 'invalid');
     assert.match(failing(gone.report), /^status: revoked: .*HTTP 410 Gone/);
+  });
+
+  // The demo certificate: a fresh learner earns the demo micro-credential's three levels (in order)
+  // and the secure coding micro-badge through the journey; the micro-credential is stacked and
+  // completes the certificate, awarded through the outbox. Its credential states its credit hours
+  // (creditsAvailable, creditsEarned), names the awards that earned it as evidence, and passes DCC.
+  it('a certificate awarded through the outbox, with its credit hours, passes DCC and openbadgeslib', { timeout: 300_000 }, async () => {
+    const issuer = await logIn(DEMO.issuer);
+    const assessor = await logIn(DEMO.assessor);
+    const email = `certified.${Date.now()}@example.org`;
+    await expectOk('sign up', await api('POST', '/api/v1/users', { body: { name: 'Cass Certified', email, password: 'a long enough password' } }), 202);
+    const learner = await logIn([email, 'a long enough password']);
+    const listed = await expectOk('certificates', await api('GET', '/api/v1/achievements?kind=certificate'), 200);
+    const certificate = listed.items[0];
+    assert.ok(certificate, `the demo has a certificate: ${listed.text}`);
+    assert.equal(certificate.requirements.rule, 'all');
+    for (const component of certificate.requirements.components) {
+      const achievement = await expectOk('component', await api('GET', `/api/v1/achievements/${component.id}`), 200);
+      const parts = achievement.kind === 'micro-credential' ? achievement.levels : [achievement.id];
+      for (const id of parts) {
+        await earn({ learner, assessor, issuer, badge: { id }, overview: 'I did the work the criteria ask for and wrote up what I found.' });
+      }
+    }
+    const mine = await expectOk('my awards', await api('GET', '/api/v1/awards', { token: learner }), 200);
+    const award = (mine.items ?? mine).find((a) => a.achievement_id === certificate.id || a.achievement?.id === certificate.id);
+    assert.ok(award, `the certificate was awarded: ${JSON.stringify(mine)}`);
+    const fetched = await fetchAward(award.id, 'certificate', learner);
+    const subject = fetched.credential.credentialSubject;
+    assert.equal(subject.achievement.achievementType, 'Certificate');
+    assert.equal(subject.achievement.creditsAvailable, certificate.credits_available);
+    assert.equal(subject.creditsEarned, certificate.credits_available);
+    assert.equal(fetched.credential.evidence.length, certificate.requirements.components.length, JSON.stringify(fetched.credential.evidence));
+    for (const item of fetched.credential.evidence) assert.match(item.id, new RegExp(`^${base}/awards/`));
+
+    const dcc = await peer('verify-ob3-di.mjs', fetched.files.json, '--strict');
+    assert.equal(dcc.json.valid, true, JSON.stringify(dcc.json));
+    const py = await peer('verify-ob3-di-py.py', fetched.files.json);
+    assert.equal(py.json.valid, true, JSON.stringify(py.json));
+    const own = await cairnVerify(fetched.files.json);
+    assert.equal(own.status, 0, explain(own));
   });
 
   // A revoked hosted assertion answers 410 Gone; given only its URL, the verdict is still revoked.

@@ -54,12 +54,13 @@ pub async fn describe_one(app: &App, achievement: Achievement) -> Result<Listed,
     all.pop().ok_or_else(|| AppError::Internal("an achievement went missing while being described".into()))
 }
 
-/// The micro-credential's levels (none for other kinds).
+/// A micro-credential's levels (written inline, or the micro-badges it is composed of) or a
+/// certificate's components, in order (none for other kinds).
 ///
 /// # Errors
 /// Store failures.
 pub async fn levels_of(app: &App, achievement: &Achievement) -> Result<Vec<Achievement>, AppError> {
-    if achievement.kind == Kind::MicroCredential { Ok(app.store.levels(achievement.id).await?) } else { Ok(Vec::new()) }
+    Ok(crate::stacks::requirements(app, achievement).await?.map(|r| r.components).unwrap_or_default())
 }
 
 /// What an achievement's page shows.
@@ -67,7 +68,7 @@ pub async fn levels_of(app: &App, achievement: &Achievement) -> Result<Vec<Achie
 pub struct Overview {
     pub achievement: Achievement,
     pub organisation: Organisation,
-    /// A micro-credential's three levels.
+    /// A micro-credential's levels, or a certificate's components.
     pub levels: Vec<Achievement>,
     /// The micro-credential a level belongs to.
     pub parent: Option<Achievement>,
@@ -116,6 +117,7 @@ pub async fn create(app: &App, actor: &Actor, organisation: OrganisationId, fiel
     let author = actor.user.ok_or(AppError::Unauthenticated)?;
     app.store.organisation(organisation).await?;
     let new = NewAchievement::parse(fields)?;
+    crate::stacks::check_new(app, actor, organisation, &new).await?;
     Ok(app.store.create_achievement(organisation, &new, author, app.now()).await?)
 }
 
@@ -162,6 +164,7 @@ pub async fn publish(app: &App, actor: &Actor, id: AchievementId) -> Result<Achi
     let current = view(app, actor, id).await?;
     actor.authorise(Action::Org(current.organisation, OrgAction::Publish))?;
     let next = current.publish()?;
+    crate::stacks::check_publishable(app, &current).await?;
     Ok(app.store.set_achievement_state(id, next, app.now()).await?)
 }
 

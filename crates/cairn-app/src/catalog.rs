@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use cairn_core::achievement::{Achievement, Kind};
+use cairn_core::achievement::Achievement;
 use cairn_core::ids::OrganisationId;
 use cairn_core::organisation::Organisation;
 use cairn_store::{CatalogPage, CatalogQuery};
@@ -16,7 +16,20 @@ use crate::{App, AppError};
 pub struct Listed {
     pub achievement: Achievement,
     pub issuer_name: String,
+    /// A micro-credential's levels (inline, or the micro-badges it is composed of), or a
+    /// certificate's components.
     pub levels: Vec<Achievement>,
+    /// A certificate's or micro-credential's rule over its components, each with its issuer's
+    /// name.
+    pub requirements: Option<ListedRequirements>,
+}
+
+/// The requirements of a listed achievement, as the API states them.
+#[derive(Debug, Clone)]
+pub struct ListedRequirements {
+    pub rule: cairn_core::composition::Rule,
+    /// Each component with its issuer's name and whether that issuer agreed.
+    pub components: Vec<(Achievement, String, bool)>,
 }
 
 /// A page of search results with every issuer (for names and filters).
@@ -62,8 +75,25 @@ pub async fn describe(app: &App, achievements: Vec<Achievement>) -> Result<Vec<L
                 name
             }
         };
-        let levels = if achievement.kind == Kind::MicroCredential { app.store.levels(achievement.id).await? } else { Vec::new() };
-        items.push(Listed { achievement, issuer_name, levels });
+        let (levels, requirements) = match crate::stacks::requirements(app, &achievement).await? {
+            None => (Vec::new(), None),
+            Some(requirements) => {
+                let mut components = Vec::with_capacity(requirements.components.len());
+                for component in &requirements.components {
+                    let name = match issuers.get(&component.organisation) {
+                        Some(name) => name.clone(),
+                        None => {
+                            let name = app.store.organisation(component.organisation).await?.profile.name;
+                            issuers.insert(component.organisation, name.clone());
+                            name
+                        }
+                    };
+                    components.push((component.clone(), name, !requirements.pending.contains(&component.id)));
+                }
+                (requirements.components, Some(ListedRequirements { rule: requirements.rule, components }))
+            }
+        };
+        items.push(Listed { achievement, issuer_name, levels, requirements });
     }
     Ok(items)
 }

@@ -1,10 +1,11 @@
 //! Seeds the demo catalog (`cairn serve --demo`), idempotently: accounts, the demo issuer and
-//! its achievements are created only when missing, and published; the demo assessor joins the
-//! assessor pool of every assessed demo achievement.
+//! its achievements (with a certificate made of two of them) are created only when missing, and
+//! published; the demo assessor joins the assessor pool of every assessed demo achievement.
 
 use cairn_core::account::{Email, NewAccount, SignUpFields};
-use cairn_core::achievement::{NewAchievement, State};
+use cairn_core::achievement::{Kind, NewAchievement, State};
 use cairn_core::demo;
+use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::OrganisationProfile;
 use cairn_store::StoreError;
 
@@ -73,11 +74,12 @@ pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
         store.set_achievement_state(created.id, State::Published, now).await?;
         report.achievements_created += 1;
     }
+    report.achievements_created += usize::from(seed_certificate(app, organisation.id, owner).await?);
     // The demo assessor is in the pool of every demo achievement that is assessed (a
     // micro-credential is earned by its levels), so demo submissions are assigned at once.
     let assessors: Vec<_> = accounts.iter().filter(|(_, role)| *role == Some(cairn_core::authz::Role::Assessor)).map(|(user, _)| user.id).collect();
     for achievement in store.organisation_achievements(organisation.id).await? {
-        if achievement.kind == cairn_core::achievement::Kind::MicroCredential {
+        if matches!(achievement.kind, Kind::MicroCredential | Kind::Certificate) {
             continue;
         }
         for assessor in &assessors {
@@ -85,4 +87,27 @@ pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
         }
     }
     Ok(report)
+}
+
+/// Creates and publishes the demo certificate when it is missing and its components exist;
+/// returns whether it was created.
+async fn seed_certificate(app: &App, organisation: OrganisationId, owner: UserId) -> Result<bool, StoreError> {
+    let now = app.now();
+    let existing = app.store.organisation_achievements(organisation).await?;
+    let fields = demo::certificate(Vec::new());
+    if existing.iter().any(|a| a.content.name.eq_ignore_ascii_case(fields.content.name.trim())) {
+        return Ok(false);
+    }
+    let mut components = Vec::new();
+    for name in demo::CERTIFICATE_COMPONENTS {
+        match existing.iter().find(|a| a.content.name.eq_ignore_ascii_case(name) && a.state == State::Published) {
+            Some(component) => components.push(component.id.to_string()),
+            // An operator retired or renamed it: no certificate then.
+            None => return Ok(false),
+        }
+    }
+    let new = NewAchievement::parse(&demo::certificate(components)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let created = app.store.create_achievement(organisation, &new, owner, now).await?;
+    app.store.set_achievement_state(created.id, State::Published, now).await?;
+    Ok(true)
 }

@@ -3,8 +3,8 @@
 //!
 //! - `AwardPassed` — a passed (or confirmed) submission gets its award
 //!   (`assessment::award_pass`); done once the submission is awarded.
-//! - `Stack` — after a level award, the micro-credential is awarded when the learner now holds
-//!   every level; done when it is held.
+//! - `Stack` — after any award, every micro-credential and certificate it completes is awarded
+//!   (`stacks::complete`); done when they are held.
 //! - `Notify` — a notification and its e-mail, delivered under the effect's id.
 //! - `Email` — an e-mail to an address that may have no account (a collaborator's invitation),
 //!   queued in the mail outbox under the effect's id.
@@ -183,9 +183,12 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
         }
         Effect::Stack { award } => {
             let award = app.store.award(*award).await?;
-            let Some((_, written)) = crate::awards::stack(app, &award).await? else { return Ok(Vec::new()) };
+            let completed = crate::stacks::complete(app, &award).await?;
+            if completed.is_empty() {
+                return Ok(Vec::new());
+            }
             crash::point(CrashPoint::StackCommitted);
-            Ok(written.iter().map(|e| e.id).collect())
+            Ok(completed.iter().flat_map(|(_, written)| written.iter().map(|e| e.id)).collect())
         }
         Effect::FlagDuplicates { submission } => {
             crate::submissions::flag_duplicates(app, *submission).await?;

@@ -21,6 +21,8 @@ pub enum ConflictKind {
     ReflectionsMissing,
     /// The learner already holds the achievement.
     AlreadyAwarded,
+    /// A micro-credential's levels are taken in order, and an earlier level is not held yet.
+    LevelOrder,
 }
 
 /// Why a use case did not happen. Nothing was changed on any of them.

@@ -1,6 +1,6 @@
 //! What Cairn knows about the viewer, gathered for the pages that greet them: the learner's home
 //! (`learner_home`: submissions in progress, feedback waiting, badges, progress through
-//! micro-credentials, badges expiring soon) and the achievement page (`achievement_page`: the
+//! micro-credentials and certificates, badges expiring soon) and the achievement page (`achievement_page`: the
 //! viewer's award, submission and progress, and how the work is assessed before anyone applies).
 //! The rules (what is in progress, expiring soon, held) are `cairn_core::progress`'s.
 
@@ -10,6 +10,7 @@ use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::authz::{Action, Actor, Role};
 use cairn_core::award::{AwardStatus, expired};
 use cairn_core::calendar::DueState;
+use cairn_core::composition::Rule;
 use cairn_core::evidence::{EvidenceType, MAX_EVIDENCE_BYTES};
 use cairn_core::fees;
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
@@ -21,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::achievements::{self, Overview};
 use crate::fees::FeeContext;
+use crate::stacks::{self, Requirements};
 use crate::{App, AppError, accounts};
 
 /// A submission on the learner's home.
@@ -66,14 +68,20 @@ pub struct LevelStanding {
     pub submission: Option<(SubmissionId, Status)>,
 }
 
-/// A viewer's progress through one micro-credential.
+/// A viewer's progress through one micro-credential's levels or one certificate's components.
 #[derive(Debug, Clone)]
 pub struct StackStanding {
+    /// The micro-credential or certificate.
     pub micro_credential: Achievement,
+    /// Its levels or components, each with the viewer's progress.
     pub levels: Vec<LevelStanding>,
     pub progress: StackProgress,
-    /// The viewer's award for the micro-credential itself.
+    /// The viewer's award for the micro-credential or certificate itself.
     pub award: Option<AwardId>,
+    /// What earns it (a micro-credential: all of its levels).
+    pub rule: Rule,
+    /// How far the viewer is, in words ("1 of 3 held", "6 of 8 credit hours held").
+    pub summary: String,
 }
 
 /// Everything the learner's home shows.
@@ -87,7 +95,7 @@ pub struct LearnerHome {
     pub awards: Vec<HomeAward>,
     /// Active awards that expire within `cairn_core::progress::EXPIRING_SOON_DAYS`, soonest first.
     pub expiring_soon: Vec<HomeAward>,
-    /// Progress through each micro-credential started.
+    /// Progress through each micro-credential and certificate started.
     pub micro_credentials: Vec<StackStanding>,
     /// The issuer organisations the learner belongs to, with their role.
     pub memberships: Vec<(Organisation, Role)>,
@@ -98,16 +106,17 @@ pub struct LearnerHome {
 /// The viewer's own awards and submissions, loaded once.
 struct Mine {
     awards: Vec<Award>,
+    held: Vec<AchievementId>,
     submissions: Vec<LearnerSubmission>,
 }
 
 impl Mine {
     async fn load(app: &App, user: UserId) -> Result<Mine, AppError> {
-        Ok(Mine { awards: app.store.awards_of(user).await?, submissions: app.store.submissions_of(user).await? })
+        Ok(Mine { awards: app.store.awards_of(user).await?, held: stacks::held(app, user).await?, submissions: app.store.submissions_of(user).await? })
     }
 
     fn held(&self) -> Vec<AchievementId> {
-        self.awards.iter().filter(|a| a.status == AwardStatus::Active).map(|a| a.achievement).collect()
+        self.held.clone()
     }
 
     /// Achievements with an open submission (being prepared, with the issuer or feedback waiting).
@@ -124,7 +133,10 @@ impl Mine {
         self.submissions.iter().find(|s| s.submission.achievement == achievement && Stage::of(s.submission.status).open())
     }
 
-    fn stack(&self, micro_credential: Achievement, levels: Vec<Achievement>) -> StackStanding {
+    fn stack(&self, micro_credential: Achievement, requirements: Requirements) -> StackStanding {
+        let rule = requirements.rule;
+        let summary = rule.progress(&requirements.rule_components(), &self.held());
+        let levels = requirements.components;
         let ids: Vec<AchievementId> = levels.iter().map(|l| l.id).collect();
         let progress = StackProgress::new(&ids, &self.held(), &self.open());
         let levels = levels
@@ -138,7 +150,7 @@ impl Mine {
             })
             .collect();
         let award = self.award_for(micro_credential.id).map(|a| a.id);
-        StackStanding { micro_credential, levels, progress, award }
+        StackStanding { micro_credential, levels, progress, award, rule, summary }
     }
 }
 
@@ -223,8 +235,9 @@ pub async fn learner_home(app: &App, actor: &Actor) -> Result<LearnerHome, AppEr
     let mut micro_credentials = Vec::new();
     for id in app.store.micro_credentials_started(user).await? {
         let micro_credential = app.store.achievement(id).await?;
-        let levels = app.store.levels(id).await?;
-        micro_credentials.push(mine.stack(micro_credential, levels));
+        if let Some(requirements) = stacks::requirements(app, &micro_credential).await? {
+            micro_credentials.push(mine.stack(micro_credential, requirements));
+        }
     }
 
     let memberships = accounts::memberships(app, actor).await?;
@@ -264,7 +277,8 @@ pub struct Standing {
     pub award: Option<(AwardId, AwardStatus)>,
     /// The viewer's open submission for it.
     pub submission: Option<(SubmissionId, Status)>,
-    /// Progress through the micro-credential (the achievement or the one it is a level of).
+    /// Progress through the micro-credential or certificate (the achievement itself, or the
+    /// micro-credential it is a level of).
     pub stack: Option<StackStanding>,
 }
 
@@ -304,10 +318,14 @@ pub async fn achievement_page(app: &App, actor: &Actor, id: AchievementId) -> Re
             actor.authorise(Action::Own(user))?;
             let mine = Mine::load(app, user).await?;
             let achievement = &overview.achievement;
-            let stack = match (achievement.kind, &overview.parent) {
-                (Kind::MicroCredential, _) => Some(mine.stack(achievement.clone(), overview.levels.clone())),
-                (Kind::Level(_), Some(parent)) => Some(mine.stack(parent.clone(), achievements::levels_of(app, parent).await?)),
+            let container = match (achievement.kind, &overview.parent) {
+                (Kind::MicroCredential | Kind::Certificate, _) => Some(achievement.clone()),
+                (Kind::Level(_), Some(parent)) => Some(parent.clone()),
                 _ => None,
+            };
+            let stack = match container {
+                Some(container) => stacks::requirements(app, &container).await?.map(|requirements| mine.stack(container, requirements)),
+                None => None,
             };
             Some(Standing {
                 award: mine.award_for(achievement.id).map(|a| (a.id, a.status)),

@@ -358,8 +358,13 @@ pub async fn overview(app: &App, actor: &Actor, organisation: OrganisationId) ->
         .into_iter()
         .map(|(award, learner, achievement)| (award, achievement, earners.then_some(learner)))
         .collect();
-    let assessed: Vec<Achievement> =
-        app.store.organisation_achievements(organisation).await?.into_iter().filter(|a| a.kind != Kind::MicroCredential && a.state != State::Retired).collect();
+    let assessed: Vec<Achievement> = app
+        .store
+        .organisation_achievements(organisation)
+        .await?
+        .into_iter()
+        .filter(|a| !matches!(a.kind, Kind::MicroCredential | Kind::Certificate) && a.state != State::Retired)
+        .collect();
     let assessors = app.store.members(organisation).await?.into_iter().filter(|m| role_permits(m.role, OrgAction::Assess)).collect();
     let mut pools = Vec::with_capacity(assessed.len());
     for achievement in assessed {

@@ -142,10 +142,11 @@ pub async fn removable_member(app: &App, actor: &Actor, id: OrganisationId, user
 ///
 /// # Errors
 /// `Unauthenticated`/`Forbidden`, `NotFound`.
-pub async fn achievements(app: &App, actor: &Actor, id: OrganisationId) -> Result<(Organisation, Vec<Achievement>), AppError> {
+pub async fn achievements(app: &App, actor: &Actor, id: OrganisationId) -> Result<(Organisation, Vec<crate::catalog::Listed>), AppError> {
     actor.authorise(Action::Org(id, OrgAction::ViewDrafts))?;
     let organisation = app.store.organisation(id).await?;
-    Ok((organisation, app.store.organisation_achievements(id).await?))
+    let all = app.store.organisation_achievements(id).await?;
+    Ok((organisation, crate::catalog::describe(app, all).await?))
 }
 
 /// What an issuer's public profile shows.

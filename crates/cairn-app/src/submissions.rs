@@ -52,8 +52,10 @@ pub async fn start_submission(app: &App, actor: &Actor, achievement: Achievement
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound("no published achievement has this id".into())),
         Err(error) => return Err(error.into()),
     };
-    if achievement.kind == Kind::MicroCredential {
-        return Err(submission_state("a micro-credential is earned by its three level badges: apply for the levels instead"));
+    match achievement.kind {
+        Kind::MicroCredential => return Err(submission_state("a micro-credential is earned by its level badges: apply for the levels instead")),
+        Kind::Certificate => return Err(submission_state("a certificate is earned by its components: apply for them instead")),
+        Kind::MicroBadge | Kind::Level(_) => crate::stacks::check_level_order(app, learner, &achievement).await?,
     }
     let me = app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;

@@ -1,6 +1,8 @@
-//! Achievements: micro-badges, micro-credentials and their three level badges; content rules,
-//! the draft → published → retired life cycle, and versioning of published work.
+//! Achievements: micro-badges, micro-credentials and their three level badges (or existing
+//! micro-badges as levels), certificates made of micro-credentials and micro-badges; content
+//! rules, the draft → published → retired life cycle, and versioning of published work.
 
+use crate::composition::{Credits, Rule};
 use crate::ids::{AchievementId, OrganisationId};
 use crate::image::ImageType;
 use crate::invalid::{self, Invalid};
@@ -20,6 +22,8 @@ pub enum Kind {
     MicroCredential,
     /// Level 1, 2 or 3 of a micro-credential (see [`Achievement::parent`]).
     Level(u8),
+    /// A larger qualification, awarded when its components meet its [`Rule`].
+    Certificate,
 }
 
 impl Kind {
@@ -29,6 +33,7 @@ impl Kind {
             Kind::MicroBadge => "micro-badge",
             Kind::MicroCredential => "micro-credential",
             Kind::Level(_) => "level",
+            Kind::Certificate => "certificate",
         }
     }
 
@@ -38,6 +43,7 @@ impl Kind {
             Kind::MicroBadge => "Micro-badge".to_string(),
             Kind::MicroCredential => "Micro-credential".to_string(),
             Kind::Level(n) => format!("Level {n}"),
+            Kind::Certificate => "Certificate".to_string(),
         }
     }
 }
@@ -267,6 +273,8 @@ pub struct AchievementContent {
     pub validity_months: Option<u32>,
     /// Uploaded image; `None` uses the generated default.
     pub image: Option<ImageRef>,
+    /// Credit hours the achievement carries (OB 3.0 `creditsAvailable`).
+    pub credits: Option<Credits>,
 }
 
 /// Content as typed in a form or sent to the API, before validation.
@@ -286,6 +294,8 @@ pub struct AchievementFields {
     /// `upfront` or `per-level` (a micro-credential's only); absent or empty means `upfront`.
     pub fee_plan: Option<String>,
     pub validity_months: Option<i64>,
+    /// Credit hours, a decimal such as `1.5`; absent means none.
+    pub credits_available: Option<f64>,
 }
 
 /// Most alignments and tags per achievement.
@@ -302,15 +312,16 @@ impl AchievementContent {
         let name = invalid::text(&mut invalid, "/name", &fields.name, 1, 120);
         let description = invalid::text(&mut invalid, "/description", &fields.description, 1, 4000);
         let criteria = invalid::text(&mut invalid, "/criteria", &fields.criteria, 1, 20_000);
+        let awarded_by_components = matches!(kind, Kind::MicroCredential | Kind::Certificate);
         let rubric = match &fields.rubric {
-            Some(rubric) if !(kind == Kind::MicroCredential && rubric.criteria.is_empty() && rubric.levels.is_empty()) => match Rubric::parse(rubric) {
+            Some(rubric) if !(awarded_by_components && rubric.criteria.is_empty() && rubric.levels.is_empty()) => match Rubric::parse(rubric) {
                 Ok(rubric) => Some(rubric),
                 Err(errors) => {
                     invalid.extend_under("/rubric", errors);
                     None
                 }
             },
-            _ if kind == Kind::MicroCredential => None,
+            _ if awarded_by_components => None,
             _ => {
                 invalid.push("/rubric", "an assessed achievement needs a public rubric");
                 None
@@ -360,6 +371,7 @@ impl AchievementContent {
                 None
             }
         };
+        let credits = fields.credits_available.and_then(|hours| Credits::parse(hours).map_err(|detail| invalid.push("/credits_available", detail)).ok());
         invalid.into_result(AchievementContent {
             name,
             description,
@@ -373,6 +385,7 @@ impl AchievementContent {
             fee_plan,
             validity_months,
             image: None,
+            credits,
         })
     }
 
@@ -405,6 +418,7 @@ impl AchievementContent {
             },
             fee_plan: Some(self.fee_plan.as_str().to_string()),
             validity_months: self.validity_months.map(i64::from),
+            credits_available: self.credits.map(Credits::as_f64),
         }
     }
 
@@ -546,37 +560,134 @@ pub struct Achievement {
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     pub published_at: Option<OffsetDateTime>,
+    /// For a micro-credential: whether its levels may be taken in any order (by default each
+    /// level needs the ones before it).
+    pub levels_in_any_order: bool,
+    /// For a certificate: when its components earn it.
+    pub rule: Option<Rule>,
 }
 
-/// Creating an achievement: a micro-badge, or a micro-credential with exactly three levels.
+/// Creating an achievement: a micro-badge; a micro-credential with exactly three levels written
+/// inline, or composed of existing micro-badges; a certificate of micro-credentials and
+/// micro-badges under a rule.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)] // built once per request; boxing would only add noise
 pub enum NewAchievement {
     MicroBadge(AchievementContent),
-    MicroCredential { credential: AchievementContent, levels: [AchievementContent; 3] },
+    MicroCredential {
+        credential: AchievementContent,
+        levels: [AchievementContent; 3],
+        any_order: bool,
+    },
+    /// A micro-credential whose levels are existing micro-badges, in order (checked against the
+    /// store with [`crate::composition::check_components`]).
+    Composed {
+        credential: AchievementContent,
+        badges: Vec<AchievementId>,
+        any_order: bool,
+    },
+    Certificate {
+        certificate: AchievementContent,
+        rule: Rule,
+        components: Vec<AchievementId>,
+    },
+}
+
+/// A certificate's or composed micro-credential's requirements before validation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequirementsFields {
+    /// `all`, `n_of` or `min_credits` (a certificate's; a micro-credential's is always `all`).
+    pub rule: Option<String>,
+    pub n: Option<i64>,
+    pub min_credits: Option<f64>,
+    /// Achievement ids, in order.
+    pub components: Vec<String>,
 }
 
 /// Input for creating an achievement before validation.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NewAchievementFields {
-    /// `micro-badge` or `micro-credential`.
+    /// `micro-badge`, `micro-credential` or `certificate`.
     pub kind: String,
     pub content: AchievementFields,
-    /// Exactly three for a micro-credential, none for a micro-badge.
+    /// Exactly three for a micro-credential written inline, none otherwise.
     pub levels: Vec<AchievementFields>,
+    /// A micro-credential's: whether its levels may be taken in any order.
+    pub levels_in_any_order: bool,
+    /// A certificate's, or a micro-credential's made of existing micro-badges.
+    pub requirements: Option<RequirementsFields>,
+}
+
+fn component_ids(invalid: &mut Invalid, raw: &[String]) -> Vec<AchievementId> {
+    if raw.len() > crate::composition::MAX_COMPONENTS {
+        invalid.push("/requirements/components", format!("at most {} components", crate::composition::MAX_COMPONENTS));
+        return Vec::new();
+    }
+    raw.iter()
+        .enumerate()
+        .filter_map(|(i, id)| {
+            id.trim()
+                .parse()
+                .map_err(|_| invalid.push(format!("/requirements/components/{i}"), format!("\"{}\" is not an achievement id", invalid::clip(id))))
+                .ok()
+        })
+        .collect()
 }
 
 impl NewAchievement {
-    /// Applies the content rules and the shape rules (a micro-credential has exactly three levels).
+    /// Applies the content rules and the shape rules (a micro-credential has exactly three levels
+    /// or existing micro-badges as its levels; a certificate has a rule and components).
     ///
     /// # Errors
-    /// Every broken rule; level errors sit under `/levels/N`.
+    /// Every broken rule; level errors sit under `/levels/N`, requirements under `/requirements`.
     pub fn parse(fields: &NewAchievementFields) -> Result<NewAchievement, Invalid> {
         match fields.kind.trim() {
+            "micro-badge" | "certificate" if fields.levels_in_any_order => {
+                Err(Invalid::one("/levels_in_any_order", "only a micro-credential has levels to take in order"))
+            }
+            "certificate" => {
+                let mut invalid = Invalid::new();
+                if !fields.levels.is_empty() {
+                    invalid.push("/levels", "a certificate has components, not levels");
+                }
+                let certificate = AchievementContent::parse(&fields.content, Kind::Certificate).map_err(|e| invalid.extend_under("", e)).ok();
+                let Some(requirements) = &fields.requirements else {
+                    invalid.push("/requirements", "a certificate needs requirements: a rule and its components");
+                    return Err(invalid);
+                };
+                let rule = Rule::parse(requirements.rule.as_deref().unwrap_or(""), requirements.n, requirements.min_credits)
+                    .map_err(|e| invalid.extend_under("", e))
+                    .ok();
+                let components = component_ids(&mut invalid, &requirements.components);
+                match (certificate, rule) {
+                    (Some(certificate), Some(rule)) if invalid.is_empty() => Ok(NewAchievement::Certificate { certificate, rule, components }),
+                    _ => Err(invalid),
+                }
+            }
+            "micro-credential" if fields.requirements.is_some() => {
+                let mut invalid = Invalid::new();
+                if !fields.levels.is_empty() {
+                    invalid.push("/levels", "a micro-credential made of existing micro-badges has no levels written here");
+                }
+                let credential = AchievementContent::parse(&fields.content, Kind::MicroCredential).map_err(|e| invalid.extend_under("", e)).ok();
+                let requirements = fields.requirements.as_ref().map(|r| (r.rule.as_deref(), r.components.as_slice()));
+                let (rule, raw) = requirements.unwrap_or((None, &[]));
+                if rule.is_some_and(|r| r.trim() != "all" && !r.trim().is_empty()) {
+                    invalid.push("/requirements/rule", "a micro-credential needs all of its levels");
+                }
+                let badges = component_ids(&mut invalid, raw);
+                match credential {
+                    Some(credential) if invalid.is_empty() => Ok(NewAchievement::Composed { credential, badges, any_order: fields.levels_in_any_order }),
+                    _ => Err(invalid),
+                }
+            }
             "micro-badge" => {
                 let mut invalid = Invalid::new();
                 if !fields.levels.is_empty() {
                     invalid.push("/levels", "a micro-badge has no levels");
+                }
+                if fields.requirements.is_some() {
+                    invalid.push("/requirements", "a micro-badge has no components");
                 }
                 let content = AchievementContent::parse(&fields.content, Kind::MicroBadge);
                 match content {
@@ -603,11 +714,13 @@ impl NewAchievement {
                     }
                 }
                 match (credential, <[AchievementContent; 3]>::try_from(levels)) {
-                    (Some(credential), Ok(levels)) if invalid.is_empty() => Ok(NewAchievement::MicroCredential { credential, levels }),
+                    (Some(credential), Ok(levels)) if invalid.is_empty() => {
+                        Ok(NewAchievement::MicroCredential { credential, levels, any_order: fields.levels_in_any_order })
+                    }
                     _ => Err(invalid),
                 }
             }
-            other => Err(Invalid::one("/kind", format!("\"{}\" is not a kind (micro-badge or micro-credential)", invalid::clip(other)))),
+            other => Err(Invalid::one("/kind", format!("\"{}\" is not a kind (micro-badge, micro-credential or certificate)", invalid::clip(other)))),
         }
     }
 }
@@ -711,8 +824,12 @@ pub(crate) mod tests {
 
     #[test]
     fn a_micro_credential_has_exactly_three_levels() {
-        let mut fields =
-            NewAchievementFields { kind: "micro-credential".into(), content: valid_fields("Data"), levels: vec![valid_fields("L1"), valid_fields("L2")] };
+        let mut fields = NewAchievementFields {
+            kind: "micro-credential".into(),
+            content: valid_fields("Data"),
+            levels: vec![valid_fields("L1"), valid_fields("L2")],
+            ..Default::default()
+        };
         assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].detail, "a micro-credential has exactly 3 levels (got 2)");
         fields.levels.push(valid_fields("L3"));
         fields.content.rubric = None;
@@ -721,6 +838,48 @@ pub(crate) mod tests {
         assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/levels/2/rubric");
         fields.kind = "badge".into();
         assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/kind");
+    }
+
+    #[test]
+    fn certificates_and_composed_micro_credentials_are_parsed_with_their_requirements() {
+        let ids = [AchievementId::new(), AchievementId::new()];
+        let requirements = |rule: &str| RequirementsFields {
+            rule: Some(rule.into()),
+            n: Some(1),
+            min_credits: Some(2.5),
+            components: ids.iter().map(|i| i.to_string()).collect(),
+        };
+        let mut content = valid_fields("Certificate");
+        content.rubric = None;
+        content.credits_available = Some(6.0);
+        let mut fields = NewAchievementFields { kind: "certificate".into(), content, requirements: Some(requirements("n_of")), ..Default::default() };
+        match NewAchievement::parse(&fields).unwrap() {
+            NewAchievement::Certificate { certificate, rule, components } => {
+                assert_eq!((rule, components.as_slice()), (Rule::NOf(1), ids.as_slice()));
+                assert_eq!(certificate.credits, Some(Credits(600)));
+            }
+            other => panic!("{other:?}"),
+        }
+        fields.requirements = Some(requirements("min_credits"));
+        assert!(matches!(NewAchievement::parse(&fields), Ok(NewAchievement::Certificate { rule: Rule::MinCredits(Credits(250)), .. })));
+        fields.requirements.as_mut().unwrap().components.push("not-an-id".into());
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/requirements/components/2");
+        fields.requirements = None;
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/requirements");
+        fields.levels_in_any_order = true;
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].pointer, "/levels_in_any_order");
+
+        // A micro-credential made of existing micro-badges: its rule is always "all".
+        fields.kind = "micro-credential".into();
+        fields.requirements = Some(RequirementsFields { components: ids.iter().map(|i| i.to_string()).collect(), ..Default::default() });
+        match NewAchievement::parse(&fields).unwrap() {
+            NewAchievement::Composed { badges, any_order, .. } => assert_eq!((badges.as_slice(), any_order), (ids.as_slice(), true)),
+            other => panic!("{other:?}"),
+        }
+        fields.requirements.as_mut().unwrap().rule = Some("n_of".into());
+        assert_eq!(NewAchievement::parse(&fields).unwrap_err().errors[0].detail, "a micro-credential needs all of its levels");
+        fields.content.credits_available = Some(0.001);
+        assert!(NewAchievement::parse(&fields).unwrap_err().errors.iter().any(|e| e.pointer == "/credits_available"));
     }
 
     fn achievement(kind: Kind, state: State) -> Achievement {
@@ -736,6 +895,8 @@ pub(crate) mod tests {
             created_at: now,
             updated_at: now,
             published_at: None,
+            levels_in_any_order: false,
+            rule: None,
         }
     }
 

@@ -71,10 +71,13 @@ pub enum OrgAction {
     /// See who earned the organisation's awards (the learners' names in its awards table).
     /// Assessors never do: they judge work blind.
     ViewEarners,
+    /// Agree that another organisation's certificate counts one of this organisation's
+    /// achievements as a component (owners only: it speaks for the organisation).
+    AgreeToComponents,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 8] = [
+    pub const ALL: [OrgAction; 9] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -83,6 +86,7 @@ impl OrgAction {
         OrgAction::Assess,
         OrgAction::ManageAssessment,
         OrgAction::ViewEarners,
+        OrgAction::AgreeToComponents,
     ];
 }
 
@@ -257,7 +261,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 8] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 9] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -266,6 +270,7 @@ mod tests {
         (Assess, [true, true, true, false]),
         (ManageAssessment, [true, true, false, false]),
         (ViewEarners, [true, true, false, false]),
+        (AgreeToComponents, [true, false, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

@@ -1,7 +1,8 @@
 //! The demo catalog `cairn serve --demo` seeds: one issuer, a three-level micro-credential,
-//! three micro-badges and an account for each kind of person.
+//! three micro-badges, a certificate made of the micro-credential and a micro-badge, and an
+//! account for each kind of person.
 
-use crate::achievement::{AchievementFields, AlignmentFields, NewAchievementFields};
+use crate::achievement::{AchievementFields, AlignmentFields, NewAchievementFields, RequirementsFields};
 use crate::authz::Role;
 use crate::organisation::OrganisationFields;
 use crate::rubric::{CriterionFields, RubricFields};
@@ -122,6 +123,7 @@ pub fn micro_credential() -> NewAchievementFields {
         tags: tags(&["sql", "data", "foundations"]),
         language: Some("en".into()),
         effort_hours: Some(8.0),
+        credits_available: Some(1.0),
         ..Default::default()
     };
     let level2 = AchievementFields {
@@ -167,6 +169,7 @@ pub fn micro_credential() -> NewAchievementFields {
         tags: tags(&["sql", "reporting", "joins"]),
         language: Some("en".into()),
         effort_hours: Some(15.0),
+        credits_available: Some(2.0),
         ..Default::default()
     };
     let level3 = AchievementFields {
@@ -222,6 +225,7 @@ pub fn micro_credential() -> NewAchievementFields {
         tags: tags(&["sql", "consulting", "communication"]),
         language: Some("en".into()),
         effort_hours: Some(30.0),
+        credits_available: Some(3.0),
         ..Default::default()
     };
     NewAchievementFields {
@@ -235,18 +239,20 @@ pub fn micro_credential() -> NewAchievementFields {
             tags: tags(&["sql", "data", "analysis"]),
             language: Some("en".into()),
             effort_hours: Some(53.0),
+            credits_available: Some(6.0),
             fee_amount: Some("120".into()),
             fee_currency: Some("EUR".into()),
             fee_plan: Some("upfront".into()),
             validity_months: Some(36),
         },
         levels: vec![level1, level2, level3],
+        ..Default::default()
     }
 }
 
 /// The demo micro-badges.
 pub fn micro_badges() -> Vec<NewAchievementFields> {
-    let badge = |content: AchievementFields| NewAchievementFields { kind: "micro-badge".into(), content, levels: vec![] };
+    let badge = |content: AchievementFields| NewAchievementFields { kind: "micro-badge".into(), content, ..Default::default() };
     vec![
         badge(AchievementFields {
             name: "Inclusive Meeting Facilitation".into(),
@@ -297,6 +303,7 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
             tags: tags(&["facilitation", "inclusion", "leadership"]),
             language: Some("en".into()),
             effort_hours: Some(6.0),
+            credits_available: Some(1.0),
             validity_months: Some(24),
             ..Default::default()
         }),
@@ -339,6 +346,7 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
             tags: tags(&["security", "web", "owasp"]),
             language: Some("en".into()),
             effort_hours: Some(12.0),
+            credits_available: Some(2.0),
             fee_amount: Some("49".into()),
             fee_currency: Some("EUR".into()),
             fee_plan: None,
@@ -383,9 +391,36 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
             tags: tags(&["writing", "api", "documentation"]),
             language: Some("en".into()),
             effort_hours: Some(10.0),
+            credits_available: Some(1.5),
             ..Default::default()
         }),
     ]
+}
+
+/// The names of the demo certificate's components: the micro-credential and the secure coding
+/// micro-badge.
+pub const CERTIFICATE_COMPONENTS: [&str; 2] = ["Data Analysis with SQL", "Secure Coding Essentials: OWASP Top 10"];
+
+/// The demo certificate, made of the achievements named in [`CERTIFICATE_COMPONENTS`] (whose
+/// ids the caller gives, in that order): earned by holding both (8 credit hours together).
+pub fn certificate(components: Vec<String>) -> NewAchievementFields {
+    NewAchievementFields {
+        kind: "certificate".into(),
+        content: AchievementFields {
+            name: "Certificate in Applied Data Engineering".into(),
+            description: "A larger qualification: analysing data with SQL, and writing code that keeps it safe.".into(),
+            criteria: "Awarded automatically once you hold **both** of its components: the *Data Analysis with SQL* micro-credential \
+                       (6 credit hours) and the *Secure Coding Essentials* micro-badge (2 credit hours)."
+                .into(),
+            tags: tags(&["sql", "security", "data"]),
+            language: Some("en".into()),
+            credits_available: Some(8.0),
+            validity_months: Some(60),
+            ..Default::default()
+        },
+        requirements: Some(RequirementsFields { rule: Some("all".into()), components, ..Default::default() }),
+        ..Default::default()
+    }
 }
 
 #[cfg(test)]
@@ -404,6 +439,8 @@ mod tests {
         for badge in &badges {
             assert!(matches!(NewAchievement::parse(badge).unwrap(), NewAchievement::MicroBadge(_)));
         }
+        let ids = vec![crate::ids::AchievementId::new().to_string(), crate::ids::AchievementId::new().to_string()];
+        assert!(matches!(NewAchievement::parse(&certificate(ids)).unwrap(), NewAchievement::Certificate { .. }));
         for account in ACCOUNTS {
             NewAccount::parse(SignUpFields { name: account.name.into(), email: account.email.into(), password: account.password.into() }).unwrap();
         }

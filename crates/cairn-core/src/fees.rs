@@ -162,6 +162,8 @@ mod tests {
             created_at: OffsetDateTime::UNIX_EPOCH,
             updated_at: OffsetDateTime::UNIX_EPOCH,
             published_at: None,
+            levels_in_any_order: false,
+            rule: None,
         }
     }
 

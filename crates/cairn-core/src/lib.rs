@@ -21,6 +21,7 @@ pub mod assessment;
 pub mod authz;
 pub mod award;
 pub mod calendar;
+pub mod composition;
 pub mod demo;
 pub mod evidence;
 pub mod fees;

@@ -1,7 +1,11 @@
 //! The JSON API's shapes, converted by hand from and to the domain types. These are API: change
 //! them only compatibly, and keep `openapi.rs` in step.
 
-use cairn_core::achievement::{Achievement, AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields};
+use cairn_app::catalog::Listed;
+use cairn_core::achievement::{
+    AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields, RequirementsFields,
+};
+use cairn_core::composition::Rule;
 use cairn_core::organisation::{Organisation, OrganisationFields};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
@@ -91,6 +95,25 @@ pub(crate) struct ContentInput {
     pub fee: Option<FeeInput>,
     #[serde(default)]
     pub validity_months: Option<i64>,
+    /// Credit hours, such as `1.5`.
+    #[serde(default)]
+    pub credits_available: Option<f64>,
+}
+
+/// A certificate's requirements, or the existing micro-badges a micro-credential is made of.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RequirementsInput {
+    /// `all`, `n_of` or `min_credits`.
+    #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
+    n: Option<i64>,
+    #[serde(default)]
+    min_credits: Option<f64>,
+    /// Achievement ids, in order.
+    #[serde(default)]
+    components: Vec<String>,
 }
 
 /// `POST /api/v1/organisations/{id}/achievements`: a kind, the content fields, and for a
@@ -103,6 +126,12 @@ pub(crate) struct NewAchievementInput {
     pub kind: String,
     #[serde(default)]
     pub levels: Vec<ContentInput>,
+    /// A micro-credential's: whether its levels may be taken in any order.
+    #[serde(default)]
+    levels_in_any_order: bool,
+    /// A certificate's rule and components; a micro-credential's existing micro-badges.
+    #[serde(default)]
+    requirements: Option<RequirementsInput>,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -123,6 +152,8 @@ pub(crate) struct NewAchievementInput {
     fee: Option<FeeInput>,
     #[serde(default)]
     validity_months: Option<i64>,
+    #[serde(default)]
+    credits_available: Option<f64>,
 }
 
 fn value_text(value: &Value) -> String {
@@ -173,6 +204,7 @@ impl From<ContentInput> for AchievementFields {
             fee_currency: input.fee.as_ref().and_then(|f| f.currency.clone()),
             fee_plan: input.fee.and_then(|f| f.plan),
             validity_months: input.validity_months,
+            credits_available: input.credits_available,
         }
     }
 }
@@ -190,8 +222,15 @@ impl From<NewAchievementInput> for NewAchievementFields {
             effort_hours: input.effort_hours,
             fee: input.fee,
             validity_months: input.validity_months,
+            credits_available: input.credits_available,
         };
-        NewAchievementFields { kind: input.kind, content: content.into(), levels: input.levels.into_iter().map(Into::into).collect() }
+        NewAchievementFields {
+            kind: input.kind,
+            content: content.into(),
+            levels: input.levels.into_iter().map(Into::into).collect(),
+            levels_in_any_order: input.levels_in_any_order,
+            requirements: input.requirements.map(|r| RequirementsFields { rule: r.rule, n: r.n, min_credits: r.min_credits, components: r.components }),
+        }
     }
 }
 
@@ -253,12 +292,36 @@ pub(crate) fn alignment_json(a: &Alignment) -> Value {
     })
 }
 
+/// A certificate's or micro-credential's `requirements`: the rule and its components.
+fn requirements_json(listed: &Listed) -> Value {
+    let Some(requirements) = &listed.requirements else { return Value::Null };
+    let mut value = json!({
+        "rule": requirements.rule.as_str(),
+        "components": requirements.components.iter().map(|(component, issuer_name, agreed)| json!({
+            "id": component.id.to_string(),
+            "name": component.content.name,
+            "kind": component.kind.as_str(),
+            "issuer": {"id": component.organisation.to_string(), "name": issuer_name},
+            "credits_available": component.content.credits.map(|c| c.as_f64()),
+            "agreed": agreed,
+        })).collect::<Vec<_>>(),
+    });
+    match requirements.rule {
+        Rule::NOf(n) => value["n"] = json!(n),
+        Rule::MinCredits(min) => value["min_credits"] = json!(min.as_f64()),
+        Rule::All => {}
+    }
+    value
+}
+
 /// The API view of an achievement. Level badges are micro-badges with a `level` object.
-pub(crate) fn achievement_json(config: &Config, achievement: &Achievement, issuer_name: &str, levels: &[Achievement]) -> Value {
+pub(crate) fn achievement_json(config: &Config, listed: &Listed) -> Value {
+    let (achievement, issuer_name, levels) = (&listed.achievement, &listed.issuer_name, &listed.levels);
     let content = &achievement.content;
     let (kind, level) = match achievement.kind {
         Kind::MicroBadge => ("micro-badge", Value::Null),
         Kind::MicroCredential => ("micro-credential", Value::Null),
+        Kind::Certificate => ("certificate", Value::Null),
         Kind::Level(n) => (
             "micro-badge",
             json!({"number": n, "title": LEVEL_TITLES.get(usize::from(n).saturating_sub(1)).copied().unwrap_or(""), "part_of": achievement.parent.map(|p| p.to_string())}),
@@ -280,6 +343,9 @@ pub(crate) fn achievement_json(config: &Config, achievement: &Achievement, issue
         "tags": content.tags,
         "language": content.language,
         "effort_hours": content.effort_minutes.map(|m| f64::from(m) / 60.0),
+        "credits_available": content.credits.map(|c| c.as_f64()),
+        "levels_in_any_order": achievement.kind == Kind::MicroCredential && achievement.levels_in_any_order,
+        "requirements": requirements_json(listed),
         "image": config.urls().achievement_image(achievement.id),
         "url": config.urls().achievement_page(achievement.id),
         "state": achievement.state.as_str(),

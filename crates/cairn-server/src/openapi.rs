@@ -101,6 +101,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("delete", "/organisations/{id}/members/{user_id}", "Remove a member (owners; the last owner stays)", true, None, 204, ""),
     ("get", "/organisations/{id}/invitations", "The organisation's invitations, newest first (owners)", true, None, 200, "InvitationList"),
     (
+        "get",
+        "/organisations/{id}/component-requests",
+        "Other organisations' certificates waiting for this organisation's agreement to count one of its achievements (owners)",
+        true,
+        None,
+        200,
+        "ComponentRequestList",
+    ),
+    (
         "post",
         "/organisations/{id}/invitations",
         "Invite an e-mail address to join in a role (owners): a link, valid 14 days and usable once, is e-mailed to it",
@@ -123,7 +132,7 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     (
         "post",
         "/organisations/{id}/achievements",
-        "Create a draft micro-badge, or a micro-credential with exactly three levels (owners, staff)",
+        "Create a draft micro-badge; a micro-credential with exactly three levels, or made of existing micro-badges (`requirements.components`); or a certificate of micro-credentials and micro-badges under a rule (owners, staff). Another organisation's component counts once an owner of it agrees",
         true,
         Some("NewAchievement"),
         201,
@@ -141,7 +150,24 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         "Achievement",
     ),
     ("get", "/achievements/{id}/versions/{version}", "A given version of an achievement", false, None, 200, "Achievement"),
-    ("post", "/achievements/{id}/publish", "Publish (a micro-credential publishes its levels too)", true, None, 200, "Achievement"),
+    (
+        "post",
+        "/achievements/{id}/publish",
+        "Publish (a micro-credential publishes its levels too; 409 while a component is unpublished or its organisation has not agreed)",
+        true,
+        None,
+        200,
+        "Achievement",
+    ),
+    (
+        "post",
+        "/achievements/{id}/components/{component}/agreement",
+        "Agree that another organisation's certificate counts one of your organisation's achievements (owners of the component's organisation)",
+        true,
+        None,
+        204,
+        "",
+    ),
     ("post", "/achievements/{id}/retire", "Retire from the catalog (awards stay valid)", true, None, 200, "Achievement"),
     (
         "post",
@@ -288,14 +314,17 @@ fn content_properties() -> Value {
         "fee": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["amount", "currency"], "properties": {"amount": {"type": ["string", "number"], "examples": ["49.00"]}, "currency": {"type": "string", "pattern": "^[A-Za-z]{3}$"},
             "plan": {"enum": ["upfront", "per-level"], "default": "upfront", "description": "A micro-credential's: its fee paid once before the first level is assessed (covering all three), or a third before each level"}}}]},
         "validity_months": {"type": ["integer", "null"], "minimum": 1, "maximum": 600},
+        "credits_available": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 10000, "description": "Credit hours, at most two decimals (OB 3.0 creditsAvailable)"},
     })
 }
 
 fn schemas() -> Value {
     let mut new_achievement = content_properties();
-    new_achievement["kind"] = json!({"enum": ["micro-badge", "micro-credential"]});
+    new_achievement["kind"] = json!({"enum": ["micro-badge", "micro-credential", "certificate"]});
     new_achievement["levels"] =
-        json!({"type": "array", "description": "Exactly three for a micro-credential, in order", "items": schema_ref("AchievementContent")});
+        json!({"type": "array", "description": "Exactly three for a micro-credential written inline, in order", "items": schema_ref("AchievementContent")});
+    new_achievement["levels_in_any_order"] = json!({"type": "boolean", "default": false, "description": "A micro-credential's: whether its levels may be taken in any order (by default each needs the ones before it; applying out of order is a 409 level-order problem)"});
+    new_achievement["requirements"] = schema_ref("RequirementsInput");
     json!({
         "Problem": {"type": "object", "description": "RFC 9457 problem details", "properties": {
             "type": string(), "title": string(), "status": {"type": "integer"}, "detail": string(), "instance": string(), "request_id": string(),
@@ -365,11 +394,14 @@ fn schemas() -> Value {
         "AchievementContent": {"type": "object", "additionalProperties": false, "required": ["name", "description", "criteria"], "properties": content_properties()},
         "NewAchievement": {"type": "object", "additionalProperties": false, "required": ["kind", "name", "description", "criteria"], "properties": new_achievement},
         "Achievement": {"type": "object", "properties": {
-            "id": string(), "kind": {"enum": ["micro-badge", "micro-credential"]},
+            "id": string(), "kind": {"enum": ["micro-badge", "micro-credential", "certificate"]},
             "level": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {"number": {"type": "integer"}, "title": string(), "part_of": string()}}]},
             "name": string(), "description": string(), "criteria": string(),
             "issuer": {"type": "object", "properties": {"id": string(), "name": string()}},
-            "levels": {"type": "array", "items": string(), "description": "A micro-credential's three level achievement ids, in order"},
+            "levels": {"type": "array", "items": string(), "description": "A micro-credential's level achievement ids, in order, or a certificate's component ids"},
+            "levels_in_any_order": {"type": "boolean", "description": "A micro-credential's: whether its levels may be taken in any order"},
+            "requirements": {"oneOf": [{"type": "null"}, schema_ref("Requirements")], "description": "A micro-credential's or certificate's rule and components"},
+            "credits_available": {"type": ["number", "null"], "description": "Credit hours"},
             "fee": {"type": "object", "properties": {"free": {"type": "boolean"}, "amount": string(), "amount_minor": {"type": "integer"}, "currency": string(),
                 "plan": {"enum": ["upfront", "per-level"], "description": "How a micro-credential's fee is charged on its levels"}}},
             "validity_months": {"type": ["integer", "null"]},
@@ -379,6 +411,23 @@ fn schemas() -> Value {
             "effort_hours": {"type": ["number", "null"]}, "image": string(), "url": string(), "state": {"enum": ["draft", "published", "retired"]},
             "version": {"type": "integer"}, "created_at": string(), "updated_at": string(), "published_at": nullable_string()}},
         "AchievementList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}}},
+        "RequirementsInput": {"type": "object", "additionalProperties": false, "description": "A certificate's rule and components, or the existing micro-badges a micro-credential is made of (its levels, in order)", "properties": {
+            "rule": {"enum": ["all", "n_of", "min_credits"], "description": "A certificate's; a micro-credential needs all of its levels"},
+            "n": {"type": "integer", "minimum": 1, "maximum": 30, "description": "For n_of"},
+            "min_credits": {"type": "number", "exclusiveMinimum": 0, "description": "For min_credits: credit hours needed from the components held"},
+            "components": {"type": "array", "minItems": 2, "maxItems": 30, "items": string(), "description": "Achievement ids: published micro-credentials and micro-badges (a micro-credential's: its organisation's micro-badges)"}}},
+        "Requirements": {"type": "object", "properties": {
+            "rule": {"enum": ["all", "n_of", "min_credits"]}, "n": {"type": "integer"}, "min_credits": {"type": "number"},
+            "components": {"type": "array", "items": {"type": "object", "properties": {
+                "id": string(), "name": string(), "kind": {"enum": ["micro-badge", "micro-credential", "level"]},
+                "issuer": {"type": "object", "properties": {"id": string(), "name": string()}},
+                "credits_available": {"type": ["number", "null"]},
+                "agreed": {"type": "boolean", "description": "Whether the component's organisation agreed (always, for the achievement's own)"}}}}}},
+        "ComponentRequest": {"type": "object", "properties": {
+            "certificate": {"type": "object", "properties": {"id": string(), "name": string(), "kind": string(), "issuer": {"type": "object", "properties": {"id": string(), "name": string()}}}},
+            "component": {"type": "object", "properties": {"id": string(), "name": string(), "kind": string()}},
+            "requested_at": string(), "agree": {"type": "string", "description": "The API path to POST to agree"}}},
+        "ComponentRequestList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("ComponentRequest")}}},
         "AchievementPage": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
         "SubmissionInput": {"type": "object", "additionalProperties": false, "properties": {
             "overview": {"type": "string", "maxLength": 20000}, "reflection": {"type": "string", "maxLength": 20000, "description": "Your individual reflection"},
@@ -478,7 +527,7 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         for (name, description) in [
             ("q", "Full-text search"),
             ("issuer", "Organisation id"),
-            ("kind", "micro-badge or micro-credential"),
+            ("kind", "micro-badge, micro-credential or certificate"),
             ("competency", "Alignment code, or part of its name"),
             ("fee", "free or paid"),
             ("limit", "1 to 100, default 20"),

@@ -91,6 +91,12 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "The issuer requires a reflection from every collaborator you named before you submit. Each writes theirs from their Collaborations page; you can also remove someone you named by mistake.",
     },
     ProblemType {
+        slug: "level-order",
+        title: "Earn the earlier level first",
+        status: 409,
+        explanation: "This micro-credential's levels are taken in order: apply for a level once you hold the ones before it. The detail names the level to earn first. Some issuers let their levels be taken in any order.",
+    },
+    ProblemType {
         slug: "csrf",
         title: "Form expired",
         status: 403,
@@ -256,6 +262,7 @@ impl From<AppError> for Problem {
                     ConflictKind::SubmissionState => "submission-state",
                     ConflictKind::FeeDue => "fee-due",
                     ConflictKind::ReflectionsMissing => "reflections-missing",
+                    ConflictKind::LevelOrder => "level-order",
                 };
                 Problem::new(StatusCode::CONFLICT, slug, detail)
             }
@@ -382,6 +389,7 @@ mod tests {
             (conflict(ConflictKind::SubmissionState, "sent"), 409, "submission-state", "sent"),
             (conflict(ConflictKind::FeeDue, "pay"), 409, "fee-due", "pay"),
             (conflict(ConflictKind::ReflectionsMissing, "wait"), 409, "reflections-missing", "wait"),
+            (conflict(ConflictKind::LevelOrder, "earn level 1 first"), 409, "level-order", "earn level 1 first"),
             (AppError::TooLarge("big".into()), 413, "too-large", "big"),
             (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
             (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),

@@ -144,9 +144,10 @@
       var descriptors = 0;
       var nameMissing = false;
       each(step.querySelectorAll('input:not([type=hidden]), textarea, select'), function (control) {
+        if (control.type === 'checkbox' && !control.checked) return;
         var value = control.tagName === 'SELECT'
           ? (control.value ? control.options[control.selectedIndex].textContent : '')
-          : control.value.trim();
+          : control.type === 'checkbox' ? 'Yes' : control.value.trim();
         if (/^(level\d_)?name$/.test(control.name) && !value) nameMissing = true;
         if (!value) return;
         // A criterion row without a name is skipped on saving, whatever its pass mark says.

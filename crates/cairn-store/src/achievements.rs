@@ -1,11 +1,14 @@
-//! Achievements and their versions: create (a micro-credential with its three levels in one
-//! transaction), read, edit in place or as a new version, publish and retire.
+//! Achievements and their versions: create (a micro-credential with its three levels, or a
+//! composed micro-credential or certificate with its components, in one transaction), read, edit
+//! in place or as a new version, publish and retire; components of another organisation and
+//! that organisation's agreement to them.
 
 use crate::error::conflict_on_unique;
 use crate::organisations::image_from;
 use crate::rows::{get_i64, get_id, get_opt_i64, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, secs};
 use crate::{Backend, Store, StoreError};
 use cairn_core::achievement::{Achievement, AchievementContent, Alignment, EditMode, Fee, FeePlan, Kind, NewAchievement, State};
+use cairn_core::composition::{Credits, Rule};
 use cairn_core::ids::{AchievementId, OrganisationId, UserId};
 use cairn_core::rubric::{Criterion, Rubric};
 use serde::{Deserialize, Serialize};
@@ -62,13 +65,15 @@ fn rubric_from_json(json: &str) -> Result<Rubric, StoreError> {
 
 pub(crate) const ACHIEVEMENT_COLUMNS: &str = "a.id, a.organisation_id, a.kind, a.level, a.parent_id, a.state, a.current_version, a.created_at, a.updated_at, \
      a.published_at, v.version, v.name, v.description, v.criteria, v.rubric_json, v.tags_json, v.language, v.effort_minutes, \
-     v.fee_minor, v.fee_currency, v.fee_plan, v.validity_months, v.image_key, v.image_type";
+     v.fee_minor, v.fee_currency, v.fee_plan, v.validity_months, v.image_key, v.image_type, v.credits_hundredths, a.levels_in_any_order, a.rule, \
+     a.rule_n, a.rule_min_credits";
 
 fn kind_from(kind: &str, level: Option<i64>) -> Result<Kind, StoreError> {
     match (kind, level) {
         ("micro-badge", _) => Ok(Kind::MicroBadge),
         ("micro-credential", _) => Ok(Kind::MicroCredential),
         ("level", Some(n @ 1..=3)) => Ok(Kind::Level(n as u8)),
+        ("certificate", _) => Ok(Kind::Certificate),
         _ => Err(StoreError::corrupt(format!("achievement kind \"{kind}\" level {level:?}"))),
     }
 }
@@ -105,11 +110,41 @@ pub(crate) fn achievement_from(row: &AnyRow, alignments: Vec<Alignment>) -> Resu
             },
             validity_months: count(get_opt_i64(row, "validity_months")?),
             image: image_from(get_opt_string(row, "image_key")?, get_opt_string(row, "image_type")?)?,
+            credits: count(get_opt_i64(row, "credits_hundredths")?).map(Credits),
         },
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
         published_at: get_opt_time(row, "published_at")?,
+        levels_in_any_order: get_i64(row, "levels_in_any_order")? != 0,
+        rule: match get_opt_string(row, "rule")? {
+            None => None,
+            Some(rule) => {
+                let min_credits = count(get_opt_i64(row, "rule_min_credits")?).map(|c| Credits(c).as_f64());
+                Some(Rule::parse(&rule, get_opt_i64(row, "rule_n")?, min_credits).map_err(|e| StoreError::corrupt(format!("rule: {e}")))?)
+            }
+        },
     })
+}
+
+/// One component of a certificate or composed micro-credential, with whether its organisation
+/// agreed to it (always, for the parent's own organisation's).
+#[derive(Debug, Clone)]
+pub struct ComponentLink {
+    pub achievement: Achievement,
+    pub agreed: bool,
+}
+
+/// A request from another organisation to use one of this organisation's achievements as a
+/// component, waiting for an owner's agreement.
+#[derive(Debug, Clone)]
+pub struct ComponentRequest {
+    /// The certificate or micro-credential asking.
+    pub parent: Achievement,
+    /// The asking organisation's name.
+    pub parent_organisation: String,
+    /// This organisation's achievement.
+    pub child: Achievement,
+    pub requested_at: OffsetDateTime,
 }
 
 fn alignment_from(row: &AnyRow) -> Result<Alignment, StoreError> {
@@ -220,6 +255,84 @@ impl Store {
         self.load_achievements("a.parent_id = $1", &[id.to_string()], "a.level").await
     }
 
+    /// The components of a certificate or composed micro-credential, in order (empty for others).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn components(&self, parent: AchievementId) -> Result<Vec<ComponentLink>, StoreError> {
+        let links = sqlx::query("SELECT child_id, agreed_at FROM achievement_components WHERE parent_id = $1 ORDER BY position")
+            .bind(parent.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut components = Vec::with_capacity(links.len());
+        for link in &links {
+            let child: AchievementId = get_id(link, "child_id")?;
+            components.push(ComponentLink { achievement: self.achievement(child).await?, agreed: get_opt_i64(link, "agreed_at")?.is_some() });
+        }
+        Ok(components)
+    }
+
+    /// The achievements `child` is a component of or a level of: what holding it may complete.
+    /// A component still waiting for its organisation's agreement completes nothing.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn containers_of(&self, child: AchievementId) -> Result<Vec<AchievementId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT parent_id FROM achievement_components WHERE child_id = $1 AND agreed_at IS NOT NULL \
+             UNION SELECT parent_id FROM achievements WHERE id = $1 AND parent_id IS NOT NULL",
+        )
+        .bind(child.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| get_id(row, "parent_id")).collect()
+    }
+
+    /// Requests to use `organisation`'s achievements as components of another organisation's,
+    /// waiting for agreement, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn component_requests(&self, organisation: OrganisationId) -> Result<Vec<ComponentRequest>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.parent_id, c.child_id, c.requested_at, o.name AS parent_organisation FROM achievement_components c \
+             JOIN achievements child ON child.id = c.child_id JOIN achievements p ON p.id = c.parent_id JOIN organisations o ON o.id = p.organisation_id \
+             WHERE child.organisation_id = $1 AND c.agreed_at IS NULL ORDER BY c.requested_at, c.parent_id, c.position",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut requests = Vec::with_capacity(rows.len());
+        for row in &rows {
+            requests.push(ComponentRequest {
+                parent: self.achievement(get_id(row, "parent_id")?).await?,
+                parent_organisation: get_string(row, "parent_organisation")?,
+                child: self.achievement(get_id(row, "child_id")?).await?,
+                requested_at: get_time(row, "requested_at")?,
+            });
+        }
+        Ok(requests)
+    }
+
+    /// Records the child's organisation's agreement to be a component of `parent`.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when no such request waits (unknown, or already agreed).
+    pub async fn agree_to_component(&self, parent: AchievementId, child: AchievementId, by: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+        let result =
+            sqlx::query("UPDATE achievement_components SET agreed_at = $1, agreed_by = $2 WHERE parent_id = $3 AND child_id = $4 AND agreed_at IS NULL")
+                .bind(secs(now))
+                .bind(by.to_string())
+                .bind(parent.to_string())
+                .bind(child.to_string())
+                .execute(&self.pool)
+                .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("component request", format!("{parent} {child}")));
+        }
+        Ok(())
+    }
+
     /// All of an organisation's achievements (every state; levels after their micro-credential).
     ///
     /// # Errors
@@ -248,11 +361,22 @@ impl Store {
             NewAchievement::MicroBadge(content) => {
                 insert_achievement(&mut tx, id, organisation, Kind::MicroBadge, None, content, author, now).await?;
             }
-            NewAchievement::MicroCredential { credential, levels } => {
+            NewAchievement::MicroCredential { credential, levels, any_order } => {
                 insert_achievement(&mut tx, id, organisation, Kind::MicroCredential, None, credential, author, now).await?;
+                set_composition(&mut tx, id, *any_order, None).await?;
                 for (i, level) in levels.iter().enumerate() {
                     insert_achievement(&mut tx, AchievementId::new(), organisation, Kind::Level(i as u8 + 1), Some(id), level, author, now).await?;
                 }
+            }
+            NewAchievement::Composed { credential, badges, any_order } => {
+                insert_achievement(&mut tx, id, organisation, Kind::MicroCredential, None, credential, author, now).await?;
+                set_composition(&mut tx, id, *any_order, None).await?;
+                insert_components(&mut tx, id, organisation, badges, author, now).await?;
+            }
+            NewAchievement::Certificate { certificate, rule, components } => {
+                insert_achievement(&mut tx, id, organisation, Kind::Certificate, None, certificate, author, now).await?;
+                set_composition(&mut tx, id, false, Some(*rule)).await?;
+                insert_components(&mut tx, id, organisation, components, author, now).await?;
             }
         }
         tx.commit().await?;
@@ -412,6 +536,55 @@ async fn insert_achievement(
     insert_version(tx, id, 1, content, author, now).await
 }
 
+/// Records a micro-credential's level order option or a certificate's rule.
+async fn set_composition(tx: &mut Transaction<'static, Any>, id: AchievementId, any_order: bool, rule: Option<Rule>) -> Result<(), StoreError> {
+    let (n, min_credits) = match rule {
+        Some(Rule::NOf(n)) => (Some(i64::from(n)), None),
+        Some(Rule::MinCredits(credits)) => (None, Some(i64::from(credits.0))),
+        _ => (None, None),
+    };
+    sqlx::query("UPDATE achievements SET levels_in_any_order = $1, rule = $2, rule_n = $3, rule_min_credits = $4 WHERE id = $5")
+        .bind(i64::from(any_order))
+        .bind(rule.map(Rule::as_str))
+        .bind(n)
+        .bind(min_credits)
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Links `children` to `parent` in order; those of the parent's own organisation are agreed at
+/// once, the others wait for their organisation.
+async fn insert_components(
+    tx: &mut Transaction<'static, Any>,
+    parent: AchievementId,
+    organisation: OrganisationId,
+    children: &[AchievementId],
+    author: UserId,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for (position, child) in children.iter().enumerate() {
+        let result = sqlx::query(
+            "INSERT INTO achievement_components (parent_id, child_id, position, requested_at, agreed_at, agreed_by) \
+             SELECT $1, a.id, $2, $3, CASE WHEN a.organisation_id = $4 THEN $3 END, CASE WHEN a.organisation_id = $4 THEN $5 END \
+             FROM achievements a WHERE a.id = $6",
+        )
+        .bind(parent.to_string())
+        .bind(position as i64)
+        .bind(secs(now))
+        .bind(organisation.to_string())
+        .bind(author.to_string())
+        .bind(child.to_string())
+        .execute(&mut **tx)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("achievement", child));
+        }
+    }
+    Ok(())
+}
+
 async fn insert_version(
     tx: &mut Transaction<'static, Any>,
     id: AchievementId,
@@ -426,8 +599,8 @@ async fn insert_version(
     };
     sqlx::query(
         "INSERT INTO achievement_versions (achievement_id, version, name, description, criteria, rubric_json, tags_json, language, effort_minutes, \
-         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at, fee_plan) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at, fee_plan, credits_hundredths) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(id.to_string())
     .bind(i64::from(version))
@@ -446,6 +619,7 @@ async fn insert_version(
     .bind(author.to_string())
     .bind(secs(now))
     .bind(content.fee_plan.as_str())
+    .bind(content.credits.map(|c| i64::from(c.0)))
     .execute(&mut **tx)
     .await?;
     for (position, a) in content.alignments.iter().enumerate() {

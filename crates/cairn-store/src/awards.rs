@@ -344,19 +344,23 @@ impl Store {
         rows.iter().map(learner_award_from).collect()
     }
 
-    /// The micro-credentials a learner has started: those of whose levels they hold an award or
-    /// have a submission that is not withdrawn, and those they were awarded themselves. Oldest
-    /// first.
+    /// The micro-credentials and certificates a learner has started: those of whose levels or
+    /// components they hold an award or have a submission that is not withdrawn, and those they
+    /// were awarded themselves. Oldest first.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn micro_credentials_started(&self, learner: UserId) -> Result<Vec<AchievementId>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.id FROM achievements m WHERE m.kind = 'micro-credential' AND ( \
+            "SELECT m.id FROM achievements m WHERE m.kind IN ('micro-credential', 'certificate') AND ( \
                EXISTS (SELECT 1 FROM awards aw WHERE aw.learner_id = $1 AND aw.achievement_id = m.id) \
                OR EXISTS (SELECT 1 FROM achievements l JOIN awards aw ON aw.achievement_id = l.id WHERE l.parent_id = m.id AND aw.learner_id = $1) \
                OR EXISTS (SELECT 1 FROM achievements l JOIN submissions s ON s.achievement_id = l.id \
-                          WHERE l.parent_id = m.id AND s.learner_id = $1 AND s.status <> 'withdrawn')) \
+                          WHERE l.parent_id = m.id AND s.learner_id = $1 AND s.status <> 'withdrawn') \
+               OR EXISTS (SELECT 1 FROM achievement_components c JOIN awards aw ON aw.achievement_id = c.child_id \
+                          WHERE c.parent_id = m.id AND aw.learner_id = $1) \
+               OR EXISTS (SELECT 1 FROM achievement_components c JOIN submissions s ON s.achievement_id = c.child_id \
+                          WHERE c.parent_id = m.id AND s.learner_id = $1 AND s.status <> 'withdrawn')) \
              ORDER BY m.created_at, m.id",
         )
         .bind(learner.to_string())

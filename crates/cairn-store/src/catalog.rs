@@ -11,6 +11,7 @@ use cairn_core::ids::OrganisationId;
 pub enum KindFilter {
     MicroBadge,
     MicroCredential,
+    Certificate,
 }
 
 /// Free or paid entries only.
@@ -93,6 +94,7 @@ impl Store {
         match query.kind {
             Some(KindFilter::MicroBadge) => conditions.push("a.kind = 'micro-badge'".into()),
             Some(KindFilter::MicroCredential) => conditions.push("a.kind = 'micro-credential'".into()),
+            Some(KindFilter::Certificate) => conditions.push("a.kind = 'certificate'".into()),
             None => {}
         }
         match query.fee {

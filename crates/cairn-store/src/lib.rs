@@ -37,6 +37,7 @@ mod sweep;
 
 pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
+pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
     QueueItem, Sending, SubmissionEvent, Voucher,
@@ -150,7 +151,14 @@ impl Store {
             Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(&url).await.map_err(unavailable)?,
         };
         match backend {
-            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Sqlite => {
+                // Migrations run on a connection of their own that is then closed: a migration
+                // that changes a CHECK constraint through the schema table (0011) leaves the
+                // connection that ran it with the old schema parsed.
+                let mut conn = pool.acquire().await.map_err(unavailable)?.detach();
+                SQLITE_MIGRATIONS.run(&mut conn).await?;
+                sqlx::Connection::close(conn).await.map_err(unavailable)?;
+            }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
         let blobs = Blobs::local(&options.blob_dir)?;

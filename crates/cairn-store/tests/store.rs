@@ -491,3 +491,54 @@ backend_test!(a_password_change_keeps_only_the_session_it_was_made_in, |store| {
     assert!(matches!(store.rename_user(UserId::new(), "X").await, Err(StoreError::NotFound { .. })));
     assert!(matches!(store.change_password(UserId::new(), "x", None).await, Err(StoreError::NotFound { .. })));
 });
+
+backend_test!(certificates_keep_their_rule_components_and_the_agreement_of_other_organisations, |store| {
+    use cairn_core::composition::{Credits, Rule};
+    let owner = user(store, "owner@example.org").await;
+    let partner_owner = user(store, "partner@example.org").await;
+    let org = organisation(store, "Home Institute", owner).await;
+    let partner = organisation(store, "Partner College", partner_owner).await;
+    let own = store.create_achievement(org, &badge("Home Badge"), owner, now()).await.unwrap();
+    let foreign = store.create_achievement(partner, &badge("Partner Badge"), partner_owner, now()).await.unwrap();
+    let stack = store.create_achievement(org, &micro_credential("Home Stack", ["H1", "H2", "H3"]), owner, now()).await.unwrap();
+    assert!(!stack.levels_in_any_order, "levels are taken in order unless the issuer says otherwise");
+
+    let mut fields = demo::certificate(vec![own.id.to_string(), foreign.id.to_string(), stack.id.to_string()]);
+    fields.requirements.as_mut().unwrap().rule = Some("min_credits".into());
+    fields.requirements.as_mut().unwrap().min_credits = Some(2.5);
+    fields.content.credits_available = Some(7.25);
+    let certificate = store.create_achievement(org, &NewAchievement::parse(&fields).unwrap(), owner, now()).await.unwrap();
+    assert_eq!(certificate.kind, Kind::Certificate);
+    assert_eq!(certificate.rule, Some(Rule::MinCredits(Credits(250))));
+    assert_eq!(certificate.content.credits, Some(Credits(725)));
+    assert_eq!(store.achievement(certificate.id).await.unwrap(), certificate, "read back the same");
+
+    let links = store.components(certificate.id).await.unwrap();
+    assert_eq!(links.iter().map(|l| (l.achievement.id, l.agreed)).collect::<Vec<_>>(), [(own.id, true), (foreign.id, false), (stack.id, true)]);
+    // A component still waiting for its organisation completes nothing.
+    assert_eq!(store.containers_of(own.id).await.unwrap(), [certificate.id]);
+    assert!(store.containers_of(foreign.id).await.unwrap().is_empty());
+    let level = store.levels(stack.id).await.unwrap().remove(0);
+    assert_eq!(store.containers_of(level.id).await.unwrap(), [stack.id], "a level is part of its micro-credential");
+
+    let requests = store.component_requests(partner).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!((requests[0].parent.id, requests[0].child.id, requests[0].parent_organisation.as_str()), (certificate.id, foreign.id, "Home Institute"));
+    assert!(store.component_requests(org).await.unwrap().is_empty());
+    store.agree_to_component(certificate.id, foreign.id, partner_owner, now()).await.unwrap();
+    assert!(matches!(store.agree_to_component(certificate.id, foreign.id, partner_owner, now()).await, Err(StoreError::NotFound { .. })), "once");
+    assert!(store.component_requests(partner).await.unwrap().is_empty());
+    assert_eq!(store.containers_of(foreign.id).await.unwrap(), [certificate.id]);
+    assert!(store.components(certificate.id).await.unwrap().iter().all(|l| l.agreed));
+
+    // The certificate is listed by its kind; an unknown component is refused whole.
+    let page = store.search_catalog(&CatalogQuery { kind: Some(KindFilter::Certificate), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(page.total, 0, "drafts are not in the catalog");
+    store.set_achievement_state(certificate.id, State::Published, now()).await.unwrap();
+    let page = store.search_catalog(&CatalogQuery { kind: Some(KindFilter::Certificate), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(page.items.iter().map(|a| a.id).collect::<Vec<_>>(), [certificate.id]);
+    let mut missing = demo::certificate(vec![own.id.to_string(), cairn_core::ids::AchievementId::new().to_string()]);
+    missing.content.name = "Missing Parts".into();
+    assert!(matches!(store.create_achievement(org, &NewAchievement::parse(&missing).unwrap(), owner, now()).await, Err(StoreError::NotFound { .. })));
+    assert!(store.organisation_achievements(org).await.unwrap().iter().all(|a| a.content.name != "Missing Parts"), "nothing was written");
+});

@@ -84,6 +84,19 @@ pub struct RubricCriterion {
     pub required_level: Option<String>,
 }
 
+/// Credit hours (OB 3.0 `creditsAvailable`, `creditsEarned`), kept exactly in hundredths and
+/// written as a JSON number: whole hours as an integer (`3`), others as a decimal (`1.5`), so
+/// that every JSON-LD processor reads the same number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreditHours(pub u32);
+
+impl CreditHours {
+    /// The JSON number.
+    pub fn to_json(self) -> Value {
+        if self.0.is_multiple_of(100) { json!(self.0 / 100) } else { json!(f64::from(self.0) / 100.0) }
+    }
+}
+
 /// What was achieved (`Achievement`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Achievement {
@@ -113,6 +126,8 @@ pub struct Achievement {
     pub version: Option<String>,
     /// Who created the achievement (usually the issuer).
     pub creator: Option<Profile>,
+    /// Credit hours the achievement carries.
+    pub credits_available: Option<CreditHours>,
 }
 
 /// Who the credential is about.
@@ -174,6 +189,8 @@ pub struct CredentialInput {
     pub achievement: Achievement,
     /// Rubric levels achieved.
     pub results: Vec<CriterionResult>,
+    /// Credit hours earned (`creditsEarned` on the `AchievementSubject`).
+    pub credits_earned: Option<CreditHours>,
     /// Evidence.
     pub evidence: Vec<Evidence>,
     /// A `credentialStatus` entry (e.g. from [`crate::status::status_entry`]).
@@ -301,6 +318,9 @@ pub fn achievement_json(achievement: &Achievement) -> Value {
     if let Some(creator) = &achievement.creator {
         map.insert("creator".into(), profile_json(creator));
     }
+    if let Some(credits) = achievement.credits_available {
+        map.insert("creditsAvailable".into(), credits.to_json());
+    }
     Value::Object(map)
 }
 
@@ -330,6 +350,9 @@ pub fn open_badge_credential(input: &CredentialInput) -> Value {
         let results: Vec<Value> =
             input.results.iter().map(|r| json!({"type": ["Result"], "resultDescription": r.result_description, "achievedLevel": r.achieved_level})).collect();
         subject.insert("result".into(), json!(results));
+    }
+    if let Some(credits) = input.credits_earned {
+        subject.insert("creditsEarned".into(), credits.to_json());
     }
     let mut contexts = vec![json!(VC_V2_CONTEXT), json!(OB_V3P0_CONTEXT)];
     if input.with_schema {
@@ -468,8 +491,10 @@ pub fn reference_credential(issuer: &str, n: usize) -> Value {
             language: Some("en".into()),
             version: Some("1".into()),
             creator: None,
+            credits_available: None,
         },
         results,
+        credits_earned: None,
         evidence: vec![Evidence {
             id: Some(format!("https://badges.example.edu/evidence/{n}")),
             name: "Pull request".into(),
@@ -546,11 +571,13 @@ pub(crate) mod tests {
                 language: Some("en".into()),
                 version: Some("2".into()),
                 creator: Some(issuer),
+                credits_available: Some(CreditHours(150)),
             },
             results: vec![CriterionResult {
                 result_description: "https://cairn.example/achievements/1#fixing".into(),
                 achieved_level: "https://cairn.example/achievements/1#fixing-Proficient".into(),
             }],
+            credits_earned: Some(CreditHours(150)),
             evidence: vec![Evidence {
                 id: Some("https://cairn.example/evidence/1".into()),
                 name: "Pull request".into(),
@@ -561,6 +588,15 @@ pub(crate) mod tests {
             status: Some(crate::status::status_entry("https://cairn.example/status/1", 42, crate::status::StatusPurpose::Revocation)),
             with_schema: true,
         }
+    }
+
+    #[test]
+    fn credit_hours_are_json_numbers_on_the_achievement_and_the_subject() {
+        assert_eq!(CreditHours(300).to_json(), json!(3));
+        assert_eq!(CreditHours(150).to_json(), json!(1.5));
+        let credential = open_badge_credential(&sample());
+        assert_eq!(credential["credentialSubject"]["achievement"]["creditsAvailable"], json!(1.5));
+        assert_eq!(credential["credentialSubject"]["creditsEarned"], json!(1.5));
     }
 
     #[test]

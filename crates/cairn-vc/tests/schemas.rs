@@ -67,8 +67,10 @@ fn input(issuer: &str, recipient: Recipient) -> CredentialInput {
             language: Some("en".into()),
             version: Some("2".into()),
             creator: Some(profile),
+            credits_available: Some(CreditHours(300)),
         },
         results: vec![CriterionResult { result_description: format!("{base}#fixing"), achieved_level: format!("{base}#fixing-Proficient") }],
+        credits_earned: Some(CreditHours(250)),
         evidence: vec![Evidence {
             id: Some("https://cairn.example/evidence/1".into()),
             name: "Pull request".into(),

@@ -46,11 +46,12 @@ pub fn status_list_url(config: &Config, list_id: &str) -> String {
     config.urls().status_list(list_id)
 }
 
-/// The OB 3.0 `achievementType`: a micro-credential is a `MicroCredential`; micro-badges and the
-/// level badges of a stack are each a `Badge`.
+/// The OB 3.0 `achievementType`: a micro-credential is a `MicroCredential`, a certificate a
+/// `Certificate`; micro-badges and the level badges of a stack are each a `Badge`.
 pub(crate) fn achievement_type(kind: Kind) -> &'static str {
     match kind {
         Kind::MicroCredential => "MicroCredential",
+        Kind::Certificate => "Certificate",
         Kind::MicroBadge | Kind::Level(_) => "Badge",
     }
 }
@@ -127,6 +128,7 @@ pub(crate) fn ob3_achievement(config: &Config, achievement: &Achievement) -> ob3
         language: Some(content.language.clone()),
         version: Some(achievement.version.to_string()),
         creator: None,
+        credits_available: content.credits.map(|c| ob3::CreditHours(c.0)),
         name,
         id: url,
     }
@@ -187,6 +189,8 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
         recipient: ob3::Recipient::Email { address: parts.email.to_string(), salt: parts.salt.to_string() },
         achievement,
         results: parts.results,
+        // Earning the achievement earns all of its credit hours.
+        credits_earned: parts.achievement.content.credits.map(|c| ob3::CreditHours(c.0)),
         evidence: parts
             .evidence
             .iter()

@@ -1,7 +1,7 @@
 //! The award transaction: signing the OB 3.0 credential (Data Integrity `eddsa-rdfc-2022` and
 //! VC-JWT), writing the OB 2.0 hosted assertion, baking the PNG and SVG badges, reserving a
 //! status-list entry, and recording it all with one store call, together with its effects:
-//! telling the learner and, for a level badge, stacking it into its micro-credential. Also the
+//! telling the learner and checking what it completes (`crate::stacks::complete`). Also the
 //! issuer's revoke / suspend / reinstate, which tell the learner the same way.
 //!
 //! Everything that can fail (loading, signing, rendering, baking, storing blobs) happens before
@@ -10,7 +10,7 @@
 //! Blobs written before a failure stay, harmlessly: they are content-addressed. What follows an
 //! award runs from the outbox (`effects.rs`), so a crash after the commit loses nothing.
 
-use cairn_core::achievement::{Achievement, Kind, State};
+use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::Judgement;
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
@@ -71,20 +71,19 @@ pub async fn award(app: &App, request: AwardRequest) -> Result<Award, AppError> 
     Ok(award)
 }
 
-/// [`award`], also returning the micro-credential the award completed, if it was awarded with it.
+/// [`award`], also returning a micro-credential or certificate the award completed, if one was
+/// awarded with it.
 ///
 /// # Errors
 /// As [`award`].
 pub async fn award_with_stack(app: &App, request: AwardRequest) -> Result<(Award, Option<Award>), AppError> {
-    let parent = app.store.achievement(request.achievement).await?.parent;
-    let held_before = match parent {
-        Some(parent) => app.store.awards_of(request.learner).await?.iter().any(|a| a.achievement == parent),
-        None => true,
-    };
+    let containers = app.store.containers_of(request.achievement).await?;
+    let held_before: Vec<AchievementId> = app.store.awards_of(request.learner).await?.iter().map(|a| a.achievement).collect();
     let award = award(app, request).await?;
-    let stacked = match parent {
-        Some(parent) if !held_before => app.store.awards_of(award.learner).await?.into_iter().find(|a| a.achievement == parent),
-        _ => None,
+    let stacked = if containers.iter().all(|c| held_before.contains(c)) {
+        None
+    } else {
+        app.store.awards_of(award.learner).await?.into_iter().find(|a| containers.contains(&a.achievement) && !held_before.contains(&a.achievement))
     };
     Ok((award, stacked))
 }
@@ -278,8 +277,8 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
     Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
 }
 
-/// What follows an award: the learner's notice and, for a level of a micro-credential, the
-/// check whether it completes the stack.
+/// What follows an award: the learner's notice and the check whether it completes a
+/// micro-credential or a certificate.
 fn award_effects(draft: &Draft, learner: &cairn_store::User) -> Vec<NewEffect> {
     let name = &draft.achievement.content.name;
     let body = format!(
@@ -287,39 +286,11 @@ fn award_effects(draft: &Draft, learner: &cairn_store::User) -> Vec<NewEffect> {
          (only you can see it until you choose who may).",
         draft.organisation.profile.name
     );
-    let mut effects = vec![notice(learner.id, NotificationKind::Award, format!("You earned \"{name}\""), body, format!("/awards/{}", draft.award))];
-    if let (Kind::Level(_), Some(_)) = (draft.achievement.kind, draft.achievement.parent) {
-        effects.push(NewEffect::from(Effect::Stack { award: draft.award }));
-    }
-    effects
-}
-
-/// Awards the micro-credential that `award` completes, if it completes one the learner lacks;
-/// returns it with its effects. Running it again once the micro-credential is held does nothing.
-pub(crate) async fn stack(app: &App, award: &Award) -> Result<Option<(Award, Vec<NewEffect>)>, AppError> {
-    let store = &app.store;
-    let level = store.achievement(award.achievement).await?;
-    let (Kind::Level(_), Some(parent)) = (level.kind, level.parent) else { return Ok(None) };
-    let levels: Vec<AchievementId> = store.levels(parent).await?.iter().map(|l| l.id).collect();
-    let held = store.held_achievements(award.learner).await?;
-    if held.contains(&parent) || !cairn_core::award::completes_stack(&levels, &held) {
-        return Ok(None);
-    }
-    let mut evidence = Vec::new();
-    for level_award in store.awards_of(award.learner).await?.iter().filter(|a| levels.contains(&a.achievement) && a.status == AwardStatus::Active) {
-        let name = match store.achievement_version(level_award.achievement, level_award.achievement_version).await {
-            Ok(achievement) => achievement.content.name,
-            Err(_) => "Level badge".to_string(),
-        };
-        evidence.push((app.config.urls().award_page(level_award.id), name));
-    }
-    let request = AwardRequest { learner: award.learner, achievement: parent, submission: None, judgement: None, evidence_urls: evidence };
-    match issue(app, &request).await {
-        Ok(issued) => Ok(Some(issued)),
-        // Another runner completed the stack first.
-        Err(AppError::Conflict { kind: ConflictKind::AlreadyAwarded, .. }) => Ok(None),
-        Err(error) => Err(error),
-    }
+    // Any award may complete a micro-credential or a certificate: the `Stack` effect checks.
+    vec![
+        notice(learner.id, NotificationKind::Award, format!("You earned \"{name}\""), body, format!("/awards/{}", draft.award)),
+        NewEffect::from(Effect::Stack { award: draft.award }),
+    ]
 }
 
 /// The learner's notice of a status change.

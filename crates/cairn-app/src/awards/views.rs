@@ -58,8 +58,12 @@ pub struct AwardPage {
 /// One level of a micro-credential on the micro-credential's award page.
 #[derive(Debug, Clone)]
 pub struct LevelAward {
-    /// 1, 2 or 3.
+    /// 1, 2 or 3 for a level written inline; 0 otherwise.
     pub number: u8,
+    /// Its place among the levels or components, from 0.
+    pub index: usize,
+    /// The kind of what it is part of: a micro-credential or a certificate.
+    pub of: Kind,
     /// The level as it is now (its name, for a level award not shown).
     pub level: Achievement,
     pub held: LevelHeld,
@@ -166,20 +170,23 @@ pub async fn page(app: &App, actor: &Actor, id: AwardId) -> Result<AwardPage, Ap
     let card = card(app, actor, id).await?;
     let report = crate::verification::verify_award(app, &card.award).await?;
     let evidence = if card.award.evidence_public { public_evidence(app, &card.award).await? } else { Vec::new() };
-    let levels = if card.achievement.kind == Kind::MicroCredential { level_awards(app, actor, &card.award).await? } else { Vec::new() };
+    let levels = if matches!(card.achievement.kind, Kind::MicroCredential | Kind::Certificate) {
+        level_awards(app, actor, &card.award, &card.achievement).await?
+    } else {
+        Vec::new()
+    };
     Ok(AwardPage { card, report, evidence, levels })
 }
 
-/// The levels of the micro-credential `award` is of, each with the learner's award of it as
-/// `actor` may see it: every level award goes through [`visible`], so a private one is not shown
-/// to anyone but its learner and the issuer's staff.
-async fn level_awards(app: &App, actor: &Actor, award: &Award) -> Result<Vec<LevelAward>, AppError> {
-    let mut levels = app.store.levels(award.achievement).await?;
-    levels.sort_by_key(|level| level_number(level.kind));
+/// The levels of the micro-credential (or the components of the certificate) `award` is of, each
+/// with the learner's award of it as `actor` may see it: every level award goes through
+/// [`visible`], so a private one is not shown to anyone but its learner and the issuer's staff.
+async fn level_awards(app: &App, actor: &Actor, award: &Award, of: &Achievement) -> Result<Vec<LevelAward>, AppError> {
+    let levels = crate::stacks::requirements(app, of).await?.map(|r| r.components).unwrap_or_default();
     let held = app.store.awards_of(award.learner).await?;
     let now = app.now();
     let mut out = Vec::with_capacity(levels.len());
-    for level in levels {
+    for (index, level) in levels.into_iter().enumerate() {
         let state = match held.iter().find(|a| a.achievement == level.id) {
             None => LevelHeld::NotHeld,
             Some(level_award) => match visible(app, actor, level_award.id).await {
@@ -191,7 +198,7 @@ async fn level_awards(app: &App, actor: &Actor, award: &Award) -> Result<Vec<Lev
                 Err(error) => return Err(error),
             },
         };
-        out.push(LevelAward { number: level_number(level.kind), level, held: state });
+        out.push(LevelAward { number: level_number(level.kind), index, of: of.kind, level, held: state });
     }
     Ok(out)
 }
@@ -316,7 +323,7 @@ pub async fn backpack_shelves(app: &App, actor: &Actor) -> Result<Vec<BackpackEn
             Some(index) => index,
             None => {
                 let micro_credential = app.store.achievement(stack_id).await?;
-                let level_count = app.store.levels(stack_id).await?.len();
+                let level_count = crate::stacks::requirements(app, &micro_credential).await?.map_or(0, |r| r.components.len());
                 entries.push(BackpackEntry::Stack(BackpackStack {
                     micro_credential: stack_id,
                     name: micro_credential.content.name,

@@ -68,7 +68,8 @@ impl From<Kind> for BadgeArt {
     fn from(kind: Kind) -> Self {
         match kind {
             Kind::MicroBadge => BadgeArt::MicroBadge,
-            Kind::MicroCredential => BadgeArt::MicroCredential,
+            // A certificate is made of other achievements, like a micro-credential: the hexagon.
+            Kind::MicroCredential | Kind::Certificate => BadgeArt::MicroCredential,
             Kind::Level(level) => BadgeArt::Level(level),
         }
     }

@@ -85,7 +85,7 @@ backend_test!(authoring_is_for_owners_and_staff_of_that_organisation, |app| {
     app.json("POST", &path, None, &badge_body("Nope")).await.problem(401, "unauthenticated");
     let drafts = app.get(&path, Some(&assessor)).await;
     assert_eq!(drafts.status, 200);
-    assert_eq!(drafts.json()["items"].as_array().unwrap().len(), 7, "assessors see every entry, levels included");
+    assert_eq!(drafts.json()["items"].as_array().unwrap().len(), 8, "assessors see every entry, levels included");
     app.get(&path, Some(&learner)).await.problem(403, "forbidden");
     let owner = app.issuer_token().await;
     let any = app.get("/api/v1/achievements", None).await.json()["items"][0]["id"].as_str().unwrap().to_string();
@@ -121,7 +121,7 @@ backend_test!(invalid_achievements_report_every_field_and_store_nothing, |app| {
     app.json("POST", &format!("/api/v1/organisations/{}/achievements", uuid::Uuid::new_v4()), Some(&token), &badge_body("Ghost"))
         .await
         .problem(403, "forbidden");
-    assert_eq!(app.get(&path, Some(&token)).await.json()["items"].as_array().unwrap().len(), 7, "nothing was stored");
+    assert_eq!(app.get(&path, Some(&token)).await.json()["items"].as_array().unwrap().len(), 8, "nothing was stored");
 });
 
 backend_test!(badge_images_are_checked_sanitised_and_versioned, |app| {

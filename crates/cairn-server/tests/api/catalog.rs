@@ -4,7 +4,7 @@ backend_test!(the_catalog_lists_published_entries_with_levels_in_order, |app| {
     let page = app.get("/api/v1/achievements", None).await;
     assert_eq!(page.status, 200);
     let page = page.json();
-    assert_eq!(page["total"], 4);
+    assert_eq!(page["total"], 5, "a micro-credential, three micro-badges and a certificate");
     let items = page["items"].as_array().unwrap();
     let credential = items.iter().find(|i| i["kind"] == "micro-credential").expect("the demo micro-credential");
     assert_eq!(credential["name"], "Data Analysis with SQL");
@@ -33,14 +33,14 @@ backend_test!(the_catalog_searches_and_filters, |app| {
     let names = |page: serde_json::Value| page["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect::<Vec<_>>();
     assert_eq!(names(app.get("/api/v1/achievements?q=owasp", None).await.json()), ["Secure Coding Essentials: OWASP Top 10"]);
     assert_eq!(names(app.get("/api/v1/achievements?kind=micro-credential", None).await.json()), ["Data Analysis with SQL"]);
-    assert_eq!(app.get("/api/v1/achievements?fee=free", None).await.json()["total"], 2);
+    assert_eq!(app.get("/api/v1/achievements?fee=free", None).await.json()["total"], 3);
     assert_eq!(names(app.get("/api/v1/achievements?competency=27-3042.00", None).await.json()), ["Writing Clear API Documentation"]);
     let org = app.demo_organisation().await;
-    assert_eq!(app.get(&format!("/api/v1/achievements?issuer={org}"), None).await.json()["total"], 4);
+    assert_eq!(app.get(&format!("/api/v1/achievements?issuer={org}"), None).await.json()["total"], 5);
     assert_eq!(app.get(&format!("/api/v1/achievements?issuer={}", uuid::Uuid::new_v4()), None).await.json()["total"], 0);
     assert_eq!(app.get("/api/v1/achievements?q=%22%2A%28NEAR", None).await.json()["total"], 0);
     let paged = app.get("/api/v1/achievements?limit=2&offset=2", None).await.json();
-    assert_eq!((paged["items"].as_array().unwrap().len(), paged["total"].as_u64()), (2, Some(4)));
+    assert_eq!((paged["items"].as_array().unwrap().len(), paged["total"].as_u64()), (2, Some(5)));
 });
 
 backend_test!(bad_catalog_queries_are_problems, |app| {

@@ -23,6 +23,8 @@ async fn paid_micro_credential(app: &TestApp, name: &str, plan: &str) -> (String
         "criteria": "Hold all three levels",
         "fee": {"amount": "120", "currency": "EUR", "plan": plan},
         "levels": [level(1), level(2), level(3)],
+        // These tests open drafts on several levels at once; the level order is tested in stacks.rs.
+        "levels_in_any_order": true,
     });
     let created = app.json("POST", &format!("/api/v1/organisations/{org}/achievements"), Some(&issuer), &body).await;
     assert_eq!(created.status, 201, "{}", created.text());

@@ -125,7 +125,7 @@ backend_test!(a_new_learners_home_says_what_to_do_next_and_hides_issuer_and_api_
     has(section(&home, "in-progress"), "Nothing in progress.");
     has(section(&home, "in-progress"), "<a href=\"/catalog\">Browse the catalog</a>");
     has(section(&home, "feedback"), "No feedback to act on.");
-    has(section(&home, "micro-credentials"), "You have not started a micro-credential.");
+    has(section(&home, "micro-credentials"), "You have not started a micro-credential or a certificate.");
     has(section(&home, "badges"), "No badges yet.");
     lacks(&home, "Badges expiring soon");
     lacks(&home, "Your issuer organisations");

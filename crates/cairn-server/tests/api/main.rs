@@ -24,6 +24,7 @@ mod pages;
 mod platform;
 mod security;
 mod sharing;
+mod stacks;
 mod transcripts;
 mod uploads;
 mod verify_url;

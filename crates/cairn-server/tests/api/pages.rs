@@ -403,7 +403,7 @@ backend_test!(the_authoring_form_shows_every_error_in_place_and_creates_on_good_
     page.assert_contains("is not a number of hours");
     page.assert_contains("value=\"a while\"");
     page.assert_contains("Some results are wrong</textarea>");
-    assert_eq!(app.state.app.store.organisation_achievements(organisation).await.unwrap().len(), 7, "nothing was created");
+    assert_eq!(app.state.app.store.organisation_achievements(organisation).await.unwrap().len(), 8, "nothing was created");
 
     let good = badge_form("SQL Joins in Practice");
     let mut form = pairs(&good);

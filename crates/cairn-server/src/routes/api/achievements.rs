@@ -1,10 +1,11 @@
 //! The catalog and achievement authoring over the API.
 
 use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use cairn_app::achievements;
 use cairn_app::catalog::{self, Listed};
+use cairn_app::{achievements, stacks};
 use cairn_core::achievement::{Achievement, AchievementFields};
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter};
@@ -25,6 +26,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/achievements/{id}/publish", post(publish))
         .route("/achievements/{id}/retire", post(retire))
         .route("/achievements/{id}/image", post(set_image))
+        .route("/achievements/{id}/components/{component}/agreement", post(agree))
 }
 
 #[derive(Deserialize)]
@@ -60,10 +62,11 @@ pub(crate) fn catalog_query(
         None => None,
         Some("micro-badge") => Some(KindFilter::MicroBadge),
         Some("micro-credential") => Some(KindFilter::MicroCredential),
+        Some("certificate") => Some(KindFilter::Certificate),
         Some(other) => {
             return Err(Problem::invalid_field(
                 "/kind",
-                format!("\"{}\" is not a kind (micro-badge or micro-credential)", other.chars().take(60).collect::<String>()),
+                format!("\"{}\" is not a kind (micro-badge, micro-credential or certificate)", other.chars().take(60).collect::<String>()),
             ));
         }
     };
@@ -79,7 +82,7 @@ pub(crate) fn catalog_query(
 }
 
 fn listed_json(state: &AppState, listed: &Listed) -> Value {
-    achievement_json(&state.app.config, &listed.achievement, &listed.issuer_name, &listed.levels)
+    achievement_json(&state.app.config, listed)
 }
 
 async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> Result<Json<Value>, Problem> {
@@ -127,6 +130,14 @@ async fn retire(State(state): State<AppState>, caller: ApiCaller, Path(id): Path
     let id: AchievementId = path_id(&id, "achievement")?;
     let achievement = achievements::retire(&state.app, &caller.actor, id).await?;
     one(&state, achievement).await
+}
+
+/// An owner of the component's organisation agrees that the certificate counts it.
+async fn agree(State(state): State<AppState>, caller: ApiCaller, Path((id, component)): Path<(String, String)>) -> Result<StatusCode, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let component: AchievementId = path_id(&component, "component")?;
+    stacks::agree(&state.app, &caller.actor, id, component).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn set_image(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, request: Request) -> Result<Json<Value>, Problem> {

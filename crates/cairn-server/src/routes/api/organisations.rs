@@ -24,6 +24,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/organisations/{id}/members", get(members).post(add_member))
         .route("/organisations/{id}/members/{user_id}", put(set_role).delete(remove_member))
         .route("/organisations/{id}/achievements", get(achievements).post(create_achievement))
+        .route("/organisations/{id}/component-requests", get(component_requests))
         .route("/organisations/{id}/invitations", get(list_invitations).post(invite))
         .route("/organisations/{id}/invitations/{invitation}", delete(revoke_invitation))
         .route("/invitations/{token}", post(accept_invitation))
@@ -219,11 +220,26 @@ async fn remove_member(State(state): State<AppState>, caller: ApiCaller, Path((i
 async fn achievements(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
     let (organisation, all) = organisations::achievements(&state.app, &caller.actor, id).await?;
-    let items: Vec<Value> = all
+    let _ = organisation;
+    let items: Vec<Value> = all.iter().map(|listed| achievement_json(&state.app.config, listed)).collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// Other organisations' certificates waiting for this organisation's agreement to count one of
+/// its achievements (owners only).
+async fn component_requests(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: OrganisationId = path_id(&id, "organisation")?;
+    let requests = cairn_app::stacks::component_requests(&state.app, &caller.actor, id).await?;
+    let items: Vec<Value> = requests
         .iter()
-        .map(|a| {
-            let levels: Vec<_> = all.iter().filter(|l| l.parent == Some(a.id)).cloned().collect();
-            achievement_json(&state.app.config, a, &organisation.profile.name, &levels)
+        .map(|r| {
+            json!({
+                "certificate": {"id": r.parent.id.to_string(), "name": r.parent.content.name, "kind": r.parent.kind.as_str(),
+                                "issuer": {"id": r.parent.organisation.to_string(), "name": r.parent_organisation}},
+                "component": {"id": r.child.id.to_string(), "name": r.child.content.name, "kind": r.child.kind.as_str()},
+                "requested_at": timestamp(r.requested_at),
+                "agree": format!("/api/v1/achievements/{}/components/{}/agreement", r.parent.id, r.child.id),
+            })
         })
         .collect();
     Ok(Json(json!({"items": items})))
@@ -238,5 +254,5 @@ async fn create_achievement(
     let id: OrganisationId = path_id(&id, "organisation")?;
     let achievement = achievements::create(&state.app, &caller.actor, id, &input.into()).await?;
     let listed = achievements::describe_one(&state.app, achievement).await?;
-    Ok((StatusCode::CREATED, Json(achievement_json(&state.app.config, &listed.achievement, &listed.issuer_name, &listed.levels))))
+    Ok((StatusCode::CREATED, Json(achievement_json(&state.app.config, &listed))))
 }

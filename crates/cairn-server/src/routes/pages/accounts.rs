@@ -318,11 +318,16 @@ impl HomeAwardView {
     }
 }
 
-/// A micro-credential with the viewer's progress on each level (also used by the achievement page).
+/// A micro-credential or certificate with the viewer's progress on each level or component (also
+/// used by the achievement page).
 #[derive(Debug, Clone)]
 pub(super) struct StackView {
     pub href: String,
     pub name: String,
+    /// "Micro-credential" or "Certificate".
+    pub kind_label: String,
+    /// A certificate's rule in words, before its components.
+    pub rule: Option<String>,
     pub summary: String,
     pub complete: bool,
     pub award_href: Option<String>,
@@ -345,17 +350,20 @@ impl StackView {
         StackView {
             href: format!("/achievements/{}", stack.micro_credential.id),
             name: stack.micro_credential.content.name.clone(),
-            summary: stack.progress.summary(),
+            kind_label: stack.micro_credential.kind.label(),
+            rule: (stack.micro_credential.kind == cairn_core::achievement::Kind::Certificate).then(|| stack.rule.label()),
+            summary: if stack.micro_credential.kind == cairn_core::achievement::Kind::MicroCredential {
+                stack.progress.summary()
+            } else {
+                stack.summary.clone()
+            },
             complete: stack.progress.complete(),
             award_href: stack.award.map(|id| format!("/awards/{id}")),
             levels: stack
                 .levels
                 .iter()
-                .map(|level| {
-                    let n = match level.level.kind {
-                        cairn_core::achievement::Kind::Level(n) => n,
-                        _ => 0,
-                    };
+                .enumerate()
+                .map(|(index, level)| {
                     let action = match (level.award, level.submission) {
                         (Some(award), _) => Some(("View badge", format!("/awards/{award}"))),
                         (None, Some((id, status))) if status.is_editable() => Some(("Continue your submission", format!("/submissions/{id}"))),
@@ -363,7 +371,7 @@ impl StackView {
                         (None, None) => None,
                     };
                     LevelProgressView {
-                        heading: super::view::level_heading(n),
+                        heading: super::view::component_heading(&level.level, index, stack.micro_credential.kind),
                         name: level.level.content.name.clone(),
                         href: format!("/achievements/{}", level.level.id),
                         progress: level.progress.label(),

@@ -1,14 +1,19 @@
-//! The authoring forms: a new micro-badge, a new micro-credential with its three levels, and
+//! The authoring forms: a new micro-badge, a new micro-credential with its three levels or made
+//! of existing micro-badges, a new certificate made of micro-credentials and micro-badges, and
 //! editing any achievement (a level included), plus achievement image uploads.
 //!
 //! Forms use indexed field names, one *section* per achievement content, prefixed for the levels
 //! of a new micro-credential (`level2_criterion_0_name`):
 //!
 //! ```text
-//! name description criteria tags language effort_hours fee_amount fee_currency validity_months
+//! name description criteria tags language effort_hours credits_available fee_amount fee_currency
+//! validity_months
 //! alignment_{i}_target_{name,url,framework,code,type,description}
 //! level_{j}                                  rubric level names, lowest first (j < 6)
 //! criterion_{i}_{id,name,description,required_level} criterion_{i}_descriptor_{j}
+//! levels_in_any_order                        a micro-credential's option (checkbox, value 1)
+//! component_level_{k}                        a composed micro-credential's level k+1 (k < 6)
+//! rule rule_n rule_min_credits component     a certificate's rule and components (checkboxes)
 //! ```
 //!
 //! Blank rows and unused level columns are dropped before the domain sees the input, so the
@@ -25,7 +30,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_core::FieldError;
 use cairn_core::achievement::{
-    ALIGNMENT_TYPES, Achievement, AchievementFields, AlignmentFields, Kind, LEVEL_TITLES, MAX_ALIGNMENTS, NewAchievementFields, State as LifeCycle,
+    ALIGNMENT_TYPES, Achievement, AchievementFields, AlignmentFields, Kind, LEVEL_TITLES, MAX_ALIGNMENTS, NewAchievementFields, RequirementsFields,
+    State as LifeCycle,
 };
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::image::MAX_IMAGE_BYTES;
@@ -39,8 +45,9 @@ use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, Query, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
-use cairn_app::achievements;
+use cairn_app::catalog::Listed;
 use cairn_app::urls::paths;
+use cairn_app::{achievements, stacks};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -71,11 +78,16 @@ struct Shape {
     rubric: bool,
     /// Criterion rows offered at least.
     criterion_rows: usize,
+    /// The fee (absent when what is made of other achievements charges through them).
+    fee: bool,
 }
 
-const FULL: Shape = Shape { details: true, rubric: true, criterion_rows: CRITERION_ROWS };
-const CREDENTIAL: Shape = Shape { details: true, rubric: false, criterion_rows: 0 };
-const LEVEL: Shape = Shape { details: false, rubric: true, criterion_rows: LEVEL_CRITERION_ROWS };
+const FULL: Shape = Shape { details: true, rubric: true, criterion_rows: CRITERION_ROWS, fee: true };
+const CREDENTIAL: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: true };
+const LEVEL: Shape = Shape { details: false, rubric: true, criterion_rows: LEVEL_CRITERION_ROWS, fee: true };
+/// A certificate, or a micro-credential made of existing micro-badges: each part charges its own
+/// fee, if any.
+const COMPOSED: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: false };
 
 /// One achievement's part of a form: its field-name prefix, and where its rows went.
 #[derive(Debug, Clone, Default)]
@@ -134,6 +146,12 @@ impl Section {
             ["tags", ..] => ("tags".into(), "Tags".into()),
             ["language"] => ("language".into(), "Language".into()),
             ["effort_hours"] => ("effort_hours".into(), "Estimated effort".into()),
+            ["credits_available"] => ("credits_available".into(), "Credit hours".into()),
+            ["levels_in_any_order"] => ("levels_in_any_order".into(), "Level order".into()),
+            ["requirements", "rule"] => ("rule".into(), "Rule".into()),
+            ["requirements", "n"] => ("rule_n".into(), "How many".into()),
+            ["requirements", "min_credits"] => ("rule_min_credits".into(), "Credit hours needed".into()),
+            ["requirements", ..] => ("requirements".into(), "Components".into()),
             ["fee"] | ["fee", "amount"] => ("fee_amount".into(), "Fee".into()),
             ["fee", "currency"] => ("fee_currency".into(), "Currency".into()),
             ["fee", "plan"] => ("fee_plan".into(), "How the fee is charged".into()),
@@ -186,9 +204,18 @@ impl Section {
                     f64::NAN
                 }
             });
-            fields.fee_amount = opt("fee_amount");
-            fields.fee_currency = opt("fee_currency");
-            fields.fee_plan = opt("fee_plan");
+            fields.credits_available = opt("credits_available").map(|raw| match raw.replace(',', ".").parse::<f64>() {
+                Ok(credits) => credits,
+                Err(_) => {
+                    self.overrides.insert("/credits_available".into(), format!("\"{}\" is not a number of credit hours, such as 3 or 1.5", clip(&raw)));
+                    f64::NAN
+                }
+            });
+            if shape.fee {
+                fields.fee_amount = opt("fee_amount");
+                fields.fee_currency = opt("fee_currency");
+                fields.fee_plan = opt("fee_plan");
+            }
             fields.validity_months = opt("validity_months").map(|raw| match raw.parse::<i64>() {
                 Ok(months) => months,
                 Err(_) => {
@@ -284,6 +311,7 @@ fn section_values(prefix: &str, fields: &AchievementFields) -> Vec<(String, Stri
     put("tags".into(), fields.tags.join(", "));
     put("language".into(), fields.language.clone().unwrap_or_default());
     put("effort_hours".into(), fields.effort_hours.map(|h| format!("{}", (h * 100.0).round() / 100.0)).unwrap_or_default());
+    put("credits_available".into(), fields.credits_available.map(|c| format!("{c}")).unwrap_or_default());
     put("fee_amount".into(), fields.fee_amount.clone().unwrap_or_default());
     put("fee_currency".into(), fields.fee_currency.clone().unwrap_or_default());
     put("fee_plan".into(), fields.fee_plan.clone().unwrap_or_default());
@@ -416,6 +444,10 @@ fn section_view(form: &FormFields, errors: &FieldErrors, prefix: &str, heading: 
                 .inputmode("decimal")
                 .hint("Hours a typical learner needs, such as 6 or 1.5.")
                 .class("field-small"),
+            field("credits_available", "Credit hours")
+                .inputmode("decimal")
+                .hint("Credit hours it is worth, such as 3 or 1.5; empty for none.")
+                .class("field-small"),
             field("fee_amount", "Fee").inputmode("decimal").hint("Such as 49 or 49.50; empty or 0 is free.").class("field-small"),
             field("fee_currency", "Currency").maxlength(3).hint("Three letters, such as EUR or USD.").class("field-small"),
             field("validity_months", "Validity (months)")
@@ -424,8 +456,9 @@ fn section_view(form: &FormFields, errors: &FieldErrors, prefix: &str, heading: 
                 .class("field-small"),
         ]
         .into_iter()
+        .filter(|f| shape.fee || !f.id.ends_with("fee_amount") && !f.id.ends_with("fee_currency"))
         // A micro-credential's fee is charged on its levels: once up front, or a share per level.
-        .chain((!shape.rubric).then(|| {
+        .chain((!shape.rubric && shape.fee).then(|| {
             let current = form.get(&id("fee_plan"));
             field("fee_plan", "How the fee is charged")
                 .select(SelectOption::list(
@@ -566,7 +599,114 @@ struct AuthoringPage {
     /// Retired achievements cannot be edited: the form is not shown.
     locked: bool,
     image: Option<ImageForm>,
+    /// A new micro-credential's option: `Some(checked)` for "levels in any order".
+    any_order: Option<bool>,
+    /// A new certificate's or composed micro-credential's rule and components.
+    requirements: Option<RequirementsView>,
     csrf: String,
+}
+
+/// The components part of a new certificate or composed micro-credential.
+#[derive(Debug, Clone)]
+struct RequirementsView {
+    legend: &'static str,
+    hint: String,
+    error: Option<String>,
+    /// A certificate's rule, its number and its credit hours.
+    rule: Vec<Field>,
+    /// A composed micro-credential's levels, in order: a choice of micro-badge each.
+    level_choices: Vec<Field>,
+    /// A certificate's components: one checkbox per published achievement on offer.
+    choices: Vec<ChoiceView>,
+}
+
+#[derive(Debug, Clone)]
+struct ChoiceView {
+    id: String,
+    value: String,
+    name: String,
+    /// "Micro-badge · Northbridge · 2 credit hours".
+    detail: String,
+    checked: bool,
+}
+
+/// Most levels a composed micro-credential's form offers.
+const COMPOSED_LEVELS: usize = 6;
+
+fn requirements_view(kind: NewKind, organisation: OrganisationId, form: &FormFields, errors: &FieldErrors, choices: &[Listed]) -> Option<RequirementsView> {
+    let error = errors.at("requirements");
+    let describe = |listed: &Listed| {
+        let credits = listed.achievement.content.credits.map(|c| format!(" · {c} credit hours")).unwrap_or_default();
+        format!("{} · {}{credits}", listed.achievement.kind.label(), listed.issuer_name)
+    };
+    match kind {
+        NewKind::MicroBadge | NewKind::MicroCredential => None,
+        NewKind::Composed => {
+            let badges: Vec<&Listed> =
+                choices.iter().filter(|l| l.achievement.kind == Kind::MicroBadge && l.achievement.organisation == organisation).collect();
+            let level_choices = (0..COMPOSED_LEVELS)
+                .map(|k| {
+                    let name = format!("component_level_{k}");
+                    let current = form.get(&name).to_string();
+                    let mut options = vec![SelectOption { value: String::new(), label: "No level".into(), selected: current.is_empty() }];
+                    options.extend(badges.iter().map(|l| SelectOption {
+                        value: l.achievement.id.to_string(),
+                        label: l.achievement.content.name.clone(),
+                        selected: current == l.achievement.id.to_string(),
+                    }));
+                    Field::new(name, format!("Level {}", k + 1), current).select(options)
+                })
+                .collect();
+            Some(RequirementsView {
+                legend: "Levels",
+                hint: "Choose your organisation's published micro-badges as the levels, in order (at least two). The micro-credential is awarded once a learner holds them all.".into(),
+                error,
+                rule: Vec::new(),
+                level_choices,
+                choices: Vec::new(),
+            })
+        }
+        NewKind::Certificate => {
+            let checked: Vec<String> = form.all("component");
+            let rule = form.get("rule");
+            let rule = vec![
+                Field::new("rule", "Rule", rule)
+                    .select(SelectOption::list(
+                        &[("all", "All of the chosen components"), ("n_of", "A number of them"), ("min_credits", "A minimum of credit hours from them")],
+                        if rule.is_empty() { "all" } else { rule },
+                    ))
+                    .class("field-wide")
+                    .error_from(errors),
+                Field::new("rule_n", "How many (for “a number of them”)", form.get("rule_n")).inputmode("numeric").class("field-small").error_from(errors),
+                Field::new("rule_min_credits", "Credit hours needed (for “a minimum of credit hours”)", form.get("rule_min_credits"))
+                    .inputmode("decimal")
+                    .class("field-small")
+                    .error_from(errors),
+            ];
+            let choices = choices
+                .iter()
+                .filter(|l| matches!(l.achievement.kind, Kind::MicroBadge | Kind::MicroCredential))
+                .map(|l| {
+                    let value = l.achievement.id.to_string();
+                    ChoiceView {
+                        id: format!("component-{value}"),
+                        checked: checked.contains(&value),
+                        value,
+                        name: l.achievement.content.name.clone(),
+                        detail: describe(l),
+                    }
+                })
+                .collect();
+            Some(RequirementsView {
+                legend: "Requirements",
+                hint: "Choose at least two published micro-credentials and micro-badges, from your organisation or others. Another organisation's count once one of its owners agrees; until then the certificate cannot be published.".into(),
+                error,
+                rule,
+                level_choices: Vec::new(),
+                choices,
+            })
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -580,7 +720,11 @@ struct NewQuery {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NewKind {
     MicroBadge,
+    /// A micro-credential with three levels written here.
     MicroCredential,
+    /// A micro-credential whose levels are existing micro-badges.
+    Composed,
+    Certificate,
 }
 
 impl NewKind {
@@ -588,14 +732,28 @@ impl NewKind {
         match raw.map(str::trim).unwrap_or("") {
             "" | "micro-badge" => Ok(NewKind::MicroBadge),
             "micro-credential" => Ok(NewKind::MicroCredential),
-            _ => Err(Problem::malformed("kind must be micro-badge or micro-credential")),
+            "composed" => Ok(NewKind::Composed),
+            "certificate" => Ok(NewKind::Certificate),
+            _ => Err(Problem::malformed("kind must be micro-badge, micro-credential, composed or certificate")),
         }
     }
 
+    /// The form's and the address's name for it.
     fn as_str(self) -> &'static str {
         match self {
             NewKind::MicroBadge => Kind::MicroBadge.as_str(),
             NewKind::MicroCredential => Kind::MicroCredential.as_str(),
+            NewKind::Composed => "composed",
+            NewKind::Certificate => Kind::Certificate.as_str(),
+        }
+    }
+
+    /// The kind the domain is asked to create.
+    fn kind(self) -> Kind {
+        match self {
+            NewKind::MicroBadge => Kind::MicroBadge,
+            NewKind::MicroCredential | NewKind::Composed => Kind::MicroCredential,
+            NewKind::Certificate => Kind::Certificate,
         }
     }
 }
@@ -608,6 +766,7 @@ fn level_prefix(n: usize) -> String {
 fn new_sections(kind: NewKind) -> Vec<(Section, Shape, Option<String>)> {
     match kind {
         NewKind::MicroBadge => vec![(Section::new("", ""), FULL, None)],
+        NewKind::Composed | NewKind::Certificate => vec![(Section::new("", ""), COMPOSED, None)],
         NewKind::MicroCredential => {
             let mut sections = vec![(Section::new("", "Micro-credential · "), CREDENTIAL, Some("The micro-credential".to_string()))];
             for n in 1..=LEVEL_TITLES.len() {
@@ -634,7 +793,38 @@ fn parse_new(form: &FormFields, kind: NewKind) -> (NewAchievementFields, Vec<Sec
         level.language = content.language.clone();
         level.validity_months = content.validity_months.filter(|m| *m > 0);
     }
-    (NewAchievementFields { kind: kind.as_str().to_string(), content, levels }, sections)
+    let levels_in_any_order = matches!(kind, NewKind::MicroCredential | NewKind::Composed) && form.get("levels_in_any_order") == "1";
+    let requirements = match kind {
+        NewKind::MicroBadge | NewKind::MicroCredential => None,
+        NewKind::Composed => Some(RequirementsFields {
+            components: (0..COMPOSED_LEVELS).map(|k| form.get(&format!("component_level_{k}")).trim().to_string()).filter(|v| !v.is_empty()).collect(),
+            ..Default::default()
+        }),
+        NewKind::Certificate => {
+            let overrides = &mut sections[0].overrides;
+            let n = form.opt("rule_n").map(|raw| {
+                raw.trim().parse::<i64>().unwrap_or_else(|_| {
+                    overrides.insert("/requirements/n".into(), format!("\"{}\" is not a whole number", clip(&raw)));
+                    -1
+                })
+            });
+            let min_credits = form.opt("rule_min_credits").map(|raw| {
+                raw.replace(',', ".").trim().parse::<f64>().unwrap_or_else(|_| {
+                    overrides.insert("/requirements/min_credits".into(), format!("\"{}\" is not a number of credit hours, such as 6 or 7.5", clip(&raw)));
+                    f64::NAN
+                })
+            });
+            let rule = form.opt("rule").unwrap_or_else(|| "all".to_string());
+            // Only the chosen rule's number counts; the other field may hold what was typed before.
+            Some(RequirementsFields {
+                n: n.filter(|_| rule == "n_of"),
+                min_credits: min_credits.filter(|_| rule == "min_credits"),
+                rule: Some(rule),
+                components: form.all("component"),
+            })
+        }
+    };
+    (NewAchievementFields { kind: kind.kind().as_str().to_string(), content, levels, levels_in_any_order, requirements }, sections)
 }
 
 /// Places errors whose pointers may start with `/levels/N` in the section they belong to.
@@ -670,12 +860,12 @@ fn split_pointer<'a>(pointer: &'a str, sections: &'a [Section], level_sections: 
 
 fn new_page(
     layout: Layout,
-    organisation: OrganisationId,
-    organisation_name: &str,
+    (organisation, organisation_name): (OrganisationId, &str),
     kind: NewKind,
     form: &FormFields,
     errors: FieldErrors,
     csrf: &CsrfToken,
+    choices: &[Listed],
 ) -> AuthoringPage {
     let sections = new_sections(kind).into_iter().map(|(section, shape, heading)| section_view(form, &errors, &section.prefix, heading, shape)).collect();
     let (title, intro) = match kind {
@@ -691,7 +881,21 @@ fn new_page(
                 "A stack of three level badges from {organisation_name}: the micro-credential is awarded when a learner holds all three. Each level is assessed against its own public rubric. Everything is saved as a draft."
             ),
         ),
+        NewKind::Composed => (
+            "New micro-credential from existing micro-badges".to_string(),
+            format!(
+                "A micro-credential from {organisation_name} whose levels are micro-badges you already publish: it is awarded when a learner holds them all. It is saved as a draft."
+            ),
+        ),
+        NewKind::Certificate => (
+            "New certificate".to_string(),
+            format!(
+                "A larger qualification from {organisation_name}, made of micro-credentials and micro-badges: it is awarded automatically once a learner's badges meet its rule. It is saved as a draft."
+            ),
+        ),
     };
+    let any_order = matches!(kind, NewKind::MicroCredential | NewKind::Composed).then(|| form.get("levels_in_any_order") == "1");
+    let requirements = requirements_view(kind, organisation, form, &errors, choices);
     AuthoringPage {
         layout,
         title,
@@ -705,6 +909,8 @@ fn new_page(
         warning: None,
         locked: false,
         image: None,
+        any_order,
+        requirements,
         csrf: csrf.0.clone(),
     }
 }
@@ -721,13 +927,18 @@ async fn new_form(
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/issuers/{id}/achievements/new?kind={}", kind.as_str())));
     }
-    let organisation = achievements::authoring_for(&state.app, &viewer.actor, id).await?;
+    let (organisation, choices) = stacks::authoring_with_choices(&state.app, &viewer.actor, id, needs_choices(kind)).await?;
     let mut values = Vec::new();
     for (section, shape, _) in new_sections(kind) {
         values.extend(default_values(&section.prefix, shape));
     }
     let layout = Layout::new(&viewer, &csrf, None);
-    render(&new_page(layout, id, &organisation.profile.name, kind, &FormFields(values), FieldErrors::default(), &csrf))
+    render(&new_page(layout, (id, &organisation.profile.name), kind, &FormFields(values), FieldErrors::default(), &csrf, &choices))
+}
+
+/// Whether the form offers existing achievements as components.
+fn needs_choices(kind: NewKind) -> bool {
+    matches!(kind, NewKind::Composed | NewKind::Certificate)
 }
 
 /// A refused write shown on the form: field rules (422) or a name already taken (409).
@@ -758,8 +969,8 @@ async fn create(
         Ok(achievement) => Ok(see_other_with(&format!("/achievements/{}", achievement.id), "created")),
         Err(problem) => {
             let Some(errors) = form_errors(&problem, &sections, kind == NewKind::MicroCredential) else { return Err(problem) };
-            let organisation = achievements::authoring_for(&state.app, &viewer.actor, id).await?;
-            let page = new_page(Layout::new(&viewer, &csrf, None), id, &organisation.profile.name, kind, &form, errors, &csrf);
+            let (organisation, choices) = stacks::authoring_with_choices(&state.app, &viewer.actor, id, needs_choices(kind)).await?;
+            let page = new_page(Layout::new(&viewer, &csrf, None), (id, &organisation.profile.name), kind, &form, errors, &csrf, &choices);
             render_status(problem.status, &page)
         }
     }
@@ -772,6 +983,7 @@ async fn create(
 /// already has one (it is awarded by holding its levels).
 fn edit_shape(achievement: &Achievement) -> Shape {
     match achievement.kind {
+        Kind::Certificate => COMPOSED,
         Kind::MicroCredential if achievement.content.rubric.is_none() => CREDENTIAL,
         _ => FULL,
     }
@@ -798,6 +1010,7 @@ fn edit_page(layout: Layout, achievement: &Achievement, form: &FormFields, error
         }
         Kind::MicroCredential => "The micro-credential’s own description; each level is edited on its own page.".to_string(),
         Kind::MicroBadge => "A stand-alone credential, assessed against its public rubric.".to_string(),
+        Kind::Certificate => "The certificate’s own description; its rule and components stay as they were created.".to_string(),
     };
     AuthoringPage {
         layout,
@@ -816,6 +1029,8 @@ fn edit_page(layout: Layout, achievement: &Achievement, form: &FormFields, error
             url: format!("/achievements/{}/image", achievement.id),
             max_text: format!("PNG or SVG, up to {} MB.", MAX_IMAGE_BYTES / (1024 * 1024)),
         }),
+        any_order: None,
+        requirements: None,
         csrf: csrf.0.clone(),
     }
 }

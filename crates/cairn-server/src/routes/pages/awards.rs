@@ -25,7 +25,7 @@ use cairn_store::Award;
 use super::learner::layout;
 use super::rubric::RubricView;
 use super::verify::ReportView;
-use super::view::level_heading;
+use super::view::{component_heading, level_heading};
 use super::{Layout, excerpt, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, path_id};
@@ -183,7 +183,7 @@ struct LevelAwardView {
 }
 
 fn level_award_view(level: awards::LevelAward) -> LevelAwardView {
-    let heading = level_heading(level.number);
+    let heading = component_heading(&level.level, level.index, level.of);
     match level.held {
         LevelHeld::Shown { award, achievement, expired } => {
             let (label, class, _) = status_words(&award, expired, None);
@@ -278,6 +278,8 @@ struct AwardPage {
     alignments: Vec<AlignmentView>,
     rubric: Option<RubricView>,
     stacked: bool,
+    /// A certificate: awarded for components that met its rule.
+    is_certificate: bool,
     /// For a micro-credential: its levels and the learner's level awards.
     levels: Vec<LevelAwardView>,
     evidence: Vec<(String, String)>,
@@ -392,7 +394,8 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
             })
             .collect(),
         rubric: assessed_rubric(&achievement, &award),
-        stacked: achievement.kind == Kind::MicroCredential,
+        stacked: matches!(achievement.kind, Kind::MicroCredential | Kind::Certificate),
+        is_certificate: achievement.kind == Kind::Certificate,
         levels: levels.into_iter().map(level_award_view).collect(),
         evidence,
         noindex: !listed,

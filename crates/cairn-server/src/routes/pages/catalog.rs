@@ -125,6 +125,7 @@ impl Filters {
             let parsed = match raw.as_str() {
                 "micro-badge" => Some(KindFilter::MicroBadge),
                 "micro-credential" => Some(KindFilter::MicroCredential),
+                "certificate" => Some(KindFilter::Certificate),
                 _ => None,
             };
             ignored |= parsed.is_none();
@@ -176,6 +177,7 @@ impl Filters {
         match self.kind {
             Some(KindFilter::MicroBadge) => Kind::MicroBadge.as_str(),
             Some(KindFilter::MicroCredential) => Kind::MicroCredential.as_str(),
+            Some(KindFilter::Certificate) => Kind::Certificate.as_str(),
             None => "",
         }
     }
@@ -258,7 +260,10 @@ async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken,
         q: filters.text.clone(),
         competency: filters.competency.clone(),
         issuer_options,
-        kind_options: SelectOption::list(&[("", "Any kind"), ("micro-badge", "Micro-badge"), ("micro-credential", "Micro-credential")], filters.kind_value()),
+        kind_options: SelectOption::list(
+            &[("", "Any kind"), ("micro-badge", "Micro-badge"), ("micro-credential", "Micro-credential"), ("certificate", "Certificate")],
+            filters.kind_value(),
+        ),
         fee_options: SelectOption::list(&[("", "Free or paid"), ("free", "Free"), ("paid", "Paid")], filters.fee_value()),
         cards: cards(&result.items, &organisations),
         range_text,

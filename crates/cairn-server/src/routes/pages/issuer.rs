@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::invitations::{self, INVITATION_DAYS};
 use cairn_app::organisations::{self, Management, Profile};
+use cairn_app::stacks;
 use cairn_app::urls::paths;
 use cairn_core::achievement::Kind;
 use cairn_core::authz::{Action, OrgAction, Role};
@@ -221,6 +222,10 @@ struct ManagePage {
     achievements: Vec<ManagedAchievement>,
     new_badge_href: Option<String>,
     new_credential_href: Option<String>,
+    new_composed_href: Option<String>,
+    new_certificate_href: Option<String>,
+    /// Other organisations' requests to count this one's achievements (owners only).
+    component_requests: Option<Vec<ComponentRequestRow>>,
     /// The profile form (owners only).
     profile: Option<Vec<Field>>,
     profile_errors: FieldErrors,
@@ -238,6 +243,18 @@ struct ManagePage {
     invite_action: String,
     invitations: Vec<InvitationRow>,
     csrf: String,
+}
+
+/// Another organisation's certificate asking to count one of this organisation's achievements.
+#[derive(Debug, Clone)]
+struct ComponentRequestRow {
+    certificate: String,
+    certificate_href: String,
+    asking: String,
+    component: String,
+    component_href: String,
+    requested: String,
+    agree_action: String,
 }
 
 #[derive(Debug, Clone)]
@@ -348,6 +365,25 @@ async fn manage_page(
             Field::new("invite_role", "Role", role.clone()).name("role").select(role_options(&role, false)).error_from(&invite_errors),
         )
     });
+    let component_requests = if can(OrgAction::AgreeToComponents) {
+        let requests = stacks::component_requests(&state.app, &viewer.actor, id).await?;
+        Some(
+            requests
+                .into_iter()
+                .map(|r| ComponentRequestRow {
+                    certificate: r.parent.content.name.clone(),
+                    certificate_href: format!("/achievements/{}", r.parent.id),
+                    asking: r.parent_organisation.clone(),
+                    component: r.child.content.name.clone(),
+                    component_href: format!("/achievements/{}", r.child.id),
+                    requested: human_date(r.requested_at),
+                    agree_action: format!("/achievements/{}/components/{}/agreement", r.parent.id, r.child.id),
+                })
+                .collect(),
+        )
+    } else {
+        None
+    };
     let now = state.app.now();
     let invitations = if can_manage_members {
         invitations::list(&state.app, &viewer.actor, id)
@@ -383,6 +419,9 @@ async fn manage_page(
         achievements,
         new_badge_href: can_author.then(|| format!("/issuers/{id}/achievements/new?kind=micro-badge")),
         new_credential_href: can_author.then(|| format!("/issuers/{id}/achievements/new?kind=micro-credential")),
+        new_composed_href: can_author.then(|| format!("/issuers/{id}/achievements/new?kind=composed")),
+        new_certificate_href: can_author.then(|| format!("/issuers/{id}/achievements/new?kind=certificate")),
+        component_requests,
         profile: can_edit_profile.then(|| profile_fields(&profile_values, &profile_errors)),
         profile_errors,
         profile_action: format!("/issuers/{id}/profile"),

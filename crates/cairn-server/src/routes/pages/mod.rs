@@ -133,6 +133,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("token-revoked", "The token is revoked; it no longer works."),
     ("image-saved", "The new image is saved."),
     ("profile-saved", "The issuer profile is saved."),
+    ("component-agreed", "Agreed: the certificate counts your achievement, and its issuer can publish it."),
     ("organisation-created", "Your issuer organisation is ready. Add members, then author your first achievement."),
     ("member-added", "The member is added."),
     ("member-updated", "The member's role is changed."),

@@ -30,6 +30,7 @@ pub(super) fn router() -> Router<AppState> {
         .route(paths::ACHIEVEMENT_PAGE, get(achievement_page))
         .route("/achievements/{id}/publish", post(publish))
         .route("/achievements/{id}/retire", post(retire))
+        .route("/achievements/{id}/components/{component}/agreement", post(agree))
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +50,7 @@ struct LevelView {
     name: String,
     summary: String,
     effort: Option<String>,
+    credits: Option<String>,
     state: Option<StateBadge>,
 }
 
@@ -105,6 +107,13 @@ struct AchievementPage {
     validity: String,
     published_on: Option<String>,
     is_micro_credential: bool,
+    is_certificate: bool,
+    /// A micro-credential's: whether its levels must be taken in order.
+    levels_in_order: bool,
+    /// A certificate's rule in words ("At least 8 credit hours from these").
+    rule: Option<String>,
+    /// Credit hours, as written ("1.5").
+    credits: Option<String>,
     levels: Vec<LevelView>,
     /// "Level 2: Practice" and the micro-credential it belongs to.
     level_of: Option<(String, String, String)>,
@@ -210,6 +219,16 @@ fn language_name(tag: &str) -> String {
     if primary == tag { name.to_string() } else { format!("{name} ({tag})") }
 }
 
+/// "Level 2: Practice" for a level written inline, "Level 2" for a micro-badge used as one, the
+/// kind ("Micro-credential") for a certificate's component.
+pub(crate) fn component_heading(component: &Achievement, index: usize, of: Kind) -> String {
+    match (component.kind, of) {
+        (Kind::Level(n), _) => level_heading(n),
+        (_, Kind::MicroCredential) => format!("Level {}", index + 1),
+        (kind, _) => kind.label(),
+    }
+}
+
 /// "Level 2: Practice".
 pub(crate) fn level_heading(n: u8) -> String {
     let title = LEVEL_TITLES.get(usize::from(n).wrapping_sub(1)).copied().unwrap_or("");
@@ -271,7 +290,11 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
         validity: content.validity_text(),
         published_on: achievement.published_at.map(human_date),
         is_micro_credential: achievement.kind == Kind::MicroCredential,
-        levels: levels.iter().map(|level| level_view(level, is_member)).collect(),
+        is_certificate: achievement.kind == Kind::Certificate,
+        levels_in_order: achievement.kind == Kind::MicroCredential && !achievement.levels_in_any_order,
+        rule: achievement.rule.map(|rule| rule.label()),
+        credits: content.credits.map(|c| c.to_string()),
+        levels: levels.iter().enumerate().map(|(i, level)| level_view(level, i, achievement.kind, is_member)).collect(),
         level_of,
         member,
         retired: achievement.state == LifeCycle::Retired,
@@ -285,14 +308,13 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
     })
 }
 
-fn level_view(level: &Achievement, is_member: bool) -> LevelView {
-    let n = match level.kind {
-        Kind::Level(n) => n,
-        _ => 0,
-    };
+/// A level of a micro-credential (written inline, or an existing micro-badge at `index`) or a
+/// component of a certificate.
+fn level_view(level: &Achievement, index: usize, of: Kind, is_member: bool) -> LevelView {
     LevelView {
         href: format!("/achievements/{}", level.id),
-        heading: level_heading(n),
+        heading: component_heading(level, index, of),
+        credits: level.content.credits.map(|c| c.to_string()),
         name: level.content.name.clone(),
         summary: excerpt(&level.content.description, 220),
         effort: level.content.effort_text(),
@@ -303,6 +325,15 @@ fn level_view(level: &Achievement, is_member: bool) -> LevelView {
 /// Where a life-cycle button sends the browser back to: a safe local `return_to`, or the page.
 fn back_to(form: &FormFields, id: AchievementId) -> String {
     safe_next(form.get("return_to")).unwrap_or_else(|| format!("/achievements/{id}"))
+}
+
+/// An owner agrees, from the management page, that another organisation's certificate counts one
+/// of their achievements.
+async fn agree(State(state): State<AppState>, viewer: Viewer, Path((id, component)): Path<(String, String)>, _form: FormFields) -> Result<Response, Problem> {
+    let id: AchievementId = path_id(&id, "achievement")?;
+    let component: AchievementId = path_id(&component, "component")?;
+    let organisation = cairn_app::stacks::agree(&state.app, &viewer.actor, id, component).await?;
+    Ok(see_other_with(&format!("/issuers/{organisation}/manage"), "component-agreed"))
 }
 
 async fn publish(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>, form: FormFields) -> Result<Response, Problem> {
