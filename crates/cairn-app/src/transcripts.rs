@@ -213,11 +213,10 @@ struct TranscriptSigner {
     method: String,
 }
 
-/// The credits an achievement carries, if it carries any. Achievements state no credits yet, so
-/// this is `None` for every one today; when they do, this is the one place that reads them, and
-/// [`credit_total`] sums them into the transcript.
-pub fn achievement_credits(_achievement: &Achievement) -> Option<f64> {
-    None
+/// The credit hours an achievement carries, if it carries any: the one place the transcript reads
+/// them; [`credit_total`] sums them.
+pub fn achievement_credits(achievement: &Achievement) -> Option<f64> {
+    achievement.content.credits.map(cairn_core::composition::Credits::as_f64)
 }
 
 /// The total of the credits of a transcript's achievements: the sum of those that carry credits,
@@ -264,7 +263,13 @@ async fn build(app: &App, user: &User, awards: Vec<Award>, partial: bool, signer
         }
         let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
         credits.push(achievement_credits(&achievement));
-        achievements.push((award.achievement, app.store.achievement(award.achievement).await?.parent));
+        // Every micro-credential or certificate the achievement is part of: its own micro-credential
+        // for a level, and those composed of it.
+        let containers = app.store.containers_of(award.achievement).await?;
+        if containers.is_empty() {
+            achievements.push((award.achievement, None));
+        }
+        achievements.extend(containers.into_iter().map(|container| (award.achievement, Some(container))));
         credentials.push(credential);
     }
     let name = clean(&user.name);

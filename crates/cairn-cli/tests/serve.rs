@@ -58,14 +58,14 @@ fn serve_demo_answers_healthz_seeds_once_and_stops_on_sigterm() {
     assert!(body.contains("\"database\":\"sqlite\""));
     let (status, catalog) = get(&addr, "/api/v1/achievements");
     assert_eq!(status, 200);
-    assert!(catalog.contains("\"total\":4"), "{catalog}");
+    assert!(catalog.contains("\"total\":5"), "four achievements and a certificate: {catalog}");
     assert!(terminate(child).success(), "graceful shutdown exits 0");
     assert!(dir.path().join("cairn.db").exists() && dir.path().join("master.key").exists());
 
     // A second start reuses the data: nothing is seeded twice.
     let (child, addr, _) = start(dir.path());
     let (_, catalog) = get(&addr, "/api/v1/achievements");
-    assert!(catalog.contains("\"total\":4"), "{catalog}");
+    assert!(catalog.contains("\"total\":5"), "four achievements and a certificate: {catalog}");
     assert!(terminate(child).success());
 }
 

@@ -26,8 +26,8 @@ use crate::config::Config;
 
 pub use documents::{issuer_did, status_list_url, verification_method};
 pub(crate) use issuing::issue;
+pub(crate) use issuing::signing_failed;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
-pub(crate) use issuing::{issue, signing_failed};
 pub use status_lists::{plausible_list_id, status_list};
 pub use views::{
     AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Visible, backpack, backpack_shelves, card,
