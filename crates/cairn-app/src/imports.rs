@@ -200,18 +200,18 @@ pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Impo
 async fn names(app: &App, report: &VerificationReport, credential: &Value) -> Result<(String, String), AppError> {
     let mut name = report.credential_name();
     let mut issuer = report.issuer_name();
-    if let (None, Some(Value::String(badge_url))) = (&name, credential.get("badge")) {
-        if let Some(badge) = verification::load_json(app, badge_url).await? {
-            name = badge.get("name").and_then(Value::as_str).map(str::to_string);
-            issuer = match badge.get("issuer") {
-                Some(Value::Object(profile)) => profile.get("name").and_then(Value::as_str).map(str::to_string),
-                Some(Value::String(issuer_url)) => verification::load_json(app, issuer_url)
-                    .await?
-                    .and_then(|profile| profile.get("name").and_then(Value::as_str).map(str::to_string))
-                    .or_else(|| Some(issuer_url.clone())),
-                _ => issuer,
-            };
-        }
+    if let (None, Some(Value::String(badge_url))) = (&name, credential.get("badge"))
+        && let Some(badge) = verification::load_json(app, badge_url).await?
+    {
+        name = badge.get("name").and_then(Value::as_str).map(str::to_string);
+        issuer = match badge.get("issuer") {
+            Some(Value::Object(profile)) => profile.get("name").and_then(Value::as_str).map(str::to_string),
+            Some(Value::String(issuer_url)) => verification::load_json(app, issuer_url)
+                .await?
+                .and_then(|profile| profile.get("name").and_then(Value::as_str).map(str::to_string))
+                .or_else(|| Some(issuer_url.clone())),
+            _ => issuer,
+        };
     }
     Ok((kept_text(name, "Unnamed badge"), kept_text(issuer, "Unknown issuer")))
 }
