@@ -67,13 +67,23 @@ pub(super) fn clean(bytes: &[u8]) -> Result<Vec<u8>, EvidenceError> {
     if document.encryption_state.is_some() || document.trailer.has(b"Encrypt") {
         return Err(EvidenceError::Encrypted);
     }
-    if document.catalog().is_err() || document.page_iter().next().is_none() {
-        return Err(corrupt("has no readable pages"));
-    }
+    check_pages(&document)?;
     strip(&mut document);
     let mut out = Vec::with_capacity(bytes.len());
     document.save_modern(&mut out).map_err(|error| corrupt(format_args!("could not be written out again: {}", short(&error))))?;
+    // A page tree can read as having pages only through objects the cleaning removes or
+    // renumbers (found by fuzzing: a `/Kids` naming the catalog). What is kept must be readable
+    // as it will be read again, or it is refused now rather than on the next upload.
+    check_pages(&load(&out)?.0)?;
     Ok(out)
+}
+
+/// Refuses a document without a catalog or without a page that can be reached.
+fn check_pages(document: &Document) -> Result<(), EvidenceError> {
+    if document.catalog().is_err() || document.page_iter().next().is_none() {
+        return Err(corrupt("has no readable pages"));
+    }
+    Ok(())
 }
 
 /// A library error's message, cut to a length fit for a person to read.
@@ -447,6 +457,22 @@ mod tests {
         assert!(!clean.windows(8).any(|w| w == b"\n0 0 obj"));
         let (kind, again) = accept_evidence(&clean, Some("application/pdf")).unwrap();
         assert_eq!((kind, Document::load_mem(&again).unwrap().get_pages().len()), (EvidenceType::Pdf, 1));
+    }
+
+    #[test]
+    fn a_page_tree_that_reads_only_through_what_is_removed_is_refused() {
+        // Found by fuzzing: the page list names the catalog as its kid. Read as given it seems
+        // to have a page; written out again it has none, so the kept file would be refused when
+        // uploaded again. It is refused at once.
+        let input = pdf(
+            &[(1, CATALOG.as_bytes().to_vec()), (2, b"<< /Type /Pages /Kids [1 0 R] /Count 1 >>".to_vec()), (3, PAGE.as_bytes().to_vec())],
+            0,
+            "/Size 4 /Root 1 0 R",
+        );
+        match accept_evidence(&input, Some("application/pdf")) {
+            Ok((kind, clean)) => assert_eq!(accept_evidence(&clean, Some(kind.media_type())).map(|(kind, _)| kind), Ok(kind)),
+            Err(error) => assert_eq!(error.to_string(), "the file is damaged: the PDF has no readable pages"),
+        }
     }
 
     #[test]
