@@ -14,6 +14,7 @@ use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
 use crate::accounts::profile::own;
+use crate::submissions::sha256_hex;
 use crate::urls::PublicDocument;
 use crate::verification;
 use crate::{App, AppError};
@@ -124,11 +125,6 @@ fn external_ids(credential: &Value) -> (Option<String>, Option<String>) {
     let badge_issuer = badge.and_then(Value::as_object).and_then(|b| id_of(b.get("issuer")));
     let cap = |id: Option<String>| id.map(|id| strip_control_chars(&id).chars().take(2000).collect());
     (cap(issuer.or(badge_issuer)), cap(achievement.or_else(|| id_of(badge))))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Imports a badge into the actor's backpack: verified, then kept with its verdict.

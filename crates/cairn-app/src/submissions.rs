@@ -305,7 +305,8 @@ fn evidence_error(error: EvidenceError) -> AppError {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256 of `bytes`, as lowercase hex (evidence files, imported badges).
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
