@@ -114,6 +114,8 @@ pub struct BlindSubmission {
     /// What changed since the previous attempt.
     pub changes: Option<AttemptChanges>,
     pub duplicates: Vec<BlindDuplicate>,
+    /// Set when the submission asks for prior learning to be recognised.
+    pub prior_learning: Option<crate::recognition::PriorLearningShown>,
 }
 
 fn blind_artifacts(code: &str, submission: SubmissionId, artifacts: &[Artifact]) -> Vec<BlindArtifact> {
@@ -233,6 +235,7 @@ async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisatio
         previous,
         changes,
         duplicates,
+        prior_learning: crate::recognition::shown(app, id).await?,
     })
 }
 
@@ -396,6 +399,7 @@ pub(crate) async fn award_pass(app: &App, id: SubmissionId) -> Result<Option<(Aw
         judgement,
         // The evidence stays with the learner; the award page shows it only where they allow.
         evidence_urls: Vec::new(),
+        prior_learning: crate::recognition::assessed_basis(app, id).await?,
     };
     Ok(Some(awards::issue(app, &request).await?))
 }

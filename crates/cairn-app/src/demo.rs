@@ -4,12 +4,21 @@
 
 use cairn_core::account::{Email, NewAccount, SignUpFields};
 use cairn_core::achievement::{Kind, NewAchievement, State};
+use cairn_core::authz::Actor;
 use cairn_core::demo;
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::organisation::OrganisationProfile;
+use cairn_core::recognition::NewEquivalency;
 use cairn_store::StoreError;
+use cairn_vc::keys::Ed25519KeyPair;
+use cairn_vc::loader::BundledLoader;
+use cairn_vc::ob3;
+use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
+use sha2::{Digest, Sha256};
 
-use crate::App;
+use crate::imports::ImportInput;
+use crate::recognition::RecognitionFields;
+use crate::{App, AppError};
 
 /// What seeding did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,6 +84,7 @@ pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
         report.achievements_created += 1;
     }
     report.achievements_created += usize::from(seed_certificate(app, organisation.id, owner).await?);
+    seed_prior_learning(app, organisation.id, owner).await?;
     // The demo assessor is in the pool of every demo achievement that is assessed (a
     // micro-credential is earned by its levels), so demo submissions are assigned at once.
     let assessors: Vec<_> = accounts.iter().filter(|(_, role)| *role == Some(cairn_core::authz::Role::Assessor)).map(|(user, _)| user.id).collect();
@@ -110,4 +120,106 @@ async fn seed_certificate(app: &App, organisation: OrganisationId, owner: UserId
     let created = app.store.create_achievement(organisation, &new, owner, now).await?;
     app.store.set_achievement_state(created.id, State::Published, now).await?;
     Ok(true)
+}
+
+/// The demo graduate's badges from elsewhere ([`demo::FOREIGN_BADGES`]): each signed by the
+/// demo's other issuer, imported (and so verified), with the demo issuer's equivalency rule that
+/// counts it as one of its achievements; the first is claimed, so the graduate holds a badge
+/// recognised as prior learning and has a transcript to download. Done once: nothing is added
+/// for a badge the graduate imported already.
+async fn seed_prior_learning(app: &App, organisation: OrganisationId, owner: UserId) -> Result<(), StoreError> {
+    let store = &app.store;
+    let email = Email::parse(demo::GRADUATE_EMAIL).map_err(StoreError::Corrupt)?;
+    let Some(graduate) = store.user_by_email(&email).await? else { return Ok(()) };
+    let actor = Actor::member(graduate.id, Vec::new());
+    let failed = |what: &str, error: AppError| StoreError::Config(format!("seeding the demo's {what}: {error}"));
+    let key = Ed25519KeyPair::from_seed(Sha256::digest(format!("cairn demo issuer: {}", demo::FOREIGN_ISSUER)).into());
+    let multibase = key.public_key_multibase();
+    let issuer_id = cairn_vc::did::did_key(&multibase);
+    let achievements = store.organisation_achievements(organisation).await?;
+    let mut levels = Vec::new();
+    for achievement in &achievements {
+        if achievement.kind == Kind::MicroCredential {
+            levels.extend(store.levels(achievement.id).await?);
+        }
+    }
+    let imported = store.imports_of(graduate.id).await?;
+    for badge in demo::FOREIGN_BADGES {
+        let external_achievement = format!("{}badges/{}", demo::FOREIGN_ISSUER_URL, badge.slug);
+        if imported.iter().any(|i| i.achievement_id.as_deref() == Some(external_achievement.as_str())) {
+            continue;
+        }
+        let Some(target) = achievements.iter().chain(&levels).find(|a| a.content.name == badge.counts_as && a.state == State::Published) else { continue };
+        let credential = foreign_credential(app, &key, &issuer_id, &badge, &external_achievement, graduate.email.as_str())?;
+        let import = crate::imports::import(app, &actor, ImportInput::Text(credential)).await.map_err(|e| failed("imported badges", e))?;
+        let rule = NewEquivalency {
+            achievement: target.id,
+            external_issuer: issuer_id.clone(),
+            external_achievement,
+            note: format!("Agreed with {} in the demo.", demo::FOREIGN_ISSUER),
+        };
+        match store.create_equivalency(organisation, &rule, owner, app.now()).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        if badge.claimed {
+            let fields = RecognitionFields { achievement_id: target.id.to_string(), import_id: Some(import.id.to_string()), statement: None };
+            crate::recognition::request(app, &actor, &fields).await.map_err(|e| failed("recognised prior learning", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// A badge from the demo's other issuer, signed (Data Integrity), issued to `email` some months ago.
+fn foreign_credential(
+    app: &App,
+    key: &Ed25519KeyPair,
+    issuer_id: &str,
+    badge: &demo::ForeignBadge,
+    achievement_id: &str,
+    email: &str,
+) -> Result<String, StoreError> {
+    let issued = cairn_vc::dates::rfc3339(app.now() - time::Duration::days(200));
+    let issuer = ob3::Profile {
+        id: issuer_id.to_string(),
+        name: demo::FOREIGN_ISSUER.into(),
+        url: Some(demo::FOREIGN_ISSUER_URL.into()),
+        email: None,
+        description: None,
+        image: None,
+    };
+    let unsigned = ob3::open_badge_credential(&ob3::CredentialInput {
+        id: format!("{}assertions/{}", demo::FOREIGN_ISSUER_URL, badge.slug),
+        name: badge.name.into(),
+        issuer: issuer.clone(),
+        valid_from: issued.clone(),
+        valid_until: None,
+        awarded_date: Some(issued.clone()),
+        recipient: ob3::Recipient::Email { address: email.to_string(), salt: badge.slug.to_string() },
+        achievement: ob3::Achievement {
+            id: achievement_id.to_string(),
+            achievement_type: "Badge".into(),
+            name: badge.name.into(),
+            description: badge.description.into(),
+            criteria_narrative: badge.criteria.into(),
+            criteria_id: None,
+            image: None,
+            alignments: Vec::new(),
+            rubric: Vec::new(),
+            tags: Vec::new(),
+            language: Some("en".into()),
+            version: None,
+            creator: Some(issuer),
+            credits_available: None,
+        },
+        results: Vec::new(),
+        credits_earned: None,
+        evidence: Vec::new(),
+        status: None,
+        with_schema: true,
+    });
+    let signer = Ed25519Signer::new(key.clone(), cairn_vc::did::did_key_method(&key.public_key_multibase()));
+    let signed = eddsa::sign(&unsigned, &signer, &ProofOptions::assertion(issued), &BundledLoader)
+        .map_err(|e| StoreError::Config(format!("signing a demo badge: {e}")))?;
+    Ok(ob3::proof_as_array(signed).to_string())
 }

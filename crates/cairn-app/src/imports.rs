@@ -172,7 +172,8 @@ pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Impo
     };
     let input = if blob_key.is_some() { String::new() } else { String::from_utf8_lossy(&bytes).into_owned() };
     let (issuer_id, achievement_id) = external_ids(&credential);
-    let (name, issuer_name) = names(app, &report, &credential).await?;
+    let (name, issuer_name, badge_issuer_id) = names(app, &report, &credential).await?;
+    let issuer_id = issuer_id.or(badge_issuer_id);
     let import = Import {
         id: ImportId::new(),
         user: user_id,
@@ -191,15 +192,18 @@ pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Impo
     Ok(app.store.create_import(&import).await?)
 }
 
-/// The badge's and its issuer's names. An OB 2.0 hosted assertion names its BadgeClass (and the
-/// BadgeClass its issuer) only by address: those are read as verification read them.
-async fn names(app: &App, report: &VerificationReport, credential: &Value) -> Result<(String, String), AppError> {
+/// The badge's and its issuer's names, and the issuer's id when only the BadgeClass gives it.
+/// An OB 2.0 hosted assertion names its BadgeClass (and the BadgeClass its issuer) only by
+/// address: those are read as verification read them.
+async fn names(app: &App, report: &VerificationReport, credential: &Value) -> Result<(String, String, Option<String>), AppError> {
     let mut name = report.credential_name();
     let mut issuer = report.issuer_name();
+    let mut issuer_id = None;
     if let (None, Some(Value::String(badge_url))) = (&name, credential.get("badge"))
         && let Some(badge) = verification::load_json(app, badge_url).await?
     {
         name = badge.get("name").and_then(Value::as_str).map(str::to_string);
+        issuer_id = external_ids(&serde_json::json!({"issuer": badge.get("issuer")})).0;
         issuer = match badge.get("issuer") {
             Some(Value::Object(profile)) => profile.get("name").and_then(Value::as_str).map(str::to_string),
             Some(Value::String(issuer_url)) => verification::load_json(app, issuer_url)
@@ -209,26 +213,44 @@ async fn names(app: &App, report: &VerificationReport, credential: &Value) -> Re
             _ => issuer,
         };
     }
-    Ok((kept_text(name, "Unnamed badge"), kept_text(issuer, "Unknown issuer")))
+    Ok((kept_text(name, "Unnamed badge"), kept_text(issuer, "Unknown issuer"), issuer_id))
 }
 
 /// Verifies an import again and records the verdict.
-async fn reverify(app: &App, mut import: Import) -> Result<Import, AppError> {
+async fn reverify(app: &App, import: Import) -> Result<Import, AppError> {
+    Ok(verify_again(app, import).await?.0)
+}
+
+/// Verifies an import again, records the verdict, and says whether the badge names `email` as
+/// its recipient (`None` when it cannot tell: an unverifiable badge, or a recipient by DID).
+async fn verify_again(app: &App, mut import: Import) -> Result<(Import, Option<VerificationReport>), AppError> {
     let bytes = match &import.blob_key {
         Some(key) => app.store.blobs().get(key).await?,
         None => import.input.clone().into_bytes(),
     };
-    let check = match verify_input(app, import.source, bytes).await {
-        Ok(report) => check_of(&report, app.now()),
+    let (check, report) = match verify_input(app, import.source, bytes).await {
+        Ok(report) => (check_of(&report, app.now()), Some(report)),
         // An address that cannot be fetched any more leaves the badge unverifiable, not invalid.
         Err(AppError::Invalid(invalid)) => {
-            ImportCheck { verdict: ImportVerdict::Indeterminate, detail: invalid.at("/credential").map(str::to_string), verified_at: app.now() }
+            (ImportCheck { verdict: ImportVerdict::Indeterminate, detail: invalid.at("/credential").map(str::to_string), verified_at: app.now() }, None)
         }
         Err(error) => return Err(error),
     };
     app.store.record_import_check(import.id, &check).await?;
     import.check = check;
-    Ok(import)
+    Ok((import, report))
+}
+
+/// One of the actor's imports, verified now (whatever its last verification's age), with
+/// whether it names `email` as its recipient: `Some(true)` only when the badge says so.
+///
+/// # Errors
+/// `NotFound` for an unknown import or another person's.
+pub(crate) async fn verified_now(app: &App, actor: &Actor, id: ImportId, email: &str) -> Result<(Import, Option<bool>), AppError> {
+    let import = owned(app, actor, id).await?;
+    let (import, report) = verify_again(app, import).await?;
+    let issued_to = report.and_then(|r| r.issued_to_email(email));
+    Ok((import, issued_to))
 }
 
 fn stale(import: &Import, now: OffsetDateTime) -> bool {
@@ -270,7 +292,7 @@ pub async fn remove(app: &App, actor: &Actor, id: ImportId) -> Result<(), AppErr
     Ok(app.store.delete_import(id).await?)
 }
 
-async fn owned(app: &App, actor: &Actor, id: ImportId) -> Result<Import, AppError> {
+pub(crate) async fn owned(app: &App, actor: &Actor, id: ImportId) -> Result<Import, AppError> {
     let user: UserId = own(actor)?;
     match app.store.import(id).await {
         Ok(import) if import.user == user => Ok(import),

@@ -47,6 +47,7 @@ pub mod issuer;
 pub mod jobs;
 pub mod notify;
 pub mod organisations;
+pub mod recognition;
 pub mod stacks;
 pub mod submissions;
 pub mod transcripts;

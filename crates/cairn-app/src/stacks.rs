@@ -131,7 +131,14 @@ pub(crate) async fn complete(app: &App, award: &Award) -> Result<Vec<(Award, Vec
             };
             evidence.push((app.config.urls().award_page(earned.id), name));
         }
-        let request = AwardRequest { learner: award.learner, achievement: container.id, submission: None, judgement: None, evidence_urls: evidence };
+        let request = AwardRequest {
+            learner: award.learner,
+            achievement: container.id,
+            submission: None,
+            judgement: None,
+            evidence_urls: evidence,
+            prior_learning: None,
+        };
         match issue(app, &request).await {
             Ok(done) => issued.push(done),
             // Another runner completed it first.

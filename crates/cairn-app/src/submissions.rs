@@ -45,6 +45,22 @@ fn submission_state(detail: impl Into<String>) -> AppError {
 /// `Unauthenticated`; `NotFound` for an unknown or unpublished achievement; `Conflict` for a
 /// micro-credential (earned by its levels) or an existing live submission; `Invalid`.
 pub async fn start_submission(app: &App, actor: &Actor, achievement: AchievementId, fields: &SubmissionFields) -> Result<Submission, AppError> {
+    start(app, actor, achievement, fields, None).await
+}
+
+/// Starts a draft submission; with `prior_learning`, one asking for prior learning to be
+/// recognised, which may be for a certificate and takes no notice of level order (learning done
+/// elsewhere came in its own order).
+///
+/// # Errors
+/// As [`start_submission`].
+pub(crate) async fn start(
+    app: &App,
+    actor: &Actor,
+    achievement: AchievementId,
+    fields: &SubmissionFields,
+    prior_learning: Option<cairn_store::PriorLearning>,
+) -> Result<Submission, AppError> {
     actor.authorise(Action::Apply)?;
     let learner = actor.user.ok_or(AppError::Unauthenticated)?;
     let achievement = match app.store.achievement(achievement).await {
@@ -52,15 +68,17 @@ pub async fn start_submission(app: &App, actor: &Actor, achievement: Achievement
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound("no published achievement has this id".into())),
         Err(error) => return Err(error.into()),
     };
-    match achievement.kind {
-        Kind::MicroCredential => return Err(submission_state("a micro-credential is earned by its level badges: apply for the levels instead")),
-        Kind::Certificate => return Err(submission_state("a certificate is earned by its components: apply for them instead")),
-        Kind::MicroBadge | Kind::Level(_) => crate::stacks::check_level_order(app, learner, &achievement).await?,
+    match (achievement.kind, prior_learning) {
+        (Kind::MicroCredential, _) => return Err(submission_state("a micro-credential is earned by its level badges: apply for the levels instead")),
+        (Kind::Certificate, None) => return Err(submission_state("a certificate is earned by its components: apply for them instead")),
+        (Kind::MicroBadge | Kind::Level(_), None) => crate::stacks::check_level_order(app, learner, &achievement).await?,
+        (_, Some(_)) => {}
     }
     let me = app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
     let fee = FeeContext::load(app, &achievement).await?.opening_state(app, learner).await?;
-    let new = NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee };
+    let new =
+        NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee, prior_learning };
     let submission = app.store.create_submission(&new, app.now()).await?;
     tell_collaborators(app, &submission, &me, &achievement).await?;
     Ok(submission)
@@ -457,6 +475,8 @@ pub struct LearnerView {
     /// Bytes the learner's evidence files with this issuer take (out of
     /// `settings.evidence_quota_bytes()`).
     pub evidence_used: u64,
+    /// Set when the submission asks for prior learning to be recognised.
+    pub prior_learning: Option<crate::recognition::PriorLearningShown>,
 }
 
 /// The learner's view of their submission.
@@ -513,6 +533,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         fee,
         due_state,
         evidence_used,
+        prior_learning: crate::recognition::shown(app, id).await?,
     })
 }
 

@@ -20,7 +20,8 @@ fn start(data: &std::path::Path) -> (Child, String, Vec<String>) {
     let first = lines.next().expect("a start-up line").unwrap();
     let addr = first.split("listening on ").nth(1).and_then(|rest| rest.split(',').next()).expect(&first).to_string();
     let mut printed = vec![first];
-    for _ in 0..4 {
+    // The heading and one line per demo account (the process must not write to a closed pipe).
+    for _ in 0..=cairn_core::demo::ACCOUNTS.len() {
         printed.push(lines.next().unwrap().unwrap());
     }
     (child, addr, printed)

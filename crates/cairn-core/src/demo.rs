@@ -16,11 +16,57 @@ pub struct DemoAccount {
     pub role: Option<Role>,
 }
 
-/// The demo accounts, printed at start-up and listed in the README.
-pub const ACCOUNTS: [DemoAccount; 3] = [
+/// The demo accounts, printed at start-up and listed in the README. The last is a learner with
+/// badges from elsewhere ([`GRADUATE_EMAIL`], [`FOREIGN_BADGES`]).
+pub const ACCOUNTS: [DemoAccount; 4] = [
     DemoAccount { name: "Iris Okafor", email: "issuer@demo.cairn.test", password: "cairn-demo-issuer", role: Some(Role::Owner) },
     DemoAccount { name: "Arjun Mehta", email: "assessor@demo.cairn.test", password: "cairn-demo-assessor", role: Some(Role::Assessor) },
     DemoAccount { name: "Lena Fischer", email: "learner@demo.cairn.test", password: "cairn-demo-learner", role: None },
+    DemoAccount { name: "Tomás Rivera", email: GRADUATE_EMAIL, password: "cairn-demo-graduate", role: None },
+];
+
+/// The demo learner who imported badges from another issuer: one recognised as prior learning
+/// (so their backpack and transcript have a badge), one waiting to be claimed.
+pub const GRADUATE_EMAIL: &str = "graduate@demo.cairn.test";
+
+/// The issuer of the demo's badges from elsewhere (signed with a `did:key` derived from its name).
+pub const FOREIGN_ISSUER: &str = "Harbourside Community College";
+/// Its home page.
+pub const FOREIGN_ISSUER_URL: &str = "https://harbourside.example.edu/";
+
+/// A badge from elsewhere in the demo: what it is, and the demo achievement the demo issuer's
+/// equivalency rule counts it as.
+#[derive(Debug, Clone)]
+pub struct ForeignBadge {
+    /// The last part of its achievement id (`https://harbourside.example.edu/badges/{slug}`).
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub criteria: &'static str,
+    /// The demo achievement it counts as.
+    pub counts_as: &'static str,
+    /// Whether the graduate has claimed it already.
+    pub claimed: bool,
+}
+
+/// The graduate's badges from elsewhere.
+pub const FOREIGN_BADGES: [ForeignBadge; 2] = [
+    ForeignBadge {
+        slug: "inclusive-workshops",
+        name: "Facilitating Inclusive Workshops",
+        description: "Plans and runs workshops in which every participant can take part.",
+        criteria: "Ran two observed workshops and wrote a reflection on each.",
+        counts_as: "Inclusive Meeting Facilitation",
+        claimed: true,
+    },
+    ForeignBadge {
+        slug: "relational-databases-1",
+        name: "Relational Databases I",
+        description: "Writes SELECT queries with filters, sorting and expressions over one table.",
+        criteria: "Passed the proctored query exam with at least 80%.",
+        counts_as: "SQL Foundations: Querying One Table",
+        claimed: false,
+    },
 ];
 
 /// The demo issuer's profile.
@@ -443,6 +489,14 @@ mod tests {
         assert!(matches!(NewAchievement::parse(&certificate(ids)).unwrap(), NewAchievement::Certificate { .. }));
         for account in ACCOUNTS {
             NewAccount::parse(SignUpFields { name: account.name.into(), email: account.email.into(), password: account.password.into() }).unwrap();
+        }
+        let names: Vec<String> = micro_badges().iter().chain(std::iter::once(&micro_credential())).map(|a| a.content.name.clone()).collect();
+        let level_names: Vec<String> = match NewAchievement::parse(&micro_credential()).unwrap() {
+            NewAchievement::MicroCredential { levels, .. } => levels.iter().map(|l| l.name.clone()).collect(),
+            _ => Vec::new(),
+        };
+        for badge in FOREIGN_BADGES {
+            assert!(names.iter().chain(&level_names).any(|n| n == badge.counts_as), "{} counts as a demo achievement", badge.name);
         }
     }
 }

@@ -85,3 +85,7 @@ id_type!(
     /// A badge earned elsewhere that a learner imported.
     ImportId
 );
+id_type!(
+    /// An issuer's equivalency rule: an achievement from elsewhere that counts as one of theirs.
+    EquivalencyId
+);

@@ -285,6 +285,26 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     ("get", "/imports/{id}", "One imported badge, verified again when its last verification is stale", true, None, 200, "Import"),
     ("delete", "/imports/{id}", "Remove an imported badge", true, None, 204, ""),
+    (
+        "post",
+        "/recognitions",
+        "Ask for prior learning to be recognised as an achievement (a micro-badge, a level or a certificate), showing an imported badge or describing it. A valid badge issued to your e-mail address that one of the issuer's equivalency rules names is recognised at once (`status: awarded`); anything else starts a submission to complete with evidence and send (`status: queued`), assessed blind against the rubric",
+        true,
+        Some("RecognitionInput"),
+        201,
+        "Recognition",
+    ),
+    ("get", "/organisations/{id}/equivalencies", "The organisation's equivalency rules (those who run assessment)", true, None, 200, "EquivalencyList"),
+    (
+        "post",
+        "/organisations/{id}/equivalencies",
+        "Add an equivalency rule: badges from elsewhere with this issuer id and achievement id count as one of the organisation's achievements (those who run assessment)",
+        true,
+        Some("EquivalencyInput"),
+        201,
+        "Equivalency",
+    ),
+    ("delete", "/organisations/{id}/equivalencies/{rule}", "Remove an equivalency rule; what it recognised stays awarded", true, None, 204, ""),
     ("get", "/notifications", "Your notifications, newest first, with the unread count", true, None, 200, "NotificationList"),
     ("post", "/notifications/read", "Mark one notification (`id`) or all as read", true, Some("ReadInput"), 204, ""),
 ];
@@ -380,8 +400,25 @@ fn schemas() -> Value {
             "issuer_id": {"type": ["string", "null"], "description": "The issuer's DID or URL, as the badge gives it"},
             "achievement_id": {"type": ["string", "null"], "description": "The achievement's (or OB 2.0 BadgeClass's) id, as the badge gives it"},
             "format": {"type": "string", "description": "What was verified: ob3-json, ob3-jwt, clr-json, ob2-hosted, ob2-signed, with png+ or svg+ when baked"},
-            "source": {"type": "string", "enum": ["json", "jwt", "url", "png", "svg"]}, "created_at": string()}},
+            "source": {"type": "string", "enum": ["json", "jwt", "url", "png", "svg"]}, "created_at": string(),
+            "counts_as": {"type": "array", "description": "Achievements here that issuers' equivalency rules count it as (listing and showing only)", "items": {"type": "object", "properties": {
+                "achievement_id": string(), "name": string(), "issuer": string()}}}}},
         "ImportList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Import")}}},
+        "RecognitionInput": {"type": "object", "additionalProperties": false, "required": ["achievement_id"], "properties": {
+            "achievement_id": string(), "import_id": {"type": ["string", "null"], "description": "One of your imported badges, shown as the prior learning"},
+            "statement": {"type": ["string", "null"], "description": "Your account of the prior learning; it becomes the submission's overview"}}},
+        "Recognition": {"type": "object", "required": ["status"], "properties": {
+            "status": {"enum": ["awarded", "queued"]}, "award": schema_ref("Award"),
+            "submission": {"type": "object", "description": "The draft submission asking for recognition, with its links"}}},
+        "EquivalencyInput": {"type": "object", "additionalProperties": false, "required": ["achievement_id", "external_issuer", "external_achievement"], "properties": {
+            "achievement_id": {"type": "string", "description": "The organisation's micro-badge, level or certificate"},
+            "external_issuer": {"type": "string", "description": "The other issuer's id as its badges give it: a DID or a URL"},
+            "external_achievement": {"type": "string", "description": "The other achievement's (or OB 2.0 BadgeClass's) id"},
+            "note": {"type": ["string", "null"], "maxLength": 500}}},
+        "Equivalency": {"type": "object", "properties": {
+            "id": string(), "achievement_id": string(), "achievement_name": string(), "external_issuer": string(), "external_achievement": string(),
+            "note": string(), "created_at": string()}},
+        "EquivalencyList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Equivalency")}}},
         "RubricInput": {"type": "object", "required": ["levels", "criteria"], "properties": {
             "levels": {"type": "array", "minItems": 2, "maxItems": 6, "items": string(), "description": "Level names, lowest first"},
             "criteria": {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "object", "required": ["name", "required_level", "descriptors"], "properties": {
@@ -478,6 +515,7 @@ fn schemas() -> Value {
             "submission_id": {"type": ["string", "null"], "description": "the submission behind the award; null unless the caller is its learner or issuer staff"},
             "status": {"enum": ["active", "revoked", "suspended"]}, "status_reason": nullable_string(), "privacy": {"enum": ["public", "unlisted", "private"]},
             "evidence_public": {"type": "boolean"}, "issued_at": string(), "valid_until": nullable_string(),
+            "recognition": {"type": ["string", "null"], "enum": ["equivalency", "assessed", null], "description": "Set when the award recognises prior learning: by an equivalency rule, or assessed"},
             "links": {"type": "object", "properties": {"page": string(), "credential": string(), "jwt": string(), "png": string(), "svg": string(), "ob2": string()}}}},
         "AwardList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Award")}}},
         "PrivacyInput": {"type": "object", "required": ["privacy"], "properties": {"privacy": {"enum": ["public", "unlisted", "private"]}, "evidence_public": {"type": "boolean"}}},

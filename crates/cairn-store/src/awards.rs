@@ -7,6 +7,7 @@ use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get
 use crate::{Store, StoreError};
 use cairn_core::award::{AwardStatus, Privacy, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::recognition::Recognition;
 use cairn_core::submission::Status;
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -54,6 +55,8 @@ pub struct NewAward {
     pub png_key: String,
     pub svg_key: String,
     pub privacy: Privacy,
+    /// Set when the award recognises prior learning.
+    pub recognition: Option<Recognition>,
 }
 
 /// A stored award.
@@ -86,6 +89,8 @@ pub struct Award {
     /// Whether the award page shows the evidence (false until the learner says so).
     pub evidence_public: bool,
     pub created_at: OffsetDateTime,
+    /// Set when the award recognises prior learning, and how.
+    pub recognition: Option<Recognition>,
 }
 
 /// An award as its learner lists it.
@@ -133,6 +138,10 @@ fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
         status_changed_at: get_opt_time(row, "status_changed_at")?,
         evidence_public: get_i64(row, "evidence_public")? != 0,
         created_at: get_time(row, "created_at")?,
+        recognition: match get_opt_string(row, "recognition")? {
+            None => None,
+            Some(raw) => Some(Recognition::parse(&raw).ok_or_else(|| StoreError::corrupt(format!("recognition \"{raw}\"")))?),
+        },
     })
 }
 
@@ -170,8 +179,8 @@ fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
 async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO awards (id, achievement_id, achievement_version, organisation_id, learner_id, submission_id, issued_at, valid_until, status, \
-         privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, 0, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at, recognition) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, 0, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(new.id.to_string())
     .bind(new.achievement.to_string())
@@ -191,6 +200,7 @@ async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Resul
     .bind(&new.png_key)
     .bind(&new.svg_key)
     .bind(secs(now))
+    .bind(new.recognition.map(Recognition::as_str))
     .execute(&mut **tx)
     .await
     .map_err(award_conflict(new.status_index))?;

@@ -31,6 +31,7 @@ mod imports;
 mod invitations;
 mod notices;
 mod organisations;
+mod recognition;
 mod rows;
 mod seal;
 mod sweep;
@@ -52,6 +53,7 @@ pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;
+pub use recognition::PriorLearning;
 pub use seal::MasterKey;
 pub use sweep::{BLOB_KEY_COLUMNS, SweepReport};
 

@@ -62,6 +62,7 @@ fn new_submission(w: &World, learner: UserId, fee: FeeState) -> NewSubmission {
         learner,
         content: content("What I did", "What I learnt", &[]),
         fee,
+        prior_learning: None,
     }
 }
 
@@ -132,6 +133,7 @@ fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index
         png_key: "awards/x.png".into(),
         svg_key: "awards/x.svg".into(),
         privacy: Privacy::Public,
+        recognition: None,
     }
 }
 
@@ -1104,4 +1106,44 @@ backend_test!(a_learners_awards_and_started_micro_credentials_are_listed, |store
     let other = named_user(store, "Other Learner", "other@example.org").await;
     assert!(store.learner_awards(other).await.unwrap().is_empty());
     assert!(store.micro_credentials_started(other).await.unwrap().is_empty());
+});
+
+// ---------- recognition of prior learning ----------
+
+backend_test!(equivalency_rules_and_recognition_requests_are_kept, |store| {
+    use cairn_core::recognition::{EquivalencyFields, NewEquivalency, Recognition};
+    use cairn_store::PriorLearning;
+    let w = world(store).await;
+    let rule = |issuer: &str, achievement: &str| {
+        NewEquivalency::parse(&EquivalencyFields {
+            achievement_id: w.achievement.to_string(),
+            external_issuer: issuer.into(),
+            external_achievement: achievement.into(),
+            note: Some("Agreed with the college".into()),
+        })
+        .unwrap()
+    };
+    let first = store.create_equivalency(w.org, &rule("did:key:z6MkCollege", "https://college.example/b/1"), w.owner, at(1)).await.unwrap();
+    store.create_equivalency(w.org, &rule("did:key:z6MkCollege", "https://college.example/b/2"), w.owner, at(2)).await.unwrap();
+    let (constraint, _) = conflict(store.create_equivalency(w.org, &rule("did:key:z6MkCollege", "https://college.example/b/1"), w.owner, at(3)).await);
+    assert_eq!(constraint, "equivalencies.rule");
+    assert_eq!(store.count_equivalencies(w.org).await.unwrap(), 2);
+    assert_eq!(store.equivalencies_of(w.org).await.unwrap()[0], first);
+    assert_eq!(store.equivalencies_matching("did:key:z6MkCollege", "https://college.example/b/1").await.unwrap(), [first.clone()]);
+    assert!(store.equivalencies_matching("did:key:z6MkOther", "https://college.example/b/1").await.unwrap().is_empty());
+    store.delete_equivalency(first.id).await.unwrap();
+    assert!(is_not_found(store.equivalency(first.id).await));
+    assert!(is_not_found(store.delete_equivalency(first.id).await));
+
+    // A submission asking for recognition says so; an ordinary one does not.
+    let ordinary = start(store, &w, w.learner).await;
+    assert_eq!(store.prior_learning_of(ordinary.id).await.unwrap(), None);
+    store.withdraw_submission(ordinary.id, Status::Draft, w.learner, at(4)).await.unwrap();
+    let asking = NewSubmission { prior_learning: Some(PriorLearning { import: None }), ..new_submission(&w, w.learner, FeeState::None) };
+    let asking = store.create_submission(&asking, at(5)).await.unwrap();
+    assert_eq!(store.prior_learning_of(asking.id).await.unwrap(), Some(PriorLearning { import: None }));
+
+    // An award says how it recognises prior learning.
+    let award = store.create_award(&NewAward { recognition: Some(Recognition::Equivalency), ..new_award(&w, w.learner, None, 7) }, &[], at(6)).await.unwrap();
+    assert_eq!(store.award(award.id).await.unwrap().recognition, Some(Recognition::Equivalency));
 });

@@ -102,7 +102,32 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
                 "status_reason": award.status_reason,
                 "privacy": award.privacy.as_str(),
                 "evidence_public": award.evidence_public,
+                "recognition": award.recognition.map(|r| r.as_str()),
                 "links": award_links(&app.config, award.id),
+            })
+        })
+        .collect();
+    // Badges from elsewhere, as given (a baked image's bytes stay in the backpack: its credential
+    // is what the learner brought).
+    let imports: Vec<Value> = app
+        .store
+        .imports_of(id)
+        .await?
+        .into_iter()
+        .map(|import| {
+            json!({
+                "id": import.id.to_string(),
+                "name": import.name,
+                "issuer": import.issuer_name,
+                "issuer_id": import.issuer_id,
+                "achievement_id": import.achievement_id,
+                "format": import.format,
+                "source": import.source.as_str(),
+                "credential": (!import.input.is_empty()).then_some(import.input),
+                "verdict": import.check.verdict.as_str(),
+                "verdict_detail": import.check.detail,
+                "verified_at": timestamp(import.check.verified_at),
+                "imported_at": timestamp(import.created_at),
             })
         })
         .collect();
@@ -166,6 +191,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
         "memberships": memberships,
         "submissions": submissions,
         "awards": awards,
+        "imports": imports,
         "collaborations": collaborations,
         "notifications": notifications,
         "api_tokens": tokens,

@@ -170,9 +170,19 @@ pub(crate) struct CredentialParts<'a> {
     pub salt: &'a str,
     pub results: Vec<ob3::CriterionResult>,
     pub evidence: &'a [(String, String)],
+    /// What prior learning the award recognises, and how.
+    pub prior_learning: Option<&'a PriorLearningBasis>,
     pub issued: OffsetDateTime,
     pub valid_until: Option<OffsetDateTime>,
     pub status: Value,
+}
+
+/// The prior learning an award recognises: how, and what was shown, in words for the
+/// credential's evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorLearningBasis {
+    pub recognition: cairn_core::recognition::Recognition,
+    pub narrative: String,
 }
 
 /// The unsigned `OpenBadgeCredential`.
@@ -195,6 +205,13 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
             .evidence
             .iter()
             .map(|(url, name)| ob3::Evidence { id: Some(url.clone()), name: clean(name), description: None, narrative: None, genre: None })
+            .chain(parts.prior_learning.map(|basis| ob3::Evidence {
+                id: None,
+                name: "Recognised prior learning".into(),
+                description: Some(basis.recognition.label().into()),
+                narrative: Some(clean(&basis.narrative)),
+                genre: Some("Recognition of prior learning".into()),
+            }))
             .collect(),
         status: Some(parts.status),
         with_schema: true,

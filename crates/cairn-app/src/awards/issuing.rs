@@ -28,7 +28,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
-use super::documents::{self, rfc3339, status_list_url, verification_method};
+use super::documents::{self, PriorLearningBasis, rfc3339, status_list_url, verification_method};
 use super::images;
 use crate::config::Config;
 use crate::effects;
@@ -54,6 +54,8 @@ pub struct AwardRequest {
     pub judgement: Option<Judgement>,
     /// Evidence links as (URL, name); only http(s) URLs are accepted.
     pub evidence_urls: Vec<(String, String)>,
+    /// Set when the award recognises prior learning.
+    pub prior_learning: Option<PriorLearningBasis>,
 }
 
 /// Awards an achievement; the learner is told, and a micro-credential that the award completes
@@ -133,6 +135,7 @@ struct Draft {
     salt: String,
     judgement: Option<Judgement>,
     evidence: Vec<(String, String)>,
+    prior_learning: Option<PriorLearningBasis>,
     issued: OffsetDateTime,
     valid_until: Option<OffsetDateTime>,
     revocation_list_url: String,
@@ -170,6 +173,7 @@ impl Draft {
             salt: &self.salt,
             results,
             evidence: &self.evidence,
+            prior_learning: self.prior_learning.as_ref(),
             issued: self.issued,
             valid_until: self.valid_until,
             status: documents::credential_status(&self.revocation_list_url, &self.suspension_list_url, index),
@@ -226,6 +230,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         salt: random_salt(),
         judgement: request.judgement.clone(),
         evidence,
+        prior_learning: request.prior_learning.clone(),
         issued: now,
         revocation_list_url: status_list_url(&app.config, &revocation_list),
         suspension_list_url: status_list_url(&app.config, &suspension_list),
@@ -264,6 +269,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
             // Private until the learner chooses: an assessor who knew the submission must not be
             // able to follow it to a name.
             privacy: Privacy::Private,
+            recognition: draft.prior_learning.as_ref().map(|p| p.recognition),
         };
         match store.create_award(&new, &effects, now).await {
             Ok(award) => return Ok((award, effects)),

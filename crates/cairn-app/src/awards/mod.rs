@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 
-pub use documents::{issuer_did, status_list_url, verification_method};
+pub use documents::{PriorLearningBasis, issuer_did, status_list_url, verification_method};
 pub(crate) use issuing::issue;
 pub(crate) use issuing::signing_failed;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};

@@ -105,6 +105,7 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
         submission: None,
         judgement: Some(Judgement::parse(rubric, &scores(achievement, true), "Well done").unwrap()),
         evidence_urls: Vec::new(),
+        prior_learning: None,
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

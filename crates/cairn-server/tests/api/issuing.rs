@@ -58,6 +58,7 @@ pub(crate) fn request(learner: UserId, achievement: &Achievement) -> AwardReques
         submission: None,
         judgement: achievement.content.rubric.as_ref().map(|_| passing(achievement)),
         evidence_urls: vec![("https://example.org/portfolio/bash".into(), "My\u{7} portfolio\u{0}".into())],
+        prior_learning: None,
     }
 }
 

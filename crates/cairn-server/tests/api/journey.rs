@@ -21,7 +21,7 @@ impl Clock for Fixed {
 
 /// A published micro-badge of the demo issuer with the demo assessor in its pool; returns
 /// (achievement id, issuer token, assessor token, assessor user id).
-async fn assessed_badge(app: &TestApp, name: &str, fee: Option<Value>) -> (String, String, String, String) {
+pub(crate) async fn assessed_badge(app: &TestApp, name: &str, fee: Option<Value>) -> (String, String, String, String) {
     let org = app.demo_organisation().await;
     let issuer = app.issuer_token().await;
     let mut body = badge_body(name);
@@ -39,7 +39,7 @@ async fn assessed_badge(app: &TestApp, name: &str, fee: Option<Value>) -> (Strin
     (id, issuer, assessor, assessor_id)
 }
 
-async fn sign_up(app: &TestApp, name: &str, email: &str) -> (String, String) {
+pub(crate) async fn sign_up(app: &TestApp, name: &str, email: &str) -> (String, String) {
     let created = app.json("POST", "/api/v1/users", None, &json!({"name": name, "email": email, "password": "a long enough password"})).await;
     assert_eq!(created.status, 202, "{}", created.text());
     let token = app.token(email, "a long enough password").await;
@@ -56,7 +56,7 @@ async fn draft(app: &TestApp, token: &str, achievement: &str, overview: &str, re
     created["id"].as_str().unwrap().to_string()
 }
 
-fn scores(levels: [&str; 2]) -> Value {
+pub(crate) fn scores(levels: [&str; 2]) -> Value {
     json!({"scores": [
         {"criterion": "robustness", "level": levels[0], "comment": "Robustness comment"},
         {"criterion": "tests", "level": levels[1], "comment": "Tests comment"},

@@ -62,6 +62,7 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
         submission: None,
         judgement: Some(passing(&badge)),
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
+        prior_learning: None,
     };
     (awards::award(&app.state.app, request).await.unwrap(), badge)
 }

@@ -54,7 +54,14 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest { learner: user(app, LEARNER.0).await, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new() };
+    let request = AwardRequest {
+        learner: user(app, LEARNER.0).await,
+        achievement: achievement.id,
+        submission: None,
+        judgement,
+        evidence_urls: Vec::new(),
+        prior_learning: None,
+    };
     awards::award(&app.state.app, request).await.unwrap()
 }
 

@@ -80,7 +80,7 @@ async fn award(app: &TestApp, learner: UserId, achievement: &str) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new() };
+    let request = AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new(), prior_learning: None };
     awards::award(&app.state.app, request).await.unwrap()
 }
 
@@ -104,7 +104,7 @@ fn schema() -> jsonschema::Validator {
 /// The award's stored credential (what its learner downloads; new awards are private), checked
 /// against the OB 3.0 schema and verified with the issuer's DID document and status lists as the
 /// app serves them.
-async fn checked_credential(app: &TestApp, award: &Award) -> Value {
+pub(crate) async fn checked_credential(app: &TestApp, award: &Award) -> Value {
     let credential: Value = serde_json::from_str(&award.credential_json).unwrap();
     // The credential names a revocation and a suspension entry (docs/credentials.md), where the
     // OB 3.0 schema allows one: each entry is checked in the schema's place.

@@ -25,6 +25,8 @@ pub struct NewSubmission {
     pub learner: UserId,
     pub content: SubmissionContent,
     pub fee: FeeState,
+    /// Set when the submission asks for prior learning to be recognised.
+    pub prior_learning: Option<crate::PriorLearning>,
 }
 
 /// A submission as its learner lists it.
@@ -133,7 +135,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO submissions (id, achievement_id, organisation_id, learner_id, status, attempt, overview, reflection, links_json, fee_state, \
-             voucher_code, created_at, updated_at) VALUES ($1, $2, $3, $4, 'draft', 1, $5, $6, $7, $8, $9, $10, $10)",
+             voucher_code, created_at, updated_at, prior_learning, import_id) VALUES ($1, $2, $3, $4, 'draft', 1, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
         )
         .bind(new.id.to_string())
         .bind(new.achievement.to_string())
@@ -145,6 +147,8 @@ impl Store {
         .bind(new.fee.as_str())
         .bind(fee_code(&new.fee))
         .bind(secs(now))
+        .bind(i64::from(new.prior_learning.is_some()))
+        .bind(new.prior_learning.and_then(|p| p.import).map(|i| i.to_string()))
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("submissions.live", "you already have a submission for this achievement"))?;

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use cairn_app::imports::{self, ImportInput, MAX_IMPORT_BYTES};
+use cairn_app::recognition;
 use cairn_core::ids::ImportId;
 use cairn_store::Import;
 use serde_json::{Value, json};
@@ -79,16 +80,33 @@ async fn create(State(state): State<AppState>, caller: ApiCaller, headers: Heade
     Ok((StatusCode::CREATED, Json(import_json(&import))))
 }
 
+/// An import with the achievements here that it counts as, by issuers' equivalency rules.
+async fn import_with_equivalents(state: &AppState, import: &Import) -> Result<Value, Problem> {
+    let mut value = import_json(import);
+    let counts = recognition::counts_as(&state.app, import).await?;
+    value["counts_as"] = json!(
+        counts
+            .iter()
+            .map(|c| json!({"achievement_id": c.achievement.id.to_string(), "name": c.achievement.content.name, "issuer": c.organisation_name}))
+            .collect::<Vec<_>>()
+    );
+    Ok(value)
+}
+
 async fn list(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
     caller.require_user()?;
-    let items: Vec<Value> = imports::list(&state.app, &caller.actor).await?.iter().map(import_json).collect();
+    let mut items = Vec::new();
+    for import in imports::list(&state.app, &caller.actor).await? {
+        items.push(import_with_equivalents(&state, &import).await?);
+    }
     Ok(Json(json!({ "items": items })))
 }
 
 async fn show(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     caller.require_user()?;
     let id: ImportId = path_id(&id, "imported badge")?;
-    Ok(Json(import_json(&imports::show(&state.app, &caller.actor, id).await?)))
+    let import = imports::show(&state.app, &caller.actor, id).await?;
+    Ok(Json(import_with_equivalents(&state, &import).await?))
 }
 
 async fn remove(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<StatusCode, Problem> {

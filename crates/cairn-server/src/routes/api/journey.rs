@@ -23,6 +23,7 @@ use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upload::{UploadLimits, read_upload};
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
+use cairn_app::recognition::PriorLearningShown;
 use cairn_app::submissions::{self, EvidenceFile, LearnerView};
 use cairn_app::{awards, issuer, notify};
 
@@ -79,7 +80,7 @@ impl From<SubmissionInput> for SubmissionFields {
     }
 }
 
-fn submission_json(submission: &Submission) -> Value {
+pub(crate) fn submission_json(submission: &Submission) -> Value {
     json!({
         "id": submission.id.to_string(),
         "achievement_id": submission.achievement.to_string(),
@@ -149,7 +150,21 @@ fn learner_json(view: &LearnerView) -> Value {
     });
     value["history"] =
         json!(view.history.iter().map(|h| json!({"status": h.to.as_str(), "by": h.who, "note": h.note, "at": timestamp(h.at)})).collect::<Vec<_>>());
+    value["prior_learning"] = prior_learning_json(view.prior_learning.as_ref());
     value
+}
+
+/// What a submission asking for recognition of prior learning shows; `null` for the others.
+fn prior_learning_json(shown: Option<&PriorLearningShown>) -> Value {
+    match shown {
+        None => Value::Null,
+        Some(shown) => json!({
+            "import": shown.import.as_ref().map(|i| json!({
+                "name": i.name, "issuer": i.issuer_name, "issuer_id": i.issuer_id, "achievement_id": i.achievement_id,
+                "verdict_text": i.verdict, "valid": i.valid,
+            })),
+        }),
+    }
 }
 
 fn diff_json(lines: &[DiffLine]) -> Value {
@@ -192,12 +207,13 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
         "duplicates": item.duplicates.iter().map(|d| json!({
             "kind": d.kind, "description": d.description, "other_code": d.other_code, "similarity": d.similarity,
         })).collect::<Vec<_>>(),
+        "prior_learning": prior_learning_json(item.prior_learning.as_ref()),
     })
 }
 
 /// An award as its caller may see it: the submission behind it only for those the visibility
 /// rule shows its provenance to (the learner and the issuer's staff).
-fn award_json(state: &AppState, visible: &Visible) -> Value {
+pub(crate) fn award_json(state: &AppState, visible: &Visible) -> Value {
     let award = &visible.award;
     json!({
         "id": award.id.to_string(),
@@ -211,6 +227,7 @@ fn award_json(state: &AppState, visible: &Visible) -> Value {
         "evidence_public": award.evidence_public,
         "issued_at": timestamp(award.issued_at),
         "valid_until": award.valid_until.map(timestamp),
+        "recognition": award.recognition.map(|r| r.as_str()),
         "links": awards::award_links(&state.app.config, award.id),
     })
 }

@@ -16,6 +16,7 @@ pub(crate) mod fuzzing;
 mod imports;
 mod journey;
 mod organisations;
+mod recognition;
 pub(crate) mod transcripts;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(achievements::router())
         .merge(journey::router())
         .merge(imports::router())
+        .merge(recognition::router())
         .merge(transcripts::router())
 }
 

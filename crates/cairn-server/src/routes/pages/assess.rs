@@ -199,6 +199,8 @@ struct DuplicateView {
 #[template(path = "assess_submission.html")]
 struct SubmissionPage {
     layout: Layout,
+    /// Set when the submission asks for prior learning to be recognised.
+    prior_learning: Option<cairn_app::recognition::PriorLearningShown>,
     code: String,
     action: String,
     achievement_name: String,
@@ -361,6 +363,7 @@ fn submission_page(layout: Layout, csrf: &CsrfToken, blind: BlindSubmission, typ
         .map(|d| DuplicateView { description: d.description, other_code: d.other_code.clone(), similarity: format!("{:.0}%", d.similarity * 100.0) })
         .collect();
     SubmissionPage {
+        prior_learning: blind.prior_learning.clone(),
         layout,
         action: format!("/assess/{}", blind.submission_id),
         achievement_href: format!("/achievements/{}", blind.achievement.id),

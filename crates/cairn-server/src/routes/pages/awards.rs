@@ -278,6 +278,8 @@ struct AwardPage {
     alignments: Vec<AlignmentView>,
     rubric: Option<RubricView>,
     stacked: bool,
+    /// Set when it recognises prior learning: how, in words.
+    recognition: Option<&'static str>,
     /// A certificate: awarded for components that met its rule.
     is_certificate: bool,
     /// For a micro-credential: its levels and the learner's level awards.
@@ -395,6 +397,7 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
             .collect(),
         rubric: assessed_rubric(&achievement, &award),
         stacked: matches!(achievement.kind, Kind::MicroCredential | Kind::Certificate),
+        recognition: award.recognition.map(|r| r.label()),
         is_certificate: achievement.kind == Kind::Certificate,
         levels: levels.into_iter().map(level_award_view).collect(),
         evidence,

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::imports::{self, ImportInput, MAX_IMPORT_BYTES};
+use cairn_app::recognition;
 use cairn_core::ids::ImportId;
 use cairn_store::{Import, ImportVerdict};
 
@@ -37,6 +38,9 @@ struct ImportRow {
     format: String,
     imported: String,
     remove: String,
+    id: String,
+    /// The achievements here it counts as, by their issuers' equivalency rules: (id, name, issuer).
+    counts_as: Vec<(String, String, String)>,
 }
 
 impl ImportRow {
@@ -53,6 +57,8 @@ impl ImportRow {
             format: import.format.clone(),
             imported: cairn_vc::dates::day(import.created_at),
             remove: format!("/imports/{}/remove", import.id),
+            id: import.id.to_string(),
+            counts_as: Vec::new(),
         }
     }
 }
@@ -70,7 +76,18 @@ struct ImportsPage {
 }
 
 async fn page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, given: (&str, &str), errors: FieldErrors) -> Result<ImportsPage, Problem> {
-    let rows = imports::list(&state.app, &viewer.actor).await?.iter().map(ImportRow::of).collect();
+    let mut rows = Vec::new();
+    for import in imports::list(&state.app, &viewer.actor).await? {
+        let mut row = ImportRow::of(&import);
+        if import.check.verdict == ImportVerdict::Valid {
+            row.counts_as = recognition::counts_as(&state.app, &import)
+                .await?
+                .into_iter()
+                .map(|c| (c.achievement.id.to_string(), c.achievement.content.name, c.organisation_name))
+                .collect();
+        }
+        rows.push(row);
+    }
     let (text, url) = given;
     Ok(ImportsPage {
         layout: layout(viewer, csrf),

@@ -302,6 +302,8 @@ struct DueView {
 #[template(path = "learner_submission.html")]
 struct SubmissionPage {
     layout: Layout,
+    /// Set when the submission asks for prior learning to be recognised.
+    prior_learning: Option<cairn_app::recognition::PriorLearningShown>,
     id: String,
     code: String,
     achievement_name: String,
@@ -460,6 +462,7 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         format!("Business days are Monday to Friday, except the issuer's {holidays} listed holiday{}.", if holidays == 1 { "" } else { "s" })
     };
     SubmissionPage {
+        prior_learning: view.prior_learning.clone(),
         layout,
         id: id.to_string(),
         code: submission.code(),

@@ -34,6 +34,7 @@ mod learner;
 mod notices;
 mod outbox;
 mod problems;
+mod recognition;
 mod rubric;
 mod transcripts;
 mod verify;
@@ -58,6 +59,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(awards::router())
         .merge(verify::router())
         .merge(imports::router())
+        .merge(recognition::router())
         .merge(notices::router())
         .merge(transcripts::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
@@ -161,6 +163,13 @@ const NOTICES: &[(&str, &str)] = &[
     ("invitation-accepted", "Welcome: you are now a member of the organisation."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
+    ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),
+    ("equivalency-removed", "The equivalency rule is removed; what it recognised stays awarded."),
+    ("recognised", "Recognised: your badge from elsewhere counts as this one, so it is awarded to you."),
+    (
+        "recognition-started",
+        "Your request for recognition is started. Add the evidence of your prior learning, then send it: it is assessed against the rubric like any submission.",
+    ),
 ];
 
 /// A step between a destructive form and its effect: what follows, then the same form again

@@ -131,6 +131,9 @@ struct AchievementPage {
     viewer: Option<ViewerPanel>,
     /// Whether the viewer holds it or has a submission open for it (no "Apply" then).
     has_standing: bool,
+    /// The form asking for prior learning to be recognised as this achievement: the viewer's
+    /// imported badges to show, as (id, label).
+    recognition: Option<Vec<(String, String)>>,
 }
 
 /// What the page says to the signed-in viewer about their own award, submission and progress.
@@ -259,6 +262,17 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
         retired: achievement.state == LifeCycle::Retired,
     });
     let meta_description = excerpt(&content.description, 200);
+    let has_standing = standing.as_ref().is_some_and(|s| s.award.is_some() || s.submission.is_some());
+    let recognition = if viewer.user.is_some()
+        && !has_standing
+        && achievement.state == LifeCycle::Published
+        && cairn_core::recognition::recognisable(achievement.kind).is_ok()
+    {
+        let imports = cairn_app::recognition::importable_evidence(&state.app, actor).await?;
+        Some(imports.into_iter().map(|i| (i.id.to_string(), format!("{} — {}", i.name, i.issuer_name))).collect())
+    } else {
+        None
+    };
     render(&AchievementPage {
         layout: Layout::new(&viewer, &csrf, None),
         id: achievement.id.to_string(),
@@ -303,7 +317,8 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
         terms: assessment_terms(&terms),
         fee_terms: terms.fee_terms.clone(),
         payment: terms.has_fee.then(|| PaymentView::new(&terms.payment_instructions, terms.payment_url.as_deref())),
-        has_standing: standing.as_ref().is_some_and(|s| s.award.is_some() || s.submission.is_some()),
+        has_standing,
+        recognition,
         viewer: standing.as_ref().map(viewer_panel),
     })
 }
