@@ -14,45 +14,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEMO, earnAward } from './lib/api.mjs';
-import { SIZES, checkPage, launch } from './lib/browser.mjs';
+import { SIZES, launch } from './lib/browser.mjs';
+import { pageKit, squash } from './lib/pages.mjs';
 import { startServer } from './lib/server.mjs';
 
 const TEST_TIMEOUT = 300_000;
-
-/** Collapses runs of whitespace (including no-break spaces) to one space. */
-const squash = (text) => (text ?? '').replace(/\s+/g, ' ').trim();
 
 describe('account data', () => {
   for (const size of SIZES) {
     it(`changes the address, exports and deletes the account at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
       const server = await startServer();
       const browser = await launch();
-      const contexts = [];
-      const newPage = async () => {
-        const context = await browser.newContext({ baseURL: server.baseUrl, viewport: { width: size.width, height: size.height }, acceptDownloads: true });
-        contexts.push(context);
-        const page = await context.newPage();
-        page.setDefaultTimeout(20_000);
-        return page;
-      };
-      const look = (page, name) => checkPage(page, `account-data-${name}-${size.width}x${size.height}`);
-      const visit = async (page, target, name, status = 200) => {
-        const response = await page.goto(target);
-        assert.equal(response?.status(), status, `GET ${target} answered ${response?.status()}`);
-        await look(page, name);
-      };
-      const clickAndLoad = async (page, locator, name, status = 200) => {
-        const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), locator.click()]);
-        assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
-        await look(page, name);
-      };
+      const { contexts, newPage, visit, clickAndLoad, signIn } = pageKit(browser, server.baseUrl, size, 'account-data');
       const body = async (page) => squash(await page.locator('body').innerText());
-      const signIn = async (page, { email, password }, name) => {
-        await visit(page, '/login', `${name}-sign-in`);
-        await page.locator('#email').fill(email);
-        await page.locator('#password').fill(password);
-        await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
-      };
 
       try {
         const { award } = await earnAward(server.baseUrl);

@@ -54,13 +54,7 @@ describe('collaboration', () => {
 
   for (const size of SIZES) {
     it(`tells a named collaborator, who writes a reflection, and warns or holds the submit at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'collaboration');
-      const signIn = async (page, who, name) => {
-        await visit(page, '/login', `${name}-sign-in`);
-        await page.locator('#email').fill(who.email);
-        await page.locator('#password').fill(who.password);
-        await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad, signIn } = pageKit(browser, server.baseUrl, size, 'collaboration');
 
       try {
         await setRule('warn');

@@ -53,13 +53,7 @@ describe('fees', () => {
 
   for (const size of SIZES) {
     it(`shows a micro-credential's fee and how to pay, then lets the learner submit once paid at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'fees');
-      const signIn = async (page, who, name) => {
-        await visit(page, '/login', `${name}-sign-in`);
-        await page.locator('#email').fill(who.email);
-        await page.locator('#password').fill(who.password);
-        await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad, signIn } = pageKit(browser, server.baseUrl, size, 'fees');
 
       try {
         const person = { name: `Pia Payne ${size.name}`, email: `pia.payne.${size.name}@example.org`, password: 'a long enough password' };

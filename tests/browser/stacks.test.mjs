@@ -56,13 +56,7 @@ describe('certificates', () => {
 
   for (const size of SIZES) {
     it(`an issuer authors a certificate; a learner sees progress and is awarded it at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const { contexts, newPage, look, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'stacks');
-      const signIn = async (page, who, name) => {
-        await visit(page, '/login', `${name}-sign-in`);
-        await page.locator('#email').fill(who.email);
-        await page.locator('#password').fill(who.password);
-        await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
-      };
+      const { contexts, newPage, look, visit, clickAndLoad, signIn } = pageKit(browser, server.baseUrl, size, 'stacks');
       try {
         // Two published micro-badges to build on.
         const parts = [];

@@ -45,13 +45,7 @@ describe('transcript', () => {
 
   for (const size of SIZES) {
     it(`the learner chooses badges and downloads a transcript; the issuer downloads one at ${size.width}×${size.height}`, { timeout: TEST_TIMEOUT }, async () => {
-      const { contexts, newPage, visit, clickAndLoad } = pageKit(browser, server.baseUrl, size, 'transcript');
-      const signIn = async (page, who, name) => {
-        await visit(page, '/login', `${name}-sign-in`);
-        await page.locator('#email').fill(who.email);
-        await page.locator('#password').fill(who.password);
-        await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
-      };
+      const { contexts, newPage, visit, clickAndLoad, signIn } = pageKit(browser, server.baseUrl, size, 'transcript');
       try {
         const page = await newPage();
         await signIn(page, DEMO.learner, 'learner');

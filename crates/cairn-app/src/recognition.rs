@@ -286,3 +286,24 @@ pub async fn importable_evidence(app: &App, actor: &Actor) -> Result<Vec<Import>
     }
     Ok(app.store.imports_of(user).await?.into_iter().filter(|i| i.check.verdict != ImportVerdict::Invalid).collect())
 }
+
+/// What an issuer's equivalency rules page shows: the organisation's name, its rules and the
+/// achievements a rule may name.
+#[derive(Debug, Clone)]
+pub struct RulesOverview {
+    pub organisation_name: String,
+    pub rules: Vec<EquivalencyView>,
+    pub targets: Vec<Achievement>,
+}
+
+/// [`RulesOverview`] of an organisation.
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`; `NotFound` for an unknown
+/// organisation.
+pub async fn rules_overview(app: &App, actor: &Actor, organisation: OrganisationId) -> Result<RulesOverview, AppError> {
+    let rules = equivalencies(app, actor, organisation).await?;
+    let targets = recognisable_achievements(app, actor, organisation).await?;
+    let organisation_name = app.store.organisation(organisation).await?.profile.name;
+    Ok(RulesOverview { organisation_name, rules, targets })
+}

@@ -10,6 +10,7 @@ export const DEMO = {
   issuer: { email: 'issuer@demo.cairn.test', password: 'cairn-demo-issuer' },
   assessor: { email: 'assessor@demo.cairn.test', password: 'cairn-demo-assessor' },
   learner: { email: 'learner@demo.cairn.test', password: 'cairn-demo-learner', name: 'Lena Fischer' },
+  graduate: { email: 'graduate@demo.cairn.test', password: 'cairn-demo-graduate', name: 'Tomás Rivera' },
 };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

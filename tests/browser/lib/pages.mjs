@@ -34,5 +34,12 @@ export function pageKit(browser, baseUrl, size, prefix) {
     assert.equal(response?.status(), status, `${name}: ${page.url()} answered ${response?.status()}:\n${squash(await page.locator('body').innerText())}`);
     await look(page, name);
   };
-  return { contexts, newPage, look, visit, clickAndLoad };
+  /** Signs `who` (`{ email, password }`) in on `page` through the sign-in form. */
+  const signIn = async (page, who, name) => {
+    await visit(page, '/login', `${name}-sign-in`);
+    await page.locator('#email').fill(who.email);
+    await page.locator('#password').fill(who.password);
+    await clickAndLoad(page, page.locator('form[action="/login"] button[type="submit"]'), `${name}-signed-in`);
+  };
+  return { contexts, newPage, look, visit, clickAndLoad, signIn };
 }

@@ -39,8 +39,9 @@ struct ImportRow {
     imported: String,
     remove: String,
     id: String,
-    /// The achievements here it counts as, by their issuers' equivalency rules: (id, name, issuer).
-    counts_as: Vec<(String, String, String)>,
+    /// The achievements here it counts as, by their issuers' equivalency rules: (id, name, issuer,
+    /// whether the learner holds it already).
+    counts_as: Vec<(String, String, String, bool)>,
 }
 
 impl ImportRow {
@@ -77,13 +78,17 @@ struct ImportsPage {
 
 async fn page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, given: (&str, &str), errors: FieldErrors) -> Result<ImportsPage, Problem> {
     let mut rows = Vec::new();
+    let held = match viewer.actor.user {
+        Some(user) => cairn_app::stacks::held(&state.app, user).await?,
+        None => Vec::new(),
+    };
     for import in imports::list(&state.app, &viewer.actor).await? {
         let mut row = ImportRow::of(&import);
         if import.check.verdict == ImportVerdict::Valid {
             row.counts_as = recognition::counts_as(&state.app, &import)
                 .await?
                 .into_iter()
-                .map(|c| (c.achievement.id.to_string(), c.achievement.content.name, c.organisation_name))
+                .map(|c| (c.achievement.id.to_string(), c.achievement.content.name, c.organisation_name, held.contains(&c.achievement.id)))
                 .collect();
         }
         rows.push(row);

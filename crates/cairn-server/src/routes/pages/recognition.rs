@@ -72,10 +72,7 @@ async fn page(
     form: Option<&FormFields>,
     errors: FieldErrors,
 ) -> Result<RulesPage, Problem> {
-    let app = &state.app;
-    let rules = recognition::equivalencies(app, &viewer.actor, id).await?;
-    let targets = recognition::recognisable_achievements(app, &viewer.actor, id).await?;
-    let organisation_name = app.store.organisation(id).await.map_err(cairn_app::AppError::from)?.profile.name;
+    let recognition::RulesOverview { organisation_name, rules, targets } = recognition::rules_overview(&state.app, &viewer.actor, id).await?;
     let typed = |name: &str| form.map(|f| f.get(name).to_string()).unwrap_or_default();
     let chosen = typed("achievement_id");
     let mut options = vec![SelectOption { value: String::new(), label: "Choose an achievement".into(), selected: chosen.is_empty() }];
