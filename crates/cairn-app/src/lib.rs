@@ -47,6 +47,7 @@ pub mod issuer;
 pub mod jobs;
 pub mod notify;
 pub mod organisations;
+pub mod renewals;
 pub mod stacks;
 pub mod submissions;
 pub mod transcripts;

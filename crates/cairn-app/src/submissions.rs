@@ -60,7 +60,8 @@ pub async fn start_submission(app: &App, actor: &Actor, achievement: Achievement
     let me = app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
     let fee = FeeContext::load(app, &achievement).await?.opening_state(app, learner).await?;
-    let new = NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee };
+    let new =
+        NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee, renewal_of: None };
     let submission = app.store.create_submission(&new, app.now()).await?;
     tell_collaborators(app, &submission, &me, &achievement).await?;
     Ok(submission)
@@ -468,7 +469,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
     let achievement = app.store.achievement(submission.achievement).await?;
     let organisation = app.store.organisation(achievement.organisation).await?;
     let settings = app.store.issuer_settings(organisation.id).await?;
-    let rubric = achievement.rubric();
+    let rubric = achievement.assessment_rubric(submission.renewal_of.is_some());
     let artifacts = app.store.artifacts(id).await?;
     let feedback = app.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
     let history = app

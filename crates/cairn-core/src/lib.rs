@@ -32,6 +32,7 @@ pub mod markdown;
 pub mod notification;
 pub mod organisation;
 pub mod progress;
+pub mod renewal;
 pub mod rubric;
 pub mod submission;
 

@@ -62,6 +62,7 @@ fn new_submission(w: &World, learner: UserId, fee: FeeState) -> NewSubmission {
         learner,
         content: content("What I did", "What I learnt", &[]),
         fee,
+        renewal_of: None,
     }
 }
 
@@ -132,6 +133,7 @@ fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index
         png_key: "awards/x.png".into(),
         svg_key: "awards/x.svg".into(),
         privacy: Privacy::Public,
+        renews: None,
     }
 }
 

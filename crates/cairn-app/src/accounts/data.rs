@@ -87,7 +87,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
     }
     let awards: Vec<Value> = app
         .store
-        .learner_awards(id)
+        .learner_award_history(id)
         .await?
         .into_iter()
         .map(|held| {
@@ -102,6 +102,8 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
                 "status_reason": award.status_reason,
                 "privacy": award.privacy.as_str(),
                 "evidence_public": award.evidence_public,
+                "renews": award.renews.map(|previous| previous.to_string()),
+                "renewed_by": award.renewed_by.map(|next| next.to_string()),
                 "links": award_links(&app.config, award.id),
             })
         })

@@ -22,6 +22,7 @@ mod learner_pages;
 mod organisations;
 mod pages;
 mod platform;
+mod renewals;
 mod security;
 mod sharing;
 mod stacks;
