@@ -98,7 +98,10 @@ pub struct BlindSubmission {
     pub submission_id: SubmissionId,
     pub code: String,
     pub achievement: Achievement,
+    /// The rubric it is judged by (`Achievement::assessment_rubric`).
     pub rubric: Rubric,
+    /// Whether it is a renewal of an award (judged by the renewal rubric on a light path).
+    pub renewal: bool,
     pub status: Status,
     pub attempt: u32,
     pub due_at: Option<OffsetDateTime>,
@@ -194,7 +197,8 @@ async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisatio
         }
     }
     let achievement = app.store.achievement(submission.achievement).await?;
-    let rubric = achievement.rubric();
+    let renewal = submission.renewal_of.is_some();
+    let rubric = achievement.assessment_rubric(renewal);
     let settings = app.store.issuer_settings(organisation).await?;
     let code = submission_code(id);
     let artifacts = blind_artifacts(&code, id, &app.store.artifacts(id).await?);
@@ -223,6 +227,7 @@ async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisatio
         code,
         achievement,
         rubric,
+        renewal,
         status: submission.status,
         attempt: submission.attempt,
         due_at: submission.due_at,
@@ -250,6 +255,8 @@ pub struct QueueLine {
     pub due_at: Option<OffsetDateTime>,
     pub due_state: Option<DueState>,
     pub flagged: bool,
+    /// Whether it is a renewal of an award.
+    pub renewal: bool,
 }
 
 /// The actor's queue: submissions assigned to them and waiting for judgement, soonest due first.
@@ -275,6 +282,7 @@ pub async fn assessor_queue(app: &App, actor: &Actor) -> Result<Vec<QueueLine>, 
             due_at: item.submission.due_at,
             due_state: item.submission.due_at.map(|due| settings.calendar().due_state(app.now(), due, settings.nearly_due_days)),
             flagged,
+            renewal: item.submission.renewal_of.is_some(),
         });
     }
     Ok(lines)
@@ -340,7 +348,7 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
         return Err(TransitionError { from: submission.status, action: "assessed" }.into());
     }
     let achievement = app.store.achievement(submission.achievement).await?;
-    let judgement = Judgement::parse(&achievement.rubric(), scores, feedback)?;
+    let judgement = Judgement::parse(&achievement.assessment_rubric(submission.renewal_of.is_some()), scores, feedback)?;
     let outcome = judgement.outcome;
     let assessor = actor.user.ok_or(AppError::Unauthenticated)?;
     let name = &achievement.content.name;
@@ -384,7 +392,7 @@ pub(crate) async fn award_pass(app: &App, id: SubmissionId) -> Result<Option<(Aw
     if submission.status != Status::Passed {
         return Ok(None);
     }
-    let rubric = app.store.achievement(submission.achievement).await?.rubric();
+    let rubric = app.store.achievement(submission.achievement).await?.assessment_rubric(submission.renewal_of.is_some());
     let judgement = app
         .store
         .assessments(id)

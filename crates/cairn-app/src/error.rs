@@ -23,6 +23,9 @@ pub enum ConflictKind {
     AlreadyAwarded,
     /// A micro-credential's levels are taken in order, and an earlier level is not held yet.
     LevelOrder,
+    /// An award that cannot be renewed (now): too early, withdrawn, renewed already, a renewal
+    /// in progress (`cairn_core::renewal::NotRenewable` says which).
+    NotRenewable,
 }
 
 /// Why a use case did not happen. Nothing was changed on any of them.

@@ -48,6 +48,7 @@ pub mod jobs;
 pub mod notify;
 pub mod organisations;
 pub mod recognition;
+pub mod renewals;
 pub mod stacks;
 pub mod submissions;
 pub mod transcripts;

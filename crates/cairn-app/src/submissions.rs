@@ -77,8 +77,16 @@ pub(crate) async fn start(
     let me = app.store.user(learner).await?;
     let content = SubmissionContent::parse(fields, &me.email)?;
     let fee = FeeContext::load(app, &achievement).await?.opening_state(app, learner).await?;
-    let new =
-        NewSubmission { id: SubmissionId::new(), achievement: achievement.id, organisation: achievement.organisation, learner, content, fee, prior_learning };
+    let new = NewSubmission {
+        id: SubmissionId::new(),
+        achievement: achievement.id,
+        organisation: achievement.organisation,
+        learner,
+        content,
+        fee,
+        prior_learning,
+        renewal_of: None,
+    };
     let submission = app.store.create_submission(&new, app.now()).await?;
     tell_collaborators(app, &submission, &me, &achievement).await?;
     Ok(submission)
@@ -488,7 +496,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
     let achievement = app.store.achievement(submission.achievement).await?;
     let organisation = app.store.organisation(achievement.organisation).await?;
     let settings = app.store.issuer_settings(organisation.id).await?;
-    let rubric = achievement.rubric();
+    let rubric = achievement.assessment_rubric(submission.renewal_of.is_some());
     let artifacts = app.store.artifacts(id).await?;
     let feedback = app.store.assessments(id).await?.iter().map(|a| feedback_view(&rubric, a)).collect();
     let history = app

@@ -6,6 +6,7 @@ use crate::composition::{Credits, Rule};
 use crate::ids::{AchievementId, OrganisationId};
 use crate::image::ImageType;
 use crate::invalid::{self, Invalid};
+use crate::renewal::{RenewalFields, RenewalPath};
 use crate::rubric::{Criterion, Rubric, RubricFields};
 use std::fmt;
 use time::OffsetDateTime;
@@ -156,6 +157,17 @@ impl Achievement {
             }],
         })
     }
+
+    /// The rubric a submission is judged by: a renewal's on a light renewal path is the renewal
+    /// rubric, every other one [`Achievement::rubric`].
+    pub fn assessment_rubric(&self, renewal: bool) -> Rubric {
+        self.renewal_rubric(renewal).cloned().unwrap_or_else(|| self.rubric())
+    }
+
+    /// The renewal rubric, when a renewal (`renewal`) is judged by one: on a light renewal path.
+    pub fn renewal_rubric(&self, renewal: bool) -> Option<&Rubric> {
+        self.content.renewal.rubric().filter(|_| renewal)
+    }
 }
 
 /// A fee in minor units of an ISO 4217 currency.
@@ -275,6 +287,9 @@ pub struct AchievementContent {
     pub image: Option<ImageRef>,
     /// Credit hours the achievement carries (OB 3.0 `creditsAvailable`).
     pub credits: Option<Credits>,
+    /// How its awards are renewed once they near their end ([`RenewalPath::Full`] unless the
+    /// issuer chose a light renewal).
+    pub renewal: RenewalPath,
 }
 
 /// Content as typed in a form or sent to the API, before validation.
@@ -296,6 +311,8 @@ pub struct AchievementFields {
     pub validity_months: Option<i64>,
     /// Credit hours, a decimal such as `1.5`; absent means none.
     pub credits_available: Option<f64>,
+    /// The renewal path; absent means a full reassessment.
+    pub renewal: Option<RenewalFields>,
 }
 
 /// Most alignments and tags per achievement.
@@ -372,6 +389,7 @@ impl AchievementContent {
             }
         };
         let credits = fields.credits_available.and_then(|hours| Credits::parse(hours).map_err(|detail| invalid.push("/credits_available", detail)).ok());
+        let renewal = RenewalPath::parse(&mut invalid, fields.renewal.as_ref(), kind, validity_months);
         invalid.into_result(AchievementContent {
             name,
             description,
@@ -386,6 +404,7 @@ impl AchievementContent {
             validity_months,
             image: None,
             credits,
+            renewal,
         })
     }
 
@@ -419,6 +438,7 @@ impl AchievementContent {
             fee_plan: Some(self.fee_plan.as_str().to_string()),
             validity_months: self.validity_months.map(i64::from),
             credits_available: self.credits.map(Credits::as_f64),
+            renewal: Some(self.renewal.to_fields()),
         }
     }
 
@@ -935,5 +955,17 @@ pub(crate) mod tests {
         };
         badge.content.rubric = Some(own.clone());
         assert_eq!(badge.rubric(), own, "its own rubric when it has one");
+    }
+
+    #[test]
+    fn a_light_renewal_is_judged_by_the_renewal_rubric_and_everything_else_by_the_rubric() {
+        let mut badge = achievement(Kind::MicroBadge, State::Published);
+        let own = badge.rubric();
+        assert_eq!(badge.assessment_rubric(true), own, "a full renewal is a full reassessment");
+        let mut renewal = own.clone();
+        renewal.criteria[0].id = "recent-practice".into();
+        badge.content.renewal = RenewalPath::Light { rubric: renewal.clone(), instructions: "Show recent work.".into() };
+        assert_eq!(badge.assessment_rubric(true), renewal);
+        assert_eq!(badge.assessment_rubric(false), own, "a first award is judged by the achievement's rubric");
     }
 }

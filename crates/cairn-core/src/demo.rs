@@ -290,6 +290,7 @@ pub fn micro_credential() -> NewAchievementFields {
             fee_currency: Some("EUR".into()),
             fee_plan: Some("upfront".into()),
             validity_months: Some(36),
+            renewal: None,
         },
         levels: vec![level1, level2, level3],
         ..Default::default()
@@ -397,6 +398,7 @@ pub fn micro_badges() -> Vec<NewAchievementFields> {
             fee_currency: Some("EUR".into()),
             fee_plan: None,
             validity_months: Some(24),
+            renewal: None,
         }),
         badge(AchievementFields {
             name: "Writing Clear API Documentation".into(),

@@ -33,6 +33,7 @@ pub mod notification;
 pub mod organisation;
 pub mod progress;
 pub mod recognition;
+pub mod renewal;
 pub mod rubric;
 pub mod submission;
 

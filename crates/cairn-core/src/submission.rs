@@ -3,7 +3,7 @@
 //! fees, collaborators and the issuer's assessment settings.
 
 use crate::account::Email;
-use crate::ids::{AchievementId, SubmissionId, UserId};
+use crate::ids::{AchievementId, AwardId, SubmissionId, UserId};
 use crate::invalid::{self, Invalid};
 use time::{Date, OffsetDateTime};
 
@@ -602,6 +602,8 @@ pub struct Submission {
     pub due_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// The award this submission renews (see `crate::renewal`); `None` for a first award.
+    pub renewal_of: Option<AwardId>,
 }
 
 impl Submission {
@@ -755,6 +757,7 @@ mod tests {
             due_at: None,
             created_at: now,
             updated_at: now,
+            renewal_of: None,
         }
     }
 

@@ -7,6 +7,7 @@ use cairn_core::achievement::{
 };
 use cairn_core::composition::Rule;
 use cairn_core::organisation::{Organisation, OrganisationFields};
+use cairn_core::renewal::{RenewalFields, RenewalPath};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -71,6 +72,21 @@ pub(crate) struct FeeInput {
     plan: Option<String>,
 }
 
+/// An achievement's renewal path in API input.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RenewalInput {
+    /// `full` (a full reassessment, the default) or `light`.
+    #[serde(default)]
+    path: Option<String>,
+    /// A light path's renewal rubric.
+    #[serde(default)]
+    rubric: Option<RubricInput>,
+    /// A light path's instructions for the renewal evidence (Markdown).
+    #[serde(default)]
+    instructions: Option<String>,
+}
+
 /// Achievement content in API input (create and update).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -98,6 +114,9 @@ pub(crate) struct ContentInput {
     /// Credit hours, such as `1.5`.
     #[serde(default)]
     pub credits_available: Option<f64>,
+    /// How awards are renewed; absent means a full reassessment.
+    #[serde(default)]
+    pub renewal: Option<RenewalInput>,
 }
 
 /// A certificate's requirements, or the existing micro-badges a micro-credential is made of.
@@ -154,6 +173,8 @@ pub(crate) struct NewAchievementInput {
     validity_months: Option<i64>,
     #[serde(default)]
     credits_available: Option<f64>,
+    #[serde(default)]
+    renewal: Option<RenewalInput>,
 }
 
 fn value_text(value: &Value) -> String {
@@ -165,26 +186,32 @@ fn value_text(value: &Value) -> String {
     }
 }
 
+impl From<RubricInput> for RubricFields {
+    fn from(r: RubricInput) -> Self {
+        RubricFields {
+            levels: r.levels,
+            criteria: r
+                .criteria
+                .into_iter()
+                .map(|c| CriterionFields {
+                    id: c.id,
+                    name: c.name,
+                    description: c.description,
+                    required_level: c.required_level.as_ref().map(value_text).unwrap_or_default(),
+                    descriptors: c.descriptors,
+                })
+                .collect(),
+        }
+    }
+}
+
 impl From<ContentInput> for AchievementFields {
     fn from(input: ContentInput) -> Self {
         AchievementFields {
             name: input.name,
             description: input.description,
             criteria: input.criteria,
-            rubric: input.rubric.map(|r| RubricFields {
-                levels: r.levels,
-                criteria: r
-                    .criteria
-                    .into_iter()
-                    .map(|c| CriterionFields {
-                        id: c.id,
-                        name: c.name,
-                        description: c.description,
-                        required_level: c.required_level.as_ref().map(value_text).unwrap_or_default(),
-                        descriptors: c.descriptors,
-                    })
-                    .collect(),
-            }),
+            rubric: input.rubric.map(RubricFields::from),
             alignments: input
                 .alignments
                 .into_iter()
@@ -205,6 +232,7 @@ impl From<ContentInput> for AchievementFields {
             fee_plan: input.fee.and_then(|f| f.plan),
             validity_months: input.validity_months,
             credits_available: input.credits_available,
+            renewal: input.renewal.map(|r| RenewalFields { path: r.path, rubric: r.rubric.map(RubricFields::from), instructions: r.instructions }),
         }
     }
 }
@@ -223,6 +251,7 @@ impl From<NewAchievementInput> for NewAchievementFields {
             fee: input.fee,
             validity_months: input.validity_months,
             credits_available: input.credits_available,
+            renewal: input.renewal,
         };
         NewAchievementFields {
             kind: input.kind,
@@ -279,6 +308,14 @@ pub(crate) fn rubric_json(rubric: &Rubric) -> Value {
             "descriptors": c.descriptors,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// An achievement's `renewal`: its path, and a light path's rubric and instructions.
+pub(crate) fn renewal_json(renewal: &RenewalPath) -> Value {
+    match renewal {
+        RenewalPath::Full => json!({"path": "full", "rubric": null, "instructions": null}),
+        RenewalPath::Light { rubric, instructions } => json!({"path": "light", "rubric": rubric_json(rubric), "instructions": instructions}),
+    }
 }
 
 pub(crate) fn alignment_json(a: &Alignment) -> Value {
@@ -338,6 +375,7 @@ pub(crate) fn achievement_json(config: &Config, listed: &Listed) -> Value {
         "levels": levels.iter().map(|l| l.id.to_string()).collect::<Vec<_>>(),
         "fee": achievement_fee_json(content),
         "validity_months": content.validity_months,
+        "renewal": renewal_json(&content.renewal),
         "rubric": content.rubric.as_ref().map(rubric_json),
         "alignments": content.alignments.iter().map(alignment_json).collect::<Vec<_>>(),
         "tags": content.tags,

@@ -239,6 +239,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         "Award",
     ),
     (
+        "post",
+        "/awards/{id}/renewal",
+        "Renew your award: a draft renewal submission (free), then the usual journey; the pass issues a new award naming this one. 409 not-renewable saying why not now (from 90 days before it expires; not revoked, suspended or renewed)",
+        true,
+        None,
+        201,
+        "Submission",
+    ),
+    (
         "get",
         "/organisations/{id}/assessment-settings",
         "The issuer's service window, attempt limit, second stage and holidays",
@@ -335,6 +344,7 @@ fn content_properties() -> Value {
             "plan": {"enum": ["upfront", "per-level"], "default": "upfront", "description": "A micro-credential's: its fee paid once before the first level is assessed (covering all three), or a third before each level"}}}]},
         "validity_months": {"type": ["integer", "null"], "minimum": 1, "maximum": 600},
         "credits_available": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 10000, "description": "Credit hours, at most two decimals (OB 3.0 creditsAvailable)"},
+        "renewal": {"oneOf": [{"type": "null"}, schema_ref("RenewalInput")]},
     })
 }
 
@@ -442,12 +452,19 @@ fn schemas() -> Value {
             "fee": {"type": "object", "properties": {"free": {"type": "boolean"}, "amount": string(), "amount_minor": {"type": "integer"}, "currency": string(),
                 "plan": {"enum": ["upfront", "per-level"], "description": "How a micro-credential's fee is charged on its levels"}}},
             "validity_months": {"type": ["integer", "null"]},
+            "renewal": schema_ref("Renewal"),
             "rubric": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {"levels": {"type": "array", "items": string()}, "criteria": {"type": "array", "items": {"type": "object", "properties": {
                 "id": string(), "name": string(), "description": string(), "required_level": string(), "descriptors": {"type": "array", "items": string()}}}}}}]},
             "alignments": {"type": "array", "items": schema_ref("Alignment")}, "tags": {"type": "array", "items": string()}, "language": string(),
             "effort_hours": {"type": ["number", "null"]}, "image": string(), "url": string(), "state": {"enum": ["draft", "published", "retired"]},
             "version": {"type": "integer"}, "created_at": string(), "updated_at": string(), "published_at": nullable_string()}},
         "AchievementList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}}},
+        "RenewalInput": {"type": "object", "additionalProperties": false, "description": "How awards of an achievement with a validity period are renewed", "properties": {
+            "path": {"enum": ["full", "light"], "default": "full", "description": "full: a full reassessment against the rubric; light: renewal evidence judged against a renewal rubric"},
+            "rubric": {"oneOf": [schema_ref("RubricInput"), {"type": "null"}], "description": "A light path's renewal rubric (required for light)"},
+            "instructions": {"type": ["string", "null"], "maxLength": 4000, "description": "A light path's instructions for the renewal evidence (Markdown)"}}},
+        "Renewal": {"type": "object", "properties": {"path": {"enum": ["full", "light"]}, "rubric": {"type": ["object", "null"]}, "instructions": nullable_string()}},
+        "AwardLink": {"type": "object", "properties": {"id": string(), "page": string(), "issued_at": string()}},
         "RequirementsInput": {"type": "object", "additionalProperties": false, "description": "A certificate's rule and components, or the existing micro-badges a micro-credential is made of (its levels, in order)", "properties": {
             "rule": {"enum": ["all", "n_of", "min_credits"], "description": "A certificate's; a micro-credential needs all of its levels"},
             "n": {"type": "integer", "minimum": 1, "maximum": 30, "description": "For n_of"},
@@ -473,7 +490,8 @@ fn schemas() -> Value {
         "Submission": {"type": "object", "properties": {
             "id": string(), "achievement_id": string(), "status": {"enum": ["draft", "submitted", "in_review", "passed", "not_yet", "resubmitted", "withdrawn", "awarded"]},
             "attempt": {"type": "integer"}, "overview": string(), "reflection": string(), "links": {"type": "array", "items": string()}, "collaborators": {"type": "array", "items": string()},
-            "fee": {"enum": ["none", "due", "paid", "waived", "voucher"]}, "submitted_at": nullable_string(), "due_at": nullable_string(), "created_at": string(), "updated_at": string()}},
+            "fee": {"enum": ["none", "due", "paid", "waived", "voucher"]}, "submitted_at": nullable_string(), "due_at": nullable_string(), "created_at": string(), "updated_at": string(),
+            "renewal_of": {"type": ["string", "null"], "description": "The award this submission renews"}}},
         "SubmissionList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Submission")}}},
         "Feedback": {"type": "object", "properties": {"attempt": {"type": "integer"}, "outcome": {"enum": ["pass", "not_yet"]}, "feedback": string(), "at": string(),
             "scores": {"type": "array", "items": {"type": "object", "properties": {"criterion": string(), "criterion_name": string(), "level": string(), "required_level": string(), "met": {"type": "boolean"}, "comment": string()}}}}},
@@ -482,7 +500,8 @@ fn schemas() -> Value {
             "attempts": {"type": "integer"}, "attempts_left": {"type": ["integer", "null"]}, "due_state": {"enum": ["on_track", "nearly_due", "overdue", null]},
             "evidence_storage": {"type": "object", "description": "The learner's evidence files with this issuer, over all their submissions, and the issuer's limit",
                 "properties": {"used_bytes": {"type": "integer"}, "allowed_bytes": {"type": "integer"}}},
-            "award_id": nullable_string(), "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}},
+            "award_id": nullable_string(), "renewal": {"oneOf": [{"type": "null"}, schema_ref("Renewal")], "description": "A renewal's path, with a light path's rubric and instructions"},
+            "history": {"type": "array", "items": {"type": "object", "properties": {"status": string(), "by": string(), "note": string(), "at": string()}}},
             "collaborator_reflections": {"type": "array", "items": {"type": "object", "properties": {"email": string(), "written": {"type": "boolean"}}}},
             "missing_reflections": {"type": "array", "items": string(), "description": "Named collaborators who have not written their reflection yet"},
             "reflections_required": {"type": "boolean", "description": "Whether the issuer makes the submit wait for every collaborator's reflection"},
@@ -498,7 +517,8 @@ fn schemas() -> Value {
         "FeeInput": {"type": "object", "required": ["action"], "properties": {"action": {"enum": ["paid", "waived"]}}},
         "BlindSubmission": {"type": "object", "description": "What an assessor sees: an opaque code and the evidence, never the learner's identity", "properties": {
             "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "attempt": {"type": "integer"},
-            "due_at": nullable_string(), "due_state": nullable_string(), "rubric": {"type": "object"}, "overview": string(), "reflection": string(), "links": {"type": "array", "items": string()},
+            "due_at": nullable_string(), "due_state": nullable_string(), "renewal": {"type": "boolean", "description": "A renewal of an award: judged by the renewal rubric on a light path"},
+            "rubric": {"type": "object", "description": "The rubric it is judged by"}, "overview": string(), "reflection": string(), "links": {"type": "array", "items": string()},
             "artifacts": {"type": "array", "items": {"type": "object", "properties": {"id": string(), "label": string(), "title": string(), "kind": string(), "media_type": nullable_string(),
                 "size": {"type": ["integer", "null"]}, "text": nullable_string(), "download": nullable_string()}}},
             "collaborator_reflections": {"type": "array", "items": string()}, "previous_feedback": {"type": "array", "items": schema_ref("Feedback")},
@@ -516,6 +536,8 @@ fn schemas() -> Value {
             "status": {"enum": ["active", "revoked", "suspended"]}, "status_reason": nullable_string(), "privacy": {"enum": ["public", "unlisted", "private"]},
             "evidence_public": {"type": "boolean"}, "issued_at": string(), "valid_until": nullable_string(),
             "recognition": {"type": ["string", "null"], "enum": ["equivalency", "assessed", null], "description": "Set when the award recognises prior learning: by an equivalency rule, or assessed"},
+            "renews": {"oneOf": [{"type": "null"}, schema_ref("AwardLink")], "description": "The earlier award this one renews (null when none, or not visible to the caller)"},
+            "renewed_by": {"oneOf": [{"type": "null"}, schema_ref("AwardLink")], "description": "The newer award that renews this one (null when none, or not visible to the caller)"},
             "links": {"type": "object", "properties": {"page": string(), "credential": string(), "jwt": string(), "png": string(), "svg": string(), "ob2": string()}}}},
         "AwardList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Award")}}},
         "PrivacyInput": {"type": "object", "required": ["privacy"], "properties": {"privacy": {"enum": ["public", "unlisted", "private"]}, "evidence_public": {"type": "boolean"}}},

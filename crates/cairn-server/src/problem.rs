@@ -97,6 +97,12 @@ pub const PROBLEM_TYPES: &[ProblemType] = &[
         explanation: "This micro-credential's levels are taken in order: apply for a level once you hold the ones before it. The detail names the level to earn first. Some issuers let their levels be taken in any order.",
     },
     ProblemType {
+        slug: "not-renewable",
+        title: "Not renewable now",
+        status: 409,
+        explanation: "This badge cannot be renewed now. A badge that expires can be renewed from 90 days before it expires, and after it has expired, while it is active (not revoked or suspended), once: the detail says why not, or from which day it can be.",
+    },
+    ProblemType {
         slug: "csrf",
         title: "Form expired",
         status: 403,
@@ -263,6 +269,7 @@ impl From<AppError> for Problem {
                     ConflictKind::FeeDue => "fee-due",
                     ConflictKind::ReflectionsMissing => "reflections-missing",
                     ConflictKind::LevelOrder => "level-order",
+                    ConflictKind::NotRenewable => "not-renewable",
                 };
                 Problem::new(StatusCode::CONFLICT, slug, detail)
             }
@@ -390,6 +397,7 @@ mod tests {
             (conflict(ConflictKind::FeeDue, "pay"), 409, "fee-due", "pay"),
             (conflict(ConflictKind::ReflectionsMissing, "wait"), 409, "reflections-missing", "wait"),
             (conflict(ConflictKind::LevelOrder, "earn level 1 first"), 409, "level-order", "earn level 1 first"),
+            (conflict(ConflictKind::NotRenewable, "renewed already"), 409, "not-renewable", "renewed already"),
             (AppError::TooLarge("big".into()), 413, "too-large", "big"),
             (AppError::UnsupportedMediaType("gif".into()), 415, "unsupported-media-type", "gif"),
             (AppError::Unavailable("the database is not reachable".into()), 503, "unavailable", "the database is not reachable"),

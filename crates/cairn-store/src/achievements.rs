@@ -10,6 +10,7 @@ use crate::{Backend, Store, StoreError};
 use cairn_core::achievement::{Achievement, AchievementContent, Alignment, EditMode, Fee, FeePlan, Kind, NewAchievement, State};
 use cairn_core::composition::{Credits, Rule};
 use cairn_core::ids::{AchievementId, OrganisationId, UserId};
+use cairn_core::renewal::RenewalPath;
 use cairn_core::rubric::{Criterion, Rubric};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -66,7 +67,7 @@ fn rubric_from_json(json: &str) -> Result<Rubric, StoreError> {
 pub(crate) const ACHIEVEMENT_COLUMNS: &str = "a.id, a.organisation_id, a.kind, a.level, a.parent_id, a.state, a.current_version, a.created_at, a.updated_at, \
      a.published_at, v.version, v.name, v.description, v.criteria, v.rubric_json, v.tags_json, v.language, v.effort_minutes, \
      v.fee_minor, v.fee_currency, v.fee_plan, v.validity_months, v.image_key, v.image_type, v.credits_hundredths, a.levels_in_any_order, a.rule, \
-     a.rule_n, a.rule_min_credits";
+     a.rule_n, a.rule_min_credits, v.renewal_path, v.renewal_rubric_json, v.renewal_instructions";
 
 fn kind_from(kind: &str, level: Option<i64>) -> Result<Kind, StoreError> {
     match (kind, level) {
@@ -111,6 +112,7 @@ pub(crate) fn achievement_from(row: &AnyRow, alignments: Vec<Alignment>) -> Resu
             validity_months: count(get_opt_i64(row, "validity_months")?),
             image: image_from(get_opt_string(row, "image_key")?, get_opt_string(row, "image_type")?)?,
             credits: count(get_opt_i64(row, "credits_hundredths")?).map(Credits),
+            renewal: renewal_from(row)?,
         },
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
@@ -124,6 +126,18 @@ pub(crate) fn achievement_from(row: &AnyRow, alignments: Vec<Alignment>) -> Resu
             }
         },
     })
+}
+
+/// The renewal path of a row of [`ACHIEVEMENT_COLUMNS`].
+fn renewal_from(row: &AnyRow) -> Result<RenewalPath, StoreError> {
+    match get_string(row, "renewal_path")?.as_str() {
+        "full" => Ok(RenewalPath::Full),
+        "light" => {
+            let rubric = get_opt_string(row, "renewal_rubric_json")?.ok_or_else(|| StoreError::corrupt("a light renewal path without its rubric"))?;
+            Ok(RenewalPath::Light { rubric: rubric_from_json(&rubric)?, instructions: get_opt_string(row, "renewal_instructions")?.unwrap_or_default() })
+        }
+        other => Err(StoreError::corrupt(format!("renewal path \"{other}\""))),
+    }
 }
 
 /// One component of a certificate or composed micro-credential, with whether its organisation
@@ -599,8 +613,9 @@ async fn insert_version(
     };
     sqlx::query(
         "INSERT INTO achievement_versions (achievement_id, version, name, description, criteria, rubric_json, tags_json, language, effort_minutes, \
-         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at, fee_plan, credits_hundredths) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         fee_minor, fee_currency, validity_months, image_key, image_type, created_by, created_at, fee_plan, credits_hundredths, renewal_path, \
+         renewal_rubric_json, renewal_instructions) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
     )
     .bind(id.to_string())
     .bind(i64::from(version))
@@ -620,6 +635,12 @@ async fn insert_version(
     .bind(secs(now))
     .bind(content.fee_plan.as_str())
     .bind(content.credits.map(|c| i64::from(c.0)))
+    .bind(content.renewal.as_str())
+    .bind(content.renewal.rubric().map(rubric_to_json))
+    .bind(match &content.renewal {
+        RenewalPath::Full => None,
+        RenewalPath::Light { instructions, .. } => Some(instructions.clone()),
+    })
     .execute(&mut **tx)
     .await?;
     for (position, a) in content.alignments.iter().enumerate() {

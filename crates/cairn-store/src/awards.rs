@@ -57,6 +57,8 @@ pub struct NewAward {
     pub privacy: Privacy,
     /// Set when the award recognises prior learning.
     pub recognition: Option<Recognition>,
+    /// The award this one renews: marked renewed by it in the same transaction.
+    pub renews: Option<AwardId>,
 }
 
 /// A stored award.
@@ -91,6 +93,11 @@ pub struct Award {
     pub created_at: OffsetDateTime,
     /// Set when the award recognises prior learning, and how.
     pub recognition: Option<Recognition>,
+    /// The award this one renews.
+    pub renews: Option<AwardId>,
+    /// The newer award that renews this one; the learner's current award is the one not
+    /// renewed.
+    pub renewed_by: Option<AwardId>,
 }
 
 /// An award as its learner lists it.
@@ -142,6 +149,8 @@ fn award_from(row: &AnyRow) -> Result<Award, StoreError> {
             None => None,
             Some(raw) => Some(Recognition::parse(&raw).ok_or_else(|| StoreError::corrupt(format!("recognition \"{raw}\"")))?),
         },
+        renews: get_opt_id(row, "renews")?,
+        renewed_by: get_opt_id(row, "renewed_by")?,
     })
 }
 
@@ -168,7 +177,9 @@ fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
         };
         if text.contains("status_index") {
             StoreError::Conflict { constraint: "awards.status_index", detail: format!("status index {status_index} is taken") }
-        } else if text.contains("learner_id") || text.contains("submission_id") {
+        } else if text.contains("renews") {
+            StoreError::Conflict { constraint: "awards.renewed", detail: "this award was renewed already".into() }
+        } else if text.contains("learner_id") || text.contains("awards_current") || text.contains("submission_id") {
             StoreError::Conflict { constraint: "awards.learner", detail: "already awarded: the learner holds this achievement".into() }
         } else {
             StoreError::Conflict { constraint: "awards.id", detail: "an award with this id exists".into() }
@@ -176,11 +187,31 @@ fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+/// Marks `previous` renewed by `new`: only the learner's current award of the same achievement,
+/// not renewed yet. Runs before the new award is inserted, so the learner never holds two
+/// current awards of one achievement (`awards_current`).
+async fn mark_renewed(tx: &mut Tx, previous: AwardId, new: &NewAward) -> Result<(), StoreError> {
+    let result = sqlx::query("UPDATE awards SET renewed_by = $1 WHERE id = $2 AND renewed_by IS NULL AND learner_id = $3 AND achievement_id = $4")
+        .bind(new.id.to_string())
+        .bind(previous.to_string())
+        .bind(new.learner.to_string())
+        .bind(new.achievement.to_string())
+        .execute(&mut **tx)
+        .await?;
+    if result.rows_affected() == 0 {
+        return Err(StoreError::Conflict {
+            constraint: "awards.renewed",
+            detail: "this award was renewed already, or is not the learner's award of this achievement".into(),
+        });
+    }
+    Ok(())
+}
+
 async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO awards (id, achievement_id, achievement_version, organisation_id, learner_id, submission_id, issued_at, valid_until, status, \
-         privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at, recognition) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, 0, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+         privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at, recognition, renews) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'active', $9, 0, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(new.id.to_string())
     .bind(new.achievement.to_string())
@@ -201,6 +232,7 @@ async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Resul
     .bind(&new.svg_key)
     .bind(secs(now))
     .bind(new.recognition.map(Recognition::as_str))
+    .bind(new.renews.map(|previous| previous.to_string()))
     .execute(&mut **tx)
     .await
     .map_err(award_conflict(new.status_index))?;
@@ -291,17 +323,22 @@ impl Store {
 
     /// Records an award (active, evidence not public) with `effects` (telling the learner,
     /// stacking), in one transaction; for an award of a submission (`new.submission`), the
-    /// submission moves from passed to awarded in the same transaction, by the system. Nothing is
-    /// written on any failure.
+    /// submission moves from passed to awarded in the same transaction, by the system; for a
+    /// renewal (`new.renews`), the previous award is marked renewed by the new one in the same
+    /// transaction. Nothing is written on any failure.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`awards.learner`) when the learner already holds the achievement
-    /// or the submission was already awarded, (`awards.status_index`) when the status index is
-    /// taken (pick another and retry), (`submissions.status`) when the submission is not passed;
-    /// [`StoreError::NotFound`] for an unknown submission.
+    /// (a current award not renewed by this one) or the submission was already awarded,
+    /// (`awards.renewed`) when the award to renew was renewed already, (`awards.status_index`)
+    /// when the status index is taken (pick another and retry), (`submissions.status`) when the
+    /// submission is not passed; [`StoreError::NotFound`] for an unknown submission.
     #[tracing::instrument(skip_all, fields(award_id = %new.id))]
     pub async fn create_award(&self, new: &NewAward, effects: &[NewEffect], now: OffsetDateTime) -> Result<Award, StoreError> {
         let mut tx = self.pool.begin().await?;
+        if let Some(previous) = new.renews {
+            mark_renewed(&mut tx, previous, new).await?;
+        }
         insert_award(&mut tx, new, now).await?;
         if let Some(submission) = new.submission {
             apply_move(&mut tx, &Move::status(submission, Status::Passed, Status::Awarded, None, "credential issued"), now).await?;
@@ -324,30 +361,44 @@ impl Store {
         award_from(&row)
     }
 
-    /// A learner's awards, newest first.
+    /// A learner's current awards (those no newer award renews), newest first.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn awards_of(&self, learner: UserId) -> Result<Vec<Award>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM awards WHERE learner_id = $1 ORDER BY issued_at DESC, created_at DESC, id")
+        let rows = sqlx::query("SELECT * FROM awards WHERE learner_id = $1 AND renewed_by IS NULL ORDER BY issued_at DESC, created_at DESC, id")
             .bind(learner.to_string())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(award_from).collect()
     }
 
-    /// A learner's awards, newest first, each with the name of the achievement version awarded
-    /// and its issuer's name: what the learner's home lists.
+    /// A learner's current awards (those no newer award renews), newest first, each with the
+    /// name of the achievement version awarded and its issuer's name: what the learner's home
+    /// lists.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn learner_awards(&self, learner: UserId) -> Result<Vec<LearnerAward>, StoreError> {
-        let rows = sqlx::query(
+        self.learner_awards_where(learner, "AND aw.renewed_by IS NULL").await
+    }
+
+    /// Every award a learner was issued, renewed ones included, newest first, as
+    /// [`Store::learner_awards`] lists them (for the export of their data).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn learner_award_history(&self, learner: UserId) -> Result<Vec<LearnerAward>, StoreError> {
+        self.learner_awards_where(learner, "").await
+    }
+
+    async fn learner_awards_where(&self, learner: UserId, condition: &str) -> Result<Vec<LearnerAward>, StoreError> {
+        let rows = sqlx::query(&format!(
             "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
              JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
              JOIN organisations o ON o.id = aw.organisation_id \
-             WHERE aw.learner_id = $1 ORDER BY aw.issued_at DESC, aw.created_at DESC, aw.id",
-        )
+             WHERE aw.learner_id = $1 {condition} ORDER BY aw.issued_at DESC, aw.created_at DESC, aw.id"
+        ))
         .bind(learner.to_string())
         .fetch_all(&self.pool)
         .await?;
@@ -396,6 +447,20 @@ impl Store {
         rows.iter().map(|row| Ok((award_from(row)?, get_string(row, "learner_name")?, get_string(row, "achievement_name")?))).collect()
     }
 
+    /// The open renewal of an award: a submission renewing it that is neither withdrawn nor
+    /// awarded yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn open_renewal(&self, award: AwardId) -> Result<Option<SubmissionId>, StoreError> {
+        let row =
+            sqlx::query("SELECT id FROM submissions WHERE renewal_of = $1 AND status NOT IN ('withdrawn', 'awarded') ORDER BY created_at DESC, id LIMIT 1")
+                .bind(award.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(|row| get_id(row, "id")).transpose()
+    }
+
     /// The award issued for a submission, if any.
     ///
     /// # Errors
@@ -405,15 +470,17 @@ impl Store {
         row.as_ref().map(award_from).transpose()
     }
 
-    /// The achievements a learner holds an active award for (for stacking).
+    /// The achievements a learner holds a current, active award for (for stacking).
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn held_achievements(&self, learner: UserId) -> Result<Vec<AchievementId>, StoreError> {
-        let rows = sqlx::query("SELECT achievement_id FROM awards WHERE learner_id = $1 AND status = 'active' ORDER BY issued_at, achievement_id")
-            .bind(learner.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT achievement_id FROM awards WHERE learner_id = $1 AND status = 'active' AND renewed_by IS NULL ORDER BY issued_at, achievement_id",
+        )
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|row| get_id(row, "achievement_id")).collect()
     }
 

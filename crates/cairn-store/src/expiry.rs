@@ -20,7 +20,8 @@ pub struct ExpiringAward {
 
 impl Store {
     /// The active awards of learners with an account that expire after `now` and at most
-    /// `within` later, soonest first, at most `limit` of them.
+    /// `within` later, soonest first, at most `limit` of them; an award already renewed is
+    /// not reminded.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
@@ -31,7 +32,7 @@ impl Store {
              JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
              JOIN organisations o ON o.id = aw.organisation_id \
              JOIN users u ON u.id = aw.learner_id \
-             WHERE aw.status = 'active' AND aw.valid_until IS NOT NULL AND aw.valid_until >= $1 AND aw.valid_until <= $2 \
+             WHERE aw.status = 'active' AND aw.renewed_by IS NULL AND aw.valid_until IS NOT NULL AND aw.valid_until >= $1 AND aw.valid_until <= $2 \
              AND u.deleted_at IS NULL \
              ORDER BY aw.valid_until, aw.id LIMIT $3",
         )

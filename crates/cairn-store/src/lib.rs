@@ -156,9 +156,23 @@ impl Store {
             Backend::Sqlite => {
                 // Migrations run on a connection of their own that is then closed: a migration
                 // that changes a CHECK constraint through the schema table (0011) leaves the
-                // connection that ran it with the old schema parsed.
+                // connection that ran it with the old schema parsed. Foreign keys are off on it,
+                // as SQLite's procedure for rebuilding a table asks (0015 rebuilds `awards`:
+                // dropping the old table with them on would cascade into every row that refers
+                // to an award), and sqlx runs each migration in a transaction, inside which the
+                // pragma cannot change; every reference is checked once they have run.
                 let mut conn = pool.acquire().await.map_err(unavailable)?.detach();
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
                 SQLITE_MIGRATIONS.run(&mut conn).await?;
+                let dangling = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut conn).await?;
+                if let Some(row) = dangling.first() {
+                    use sqlx::Row;
+                    let table: String = row.try_get(0)?;
+                    return Err(StoreError::corrupt(format!(
+                        "after the migrations, {} row(s) of \"{table}\" and others refer to rows that do not exist",
+                        dangling.len()
+                    )));
+                }
                 sqlx::Connection::close(conn).await.map_err(unavailable)?;
             }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,

@@ -63,6 +63,7 @@ fn new_submission(w: &World, learner: UserId, fee: FeeState) -> NewSubmission {
         content: content("What I did", "What I learnt", &[]),
         fee,
         prior_learning: None,
+        renewal_of: None,
     }
 }
 
@@ -134,6 +135,7 @@ fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index
         svg_key: "awards/x.svg".into(),
         privacy: Privacy::Public,
         recognition: None,
+        renews: None,
     }
 }
 
@@ -1129,7 +1131,7 @@ backend_test!(equivalency_rules_and_recognition_requests_are_kept, |store| {
     assert_eq!(constraint, "equivalencies.rule");
     assert_eq!(store.count_equivalencies(w.org).await.unwrap(), 2);
     assert_eq!(store.equivalencies_of(w.org).await.unwrap()[0], first);
-    assert_eq!(store.equivalencies_matching("did:key:z6MkCollege", "https://college.example/b/1").await.unwrap(), [first.clone()]);
+    assert_eq!(store.equivalencies_matching("did:key:z6MkCollege", "https://college.example/b/1").await.unwrap(), std::slice::from_ref(&first));
     assert!(store.equivalencies_matching("did:key:z6MkOther", "https://college.example/b/1").await.unwrap().is_empty());
     store.delete_equivalency(first.id).await.unwrap();
     assert!(is_not_found(store.equivalency(first.id).await));

@@ -274,7 +274,7 @@ async fn migrations_give_both_backends_the_same_schema() {
             columns: vec!["learner_id".into(), "achievement_id".into()],
             unique: true,
             name: Some("submissions_live".into()),
-            predicate: Some("status<>'withdrawn'".into()),
+            predicate: Some("status<>'withdrawn'andrenewal_ofisnull".into()),
             method: None,
         };
         assert!(submissions.indexes.contains(&live), "{backend}: {:?}", submissions.indexes);
@@ -286,7 +286,14 @@ async fn migrations_give_both_backends_the_same_schema() {
             on_update: "no action".into(),
         };
         assert_eq!(read["achievement_alignments"].foreign_keys, [alignment_key], "{backend}");
-        assert!(read["awards"].indexes.iter().any(|i| i.unique && i.name.is_none() && i.columns == ["learner_id", "achievement_id"]), "{backend}");
+        let current = schema::Index {
+            columns: vec!["learner_id".into(), "achievement_id".into()],
+            unique: true,
+            name: Some("awards_current".into()),
+            predicate: Some("renewed_byisnull".into()),
+            method: None,
+        };
+        assert!(read["awards"].indexes.contains(&current), "{backend}: {:?}", read["awards"].indexes);
         assert_eq!(read["duplicate_flags"].columns["similarity"].class, schema::Class::Real, "{backend}");
     }
     let found = schema::differences(&sqlite_schema, &postgres_schema);
@@ -542,3 +549,87 @@ backend_test!(certificates_keep_their_rule_components_and_the_agreement_of_other
     assert!(matches!(store.create_achievement(org, &NewAchievement::parse(&missing).unwrap(), owner, now()).await, Err(StoreError::NotFound { .. })));
     assert!(store.organisation_achievements(org).await.unwrap().iter().all(|a| a.content.name != "Missing Parts"), "nothing was written");
 });
+
+/// Migrates a fresh database at `url` up to `0014` (the files of `migrations/<dialect>` before
+/// `0015_renewals.sql`), writes an award with rows that refer to it, then lets `Store::connect`
+/// apply the rest: on SQLite, 0015 rebuilds `awards`, and dropping a table with foreign keys
+/// enforced deletes what refers to it by cascade. Every row must stay.
+async fn renewals_migration_keeps_what_refers_to_awards(url: &str, dialect: &str) {
+    use sqlx::{AnyConnection, Connection, Row};
+    sqlx::any::install_default_drivers();
+    let earlier = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dialect);
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.as_str() < "0015" {
+            std::fs::copy(&path, earlier.path().join(&name)).unwrap();
+        }
+    }
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    sqlx::migrate::Migrator::new(earlier.path()).await.unwrap().run(&mut conn).await.unwrap();
+    let (learner, org, badge, award) = (
+        "00000000-0000-4000-8000-000000000001",
+        "00000000-0000-4000-8000-000000000002",
+        "00000000-0000-4000-8000-000000000003",
+        "00000000-0000-4000-8000-000000000004",
+    );
+    for sql in [
+        format!("INSERT INTO users (id, email, name, password_hash, created_at) VALUES ('{learner}', 'l@example.org', 'Learner', 'x', 1)"),
+        format!(
+            "INSERT INTO organisations (id, name, name_key, url, description, public_key_multibase, private_key_sealed, created_at, updated_at) \
+             VALUES ('{org}', 'Issuer', 'issuer', 'https://issuer.example', '', 'z6Mk', 'sealed', 1, 1)"
+        ),
+        format!(
+            "INSERT INTO achievements (id, organisation_id, kind, state, current_version, name_key, created_at, updated_at) \
+             VALUES ('{badge}', '{org}', 'micro-badge', 'published', 1, 'badge', 1, 1)"
+        ),
+        format!(
+            "INSERT INTO achievement_versions (achievement_id, version, name, description, criteria, tags_json, language, validity_months, created_at) \
+             VALUES ('{badge}', 1, 'Badge', 'd', 'c', '[]', 'en', 12, 1)"
+        ),
+        format!(
+            "INSERT INTO awards (id, achievement_id, achievement_version, organisation_id, learner_id, issued_at, valid_until, status, status_reason, \
+             privacy, evidence_public, status_index, recipient_salt, results_json, credential_json, jwt, ob2_json, png_key, svg_key, created_at, \
+             status_reason_public) VALUES ('{award}', '{badge}', 1, '{org}', '{learner}', 10, 20, 'suspended', 'kept', 'public', 1, 7, 'salt', '[]', '{{}}', \
+             'j.w.t', '{{}}', 'awards/a.png', 'awards/a.svg', 10, 1)"
+        ),
+        format!("INSERT INTO expiry_reminders (award_id, days, sent_at) VALUES ('{award}', 90, 11)"),
+    ] {
+        sqlx::query(&sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    conn.close().await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::connect(url, options(&dir)).await.unwrap();
+    let kept = store.award(award.parse().unwrap()).await.unwrap();
+    assert_eq!((kept.status_index, kept.status_reason.as_deref(), kept.status_reason_public, kept.evidence_public), (7, Some("kept"), true, true));
+    assert_eq!((kept.renews, kept.renewed_by), (None, None));
+    assert_eq!(store.awards_of(learner.parse().unwrap()).await.unwrap().len(), 1, "the award is current");
+    let mut conn = AnyConnection::connect(url).await.unwrap();
+    let reminders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM expiry_reminders").fetch_one(&mut conn).await.unwrap().try_get("n").unwrap();
+    assert_eq!(reminders, 1, "the reminder sent for the award is kept");
+    conn.close().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_renewals_migration_keeps_what_refers_to_awards_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cairn.db").display());
+    renewals_migration_keeps_what_refers_to_awards(&url, "sqlite").await;
+}
+
+#[tokio::test]
+async fn the_renewals_migration_keeps_what_refers_to_awards_postgres() {
+    use sqlx::Connection;
+    let admin = AdminUrl::from_env();
+    let name = format!("cairn_test_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = admin.connect().await.unwrap_or_else(|message| panic!("{message}"));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    let mut url = url::Url::parse(&admin.url).unwrap();
+    url.set_path(&format!("/{name}"));
+    renewals_migration_keeps_what_refers_to_awards(url.as_str(), "postgres").await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+    conn.close().await.unwrap();
+}

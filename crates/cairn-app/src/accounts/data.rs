@@ -87,7 +87,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
     }
     let awards: Vec<Value> = app
         .store
-        .learner_awards(id)
+        .learner_award_history(id)
         .await?
         .into_iter()
         .map(|held| {
@@ -103,6 +103,8 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
                 "privacy": award.privacy.as_str(),
                 "evidence_public": award.evidence_public,
                 "recognition": award.recognition.map(|r| r.as_str()),
+                "renews": award.renews.map(|previous| previous.to_string()),
+                "renewed_by": award.renewed_by.map(|next| next.to_string()),
                 "links": award_links(&app.config, award.id),
             })
         })

@@ -135,9 +135,17 @@ pub(crate) fn ob3_achievement(config: &Config, achievement: &Achievement) -> ob3
 }
 
 /// The levels achieved, as the credential states them and as Cairn keeps them for display.
-/// Scores for criteria the rubric no longer has are left out.
-pub(crate) fn results(config: &Config, achievement: &Achievement, judgement: Option<&Judgement>) -> (Vec<ob3::CriterionResult>, Vec<AwardResult>) {
-    let (Some(rubric), Some(judgement)) = (&achievement.content.rubric, judgement) else {
+/// Scores for criteria the rubric no longer has are left out. A renewal (`renewal`) on a light
+/// renewal path was judged against the renewal rubric: its levels are kept for display, but the
+/// credential states none, since its `result`s name the achievement's own rubric.
+pub(crate) fn results(
+    config: &Config,
+    achievement: &Achievement,
+    judgement: Option<&Judgement>,
+    renewal: bool,
+) -> (Vec<ob3::CriterionResult>, Vec<AwardResult>) {
+    let light = achievement.renewal_rubric(renewal);
+    let (Some(rubric), Some(judgement)) = (light.or(achievement.content.rubric.as_ref()), judgement) else {
         return (Vec::new(), Vec::new());
     };
     let url = config.urls().achievement_page(achievement.id);
@@ -146,8 +154,12 @@ pub(crate) fn results(config: &Config, achievement: &Achievement, judgement: Opt
     for score in &judgement.scores {
         let Some(criterion) = rubric.criteria.iter().find(|c| c.id == score.criterion) else { continue };
         let Some(level_name) = rubric.levels.get(score.level) else { continue };
-        signed
-            .push(ob3::CriterionResult { result_description: criterion_url(&url, &criterion.id), achieved_level: level_url(&url, &criterion.id, score.level) });
+        if light.is_none() {
+            signed.push(ob3::CriterionResult {
+                result_description: criterion_url(&url, &criterion.id),
+                achieved_level: level_url(&url, &criterion.id, score.level),
+            });
+        }
         kept.push(AwardResult {
             criterion: criterion.id.clone(),
             criterion_name: clean(&criterion.name),
@@ -158,6 +170,35 @@ pub(crate) fn results(config: &Config, achievement: &Achievement, judgement: Opt
         });
     }
     (signed, kept)
+}
+
+/// The award a renewal renews, as the new credential names it.
+#[derive(Debug, Clone)]
+pub(crate) struct Renewed {
+    pub award: AwardId,
+    pub issued: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+/// The previous award as an `evidence` item of the credential that renews it: its page, with a
+/// narrative saying what the renewal was.
+pub(crate) fn renewal_evidence(config: &Config, achievement: &Achievement, previous: &Renewed) -> ob3::Evidence {
+    let how = match achievement.renewal_rubric(true) {
+        Some(_) => "renewal evidence judged against the issuer's renewal rubric",
+        None => "a full reassessment against the achievement's rubric",
+    };
+    let until = previous.valid_until.map(|until| format!(", valid until {}", cairn_vc::dates::day(until))).unwrap_or_default();
+    ob3::Evidence {
+        id: Some(config.urls().award_page(previous.award)),
+        name: "Previous award, renewed".to_string(),
+        description: None,
+        narrative: Some(format!(
+            "This credential renews the award of \"{}\" issued to the same holder on {}{until}, after {how}.",
+            clean(&achievement.content.name),
+            cairn_vc::dates::day(previous.issued),
+        )),
+        genre: Some("Renewal".to_string()),
+    }
 }
 
 /// Everything one OB 3.0 credential states.
@@ -172,6 +213,8 @@ pub(crate) struct CredentialParts<'a> {
     pub evidence: &'a [(String, String)],
     /// What prior learning the award recognises, and how.
     pub prior_learning: Option<&'a PriorLearningBasis>,
+    /// The award this one renews.
+    pub renews: Option<&'a Renewed>,
     pub issued: OffsetDateTime,
     pub valid_until: Option<OffsetDateTime>,
     pub status: Value,
@@ -202,9 +245,16 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
         // Earning the achievement earns all of its credit hours.
         credits_earned: parts.achievement.content.credits.map(|c| ob3::CreditHours(c.0)),
         evidence: parts
-            .evidence
-            .iter()
-            .map(|(url, name)| ob3::Evidence { id: Some(url.clone()), name: clean(name), description: None, narrative: None, genre: None })
+            .renews
+            .map(|previous| renewal_evidence(parts.config, parts.achievement, previous))
+            .into_iter()
+            .chain(parts.evidence.iter().map(|(url, name)| ob3::Evidence {
+                id: Some(url.clone()),
+                name: clean(name),
+                description: None,
+                narrative: None,
+                genre: None,
+            }))
             .chain(parts.prior_learning.map(|basis| ob3::Evidence {
                 id: None,
                 name: "Recognised prior learning".into(),

@@ -18,6 +18,7 @@ use cairn_core::ids::{AchievementId, AwardId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
+use cairn_core::renewal::NotRenewable;
 use cairn_store::{Award, Effect, NewAward, NewEffect, StoreError};
 use cairn_vc::keys::Ed25519KeyPair;
 use cairn_vc::loader::BundledLoader;
@@ -60,7 +61,9 @@ pub struct AwardRequest {
 
 /// Awards an achievement; the learner is told, and a micro-credential that the award completes
 /// is awarded too (both through the outbox, run before this returns). Returns the award asked
-/// for. For a submission, it must be passed: it moves to `awarded` with the award.
+/// for. For a submission, it must be passed: it moves to `awarded` with the award. A renewal's
+/// submission (`crate::renewals`) renews the award it names: the new credential lists it as
+/// evidence, and it is marked renewed in the same transaction.
 ///
 /// # Errors
 /// `NotFound` for an unknown learner or achievement; `Conflict` for a draft achievement, one
@@ -119,6 +122,11 @@ fn already_awarded() -> AppError {
     AppError::Conflict { kind: ConflictKind::AlreadyAwarded, detail: "already awarded".into() }
 }
 
+/// The award a renewal names was renewed meanwhile (by another runner of the same pass).
+fn renewed_already() -> AppError {
+    AppError::Conflict { kind: ConflictKind::NotRenewable, detail: NotRenewable::AlreadyRenewed.to_string() }
+}
+
 /// A salt for the recipient's hashed e-mail: 128 random bits in hex.
 fn random_salt() -> String {
     let bytes: [u8; 16] = rand::thread_rng().r#gen();
@@ -136,6 +144,8 @@ struct Draft {
     judgement: Option<Judgement>,
     evidence: Vec<(String, String)>,
     prior_learning: Option<PriorLearningBasis>,
+    /// The award this one renews, for a renewal.
+    renews: Option<documents::Renewed>,
     issued: OffsetDateTime,
     valid_until: Option<OffsetDateTime>,
     revocation_list_url: String,
@@ -163,7 +173,7 @@ pub(crate) fn signing_failed(what: &str, error: &(dyn std::error::Error + 'stati
 impl Draft {
     /// Builds, signs (Data Integrity and VC-JWT) and bakes the credential with status entry `index`.
     fn issue(&self, index: u64) -> Result<Issued, AppError> {
-        let (results, kept) = documents::results(&self.config, &self.achievement, self.judgement.as_ref());
+        let (results, kept) = documents::results(&self.config, &self.achievement, self.judgement.as_ref(), self.renews.is_some());
         let unsigned = documents::credential(documents::CredentialParts {
             config: &self.config,
             award: self.award,
@@ -174,6 +184,7 @@ impl Draft {
             results,
             evidence: &self.evidence,
             prior_learning: self.prior_learning.as_ref(),
+            renews: self.renews.as_ref(),
             issued: self.issued,
             valid_until: self.valid_until,
             status: documents::credential_status(&self.revocation_list_url, &self.suspension_list_url, index),
@@ -212,9 +223,25 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         return Err(AppError::conflict(format!("\"{}\" is a draft; publish it before awarding it", achievement.content.name)));
     }
     let learner = store.user(request.learner).await?;
-    if store.awards_of(learner.id).await?.iter().any(|a| a.achievement == achievement.id) {
+    // A renewal's submission names the award it renews: the one current award the learner may
+    // already hold of this achievement.
+    let renews = match request.submission {
+        Some(submission) => store.submission(submission).await?.renewal_of,
+        None => None,
+    };
+    if store.awards_of(learner.id).await?.iter().any(|a| a.achievement == achievement.id && Some(a.id) != renews) {
         return Err(already_awarded());
     }
+    let renews = match renews {
+        Some(previous) => {
+            let previous = store.award(previous).await?;
+            if previous.renewed_by.is_some() {
+                return Err(renewed_already());
+            }
+            Some(documents::Renewed { award: previous.id, issued: previous.issued_at, valid_until: previous.valid_until })
+        }
+        None => None,
+    };
     let organisation = store.organisation(achievement.organisation).await?;
     let key = store.signing_key(organisation.id).await?;
     let (revocation_list, suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
@@ -231,6 +258,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         judgement: request.judgement.clone(),
         evidence,
         prior_learning: request.prior_learning.clone(),
+        renews,
         issued: now,
         revocation_list_url: status_list_url(&app.config, &revocation_list),
         suspension_list_url: status_list_url(&app.config, &suspension_list),
@@ -270,6 +298,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
             // able to follow it to a name.
             privacy: Privacy::Private,
             recognition: draft.prior_learning.as_ref().map(|p| p.recognition),
+            renews: draft.renews.as_ref().map(|previous| previous.award),
         };
         match store.create_award(&new, &effects, now).await {
             Ok(award) => return Ok((award, effects)),
@@ -277,6 +306,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
                 taken.insert(index);
             }
             Err(StoreError::Conflict { constraint: "awards.learner", .. }) => return Err(already_awarded()),
+            Err(StoreError::Conflict { constraint: "awards.renewed", .. }) => return Err(renewed_already()),
             Err(error) => return Err(error.into()),
         }
     }
@@ -287,16 +317,17 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
 /// micro-credential or a certificate.
 fn award_effects(draft: &Draft, learner: &cairn_store::User) -> Vec<NewEffect> {
     let name = &draft.achievement.content.name;
+    let (subject, what) = match draft.renews {
+        Some(_) => (format!("You renewed \"{name}\""), "renewed your badge"),
+        None => (format!("You earned \"{name}\""), "awarded you"),
+    };
     let body = format!(
-        "{} has awarded you \"{name}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it from its page \
+        "{} has {what} \"{name}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it from its page \
          (only you can see it until you choose who may).",
         draft.organisation.profile.name
     );
     // Any award may complete a micro-credential or a certificate: the `Stack` effect checks.
-    vec![
-        notice(learner.id, NotificationKind::Award, format!("You earned \"{name}\""), body, format!("/awards/{}", draft.award)),
-        NewEffect::from(Effect::Stack { award: draft.award }),
-    ]
+    vec![notice(learner.id, NotificationKind::Award, subject, body, format!("/awards/{}", draft.award)), NewEffect::from(Effect::Stack { award: draft.award })]
 }
 
 /// The learner's notice of a status change.

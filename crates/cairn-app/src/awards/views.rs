@@ -42,8 +42,8 @@ pub struct AwardCard {
     pub status_reason: Option<String>,
 }
 
-/// The award page: the card, the verification of its stored credential, and the evidence the
-/// learner chose to show.
+/// The award page: the card, the verification of its stored credential, the evidence the
+/// learner chose to show, and its renewal history.
 #[derive(Debug, Clone)]
 pub struct AwardPage {
     pub card: AwardCard,
@@ -53,6 +53,42 @@ pub struct AwardPage {
     /// For a micro-credential: its levels, lowest first, with the learner's level awards as the
     /// actor may see them. Empty for other awards.
     pub levels: Vec<LevelAward>,
+    /// The award this one renews, if any.
+    pub renews: Option<Linked>,
+    /// The newer award that renews this one, if any.
+    pub renewed_by: Option<Linked>,
+    /// For its learner: whether it may be renewed now, and the renewal in progress.
+    pub renewal: Option<crate::renewals::Renewal>,
+}
+
+/// Another award of the same learner and achievement, linked from an award page (the one it
+/// renews, or the one that renews it).
+#[derive(Debug, Clone)]
+pub struct Linked {
+    pub award: AwardId,
+    pub issued: time::OffsetDateTime,
+    /// Whether the actor may see it ([`visible`]): only then is it linked.
+    pub shown: bool,
+}
+
+/// The awards `award` renews and is renewed by, as `actor` may know them (see [`Linked`]).
+///
+/// # Errors
+/// Store failures.
+pub async fn renewal_links(app: &App, actor: &Actor, award: &Award) -> Result<(Option<Linked>, Option<Linked>), AppError> {
+    Ok((linked(app, actor, award.renews).await?, linked(app, actor, award.renewed_by).await?))
+}
+
+/// `id` as an award page links it for `actor`; `None` when it no longer exists.
+async fn linked(app: &App, actor: &Actor, id: Option<AwardId>) -> Result<Option<Linked>, AppError> {
+    let Some(id) = id else { return Ok(None) };
+    let award = match app.store.award(id).await {
+        Ok(award) => award,
+        Err(cairn_store::StoreError::NotFound { .. }) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let shown = seen_by(actor, award.clone()).is_ok();
+    Ok(Some(Linked { award: award.id, issued: award.issued_at, shown }))
 }
 
 /// One level of a micro-credential on the micro-credential's award page.
@@ -175,7 +211,9 @@ pub async fn page(app: &App, actor: &Actor, id: AwardId) -> Result<AwardPage, Ap
     } else {
         Vec::new()
     };
-    Ok(AwardPage { card, report, evidence, levels })
+    let (renews, renewed_by) = renewal_links(app, actor, &card.award).await?;
+    let renewal = if card.is_owner { Some(crate::renewals::standing(app, &card.award).await?) } else { None };
+    Ok(AwardPage { card, report, evidence, levels, renews, renewed_by, renewal })
 }
 
 /// The levels of the micro-credential (or the components of the certificate) `award` is of, each

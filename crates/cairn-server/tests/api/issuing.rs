@@ -91,7 +91,7 @@ fn one_or_many(value: &Value) -> Vec<Value> {
 
 /// What a verifier would fetch, fetched from the app: the issuer's DID document and the status
 /// lists the credential names.
-async fn loader_for(app: &TestApp, credential: &Value) -> StaticLoader {
+pub(crate) async fn loader_for(app: &TestApp, credential: &Value) -> StaticLoader {
     let did = credential["issuer"]["id"].as_str().unwrap();
     let organisation = did.rsplit(':').next().unwrap();
     let document = app.get(&format!("/issuers/{organisation}/did.json"), None).await;

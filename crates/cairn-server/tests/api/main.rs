@@ -23,6 +23,7 @@ mod organisations;
 mod pages;
 mod platform;
 mod recognition;
+mod renewals;
 mod security;
 mod sharing;
 mod stacks;

@@ -48,7 +48,7 @@ const EDITABLE: &str = "('draft', 'not_yet')";
 
 /// The columns [`submission_from`](submissions::submission_from) reads, from `submissions s`.
 pub(crate) const SUBMISSION_COLUMNS: &str = "s.id, s.achievement_id, s.organisation_id, s.learner_id, s.status, s.attempt, s.overview, s.reflection, \
-     s.links_json, s.fee_state, s.voucher_code, s.assessor_id, s.submitted_at, s.due_at, s.created_at, s.updated_at";
+     s.links_json, s.fee_state, s.voucher_code, s.assessor_id, s.submitted_at, s.due_at, s.created_at, s.updated_at, s.renewal_of";
 
 /// Joins `v`, the current version of the achievement of `s` (for its name).
 pub(crate) const CURRENT_VERSION_JOIN: &str =

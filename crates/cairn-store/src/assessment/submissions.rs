@@ -10,7 +10,7 @@ use crate::error::conflict_on_unique;
 use crate::rows::{get_email, get_i64, get_id, get_json, get_opt_i64, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
-use cairn_core::ids::{AchievementId, OrganisationId, SubmissionId, UserId};
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::{FeeState, Status, Submission, SubmissionContent};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -27,6 +27,8 @@ pub struct NewSubmission {
     pub fee: FeeState,
     /// Set when the submission asks for prior learning to be recognised.
     pub prior_learning: Option<crate::PriorLearning>,
+    /// The award it renews, for a renewal.
+    pub renewal_of: Option<AwardId>,
 }
 
 /// A submission as its learner lists it.
@@ -79,6 +81,7 @@ pub(crate) fn submission_from(row: &AnyRow, collaborators: Vec<Email>) -> Result
         due_at: get_opt_time(row, "due_at")?,
         created_at: get_time(row, "created_at")?,
         updated_at: get_time(row, "updated_at")?,
+        renewal_of: get_opt_id(row, "renewal_of")?,
     })
 }
 
@@ -129,13 +132,18 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`submissions.live`) when the learner already has a submission
-    /// for this achievement that is not withdrawn; nothing is written then.
+    /// for this achievement that is not withdrawn, or for a renewal (`submissions.renewal`) a
+    /// renewal of the same award that is not withdrawn; nothing is written then.
     #[tracing::instrument(skip_all, fields(submission_id = %new.id))]
     pub async fn create_submission(&self, new: &NewSubmission, now: OffsetDateTime) -> Result<Submission, StoreError> {
+        let conflict = match new.renewal_of {
+            None => conflict_on_unique("submissions.live", "you already have a submission for this achievement"),
+            Some(_) => conflict_on_unique("submissions.renewal", "a renewal of this badge is in progress already"),
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO submissions (id, achievement_id, organisation_id, learner_id, status, attempt, overview, reflection, links_json, fee_state, \
-             voucher_code, created_at, updated_at, prior_learning, import_id) VALUES ($1, $2, $3, $4, 'draft', 1, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
+             voucher_code, created_at, updated_at, prior_learning, import_id, renewal_of) VALUES ($1, $2, $3, $4, 'draft', 1, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13)",
         )
         .bind(new.id.to_string())
         .bind(new.achievement.to_string())
@@ -149,9 +157,10 @@ impl Store {
         .bind(secs(now))
         .bind(i64::from(new.prior_learning.is_some()))
         .bind(new.prior_learning.and_then(|p| p.import).map(|i| i.to_string()))
+        .bind(new.renewal_of.map(|award| award.to_string()))
         .execute(&mut *tx)
         .await
-        .map_err(conflict_on_unique("submissions.live", "you already have a submission for this achievement"))?;
+        .map_err(conflict)?;
         replace_collaborators(&mut tx, new.id, &new.content.collaborators, now).await?;
         insert_event(&mut tx, new.id, None, Status::Draft, Some(new.learner), "started", now).await?;
         tx.commit().await?;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
-use crate::dto::{fee_json, rubric_json, timestamp};
+use crate::dto::{fee_json, renewal_json, rubric_json, timestamp};
 use crate::extract::{ApiJson, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -25,7 +25,7 @@ use crate::upload::{UploadLimits, read_upload};
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
 use cairn_app::recognition::PriorLearningShown;
 use cairn_app::submissions::{self, EvidenceFile, LearnerView};
-use cairn_app::{awards, issuer, notify};
+use cairn_app::{awards, issuer, notify, renewals};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -50,6 +50,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/awards/{id}", get(award))
         .route("/awards/{id}/privacy", put(set_privacy))
         .route("/awards/{id}/status", post(set_status))
+        .route("/awards/{id}/renewal", post(renew))
         .route("/organisations/{id}/assessment-settings", get(settings).put(set_settings))
         .route("/organisations/{id}/submissions", get(dashboard))
         .route("/organisations/{id}/vouchers", get(vouchers).post(create_vouchers))
@@ -95,6 +96,7 @@ pub(crate) fn submission_json(submission: &Submission) -> Value {
         "due_at": submission.due_at.map(timestamp),
         "created_at": timestamp(submission.created_at),
         "updated_at": timestamp(submission.updated_at),
+        "renewal_of": submission.renewal_of.map(|award| award.to_string()),
     })
 }
 
@@ -133,6 +135,7 @@ fn learner_json(view: &LearnerView) -> Value {
     value["due_state"] = json!(view.due_state.map(|d| d.as_str()));
     value["evidence_storage"] = json!({"used_bytes": view.evidence_used, "allowed_bytes": view.settings.evidence_quota_bytes()});
     value["award_id"] = json!(view.award.as_ref().map(|a| a.id.to_string()));
+    value["renewal"] = json!(view.submission.renewal_of.map(|_| renewal_json(&view.achievement.content.renewal)));
     value["collaborator_reflections"] =
         json!(view.collaborator_reflections.iter().map(|(email, text)| json!({"email": email.as_str(), "written": !text.is_empty()})).collect::<Vec<_>>());
     value["missing_reflections"] = json!(view.missing_reflections.iter().map(Email::as_str).collect::<Vec<_>>());
@@ -191,6 +194,7 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
         "attempt": item.attempt,
         "due_at": item.due_at.map(timestamp),
         "due_state": item.due_state.map(|d| d.as_str()),
+        "renewal": item.renewal,
         "rubric": rubric_json(&item.rubric),
         "overview": item.overview,
         "reflection": item.reflection,
@@ -212,10 +216,17 @@ fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
 }
 
 /// An award as its caller may see it: the submission behind it only for those the visibility
-/// rule shows its provenance to (the learner and the issuer's staff).
-pub(crate) fn award_json(state: &AppState, visible: &Visible) -> Value {
+/// rule shows its provenance to (the learner and the issuer's staff); the awards it renews and
+/// is renewed by only when the caller may see them (their ids open their downloads).
+pub(crate) async fn award_json(state: &AppState, caller: &ApiCaller, visible: &Visible) -> Result<Value, Problem> {
     let award = &visible.award;
-    json!({
+    let (renews, renewed_by) = awards::renewal_links(&state.app, &caller.actor, award).await?;
+    let link = |linked: Option<awards::Linked>| {
+        linked
+            .filter(|l| l.shown)
+            .map(|l| json!({"id": l.award.to_string(), "page": state.app.config.urls().award_page(l.award), "issued_at": timestamp(l.issued)}))
+    };
+    Ok(json!({
         "id": award.id.to_string(),
         "achievement_id": award.achievement.to_string(),
         "achievement_version": award.achievement_version,
@@ -228,8 +239,10 @@ pub(crate) fn award_json(state: &AppState, visible: &Visible) -> Value {
         "issued_at": timestamp(award.issued_at),
         "valid_until": award.valid_until.map(timestamp),
         "recognition": award.recognition.map(|r| r.as_str()),
+        "renews": link(renews),
+        "renewed_by": link(renewed_by),
         "links": awards::award_links(&state.app.config, award.id),
-    })
+    }))
 }
 
 async fn start(
@@ -356,7 +369,7 @@ async fn settle_fee(
 async fn confirm(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     let award = issuer::confirm_pass(&state.app, &caller.actor, id).await?;
-    Ok(Json(award_json(&state, &awards::seen_by(&caller.actor, award)?)))
+    Ok(Json(award_json(&state, &caller, &awards::seen_by(&caller.actor, award)?).await?))
 }
 
 async fn queue(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
@@ -444,13 +457,16 @@ async fn assess(
 }
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    let awards = awards::mine(&state.app, &caller.actor).await?;
-    Ok(Json(json!({"items": awards.iter().map(|a| award_json(&state, a)).collect::<Vec<_>>()})))
+    let mut items = Vec::new();
+    for award in awards::mine(&state.app, &caller.actor).await? {
+        items.push(award_json(&state, &caller, &award).await?);
+    }
+    Ok(Json(json!({"items": items})))
 }
 
 async fn award(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
     let id: AwardId = path_id(&id, "award")?;
-    Ok(Json(award_json(&state, &awards::visible(&state.app, &caller.actor, id).await?)))
+    Ok(Json(award_json(&state, &caller, &awards::visible(&state.app, &caller.actor, id).await?).await?))
 }
 
 #[derive(Deserialize)]
@@ -470,7 +486,7 @@ async fn set_privacy(
     let id: AwardId = path_id(&id, "award")?;
     let privacy = Privacy::parse(&input.privacy).ok_or_else(|| Problem::invalid_field("/privacy", "must be \"public\", \"unlisted\" or \"private\""))?;
     let award = awards::set_privacy(&state.app, &caller.actor, id, privacy, input.evidence_public).await?;
-    Ok(Json(award_json(&state, &award)))
+    Ok(Json(award_json(&state, &caller, &award).await?))
 }
 
 #[derive(Deserialize)]
@@ -495,7 +511,15 @@ async fn set_status(
     let action = StatusAction::parse(&input.action).ok_or_else(|| Problem::invalid_field("/action", "must be \"revoke\", \"suspend\" or \"reinstate\""))?;
     let reason = input.reason.map(|text| StatusReason { text, public: input.publish_reason });
     let award = awards::set_status(&state.app, &caller.actor, id, action, reason).await?;
-    Ok(Json(award_json(&state, &awards::seen_by(&caller.actor, award)?)))
+    Ok(Json(award_json(&state, &caller, &awards::seen_by(&caller.actor, award)?).await?))
+}
+
+/// Starts the renewal of the caller's award: 201 with the renewal's draft submission, or a 409
+/// `not-renewable` problem saying why not (or from when).
+async fn renew(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&id, "award")?;
+    let submission = renewals::start(&state.app, &caller.actor, id).await?;
+    Ok((StatusCode::CREATED, Json(submission_json(&submission))).into_response())
 }
 
 fn settings_json(settings: &IssuerSettings) -> Value {

@@ -47,7 +47,7 @@ async fn request(State(state): State<AppState>, caller: ApiCaller, ApiJson(input
     let body = match recognition::request(&state.app, &caller.actor, &fields).await? {
         Recognised::Awarded(award) => {
             let visible = awards::seen_by(&caller.actor, award)?;
-            json!({"status": "awarded", "award": award_json(&state, &visible)})
+            json!({"status": "awarded", "award": award_json(&state, &caller, &visible).await?})
         }
         Recognised::Queued(submission) => {
             let mut value = submission_json(&submission);

@@ -72,6 +72,7 @@ struct QueueRow {
     due: Option<String>,
     due_badge: Option<DueBadge>,
     flagged: bool,
+    renewal: bool,
 }
 
 #[derive(Template)]
@@ -104,6 +105,7 @@ async fn queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken) -
             due: line.due_at.map(human_date),
             due_badge: line.due_state.map(DueBadge::new),
             flagged: line.flagged,
+            renewal: line.renewal,
         })
         .collect();
     render(&QueuePage { layout: Layout::new(&viewer, &csrf, None), rows, may_assess: !assessor_organisations(&viewer).is_empty() })
@@ -207,6 +209,8 @@ struct SubmissionPage {
     achievement_href: String,
     attempt: u32,
     status: &'static str,
+    /// A renewal of an award, with the words on how it is judged.
+    renewal: Option<&'static str>,
     due: Option<String>,
     due_badge: Option<DueBadge>,
     overview: String,
@@ -370,6 +374,7 @@ fn submission_page(layout: Layout, csrf: &CsrfToken, blind: BlindSubmission, typ
         achievement_name: blind.achievement.content.name.clone(),
         attempt: blind.attempt,
         status: blind.status.label(),
+        renewal: blind.renewal.then(|| blind.achievement.content.renewal.label()),
         due: blind.due_at.map(human_date),
         due_badge: blind.due_state.map(DueBadge::new),
         open: blind.status.is_queued(),

@@ -11,6 +11,8 @@
 //! alignment_{i}_target_{name,url,framework,code,type,description}
 //! level_{j}                                  rubric level names, lowest first (j < 6)
 //! criterion_{i}_{id,name,description,required_level} criterion_{i}_descriptor_{j}
+//! renewal_path renewal_instructions         how awards are renewed (full or light)
+//! renewal_level_{j} renewal_criterion_{i}_…  a light renewal's rubric, named as the rubric's
 //! levels_in_any_order                        a micro-credential's option (checkbox, value 1)
 //! component_level_{k}                        a composed micro-credential's level k+1 (k < 6)
 //! rule rule_n rule_min_credits component     a certificate's rule and components (checkboxes)
@@ -35,6 +37,7 @@ use cairn_core::achievement::{
 };
 use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::image::MAX_IMAGE_BYTES;
+use cairn_core::renewal::RenewalFields;
 use cairn_core::rubric::{CriterionFields, MAX_CRITERIA, MAX_LEVELS, RubricFields};
 use serde::Deserialize;
 
@@ -80,14 +83,19 @@ struct Shape {
     criterion_rows: usize,
     /// The fee (absent when what is made of other achievements charges through them).
     fee: bool,
+    /// The renewal path, with a light renewal's rubric (an assessed achievement's, with its
+    /// validity: the levels of a new micro-credential inherit theirs).
+    renewal: bool,
 }
 
-const FULL: Shape = Shape { details: true, rubric: true, criterion_rows: CRITERION_ROWS, fee: true };
-const CREDENTIAL: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: true };
-const LEVEL: Shape = Shape { details: false, rubric: true, criterion_rows: LEVEL_CRITERION_ROWS, fee: true };
+const FULL: Shape = Shape { details: true, rubric: true, criterion_rows: CRITERION_ROWS, fee: true, renewal: true };
+const CREDENTIAL: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: true, renewal: false };
+const LEVEL: Shape = Shape { details: false, rubric: true, criterion_rows: LEVEL_CRITERION_ROWS, fee: true, renewal: false };
 /// A certificate, or a micro-credential made of existing micro-badges: each part charges its own
 /// fee, if any.
-const COMPOSED: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: false };
+const COMPOSED: Shape = Shape { details: true, rubric: false, criterion_rows: 0, fee: false, renewal: false };
+/// Criterion rows offered for a light renewal's rubric.
+const RENEWAL_CRITERION_ROWS: usize = 3;
 
 /// One achievement's part of a form: its field-name prefix, and where its rows went.
 #[derive(Debug, Clone, Default)]
@@ -105,6 +113,8 @@ struct Section {
     column_names: Vec<String>,
     /// Clearer messages for values the form could not even hand over, by pointer.
     overrides: HashMap<String, String>,
+    /// A light renewal's rubric, read as a section of its own (prefix `renewal_`).
+    renewal: Option<Box<Section>>,
 }
 
 fn alignment_label(field: &str) -> &'static str {
@@ -156,6 +166,19 @@ impl Section {
             ["fee", "currency"] => ("fee_currency".into(), "Currency".into()),
             ["fee", "plan"] => ("fee_plan".into(), "How the fee is charged".into()),
             ["validity_months"] => ("validity_months".into(), "Validity".into()),
+            ["renewal"] | ["renewal", "path"] => ("renewal_path".into(), "Renewal".into()),
+            ["renewal", "instructions"] => ("renewal_instructions".into(), "Renewal instructions".into()),
+            ["renewal", "rubric", rest @ ..] => {
+                let inner = self.renewal.as_ref()?;
+                let (field, label) = match rest {
+                    [] => (inner.name("rubric"), "Renewal rubric".to_string()),
+                    rest => {
+                        let (field, label) = inner.locate(&format!("/rubric/{}", rest.join("/")))?;
+                        (field, format!("Renewal rubric: {}", label.trim_start_matches(&inner.label_prefix)))
+                    }
+                };
+                return Some((field, format!("{}{label}", self.label_prefix)));
+            }
             ["alignments"] => ("alignments".into(), "Competencies".into()),
             ["alignments", k, field, ..] => {
                 let row = index(k, &self.alignment_rows)?;
@@ -245,6 +268,14 @@ impl Section {
         if shape.rubric {
             fields.rubric = self.parse_rubric(form);
         }
+        if shape.renewal {
+            let mut inner = Section::new(&self.name("renewal_"), "");
+            let path = opt("renewal_path");
+            let rubric = inner.parse_rubric(form);
+            fields.renewal =
+                Some(RenewalFields { rubric: rubric.filter(|_| path.as_deref() == Some("light")), instructions: opt("renewal_instructions"), path });
+            self.renewal = Some(Box::new(inner));
+        }
         fields
     }
 
@@ -325,18 +356,33 @@ fn section_values(prefix: &str, fields: &AchievementFields) -> Vec<(String, Stri
         put(format!("alignment_{i}_target_description"), a.target_description.clone().unwrap_or_default());
     }
     if let Some(rubric) = &fields.rubric {
-        for (j, level) in rubric.levels.iter().enumerate() {
-            put(format!("level_{j}"), level.clone());
+        values.extend(rubric_values(prefix, rubric));
+    }
+    if let Some(renewal) = &fields.renewal {
+        values.push((format!("{prefix}renewal_path"), renewal.path.clone().unwrap_or_default()));
+        values.push((format!("{prefix}renewal_instructions"), renewal.instructions.clone().unwrap_or_default()));
+        if let Some(rubric) = &renewal.rubric {
+            values.extend(rubric_values(&format!("{prefix}renewal_"), rubric));
         }
-        for (i, c) in rubric.criteria.iter().enumerate() {
-            put(format!("criterion_{i}_id"), c.id.clone().unwrap_or_default());
-            put(format!("criterion_{i}_name"), c.name.clone());
-            put(format!("criterion_{i}_description"), c.description.clone());
-            let column = rubric.levels.iter().position(|l| l.eq_ignore_ascii_case(c.required_level.trim())).map(|j| (j + 1).to_string());
-            put(format!("criterion_{i}_required_level"), column.unwrap_or_else(|| c.required_level.clone()));
-            for (j, descriptor) in c.descriptors.iter().enumerate() {
-                put(format!("criterion_{i}_descriptor_{j}"), descriptor.clone());
-            }
+    }
+    values
+}
+
+/// The form values of a rubric, in the field names of the section with `prefix`.
+fn rubric_values(prefix: &str, rubric: &RubricFields) -> Vec<(String, String)> {
+    let mut values = Vec::new();
+    let mut put = |name: String, value: String| values.push((format!("{prefix}{name}"), value));
+    for (j, level) in rubric.levels.iter().enumerate() {
+        put(format!("level_{j}"), level.clone());
+    }
+    for (i, c) in rubric.criteria.iter().enumerate() {
+        put(format!("criterion_{i}_id"), c.id.clone().unwrap_or_default());
+        put(format!("criterion_{i}_name"), c.name.clone());
+        put(format!("criterion_{i}_description"), c.description.clone());
+        let column = rubric.levels.iter().position(|l| l.eq_ignore_ascii_case(c.required_level.trim())).map(|j| (j + 1).to_string());
+        put(format!("criterion_{i}_required_level"), column.unwrap_or_else(|| c.required_level.clone()));
+        for (j, descriptor) in c.descriptors.iter().enumerate() {
+            put(format!("criterion_{i}_descriptor_{j}"), descriptor.clone());
         }
     }
     values
@@ -352,6 +398,9 @@ fn default_values(prefix: &str, shape: Shape) -> Vec<(String, String)> {
         for i in 0..shape.criterion_rows {
             values.push((format!("{prefix}criterion_{i}_required_level"), DEFAULT_REQUIRED_COLUMN.to_string()));
         }
+    }
+    if shape.renewal {
+        values.push((format!("{prefix}renewal_path"), "full".to_string()));
     }
     values
 }
@@ -395,6 +444,16 @@ struct SectionView {
     details: Vec<Field>,
     alignments: Option<(String, Option<String>, Vec<AlignmentRowView>)>,
     rubric: Option<GridView>,
+    renewal: Option<RenewalView>,
+}
+
+/// How awards are renewed: the path, and a light renewal's instructions and rubric.
+#[derive(Debug, Clone)]
+struct RenewalView {
+    id: String,
+    path: Field,
+    instructions: Field,
+    grid: GridView,
 }
 
 /// The highest row index present in the form for a field pattern, plus one.
@@ -512,7 +571,27 @@ fn section_view(form: &FormFields, errors: &FieldErrors, prefix: &str, heading: 
         (id("alignments"), errors.at(&id("alignments")), views)
     });
     let rubric = shape.rubric.then(|| grid_view(form, errors, prefix, shape));
-    SectionView { heading, heading_id, name, description, criteria, details, alignments, rubric }
+    let renewal = shape.renewal.then(|| {
+        let current = form.get(&id("renewal_path"));
+        RenewalView {
+            id: id("renewal"),
+            path: field("renewal_path", "Renewal path")
+                .select(SelectOption::list(
+                    &[("full", "Full reassessment against the public rubric"), ("light", "Lighter renewal: renewal evidence judged against a renewal rubric")],
+                    if current.is_empty() { "full" } else { current },
+                ))
+                .hint("Learners renew an award from 90 days before it expires, if the achievement has a validity period.")
+                .class("field-wide")
+                .error_from(errors),
+            instructions: field("renewal_instructions", "Renewal instructions")
+                .textarea(4)
+                .maxlength(4000)
+                .hint("For a lighter renewal: what the renewal evidence should be. Markdown.")
+                .error_from(errors),
+            grid: grid_view(form, errors, &id("renewal_"), Shape { criterion_rows: RENEWAL_CRITERION_ROWS, ..shape }),
+        }
+    });
+    SectionView { heading, heading_id, name, description, criteria, details, alignments, rubric, renewal }
 }
 
 fn grid_view(form: &FormFields, errors: &FieldErrors, prefix: &str, shape: Shape) -> GridView {
@@ -985,6 +1064,7 @@ fn edit_shape(achievement: &Achievement) -> Shape {
     match achievement.kind {
         Kind::Certificate => COMPOSED,
         Kind::MicroCredential if achievement.content.rubric.is_none() => CREDENTIAL,
+        Kind::MicroCredential => Shape { renewal: false, ..FULL },
         _ => FULL,
     }
 }

@@ -14,12 +14,14 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::awards::{self, AwardCard, BackpackEntry, LevelHeld};
+use cairn_app::renewals;
 use cairn_app::urls::paths;
 use cairn_core::achievement::{Achievement, Kind};
 use cairn_core::award::{AwardStatus, LinkedInCertification, Privacy, linkedin_add_to_profile, share_links};
 use cairn_core::ids::AwardId;
 use cairn_core::image::ImageType;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
+use cairn_core::renewal::NotRenewable;
 use cairn_store::Award;
 
 use super::learner::layout;
@@ -38,6 +40,7 @@ pub(super) fn router() -> Router<AppState> {
         .route(paths::AWARD_PAGE, get(award_page))
         .route(paths::AWARD_EMBED, get(embed))
         .route("/awards/{id}/privacy", post(set_privacy))
+        .route("/awards/{id}/renewal", post(renew))
 }
 
 /// An award's status as people read it: words, CSS class, and the reason when withdrawn (as the
@@ -163,8 +166,10 @@ struct AlignmentView {
     code: Option<String>,
 }
 
+/// The rubric the award was judged by, with the levels reached: a light renewal's renewal rubric,
+/// or the achievement's own.
 fn assessed_rubric(achievement: &Achievement, award: &Award) -> Option<RubricView> {
-    let rubric = achievement.content.rubric.as_ref()?;
+    let rubric = achievement.renewal_rubric(award.renews.is_some()).or(achievement.content.rubric.as_ref())?;
     Some(RubricView::assessed(rubric, &awards::award_results(award)))
 }
 
@@ -246,6 +251,45 @@ struct OwnerPanel {
     downloads: Vec<Download>,
 }
 
+/// One step of an award's renewal history, in words, linked when the viewer may see that award.
+#[derive(Debug, Clone)]
+struct HistoryLine {
+    text: String,
+    href: Option<String>,
+    link_text: &'static str,
+}
+
+/// The owner's renewal panel: a Renew button when the award may be renewed, the renewal in
+/// progress, or why it cannot be renewed (yet).
+#[derive(Debug, Clone)]
+struct RenewalPanel {
+    can_renew: bool,
+    /// The renewal in progress.
+    open_href: Option<String>,
+    /// Why not, when it cannot be renewed now (and nothing is in progress).
+    reason: Option<String>,
+    /// "Renewal: full reassessment against the rubric".
+    path: &'static str,
+}
+
+fn renewal_history(renews: Option<awards::Linked>, renewed_by: Option<awards::Linked>) -> Vec<HistoryLine> {
+    let line = |linked: awards::Linked, text: String, link_text: &'static str| HistoryLine {
+        text,
+        href: linked.shown.then(|| format!("/awards/{}", linked.award)),
+        link_text,
+    };
+    let mut lines = Vec::new();
+    if let Some(previous) = renews {
+        let text = format!("Renews the award of {}.", human_date(previous.issued));
+        lines.push(line(previous, text, "See the previous award"));
+    }
+    if let Some(next) = renewed_by {
+        let text = format!("Renewed on {} by a new award.", human_date(next.issued));
+        lines.push(line(next, text, "See the current award"));
+    }
+    lines
+}
+
 #[derive(Debug, Clone)]
 struct Verification {
     title: &'static str,
@@ -285,6 +329,11 @@ struct AwardPage {
     /// For a micro-credential: its levels and the learner's level awards.
     levels: Vec<LevelAwardView>,
     evidence: Vec<(String, String)>,
+    /// "Expired on 3 March 2027" once past its validity.
+    expired_on: Option<String>,
+    /// Renewed and renewing awards, oldest first.
+    history: Vec<HistoryLine>,
+    renewal: Option<RenewalPanel>,
     noindex: bool,
     og_title: String,
     og_description: String,
@@ -293,8 +342,14 @@ struct AwardPage {
     owner: Option<OwnerPanel>,
 }
 
-fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) -> Verification {
+fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus, expired_on: Option<&str>) -> Verification {
     match report.verdict {
+        // Every verifier refuses a credential past its validUntil: say so first.
+        "Invalid" if status == AwardStatus::Active && expired_on.is_some() => Verification {
+            title: "Not valid: expired",
+            class: "verdict-invalid",
+            detail: format!("Signed by {issuer} and unchanged since it was issued, but it expired on {}.", expired_on.unwrap_or_default()),
+        },
         "Valid" => Verification {
             title: "Verified",
             class: "verdict-valid",
@@ -319,7 +374,7 @@ fn verification_words(report: &ReportView, issuer: &str, status: AwardStatus) ->
 
 async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
     let id: AwardId = path_id(&raw, "award")?;
-    let awards::AwardPage { card, report, evidence, levels } = awards::page(&state.app, &viewer.actor, id).await?;
+    let awards::AwardPage { card, report, evidence, levels, renews, renewed_by, renewal } = awards::page(&state.app, &viewer.actor, id).await?;
     let AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired, status_reason } = card;
     let report = ReportView::new(&report);
     let issuer_name = organisation.profile.name.clone();
@@ -366,6 +421,16 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
         }
     });
     let verify_query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &credential_url).finish();
+    let expired_on = award.valid_until.filter(|_| expired).map(human_date);
+    let renewal = renewal.map(|standing| RenewalPanel {
+        can_renew: standing.renewable.is_ok(),
+        open_href: standing.open.map(|submission| format!("/submissions/{submission}")),
+        reason: match (&standing.renewable, standing.open) {
+            (Err(why), None) if !matches!(why, NotRenewable::NeverExpires | NotRenewable::NotAssessed(_)) => Some(capitalise(&why.to_string())),
+            _ => None,
+        },
+        path: achievement.content.renewal.label(),
+    });
     let page = AwardPage {
         layout: layout(&viewer, &csrf),
         id: id.to_string(),
@@ -382,7 +447,7 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
         status: (status_label, status_class),
         status_reason,
         status_changed: award.status_changed_at.filter(|_| award.status != AwardStatus::Active).map(human_date),
-        verification: verification_words(&report, &issuer_name, award.status),
+        verification: verification_words(&report, &issuer_name, award.status, expired_on.as_deref()),
         verify_href: format!("/verify?{verify_query}"),
         credential_href: format!("/awards/{id}/credential.json"),
         alignments: content
@@ -401,6 +466,9 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
         is_certificate: achievement.kind == Kind::Certificate,
         levels: levels.into_iter().map(level_award_view).collect(),
         evidence,
+        expired_on,
+        history: renewal_history(renews, renewed_by),
+        renewal,
         noindex: !listed,
         og_title: title,
         og_description: summary,
@@ -424,6 +492,25 @@ async fn set_privacy(State(state): State<AppState>, viewer: Viewer, Path(raw): P
         Ok(_) => Ok(see_other_with(&format!("/awards/{id}"), "privacy-saved")),
         Err(AppError::Unauthenticated) => Ok(sign_in_redirect(&format!("/awards/{id}"))),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// The learner starts renewing their award, then carries on from the renewal's submission page.
+async fn renew(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<String>, _form: FormFields) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&raw, "award")?;
+    match renewals::start(&state.app, &viewer.actor, id).await {
+        Ok(submission) => Ok(see_other_with(&format!("/submissions/{}", submission.id), "renewal-started")),
+        Err(AppError::Unauthenticated) => Ok(sign_in_redirect(&format!("/awards/{id}"))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A sentence from a lower-case message: its first letter upper-case, a final period.
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }
 

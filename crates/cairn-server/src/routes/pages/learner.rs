@@ -64,6 +64,7 @@ pub(super) const NOTICES: &[(&str, &str)] = &[
     ("withdrawn", "Your submission is withdrawn."),
     ("reflection-saved", "Your reflection is saved."),
     ("privacy-saved", "Your badge's privacy settings are saved."),
+    ("renewal-started", "Your renewal is started. Add your renewal evidence here, then submit it: once it passes, you are issued a new award."),
     ("notification-read", "The notification is marked as read."),
     ("notifications-read", "Every notification is marked as read."),
 ];
@@ -349,6 +350,28 @@ struct SubmissionPage {
     attempts_note: Option<String>,
     history: Vec<HistoryRow>,
     award_href: Option<String>,
+    /// A renewal: the award it renews, and a light renewal's instructions.
+    renewal: Option<RenewalNote>,
+}
+
+/// What a renewal's page says about it.
+#[derive(Debug, Clone)]
+struct RenewalNote {
+    award_href: String,
+    path: &'static str,
+    instructions_html: Option<String>,
+}
+
+fn renewal_note(view: &LearnerView) -> Option<RenewalNote> {
+    let award = view.submission.renewal_of?;
+    let renewal = &view.achievement.content.renewal;
+    let instructions_html = match renewal {
+        cairn_core::renewal::RenewalPath::Light { instructions, .. } if !instructions.trim().is_empty() => {
+            Some(cairn_core::markdown::render_markdown(instructions))
+        }
+        _ => None,
+    };
+    Some(RenewalNote { award_href: format!("/awards/{award}"), path: renewal.label(), instructions_html })
 }
 
 fn artifact_view(submission: SubmissionId, artifact: &Artifact) -> ArtifactView {
@@ -469,7 +492,8 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         achievement_name: view.achievement.content.name.clone(),
         achievement_href: format!("/achievements/{}", view.achievement.id),
         issuer_name: view.organisation.profile.name.clone(),
-        rubric: RubricView::new(&view.achievement.rubric()),
+        rubric: RubricView::new(&view.achievement.assessment_rubric(submission.renewal_of.is_some())),
+        renewal: renewal_note(view),
         status: status_pill(status),
         status_message: status_message(view, can_resubmit),
         attempt: submission.attempt,

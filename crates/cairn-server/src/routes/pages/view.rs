@@ -10,6 +10,7 @@ use cairn_core::achievement::{Achievement, Kind, LEVEL_TITLES, State as LifeCycl
 use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::AchievementId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
+use cairn_core::renewal::RenewalPath;
 
 use super::accounts::StackView;
 use super::learner::status_pill;
@@ -105,6 +106,8 @@ struct AchievementPage {
     effort: Option<String>,
     fee: String,
     validity: String,
+    /// How its awards are renewed, for an assessed achievement that expires.
+    renewal: Option<RenewalInfo>,
     published_on: Option<String>,
     is_micro_credential: bool,
     is_certificate: bool,
@@ -134,6 +137,30 @@ struct AchievementPage {
     /// The form asking for prior learning to be recognised as this achievement: the viewer's
     /// imported badges to show, as (id, label).
     recognition: Option<Vec<(String, String)>>,
+}
+
+/// How an achievement's awards are renewed: the path in words, and a light path's instructions
+/// and renewal rubric.
+#[derive(Debug, Clone)]
+struct RenewalInfo {
+    label: &'static str,
+    instructions_html: Option<String>,
+    rubric: Option<RubricView>,
+}
+
+fn renewal_info(achievement: &Achievement) -> Option<RenewalInfo> {
+    if matches!(achievement.kind, Kind::MicroCredential | Kind::Certificate) || achievement.content.validity_months.is_none() {
+        return None;
+    }
+    let renewal = &achievement.content.renewal;
+    Some(RenewalInfo {
+        label: renewal.label(),
+        instructions_html: match renewal {
+            RenewalPath::Light { instructions, .. } if !instructions.trim().is_empty() => Some(render_markdown(instructions)),
+            _ => None,
+        },
+        rubric: renewal.rubric().map(RubricView::new),
+    })
 }
 
 /// What the page says to the signed-in viewer about their own award, submission and progress.
@@ -302,6 +329,7 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
         effort: content.effort_text(),
         fee: terms.fee_label.clone(),
         validity: content.validity_text(),
+        renewal: renewal_info(&achievement),
         published_on: achievement.published_at.map(human_date),
         is_micro_credential: achievement.kind == Kind::MicroCredential,
         is_certificate: achievement.kind == Kind::Certificate,
