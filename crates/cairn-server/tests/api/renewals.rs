@@ -292,3 +292,70 @@ backend_test!(an_award_renewed_in_the_browser_starts_from_its_page, |app| {
     page.assert_contains(&format!("href=\"{submission}\""));
     page.assert_contains("Continue your renewal");
 });
+
+backend_test!(the_authoring_form_sets_a_light_renewal_and_says_what_is_missing, |app| {
+    let organisation = app.demo_organisation().await;
+    let mut issuer = Browser::signed_in(app.router.clone(), ("issuer@demo.cairn.test", "cairn-demo-issuer")).await;
+    let path = format!("/issuers/{organisation}/achievements/new");
+    let page = issuer.get(&format!("{path}?kind=micro-badge")).await;
+    page.assert_contains("<legend>Renewal</legend>");
+    page.assert_contains("<label for=\"renewal_path\">Renewal path</label>");
+    page.assert_contains("id=\"renewal_criterion_0_name\"");
+
+    let mut form: Vec<(&str, &str)> = vec![
+        ("kind", "micro-badge"),
+        ("name", "Renewable Joins"),
+        ("description", "Write joins that answer business questions"),
+        ("criteria", "Submit three queries."),
+        ("language", "en"),
+        ("validity_months", "24"),
+        ("level_0", "Developing"),
+        ("level_1", "Proficient"),
+        ("criterion_0_name", "Correctness"),
+        ("criterion_0_required_level", "2"),
+        ("criterion_0_descriptor_0", "Some results are wrong"),
+        ("criterion_0_descriptor_1", "All results are right"),
+        ("renewal_path", "light"),
+        ("renewal_instructions", "Send one query you wrote this year."),
+    ];
+    let refused = issuer.post(&path, &form).await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    refused.assert_contains("href=\"#renewal_rubric\"");
+    refused.assert_contains("a light renewal needs a renewal rubric");
+    refused.assert_contains("Send one query you wrote this year.</textarea>");
+
+    form.extend([
+        ("renewal_level_0", "Not yet"),
+        ("renewal_level_1", "Current"),
+        ("renewal_criterion_0_name", "Recent work"),
+        ("renewal_criterion_0_required_level", "2"),
+        ("renewal_criterion_0_descriptor_0", "Nothing recent"),
+        ("renewal_criterion_0_descriptor_1", "A query from this year"),
+    ]);
+    let created = issuer.post(&path, &form).await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let achievement = app
+        .state
+        .app
+        .store
+        .organisation_achievements(organisation.parse().unwrap())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.content.name == "Renewable Joins")
+        .expect("created");
+    match &achievement.content.renewal {
+        cairn_core::renewal::RenewalPath::Light { rubric, instructions } => {
+            assert_eq!(rubric.levels, ["Not yet", "Current"]);
+            assert_eq!((rubric.criteria[0].id.as_str(), rubric.criteria[0].required_level), ("recent-work", 1));
+            assert_eq!(instructions, "Send one query you wrote this year.");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(achievement.content.rubric.as_ref().unwrap().criteria[0].id, "correctness", "the achievement's own rubric is apart");
+    // Editing shows the renewal as stored.
+    let edit = issuer.get(&format!("/achievements/{}/edit", achievement.id)).await;
+    edit.assert_contains("Send one query you wrote this year.</textarea>");
+    edit.assert_contains("value=\"Recent work\"");
+    edit.assert_contains("<option value=\"light\" selected>");
+});
