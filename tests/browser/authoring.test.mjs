@@ -140,7 +140,7 @@ describe('authoring in steps', () => {
       try {
         await page.goto(`/issuers/${organisation}/achievements/new?kind=micro-badge`);
         const titles = (await page.locator('.stepper .step-link').allInnerTexts()).map(squash);
-        assert.ok(titles.length === 4 && titles[1].includes('Competencies') && titles[2].includes('Rubric'), `steps: ${titles}`);
+        assert.ok(titles.length === 5 && titles[1].includes('Competencies') && titles[2].includes('Rubric') && titles[3].includes('Renewal'), `steps: ${titles}`);
         await page.locator('#description').fill('Keep a server patched.');
         await page.locator('.stepper .step-link', { hasText: 'Rubric' }).click();
         await page.locator('#criterion_0_name').fill('Patching');
@@ -150,7 +150,7 @@ describe('authoring in steps', () => {
         const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator('section.step-review button[type="submit"]').click()]);
         assert.equal(response?.status(), 422);
         assert.ok(await page.locator('#error-summary').isVisible());
-        assert.equal(await status(page), 'Step 1 of 4: About', 'the form opens where the error is');
+        assert.equal(await status(page), 'Step 1 of 5: About', 'the form opens where the error is');
         assert.ok(await page.locator('#name').isVisible());
         assert.equal(await page.locator('#description').inputValue(), 'Keep a server patched.', 'typed values come back');
         await look(page, 'badge-refused');
