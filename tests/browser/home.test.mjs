@@ -106,7 +106,7 @@ describe('pages that know the viewer', () => {
       assert.match(await text(learner.page, '#in-progress .empty-state'), /Nothing in progress\. Browse the catalog/);
       assert.match(await text(learner.page, '#badges .empty-state'), /No badges yet/);
       assert.match(await text(learner.page, '#micro-credentials .empty-state'), /find one in the catalog/);
-      assert.ok(!body.includes('Your issuer organisations'), 'a learner sees no issuer panel');
+      assert.ok(!body.includes('Your organisations'), 'a learner sees no issuer panel');
       assert.ok(!body.includes('API access'), 'a learner without tokens sees no API panel');
       assert.ok(await learner.page.locator('a[href="/account/tokens"]', { hasText: 'Developer settings' }).count(), 'a Developer settings link');
       await learner.close();

@@ -62,7 +62,7 @@ pub async fn seed(app: &App) -> Result<DemoReport, StoreError> {
         Some(organisation) => organisation,
         None => {
             report.organisation_created = true;
-            let organisation = store.create_organisation(&profile, owner, now).await?;
+            let organisation = store.create_organisation(&profile, cairn_core::organisation::OrganisationKind::Issuer, owner, now).await?;
             for (user, role) in &accounts {
                 if let Some(role) = role.filter(|r| *r != cairn_core::authz::Role::Owner) {
                     store.add_member(organisation.id, &user.email, role, now).await?;

@@ -11,13 +11,13 @@
 //! # async fn run(store: cairn_store::Store) -> Result<(), cairn_app::AppError> {
 //! use cairn_app::{App, AppError, Config, organisations};
 //! use cairn_core::authz::Actor;
-//! use cairn_core::organisation::OrganisationFields;
+//! use cairn_core::organisation::{OrganisationFields, OrganisationKind};
 //!
 //! let config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), "data".into());
 //! let app = App::new(store, config);
 //! // Anyone may list the issuers; creating one needs someone signed in.
 //! let issuers = organisations::list(&app).await?;
-//! let refused = organisations::create(&app, &Actor::anonymous(), &OrganisationFields::default()).await;
+//! let refused = organisations::create(&app, &Actor::anonymous(), &OrganisationFields::default(), OrganisationKind::Issuer).await;
 //! assert!(matches!(refused, Err(AppError::Unauthenticated)));
 //! # let _ = issuers;
 //! # Ok(())
@@ -35,6 +35,7 @@ pub mod catalog;
 pub mod config;
 pub mod crash;
 pub mod demo;
+pub mod discovery;
 pub mod effects;
 pub mod error;
 pub mod fees;
@@ -51,6 +52,7 @@ pub mod recognition;
 pub mod renewals;
 pub mod stacks;
 pub mod submissions;
+pub mod talent;
 pub mod transcripts;
 pub mod urls;
 pub mod verification;

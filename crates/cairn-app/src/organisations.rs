@@ -6,7 +6,7 @@ use cairn_core::achievement::{Achievement, ImageRef};
 use cairn_core::authz::{Action, Actor, OrgAction, Role};
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::image::{BadgeArt, ImageType, default_badge_svg};
-use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationProfile};
+use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationKind, OrganisationProfile};
 use cairn_store::{CatalogPage, CatalogQuery, Member, StoreError};
 use serde_json::Value;
 
@@ -30,15 +30,15 @@ pub async fn get(app: &App, id: OrganisationId) -> Result<Organisation, AppError
     Ok(app.store.organisation(id).await?)
 }
 
-/// Creates an issuer organisation owned by the actor.
+/// Creates an organisation of `kind` (an issuer, or an employer) owned by the actor.
 ///
 /// # Errors
 /// `Unauthenticated` for visitors, `Invalid` for broken rules, `Conflict` for a taken name.
-pub async fn create(app: &App, actor: &Actor, fields: &OrganisationFields) -> Result<Organisation, AppError> {
+pub async fn create(app: &App, actor: &Actor, fields: &OrganisationFields, kind: OrganisationKind) -> Result<Organisation, AppError> {
     actor.authorise(Action::CreateOrganisation)?;
     let owner = actor.user.ok_or(AppError::Unauthenticated)?;
     let profile = OrganisationProfile::parse(fields)?;
-    Ok(app.store.create_organisation(&profile, owner, app.now()).await?)
+    Ok(app.store.create_organisation(&profile, kind, owner, app.now()).await?)
 }
 
 /// Whether the actor may create an organisation (the form is shown only to them).
@@ -49,13 +49,18 @@ pub fn may_create(actor: &Actor) -> Result<(), AppError> {
     Ok(actor.authorise(Action::CreateOrganisation)?)
 }
 
-/// Replaces an organisation's profile, keeping its image.
+/// Replaces an organisation's profile, keeping its image and its kind (`kind`, when given, must
+/// be the one it has).
 ///
 /// # Errors
-/// `Unauthenticated`/`Forbidden`, `NotFound`, `Invalid`, `Conflict` for a taken name.
-pub async fn update(app: &App, actor: &Actor, id: OrganisationId, fields: &OrganisationFields) -> Result<Organisation, AppError> {
+/// `Unauthenticated`/`Forbidden`, `NotFound`, `Invalid` (`/kind` for another kind), `Conflict`
+/// for a taken name.
+pub async fn update(app: &App, actor: &Actor, id: OrganisationId, fields: &OrganisationFields, kind: Option<OrganisationKind>) -> Result<Organisation, AppError> {
     actor.authorise(Action::Org(id, OrgAction::EditProfile))?;
     let current = app.store.organisation(id).await?;
+    if kind.is_some_and(|kind| kind != current.kind) {
+        return Err(AppError::invalid_field("/kind", format!("an organisation stays the kind it was created as ({})", current.kind.as_str())));
+    }
     let mut profile = OrganisationProfile::parse(fields)?;
     profile.image = current.profile.image;
     Ok(app.store.update_organisation(id, &profile, app.now()).await?)

@@ -19,6 +19,12 @@ pub mod paths {
     pub const AWARD_PAGE: &str = "/awards/{id}";
     /// The embeddable card of an award.
     pub const AWARD_EMBED: &str = "/awards/{id}/embed";
+    /// A learner's public portfolio, by handle.
+    pub const PORTFOLIO: &str = "/u/{id}";
+    /// The embeddable card of a portfolio.
+    pub const PORTFOLIO_EMBED: &str = "/u/{id}/embed";
+    /// The QR code of a portfolio's address, as SVG.
+    pub const PORTFOLIO_QR: &str = "/u/{id}/qr.svg";
     /// The OB 3.0 credential with its Data Integrity proof (the credential's `id`).
     pub const CREDENTIAL: &str = "/awards/{id}/credential";
     /// The same, by the name a download gets.
@@ -170,6 +176,19 @@ impl<'a> PublicUrls<'a> {
 
     pub fn award_page(&self, award: AwardId) -> String {
         self.url(&PublicDocument::AwardPage(award))
+    }
+
+    /// A learner's portfolio page.
+    pub fn portfolio(&self, handle: &str) -> String {
+        format!("{}{}", self.base.as_str().trim_end_matches('/'), fill(paths::PORTFOLIO, handle))
+    }
+
+    pub fn portfolio_embed(&self, handle: &str) -> String {
+        format!("{}{}", self.base.as_str().trim_end_matches('/'), fill(paths::PORTFOLIO_EMBED, handle))
+    }
+
+    pub fn portfolio_qr(&self, handle: &str) -> String {
+        format!("{}{}", self.base.as_str().trim_end_matches('/'), fill(paths::PORTFOLIO_QR, handle))
     }
 
     pub fn award_embed(&self, award: AwardId) -> String {

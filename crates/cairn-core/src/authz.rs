@@ -6,6 +6,7 @@
 
 use crate::award::{AwardStatus, Privacy};
 use crate::ids::{OrganisationId, UserId};
+use crate::organisation::OrganisationKind;
 use std::fmt;
 
 /// A member's role in an issuer organisation. Every user is also a learner; that needs no role.
@@ -74,10 +75,14 @@ pub enum OrgAction {
     /// Agree that another organisation's certificate counts one of this organisation's
     /// achievements as a component (owners only: it speaks for the organisation).
     AgreeToComponents,
+    /// Search, compare and shortlist the learners who chose to be found, and ask to contact
+    /// them: an employer's owners and staff ([`Action::FindTalent`] adds that the organisation
+    /// must be an employer).
+    FindTalent,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 9] = [
+    pub const ALL: [OrgAction; 10] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -87,6 +92,7 @@ impl OrgAction {
         OrgAction::ManageAssessment,
         OrgAction::ViewEarners,
         OrgAction::AgreeToComponents,
+        OrgAction::FindTalent,
     ];
 }
 
@@ -137,6 +143,9 @@ pub enum Action {
     Org(OrganisationId, OrgAction),
     /// See an award, or part of it (the one visibility rule; anonymous visitors may too).
     ViewAward(AwardAccess, AwardView),
+    /// Search for talent on behalf of an organisation of this kind: its owners and staff, and
+    /// only when it is an employer.
+    FindTalent(OrganisationId, OrganisationKind),
     /// Change anything at all (every request but a read): refused to an actor whose API token
     /// is read-only, allowed to everyone else, whose other permissions still apply.
     Change,
@@ -147,7 +156,7 @@ pub fn role_permits(role: Role, action: OrgAction) -> bool {
     use OrgAction::*;
     match role {
         Role::Owner => true,
-        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners),
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | FindTalent),
         Role::Assessor => matches!(action, ViewDrafts | Assess),
     }
 }
@@ -231,6 +240,9 @@ impl Actor {
                 self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::Assess)) && assigned.is_some() && assigned == self.user
             }
             Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
+            Action::FindTalent(org, kind) => {
+                kind == OrganisationKind::Employer && self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::FindTalent))
+            }
             Action::ViewAward(award, view) => self.sees_award(award, view),
             Action::Change => !self.read_only,
         };
@@ -261,7 +273,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 9] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 10] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -271,6 +283,7 @@ mod tests {
         (ManageAssessment, [true, true, false, false]),
         (ViewEarners, [true, true, false, false]),
         (AgreeToComponents, [true, false, false, false]),
+        (FindTalent, [true, true, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,
@@ -297,6 +310,22 @@ mod tests {
             (Private, Active, Listed, [false; 7]),
         ]
     };
+
+    #[test]
+    fn only_an_employers_owners_and_staff_find_talent() {
+        let org = OrganisationId::new();
+        let owner = Actor::member(UserId::new(), vec![(org, Role::Owner)]);
+        let staff = Actor::member(UserId::new(), vec![(org, Role::Staff)]);
+        let assessor = Actor::member(UserId::new(), vec![(org, Role::Assessor)]);
+        let outsider = Actor::member(UserId::new(), vec![(OrganisationId::new(), Role::Owner)]);
+        for actor in [&owner, &staff] {
+            assert!(actor.can(Action::FindTalent(org, OrganisationKind::Employer)));
+            assert_eq!(actor.authorise(Action::FindTalent(org, OrganisationKind::Issuer)), Err(Denied::Forbidden), "an issuer is not an employer");
+        }
+        assert_eq!(assessor.authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Forbidden));
+        assert_eq!(outsider.authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Forbidden));
+        assert_eq!(Actor::anonymous().authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Unauthenticated));
+    }
 
     #[test]
     fn role_by_action_matrix_holds() {

@@ -89,3 +89,7 @@ id_type!(
     /// An issuer's equivalency rule: an achievement from elsewhere that counts as one of theirs.
     EquivalencyId
 );
+id_type!(
+    /// An employer's request to contact a learner, which the learner accepts or declines.
+    ContactRequestId
+);

@@ -134,6 +134,6 @@ pub(crate) fn http_url(invalid: &mut Invalid, pointer: &str, value: &str) -> Opt
 }
 
 /// Shortens a quoted value for an error message.
-pub(crate) fn clip(value: &str) -> String {
+pub fn clip(value: &str) -> String {
     if value.chars().count() <= 60 { value.to_string() } else { format!("{}…", value.chars().take(60).collect::<String>()) }
 }

@@ -23,6 +23,7 @@ pub mod award;
 pub mod calendar;
 pub mod composition;
 pub mod demo;
+pub mod discovery;
 pub mod evidence;
 pub mod fees;
 pub mod ids;

@@ -30,11 +30,15 @@ pub enum NotificationKind {
     AwardExpiring,
     /// Someone named the person as a collaborator on their submission.
     Collaboration,
+    /// An employer asked to contact the learner.
+    ContactRequest,
+    /// The learner answered an employer's contact request (told to the member who asked).
+    ContactAnswer,
 }
 
 impl NotificationKind {
     /// Every kind, for exhaustive checks.
-    pub const ALL: [NotificationKind; 14] = [
+    pub const ALL: [NotificationKind; 16] = [
         NotificationKind::Submitted,
         NotificationKind::Assignment,
         NotificationKind::Unassigned,
@@ -49,6 +53,8 @@ impl NotificationKind {
         NotificationKind::AwardReinstated,
         NotificationKind::AwardExpiring,
         NotificationKind::Collaboration,
+        NotificationKind::ContactRequest,
+        NotificationKind::ContactAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +73,8 @@ impl NotificationKind {
             NotificationKind::AwardReinstated => "award-reinstated",
             NotificationKind::AwardExpiring => "award-expiring",
             NotificationKind::Collaboration => "collaboration",
+            NotificationKind::ContactRequest => "contact-request",
+            NotificationKind::ContactAnswer => "contact-answer",
         }
     }
 

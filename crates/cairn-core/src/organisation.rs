@@ -66,9 +66,43 @@ impl OrganisationProfile {
 pub struct Organisation {
     pub id: OrganisationId,
     pub profile: OrganisationProfile,
+    /// Chosen at creation and kept.
+    pub kind: OrganisationKind,
     /// The organisation's Ed25519 public key as a Multikey (`z6Mk…`); the private half never leaves the store.
     pub public_key_multibase: String,
     pub created_at: OffsetDateTime,
+}
+
+/// What an organisation is on the platform: an issuer (the default) awards badges; an employer
+/// searches the learners who chose to be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OrganisationKind {
+    #[default]
+    Issuer,
+    Employer,
+}
+
+impl OrganisationKind {
+    pub const ALL: [OrganisationKind; 2] = [OrganisationKind::Issuer, OrganisationKind::Employer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrganisationKind::Issuer => "issuer",
+            OrganisationKind::Employer => "employer",
+        }
+    }
+
+    /// Parses `issuer` or `employer`; empty means the default, an issuer.
+    ///
+    /// # Errors
+    /// A message quoting the value and naming the accepted ones.
+    pub fn parse(raw: &str) -> Result<OrganisationKind, String> {
+        match raw.trim() {
+            "" | "issuer" => Ok(OrganisationKind::Issuer),
+            "employer" => Ok(OrganisationKind::Employer),
+            other => Err(format!("\"{}\" is not a kind of organisation (issuer or employer)", crate::invalid::clip(other))),
+        }
+    }
 }
 
 #[cfg(test)]

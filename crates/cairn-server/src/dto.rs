@@ -6,7 +6,7 @@ use cairn_core::achievement::{
     AchievementContent, AchievementFields, Alignment, AlignmentFields, Fee, Kind, LEVEL_TITLES, NewAchievementFields, RequirementsFields,
 };
 use cairn_core::composition::Rule;
-use cairn_core::organisation::{Organisation, OrganisationFields};
+use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationKind};
 use cairn_core::renewal::{RenewalFields, RenewalPath};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
@@ -275,6 +275,16 @@ pub(crate) struct OrganisationInput {
     pub email: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// `issuer` (the default) or `employer`; chosen at creation and kept.
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl OrganisationInput {
+    /// The kind asked for: `issuer` when absent.
+    pub(crate) fn kind(&self) -> Result<OrganisationKind, Problem> {
+        OrganisationKind::parse(self.kind.as_deref().unwrap_or("")).map_err(|detail| Problem::invalid_field("/kind", detail))
+    }
 }
 
 impl From<OrganisationInput> for OrganisationFields {
@@ -400,6 +410,7 @@ pub(crate) fn organisation_json(config: &Config, organisation: &Organisation) ->
     json!({
         "id": id,
         "name": organisation.profile.name,
+        "kind": organisation.kind.as_str(),
         "url": organisation.profile.url,
         "email": organisation.profile.email.as_ref().map(|e| e.to_string()),
         "description": organisation.profile.description,

@@ -209,11 +209,14 @@ impl Store {
             "DELETE FROM notifications WHERE user_id = $1",
             "DELETE FROM imports WHERE user_id = $1",
             "DELETE FROM submissions WHERE learner_id = $1",
+            "DELETE FROM shortlist_entries WHERE learner_id = $1",
+            "DELETE FROM contact_requests WHERE learner_id = $1",
+            "DELETE FROM talent_events WHERE learner_id = $1",
         ] {
             sqlx::query(sql).bind(&id).execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM submission_collaborators WHERE email = $1").bind(&email).execute(&mut *tx).await?;
-        sqlx::query("UPDATE users SET name = $1, email = $2, password_hash = '!', deleted_at = $3 WHERE id = $4")
+        sqlx::query("UPDATE users SET name = $1, email = $2, password_hash = '!', deleted_at = $3, handle = NULL, discoverable = 0, show_imports = 0 WHERE id = $4")
             .bind(DELETED_NAME)
             .bind(deleted_email(user).as_str())
             .bind(secs(now))

@@ -236,7 +236,27 @@ async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Resul
     .execute(&mut **tx)
     .await
     .map_err(award_conflict(new.status_index))?;
+    for (criterion, level) in result_levels(&new.results_json) {
+        sqlx::query("INSERT INTO award_results (award_id, achievement_id, criterion, level) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(new.id.to_string())
+            .bind(new.achievement.to_string())
+            .bind(criterion)
+            .bind(level)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
+}
+
+/// The level reached on each criterion, from an award's `results_json` (an array of objects with
+/// `criterion` and `level`), kept as rows in `award_results` for search; anything else is skipped.
+fn result_levels(results_json: &str) -> Vec<(String, i64)> {
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(results_json) else { return Vec::new() };
+    items
+        .iter()
+        .filter_map(|item| Some((item.get("criterion")?.as_str()?.to_string(), item.get("level")?.as_i64()?)))
+        .take(100)
+        .collect()
 }
 
 impl Store {

@@ -127,7 +127,7 @@ impl Store {
     }
 }
 
-fn escape_like(value: &str) -> String {
+pub(crate) fn escape_like(value: &str) -> String {
     value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 

@@ -24,6 +24,7 @@ mod assessment;
 mod awards;
 mod blobs;
 mod catalog;
+mod discovery;
 mod effects;
 mod error;
 mod expiry;
@@ -46,6 +47,7 @@ pub use assessment::{
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
+pub use discovery::{ContactRequest, ShortlistEntry, Talent, TalentActivity, TalentHit, TalentPage};
 pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
 pub use expiry::ExpiringAward;

@@ -8,7 +8,7 @@ use cairn_core::achievement::ImageRef;
 use cairn_core::authz::Role;
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::image::ImageType;
-use cairn_core::organisation::{Organisation, OrganisationProfile};
+use cairn_core::organisation::{Organisation, OrganisationKind, OrganisationProfile};
 use cairn_vc::keys::Ed25519KeyPair;
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -22,7 +22,7 @@ pub struct Member {
     pub role: Role,
 }
 
-const ORGANISATION_COLUMNS: &str = "id, name, url, email, description, image_key, image_type, public_key_multibase, created_at";
+const ORGANISATION_COLUMNS: &str = "id, name, url, email, description, image_key, image_type, public_key_multibase, created_at, kind";
 
 pub(crate) fn image_type_from(raw: Option<String>) -> Result<Option<ImageType>, StoreError> {
     match raw.as_deref() {
@@ -51,6 +51,10 @@ fn organisation_from(row: &sqlx::any::AnyRow) -> Result<Organisation, StoreError
             description: get_string(row, "description")?,
             image: image_from(get_opt_string(row, "image_key")?, get_opt_string(row, "image_type")?)?,
         },
+        kind: {
+            let kind = get_string(row, "kind")?;
+            OrganisationKind::parse(&kind).map_err(StoreError::corrupt)?
+        },
         public_key_multibase: get_string(row, "public_key_multibase")?,
         created_at: get_time(row, "created_at")?,
     })
@@ -61,20 +65,26 @@ fn name_key(name: &str) -> String {
 }
 
 impl Store {
-    /// Creates an organisation with a fresh Ed25519 signing key (sealed under the master key) and
-    /// makes `owner` its first owner, in one transaction.
+    /// Creates an organisation of `kind` with a fresh Ed25519 signing key (sealed under the master
+    /// key) and makes `owner` its first owner, in one transaction.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`organisations.name`) when the name is taken.
     #[tracing::instrument(skip_all)]
-    pub async fn create_organisation(&self, profile: &OrganisationProfile, owner: UserId, now: OffsetDateTime) -> Result<Organisation, StoreError> {
+    pub async fn create_organisation(
+        &self,
+        profile: &OrganisationProfile,
+        kind: OrganisationKind,
+        owner: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Organisation, StoreError> {
         let id = OrganisationId::new();
         let key = Ed25519KeyPair::generate();
         let sealed = self.master_key.seal(&key.seed(), &id.to_string());
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO organisations (id, name, name_key, url, email, description, image_key, image_type, public_key_multibase, private_key_sealed, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+            "INSERT INTO organisations (id, name, name_key, url, email, description, image_key, image_type, public_key_multibase, private_key_sealed, created_at, updated_at, kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
         )
         .bind(id.to_string())
         .bind(&profile.name)
@@ -87,6 +97,7 @@ impl Store {
         .bind(key.public_key_multibase())
         .bind(sealed)
         .bind(secs(now))
+        .bind(kind.as_str())
         .execute(&mut *tx)
         .await
         .map_err(conflict_on_unique("organisations.name", format!("an organisation named \"{}\" already exists", profile.name)))?;
@@ -98,7 +109,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(Organisation { id, profile: profile.clone(), public_key_multibase: key.public_key_multibase(), created_at: now })
+        Ok(Organisation { id, profile: profile.clone(), kind, public_key_multibase: key.public_key_multibase(), created_at: now })
     }
 
     /// One organisation.

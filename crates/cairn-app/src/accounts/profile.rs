@@ -3,6 +3,8 @@
 
 use cairn_core::account::{MAX_PASSWORD_CHARS, display_name, password_problem};
 use cairn_core::authz::{Action, Actor};
+use cairn_core::discovery::{Discovery, DiscoveryFields};
+use cairn_core::invalid::Invalid;
 use cairn_core::ids::UserId;
 use cairn_store::User;
 
@@ -22,6 +24,42 @@ pub async fn rename(app: &App, actor: &Actor, name: &str) -> Result<User, AppErr
     let user = own(actor)?;
     let name = display_name(name)?;
     Ok(app.store.rename_user(user, &name).await?)
+}
+
+/// Changes, at once, the actor's name (when given) and their discovery choices (handle,
+/// discoverability, imported badges on the portfolio): both are checked before either is kept.
+///
+/// # Errors
+/// `Unauthenticated` for visitors; `Invalid` at `/name`, `/handle` or `/discoverable` (all
+/// broken rules together); `Conflict` when the handle is taken.
+pub async fn update(app: &App, actor: &Actor, name: Option<&str>, fields: &DiscoveryFields) -> Result<(User, Discovery), AppError> {
+    let user = own(actor)?;
+    let mut invalid = Invalid::new();
+    let name = match name.map(display_name) {
+        Some(Ok(name)) => Some(name),
+        Some(Err(broken)) => {
+            invalid.extend_under("", broken);
+            None
+        }
+        None => None,
+    };
+    let current = app.store.discovery(user).await?;
+    let next = match current.apply(fields) {
+        Ok(next) => Some(next),
+        Err(broken) => {
+            invalid.extend_under("", broken);
+            None
+        }
+    };
+    let next = invalid.into_result(next)?.unwrap_or(current.clone());
+    if next != current {
+        app.store.set_discovery(user, &next).await?;
+    }
+    let stored = match name {
+        Some(name) => app.store.rename_user(user, &name).await?,
+        None => app.store.user(user).await?,
+    };
+    Ok((stored, next))
 }
 
 /// Changes the actor's password: `current` must be their password now, `new` obey the sign-up

@@ -29,6 +29,7 @@ pub(crate) use issuing::issue;
 pub(crate) use issuing::signing_failed;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
 pub use status_lists::{plausible_list_id, status_list};
+pub(crate) use views::public_evidence;
 pub use views::{
     AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Linked, Visible, backpack, backpack_shelves,
     card, download, mine, page, renewal_links, seen_by, set_privacy, shown_reason, visible,

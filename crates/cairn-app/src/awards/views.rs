@@ -250,7 +250,7 @@ fn level_number(kind: Kind) -> u8 {
 }
 
 /// What the learner chose to show: the credential's evidence links and the links they submitted.
-async fn public_evidence(app: &App, award: &Award) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) async fn public_evidence(app: &App, award: &Award) -> Result<Vec<(String, String)>, AppError> {
     let mut evidence = credential_evidence(&award.credential_json);
     if let Some(submission) = award.submission {
         for link in app.store.submission(submission).await?.content.links {

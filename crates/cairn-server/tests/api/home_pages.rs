@@ -129,7 +129,7 @@ backend_test!(a_new_learners_home_says_what_to_do_next_and_hides_issuer_and_api_
     has(section(&home, "micro-credentials"), "You have not started a micro-credential or a certificate.");
     has(section(&home, "badges"), "No badges yet.");
     lacks(&home, "Badges expiring soon");
-    lacks(&home, "Your issuer organisations");
+    lacks(&home, "Your organisations");
     lacks(&home, "API access");
     has(&home, "<a href=\"/account/tokens\">Developer settings</a>");
     has(&home, "<a href=\"/issuers/new\">Create an issuer organisation</a>");
@@ -144,7 +144,7 @@ backend_test!(a_new_learners_home_says_what_to_do_next_and_hides_issuer_and_api_
     // Organisation members see their organisations.
     let mut owner = signed_in(app, OWNER).await;
     let home = page(&owner.get("/dashboard").await);
-    has(&home, "Your issuer organisations");
+    has(&home, "Your organisations");
     has(&home, "Northbridge Institute of Technology");
 
     // Visitors are sent to sign in; the use case itself refuses them.

@@ -169,7 +169,7 @@ pub async fn named_user(store: &Store, name: &str, email: &str) -> UserId {
 pub async fn organisation(store: &Store, name: &str, owner: UserId) -> OrganisationId {
     let profile =
         OrganisationProfile::parse(&OrganisationFields { name: name.into(), url: "https://issuer.example".into(), email: None, description: None }).unwrap();
-    store.create_organisation(&profile, owner, now()).await.unwrap().id
+    store.create_organisation(&profile, cairn_core::organisation::OrganisationKind::Issuer, owner, now()).await.unwrap().id
 }
 
 /// The first demo micro-badge, renamed.

@@ -7,6 +7,8 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use cairn_app::accounts;
 use cairn_app::accounts::{data, email, profile, reset};
+use cairn_app::discovery;
+use cairn_core::discovery::{Discovery, DiscoveryFields};
 use cairn_core::account::{ApiTokenFields, SignUpFields};
 use cairn_core::ids::TokenId;
 use serde::{Deserialize, Deserializer};
@@ -95,15 +97,21 @@ async fn create_session(
     ))
 }
 
-async fn me(caller: ApiCaller) -> Result<Json<Value>, Problem> {
-    Ok(me_json(caller.require_user()?, &caller))
+async fn me(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
+    let discovery = discovery::settings(&state.app, &caller.actor).await?;
+    Ok(me_json(&state, caller.require_user()?, &caller, &discovery))
 }
 
-fn me_json(user: &cairn_store::User, caller: &ApiCaller) -> Json<Value> {
+fn me_json(state: &AppState, user: &cairn_store::User, caller: &ApiCaller, discovery: &Discovery) -> Json<Value> {
+    let handle = discovery.handle.as_ref().map(|h| h.as_str());
     Json(json!({
         "id": user.id.to_string(),
         "name": user.name,
         "email": user.email.to_string(),
+        "handle": handle,
+        "portfolio": handle.map(|h| state.app.config.urls().portfolio(h)),
+        "discoverable": discovery.discoverable,
+        "show_imports": discovery.show_imports,
         "memberships": caller.actor.memberships.iter().map(|(org, role)| json!({"organisation_id": org.to_string(), "role": role.as_str()})).collect::<Vec<_>>(),
     }))
 }
@@ -112,15 +120,26 @@ fn me_json(user: &cairn_store::User, caller: &ApiCaller) -> Json<Value> {
 #[serde(deny_unknown_fields)]
 struct MeInput {
     name: Option<String>,
+    /// A string sets the handle (the portfolio at `/u/{handle}`); `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    handle: Option<Value>,
+    /// Whether employers may find the caller (needs a handle).
+    discoverable: Option<bool>,
+    /// Whether the portfolio lists the caller's verified imported badges.
+    show_imports: Option<bool>,
 }
 
-/// Changes the caller's name.
+/// Changes the caller's name, handle, discoverability or whether imported badges show.
 async fn update_me(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<MeInput>) -> Result<Json<Value>, Problem> {
-    let user = match input.name {
-        Some(name) => profile::rename(&state.app, &caller.actor, &name).await?,
-        None => caller.require_user()?.clone(),
+    let handle = match input.handle {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(handle)) => Some(Some(handle)),
+        Some(_) => return Err(Problem::invalid_field("/handle", "must be a string, or null to remove it")),
     };
-    Ok(me_json(&user, &caller))
+    let fields = DiscoveryFields { handle, discoverable: input.discoverable, show_imports: input.show_imports };
+    let (user, discovery) = profile::update(&state.app, &caller.actor, input.name.as_deref(), &fields).await?;
+    Ok(me_json(&state, &user, &caller, &discovery))
 }
 
 #[derive(Deserialize)]

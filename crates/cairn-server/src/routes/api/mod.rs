@@ -17,6 +17,7 @@ mod imports;
 mod journey;
 mod organisations;
 mod recognition;
+mod talent;
 pub(crate) mod transcripts;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -28,6 +29,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(journey::router())
         .merge(imports::router())
         .merge(recognition::router())
+        .merge(talent::router())
         .merge(transcripts::router())
 }
 

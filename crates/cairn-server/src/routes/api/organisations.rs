@@ -131,7 +131,8 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
 }
 
 async fn create(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Value>), Problem> {
-    let organisation = organisations::create(&state.app, &caller.actor, &OrganisationFields::from(input)).await?;
+    let kind = input.kind()?;
+    let organisation = organisations::create(&state.app, &caller.actor, &OrganisationFields::from(input), kind).await?;
     Ok((StatusCode::CREATED, Json(organisation_json(&state.app.config, &organisation))))
 }
 
@@ -147,7 +148,8 @@ async fn update(
     ApiJson(input): ApiJson<OrganisationInput>,
 ) -> Result<Json<Value>, Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let organisation = organisations::update(&state.app, &caller.actor, id, &OrganisationFields::from(input)).await?;
+    let kind = input.kind.is_some().then(|| input.kind()).transpose()?;
+    let organisation = organisations::update(&state.app, &caller.actor, id, &OrganisationFields::from(input), kind).await?;
     Ok(Json(organisation_json(&state.app.config, &organisation)))
 }
 

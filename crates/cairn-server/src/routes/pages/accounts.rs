@@ -227,6 +227,8 @@ struct MembershipView {
     role: &'static str,
     can_author: bool,
     new_badge_href: String,
+    /// An employer whose talent search the member may use.
+    finds_talent: bool,
 }
 
 #[derive(Template)]
@@ -411,7 +413,8 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToke
                 profile_href: format!("/issuers/{id}"),
                 manage_href: format!("/issuers/{id}/manage"),
                 role: role_label(*role),
-                can_author: viewer.actor.can(Action::Org(*id, OrgAction::Author)),
+                can_author: viewer.actor.can(Action::Org(*id, OrgAction::Author)) && organisation.kind == cairn_core::organisation::OrganisationKind::Issuer,
+                finds_talent: viewer.actor.can(Action::FindTalent(*id, organisation.kind)),
                 new_badge_href: format!("/issuers/{id}/achievements/new?kind=micro-badge"),
             }
         })

@@ -71,10 +71,13 @@ pub(crate) const EMBED_HEIGHT: u32 = 152;
 
 /// The HTML a learner pastes into another site to show the card: a frame of the card's size.
 pub(crate) fn embed_snippet(embed_url: &str, title: &str) -> String {
+    frame_snippet(embed_url, title, EMBED_WIDTH, EMBED_HEIGHT)
+}
+
+/// A frame of `width` × `height` showing `url`, titled for screen readers.
+pub(crate) fn frame_snippet(url: &str, title: &str, width: u32, height: u32) -> String {
     let title = attribute(title);
-    format!(
-        "<iframe src=\"{embed_url}\" title=\"{title}\" width=\"{EMBED_WIDTH}\" height=\"{EMBED_HEIGHT}\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>"
-    )
+    format!("<iframe src=\"{url}\" title=\"{title}\" width=\"{width}\" height=\"{height}\" style=\"border:0;max-width:100%\" loading=\"lazy\"></iframe>")
 }
 
 /// Text safe inside a double-quoted HTML attribute (for the embed snippet people copy).

@@ -14,7 +14,7 @@ use cairn_app::urls::paths;
 use cairn_core::achievement::Kind;
 use cairn_core::authz::{Action, OrgAction, Role};
 use cairn_core::ids::{InvitationId, OrganisationId, UserId};
-use cairn_core::organisation::{Organisation, OrganisationFields};
+use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationKind};
 
 use super::accounts::role_label;
 use super::catalog::{Card, cards};
@@ -124,7 +124,9 @@ async fn new_issuer_form(viewer: Viewer, csrf: CsrfToken) -> Result<Response, Pr
 }
 
 async fn create_issuer(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, form: FormFields) -> Result<Response, Problem> {
-    match organisations::create(&state.app, &viewer.actor, &organisation_fields(&form)).await.map_err(Problem::from) {
+    let kind = OrganisationKind::parse(form.get("kind")).map_err(|detail| Problem::invalid_field("/kind", detail))?;
+    match organisations::create(&state.app, &viewer.actor, &organisation_fields(&form), kind).await.map_err(Problem::from) {
+        Ok(organisation) if organisation.kind == OrganisationKind::Employer => Ok(see_other_with("/talent", "organisation-created")),
         Ok(organisation) => Ok(see_other_with(&format!("/issuers/{}/manage", organisation.id), "organisation-created")),
         Err(problem) => match profile_errors(&problem) {
             Some(errors) => {
@@ -451,7 +453,7 @@ async fn update_profile(
     form: FormFields,
 ) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
-    match organisations::update(&state.app, &viewer.actor, id, &organisation_fields(&form)).await.map_err(Problem::from) {
+    match organisations::update(&state.app, &viewer.actor, id, &organisation_fields(&form), None).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "profile-saved")),
         Err(problem) => match profile_errors(&problem) {
             Some(errors) => {

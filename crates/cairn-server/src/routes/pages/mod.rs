@@ -33,9 +33,11 @@ mod issuer;
 mod learner;
 mod notices;
 mod outbox;
+mod portfolio;
 mod problems;
 mod recognition;
 mod rubric;
+mod talent;
 mod transcripts;
 mod verify;
 mod view;
@@ -62,6 +64,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(recognition::router())
         .merge(notices::router())
         .merge(transcripts::router())
+        .merge(portfolio::router())
+        .merge(talent::router())
         .route_layer(middleware::from_fn_with_state(state.clone(), layout_data))
         .merge(assets::router())
 }
@@ -136,7 +140,13 @@ const NOTICES: &[(&str, &str)] = &[
     ("image-saved", "The new image is saved."),
     ("profile-saved", "The issuer profile is saved."),
     ("component-agreed", "Agreed: the certificate counts your achievement, and its issuer can publish it."),
-    ("organisation-created", "Your issuer organisation is ready. Add members, then author your first achievement."),
+    ("organisation-created", "Your organisation is ready."),
+    ("visibility-saved", "Your choices are saved."),
+    ("shortlisted", "Added to your shortlist. The learner sees that your organisation shortlisted them."),
+    ("unshortlisted", "Removed from your shortlist."),
+    ("contact-requested", "Your request is sent. You see the learner's e-mail address here if they accept."),
+    ("contact-accepted", "Accepted: the employer now sees your e-mail address."),
+    ("contact-declined", "Declined: the employer sees nothing more."),
     ("member-added", "The member is added."),
     ("member-updated", "The member's role is changed."),
     ("member-removed", "The member is removed."),
@@ -307,6 +317,19 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     format!("{}…", cut.trim_end_matches([',', '.', ';', ':', ' ']))
 }
 
+/// `value` as the text of a `<script type="application/ld+json">` element: `<`, `>` and `&` are
+/// written as JSON escapes, so no text inside (a name holding `</script>`) can end the element.
+pub(crate) fn json_ld(value: &serde_json::Value) -> String {
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+}
+
+/// `text` (an address) as a QR code in SVG, dark modules on white with a quiet zone; `None`
+/// when it is too long for a QR code.
+pub(crate) fn qr_svg(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).dark_color(qrcode::render::svg::Color("#000000")).light_color(qrcode::render::svg::Color("#ffffff")).build())
+}
+
 /// Dates as pages show them (`3 March 2025`; `3 March 2025, 14:05 UTC`): `cairn_vc::dates`.
 pub(crate) use cairn_vc::dates::{day as human_date, day_and_time as human_datetime};
 
@@ -335,6 +358,21 @@ mod unit {
         assert_eq!(notice_message("published"), Some("Published: it is now in the public catalog."));
         assert_eq!(notice_message("<script>"), None);
         assert_eq!(notice_message("withdrawn"), Some("Your submission is withdrawn."), "the learner pages' own");
+    }
+
+    #[test]
+    fn json_ld_cannot_end_its_script_element() {
+        let text = json_ld(&serde_json::json!({"name": "</script><script>alert(1)</script> & co"}));
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'), "{text}");
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["name"], "</script><script>alert(1)</script> & co");
+    }
+
+    #[test]
+    fn addresses_become_qr_codes() {
+        let svg = qr_svg("https://cairn.example/u/ada-quill").unwrap();
+        assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("#000000"), "{svg}");
+        assert_eq!(qr_svg(&"x".repeat(8_000)), None);
     }
 
     #[test]

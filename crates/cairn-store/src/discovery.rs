@@ -1,0 +1,553 @@
+//! Discovery: learners' handles and consent, the awards a portfolio lists, employers' talent
+//! search, shortlists, contact requests and the log of what employers did (migration
+//! `0017_discovery.sql`). Who may do what, the application decides (`cairn_core::discovery`
+//! holds the consent rules); every query here already keeps to them, listing only discoverable
+//! learners and only their public, active, current awards.
+
+use cairn_core::account::Email;
+use cairn_core::discovery::{CompetencyFilter, ContactStatus, Discovery, Handle, TalentEvent, TalentQuery};
+use cairn_core::ids::{ContactRequestId, OrganisationId, UserId};
+use sqlx::any::AnyRow;
+use time::OffsetDateTime;
+
+use crate::awards::learner_award_from;
+use crate::catalog::{escape_like, search_terms};
+use crate::effects::{NewEffect, insert_effects};
+use crate::error::conflict_on_unique;
+use crate::rows::{get_i64, get_id, get_opt_string, get_opt_time, get_string, get_time, get_u64, secs};
+use crate::{Backend, LearnerAward, Store, StoreError};
+
+/// The awards anyone may list: public, active and current (not renewed by a newer one).
+const LISTED: &str = "aw.privacy = 'public' AND aw.status = 'active' AND aw.renewed_by IS NULL";
+
+/// A learner who chose to be found, as employers see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Talent {
+    pub learner: UserId,
+    pub handle: Handle,
+    pub name: String,
+}
+
+/// One learner in a talent search, with the public awards that matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalentHit {
+    pub talent: Talent,
+    pub awards: Vec<LearnerAward>,
+}
+
+/// A page of a talent search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalentPage {
+    pub hits: Vec<TalentHit>,
+    /// Learners matching in all.
+    pub total: u64,
+}
+
+/// A learner on an employer's shortlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShortlistEntry {
+    pub talent: Talent,
+    pub added_at: OffsetDateTime,
+}
+
+/// An employer's request to contact a learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRequest {
+    pub id: ContactRequestId,
+    pub organisation: OrganisationId,
+    pub organisation_name: String,
+    pub learner: UserId,
+    /// The learner's handle and name, while they have a handle.
+    pub learner_handle: Option<Handle>,
+    pub learner_name: String,
+    /// Only once the learner accepted; `None` otherwise.
+    pub learner_email: Option<Email>,
+    pub requested_by: Option<UserId>,
+    pub message: String,
+    pub status: ContactStatus,
+    pub created_at: OffsetDateTime,
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// Something an employer did concerning a learner, as the learner is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TalentActivity {
+    pub organisation: OrganisationId,
+    pub organisation_name: String,
+    /// The member who did it, while they have an account.
+    pub viewer_name: Option<String>,
+    pub event: TalentEvent,
+    pub at: OffsetDateTime,
+}
+
+fn talent_from(row: &AnyRow) -> Result<Talent, StoreError> {
+    Ok(Talent { learner: get_id(row, "learner_id")?, handle: Handle::stored(get_string(row, "handle")?), name: get_string(row, "learner_name")? })
+}
+
+fn contact_request_from(row: &AnyRow) -> Result<ContactRequest, StoreError> {
+    let status = get_string(row, "status")?;
+    let status = ContactStatus::parse(&status).ok_or_else(|| StoreError::corrupt(format!("contact request status \"{status}\"")))?;
+    let email = get_string(row, "learner_email")?;
+    Ok(ContactRequest {
+        id: get_id(row, "id")?,
+        organisation: get_id(row, "organisation_id")?,
+        organisation_name: get_string(row, "organisation_name")?,
+        learner: get_id(row, "learner_id")?,
+        learner_handle: get_opt_string(row, "handle")?.map(Handle::stored),
+        learner_name: get_string(row, "learner_name")?,
+        learner_email: match status {
+            ContactStatus::Accepted => Some(Email::parse(&email).map_err(StoreError::corrupt)?),
+            _ => None,
+        },
+        requested_by: crate::rows::get_opt_id(row, "requested_by")?,
+        message: get_string(row, "message")?,
+        status,
+        created_at: get_time(row, "created_at")?,
+        decided_at: get_opt_time(row, "decided_at")?,
+    })
+}
+
+const CONTACT_REQUEST_SELECT: &str = "SELECT c.*, o.name AS organisation_name, u.handle, u.name AS learner_name, u.email AS learner_email \
+     FROM contact_requests c JOIN organisations o ON o.id = c.organisation_id JOIN users u ON u.id = c.learner_id";
+
+/// The bound values and conditions of a talent search, over `awards aw JOIN achievements ach`.
+struct Conditions {
+    sql: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Conditions {
+    fn bind(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn apply<'q>(&'q self, mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for bind in &self.binds {
+            query = match bind {
+                Bind::Text(text) => query.bind(text.as_str()),
+                Bind::Int(int) => query.bind(*int),
+            };
+        }
+        query
+    }
+}
+
+impl Store {
+    /// What a learner chose about being seen.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown user.
+    pub async fn discovery(&self, user: UserId) -> Result<Discovery, StoreError> {
+        let row = sqlx::query("SELECT handle, discoverable, show_imports FROM users WHERE id = $1")
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("user", user))?;
+        Ok(Discovery {
+            handle: get_opt_string(&row, "handle")?.map(Handle::stored),
+            discoverable: get_i64(&row, "discoverable")? != 0,
+            show_imports: get_i64(&row, "show_imports")? != 0,
+        })
+    }
+
+    /// Records a learner's choices.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`users.handle`) when another learner has the handle.
+    pub async fn set_discovery(&self, user: UserId, discovery: &Discovery) -> Result<(), StoreError> {
+        let taken = discovery.handle.as_ref().map(|h| format!("the handle \"{h}\" is taken")).unwrap_or_default();
+        let result = sqlx::query("UPDATE users SET handle = $1, discoverable = $2, show_imports = $3 WHERE id = $4")
+            .bind(discovery.handle.as_ref().map(|h| h.as_str().to_string()))
+            .bind(i64::from(discovery.discoverable))
+            .bind(i64::from(discovery.show_imports))
+            .bind(user.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_on_unique("users.handle", taken))?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("user", user));
+        }
+        Ok(())
+    }
+
+    /// The learner with this handle, with their choices.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn user_by_handle(&self, handle: &Handle) -> Result<Option<(crate::User, Discovery)>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM users WHERE handle = $1").bind(handle.as_str()).fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let user = crate::accounts::user_from(&row)?;
+        let discovery = Discovery {
+            handle: Some(handle.clone()),
+            discoverable: get_i64(&row, "discoverable")? != 0,
+            show_imports: get_i64(&row, "show_imports")? != 0,
+        };
+        Ok(Some((user, discovery)))
+    }
+
+    /// A learner's listed awards (public, active, current), newest first: what their portfolio
+    /// shows and employers may see.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn listed_awards(&self, learner: UserId) -> Result<Vec<LearnerAward>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
+             JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
+             JOIN organisations o ON o.id = aw.organisation_id \
+             WHERE aw.learner_id = $1 AND {LISTED} ORDER BY aw.issued_at DESC, aw.id LIMIT 500"
+        ))
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(learner_award_from).collect()
+    }
+
+    /// Every learner with a portfolio (a handle) and at least one listed award, by handle, with
+    /// the time of their latest listed award: the sitemap's portfolios.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn portfolios(&self, limit: u32) -> Result<Vec<(Handle, OffsetDateTime)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT u.handle, MAX(aw.issued_at) AS latest FROM users u JOIN awards aw ON aw.learner_id = u.id \
+             WHERE u.handle IS NOT NULL AND {LISTED} GROUP BY u.handle ORDER BY u.handle LIMIT {}",
+            limit.min(50_000)
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((Handle::stored(get_string(row, "handle")?), get_time(row, "latest")?))).collect()
+    }
+
+    /// The discoverable learners with these handles (the others are left out), in the order given.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn discoverable_learners(&self, handles: &[Handle]) -> Result<Vec<Talent>, StoreError> {
+        let mut found = Vec::new();
+        for handle in handles.iter().take(50) {
+            let row = sqlx::query("SELECT id AS learner_id, handle, name AS learner_name FROM users WHERE handle = $1 AND discoverable = 1")
+                .bind(handle.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(row) = row {
+                found.push(talent_from(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Searches the learners who chose to be found, by their listed awards: a page of learners,
+    /// most recently awarded first, each with the awards that matched.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    #[tracing::instrument(skip_all)]
+    pub async fn search_talent(&self, query: &TalentQuery, now: OffsetDateTime) -> Result<TalentPage, StoreError> {
+        let conditions = self.talent_conditions(query, now);
+        let where_sql = conditions.sql.join(" AND ");
+        let from = "FROM awards aw JOIN users u ON u.id = aw.learner_id JOIN achievements ach ON ach.id = aw.achievement_id";
+        let count_sql = format!("SELECT COUNT(DISTINCT aw.learner_id) AS n {from} WHERE {where_sql}");
+        let total = get_u64(&conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?, "n")?;
+        let page_sql = format!(
+            "SELECT aw.learner_id, u.handle, u.name AS learner_name, MAX(aw.issued_at) AS latest {from} WHERE {where_sql} \
+             GROUP BY aw.learner_id, u.handle, u.name ORDER BY latest DESC, aw.learner_id LIMIT {} OFFSET {}",
+            query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE),
+            query.offset.min(10_000)
+        );
+        let rows = conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let talent = talent_from(row)?;
+            let awards_sql = format!(
+                "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name {from} \
+                 JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
+                 JOIN organisations o ON o.id = aw.organisation_id \
+                 WHERE {where_sql} AND aw.learner_id = '{}' ORDER BY aw.issued_at DESC, aw.id LIMIT 20",
+                talent.learner
+            );
+            let awards = conditions.apply(sqlx::query(&awards_sql)).fetch_all(&self.pool).await?;
+            hits.push(TalentHit { talent, awards: awards.iter().map(learner_award_from).collect::<Result<_, _>>()? });
+        }
+        Ok(TalentPage { hits, total })
+    }
+
+    fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Conditions {
+        let mut c = Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), LISTED.into()], binds: Vec::new() };
+        let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
+        if !terms.is_empty() {
+            // The award's achievement, or the micro-credential a level belongs to, matches the words.
+            match self.backend {
+                Backend::Sqlite => {
+                    let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
+                    let p = c.bind(Bind::Text(fts.join(" AND ")));
+                    let matching = format!("SELECT achievement_id FROM achievement_search WHERE achievement_search MATCH {p}");
+                    c.sql.push(format!("(aw.achievement_id IN ({matching}) OR ach.parent_id IN ({matching}))"));
+                }
+                Backend::Postgres => {
+                    let tsquery: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
+                    let p = c.bind(Bind::Text(tsquery.join(" & ")));
+                    let matching = format!("SELECT id FROM achievements WHERE search @@ to_tsquery('english', {p})");
+                    c.sql.push(format!("(aw.achievement_id IN ({matching}) OR ach.parent_id IN ({matching}))"));
+                }
+            }
+        }
+        if let Some(competency) = &query.competency {
+            // The awarded version's alignments, or (for a micro-credential) its levels'.
+            let scope = "(al.achievement_id = aw.achievement_id AND al.version = aw.achievement_version \
+                          OR al.achievement_id IN (SELECT l.id FROM achievements l WHERE l.parent_id = aw.achievement_id AND al.version = l.current_version))";
+            let matches = match competency {
+                CompetencyFilter::Code { framework, code } => {
+                    let code = c.bind(Bind::Text(code.to_lowercase()));
+                    match framework {
+                        Some(framework) => {
+                            let framework = c.bind(Bind::Text(framework.to_lowercase()));
+                            format!("LOWER(al.target_code) = {code} AND LOWER(al.target_framework) = {framework}")
+                        }
+                        None => format!("LOWER(al.target_code) = {code}"),
+                    }
+                }
+                CompetencyFilter::Words(words) => {
+                    let like = c.bind(Bind::Text(format!("%{}%", escape_like(&words.to_lowercase()))));
+                    format!("(LOWER(al.target_name) LIKE {like} ESCAPE '\\' OR LOWER(al.target_code) LIKE {like} ESCAPE '\\')")
+                }
+            };
+            c.sql.push(format!("EXISTS (SELECT 1 FROM achievement_alignments al WHERE {scope} AND {matches})"));
+        }
+        if let Some(achievement) = query.achievement {
+            let p = c.bind(Bind::Text(achievement.to_string()));
+            c.sql.push(format!("aw.achievement_id = {p}"));
+        }
+        if let Some(issuer) = query.issuer {
+            let p = c.bind(Bind::Text(issuer.to_string()));
+            c.sql.push(format!("aw.organisation_id = {p}"));
+        }
+        if let Some(criterion) = &query.criterion {
+            let name = c.bind(Bind::Text(criterion.criterion.clone()));
+            let level = c.bind(Bind::Int(i64::from(criterion.min_level)));
+            c.sql.push(format!("EXISTS (SELECT 1 FROM award_results r WHERE r.award_id = aw.id AND r.criterion = {name} AND r.level >= {level})"));
+        }
+        if query.unexpired {
+            let p = c.bind(Bind::Int(secs(now)));
+            c.sql.push(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
+        }
+        if let Some(days) = query.recent_days {
+            let p = c.bind(Bind::Int(secs(now) - i64::from(days) * 86_400));
+            c.sql.push(format!("aw.issued_at >= {p}"));
+        }
+        c
+    }
+
+    /// Logs what an employer's member did concerning each of `learners`, in one statement per
+    /// learner inside one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn record_talent_events(
+        &self,
+        organisation: OrganisationId,
+        viewer: UserId,
+        learners: &[UserId],
+        event: TalentEvent,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        if learners.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for learner in learners {
+            sqlx::query("INSERT INTO talent_events (id, organisation_id, viewer_id, learner_id, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(uuid::Uuid::new_v4().to_string())
+                .bind(organisation.to_string())
+                .bind(viewer.to_string())
+                .bind(learner.to_string())
+                .bind(event.as_str())
+                .bind(secs(now))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What employers did concerning a learner, newest first (at most `limit`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn talent_activity(&self, learner: UserId, limit: u32) -> Result<Vec<TalentActivity>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT e.organisation_id, o.name AS organisation_name, v.name AS viewer_name, e.kind, e.created_at FROM talent_events e \
+             JOIN organisations o ON o.id = e.organisation_id LEFT JOIN users v ON v.id = e.viewer_id \
+             WHERE e.learner_id = $1 ORDER BY e.created_at DESC, e.id LIMIT {}",
+            limit.min(1_000)
+        ))
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let kind = get_string(row, "kind")?;
+                Ok(TalentActivity {
+                    organisation: get_id(row, "organisation_id")?,
+                    organisation_name: get_string(row, "organisation_name")?,
+                    viewer_name: get_opt_string(row, "viewer_name")?,
+                    event: TalentEvent::parse(&kind).ok_or_else(|| StoreError::corrupt(format!("talent event \"{kind}\"")))?,
+                    at: get_time(row, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Puts a learner on an employer's shortlist (again: nothing changes).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn shortlist_add(&self, organisation: OrganisationId, learner: UserId, by: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO shortlist_entries (organisation_id, learner_id, added_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(organisation.to_string())
+            .bind(learner.to_string())
+            .bind(by.to_string())
+            .bind(secs(now))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes a learner off an employer's shortlist.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when they were not on it.
+    pub async fn shortlist_remove(&self, organisation: OrganisationId, learner: UserId) -> Result<(), StoreError> {
+        let result = sqlx::query("DELETE FROM shortlist_entries WHERE organisation_id = $1 AND learner_id = $2")
+            .bind(organisation.to_string())
+            .bind(learner.to_string())
+            .execute(&self.pool)
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("shortlist entry", learner));
+        }
+        Ok(())
+    }
+
+    /// An employer's shortlist, newest first: only learners still discoverable.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn shortlist(&self, organisation: OrganisationId) -> Result<Vec<ShortlistEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.learner_id, u.handle, u.name AS learner_name, s.created_at FROM shortlist_entries s JOIN users u ON u.id = s.learner_id \
+             WHERE s.organisation_id = $1 AND u.discoverable = 1 AND u.handle IS NOT NULL ORDER BY s.created_at DESC, s.learner_id LIMIT 1000",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(ShortlistEntry { talent: talent_from(row)?, added_at: get_time(row, "created_at")? })).collect()
+    }
+
+    /// Records a contact request with its effects (the learner's notification) in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`contact_requests.open`) when the employer has one waiting for
+    /// this learner already.
+    pub async fn create_contact_request(
+        &self,
+        organisation: OrganisationId,
+        learner: UserId,
+        by: UserId,
+        message: &str,
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<ContactRequest, StoreError> {
+        let id = ContactRequestId::new();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO contact_requests (id, organisation_id, learner_id, requested_by, message, status, created_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6)",
+        )
+        .bind(id.to_string())
+        .bind(organisation.to_string())
+        .bind(learner.to_string())
+        .bind(by.to_string())
+        .bind(message)
+        .bind(secs(now))
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_on_unique("contact_requests.open", "your organisation has asked to contact this learner already; wait for their answer"))?;
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
+        self.contact_request(id).await
+    }
+
+    /// One contact request.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id.
+    pub async fn contact_request(&self, id: ContactRequestId) -> Result<ContactRequest, StoreError> {
+        let row = sqlx::query(&format!("{CONTACT_REQUEST_SELECT} WHERE c.id = $1"))
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("contact request", id))?;
+        contact_request_from(&row)
+    }
+
+    /// The contact requests a learner received, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn contact_requests_to(&self, learner: UserId) -> Result<Vec<ContactRequest>, StoreError> {
+        let rows = sqlx::query(&format!("{CONTACT_REQUEST_SELECT} WHERE c.learner_id = $1 ORDER BY c.created_at DESC, c.id LIMIT 500"))
+            .bind(learner.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_request_from).collect()
+    }
+
+    /// The contact requests an employer sent, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn contact_requests_from(&self, organisation: OrganisationId) -> Result<Vec<ContactRequest>, StoreError> {
+        let rows = sqlx::query(&format!("{CONTACT_REQUEST_SELECT} WHERE c.organisation_id = $1 ORDER BY c.created_at DESC, c.id LIMIT 500"))
+            .bind(organisation.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(contact_request_from).collect()
+    }
+
+    /// The learner's answer to a waiting request, with its effects, in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`contact_requests.status`) when it was answered already;
+    /// [`StoreError::NotFound`] for an unknown id.
+    pub async fn decide_contact_request(
+        &self,
+        id: ContactRequestId,
+        decision: ContactStatus,
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<ContactRequest, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let result = sqlx::query("UPDATE contact_requests SET status = $1, decided_at = $2 WHERE id = $3 AND status = 'pending'")
+            .bind(decision.as_str())
+            .bind(secs(now))
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if result.rows_affected() == 0 {
+            drop(tx);
+            self.contact_request(id).await?;
+            return Err(StoreError::Conflict { constraint: "contact_requests.status", detail: "this request was answered already".into() });
+        }
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
+        self.contact_request(id).await
+    }
+}
