@@ -4,11 +4,11 @@
 //! [`crate::talent`].
 
 use cairn_core::achievement::Achievement;
+use cairn_core::authz::Actor;
 use cairn_core::award::expired;
 use cairn_core::discovery::{ContactStatus, Discovery, Handle};
 use cairn_core::ids::ContactRequestId;
 use cairn_core::notification::NotificationKind;
-use cairn_core::authz::Actor;
 use cairn_store::{Award, ContactRequest, Import, ImportVerdict, StoreError, TalentActivity};
 
 use crate::accounts::profile::own;

@@ -55,7 +55,13 @@ pub fn may_create(actor: &Actor) -> Result<(), AppError> {
 /// # Errors
 /// `Unauthenticated`/`Forbidden`, `NotFound`, `Invalid` (`/kind` for another kind), `Conflict`
 /// for a taken name.
-pub async fn update(app: &App, actor: &Actor, id: OrganisationId, fields: &OrganisationFields, kind: Option<OrganisationKind>) -> Result<Organisation, AppError> {
+pub async fn update(
+    app: &App,
+    actor: &Actor,
+    id: OrganisationId,
+    fields: &OrganisationFields,
+    kind: Option<OrganisationKind>,
+) -> Result<Organisation, AppError> {
     actor.authorise(Action::Org(id, OrgAction::EditProfile))?;
     let current = app.store.organisation(id).await?;
     if kind.is_some_and(|kind| kind != current.kind) {

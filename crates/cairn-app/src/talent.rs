@@ -188,13 +188,7 @@ pub async fn remove_from_shortlist(app: &App, actor: &Actor, organisation: Optio
 /// # Errors
 /// As [`employer`]; `NotFound`; `Invalid` at `/message`; `Conflict` when a request of the
 /// employer's waits for this learner already.
-pub async fn request_contact(
-    app: &App,
-    actor: &Actor,
-    organisation: Option<OrganisationId>,
-    handle: &str,
-    message: &str,
-) -> Result<ContactRequest, AppError> {
+pub async fn request_contact(app: &App, actor: &Actor, organisation: Option<OrganisationId>, handle: &str, message: &str) -> Result<ContactRequest, AppError> {
     let org = employer(app, actor, organisation).await?;
     actor.authorise(Action::Change)?;
     let talent = discoverable(app, handle).await?;
@@ -204,7 +198,10 @@ pub async fn request_contact(
         talent.learner,
         NotificationKind::ContactRequest,
         format!("{} would like to contact you", org.profile.name),
-        format!("{} found your public achievements and asks to contact you: “{message}” Accept to share your e-mail address with them, or decline.", org.profile.name),
+        format!(
+            "{} found your public achievements and asks to contact you: “{message}” Accept to share your e-mail address with them, or decline.",
+            org.profile.name
+        ),
         "/account/visibility",
     )];
     let request = app.store.create_contact_request(org.id, talent.learner, viewer(actor)?, &message, &effects, now).await?;

@@ -22,7 +22,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     ("post", "/session", "Exchange e-mail and password for a bearer token", false, Some("Credentials"), 201, "Session"),
     ("get", "/me", "The calling user and their organisation roles", true, None, 200, "Me"),
-    ("patch", "/me", "Change your name", true, Some("MeInput"), 200, "Me"),
+    (
+        "patch",
+        "/me",
+        "Change your name, your handle (your public page at /u/{handle}; null removes it), whether employers may find you (needs a handle) and whether your page lists your verified imported badges; every rule is checked before anything changes",
+        true,
+        Some("MeInput"),
+        200,
+        "Me",
+    ),
     (
         "delete",
         "/me",
@@ -91,7 +99,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("post", "/tokens", "Create an API token (the secret is returned once)", true, Some("TokenInput"), 201, "NewToken"),
     ("delete", "/tokens/{id}", "Revoke an API token", true, None, 204, ""),
     ("get", "/organisations", "List issuer organisations", false, None, 200, "OrganisationList"),
-    ("post", "/organisations", "Create an issuer organisation (you become its owner)", true, Some("OrganisationInput"), 201, "Organisation"),
+    (
+        "post",
+        "/organisations",
+        "Create an organisation, an issuer (the default) or an employer (you become its owner)",
+        true,
+        Some("OrganisationInput"),
+        201,
+        "Organisation",
+    ),
     ("get", "/organisations/{id}", "An issuer organisation, with its DIDs", false, None, 200, "Organisation"),
     ("put", "/organisations/{id}", "Replace an organisation's profile (owners)", true, Some("OrganisationInput"), 200, "Organisation"),
     ("post", "/organisations/{id}/image", "Upload the organisation's image (multipart field `file`, PNG or SVG)", true, Some("Upload"), 200, "Organisation"),
@@ -295,6 +311,57 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("get", "/imports/{id}", "One imported badge, verified again when its last verification is stale", true, None, 200, "Import"),
     ("delete", "/imports/{id}", "Remove an imported badge", true, None, 204, ""),
     (
+        "get",
+        "/talent",
+        "Search the learners who chose to be found, by their public, current awards (owners and staff of an employer organisation only; 403 for everyone else). Each learner on the page is told they were found",
+        true,
+        None,
+        200,
+        "TalentList",
+    ),
+    ("get", "/talent/compare", "Two to four discoverable learners side by side (learners=a,b); each is told they were viewed", true, None, 200, "TalentList"),
+    ("get", "/talent/learners/{handle}", "One discoverable learner's public achievements; they are told they were viewed", true, None, 200, "TalentLearner"),
+    ("get", "/talent/shortlist", "The employer's shortlist (learners who stop being discoverable leave it)", true, None, 200, "Shortlist"),
+    ("put", "/talent/shortlist/{handle}", "Put a discoverable learner on the employer's shortlist; they are told", true, None, 200, "TalentLearner"),
+    ("delete", "/talent/shortlist/{handle}", "Take a learner off the shortlist", true, None, 204, ""),
+    (
+        "get",
+        "/talent/contact-requests",
+        "The employer's contact requests; a learner's e-mail address appears once they accept",
+        true,
+        None,
+        200,
+        "ContactRequestList",
+    ),
+    (
+        "post",
+        "/talent/contact-requests",
+        "Ask a discoverable learner whether the employer may contact them (409 while one waits); they see the organisation and the message, and answer",
+        true,
+        Some("ContactInput"),
+        201,
+        "ContactRequest",
+    ),
+    ("get", "/me/contact-requests", "The contact requests employers sent you", true, None, 200, "ContactRequestList"),
+    (
+        "post",
+        "/me/contact-requests/{id}",
+        "Accept (your e-mail address is shown to the employer) or decline a contact request",
+        true,
+        Some("ContactAnswer"),
+        200,
+        "ContactRequest",
+    ),
+    (
+        "get",
+        "/me/talent-activity",
+        "Every time an employer found you in a search, viewed, shortlisted or asked to contact you",
+        true,
+        None,
+        200,
+        "TalentActivity",
+    ),
+    (
         "post",
         "/recognitions",
         "Ask for prior learning to be recognised as an achievement (a micro-badge, a level or a certificate), showing an imported badge or describing it. A valid badge issued to your e-mail address that one of the issuer's equivalency rules names is recognised at once (`status: awarded`); anything else starts a submission to complete with evidence and send (`status: queued`), assessed blind against the rubric",
@@ -362,7 +429,29 @@ fn schemas() -> Value {
         "SignUp": {"type": "object", "required": ["name", "email", "password"], "properties": {"name": string(), "email": string(), "password": {"type": "string", "minLength": 10}}},
         "Credentials": {"type": "object", "required": ["email", "password"], "properties": {"email": string(), "password": string()}},
         "User": {"type": "object", "properties": {"id": string(), "name": string(), "email": string()}},
-        "MeInput": {"type": "object", "properties": {"name": string()}},
+        "MeInput": {"type": "object", "additionalProperties": false, "properties": {"name": string(),
+            "handle": {"type": ["string", "null"], "pattern": "^[a-z0-9](?:-?[a-z0-9])+$", "minLength": 3, "maxLength": 30, "description": "Your public page's /u/{handle} (case-insensitive); null removes it"},
+            "discoverable": {"type": "boolean", "description": "Whether employers may find you (needs a handle)"},
+            "show_imports": {"type": "boolean", "description": "Whether your public page lists your imported badges that verified"}}},
+        "TalentAward": {"type": "object", "properties": {"id": string(), "page": string(),
+            "achievement": {"type": "object", "properties": {"id": string(), "name": string(), "kind": string(), "page": string()}},
+            "issuer": {"type": "object", "properties": {"id": string(), "name": string()}}, "issued_at": string(), "valid_until": nullable_string(), "expired": {"type": "boolean"},
+            "results": {"type": "array", "items": {"type": "object", "properties": {"criterion": string(), "criterion_name": string(), "level": {"type": "integer"}, "level_name": string(), "required_level_name": string()}}},
+            "competencies": {"type": "array", "items": {"type": "object"}}, "evidence": {"type": "array", "items": {"type": "object", "properties": {"name": string(), "url": string()}}}}},
+        "TalentLearnerRef": {"type": "object", "properties": {"handle": string(), "name": string(), "portfolio": string()}},
+        "TalentLearner": {"type": "object", "properties": {"learner": schema_ref("TalentLearnerRef"), "shortlisted": {"type": "boolean"}, "awards": {"type": "array", "items": schema_ref("TalentAward")}}},
+        "TalentList": {"type": "object", "properties": {"organisation": {"type": "object"}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+            "items": {"type": "array", "items": schema_ref("TalentLearner")}}},
+        "Shortlist": {"type": "object", "properties": {"organisation": {"type": "object"}, "items": {"type": "array", "items": {"type": "object", "properties": {"learner": schema_ref("TalentLearnerRef"), "added_at": string()}}}}},
+        "ContactInput": {"type": "object", "required": ["handle", "message"], "properties": {"handle": string(), "message": {"type": "string", "maxLength": 2000}, "organisation": string()}},
+        "ContactAnswer": {"type": "object", "required": ["decision"], "properties": {"decision": {"enum": ["accept", "decline"]}}},
+        "ContactRequest": {"type": "object", "properties": {"id": string(), "organisation": {"type": "object", "properties": {"id": string(), "name": string()}},
+            "learner": {"type": "object", "properties": {"handle": nullable_string(), "name": string(), "portfolio": nullable_string(), "email": {"type": ["string", "null"], "description": "Only once the learner accepted"}}},
+            "message": string(), "status": {"enum": ["pending", "accepted", "declined"]}, "created_at": string(), "decided_at": nullable_string()}},
+        "ContactRequestList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("ContactRequest")}}},
+        "TalentActivity": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "organisation": {"type": "object", "properties": {"id": string(), "name": string()}}, "member": nullable_string(), "event": {"enum": ["search", "view", "shortlist", "contact"]},
+            "description": string(), "at": string()}}}}},
         "PasswordChange": {"type": "object", "required": ["current_password", "password"], "properties": {"current_password": string(), "password": string()}},
         "PasswordResetRequest": {"type": "object", "required": ["email"], "properties": {"email": string()}},
         "PasswordReset": {"type": "object", "required": ["password"], "properties": {"password": string()}},
@@ -381,7 +470,8 @@ fn schemas() -> Value {
         "Membership": {"type": "object", "properties": {"organisation_id": string(), "organisation_name": string(), "role": {"enum": ["owner", "staff", "assessor"]}, "user_id": string(), "email": string()}},
         "SignUpReceipt": {"type": "object", "properties": {"name": string(), "email": string(), "detail": string()}},
         "Session": {"type": "object", "properties": {"token": {"type": "string", "description": "Send as Authorization: Bearer <token>"}, "token_id": string(), "expires_at": nullable_string(), "user": schema_ref("User")}},
-        "Me": {"type": "object", "properties": {"id": string(), "name": string(), "email": string(), "memberships": {"type": "array", "items": {"type": "object", "properties": {"organisation_id": string(), "role": {"enum": ["owner", "staff", "assessor"]}}}}}},
+        "Me": {"type": "object", "properties": {"id": string(), "name": string(), "email": string(), "handle": nullable_string(), "portfolio": nullable_string(),
+            "discoverable": {"type": "boolean"}, "show_imports": {"type": "boolean"}, "memberships": {"type": "array", "items": {"type": "object", "properties": {"organisation_id": string(), "role": {"enum": ["owner", "staff", "assessor"]}}}}}},
         "TokenInput": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string", "maxLength": 80},
             "scope": {"enum": ["full", "read-only"], "description": "read-only tokens may only make GET and HEAD requests (others get 403); default full"},
             "expires_in_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 3650, "description": "Days until the token stops working; default 90; null for never"}}},
@@ -389,8 +479,9 @@ fn schemas() -> Value {
             "expires_at": nullable_string(), "last_used_at": {"type": ["string", "null"], "description": "Recorded to the minute"}, "revoked_at": nullable_string()}},
         "NewToken": {"allOf": [schema_ref("Token"), {"type": "object", "properties": {"token": string()}}]},
         "TokenList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Token")}}},
-        "OrganisationInput": {"type": "object", "required": ["name", "url"], "properties": {"name": string(), "url": {"type": "string", "format": "uri"}, "email": nullable_string(), "description": nullable_string()}},
-        "Organisation": {"type": "object", "properties": {"id": string(), "name": string(), "url": string(), "email": nullable_string(), "description": string(), "image": string(), "page": string(),
+        "OrganisationInput": {"type": "object", "required": ["name", "url"], "properties": {"name": string(), "url": {"type": "string", "format": "uri"}, "email": nullable_string(), "description": nullable_string(),
+            "kind": {"enum": ["issuer", "employer"], "default": "issuer", "description": "Chosen at creation and kept"}}},
+        "Organisation": {"type": "object", "properties": {"id": string(), "name": string(), "kind": {"enum": ["issuer", "employer"]}, "url": string(), "email": nullable_string(), "description": string(), "image": string(), "page": string(),
             "did_web": string(), "did_key": string(), "did_document": string(), "public_key_multibase": string(), "created_at": string()}},
         "OrganisationList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Organisation")}}},
         "MemberInput": {"type": "object", "required": ["email", "role"], "properties": {"email": string(), "role": {"enum": ["owner", "staff", "assessor"]}}},
@@ -595,6 +686,32 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         ] {
             parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
         }
+    }
+    if path == "/talent" && method == "get" {
+        for (name, description) in [
+            ("q", "Words in achievement names, descriptions, competencies and issuers"),
+            ("competency", "Words of a competency's name or code"),
+            ("code", "A competency's code"),
+            ("framework", "The code's framework"),
+            ("achievement", "An achievement id"),
+            ("criterion", "A criterion of that achievement's rubric"),
+            ("min_level", "The least level reached on that criterion (1 to 10)"),
+            ("issuer", "Organisation id"),
+            ("unexpired", "true: only awards that have not expired"),
+            ("recent_days", "Only awards issued within this many days"),
+            ("limit", "1 to 50, default 20"),
+            ("offset", "Default 0"),
+        ] {
+            parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
+        }
+    }
+    if path == "/talent/compare" {
+        parameters.push(
+            json!({"name": "learners", "in": "query", "required": true, "description": "Two to four handles, comma-separated", "schema": {"type": "string"}}),
+        );
+    }
+    if path.starts_with("/talent") {
+        parameters.push(json!({"name": "organisation", "in": "query", "required": false, "description": "The employer to act for, when you belong to several", "schema": {"type": "string"}}));
     }
     if path.ends_with("/transcript") && method == "get" {
         if path == "/me/transcript" {

@@ -216,13 +216,15 @@ impl Store {
             sqlx::query(sql).bind(&id).execute(&mut *tx).await?;
         }
         sqlx::query("DELETE FROM submission_collaborators WHERE email = $1").bind(&email).execute(&mut *tx).await?;
-        sqlx::query("UPDATE users SET name = $1, email = $2, password_hash = '!', deleted_at = $3, handle = NULL, discoverable = 0, show_imports = 0 WHERE id = $4")
-            .bind(DELETED_NAME)
-            .bind(deleted_email(user).as_str())
-            .bind(secs(now))
-            .bind(&id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET name = $1, email = $2, password_hash = '!', deleted_at = $3, handle = NULL, discoverable = 0, show_imports = 0 WHERE id = $4",
+        )
+        .bind(DELETED_NAME)
+        .bind(deleted_email(user).as_str())
+        .bind(secs(now))
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

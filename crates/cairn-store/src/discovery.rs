@@ -127,7 +127,10 @@ impl Conditions {
         format!("${}", self.binds.len())
     }
 
-    fn apply<'q>(&'q self, mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn apply<'q>(
+        &'q self,
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
         for bind in &self.binds {
             query = match bind {
                 Bind::Text(text) => query.bind(text.as_str()),
@@ -185,11 +188,8 @@ impl Store {
             return Ok(None);
         };
         let user = crate::accounts::user_from(&row)?;
-        let discovery = Discovery {
-            handle: Some(handle.clone()),
-            discoverable: get_i64(&row, "discoverable")? != 0,
-            show_imports: get_i64(&row, "show_imports")? != 0,
-        };
+        let discovery =
+            Discovery { handle: Some(handle.clone()), discoverable: get_i64(&row, "discoverable")? != 0, show_imports: get_i64(&row, "show_imports")? != 0 };
         Ok(Some((user, discovery)))
     }
 

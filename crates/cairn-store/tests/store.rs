@@ -115,7 +115,10 @@ backend_test!(organisations_keep_names_unique_and_keys_sealed, |store| {
     let profile =
         OrganisationProfile::parse(&OrganisationFields { name: "NORTHBRIDGE".into(), url: "https://x.example".into(), email: None, description: None })
             .unwrap();
-    assert!(matches!(store.create_organisation(&profile, cairn_core::organisation::OrganisationKind::Issuer, owner, now()).await, Err(StoreError::Conflict { constraint: "organisations.name", .. })));
+    assert!(matches!(
+        store.create_organisation(&profile, cairn_core::organisation::OrganisationKind::Issuer, owner, now()).await,
+        Err(StoreError::Conflict { constraint: "organisations.name", .. })
+    ));
     assert_eq!(store.organisations().await.unwrap().len(), 1, "the refused organisation left nothing behind");
     let organisation = store.organisation(id).await.unwrap();
     let key = store.signing_key(id).await.unwrap();

@@ -4,8 +4,8 @@
 use cairn_core::account::{MAX_PASSWORD_CHARS, display_name, password_problem};
 use cairn_core::authz::{Action, Actor};
 use cairn_core::discovery::{Discovery, DiscoveryFields};
-use cairn_core::invalid::Invalid;
 use cairn_core::ids::UserId;
+use cairn_core::invalid::Invalid;
 use cairn_store::User;
 
 use crate::{App, AppError};

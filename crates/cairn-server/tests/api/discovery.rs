@@ -209,9 +209,8 @@ backend_test!(employers_find_only_learners_who_chose_to_be_found_and_only_what_t
     let listed = app.get("/api/v1/talent/shortlist", Some(&employer)).await.json();
     assert_eq!(handles(&listed), ["ada-quill"]);
     app.json("POST", "/api/v1/talent/contact-requests", Some(&employer), &json!({"handle": "ada-quill", "message": ""})).await.problem(422, "invalid-input");
-    let asked = app
-        .json("POST", "/api/v1/talent/contact-requests", Some(&employer), &json!({"handle": "ada-quill", "message": "We are hiring facilitators."}))
-        .await;
+    let asked =
+        app.json("POST", "/api/v1/talent/contact-requests", Some(&employer), &json!({"handle": "ada-quill", "message": "We are hiring facilitators."})).await;
     assert_eq!(asked.status, 201, "{}", asked.text());
     let asked = asked.json();
     assert_eq!(asked["status"], "pending");
@@ -260,7 +259,9 @@ backend_test!(an_organisation_stays_the_kind_it_was_created_as, |app| {
     let (employer, org) = employer(app).await;
     let body = json!({"name": "Northwind Hiring", "url": "https://northwind.example", "kind": "issuer"});
     app.json("PUT", &format!("/api/v1/organisations/{org}"), Some(&employer), &body).await.problem(422, "invalid-input");
-    let kept = app.json("PUT", &format!("/api/v1/organisations/{org}"), Some(&employer), &json!({"name": "Northwind Talent", "url": "https://northwind.example"})).await;
+    let kept = app
+        .json("PUT", &format!("/api/v1/organisations/{org}"), Some(&employer), &json!({"name": "Northwind Talent", "url": "https://northwind.example"}))
+        .await;
     assert_eq!(kept.status, 200, "{}", kept.text());
     assert_eq!(kept.json()["kind"], "employer");
     let (token, _) = sign_up(app, "Someone Else", "someone@example.org").await;

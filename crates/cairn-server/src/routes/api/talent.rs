@@ -45,7 +45,10 @@ struct ForOrganisation {
 fn organisation(raw: Option<&str>) -> Result<Option<OrganisationId>, Problem> {
     raw.map(str::trim)
         .filter(|r| !r.is_empty())
-        .map(|raw| raw.parse().map_err(|_| Problem::invalid_field("/organisation", format!("\"{}\" is not an organisation id", raw.chars().take(60).collect::<String>()))))
+        .map(|raw| {
+            raw.parse()
+                .map_err(|_| Problem::invalid_field("/organisation", format!("\"{}\" is not an organisation id", raw.chars().take(60).collect::<String>())))
+        })
         .transpose()
 }
 
@@ -231,7 +234,11 @@ struct ContactInput {
     organisation: Option<String>,
 }
 
-async fn request_contact(State(state): State<AppState>, caller: ApiCaller, ApiJson(input): ApiJson<ContactInput>) -> Result<(StatusCode, Json<Value>), Problem> {
+async fn request_contact(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> Result<(StatusCode, Json<Value>), Problem> {
     let organisation = organisation(input.organisation.as_deref())?;
     let request = talent::request_contact(&state.app, &caller.actor, organisation, &input.handle, &input.message).await?;
     Ok((StatusCode::CREATED, Json(contact_json(&state, &request))))
@@ -254,7 +261,12 @@ struct AnswerInput {
     decision: String,
 }
 
-async fn answer(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<AnswerInput>) -> Result<Json<Value>, Problem> {
+async fn answer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AnswerInput>,
+) -> Result<Json<Value>, Problem> {
     let id: ContactRequestId = path_id(&id, "contact request")?;
     let request = discovery::answer(&state.app, &caller.actor, id, &input.decision).await?;
     Ok(Json(contact_json(&state, &request)))

@@ -327,7 +327,13 @@ pub(crate) fn json_ld(value: &serde_json::Value) -> String {
 /// when it is too long for a QR code.
 pub(crate) fn qr_svg(text: &str) -> Option<String> {
     let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
-    Some(code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(200, 200).dark_color(qrcode::render::svg::Color("#000000")).light_color(qrcode::render::svg::Color("#ffffff")).build())
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .dark_color(qrcode::render::svg::Color("#000000"))
+            .light_color(qrcode::render::svg::Color("#ffffff"))
+            .build(),
+    )
 }
 
 /// Dates as pages show them (`3 March 2025`; `3 March 2025, 14:05 UTC`): `cairn_vc::dates`.

@@ -145,7 +145,11 @@ async fn page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Pa
         1 => format!("{} holds 1 verified achievement: {}.", portfolio.name, awards[0].name),
         n => format!("{} holds {n} verified achievements, among them {}.", portfolio.name, awards[0].name),
     };
-    let og_image = portfolio.awards.first().map(|a| urls.badge(a.award.id, cairn_core::image::ImageType::Png)).unwrap_or_else(|| state.app.config.url("/static/cairn-logo.svg"));
+    let og_image = portfolio
+        .awards
+        .first()
+        .map(|a| urls.badge(a.award.id, cairn_core::image::ImageType::Png))
+        .unwrap_or_else(|| state.app.config.url("/static/cairn-logo.svg"));
     let embed_url = urls.portfolio_embed(portfolio.handle.as_str());
     let title = format!("Achievements of {}", portfolio.name);
     let page = PortfolioPage {
@@ -171,12 +175,8 @@ async fn page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Pa
 async fn embed(State(state): State<AppState>, Path(handle): Path<String>) -> Result<Response, Problem> {
     let portfolio = discovery::portfolio(&state.app, &handle).await?;
     let awards: Vec<AwardItem> = portfolio.awards.iter().take(3).map(award_item).collect();
-    let card = EmbedPage {
-        url: state.app.config.urls().portfolio(portfolio.handle.as_str()),
-        name: portfolio.name.clone(),
-        count: portfolio.awards.len(),
-        awards,
-    };
+    let card =
+        EmbedPage { url: state.app.config.urls().portfolio(portfolio.handle.as_str()), name: portfolio.name.clone(), count: portfolio.awards.len(), awards };
     let mut response = not_cached(render_status(StatusCode::OK, &card)?);
     // The security-headers layer gives it the framing policy instead of the site-wide DENY.
     response.extensions_mut().insert(crate::routes::Embeddable);

@@ -160,7 +160,16 @@ async fn search(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         }
         Err(cairn_app::AppError::Invalid(invalid)) => {
             page.errors = FieldErrors::place(&invalid.errors, talent_field);
-            for field in [&mut page.q, &mut page.competency, &mut page.code, &mut page.framework, &mut page.achievement, &mut page.criterion, &mut page.min_level, &mut page.recent_days] {
+            for field in [
+                &mut page.q,
+                &mut page.competency,
+                &mut page.code,
+                &mut page.framework,
+                &mut page.achievement,
+                &mut page.criterion,
+                &mut page.min_level,
+                &mut page.recent_days,
+            ] {
                 let id = field.id.clone();
                 field.error = page.errors.at(&id);
             }
@@ -220,7 +229,13 @@ struct LearnerPage {
 async fn learner_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, handle: &str, message: Field, errors: FieldErrors) -> Result<LearnerPage, Problem> {
     let organisation = talent::employer(&state.app, &viewer.actor, None).await?;
     let learner = talent::profile(&state.app, &viewer.actor, Some(organisation.id), handle).await?;
-    Ok(LearnerPage { layout: Layout::new(viewer, csrf, None), organisation_name: organisation.profile.name, learner: learner_view(state, &learner), message, errors })
+    Ok(LearnerPage {
+        layout: Layout::new(viewer, csrf, None),
+        organisation_name: organisation.profile.name,
+        learner: learner_view(state, &learner),
+        message,
+        errors,
+    })
 }
 
 fn message_field(value: &str) -> Field {
@@ -328,7 +343,13 @@ struct VisibilityPage {
     activity: Vec<(String, String, Option<String>, &'static str)>,
 }
 
-async fn visibility_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, form: Option<&FormFields>, errors: FieldErrors) -> Result<VisibilityPage, Problem> {
+async fn visibility_page(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    form: Option<&FormFields>,
+    errors: FieldErrors,
+) -> Result<VisibilityPage, Problem> {
     let settings = discovery::settings(&state.app, &viewer.actor).await?;
     let requests = discovery::contact_requests(&state.app, &viewer.actor).await?;
     let activity = discovery::activity(&state.app, &viewer.actor).await?;
@@ -348,7 +369,16 @@ async fn visibility_page(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, fo
         portfolio: settings.handle.as_ref().map(|h| format!("/u/{h}")),
         requests: requests
             .iter()
-            .map(|r| (r.id.to_string(), r.organisation_name.clone(), r.message.clone(), r.status.label(), human_date(r.created_at), r.status == cairn_core::discovery::ContactStatus::Pending))
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    r.organisation_name.clone(),
+                    r.message.clone(),
+                    r.status.label(),
+                    human_date(r.created_at),
+                    r.status == cairn_core::discovery::ContactStatus::Pending,
+                )
+            })
             .collect(),
         activity: activity.iter().map(|a| (human_datetime(a.at), a.organisation_name.clone(), a.viewer_name.clone(), a.event.label())).collect(),
         errors,
