@@ -96,7 +96,7 @@ describe('discovery', () => {
         await clickAndLoad(employer, employer.locator('form.talent-search button[type="submit"]'), 'talent-results');
         const card = employer.locator('.talent-card', { hasText: mara.name });
         assert.equal(await card.count(), 1, 'she is found');
-        await clickAndLoad(employer, card.locator('h3 a'), 'talent-learner');
+        await clickAndLoad(employer, card.locator(`a[href="/talent/learners/${handle}"]`), 'talent-learner');
         await clickAndLoad(employer, employer.locator('form[action="/talent/shortlist"] button[type="submit"]'), 'talent-shortlisted');
         assert.match(squash(await employer.locator('body').innerText()), /On your shortlist/);
 
