@@ -11,6 +11,7 @@ mod assess_pages;
 mod authoring;
 mod catalog;
 mod collaboration;
+mod compare;
 mod expiry;
 mod fees;
 mod forms;
