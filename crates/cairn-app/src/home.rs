@@ -1,7 +1,8 @@
 //! What Cairn knows about the viewer, gathered for the pages that greet them: the learner's home
 //! (`learner_home`: submissions in progress, feedback waiting, badges, progress through
 //! micro-credentials and certificates, badges expiring soon) and the achievement page (`achievement_page`: the
-//! viewer's award, submission and progress, and how the work is assessed before anyone applies).
+//! viewer's award, submission and progress, how the work is assessed before anyone applies, and
+//! the issuer's outcome figures where it publishes them).
 //! The rules (what is in progress, expiring soon, held) are `cairn_core::progress`'s.
 
 use std::collections::HashMap;
@@ -289,6 +290,8 @@ pub struct AchievementPage {
     pub terms: AssessmentTerms,
     /// `None` for visitors who are not signed in.
     pub standing: Option<Standing>,
+    /// The issuer's outcome figures for it, where it publishes them.
+    pub outcomes: cairn_core::outcomes::Outcomes,
 }
 
 /// An achievement as its page shows it to this viewer.
@@ -334,5 +337,6 @@ pub async fn achievement_page(app: &App, actor: &Actor, id: AchievementId) -> Re
             })
         }
     };
-    Ok(AchievementPage { overview, terms, standing })
+    let outcomes = crate::outcomes::of(app, &overview.achievement, &overview.levels).await?;
+    Ok(AchievementPage { overview, terms, standing, outcomes })
 }

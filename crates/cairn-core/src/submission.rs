@@ -371,6 +371,9 @@ pub struct IssuerSettings {
     pub payment_url: Option<String>,
     /// Whether a submit waits for every named collaborator's reflection.
     pub collaborator_reflections: ReflectionRule,
+    /// Whether the achievement pages and comparisons show the issuer's outcome figures (pass
+    /// rate, median time to decision; see [`crate::outcomes`]). Off by default.
+    pub publish_outcomes: bool,
 }
 
 /// What a submit does while a named collaborator's reflection is missing.
@@ -415,6 +418,7 @@ impl Default for IssuerSettings {
             payment_instructions: String::new(),
             payment_url: None,
             collaborator_reflections: ReflectionRule::Warn,
+            publish_outcomes: false,
         }
     }
 }
@@ -435,6 +439,7 @@ pub struct IssuerSettingsFields {
     pub payment_url: String,
     /// `warn` or `require`; empty for `warn`.
     pub collaborator_reflections: String,
+    pub publish_outcomes: bool,
 }
 
 impl IssuerSettings {
@@ -496,6 +501,7 @@ impl IssuerSettings {
             payment_instructions,
             payment_url,
             collaborator_reflections,
+            publish_outcomes: fields.publish_outcomes,
         })
     }
 
@@ -511,6 +517,7 @@ impl IssuerSettings {
             payment_instructions: self.payment_instructions.clone(),
             payment_url: self.payment_url.clone().unwrap_or_default(),
             collaborator_reflections: self.collaborator_reflections.as_str().to_string(),
+            publish_outcomes: self.publish_outcomes,
         }
     }
 

@@ -7,6 +7,7 @@ use cairn_core::achievement::{
 };
 use cairn_core::composition::Rule;
 use cairn_core::organisation::{Organisation, OrganisationFields, OrganisationKind};
+use cairn_core::outcomes::Outcomes;
 use cairn_core::renewal::{RenewalFields, RenewalPath};
 use cairn_core::rubric::{CriterionFields, Rubric, RubricFields};
 use serde::Deserialize;
@@ -402,6 +403,28 @@ pub(crate) fn achievement_json(config: &Config, listed: &Listed) -> Value {
         "updated_at": timestamp(achievement.updated_at),
         "published_at": achievement.published_at.map(timestamp),
     })
+}
+
+/// What may be said of an achievement's outcomes: `status` (`published`, `not_published`,
+/// `too_few_decisions` or `not_assessed`) and, once published, the figures with what they rest on.
+pub(crate) fn outcomes_json(outcomes: &Outcomes) -> Value {
+    match outcomes {
+        Outcomes::NotPublished => json!({"status": "not_published"}),
+        Outcomes::NotAssessed => json!({"status": "not_assessed"}),
+        Outcomes::TooFewDecisions { decisions } => {
+            json!({"status": "too_few_decisions", "decisions": decisions, "minimum_decisions": cairn_core::outcomes::MIN_DECISIONS})
+        }
+        Outcomes::Figures(figures) => json!({
+            "status": "published",
+            "decisions": figures.decisions,
+            "decided_submissions": figures.decided_submissions,
+            "awarded": figures.awarded,
+            "pass_rate_percent": figures.pass_rate_percent,
+            "median_decision_seconds": figures.median_decision_secs,
+            "median_decision_days": figures.median_decision_secs as f64 / 86_400.0,
+            "median_decision_text": figures.median_text(),
+        }),
+    }
 }
 
 /// The API view of an organisation, with its public DIDs.

@@ -157,6 +157,15 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ("get", "/achievements", "Search the published catalog", false, None, 200, "AchievementPage"),
     ("get", "/achievements/{id}", "One achievement (drafts for members only)", false, None, 200, "Achievement"),
     (
+        "get",
+        "/compare",
+        "Compare two to four published achievements of any issuers side by side, with each issuer's outcome figures where it publishes them (422 invalid-input for fewer than two, more than four, or an id that is unknown or not published, at /achievements/{index})",
+        false,
+        None,
+        200,
+        "Comparison",
+    ),
+    (
         "put",
         "/achievements/{id}",
         "Edit an achievement: in place while a draft, as a new version once published",
@@ -573,6 +582,22 @@ fn schemas() -> Value {
             "component": {"type": "object", "properties": {"id": string(), "name": string(), "kind": string()}},
             "requested_at": string(), "agree": {"type": "string", "description": "The API path to POST to agree"}}},
         "ComponentRequestList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("ComponentRequest")}}},
+        "Comparison": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "achievement": schema_ref("Achievement"),
+            "fee_label": {"type": "string", "description": "The fee in words, as every page says it"},
+            "effort": {"type": ["string", "null"], "description": "Estimated effort in words"},
+            "validity": {"type": "string", "description": "Validity in words"},
+            "outcomes": schema_ref("Outcomes")}}}}},
+        "Outcomes": {"type": "object", "required": ["status"], "description": "The issuer's outcome figures, shown only when it publishes them and once five decisions lie behind them", "properties": {
+            "status": {"enum": ["published", "not_published", "too_few_decisions", "not_assessed"]},
+            "decisions": {"type": "integer", "description": "Decisions made, one per attempt judged"},
+            "minimum_decisions": {"type": "integer"},
+            "decided_submissions": {"type": "integer", "description": "Submissions decided and waiting for no other decision"},
+            "awarded": {"type": "integer", "description": "Decided submissions that were awarded"},
+            "pass_rate_percent": {"type": ["integer", "null"], "description": "awarded ÷ decided_submissions, in whole percent"},
+            "median_decision_seconds": {"type": "integer", "description": "Median time from sending an attempt to its decision"},
+            "median_decision_days": {"type": "number", "description": "The same in calendar days"},
+            "median_decision_text": string()}},
         "AchievementPage": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("Achievement")}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}},
         "SubmissionInput": {"type": "object", "additionalProperties": false, "properties": {
             "overview": {"type": "string", "maxLength": 20000}, "reflection": {"type": "string", "maxLength": 20000, "description": "Your individual reflection"},
@@ -641,7 +666,8 @@ fn schemas() -> Value {
             "evidence_quota_mb": {"type": "integer", "minimum": 1, "maximum": 10240, "default": 200, "description": "Evidence storage each learner has with the issuer, in MiB (absent: the default)"},
             "payment_instructions": {"type": "string", "maxLength": 2000, "description": "How learners pay a fee, shown to every learner who owes one"},
             "payment_url": {"type": ["string", "null"], "format": "uri", "description": "Where learners pay online"},
-            "collaborator_reflections": {"enum": ["warn", "require"], "default": "warn", "description": "Whether a submit waits for every named collaborator's reflection (require) or only warns"}}},
+            "collaborator_reflections": {"enum": ["warn", "require"], "default": "warn", "description": "Whether a submit waits for every named collaborator's reflection (require) or only warns"},
+            "publish_outcomes": {"type": "boolean", "default": false, "description": "Show each achievement's outcome figures (pass rate, median calendar days to decision) on its page, in comparisons and in GET /compare, once five decisions lie behind them"}}},
         "IssuerQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "fee": string(), "attempt": {"type": "integer"},
             "assessor_name": nullable_string(), "due_at": nullable_string(), "due_state": nullable_string(), "duplicate_flagged": {"type": "boolean"}}}}}},
@@ -712,6 +738,11 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
     }
     if path.starts_with("/talent") {
         parameters.push(json!({"name": "organisation", "in": "query", "required": false, "description": "The employer to act for, when you belong to several", "schema": {"type": "string"}}));
+    }
+    if path == "/compare" && method == "get" {
+        parameters.push(json!({"name": "achievements", "in": "query", "required": true,
+            "description": "The achievements to compare, two to four ids, comma-separated or the parameter repeated",
+            "schema": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4}, "style": "form", "explode": true}));
     }
     if path.ends_with("/transcript") && method == "get" {
         if path == "/me/transcript" {

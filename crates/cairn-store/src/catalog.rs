@@ -1,10 +1,12 @@
 //! The public catalog: published micro-badges and micro-credentials, full-text searched (SQLite
-//! FTS5, PostgreSQL tsvector) and filtered by issuer, kind, competency and fee.
+//! FTS5, PostgreSQL tsvector) and filtered by issuer, kind, competency and fee; and every published
+//! achievement with when it last changed, for the sitemap.
 
-use crate::rows::get_i64;
+use crate::rows::{get_i64, get_id, get_time};
 use crate::{Backend, Store, StoreError};
 use cairn_core::achievement::Achievement;
-use cairn_core::ids::OrganisationId;
+use cairn_core::ids::{AchievementId, OrganisationId};
+use time::OffsetDateTime;
 
 /// Which kind of entry to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,6 +126,19 @@ impl Store {
         let order_by = format!("{rank} LIMIT {limit} OFFSET {}", query.offset.min(100_000));
         let items = self.load_achievements(&where_sql, &binds, &order_by).await?;
         Ok(CatalogPage { items, total: u64::try_from(total).unwrap_or(0) })
+    }
+}
+
+impl Store {
+    /// Every published achievement's id (levels included: their pages are public too) with when
+    /// it last changed, most recently changed first, at most `limit` of them.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    #[tracing::instrument(skip_all)]
+    pub async fn published_achievements(&self, limit: u32) -> Result<Vec<(AchievementId, OffsetDateTime)>, StoreError> {
+        let sql = format!("SELECT id, updated_at FROM achievements WHERE state = 'published' ORDER BY updated_at DESC, id LIMIT {}", limit.max(1));
+        sqlx::query(&sql).fetch_all(&self.pool).await?.iter().map(|row| Ok((get_id(row, "id")?, get_time(row, "updated_at")?))).collect()
     }
 }
 

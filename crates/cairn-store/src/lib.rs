@@ -32,6 +32,7 @@ mod imports;
 mod invitations;
 mod notices;
 mod organisations;
+mod outcomes;
 mod recognition;
 mod rows;
 mod seal;

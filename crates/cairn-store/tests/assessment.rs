@@ -172,6 +172,7 @@ backend_test!(issuer_settings_default_until_saved_then_round_trip, |store| {
         payment_instructions: "Pay by bank transfer.\nQuote your reference.".into(),
         payment_url: Some("https://pay.example.org/".into()),
         collaborator_reflections: cairn_core::submission::ReflectionRule::Require,
+        publish_outcomes: true,
     };
     store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), settings);

@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub(crate) mod api;
 mod credentials;
 mod did;
+mod findable;
 mod health;
 mod images;
 pub(crate) mod pages;
@@ -34,6 +35,7 @@ pub fn app(state: AppState) -> Router {
     let body_limit = state.app.config.max_upload_bytes + 256 * 1024;
     Router::new()
         .merge(health::router())
+        .merge(findable::router())
         .merge(pages::router(&state))
         .merge(did::router())
         .merge(images::router())

@@ -12,6 +12,7 @@ mod authoring;
 mod catalog;
 mod collaboration;
 mod discovery;
+mod compare;
 mod expiry;
 mod fees;
 mod forms;

@@ -533,6 +533,7 @@ fn settings_json(settings: &IssuerSettings) -> Value {
         "payment_instructions": settings.payment_instructions,
         "payment_url": settings.payment_url,
         "collaborator_reflections": settings.collaborator_reflections.as_str(),
+        "publish_outcomes": settings.publish_outcomes,
     })
 }
 
@@ -563,6 +564,9 @@ pub(crate) struct SettingsInput {
     /// `warn` (the default) or `require`.
     #[serde(default)]
     collaborator_reflections: Option<String>,
+    /// Whether achievement pages and comparisons show the outcome figures; absent for no.
+    #[serde(default)]
+    publish_outcomes: bool,
 }
 
 impl From<SettingsInput> for IssuerSettingsFields {
@@ -577,6 +581,7 @@ impl From<SettingsInput> for IssuerSettingsFields {
             payment_instructions: input.payment_instructions.unwrap_or_default(),
             payment_url: input.payment_url.unwrap_or_default(),
             collaborator_reflections: input.collaborator_reflections.unwrap_or_default(),
+            publish_outcomes: input.publish_outcomes,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::upload::{UploadLimits, read_upload};
 
 mod accounts;
 mod achievements;
+mod compare;
 pub(crate) mod fuzzing;
 mod imports;
 mod journey;
@@ -26,6 +27,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(organisations::router())
         .merge(achievements::router())
+        .merge(compare::router())
         .merge(journey::router())
         .merge(imports::router())
         .merge(recognition::router())

@@ -134,6 +134,8 @@ struct DashboardPage {
     shows_earners: bool,
     settings: Vec<Field>,
     confirm_passes: bool,
+    /// Whether the issuer's outcome figures are published.
+    publish_outcomes: bool,
     settings_errors: FieldErrors,
     pools: Vec<PoolView>,
     voucher_fields: (Field, Field),
@@ -220,6 +222,9 @@ fn settings_form(fields: &IssuerSettingsFields) -> FormFields {
     ];
     if fields.confirm_passes {
         form.push(("confirm_passes".into(), "on".into()));
+    }
+    if fields.publish_outcomes {
+        form.push(("publish_outcomes".into(), "on".into()));
     }
     FormFields(form)
 }
@@ -330,6 +335,7 @@ async fn dashboard_page(
 
     let (settings_values, settings_errors) = forms.settings.unwrap_or_else(|| (settings_form(&settings.to_fields()), FieldErrors::default()));
     let confirm_passes = !settings_values.get("confirm_passes").is_empty();
+    let publish_outcomes = !settings_values.get("publish_outcomes").is_empty();
 
     let mut pools = Vec::new();
     for (achievement, pool) in &assessed {
@@ -403,6 +409,7 @@ async fn dashboard_page(
         shows_earners,
         settings: settings_fields(&settings_values, &settings_errors),
         confirm_passes,
+        publish_outcomes,
         settings_errors,
         pools,
         voucher_fields,
@@ -436,6 +443,7 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         nearly_due_days: form.get("nearly_due_days").to_string(),
         attempt_limit: form.get("attempt_limit").to_string(),
         confirm_passes: !form.get("confirm_passes").is_empty(),
+        publish_outcomes: !form.get("publish_outcomes").is_empty(),
         holidays: form.get("holidays").to_string(),
         evidence_quota_mb: form.get("evidence_quota_mb").to_string(),
         payment_instructions: form.get("payment_instructions").to_string(),

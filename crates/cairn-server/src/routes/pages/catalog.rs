@@ -5,16 +5,18 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use cairn_app::catalog::{self, Browse};
 use cairn_core::achievement::{Achievement, Kind};
-use cairn_core::ids::OrganisationId;
+use cairn_core::compare::MAX_COMPARED;
+use cairn_core::ids::{AchievementId, OrganisationId};
 use cairn_core::organisation::Organisation;
 use cairn_store::{CatalogQuery, FeeFilter, KindFilter};
 use serde::Deserialize;
 
+use super::compare::chosen_values;
 use super::form::SelectOption;
 use super::{Layout, excerpt, render};
 use crate::auth::{CsrfToken, Viewer};
@@ -36,6 +38,7 @@ const CARD_COMPETENCIES: usize = 3;
 /// An achievement as a catalog card.
 #[derive(Debug, Clone)]
 pub(crate) struct Card {
+    pub id: String,
     pub href: String,
     pub image_url: String,
     pub name: String,
@@ -47,12 +50,15 @@ pub(crate) struct Card {
     pub validity: String,
     pub effort: Option<String>,
     pub competencies: Vec<String>,
+    /// On the catalog, the "Compare" box and whether it is ticked.
+    pub compare: Option<bool>,
 }
 
 impl Card {
     pub(crate) fn new(achievement: &Achievement, issuer_name: &str) -> Card {
         let content = &achievement.content;
         Card {
+            id: achievement.id.to_string(),
             href: format!("/achievements/{}", achievement.id),
             image_url: format!("/achievements/{}/image", achievement.id),
             name: content.name.clone(),
@@ -65,6 +71,7 @@ impl Card {
             validity: content.validity_text(),
             effort: content.effort_text(),
             competencies: content.alignments.iter().take(CARD_COMPETENCIES).map(|a| a.target_name.clone()).collect(),
+            compare: None,
         }
     }
 }
@@ -110,10 +117,12 @@ struct Filters {
     fee: Option<FeeFilter>,
     page: u32,
     ignored: bool,
+    /// Achievements chosen for comparison so far (`a`, repeated), kept across searches and pages.
+    chosen: Vec<AchievementId>,
 }
 
 impl Filters {
-    fn parse(params: &CatalogParams) -> Filters {
+    fn parse(params: &CatalogParams, raw_query: Option<&str>) -> Filters {
         let mut ignored = false;
         let value = |raw: &Option<String>| raw.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
         let issuer = value(&params.issuer).and_then(|raw| {
@@ -158,6 +167,7 @@ impl Filters {
             fee,
             page,
             ignored,
+            chosen: chosen(raw_query),
         }
     }
 
@@ -207,6 +217,9 @@ impl Filters {
         if page > 1 {
             query.append_pair("page", &page.to_string());
         }
+        for id in &self.chosen {
+            query.append_pair("a", &id.to_string());
+        }
         let query = query.finish();
         if query.is_empty() { "/catalog".to_string() } else { format!("/catalog?{query}") }
     }
@@ -214,6 +227,18 @@ impl Filters {
     fn is_filtered(&self) -> bool {
         !self.text.is_empty() || self.issuer.is_some() || self.kind.is_some() || !self.competency.is_empty() || self.fee.is_some()
     }
+}
+
+/// The achievements chosen for comparison in a query string: the first [`MAX_COMPARED`] distinct
+/// ids; anything else is dropped.
+fn chosen(raw_query: Option<&str>) -> Vec<AchievementId> {
+    let mut chosen = Vec::new();
+    for id in chosen_values(raw_query, "a").iter().filter_map(|v| v.trim().parse::<AchievementId>().ok()) {
+        if !chosen.contains(&id) && chosen.len() < MAX_COMPARED {
+            chosen.push(id);
+        }
+    }
+    chosen
 }
 
 #[derive(Template)]
@@ -234,10 +259,20 @@ struct CatalogPage {
     previous_href: Option<String>,
     next_href: Option<String>,
     title: String,
+    /// Chosen for comparison and not on this page: kept as hidden fields of the compare form.
+    chosen_elsewhere: Vec<String>,
+    /// Every id chosen for comparison, kept by the search form.
+    chosen: Vec<String>,
 }
 
-async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(params): Query<CatalogParams>) -> Result<Response, Problem> {
-    let filters = Filters::parse(&params);
+async fn catalog(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Query(params): Query<CatalogParams>,
+    RawQuery(raw_query): RawQuery,
+) -> Result<Response, Problem> {
+    let filters = Filters::parse(&params, raw_query.as_deref());
     let Browse { page: result, organisations } = catalog::browse(&state.app, &filters.query()).await?;
     let pages = u32::try_from(result.total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX).max(1);
     let first = u64::from((filters.page - 1) * PAGE_SIZE) + 1;
@@ -265,7 +300,12 @@ async fn catalog(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken,
             filters.kind_value(),
         ),
         fee_options: SelectOption::list(&[("", "Free or paid"), ("free", "Free"), ("paid", "Paid")], filters.fee_value()),
-        cards: cards(&result.items, &organisations),
+        chosen_elsewhere: filters.chosen.iter().filter(|id| !result.items.iter().any(|a| a.id == **id)).map(ToString::to_string).collect(),
+        chosen: filters.chosen.iter().map(ToString::to_string).collect(),
+        cards: cards(&result.items, &organisations)
+            .into_iter()
+            .map(|card| Card { compare: Some(filters.chosen.iter().any(|id| id.to_string() == card.id)), ..card })
+            .collect(),
         range_text,
         filtered: filters.is_filtered(),
         page: filters.page,
@@ -287,12 +327,22 @@ mod tests {
 
     #[test]
     fn unknown_filter_values_are_ignored_and_reported() {
-        let filters = Filters::parse(&params(&[("kind", "badge"), ("issuer", "nope"), ("fee", "cheap"), ("page", "-1")]));
+        let filters = Filters::parse(&params(&[("kind", "badge"), ("issuer", "nope"), ("fee", "cheap"), ("page", "-1")]), None);
         assert_eq!(filters, Filters { page: 1, ignored: true, ..Default::default() });
-        let filters = Filters::parse(&params(&[("q", " sql "), ("kind", "micro-credential"), ("fee", "free"), ("page", "2")]));
+        let filters = Filters::parse(&params(&[("q", " sql "), ("kind", "micro-credential"), ("fee", "free"), ("page", "2")]), None);
         assert!(!filters.ignored);
         assert_eq!(filters.query().offset, 20);
         assert_eq!(filters.href(3), "/catalog?q=sql&kind=micro-credential&fee=free&page=3");
-        assert_eq!(Filters::parse(&params(&[])).href(1), "/catalog");
+        assert_eq!(Filters::parse(&params(&[]), None).href(1), "/catalog");
+    }
+
+    #[test]
+    fn the_achievements_chosen_for_comparison_are_kept_across_pages() {
+        let ids: Vec<AchievementId> = (0..6).map(|_| AchievementId::new()).collect();
+        let raw = format!("q=sql&a={}&a=junk&a={},{}&a={}&a={}&a={}", ids[0], ids[1], ids[0], ids[2], ids[3], ids[4]);
+        let filters = Filters::parse(&params(&[("q", "sql")]), Some(&raw));
+        assert_eq!(filters.chosen, ids[..4]);
+        assert_eq!(filters.href(2), format!("/catalog?q=sql&page=2&a={}&a={}&a={}&a={}", ids[0], ids[1], ids[2], ids[3]));
+        assert_eq!(super::super::compare::with_chosen("/compare", &filters.chosen[..2]), format!("/compare?a={}&a={}", ids[0], ids[1]));
     }
 }

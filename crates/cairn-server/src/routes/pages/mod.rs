@@ -3,8 +3,9 @@
 //!
 //! Handlers here parse a page's input (query strings, indexed form fields, multipart uploads),
 //! call one `cairn_app` use case (which authorises, applies the rules and reads or writes), and
-//! render an askama template. Templates receive only strings and flags computed here; the one `|safe` is HTML
-//! from `cairn_core::markdown::render_markdown`.
+//! render an askama template. Templates receive only strings and flags computed here; `|safe` marks
+//! HTML from `cairn_core::markdown::render_markdown` and, once, the achievement page's JSON-LD, escaped
+//! for its `<script>` by `json_ld`.
 
 use askama::Template;
 use axum::Router;
@@ -26,6 +27,7 @@ mod assets;
 mod authoring;
 mod awards;
 mod catalog;
+mod compare;
 mod form;
 mod imports;
 mod invitations;
@@ -42,11 +44,14 @@ mod transcripts;
 mod verify;
 mod view;
 
+pub(crate) use compare::chosen_values;
+
 /// Every page route, merged into the application's URL map by `routes::app`. Pages (not the
 /// static files) get the layout's data first: [`layout_data`].
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .merge(catalog::router())
+        .merge(compare::router())
         .merge(view::router())
         .merge(accounts::router())
         .merge(account::router())

@@ -1,5 +1,7 @@
-//! The public achievement page (criteria, public rubric, competencies, levels, fee, validity) and
-//! its publish and retire buttons.
+//! The public achievement page (criteria, public rubric, competencies, levels, fee, validity, the
+//! issuer's outcome figures where it publishes them) with its schema.org
+//! `EducationalOccupationalCredential` JSON-LD and Open Graph tags, and its publish and retire
+//! buttons.
 
 use askama::Template;
 use axum::Router;
@@ -10,9 +12,13 @@ use cairn_core::achievement::{Achievement, Kind, LEVEL_TITLES, State as LifeCycl
 use cairn_core::authz::{Action, OrgAction};
 use cairn_core::ids::AchievementId;
 use cairn_core::markdown::{markdown_to_text, render_markdown};
+use cairn_core::organisation::Organisation;
+use cairn_core::outcomes::Outcomes;
 use cairn_core::renewal::RenewalPath;
+use serde_json::{Value, json};
 
 use super::accounts::StackView;
+use super::compare::OutcomeView;
 use super::learner::status_pill;
 use super::rubric::RubricView;
 use super::{ConfirmPage, Layout, PaymentView, confirmed, excerpt, human_date, render, safe_next, see_other_with};
@@ -137,6 +143,12 @@ struct AchievementPage {
     /// The form asking for prior learning to be recognised as this achievement: the viewer's
     /// imported badges to show, as (id, label).
     recognition: Option<Vec<(String, String)>>,
+    /// The issuer's outcome figures, when it publishes them for an assessed achievement.
+    outcomes: Option<OutcomeView>,
+    /// The catalog with this achievement chosen for comparison, while it is published.
+    compare_href: Option<String>,
+    /// schema.org `EducationalOccupationalCredential` as JSON-LD, escaped for a `<script>`.
+    json_ld: String,
 }
 
 /// How an achievement's awards are renewed: the path in words, and a light path's instructions
@@ -267,7 +279,7 @@ pub(crate) fn level_heading(n: u8) -> String {
 
 async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(id): Path<String>) -> Result<Response, Problem> {
     let id: AchievementId = path_id(&id, "achievement")?;
-    let home::AchievementPage { overview, terms, standing } = home::achievement_page(&state.app, &viewer.actor, id).await?;
+    let home::AchievementPage { overview, terms, standing, outcomes } = home::achievement_page(&state.app, &viewer.actor, id).await?;
     let Overview { achievement, organisation, levels, parent } = overview;
     let actor = &viewer.actor;
     let org = achievement.organisation;
@@ -300,8 +312,15 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
     } else {
         None
     };
+    let json_ld = super::json_ld(&credential_json_ld(&state.app.config, &achievement, &organisation, level_of.as_ref().map(|(heading, ..)| heading.as_str())));
     render(&AchievementPage {
         layout: Layout::new(&viewer, &csrf, None),
+        outcomes: match &outcomes {
+            Outcomes::NotPublished | Outcomes::NotAssessed => None,
+            shown => Some(OutcomeView::new(shown)),
+        },
+        compare_href: (achievement.state == LifeCycle::Published).then(|| format!("/catalog?a={}", achievement.id)),
+        json_ld,
         id: achievement.id.to_string(),
         name: content.name.clone(),
         kind_label: achievement.kind.label(),
@@ -349,6 +368,68 @@ async fn achievement_page(State(state): State<AppState>, viewer: Viewer, csrf: C
         recognition,
         viewer: standing.as_ref().map(viewer_panel),
     })
+}
+
+/// The achievement as a schema.org `EducationalOccupationalCredential`: name, description, page,
+/// image, category (a certificate, or a badge), a level's place in its micro-credential, the
+/// competencies it aligns to as `DefinedTerm`s, the issuer as the `Organization` that recognises
+/// it, how long an award is valid (ISO 8601), and its fee as an `Offer` (the achievement's own
+/// fee; a level's share of a micro-credential's is on the page in words).
+fn credential_json_ld(config: &cairn_app::Config, achievement: &Achievement, organisation: &Organisation, level: Option<&str>) -> Value {
+    let content = &achievement.content;
+    let urls = config.urls();
+    let mut credential = json!({
+        "@context": "https://schema.org",
+        "@type": "EducationalOccupationalCredential",
+        "@id": urls.achievement_page(achievement.id),
+        "name": content.name,
+        "description": content.description,
+        "url": urls.achievement_page(achievement.id),
+        "image": urls.achievement_image(achievement.id),
+        "credentialCategory": if achievement.kind == Kind::Certificate { "certificate" } else { "badge" },
+        "inLanguage": content.language,
+        "recognizedBy": {
+            "@type": "Organization",
+            "name": organisation.profile.name,
+            "url": organisation.profile.url,
+            "sameAs": config.url(&format!("/issuers/{}", organisation.id)),
+        },
+    });
+    if let Some(level) = level {
+        credential["educationalLevel"] = json!(level);
+    }
+    if !content.alignments.is_empty() {
+        credential["competencyRequired"] = content
+            .alignments
+            .iter()
+            .map(|a| {
+                let mut term = json!({"@type": "DefinedTerm", "name": a.target_name, "url": a.target_url});
+                if let Some(code) = &a.target_code {
+                    term["termCode"] = json!(code);
+                }
+                if let Some(description) = &a.target_description {
+                    term["description"] = json!(description);
+                }
+                if let Some(framework) = &a.target_framework {
+                    term["inDefinedTermSet"] = json!(framework);
+                }
+                term
+            })
+            .collect();
+    }
+    if let Some(months) = content.validity_months {
+        credential["validFor"] = json!(format!("P{months}M"));
+    }
+    if let Some(credits) = content.credits {
+        credential["educationalCredentialAwarded"] = json!(format!("{credits} credit hours"));
+    }
+    credential["offers"] = match &content.fee {
+        cairn_core::achievement::Fee::Free => json!({"@type": "Offer", "price": "0", "description": "Free"}),
+        fee @ cairn_core::achievement::Fee::Paid { currency, .. } => {
+            json!({"@type": "Offer", "price": fee.amount_text(), "priceCurrency": currency, "description": fee.to_string()})
+        }
+    };
+    credential
 }
 
 /// A level of a micro-credential (written inline, or an existing micro-badge at `index`) or a
@@ -426,6 +507,14 @@ mod tests {
         assert_eq!(level_heading(1), "Level 1: Foundations");
         assert_eq!(level_heading(3), "Level 3: Real-world application");
         assert_eq!(level_heading(0), "Level 0: ");
+    }
+
+    #[test]
+    fn json_in_a_script_cannot_close_it() {
+        let value = json!({"name": "</script><script>alert(1)</script> & <!--"});
+        let text = crate::routes::pages::json_ld(&value);
+        assert!(!text.contains('<') && !text.contains('>') && !text.contains('&'), "{text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
     }
 
     #[test]
