@@ -74,10 +74,16 @@ pub enum OrgAction {
     /// Agree that another organisation's certificate counts one of this organisation's
     /// achievements as a component (owners only: it speaks for the organisation).
     AgreeToComponents,
+    /// Decide a sampled submission whose two blind scorings disagree (owners and staff, who run
+    /// assessment; never one of the two assessors, which `cairn_app::moderation` checks).
+    Moderate,
+    /// See the issuer's insight: submissions, pass rates, time to decision, assessor load, award
+    /// use and inter-rater agreement (owners and staff; assessors judge, they do not oversee).
+    ViewInsights,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 9] = [
+    pub const ALL: [OrgAction; 11] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -87,6 +93,8 @@ impl OrgAction {
         OrgAction::ManageAssessment,
         OrgAction::ViewEarners,
         OrgAction::AgreeToComponents,
+        OrgAction::Moderate,
+        OrgAction::ViewInsights,
     ];
 }
 
@@ -147,7 +155,7 @@ pub fn role_permits(role: Role, action: OrgAction) -> bool {
     use OrgAction::*;
     match role {
         Role::Owner => true,
-        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners),
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | Moderate | ViewInsights),
         Role::Assessor => matches!(action, ViewDrafts | Assess),
     }
 }
@@ -261,7 +269,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 9] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 11] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -271,6 +279,8 @@ mod tests {
         (ManageAssessment, [true, true, false, false]),
         (ViewEarners, [true, true, false, false]),
         (AgreeToComponents, [true, false, false, false]),
+        (Moderate, [true, true, false, false]),
+        (ViewInsights, [true, true, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

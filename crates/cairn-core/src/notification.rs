@@ -30,11 +30,13 @@ pub enum NotificationKind {
     AwardExpiring,
     /// Someone named the person as a collaborator on their submission.
     Collaboration,
+    /// Two blind scorings of a sampled submission disagree (told to the issuer's moderators).
+    Moderation,
 }
 
 impl NotificationKind {
     /// Every kind, for exhaustive checks.
-    pub const ALL: [NotificationKind; 14] = [
+    pub const ALL: [NotificationKind; 15] = [
         NotificationKind::Submitted,
         NotificationKind::Assignment,
         NotificationKind::Unassigned,
@@ -49,6 +51,7 @@ impl NotificationKind {
         NotificationKind::AwardReinstated,
         NotificationKind::AwardExpiring,
         NotificationKind::Collaboration,
+        NotificationKind::Moderation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl NotificationKind {
             NotificationKind::AwardReinstated => "award-reinstated",
             NotificationKind::AwardExpiring => "award-expiring",
             NotificationKind::Collaboration => "collaboration",
+            NotificationKind::Moderation => "moderation",
         }
     }
 

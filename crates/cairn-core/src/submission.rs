@@ -371,6 +371,9 @@ pub struct IssuerSettings {
     pub payment_url: Option<String>,
     /// Whether a submit waits for every named collaborator's reflection.
     pub collaborator_reflections: ReflectionRule,
+    /// The share of judgements, 0–100 %, that a second assessor scores again, blind, before the
+    /// decision reaches the learner (see `crate::insight::sampled`).
+    pub sampling_percent: u32,
 }
 
 /// What a submit does while a named collaborator's reflection is missing.
@@ -415,6 +418,7 @@ impl Default for IssuerSettings {
             payment_instructions: String::new(),
             payment_url: None,
             collaborator_reflections: ReflectionRule::Warn,
+            sampling_percent: 0,
         }
     }
 }
@@ -435,6 +439,8 @@ pub struct IssuerSettingsFields {
     pub payment_url: String,
     /// `warn` or `require`; empty for `warn`.
     pub collaborator_reflections: String,
+    /// 0–100; empty for 0 (no second scoring).
+    pub sampling_percent: String,
 }
 
 impl IssuerSettings {
@@ -442,7 +448,8 @@ impl IssuerSettings {
     /// 1–20 attempts or none, dates for holidays, 1–[`MAX_EVIDENCE_QUOTA_MB`] MB of evidence
     /// storage per learner (empty for the default), payment instructions of at most
     /// [`MAX_PAYMENT_INSTRUCTIONS_CHARS`], an http(s) payment address or none, and `warn` or
-    /// `require` for missing collaborator reflections (empty for `warn`).
+    /// `require` for missing collaborator reflections (empty for `warn`), and a sampling rate of
+    /// 0–100 % (empty for 0).
     ///
     /// # Errors
     /// Every broken rule.
@@ -486,6 +493,8 @@ impl IssuerSettings {
                 ReflectionRule::Warn
             }),
         };
+        let sampling_percent =
+            if fields.sampling_percent.trim().is_empty() { 0 } else { number(&mut invalid, "/sampling_percent", &fields.sampling_percent, 0, 100) };
         invalid.into_result(IssuerSettings {
             service_days,
             nearly_due_days,
@@ -496,6 +505,7 @@ impl IssuerSettings {
             payment_instructions,
             payment_url,
             collaborator_reflections,
+            sampling_percent,
         })
     }
 
@@ -511,6 +521,7 @@ impl IssuerSettings {
             payment_instructions: self.payment_instructions.clone(),
             payment_url: self.payment_url.clone().unwrap_or_default(),
             collaborator_reflections: self.collaborator_reflections.as_str().to_string(),
+            sampling_percent: self.sampling_percent.to_string(),
         }
     }
 
@@ -807,6 +818,17 @@ mod tests {
         let invalid = IssuerSettings::parse(&fields).unwrap_err();
         assert!(invalid.at("/payment_url").is_some(), "{invalid}");
         assert_eq!(invalid.at("/collaborator_reflections"), Some("\"block\" is not warn or require"));
+    }
+
+    #[test]
+    fn the_sampling_rate_is_a_percentage_and_defaults_to_none() {
+        let rate = |raw: &str| IssuerSettings::parse(&IssuerSettingsFields { sampling_percent: raw.into(), ..IssuerSettings::default().to_fields() });
+        assert_eq!(rate("").unwrap().sampling_percent, 0);
+        assert_eq!(rate(" 25 ").unwrap().sampling_percent, 25);
+        assert_eq!(rate("100").unwrap().sampling_percent, 100);
+        for bad in ["101", "-5", "half", "12.5"] {
+            assert_eq!(rate(bad).unwrap_err().at("/sampling_percent"), Some("must be a whole number from 0 to 100"), "{bad}");
+        }
     }
 
     #[test]
