@@ -28,6 +28,7 @@ mod effects;
 mod error;
 mod expiry;
 mod imports;
+mod insight;
 mod invitations;
 mod notices;
 mod organisations;
@@ -41,7 +42,7 @@ pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING
 pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
-    QueueItem, Sending, SubmissionEvent, Voucher,
+    ModerationItem, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
@@ -50,6 +51,7 @@ pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord,
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
+pub use insight::{AwardUse, DecisionGroup, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;

@@ -112,7 +112,7 @@ fn artifact_json(artifact: &Artifact) -> Value {
     }
 }
 
-fn feedback_json(feedback: &FeedbackView) -> Value {
+pub(crate) fn feedback_json(feedback: &FeedbackView) -> Value {
     json!({
         "attempt": feedback.attempt,
         "outcome": feedback.outcome.as_str(),
@@ -184,7 +184,7 @@ fn diff_json(lines: &[DiffLine]) -> Value {
 }
 
 /// The blind form: a code and the evidence; nothing about the learner.
-fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
+pub(crate) fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
     json!({
         "submission_id": item.submission_id.to_string(),
         "code": item.code,
@@ -453,7 +453,7 @@ async fn assess(
     let scores = score_fields(input.scores)?;
     let result = assessment::assess(&state.app, &caller.actor, id, &scores, &input.feedback).await?;
     // Never the award: its id would lead the assessor to the learner's name.
-    Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded})))
+    Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded, "held": result.held})))
 }
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
@@ -533,6 +533,7 @@ fn settings_json(settings: &IssuerSettings) -> Value {
         "payment_instructions": settings.payment_instructions,
         "payment_url": settings.payment_url,
         "collaborator_reflections": settings.collaborator_reflections.as_str(),
+        "sampling_percent": settings.sampling_percent,
     })
 }
 
@@ -563,6 +564,9 @@ pub(crate) struct SettingsInput {
     /// `warn` (the default) or `require`.
     #[serde(default)]
     collaborator_reflections: Option<String>,
+    /// The share of judgements scored a second time, blind, 0–100; absent for 0.
+    #[serde(default)]
+    sampling_percent: Option<u32>,
 }
 
 impl From<SettingsInput> for IssuerSettingsFields {
@@ -577,6 +581,7 @@ impl From<SettingsInput> for IssuerSettingsFields {
             payment_instructions: input.payment_instructions.unwrap_or_default(),
             payment_url: input.payment_url.unwrap_or_default(),
             collaborator_reflections: input.collaborator_reflections.unwrap_or_default(),
+            sampling_percent: input.sampling_percent.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }

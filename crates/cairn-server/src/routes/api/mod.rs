@@ -14,6 +14,7 @@ mod accounts;
 mod achievements;
 pub(crate) mod fuzzing;
 mod imports;
+mod insight;
 mod journey;
 mod organisations;
 mod recognition;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(achievements::router())
         .merge(journey::router())
         .merge(imports::router())
+        .merge(insight::router())
         .merge(recognition::router())
         .merge(transcripts::router())
 }
