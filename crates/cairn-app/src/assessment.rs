@@ -335,6 +335,8 @@ pub struct AssessResult {
     /// Whether the decision waits for another scoring: the judgement was sampled for a second,
     /// blind scoring, or the two scorings disagree and a moderator decides.
     pub held: bool,
+    /// Whether it is held because the two scorings disagree: a moderator decides.
+    pub to_moderation: bool,
 }
 
 /// Records the assigned assessor's judgement; a pass is awarded at once unless the issuer asks
@@ -371,7 +373,7 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
     crash::point(CrashPoint::JudgementCommitted);
     effects::settle(app, &effects).await;
     let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
-    Ok(AssessResult { outcome, awarded, held: false })
+    Ok(AssessResult { outcome, awarded, held: false, to_moderation: false })
 }
 
 /// What a decision on `submission` sets off, written with it: telling the learner, and for a

@@ -41,7 +41,7 @@ pub(crate) async fn hold(app: &App, submission: &Submission, organisation: Organ
     };
     app.store.hold_for_second_scoring(id, first, judgement, second, &effects, app.now()).await?;
     effects::settle(app, &effects).await;
-    Ok(AssessResult { outcome: judgement.outcome, awarded: false, held: true })
+    Ok(AssessResult { outcome: judgement.outcome, awarded: false, held: true, to_moderation: false })
 }
 
 /// Records the second, blind scoring of a sampled judgement by `second`: the same outcome lets
@@ -69,7 +69,7 @@ pub(crate) async fn second_scoring(
         app.store.record_second_scoring(id, second, judgement, SecondScoring::Agreed { to }, &effects, app.now()).await?;
         effects::settle(app, &effects).await;
         let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
-        return Ok(AssessResult { outcome: judgement.outcome, awarded, held: false });
+        return Ok(AssessResult { outcome: judgement.outcome, awarded, held: false, to_moderation: false });
     }
     let code = submission.code();
     let scorers = [sample.first_assessor, Some(second)];
@@ -84,7 +84,7 @@ pub(crate) async fn second_scoring(
         .collect();
     app.store.record_second_scoring(id, second, judgement, SecondScoring::Disagreed, &effects, app.now()).await?;
     effects::settle(app, &effects).await;
-    Ok(AssessResult { outcome: judgement.outcome, awarded: false, held: true })
+    Ok(AssessResult { outcome: judgement.outcome, awarded: false, held: true, to_moderation: true })
 }
 
 /// A judgement waiting for a moderator, as the queue lists it: by code, never by learner.
@@ -205,5 +205,5 @@ pub async fn moderate(app: &App, actor: &Actor, id: SubmissionId, scores: &[Scor
     app.store.record_moderation(id, moderator, &judgement, &effects, app.now()).await?;
     effects::settle(app, &effects).await;
     let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
-    Ok(AssessResult { outcome: judgement.outcome, awarded, held: false })
+    Ok(AssessResult { outcome: judgement.outcome, awarded, held: false, to_moderation: false })
 }

@@ -14,7 +14,7 @@ mod accounts;
 mod achievements;
 pub(crate) mod fuzzing;
 mod imports;
-mod insight;
+pub(crate) mod insight;
 mod journey;
 mod organisations;
 mod recognition;
