@@ -217,3 +217,61 @@ backend_test!(no_sampling_leaves_the_journey_as_it_was, |app| {
     assert_eq!(insight["agreement"], json!([]));
     assert_eq!(insight["pass_rate"]["first_attempt"]["percent"], 100.0);
 });
+
+backend_test!(the_insight_page_draws_charts_beside_tables_and_moderators_decide_in_the_browser, |app| {
+    use crate::helpers::Browser;
+    let (badge, issuer, assessor, _) = assessed_badge(app, "Paged Bash", None).await;
+    let bea = second_assessor(app, &badge, &issuer).await;
+    sample_everything(app, &issuer).await;
+    let org = app.demo_organisation().await;
+    let (learner, id) = sent(app, &badge, "Eve Paged", "eve.paged@example.org").await;
+    let (first, second) = holder(app, &id, &assessor, &bea).await;
+    assert_eq!(app.json("POST", &format!("/api/v1/assessments/{id}"), Some(first), &scoring("Exemplary", "Exemplary", "FIRST pass")).await.status, 200);
+    assert_eq!(app.json("POST", &format!("/api/v1/assessments/{id}"), Some(second), &scoring("Developing", "Developing", "SECOND not yet")).await.status, 200);
+
+    let mut owner = Browser::signed_in(app.router.clone(), ("issuer@demo.cairn.test", "cairn-demo-issuer")).await;
+    let page = owner.get(&format!("/issuers/{org}/insights")).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.assert_contains("<svg class=\"chart\"");
+    page.assert_contains("role=\"img\"");
+    page.assert_contains("<title id=\"chart-pass-title\">Pass rate</title>");
+    page.assert_contains("id=\"chart-pass-table\"");
+    page.assert_contains(&format!("/issuers/{org}/insights.csv?"));
+    page.assert_contains("Moderation (1 waiting)");
+    let filtered = owner.get(&format!("/issuers/{org}/insights?achievement={badge}&from=2020-01-01&to=2020-01-31")).await;
+    assert_eq!(filtered.status, 200, "{}", filtered.text());
+    filtered.assert_contains("No work has been scored twice in this period.");
+    let bad = owner.get(&format!("/issuers/{org}/insights?from=not-a-date")).await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    bad.assert_contains("is not a date");
+    let csv = owner.get(&format!("/issuers/{org}/insights.csv?achievement={badge}")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.text().contains("sampling,all,waiting_moderation,1"), "{}", csv.text());
+
+    // The moderator's pages: the queue, both scorings, the decision.
+    let queue = owner.get(&format!("/issuers/{org}/moderation")).await;
+    assert_eq!(queue.status, 200, "{}", queue.text());
+    queue.assert_contains(&format!("/moderate/{id}"));
+    let view = owner.get(&format!("/moderate/{id}")).await;
+    assert_eq!(view.status, 200, "{}", view.text());
+    view.assert_contains("The two blind scorings");
+    view.assert_contains("FIRST pass");
+    view.assert_contains("SECOND not yet");
+    view.assert_lacks("Eve Paged");
+    view.assert_lacks("eve.paged");
+    let missing = owner.post(&format!("/moderate/{id}"), &[("criterion_0", "robustness"), ("criterion_1", "tests"), ("feedback", "x")]).await;
+    assert!([303, 422].contains(&missing.status.as_u16()), "a form without levels is refused and kept: {}", missing.text());
+    let decided = owner
+        .post(&format!("/moderate/{id}"), &[("criterion_0", "robustness"), ("level_0", "2"), ("criterion_1", "tests"), ("level_1", "2"), ("feedback", "MODERATOR pass")])
+        .await;
+    decided.assert_redirect_with(&format!("/issuers/{org}/moderation"), "moderated-pass");
+    let view = app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json();
+    assert_eq!(view["status"], "awarded");
+    assert_eq!(view["feedback"][0]["feedback"], "MODERATOR pass");
+
+    // Assessors and strangers see neither page.
+    let mut judge = Browser::signed_in(app.router.clone(), ("assessor@demo.cairn.test", "cairn-demo-assessor")).await;
+    assert_eq!(judge.get(&format!("/issuers/{org}/insights")).await.status, 403);
+    assert_eq!(judge.get(&format!("/issuers/{org}/moderation")).await.status, 403);
+    assert_eq!(judge.get(&format!("/issuers/{org}/insights.csv")).await.status, 403);
+});
