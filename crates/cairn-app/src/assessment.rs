@@ -187,7 +187,13 @@ pub async fn blind_queue(app: &App, actor: &Actor) -> Result<Vec<BlindSubmission
     Ok(items)
 }
 
-pub(crate) async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisation: OrganisationId, start_review: bool) -> Result<BlindSubmission, AppError> {
+pub(crate) async fn blind(
+    app: &App,
+    actor: &Actor,
+    mut submission: Submission,
+    organisation: OrganisationId,
+    start_review: bool,
+) -> Result<BlindSubmission, AppError> {
     let id = submission.id;
     if start_review && matches!(submission.status, Status::Submitted | Status::Resubmitted) {
         match app.store.start_review(id, submission.status, actor.user, app.now()).await {

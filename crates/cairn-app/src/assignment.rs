@@ -39,7 +39,13 @@ pub(crate) async fn pick_second_assessor(app: &App, organisation: OrganisationId
     pick(app, organisation, submission, &[first], None).await
 }
 
-async fn pick(app: &App, organisation: OrganisationId, submission: &Submission, also_excluded: &[UserId], previous: Option<UserId>) -> Result<Option<UserId>, AppError> {
+async fn pick(
+    app: &App,
+    organisation: OrganisationId,
+    submission: &Submission,
+    also_excluded: &[UserId],
+    previous: Option<UserId>,
+) -> Result<Option<UserId>, AppError> {
     let members = app.store.members(organisation).await?;
     let may_assess = |user: UserId| members.iter().any(|m| m.user == user && role_permits(m.role, OrgAction::Assess));
     let pool: Vec<Candidate> = app

@@ -173,13 +173,8 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
         }
     }
     let decisions: u64 = all_days.iter().map(|(_, n)| n).sum();
-    let time_to_decision = TimeToDecision {
-        decisions,
-        p50_days: percentile(&all_days, 50),
-        p90_days: percentile(&all_days, 90),
-        service_days: settings.service_days,
-        breaches,
-    };
+    let time_to_decision =
+        TimeToDecision { decisions, p50_days: percentile(&all_days, 50), p90_days: percentile(&all_days, 90), service_days: settings.service_days, breaches };
 
     let open: BTreeMap<UserId, u64> = app.store.insight_open_load(&scope).await?.into_iter().collect();
     let members = app.store.members(organisation).await?;
@@ -271,12 +266,9 @@ pub fn insight_csv(insight: &Insight) -> String {
         row("assessor", &assessor.name, "decided", assessor.decided.to_string());
         row("assessor", &assessor.name, "median_business_days", assessor.median_days.map(|d| d.to_string()).unwrap_or_default());
     }
-    for (measure, value) in [
-        ("issued", insight.awards.issued),
-        ("views", insight.awards.views),
-        ("shares", insight.awards.shares),
-        ("verifications", insight.awards.verifications),
-    ] {
+    for (measure, value) in
+        [("issued", insight.awards.issued), ("views", insight.awards.views), ("shares", insight.awards.shares), ("verifications", insight.awards.verifications)]
+    {
         row("awards", "all", measure, value.to_string());
     }
     let counts = insight.sampling.counts;

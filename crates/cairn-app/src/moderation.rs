@@ -27,16 +27,35 @@ use crate::{App, AppError};
 ///
 /// # Errors
 /// As `assessment::assess`.
-pub(crate) async fn hold(app: &App, submission: &Submission, organisation: OrganisationId, first: UserId, judgement: &Judgement) -> Result<AssessResult, AppError> {
+pub(crate) async fn hold(
+    app: &App,
+    submission: &Submission,
+    organisation: OrganisationId,
+    first: UserId,
+    judgement: &Judgement,
+) -> Result<AssessResult, AppError> {
     let id = submission.id;
     let code = submission.code();
     let second = pick_second_assessor(app, organisation, submission, first).await?;
     let effects: Vec<NewEffect> = match second {
-        Some(second) => vec![notice(second, NotificationKind::Assignment, format!("New submission to assess: {code}"), format!("Submission {code} is in your queue."), format!("/assess/{id}"))],
+        Some(second) => vec![notice(
+            second,
+            NotificationKind::Assignment,
+            format!("New submission to assess: {code}"),
+            format!("Submission {code} is in your queue."),
+            format!("/assess/{id}"),
+        )],
         None => {
             let body = format!("Submission {code} was sampled for a second scoring, and no other assessor in its pool may score it. Add one to the pool.");
-            crate::notify::staff_notices(app, organisation, NotificationKind::Unassigned, &format!("No second assessor for {code}"), &body, "/issuer/assessment")
-                .await?
+            crate::notify::staff_notices(
+                app,
+                organisation,
+                NotificationKind::Unassigned,
+                &format!("No second assessor for {code}"),
+                &body,
+                "/issuer/assessment",
+            )
+            .await?
         }
     };
     app.store.hold_for_second_scoring(id, first, judgement, second, &effects, app.now()).await?;

@@ -137,7 +137,11 @@ pub async fn verify_url(app: &App, url: &str) -> Result<VerificationReport, AppE
     // One of this installation's awards, verified by its address: counted for the issuer's insight.
     let award = match app.config.urls().parse(url) {
         Some(
-            PublicDocument::AwardPage(id) | PublicDocument::Credential(id) | PublicDocument::CredentialJwt(id) | PublicDocument::Badge(id, _) | PublicDocument::Ob2Assertion(id),
+            PublicDocument::AwardPage(id)
+            | PublicDocument::Credential(id)
+            | PublicDocument::CredentialJwt(id)
+            | PublicDocument::Badge(id, _)
+            | PublicDocument::Ob2Assertion(id),
         ) => Some(id),
         _ => None,
     };

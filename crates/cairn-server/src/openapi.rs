@@ -268,9 +268,25 @@ pub(crate) const OPERATIONS: &[Operation] = &[
         "Insight",
     ),
     ("get", "/organisations/{id}/insights.csv", "The issuer's insight as CSV, one figure a line: section, item, measure, value", true, None, 200, ""),
-    ("get", "/organisations/{id}/moderation", "Sampled submissions whose two blind scorings disagree, waiting for a moderator (owners and staff who scored neither)", true, None, 200, "ModerationQueue"),
+    (
+        "get",
+        "/organisations/{id}/moderation",
+        "Sampled submissions whose two blind scorings disagree, waiting for a moderator (owners and staff who scored neither)",
+        true,
+        None,
+        200,
+        "ModerationQueue",
+    ),
     ("get", "/moderation/{id}", "A submission to moderate: the blind view and both scorings, unnamed", true, None, 200, "ModerationView"),
-    ("post", "/moderation/{id}", "The moderator's decision, which stands: scores for every criterion and feedback", true, Some("AssessmentInput"), 200, "AssessmentResult"),
+    (
+        "post",
+        "/moderation/{id}",
+        "The moderator's decision, which stands: scores for every criterion and feedback",
+        true,
+        Some("AssessmentInput"),
+        200,
+        "AssessmentResult",
+    ),
     ("get", "/organisations/{id}/vouchers", "The issuer's voucher codes", true, None, 200, "VoucherList"),
     (
         "get",
@@ -634,11 +650,16 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         }
     }
     if path.starts_with("/organisations/{id}/insights") {
-        for (name, description) in [("achievement", "An achievement id; absent: all"), ("from", "First day, YYYY-MM-DD (default: 90 days before to)"), ("to", "Last day, YYYY-MM-DD (default: today)")] {
+        for (name, description) in [
+            ("achievement", "An achievement id; absent: all"),
+            ("from", "First day, YYYY-MM-DD (default: 90 days before to)"),
+            ("to", "Last day, YYYY-MM-DD (default: today)"),
+        ] {
             parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
         }
         if path.ends_with("/insights") {
-            parameters.push(json!({"name": "format", "in": "query", "required": false, "description": "json (default) or csv", "schema": {"enum": ["json", "csv"]}}));
+            parameters
+                .push(json!({"name": "format", "in": "query", "required": false, "description": "json (default) or csv", "schema": {"enum": ["json", "csv"]}}));
         }
     }
     if path.ends_with("/transcript") && method == "get" {

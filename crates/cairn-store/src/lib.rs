@@ -41,8 +41,8 @@ pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
-    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
-    ModerationItem, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
+    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact, NewSubmission,
+    OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};

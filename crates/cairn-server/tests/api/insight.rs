@@ -17,7 +17,8 @@ fn scoring(robustness: &str, tests: &str, feedback: &str) -> Value {
 async fn second_assessor(app: &TestApp, badge: &str, issuer: &str) -> String {
     let org = app.demo_organisation().await;
     let (token, id) = sign_up(app, "Bea Second", "bea.second@example.org").await;
-    let added = app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(issuer), &json!({"email": "bea.second@example.org", "role": "assessor"})).await;
+    let added =
+        app.json("POST", &format!("/api/v1/organisations/{org}/members"), Some(issuer), &json!({"email": "bea.second@example.org", "role": "assessor"})).await;
     assert_eq!(added.status, 201, "{}", added.text());
     let pooled = app.json("POST", &format!("/api/v1/achievements/{badge}/assessors"), Some(issuer), &json!({"user_id": id})).await;
     assert_eq!(pooled.status, 204, "{}", pooled.text());
@@ -38,7 +39,8 @@ async fn sample_everything(app: &TestApp, issuer: &str) {
 /// A learner's submission, sent; returns (learner token, submission id).
 async fn sent(app: &TestApp, badge: &str, name: &str, email: &str) -> (String, String) {
     let (learner, _) = sign_up(app, name, email).await;
-    let body = json!({"overview": "My backup script and its tests.", "reflection": "I learnt to test the unhappy paths.", "links": ["https://example.org/repo"]});
+    let body =
+        json!({"overview": "My backup script and its tests.", "reflection": "I learnt to test the unhappy paths.", "links": ["https://example.org/repo"]});
     let created = app.json("POST", &format!("/api/v1/achievements/{badge}/submissions"), Some(&learner), &body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_str().unwrap().to_string();
@@ -114,7 +116,10 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     assert_eq!(queue.status, 200, "{}", queue.text());
     let items = queue.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!((items[0]["submission_id"].as_str(), items[0]["first_outcome"].as_str(), items[0]["second_outcome"].as_str()), (Some(disputed.as_str()), Some("pass"), Some("not_yet")));
+    assert_eq!(
+        (items[0]["submission_id"].as_str(), items[0]["first_outcome"].as_str(), items[0]["second_outcome"].as_str()),
+        (Some(disputed.as_str()), Some("pass"), Some("not_yet"))
+    );
     let both = app.get(&format!("/api/v1/moderation/{disputed}"), Some(&issuer)).await;
     assert_eq!(both.status, 200, "{}", both.text());
     assert!(!both.text().contains("Cy Twofold") && !both.text().contains("cy.twofold"), "{}", both.text());
@@ -164,7 +169,11 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     let agreement = insight["agreement"].as_array().unwrap();
     assert_eq!(agreement.len(), 2, "{insight}");
     for criterion in agreement {
-        assert_eq!((criterion["pairs"].as_u64(), criterion["exact_percent"].as_f64(), criterion["weighted_kappa"].as_f64()), (Some(2), Some(50.0), Some(0.0)), "{criterion}");
+        assert_eq!(
+            (criterion["pairs"].as_u64(), criterion["exact_percent"].as_f64(), criterion["weighted_kappa"].as_f64()),
+            (Some(2), Some(50.0), Some(0.0)),
+            "{criterion}"
+        );
         assert_eq!(criterion["kappa_note"], Value::Null);
     }
 
@@ -262,7 +271,10 @@ backend_test!(the_insight_page_draws_charts_beside_tables_and_moderators_decide_
     let missing = owner.post(&format!("/moderate/{id}"), &[("criterion_0", "robustness"), ("criterion_1", "tests"), ("feedback", "x")]).await;
     assert!([303, 422].contains(&missing.status.as_u16()), "a form without levels is refused and kept: {}", missing.text());
     let decided = owner
-        .post(&format!("/moderate/{id}"), &[("criterion_0", "robustness"), ("level_0", "2"), ("criterion_1", "tests"), ("level_1", "2"), ("feedback", "MODERATOR pass")])
+        .post(
+            &format!("/moderate/{id}"),
+            &[("criterion_0", "robustness"), ("level_0", "2"), ("criterion_1", "tests"), ("level_1", "2"), ("feedback", "MODERATOR pass")],
+        )
         .await;
     decided.assert_redirect_with(&format!("/issuers/{org}/moderation"), "moderated-pass");
     let view = app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json();

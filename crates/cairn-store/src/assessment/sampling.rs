@@ -129,15 +129,13 @@ const SAMPLE_COLUMNS: &str = "j.submission_id AS sample_submission_id, j.attempt
 /// Takes the submission's write lock: the update matches only while it is queued and, when
 /// `assessor` is given, assigned to them. Returns its status and attempt.
 async fn lock_queued(tx: &mut Tx, submission: SubmissionId, assessor: Option<UserId>, now: OffsetDateTime) -> Result<(Status, u32), StoreError> {
-    let locked = sqlx::query(&format!(
-        "UPDATE submissions SET updated_at = $1 WHERE id = $2 AND ($3 = 0 OR assessor_id = $4) AND status IN {QUEUED}"
-    ))
-    .bind(secs(now))
-    .bind(submission.to_string())
-    .bind(i64::from(assessor.is_some()))
-    .bind(assessor.map(|a| a.to_string()).unwrap_or_default())
-    .execute(&mut **tx)
-    .await?;
+    let locked = sqlx::query(&format!("UPDATE submissions SET updated_at = $1 WHERE id = $2 AND ($3 = 0 OR assessor_id = $4) AND status IN {QUEUED}"))
+        .bind(secs(now))
+        .bind(submission.to_string())
+        .bind(i64::from(assessor.is_some()))
+        .bind(assessor.map(|a| a.to_string()).unwrap_or_default())
+        .execute(&mut **tx)
+        .await?;
     if locked.rows_affected() == 0 {
         return Err(explain_miss(tx, submission, |_| StoreError::Conflict {
             constraint: "submissions.assessment",
@@ -335,7 +333,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
-            return Err(StoreError::Conflict { constraint: "sampled_judgements.moderation", detail: "this submission is not waiting for you to moderate it".into() });
+            return Err(StoreError::Conflict {
+                constraint: "sampled_judgements.moderation",
+                detail: "this submission is not waiting for you to moderate it".into(),
+            });
         }
         let sample = sample_in(&mut tx, submission, attempt).await?;
         let note = format!("assessed: {}, decided by a moderator", words(judgement.outcome));

@@ -125,11 +125,7 @@ pub(crate) fn csv_response(csv: String, filename: &str) -> Response {
 
 /// The download's name: the period it covers.
 pub(crate) fn csv_name(insight: &Insight) -> String {
-    format!(
-        "cairn-insight-{}-{}.csv",
-        cairn_core::calendar::format_date(insight.period.from),
-        cairn_core::calendar::format_date(insight.period.to)
-    )
+    format!("cairn-insight-{}-{}.csv", cairn_core::calendar::format_date(insight.period.from), cairn_core::calendar::format_date(insight.period.to))
 }
 
 async fn insights(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Result<Response, Problem> {
@@ -173,7 +169,12 @@ async fn moderation_view(State(state): State<AppState>, caller: ApiCaller, Path(
     Ok(Json(body))
 }
 
-async fn moderate(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>, ApiJson(input): ApiJson<AssessInput>) -> Result<Json<Value>, Problem> {
+async fn moderate(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AssessInput>,
+) -> Result<Json<Value>, Problem> {
     let id: SubmissionId = path_id(&id, "submission")?;
     let scores = score_fields(input.scores)?;
     let result = moderation::moderate(&state.app, &caller.actor, id, &scores, &input.feedback).await?;

@@ -49,7 +49,13 @@ pub(crate) fn columns(id: &str, title: &str, description: &str, bars: &[Bar], la
         let y = HEIGHT - BOTTOM - height;
         let _ = write!(svg, "<rect class=\"chart-bar\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{bar_width:.1}\" height=\"{height:.1}\"/>");
         if bar.value > 0.0 {
-            let _ = write!(svg, "<text class=\"chart-value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>", x + bar_width / 2.0, y - 4.0, figure(bar.value));
+            let _ = write!(
+                svg,
+                "<text class=\"chart-value\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                x + bar_width / 2.0,
+                y - 4.0,
+                figure(bar.value)
+            );
         }
         if label_every > 0 && i % label_every == 0 {
             let _ = write!(

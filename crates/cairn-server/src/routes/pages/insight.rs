@@ -74,17 +74,28 @@ fn charts_of(insight: &Insight) -> Vec<Chart> {
     let grain = insight.grain.as_str();
     let buckets = &insight.submissions;
     let label_every = buckets.len().div_ceil(8).max(1);
-    let sends: Vec<Bar> =
-        buckets.iter().map(|b| Bar { label: cairn_core::calendar::format_date(b.start)[5..].to_string(), value: (b.first_attempts + b.revisions) as f64 }).collect();
+    let sends: Vec<Bar> = buckets
+        .iter()
+        .map(|b| Bar { label: cairn_core::calendar::format_date(b.start)[5..].to_string(), value: (b.first_attempts + b.revisions) as f64 })
+        .collect();
     let submissions = Chart {
         id: "chart-submissions",
         heading: "Submissions over time",
-        svg: charts::columns("chart-submissions", "Attempts sent", &format!("Attempts sent per {grain}, first attempts and revisions together"), &sends, label_every),
+        svg: charts::columns(
+            "chart-submissions",
+            "Attempts sent",
+            &format!("Attempts sent per {grain}, first attempts and revisions together"),
+            &sends,
+            label_every,
+        ),
         caption: format!("Attempts sent per {grain}"),
         columns: vec!["First attempts", "Revisions"],
         rows: buckets
             .iter()
-            .map(|b| Row { label: format!("{grain} from {}", cairn_core::calendar::format_date(b.start)), cells: vec![b.first_attempts.to_string(), b.revisions.to_string()] })
+            .map(|b| Row {
+                label: format!("{grain} from {}", cairn_core::calendar::format_date(b.start)),
+                cells: vec![b.first_attempts.to_string(), b.revisions.to_string()],
+            })
             .collect(),
     };
     let rates = [("At the first attempt", insight.first_attempt_pass), ("Overall", insight.overall_pass)];
@@ -233,7 +244,13 @@ fn filter_field(pointer: &str) -> Option<(String, String)> {
     }
 }
 
-async fn dashboard(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, RawQuery(query): RawQuery) -> Result<Response, Problem> {
+async fn dashboard(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    csrf: CsrfToken,
+    Path(raw): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, Problem> {
     let id: OrganisationId = path_id(&raw, "organisation")?;
     if viewer.user.is_none() {
         return Ok(sign_in_redirect(&format!("/issuers/{id}/insights")));
