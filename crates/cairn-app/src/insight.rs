@@ -117,6 +117,9 @@ pub struct Insight {
     pub agreement: Vec<CriterionAgreement>,
 }
 
+/// How often each (first, second) pair of levels was given.
+type LevelCounts = Vec<(usize, usize, u64)>;
+
 fn day_of(day: i64) -> OffsetDateTime {
     OffsetDateTime::UNIX_EPOCH + Duration::days(day)
 }
@@ -196,7 +199,7 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
         .collect();
     assessors.sort_by(|a, b| a.name.cmp(&b.name).then(a.assessor.cmp(&b.assessor)));
 
-    let mut pairs: BTreeMap<(AchievementId, String), Vec<(usize, usize, u64)>> = BTreeMap::new();
+    let mut pairs: BTreeMap<(AchievementId, String), LevelCounts> = BTreeMap::new();
     for pair in app.store.insight_level_pairs(&scope).await? {
         pairs.entry((pair.achievement, pair.criterion)).or_default().push((pair.first_level, pair.second_level, pair.count));
     }
