@@ -18,7 +18,7 @@ use cairn_core::ids::{ArtifactId, OrganisationId, SubmissionId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::rubric::Rubric;
 use cairn_core::submission::{Outcome, Status, Submission, TransitionError, submission_code};
-use cairn_store::{Artifact, ArtifactBody, Assessment, Award, Effect, NewEffect, StoreError};
+use cairn_store::{Artifact, ArtifactBody, Assessment, Award, Effect, NewEffect, SampleState, StoreError};
 use time::OffsetDateTime;
 
 use crate::awards::{self, AwardRequest};
@@ -187,7 +187,13 @@ pub async fn blind_queue(app: &App, actor: &Actor) -> Result<Vec<BlindSubmission
     Ok(items)
 }
 
-async fn blind(app: &App, actor: &Actor, mut submission: Submission, organisation: OrganisationId, start_review: bool) -> Result<BlindSubmission, AppError> {
+pub(crate) async fn blind(
+    app: &App,
+    actor: &Actor,
+    mut submission: Submission,
+    organisation: OrganisationId,
+    start_review: bool,
+) -> Result<BlindSubmission, AppError> {
     let id = submission.id;
     if start_review && matches!(submission.status, Status::Submitted | Status::Resubmitted) {
         match app.store.start_review(id, submission.status, actor.user, app.now()).await {
@@ -332,10 +338,17 @@ pub struct AssessResult {
     pub outcome: Outcome,
     /// Whether the pass was awarded at once (false when staff confirm passes first).
     pub awarded: bool,
+    /// Whether the decision waits for another scoring: the judgement was sampled for a second,
+    /// blind scoring, or the two scorings disagree and a moderator decides.
+    pub held: bool,
+    /// Whether it is held because the two scorings disagree: a moderator decides.
+    pub to_moderation: bool,
 }
 
 /// Records the assigned assessor's judgement; a pass is awarded at once unless the issuer asks
-/// staff to confirm passes first. The award and the notices are effects written with the
+/// staff to confirm passes first. A judgement the issuer's sampling rate picks
+/// (`cairn_core::insight::sampled`) is held for a second, blind scoring instead, and the
+/// second scoring of such a judgement is recorded by `crate::moderation::second_scoring`. The award and the notices are effects written with the
 /// judgement; they run before this returns, and if the award fails here, the job runner retries
 /// it (`awarded` is then false).
 ///
@@ -349,15 +362,44 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
     }
     let achievement = app.store.achievement(submission.achievement).await?;
     let judgement = Judgement::parse(&achievement.assessment_rubric(submission.renewal_of.is_some()), scores, feedback)?;
-    let outcome = judgement.outcome;
     let assessor = actor.user.ok_or(AppError::Unauthenticated)?;
-    let name = &achievement.content.name;
+    // A sampled judgement waiting for its second scoring: this is that scoring.
+    if let Some(sample) = app.store.current_sample(id).await?
+        && sample.state == SampleState::Second
+    {
+        return crate::moderation::second_scoring(app, &submission, organisation, &achievement.content.name, sample, assessor, &judgement).await;
+    }
+    let settings = app.store.issuer_settings(organisation).await?;
+    if cairn_core::insight::sampled(id, submission.attempt, settings.sampling_percent) {
+        return crate::moderation::hold(app, &submission, organisation, assessor, &judgement).await;
+    }
+    let outcome = judgement.outcome;
+    let (effects, awarded_at_once) = decision_effects(app, &submission, organisation, &achievement.content.name, outcome).await?;
+    app.store.record_assessment(id, assessor, &judgement, &effects, app.now()).await?;
+    crash::point(CrashPoint::JudgementCommitted);
+    effects::settle(app, &effects).await;
+    let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
+    Ok(AssessResult { outcome, awarded, held: false, to_moderation: false })
+}
+
+/// What a decision on `submission` sets off, written with it: telling the learner, and for a
+/// pass the award (returned `true`) or, when staff confirm passes, telling them.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn decision_effects(
+    app: &App,
+    submission: &Submission,
+    organisation: OrganisationId,
+    name: &str,
+    outcome: Outcome,
+) -> Result<(Vec<NewEffect>, bool), AppError> {
+    let id = submission.id;
     let link = format!("/submissions/{id}");
-    let mut awarded_at_once = false;
-    let effects: Vec<NewEffect> = match outcome {
+    Ok(match outcome {
         Outcome::NotYet => {
             let body = format!("Your assessor has given feedback on \"{name}\": not yet. Read it, revise your evidence and resubmit.");
-            vec![notice(submission.learner, NotificationKind::NotYet, format!("Feedback on {name}"), body, &link)]
+            (vec![notice(submission.learner, NotificationKind::NotYet, format!("Feedback on {name}"), body, &link)], false)
         }
         Outcome::Pass if app.store.issuer_settings(organisation).await?.confirm_passes => {
             let body = format!("Your evidence for \"{name}\" passed. The issuer confirms passes before the badge is issued.");
@@ -366,18 +408,10 @@ pub async fn assess(app: &App, actor: &Actor, id: SubmissionId, scores: &[ScoreF
             let body = format!("Submission {code} for \"{name}\" passed and waits for confirmation.");
             effects
                 .extend(staff_notices(app, organisation, NotificationKind::Confirm, &format!("Pass to confirm: {code}"), &body, "/issuer/assessment").await?);
-            effects
+            (effects, false)
         }
-        Outcome::Pass => {
-            awarded_at_once = true;
-            vec![NewEffect::from(Effect::AwardPassed { submission: id })]
-        }
-    };
-    app.store.record_assessment(id, assessor, &judgement, &effects, app.now()).await?;
-    crash::point(CrashPoint::JudgementCommitted);
-    effects::settle(app, &effects).await;
-    let awarded = awarded_at_once && app.store.award_for_submission(id).await?.is_some();
-    Ok(AssessResult { outcome, awarded })
+        Outcome::Pass => (vec![NewEffect::from(Effect::AwardPassed { submission: id })], true),
+    })
 }
 
 /// Issues the award for a passed submission (the `AwardPassed` effect), moving it to `awarded`

@@ -1,14 +1,15 @@
 //! Assigning assessors: the previous assessor while still eligible, else the least-loaded member
 //! of the achievement's pool who may assess and is not the learner, a collaborator or
-//! conflicted (a conflict declared for the learner's or a collaborator's e-mail, matched here) (the choice itself is `cairn_core::assessment::choose_assessor`); and giving
-//! waiting submissions an assessor once there is one.
+//! conflicted (a conflict declared for the learner's or a collaborator's e-mail, matched here) (the choice itself is `cairn_core::assessment::choose_assessor`); the
+//! second assessor of a sampled judgement, never its first; and giving waiting submissions an
+//! assessor once there is one.
 
 use cairn_core::assessment::{Candidate, choose_assessor};
 use cairn_core::authz::{OrgAction, role_permits};
 use cairn_core::ids::{OrganisationId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::submission::Submission;
-use cairn_store::StoreError;
+use cairn_store::{SampleState, StoreError};
 
 use crate::effects;
 use crate::notify::notice;
@@ -19,6 +20,32 @@ use crate::{App, AppError};
 /// # Errors
 /// Store failures.
 pub(crate) async fn pick_assessor(app: &App, organisation: OrganisationId, submission: &Submission) -> Result<Option<UserId>, AppError> {
+    // A judgement held for its second scoring goes to anyone but its first assessor.
+    match app.store.current_sample(submission.id).await? {
+        Some(sample) if sample.state == SampleState::Second => {
+            let first: Vec<UserId> = sample.first_assessor.into_iter().collect();
+            pick(app, organisation, submission, &first, None).await
+        }
+        _ => pick(app, organisation, submission, &[], submission.assessor).await,
+    }
+}
+
+/// The second assessor of a sampled judgement: as [`pick_assessor`], never `first`, and without
+/// preferring anyone.
+///
+/// # Errors
+/// Store failures.
+pub(crate) async fn pick_second_assessor(app: &App, organisation: OrganisationId, submission: &Submission, first: UserId) -> Result<Option<UserId>, AppError> {
+    pick(app, organisation, submission, &[first], None).await
+}
+
+async fn pick(
+    app: &App,
+    organisation: OrganisationId,
+    submission: &Submission,
+    also_excluded: &[UserId],
+    previous: Option<UserId>,
+) -> Result<Option<UserId>, AppError> {
     let members = app.store.members(organisation).await?;
     let may_assess = |user: UserId| members.iter().any(|m| m.user == user && role_permits(m.role, OrgAction::Assess));
     let pool: Vec<Candidate> = app
@@ -39,7 +66,8 @@ pub(crate) async fn pick_assessor(app: &App, organisation: OrganisationId, submi
             excluded.push(user.id);
         }
     }
-    Ok(choose_assessor(&pool, submission.learner, &excluded, submission.assessor))
+    excluded.extend_from_slice(also_excluded);
+    Ok(choose_assessor(&pool, submission.learner, &excluded, previous))
 }
 
 /// Gives queued submissions without an assessor to an eligible one, when there is one now, and

@@ -399,7 +399,7 @@ pub async fn audit_csv(app: &App, actor: &Actor, organisation: OrganisationId) -
     Ok(out)
 }
 
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     // A leading formula character is neutralised so spreadsheets do not run it.
     let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_string() };
     if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }

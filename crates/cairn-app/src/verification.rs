@@ -133,8 +133,25 @@ fn run(documents: &Arc<Documents>, input: &[u8]) -> VerificationReport {
 /// `Invalid` at `/url` when the address is refused, the document is too large, too slow, not
 /// found or not an Open Badge; `Internal` when the blocking task fails.
 pub async fn verify_url(app: &App, url: &str) -> Result<VerificationReport, AppError> {
-    let app = app.clone();
-    let url = url.to_string();
+    let report = verify_url_off_thread(app.clone(), url.to_string()).await?;
+    // One of this installation's awards, verified by its address: counted for the issuer's insight.
+    let award = match app.config.urls().parse(url) {
+        Some(
+            PublicDocument::AwardPage(id)
+            | PublicDocument::Credential(id)
+            | PublicDocument::CredentialJwt(id)
+            | PublicDocument::Badge(id, _)
+            | PublicDocument::Ob2Assertion(id),
+        ) => Some(id),
+        _ => None,
+    };
+    if let Some(award) = award {
+        crate::insight::count_use(app, award, cairn_store::AwardUse::Verification).await;
+    }
+    Ok(report)
+}
+
+async fn verify_url_off_thread(app: App, url: String) -> Result<VerificationReport, AppError> {
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let documents = Arc::new(Documents::new(app, runtime));

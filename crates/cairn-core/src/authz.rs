@@ -79,10 +79,16 @@ pub enum OrgAction {
     /// them: an employer's owners and staff ([`Action::FindTalent`] adds that the organisation
     /// must be an employer).
     FindTalent,
+    /// Decide a sampled submission whose two blind scorings disagree (owners and staff, who run
+    /// assessment; never one of the two assessors, which `cairn_app::moderation` checks).
+    Moderate,
+    /// See the issuer's insight: submissions, pass rates, time to decision, assessor load, award
+    /// use and inter-rater agreement (owners and staff; assessors judge, they do not oversee).
+    ViewInsights,
 }
 
 impl OrgAction {
-    pub const ALL: [OrgAction; 10] = [
+    pub const ALL: [OrgAction; 12] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -93,6 +99,8 @@ impl OrgAction {
         OrgAction::ViewEarners,
         OrgAction::AgreeToComponents,
         OrgAction::FindTalent,
+        OrgAction::Moderate,
+        OrgAction::ViewInsights,
     ];
 }
 
@@ -156,7 +164,7 @@ pub fn role_permits(role: Role, action: OrgAction) -> bool {
     use OrgAction::*;
     match role {
         Role::Owner => true,
-        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | FindTalent),
+        Role::Staff => matches!(action, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | FindTalent | Moderate | ViewInsights),
         Role::Assessor => matches!(action, ViewDrafts | Assess),
     }
 }
@@ -273,7 +281,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 10] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 12] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -284,6 +292,8 @@ mod tests {
         (ViewEarners, [true, true, false, false]),
         (AgreeToComponents, [true, false, false, false]),
         (FindTalent, [true, true, false, false]),
+        (Moderate, [true, true, false, false]),
+        (ViewInsights, [true, true, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

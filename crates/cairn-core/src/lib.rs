@@ -29,6 +29,7 @@ pub mod evidence;
 pub mod fees;
 pub mod ids;
 pub mod image;
+pub mod insight;
 pub mod invalid;
 pub mod markdown;
 pub mod notification;

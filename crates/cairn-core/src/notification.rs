@@ -34,11 +34,13 @@ pub enum NotificationKind {
     ContactRequest,
     /// The learner answered an employer's contact request (told to the member who asked).
     ContactAnswer,
+    /// Two blind scorings of a sampled submission disagree (told to the issuer's moderators).
+    Moderation,
 }
 
 impl NotificationKind {
     /// Every kind, for exhaustive checks.
-    pub const ALL: [NotificationKind; 16] = [
+    pub const ALL: [NotificationKind; 17] = [
         NotificationKind::Submitted,
         NotificationKind::Assignment,
         NotificationKind::Unassigned,
@@ -55,6 +57,7 @@ impl NotificationKind {
         NotificationKind::Collaboration,
         NotificationKind::ContactRequest,
         NotificationKind::ContactAnswer,
+        NotificationKind::Moderation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +78,7 @@ impl NotificationKind {
             NotificationKind::Collaboration => "collaboration",
             NotificationKind::ContactRequest => "contact-request",
             NotificationKind::ContactAnswer => "contact-answer",
+            NotificationKind::Moderation => "moderation",
         }
     }
 

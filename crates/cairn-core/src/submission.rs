@@ -374,6 +374,9 @@ pub struct IssuerSettings {
     /// Whether the achievement pages and comparisons show the issuer's outcome figures (pass
     /// rate, median time to decision; see [`crate::outcomes`]). Off by default.
     pub publish_outcomes: bool,
+    /// The share of judgements, 0–100 %, that a second assessor scores again, blind, before the
+    /// decision reaches the learner (see `crate::insight::sampled`).
+    pub sampling_percent: u32,
 }
 
 /// What a submit does while a named collaborator's reflection is missing.
@@ -419,6 +422,7 @@ impl Default for IssuerSettings {
             payment_url: None,
             collaborator_reflections: ReflectionRule::Warn,
             publish_outcomes: false,
+            sampling_percent: 0,
         }
     }
 }
@@ -440,6 +444,8 @@ pub struct IssuerSettingsFields {
     /// `warn` or `require`; empty for `warn`.
     pub collaborator_reflections: String,
     pub publish_outcomes: bool,
+    /// 0–100; empty for 0 (no second scoring).
+    pub sampling_percent: String,
 }
 
 impl IssuerSettings {
@@ -447,7 +453,8 @@ impl IssuerSettings {
     /// 1–20 attempts or none, dates for holidays, 1–[`MAX_EVIDENCE_QUOTA_MB`] MB of evidence
     /// storage per learner (empty for the default), payment instructions of at most
     /// [`MAX_PAYMENT_INSTRUCTIONS_CHARS`], an http(s) payment address or none, and `warn` or
-    /// `require` for missing collaborator reflections (empty for `warn`).
+    /// `require` for missing collaborator reflections (empty for `warn`), and a sampling rate of
+    /// 0–100 % (empty for 0).
     ///
     /// # Errors
     /// Every broken rule.
@@ -491,6 +498,8 @@ impl IssuerSettings {
                 ReflectionRule::Warn
             }),
         };
+        let sampling_percent =
+            if fields.sampling_percent.trim().is_empty() { 0 } else { number(&mut invalid, "/sampling_percent", &fields.sampling_percent, 0, 100) };
         invalid.into_result(IssuerSettings {
             service_days,
             nearly_due_days,
@@ -502,6 +511,7 @@ impl IssuerSettings {
             payment_url,
             collaborator_reflections,
             publish_outcomes: fields.publish_outcomes,
+            sampling_percent,
         })
     }
 
@@ -518,6 +528,7 @@ impl IssuerSettings {
             payment_url: self.payment_url.clone().unwrap_or_default(),
             collaborator_reflections: self.collaborator_reflections.as_str().to_string(),
             publish_outcomes: self.publish_outcomes,
+            sampling_percent: self.sampling_percent.to_string(),
         }
     }
 
@@ -814,6 +825,17 @@ mod tests {
         let invalid = IssuerSettings::parse(&fields).unwrap_err();
         assert!(invalid.at("/payment_url").is_some(), "{invalid}");
         assert_eq!(invalid.at("/collaborator_reflections"), Some("\"block\" is not warn or require"));
+    }
+
+    #[test]
+    fn the_sampling_rate_is_a_percentage_and_defaults_to_none() {
+        let rate = |raw: &str| IssuerSettings::parse(&IssuerSettingsFields { sampling_percent: raw.into(), ..IssuerSettings::default().to_fields() });
+        assert_eq!(rate("").unwrap().sampling_percent, 0);
+        assert_eq!(rate(" 25 ").unwrap().sampling_percent, 25);
+        assert_eq!(rate("100").unwrap().sampling_percent, 100);
+        for bad in ["101", "-5", "half", "12.5"] {
+            assert_eq!(rate(bad).unwrap_err().at("/sampling_percent"), Some("must be a whole number from 0 to 100"), "{bad}");
+        }
     }
 
     #[test]

@@ -283,6 +283,35 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     ("put", "/organisations/{id}/assessment-settings", "Replace the issuer's assessment settings", true, Some("AssessmentSettings"), 200, "AssessmentSettings"),
     ("get", "/organisations/{id}/submissions", "Open submissions with due state and flags (issuer staff)", true, None, 200, "IssuerQueue"),
+    (
+        "get",
+        "/organisations/{id}/insights",
+        "The issuer's insight (owners and staff): submissions per week or month, pass rates, time to decision against the service window, assessor load, award use and inter-rater agreement per criterion; `format=csv` for CSV",
+        true,
+        None,
+        200,
+        "Insight",
+    ),
+    ("get", "/organisations/{id}/insights.csv", "The issuer's insight as CSV, one figure a line: section, item, measure, value", true, None, 200, ""),
+    (
+        "get",
+        "/organisations/{id}/moderation",
+        "Sampled submissions whose two blind scorings disagree, waiting for a moderator (owners and staff who scored neither)",
+        true,
+        None,
+        200,
+        "ModerationQueue",
+    ),
+    ("get", "/moderation/{id}", "A submission to moderate: the blind view and both scorings, unnamed", true, None, 200, "ModerationView"),
+    (
+        "post",
+        "/moderation/{id}",
+        "The moderator's decision, which stands: scores for every criterion and feedback",
+        true,
+        Some("AssessmentInput"),
+        200,
+        "AssessmentResult",
+    ),
     ("get", "/organisations/{id}/vouchers", "The issuer's voucher codes", true, None, 200, "VoucherList"),
     (
         "get",
@@ -645,7 +674,30 @@ fn schemas() -> Value {
             "scores": {"type": "array", "items": {"type": "object", "required": ["criterion", "level"], "properties": {
                 "criterion": {"type": "string", "description": "Criterion id"}, "level": {"type": ["string", "integer"], "description": "Level name or 1-based number"}, "comment": string()}}},
             "feedback": {"type": "string", "description": "Overall feedback"}}},
-        "AssessmentResult": {"type": "object", "properties": {"outcome": {"enum": ["pass", "not_yet"]}, "awarded": {"type": "boolean"}}},
+        "AssessmentResult": {"type": "object", "properties": {"outcome": {"enum": ["pass", "not_yet"]}, "awarded": {"type": "boolean"},
+            "held": {"type": "boolean", "description": "The decision waits: the judgement was sampled for a second, blind scoring, or the two scorings disagree and a moderator decides"}}},
+        "Insight": {"type": "object", "properties": {
+            "organisation_id": string(), "achievement_id": nullable_string(),
+            "period": {"type": "object", "properties": {"from": string(), "to": string(), "grain": {"enum": ["week", "month"]}}},
+            "submissions": {"type": "array", "items": {"type": "object", "properties": {"start": string(), "first_attempts": {"type": "integer"}, "revisions": {"type": "integer"}}}},
+            "pass_rate": {"type": "object", "properties": {"first_attempt": schema_ref("Rate"), "overall": schema_ref("Rate")}},
+            "time_to_decision": {"type": "object", "properties": {"decisions": {"type": "integer"}, "p50_business_days": {"type": ["integer", "null"]},
+                "p90_business_days": {"type": ["integer", "null"]}, "service_days": {"type": "integer"}, "breaches": {"type": "integer"}}},
+            "assessors": {"type": "array", "items": {"type": "object", "properties": {"user_id": string(), "name": string(), "open": {"type": "integer"},
+                "decided": {"type": "integer"}, "median_business_days": {"type": ["integer", "null"]}}}},
+            "awards": {"type": "object", "properties": {"issued": {"type": "integer"}, "viewed": {"type": "integer"}, "shared": {"type": "integer"}, "verified": {"type": "integer"}}},
+            "sampling": {"type": "object", "properties": {"rate_percent": {"type": "integer"}, "sampled": {"type": "integer"}, "waiting_second": {"type": "integer"},
+                "waiting_moderation": {"type": "integer"}, "agreed": {"type": "integer"}, "moderated": {"type": "integer"}}},
+            "agreement": {"type": "array", "items": {"type": "object", "properties": {"achievement_id": string(), "achievement_name": string(), "criterion": string(),
+                "criterion_name": string(), "pairs": {"type": "integer"}, "exact_percent": {"type": ["number", "null"]},
+                "weighted_kappa": {"type": ["number", "null"], "description": "Linearly weighted Cohen's kappa; null when undefined (see kappa_note)"},
+                "kappa_note": nullable_string()}}}}},
+        "Rate": {"type": "object", "properties": {"passed": {"type": "integer"}, "decided": {"type": "integer"}, "percent": {"type": ["number", "null"]}}},
+        "ModerationQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
+            "submission_id": string(), "code": string(), "achievement_name": string(), "attempt": {"type": "integer"}, "due_at": nullable_string(), "due_state": nullable_string(),
+            "first_outcome": {"enum": ["pass", "not_yet"]}, "second_outcome": {"enum": ["pass", "not_yet", null]}}}}}},
+        "ModerationView": {"allOf": [schema_ref("BlindSubmission"), {"type": "object", "properties": {"scorings": {"type": "array", "items": schema_ref("Feedback"),
+            "description": "The first and the second blind scoring, unnamed"}}}]},
         "Award": {"type": "object", "properties": {
             "id": string(), "achievement_id": string(), "achievement_version": {"type": "integer"}, "organisation_id": string(),
             "submission_id": {"type": ["string", "null"], "description": "the submission behind the award; null unless the caller is its learner or issuer staff"},
@@ -667,7 +719,8 @@ fn schemas() -> Value {
             "payment_instructions": {"type": "string", "maxLength": 2000, "description": "How learners pay a fee, shown to every learner who owes one"},
             "payment_url": {"type": ["string", "null"], "format": "uri", "description": "Where learners pay online"},
             "collaborator_reflections": {"enum": ["warn", "require"], "default": "warn", "description": "Whether a submit waits for every named collaborator's reflection (require) or only warns"},
-            "publish_outcomes": {"type": "boolean", "default": false, "description": "Show each achievement's outcome figures (pass rate, median calendar days to decision) on its page, in comparisons and in GET /compare, once five decisions lie behind them"}}},
+            "publish_outcomes": {"type": "boolean", "default": false, "description": "Show each achievement's outcome figures (pass rate, median calendar days to decision) on its page, in comparisons and in GET /compare, once five decisions lie behind them"},
+            "sampling_percent": {"type": "integer", "minimum": 0, "maximum": 100, "default": 0, "description": "The share of judgements a second assessor scores again, blind, before the decision reaches the learner"}}},
         "IssuerQueue": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object", "properties": {
             "submission_id": string(), "code": string(), "achievement_id": string(), "achievement_name": string(), "status": string(), "fee": string(), "attempt": {"type": "integer"},
             "assessor_name": nullable_string(), "due_at": nullable_string(), "due_state": nullable_string(), "duplicate_flagged": {"type": "boolean"}}}}}},
@@ -743,6 +796,19 @@ fn parameters(path: &str, method: &str) -> Vec<Value> {
         parameters.push(json!({"name": "achievements", "in": "query", "required": true,
             "description": "The achievements to compare, two to four ids, comma-separated or the parameter repeated",
             "schema": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 4}, "style": "form", "explode": true}));
+    }
+    if path.starts_with("/organisations/{id}/insights") {
+        for (name, description) in [
+            ("achievement", "An achievement id; absent: all"),
+            ("from", "First day, YYYY-MM-DD (default: 90 days before to)"),
+            ("to", "Last day, YYYY-MM-DD (default: today)"),
+        ] {
+            parameters.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
+        }
+        if path.ends_with("/insights") {
+            parameters
+                .push(json!({"name": "format", "in": "query", "required": false, "description": "json (default) or csv", "schema": {"enum": ["json", "csv"]}}));
+        }
     }
     if path.ends_with("/transcript") && method == "get" {
         if path == "/me/transcript" {

@@ -29,6 +29,7 @@ mod effects;
 mod error;
 mod expiry;
 mod imports;
+mod insight;
 mod invitations;
 mod notices;
 mod organisations;
@@ -42,8 +43,8 @@ pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
-    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, NewArtifact, NewSubmission, OrgEvent, PoolMember,
-    QueueItem, Sending, SubmissionEvent, Voucher,
+    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact, NewSubmission,
+    OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
@@ -53,6 +54,7 @@ pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord,
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
+pub use insight::{AwardUse, DecisionGroup, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;

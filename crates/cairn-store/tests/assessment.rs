@@ -173,10 +173,11 @@ backend_test!(issuer_settings_default_until_saved_then_round_trip, |store| {
         payment_url: Some("https://pay.example.org/".into()),
         collaborator_reflections: cairn_core::submission::ReflectionRule::Require,
         publish_outcomes: true,
+        sampling_percent: 25,
     };
     store.set_issuer_settings(w.org, &settings, now()).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), settings);
-    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], evidence_quota_mb: 10_240, payment_url: None, ..settings };
+    let changed = IssuerSettings { attempt_limit: Some(5), holidays: vec![], evidence_quota_mb: 10_240, payment_url: None, sampling_percent: 100, ..settings };
     store.set_issuer_settings(w.org, &changed, at(1)).await.unwrap();
     assert_eq!(store.issuer_settings(w.org).await.unwrap(), changed, "saving again replaces");
     let other = organisation(store, "Other Org", w.owner).await;

@@ -204,6 +204,10 @@ pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, Ap
 /// As [`card`].
 pub async fn page(app: &App, actor: &Actor, id: AwardId) -> Result<AwardPage, AppError> {
     let card = card(app, actor, id).await?;
+    if !card.is_owner {
+        // Seen by someone other than its learner: counted for the issuer's insight.
+        crate::insight::count_use(app, id, cairn_store::AwardUse::View).await;
+    }
     let report = crate::verification::verify_award(app, &card.award).await?;
     let evidence = if card.award.evidence_public { public_evidence(app, &card.award).await? } else { Vec::new() };
     let levels = if matches!(card.achievement.kind, Kind::MicroCredential | Kind::Certificate) {

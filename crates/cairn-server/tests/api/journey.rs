@@ -140,7 +140,7 @@ backend_test!(a_learner_earns_a_badge_through_not_yet_and_a_resubmission, |app| 
     let pass = app.json("POST", &format!("/api/v1/assessments/{id}"), Some(&assessor), &scores(["2", "Exemplary"])).await;
     assert_eq!(pass.status, 200, "{}", pass.text());
     // The assessor learns the outcome, not the award: its id would lead to the learner's name.
-    assert_eq!(pass.json(), json!({"outcome": "pass", "awarded": true}));
+    assert_eq!(pass.json(), json!({"outcome": "pass", "awarded": true, "held": false}));
     let view = app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json();
     assert_eq!(view["status"], "awarded");
     let award_id = view["award_id"].as_str().unwrap().to_string();
@@ -354,7 +354,7 @@ backend_test!(the_second_stage_holds_passes_for_staff_confirmation, |app| {
     let id = draft(app, &learner, &badge, "Overview", "Reflection").await;
     assert_eq!(app.json("POST", &format!("/api/v1/submissions/{id}/submit"), Some(&learner), &json!({})).await.status, 200);
     let pass = app.json("POST", &format!("/api/v1/assessments/{id}"), Some(&assessor), &scores(["3", "3"])).await.json();
-    assert_eq!(pass, json!({"outcome": "pass", "awarded": false}));
+    assert_eq!(pass, json!({"outcome": "pass", "awarded": false, "held": false}));
     assert_eq!(app.get(&format!("/api/v1/submissions/{id}"), Some(&learner)).await.json()["status"], "passed");
     app.json("POST", &format!("/api/v1/submissions/{id}/confirm"), Some(&assessor), &json!({})).await.problem(403, "forbidden");
     let award = app.json("POST", &format!("/api/v1/submissions/{id}/confirm"), Some(&issuer), &json!({})).await;

@@ -18,6 +18,7 @@ mod fees;
 mod forms;
 mod home_pages;
 mod imports;
+mod insight;
 mod issuing;
 mod journey;
 mod learner_pages;

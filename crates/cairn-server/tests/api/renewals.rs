@@ -198,7 +198,7 @@ backend_test!(a_learner_renews_an_award_through_the_light_path_and_keeps_its_his
     let pass = json!({"scores": [{"criterion": "current-practice", "level": "Current", "comment": "Recent and tested"}], "feedback": "Still current."});
     let assessed = call(&router, "POST", &format!("/api/v1/assessments/{id}"), &assessor, Some(&pass)).await;
     assert_eq!(assessed.status, 200, "{}", assessed.text());
-    assert_eq!(assessed.json(), json!({"outcome": "pass", "awarded": true}));
+    assert_eq!(assessed.json(), json!({"outcome": "pass", "awarded": true, "held": false}));
 
     // A new award, valid from its own issue date, renews the first; the learner holds one.
     let mine = call(&router, "GET", "/api/v1/awards", &learner, None).await.json();

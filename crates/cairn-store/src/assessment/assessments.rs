@@ -2,7 +2,7 @@
 //! member's confirmation of a pass.
 
 use super::transitions::insert_event;
-use super::{QUEUED, explain_miss, get_status};
+use super::{QUEUED, Tx, explain_miss, get_status};
 use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
 use crate::rows::{get_id, get_json, get_opt_id, get_opt_time, get_string, get_time, get_u32, secs};
@@ -55,6 +55,45 @@ fn assessment_from(row: &AnyRow) -> Result<Assessment, StoreError> {
     })
 }
 
+/// A judgement's scores as stored (`scores_json`).
+pub(crate) fn scores_json(scores: &[Score]) -> String {
+    let rows: Vec<ScoreRow> = scores.iter().map(|s| ScoreRow { criterion: s.criterion.clone(), level: s.level, comment: s.comment.clone() }).collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+}
+
+/// Scores read back from `scores_json`.
+pub(crate) fn scores_from_json(raw: &str) -> Result<Vec<Score>, StoreError> {
+    let rows: Vec<ScoreRow> = serde_json::from_str(raw).map_err(|e| StoreError::corrupt(format!("scores: {e}")))?;
+    Ok(rows.into_iter().map(|s| Score { criterion: s.criterion, level: s.level, comment: s.comment }).collect())
+}
+
+/// Writes the decision on `attempt`: the assessment the learner reads.
+pub(crate) async fn insert_assessment(
+    tx: &mut Tx,
+    submission: SubmissionId,
+    attempt: u32,
+    assessor: UserId,
+    judgement: &Judgement,
+    now: OffsetDateTime,
+) -> Result<AssessmentId, StoreError> {
+    let id = AssessmentId::new();
+    sqlx::query(
+        "INSERT INTO assessments (id, submission_id, attempt, assessor_id, scores_json, feedback, outcome, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id.to_string())
+    .bind(submission.to_string())
+    .bind(i64::from(attempt))
+    .bind(assessor.to_string())
+    .bind(scores_json(&judgement.scores))
+    .bind(&judgement.feedback)
+    .bind(judgement.outcome.as_str())
+    .bind(secs(now))
+    .execute(&mut **tx)
+    .await
+    .map_err(conflict_on_unique("assessments.attempt", "this attempt has already been assessed"))?;
+    Ok(id)
+}
+
 impl Store {
     /// Records the assigned assessor's judgement of the current attempt, in one transaction: the
     /// submission moves to passed or not yet (only if it is still queued and assigned to
@@ -97,23 +136,7 @@ impl Store {
             Outcome::NotYet => Status::NotYet,
         };
         sqlx::query("UPDATE submissions SET status = $1 WHERE id = $2").bind(to.as_str()).bind(submission.to_string()).execute(&mut *tx).await?;
-        let id = AssessmentId::new();
-        let scores: Vec<ScoreRow> =
-            judgement.scores.iter().map(|s| ScoreRow { criterion: s.criterion.clone(), level: s.level, comment: s.comment.clone() }).collect();
-        sqlx::query(
-            "INSERT INTO assessments (id, submission_id, attempt, assessor_id, scores_json, feedback, outcome, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(id.to_string())
-        .bind(submission.to_string())
-        .bind(i64::from(attempt))
-        .bind(assessor.to_string())
-        .bind(serde_json::to_string(&scores).unwrap_or_else(|_| "[]".into()))
-        .bind(&judgement.feedback)
-        .bind(judgement.outcome.as_str())
-        .bind(secs(now))
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict_on_unique("assessments.attempt", "this attempt has already been assessed"))?;
+        let id = insert_assessment(&mut tx, submission, attempt, assessor, judgement, now).await?;
         let note = match judgement.outcome {
             Outcome::Pass => "assessed: pass",
             Outcome::NotYet => "assessed: not yet",

@@ -1,7 +1,7 @@
 //! The assessment journey up to the decision: issuer settings, assessor pools and conflicts of
 //! interest, submissions with their collaborators and artefacts, the life cycle with its audit
-//! trail and attempt snapshots, assessments, queues, the inputs of duplicate detection, fees and
-//! vouchers.
+//! trail and attempt snapshots, assessments, sampled judgements with their second scoring and
+//! moderation, queues, the inputs of duplicate detection, fees and vouchers.
 //!
 //! State changes are conditional `UPDATE`s (`… WHERE status = …`): of two concurrent requests
 //! exactly one wins and the other gets [`StoreError::Conflict`]. Each multi-row write is one
@@ -9,7 +9,7 @@
 //! PostgreSQL locks the submission row before anything is read.
 //!
 //! Each part has its submodule (`settings`, `pools`, `submissions`, `artifacts`, `transitions`,
-//! `assessments`, `queues`, `duplicates`, `fees`); this one holds what they share: the status
+//! `assessments`, `sampling`, `queues`, `duplicates`, `fees`); this one holds what they share: the status
 //! sets, the submission columns and the explanation of a conditional update that missed.
 
 mod artifacts;
@@ -18,6 +18,7 @@ mod duplicates;
 mod fees;
 mod pools;
 mod queues;
+mod sampling;
 mod settings;
 mod submissions;
 mod transitions;
@@ -27,6 +28,7 @@ pub use assessments::Assessment;
 pub use fees::Voucher;
 pub use pools::PoolMember;
 pub use queues::{IssuerQueueItem, QueueItem};
+pub use sampling::{ModerationItem, SampleState, SampledJudgement, SecondScoring};
 pub use submissions::{Collaboration, LearnerSubmission, NewSubmission};
 pub use transitions::{AttemptSnapshot, OrgEvent, Sending, SubmissionEvent};
 

@@ -72,13 +72,14 @@ impl Store {
     }
 
     /// An organisation's queued submissions without an assessor (to retry assignment when a
-    /// pool grows), oldest sent first.
+    /// pool grows), oldest sent first; not those waiting for a moderator, whom no assessor takes.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn unassigned(&self, organisation: OrganisationId) -> Result<Vec<Submission>, StoreError> {
         let sql = format!(
             "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.organisation_id = $1 AND s.status IN {QUEUED} AND s.assessor_id IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM sampled_judgements j WHERE j.submission_id = s.id AND j.attempt = s.attempt AND j.state = 'moderation') \
              ORDER BY s.submitted_at, s.id"
         );
         Ok(self.load_submissions(&sql, &[organisation.to_string()]).await?.into_iter().map(|(_, s)| s).collect())

@@ -1,6 +1,7 @@
 //! An issuer's assessment settings: service window, nearly-due warning, attempt limit, pass
 //! confirmation, holidays, each learner's evidence storage, how learners pay a fee, and whether a
-//! submit waits for collaborators' reflections, and whether its outcome figures are published.
+//! submit waits for collaborators' reflections, whether its outcome figures are published, and the
+//! share of judgements scored twice.
 
 use crate::rows::{get_i64, get_json, get_opt_i64, get_opt_string, get_string, get_u32, secs};
 use crate::{Store, StoreError};
@@ -16,7 +17,7 @@ impl Store {
     pub async fn issuer_settings(&self, organisation: OrganisationId) -> Result<IssuerSettings, StoreError> {
         let row = sqlx::query(
             "SELECT service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, evidence_quota_mb, payment_instructions, payment_url, \
-             collaborator_reflections, publish_outcomes FROM issuer_settings \
+             collaborator_reflections, publish_outcomes, sampling_percent FROM issuer_settings \
              WHERE organisation_id = $1",
         )
         .bind(organisation.to_string())
@@ -38,6 +39,7 @@ impl Store {
             payment_url: get_opt_string(&row, "payment_url")?,
             collaborator_reflections: ReflectionRule::parse(&rule).ok_or_else(|| StoreError::corrupt(format!("collaborator reflections \"{rule}\"")))?,
             publish_outcomes: get_i64(&row, "publish_outcomes")? != 0,
+            sampling_percent: get_u32(&row, "sampling_percent")?,
         })
     }
 
@@ -49,13 +51,13 @@ impl Store {
         let holidays: Vec<String> = settings.holidays.iter().map(|d| cairn_core::calendar::format_date(*d)).collect();
         sqlx::query(
             "INSERT INTO issuer_settings (organisation_id, service_days, nearly_due_days, attempt_limit, confirm_passes, holidays_json, \
-             evidence_quota_mb, updated_at, payment_instructions, payment_url, collaborator_reflections, publish_outcomes) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             evidence_quota_mb, updated_at, payment_instructions, payment_url, collaborator_reflections, publish_outcomes, sampling_percent) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (organisation_id) DO UPDATE SET \
              service_days = excluded.service_days, nearly_due_days = excluded.nearly_due_days, attempt_limit = excluded.attempt_limit, \
              confirm_passes = excluded.confirm_passes, holidays_json = excluded.holidays_json, evidence_quota_mb = excluded.evidence_quota_mb, \
              updated_at = excluded.updated_at, payment_instructions = excluded.payment_instructions, payment_url = excluded.payment_url, \
-             collaborator_reflections = excluded.collaborator_reflections, publish_outcomes = excluded.publish_outcomes",
+             collaborator_reflections = excluded.collaborator_reflections, publish_outcomes = excluded.publish_outcomes, sampling_percent = excluded.sampling_percent",
         )
         .bind(organisation.to_string())
         .bind(i64::from(settings.service_days))
@@ -69,6 +71,7 @@ impl Store {
         .bind(settings.payment_url.as_deref())
         .bind(settings.collaborator_reflections.as_str())
         .bind(i64::from(settings.publish_outcomes))
+        .bind(i64::from(settings.sampling_percent))
         .execute(&self.pool)
         .await?;
         Ok(())

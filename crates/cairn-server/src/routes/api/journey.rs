@@ -112,7 +112,7 @@ fn artifact_json(artifact: &Artifact) -> Value {
     }
 }
 
-fn feedback_json(feedback: &FeedbackView) -> Value {
+pub(crate) fn feedback_json(feedback: &FeedbackView) -> Value {
     json!({
         "attempt": feedback.attempt,
         "outcome": feedback.outcome.as_str(),
@@ -184,7 +184,7 @@ fn diff_json(lines: &[DiffLine]) -> Value {
 }
 
 /// The blind form: a code and the evidence; nothing about the learner.
-fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
+pub(crate) fn blind_json(state: &AppState, item: &BlindSubmission) -> Value {
     json!({
         "submission_id": item.submission_id.to_string(),
         "code": item.code,
@@ -453,7 +453,7 @@ async fn assess(
     let scores = score_fields(input.scores)?;
     let result = assessment::assess(&state.app, &caller.actor, id, &scores, &input.feedback).await?;
     // Never the award: its id would lead the assessor to the learner's name.
-    Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded})))
+    Ok(Json(json!({"outcome": result.outcome.as_str(), "awarded": result.awarded, "held": result.held})))
 }
 
 async fn my_awards(State(state): State<AppState>, caller: ApiCaller) -> Result<Json<Value>, Problem> {
@@ -534,6 +534,7 @@ fn settings_json(settings: &IssuerSettings) -> Value {
         "payment_url": settings.payment_url,
         "collaborator_reflections": settings.collaborator_reflections.as_str(),
         "publish_outcomes": settings.publish_outcomes,
+        "sampling_percent": settings.sampling_percent,
     })
 }
 
@@ -567,6 +568,9 @@ pub(crate) struct SettingsInput {
     /// Whether achievement pages and comparisons show the outcome figures; absent for no.
     #[serde(default)]
     publish_outcomes: bool,
+    /// The share of judgements scored a second time, blind, 0–100; absent for 0.
+    #[serde(default)]
+    sampling_percent: Option<u32>,
 }
 
 impl From<SettingsInput> for IssuerSettingsFields {
@@ -582,6 +586,7 @@ impl From<SettingsInput> for IssuerSettingsFields {
             payment_url: input.payment_url.unwrap_or_default(),
             collaborator_reflections: input.collaborator_reflections.unwrap_or_default(),
             publish_outcomes: input.publish_outcomes,
+            sampling_percent: input.sampling_percent.map(|n| n.to_string()).unwrap_or_default(),
         }
     }
 }

@@ -15,6 +15,7 @@ mod achievements;
 mod compare;
 pub(crate) mod fuzzing;
 mod imports;
+pub(crate) mod insight;
 mod journey;
 mod organisations;
 mod recognition;
@@ -30,6 +31,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(compare::router())
         .merge(journey::router())
         .merge(imports::router())
+        .merge(insight::router())
         .merge(recognition::router())
         .merge(talent::router())
         .merge(transcripts::router())

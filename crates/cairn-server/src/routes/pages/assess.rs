@@ -41,6 +41,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/assess/conflicts", get(conflicts_form).post(declare_conflict))
         .route("/assess/{id}", get(scoring_page).post(record))
         .route("/assess/{id}/artifacts/{artifact}", get(download))
+        .route("/issuers/{id}/moderation", get(moderation_queue))
+        .route("/moderate/{id}", get(moderation_page).post(moderate))
 }
 
 /// A service-window state as a labelled pill: the words carry the meaning, the colour repeats it.
@@ -227,6 +229,10 @@ struct SubmissionPage {
     feedback: Field,
     errors: FieldErrors,
     csrf: String,
+    /// Set on a moderator's page: the two blind scorings, first and second, unnamed.
+    scorings: Vec<FeedbackBlock>,
+    moderating: bool,
+    queue_href: String,
 }
 
 fn diff_view(lines: &[DiffLine]) -> Vec<DiffView> {
@@ -391,6 +397,9 @@ fn submission_page(layout: Layout, csrf: &CsrfToken, blind: BlindSubmission, typ
         artifacts,
         collaborator_reflections: blind.collaborator_reflections,
         duplicates,
+        scorings: Vec::new(),
+        moderating: false,
+        queue_href: "/assess".into(),
     }
 }
 
@@ -446,6 +455,8 @@ async fn record(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     match assessment::assess(&state.app, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await.map_err(Problem::from) {
         Ok(result) => {
             let notice = match (result.outcome, result.awarded) {
+                _ if result.to_moderation => "assessed-moderation",
+                _ if result.held => "assessed-held",
                 (Outcome::Pass, true) => "assessed-pass",
                 (Outcome::Pass, false) => "assessed-pass-confirm",
                 (Outcome::NotYet, _) => "assessed-not-yet",
@@ -573,5 +584,97 @@ mod tests {
     fn diff_lines_are_marked_in_words_and_signs() {
         let lines = diff_view(&[DiffLine::Same("a".into()), DiffLine::Added("b".into()), DiffLine::Removed("c".into())]);
         assert_eq!(lines.iter().map(|l| (l.sign, l.word)).collect::<Vec<_>>(), [(" ", ""), ("+", "Added"), ("−", "Removed")]);
+    }
+}
+
+// ---------------------------------------------------------------- moderation
+
+#[derive(Template)]
+#[template(path = "moderation.html")]
+struct ModerationQueuePage {
+    layout: Layout,
+    organisation_name: String,
+    assessment_href: String,
+    insights_href: String,
+    rows: Vec<ModerationRow>,
+}
+
+struct ModerationRow {
+    href: String,
+    code: String,
+    achievement: String,
+    attempt: u32,
+    first: &'static str,
+    second: &'static str,
+    due: Option<String>,
+    due_badge: Option<DueBadge>,
+}
+
+async fn moderation_queue(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
+    let id: OrganisationId = path_id(&raw, "organisation")?;
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect(&format!("/issuers/{id}/moderation")));
+    }
+    let rows = cairn_app::moderation::queue(&state.app, &viewer.actor, id)
+        .await?
+        .into_iter()
+        .map(|line| ModerationRow {
+            href: format!("/moderate/{}", line.submission_id),
+            code: line.code,
+            achievement: line.achievement_name,
+            attempt: line.attempt,
+            first: outcome_label(line.first_outcome),
+            second: line.second_outcome.map(outcome_label).unwrap_or("—"),
+            due: line.due_at.map(human_date),
+            due_badge: line.due_state.map(DueBadge::new),
+        })
+        .collect();
+    let organisation_name = cairn_app::organisations::get(&state.app, id).await?.profile.name;
+    render(&ModerationQueuePage {
+        layout: Layout::new(&viewer, &csrf, None),
+        organisation_name,
+        assessment_href: format!("/issuers/{id}/assessment"),
+        insights_href: format!("/issuers/{id}/insights"),
+        rows,
+    })
+}
+
+fn moderation_view_page(layout: Layout, csrf: &CsrfToken, view: cairn_app::moderation::ModerationView, typed: Typed) -> SubmissionPage {
+    let id = view.submission.submission_id;
+    let mut page = submission_page(layout, csrf, view.submission, typed);
+    page.action = format!("/moderate/{id}");
+    page.moderating = true;
+    page.queue_href = format!("/issuers/{}/moderation", view.organisation);
+    page.scorings = vec![feedback_block(&view.first), feedback_block(&view.second)];
+    page
+}
+
+async fn moderation_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&raw, "submission")?;
+    if viewer.user.is_none() {
+        return Ok(sign_in_redirect(&format!("/moderate/{id}")));
+    }
+    let view = cairn_app::moderation::view(&state.app, &viewer.actor, id).await?;
+    Ok(no_store(render(&moderation_view_page(Layout::new(&viewer, &csrf, None), &csrf, view, Typed::default()))?))
+}
+
+async fn moderate(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&raw, "submission")?;
+    let organisation = match cairn_app::moderation::view(&state.app, &viewer.actor, id).await {
+        Ok(view) => view.organisation,
+        Err(error) => return Err(error.into()),
+    };
+    match cairn_app::moderation::moderate(&state.app, &viewer.actor, id, &score_fields(&form), form.get("feedback")).await.map_err(Problem::from) {
+        Ok(result) => {
+            let notice = if result.outcome == Outcome::Pass { "moderated-pass" } else { "moderated-not-yet" };
+            Ok(see_other_with(&format!("/issuers/{organisation}/moderation"), notice))
+        }
+        Err(problem) if problem.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let view = cairn_app::moderation::view(&state.app, &viewer.actor, id).await?;
+            let errors = scoring_errors(&problem, &view.submission, &form);
+            let page = moderation_view_page(Layout::new(&viewer, &csrf, None), &csrf, view, Typed { form, errors });
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+        Err(problem) => Err(problem),
     }
 }

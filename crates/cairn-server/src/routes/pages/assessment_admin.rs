@@ -188,6 +188,10 @@ fn settings_fields(form: &FormFields, errors: &FieldErrors) -> Vec<Field> {
                 form.get("collaborator_reflections"),
             ))
             .hint("What happens when a learner submits while someone they named as a collaborator has not written their reflection yet."),
+        Field::new("sampling_percent", "Second scoring (%)", form.get("sampling_percent"))
+            .inputmode("numeric")
+            .class("field-small")
+            .hint("The share of judgements, 0 to 100, that a second assessor scores again, blind, before the learner hears; when the two disagree, an owner or staff member moderates. Leave empty for none."),
     ]
     .into_iter()
     .map(|f| f.error_from(errors))
@@ -204,6 +208,7 @@ fn settings_field(pointer: &str) -> Option<(String, String)> {
         "/payment_instructions" => ("payment_instructions", "Payment instructions"),
         "/payment_url" => ("payment_url", "Payment page"),
         "/collaborator_reflections" => ("collaborator_reflections", "Collaborators' reflections"),
+        "/sampling_percent" => ("sampling_percent", "Second scoring (%)"),
         _ => return None,
     };
     Some((id.to_string(), label.to_string()))
@@ -219,6 +224,7 @@ fn settings_form(fields: &IssuerSettingsFields) -> FormFields {
         ("payment_instructions".to_string(), fields.payment_instructions.clone()),
         ("payment_url".to_string(), fields.payment_url.clone()),
         ("collaborator_reflections".to_string(), fields.collaborator_reflections.clone()),
+        ("sampling_percent".to_string(), fields.sampling_percent.clone()),
     ];
     if fields.confirm_passes {
         form.push(("confirm_passes".into(), "on".into()));
@@ -449,6 +455,7 @@ async fn save_settings(State(state): State<AppState>, viewer: Viewer, csrf: Csrf
         payment_instructions: form.get("payment_instructions").to_string(),
         payment_url: form.get("payment_url").to_string(),
         collaborator_reflections: form.get("collaborator_reflections").to_string(),
+        sampling_percent: form.get("sampling_percent").to_string(),
     };
     match issuer::set_settings(&state.app, &viewer.actor, id, &fields).await {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/assessment"), "settings-saved")),

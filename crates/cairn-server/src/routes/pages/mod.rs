@@ -28,8 +28,10 @@ mod authoring;
 mod awards;
 mod catalog;
 mod compare;
+mod charts;
 mod form;
 mod imports;
+mod insight;
 mod invitations;
 mod issuer;
 mod learner;
@@ -66,6 +68,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(awards::router())
         .merge(verify::router())
         .merge(imports::router())
+        .merge(insight::router())
         .merge(recognition::router())
         .merge(notices::router())
         .merge(transcripts::router())
@@ -159,6 +162,10 @@ const NOTICES: &[(&str, &str)] = &[
     ("assessed-pass", "Pass — the badge was issued."),
     ("assessed-pass-confirm", "Pass — the issuer's staff confirm it before the badge is issued."),
     ("assessed-not-yet", "Not yet — feedback sent."),
+    ("assessed-held", "Recorded. This judgement was sampled: a second assessor scores the work, blind, before the learner hears."),
+    ("assessed-moderation", "Recorded. The two scorings disagree: a moderator decides, and the learner hears then."),
+    ("moderated-pass", "Decided: pass. The learner hears now."),
+    ("moderated-not-yet", "Decided: not yet. The learner reads your feedback now."),
     ("conflict-declared", "The conflict of interest is recorded: submissions from this address will not be assigned to you from now on."),
     ("settings-saved", "The assessment settings are saved."),
     ("fee-paid", "The fee is recorded as paid: the learner can submit."),

@@ -1,0 +1,331 @@
+//! Issuer insight as SQL aggregates: every query groups in the database and returns counts per
+//! day, per assessor or per pair of levels — rows bounded by the calendar, the members and the
+//! rubric, never one per submission or award. Award use (page views, shares, verifications) is
+//! counted here too, one row per award and day, migration `0018_insight.sql`.
+
+use crate::assessment::QUEUED;
+use crate::rows::{get_i64, get_id, get_opt_id, get_string, secs};
+use crate::{Store, StoreError};
+use cairn_core::ids::{AchievementId, AwardId, OrganisationId, UserId};
+use time::OffsetDateTime;
+
+/// Seconds in a day: days are UTC days since 1970-01-01.
+const DAY: i64 = 86_400;
+
+/// What one insight covers: an issuer, optionally one achievement, and the times from (included)
+/// and to (excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InsightScope {
+    pub organisation: OrganisationId,
+    pub achievement: Option<AchievementId>,
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+}
+
+impl InsightScope {
+    /// The binds every query starts with: organisation, achievement (empty for all), from, to.
+    fn binds(&self) -> (String, String, i64, i64) {
+        (self.organisation.to_string(), self.achievement.map(|a| a.to_string()).unwrap_or_default(), secs(self.from), secs(self.to))
+    }
+}
+
+/// One use of an award, as counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwardUse {
+    /// Its page was shown to someone other than its learner.
+    View,
+    /// Its learner took a share link (LinkedIn, a copied link, a download to post).
+    Share,
+    /// It was verified on this installation.
+    Verification,
+}
+
+/// Attempts sent on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendsOnDay {
+    /// UTC days since 1970-01-01.
+    pub day: i64,
+    pub first_attempts: u64,
+    pub revisions: u64,
+}
+
+/// Pass rates' counts over the decisions made in a scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PassCounts {
+    /// First attempts decided, and how many of them passed.
+    pub first_decided: u64,
+    pub first_passed: u64,
+    /// Submissions with a decision, and how many of them with a pass.
+    pub decided: u64,
+    pub passed: u64,
+}
+
+/// Decisions grouped by who decided, the day the attempt was sent and the day it was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecisionGroup {
+    pub assessor: Option<UserId>,
+    pub sent_day: i64,
+    pub decided_day: i64,
+    pub decisions: u64,
+    /// Decided after the attempt's due date (the service window when it was sent).
+    pub late: u64,
+}
+
+/// How many pieces of work one criterion's two scorings put at one pair of levels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelPairs {
+    pub achievement: AchievementId,
+    pub criterion: String,
+    pub first_level: usize,
+    pub second_level: usize,
+    pub count: u64,
+}
+
+/// Where the scope's sampled judgements stand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SampleCounts {
+    pub sampled: u64,
+    pub waiting_second: u64,
+    pub waiting_moderation: u64,
+    pub agreed: u64,
+    pub moderated: u64,
+}
+
+/// Award use over a scope, and the awards issued in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UseCounts {
+    pub issued: u64,
+    pub views: u64,
+    pub shares: u64,
+    pub verifications: u64,
+}
+
+fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
+    let n = get_i64(row, column)?;
+    u64::try_from(n).map_err(|_| StoreError::corrupt(format!("count {n} in \"{column}\"")))
+}
+
+impl Store {
+    /// Counts one use of an award today: one row per award and day, added to.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure (an unknown award counts nothing).
+    pub async fn record_award_use(&self, award: AwardId, kind: AwardUse, now: OffsetDateTime) -> Result<(), StoreError> {
+        let flag = |k: AwardUse| i64::from(kind == k);
+        sqlx::query(
+            "INSERT INTO award_use (award_id, day, organisation_id, achievement_id, views, shares, verifications) \
+             SELECT a.id, $1, a.organisation_id, a.achievement_id, $2, $3, $4 FROM awards a WHERE a.id = $5 \
+             ON CONFLICT (award_id, day) DO UPDATE SET views = award_use.views + excluded.views, shares = award_use.shares + excluded.shares, \
+             verifications = award_use.verifications + excluded.verifications",
+        )
+        .bind(secs(now).div_euclid(DAY))
+        .bind(flag(AwardUse::View))
+        .bind(flag(AwardUse::Share))
+        .bind(flag(AwardUse::Verification))
+        .bind(award.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Attempts sent per day in the scope, first attempts and revisions apart.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_sends(&self, scope: &InsightScope) -> Result<Vec<SendsOnDay>, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let rows = sqlx::query(
+            "SELECT t.submitted_at / 86400 AS day, COALESCE(SUM(CASE WHEN t.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_attempts, \
+             COALESCE(SUM(CASE WHEN t.attempt > 1 THEN 1 ELSE 0 END), 0) AS revisions \
+             FROM submission_attempts t JOIN submissions s ON s.id = t.submission_id \
+             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND t.submitted_at >= $3 AND t.submitted_at < $4 \
+             GROUP BY t.submitted_at / 86400 ORDER BY 1",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok(SendsOnDay { day: get_i64(row, "day")?, first_attempts: count(row, "first_attempts")?, revisions: count(row, "revisions")? }))
+            .collect()
+    }
+
+    /// The counts behind the pass rates, over the decisions made in the scope.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_passes(&self, scope: &InsightScope) -> Result<PassCounts, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_decided, \
+             COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS first_passed, \
+             COUNT(DISTINCT a.submission_id) AS decided, COUNT(DISTINCT CASE WHEN a.outcome = 'pass' THEN a.submission_id END) AS passed \
+             FROM assessments a JOIN submissions s ON s.id = a.submission_id \
+             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(PassCounts {
+            first_decided: count(&row, "first_decided")?,
+            first_passed: count(&row, "first_passed")?,
+            decided: count(&row, "decided")?,
+            passed: count(&row, "passed")?,
+        })
+    }
+
+    /// The decisions made in the scope, grouped by who decided, the day the attempt was sent and
+    /// the day it was decided, with how many came after the attempt's due date.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Vec<DecisionGroup>, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let rows = sqlx::query(
+            "SELECT a.assessor_id, t.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
+             COALESCE(SUM(CASE WHEN a.created_at > t.due_at THEN 1 ELSE 0 END), 0) AS late \
+             FROM assessments a JOIN submission_attempts t ON t.submission_id = a.submission_id AND t.attempt = a.attempt \
+             JOIN submissions s ON s.id = a.submission_id \
+             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
+             GROUP BY a.assessor_id, t.submitted_at / 86400, a.created_at / 86400",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DecisionGroup {
+                    assessor: get_opt_id(row, "assessor_id")?,
+                    sent_day: get_i64(row, "sent_day")?,
+                    decided_day: get_i64(row, "decided_day")?,
+                    decisions: count(row, "decisions")?,
+                    late: count(row, "late")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Each assessor's open submissions now (queued and assigned to them), in the scope's
+    /// organisation and achievement.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_open_load(&self, scope: &InsightScope) -> Result<Vec<(UserId, u64)>, StoreError> {
+        let (organisation, achievement, _, _) = scope.binds();
+        let rows = sqlx::query(&format!(
+            "SELECT s.assessor_id, COUNT(*) AS open FROM submissions s WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) \
+             AND s.status IN {QUEUED} AND s.assessor_id IS NOT NULL GROUP BY s.assessor_id"
+        ))
+        .bind(organisation)
+        .bind(achievement)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok((get_id(row, "assessor_id")?, count(row, "open")?))).collect()
+    }
+
+    /// How often each pair of levels was given by the two blind scorings, per achievement and
+    /// criterion, over the second scorings made in the scope.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_level_pairs(&self, scope: &InsightScope) -> Result<Vec<LevelPairs>, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let rows = sqlx::query(
+            "SELECT achievement_id, criterion, first_level, second_level, COUNT(*) AS n FROM sampled_scores \
+             WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND scored_at >= $3 AND scored_at < $4 \
+             GROUP BY achievement_id, criterion, first_level, second_level",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        let level = |row: &sqlx::any::AnyRow, column: &str| -> Result<usize, StoreError> {
+            let n = get_i64(row, column)?;
+            usize::try_from(n).map_err(|_| StoreError::corrupt(format!("level {n}")))
+        };
+        rows.iter()
+            .map(|row| {
+                Ok(LevelPairs {
+                    achievement: get_id(row, "achievement_id")?,
+                    criterion: get_string(row, "criterion")?,
+                    first_level: level(row, "first_level")?,
+                    second_level: level(row, "second_level")?,
+                    count: count(row, "n")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Where the judgements first scored in the scope and sampled stand.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_samples(&self, scope: &InsightScope) -> Result<SampleCounts, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS sampled, COALESCE(SUM(CASE WHEN state = 'second' THEN 1 ELSE 0 END), 0) AS waiting_second, \
+             COALESCE(SUM(CASE WHEN state = 'moderation' THEN 1 ELSE 0 END), 0) AS waiting_moderation, \
+             COALESCE(SUM(CASE WHEN state = 'agreed' THEN 1 ELSE 0 END), 0) AS agreed, \
+             COALESCE(SUM(CASE WHEN state = 'moderated' THEN 1 ELSE 0 END), 0) AS moderated \
+             FROM sampled_judgements WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND first_at >= $3 AND first_at < $4",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SampleCounts {
+            sampled: count(&row, "sampled")?,
+            waiting_second: count(&row, "waiting_second")?,
+            waiting_moderation: count(&row, "waiting_moderation")?,
+            agreed: count(&row, "agreed")?,
+            moderated: count(&row, "moderated")?,
+        })
+    }
+
+    /// Awards issued in the scope, and how often the issuer's awards were viewed, shared and
+    /// verified in it.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn insight_use(&self, scope: &InsightScope) -> Result<UseCounts, StoreError> {
+        let (organisation, achievement, from, to) = scope.binds();
+        let issued = sqlx::query(
+            "SELECT COUNT(*) AS n FROM awards WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND issued_at >= $3 AND issued_at < $4",
+        )
+        .bind(organisation.clone())
+        .bind(achievement.clone())
+        .bind(from)
+        .bind(to)
+        .fetch_one(&self.pool)
+        .await?;
+        let used = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
+             CAST(COALESCE(SUM(verifications), 0) AS BIGINT) AS verifications FROM award_use \
+             WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND day >= $3 AND day < $4",
+        )
+        .bind(organisation)
+        .bind(achievement)
+        .bind(from.div_euclid(DAY))
+        .bind((to + DAY - 1).div_euclid(DAY))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(UseCounts {
+            issued: count(&issued, "n")?,
+            views: count(&used, "views")?,
+            shares: count(&used, "shares")?,
+            verifications: count(&used, "verifications")?,
+        })
+    }
+}
