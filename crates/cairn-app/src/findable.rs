@@ -1,8 +1,8 @@
 //! What makes the catalog findable by search engines: the sitemap's entries, gathered from named
-//! [`Source`]s — the catalog page and every published achievement's page — each entry an
-//! absolute URL under the configured public base URL with when it last changed. A new kind of
-//! public page (learners' public portfolios, say) is one more [`Source`] and one more arm in
-//! [`entries`].
+//! [`Source`]s — the catalog page, every published achievement's page and every learner's public
+//! portfolio that lists something — each entry an absolute URL under the configured public base
+//! URL with when it last changed. A new kind of public page is one more [`Source`] and one more
+//! arm in [`entries`].
 
 use time::OffsetDateTime;
 
@@ -27,10 +27,13 @@ pub enum Source {
     Catalog,
     /// Every published achievement's page (levels included), most recently changed first.
     Achievements,
+    /// Every learner's public portfolio (`/u/{handle}`) with at least one listed award, changed
+    /// with their latest one.
+    Portfolios,
 }
 
 /// Every source, in the order the sitemap lists them.
-pub const SOURCES: [Source; 2] = [Source::Catalog, Source::Achievements];
+pub const SOURCES: [Source; 3] = [Source::Catalog, Source::Achievements, Source::Portfolios];
 
 /// The sitemap: every source's entries in turn, at most [`MAX_ENTRIES`] in all.
 ///
@@ -65,6 +68,13 @@ pub async fn entries(app: &App, source: Source, limit: usize) -> Result<Vec<Entr
             .await?
             .into_iter()
             .map(|(id, at)| Entry { loc: app.config.urls().achievement_page(id), lastmod: Some(at) })
+            .collect(),
+        Source::Portfolios => app
+            .store
+            .portfolios(limit)
+            .await?
+            .into_iter()
+            .map(|(handle, at)| Entry { loc: app.config.urls().portfolio(handle.as_str()), lastmod: Some(at) })
             .collect(),
     })
 }

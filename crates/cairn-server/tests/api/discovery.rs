@@ -111,6 +111,10 @@ backend_test!(a_handle_opens_a_portfolio_that_lists_only_public_awards, |app| {
     assert_eq!(embed.status, 200, "{}", embed.text());
     embed.assert_contains(&badges[0].content.name);
 
+    // The sitemap lists the portfolio, which lists something.
+    let sitemap = visitor.get("/sitemap.xml").await.text();
+    assert!(sitemap.contains("/u/ada-quill</loc>"), "{sitemap}");
+
     // Handles are case-insensitive; unknown ones are "not found", as is a removed handle.
     assert_eq!(visitor.get("/u/ADA-QUILL").await.status, 200);
     assert_eq!(visitor.get("/u/nobody-here").await.status, 404);
@@ -118,6 +122,7 @@ backend_test!(a_handle_opens_a_portfolio_that_lists_only_public_awards, |app| {
     let removed = patch_me(app, &token, json!({"handle": null})).await.json();
     assert_eq!(removed["handle"], Value::Null);
     assert_eq!(visitor.get("/u/ada-quill").await.status, 404);
+    assert!(!visitor.get("/sitemap.xml").await.text().contains("/u/ada-quill"), "nor in the sitemap");
 });
 
 backend_test!(employers_find_only_learners_who_chose_to_be_found_and_only_what_they_made_public, |app| {
