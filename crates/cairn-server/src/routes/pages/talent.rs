@@ -193,7 +193,7 @@ async fn compare(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken,
     if viewer.user.is_none() {
         return Ok(sign_in_redirect("/talent"));
     }
-    let handles: Vec<String> = query_pairs(raw.as_deref()).into_iter().filter(|(k, _)| k == "learners").map(|(_, v)| v).collect();
+    let handles = super::compare::chosen_values(raw.as_deref(), "learners");
     let learners = talent::compare(&state.app, &viewer.actor, None, &handles).await?;
     let learners: Vec<LearnerView> = learners.iter().map(|l| learner_view(&state, l)).collect();
     let mut names: Vec<String> = learners.iter().flat_map(|l| l.awards.iter().flat_map(|a| a.competencies.clone())).collect();
