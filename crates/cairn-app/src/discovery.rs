@@ -57,10 +57,16 @@ pub async fn settings(app: &App, actor: &Actor) -> Result<Discovery, AppError> {
 /// public evidence.
 pub(crate) async fn shown(app: &App, awards: Vec<cairn_store::LearnerAward>) -> Result<Vec<ShownAward>, AppError> {
     let now = app.now();
+    let wanted: Vec<_> = awards.iter().map(|listed| (listed.award.achievement, listed.award.achievement_version)).collect();
+    let versions = app.store.achievement_versions(&wanted).await?;
     let mut out = Vec::with_capacity(awards.len());
     for listed in awards {
         let award = listed.award;
-        let achievement = app.store.achievement_version(award.achievement, award.achievement_version).await?;
+        let key = (award.achievement, award.achievement_version);
+        let achievement = match versions.get(&key) {
+            Some(found) => found.clone(),
+            None => app.store.achievement_version(key.0, key.1).await?,
+        };
         let evidence = if award.evidence_public { crate::awards::public_evidence(app, &award).await? } else { Vec::new() };
         out.push(ShownAward {
             expired: expired(award.valid_until, now),

@@ -57,6 +57,7 @@ pub mod recognition;
 pub mod renewals;
 pub mod stacks;
 pub mod submissions;
+pub mod synthetic;
 pub mod talent;
 pub mod transcripts;
 pub mod urls;

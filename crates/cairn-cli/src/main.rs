@@ -76,6 +76,9 @@ enum Command {
         #[arg(long, default_value_t = 2.0)]
         seconds: f64,
     },
+    /// Seed an empty database with a large synthetic platform for benchmarks: issuers,
+    /// catalogs, assessors, employers, learners, submissions and signed awards.
+    Synthetic(SyntheticArgs),
     /// Print the credential baked into a PNG or SVG image.
     Unbake {
         /// The baked image, or - for standard input.
@@ -115,6 +118,34 @@ struct ServeArgs {
     public_url: Option<String>,
 }
 
+#[derive(Debug, Args)]
+struct SyntheticArgs {
+    /// Data directory (SQLite database, blobs, master key file), as for `serve`.
+    #[arg(long = "data", env = "CAIRN_DATA")]
+    data: PathBuf,
+    /// Database URL (default: the SQLite database in the data directory).
+    #[arg(long, env = "CAIRN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The public base URL the platform will be served at: credentials name it.
+    #[arg(long, env = "CAIRN_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    public_url: String,
+    /// Learner accounts.
+    #[arg(long, default_value_t = 100_000)]
+    learners: u32,
+    /// Awards, in all.
+    #[arg(long, default_value_t = 1_000_000)]
+    awards: u64,
+    /// Issuing organisations (default: one per 5,000 awards, at least 5).
+    #[arg(long)]
+    issuers: Option<u32>,
+    /// Employer organisations.
+    #[arg(long, default_value_t = 20)]
+    employers: u32,
+    /// Seed of the random generator: the same seed gives the same platform.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Verification runs without the async runtime: its HTTP fetches are blocking calls made from
@@ -150,7 +181,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => FileConfig::load(std::path::Path::new("cairn.toml"), false)?,
     };
     let log_format = cli.log_format.clone().or(file.log_format.clone()).unwrap_or_else(|| "text".into());
-    init_logging(&log_format)?;
+    // Bulk loading runs statements that sqlx would log as slow, with all their text.
+    init_logging(&log_format, matches!(cli.command, Command::Synthetic(_)))?;
     match cli.command {
         Command::Serve(args) => serve(args, file).await,
         Command::Keys(KeysCommand::New { did_web, out }) => {
@@ -170,6 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::run(seconds, json)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Synthetic(args) => synthetic(args).await,
         Command::Unbake { file } => {
             if toolkit::unbake_command(&file)? {
                 Ok(ExitCode::SUCCESS)
@@ -181,9 +214,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_logging(format: &str) -> anyhow::Result<()> {
+fn init_logging(format: &str, bulk: bool) -> anyhow::Result<()> {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let default = if bulk { "info,sqlx=error" } else { "info,sqlx=warn,tower_http=info" };
+    let filter = EnvFilter::try_from_env("CAIRN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         "text" => builder.init(),
@@ -202,6 +236,59 @@ fn source<T>(flag_or_env: &Option<T>, file: &Option<T>) -> &'static str {
     } else {
         "default"
     }
+}
+
+async fn synthetic(args: SyntheticArgs) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.data).with_context(|| format!("cannot create the data directory {}", args.data.display()))?;
+    let database_url = args.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", args.data.join("cairn.db").display()));
+    let public_url = url::Url::parse(&args.public_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .with_context(|| format!("public URL \"{}\" is not an http(s) URL", args.public_url))?;
+    anyhow::ensure!(args.learners >= 1 && args.awards >= 1, "there must be at least one learner and one award");
+    anyhow::ensure!(args.employers <= 1_000, "at most 1000 employers");
+    let mut config = Config::for_addr("127.0.0.1:8080".parse()?, args.data.clone());
+    config.public_url = public_url;
+    let master_key = MasterKeySource::resolve(&args.data)?;
+    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: args.data.join("blobs") }).await?;
+    master_key.check(&store).await?;
+    let app = App::new(store.clone(), config);
+    let options = cairn_app::synthetic::SyntheticOptions {
+        learners: args.learners,
+        awards: args.awards,
+        issuers: args.issuers,
+        employers: args.employers,
+        seed: args.seed,
+    };
+    let started = std::time::Instant::now();
+    eprintln!("seeding {} learners and {} awards into {} ({})", args.learners, args.awards, redact_url(&database_url), store.backend().as_str());
+    let shown = std::sync::atomic::AtomicU64::new(0);
+    let report = cairn_app::synthetic::seed(&app, &options, |p| {
+        let percent = p.learners * 100 / p.learners_total.max(1);
+        if percent >= shown.load(std::sync::atomic::Ordering::Relaxed) + 5 || p.learners == p.learners_total {
+            shown.store(percent, std::sync::atomic::Ordering::Relaxed);
+            eprintln!("{percent:>3} %  {} learners, {} awards, {:.0} s", p.learners, p.awards, started.elapsed().as_secs_f64());
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.close().await;
+    println!(
+        "Seeded {} issuers ({} achievements), {} employers, {} learners ({} discoverable), {} submissions and {} awards in {:.0} s.",
+        report.issuers,
+        report.achievements,
+        report.employers,
+        report.learners,
+        report.discoverable,
+        report.submissions,
+        report.awards,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "Largest issuer {} (owner {}), employer owner {}; every account's password is \"{}\".",
+        report.issuer, report.issuer_owner, report.employer_owner, report.password
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {

@@ -261,6 +261,47 @@ impl Store {
         achievement_from(&row, alignments)
     }
 
+    /// Several achievement versions at once (those that do not exist are left out): two
+    /// statements however many are asked for, for pages that list many awards.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn achievement_versions(&self, wanted: &[(AchievementId, u32)]) -> Result<HashMap<(AchievementId, u32), Achievement>, StoreError> {
+        let mut ids: Vec<String> = wanted.iter().map(|(id, _)| id.to_string()).collect();
+        ids.sort();
+        ids.dedup();
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(200) {
+            let list = placeholders(1, chunk.len());
+            let sql = format!("SELECT {ACHIEVEMENT_COLUMNS} FROM achievements a JOIN achievement_versions v ON v.achievement_id = a.id WHERE a.id IN ({list})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            let rows = query.fetch_all(&self.pool).await?;
+            let sql = format!("SELECT * FROM achievement_alignments WHERE achievement_id IN ({list}) ORDER BY achievement_id, version, position");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.as_str());
+            }
+            let mut alignments: HashMap<(String, i64), Vec<Alignment>> = HashMap::new();
+            for row in query.fetch_all(&self.pool).await? {
+                alignments.entry((get_string(&row, "achievement_id")?, get_i64(&row, "version")?)).or_default().push(alignment_from(&row)?);
+            }
+            for row in &rows {
+                let id: AchievementId = get_id(row, "id")?;
+                let version = get_i64(row, "version")?;
+                let Ok(key) = u32::try_from(version).map(|v| (id, v)) else { continue };
+                if !wanted.contains(&key) {
+                    continue;
+                }
+                let achievement = achievement_from(row, alignments.remove(&(id.to_string(), version)).unwrap_or_default())?;
+                found.insert(key, achievement);
+            }
+        }
+        Ok(found)
+    }
+
     /// The three levels of a micro-credential, in order (empty for other kinds).
     ///
     /// # Errors

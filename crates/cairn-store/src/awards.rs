@@ -250,7 +250,7 @@ async fn insert_award(tx: &mut Tx, new: &NewAward, now: OffsetDateTime) -> Resul
 
 /// The level reached on each criterion, from an award's `results_json` (an array of objects with
 /// `criterion` and `level`), kept as rows in `award_results` for search; anything else is skipped.
-fn result_levels(results_json: &str) -> Vec<(String, i64)> {
+pub(crate) fn result_levels(results_json: &str) -> Vec<(String, i64)> {
     let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(results_json) else { return Vec::new() };
     items.iter().filter_map(|item| Some((item.get("criterion")?.as_str()?.to_string(), item.get("level")?.as_i64()?))).take(100).collect()
 }

@@ -17,8 +17,12 @@ use crate::error::conflict_on_unique;
 use crate::rows::{get_i64, get_id, get_opt_string, get_opt_time, get_string, get_time, get_u64, secs};
 use crate::{Backend, LearnerAward, Store, StoreError};
 
-/// The awards anyone may list: public, active and current (not renewed by a newer one).
+/// The awards anyone may list: public, active and current (not renewed by a newer one). The
+/// triggers of migration `0020_talent_index.sql` keep `users.listed_at` by the same rule.
 const LISTED: &str = "aw.privacy = 'public' AND aw.status = 'active' AND aw.renewed_by IS NULL";
+
+/// Most matching awards shown with each learner of a talent search.
+pub const AWARDS_PER_HIT: usize = 20;
 
 /// A learner who chose to be found, as employers see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,8 +222,7 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn portfolios(&self, limit: u32) -> Result<Vec<(Handle, OffsetDateTime)>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT u.handle, MAX(aw.issued_at) AS latest FROM users u JOIN awards aw ON aw.learner_id = u.id \
-             WHERE u.handle IS NOT NULL AND {LISTED} GROUP BY u.handle ORDER BY u.handle LIMIT {}",
+            "SELECT u.handle, u.listed_at AS latest FROM users u WHERE u.handle IS NOT NULL AND u.listed_at IS NOT NULL ORDER BY u.handle LIMIT {}",
             limit.min(50_000)
         ))
         .fetch_all(&self.pool)
@@ -246,64 +249,116 @@ impl Store {
     }
 
     /// Searches the learners who chose to be found, by their listed awards: a page of learners,
-    /// most recently awarded first, each with the awards that matched.
+    /// the most recently awarded (their latest listed award) first, each with the awards that
+    /// matched (at most [`AWARDS_PER_HIT`]).
+    ///
+    /// A search that narrows the awards (words, competency, achievement, issuer, criterion) starts
+    /// from the listed awards of the matching achievements or issuer; one that does not walks the
+    /// discoverable learners in the order of `users.listed_at` (migration `0020_talent_index.sql`),
+    /// which also answers "unexpired" and "recent" on its own. Either way it is three statements:
+    /// the count, the page of learners, and their matching awards.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     #[tracing::instrument(skip_all)]
     pub async fn search_talent(&self, query: &TalentQuery, now: OffsetDateTime) -> Result<TalentPage, StoreError> {
-        let conditions = self.talent_conditions(query, now);
-        let where_sql = conditions.sql.join(" AND ");
-        let from = "FROM awards aw JOIN users u ON u.id = aw.learner_id JOIN achievements ach ON ach.id = aw.achievement_id";
-        let count_sql = format!("SELECT COUNT(DISTINCT aw.learner_id) AS n {from} WHERE {where_sql}");
-        let total = get_u64(&conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?, "n")?;
-        let page_sql = format!(
-            "SELECT aw.learner_id, u.handle, u.name AS learner_name, MAX(aw.issued_at) AS latest {from} WHERE {where_sql} \
-             GROUP BY aw.learner_id, u.handle, u.name ORDER BY latest DESC, aw.learner_id LIMIT {} OFFSET {}",
-            query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE),
-            query.offset.min(10_000)
-        );
-        let rows = conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
-        let mut hits = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let talent = talent_from(row)?;
-            let awards_sql = format!(
-                "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name {from} \
-                 JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
-                 JOIN organisations o ON o.id = aw.organisation_id \
-                 WHERE {where_sql} AND aw.learner_id = '{}' ORDER BY aw.issued_at DESC, aw.id LIMIT 20",
-                talent.learner
-            );
-            let awards = conditions.apply(sqlx::query(&awards_sql)).fetch_all(&self.pool).await?;
-            hits.push(TalentHit { talent, awards: awards.iter().map(learner_award_from).collect::<Result<_, _>>()? });
+        let mut conditions = self.talent_conditions(query, now);
+        let limit = query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE);
+        let offset = query.offset.min(10_000);
+        let narrowing =
+            query.text.is_some() || query.competency.is_some() || query.achievement.is_some() || query.issuer.is_some() || query.criterion.is_some();
+        let mut learner_sql = vec!["u.discoverable = 1".to_string(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()];
+        // Necessary for a match, and sufficient when it is the only filter.
+        if query.unexpired {
+            let p = conditions.bind(Bind::Int(secs(now)));
+            learner_sql.push(format!("u.listed_until > {p}"));
         }
+        if let Some(days) = query.recent_days {
+            let p = conditions.bind(Bind::Int(secs(now) - i64::from(days) * 86_400));
+            learner_sql.push(format!("u.listed_at >= {p}"));
+        }
+        let learners_where = learner_sql.join(" AND ");
+        let awards_where = conditions.sql.join(" AND ");
+        let from = "FROM awards aw JOIN achievements ach ON ach.id = aw.achievement_id";
+        let (count_sql, page_sql) = if narrowing {
+            (
+                format!("SELECT COUNT(DISTINCT aw.learner_id) AS n {from} JOIN users u ON u.id = aw.learner_id WHERE {learners_where} AND {awards_where}"),
+                format!(
+                    "SELECT aw.learner_id, u.handle, u.name AS learner_name, u.listed_at {from} JOIN users u ON u.id = aw.learner_id \
+                     WHERE {learners_where} AND {awards_where} GROUP BY aw.learner_id, u.handle, u.name, u.listed_at \
+                     ORDER BY u.listed_at DESC, aw.learner_id LIMIT {limit} OFFSET {offset}"
+                ),
+            )
+        } else {
+            // Both "unexpired" and "recent": the same award must be both.
+            let both = if query.unexpired && query.recent_days.is_some() {
+                format!(" AND EXISTS (SELECT 1 {from} WHERE aw.learner_id = u.id AND {awards_where})")
+            } else {
+                String::new()
+            };
+            (
+                format!("SELECT COUNT(*) AS n FROM users u WHERE {learners_where}{both}"),
+                format!(
+                    "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where}{both} \
+                     ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
+                ),
+            )
+        };
+        let total = get_u64(&conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?, "n")?;
+        let rows = conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
+        let talents: Vec<Talent> = rows.iter().map(talent_from).collect::<Result<_, _>>()?;
+        if talents.is_empty() {
+            return Ok(TalentPage { hits: Vec::new(), total });
+        }
+        let ids: Vec<String> = talents.iter().map(|t| conditions.bind(Bind::Text(t.learner.to_string()))).collect();
+        let awards_sql = format!(
+            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name {from} \
+             JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
+             JOIN organisations o ON o.id = aw.organisation_id \
+             WHERE aw.learner_id IN ({}) AND {awards_where} ORDER BY aw.learner_id, aw.issued_at DESC, aw.id",
+            ids.join(", ")
+        );
+        let mut by_learner: std::collections::HashMap<UserId, Vec<LearnerAward>> = std::collections::HashMap::new();
+        for row in conditions.apply(sqlx::query(&awards_sql)).fetch_all(&self.pool).await? {
+            let award = learner_award_from(&row)?;
+            let list = by_learner.entry(award.award.learner).or_default();
+            if list.len() < AWARDS_PER_HIT {
+                list.push(award);
+            }
+        }
+        let hits = talents
+            .into_iter()
+            .map(|talent| {
+                let awards = by_learner.remove(&talent.learner).unwrap_or_default();
+                TalentHit { talent, awards }
+            })
+            .collect();
         Ok(TalentPage { hits, total })
     }
 
+    /// The conditions on a learner's listed awards (`aw`, with its achievement `ach`) that a
+    /// search asks for.
     fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Conditions {
-        let mut c = Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), LISTED.into()], binds: Vec::new() };
+        let mut c = Conditions { sql: vec![LISTED.into()], binds: Vec::new() };
         let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
         if !terms.is_empty() {
-            // The award's achievement, or the micro-credential a level belongs to, matches the words.
-            match self.backend {
+            // The award's achievement, or the micro-credential a level belongs to, matches the
+            // words: one list of achievement ids, so that the listed awards are found by index.
+            let matching = match self.backend {
                 Backend::Sqlite => {
                     let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
                     let p = c.bind(Bind::Text(fts.join(" AND ")));
-                    let matching = format!("SELECT achievement_id FROM achievement_search WHERE achievement_search MATCH {p}");
-                    c.sql.push(format!("(aw.achievement_id IN ({matching}) OR ach.parent_id IN ({matching}))"));
+                    format!("SELECT achievement_id FROM achievement_search WHERE achievement_search MATCH {p}")
                 }
                 Backend::Postgres => {
                     let tsquery: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
                     let p = c.bind(Bind::Text(tsquery.join(" & ")));
-                    let matching = format!("SELECT id FROM achievements WHERE search @@ to_tsquery('english', {p})");
-                    c.sql.push(format!("(aw.achievement_id IN ({matching}) OR ach.parent_id IN ({matching}))"));
+                    format!("SELECT id FROM achievements WHERE search @@ to_tsquery('english', {p})")
                 }
-            }
+            };
+            c.sql.push(format!("aw.achievement_id IN ({matching} UNION SELECT l.id FROM achievements l WHERE l.parent_id IN ({matching}))"));
         }
         if let Some(competency) = &query.competency {
-            // The awarded version's alignments, or (for a micro-credential) its levels'.
-            let scope = "(al.achievement_id = aw.achievement_id AND al.version = aw.achievement_version \
-                          OR al.achievement_id IN (SELECT l.id FROM achievements l WHERE l.parent_id = aw.achievement_id AND al.version = l.current_version))";
             let matches = match competency {
                 CompetencyFilter::Code { framework, code } => {
                     let code = c.bind(Bind::Text(code.to_lowercase()));
@@ -320,6 +375,16 @@ impl Store {
                     format!("(LOWER(al.target_name) LIKE {like} ESCAPE '\\' OR LOWER(al.target_code) LIKE {like} ESCAPE '\\')")
                 }
             };
+            // Achievements with a matching alignment in any version, or micro-credentials whose
+            // levels have one (found by index) ...
+            c.sql.push(format!(
+                "aw.achievement_id IN (SELECT al.achievement_id FROM achievement_alignments al WHERE {matches} \
+                 UNION SELECT l.parent_id FROM achievements l JOIN achievement_alignments al ON al.achievement_id = l.id WHERE l.parent_id IS NOT NULL AND {matches})"
+            ));
+            // ... and exactly: the awarded version's alignments, or (for a micro-credential) its
+            // levels' current ones.
+            let scope = "(al.achievement_id = aw.achievement_id AND al.version = aw.achievement_version \
+                          OR al.achievement_id IN (SELECT l.id FROM achievements l WHERE l.parent_id = aw.achievement_id AND al.version = l.current_version))";
             c.sql.push(format!("EXISTS (SELECT 1 FROM achievement_alignments al WHERE {scope} AND {matches})"));
         }
         if let Some(achievement) = query.achievement {

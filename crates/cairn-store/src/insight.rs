@@ -1,6 +1,7 @@
 //! Issuer insight as SQL aggregates: every query groups in the database and returns counts per
 //! day, per assessor or per pair of levels — rows bounded by the calendar, the members and the
-//! rubric, never one per submission or award. Award use (page views, shares, verifications) is
+//! rubric, never one per submission or award. Each reads one issuer's rows of the period by
+//! index: attempts and assessments carry their organisation (migration `0021_insight_index.sql`). Award use (page views, shares, verifications) is
 //! counted here too, one row per award and day, migration `0018_insight.sql`.
 
 use crate::assessment::QUEUED;
@@ -137,8 +138,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT t.submitted_at / 86400 AS day, COALESCE(SUM(CASE WHEN t.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_attempts, \
              COALESCE(SUM(CASE WHEN t.attempt > 1 THEN 1 ELSE 0 END), 0) AS revisions \
-             FROM submission_attempts t JOIN submissions s ON s.id = t.submission_id \
-             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND t.submitted_at >= $3 AND t.submitted_at < $4 \
+             FROM submission_attempts t \
+             WHERE t.organisation_id = $1 AND ($2 = '' OR t.achievement_id = $2) AND t.submitted_at >= $3 AND t.submitted_at < $4 \
              GROUP BY t.submitted_at / 86400 ORDER BY 1",
         )
         .bind(organisation)
@@ -162,8 +163,8 @@ impl Store {
             "SELECT COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_decided, \
              COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS first_passed, \
              COUNT(DISTINCT a.submission_id) AS decided, COUNT(DISTINCT CASE WHEN a.outcome = 'pass' THEN a.submission_id END) AS passed \
-             FROM assessments a JOIN submissions s ON s.id = a.submission_id \
-             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
+             FROM assessments a \
+             WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
         )
         .bind(organisation)
         .bind(achievement)
@@ -187,12 +188,11 @@ impl Store {
     pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Vec<DecisionGroup>, StoreError> {
         let (organisation, achievement, from, to) = scope.binds();
         let rows = sqlx::query(
-            "SELECT a.assessor_id, t.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
-             COALESCE(SUM(CASE WHEN a.created_at > t.due_at THEN 1 ELSE 0 END), 0) AS late \
-             FROM assessments a JOIN submission_attempts t ON t.submission_id = a.submission_id AND t.attempt = a.attempt \
-             JOIN submissions s ON s.id = a.submission_id \
-             WHERE s.organisation_id = $1 AND ($2 = '' OR s.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
-             GROUP BY a.assessor_id, t.submitted_at / 86400, a.created_at / 86400",
+            "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
+             COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late \
+             FROM assessments a \
+             WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
+             GROUP BY a.assessor_id, a.submitted_at / 86400, a.created_at / 86400",
         )
         .bind(organisation)
         .bind(achievement)

@@ -38,6 +38,7 @@ mod recognition;
 mod rows;
 mod seal;
 mod sweep;
+mod synthetic;
 
 pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
@@ -61,6 +62,7 @@ pub use organisations::Member;
 pub use recognition::PriorLearning;
 pub use seal::MasterKey;
 pub use sweep::{BLOB_KEY_COLUMNS, SweepReport};
+pub use synthetic::{SyntheticAttempt, SyntheticAward, SyntheticBatch, SyntheticLearner, SyntheticSample, SyntheticSubmission, SyntheticUse};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -148,14 +150,32 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;").await?;
+                        // 32 MiB of page cache per connection, and reads through a 256 MiB map:
+                        // searches over a large platform touch many pages.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+                        )
+                        .await?;
                         Ok(())
                     })
                 })
                 .connect(&url)
                 .await
                 .map_err(unavailable)?,
-            Backend::Postgres => AnyPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(&url).await.map_err(unavailable)?,
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        // Compiling a plan costs more than Cairn's short queries ever save by it.
+                        conn.execute("SET jit = off").await?;
+                        Ok(())
+                    })
+                })
+                .connect(&url)
+                .await
+                .map_err(unavailable)?,
         };
         match backend {
             Backend::Sqlite => {

@@ -128,7 +128,7 @@ fn renewed_already() -> AppError {
 }
 
 /// A salt for the recipient's hashed e-mail: 128 random bits in hex.
-fn random_salt() -> String {
+pub(crate) fn random_salt() -> String {
     let bytes: [u8; 16] = rand::thread_rng().r#gen();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -170,35 +170,98 @@ pub(crate) fn signing_failed(what: &str, error: &(dyn std::error::Error + 'stati
     AppError::internal(error)
 }
 
+/// The signed forms of one credential, without its baked images.
+pub(crate) struct SignedForms {
+    pub credential_json: String,
+    pub jwt: String,
+    pub ob2_json: String,
+    pub results_json: String,
+}
+
+/// What a credential is built from when it is signed without the award transaction (a synthetic
+/// platform's awards, `crate::synthetic`): no evidence, no prior learning, no renewal.
+pub(crate) struct CredentialInput<'a> {
+    pub config: &'a Config,
+    pub award: AwardId,
+    pub achievement: &'a Achievement,
+    pub organisation: &'a Organisation,
+    pub email: &'a str,
+    pub salt: &'a str,
+    pub judgement: Option<&'a Judgement>,
+    pub issued: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    pub revocation_list_url: &'a str,
+    pub suspension_list_url: &'a str,
+    pub key: &'a Ed25519KeyPair,
+    pub index: u64,
+}
+
+/// Builds and signs a credential (Data Integrity and VC-JWT) and its hosted OB 2.0 assertion.
+pub(crate) fn sign_forms(input: &CredentialInput<'_>) -> Result<SignedForms, AppError> {
+    sign_parts(input, &[], None, None)
+}
+
+fn sign_parts(
+    input: &CredentialInput<'_>,
+    evidence: &[(String, String)],
+    prior_learning: Option<&PriorLearningBasis>,
+    renews: Option<&documents::Renewed>,
+) -> Result<SignedForms, AppError> {
+    let (results, kept) = documents::results(input.config, input.achievement, input.judgement, renews.is_some());
+    let unsigned = documents::credential(documents::CredentialParts {
+        config: input.config,
+        award: input.award,
+        achievement: input.achievement,
+        organisation: input.organisation,
+        email: input.email,
+        salt: input.salt,
+        results,
+        evidence,
+        prior_learning,
+        renews,
+        issued: input.issued,
+        valid_until: input.valid_until,
+        status: documents::credential_status(input.revocation_list_url, input.suspension_list_url, input.index),
+    });
+    let method = verification_method(input.config, input.organisation.id);
+    let signer = Ed25519Signer::new(input.key.clone(), method.clone());
+    let signed = eddsa::sign(&unsigned, &signer, &ProofOptions::assertion(rfc3339(input.issued)), &BundledLoader)
+        .map_err(|e| signing_failed("data integrity proof", &e))?;
+    let credential_json = ob3::proof_as_array(signed).to_string();
+    let jwt = vc_jwt::sign(&unsigned, input.key, &method).map_err(|e| signing_failed("VC-JWT", &e))?;
+    let ob2_json =
+        documents::ob2_assertion(input.config, input.award, input.achievement.id, input.email, input.salt, input.issued, input.valid_until).to_string();
+    Ok(SignedForms { credential_json, jwt, ob2_json, results_json: documents::results_json(&kept) })
+}
+
 impl Draft {
     /// Builds, signs (Data Integrity and VC-JWT) and bakes the credential with status entry `index`.
     fn issue(&self, index: u64) -> Result<Issued, AppError> {
-        let (results, kept) = documents::results(&self.config, &self.achievement, self.judgement.as_ref(), self.renews.is_some());
-        let unsigned = documents::credential(documents::CredentialParts {
+        let input = CredentialInput {
             config: &self.config,
             award: self.award,
             achievement: &self.achievement,
             organisation: &self.organisation,
             email: &self.email,
             salt: &self.salt,
-            results,
-            evidence: &self.evidence,
-            prior_learning: self.prior_learning.as_ref(),
-            renews: self.renews.as_ref(),
+            judgement: self.judgement.as_ref(),
             issued: self.issued,
             valid_until: self.valid_until,
-            status: documents::credential_status(&self.revocation_list_url, &self.suspension_list_url, index),
-        });
-        let method = verification_method(&self.config, self.organisation.id);
-        let signer = Ed25519Signer::new(self.key.clone(), method.clone());
-        let signed = eddsa::sign(&unsigned, &signer, &ProofOptions::assertion(rfc3339(self.issued)), &BundledLoader)
-            .map_err(|e| signing_failed("data integrity proof", &e))?;
-        let credential_json = ob3::proof_as_array(signed).to_string();
-        let jwt = vc_jwt::sign(&unsigned, &self.key, &method).map_err(|e| signing_failed("VC-JWT", &e))?;
-        let ob2_json =
-            documents::ob2_assertion(&self.config, self.award, self.achievement.id, &self.email, &self.salt, self.issued, self.valid_until).to_string();
-        let baked = images::bake_badges(&self.image, &self.fallback_svg, &credential_json).map_err(|e| signing_failed("baking", &e))?;
-        Ok(Issued { credential_json, jwt, ob2_json, results_json: documents::results_json(&kept), png: baked.png, svg: baked.svg })
+            revocation_list_url: &self.revocation_list_url,
+            suspension_list_url: &self.suspension_list_url,
+            key: &self.key,
+            index,
+        };
+        let signed = sign_parts(&input, &self.evidence, self.prior_learning.as_ref(), self.renews.as_ref())?;
+        let baked = images::bake_badges(&self.image, &self.fallback_svg, &signed.credential_json).map_err(|e| signing_failed("baking", &e))?;
+        Ok(Issued {
+            credential_json: signed.credential_json,
+            jwt: signed.jwt,
+            ob2_json: signed.ob2_json,
+            results_json: signed.results_json,
+            png: baked.png,
+            svg: baked.svg,
+        })
     }
 }
 

@@ -25,9 +25,10 @@ use serde_json::{Value, json};
 use crate::config::Config;
 
 pub use documents::{PriorLearningBasis, issuer_did, status_list_url, verification_method};
+pub(crate) use images::render_png;
 pub(crate) use issuing::issue;
-pub(crate) use issuing::signing_failed;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
+pub(crate) use issuing::{CredentialInput, random_salt, sign_forms, signing_failed};
 pub use status_lists::{plausible_list_id, status_list};
 pub(crate) use views::public_evidence;
 pub use views::{

@@ -109,8 +109,15 @@ impl TestResponse {
 /// its own database in it, dropped afterwards).
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// Builds the app on `backend`.
+/// Builds the app on `backend`, seeded with the demo.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let app = spawn_bare_app(backend).await;
+    cairn_app::demo::seed(&app.state.app).await.unwrap();
+    Some(app)
+}
+
+/// Builds the app on an empty database of `backend`.
+pub async fn spawn_bare_app(backend: Backend) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (url, cleanup) = match backend {
         Backend::Sqlite => (format!("sqlite://{}", dir.path().join("cairn.db").display()), None),
@@ -129,8 +136,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     // As `cairn serve --demo` does, the demo issuer operates the installation.
     config.operators = vec!["issuer@demo.cairn.test".into()];
     let state = AppState::new(App::new(store, config));
-    cairn_app::demo::seed(&state.app).await.unwrap();
-    Some(TestApp { router: cairn_server::app(state.clone()), state, database_url: url, _dir: dir, cleanup })
+    TestApp { router: cairn_server::app(state.clone()), state, database_url: url, _dir: dir, cleanup }
 }
 
 /// The master key of every test app.

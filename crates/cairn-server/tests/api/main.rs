@@ -30,6 +30,7 @@ mod renewals;
 mod security;
 mod sharing;
 mod stacks;
+mod synthetic;
 mod transcripts;
 mod uploads;
 mod verify_url;

@@ -32,6 +32,7 @@ pub use sampling::{ModerationItem, SampleState, SampledJudgement, SecondScoring}
 pub use submissions::{Collaboration, LearnerSubmission, NewSubmission};
 pub use transitions::{AttemptSnapshot, OrgEvent, Sending, SubmissionEvent};
 
+pub(crate) use assessments::scores_json;
 pub(crate) use transitions::{Move, apply_move};
 
 use crate::StoreError;
