@@ -3,7 +3,7 @@
 //! competencies, assessors, employers, and learners who submitted, were judged (some after
 //! revising), were awarded, chose who sees their awards, and whose awards were viewed, shared and
 //! verified. Everything is drawn from one seeded random generator, so the same options give the
-//! same platform.
+//! same platform (its dates relative to the day it is seeded).
 //!
 //! The distributions follow what platforms of the kind report: issuer size falls off as a power
 //! law (a few large universities, a long tail of small providers), achievement popularity falls
@@ -843,17 +843,17 @@ fn plan(
         let mut uses: Vec<SyntheticUse> = Vec::new();
         for _ in 0..rng.gen_range(1..=3) {
             let after = Duration::seconds((rng.r#gen::<f64>() * (now - issued).whole_seconds() as f64) as i64);
-            let day = issued + after;
-            // One row per day.
-            if uses.iter().any(|u| u.day.unix_timestamp().div_euclid(86_400) == day.unix_timestamp().div_euclid(86_400)) {
-                continue;
-            }
-            uses.push(SyntheticUse {
-                day,
+            // Drawn before the day is checked, so that the draws do not depend on the time of day.
+            let used = SyntheticUse {
+                day: issued + after,
                 views: rng.gen_range(0..8),
                 shares: u32::from(rng.gen_bool(0.15)),
                 verifications: u32::from(rng.gen_bool(0.25)) + u32::from(rng.gen_bool(0.05)),
-            });
+            };
+            // One row per day.
+            if !uses.iter().any(|u| u.day.unix_timestamp().div_euclid(86_400) == used.day.unix_timestamp().div_euclid(86_400)) {
+                uses.push(used);
+            }
         }
         uses
     };

@@ -375,17 +375,15 @@ impl Store {
                     format!("(LOWER(al.target_name) LIKE {like} ESCAPE '\\' OR LOWER(al.target_code) LIKE {like} ESCAPE '\\')")
                 }
             };
-            // Achievements with a matching alignment in any version, or micro-credentials whose
-            // levels have one (found by index) ...
+            // The awarded version's alignments, or (for a micro-credential) its levels' current
+            // ones: one list of (achievement, version) pairs, so that the listed awards are found
+            // by index.
             c.sql.push(format!(
-                "aw.achievement_id IN (SELECT al.achievement_id FROM achievement_alignments al WHERE {matches} \
-                 UNION SELECT l.parent_id FROM achievements l JOIN achievement_alignments al ON al.achievement_id = l.id WHERE l.parent_id IS NOT NULL AND {matches})"
+                "(aw.achievement_id, aw.achievement_version) IN (SELECT al.achievement_id, al.version FROM achievement_alignments al WHERE {matches} \
+                 UNION SELECT l.parent_id, pv.version FROM achievements l \
+                 JOIN achievement_alignments al ON al.achievement_id = l.id AND al.version = l.current_version \
+                 JOIN achievement_versions pv ON pv.achievement_id = l.parent_id WHERE {matches})"
             ));
-            // ... and exactly: the awarded version's alignments, or (for a micro-credential) its
-            // levels' current ones.
-            let scope = "(al.achievement_id = aw.achievement_id AND al.version = aw.achievement_version \
-                          OR al.achievement_id IN (SELECT l.id FROM achievements l WHERE l.parent_id = aw.achievement_id AND al.version = l.current_version))";
-            c.sql.push(format!("EXISTS (SELECT 1 FROM achievement_alignments al WHERE {scope} AND {matches})"));
         }
         if let Some(achievement) = query.achievement {
             let p = c.bind(Bind::Text(achievement.to_string()));
