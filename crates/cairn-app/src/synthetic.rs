@@ -349,6 +349,10 @@ fn log_normal_days(rng: &mut StdRng, median: f64, sigma: f64, max: f64) -> Durat
     Duration::seconds((days * 86_400.0) as i64)
 }
 
+/// What signing an issuer's credentials needs: the issuer, its key, and its revocation and
+/// suspension list URLs.
+type IssuerKeys = (Arc<Organisation>, Arc<Ed25519KeyPair>, String, String);
+
 /// An issuer of the synthetic platform and what issuing needs of it.
 struct Issuer {
     organisation: Arc<Organisation>,
@@ -518,7 +522,7 @@ pub async fn seed(app: &App, options: &SyntheticOptions, progress: impl Fn(Synth
     // Popularity within a catalog falls off with rank.
     let rank_picks: Vec<Weighted> = issuers.iter().map(|i| Weighted::new((0..i.awardable.len()).map(|r| 1.0 / (r as f64 + 1.0)))).collect();
     let awardables = Arc::new(awardables);
-    let issuer_keys: Arc<Vec<(Arc<Organisation>, Arc<Ed25519KeyPair>, String, String)>> =
+    let issuer_keys: Arc<Vec<IssuerKeys>> =
         Arc::new(issuers.iter().map(|i| (i.organisation.clone(), i.key.clone(), i.revocation_url.clone(), i.suspension_list_url.clone())).collect());
 
     let mut report = SyntheticReport {
@@ -794,7 +798,7 @@ fn plan(
     let submission_id = SubmissionId::new();
     let last = list.last().cloned();
     let sample = (issuer.sampling_percent > 0 && rng.gen_range(0..100) < issuer.sampling_percent && issuer.assessors.len() > 1)
-        .then(|| last.as_ref())
+        .then_some(last.as_ref())
         .flatten()
         .and_then(|last| {
             let (at, outcome, first) = last.decision.clone()?;
@@ -918,12 +922,7 @@ fn unfinished(rng: &mut StdRng, issuer: &Issuer, awardable: &Awardable, learner:
 type Signed = (SyntheticSubmission, SyntheticAward, Option<SyntheticSample>);
 
 /// Signs one planned award (Data Integrity, VC-JWT, OB 2.0).
-fn sign(
-    config: &crate::config::Config,
-    awardables: &[Awardable],
-    issuers: &[(Arc<Organisation>, Arc<Ed25519KeyPair>, String, String)],
-    plan: Plan,
-) -> Result<Signed, AppError> {
+fn sign(config: &crate::config::Config, awardables: &[Awardable], issuers: &[IssuerKeys], plan: Plan) -> Result<Signed, AppError> {
     let awardable = &awardables[plan.awardable];
     let (organisation, key, revocation, suspension) = &issuers[plan.issuer];
     let achievement = &awardable.achievement;
