@@ -176,11 +176,13 @@ fn int(row: &AnyRow, column: &str) -> i64 {
 
 /// Lower case, without whitespace, parentheses, double quotes or PostgreSQL's `::type` casts:
 /// `(status <> 'withdrawn'::text)` and `status <> 'withdrawn'` both become `status<>'withdrawn'`.
+/// PostgreSQL's `= ANY (ARRAY[…])` is read back as the `IN (…)` it was written as.
 pub fn normalise_predicate(raw: &str) -> String {
     let mut predicate = raw.to_lowercase();
     for cast in ["::character varying", "::text", "::bigint", "::integer", "::double precision", "::boolean"] {
         predicate = predicate.replace(cast, "");
     }
+    predicate = predicate.replace("= any (array[", " in (").replace("])", ")");
     predicate.chars().filter(|c| !c.is_whitespace() && !matches!(c, '(' | ')' | '"')).collect()
 }
 
