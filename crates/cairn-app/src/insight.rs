@@ -11,7 +11,7 @@
 //! figures are made from those here, so the work is bounded by the period and the rubric, not by
 //! the number of submissions or awards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AchievementId, AwardId, OrganisationId, UserId};
@@ -136,8 +136,23 @@ fn start_of(date: Date) -> OffsetDateTime {
 pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, filter: &InsightFilter) -> Result<Insight, AppError> {
     actor.authorise(Action::Org(organisation, OrgAction::ViewInsights))?;
     let period = Period::parse(&filter.from, &filter.to, app.now().date())?;
-    let organisation_row = app.store.organisation(organisation).await?;
-    let all = app.store.organisation_achievements(organisation).await?;
+    let scope = InsightScope { organisation, achievement: filter.achievement, from: start_of(period.from), to: start_of(period.to) + Duration::days(1) };
+    // Every figure is its own aggregate over the scope: they run at once, each on a connection
+    // of its own.
+    let store = &app.store;
+    let (organisation_row, all, settings, members, sends, passes, decisions, open, level_pairs, awards, samples) = tokio::try_join!(
+        store.organisation(organisation),
+        store.organisation_achievements(organisation),
+        store.issuer_settings(organisation),
+        store.members(organisation),
+        store.insight_sends(&scope),
+        store.insight_passes(&scope),
+        store.insight_decisions(&scope),
+        store.insight_open_load(&scope),
+        store.insight_level_pairs(&scope),
+        store.insight_use(&scope),
+        store.insight_samples(&scope),
+    )?;
     let achievement = match filter.achievement {
         None => None,
         Some(id) => match all.iter().find(|a| a.id == id) {
@@ -145,13 +160,11 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
             None => return Err(AppError::invalid_field("/achievement", "is not one of this issuer's achievements")),
         },
     };
-    let scope = InsightScope { organisation, achievement: filter.achievement, from: start_of(period.from), to: start_of(period.to) + Duration::days(1) };
-    let settings = app.store.issuer_settings(organisation).await?;
     let calendar = settings.calendar();
 
     let mut buckets: BTreeMap<Date, SubmissionBucket> =
         period.buckets().into_iter().map(|start| (start, SubmissionBucket { start, first_attempts: 0, revisions: 0 })).collect();
-    for sends in app.store.insight_sends(&scope).await? {
+    for sends in sends {
         let start = period.bucket_of(day_of(sends.day).date());
         if let Some(bucket) = buckets.get_mut(&start) {
             bucket.first_attempts += sends.first_attempts;
@@ -159,14 +172,16 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
         }
     }
 
-    let passes = app.store.insight_passes(&scope).await?;
-
-    // Business days per (sent, decided) day pair: the calendar is the issuer's, so it is applied here.
+    // Business days per (sent, decided) day pair: the calendar is the issuer's, so it is applied
+    // here, once per pair of days.
     let mut all_days: Vec<(i64, u64)> = Vec::new();
     let mut by_assessor: BTreeMap<UserId, (u64, Vec<(i64, u64)>)> = BTreeMap::new();
     let mut breaches = 0u64;
-    for group in app.store.insight_decisions(&scope).await? {
-        let days = calendar.business_days_between(day_of(group.sent_day), day_of(group.decided_day)).max(0);
+    let mut business_days: HashMap<(i64, i64), i64> = HashMap::new();
+    for group in decisions {
+        let days = *business_days
+            .entry((group.sent_day, group.decided_day))
+            .or_insert_with(|| calendar.business_days_between(day_of(group.sent_day), day_of(group.decided_day)).max(0));
         all_days.push((days, group.decisions));
         breaches += group.late;
         if let Some(assessor) = group.assessor {
@@ -179,8 +194,7 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
     let time_to_decision =
         TimeToDecision { decisions, p50_days: percentile(&all_days, 50), p90_days: percentile(&all_days, 90), service_days: settings.service_days, breaches };
 
-    let open: BTreeMap<UserId, u64> = app.store.insight_open_load(&scope).await?.into_iter().collect();
-    let members = app.store.members(organisation).await?;
+    let open: BTreeMap<UserId, u64> = open.into_iter().collect();
     let mut people: Vec<UserId> = open.keys().chain(by_assessor.keys()).copied().collect();
     people.sort();
     people.dedup();
@@ -200,7 +214,7 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
     assessors.sort_by(|a, b| a.name.cmp(&b.name).then(a.assessor.cmp(&b.assessor)));
 
     let mut pairs: BTreeMap<(AchievementId, String), LevelCounts> = BTreeMap::new();
-    for pair in app.store.insight_level_pairs(&scope).await? {
+    for pair in level_pairs {
         pairs.entry((pair.achievement, pair.criterion)).or_default().push((pair.first_level, pair.second_level, pair.count));
     }
     let mut agreements = Vec::new();
@@ -230,8 +244,8 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
         overall_pass: Rate { count: passes.passed, of: passes.decided },
         time_to_decision,
         assessors,
-        awards: app.store.insight_use(&scope).await?,
-        sampling: Sampling { percent: settings.sampling_percent, counts: app.store.insight_samples(&scope).await? },
+        awards,
+        sampling: Sampling { percent: settings.sampling_percent, counts: samples },
         agreement: agreements,
     })
 }

@@ -540,6 +540,7 @@ pub async fn seed(app: &App, options: &SyntheticOptions, progress: impl Fn(Synth
     };
     let mut written_learners = 0u64;
     let mut writing: Option<tokio::task::JoinHandle<Result<(u64, u64), AppError>>> = None;
+    let mut batches = 0u64;
     for (chunk_index, chunk) in counts.chunks(LEARNERS_PER_BATCH).enumerate() {
         let mut batch = SyntheticBatch::default();
         let mut plans: Vec<Plan> = Vec::new();
@@ -605,8 +606,15 @@ pub async fn seed(app: &App, options: &SyntheticOptions, progress: impl Fn(Synth
         report.awards += batch.awards.len() as u64;
         report.submissions += batch.submissions.len() as u64;
         let (store, hash, awards) = (app.store.clone(), hash.clone(), report.awards);
+        batches += 1;
+        let number = batches;
         writing = Some(tokio::spawn(async move {
             store.write_synthetic(&batch, &hash).await?;
+            // The triggers' statements are planned from the statistics, and nothing may be
+            // refreshing them (PostgreSQL without autovacuum): refreshed as the tables double.
+            if number.is_power_of_two() {
+                store.analyze().await?;
+            }
             Ok::<_, AppError>((batch.learners.len() as u64, awards))
         }));
     }

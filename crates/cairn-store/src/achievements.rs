@@ -189,8 +189,14 @@ impl Store {
     /// Reads achievements (current versions) by a `WHERE` clause over `a`/`v`, with alignments,
     /// in the order of `order_by`.
     pub(crate) async fn load_achievements(&self, where_sql: &str, binds: &[String], order_by: &str) -> Result<Vec<Achievement>, StoreError> {
+        self.load_achievements_joined("", where_sql, binds, order_by).await
+    }
+
+    /// [`Store::load_achievements`] with more tables joined to `a` and `v` (`join`, which may
+    /// use the binds too).
+    pub(crate) async fn load_achievements_joined(&self, join: &str, where_sql: &str, binds: &[String], order_by: &str) -> Result<Vec<Achievement>, StoreError> {
         let sql = format!(
-            "SELECT {ACHIEVEMENT_COLUMNS} FROM achievements a JOIN achievement_versions v ON v.achievement_id = a.id AND v.version = a.current_version \
+            "SELECT {ACHIEVEMENT_COLUMNS} FROM achievements a JOIN achievement_versions v ON v.achievement_id = a.id AND v.version = a.current_version {join} \
              WHERE {where_sql} ORDER BY {order_by}"
         );
         let mut query = sqlx::query(&sql);

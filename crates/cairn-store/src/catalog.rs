@@ -70,16 +70,20 @@ impl Store {
         };
         let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
         let mut rank = String::from("a.published_at DESC, v.name");
+        let mut join = String::new();
         if !terms.is_empty() {
             match self.backend {
                 Backend::Sqlite => {
                     // Each term is a quoted prefix query, so user text cannot inject FTS5 syntax.
                     let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
                     let p = next(&mut binds, fts.join(" AND "));
-                    conditions.push(format!("a.id IN (SELECT achievement_id FROM achievement_search WHERE achievement_search MATCH {p})"));
-                    rank = format!(
-                        "(SELECT bm25(achievement_search) FROM achievement_search WHERE achievement_search MATCH {p} AND achievement_search.achievement_id = a.id), v.name"
+                    // The matches and their rank in one pass over the index, joined: a rank
+                    // looked up per achievement would run the whole match again for each.
+                    join = format!(
+                        "JOIN (SELECT achievement_id, bm25(achievement_search) AS score FROM achievement_search WHERE achievement_search MATCH {p}) s \
+                         ON s.achievement_id = a.id"
                     );
+                    rank = "s.score, v.name".into();
                 }
                 Backend::Postgres => {
                     let tsquery: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
@@ -115,7 +119,8 @@ impl Store {
         }
         let where_sql = conditions.join(" AND ");
         let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM achievements a JOIN achievement_versions v ON v.achievement_id = a.id AND v.version = a.current_version WHERE {where_sql}"
+            "SELECT COUNT(*) AS n FROM achievements a JOIN achievement_versions v ON v.achievement_id = a.id AND v.version = a.current_version {join} \
+             WHERE {where_sql}"
         );
         let mut count = sqlx::query(&count_sql);
         for bind in &binds {
@@ -124,7 +129,7 @@ impl Store {
         let total = get_i64(&count.fetch_one(&self.pool).await?, "n")?;
         let limit = query.limit.clamp(1, 100);
         let order_by = format!("{rank} LIMIT {limit} OFFSET {}", query.offset.min(100_000));
-        let items = self.load_achievements(&where_sql, &binds, &order_by).await?;
+        let items = self.load_achievements_joined(&join, &where_sql, &binds, &order_by).await?;
         Ok(CatalogPage { items, total: u64::try_from(total).unwrap_or(0) })
     }
 }

@@ -21,6 +21,11 @@ use crate::{Backend, LearnerAward, Store, StoreError};
 /// triggers of migration `0020_talent_index.sql` keep `users.listed_at` by the same rule.
 const LISTED: &str = "aw.privacy = 'public' AND aw.status = 'active' AND aw.renewed_by IS NULL";
 
+/// The earliest issue time that counts as within the last `days` days.
+fn recent_cutoff(now: OffsetDateTime, days: u32) -> i64 {
+    secs(now) - i64::from(days) * 86_400
+}
+
 /// Most matching awards shown with each learner of a talent search.
 pub const AWARDS_PER_HIT: usize = 20;
 
@@ -252,11 +257,13 @@ impl Store {
     /// the most recently awarded (their latest listed award) first, each with the awards that
     /// matched (at most [`AWARDS_PER_HIT`]).
     ///
-    /// A search that narrows the awards (words, competency, achievement, issuer, criterion) starts
-    /// from the listed awards of the matching achievements or issuer; one that does not walks the
-    /// discoverable learners in the order of `users.listed_at` (migration `0020_talent_index.sql`),
-    /// which also answers "unexpired" and "recent" on its own. Either way it is three statements:
-    /// the count, the page of learners, and their matching awards.
+    /// A search with a condition on the awards (words, competency, achievement, issuer,
+    /// criterion, or both "unexpired" and "recent", which one award must meet together) counts
+    /// and pages its learners from `talent_awards`, the findable learners' listed awards with
+    /// their learner's latest (migration `0024_talent_awards.sql`), by index alone. One without
+    /// walks the findable learners in the order of `users.listed_at` (migration
+    /// `0020_talent_index.sql`), which answers "unexpired" or "recent" alone too. Either way it
+    /// is three statements: the count, the page of learners, and their matching awards.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
@@ -265,58 +272,56 @@ impl Store {
         let mut conditions = self.talent_conditions(query, now);
         let limit = query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE);
         let offset = query.offset.min(10_000);
-        let narrowing =
-            query.text.is_some() || query.competency.is_some() || query.achievement.is_some() || query.issuer.is_some() || query.criterion.is_some();
-        let mut learner_sql = vec!["u.discoverable = 1".to_string(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()];
-        // Necessary for a match, and sufficient when it is the only filter.
-        if query.unexpired {
-            let p = conditions.bind(Bind::Int(secs(now)));
-            learner_sql.push(format!("u.listed_until > {p}"));
-        }
-        if let Some(days) = query.recent_days {
-            let p = conditions.bind(Bind::Int(secs(now) - i64::from(days) * 86_400));
-            learner_sql.push(format!("u.listed_at >= {p}"));
-        }
-        let learners_where = learner_sql.join(" AND ");
-        let awards_where = conditions.sql.join(" AND ");
-        let from = "FROM awards aw JOIN achievements ach ON ach.id = aw.achievement_id";
-        let (count_sql, page_sql) = if narrowing {
-            (
-                format!("SELECT COUNT(DISTINCT aw.learner_id) AS n {from} JOIN users u ON u.id = aw.learner_id WHERE {learners_where} AND {awards_where}"),
-                format!(
-                    "SELECT aw.learner_id, u.handle, u.name AS learner_name, u.listed_at {from} JOIN users u ON u.id = aw.learner_id \
-                     WHERE {learners_where} AND {awards_where} GROUP BY aw.learner_id, u.handle, u.name, u.listed_at \
-                     ORDER BY u.listed_at DESC, aw.learner_id LIMIT {limit} OFFSET {offset}"
-                ),
-            )
+        let by_award = query.text.is_some()
+            || query.competency.is_some()
+            || query.achievement.is_some()
+            || query.issuer.is_some()
+            || query.criterion.is_some()
+            || (query.unexpired && query.recent_days.is_some());
+        let (count, rows) = if by_award {
+            let awards_where = conditions.sql.join(" AND ");
+            let count_sql = format!("SELECT COUNT(DISTINCT aw.learner_id) AS n FROM talent_awards aw WHERE {awards_where}");
+            let page_sql = format!(
+                "SELECT p.learner_id, u.handle, u.name AS learner_name FROM \
+                 (SELECT aw.learner_id, aw.listed_at FROM talent_awards aw WHERE {awards_where} GROUP BY aw.listed_at, aw.learner_id \
+                  ORDER BY aw.listed_at DESC, aw.learner_id LIMIT {limit} OFFSET {offset}) p \
+                 JOIN users u ON u.id = p.learner_id ORDER BY p.listed_at DESC, p.learner_id"
+            );
+            let count = conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
+            (count, conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
         } else {
-            // Both "unexpired" and "recent": the same award must be both.
-            let both = if query.unexpired && query.recent_days.is_some() {
-                format!(" AND EXISTS (SELECT 1 {from} WHERE aw.learner_id = u.id AND {awards_where})")
-            } else {
-                String::new()
-            };
-            (
-                format!("SELECT COUNT(*) AS n FROM users u WHERE {learners_where}{both}"),
-                format!(
-                    "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where}{both} \
-                     ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
-                ),
-            )
+            let mut learners =
+                Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
+            if query.unexpired {
+                let p = learners.bind(Bind::Int(secs(now)));
+                learners.sql.push(format!("u.listed_until > {p}"));
+            }
+            if let Some(days) = query.recent_days {
+                let p = learners.bind(Bind::Int(recent_cutoff(now, days)));
+                learners.sql.push(format!("u.listed_at >= {p}"));
+            }
+            let learners_where = learners.sql.join(" AND ");
+            let count_sql = format!("SELECT COUNT(*) AS n FROM users u WHERE {learners_where}");
+            let page_sql = format!(
+                "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
+                 ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
+            );
+            let count = learners.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
+            (count, learners.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
         };
-        let total = get_u64(&conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?, "n")?;
-        let rows = conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
+        let total = get_u64(&count, "n")?;
         let talents: Vec<Talent> = rows.iter().map(talent_from).collect::<Result<_, _>>()?;
         if talents.is_empty() {
             return Ok(TalentPage { hits: Vec::new(), total });
         }
         let ids: Vec<String> = talents.iter().map(|t| conditions.bind(Bind::Text(t.learner.to_string()))).collect();
         let awards_sql = format!(
-            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name {from} \
+            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
              JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
              JOIN organisations o ON o.id = aw.organisation_id \
-             WHERE aw.learner_id IN ({}) AND {awards_where} ORDER BY aw.learner_id, aw.issued_at DESC, aw.id",
-            ids.join(", ")
+             WHERE aw.learner_id IN ({}) AND {LISTED} AND {} ORDER BY aw.learner_id, aw.issued_at DESC, aw.id",
+            ids.join(", "),
+            conditions.sql.join(" AND ")
         );
         let mut by_learner: std::collections::HashMap<UserId, Vec<LearnerAward>> = std::collections::HashMap::new();
         for row in conditions.apply(sqlx::query(&awards_sql)).fetch_all(&self.pool).await? {
@@ -336,10 +341,10 @@ impl Store {
         Ok(TalentPage { hits, total })
     }
 
-    /// The conditions on a learner's listed awards (`aw`, with its achievement `ach`) that a
-    /// search asks for.
+    /// The conditions a search puts on a learner's listed awards, on the columns `awards` and
+    /// `talent_awards` share (as `aw`); "TRUE" when there is none.
     fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Conditions {
-        let mut c = Conditions { sql: vec![LISTED.into()], binds: Vec::new() };
+        let mut c = Conditions { sql: vec!["1 = 1".into()], binds: Vec::new() };
         let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
         if !terms.is_empty() {
             // The award's achievement, or the micro-credential a level belongs to, matches the
@@ -403,14 +408,13 @@ impl Store {
             c.sql.push(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
         }
         if let Some(days) = query.recent_days {
-            let p = c.bind(Bind::Int(secs(now) - i64::from(days) * 86_400));
+            let p = c.bind(Bind::Int(recent_cutoff(now, days)));
             c.sql.push(format!("aw.issued_at >= {p}"));
         }
         c
     }
 
-    /// Logs what an employer's member did concerning each of `learners`, in one statement per
-    /// learner inside one transaction.
+    /// Logs what an employer's member did concerning each of `learners`, in one statement.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
@@ -422,22 +426,15 @@ impl Store {
         event: TalentEvent,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        if learners.is_empty() {
-            return Ok(());
+        for chunk in learners.chunks(50) {
+            let rows: Vec<String> = (0..chunk.len()).map(|i| format!("(${}, $1, $2, ${}, $3, $4)", 5 + 2 * i, 6 + 2 * i)).collect();
+            let sql = format!("INSERT INTO talent_events (id, organisation_id, viewer_id, learner_id, kind, created_at) VALUES {}", rows.join(", "));
+            let mut insert = sqlx::query(&sql).bind(organisation.to_string()).bind(viewer.to_string()).bind(event.as_str()).bind(secs(now));
+            for learner in chunk {
+                insert = insert.bind(uuid::Uuid::new_v4().to_string()).bind(learner.to_string());
+            }
+            insert.execute(&self.pool).await?;
         }
-        let mut tx = self.pool.begin().await?;
-        for learner in learners {
-            sqlx::query("INSERT INTO talent_events (id, organisation_id, viewer_id, learner_id, kind, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(uuid::Uuid::new_v4().to_string())
-                .bind(organisation.to_string())
-                .bind(viewer.to_string())
-                .bind(learner.to_string())
-                .bind(event.as_str())
-                .bind(secs(now))
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -456,6 +456,15 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics during a bulk load.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Refreshes the planner's statistics after a bulk load.
     ///
     /// # Errors

@@ -22,10 +22,11 @@ async fn badges(app: &TestApp) -> Vec<Achievement> {
 
 /// Awards `badge` to the learner (passing every criterion one level above what is required
 /// where the rubric allows) and sets its privacy as the learner would.
-async fn holds(app: &TestApp, email: &str, learner: &str, badge: &Achievement, privacy: Privacy) {
+async fn holds(app: &TestApp, email: &str, learner: &str, badge: &Achievement, privacy: Privacy) -> cairn_core::ids::AwardId {
     let id: UserId = learner.parse().unwrap();
     let award = awards::award(&app.state.app, request(id, badge)).await.unwrap();
     awards::set_privacy(&app.state.app, &actor(app, email).await, award.id, privacy, true).await.unwrap();
+    award.id
 }
 
 async fn patch_me(app: &TestApp, token: &str, body: Value) -> crate::helpers::TestResponse {
@@ -136,7 +137,7 @@ backend_test!(employers_find_only_learners_who_chose_to_be_found_and_only_what_t
     holds(app, "ada.quill@example.org", &ada_id, &badges[1], Privacy::Unlisted).await;
     holds(app, "ben.hidden@example.org", &ben_id, &badges[0], Privacy::Public).await;
     holds(app, "cy.private@example.org", &cy_id, &badges[0], Privacy::Private).await;
-    holds(app, "dee.second@example.org", &dee_id, &badges[0], Privacy::Public).await;
+    let dee_award = holds(app, "dee.second@example.org", &dee_id, &badges[0], Privacy::Public).await;
 
     // Only an employer's members may search: not visitors, learners or an issuer's staff.
     app.get("/api/v1/talent", None).await.problem(401, "unauthenticated");
@@ -254,6 +255,17 @@ backend_test!(employers_find_only_learners_who_chose_to_be_found_and_only_what_t
     let mut now_found = by(String::new()).await;
     now_found.sort();
     assert_eq!(now_found, ["ben-hidden", "dee-second"]);
+    // Searches by award (words, issuer, achievement, both "unexpired" and "recent") follow too.
+    let demo = app.demo_organisation().await;
+    for query in [format!("q={word}"), format!("issuer={demo}"), format!("achievement={achievement}"), "unexpired=true&recent_days=7".into()] {
+        assert_eq!(by(query.clone()).await, ["ben-hidden", "dee-second"], "{query}");
+    }
+    // So do an award made private, and a new handle.
+    awards::set_privacy(&app.state.app, &actor(app, "dee.second@example.org").await, dee_award, Privacy::Private, true).await.unwrap();
+    patch_me(app, &ben, json!({"handle": "ben-found"})).await.json();
+    for query in [format!("q={word}"), format!("issuer={demo}"), String::new()] {
+        assert_eq!(by(query.clone()).await, ["ben-found"], "{query}");
+    }
     assert!(handles(&app.get("/api/v1/talent/shortlist", Some(&employer)).await.json()).is_empty());
     app.get("/api/v1/talent/learners/ada-quill", Some(&employer)).await.problem(404, "not-found");
     let removed = app.raw("DELETE", "/api/v1/talent/shortlist/dee-second", Some(&employer), "application/json", Vec::new()).await;
