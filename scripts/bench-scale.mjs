@@ -4,7 +4,9 @@
 // variants (different words, filters and periods), so no single cached answer is measured, and
 // reports p50 / p95 / p99 and the slowest, per scenario, as a table or JSON.
 //
-//   node scripts/bench-scale.mjs --base http://127.0.0.1:8080 [--requests 200] [--concurrency 1] [--json]
+//   node scripts/bench-scale.mjs --base http://127.0.0.1:8080 [--requests 200] [--concurrency 1] [--json] [--variants]
+//
+// --variants also prints each variant's median and slowest time, to find what the tail is made of.
 //
 // It signs in as the synthetic platform's first employer and as the owner of its largest issuer
 // (password "synthetic-platform").
@@ -18,6 +20,7 @@ const base = option('base', 'http://127.0.0.1:8080').replace(/\/$/, '');
 const requests = Number(option('requests', '200'));
 const concurrency = Number(option('concurrency', '1'));
 const json = args.includes('--json');
+const byVariant = args.includes('--variants');
 const password = 'synthetic-platform';
 
 async function call(path, token, { method = 'GET', body } = {}) {
@@ -45,6 +48,7 @@ async function measure(name, variants, token) {
   // One pass to warm caches and check every variant answers.
   for (const path of variants) await call(path, token);
   const times = [];
+  const perVariant = new Map(variants.map((v) => [v, []]));
   let next = 0;
   async function worker() {
     while (next < requests) {
@@ -52,7 +56,9 @@ async function measure(name, variants, token) {
       next += 1;
       const started = process.hrtime.bigint();
       await call(path, token);
-      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      times.push(ms);
+      perVariant.get(path).push(ms);
     }
   }
   const started = Date.now();
@@ -68,6 +74,10 @@ async function measure(name, variants, token) {
     p95_ms: percentile(times, 95),
     p99_ms: percentile(times, 99),
     max_ms: times[times.length - 1],
+    variant_ms: [...perVariant].map(([path, list]) => {
+      list.sort((a, b) => a - b);
+      return { path, p50_ms: percentile(list, 50), max_ms: list[list.length - 1] };
+    }),
   };
 }
 
@@ -132,5 +142,11 @@ if (json) {
   const ms = (v) => `${v.toFixed(1)} ms`;
   for (const r of results) {
     console.log(`| ${r.name} | ${r.variants} | ${r.per_second.toFixed(0)} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.p99_ms)} | ${ms(r.max_ms)} |`);
+  }
+  if (byVariant) {
+    for (const r of results) {
+      console.log(`\n${r.name}`);
+      for (const v of r.variant_ms) console.log(`  ${ms(v.p50_ms).padStart(10)} ${ms(v.max_ms).padStart(10)}  ${v.path}`);
+    }
   }
 }

@@ -54,11 +54,13 @@ pub async fn settings(app: &App, actor: &Actor) -> Result<Discovery, AppError> {
 }
 
 /// The awards of `awards` as shown publicly: each with its achievement version, results and
-/// public evidence.
+/// public evidence, loaded for all of them at once.
 pub(crate) async fn shown(app: &App, awards: Vec<cairn_store::LearnerAward>) -> Result<Vec<ShownAward>, AppError> {
     let now = app.now();
     let wanted: Vec<_> = awards.iter().map(|listed| (listed.award.achievement, listed.award.achievement_version)).collect();
     let versions = app.store.achievement_versions(&wanted).await?;
+    let with_links: Vec<_> = awards.iter().filter(|listed| listed.award.evidence_public).filter_map(|listed| listed.award.submission).collect();
+    let mut links = if with_links.is_empty() { Default::default() } else { app.store.submission_links(&with_links).await? };
     let mut out = Vec::with_capacity(awards.len());
     for listed in awards {
         let award = listed.award;
@@ -67,7 +69,12 @@ pub(crate) async fn shown(app: &App, awards: Vec<cairn_store::LearnerAward>) -> 
             Some(found) => found.clone(),
             None => app.store.achievement_version(key.0, key.1).await?,
         };
-        let evidence = if award.evidence_public { crate::awards::public_evidence(app, &award).await? } else { Vec::new() };
+        let evidence = if award.evidence_public {
+            let submitted = award.submission.and_then(|id| links.remove(&id)).unwrap_or_default();
+            crate::awards::evidence_with_links(&award, submitted)
+        } else {
+            Vec::new()
+        };
         out.push(ShownAward {
             expired: expired(award.valid_until, now),
             results: award_results(&award),

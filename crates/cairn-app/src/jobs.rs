@@ -7,10 +7,12 @@
 //! run left (claimed effects are released and everything due runs); each run, and each duty, is
 //! also callable directly.
 
-use cairn_core::calendar::DueState;
+use cairn_core::calendar::{Calendar, DueState};
+use cairn_core::ids::OrganisationId;
 use cairn_core::notification::NotificationKind;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::collections::{HashMap, hash_map::Entry};
 use std::time::Duration;
 
 use crate::effects::{self, DrainReport};
@@ -205,13 +207,27 @@ pub async fn sweep_blobs(app: &App) -> Result<cairn_store::SweepReport, AppError
 pub async fn escalate_due(app: &App) -> Result<usize, AppError> {
     let now = app.now();
     let mut escalated = 0;
-    for (submission, organisation) in app.store.escalation_candidates(now).await? {
-        let Some(due) = submission.due_at else { continue };
-        let settings = app.store.issuer_settings(organisation).await?;
-        let due_state = settings.calendar().due_state(now, due, settings.nearly_due_days);
+    let mut calendars: HashMap<OrganisationId, (Calendar, u32)> = HashMap::new();
+    for candidate in app.store.escalation_candidates(now).await? {
+        let (calendar, nearly_due_days) = match calendars.entry(candidate.organisation) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                let settings = app.store.issuer_settings(candidate.organisation).await?;
+                new.insert((settings.calendar(), settings.nearly_due_days))
+            }
+        };
+        let due = candidate.due;
+        let due_state = calendar.due_state(now, due, *nearly_due_days);
         if due_state == DueState::OnTrack {
             continue;
         }
+        let organisation = candidate.organisation;
+        let submission = match app.store.submission(candidate.submission).await {
+            Ok(submission) => submission,
+            // Deleted since it was listed.
+            Err(cairn_store::StoreError::NotFound { .. }) => continue,
+            Err(other) => return Err(other.into()),
+        };
         let code = submission.code();
         let (subject, body) = match due_state {
             DueState::Overdue => (format!("Overdue: {code}"), format!("Submission {code} was due on {} and has no decision yet.", format_day(due))),

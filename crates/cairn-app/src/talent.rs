@@ -85,11 +85,18 @@ pub async fn search(app: &App, actor: &Actor, organisation: Option<OrganisationI
     let shortlist = app.store.shortlist(org.id).await?;
     let hits: Vec<_> = page.hits.iter().map(|hit| hit.talent.learner).collect();
     app.store.record_talent_events(org.id, viewer(actor)?, &hits, TalentEvent::SearchHit, now).await?;
-    let mut learners = Vec::with_capacity(page.hits.len());
-    for hit in page.hits {
-        let shortlisted = shortlist.iter().any(|entry| entry.talent.learner == hit.talent.learner);
-        learners.push(TalentLearner { awards: shown(app, hit.awards).await?, talent: hit.talent, shortlisted });
-    }
+    // Every hit's awards are shown at once, then handed back to their learners.
+    let mut hits = page.hits;
+    let counts: Vec<usize> = hits.iter().map(|hit| hit.awards.len()).collect();
+    let mut awards = shown(app, hits.iter_mut().flat_map(|hit| std::mem::take(&mut hit.awards)).collect()).await?.into_iter();
+    let learners = hits
+        .into_iter()
+        .zip(counts)
+        .map(|(hit, count)| {
+            let shortlisted = shortlist.iter().any(|entry| entry.talent.learner == hit.talent.learner);
+            TalentLearner { awards: awards.by_ref().take(count).collect(), talent: hit.talent, shortlisted }
+        })
+        .collect();
     Ok(TalentResults { organisation: org, query, learners, total: page.total })
 }
 

@@ -280,7 +280,8 @@ impl Store {
             || (query.unexpired && query.recent_days.is_some());
         let (count, rows) = if by_award {
             let awards_where = conditions.sql.join(" AND ");
-            let count_sql = format!("SELECT COUNT(DISTINCT aw.learner_id) AS n FROM talent_awards aw WHERE {awards_where}");
+            // Grouped rather than COUNT(DISTINCT …), which PostgreSQL sorts for.
+            let count_sql = format!("SELECT COUNT(*) AS n FROM (SELECT aw.learner_id FROM talent_awards aw WHERE {awards_where} GROUP BY aw.learner_id) m");
             let page_sql = format!(
                 "SELECT p.learner_id, u.handle, u.name AS learner_name FROM \
                  (SELECT aw.learner_id, aw.listed_at FROM talent_awards aw WHERE {awards_where} GROUP BY aw.listed_at, aw.learner_id \

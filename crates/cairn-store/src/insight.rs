@@ -160,11 +160,15 @@ impl Store {
     pub async fn insight_passes(&self, scope: &InsightScope) -> Result<PassCounts, StoreError> {
         let (organisation, achievement, from, to) = scope.binds();
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_decided, \
-             COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS first_passed, \
-             COUNT(DISTINCT a.submission_id) AS decided, COUNT(DISTINCT CASE WHEN a.outcome = 'pass' THEN a.submission_id END) AS passed \
-             FROM assessments a \
-             WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
+            // Grouped by submission rather than COUNT(DISTINCT …), which PostgreSQL sorts for.
+            "SELECT CAST(COALESCE(SUM(s.first_decided), 0) AS BIGINT) AS first_decided, CAST(COALESCE(SUM(s.first_passed), 0) AS BIGINT) AS first_passed, \
+             COUNT(*) AS decided, CAST(COALESCE(SUM(s.passed), 0) AS BIGINT) AS passed FROM \
+             (SELECT SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END) AS first_decided, \
+              SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END) AS first_passed, \
+              MAX(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END) AS passed \
+              FROM assessments a \
+              WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
+              GROUP BY a.submission_id) s",
         )
         .bind(organisation)
         .bind(achievement)

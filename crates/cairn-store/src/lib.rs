@@ -44,8 +44,8 @@ pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
 pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
-    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact, NewSubmission,
-    OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
+    Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, EscalationCandidate, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact,
+    NewSubmission, OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
 };
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
@@ -168,8 +168,10 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        // Compiling a plan costs more than Cairn's short queries ever save by it.
+                        // Compiling a plan costs more than Cairn's short queries ever save by it;
+                        // insight and talent counts group tens of thousands of rows in memory.
                         conn.execute("SET jit = off").await?;
+                        conn.execute("SET work_mem = '16MB'").await?;
                         Ok(())
                     })
                 })

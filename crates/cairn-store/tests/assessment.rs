@@ -624,7 +624,9 @@ backend_test!(queues_order_by_due_date, |store| {
     assert_eq!(store.unassigned(w.org).await.unwrap().iter().map(|s| s.id).collect::<Vec<_>>(), [orphan.id]);
 
     let candidates = store.escalation_candidates(at(10)).await.unwrap();
-    assert_eq!(candidates.iter().map(|(s, o)| (s.id, *o)).collect::<Vec<_>>(), [(soon.id, w.org), (orphan.id, w.org), (late.id, w.org)]);
+    assert_eq!(candidates.iter().map(|c| (c.submission, c.organisation)).collect::<Vec<_>>(), [(soon.id, w.org), (orphan.id, w.org), (late.id, w.org)]);
+    assert_eq!(candidates[0].due, soon.due_at.unwrap());
+    assert!(candidates.windows(2).all(|pair| pair[0].due <= pair[1].due), "soonest due first");
     assert!(store.mark_escalated(soon.id, &[], at(11)).await.unwrap());
     assert!(!store.mark_escalated(soon.id, &[], at(12)).await.unwrap(), "escalated once");
     assert!(is_not_found(store.mark_escalated(SubmissionId::new(), &[], at(11)).await));
@@ -635,7 +637,7 @@ backend_test!(queues_order_by_due_date, |store| {
     assert_eq!(store.escalation_candidates(at(13)).await.unwrap().len(), 2);
     store.send_revision(&submit(soon.id, learners[1], Some(w.assessor), at(400)), &[], at(14)).await.unwrap();
     let candidates = store.escalation_candidates(at(15)).await.unwrap();
-    assert_eq!(candidates.last().map(|(s, _)| s.id), Some(soon.id));
+    assert_eq!(candidates.last().map(|c| c.submission), Some(soon.id));
 });
 
 // ---------- duplicates ----------

@@ -30,7 +30,7 @@ pub(crate) use issuing::issue;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
 pub(crate) use issuing::{CredentialInput, random_salt, sign_forms, signing_failed};
 pub use status_lists::{plausible_list_id, status_list};
-pub(crate) use views::public_evidence;
+pub(crate) use views::evidence_with_links;
 pub use views::{
     AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Linked, Visible, backpack, backpack_shelves,
     card, download, mine, page, renewal_links, seen_by, set_privacy, shown_reason, visible,

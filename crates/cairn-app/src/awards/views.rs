@@ -254,16 +254,24 @@ fn level_number(kind: Kind) -> u8 {
 }
 
 /// What the learner chose to show: the credential's evidence links and the links they submitted.
-pub(crate) async fn public_evidence(app: &App, award: &Award) -> Result<Vec<(String, String)>, AppError> {
+async fn public_evidence(app: &App, award: &Award) -> Result<Vec<(String, String)>, AppError> {
+    let links = match award.submission {
+        Some(submission) => app.store.submission_links(&[submission]).await?.remove(&submission).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok(evidence_with_links(award, links))
+}
+
+/// The award's public evidence: its credential's links, then its submission's (`links`) that
+/// the credential does not name.
+pub(crate) fn evidence_with_links(award: &Award, links: Vec<String>) -> Vec<(String, String)> {
     let mut evidence = credential_evidence(&award.credential_json);
-    if let Some(submission) = award.submission {
-        for link in app.store.submission(submission).await?.content.links {
-            if !evidence.iter().any(|(_, url)| *url == link) {
-                evidence.push(("Submitted link".to_string(), link));
-            }
+    for link in links {
+        if !evidence.iter().any(|(_, url)| *url == link) {
+            evidence.push(("Submitted link".to_string(), link));
         }
     }
-    Ok(evidence)
+    evidence
 }
 
 /// The credential's `evidence` links (http(s) only), as (name, URL).

@@ -27,6 +27,10 @@ CREATE INDEX talent_awards_achievement ON talent_awards (achievement_id, achieve
 CREATE INDEX talent_awards_organisation ON talent_awards (organisation_id, learner_id, listed_at, issued_at, valid_until);
 CREATE INDEX talent_awards_learner ON talent_awards (learner_id);
 
+-- Counting the findable learners with an unexpired listed award reads the index alone.
+DROP INDEX users_talent;
+CREATE INDEX users_talent ON users (listed_at, listed_until) WHERE discoverable = 1 AND handle IS NOT NULL AND listed_at IS NOT NULL;
+
 CREATE FUNCTION users_talent_awards() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM talent_awards WHERE learner_id = NEW.id;

@@ -27,7 +27,7 @@ pub use artifacts::{Artifact, ArtifactBody, NewArtifact};
 pub use assessments::Assessment;
 pub use fees::Voucher;
 pub use pools::PoolMember;
-pub use queues::{IssuerQueueItem, QueueItem};
+pub use queues::{EscalationCandidate, IssuerQueueItem, QueueItem};
 pub use sampling::{ModerationItem, SampleState, SampledJudgement, SecondScoring};
 pub use submissions::{Collaboration, LearnerSubmission, NewSubmission};
 pub use transitions::{AttemptSnapshot, OrgEvent, Sending, SubmissionEvent};

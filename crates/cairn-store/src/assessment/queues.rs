@@ -3,7 +3,7 @@
 
 use super::{CURRENT_VERSION_JOIN, QUEUED, SUBMISSION_COLUMNS};
 use crate::effects::{NewEffect, insert_effects};
-use crate::rows::{get_id, get_opt_string, get_string, secs};
+use crate::rows::{get_id, get_opt_string, get_string, get_time, secs};
 use crate::{Store, StoreError};
 use cairn_core::ids::{OrganisationId, SubmissionId, UserId};
 use cairn_core::submission::Submission;
@@ -23,6 +23,14 @@ pub struct IssuerQueueItem {
     pub submission: Submission,
     pub achievement_name: String,
     pub assessor_name: Option<String>,
+}
+
+/// A waiting submission the escalation job looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscalationCandidate {
+    pub submission: SubmissionId,
+    pub organisation: OrganisationId,
+    pub due: OffsetDateTime,
 }
 
 impl Store {
@@ -85,18 +93,24 @@ impl Store {
         Ok(self.load_submissions(&sql, &[organisation.to_string()]).await?.into_iter().map(|(_, s)| s).collect())
     }
 
-    /// Queued submissions with a due date that were not escalated yet, with their organisation,
-    /// the soonest due first. The caller decides with the issuer's calendar which are late or
-    /// nearly due (`now` is not used to filter).
+    /// Queued submissions with a due date that were not escalated yet, with their organisation
+    /// and due date, the soonest due first: ids only, as most are on track and a large platform
+    /// has tens of thousands waiting. The caller decides with the issuer's calendar which are
+    /// late or nearly due (`now` is not used to filter).
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn escalation_candidates(&self, _now: OffsetDateTime) -> Result<Vec<(Submission, OrganisationId)>, StoreError> {
+    pub async fn escalation_candidates(&self, _now: OffsetDateTime) -> Result<Vec<EscalationCandidate>, StoreError> {
         let sql = format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions s WHERE s.status IN {QUEUED} AND s.due_at IS NOT NULL AND s.escalated_at IS NULL \
+            "SELECT s.id, s.organisation_id, s.due_at FROM submissions s WHERE s.status IN {QUEUED} AND s.due_at IS NOT NULL AND s.escalated_at IS NULL \
              ORDER BY s.due_at, s.id"
         );
-        self.load_submissions(&sql, &[]).await?.into_iter().map(|(row, s)| Ok((s, get_id(&row, "organisation_id")?))).collect()
+        sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok(EscalationCandidate { submission: get_id(row, "id")?, organisation: get_id(row, "organisation_id")?, due: get_time(row, "due_at")? }))
+            .collect()
     }
 
     /// Records that a submission was escalated, with `effects` (telling the staff and the

@@ -179,6 +179,26 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("submission", id))
     }
 
+    /// The links of these submissions (the unknown ones are left out), by id: what public
+    /// evidence shows of each, in a statement per 200.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn submission_links(&self, ids: &[SubmissionId]) -> Result<HashMap<SubmissionId, Vec<String>>, StoreError> {
+        let mut links = HashMap::new();
+        for chunk in ids.chunks(200) {
+            let sql = format!("SELECT id, links_json FROM submissions WHERE id IN ({})", placeholders(1, chunk.len()));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                links.insert(get_id(&row, "id")?, get_json(&row, "links_json")?);
+            }
+        }
+        Ok(links)
+    }
+
     /// The organisation a submission belongs to.
     ///
     /// # Errors
