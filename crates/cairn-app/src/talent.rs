@@ -21,8 +21,10 @@ pub struct TalentResults {
     pub organisation: Organisation,
     pub query: TalentQuery,
     pub learners: Vec<TalentLearner>,
-    /// Learners matching in all.
+    /// Learners matching in all, counted up to [`cairn_core::discovery::TALENT_COUNT_CAP`].
     pub total: u64,
+    /// More learners match than `total` (the cap).
+    pub total_capped: bool,
 }
 
 /// A learner as an employer sees them: only what they made public.
@@ -97,7 +99,7 @@ pub async fn search(app: &App, actor: &Actor, organisation: Option<OrganisationI
             TalentLearner { awards: awards.by_ref().take(count).collect(), talent: hit.talent, shortlisted }
         })
         .collect();
-    Ok(TalentResults { organisation: org, query, learners, total: page.total })
+    Ok(TalentResults { organisation: org, query, learners, total: page.total, total_capped: page.capped })
 }
 
 fn viewer(actor: &Actor) -> Result<cairn_core::ids::UserId, AppError> {

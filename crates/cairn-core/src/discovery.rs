@@ -125,6 +125,10 @@ pub const MAX_RECENT_DAYS: u32 = 36_600;
 /// Most results on one page of a talent search.
 pub const MAX_TALENT_PAGE: u32 = 50;
 
+/// Learners a talent search counts exactly: beyond, it answers that there are more ("1,000+"),
+/// as counting every match of a broad search would cost more than the page itself.
+pub const TALENT_COUNT_CAP: u64 = 1_000;
+
 /// A rubric level reached on one criterion of one achievement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CriterionLevel {

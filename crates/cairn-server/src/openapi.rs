@@ -478,7 +478,7 @@ fn schemas() -> Value {
             "competencies": {"type": "array", "items": {"type": "object"}}, "evidence": {"type": "array", "items": {"type": "object", "properties": {"name": string(), "url": string()}}}}},
         "TalentLearnerRef": {"type": "object", "properties": {"handle": string(), "name": string(), "portfolio": string()}},
         "TalentLearner": {"type": "object", "properties": {"learner": schema_ref("TalentLearnerRef"), "shortlisted": {"type": "boolean"}, "awards": {"type": "array", "items": schema_ref("TalentAward")}}},
-        "TalentList": {"type": "object", "properties": {"organisation": {"type": "object"}, "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
+        "TalentList": {"type": "object", "properties": {"organisation": {"type": "object"}, "total": {"type": "integer", "description": "Learners matching, counted up to 1000"}, "total_capped": {"type": "boolean", "description": "More than `total` learners match"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
             "items": {"type": "array", "items": schema_ref("TalentLearner")}}},
         "Shortlist": {"type": "object", "properties": {"organisation": {"type": "object"}, "items": {"type": "array", "items": {"type": "object", "properties": {"learner": schema_ref("TalentLearnerRef"), "added_at": string()}}}}},
         "ContactInput": {"type": "object", "required": ["handle", "message"], "properties": {"handle": string(), "message": {"type": "string", "maxLength": 2000}, "organisation": string()}},

@@ -5,7 +5,7 @@
 //! learners and only their public, active, current awards.
 
 use cairn_core::account::Email;
-use cairn_core::discovery::{CompetencyFilter, ContactStatus, Discovery, Handle, TalentEvent, TalentQuery};
+use cairn_core::discovery::{CompetencyFilter, ContactStatus, Discovery, Handle, TALENT_COUNT_CAP, TalentEvent, TalentQuery};
 use cairn_core::ids::{ContactRequestId, OrganisationId, UserId};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
@@ -48,8 +48,25 @@ pub struct TalentHit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TalentPage {
     pub hits: Vec<TalentHit>,
-    /// Learners matching in all.
+    /// Learners matching in all, counted up to [`TALENT_COUNT_CAP`].
     pub total: u64,
+    /// More than [`TALENT_COUNT_CAP`] learners match: `total` is the cap.
+    pub capped: bool,
+}
+
+/// Listed awards beyond which a talent search's award conditions are broad: it then walks the
+/// findable learners in order, checking each one's awards, and stops when the page is full,
+/// rather than gathering every matching award.
+const BROAD_MATCH: u64 = 5_000;
+
+/// Where a talent search changes its ways: [`Store::search_talent`] uses [`BROAD_MATCH`] and
+/// [`TALENT_COUNT_CAP`]; tests set them low to check that both ways agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TalentTuning {
+    /// Matching listed awards from which the search walks the learners instead.
+    pub broad_match: u64,
+    /// Learners counted exactly.
+    pub count_cap: u64,
 }
 
 /// A learner on an employer's shortlist.
@@ -258,17 +275,28 @@ impl Store {
     /// matched (at most [`AWARDS_PER_HIT`]).
     ///
     /// A search with a condition on the awards (words, competency, achievement, issuer,
-    /// criterion, or both "unexpired" and "recent", which one award must meet together) counts
-    /// and pages its learners from `talent_awards`, the findable learners' listed awards with
-    /// their learner's latest (migration `0024_talent_awards.sql`), by index alone. One without
-    /// walks the findable learners in the order of `users.listed_at` (migration
-    /// `0020_talent_index.sql`), which answers "unexpired" or "recent" alone too. Either way it
-    /// is three statements: the count, the page of learners, and their matching awards.
+    /// criterion, or both "unexpired" and "recent", which one award must meet together) reads
+    /// `talent_awards`, the findable learners' listed awards with their learner's latest
+    /// (migration `0024_talent_awards.sql`). A bounded probe tells a narrow search from a broad
+    /// one ([`BROAD_MATCH`] awards or more): a narrow one groups its few awards by learner; a
+    /// broad one walks the findable learners in order and stops when the page is full. One
+    /// without walks the findable learners in the order of `users.listed_at` (migration
+    /// `0020_talent_index.sql`), which answers "unexpired" or "recent" alone too. Learners are
+    /// counted up to [`TALENT_COUNT_CAP`]. Then the page's matching awards, in one statement.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     #[tracing::instrument(skip_all)]
     pub async fn search_talent(&self, query: &TalentQuery, now: OffsetDateTime) -> Result<TalentPage, StoreError> {
+        self.search_talent_tuned(query, now, TalentTuning { broad_match: BROAD_MATCH, count_cap: TALENT_COUNT_CAP }).await
+    }
+
+    /// [`Store::search_talent`] with its thresholds set.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn search_talent_tuned(&self, query: &TalentQuery, now: OffsetDateTime, tuning: TalentTuning) -> Result<TalentPage, StoreError> {
+        let TalentTuning { broad_match, count_cap } = tuning;
         let mut conditions = self.talent_conditions(query, now);
         let limit = query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE);
         let offset = query.offset.min(10_000);
@@ -278,21 +306,43 @@ impl Store {
             || query.issuer.is_some()
             || query.criterion.is_some()
             || (query.unexpired && query.recent_days.is_some());
+        let mut learners =
+            Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
+        let over_cap = count_cap.min(1 << 40) + 1;
         let (count, rows) = if by_award {
             let awards_where = conditions.sql.join(" AND ");
-            // Grouped rather than COUNT(DISTINCT …), which PostgreSQL sorts for.
-            let count_sql = format!("SELECT COUNT(*) AS n FROM (SELECT aw.learner_id FROM talent_awards aw WHERE {awards_where} GROUP BY aw.learner_id) m");
-            let page_sql = format!(
-                "SELECT p.learner_id, u.handle, u.name AS learner_name FROM \
-                 (SELECT aw.learner_id, aw.listed_at FROM talent_awards aw WHERE {awards_where} GROUP BY aw.listed_at, aw.learner_id \
-                  ORDER BY aw.listed_at DESC, aw.learner_id LIMIT {limit} OFFSET {offset}) p \
-                 JOIN users u ON u.id = p.learner_id ORDER BY p.listed_at DESC, p.learner_id"
-            );
+            let probe = broad_match.min(i64::MAX as u64);
+            let probe_sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM talent_awards aw WHERE {awards_where} LIMIT {probe}) p");
+            let broad = get_u64(&conditions.apply(sqlx::query(&probe_sql)).fetch_one(&self.pool).await?, "n")? >= broad_match;
+            let (count_sql, page_sql) = if broad {
+                // Many learners match: the first ones in order are found soon.
+                let learners_where =
+                    format!("{} AND EXISTS (SELECT 1 FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where})", learners.sql.join(" AND "));
+                (
+                    format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c"),
+                    format!(
+                        "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
+                         ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
+                    ),
+                )
+            } else {
+                // Few awards match: gathered from the index, grouped by learner (rather than
+                // COUNT(DISTINCT …), which PostgreSQL sorts for).
+                (
+                    format!(
+                        "SELECT COUNT(*) AS n FROM (SELECT aw.learner_id FROM talent_awards aw WHERE {awards_where} GROUP BY aw.learner_id LIMIT {over_cap}) m"
+                    ),
+                    format!(
+                        "SELECT p.learner_id, u.handle, u.name AS learner_name FROM \
+                         (SELECT aw.learner_id, aw.listed_at FROM talent_awards aw WHERE {awards_where} GROUP BY aw.listed_at, aw.learner_id \
+                          ORDER BY aw.listed_at DESC, aw.learner_id LIMIT {limit} OFFSET {offset}) p \
+                         JOIN users u ON u.id = p.learner_id ORDER BY p.listed_at DESC, p.learner_id"
+                    ),
+                )
+            };
             let count = conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
             (count, conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
         } else {
-            let mut learners =
-                Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
             if query.unexpired {
                 let p = learners.bind(Bind::Int(secs(now)));
                 learners.sql.push(format!("u.listed_until > {p}"));
@@ -302,7 +352,7 @@ impl Store {
                 learners.sql.push(format!("u.listed_at >= {p}"));
             }
             let learners_where = learners.sql.join(" AND ");
-            let count_sql = format!("SELECT COUNT(*) AS n FROM users u WHERE {learners_where}");
+            let count_sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c");
             let page_sql = format!(
                 "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
                  ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
@@ -310,10 +360,11 @@ impl Store {
             let count = learners.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
             (count, learners.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
         };
-        let total = get_u64(&count, "n")?;
+        let counted = get_u64(&count, "n")?;
+        let (total, capped) = if counted > count_cap { (count_cap, true) } else { (counted, false) };
         let talents: Vec<Talent> = rows.iter().map(talent_from).collect::<Result<_, _>>()?;
         if talents.is_empty() {
-            return Ok(TalentPage { hits: Vec::new(), total });
+            return Ok(TalentPage { hits: Vec::new(), total, capped });
         }
         let ids: Vec<String> = talents.iter().map(|t| conditions.bind(Bind::Text(t.learner.to_string()))).collect();
         let awards_sql = format!(
@@ -339,7 +390,7 @@ impl Store {
                 TalentHit { talent, awards }
             })
             .collect();
-        Ok(TalentPage { hits, total })
+        Ok(TalentPage { hits, total, capped })
     }
 
     /// The conditions a search puts on a learner's listed awards, on the columns `awards` and

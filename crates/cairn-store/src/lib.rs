@@ -50,7 +50,7 @@ pub use assessment::{
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
-pub use discovery::{ContactRequest, ShortlistEntry, Talent, TalentActivity, TalentHit, TalentPage};
+pub use discovery::{ContactRequest, ShortlistEntry, Talent, TalentActivity, TalentHit, TalentPage, TalentTuning};
 pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
 pub use error::StoreError;
 pub use expiry::ExpiringAward;

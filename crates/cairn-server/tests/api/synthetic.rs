@@ -4,6 +4,8 @@
 
 use crate::helpers::{Backend, TestApp, spawn_app, spawn_bare_app};
 use cairn_app::synthetic::{PASSWORD, SyntheticOptions, seed};
+use cairn_core::discovery::{TalentFields, TalentQuery};
+use cairn_store::TalentTuning;
 
 const OPTIONS: SyntheticOptions = SyntheticOptions { learners: 60, awards: 420, issuers: Some(3), employers: 2, seed: 7 };
 
@@ -46,6 +48,34 @@ async fn seeds_a_working_platform(app: &TestApp) {
     for item in issuer_filter["items"].as_array().unwrap() {
         for award in item["awards"].as_array().unwrap() {
             assert_eq!(award["issuer"]["id"], report.issuer.to_string(), "{award}");
+        }
+    }
+
+    // Both ways of searching by award (gathering the matching awards, or walking the learners in
+    // order) find the same learners in the same order; counts stop at the cap.
+    let store = &app.state.app.store;
+    let now = time::OffsetDateTime::now_utc();
+    let word = items[0]["awards"][0]["achievement"]["name"].as_str().unwrap().split_whitespace().next().unwrap().to_lowercase();
+    let searches = [
+        TalentFields { q: Some(word), ..TalentFields::default() },
+        TalentFields { issuer: Some(report.issuer.to_string()), limit: Some(5), ..TalentFields::default() },
+        TalentFields { issuer: Some(report.issuer.to_string()), limit: Some(5), offset: Some(5), ..TalentFields::default() },
+        TalentFields { unexpired: Some(true), recent_days: Some("365".into()), ..TalentFields::default() },
+        TalentFields::default(),
+    ];
+    let handles = |page: &cairn_store::TalentPage| page.hits.iter().map(|h| h.talent.handle.clone()).collect::<Vec<_>>();
+    let awards_of = |page: &cairn_store::TalentPage| page.hits.iter().flat_map(|h| h.awards.iter().map(|a| a.award.id)).collect::<Vec<_>>();
+    for fields in searches {
+        let query = TalentQuery::parse(&fields).unwrap();
+        let tuned = |broad_match, count_cap| store.search_talent_tuned(&query, now, TalentTuning { broad_match, count_cap });
+        let gathered = tuned(u64::MAX, 1_000).await.unwrap();
+        let walked = tuned(1, 1_000).await.unwrap();
+        assert!(gathered.total > 0 && !gathered.capped, "{fields:?}: {gathered:?}");
+        assert_eq!((handles(&walked), walked.total, walked.capped), (handles(&gathered), gathered.total, false), "{fields:?}");
+        assert_eq!(awards_of(&walked), awards_of(&gathered), "{fields:?}");
+        let cap = gathered.total - 1;
+        for page in [tuned(u64::MAX, cap).await.unwrap(), tuned(1, cap).await.unwrap()] {
+            assert_eq!((page.total, page.capped, handles(&page)), (cap, true, handles(&gathered)), "{fields:?}");
         }
     }
 

@@ -146,6 +146,7 @@ async fn search(State(state): State<AppState>, caller: ApiCaller, Query(params):
     Ok(Json(json!({
         "organisation": organisation_ref(&results.organisation),
         "total": results.total,
+        "total_capped": results.total_capped,
         "limit": results.query.limit,
         "offset": results.query.offset,
         "items": results.learners.iter().map(|l| talent_json(&state, l)).collect::<Vec<_>>(),

@@ -85,6 +85,8 @@ struct SearchPage {
     recent_days: Field,
     unexpired: bool,
     total: u64,
+    /// More learners match than `total` (the count's cap).
+    total_capped: bool,
     learners: Vec<LearnerView>,
     next_href: Option<String>,
 }
@@ -143,15 +145,19 @@ async fn search(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         recent_days: typed("recent_days", "Awarded within (days)").inputmode("numeric"),
         unexpired: fields.unexpired.unwrap_or(false),
         total: 0,
+        total_capped: false,
         learners: Vec::new(),
         next_href: None,
     };
     match talent::search(&state.app, &viewer.actor, Some(organisation.id), &fields).await {
         Ok(results) => {
             page.total = results.total;
+            page.total_capped = results.total_capped;
             page.learners = results.learners.iter().map(|l| learner_view(&state, l)).collect();
             let shown = u64::from(offset) + page.learners.len() as u64;
-            if shown < results.total {
+            // Beyond the counted learners, pages go on while they come full.
+            let more = results.total_capped && page.learners.len() == 20 && offset.saturating_add(20) <= 10_000;
+            if shown < results.total || more {
                 let mut next: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "offset").cloned().collect();
                 next.push(("offset".into(), (offset + 20).to_string()));
                 page.next_href = Some(format!("/talent?{}", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(next).finish()));
