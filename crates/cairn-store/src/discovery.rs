@@ -18,7 +18,8 @@ use crate::rows::{get_i64, get_id, get_opt_string, get_opt_time, get_string, get
 use crate::{Backend, LearnerAward, Store, StoreError};
 
 /// The awards anyone may list: public, active and current (not renewed by a newer one). The
-/// triggers of migration `0020_talent_index.sql` keep `users.listed_at` by the same rule.
+/// triggers of migration `0020_talent_index.sql` keep `users.listed_at`, and that of
+/// `0024_talent_awards.sql` keeps `talent_awards`, by the same rule.
 const LISTED: &str = "aw.privacy = 'public' AND aw.status = 'active' AND aw.renewed_by IS NULL";
 
 /// The earliest issue time that counts as within the last `days` days.
@@ -309,22 +310,24 @@ impl Store {
         let mut learners =
             Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
         let over_cap = count_cap.min(1 << 40) + 1;
-        let (count, rows) = if by_award {
+        // Walking the findable learners in order, as far as the page and the count need.
+        let walk = |learners_where: &str| {
+            (
+                format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c"),
+                format!(
+                    "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
+                     ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
+                ),
+            )
+        };
+        let (count_sql, page_sql, binds) = if by_award {
             let awards_where = conditions.sql.join(" AND ");
             let probe = broad_match.min(i64::MAX as u64);
             let probe_sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM talent_awards aw WHERE {awards_where} LIMIT {probe}) p");
             let broad = get_u64(&conditions.apply(sqlx::query(&probe_sql)).fetch_one(&self.pool).await?, "n")? >= broad_match;
             let (count_sql, page_sql) = if broad {
                 // Many learners match: the first ones in order are found soon.
-                let learners_where =
-                    format!("{} AND EXISTS (SELECT 1 FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where})", learners.sql.join(" AND "));
-                (
-                    format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c"),
-                    format!(
-                        "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
-                         ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
-                    ),
-                )
+                walk(&format!("{} AND EXISTS (SELECT 1 FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where})", learners.sql.join(" AND ")))
             } else {
                 // Few awards match: gathered from the index, grouped by learner (rather than
                 // COUNT(DISTINCT …), which PostgreSQL sorts for).
@@ -340,8 +343,7 @@ impl Store {
                     ),
                 )
             };
-            let count = conditions.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
-            (count, conditions.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
+            (count_sql, page_sql, &conditions)
         } else {
             if query.unexpired {
                 let p = learners.bind(Bind::Int(secs(now)));
@@ -351,15 +353,11 @@ impl Store {
                 let p = learners.bind(Bind::Int(recent_cutoff(now, days)));
                 learners.sql.push(format!("u.listed_at >= {p}"));
             }
-            let learners_where = learners.sql.join(" AND ");
-            let count_sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c");
-            let page_sql = format!(
-                "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
-                 ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
-            );
-            let count = learners.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
-            (count, learners.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?)
+            let (count_sql, page_sql) = walk(&learners.sql.join(" AND "));
+            (count_sql, page_sql, &learners)
         };
+        let count = binds.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
+        let rows = binds.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
         let counted = get_u64(&count, "n")?;
         let (total, capped) = if counted > count_cap { (count_cap, true) } else { (counted, false) };
         let talents: Vec<Talent> = rows.iter().map(talent_from).collect::<Result<_, _>>()?;
