@@ -226,9 +226,13 @@ describe('assessment journey', () => {
     assert.equal(share.searchParams.get('organizationName'), 'Northbridge Institute of Technology');
     assert.equal(share.searchParams.get('certUrl'), awardUrl);
     assert.match(share.searchParams.get('issueYear') ?? '', /^\d{4}$/);
+    // The other networks' links count the share, then send the learner on.
     for (const network of ['X', 'Facebook', 'E-mail']) {
       const href = await learner.locator('.share-list a', { hasText: `Share by ${network}` }).first().getAttribute('href');
-      assert.ok(href.includes(encodeURIComponent(awardUrl)), `the ${network} link shares the award page: ${href}`);
+      const sent = await learner.request.get(new URL(href, awardUrl).href, { maxRedirects: 0 });
+      assert.equal(sent.status(), 303, `the ${network} link redirects`);
+      const target = sent.headers()['location'];
+      assert.ok(target.includes(encodeURIComponent(awardUrl)), `the ${network} link shares the award page: ${target}`);
     }
 
     // 10. Download the baked PNG and the JSON credential.

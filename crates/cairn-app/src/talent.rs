@@ -84,13 +84,17 @@ pub async fn search(app: &App, actor: &Actor, organisation: Option<OrganisationI
     let query = TalentQuery::parse(fields)?;
     let now = app.now();
     let page = app.store.search_talent(&query, now).await?;
-    let shortlist = app.store.shortlist(org.id).await?;
-    let hits: Vec<_> = page.hits.iter().map(|hit| hit.talent.learner).collect();
-    app.store.record_talent_events(org.id, viewer(actor)?, &hits, TalentEvent::SearchHit, now).await?;
-    // Every hit's awards are shown at once, then handed back to their learners.
+    let learners: Vec<_> = page.hits.iter().map(|hit| hit.talent.learner).collect();
+    // Every hit's awards are shown at once, then handed back to their learners; the shortlist
+    // and the log of hits are read and written meanwhile.
     let mut hits = page.hits;
     let counts: Vec<usize> = hits.iter().map(|hit| hit.awards.len()).collect();
-    let mut awards = shown(app, hits.iter_mut().flat_map(|hit| std::mem::take(&mut hit.awards)).collect()).await?.into_iter();
+    let (shortlist, (), awards) = tokio::try_join!(
+        async { Ok::<_, AppError>(app.store.shortlist(org.id).await?) },
+        async { Ok(app.store.record_talent_events(org.id, viewer(actor)?, &learners, TalentEvent::SearchHit, now).await?) },
+        shown(app, hits.iter_mut().flat_map(|hit| std::mem::take(&mut hit.awards)).collect()),
+    )?;
+    let mut awards = awards.into_iter();
     let learners = hits
         .into_iter()
         .zip(counts)
@@ -186,9 +190,10 @@ pub async fn remove_from_shortlist(app: &App, actor: &Actor, organisation: Optio
     let org = employer(app, actor, organisation).await?;
     actor.authorise(Action::Change)?;
     let handle = Handle::parse(handle).map_err(|_| AppError::NotFound("no such learner on your shortlist".into()))?;
-    let entry = app.store.shortlist(org.id).await?.into_iter().find(|entry| entry.talent.handle == handle);
-    let entry = entry.ok_or_else(|| AppError::NotFound("no such learner on your shortlist".into()))?;
-    Ok(app.store.shortlist_remove(org.id, entry.talent.learner).await?)
+    app.store.shortlist_remove(org.id, &handle).await.map_err(|error| match error {
+        cairn_store::StoreError::NotFound { .. } => AppError::NotFound("no such learner on your shortlist".into()),
+        other => other.into(),
+    })
 }
 
 /// Asks a discoverable learner whether the employer may contact them; the learner is told, and

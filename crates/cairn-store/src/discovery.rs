@@ -27,6 +27,49 @@ fn recent_cutoff(now: OffsetDateTime, days: u32) -> i64 {
     secs(now) - i64::from(days) * 86_400
 }
 
+/// Achievement ids (or version pairs) a talent search finds once and writes into its statements,
+/// up to this many; beyond, each statement matches them again.
+const INLINE_IDS: usize = 5_000;
+
+/// A stored id as an SQL literal, once checked to be a UUID (so that it cannot break out of it).
+fn id_literal(id: &str) -> Result<String, StoreError> {
+    if uuid::Uuid::parse_str(id).is_err() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+        return Err(StoreError::corrupt(format!("achievement id \"{id}\"")));
+    }
+    Ok(format!("'{id}'"))
+}
+
+/// The (achievement, version) pairs (`id`, `version`) whose alignments meet `matches`: the awarded
+/// version's own, or (for a micro-credential) its levels' current ones.
+fn competency_pairs(matches: &str) -> String {
+    format!(
+        "SELECT al.achievement_id AS id, al.version AS version FROM achievement_alignments al WHERE {matches} \
+         UNION SELECT l.parent_id AS id, pv.version AS version FROM achievements l \
+         JOIN achievement_alignments al ON al.achievement_id = l.id AND al.version = l.current_version \
+         JOIN achievement_versions pv ON pv.achievement_id = l.parent_id WHERE {matches}"
+    )
+}
+
+/// The condition on an alignment (`al`) that a competency filter puts, its values bound in `c`.
+fn competency_matches(c: &mut Conditions, competency: &CompetencyFilter) -> String {
+    match competency {
+        CompetencyFilter::Code { framework, code } => {
+            let code = c.bind(Bind::Text(code.to_lowercase()));
+            match framework {
+                Some(framework) => {
+                    let framework = c.bind(Bind::Text(framework.to_lowercase()));
+                    format!("LOWER(al.target_code) = {code} AND LOWER(al.target_framework) = {framework}")
+                }
+                None => format!("LOWER(al.target_code) = {code}"),
+            }
+        }
+        CompetencyFilter::Words(words) => {
+            let like = c.bind(Bind::Text(format!("%{}%", escape_like(&words.to_lowercase()))));
+            format!("(LOWER(al.target_name) LIKE {like} ESCAPE '\\' OR LOWER(al.target_code) LIKE {like} ESCAPE '\\')")
+        }
+    }
+}
+
 /// Most matching awards shown with each learner of a talent search.
 pub const AWARDS_PER_HIT: usize = 20;
 
@@ -298,7 +341,10 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn search_talent_tuned(&self, query: &TalentQuery, now: OffsetDateTime, tuning: TalentTuning) -> Result<TalentPage, StoreError> {
         let TalentTuning { broad_match, count_cap } = tuning;
-        let mut conditions = self.talent_conditions(query, now);
+        let Some(mut conditions) = self.talent_conditions(query, now).await? else {
+            // Words or a competency that nothing awarded matches.
+            return Ok(TalentPage { hits: Vec::new(), total: 0, capped: false });
+        };
         let limit = query.limit.clamp(1, cairn_core::discovery::MAX_TALENT_PAGE);
         let offset = query.offset.min(10_000);
         let by_award = query.text.is_some()
@@ -310,12 +356,27 @@ impl Store {
         let mut learners =
             Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
         let over_cap = count_cap.min(1 << 40) + 1;
-        // Walking the findable learners in order, as far as the page and the count need.
-        let walk = |learners_where: &str| {
+        // Walking the findable learners in order, as far as the page and the count need, each
+        // checked for a matching award when there are conditions on them. PostgreSQL is told to
+        // check learner by learner (a lateral subquery, one award at most), as it would otherwise
+        // gather every matching award first to join them.
+        let backend = self.backend;
+        let walk = |learners_where: &str, awards_where: Option<&str>| {
+            let (from, learners_where) = match (awards_where, backend) {
+                (None, _) => ("users u".to_string(), learners_where.to_string()),
+                (Some(awards_where), Backend::Postgres) => (
+                    format!("users u CROSS JOIN LATERAL (SELECT 1 AS hit FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where} LIMIT 1) m"),
+                    learners_where.to_string(),
+                ),
+                (Some(awards_where), Backend::Sqlite) => (
+                    "users u".to_string(),
+                    format!("{learners_where} AND EXISTS (SELECT 1 FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where})"),
+                ),
+            };
             (
-                format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM users u WHERE {learners_where} LIMIT {over_cap}) c"),
+                format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM {from} WHERE {learners_where} LIMIT {over_cap}) c"),
                 format!(
-                    "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM users u WHERE {learners_where} \
+                    "SELECT u.id AS learner_id, u.handle, u.name AS learner_name FROM {from} WHERE {learners_where} \
                      ORDER BY u.listed_at DESC, u.id LIMIT {limit} OFFSET {offset}"
                 ),
             )
@@ -327,7 +388,7 @@ impl Store {
             let broad = get_u64(&conditions.apply(sqlx::query(&probe_sql)).fetch_one(&self.pool).await?, "n")? >= broad_match;
             let (count_sql, page_sql) = if broad {
                 // Many learners match: the first ones in order are found soon.
-                walk(&format!("{} AND EXISTS (SELECT 1 FROM talent_awards aw WHERE aw.learner_id = u.id AND {awards_where})", learners.sql.join(" AND ")))
+                walk(&learners.sql.join(" AND "), Some(&awards_where))
             } else {
                 // Few awards match: gathered from the index, grouped by learner (rather than
                 // COUNT(DISTINCT …), which PostgreSQL sorts for).
@@ -353,7 +414,7 @@ impl Store {
                 let p = learners.bind(Bind::Int(recent_cutoff(now, days)));
                 learners.sql.push(format!("u.listed_at >= {p}"));
             }
-            let (count_sql, page_sql) = walk(&learners.sql.join(" AND "));
+            let (count_sql, page_sql) = walk(&learners.sql.join(" AND "), None);
             (count_sql, page_sql, &learners)
         };
         let count = binds.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
@@ -392,53 +453,56 @@ impl Store {
     }
 
     /// The conditions a search puts on a learner's listed awards, on the columns `awards` and
-    /// `talent_awards` share (as `aw`); "TRUE" when there is none.
-    fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Conditions {
+    /// `talent_awards` share (as `aw`); "TRUE" when there is none. The achievements matching the
+    /// words, and the achievement versions matching the competency, are found once here and
+    /// written into the search's statements as a list (up to [`INLINE_IDS`]), rather than
+    /// matched again in each of them. `None` when nothing awarded can match.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    async fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Result<Option<Conditions>, StoreError> {
         let mut c = Conditions { sql: vec!["1 = 1".into()], binds: Vec::new() };
         let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
         if !terms.is_empty() {
             // The award's achievement, or the micro-credential a level belongs to, matches the
-            // words: one list of achievement ids, so that the listed awards are found by index.
-            let matching = match self.backend {
-                Backend::Sqlite => {
-                    let fts: Vec<String> = terms.iter().map(|t| format!("\"{t}\"*")).collect();
-                    let p = c.bind(Bind::Text(fts.join(" AND ")));
+            // words.
+            let (words, matching): (String, fn(&str) -> String) = match self.backend {
+                Backend::Sqlite => (terms.iter().map(|t| format!("\"{t}\"*")).collect::<Vec<_>>().join(" AND "), |p| {
                     format!("SELECT achievement_id FROM achievement_search WHERE achievement_search MATCH {p}")
-                }
-                Backend::Postgres => {
-                    let tsquery: Vec<String> = terms.iter().map(|t| format!("{t}:*")).collect();
-                    let p = c.bind(Bind::Text(tsquery.join(" & ")));
+                }),
+                Backend::Postgres => (terms.iter().map(|t| format!("{t}:*")).collect::<Vec<_>>().join(" & "), |p| {
                     format!("SELECT id FROM achievements WHERE search @@ to_tsquery('english', {p})")
-                }
+                }),
             };
-            c.sql.push(format!("aw.achievement_id IN ({matching} UNION SELECT l.id FROM achievements l WHERE l.parent_id IN ({matching}))"));
+            let achievements = |p: &str| format!("SELECT id FROM achievements WHERE id IN ({m}) OR parent_id IN ({m})", m = matching(p));
+            let rows = sqlx::query(&achievements("$1")).bind(words.as_str()).fetch_all(&self.pool).await?;
+            let ids = rows.iter().map(|row| id_literal(&get_string(row, "id")?)).collect::<Result<Vec<_>, _>>()?;
+            if ids.is_empty() {
+                return Ok(None);
+            }
+            let list = if ids.len() <= INLINE_IDS { ids.join(", ") } else { achievements(&c.bind(Bind::Text(words))) };
+            c.sql.push(format!("aw.achievement_id IN ({list})"));
         }
         if let Some(competency) = &query.competency {
-            let matches = match competency {
-                CompetencyFilter::Code { framework, code } => {
-                    let code = c.bind(Bind::Text(code.to_lowercase()));
-                    match framework {
-                        Some(framework) => {
-                            let framework = c.bind(Bind::Text(framework.to_lowercase()));
-                            format!("LOWER(al.target_code) = {code} AND LOWER(al.target_framework) = {framework}")
-                        }
-                        None => format!("LOWER(al.target_code) = {code}"),
-                    }
-                }
-                CompetencyFilter::Words(words) => {
-                    let like = c.bind(Bind::Text(format!("%{}%", escape_like(&words.to_lowercase()))));
-                    format!("(LOWER(al.target_name) LIKE {like} ESCAPE '\\' OR LOWER(al.target_code) LIKE {like} ESCAPE '\\')")
-                }
+            let mut m = Conditions { sql: Vec::new(), binds: Vec::new() };
+            let matches = competency_matches(&mut m, competency);
+            let pairs = m
+                .apply(sqlx::query(&competency_pairs(&matches)))
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| Ok(format!("({}, {})", id_literal(&get_string(row, "id")?)?, get_i64(row, "version")?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            if pairs.is_empty() {
+                return Ok(None);
+            }
+            let list = if pairs.len() <= INLINE_IDS {
+                format!("VALUES {}", pairs.join(", "))
+            } else {
+                // Too many to list: matched again in each statement.
+                competency_pairs(&competency_matches(&mut c, competency))
             };
-            // The awarded version's alignments, or (for a micro-credential) its levels' current
-            // ones: one list of (achievement, version) pairs, so that the listed awards are found
-            // by index.
-            c.sql.push(format!(
-                "(aw.achievement_id, aw.achievement_version) IN (SELECT al.achievement_id, al.version FROM achievement_alignments al WHERE {matches} \
-                 UNION SELECT l.parent_id, pv.version FROM achievements l \
-                 JOIN achievement_alignments al ON al.achievement_id = l.id AND al.version = l.current_version \
-                 JOIN achievement_versions pv ON pv.achievement_id = l.parent_id WHERE {matches})"
-            ));
+            c.sql.push(format!("(aw.achievement_id, aw.achievement_version) IN ({list})"));
         }
         if let Some(achievement) = query.achievement {
             let p = c.bind(Bind::Text(achievement.to_string()));
@@ -461,7 +525,7 @@ impl Store {
             let p = c.bind(Bind::Int(recent_cutoff(now, days)));
             c.sql.push(format!("aw.issued_at >= {p}"));
         }
-        c
+        Ok(Some(c))
     }
 
     /// Logs what an employer's member did concerning each of `learners`, in one statement.
@@ -531,18 +595,18 @@ impl Store {
         Ok(())
     }
 
-    /// Takes a learner off an employer's shortlist.
+    /// Takes the learner with this handle off an employer's shortlist, in one statement.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when they were not on it.
-    pub async fn shortlist_remove(&self, organisation: OrganisationId, learner: UserId) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM shortlist_entries WHERE organisation_id = $1 AND learner_id = $2")
+    /// [`StoreError::NotFound`] when nobody with the handle was on it.
+    pub async fn shortlist_remove(&self, organisation: OrganisationId, handle: &Handle) -> Result<(), StoreError> {
+        let result = sqlx::query("DELETE FROM shortlist_entries WHERE organisation_id = $1 AND learner_id IN (SELECT id FROM users WHERE handle = $2)")
             .bind(organisation.to_string())
-            .bind(learner.to_string())
+            .bind(handle.as_str())
             .execute(&self.pool)
             .await?;
         if result.rows_affected() == 0 {
-            return Err(StoreError::not_found("shortlist entry", learner));
+            return Err(StoreError::not_found("shortlist entry", handle));
         }
         Ok(())
     }

@@ -101,6 +101,13 @@ pub struct UseCounts {
     pub verifications: u64,
 }
 
+/// A query over a scope, with its four binds: `$1` the organisation, `$2` the achievement (empty
+/// for all), `$3` and `$4` the times from and to.
+fn scoped<'q>(sql: &'q str, scope: &InsightScope) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let (organisation, achievement, from, to) = scope.binds();
+    sqlx::query(sql).bind(organisation).bind(achievement).bind(from).bind(to)
+}
+
 fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
     let n = get_i64(row, column)?;
     u64::try_from(n).map_err(|_| StoreError::corrupt(format!("count {n} in \"{column}\"")))
@@ -134,18 +141,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_sends(&self, scope: &InsightScope) -> Result<Vec<SendsOnDay>, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let rows = sqlx::query(
+        let rows = scoped(
             "SELECT t.submitted_at / 86400 AS day, COALESCE(SUM(CASE WHEN t.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_attempts, \
              COALESCE(SUM(CASE WHEN t.attempt > 1 THEN 1 ELSE 0 END), 0) AS revisions \
              FROM submission_attempts t \
              WHERE t.organisation_id = $1 AND ($2 = '' OR t.achievement_id = $2) AND t.submitted_at >= $3 AND t.submitted_at < $4 \
              GROUP BY t.submitted_at / 86400 ORDER BY 1",
+            scope,
         )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from)
-        .bind(to)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -158,22 +161,18 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_passes(&self, scope: &InsightScope) -> Result<PassCounts, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let row = sqlx::query(
-            // Grouped by submission rather than COUNT(DISTINCT …), which PostgreSQL sorts for.
-            "SELECT CAST(COALESCE(SUM(s.first_decided), 0) AS BIGINT) AS first_decided, CAST(COALESCE(SUM(s.first_passed), 0) AS BIGINT) AS first_passed, \
-             COUNT(*) AS decided, CAST(COALESCE(SUM(s.passed), 0) AS BIGINT) AS passed FROM \
-             (SELECT SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END) AS first_decided, \
-              SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END) AS first_passed, \
-              MAX(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END) AS passed \
-              FROM assessments a \
-              WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
-              GROUP BY a.submission_id) s",
+        let row = scoped(
+            // A submission is decided in the scope at its first decision there: the one whose
+            // previous attempt was decided before the scope, or never (`prev_at`, migration
+            // `0025_insight_previous.sql`). A pass ends a submission: it has one at most.
+            "SELECT CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_decided, \
+             CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_passed, \
+             CAST(COALESCE(SUM(CASE WHEN a.prev_at IS NULL OR a.prev_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS decided, \
+             CAST(COALESCE(SUM(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS passed \
+             FROM assessments a \
+             WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
+            scope,
         )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from)
-        .bind(to)
         .fetch_one(&self.pool)
         .await?;
         Ok(PassCounts {
@@ -190,18 +189,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Vec<DecisionGroup>, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let rows = sqlx::query(
+        let rows = scoped(
             "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
              COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late \
              FROM assessments a \
              WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
              GROUP BY a.assessor_id, a.submitted_at / 86400, a.created_at / 86400",
+            scope,
         )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from)
-        .bind(to)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -241,16 +236,12 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_level_pairs(&self, scope: &InsightScope) -> Result<Vec<LevelPairs>, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let rows = sqlx::query(
+        let rows = scoped(
             "SELECT achievement_id, criterion, first_level, second_level, COUNT(*) AS n FROM sampled_scores \
              WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND scored_at >= $3 AND scored_at < $4 \
              GROUP BY achievement_id, criterion, first_level, second_level",
+            scope,
         )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from)
-        .bind(to)
         .fetch_all(&self.pool)
         .await?;
         let level = |row: &sqlx::any::AnyRow, column: &str| -> Result<usize, StoreError> {
@@ -275,18 +266,14 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_samples(&self, scope: &InsightScope) -> Result<SampleCounts, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let row = sqlx::query(
+        let row = scoped(
             "SELECT COUNT(*) AS sampled, COALESCE(SUM(CASE WHEN state = 'second' THEN 1 ELSE 0 END), 0) AS waiting_second, \
              COALESCE(SUM(CASE WHEN state = 'moderation' THEN 1 ELSE 0 END), 0) AS waiting_moderation, \
              COALESCE(SUM(CASE WHEN state = 'agreed' THEN 1 ELSE 0 END), 0) AS agreed, \
              COALESCE(SUM(CASE WHEN state = 'moderated' THEN 1 ELSE 0 END), 0) AS moderated \
              FROM sampled_judgements WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND first_at >= $3 AND first_at < $4",
+            scope,
         )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from)
-        .bind(to)
         .fetch_one(&self.pool)
         .await?;
         Ok(SampleCounts {
@@ -305,13 +292,10 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_use(&self, scope: &InsightScope) -> Result<UseCounts, StoreError> {
         let (organisation, achievement, from, to) = scope.binds();
-        let issued = sqlx::query(
+        let issued = scoped(
             "SELECT COUNT(*) AS n FROM awards WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND issued_at >= $3 AND issued_at < $4",
+            scope,
         )
-        .bind(organisation.clone())
-        .bind(achievement.clone())
-        .bind(from)
-        .bind(to)
         .fetch_one(&self.pool)
         .await?;
         let used = sqlx::query(

@@ -593,6 +593,40 @@ backend_test!(passes_are_confirmed_once, |store| {
     );
 });
 
+backend_test!(pass_rates_count_each_submission_once_per_period, |store| {
+    let w = world(store).await;
+    let day = |d: i64| now() + Duration::days(d);
+    let second = named_user(store, "Sam Second", "sam@example.org").await;
+    let third = named_user(store, "Tia Third", "tia@example.org").await;
+    // A: not yet on days 0 and 2, then a pass on day 5. B: a pass on day 2. C: not yet on day 5.
+    let a = submitted(store, &w, w.learner, 60 * 24 * 30).await;
+    store.record_assessment(a.id, w.assessor, &judgement(Outcome::NotYet), &[], day(0)).await.unwrap();
+    store.send_revision(&submit(a.id, w.learner, Some(w.assessor), day(30)), &[], day(1)).await.unwrap();
+    store.record_assessment(a.id, w.assessor, &judgement(Outcome::NotYet), &[], day(2)).await.unwrap();
+    store.send_revision(&submit(a.id, w.learner, Some(w.assessor), day(30)), &[], day(3)).await.unwrap();
+    store.record_assessment(a.id, w.assessor, &judgement(Outcome::Pass), &[], day(5)).await.unwrap();
+    let b = submitted(store, &w, second, 60 * 24 * 30).await;
+    store.record_assessment(b.id, w.assessor, &judgement(Outcome::Pass), &[], day(2)).await.unwrap();
+    let c = submitted(store, &w, third, 60 * 24 * 30).await;
+    store.record_assessment(c.id, w.assessor, &judgement(Outcome::NotYet), &[], day(5)).await.unwrap();
+
+    let scope = |from: i64, to: i64| cairn_store::InsightScope { organisation: w.org, achievement: None, from: day(from), to: day(to) };
+    let passes = |first_decided, first_passed, decided, passed| cairn_store::PassCounts { first_decided, first_passed, decided, passed };
+    for (from, to, expected) in [
+        (0, 6, passes(3, 1, 3, 2)),
+        // A's third attempt and second decision are in it: A counts once.
+        (1, 6, passes(2, 1, 3, 2)),
+        (3, 6, passes(1, 0, 2, 1)),
+        (0, 1, passes(1, 0, 1, 0)),
+        (2, 3, passes(1, 1, 2, 1)),
+        (6, 9, passes(0, 0, 0, 0)),
+    ] {
+        assert_eq!(store.insight_passes(&scope(from, to)).await.unwrap(), expected, "days {from}..{to}");
+    }
+    let only = cairn_store::InsightScope { achievement: Some(AchievementId::new()), ..scope(0, 6) };
+    assert_eq!(store.insight_passes(&only).await.unwrap(), passes(0, 0, 0, 0), "another achievement's figures");
+});
+
 // ---------- queues ----------
 
 backend_test!(queues_order_by_due_date, |store| {

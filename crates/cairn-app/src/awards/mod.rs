@@ -33,7 +33,7 @@ pub use status_lists::{plausible_list_id, status_list};
 pub(crate) use views::evidence_with_links;
 pub use views::{
     AwardCard, AwardPage, BackpackEntry, BackpackItem, BackpackStack, Download, Downloaded, LevelAward, LevelHeld, Linked, Visible, backpack, backpack_shelves,
-    card, download, mine, page, renewal_links, seen_by, set_privacy, shown_reason, visible,
+    card, download, mine, page, renewal_links, seen_by, set_privacy, share, shown_reason, visible,
 };
 
 /// One rubric criterion as assessed, kept beside the award (`results_json`) for display.

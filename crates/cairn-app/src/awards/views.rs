@@ -197,6 +197,28 @@ pub async fn card(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, Ap
     Ok(AwardCard { award, achievement, organisation, learner_name, is_owner, listed, private, expired, status_reason })
 }
 
+/// The learner takes a share link of their award (LinkedIn's "add to profile", a network's
+/// share page, an e-mail): counted for the issuer's insight, then handed back so that the link
+/// can be made.
+///
+/// # Errors
+/// As [`card`]; `NotFound` for anyone but its learner; `Conflict` when the award is private,
+/// so that there is nothing to share.
+pub async fn share(app: &App, actor: &Actor, id: AwardId) -> Result<AwardCard, AppError> {
+    let card = card(app, actor, id).await?;
+    if !card.is_owner {
+        return Err(AppError::NotFound(format!("award \"{id}\" not found")));
+    }
+    if card.private {
+        return Err(AppError::Conflict {
+            kind: crate::error::ConflictKind::Generic,
+            detail: "this badge is private, so there is nothing to share: make it public or unlisted first".into(),
+        });
+    }
+    crate::insight::count_use(app, id, cairn_store::AwardUse::Share).await;
+    Ok(card)
+}
+
 /// The award page's data, with the verification of its stored credential (cached while the
 /// award keeps its status: `crate::verification::verify_award`).
 ///

@@ -144,6 +144,11 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     // Its learner's own visits are not views.
     let mut own = crate::helpers::Browser::signed_in(app.router.clone(), ("ada.twofold@example.org", "a long enough password")).await;
     assert_eq!(own.get(&format!("/awards/{award}")).await.status, 200);
+    // It shares it twice (LinkedIn, then X); a visitor's try at its share link counts nothing.
+    for network in ["linkedin", "x"] {
+        assert_eq!(own.get(&format!("/awards/{award}/share/{network}")).await.status, 303);
+    }
+    assert_eq!(app.get(&format!("/awards/{award}/share/linkedin"), None).await.status, 404);
 
     // The insight: exact figures for this scenario.
     let path = format!("/api/v1/organisations/{org}/insights?achievement={badge}");
@@ -160,7 +165,7 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     assert_eq!(insight["time_to_decision"]["p50_business_days"], 0);
     assert_eq!(insight["time_to_decision"]["service_days"], 14);
     assert_eq!(insight["sampling"], json!({"rate_percent": 100, "sampled": 2, "waiting_second": 0, "waiting_moderation": 0, "agreed": 1, "moderated": 1}));
-    assert_eq!(insight["awards"], json!({"issued": 1, "viewed": 2, "shared": 0, "verified": 0}));
+    assert_eq!(insight["awards"], json!({"issued": 1, "viewed": 2, "shared": 2, "verified": 0}));
     let decided: u64 = insight["assessors"].as_array().unwrap().iter().map(|a| a["decided"].as_u64().unwrap()).sum();
     assert_eq!(decided, 2, "one decision by the first assessor, one by the moderator: {insight}");
     // Robustness: (Proficient, Proficient) and (Proficient, Developing); tests: (Proficient,

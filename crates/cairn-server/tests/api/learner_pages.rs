@@ -295,11 +295,25 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
 
     // The learner's own panel: LinkedIn, shares, embed code and downloads.
     let page = learner.get(&path).await;
-    page.assert_contains("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME");
-    page.assert_contains("certId=");
-    page.assert_contains("https://twitter.com/intent/tweet?url=");
-    page.assert_contains("https://www.facebook.com/sharer/sharer.php?u=");
-    page.assert_contains("mailto:?subject=");
+    // Each share link goes through the award's share route, which counts it and sends the
+    // learner on to the network.
+    for (network, target) in [
+        ("linkedin", "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME"),
+        ("x", "https://twitter.com/intent/tweet?url="),
+        ("facebook", "https://www.facebook.com/sharer/sharer.php?u="),
+        ("e-mail", "mailto:?subject="),
+    ] {
+        let link = format!("/awards/{}/share/{network}", award.id);
+        page.assert_contains(&format!("href=\"{link}\""));
+        let sent = learner.get(&link).await;
+        assert_eq!(sent.status, 303, "{network}: {}", sent.text());
+        assert!(sent.location().starts_with(target), "{network}: {}", sent.location());
+        let page_url: String = url::form_urlencoded::byte_serialize(format!("{base}/awards/{}", award.id).as_bytes()).collect();
+        assert!(sent.location().contains(&page_url), "{network}: {}", sent.location());
+    }
+    assert!(learner.get(&format!("/awards/{}/share/linkedin", award.id)).await.location().contains(&format!("certId={}", award.id)));
+    assert_eq!(learner.get(&format!("/awards/{}/share/myspace", award.id)).await.status, 404);
+    assert_eq!(visitor.get(&format!("/awards/{}/share/linkedin", award.id)).await.status, 404, "only its learner shares it");
     page.assert_contains(&format!("{base}/awards/{}/embed", award.id));
     for download in ["badge.png", "badge.svg", "credential.json?download=1", "credential.jwt?download=1"] {
         page.assert_contains(&format!("href=\"/awards/{}/{download}\"", award.id));

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use cairn_app::AppError;
 use cairn_app::awards::{self, AwardCard, BackpackEntry, LevelHeld};
@@ -41,6 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route(paths::AWARD_EMBED, get(embed))
         .route("/awards/{id}/privacy", post(set_privacy))
         .route("/awards/{id}/renewal", post(renew))
+        .route("/awards/{id}/share/{network}", get(share))
 }
 
 /// An award's status as people read it: words, CSS class, and the reason when withdrawn (as the
@@ -397,15 +398,12 @@ async fn award_page(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
                 .collect(),
             evidence_public: award.evidence_public,
             shareable: !private,
-            linkedin: linkedin_add_to_profile(&LinkedInCertification {
-                name: &content.name,
-                organisation: &issuer_name,
-                issued: award.issued_at,
-                expires: award.valid_until,
-                certificate_url: &page_url,
-                certificate_id: &id.to_string(),
-            }),
-            shares: share_links(&page_url, &format!("I earned \"{}\" from {issuer_name}", content.name)),
+            linkedin: format!("/awards/{id}/share/linkedin"),
+            shares: share_targets(&content.name, &issuer_name, &award, &page_url)
+                .into_iter()
+                .skip(1)
+                .map(|(network, label, _)| (label, format!("/awards/{id}/share/{network}")))
+                .collect(),
             embed_code: embed_snippet(&embed_url, &format!("{} — {learner_name}", content.name)),
             downloads: vec![
                 Download {
@@ -506,6 +504,39 @@ async fn renew(State(state): State<AppState>, viewer: Viewer, Path(raw): Path<St
         Err(AppError::Unauthenticated) => Ok(sign_in_redirect(&format!("/awards/{id}"))),
         Err(error) => Err(error.into()),
     }
+}
+
+/// Where the learner may share an award: (path segment, label, the network's address), LinkedIn's
+/// "add to profile" first. The award page links each through [`share`], which counts it.
+fn share_targets(name: &str, issuer_name: &str, award: &Award, page_url: &str) -> Vec<(String, &'static str, String)> {
+    let linkedin = linkedin_add_to_profile(&LinkedInCertification {
+        name,
+        organisation: issuer_name,
+        issued: award.issued_at,
+        expires: award.valid_until,
+        certificate_url: page_url,
+        certificate_id: &award.id.to_string(),
+    });
+    std::iter::once(("linkedin".to_string(), "LinkedIn", linkedin))
+        .chain(share_links(page_url, &format!("I earned \"{name}\" from {issuer_name}")).into_iter().map(|(label, link)| (label.to_lowercase(), label, link)))
+        .collect()
+}
+
+/// The learner takes a share link: counted for the issuer's insight, then sent on to the network.
+async fn share(State(state): State<AppState>, viewer: Viewer, Path((raw, network)): Path<(String, String)>) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&raw, "award")?;
+    let card = match awards::share(&state.app, &viewer.actor, id).await {
+        Ok(card) => card,
+        Err(AppError::Unauthenticated) => return Ok(sign_in_redirect(&format!("/awards/{id}"))),
+        Err(error) => return Err(error.into()),
+    };
+    let page_url = state.app.config.urls().award_page(id);
+    let target = share_targets(&card.achievement.content.name, &card.organisation.profile.name, &card.award, &page_url)
+        .into_iter()
+        .find(|(segment, _, _)| *segment == network)
+        .map(|(_, _, link)| link)
+        .ok_or_else(|| Problem::not_found(format!("there is no way to share by \"{network}\"")))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response())
 }
 
 /// A sentence from a lower-case message: its first letter upper-case, a final period.
