@@ -101,7 +101,7 @@ pub struct TalentPage {
 /// Listed awards beyond which a talent search's award conditions are broad: it then walks the
 /// findable learners in order, checking each one's awards, and stops when the page is full,
 /// rather than gathering every matching award.
-const BROAD_MATCH: u64 = 5_000;
+const BROAD_MATCH: u64 = 20_000;
 
 /// Where a talent search changes its ways: [`Store::search_talent`] uses [`BROAD_MATCH`] and
 /// [`TALENT_COUNT_CAP`]; tests set them low to check that both ways agree.

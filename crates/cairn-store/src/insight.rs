@@ -114,25 +114,53 @@ fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
 }
 
 impl Store {
-    /// Counts one use of an award today: one row per award and day, added to.
+    /// Counts one use of an award today: one row per award and day, added to, and the issuer's
+    /// total of the day (`award_use_days`), in one transaction.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure (an unknown award counts nothing).
     pub async fn record_award_use(&self, award: AwardId, kind: AwardUse, now: OffsetDateTime) -> Result<(), StoreError> {
         let flag = |k: AwardUse| i64::from(kind == k);
-        sqlx::query(
+        let day = secs(now).div_euclid(DAY);
+        let mut tx = self.pool.begin().await?;
+        for sql in [
             "INSERT INTO award_use (award_id, day, organisation_id, achievement_id, views, shares, verifications) \
              SELECT a.id, $1, a.organisation_id, a.achievement_id, $2, $3, $4 FROM awards a WHERE a.id = $5 \
              ON CONFLICT (award_id, day) DO UPDATE SET views = award_use.views + excluded.views, shares = award_use.shares + excluded.shares, \
              verifications = award_use.verifications + excluded.verifications",
+            "INSERT INTO award_use_days (organisation_id, day, views, shares, verifications) \
+             SELECT a.organisation_id, $1, $2, $3, $4 FROM awards a WHERE a.id = $5 \
+             ON CONFLICT (organisation_id, day) DO UPDATE SET views = award_use_days.views + excluded.views, \
+             shares = award_use_days.shares + excluded.shares, verifications = award_use_days.verifications + excluded.verifications",
+        ] {
+            sqlx::query(sql)
+                .bind(day)
+                .bind(flag(AwardUse::View))
+                .bind(flag(AwardUse::Share))
+                .bind(flag(AwardUse::Verification))
+                .bind(award.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rebuilds every issuer's daily totals of award use (`award_use_days`) from `award_use`,
+    /// after a bulk load wrote the latter alone.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn rebuild_award_use_days(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM award_use_days").execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO award_use_days (organisation_id, day, views, shares, verifications) \
+             SELECT organisation_id, day, SUM(views), SUM(shares), SUM(verifications) FROM award_use GROUP BY organisation_id, day",
         )
-        .bind(secs(now).div_euclid(DAY))
-        .bind(flag(AwardUse::View))
-        .bind(flag(AwardUse::Share))
-        .bind(flag(AwardUse::Verification))
-        .bind(award.to_string())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -298,17 +326,21 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        let used = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
-             CAST(COALESCE(SUM(verifications), 0) AS BIGINT) AS verifications FROM award_use \
-             WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND day >= $3 AND day < $4",
-        )
-        .bind(organisation)
-        .bind(achievement)
-        .bind(from.div_euclid(DAY))
-        .bind((to + DAY - 1).div_euclid(DAY))
-        .fetch_one(&self.pool)
-        .await?;
+        let sums = "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
+                    CAST(COALESCE(SUM(verifications), 0) AS BIGINT) AS verifications";
+        // All the issuer's achievements: its daily totals; one: that achievement's awards' days.
+        let used = if achievement.is_empty() {
+            format!("{sums} FROM award_use_days WHERE organisation_id = $1 AND $2 = '' AND day >= $3 AND day < $4")
+        } else {
+            format!("{sums} FROM award_use WHERE organisation_id = $1 AND achievement_id = $2 AND day >= $3 AND day < $4")
+        };
+        let used = sqlx::query(&used)
+            .bind(organisation)
+            .bind(achievement)
+            .bind(from.div_euclid(DAY))
+            .bind((to + DAY - 1).div_euclid(DAY))
+            .fetch_one(&self.pool)
+            .await?;
         Ok(UseCounts {
             issued: count(&issued, "n")?,
             views: count(&used, "views")?,

@@ -215,6 +215,8 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     let all = app.get(&format!("/api/v1/organisations/{org}/insights"), Some(&issuer)).await.json();
     assert_eq!(all["achievement_id"], Value::Null);
     assert!(all["pass_rate"]["first_attempt"]["decided"].as_u64().unwrap() >= 2, "{all}");
+    // The issuer's daily totals of award use agree with its one used award's.
+    assert_eq!((&all["awards"]["viewed"], &all["awards"]["shared"], &all["awards"]["verified"]), (&json!(2), &json!(2), &json!(0)), "{all}");
 });
 
 backend_test!(no_sampling_leaves_the_journey_as_it_was, |app| {
