@@ -217,7 +217,8 @@ describe('assessment journey', () => {
     // 9. Share: LinkedIn "Add to profile" carries the certification.
     const linkedin = learner.locator('.share-list a', { hasText: 'LinkedIn' }).first();
     const [popup] = await Promise.all([learner.waitForEvent('popup'), linkedin.click()]);
-    await popup.waitForLoadState();
+    // The button counts the share on the way, then Cairn sends the popup on to LinkedIn.
+    await popup.waitForURL(/^https:\/\/www\.linkedin\.com\//);
     const share = new URL(popup.url());
     await popup.close();
     assert.equal(`${share.origin}${share.pathname}`, 'https://www.linkedin.com/profile/add');
