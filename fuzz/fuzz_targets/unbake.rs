@@ -1,8 +1,7 @@
 //! Fuzzes reading baked PNG and SVG badges.
+//!
+//! The check lives in `cairn_server::fuzzing::unbake`; `crates/cairn-server/tests/fuzz_corpus.rs`
+//! replays this corpus through it on every test run.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let _ = cairn_vc::bake::unbake(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| cairn_server::fuzzing::unbake(data));

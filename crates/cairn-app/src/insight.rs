@@ -140,13 +140,12 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
     // Every figure is its own aggregate over the scope: they run at once, each on a connection
     // of its own.
     let store = &app.store;
-    let (organisation_row, all, settings, members, sends, passes, decisions, open, level_pairs, awards, samples) = tokio::try_join!(
+    let (organisation_row, all, settings, members, sends, decisions, open, level_pairs, awards, samples) = tokio::try_join!(
         store.organisation(organisation),
         store.organisation_achievements(organisation),
         store.issuer_settings(organisation),
         store.members(organisation),
         store.insight_sends(&scope),
-        store.insight_passes(&scope),
         store.insight_decisions(&scope),
         store.insight_open_load(&scope),
         store.insight_level_pairs(&scope),
@@ -178,7 +177,8 @@ pub async fn insight(app: &App, actor: &Actor, organisation: OrganisationId, fil
     let mut by_assessor: BTreeMap<UserId, (u64, Vec<(i64, u64)>)> = BTreeMap::new();
     let mut breaches = 0u64;
     let mut business_days: HashMap<(i64, i64), i64> = HashMap::new();
-    for group in decisions {
+    let passes = decisions.passes;
+    for group in decisions.groups {
         let days = *business_days
             .entry((group.sent_day, group.decided_day))
             .or_insert_with(|| calendar.business_days_between(day_of(group.sent_day), day_of(group.decided_day)).max(0));

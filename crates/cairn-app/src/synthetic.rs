@@ -624,7 +624,7 @@ pub async fn seed(app: &App, options: &SyntheticOptions, progress: impl Fn(Synth
         progress(SyntheticProgress { learners: written_learners, learners_total: learners as u64, awards });
     }
     tracing::info!(awards = report.awards, "refreshing the planner's statistics");
-    app.store.rebuild_award_use_days().await?;
+    app.store.rebuild_insight_days().await?;
     app.store.refresh_statistics().await?;
     Ok(report)
 }

@@ -31,12 +31,10 @@ pub mod upload;
 
 pub use routes::app;
 
-/// Entry points of the fuzz targets in `fuzz/`, not an API: the API's JSON inputs read and
-/// parsed as their handlers do. (Uploads are read by the public [`upload::read_upload`].)
+/// What the fuzz targets in `fuzz/` check, not an API: one function per target, also replayed
+/// over the committed corpus by `tests/fuzz_corpus.rs`.
 #[doc(hidden)]
-pub mod fuzzing {
-    pub use crate::routes::api::fuzzing::{JSON_INPUTS, Outcome, api_json};
-}
+pub mod fuzzing;
 pub use state::AppState;
 
 /// Serves `router` on `listener` until `shutdown` completes, then finishes in-flight requests.

@@ -100,7 +100,17 @@ pub struct Award {
     pub renewed_by: Option<AwardId>,
 }
 
-/// An award as its learner lists it.
+/// The columns of an award (`aw`) as a portfolio or a talent search shows it: its signed forms
+/// are left out (`jwt` and `ob2_json` empty), except the credential of one whose evidence is
+/// public, which the evidence links are read from. The forms are about 20 KB an award, and a
+/// page of learners shows hundreds of awards.
+pub(crate) const SHOWN_AWARD_COLUMNS: &str = "aw.id, aw.achievement_id, aw.achievement_version, aw.organisation_id, aw.learner_id, \
+     aw.submission_id, aw.issued_at, aw.valid_until, aw.status, aw.status_reason, aw.status_changed_at, aw.privacy, aw.evidence_public, \
+     aw.status_index, aw.recipient_salt, aw.results_json, CASE WHEN aw.evidence_public = 1 THEN aw.credential_json ELSE '' END AS credential_json, \
+     '' AS jwt, '' AS ob2_json, aw.png_key, aw.svg_key, aw.created_at, aw.status_reason_public, aw.renews, aw.renewed_by, aw.recognition";
+
+/// An award as its learner lists it. From [`Store::listed_awards`] and a talent search, its
+/// signed forms are not loaded ([`SHOWN_AWARD_COLUMNS`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LearnerAward {
     pub award: Award,

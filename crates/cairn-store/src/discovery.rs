@@ -10,7 +10,7 @@ use cairn_core::ids::{ContactRequestId, OrganisationId, UserId};
 use sqlx::any::AnyRow;
 use time::OffsetDateTime;
 
-use crate::awards::learner_award_from;
+use crate::awards::{SHOWN_AWARD_COLUMNS, learner_award_from};
 use crate::catalog::{escape_like, search_terms};
 use crate::effects::{NewEffect, insert_effects};
 use crate::error::conflict_on_unique;
@@ -183,6 +183,11 @@ const CONTACT_REQUEST_SELECT: &str = "SELECT c.*, o.name AS organisation_name, u
 /// The bound values and conditions of a talent search, over `awards aw JOIN achievements ach`.
 struct Conditions {
     sql: Vec<String>,
+    /// The same conditions, written for checking one learner's listed awards (a broad search's
+    /// walk): a list of achievements is compared with an expression of the column, so that the
+    /// database reads the learner's few awards by index and filters them, rather than seeking
+    /// each achievement of the list in the learner's part of the index.
+    learner_sql: Vec<String>,
     binds: Vec<Bind>,
 }
 
@@ -192,6 +197,16 @@ enum Bind {
 }
 
 impl Conditions {
+    fn new(sql: Vec<String>) -> Conditions {
+        Conditions { learner_sql: sql.clone(), sql, binds: Vec::new() }
+    }
+
+    /// A condition that reads the same either way.
+    fn push(&mut self, condition: String) {
+        self.learner_sql.push(condition.clone());
+        self.sql.push(condition);
+    }
+
     fn bind(&mut self, value: Bind) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
@@ -270,7 +285,7 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn listed_awards(&self, learner: UserId) -> Result<Vec<LearnerAward>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
+            "SELECT {SHOWN_AWARD_COLUMNS}, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
              JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
              JOIN organisations o ON o.id = aw.organisation_id \
              WHERE aw.learner_id = $1 AND {LISTED} ORDER BY aw.issued_at DESC, aw.id LIMIT 500"
@@ -353,8 +368,7 @@ impl Store {
             || query.issuer.is_some()
             || query.criterion.is_some()
             || (query.unexpired && query.recent_days.is_some());
-        let mut learners =
-            Conditions { sql: vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()], binds: Vec::new() };
+        let mut learners = Conditions::new(vec!["u.discoverable = 1".into(), "u.handle IS NOT NULL".into(), "u.listed_at IS NOT NULL".into()]);
         let over_cap = count_cap.min(1 << 40) + 1;
         // Walking the findable learners in order, as far as the page and the count need, each
         // checked for a matching award when there are conditions on them. PostgreSQL is told to
@@ -388,7 +402,7 @@ impl Store {
             let broad = get_u64(&conditions.apply(sqlx::query(&probe_sql)).fetch_one(&self.pool).await?, "n")? >= broad_match;
             let (count_sql, page_sql) = if broad {
                 // Many learners match: the first ones in order are found soon.
-                walk(&learners.sql.join(" AND "), Some(&awards_where))
+                walk(&learners.sql.join(" AND "), Some(&conditions.learner_sql.join(" AND ")))
             } else {
                 // Few awards match: gathered from the index, grouped by learner (rather than
                 // COUNT(DISTINCT …), which PostgreSQL sorts for).
@@ -408,11 +422,11 @@ impl Store {
         } else {
             if query.unexpired {
                 let p = learners.bind(Bind::Int(secs(now)));
-                learners.sql.push(format!("u.listed_until > {p}"));
+                learners.push(format!("u.listed_until > {p}"));
             }
             if let Some(days) = query.recent_days {
                 let p = learners.bind(Bind::Int(recent_cutoff(now, days)));
-                learners.sql.push(format!("u.listed_at >= {p}"));
+                learners.push(format!("u.listed_at >= {p}"));
             }
             let (count_sql, page_sql) = walk(&learners.sql.join(" AND "), None);
             (count_sql, page_sql, &learners)
@@ -427,12 +441,12 @@ impl Store {
         }
         let ids: Vec<String> = talents.iter().map(|t| conditions.bind(Bind::Text(t.learner.to_string()))).collect();
         let awards_sql = format!(
-            "SELECT aw.*, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
+            "SELECT {SHOWN_AWARD_COLUMNS}, v.name AS achievement_name, o.name AS organisation_name FROM awards aw \
              JOIN achievement_versions v ON v.achievement_id = aw.achievement_id AND v.version = aw.achievement_version \
              JOIN organisations o ON o.id = aw.organisation_id \
              WHERE aw.learner_id IN ({}) AND {LISTED} AND {} ORDER BY aw.learner_id, aw.issued_at DESC, aw.id",
             ids.join(", "),
-            conditions.sql.join(" AND ")
+            conditions.learner_sql.join(" AND ")
         );
         let mut by_learner: std::collections::HashMap<UserId, Vec<LearnerAward>> = std::collections::HashMap::new();
         for row in conditions.apply(sqlx::query(&awards_sql)).fetch_all(&self.pool).await? {
@@ -461,7 +475,7 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     async fn talent_conditions(&self, query: &TalentQuery, now: OffsetDateTime) -> Result<Option<Conditions>, StoreError> {
-        let mut c = Conditions { sql: vec!["1 = 1".into()], binds: Vec::new() };
+        let mut c = Conditions::new(vec!["1 = 1".into()]);
         let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
         if !terms.is_empty() {
             // The award's achievement, or the micro-credential a level belongs to, matches the
@@ -482,9 +496,10 @@ impl Store {
             }
             let list = if ids.len() <= INLINE_IDS { ids.join(", ") } else { achievements(&c.bind(Bind::Text(words))) };
             c.sql.push(format!("aw.achievement_id IN ({list})"));
+            c.learner_sql.push(format!("(aw.achievement_id || '') IN ({list})"));
         }
         if let Some(competency) = &query.competency {
-            let mut m = Conditions { sql: Vec::new(), binds: Vec::new() };
+            let mut m = Conditions::new(Vec::new());
             let matches = competency_matches(&mut m, competency);
             let pairs = m
                 .apply(sqlx::query(&competency_pairs(&matches)))
@@ -503,27 +518,28 @@ impl Store {
                 competency_pairs(&competency_matches(&mut c, competency))
             };
             c.sql.push(format!("(aw.achievement_id, aw.achievement_version) IN ({list})"));
+            c.learner_sql.push(format!("(aw.achievement_id || '', aw.achievement_version + 0) IN ({list})"));
         }
         if let Some(achievement) = query.achievement {
             let p = c.bind(Bind::Text(achievement.to_string()));
-            c.sql.push(format!("aw.achievement_id = {p}"));
+            c.push(format!("aw.achievement_id = {p}"));
         }
         if let Some(issuer) = query.issuer {
             let p = c.bind(Bind::Text(issuer.to_string()));
-            c.sql.push(format!("aw.organisation_id = {p}"));
+            c.push(format!("aw.organisation_id = {p}"));
         }
         if let Some(criterion) = &query.criterion {
             let name = c.bind(Bind::Text(criterion.criterion.clone()));
             let level = c.bind(Bind::Int(i64::from(criterion.min_level)));
-            c.sql.push(format!("EXISTS (SELECT 1 FROM award_results r WHERE r.award_id = aw.id AND r.criterion = {name} AND r.level >= {level})"));
+            c.push(format!("EXISTS (SELECT 1 FROM award_results r WHERE r.award_id = aw.id AND r.criterion = {name} AND r.level >= {level})"));
         }
         if query.unexpired {
             let p = c.bind(Bind::Int(secs(now)));
-            c.sql.push(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
+            c.push(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
         }
         if let Some(days) = query.recent_days {
             let p = c.bind(Bind::Int(recent_cutoff(now, days)));
-            c.sql.push(format!("aw.issued_at >= {p}"));
+            c.push(format!("aw.issued_at >= {p}"));
         }
         Ok(Some(c))
     }

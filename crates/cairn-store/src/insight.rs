@@ -1,8 +1,11 @@
 //! Issuer insight as SQL aggregates: every query groups in the database and returns counts per
 //! day, per assessor or per pair of levels — rows bounded by the calendar, the members and the
 //! rubric, never one per submission or award. Each reads one issuer's rows of the period by
-//! index: attempts and assessments carry their organisation (migration `0021_insight_index.sql`). Award use (page views, shares, verifications) is
-//! counted here too, one row per award and day, migration `0018_insight.sql`.
+//! index: attempts and assessments carry their organisation (migration `0021_insight_index.sql`).
+//! Over all of an issuer's achievements, the attempts sent, awards issued and award use come from
+//! its daily totals (`insight_days`, migration `0028_insight_days.sql`). Award use (page views,
+//! shares, verifications) is counted here too, one row per award and day, migration
+//! `0018_insight.sql`.
 
 use crate::assessment::QUEUED;
 use crate::rows::{get_i64, get_id, get_opt_id, get_string, secs};
@@ -27,6 +30,12 @@ impl InsightScope {
     /// The binds every query starts with: organisation, achievement (empty for all), from, to.
     fn binds(&self) -> (String, String, i64, i64) {
         (self.organisation.to_string(), self.achievement.map(|a| a.to_string()).unwrap_or_default(), secs(self.from), secs(self.to))
+    }
+
+    /// The UTC days the scope covers, from (included) to (excluded): scopes start and end at
+    /// midnight, so a day's totals are wholly in or out.
+    fn days(&self) -> (i64, i64) {
+        (secs(self.from).div_euclid(DAY), (secs(self.to) + DAY - 1).div_euclid(DAY))
     }
 }
 
@@ -59,6 +68,14 @@ pub struct PassCounts {
     /// Submissions with a decision, and how many of them with a pass.
     pub decided: u64,
     pub passed: u64,
+}
+
+/// The decisions made in a scope: grouped for the times to decision, and counted for the pass
+/// rates, from one reading of them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Decisions {
+    pub groups: Vec<DecisionGroup>,
+    pub passes: PassCounts,
 }
 
 /// Decisions grouped by who decided, the day the attempt was sent and the day it was decided.
@@ -115,7 +132,7 @@ fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
 
 impl Store {
     /// Counts one use of an award today: one row per award and day, added to, and the issuer's
-    /// total of the day (`award_use_days`), in one transaction.
+    /// total of the day (`insight_days`), in one transaction.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure (an unknown award counts nothing).
@@ -128,10 +145,10 @@ impl Store {
              SELECT a.id, $1, a.organisation_id, a.achievement_id, $2, $3, $4 FROM awards a WHERE a.id = $5 \
              ON CONFLICT (award_id, day) DO UPDATE SET views = award_use.views + excluded.views, shares = award_use.shares + excluded.shares, \
              verifications = award_use.verifications + excluded.verifications",
-            "INSERT INTO award_use_days (organisation_id, day, views, shares, verifications) \
-             SELECT a.organisation_id, $1, $2, $3, $4 FROM awards a WHERE a.id = $5 \
-             ON CONFLICT (organisation_id, day) DO UPDATE SET views = award_use_days.views + excluded.views, \
-             shares = award_use_days.shares + excluded.shares, verifications = award_use_days.verifications + excluded.verifications",
+            "INSERT INTO insight_days (organisation_id, day, first_attempts, revisions, issued, views, shares, verifications) \
+             SELECT a.organisation_id, $1, 0, 0, 0, $2, $3, $4 FROM awards a WHERE a.id = $5 \
+             ON CONFLICT (organisation_id, day) DO UPDATE SET views = insight_days.views + excluded.views, \
+             shares = insight_days.shares + excluded.shares, verifications = insight_days.verifications + excluded.verifications",
         ] {
             sqlx::query(sql)
                 .bind(day)
@@ -146,17 +163,22 @@ impl Store {
         Ok(())
     }
 
-    /// Rebuilds every issuer's daily totals of award use (`award_use_days`) from `award_use`,
-    /// after a bulk load wrote the latter alone.
+    /// Rebuilds every issuer's daily totals (`insight_days`) from the attempts, awards and award
+    /// use themselves, after a bulk load wrote `award_use` alone.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn rebuild_award_use_days(&self) -> Result<(), StoreError> {
+    pub async fn rebuild_insight_days(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM award_use_days").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM insight_days").execute(&mut *tx).await?;
         sqlx::query(
-            "INSERT INTO award_use_days (organisation_id, day, views, shares, verifications) \
-             SELECT organisation_id, day, SUM(views), SUM(shares), SUM(verifications) FROM award_use GROUP BY organisation_id, day",
+            "INSERT INTO insight_days (organisation_id, day, first_attempts, revisions, issued, views, shares, verifications) \
+             SELECT organisation_id, day, SUM(first_attempts), SUM(revisions), SUM(issued), SUM(views), SUM(shares), SUM(verifications) FROM ( \
+             SELECT organisation_id, submitted_at / 86400 AS day, CASE WHEN attempt = 1 THEN 1 ELSE 0 END AS first_attempts, \
+             CASE WHEN attempt > 1 THEN 1 ELSE 0 END AS revisions, 0 AS issued, 0 AS views, 0 AS shares, 0 AS verifications \
+             FROM submission_attempts WHERE organisation_id IS NOT NULL \
+             UNION ALL SELECT organisation_id, issued_at / 86400, 0, 0, 1, 0, 0, 0 FROM awards \
+             UNION ALL SELECT organisation_id, day, 0, 0, 0, views, shares, verifications FROM award_use) d GROUP BY organisation_id, day",
         )
         .execute(&mut *tx)
         .await?;
@@ -169,57 +191,52 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_sends(&self, scope: &InsightScope) -> Result<Vec<SendsOnDay>, StoreError> {
-        let rows = scoped(
-            "SELECT t.submitted_at / 86400 AS day, COALESCE(SUM(CASE WHEN t.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_attempts, \
+        let rows = if scope.achievement.is_none() {
+            let (from, to) = scope.days();
+            sqlx::query(
+                "SELECT day, first_attempts, revisions FROM insight_days WHERE organisation_id = $1 AND day >= $2 AND day < $3 \
+                 AND (first_attempts > 0 OR revisions > 0) ORDER BY day",
+            )
+            .bind(scope.organisation.to_string())
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?
+        } else {
+            scoped(
+                "SELECT t.submitted_at / 86400 AS day, COALESCE(SUM(CASE WHEN t.attempt = 1 THEN 1 ELSE 0 END), 0) AS first_attempts, \
              COALESCE(SUM(CASE WHEN t.attempt > 1 THEN 1 ELSE 0 END), 0) AS revisions \
              FROM submission_attempts t \
              WHERE t.organisation_id = $1 AND ($2 = '' OR t.achievement_id = $2) AND t.submitted_at >= $3 AND t.submitted_at < $4 \
              GROUP BY t.submitted_at / 86400 ORDER BY 1",
-            scope,
-        )
-        .fetch_all(&self.pool)
-        .await?;
+                scope,
+            )
+            .fetch_all(&self.pool)
+            .await?
+        };
         rows.iter()
             .map(|row| Ok(SendsOnDay { day: get_i64(row, "day")?, first_attempts: count(row, "first_attempts")?, revisions: count(row, "revisions")? }))
             .collect()
     }
 
-    /// The counts behind the pass rates, over the decisions made in the scope.
+    /// The decisions made in the scope, read once: grouped by who decided, the day the attempt
+    /// was sent and the day it was decided, with how many came after the attempt's due date; and
+    /// summed into the counts behind the pass rates.
+    ///
+    /// A submission is decided in the scope at its first decision there: the one whose previous
+    /// attempt was decided before the scope, or never (`prev_at`, migration
+    /// `0025_insight_previous.sql`). A pass ends a submission: it has one at most.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
-    pub async fn insight_passes(&self, scope: &InsightScope) -> Result<PassCounts, StoreError> {
-        let row = scoped(
-            // A submission is decided in the scope at its first decision there: the one whose
-            // previous attempt was decided before the scope, or never (`prev_at`, migration
-            // `0025_insight_previous.sql`). A pass ends a submission: it has one at most.
-            "SELECT CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_decided, \
+    pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Decisions, StoreError> {
+        let rows = scoped(
+            "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
+             COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late, \
+             CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_decided, \
              CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_passed, \
              CAST(COALESCE(SUM(CASE WHEN a.prev_at IS NULL OR a.prev_at < $3 THEN 1 ELSE 0 END), 0) AS BIGINT) AS decided, \
              CAST(COALESCE(SUM(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS passed \
-             FROM assessments a \
-             WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4",
-            scope,
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(PassCounts {
-            first_decided: count(&row, "first_decided")?,
-            first_passed: count(&row, "first_passed")?,
-            decided: count(&row, "decided")?,
-            passed: count(&row, "passed")?,
-        })
-    }
-
-    /// The decisions made in the scope, grouped by who decided, the day the attempt was sent and
-    /// the day it was decided, with how many came after the attempt's due date.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] on a database failure.
-    pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Vec<DecisionGroup>, StoreError> {
-        let rows = scoped(
-            "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
-             COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late \
              FROM assessments a \
              WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
              GROUP BY a.assessor_id, a.submitted_at / 86400, a.created_at / 86400",
@@ -227,17 +244,22 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DecisionGroup {
-                    assessor: get_opt_id(row, "assessor_id")?,
-                    sent_day: get_i64(row, "sent_day")?,
-                    decided_day: get_i64(row, "decided_day")?,
-                    decisions: count(row, "decisions")?,
-                    late: count(row, "late")?,
-                })
-            })
-            .collect()
+        let mut decisions = Decisions { groups: Vec::with_capacity(rows.len()), passes: PassCounts::default() };
+        for row in &rows {
+            decisions.groups.push(DecisionGroup {
+                assessor: get_opt_id(row, "assessor_id")?,
+                sent_day: get_i64(row, "sent_day")?,
+                decided_day: get_i64(row, "decided_day")?,
+                decisions: count(row, "decisions")?,
+                late: count(row, "late")?,
+            });
+            let passes = &mut decisions.passes;
+            passes.first_decided += count(row, "first_decided")?;
+            passes.first_passed += count(row, "first_passed")?;
+            passes.decided += count(row, "decided")?;
+            passes.passed += count(row, "passed")?;
+        }
+        Ok(decisions)
     }
 
     /// Each assessor's open submissions now (queued and assigned to them), in the scope's
@@ -319,30 +341,41 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_use(&self, scope: &InsightScope) -> Result<UseCounts, StoreError> {
-        let (organisation, achievement, from, to) = scope.binds();
-        let issued = scoped(
-            "SELECT COUNT(*) AS n FROM awards WHERE organisation_id = $1 AND ($2 = '' OR achievement_id = $2) AND issued_at >= $3 AND issued_at < $4",
-            scope,
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        let sums = "SELECT CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
+        let (organisation, achievement, _, _) = scope.binds();
+        let (from, to) = scope.days();
+        let sums = "CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
                     CAST(COALESCE(SUM(verifications), 0) AS BIGINT) AS verifications";
-        // All the issuer's achievements: its daily totals; one: that achievement's awards' days.
-        let used = if achievement.is_empty() {
-            format!("{sums} FROM award_use_days WHERE organisation_id = $1 AND $2 = '' AND day >= $3 AND day < $4")
-        } else {
-            format!("{sums} FROM award_use WHERE organisation_id = $1 AND achievement_id = $2 AND day >= $3 AND day < $4")
-        };
-        let used = sqlx::query(&used)
+        // All the issuer's achievements: its daily totals; one: that achievement's awards and
+        // their days of use.
+        if scope.achievement.is_none() {
+            let row = sqlx::query(&format!(
+                "SELECT CAST(COALESCE(SUM(issued), 0) AS BIGINT) AS issued, {sums} FROM insight_days WHERE organisation_id = $1 AND day >= $2 AND day < $3"
+            ))
+            .bind(organisation)
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool)
+            .await?;
+            return Ok(UseCounts {
+                issued: count(&row, "issued")?,
+                views: count(&row, "views")?,
+                shares: count(&row, "shares")?,
+                verifications: count(&row, "verifications")?,
+            });
+        }
+        let issued =
+            scoped("SELECT COUNT(*) AS issued FROM awards WHERE organisation_id = $1 AND achievement_id = $2 AND issued_at >= $3 AND issued_at < $4", scope)
+                .fetch_one(&self.pool)
+                .await?;
+        let used = sqlx::query(&format!("SELECT {sums} FROM award_use WHERE organisation_id = $1 AND achievement_id = $2 AND day >= $3 AND day < $4"))
             .bind(organisation)
             .bind(achievement)
-            .bind(from.div_euclid(DAY))
-            .bind((to + DAY - 1).div_euclid(DAY))
+            .bind(from)
+            .bind(to)
             .fetch_one(&self.pool)
             .await?;
         Ok(UseCounts {
-            issued: count(&issued, "n")?,
+            issued: count(&issued, "issued")?,
             views: count(&used, "views")?,
             shares: count(&used, "shares")?,
             verifications: count(&used, "verifications")?,

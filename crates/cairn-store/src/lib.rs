@@ -55,7 +55,7 @@ pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord,
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
-pub use insight::{AwardUse, DecisionGroup, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
+pub use insight::{AwardUse, DecisionGroup, Decisions, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use organisations::Member;

@@ -621,10 +621,49 @@ backend_test!(pass_rates_count_each_submission_once_per_period, |store| {
         (2, 3, passes(1, 1, 2, 1)),
         (6, 9, passes(0, 0, 0, 0)),
     ] {
-        assert_eq!(store.insight_passes(&scope(from, to)).await.unwrap(), expected, "days {from}..{to}");
+        assert_eq!(store.insight_decisions(&scope(from, to)).await.unwrap().passes, expected, "days {from}..{to}");
     }
     let only = cairn_store::InsightScope { achievement: Some(AchievementId::new()), ..scope(0, 6) };
-    assert_eq!(store.insight_passes(&only).await.unwrap(), passes(0, 0, 0, 0), "another achievement's figures");
+    assert_eq!(store.insight_decisions(&only).await.unwrap().passes, passes(0, 0, 0, 0), "another achievement's figures");
+});
+
+backend_test!(daily_totals_follow_attempts_awards_and_deleted_accounts, |store| {
+    let w = world(store).await;
+    let midnight = now().date().midnight().assume_utc();
+    let today = now().unix_timestamp().div_euclid(86_400);
+    let second = named_user(store, "Sam Second", "sam@example.org").await;
+    // The learner sends on day 0 and revises on day 1; the second learner sends on day 0 and is
+    // awarded, and the award is viewed once.
+    let a = submitted(store, &w, w.learner, 60 * 24 * 30).await;
+    store.record_assessment(a.id, w.assessor, &judgement(Outcome::NotYet), &[], at(1)).await.unwrap();
+    store.send_revision(&submit(a.id, w.learner, Some(w.assessor), now() + Duration::days(30)), &[], now() + Duration::days(1)).await.unwrap();
+    let b = submitted(store, &w, second, 60).await;
+    store.record_assessment(b.id, w.assessor, &judgement(Outcome::Pass), &[], at(2)).await.unwrap();
+    let award = store.create_award(&new_award(&w, second, Some(b.id), 1), &[], at(100)).await.unwrap();
+    store.record_award_use(award.id, cairn_store::AwardUse::View, at(120)).await.unwrap();
+
+    let all = cairn_store::InsightScope { organisation: w.org, achievement: None, from: midnight, to: midnight + Duration::days(3) };
+    let one = cairn_store::InsightScope { achievement: Some(w.achievement), ..all };
+    let sends = |first_attempts, revisions, day| cairn_store::SendsOnDay { day: today + day, first_attempts, revisions };
+    let figures = || async {
+        let from_totals = (store.insight_sends(&all).await.unwrap(), store.insight_use(&all).await.unwrap());
+        // The issuer has this one achievement: its own rows must give the same figures.
+        let from_rows = (store.insight_sends(&one).await.unwrap(), store.insight_use(&one).await.unwrap());
+        assert_eq!(from_totals, from_rows, "daily totals and rows agree");
+        from_totals
+    };
+    let used = |issued| cairn_store::UseCounts { issued, views: 1, shares: 0, verifications: 0 };
+    assert_eq!(figures().await, (vec![sends(2, 0, 0), sends(0, 1, 1)], used(1)));
+    let before = cairn_store::InsightScope { from: midnight - Duration::days(3), to: midnight, ..all };
+    assert_eq!((store.insight_sends(&before).await.unwrap(), store.insight_use(&before).await.unwrap()), (vec![], cairn_store::UseCounts::default()));
+
+    // Deleting the second learner's account takes their submission (and its attempt) away; the
+    // award stays, as issued.
+    store.delete_account(second, at(200)).await.unwrap();
+    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1)));
+    // Recomputed from the rows, the totals are the same.
+    store.rebuild_insight_days().await.unwrap();
+    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1)));
 });
 
 // ---------- queues ----------
