@@ -31,12 +31,23 @@ fn recent_cutoff(now: OffsetDateTime, days: u32) -> i64 {
 /// up to this many; beyond, each statement matches them again.
 const INLINE_IDS: usize = 5_000;
 
-/// A stored id as an SQL literal, once checked to be a UUID (so that it cannot break out of it).
-fn id_literal(id: &str) -> Result<String, StoreError> {
-    if uuid::Uuid::parse_str(id).is_err() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
+/// A stored id, once checked to be a UUID (so that it cannot break out of a literal).
+fn checked_id(id: String) -> Result<String, StoreError> {
+    if uuid::Uuid::parse_str(&id).is_err() || !id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
         return Err(StoreError::corrupt(format!("achievement id \"{id}\"")));
     }
-    Ok(format!("'{id}'"))
+    Ok(id)
+}
+
+/// The condition that `column` is one of `values` (checked ids, or `id:version` pairs), written
+/// in: PostgreSQL compares with one array constant, which it plans at once and hashes once per
+/// statement, even inside a subquery run for each learner; SQLite with a list, which it makes
+/// into one index for the statement.
+fn one_of(backend: Backend, column: &str, values: &[String]) -> String {
+    match backend {
+        Backend::Postgres => format!("{column} = ANY('{{{}}}'::text[])", values.join(",")),
+        Backend::Sqlite => format!("{column} IN ({})", values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// The (achievement, version) pairs (`id`, `version`) whose alignments meet `matches`: the awarded
@@ -490,13 +501,18 @@ impl Store {
             };
             let achievements = |p: &str| format!("SELECT id FROM achievements WHERE id IN ({m}) OR parent_id IN ({m})", m = matching(p));
             let rows = sqlx::query(&achievements("$1")).bind(words.as_str()).fetch_all(&self.pool).await?;
-            let ids = rows.iter().map(|row| id_literal(&get_string(row, "id")?)).collect::<Result<Vec<_>, _>>()?;
+            let ids = rows.iter().map(|row| checked_id(get_string(row, "id")?)).collect::<Result<Vec<_>, _>>()?;
             if ids.is_empty() {
                 return Ok(None);
             }
-            let list = if ids.len() <= INLINE_IDS { ids.join(", ") } else { achievements(&c.bind(Bind::Text(words))) };
-            c.sql.push(format!("aw.achievement_id IN ({list})"));
-            c.learner_sql.push(format!("(aw.achievement_id || '') IN ({list})"));
+            if ids.len() <= INLINE_IDS {
+                c.sql.push(one_of(self.backend, "aw.achievement_id", &ids));
+                c.learner_sql.push(one_of(self.backend, "(aw.achievement_id || '')", &ids));
+            } else {
+                let list = achievements(&c.bind(Bind::Text(words)));
+                c.sql.push(format!("aw.achievement_id IN ({list})"));
+                c.learner_sql.push(format!("(aw.achievement_id || '') IN ({list})"));
+            }
         }
         if let Some(competency) = &query.competency {
             let mut m = Conditions::new(Vec::new());
@@ -506,19 +522,27 @@ impl Store {
                 .fetch_all(&self.pool)
                 .await?
                 .iter()
-                .map(|row| Ok(format!("({}, {})", id_literal(&get_string(row, "id")?)?, get_i64(row, "version")?)))
+                .map(|row| Ok((checked_id(get_string(row, "id")?)?, get_i64(row, "version")?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
             if pairs.is_empty() {
                 return Ok(None);
             }
-            let list = if pairs.len() <= INLINE_IDS {
-                format!("VALUES {}", pairs.join(", "))
+            if pairs.len() <= INLINE_IDS {
+                let values = pairs.iter().map(|(id, version)| format!("('{id}', {version})")).collect::<Vec<_>>().join(", ");
+                c.sql.push(format!("(aw.achievement_id, aw.achievement_version) IN (VALUES {values})"));
+                c.learner_sql.push(match self.backend {
+                    Backend::Postgres => {
+                        let keys: Vec<String> = pairs.iter().map(|(id, version)| format!("{id}:{version}")).collect();
+                        one_of(self.backend, "(aw.achievement_id || ':' || aw.achievement_version)", &keys)
+                    }
+                    Backend::Sqlite => format!("(aw.achievement_id || '', aw.achievement_version + 0) IN (VALUES {values})"),
+                });
             } else {
                 // Too many to list: matched again in each statement.
-                competency_pairs(&competency_matches(&mut c, competency))
-            };
-            c.sql.push(format!("(aw.achievement_id, aw.achievement_version) IN ({list})"));
-            c.learner_sql.push(format!("(aw.achievement_id || '', aw.achievement_version + 0) IN ({list})"));
+                let list = competency_pairs(&competency_matches(&mut c, competency));
+                c.sql.push(format!("(aw.achievement_id, aw.achievement_version) IN ({list})"));
+                c.learner_sql.push(format!("(aw.achievement_id || '', aw.achievement_version + 0) IN ({list})"));
+            }
         }
         if let Some(achievement) = query.achievement {
             let p = c.bind(Bind::Text(achievement.to_string()));
