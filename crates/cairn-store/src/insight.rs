@@ -17,7 +17,8 @@ use time::OffsetDateTime;
 const DAY: i64 = 86_400;
 
 /// What one insight covers: an issuer, optionally one achievement, and the times from (included)
-/// and to (excluded).
+/// and to (excluded). Over all achievements, figures come from daily totals: the scope is taken
+/// as the whole UTC days it touches (insight's periods start and end at midnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InsightScope {
     pub organisation: OrganisationId,
@@ -163,14 +164,17 @@ impl Store {
         Ok(())
     }
 
-    /// Rebuilds every issuer's daily totals (`insight_days`) from the attempts, awards and award
-    /// use themselves, after a bulk load wrote `award_use` alone.
+    /// Rebuilds every issuer's daily totals (`insight_days`, `decision_days`, `revision_days`)
+    /// from the attempts, awards, award use and assessments themselves, after a bulk load wrote
+    /// `award_use` alone.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn rebuild_insight_days(&self) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM insight_days").execute(&mut *tx).await?;
+        for table in ["insight_days", "decision_days", "revision_days"] {
+            sqlx::query(&format!("DELETE FROM {table}")).execute(&mut *tx).await?;
+        }
         sqlx::query(
             "INSERT INTO insight_days (organisation_id, day, first_attempts, revisions, issued, views, shares, verifications) \
              SELECT organisation_id, day, SUM(first_attempts), SUM(revisions), SUM(issued), SUM(views), SUM(shares), SUM(verifications) FROM ( \
@@ -179,6 +183,23 @@ impl Store {
              FROM submission_attempts WHERE organisation_id IS NOT NULL \
              UNION ALL SELECT organisation_id, issued_at / 86400, 0, 0, 1, 0, 0, 0 FROM awards \
              UNION ALL SELECT organisation_id, day, 0, 0, 0, views, shares, verifications FROM award_use) d GROUP BY organisation_id, day",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO decision_days (organisation_id, decided_day, assessor_id, sent_day, decisions, late, first_decided, first_passed, passed) \
+             SELECT organisation_id, created_at / 86400, COALESCE(assessor_id, ''), submitted_at / 86400, COUNT(*), \
+             SUM(CASE WHEN created_at > due_at THEN 1 ELSE 0 END), SUM(CASE WHEN attempt = 1 THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN attempt = 1 AND outcome = 'pass' THEN 1 ELSE 0 END), SUM(CASE WHEN outcome = 'pass' THEN 1 ELSE 0 END) \
+             FROM assessments WHERE organisation_id IS NOT NULL AND submitted_at IS NOT NULL \
+             GROUP BY organisation_id, created_at / 86400, COALESCE(assessor_id, ''), submitted_at / 86400",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO revision_days (organisation_id, prev_day, decided_day, decisions) \
+             SELECT organisation_id, prev_at / 86400, created_at / 86400, COUNT(*) FROM assessments \
+             WHERE organisation_id IS NOT NULL AND prev_at IS NOT NULL GROUP BY organisation_id, prev_at / 86400, created_at / 86400",
         )
         .execute(&mut *tx)
         .await?;
@@ -230,6 +251,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_decisions(&self, scope: &InsightScope) -> Result<Decisions, StoreError> {
+        if scope.achievement.is_none() {
+            return self.insight_decision_days(scope).await;
+        }
         let rows = scoped(
             "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
              COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late, \
@@ -259,6 +283,52 @@ impl Store {
             passes.decided += count(row, "decided")?;
             passes.passed += count(row, "passed")?;
         }
+        Ok(decisions)
+    }
+
+    /// [`Store::insight_decisions`] over all of an issuer's achievements, from its daily groups
+    /// (`decision_days`, migration `0029_insight_decision_days.sql`): the decisions less those
+    /// whose previous decision is in the scope too make the submissions decided.
+    async fn insight_decision_days(&self, scope: &InsightScope) -> Result<Decisions, StoreError> {
+        let (from, to) = scope.days();
+        let organisation = scope.organisation.to_string();
+        let (rows, again) = tokio::try_join!(
+            sqlx::query(
+                "SELECT assessor_id, sent_day, decided_day, decisions, late, first_decided, first_passed, passed FROM decision_days \
+                 WHERE organisation_id = $1 AND decided_day >= $2 AND decided_day < $3 AND decisions > 0",
+            )
+            .bind(organisation.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool),
+            sqlx::query(
+                "SELECT CAST(COALESCE(SUM(decisions), 0) AS BIGINT) AS n FROM revision_days \
+                 WHERE organisation_id = $1 AND prev_day >= $2 AND decided_day < $3",
+            )
+            .bind(organisation.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_one(&self.pool),
+        )?;
+        let mut decisions = Decisions { groups: Vec::with_capacity(rows.len()), passes: PassCounts::default() };
+        for row in &rows {
+            let assessor = get_string(row, "assessor_id")?;
+            let group = DecisionGroup {
+                assessor: if assessor.is_empty() { None } else { get_opt_id(row, "assessor_id")? },
+                sent_day: get_i64(row, "sent_day")?,
+                decided_day: get_i64(row, "decided_day")?,
+                decisions: count(row, "decisions")?,
+                late: count(row, "late")?,
+            };
+            let passes = &mut decisions.passes;
+            passes.first_decided += count(row, "first_decided")?;
+            passes.first_passed += count(row, "first_passed")?;
+            passes.passed += count(row, "passed")?;
+            passes.decided += group.decisions;
+            decisions.groups.push(group);
+        }
+        let again = count(&again, "n")?;
+        decisions.passes.decided = decisions.passes.decided.checked_sub(again).ok_or_else(|| StoreError::corrupt("more decisions again than decisions"))?;
         Ok(decisions)
     }
 

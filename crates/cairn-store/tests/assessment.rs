@@ -632,11 +632,12 @@ backend_test!(daily_totals_follow_attempts_awards_and_deleted_accounts, |store| 
     let midnight = now().date().midnight().assume_utc();
     let today = now().unix_timestamp().div_euclid(86_400);
     let second = named_user(store, "Sam Second", "sam@example.org").await;
-    // The learner sends on day 0 and revises on day 1; the second learner sends on day 0 and is
-    // awarded, and the award is viewed once.
+    // The learner sends on day 0, revises on day 1 and passes on day 2; the second learner sends
+    // on day 0, passes and is awarded, and the award is viewed once.
     let a = submitted(store, &w, w.learner, 60 * 24 * 30).await;
     store.record_assessment(a.id, w.assessor, &judgement(Outcome::NotYet), &[], at(1)).await.unwrap();
     store.send_revision(&submit(a.id, w.learner, Some(w.assessor), now() + Duration::days(30)), &[], now() + Duration::days(1)).await.unwrap();
+    store.record_assessment(a.id, w.assessor, &judgement(Outcome::Pass), &[], now() + Duration::days(2)).await.unwrap();
     let b = submitted(store, &w, second, 60).await;
     store.record_assessment(b.id, w.assessor, &judgement(Outcome::Pass), &[], at(2)).await.unwrap();
     let award = store.create_award(&new_award(&w, second, Some(b.id), 1), &[], at(100)).await.unwrap();
@@ -645,25 +646,35 @@ backend_test!(daily_totals_follow_attempts_awards_and_deleted_accounts, |store| 
     let all = cairn_store::InsightScope { organisation: w.org, achievement: None, from: midnight, to: midnight + Duration::days(3) };
     let one = cairn_store::InsightScope { achievement: Some(w.achievement), ..all };
     let sends = |first_attempts, revisions, day| cairn_store::SendsOnDay { day: today + day, first_attempts, revisions };
+    let decided = |scope| async move {
+        let mut decisions = store.insight_decisions(&scope).await.unwrap();
+        decisions.groups.sort_by_key(|g| (g.assessor, g.sent_day, g.decided_day));
+        decisions
+    };
     let figures = || async {
-        let from_totals = (store.insight_sends(&all).await.unwrap(), store.insight_use(&all).await.unwrap());
+        let from_totals = (store.insight_sends(&all).await.unwrap(), store.insight_use(&all).await.unwrap(), decided(all).await);
         // The issuer has this one achievement: its own rows must give the same figures.
-        let from_rows = (store.insight_sends(&one).await.unwrap(), store.insight_use(&one).await.unwrap());
+        let from_rows = (store.insight_sends(&one).await.unwrap(), store.insight_use(&one).await.unwrap(), decided(one).await);
         assert_eq!(from_totals, from_rows, "daily totals and rows agree");
-        from_totals
+        // A period that starts after the first decision: the learner's submission counts once,
+        // at its second decision, whose previous one is before the period.
+        let later = cairn_store::InsightScope { from: midnight + Duration::days(1), ..all };
+        assert_eq!(decided(later).await, decided(cairn_store::InsightScope { achievement: Some(w.achievement), ..later }).await);
+        (from_totals.0, from_totals.1, from_totals.2.passes)
     };
     let used = |issued| cairn_store::UseCounts { issued, views: 1, shares: 0, verifications: 0 };
-    assert_eq!(figures().await, (vec![sends(2, 0, 0), sends(0, 1, 1)], used(1)));
+    let passes = |first_decided, first_passed, decided, passed| cairn_store::PassCounts { first_decided, first_passed, decided, passed };
+    assert_eq!(figures().await, (vec![sends(2, 0, 0), sends(0, 1, 1)], used(1), passes(2, 1, 2, 2)));
     let before = cairn_store::InsightScope { from: midnight - Duration::days(3), to: midnight, ..all };
     assert_eq!((store.insight_sends(&before).await.unwrap(), store.insight_use(&before).await.unwrap()), (vec![], cairn_store::UseCounts::default()));
 
     // Deleting the second learner's account takes their submission (and its attempt) away; the
     // award stays, as issued.
     store.delete_account(second, at(200)).await.unwrap();
-    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1)));
+    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1), passes(1, 0, 1, 1)));
     // Recomputed from the rows, the totals are the same.
     store.rebuild_insight_days().await.unwrap();
-    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1)));
+    assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1), passes(1, 0, 1, 1)));
 });
 
 // ---------- queues ----------
