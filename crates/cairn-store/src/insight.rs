@@ -126,6 +126,29 @@ fn scoped<'q>(sql: &'q str, scope: &InsightScope) -> sqlx::query::Query<'q, sqlx
     sqlx::query(sql).bind(organisation).bind(achievement).bind(from).bind(to)
 }
 
+/// Decision groups as both readings return them: `assessor_id` (empty for none), `sent_day`,
+/// `decided_day`, `decisions`, `late`, and the pass counts `first_decided`, `first_passed`,
+/// `decided`, `passed`.
+fn decisions_from(rows: &[sqlx::any::AnyRow]) -> Result<Decisions, StoreError> {
+    let mut decisions = Decisions { groups: Vec::with_capacity(rows.len()), passes: PassCounts::default() };
+    for row in rows {
+        let assessor = get_string(row, "assessor_id")?;
+        decisions.groups.push(DecisionGroup {
+            assessor: if assessor.is_empty() { None } else { get_opt_id(row, "assessor_id")? },
+            sent_day: get_i64(row, "sent_day")?,
+            decided_day: get_i64(row, "decided_day")?,
+            decisions: count(row, "decisions")?,
+            late: count(row, "late")?,
+        });
+        let passes = &mut decisions.passes;
+        passes.first_decided += count(row, "first_decided")?;
+        passes.first_passed += count(row, "first_passed")?;
+        passes.decided += count(row, "decided")?;
+        passes.passed += count(row, "passed")?;
+    }
+    Ok(decisions)
+}
+
 fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
     let n = get_i64(row, column)?;
     u64::try_from(n).map_err(|_| StoreError::corrupt(format!("count {n} in \"{column}\"")))
@@ -255,7 +278,7 @@ impl Store {
             return self.insight_decision_days(scope).await;
         }
         let rows = scoped(
-            "SELECT a.assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
+            "SELECT COALESCE(a.assessor_id, '') AS assessor_id, a.submitted_at / 86400 AS sent_day, a.created_at / 86400 AS decided_day, COUNT(*) AS decisions, \
              COALESCE(SUM(CASE WHEN a.created_at > a.due_at THEN 1 ELSE 0 END), 0) AS late, \
              CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_decided, \
              CAST(COALESCE(SUM(CASE WHEN a.attempt = 1 AND a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS first_passed, \
@@ -263,27 +286,12 @@ impl Store {
              CAST(COALESCE(SUM(CASE WHEN a.outcome = 'pass' THEN 1 ELSE 0 END), 0) AS BIGINT) AS passed \
              FROM assessments a \
              WHERE a.organisation_id = $1 AND ($2 = '' OR a.achievement_id = $2) AND a.created_at >= $3 AND a.created_at < $4 \
-             GROUP BY a.assessor_id, a.submitted_at / 86400, a.created_at / 86400",
+             GROUP BY COALESCE(a.assessor_id, ''), a.submitted_at / 86400, a.created_at / 86400",
             scope,
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut decisions = Decisions { groups: Vec::with_capacity(rows.len()), passes: PassCounts::default() };
-        for row in &rows {
-            decisions.groups.push(DecisionGroup {
-                assessor: get_opt_id(row, "assessor_id")?,
-                sent_day: get_i64(row, "sent_day")?,
-                decided_day: get_i64(row, "decided_day")?,
-                decisions: count(row, "decisions")?,
-                late: count(row, "late")?,
-            });
-            let passes = &mut decisions.passes;
-            passes.first_decided += count(row, "first_decided")?;
-            passes.first_passed += count(row, "first_passed")?;
-            passes.decided += count(row, "decided")?;
-            passes.passed += count(row, "passed")?;
-        }
-        Ok(decisions)
+        decisions_from(&rows)
     }
 
     /// [`Store::insight_decisions`] over all of an issuer's achievements, from its daily groups
@@ -294,7 +302,7 @@ impl Store {
         let organisation = scope.organisation.to_string();
         let (rows, again) = tokio::try_join!(
             sqlx::query(
-                "SELECT assessor_id, sent_day, decided_day, decisions, late, first_decided, first_passed, passed FROM decision_days \
+                "SELECT assessor_id, sent_day, decided_day, decisions, late, first_decided, first_passed, decisions AS decided, passed FROM decision_days \
                  WHERE organisation_id = $1 AND decided_day >= $2 AND decided_day < $3 AND decisions > 0",
             )
             .bind(organisation.as_str())
@@ -310,23 +318,7 @@ impl Store {
             .bind(to)
             .fetch_one(&self.pool),
         )?;
-        let mut decisions = Decisions { groups: Vec::with_capacity(rows.len()), passes: PassCounts::default() };
-        for row in &rows {
-            let assessor = get_string(row, "assessor_id")?;
-            let group = DecisionGroup {
-                assessor: if assessor.is_empty() { None } else { get_opt_id(row, "assessor_id")? },
-                sent_day: get_i64(row, "sent_day")?,
-                decided_day: get_i64(row, "decided_day")?,
-                decisions: count(row, "decisions")?,
-                late: count(row, "late")?,
-            };
-            let passes = &mut decisions.passes;
-            passes.first_decided += count(row, "first_decided")?;
-            passes.first_passed += count(row, "first_passed")?;
-            passes.passed += count(row, "passed")?;
-            passes.decided += group.decisions;
-            decisions.groups.push(group);
-        }
+        let mut decisions = decisions_from(&rows)?;
         let again = count(&again, "n")?;
         decisions.passes.decided = decisions.passes.decided.checked_sub(again).ok_or_else(|| StoreError::corrupt("more decisions again than decisions"))?;
         Ok(decisions)
