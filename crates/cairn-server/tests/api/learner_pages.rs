@@ -337,6 +337,11 @@ backend_test!(award_pages_describe_verify_and_share_the_award, |app| {
     // Private: absent for everyone but the learner and the issuer's staff.
     learner.post(&format!("{path}/privacy"), &[("privacy", "private")]).await.assert_redirect(&path);
     assert_eq!(visitor.get(&path).await.status, StatusCode::NOT_FOUND);
+    // Its learner cannot share it: the share route says why, and sends nowhere.
+    let refused = learner.get(&format!("{path}/share/linkedin")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    assert!(refused.header(header::LOCATION).is_empty(), "a private badge is not sent to LinkedIn");
+    refused.assert_contains("this badge is private, so there is nothing to share");
     assert_eq!(visitor.get(&format!("{path}/embed")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(visitor.get(&format!("{path}/badge.png")).await.status, StatusCode::NOT_FOUND);
     assert_eq!(assessor.get(&path).await.status, StatusCode::NOT_FOUND);
