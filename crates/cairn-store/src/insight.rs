@@ -149,6 +149,13 @@ fn decisions_from(rows: &[sqlx::any::AnyRow]) -> Result<Decisions, StoreError> {
     Ok(decisions)
 }
 
+/// A query over the whole days of a scope, all its achievements (the daily tables): `$1` the
+/// organisation, `$2` and `$3` the days from and to ([`InsightScope::days`]).
+fn by_days<'q>(sql: &'q str, scope: &InsightScope) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let (from, to) = scope.days();
+    sqlx::query(sql).bind(scope.organisation.to_string()).bind(from).bind(to)
+}
+
 fn count(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
     let n = get_i64(row, column)?;
     u64::try_from(n).map_err(|_| StoreError::corrupt(format!("count {n} in \"{column}\"")))
@@ -236,14 +243,11 @@ impl Store {
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_sends(&self, scope: &InsightScope) -> Result<Vec<SendsOnDay>, StoreError> {
         let rows = if scope.achievement.is_none() {
-            let (from, to) = scope.days();
-            sqlx::query(
+            by_days(
                 "SELECT day, first_attempts, revisions FROM insight_days WHERE organisation_id = $1 AND day >= $2 AND day < $3 \
                  AND (first_attempts > 0 OR revisions > 0) ORDER BY day",
+                scope,
             )
-            .bind(scope.organisation.to_string())
-            .bind(from)
-            .bind(to)
             .fetch_all(&self.pool)
             .await?
         } else {
@@ -298,24 +302,18 @@ impl Store {
     /// (`decision_days`, migration `0029_insight_decision_days.sql`): the decisions less those
     /// whose previous decision is in the scope too make the submissions decided.
     async fn insight_decision_days(&self, scope: &InsightScope) -> Result<Decisions, StoreError> {
-        let (from, to) = scope.days();
-        let organisation = scope.organisation.to_string();
         let (rows, again) = tokio::try_join!(
-            sqlx::query(
+            by_days(
                 "SELECT assessor_id, sent_day, decided_day, decisions, late, first_decided, first_passed, decisions AS decided, passed FROM decision_days \
                  WHERE organisation_id = $1 AND decided_day >= $2 AND decided_day < $3 AND decisions > 0",
+                scope,
             )
-            .bind(organisation.as_str())
-            .bind(from)
-            .bind(to)
             .fetch_all(&self.pool),
-            sqlx::query(
+            by_days(
                 "SELECT CAST(COALESCE(SUM(decisions), 0) AS BIGINT) AS n FROM revision_days \
                  WHERE organisation_id = $1 AND prev_day >= $2 AND decided_day < $3",
+                scope,
             )
-            .bind(organisation.as_str())
-            .bind(from)
-            .bind(to)
             .fetch_one(&self.pool),
         )?;
         let mut decisions = decisions_from(&rows)?;
@@ -403,44 +401,42 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn insight_use(&self, scope: &InsightScope) -> Result<UseCounts, StoreError> {
-        let (organisation, achievement, _, _) = scope.binds();
-        let (from, to) = scope.days();
         let sums = "CAST(COALESCE(SUM(views), 0) AS BIGINT) AS views, CAST(COALESCE(SUM(shares), 0) AS BIGINT) AS shares, \
                     CAST(COALESCE(SUM(verifications), 0) AS BIGINT) AS verifications";
         // All the issuer's achievements: its daily totals; one: that achievement's awards and
         // their days of use.
-        if scope.achievement.is_none() {
-            let row = sqlx::query(&format!(
-                "SELECT CAST(COALESCE(SUM(issued), 0) AS BIGINT) AS issued, {sums} FROM insight_days WHERE organisation_id = $1 AND day >= $2 AND day < $3"
-            ))
-            .bind(organisation)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?;
-            return Ok(UseCounts {
-                issued: count(&row, "issued")?,
-                views: count(&row, "views")?,
-                shares: count(&row, "shares")?,
-                verifications: count(&row, "verifications")?,
-            });
-        }
-        let issued =
-            scoped("SELECT COUNT(*) AS issued FROM awards WHERE organisation_id = $1 AND achievement_id = $2 AND issued_at >= $3 AND issued_at < $4", scope)
+        let row = match scope.achievement {
+            None => {
+                by_days(
+                    &format!(
+                        "SELECT CAST(COALESCE(SUM(issued), 0) AS BIGINT) AS issued, {sums} FROM insight_days \
+                         WHERE organisation_id = $1 AND day >= $2 AND day < $3"
+                    ),
+                    scope,
+                )
                 .fetch_one(&self.pool)
-                .await?;
-        let used = sqlx::query(&format!("SELECT {sums} FROM award_use WHERE organisation_id = $1 AND achievement_id = $2 AND day >= $3 AND day < $4"))
-            .bind(organisation)
-            .bind(achievement)
-            .bind(from)
-            .bind(to)
-            .fetch_one(&self.pool)
-            .await?;
+                .await?
+            }
+            Some(_) => {
+                let (from, to) = scope.days();
+                scoped(
+                    &format!(
+                        "SELECT (SELECT COUNT(*) FROM awards WHERE organisation_id = $1 AND achievement_id = $2 AND issued_at >= $3 AND issued_at < $4) \
+                         AS issued, {sums} FROM award_use WHERE organisation_id = $1 AND achievement_id = $2 AND day >= $5 AND day < $6"
+                    ),
+                    scope,
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
         Ok(UseCounts {
-            issued: count(&issued, "issued")?,
-            views: count(&used, "views")?,
-            shares: count(&used, "shares")?,
-            verifications: count(&used, "verifications")?,
+            issued: count(&row, "issued")?,
+            views: count(&row, "views")?,
+            shares: count(&row, "shares")?,
+            verifications: count(&row, "verifications")?,
         })
     }
 }
