@@ -200,6 +200,10 @@ struct Conditions {
     /// each achievement of the list in the learner's part of the index.
     learner_sql: Vec<String>,
     binds: Vec<Bind>,
+    /// Every condition is on which achievement (and version) an award is of, or which issuer:
+    /// the columns of `talent_award_counts` (migration `0030_talent_award_counts.sql`), whose
+    /// counts then tell how many listed awards match without reading them.
+    counted: bool,
 }
 
 enum Bind {
@@ -209,13 +213,21 @@ enum Bind {
 
 impl Conditions {
     fn new(sql: Vec<String>) -> Conditions {
-        Conditions { learner_sql: sql.clone(), sql, binds: Vec::new() }
+        Conditions { learner_sql: sql.clone(), sql, binds: Vec::new(), counted: true }
     }
 
-    /// A condition that reads the same either way.
+    /// A condition that reads the same either way, on which achievement or issuer an award is
+    /// of.
     fn push(&mut self, condition: String) {
         self.learner_sql.push(condition.clone());
         self.sql.push(condition);
+    }
+
+    /// A condition that reads the same either way, on more of an award than which achievement
+    /// or issuer it is of.
+    fn push_uncounted(&mut self, condition: String) {
+        self.counted = false;
+        self.push(condition);
     }
 
     fn bind(&mut self, value: Bind) -> String {
@@ -347,9 +359,10 @@ impl Store {
     /// A search with a condition on the awards (words, competency, achievement, issuer,
     /// criterion, or both "unexpired" and "recent", which one award must meet together) reads
     /// `talent_awards`, the findable learners' listed awards with their learner's latest
-    /// (migration `0024_talent_awards.sql`). A bounded probe tells a narrow search from a broad
-    /// one ([`BROAD_MATCH`] awards or more): a narrow one groups its few awards by learner; a
-    /// broad one walks the findable learners in order and stops when the page is full. One
+    /// (migration `0024_talent_awards.sql`). How many awards match tells a narrow search from a
+    /// broad one ([`BROAD_MATCH`] awards or more): summed from the counts per achievement
+    /// (`talent_award_counts`) when the conditions are only on achievements and issuers, or else
+    /// counted by a bounded probe. A narrow one groups its few awards by learner; a broad one walks the findable learners in order and stops when the page is full. One
     /// without walks the findable learners in the order of `users.listed_at` (migration
     /// `0020_talent_index.sql`), which answers "unexpired" or "recent" alone too. Learners are
     /// counted up to [`TALENT_COUNT_CAP`]. Then the page's matching awards, in one statement.
@@ -408,8 +421,13 @@ impl Store {
         };
         let (count_sql, page_sql, binds) = if by_award {
             let awards_where = conditions.sql.join(" AND ");
-            let probe = broad_match.min(i64::MAX as u64);
-            let probe_sql = format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM talent_awards aw WHERE {awards_where} LIMIT {probe}) p");
+            let probe_sql = if conditions.counted {
+                // Summed from the counts per achievement, without reading the awards.
+                format!("SELECT CAST(COALESCE(SUM(aw.awards), 0) AS BIGINT) AS n FROM talent_award_counts aw WHERE {awards_where}")
+            } else {
+                let probe = broad_match.min(i64::MAX as u64);
+                format!("SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM talent_awards aw WHERE {awards_where} LIMIT {probe}) p")
+            };
             let broad = get_u64(&conditions.apply(sqlx::query(&probe_sql)).fetch_one(&self.pool).await?, "n")? >= broad_match;
             let (count_sql, page_sql) = if broad {
                 // Many learners match: the first ones in order are found soon.
@@ -442,8 +460,9 @@ impl Store {
             let (count_sql, page_sql) = walk(&learners.sql.join(" AND "), None);
             (count_sql, page_sql, &learners)
         };
-        let count = binds.apply(sqlx::query(&count_sql)).fetch_one(&self.pool).await?;
-        let rows = binds.apply(sqlx::query(&page_sql)).fetch_all(&self.pool).await?;
+        // The count and the page, each on its own connection, at once.
+        let (count, rows) =
+            tokio::try_join!(binds.apply(sqlx::query(&count_sql)).fetch_one(&self.pool), binds.apply(sqlx::query(&page_sql)).fetch_all(&self.pool))?;
         let counted = get_u64(&count, "n")?;
         let (total, capped) = if counted > count_cap { (count_cap, true) } else { (counted, false) };
         let talents: Vec<Talent> = rows.iter().map(talent_from).collect::<Result<_, _>>()?;
@@ -555,15 +574,15 @@ impl Store {
         if let Some(criterion) = &query.criterion {
             let name = c.bind(Bind::Text(criterion.criterion.clone()));
             let level = c.bind(Bind::Int(i64::from(criterion.min_level)));
-            c.push(format!("EXISTS (SELECT 1 FROM award_results r WHERE r.award_id = aw.id AND r.criterion = {name} AND r.level >= {level})"));
+            c.push_uncounted(format!("EXISTS (SELECT 1 FROM award_results r WHERE r.award_id = aw.id AND r.criterion = {name} AND r.level >= {level})"));
         }
         if query.unexpired {
             let p = c.bind(Bind::Int(secs(now)));
-            c.push(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
+            c.push_uncounted(format!("(aw.valid_until IS NULL OR aw.valid_until > {p})"));
         }
         if let Some(days) = query.recent_days {
             let p = c.bind(Bind::Int(recent_cutoff(now, days)));
-            c.push(format!("aw.issued_at >= {p}"));
+            c.push_uncounted(format!("aw.issued_at >= {p}"));
         }
         Ok(Some(c))
     }

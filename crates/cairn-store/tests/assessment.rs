@@ -10,6 +10,7 @@ use cairn_core::account::Email;
 use cairn_core::assessment::{DuplicateFlag, DuplicateKind, Judgement, Score};
 use cairn_core::authz::Role;
 use cairn_core::award::{AwardStatus, Privacy};
+use cairn_core::discovery::{Discovery, Handle};
 use cairn_core::ids::{AchievementId, ArtifactId, AwardId, NotificationId, OrganisationId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::submission::{FeeState, IssuerSettings, MAX_ARTIFACTS, Outcome, Status, Submission, SubmissionContent};
@@ -675,6 +676,70 @@ backend_test!(daily_totals_follow_attempts_awards_and_deleted_accounts, |store| 
     // Recomputed from the rows, the totals are the same.
     store.rebuild_insight_days().await.unwrap();
     assert_eq!(figures().await, (vec![sends(1, 0, 0), sends(0, 1, 1)], used(1), passes(1, 0, 1, 1)));
+});
+
+type CountRow = (String, i64, String, i64);
+
+/// `talent_award_counts` against the listed awards it counts, read directly: (achievement,
+/// version, issuer, awards) for each achievement version with any.
+async fn talent_counts(url: &str) -> (Vec<CountRow>, Vec<CountRow>) {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
+    let mut read = async |sql: &str| -> Vec<CountRow> {
+        let rows = sqlx::query(sql).fetch_all(&mut conn).await.unwrap();
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+    };
+    let kept = read(
+        "SELECT achievement_id, achievement_version, organisation_id, awards FROM talent_award_counts WHERE awards <> 0 \
+         ORDER BY achievement_id, achievement_version",
+    )
+    .await;
+    let counted = read(
+        "SELECT achievement_id, achievement_version, MIN(organisation_id), CAST(COUNT(*) AS BIGINT) FROM talent_awards \
+         GROUP BY achievement_id, achievement_version ORDER BY achievement_id, achievement_version",
+    )
+    .await;
+    conn.close().await.unwrap();
+    (kept, counted)
+}
+
+backend_test!(talent_award_counts_follow_the_listed_awards, |store, url| {
+    let w = world(store).await;
+    let second = store.create_achievement(w.org, &badge("Second Badge"), w.owner, now()).await.unwrap().id;
+    let other = named_user(store, "Oda Other", "other@example.org").await;
+    let findable = |handle: &str| Discovery { handle: Some(Handle::parse(handle).unwrap()), discoverable: true, show_imports: false };
+    store.set_discovery(w.learner, &findable("lee")).await.unwrap();
+    store.set_discovery(other, &findable("oda")).await.unwrap();
+    let award = |learner, achievement, index| NewAward { achievement, ..new_award(&w, learner, None, index) };
+    let a = store.create_award(&award(w.learner, w.achievement, 1), &[], at(100)).await.unwrap();
+    let b = store.create_award(&award(w.learner, second, 2), &[], at(101)).await.unwrap();
+    store.create_award(&award(other, w.achievement, 3), &[], at(102)).await.unwrap();
+    let row = |achievement: AchievementId, awards| (achievement.to_string(), 1, w.org.to_string(), awards);
+    let sorted = |mut rows: Vec<CountRow>| {
+        rows.sort();
+        rows
+    };
+    let check = |expected: Vec<CountRow>| async move {
+        let (kept, counted) = talent_counts(url).await;
+        assert_eq!(kept, counted, "the counts kept and the listed awards agree");
+        assert_eq!(kept, sorted(expected));
+    };
+    check(vec![row(w.achievement, 2), row(second, 1)]).await;
+
+    // A private award, a suspended one, a learner who no longer wants to be found, and a deleted
+    // account each take theirs away; making an award public again brings it back.
+    store.set_award_privacy(b.id, Privacy::Private, false).await.unwrap();
+    check(vec![row(w.achievement, 2)]).await;
+    store.set_award_privacy(b.id, Privacy::Public, false).await.unwrap();
+    check(vec![row(w.achievement, 2), row(second, 1)]).await;
+    store.set_award_status(a.id, AwardStatus::Suspended, None, &[], at(110)).await.unwrap();
+    check(vec![row(w.achievement, 1), row(second, 1)]).await;
+    store.set_discovery(w.learner, &Discovery { discoverable: false, ..findable("lee") }).await.unwrap();
+    check(vec![row(w.achievement, 1)]).await;
+    store.set_discovery(w.learner, &findable("lee")).await.unwrap();
+    check(vec![row(w.achievement, 1), row(second, 1)]).await;
+    store.delete_account(other, at(200)).await.unwrap();
+    check(vec![row(second, 1)]).await;
 });
 
 // ---------- queues ----------

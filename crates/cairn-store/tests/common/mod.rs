@@ -123,6 +123,28 @@ pub fn options(dir: &tempfile::TempDir) -> StoreOptions {
 
 /// Emits `NAME_sqlite` and `NAME_postgres` running the same body against each backend.
 macro_rules! backend_test {
+    // With the database's URL, for a test that reads tables the store does not show.
+    ($name:ident, |$store:ident, $url:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($store: &Store, $url: &str) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let db = $crate::common::TestDb::sqlite().await;
+                run(&db.store, &db.url).await;
+                db.finish().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let db = $crate::common::TestDb::postgres().await;
+                run(&db.store, &db.url).await;
+                db.finish().await;
+            }
+        }
+    };
     ($name:ident, |$store:ident| $body:block) => {
         mod $name {
             use super::*;
