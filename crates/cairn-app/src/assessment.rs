@@ -294,12 +294,23 @@ pub async fn assessor_queue(app: &App, actor: &Actor) -> Result<Vec<QueueLine>, 
     Ok(lines)
 }
 
-/// An evidence file for its assessor, named by the submission code only.
+/// An evidence file for its assessor, or for a moderator while the submission waits for them,
+/// named by the submission code only.
 ///
 /// # Errors
-/// `Unauthenticated`, `NotFound`.
+/// `Unauthenticated`, `NotFound` (for anyone else, whether the submission exists or not).
 pub async fn assessor_file(app: &App, actor: &Actor, id: SubmissionId, artifact: ArtifactId) -> Result<EvidenceFile, AppError> {
-    assigned_submission(app, actor, id).await?;
+    match assigned_submission(app, actor, id).await {
+        Ok(_) => {}
+        Err(AppError::NotFound(_)) => match crate::moderation::moderated_submission(app, actor, id).await {
+            Ok(_) => {}
+            Err(AppError::NotFound(_) | AppError::Forbidden(_)) => {
+                return Err(AppError::NotFound("no submission with this id is assigned to you or waits for your moderation".into()));
+            }
+            Err(error) => return Err(error),
+        },
+        Err(error) => return Err(error),
+    }
     let live = app.store.artifacts(id).await?;
     let Some(position) = live.iter().position(|a| a.id == artifact) else { return Err(AppError::NotFound("artefact not found".into())) };
     let code = submission_code(id);

@@ -177,7 +177,7 @@ fn scoring_view(rubric: &Rubric, sample: &SampledJudgement, judgement: &Judgemen
 }
 
 /// Loads a submission waiting for the actor's moderation, with its sample.
-async fn moderated_submission(app: &App, actor: &Actor, id: SubmissionId) -> Result<(Submission, OrganisationId, SampledJudgement), AppError> {
+pub(crate) async fn moderated_submission(app: &App, actor: &Actor, id: SubmissionId) -> Result<(Submission, OrganisationId, SampledJudgement), AppError> {
     let organisation = app.store.submission_organisation(id).await?;
     actor.authorise(Action::Org(organisation, OrgAction::Moderate))?;
     let submission = app.store.submission(id).await?;

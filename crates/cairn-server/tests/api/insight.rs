@@ -36,7 +36,10 @@ async fn sample_everything(app: &TestApp, issuer: &str) {
     assert_eq!(refused["errors"][0]["pointer"], "/sampling_percent");
 }
 
-/// A learner's submission, sent; returns (learner token, submission id).
+/// The evidence file each learner sends.
+const NOTES: &[u8] = b"Test notes: the script refuses a missing source directory.\n";
+
+/// A learner's submission with an evidence file, sent; returns (learner token, submission id).
 async fn sent(app: &TestApp, badge: &str, name: &str, email: &str) -> (String, String) {
     let (learner, _) = sign_up(app, name, email).await;
     let body =
@@ -44,6 +47,8 @@ async fn sent(app: &TestApp, badge: &str, name: &str, email: &str) -> (String, S
     let created = app.json("POST", &format!("/api/v1/achievements/{badge}/submissions"), Some(&learner), &body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let id = created.json()["id"].as_str().unwrap().to_string();
+    let upload = app.upload(&format!("/api/v1/submissions/{id}/artifacts"), Some(&learner), "my-test-notes.txt", "text/plain", NOTES).await;
+    assert_eq!(upload.status, 201, "{}", upload.text());
     let submitted = app.json("POST", &format!("/api/v1/submissions/{id}/submit"), Some(&learner), &json!({})).await;
     assert_eq!(submitted.status, 200, "{}", submitted.text());
     (learner, id)
@@ -123,6 +128,15 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     let both = app.get(&format!("/api/v1/moderation/{disputed}"), Some(&issuer)).await;
     assert_eq!(both.status, 200, "{}", both.text());
     assert!(!both.text().contains("Cy Twofold") && !both.text().contains("cy.twofold"), "{}", both.text());
+    // The moderator downloads the evidence file as the assessors did, under its blind name;
+    // nobody else may.
+    let download = both.json()["artifacts"][0]["download"].as_str().unwrap().replace("http://127.0.0.1:8080", "");
+    let file = app.get(&download, Some(&issuer)).await;
+    assert_eq!(file.status, 200, "{}", file.text());
+    assert_eq!(file.body, NOTES);
+    let disposition = file.headers["content-disposition"].to_str().unwrap();
+    assert!(disposition.contains(both.json()["code"].as_str().unwrap()) && !disposition.contains("my-test-notes"), "{disposition}");
+    app.get(&download, Some(&cy)).await.problem(404, "not-found");
     let scorings = both.json()["scorings"].as_array().unwrap().clone();
     assert_eq!(scorings.iter().map(|s| s["feedback"].as_str().unwrap()).collect::<Vec<_>>(), ["FIRST pass", "SECOND not yet"]);
     app.json("POST", &format!("/api/v1/moderation/{disputed}"), Some(&issuer), &scoring("Legendary", "1", "x")).await.problem(422, "invalid-input");
@@ -133,6 +147,7 @@ backend_test!(sampled_judgements_are_scored_twice_blind_and_disagreements_are_mo
     assert_eq!(view["status"], "not_yet");
     assert_eq!(view["feedback"][0]["feedback"], "MODERATOR not yet", "the moderator's decision stands");
     app.json("POST", &format!("/api/v1/moderation/{disputed}"), Some(&issuer), &scoring("Exemplary", "Exemplary", "again")).await.problem(404, "not-found");
+    app.get(&download, Some(&issuer)).await.problem(404, "not-found");
     assert!(app.get(&format!("/api/v1/organisations/{org}/moderation"), Some(&issuer)).await.json()["items"].as_array().unwrap().is_empty());
 
     // The award is seen twice by visitors once its learner shares it.
