@@ -198,8 +198,8 @@ async fn caller_for(app: &App, user: Option<UserId>) -> Result<Caller, AppError>
         Err(StoreError::NotFound { .. }) => return Ok(Caller::anonymous()),
         Err(error) => return Err(error.into()),
     };
-    let memberships = app.store.memberships(id).await?;
-    let mut actor = Actor::member(id, memberships);
+    let memberships = app.store.memberships_with_kinds(id).await?;
+    let mut actor = Actor::member_of(id, memberships);
     if app.config.operators.iter().any(|operator| operator.eq_ignore_ascii_case(user.email.as_str())) {
         actor = actor.as_operator();
     }

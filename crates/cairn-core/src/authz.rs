@@ -88,6 +88,13 @@ pub enum OrgAction {
 }
 
 impl OrgAction {
+    /// What only an issuer does: an employer's members may not, whatever their role. An employer
+    /// keeps its profile and members, and finds talent.
+    pub fn issuers_only(self) -> bool {
+        use OrgAction::*;
+        matches!(self, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | AgreeToComponents | Moderate | ViewInsights)
+    }
+
     pub const ALL: [OrgAction; 12] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
@@ -188,6 +195,9 @@ pub enum Denied {
 pub struct Actor {
     pub user: Option<UserId>,
     pub memberships: Vec<(OrganisationId, Role)>,
+    /// The organisations among [`Actor::memberships`] that are employers: what only an issuer
+    /// does ([`OrgAction::issuers_only`]) is refused there, whatever the role.
+    pub employers: Vec<OrganisationId>,
     /// Whether the user is one of the installation's operators (named in its configuration).
     pub operator: bool,
     /// Whether the user acts through a read-only API token: they may read what they could read
@@ -203,7 +213,13 @@ impl Actor {
 
     /// A signed-in user and their organisation roles.
     pub fn member(user: UserId, memberships: Vec<(OrganisationId, Role)>) -> Self {
-        Self { user: Some(user), memberships, operator: false, read_only: false }
+        Self { user: Some(user), memberships, employers: Vec::new(), operator: false, read_only: false }
+    }
+
+    /// A signed-in user and their organisation roles, each organisation with its kind.
+    pub fn member_of(user: UserId, memberships: Vec<(OrganisationId, Role, OrganisationKind)>) -> Self {
+        let employers = memberships.iter().filter(|(_, _, kind)| *kind == OrganisationKind::Employer).map(|(org, _, _)| *org).collect();
+        Self { employers, ..Self::member(user, memberships.into_iter().map(|(org, role, _)| (org, role)).collect()) }
     }
 
     /// The same actor limited to reading (a read-only API token).
@@ -244,10 +260,8 @@ impl Actor {
             Action::CreateOrganisation | Action::ManageOwnTokens | Action::Apply => true,
             Action::Own(owner) => self.user == Some(owner),
             Action::Operate => self.operator,
-            Action::AssessAssigned(org, assigned) => {
-                self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::Assess)) && assigned.is_some() && assigned == self.user
-            }
-            Action::Org(org, org_action) => self.role_in(org).is_some_and(|role| role_permits(role, org_action)),
+            Action::AssessAssigned(org, assigned) => self.may_in(org, OrgAction::Assess) && assigned.is_some() && assigned == self.user,
+            Action::Org(org, org_action) => self.may_in(org, org_action),
             Action::FindTalent(org, kind) => {
                 kind == OrganisationKind::Employer && self.role_in(org).is_some_and(|role| role_permits(role, OrgAction::FindTalent))
             }
@@ -255,6 +269,12 @@ impl Actor {
             Action::Change => !self.read_only,
         };
         if allowed { Ok(()) } else { Err(Denied::Forbidden) }
+    }
+
+    /// Whether the actor's role in `org` permits `action` there, and the organisation is of a
+    /// kind that does it.
+    fn may_in(&self, org: OrganisationId, action: OrgAction) -> bool {
+        self.role_in(org).is_some_and(|role| role_permits(role, action)) && !(action.issuers_only() && self.employers.contains(&org))
     }
 
     /// The award visibility rule (see [`AwardView`]). The issuer's staff are those who run its
@@ -335,6 +355,24 @@ mod tests {
         assert_eq!(assessor.authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Forbidden));
         assert_eq!(outsider.authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Forbidden));
         assert_eq!(Actor::anonymous().authorise(Action::FindTalent(org, OrganisationKind::Employer)), Err(Denied::Unauthenticated));
+    }
+
+    #[test]
+    fn an_employer_keeps_its_profile_and_members_and_issues_nothing() {
+        let (employer, issuer) = (OrganisationId::new(), OrganisationId::new());
+        let owner = Actor::member_of(UserId::new(), vec![(employer, Role::Owner, OrganisationKind::Employer), (issuer, Role::Owner, OrganisationKind::Issuer)]);
+        let staff = Actor::member_of(UserId::new(), vec![(employer, Role::Staff, OrganisationKind::Employer)]);
+        for action in OrgAction::ALL {
+            assert_eq!(owner.can(Action::Org(employer, action)), !action.issuers_only(), "{action:?} in the employer");
+            assert!(owner.can(Action::Org(issuer, action)), "{action:?} in the issuer the same owner owns");
+            assert_eq!(staff.can(Action::Org(employer, action)), role_permits(Role::Staff, action) && !action.issuers_only(), "{action:?}");
+        }
+        for action in [OrgAction::EditProfile, OrgAction::ManageMembers, OrgAction::FindTalent] {
+            assert!(!action.issuers_only(), "{action:?}");
+        }
+        assert!(owner.can(Action::FindTalent(employer, OrganisationKind::Employer)));
+        assert!(!owner.can(Action::AssessAssigned(employer, owner.user)), "nobody assesses for an employer");
+        assert!(owner.can(Action::AssessAssigned(issuer, owner.user)));
     }
 
     #[test]

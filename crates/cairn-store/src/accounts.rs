@@ -12,6 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cairn_core::account::{Email, NewApiToken, TokenScope};
 use cairn_core::authz::Role;
 use cairn_core::ids::{OrganisationId, TokenId, UserId};
+use cairn_core::organisation::OrganisationKind;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
@@ -155,14 +156,30 @@ impl Store {
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn memberships(&self, user: UserId) -> Result<Vec<(OrganisationId, Role)>, StoreError> {
-        let rows = sqlx::query("SELECT organisation_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at, organisation_id")
-            .bind(user.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        Ok(self.memberships_with_kinds(user).await?.into_iter().map(|(org, role, _)| (org, role)).collect())
+    }
+
+    /// The user's organisation roles, each organisation with its kind.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn memberships_with_kinds(&self, user: UserId) -> Result<Vec<(OrganisationId, Role, OrganisationKind)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.organisation_id, m.role, o.kind FROM memberships m JOIN organisations o ON o.id = m.organisation_id \
+             WHERE m.user_id = $1 ORDER BY m.created_at, m.organisation_id",
+        )
+        .bind(user.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|row| {
                 let role = get_string(row, "role")?;
-                Ok((get_id(row, "organisation_id")?, Role::parse(&role).map_err(StoreError::corrupt)?))
+                let kind = get_string(row, "kind")?;
+                Ok((
+                    get_id(row, "organisation_id")?,
+                    Role::parse(&role).map_err(StoreError::corrupt)?,
+                    OrganisationKind::parse(&kind).map_err(StoreError::corrupt)?,
+                ))
             })
             .collect()
     }

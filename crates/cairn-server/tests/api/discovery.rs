@@ -281,6 +281,15 @@ backend_test!(an_organisation_stays_the_kind_it_was_created_as, |app| {
         .await;
     assert_eq!(kept.status, 200, "{}", kept.text());
     assert_eq!(kept.json()["kind"], "employer");
+    // An employer issues nothing: its owner may not author achievements there, and the pages
+    // offer them no assessment.
+    let badge = crate::helpers::badge_body("Hiring Badge");
+    app.json("POST", &format!("/api/v1/organisations/{org}/achievements"), Some(&employer), &badge).await.problem(403, "forbidden");
+    let mut browser = Browser::signed_in(app.router.clone(), ("hira@northwind.example", "a long enough password")).await;
+    let dashboard = browser.get("/dashboard").await;
+    assert_eq!(dashboard.status, 200);
+    let dashboard = dashboard.text();
+    assert!(dashboard.contains("Sign out") && !dashboard.contains("href=\"/assess\"") && !dashboard.contains("/issuer/assessment"), "{dashboard}");
     let (token, _) = sign_up(app, "Someone Else", "someone@example.org").await;
     app.json("POST", "/api/v1/organisations", Some(&token), &json!({"name": "Odd Kind", "url": "https://odd.example", "kind": "guild"}))
         .await
