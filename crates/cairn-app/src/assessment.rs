@@ -453,6 +453,8 @@ pub(crate) async fn award_pass(app: &App, id: SubmissionId) -> Result<Option<(Aw
         // The evidence stays with the learner; the award page shows it only where they allow.
         evidence_urls: Vec::new(),
         prior_learning: crate::recognition::assessed_basis(app, id).await?,
+        narrative: None,
+        offer: None,
     };
     Ok(Some(awards::issue(app, &request).await?))
 }

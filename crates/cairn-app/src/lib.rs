@@ -51,6 +51,7 @@ pub mod issuer;
 pub mod jobs;
 pub mod moderation;
 pub mod notify;
+pub mod offers;
 pub mod organisations;
 pub mod outcomes;
 pub mod recognition;

@@ -193,6 +193,8 @@ pub async fn request(app: &App, actor: &Actor, fields: &RecognitionFields) -> Re
             judgement: None,
             evidence_urls: Vec::new(),
             prior_learning: Some(PriorLearningBasis { recognition: Recognition::Equivalency, narrative }),
+            narrative: None,
+            offer: None,
         };
         return Ok(Recognised::Awarded(crate::awards::award(app, request).await?));
     }

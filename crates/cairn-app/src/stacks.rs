@@ -138,6 +138,8 @@ pub(crate) async fn complete(app: &App, award: &Award) -> Result<Vec<(Award, Vec
             judgement: None,
             evidence_urls: evidence,
             prior_learning: None,
+            narrative: None,
+            offer: None,
         };
         match issue(app, &request).await {
             Ok(done) => issued.push(done),

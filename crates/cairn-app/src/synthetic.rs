@@ -972,6 +972,7 @@ fn sign(config: &crate::config::Config, awardables: &[Awardable], issuers: &[Iss
         privacy: plan.privacy,
         recognition: None,
         renews: None,
+        offer: None,
     };
     Ok((plan.submission, SyntheticAward { award, status: plan.status, evidence_public: plan.evidence_public, uses: plan.uses }, plan.sample))
 }

@@ -82,6 +82,11 @@ id_type!(
     InvitationId
 );
 id_type!(
+    /// An issuer's offer of an achievement to an e-mail address, claimed by its recipient (the
+    /// id, not the claim link's secret).
+    AwardOfferId
+);
+id_type!(
     /// A badge earned elsewhere that a learner imported.
     ImportId
 );

@@ -33,6 +33,7 @@ pub mod insight;
 pub mod invalid;
 pub mod markdown;
 pub mod notification;
+pub mod offer;
 pub mod organisation;
 pub mod outcomes;
 pub mod progress;

@@ -30,7 +30,8 @@ pub fn deleted_email(user: UserId) -> Email {
     Email::parse(&format!("deleted-{user}@deleted.invalid")).unwrap_or_else(|_| unreachable!("a UUID makes a valid local part"))
 }
 
-async fn queue(tx: &mut sqlx::Transaction<'_, sqlx::Any>, mail: &OutgoingMail, now: OffsetDateTime) -> Result<(), StoreError> {
+/// Queues `mail` in the outbox, in `tx`.
+pub(crate) async fn queue(tx: &mut sqlx::Transaction<'_, sqlx::Any>, mail: &OutgoingMail, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
         .bind(uuid::Uuid::new_v4().to_string())
         .bind(mail.0.as_str())

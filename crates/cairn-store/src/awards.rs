@@ -6,7 +6,7 @@ use crate::effects::{NewEffect, insert_effects};
 use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
 use crate::{Store, StoreError};
 use cairn_core::award::{AwardStatus, Privacy, StatusReason};
-use cairn_core::ids::{AchievementId, AwardId, OrganisationId, SubmissionId, UserId};
+use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, OrganisationId, SubmissionId, UserId};
 use cairn_core::recognition::Recognition;
 use cairn_core::submission::Status;
 use sqlx::any::AnyRow;
@@ -59,6 +59,8 @@ pub struct NewAward {
     pub recognition: Option<Recognition>,
     /// The award this one renews: marked renewed by it in the same transaction.
     pub renews: Option<AwardId>,
+    /// The direct award offer this one claims: marked claimed by it in the same transaction.
+    pub offer: Option<AwardOfferId>,
 }
 
 /// A stored award.
@@ -351,12 +353,14 @@ impl Store {
     /// stacking), in one transaction; for an award of a submission (`new.submission`), the
     /// submission moves from passed to awarded in the same transaction, by the system; for a
     /// renewal (`new.renews`), the previous award is marked renewed by the new one in the same
-    /// transaction. Nothing is written on any failure.
+    /// transaction; for a direct award (`new.offer`), the offer is marked claimed by it. Nothing
+    /// is written on any failure.
     ///
     /// # Errors
     /// [`StoreError::Conflict`] (`awards.learner`) when the learner already holds the achievement
     /// (a current award not renewed by this one) or the submission was already awarded,
-    /// (`awards.renewed`) when the award to renew was renewed already, (`awards.status_index`)
+    /// (`awards.renewed`) when the award to renew was renewed already, (`award_offers.claimed`)
+    /// when the offer was claimed or withdrawn meanwhile, (`awards.status_index`)
     /// when the status index is taken (pick another and retry), (`submissions.status`) when the
     /// submission is not passed; [`StoreError::NotFound`] for an unknown submission.
     #[tracing::instrument(skip_all, fields(award_id = %new.id))]
@@ -366,6 +370,9 @@ impl Store {
             mark_renewed(&mut tx, previous, new).await?;
         }
         insert_award(&mut tx, new, now).await?;
+        if let Some(offer) = new.offer {
+            crate::offers::claim_offer(&mut tx, offer, new.id, now).await?;
+        }
         if let Some(submission) = new.submission {
             apply_move(&mut tx, &Move::status(submission, Status::Passed, Status::Awarded, None, "credential issued"), now).await?;
         }

@@ -137,6 +137,7 @@ fn new_award(w: &World, learner: UserId, submission: Option<SubmissionId>, index
         privacy: Privacy::Public,
         recognition: None,
         renews: None,
+        offer: None,
     }
 }
 
@@ -740,6 +741,70 @@ backend_test!(talent_award_counts_follow_the_listed_awards, |store, url| {
     check(vec![row(w.achievement, 1), row(second, 1)]).await;
     store.delete_account(other, at(200)).await.unwrap();
     check(vec![row(second, 1)]).await;
+});
+
+backend_test!(direct_awards_are_offered_once_claimed_once_and_withdrawn, |store| {
+    let w = world(store).await;
+    let ada = email("ada@example.org");
+    let evidence = vec![("https://example.org/work".to_string(), "The work".to_string())];
+    let offer = |key: Option<&'static str>, fingerprint: &'static str| cairn_store::NewAwardOffer {
+        organisation: w.org,
+        achievement: w.achievement,
+        email: &ada,
+        name: "Ada Lovelace",
+        narrative: "Assessed on site.",
+        evidence: &evidence,
+        offered_by: w.owner,
+        idempotency_key: key,
+        fingerprint,
+    };
+    let secret = std::sync::Mutex::new(String::new());
+    let compose = |s: &str| {
+        *secret.lock().unwrap() = s.to_string();
+        (ada.clone(), "Claim your badge".to_string(), format!("/claim/{s}"))
+    };
+    let mails = || async { store.outbox(100).await.unwrap().len() };
+    let made = store.create_award_offer(offer(Some("k-1"), "f-1"), at(1), compose).await.unwrap();
+    let cairn_store::OfferMade::New(first) = made else { panic!("{made:?}") };
+    assert!(first.waiting() && first.award.is_none());
+    assert_eq!((first.name.as_str(), first.narrative.as_str(), first.evidence.clone()), ("Ada Lovelace", "Assessed on site.", evidence.clone()));
+    assert_eq!(mails().await, 1);
+    let secret = secret.lock().unwrap().clone();
+    assert!(secret.len() >= 32, "{secret}");
+
+    // The same request with the same key finds the same offer and mails nobody again; another
+    // request with the key, or another offer of the achievement to the address, is refused.
+    let again = store.create_award_offer(offer(Some("k-1"), "f-1"), at(2), |_| unreachable!("no second mail")).await.unwrap();
+    assert_eq!(again, cairn_store::OfferMade::Replayed(first.clone()));
+    assert_eq!(conflict(store.create_award_offer(offer(Some("k-1"), "f-2"), at(2), |_| unreachable!()).await).0, "award_offers.key");
+    assert_eq!(conflict(store.create_award_offer(offer(None, "f-3"), at(2), |_| unreachable!()).await).0, "award_offers.waiting");
+    assert_eq!(conflict(store.create_award_offer(offer(Some("k-2"), "f-1"), at(2), |_| unreachable!()).await).0, "award_offers.waiting");
+    assert_eq!(mails().await, 1);
+    assert_eq!(store.award_offers(w.org, 10).await.unwrap(), std::slice::from_ref(&first));
+
+    // The link opens it while it waits; the award that claims it marks it claimed, once.
+    assert_eq!(store.award_offer_by_secret(&secret).await.unwrap(), Some(first.clone()));
+    assert_eq!(store.award_offer_by_secret("not-the-secret").await.unwrap(), None);
+    let claiming = NewAward { offer: Some(first.id), ..new_award(&w, w.learner, None, 1) };
+    let award = store.create_award(&claiming, &[], at(10)).await.unwrap();
+    let claimed = store.award_offer(w.org, first.id).await.unwrap();
+    assert_eq!((claimed.award, claimed.claimed_at, claimed.waiting()), (Some(award.id), Some(at(10)), false));
+    assert_eq!(store.award_offer_by_secret(&secret).await.unwrap(), None, "a claimed link no longer opens");
+    let second = named_user(store, "Sam Second", "sam@example.org").await;
+    let twice = NewAward { offer: Some(first.id), ..new_award(&w, second, None, 2) };
+    assert_eq!(conflict(store.create_award(&twice, &[], at(11)).await).0, "award_offers.claimed");
+    assert!(store.awards_of(second).await.unwrap().is_empty(), "nothing of the refused award stays");
+    assert_eq!(conflict(store.withdraw_award_offer(w.org, first.id, at(12)).await).0, "award_offers.claimed");
+
+    // A new offer to the address may wait again; withdrawn, its link stops working.
+    let made = store.create_award_offer(offer(None, "f-4"), at(20), |s| (ada.clone(), "again".into(), s.to_string())).await.unwrap();
+    let cairn_store::OfferMade::New(next) = made else { panic!("{made:?}") };
+    let withdrawn = store.withdraw_award_offer(w.org, next.id, at(21)).await.unwrap();
+    assert_eq!(withdrawn.withdrawn_at, Some(at(21)));
+    assert_eq!(store.withdraw_award_offer(w.org, next.id, at(22)).await.unwrap().withdrawn_at, Some(at(21)), "withdrawing twice keeps the first time");
+    let refused = NewAward { offer: Some(next.id), ..new_award(&w, second, None, 3) };
+    assert_eq!(conflict(store.create_award(&refused, &[], at(23)).await).0, "award_offers.claimed");
+    assert!(is_not_found(store.award_offer(OrganisationId::new(), next.id).await), "another issuer's offer is not found");
 });
 
 // ---------- queues ----------

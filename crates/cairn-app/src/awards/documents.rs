@@ -213,6 +213,8 @@ pub(crate) struct CredentialParts<'a> {
     pub evidence: &'a [(String, String)],
     /// What prior learning the award recognises, and how.
     pub prior_learning: Option<&'a PriorLearningBasis>,
+    /// How it was earned, in the issuer's words (a direct award).
+    pub narrative: Option<&'a str>,
     /// The award this one renews.
     pub renews: Option<&'a Renewed>,
     pub issued: OffsetDateTime,
@@ -254,6 +256,13 @@ pub(crate) fn credential(parts: CredentialParts<'_>) -> Value {
                 description: None,
                 narrative: None,
                 genre: None,
+            }))
+            .chain(parts.narrative.map(|narrative| ob3::Evidence {
+                id: None,
+                name: "How it was earned".into(),
+                description: None,
+                narrative: Some(clean(narrative)),
+                genre: Some("Narrative".into()),
             }))
             .chain(parts.prior_learning.map(|basis| ob3::Evidence {
                 id: None,

@@ -14,7 +14,7 @@ use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::Judgement;
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
-use cairn_core::ids::{AchievementId, AwardId, SubmissionId, UserId};
+use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
@@ -57,6 +57,10 @@ pub struct AwardRequest {
     pub evidence_urls: Vec<(String, String)>,
     /// Set when the award recognises prior learning.
     pub prior_learning: Option<PriorLearningBasis>,
+    /// How it was earned, in the issuer's words (a direct award's narrative).
+    pub narrative: Option<String>,
+    /// The direct award offer this award claims.
+    pub offer: Option<AwardOfferId>,
 }
 
 /// Awards an achievement; the learner is told, and a micro-credential that the award completes
@@ -144,6 +148,7 @@ struct Draft {
     judgement: Option<Judgement>,
     evidence: Vec<(String, String)>,
     prior_learning: Option<PriorLearningBasis>,
+    narrative: Option<String>,
     /// The award this one renews, for a renewal.
     renews: Option<documents::Renewed>,
     issued: OffsetDateTime,
@@ -198,13 +203,14 @@ pub(crate) struct CredentialInput<'a> {
 
 /// Builds and signs a credential (Data Integrity and VC-JWT) and its hosted OB 2.0 assertion.
 pub(crate) fn sign_forms(input: &CredentialInput<'_>) -> Result<SignedForms, AppError> {
-    sign_parts(input, &[], None, None)
+    sign_parts(input, &[], None, None, None)
 }
 
 fn sign_parts(
     input: &CredentialInput<'_>,
     evidence: &[(String, String)],
     prior_learning: Option<&PriorLearningBasis>,
+    narrative: Option<&str>,
     renews: Option<&documents::Renewed>,
 ) -> Result<SignedForms, AppError> {
     let (results, kept) = documents::results(input.config, input.achievement, input.judgement, renews.is_some());
@@ -218,6 +224,7 @@ fn sign_parts(
         results,
         evidence,
         prior_learning,
+        narrative,
         renews,
         issued: input.issued,
         valid_until: input.valid_until,
@@ -252,7 +259,7 @@ impl Draft {
             key: &self.key,
             index,
         };
-        let signed = sign_parts(&input, &self.evidence, self.prior_learning.as_ref(), self.renews.as_ref())?;
+        let signed = sign_parts(&input, &self.evidence, self.prior_learning.as_ref(), self.narrative.as_deref(), self.renews.as_ref())?;
         let baked = images::bake_badges(&self.image, &self.fallback_svg, &signed.credential_json).map_err(|e| signing_failed("baking", &e))?;
         Ok(Issued {
             credential_json: signed.credential_json,
@@ -321,6 +328,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         judgement: request.judgement.clone(),
         evidence,
         prior_learning: request.prior_learning.clone(),
+        narrative: request.narrative.clone().filter(|n| !n.trim().is_empty()),
         renews,
         issued: now,
         revocation_list_url: status_list_url(&app.config, &revocation_list),
@@ -362,6 +370,7 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
             privacy: Privacy::Private,
             recognition: draft.prior_learning.as_ref().map(|p| p.recognition),
             renews: draft.renews.as_ref().map(|previous| previous.award),
+            offer: request.offer,
         };
         match store.create_award(&new, &effects, now).await {
             Ok(award) => return Ok((award, effects)),
@@ -370,6 +379,10 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
             }
             Err(StoreError::Conflict { constraint: "awards.learner", .. }) => return Err(already_awarded()),
             Err(StoreError::Conflict { constraint: "awards.renewed", .. }) => return Err(renewed_already()),
+            // Another claim of the same direct award came first, or the issuer withdrew it.
+            Err(StoreError::Conflict { constraint: "award_offers.claimed", .. }) => {
+                return Err(AppError::Gone("this award was claimed already, or the issuer withdrew it".into()));
+            }
             Err(error) => return Err(error.into()),
         }
     }

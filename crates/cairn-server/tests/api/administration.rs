@@ -54,6 +54,8 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
         judgement,
         evidence_urls: Vec::new(),
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     let award = awards::award(&app.state.app, request).await.unwrap();
     app.state.app.store.set_award_privacy(award.id, Privacy::Public, false).await.unwrap()

@@ -106,6 +106,8 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
         judgement: Some(Judgement::parse(rubric, &scores(achievement, true), "Well done").unwrap()),
         evidence_urls: Vec::new(),
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

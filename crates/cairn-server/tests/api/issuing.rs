@@ -59,6 +59,8 @@ pub(crate) fn request(learner: UserId, achievement: &Achievement) -> AwardReques
         judgement: achievement.content.rubric.as_ref().map(|_| passing(achievement)),
         evidence_urls: vec![("https://example.org/portfolio/bash".into(), "My\u{7} portfolio\u{0}".into())],
         prior_learning: None,
+        narrative: None,
+        offer: None,
     }
 }
 

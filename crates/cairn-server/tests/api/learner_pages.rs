@@ -63,6 +63,8 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
         judgement: Some(passing(&badge)),
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     (awards::award(&app.state.app, request).await.unwrap(), badge)
 }

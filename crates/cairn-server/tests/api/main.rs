@@ -22,6 +22,7 @@ mod insight;
 mod issuing;
 mod journey;
 mod learner_pages;
+mod offers;
 mod organisations;
 mod pages;
 mod platform;

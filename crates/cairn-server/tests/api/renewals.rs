@@ -141,6 +141,8 @@ backend_test!(a_learner_renews_an_award_through_the_light_path_and_keeps_its_his
         judgement: Some(judgement),
         evidence_urls: Vec::new(),
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     let first = awards::award(&app.state.app, request).await.unwrap();
     let until = first.valid_until.expect("the badge expires");
@@ -266,6 +268,8 @@ backend_test!(an_award_renewed_in_the_browser_starts_from_its_page, |app| {
         judgement: None,
         evidence_urls: Vec::new(),
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     let award = awards::award(&app.state.app, request).await.unwrap();
     let until = award.valid_until.unwrap();

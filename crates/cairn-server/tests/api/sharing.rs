@@ -61,6 +61,8 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
         judgement,
         evidence_urls: Vec::new(),
         prior_learning: None,
+        narrative: None,
+        offer: None,
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

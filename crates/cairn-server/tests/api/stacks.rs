@@ -80,7 +80,16 @@ async fn award(app: &TestApp, learner: UserId, achievement: &str) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new(), prior_learning: None };
+    let request = AwardRequest {
+        learner,
+        achievement: achievement.id,
+        submission: None,
+        judgement,
+        evidence_urls: Vec::new(),
+        prior_learning: None,
+        narrative: None,
+        offer: None,
+    };
     awards::award(&app.state.app, request).await.unwrap()
 }
 

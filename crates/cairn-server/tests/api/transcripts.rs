@@ -41,7 +41,16 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new(), prior_learning: None }
+    AwardRequest {
+        learner,
+        achievement: achievement.id,
+        submission: None,
+        judgement,
+        evidence_urls: Vec::new(),
+        prior_learning: None,
+        narrative: None,
+        offer: None,
+    }
 }
 
 /// The learner holds a whole micro-credential (three levels and the micro-credential) and two

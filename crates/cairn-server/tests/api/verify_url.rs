@@ -48,7 +48,16 @@ pub(crate) async fn credential(app: &TestApp) -> String {
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let learner = app.state.app.store.user_by_email(&Email::parse("learner@demo.cairn.test").unwrap()).await.unwrap().unwrap().id;
-    let request = AwardRequest { learner, achievement: achievement.id, submission: None, judgement, evidence_urls: Vec::new(), prior_learning: None };
+    let request = AwardRequest {
+        learner,
+        achievement: achievement.id,
+        submission: None,
+        judgement,
+        evidence_urls: Vec::new(),
+        prior_learning: None,
+        narrative: None,
+        offer: None,
+    };
     awards::award(&app.state.app, request).await.unwrap().credential_json
 }
 

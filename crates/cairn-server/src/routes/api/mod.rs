@@ -17,6 +17,7 @@ pub(crate) mod fuzzing;
 mod imports;
 pub(crate) mod insight;
 mod journey;
+mod offers;
 mod organisations;
 mod recognition;
 mod talent;
@@ -27,6 +28,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .merge(accounts::router())
         .merge(organisations::router())
+        .merge(offers::router())
         .merge(achievements::router())
         .merge(compare::router())
         .merge(journey::router())

@@ -28,6 +28,7 @@ mod authoring;
 mod awards;
 mod catalog;
 mod charts;
+mod claims;
 mod compare;
 mod form;
 mod imports;
@@ -59,6 +60,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(account::router())
         .merge(issuer::router())
         .merge(invitations::router())
+        .merge(claims::router())
         .merge(authoring::router())
         .merge(assess::router())
         .merge(assessment_admin::router())
@@ -183,6 +185,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("invitation-sent", "The invitation is sent: the link in it works once, for 14 days."),
     ("invitation-revoked", "The invitation is revoked; its link no longer works."),
     ("invitation-accepted", "Welcome: you are now a member of the organisation."),
+    ("award-claimed", "Your badge is yours: only you can see it until you choose who may."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
     ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),

@@ -1,0 +1,210 @@
+//! Direct award. Whoever runs an issuer's assessment awards an achievement to an e-mail address,
+//! for work assessed elsewhere: with the recipient's name, a narrative of how it was earned and
+//! evidence links. The address is e-mailed a claim link (through the mail outbox, in the offer's
+//! transaction). The link opens a page where the recipient claims the award: signed in with that
+//! address, or, when no account uses it, by choosing a name and a password. The credential is
+//! issued then, to that account, by the award transaction every award goes through
+//! (`crate::awards`), which marks the offer claimed; a link works until it is claimed or the
+//! issuer withdraws it. Claiming needs the link, which only the address's owner receives: signing
+//! up with the address alone claims nothing.
+//!
+//! An `Idempotency-Key` names one offer per issuer: the same request sent again answers the same
+//! offer and mails nobody twice; another request with the key is refused. One offer of an
+//! achievement to an address waits at a time.
+
+use cairn_core::account::{NewAccount, SignUpFields};
+use cairn_core::achievement::State;
+use cairn_core::authz::{Action, Actor, OrgAction};
+use cairn_core::ids::{AwardOfferId, OrganisationId};
+use cairn_core::offer::{NewOffer, OfferFields, idempotency_key};
+use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, StoreError, User};
+use sha2::{Digest, Sha256};
+
+use crate::awards::{AwardRequest, award};
+use crate::{App, AppError};
+
+/// Direct awards listed at most.
+pub const OFFERS_LISTED: u32 = 200;
+
+/// The path of the page a claim link opens (`/claim/{secret}`).
+pub fn claim_path(secret: &str) -> String {
+    format!("/claim/{secret}")
+}
+
+fn gone() -> AppError {
+    AppError::Gone("this claim link is unknown, was used already, or the issuer withdrew the award: ask the issuer".into())
+}
+
+/// A direct award as made: new, or the one the same request with the same key made before.
+#[derive(Debug, Clone)]
+pub struct Offered {
+    pub offer: AwardOffer,
+    /// The same request came before with the same `Idempotency-Key`: nothing new was done.
+    pub replayed: bool,
+}
+
+/// Awards an achievement of `organisation` to an address, which is e-mailed a claim link.
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`; `Invalid` for a bad field or key,
+/// or an achievement of another issuer; `Conflict` for an achievement that is not published,
+/// an offer of it to the address that waits already, or a key used for another request.
+pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, fields: &OfferFields, key: Option<&str>) -> Result<Offered, AppError> {
+    actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
+    let offered_by = actor.user.ok_or(AppError::Unauthenticated)?;
+    let key = key.map(idempotency_key).transpose()?;
+    let offer = NewOffer::parse(fields)?;
+    let not_ours = || AppError::invalid_field("/achievement_id", "no achievement of this issuer has this id");
+    let achievement = match app.store.achievement(offer.achievement).await {
+        Ok(achievement) if achievement.organisation == organisation => achievement,
+        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(not_ours()),
+        Err(error) => return Err(error.into()),
+    };
+    if achievement.state != State::Published {
+        return Err(AppError::conflict(format!("\"{}\" is not published: only a published achievement is awarded", achievement.content.name)));
+    }
+    let issuer = app.store.organisation(organisation).await?.profile.name;
+    let fingerprint: String = Sha256::digest(offer.statement().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let name = &achievement.content.name;
+    let config = &app.config;
+    let made = app
+        .store
+        .create_award_offer(
+            NewAwardOffer {
+                organisation,
+                achievement: achievement.id,
+                email: &offer.email,
+                name: &offer.name,
+                narrative: &offer.narrative,
+                evidence: &offer.evidence,
+                offered_by,
+                idempotency_key: key.as_deref(),
+                fingerprint: &fingerprint,
+            },
+            app.now(),
+            |secret| {
+                (
+                    offer.email.clone(),
+                    format!("{issuer} awarded you \"{name}\""),
+                    format!(
+                        "Hello {recipient},\n\n{issuer} awarded you \"{name}\" on Cairn.\n\nClaim your badge here:\n\n{link}\n\n\
+                         The page lets you sign in with this address, or create a Cairn account for it. Your badge is a verifiable \
+                         Open Badges 3.0 credential: once claimed, you can download it, share it and put it in a wallet.\n\n\
+                         If you did not expect it, you can ignore this message.\n",
+                        recipient = offer.name,
+                        link = config.url(&claim_path(secret)),
+                    ),
+                )
+            },
+        )
+        .await?;
+    Ok(match made {
+        OfferMade::New(offer) => Offered { offer, replayed: false },
+        OfferMade::Replayed(offer) => Offered { offer, replayed: true },
+    })
+}
+
+/// One of the organisation's direct awards.
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`; `NotFound`.
+pub async fn get(app: &App, actor: &Actor, organisation: OrganisationId, id: AwardOfferId) -> Result<AwardOffer, AppError> {
+    actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
+    Ok(app.store.award_offer(organisation, id).await?)
+}
+
+/// The organisation's direct awards, newest first (at most [`OFFERS_LISTED`]).
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`.
+pub async fn list(app: &App, actor: &Actor, organisation: OrganisationId) -> Result<Vec<AwardOffer>, AppError> {
+    actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
+    Ok(app.store.award_offers(organisation, OFFERS_LISTED).await?)
+}
+
+/// Withdraws a direct award that waits to be claimed: its link stops working.
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`; `NotFound`; `Conflict` once
+/// claimed (revoke the award instead).
+pub async fn withdraw(app: &App, actor: &Actor, organisation: OrganisationId, id: AwardOfferId) -> Result<AwardOffer, AppError> {
+    actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
+    Ok(app.store.withdraw_award_offer(organisation, id, app.now()).await?)
+}
+
+/// What a claim link shows: the offer, the achievement's name, and whether an account uses the
+/// address (then the recipient signs in to claim; otherwise they create one).
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub offer: AwardOffer,
+    pub achievement_name: String,
+    pub account_exists: bool,
+}
+
+/// The offer a claim link opens, while it waits.
+///
+/// # Errors
+/// `Gone` for a link that is unknown, claimed or withdrawn.
+pub async fn open(app: &App, secret: &str) -> Result<Opened, AppError> {
+    let offer = app.store.award_offer_by_secret(secret).await?.ok_or_else(gone)?;
+    let achievement_name = app.store.achievement(offer.achievement).await?.content.name;
+    let account_exists = app.store.user_by_email(&offer.email).await?.is_some();
+    Ok(Opened { offer, achievement_name, account_exists })
+}
+
+/// Claims the award as the signed-in actor, whose address must be the one it was sent to: the
+/// credential is issued to them now.
+///
+/// # Errors
+/// `Unauthenticated` for visitors; `Gone` for a link that no longer works; `Forbidden` when the
+/// actor's address is another; `Conflict` when they hold the achievement already; as
+/// [`crate::awards::award`].
+pub async fn claim(app: &App, actor: &Actor, secret: &str) -> Result<Award, AppError> {
+    let user = actor.user.ok_or(AppError::Unauthenticated)?;
+    actor.authorise(Action::Own(user))?;
+    let offer = app.store.award_offer_by_secret(secret).await?.ok_or_else(gone)?;
+    let account = app.store.user(user).await?;
+    if account.email != offer.email {
+        return Err(AppError::Forbidden(format!(
+            "this award is for {}, and you are signed in as {}: sign in with that address to claim it",
+            offer.email, account.email
+        )));
+    }
+    issue(app, &offer, &account).await
+}
+
+/// Claims the award by creating an account for its address with `name` and `password` (by the
+/// sign-up rules), then issuing the credential to it.
+///
+/// # Errors
+/// `Gone` for a link that no longer works; `Invalid` at `/name` or `/password`; `Conflict` when
+/// an account uses the address (then sign in to claim); `Busy` when password hashing is
+/// saturated; as [`crate::awards::award`].
+pub async fn claim_with_new_account(app: &App, secret: &str, name: &str, password: &str) -> Result<(User, Award), AppError> {
+    let offer = app.store.award_offer_by_secret(secret).await?.ok_or_else(gone)?;
+    let account = NewAccount::parse(SignUpFields { name: name.to_string(), email: offer.email.to_string(), password: password.to_string() })?;
+    let hash = app.passwords.hash(&account.password).await?;
+    let user = match app.store.create_user(&account.name, &account.email, &hash, app.now()).await {
+        Ok(user) => user,
+        Err(StoreError::Conflict { .. }) => {
+            return Err(AppError::conflict(format!("an account uses {} already: sign in with it to claim the award", offer.email)));
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let award = issue(app, &offer, &user).await?;
+    Ok((user, award))
+}
+
+async fn issue(app: &App, offer: &AwardOffer, learner: &User) -> Result<Award, AppError> {
+    let request = AwardRequest {
+        learner: learner.id,
+        achievement: offer.achievement,
+        submission: None,
+        judgement: None,
+        evidence_urls: offer.evidence.clone(),
+        prior_learning: None,
+        narrative: Some(offer.narrative.clone()),
+        offer: Some(offer.id),
+    };
+    award(app, request).await
+}

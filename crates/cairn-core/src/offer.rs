@@ -1,0 +1,151 @@
+//! Direct award: an issuer's staff award an achievement to an e-mail address, with the
+//! recipient's name, a narrative of how it was earned and evidence links, for work assessed
+//! elsewhere. The address receives a claim link; the award is issued to the account that claims
+//! it with that address (`cairn_app::offers`). An `Idempotency-Key` makes a request safe to send
+//! again.
+
+use crate::account::Email;
+use crate::ids::AchievementId;
+use crate::invalid::{Invalid, http_url, multiline, text};
+
+/// Longest recipient name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest narrative, in characters.
+pub const MAX_NARRATIVE_CHARS: usize = 5_000;
+/// Most evidence links in one offer.
+pub const MAX_EVIDENCE: usize = 20;
+/// Longest evidence link name, in characters.
+pub const MAX_EVIDENCE_NAME_CHARS: usize = 200;
+/// Longest `Idempotency-Key`, in characters.
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// One evidence link as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceFields {
+    pub url: String,
+    pub name: Option<String>,
+}
+
+/// A direct award as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfferFields {
+    pub achievement_id: String,
+    pub email: String,
+    pub name: String,
+    pub narrative: Option<String>,
+    pub evidence: Vec<EvidenceFields>,
+}
+
+/// A direct award, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOffer {
+    pub achievement: AchievementId,
+    pub email: Email,
+    /// The recipient's name (1–200 characters).
+    pub name: String,
+    /// How it was earned (empty for none).
+    pub narrative: String,
+    /// Evidence links as (absolute http(s) URL, name); the name is the URL when none was given.
+    pub evidence: Vec<(String, String)>,
+}
+
+impl NewOffer {
+    /// Checks a direct award; every problem is reported at its JSON pointer (`/achievement_id`,
+    /// `/recipient/email`, `/recipient/name`, `/narrative`, `/evidence/{i}/url`, …).
+    ///
+    /// # Errors
+    /// [`Invalid`] with every problem found.
+    pub fn parse(fields: &OfferFields) -> Result<NewOffer, Invalid> {
+        let mut invalid = Invalid::new();
+        let achievement = fields.achievement_id.trim().parse::<AchievementId>().map_err(|_| invalid.push("/achievement_id", "is not an achievement id")).ok();
+        let email = Email::parse(&fields.email).map_err(|message| invalid.push("/recipient/email", message)).ok();
+        let name = text(&mut invalid, "/recipient/name", &fields.name, 1, MAX_NAME_CHARS);
+        let narrative = multiline(&mut invalid, "/narrative", fields.narrative.as_deref().unwrap_or(""), 0, MAX_NARRATIVE_CHARS);
+        if fields.evidence.len() > MAX_EVIDENCE {
+            invalid.push("/evidence", format!("at most {MAX_EVIDENCE} links (got {})", fields.evidence.len()));
+        }
+        let evidence: Vec<(String, String)> = fields
+            .evidence
+            .iter()
+            .take(MAX_EVIDENCE)
+            .enumerate()
+            .filter_map(|(i, link)| {
+                let url = http_url(&mut invalid, &format!("/evidence/{i}/url"), &link.url)?;
+                let name = text(&mut invalid, &format!("/evidence/{i}/name"), link.name.as_deref().unwrap_or(""), 0, MAX_EVIDENCE_NAME_CHARS);
+                Some((url.to_string(), if name.is_empty() { url.to_string() } else { name }))
+            })
+            .collect();
+        match (achievement, email) {
+            (Some(achievement), Some(email)) if invalid.is_empty() => Ok(NewOffer { achievement, email, name, narrative, evidence }),
+            _ => Err(invalid),
+        }
+    }
+
+    /// Everything the offer states, one item per line, to tell the same request from another
+    /// sent with the same `Idempotency-Key` (the store keeps its digest).
+    pub fn statement(&self) -> String {
+        let mut lines = vec![self.achievement.to_string(), self.email.to_string(), self.name.clone(), self.narrative.replace('\n', "\\n")];
+        lines.extend(self.evidence.iter().map(|(url, name)| format!("{url} {name}")));
+        lines.join("\n")
+    }
+}
+
+/// Checks an `Idempotency-Key`: 1 to 255 visible ASCII characters.
+///
+/// # Errors
+/// [`Invalid`] at `/Idempotency-Key`.
+pub fn idempotency_key(raw: &str) -> Result<String, Invalid> {
+    let ok = !raw.is_empty() && raw.len() <= MAX_KEY_CHARS && raw.bytes().all(|b| b.is_ascii_graphic());
+    if ok { Ok(raw.to_string()) } else { Err(Invalid::one("/Idempotency-Key", format!("must be 1 to {MAX_KEY_CHARS} visible ASCII characters"))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> OfferFields {
+        OfferFields {
+            achievement_id: AchievementId::new().to_string(),
+            email: " Ada@Example.org ".into(),
+            name: " Ada Lovelace ".into(),
+            narrative: Some("Assessed on site.\r\nPassed.".into()),
+            evidence: vec![EvidenceFields { url: "https://example.org/work".into(), name: None }],
+        }
+    }
+
+    #[test]
+    fn a_direct_award_is_checked_and_normalised() {
+        let sent = fields();
+        let offer = NewOffer::parse(&sent).unwrap();
+        assert_eq!((offer.name.as_str(), offer.narrative.as_str()), ("Ada Lovelace", "Assessed on site.\nPassed."));
+        assert_eq!(offer.evidence, [("https://example.org/work".to_string(), "https://example.org/work".to_string())]);
+        let other = OfferFields { name: "Ada L.".into(), ..sent.clone() };
+        assert_ne!(NewOffer::parse(&other).unwrap().statement(), offer.statement(), "another request reads differently");
+        assert_eq!(NewOffer::parse(&sent).unwrap().statement(), offer.statement());
+    }
+
+    #[test]
+    fn every_problem_is_reported_where_it_is() {
+        let bad = OfferFields {
+            achievement_id: "nope".into(),
+            email: "not an address".into(),
+            name: " ".into(),
+            narrative: Some("x".repeat(MAX_NARRATIVE_CHARS + 1)),
+            evidence: vec![EvidenceFields { url: "javascript:alert(1)".into(), name: Some("x".into()) }],
+        };
+        let invalid = NewOffer::parse(&bad).unwrap_err();
+        for pointer in ["/achievement_id", "/recipient/email", "/recipient/name", "/narrative", "/evidence/0/url"] {
+            assert!(invalid.at(pointer).is_some(), "{pointer}: {invalid}");
+        }
+        let many = OfferFields { evidence: vec![EvidenceFields { url: "https://example.org".into(), name: None }; MAX_EVIDENCE + 1], ..fields() };
+        assert!(NewOffer::parse(&many).unwrap_err().at("/evidence").is_some());
+    }
+
+    #[test]
+    fn idempotency_keys_are_short_visible_ascii() {
+        assert_eq!(idempotency_key("order-42/ada").unwrap(), "order-42/ada");
+        for bad in ["", "with space", "é", &"k".repeat(MAX_KEY_CHARS + 1)] {
+            assert!(idempotency_key(bad).is_err(), "{bad:?}");
+        }
+    }
+}
