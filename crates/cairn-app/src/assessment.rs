@@ -446,15 +446,12 @@ pub(crate) async fn award_pass(app: &App, id: SubmissionId) -> Result<Option<(Aw
         .map(|a| Judgement { scores: a.scores.clone(), feedback: a.feedback.clone(), outcome: a.outcome })
         .filter(|j| j.outcome == Outcome::Pass && j.scores.len() == rubric.criteria.len());
     let request = AwardRequest {
-        learner: submission.learner,
-        achievement: submission.achievement,
         submission: Some(id),
         judgement,
-        // The evidence stays with the learner; the award page shows it only where they allow.
-        evidence_urls: Vec::new(),
         prior_learning: crate::recognition::assessed_basis(app, id).await?,
-        narrative: None,
-        offer: None,
+        // No evidence links: the evidence stays with the learner; the award page shows it only
+        // where they allow.
+        ..AwardRequest::new(submission.learner, submission.achievement)
     };
     Ok(Some(awards::issue(app, &request).await?))
 }

@@ -197,14 +197,10 @@ pub async fn claim_with_new_account(app: &App, secret: &str, name: &str, passwor
 
 async fn issue(app: &App, offer: &AwardOffer, learner: &User) -> Result<Award, AppError> {
     let request = AwardRequest {
-        learner: learner.id,
-        achievement: offer.achievement,
-        submission: None,
-        judgement: None,
         evidence_urls: offer.evidence.clone(),
-        prior_learning: None,
         narrative: Some(offer.narrative.clone()),
         offer: Some(offer.id),
+        ..AwardRequest::new(learner.id, offer.achievement)
     };
     award(app, request).await
 }

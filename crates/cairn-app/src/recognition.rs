@@ -187,14 +187,8 @@ pub async fn request(app: &App, actor: &Actor, fields: &RecognitionFields) -> Re
             cairn_vc::dates::day(import.check.verified_at),
         );
         let request = AwardRequest {
-            learner,
-            achievement: achievement.id,
-            submission: None,
-            judgement: None,
-            evidence_urls: Vec::new(),
             prior_learning: Some(PriorLearningBasis { recognition: Recognition::Equivalency, narrative }),
-            narrative: None,
-            offer: None,
+            ..AwardRequest::new(learner, achievement.id)
         };
         return Ok(Recognised::Awarded(crate::awards::award(app, request).await?));
     }

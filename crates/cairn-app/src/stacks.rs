@@ -132,14 +132,8 @@ pub(crate) async fn complete(app: &App, award: &Award) -> Result<Vec<(Award, Vec
             evidence.push((app.config.urls().award_page(earned.id), name));
         }
         let request = AwardRequest {
-            learner: award.learner,
-            achievement: container.id,
-            submission: None,
-            judgement: None,
             evidence_urls: evidence,
-            prior_learning: None,
-            narrative: None,
-            offer: None,
+            ..AwardRequest::new(award.learner, container.id)
         };
         match issue(app, &request).await {
             Ok(done) => issued.push(done),

@@ -63,6 +63,23 @@ pub struct AwardRequest {
     pub offer: Option<AwardOfferId>,
 }
 
+impl AwardRequest {
+    /// An award of `achievement` to `learner` on no other grounds: no submission, judgement,
+    /// evidence, prior learning, narrative or offer. Set those that apply with `..`.
+    pub fn new(learner: UserId, achievement: AchievementId) -> AwardRequest {
+        AwardRequest {
+            learner,
+            achievement,
+            submission: None,
+            judgement: None,
+            evidence_urls: Vec::new(),
+            prior_learning: None,
+            narrative: None,
+            offer: None,
+        }
+    }
+}
+
 /// Awards an achievement; the learner is told, and a micro-credential that the award completes
 /// is awarded too (both through the outbox, run before this returns). Returns the award asked
 /// for. For a submission, it must be passed: it moves to `awarded` with the award. A renewal's

@@ -44,14 +44,8 @@ async fn awarded(app: &TestApp) -> (Achievement, Award) {
     });
     let learner = app.state.app.store.user_by_email(&Email::parse(LEARNER.0).unwrap()).await.unwrap().unwrap().id;
     let request = AwardRequest {
-        learner,
-        achievement: badge.id,
-        submission: None,
         judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner, badge.id)
     };
     let award = awards::award(&app.state.app, request).await.unwrap();
     let award = app.state.app.store.set_award_privacy(award.id, Privacy::Public, false).await.unwrap();

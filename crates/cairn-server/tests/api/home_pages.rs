@@ -100,14 +100,8 @@ fn scores(achievement: &Achievement, pass: bool) -> Vec<ScoreFields> {
 async fn award(app: &TestApp, achievement: &Achievement) -> Award {
     let rubric = achievement.content.rubric.as_ref().unwrap();
     let request = AwardRequest {
-        learner: user(app, LEARNER.0).await,
-        achievement: achievement.id,
-        submission: None,
         judgement: Some(Judgement::parse(rubric, &scores(achievement, true), "Well done").unwrap()),
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id)
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

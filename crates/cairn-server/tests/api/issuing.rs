@@ -53,14 +53,9 @@ fn passing(achievement: &Achievement) -> Judgement {
 
 pub(crate) fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
     AwardRequest {
-        learner,
-        achievement: achievement.id,
-        submission: None,
         judgement: achievement.content.rubric.as_ref().map(|_| passing(achievement)),
         evidence_urls: vec![("https://example.org/portfolio/bash".into(), "My\u{7} portfolio\u{0}".into())],
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner, achievement.id)
     }
 }
 

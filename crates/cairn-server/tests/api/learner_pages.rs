@@ -57,14 +57,9 @@ async fn award(app: &TestApp) -> (Award, Achievement) {
     let badge = published(app, FREE_BADGE).await;
     assert_eq!(badge.kind, Kind::MicroBadge);
     let request = AwardRequest {
-        learner: user(app, LEARNER.0).await,
-        achievement: badge.id,
-        submission: None,
         judgement: Some(passing(&badge)),
         evidence_urls: vec![("https://example.org/portfolio/api-docs".into(), "My API guide".into())],
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(user(app, LEARNER.0).await, badge.id)
     };
     (awards::award(&app.state.app, request).await.unwrap(), badge)
 }

@@ -135,14 +135,8 @@ backend_test!(a_learner_renews_an_award_through_the_light_path_and_keeps_its_his
         rubric.criteria.iter().map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: String::new() }).collect();
     let judgement = Judgement::parse(rubric, &scores, "Well done").unwrap();
     let request = AwardRequest {
-        learner: learner_id,
-        achievement: achievement.id,
-        submission: None,
         judgement: Some(judgement),
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner_id, achievement.id)
     };
     let first = awards::award(&app.state.app, request).await.unwrap();
     let until = first.valid_until.expect("the badge expires");
@@ -261,16 +255,7 @@ backend_test!(a_learner_renews_an_award_through_the_light_path_and_keeps_its_his
 backend_test!(an_award_renewed_in_the_browser_starts_from_its_page, |app| {
     let (badge, _, _) = renewable_badge(app).await;
     let achievement = app.state.app.store.achievement(badge.parse::<AchievementId>().unwrap()).await.unwrap();
-    let request = AwardRequest {
-        learner: user(app, LEARNER).await,
-        achievement: achievement.id,
-        submission: None,
-        judgement: None,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
-    };
+    let request = AwardRequest::new(user(app, LEARNER).await, achievement.id);
     let award = awards::award(&app.state.app, request).await.unwrap();
     let until = award.valid_until.unwrap();
 

@@ -313,14 +313,8 @@ backend_test!(only_the_embed_card_may_be_framed, |app| {
         .collect();
     let judgement = Some(Judgement::parse(rubric, &scores, "Well done").unwrap());
     let request = AwardRequest {
-        learner: learner.id,
-        achievement: badge.id,
-        submission: None,
         judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner.id, badge.id)
     };
     let award = awards::award(&app.state.app, request).await.unwrap();
     // New awards are private; the learner shows this one.

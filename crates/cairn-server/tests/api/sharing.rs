@@ -55,14 +55,8 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let request = AwardRequest {
-        learner: user(app, LEARNER.0).await,
-        achievement: achievement.id,
-        submission: None,
         judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id)
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

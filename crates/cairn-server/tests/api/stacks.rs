@@ -81,14 +81,8 @@ async fn award(app: &TestApp, learner: UserId, achievement: &str) -> Award {
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let request = AwardRequest {
-        learner,
-        achievement: achievement.id,
-        submission: None,
         judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner, achievement.id)
     };
     awards::award(&app.state.app, request).await.unwrap()
 }

@@ -41,16 +41,7 @@ fn request(learner: UserId, achievement: &Achievement) -> AwardRequest {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    AwardRequest {
-        learner,
-        achievement: achievement.id,
-        submission: None,
-        judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
-    }
+    AwardRequest { judgement, ..AwardRequest::new(learner, achievement.id) }
 }
 
 /// The learner holds a whole micro-credential (three levels and the micro-credential) and two

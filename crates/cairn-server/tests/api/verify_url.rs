@@ -49,14 +49,8 @@ pub(crate) async fn credential(app: &TestApp) -> String {
     });
     let learner = app.state.app.store.user_by_email(&Email::parse("learner@demo.cairn.test").unwrap()).await.unwrap().unwrap().id;
     let request = AwardRequest {
-        learner,
-        achievement: achievement.id,
-        submission: None,
         judgement,
-        evidence_urls: Vec::new(),
-        prior_learning: None,
-        narrative: None,
-        offer: None,
+        ..AwardRequest::new(learner, achievement.id)
     };
     awards::award(&app.state.app, request).await.unwrap().credential_json
 }

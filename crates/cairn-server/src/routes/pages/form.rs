@@ -152,6 +152,21 @@ pub(crate) struct SummaryItem {
     pub message: String,
 }
 
+/// The name and password of an account created on a link's page (an invitation, a claim), by the
+/// sign-up rules; `name_hint` says where the name is shown. Their errors are placed by
+/// [`FieldErrors::new_account`].
+pub(crate) fn new_account_fields(name: &str, name_hint: &str, errors: &FieldErrors) -> (Field, Field) {
+    (
+        Field::new("name", "Your name", name).required().autocomplete("name").maxlength(100).hint(name_hint).error_from(errors),
+        Field::new("password", "Password", "")
+            .kind("password")
+            .required()
+            .autocomplete("new-password")
+            .hint(format!("At least {} characters; a few unrelated words make a strong one.", cairn_core::account::MIN_PASSWORD_CHARS))
+            .error_from(errors),
+    )
+}
+
 /// Errors placed on fields (by field id) and listed in a summary, in the order they came.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FieldErrors {
@@ -168,6 +183,15 @@ impl FieldErrors {
             placed.add(locate(&error.pointer), &error.detail);
         }
         placed
+    }
+
+    /// A new account's errors (`/name`, `/password`) placed on [`new_account_fields`].
+    pub(crate) fn new_account(errors: &[FieldError]) -> FieldErrors {
+        FieldErrors::place(errors, |pointer| match pointer {
+            "/name" => Some(("name".to_string(), "Your name".to_string())),
+            "/password" => Some(("password".to_string(), "Password".to_string())),
+            _ => None,
+        })
     }
 
     /// Records one error at a field (`Some((id, label))`) or for the form as a whole.

@@ -10,10 +10,9 @@ use axum::response::Response;
 use axum::routing::get;
 use cairn_app::AppError;
 use cairn_app::invitations::{self, Opened, invitation_path, role_words};
-use cairn_core::account::MIN_PASSWORD_CHARS;
 
 use super::accounts::start_session;
-use super::form::{Field, FieldErrors};
+use super::form::{Field, FieldErrors, new_account_fields};
 use super::{Layout, next_query, no_store, render, render_status, see_other_with};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::FormFields;
@@ -50,24 +49,8 @@ struct InvitationPage {
 }
 
 fn create_fields(name: &str, errors: &FieldErrors) -> Step {
-    Step::CreateAccount {
-        name: Box::new(
-            Field::new("name", "Your name", name)
-                .required()
-                .autocomplete("name")
-                .maxlength(100)
-                .hint("Shown to the organisation's members.")
-                .error_from(errors),
-        ),
-        password: Box::new(
-            Field::new("password", "Password", "")
-                .kind("password")
-                .required()
-                .autocomplete("new-password")
-                .hint(format!("At least {MIN_PASSWORD_CHARS} characters; a few unrelated words make a strong one."))
-                .error_from(errors),
-        ),
-    }
+    let (name, password) = new_account_fields(name, "Shown to the organisation's members.", errors);
+    Step::CreateAccount { name: Box::new(name), password: Box::new(password) }
 }
 
 fn page(viewer: &Viewer, csrf: &CsrfToken, token: &str, opened: &Opened, name: &str, errors: FieldErrors) -> InvitationPage {
@@ -130,11 +113,7 @@ async fn accept(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         Err(AppError::Gone(detail)) => gone_page(&viewer, &csrf, &token, detail)?,
         Err(AppError::Invalid(invalid)) => {
             let opened = invitations::open(&state.app, &token).await?;
-            let errors = FieldErrors::place(&invalid.errors, |pointer| match pointer {
-                "/name" => Some(("name".to_string(), "Your name".to_string())),
-                "/password" => Some(("password".to_string(), "Password".to_string())),
-                _ => None,
-            });
+            let errors = FieldErrors::new_account(&invalid.errors);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&viewer, &csrf, &token, &opened, form.get("name"), errors))?
         }
         Err(error) => return Err(error.into()),
