@@ -131,10 +131,7 @@ pub(crate) async fn complete(app: &App, award: &Award) -> Result<Vec<(Award, Vec
             };
             evidence.push((app.config.urls().award_page(earned.id), name));
         }
-        let request = AwardRequest {
-            evidence_urls: evidence,
-            ..AwardRequest::new(award.learner, container.id)
-        };
+        let request = AwardRequest { evidence_urls: evidence, ..AwardRequest::new(award.learner, container.id) };
         match issue(app, &request).await {
             Ok(done) => issued.push(done),
             // Another runner completed it first.

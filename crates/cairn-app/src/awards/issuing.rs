@@ -67,16 +67,7 @@ impl AwardRequest {
     /// An award of `achievement` to `learner` on no other grounds: no submission, judgement,
     /// evidence, prior learning, narrative or offer. Set those that apply with `..`.
     pub fn new(learner: UserId, achievement: AchievementId) -> AwardRequest {
-        AwardRequest {
-            learner,
-            achievement,
-            submission: None,
-            judgement: None,
-            evidence_urls: Vec::new(),
-            prior_learning: None,
-            narrative: None,
-            offer: None,
-        }
+        AwardRequest { learner, achievement, submission: None, judgement: None, evidence_urls: Vec::new(), prior_learning: None, narrative: None, offer: None }
     }
 }
 

@@ -43,10 +43,7 @@ async fn awarded(app: &TestApp) -> (Achievement, Award) {
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let learner = app.state.app.store.user_by_email(&Email::parse(LEARNER.0).unwrap()).await.unwrap().unwrap().id;
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(learner, badge.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(learner, badge.id) };
     let award = awards::award(&app.state.app, request).await.unwrap();
     let award = app.state.app.store.set_award_privacy(award.id, Privacy::Public, false).await.unwrap();
     (badge, award)

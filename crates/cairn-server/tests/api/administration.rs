@@ -47,10 +47,7 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id) };
     let award = awards::award(&app.state.app, request).await.unwrap();
     app.state.app.store.set_award_privacy(award.id, Privacy::Public, false).await.unwrap()
 }

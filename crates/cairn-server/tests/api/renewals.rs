@@ -134,10 +134,7 @@ backend_test!(a_learner_renews_an_award_through_the_light_path_and_keeps_its_his
     let scores: Vec<ScoreFields> =
         rubric.criteria.iter().map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: String::new() }).collect();
     let judgement = Judgement::parse(rubric, &scores, "Well done").unwrap();
-    let request = AwardRequest {
-        judgement: Some(judgement),
-        ..AwardRequest::new(learner_id, achievement.id)
-    };
+    let request = AwardRequest { judgement: Some(judgement), ..AwardRequest::new(learner_id, achievement.id) };
     let first = awards::award(&app.state.app, request).await.unwrap();
     let until = first.valid_until.expect("the badge expires");
 

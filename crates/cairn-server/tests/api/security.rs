@@ -312,10 +312,7 @@ backend_test!(only_the_embed_card_may_be_framed, |app| {
         .map(|c| ScoreFields { criterion: c.id.clone(), level: (c.required_level + 1).to_string(), comment: "Solid work".into() })
         .collect();
     let judgement = Some(Judgement::parse(rubric, &scores, "Well done").unwrap());
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(learner.id, badge.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(learner.id, badge.id) };
     let award = awards::award(&app.state.app, request).await.unwrap();
     // New awards are private; the learner shows this one.
     let owner = cairn_core::authz::Actor::member(learner.id, app.state.app.store.memberships(learner.id).await.unwrap());

@@ -54,10 +54,7 @@ async fn award(app: &TestApp, achievement: &Achievement) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(user(app, LEARNER.0).await, achievement.id) };
     awards::award(&app.state.app, request).await.unwrap()
 }
 

@@ -80,10 +80,7 @@ async fn award(app: &TestApp, learner: UserId, achievement: &str) -> Award {
             .collect();
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(learner, achievement.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(learner, achievement.id) };
     awards::award(&app.state.app, request).await.unwrap()
 }
 

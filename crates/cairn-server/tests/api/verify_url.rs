@@ -48,10 +48,7 @@ pub(crate) async fn credential(app: &TestApp) -> String {
         Judgement::parse(rubric, &scores, "Well done").unwrap()
     });
     let learner = app.state.app.store.user_by_email(&Email::parse("learner@demo.cairn.test").unwrap()).await.unwrap().unwrap().id;
-    let request = AwardRequest {
-        judgement,
-        ..AwardRequest::new(learner, achievement.id)
-    };
+    let request = AwardRequest { judgement, ..AwardRequest::new(learner, achievement.id) };
     awards::award(&app.state.app, request).await.unwrap().credential_json
 }
 
