@@ -1,11 +1,14 @@
 // Direct award, at a desktop and a phone size, each on a fresh server: the demo issuer awards two
-// of its badges over the API, one to an address nobody uses and one to the demo learner. The
+// of its badges, one on its direct-award page to an address nobody uses (after a mistake the page
+// names) and one over the API to the demo learner. The
 // claim links are read from the mail outbox, as the demo operator sees it. The first recipient
 // creates an account on the claim page and lands on the badge's page; the link then no longer
 // works. The demo learner opens theirs signed out, signs in from the page and claims with one
 // button. Every page is checked with axe-core, for sideways scrolling, and saved as a screenshot.
 //
 // The selectors here are the contract with the server's HTML:
+//   issuer page  form[action$="/direct-awards"] #award_achievement #award_email #award_name
+//                #award_narrative #award_evidence, table#direct-awards
 //   claim page   form[action^="/claim/"] #name #password button[type="submit"], a[href^="/login"]
 //   sign-in page form[action="/login"] #email #password
 //   outbox       li.mail (.mail-body)
@@ -48,12 +51,25 @@ describe('direct award', () => {
               evidence: [{ url: 'https://example.org/grace/project', name: 'Compiler project' }],
             },
           });
-        await award(badges[0], newcomer, 'Grace Hopper');
         await award(badges[1], DEMO.learner.email, DEMO.learner.name);
 
-        // The operator reads the claim links in the outbox.
+        // The issuer awards the first on its direct-award page; a mistake is named where it is.
         const operator = await newPage();
         await signIn(operator, DEMO.issuer, 'operator');
+        await visit(operator, `/issuers/${organisation}/direct-awards`, 'issuer-page');
+        await operator.locator('#award_achievement').selectOption(badges[0].id);
+        await operator.locator('#award_email').fill('not an address');
+        await operator.locator('#award_name').fill('Grace Hopper');
+        await operator.locator('#award_narrative').fill('Assessed at the spring workshop: all three tasks passed.');
+        await operator.locator('#award_evidence').fill('https://example.org/grace/project Compiler project');
+        await clickAndLoad(operator, operator.locator('form[action$="/direct-awards"] button[type="submit"]'), 'issuer-page-error', 422);
+        assert.match(await body(operator), /Recipient's e-mail address/);
+        await operator.locator('#award_email').fill(newcomer);
+        await clickAndLoad(operator, operator.locator('form[action$="/direct-awards"] button[type="submit"]'), 'issuer-page-sent');
+        assert.match(await body(operator), /the recipient is e-mailed a link to claim it/);
+        assert.match(await body(operator), new RegExp(`Grace Hopper ${newcomer.replace(/\./g, '\\.')}`));
+
+        // The operator reads the claim links in the outbox.
         await visit(operator, '/admin/outbox', 'outbox');
         const linkTo = async (email) => {
           const mailBody = await operator.locator('li.mail', { hasText: email }).first().locator('.mail-body').textContent();
@@ -93,6 +109,10 @@ describe('direct award', () => {
         assert.match(await body(own), new RegExp(badges[1].name));
         const after = await api(server.baseUrl, 'GET', '/api/v1/awards', { token: learner });
         assert.ok(after.items.some((a) => a.achievement_id === badges[1].id), 'the learner holds the badge');
+
+        // The issuer's page shows both claimed.
+        await visit(operator, `/issuers/${organisation}/direct-awards`, 'issuer-page-claimed');
+        assert.equal(await operator.locator('#direct-awards tbody tr', { hasText: 'Claimed' }).count(), 2);
       } finally {
         for (const context of contexts) await context.close().catch(() => {});
         await browser.close();

@@ -13,7 +13,7 @@
 //! achievement to an address waits at a time.
 
 use cairn_core::account::{NewAccount, SignUpFields};
-use cairn_core::achievement::State;
+use cairn_core::achievement::{Achievement, State};
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{NewOffer, OfferFields, idempotency_key};
@@ -120,6 +120,28 @@ pub async fn get(app: &App, actor: &Actor, organisation: OrganisationId, id: Awa
 pub async fn list(app: &App, actor: &Actor, organisation: OrganisationId) -> Result<Vec<AwardOffer>, AppError> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     Ok(app.store.award_offers(organisation, OFFERS_LISTED).await?)
+}
+
+/// What the issuer's direct-award page shows: the direct awards with their achievements' names,
+/// and the published achievements that may be awarded.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub organisation_name: String,
+    pub offers: Vec<(AwardOffer, String)>,
+    pub achievements: Vec<Achievement>,
+}
+
+/// The issuer's direct awards, newest first (at most [`OFFERS_LISTED`]), and what may be awarded.
+///
+/// # Errors
+/// `Unauthenticated`/`Forbidden` without `ManageAssessment`.
+pub async fn overview(app: &App, actor: &Actor, organisation: OrganisationId) -> Result<Overview, AppError> {
+    let offers = list(app, actor, organisation).await?;
+    let all = app.store.organisation_achievements(organisation).await?;
+    let name_of = |id| all.iter().find(|a| a.id == id).map(|a| a.content.name.clone()).unwrap_or_default();
+    let offers = offers.into_iter().map(|offer| (name_of(offer.achievement), offer)).map(|(name, offer)| (offer, name)).collect();
+    let achievements = all.into_iter().filter(|a| a.state == State::Published).collect();
+    Ok(Overview { organisation_name: app.store.organisation(organisation).await?.profile.name, offers, achievements })
 }
 
 /// Withdraws a direct award that waits to be claimed: its link stops working.

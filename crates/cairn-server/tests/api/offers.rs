@@ -189,3 +189,55 @@ backend_test!(only_an_issuers_staff_award_directly_and_every_bad_field_is_named,
     post_award(app, &owner, other_org, None, &not_published).await.problem(409, "conflict");
     assert!(claim_links(app, "x@example.org").await.is_empty(), "nothing was mailed");
 });
+
+backend_test!(the_issuers_page_awards_lists_and_withdraws_and_is_for_its_staff_only, |app| {
+    let org = app.demo_organisation().await;
+    let badge = &badges_not_held(app).await[0];
+    let page_path = format!("/issuers/{org}/direct-awards");
+    let mut issuer = Browser::signed_in(app.router.clone(), ("issuer@demo.cairn.test", "cairn-demo-issuer")).await;
+    let page = issuer.get(&page_path).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.assert_contains("No direct awards yet");
+    page.assert_contains(&badge.content.name);
+
+    // A bad address is named at its field and what was typed stays.
+    let achievement = badge.id.to_string();
+    let typed = [("achievement_id", achievement.as_str()), ("email", "nobody"), ("name", "Ada Byron"), ("narrative", "Workshop"), ("evidence", "")];
+    let refused = issuer.post(&page_path, &typed).await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    refused.assert_contains("is not an e-mail address");
+    refused.assert_contains("Ada Byron");
+    let good = [
+        ("achievement_id", achievement.as_str()),
+        ("email", "ada@example.org"),
+        ("name", "Ada Byron"),
+        ("narrative", "Workshop"),
+        ("evidence", "https://example.org/ada Notes"),
+    ];
+    let sent = issuer.post(&page_path, &good).await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    let listed = issuer.get(&page_path).await;
+    listed.assert_contains("Waiting since");
+    listed.assert_contains("ada@example.org");
+    assert_eq!(claim_links(app, "ada@example.org").await.len(), 1);
+    // The same award again waits already: said on the page, nothing mailed.
+    let again = issuer.post(&page_path, &good).await;
+    assert_eq!(again.status, 422, "{}", again.text());
+    again.assert_contains("waits to be claimed");
+    assert_eq!(claim_links(app, "ada@example.org").await.len(), 1);
+
+    // Withdrawn from the page, its link stops working.
+    let offer = app.state.app.store.award_offers(org.parse().unwrap(), 10).await.unwrap().remove(0);
+    let withdrawn = issuer.post(&format!("{page_path}/{}/withdraw", offer.id), &[]).await;
+    assert_eq!(withdrawn.status, 303, "{}", withdrawn.text());
+    issuer.get(&page_path).await.assert_contains("Withdrawn");
+    let link = claim_links(app, "ada@example.org").await.remove(0);
+    assert_eq!(Browser::new(app.router.clone()).get(&link).await.status, 410);
+
+    // Nobody else sees the page.
+    sign_up(app, "Lee Learner", "lee@example.org").await;
+    let mut learner = Browser::signed_in(app.router.clone(), ("lee@example.org", "a long enough password")).await;
+    assert_eq!(learner.get(&page_path).await.status, 403);
+    assert_eq!(learner.post(&page_path, &good).await.status, 403);
+    assert!(Browser::new(app.router.clone()).get(&page_path).await.location().starts_with("/login"));
+});

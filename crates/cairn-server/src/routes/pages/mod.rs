@@ -30,6 +30,7 @@ mod catalog;
 mod charts;
 mod claims;
 mod compare;
+mod direct_awards;
 mod form;
 mod imports;
 mod insight;
@@ -61,6 +62,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(issuer::router())
         .merge(invitations::router())
         .merge(claims::router())
+        .merge(direct_awards::router())
         .merge(authoring::router())
         .merge(assess::router())
         .merge(assessment_admin::router())
@@ -186,6 +188,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("invitation-revoked", "The invitation is revoked; its link no longer works."),
     ("invitation-accepted", "Welcome: you are now a member of the organisation."),
     ("award-claimed", "Your badge is yours: only you can see it until you choose who may."),
+    ("direct-award-sent", "Awarded: the recipient is e-mailed a link to claim it."),
+    ("direct-award-withdrawn", "Withdrawn: its claim link no longer works."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
     ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),
