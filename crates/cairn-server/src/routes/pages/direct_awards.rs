@@ -165,13 +165,7 @@ async fn award(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, P
     match offers::offer(&state.app, &viewer.actor, id, &fields, None).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/direct-awards"), "direct-award-sent")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
-            let errors = if problem.errors.is_empty() {
-                let mut errors = FieldErrors::default();
-                errors.add(None, &problem.detail);
-                errors
-            } else {
-                FieldErrors::place(&problem.errors, award_field)
-            };
+            let errors = FieldErrors::from_problem(&problem, award_field, None);
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &viewer, &csrf, id, Some(&form), errors).await?)
         }
         Err(problem) => Err(problem),

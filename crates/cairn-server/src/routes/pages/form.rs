@@ -185,6 +185,18 @@ impl FieldErrors {
         placed
     }
 
+    /// A refused form's problem placed on its fields with `locate`; a problem that names no field
+    /// (a conflict) is said at the field `fallback` points at, or for the form as a whole.
+    pub(crate) fn from_problem(problem: &crate::problem::Problem, locate: impl Fn(&str) -> Option<(String, String)>, fallback: Option<&str>) -> FieldErrors {
+        if problem.errors.is_empty() {
+            let mut errors = FieldErrors::default();
+            errors.add(fallback.and_then(&locate), &problem.detail);
+            errors
+        } else {
+            FieldErrors::place(&problem.errors, locate)
+        }
+    }
+
     /// A new account's errors (`/name`, `/password`) placed on [`new_account_fields`].
     pub(crate) fn new_account(errors: &[FieldError]) -> FieldErrors {
         FieldErrors::place(errors, |pointer| match pointer {

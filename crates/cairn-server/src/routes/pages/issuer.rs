@@ -485,13 +485,7 @@ async fn add_member(State(state): State<AppState>, viewer: Viewer, csrf: CsrfTok
     match organisations::add_member(&state.app, &viewer.actor, id, form.get("email"), form.get("role")).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "member-added")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
-            let errors = if problem.errors.is_empty() {
-                let mut errors = FieldErrors::default();
-                errors.add(member_field("/email"), &problem.detail);
-                errors
-            } else {
-                FieldErrors::place(&problem.errors, member_field)
-            };
+            let errors = FieldErrors::from_problem(&problem, member_field, Some("/email"));
             let forms = ManageForms { member: Some((form, errors)), ..ManageForms::default() };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &manage_page(&state, &viewer, &csrf, id, None, forms).await?)
         }
@@ -560,13 +554,7 @@ async fn invite(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
     match invitations::invite(&state.app, &viewer.actor, id, form.get("email"), form.get("role")).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/manage"), "invitation-sent")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
-            let errors = if problem.errors.is_empty() {
-                let mut errors = FieldErrors::default();
-                errors.add(invite_field("/email"), &problem.detail);
-                errors
-            } else {
-                FieldErrors::place(&problem.errors, invite_field)
-            };
+            let errors = FieldErrors::from_problem(&problem, invite_field, Some("/email"));
             let forms = ManageForms { invite: Some((form, errors)), ..ManageForms::default() };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &manage_page(&state, &viewer, &csrf, id, None, forms).await?)
         }

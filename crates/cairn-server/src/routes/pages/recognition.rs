@@ -143,13 +143,7 @@ async fn add_rule(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
     match recognition::add_equivalency(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/equivalencies"), "equivalency-added")),
         Err(problem) if matches!(problem.status, StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT) => {
-            let errors = if problem.errors.is_empty() {
-                let mut errors = FieldErrors::default();
-                errors.add(rule_field("/external_achievement"), &problem.detail);
-                errors
-            } else {
-                FieldErrors::place(&problem.errors, rule_field)
-            };
+            let errors = FieldErrors::from_problem(&problem, rule_field, Some("/external_achievement"));
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page(&state, &viewer, &csrf, id, Some(&form), errors).await?)
         }
         Err(problem) => Err(problem),
