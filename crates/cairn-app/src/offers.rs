@@ -139,7 +139,13 @@ pub async fn overview(app: &App, actor: &Actor, organisation: OrganisationId) ->
     let offers = list(app, actor, organisation).await?;
     let all = app.store.organisation_achievements(organisation).await?;
     let name_of = |id| all.iter().find(|a| a.id == id).map(|a| a.content.name.clone()).unwrap_or_default();
-    let offers = offers.into_iter().map(|offer| (name_of(offer.achievement), offer)).map(|(name, offer)| (offer, name)).collect();
+    let offers = offers
+        .into_iter()
+        .map(|offer| {
+            let name = name_of(offer.achievement);
+            (offer, name)
+        })
+        .collect();
     let achievements = all.into_iter().filter(|a| a.state == State::Published).collect();
     Ok(Overview { organisation_name: app.store.organisation(organisation).await?.profile.name, offers, achievements })
 }

@@ -351,14 +351,7 @@ impl Store {
             .bind(secs(now + ttl))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(to.as_str())
-            .bind(subject)
-            .bind(body)
-            .bind(secs(now))
-            .execute(&mut *tx)
-            .await?;
+        crate::account_data::queue(&mut tx, &(to.clone(), subject, body), now).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -113,14 +113,7 @@ impl Store {
         .bind(secs(now + ttl))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO outbox (id, to_email, subject, body, created_at, attempts) VALUES ($1, $2, $3, $4, $5, 0)")
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(mail.0.as_str())
-            .bind(&mail.1)
-            .bind(&mail.2)
-            .bind(secs(now))
-            .execute(&mut *tx)
-            .await?;
+        crate::account_data::queue(&mut tx, &mail, now).await?;
         tx.commit().await?;
         self.invitation(organisation, id).await
     }

@@ -35,10 +35,38 @@ pub struct AwardOffer {
     pub withdrawn_at: Option<OffsetDateTime>,
 }
 
+/// Where an offer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferState {
+    Waiting,
+    Claimed(OffsetDateTime),
+    Withdrawn(OffsetDateTime),
+}
+
+impl OfferState {
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferState::Waiting => "waiting",
+            OfferState::Claimed(_) => "claimed",
+            OfferState::Withdrawn(_) => "withdrawn",
+        }
+    }
+}
+
 impl AwardOffer {
+    /// Where it stands: claimed (and when), else withdrawn (and when), else waiting.
+    pub fn state(&self) -> OfferState {
+        match (self.claimed_at, self.withdrawn_at) {
+            (Some(at), _) => OfferState::Claimed(at),
+            (None, Some(at)) => OfferState::Withdrawn(at),
+            (None, None) => OfferState::Waiting,
+        }
+    }
+
     /// Whether it waits to be claimed.
     pub fn waiting(&self) -> bool {
-        self.claimed_at.is_none() && self.withdrawn_at.is_none()
+        self.state() == OfferState::Waiting
     }
 }
 
@@ -111,24 +139,10 @@ impl Store {
         now: OffsetDateTime,
         compose: impl FnOnce(&str) -> OutgoingMail,
     ) -> Result<OfferMade, StoreError> {
-        if let Some(key) = offer.idempotency_key
-            && let Some(found) = self.offer_by_key(offer.organisation, key).await?
-        {
-            return match found.1 == offer.fingerprint {
-                true => Ok(OfferMade::Replayed(found.0)),
-                false => Err(key_reused()),
-            };
-        }
-        let waiting = sqlx::query("SELECT id FROM award_offers WHERE achievement_id = $1 AND email = $2 AND claimed_at IS NULL AND withdrawn_at IS NULL")
-            .bind(offer.achievement.to_string())
-            .bind(offer.email.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        if waiting.is_some() {
-            return Err(waiting_already(offer.email));
+        if let Some(earlier) = self.replayed(&offer).await? {
+            return earlier;
         }
         let secret = random_secret();
-        let mail = compose(&secret);
         let id = AwardOfferId::new();
         let evidence = serde_json::to_string(offer.evidence).map_err(|e| StoreError::corrupt(e.to_string()))?;
         let mut tx = self.pool.begin().await?;
@@ -152,33 +166,36 @@ impl Store {
         .await;
         if let Err(error) = inserted {
             drop(tx);
-            // Another request took the key or the address meanwhile: answer as if it came first.
-            let conflict = conflict_on_unique("award_offers", String::new())(error);
-            if let (StoreError::Conflict { .. }, Some(key)) = (&conflict, offer.idempotency_key)
-                && let Some(found) = self.offer_by_key(offer.organisation, key).await?
-            {
-                return if found.1 == offer.fingerprint { Ok(OfferMade::Replayed(found.0)) } else { Err(key_reused()) };
-            }
-            return Err(match conflict {
-                StoreError::Conflict { .. } => waiting_already(offer.email),
-                other => other,
-            });
+            // The key was taken meanwhile (answered as if that request came first), or an offer of
+            // the achievement to the address waits (`award_offers_waiting`).
+            return match conflict_on_unique("award_offers", String::new())(error) {
+                StoreError::Conflict { .. } => match self.replayed(&offer).await? {
+                    Some(earlier) => earlier,
+                    None => Err(waiting_already(offer.email)),
+                },
+                other => Err(other),
+            };
         }
-        crate::account_data::queue(&mut tx, &mail, now).await?;
+        // Composed once the offer stands: a refused one makes no mail.
+        crate::account_data::queue(&mut tx, &compose(&secret), now).await?;
         tx.commit().await?;
         Ok(OfferMade::New(self.award_offer(offer.organisation, id).await?))
     }
 
-    async fn offer_by_key(&self, organisation: OrganisationId, key: &str) -> Result<Option<(AwardOffer, String)>, StoreError> {
+    /// What the offer's idempotency key answers when the issuer used it before: the earlier offer
+    /// for the same request, a conflict for another one; `None` for no key or a new one.
+    async fn replayed(&self, offer: &NewAwardOffer<'_>) -> Result<Option<Result<OfferMade, StoreError>>, StoreError> {
+        let Some(key) = offer.idempotency_key else { return Ok(None) };
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, f.fingerprint FROM award_offers f JOIN organisations o ON o.id = f.organisation_id \
              WHERE f.organisation_id = $1 AND f.idempotency_key = $2"
         ))
-        .bind(organisation.to_string())
+        .bind(offer.organisation.to_string())
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| Ok((offer_from(&row)?, get_string(&row, "fingerprint")?))).transpose()
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(if get_string(&row, "fingerprint")? == offer.fingerprint { Ok(OfferMade::Replayed(offer_from(&row)?)) } else { Err(key_reused()) }))
     }
 
     /// One of the organisation's offers.

@@ -57,11 +57,6 @@ struct OfferInput {
 
 /// A direct award as the API shows it.
 pub(crate) fn offer_json(state: &AppState, offer: &AwardOffer) -> Value {
-    let status = match (offer.award, offer.withdrawn_at) {
-        (Some(_), _) => "claimed",
-        (None, Some(_)) => "withdrawn",
-        (None, None) => "waiting",
-    };
     let config = &state.app.config;
     json!({
         "id": offer.id.to_string(),
@@ -70,7 +65,7 @@ pub(crate) fn offer_json(state: &AppState, offer: &AwardOffer) -> Value {
         "recipient": {"email": offer.email.to_string(), "name": offer.name},
         "narrative": offer.narrative,
         "evidence": offer.evidence.iter().map(|(url, name)| json!({"url": url, "name": name})).collect::<Vec<_>>(),
-        "status": status,
+        "status": offer.state().as_str(),
         "created_at": timestamp(offer.created_at),
         "claimed_at": offer.claimed_at.map(timestamp),
         "withdrawn_at": offer.withdrawn_at.map(timestamp),

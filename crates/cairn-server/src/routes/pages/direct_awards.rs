@@ -11,8 +11,9 @@ use axum::routing::{get, post};
 use cairn_app::offers;
 use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{EvidenceFields, MAX_NARRATIVE_CHARS, OfferFields};
+use cairn_store::OfferState;
 
-use super::form::{Field, FieldErrors, SelectOption};
+use super::form::{Field, FieldErrors, achievement_options};
 use super::{Layout, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, path_id};
@@ -87,20 +88,14 @@ async fn page(
 ) -> Result<AwardsPage, Problem> {
     let offers::Overview { organisation_name, offers, achievements } = offers::overview(&state.app, &viewer.actor, id).await?;
     let typed = |name: &str| form.map(|f| f.get(name).to_string()).unwrap_or_default();
-    let chosen = typed("achievement_id");
-    let mut options = vec![SelectOption { value: String::new(), label: "Choose an achievement".into(), selected: chosen.is_empty() }];
-    options.extend(achievements.iter().map(|a| SelectOption {
-        value: a.id.to_string(),
-        label: format!("{} ({})", a.content.name, a.kind.label()),
-        selected: a.id.to_string() == chosen,
-    }));
+    let options = achievement_options(&achievements, &typed("achievement_id"));
     let rows = offers
         .into_iter()
         .map(|(offer, achievement_name)| {
-            let state = match (offer.claimed_at, offer.withdrawn_at) {
-                (Some(at), _) => format!("Claimed {}", human_date(at)),
-                (None, Some(at)) => format!("Withdrawn {}", human_date(at)),
-                (None, None) => format!("Waiting since {}", human_date(offer.created_at)),
+            let state = match offer.state() {
+                OfferState::Claimed(at) => format!("Claimed {}", human_date(at)),
+                OfferState::Withdrawn(at) => format!("Withdrawn {}", human_date(at)),
+                OfferState::Waiting => format!("Waiting since {}", human_date(offer.created_at)),
             };
             OfferRow {
                 withdraw: offer.waiting().then(|| format!("/issuers/{id}/direct-awards/{}/withdraw", offer.id)),

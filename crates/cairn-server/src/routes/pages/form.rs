@@ -152,6 +152,18 @@ pub(crate) struct SummaryItem {
     pub message: String,
 }
 
+/// A choice of `achievements` (name and kind), after a "Choose an achievement" prompt; `chosen`
+/// is the id sent before, if any.
+pub(crate) fn achievement_options(achievements: &[cairn_core::achievement::Achievement], chosen: &str) -> Vec<SelectOption> {
+    let mut options = vec![SelectOption { value: String::new(), label: "Choose an achievement".into(), selected: chosen.is_empty() }];
+    options.extend(achievements.iter().map(|a| SelectOption {
+        value: a.id.to_string(),
+        label: format!("{} ({})", a.content.name, a.kind.label()),
+        selected: a.id.to_string() == chosen,
+    }));
+    options
+}
+
 /// The name and password of an account created on a link's page (an invitation, a claim), by the
 /// sign-up rules; `name_hint` says where the name is shown. Their errors are placed by
 /// [`FieldErrors::new_account`].

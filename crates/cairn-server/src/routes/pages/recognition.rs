@@ -12,7 +12,7 @@ use cairn_app::recognition::{self, Recognised, RecognitionFields};
 use cairn_core::ids::{EquivalencyId, OrganisationId};
 use cairn_core::recognition::EquivalencyFields;
 
-use super::form::{Field, FieldErrors, SelectOption};
+use super::form::{Field, FieldErrors, achievement_options};
 use super::{Layout, human_date, render_status, see_other_with, sign_in_redirect};
 use crate::auth::{CsrfToken, Viewer};
 use crate::extract::{FormFields, path_id};
@@ -74,13 +74,7 @@ async fn page(
 ) -> Result<RulesPage, Problem> {
     let recognition::RulesOverview { organisation_name, rules, targets } = recognition::rules_overview(&state.app, &viewer.actor, id).await?;
     let typed = |name: &str| form.map(|f| f.get(name).to_string()).unwrap_or_default();
-    let chosen = typed("achievement_id");
-    let mut options = vec![SelectOption { value: String::new(), label: "Choose an achievement".into(), selected: chosen.is_empty() }];
-    options.extend(targets.iter().map(|a| SelectOption {
-        value: a.id.to_string(),
-        label: format!("{} ({})", a.content.name, a.kind.label()),
-        selected: a.id.to_string() == chosen,
-    }));
+    let options = achievement_options(&targets, &typed("achievement_id"));
     Ok(RulesPage {
         layout: Layout::new(viewer, csrf, None),
         organisation_name,
