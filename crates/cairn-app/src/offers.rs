@@ -1,6 +1,6 @@
 //! Direct award. Whoever runs an issuer's assessment awards an achievement to an e-mail address,
-//! for work assessed elsewhere: with the recipient's name, a narrative of how it was earned and
-//! evidence links. The address is e-mailed a claim link (through the mail outbox, in the offer's
+//! for work assessed elsewhere: with the recipient's name, a narrative of how it was earned,
+//! evidence links and the rubric levels reached, which the credential states as its `result`s. The address is e-mailed a claim link (through the mail outbox, in the offer's
 //! transaction). The link opens a page where the recipient claims the award: signed in with that
 //! address, or, when no account uses it, by choosing a name and a password. The credential is
 //! issued then, to that account, by the award transaction every award goes through
@@ -14,14 +14,20 @@
 
 use cairn_core::account::{NewAccount, SignUpFields};
 use cairn_core::achievement::{Achievement, State};
+use cairn_core::assessment::{Judgement, Score};
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AwardOfferId, OrganisationId};
-use cairn_core::offer::{NewOffer, OfferFields, idempotency_key};
+use cairn_core::offer::{NewOffer, OfferFields, idempotency_key, judged};
+use cairn_core::submission::Outcome;
 use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, StoreError, User};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
-use crate::awards::{AwardRequest, award};
+use crate::awards::{AwardRequest, Signing, StatusSlots, Subject, award, claim_held, hold_credentials, parse_results};
 use crate::{App, AppError};
+
+/// How often a new status index is tried when another offer took the chosen one meanwhile.
+const MAX_INDEX_TRIES: usize = 5;
 
 /// Direct awards listed at most.
 pub const OFFERS_LISTED: u32 = 200;
@@ -43,12 +49,14 @@ pub struct Offered {
     pub replayed: bool,
 }
 
-/// Awards an achievement of `organisation` to an address, which is e-mailed a claim link.
+/// Awards an achievement of `organisation` to an address, which is e-mailed a claim link. The
+/// credential is signed now, for the address, and held until it is claimed.
 ///
 /// # Errors
 /// `Unauthenticated`/`Forbidden` without `ManageAssessment`; `Invalid` for a bad field or key,
-/// or an achievement of another issuer; `Conflict` for an achievement that is not published,
-/// an offer of it to the address that waits already, or a key used for another request.
+/// an achievement of another issuer, or results that do not fit its rubric or fall below it;
+/// `Conflict` for an achievement that is not published, an offer of it to the address that waits
+/// already, or a key used for another request; `Unavailable` when the status list is full.
 pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, fields: &OfferFields, key: Option<&str>) -> Result<Offered, AppError> {
     actor.authorise(Action::Org(organisation, OrgAction::ManageAssessment))?;
     let offered_by = actor.user.ok_or(AppError::Unauthenticated)?;
@@ -63,47 +71,80 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
     if achievement.state != State::Published {
         return Err(AppError::conflict(format!("\"{}\" is not published: only a published achievement is awarded", achievement.content.name)));
     }
-    let issuer = app.store.organisation(organisation).await?.profile.name;
+    let scores = judged(achievement.content.rubric.as_ref(), &offer.results)?;
     let fingerprint: String = Sha256::digest(offer.statement().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
-    let name = &achievement.content.name;
+    if let Some(earlier) = app.store.replayed_offer(organisation, key.as_deref(), &fingerprint).await? {
+        return Ok(Offered { offer: made(earlier?).0, replayed: true });
+    }
+    let now = app.now();
+    let judgement = (!scores.is_empty()).then(|| Judgement { scores, feedback: String::new(), outcome: Outcome::Pass });
+    let name = achievement.content.name.clone();
+    let signing = Arc::new(Signing::load(app, achievement, now).await?);
+    let issuer = signing.organisation.profile.name.clone();
+    let mut slots = StatusSlots::load(app, organisation).await?;
     let config = &app.config;
-    let made = app
-        .store
-        .create_award_offer(
-            NewAwardOffer {
-                organisation,
-                achievement: achievement.id,
-                email: &offer.email,
-                name: &offer.name,
-                narrative: &offer.narrative,
-                evidence: &offer.evidence,
-                offered_by,
-                idempotency_key: key.as_deref(),
-                fingerprint: &fingerprint,
-            },
-            app.now(),
-            |secret| {
-                (
-                    offer.email.clone(),
-                    format!("{issuer} awarded you \"{name}\""),
-                    format!(
-                        "Hello {recipient},\n\n{issuer} awarded you \"{name}\" on Cairn.\n\nClaim your badge here:\n\n{link}\n\n\
-                         The page lets you sign in with this address, or create a Cairn account for it. Your badge is a verifiable \
-                         Open Badges 3.0 credential: once claimed, you can download it, share it and put it in a wallet.\n\n\
-                         If you did not expect it, you can ignore this message.\n",
-                        recipient = offer.name,
-                        link = config.url(&claim_path(secret)),
-                    ),
-                )
-            },
+    let compose = |secret: &str| {
+        (
+            offer.email.clone(),
+            format!("{issuer} awarded you \"{name}\""),
+            format!(
+                "Hello {recipient},\n\n{issuer} awarded you \"{name}\" on Cairn.\n\nClaim your badge here:\n\n{link}\n\n\
+                 The page lets you sign in with this address, or create a Cairn account for it. Your badge is a verifiable \
+                 Open Badges 3.0 credential: once claimed, you can download it, share it and put it in a wallet.\n\n\
+                 If you did not expect it, you can ignore this message.\n",
+                recipient = offer.name,
+                link = config.url(&claim_path(secret)),
+            ),
         )
-        .await?;
-    Ok(match made {
-        OfferMade::New(offer) => Offered { offer, replayed: false },
-        OfferMade::Replayed(offer) => Offered { offer, replayed: true },
-    })
+    };
+    for _ in 0..MAX_INDEX_TRIES {
+        let subject = Subject {
+            judgement: judgement.clone(),
+            evidence: offer.evidence.clone(),
+            narrative: Some(offer.narrative.clone()).filter(|n| !n.is_empty()),
+            ..Subject::new(&signing.achievement, offer.email.as_str(), now)
+        };
+        let held = hold_credentials(app, &signing, vec![subject], &mut slots).await?.remove(0);
+        let new = NewAwardOffer {
+            organisation,
+            achievement: signing.achievement.id,
+            email: &offer.email,
+            name: &offer.name,
+            narrative: &offer.narrative,
+            evidence: &offer.evidence,
+            credential: &held,
+            offered_by,
+            idempotency_key: key.as_deref(),
+            fingerprint: &fingerprint,
+        };
+        match app.store.create_award_offer(new, now, compose).await {
+            Ok(result) => {
+                let (offer, replayed) = made(result);
+                return Ok(Offered { offer, replayed });
+            }
+            // Another waiting offer took the index meanwhile: the credential, which names its
+            // index, is signed again with another.
+            Err(StoreError::Conflict { constraint: "award_offers.status_index", .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
 }
 
+/// The offer a store call made or found, and whether it was found (a replay).
+fn made(result: OfferMade) -> (AwardOffer, bool) {
+    match result {
+        OfferMade::New(offer) => (offer, false),
+        OfferMade::Replayed(offer) => (offer, true),
+    }
+}
+
+/// The judgement whose results a direct award's credential states, from its kept results.
+fn judgement_of(results_json: &str) -> Option<Judgement> {
+    let scores: Vec<Score> =
+        parse_results(results_json).into_iter().map(|r| Score { criterion: r.criterion, level: r.level.saturating_sub(1), comment: String::new() }).collect();
+    (!scores.is_empty()).then(|| Judgement { scores, feedback: String::new(), outcome: Outcome::Pass })
+}
 /// One of the organisation's direct awards.
 ///
 /// # Errors
@@ -223,12 +264,25 @@ pub async fn claim_with_new_account(app: &App, secret: &str, name: &str, passwor
     Ok((user, award))
 }
 
+/// Issues the offer to `learner`: its held credential becomes their award; an offer made
+/// without one (or whose status index another award took meanwhile) is issued afresh.
 async fn issue(app: &App, offer: &AwardOffer, learner: &User) -> Result<Award, AppError> {
-    let request = AwardRequest {
+    if let Some(held) = app.store.held_credential(offer.id).await? {
+        let results = held.results_json.clone();
+        if let Some(award) = claim_held(app, offer, held, learner.id).await? {
+            return Ok(award);
+        }
+        return award(app, request(offer, learner, judgement_of(&results))).await;
+    }
+    award(app, request(offer, learner, judgement_of(&offer.results_json))).await
+}
+
+fn request(offer: &AwardOffer, learner: &User, judgement: Option<Judgement>) -> AwardRequest {
+    AwardRequest {
+        judgement,
         evidence_urls: offer.evidence.clone(),
         narrative: Some(offer.narrative.clone()),
         offer: Some(offer.id),
         ..AwardRequest::new(learner.id, offer.achievement)
-    };
-    award(app, request).await
+    }
 }

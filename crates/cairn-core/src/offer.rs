@@ -5,8 +5,11 @@
 //! again.
 
 use crate::account::Email;
+use crate::assessment::{Judgement, Score, ScoreFields};
 use crate::ids::AchievementId;
 use crate::invalid::{Invalid, http_url, multiline, text};
+use crate::rubric::Rubric;
+use crate::submission::Outcome;
 
 /// Longest recipient name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
@@ -16,6 +19,8 @@ pub const MAX_NARRATIVE_CHARS: usize = 5_000;
 pub const MAX_EVIDENCE: usize = 20;
 /// Longest evidence link name, in characters.
 pub const MAX_EVIDENCE_NAME_CHARS: usize = 200;
+/// Most rubric results in one offer.
+pub const MAX_RESULTS: usize = 50;
 /// Longest `Idempotency-Key`, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
 
@@ -34,6 +39,9 @@ pub struct OfferFields {
     pub name: String,
     pub narrative: Option<String>,
     pub evidence: Vec<EvidenceFields>,
+    /// The levels reached on the achievement's rubric, for an assessment done elsewhere: each
+    /// criterion by id or name, each level by name or 1-based number (comments are not kept).
+    pub results: Vec<ScoreFields>,
 }
 
 /// A direct award, checked.
@@ -47,6 +55,8 @@ pub struct NewOffer {
     pub narrative: String,
     /// Evidence links as (absolute http(s) URL, name); the name is the URL when none was given.
     pub evidence: Vec<(String, String)>,
+    /// The rubric results as sent, trimmed; [`judged`] checks them against the rubric.
+    pub results: Vec<ScoreFields>,
 }
 
 impl NewOffer {
@@ -75,8 +85,17 @@ impl NewOffer {
                 Some((url.to_string(), if name.is_empty() { url.to_string() } else { name }))
             })
             .collect();
+        if fields.results.len() > MAX_RESULTS {
+            invalid.push("/results", format!("at most {MAX_RESULTS} results (got {})", fields.results.len()));
+        }
+        let results = fields
+            .results
+            .iter()
+            .take(MAX_RESULTS)
+            .map(|r| ScoreFields { criterion: r.criterion.trim().to_string(), level: r.level.trim().to_string(), comment: String::new() })
+            .collect();
         match (achievement, email) {
-            (Some(achievement), Some(email)) if invalid.is_empty() => Ok(NewOffer { achievement, email, name, narrative, evidence }),
+            (Some(achievement), Some(email)) if invalid.is_empty() => Ok(NewOffer { achievement, email, name, narrative, evidence, results }),
             _ => Err(invalid),
         }
     }
@@ -86,8 +105,44 @@ impl NewOffer {
     pub fn statement(&self) -> String {
         let mut lines = vec![self.achievement.to_string(), self.email.to_string(), self.name.clone(), self.narrative.replace('\n', "\\n")];
         lines.extend(self.evidence.iter().map(|(url, name)| format!("{url} {name}")));
+        lines.extend(self.results.iter().map(|r| format!("result {:?} {:?}", r.criterion, r.level)));
         lines.join("\n")
     }
+}
+
+/// Checks a direct award's rubric results against the achievement's rubric: none at all, or a
+/// level for every criterion, each meeting its required level (a direct award states that the
+/// achievement was earned). Problems are reported at `/results/{i}/criterion`,
+/// `/results/{i}/level` or `/results`.
+///
+/// # Errors
+/// [`Invalid`] for results on an achievement without a rubric, an unknown criterion or level, a
+/// criterion missing or given twice, or a level below the required one.
+pub fn judged(rubric: Option<&Rubric>, results: &[ScoreFields]) -> Result<Vec<Score>, Invalid> {
+    if results.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(rubric) = rubric.filter(|r| !r.criteria.is_empty()) else {
+        return Err(Invalid::one("/results", "this achievement has no rubric: send no results"));
+    };
+    let judgement = Judgement::parse(rubric, results, "").map_err(|invalid| {
+        let mut moved = Invalid::new();
+        for error in invalid.errors {
+            moved.push(error.pointer.replacen("/scores", "/results", 1), error.detail);
+        }
+        moved
+    })?;
+    if judgement.outcome != Outcome::Pass {
+        let below: Vec<String> = rubric
+            .criteria
+            .iter()
+            .zip(&judgement.scores)
+            .filter(|(criterion, score)| score.level < criterion.required_level)
+            .map(|(criterion, _)| format!("\"{}\" needs {}", criterion.name, rubric.required_level_name(criterion)))
+            .collect();
+        return Err(Invalid::one("/results", format!("below the required level, so not earned: {}", below.join("; "))));
+    }
+    Ok(judgement.scores)
 }
 
 /// Checks an `Idempotency-Key`: 1 to 255 visible ASCII characters.
@@ -110,7 +165,53 @@ mod tests {
             name: " Ada Lovelace ".into(),
             narrative: Some("Assessed on site.\r\nPassed.".into()),
             evidence: vec![EvidenceFields { url: "https://example.org/work".into(), name: None }],
+            results: Vec::new(),
         }
+    }
+
+    fn rubric() -> Rubric {
+        let criterion = |name: &str| crate::rubric::CriterionFields {
+            id: None,
+            name: name.into(),
+            description: String::new(),
+            required_level: "Proficient".into(),
+            descriptors: vec!["a".into(), "b".into(), "c".into()],
+        };
+        Rubric::parse(&crate::rubric::RubricFields {
+            levels: vec!["Beginning".into(), "Proficient".into(), "Exemplary".into()],
+            criteria: vec![criterion("Design"), criterion("Testing")],
+        })
+        .unwrap()
+    }
+
+    fn result(criterion: &str, level: &str) -> ScoreFields {
+        ScoreFields { criterion: criterion.into(), level: level.into(), comment: String::new() }
+    }
+
+    #[test]
+    fn results_name_every_criterion_at_a_passing_level() {
+        let rubric = rubric();
+        assert_eq!(judged(Some(&rubric), &[]).unwrap(), [], "no results at all is fine");
+        let scores = judged(Some(&rubric), &[result("testing", "3"), result("Design", "proficient")]).unwrap();
+        assert_eq!(scores.iter().map(|s| (s.criterion.as_str(), s.level)).collect::<Vec<_>>(), [("design", 1), ("testing", 2)]);
+
+        let below = judged(Some(&rubric), &[result("Design", "Beginning"), result("Testing", "Exemplary")]).unwrap_err();
+        assert!(below.at("/results").unwrap().contains("\"Design\" needs Proficient"), "{below}");
+        let missing = judged(Some(&rubric), &[result("Design", "Exemplary")]).unwrap_err();
+        assert!(missing.at("/results").unwrap().contains("Testing"), "{missing}");
+        let unknown = judged(Some(&rubric), &[result("Design", "Legendary"), result("Nope", "1")]).unwrap_err();
+        assert!(unknown.at("/results/0/level").is_some() && unknown.at("/results/1/criterion").is_some(), "{unknown}");
+        assert!(judged(None, &[result("Design", "1")]).unwrap_err().at("/results").unwrap().contains("no rubric"));
+    }
+
+    #[test]
+    fn results_are_part_of_what_a_request_states() {
+        let plain = NewOffer::parse(&fields()).unwrap();
+        let with = NewOffer::parse(&OfferFields { results: vec![result(" Design ", " 2 ")], ..fields() }).unwrap();
+        assert_eq!(with.results, [result("Design", "2")]);
+        assert_ne!(plain.statement(), with.statement());
+        let many = OfferFields { results: vec![result("Design", "2"); MAX_RESULTS + 1], ..fields() };
+        assert!(NewOffer::parse(&many).unwrap_err().at("/results").is_some());
     }
 
     #[test]
@@ -132,6 +233,7 @@ mod tests {
             name: " ".into(),
             narrative: Some("x".repeat(MAX_NARRATIVE_CHARS + 1)),
             evidence: vec![EvidenceFields { url: "javascript:alert(1)".into(), name: Some("x".into()) }],
+            results: Vec::new(),
         };
         let invalid = NewOffer::parse(&bad).unwrap_err();
         for pointer in ["/achievement_id", "/recipient/email", "/recipient/name", "/narrative", "/evidence/0/url"] {

@@ -183,10 +183,7 @@ fn award_conflict(status_index: u64) -> impl FnOnce(sqlx::Error) -> StoreError {
         if !StoreError::is_unique_violation(&error) {
             return StoreError::from(error);
         }
-        let text = match &error {
-            sqlx::Error::Database(db) => format!("{} {}", db.message(), db.constraint().unwrap_or_default()),
-            _ => String::new(),
-        };
+        let text = crate::offers::violated(&error);
         if text.contains("status_index") {
             StoreError::Conflict { constraint: "awards.status_index", detail: format!("status index {status_index} is taken") }
         } else if text.contains("renews") {
@@ -320,15 +317,19 @@ impl Store {
         })
     }
 
-    /// The status indexes an organisation's awards use, ascending.
+    /// The status indexes an organisation's awards use, and those its waiting direct awards hold
+    /// for their credentials, ascending.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn used_status_indexes(&self, organisation: OrganisationId) -> Result<Vec<u64>, StoreError> {
-        let rows = sqlx::query("SELECT status_index FROM awards WHERE organisation_id = $1 ORDER BY status_index")
-            .bind(organisation.to_string())
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT status_index FROM awards WHERE organisation_id = $1 UNION SELECT status_index FROM award_offers \
+             WHERE organisation_id = $1 AND status_index IS NOT NULL AND claimed_at IS NULL AND withdrawn_at IS NULL ORDER BY status_index",
+        )
+        .bind(organisation.to_string())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|row| get_u64(row, "status_index")).collect()
     }
 

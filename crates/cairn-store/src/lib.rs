@@ -59,7 +59,7 @@ pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
 pub use insight::{AwardUse, DecisionGroup, Decisions, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
-pub use offers::{AwardOffer, NewAwardOffer, OfferMade, OfferState};
+pub use offers::{AwardOffer, HeldCredential, NewAwardOffer, OfferMade, OfferState};
 pub use organisations::Member;
 pub use recognition::PriorLearning;
 pub use seal::MasterKey;

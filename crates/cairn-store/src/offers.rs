@@ -1,13 +1,13 @@
-//! Direct awards (migration `0031_award_offers.sql`): an issuer's staff offer an achievement to an
-//! e-mail address; the address is e-mailed a claim link whose secret is kept as its digest. The
-//! offer is claimed by the award its recipient is issued ([`crate::NewAward::offer`]), in the
-//! award's transaction. An `Idempotency-Key` names one offer per issuer: the same request again
+//! Direct awards (migrations `0031_award_offers.sql`, `0032_award_offer_credentials.sql`): an
+//! issuer's staff offer an achievement to an e-mail address; the address is e-mailed a claim link
+//! whose secret is kept as its digest. The credential is signed when the offer is made and held
+//! with it ([`HeldCredential`]); the offer is claimed by the award its recipient is then given
+//! ([`crate::NewAward::offer`]), in the award's transaction. An `Idempotency-Key` names one offer per issuer: the same request again
 //! finds it, another request with the same key is refused.
 
 use crate::account_data::OutgoingMail;
 use crate::accounts::{digest, random_secret};
-use crate::error::conflict_on_unique;
-use crate::rows::{get_email, get_id, get_opt_id, get_opt_time, get_string, get_time, secs};
+use crate::rows::{get_email, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u64, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
 use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, OrganisationId, UserId};
@@ -27,12 +27,35 @@ pub struct AwardOffer {
     pub narrative: String,
     /// Evidence links as (URL, name).
     pub evidence: Vec<(String, String)>,
+    /// The rubric results its credential states, as an award keeps them (`awards.results_json`).
+    pub results_json: String,
+    /// The id of the award its held credential becomes, for offers made with one.
+    pub held: Option<AwardId>,
     pub offered_by: Option<UserId>,
     pub created_at: OffsetDateTime,
     /// The award its claim issued.
     pub award: Option<AwardId>,
     pub claimed_at: Option<OffsetDateTime>,
     pub withdrawn_at: Option<OffsetDateTime>,
+}
+
+/// A credential signed and baked when the offer is made, held until it is claimed: then it
+/// becomes the award of the account that claims it, under the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldCredential {
+    pub award: AwardId,
+    pub achievement_version: u32,
+    pub issued_at: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+    /// Its index in both of the issuer's status lists.
+    pub status_index: u64,
+    pub recipient_salt: String,
+    pub results_json: String,
+    pub credential_json: String,
+    pub jwt: String,
+    pub ob2_json: String,
+    pub png_key: String,
+    pub svg_key: String,
 }
 
 /// Where an offer stands.
@@ -79,6 +102,8 @@ pub struct NewAwardOffer<'a> {
     pub name: &'a str,
     pub narrative: &'a str,
     pub evidence: &'a [(String, String)],
+    /// Its credential, signed for the address.
+    pub credential: &'a HeldCredential,
     pub offered_by: UserId,
     /// The request's `Idempotency-Key`, if it had one.
     pub idempotency_key: Option<&'a str>,
@@ -97,7 +122,7 @@ pub enum OfferMade {
 }
 
 const COLUMNS: &str = "f.id, f.organisation_id, o.name AS organisation_name, f.achievement_id, f.email, f.name, f.narrative, f.evidence_json, \
-     f.offered_by, f.created_at, f.award_id, f.claimed_at, f.withdrawn_at";
+     f.results_json, f.credential_award_id, f.offered_by, f.created_at, f.award_id, f.claimed_at, f.withdrawn_at";
 
 fn offer_from(row: &AnyRow) -> Result<AwardOffer, StoreError> {
     let evidence: Vec<(String, String)> =
@@ -111,6 +136,8 @@ fn offer_from(row: &AnyRow) -> Result<AwardOffer, StoreError> {
         name: get_string(row, "name")?,
         narrative: get_string(row, "narrative")?,
         evidence,
+        results_json: get_string(row, "results_json")?,
+        held: get_opt_id(row, "credential_award_id")?,
         offered_by: get_opt_id(row, "offered_by")?,
         created_at: get_time(row, "created_at")?,
         award: get_opt_id(row, "award_id")?,
@@ -139,16 +166,19 @@ impl Store {
         now: OffsetDateTime,
         compose: impl FnOnce(&str) -> OutgoingMail,
     ) -> Result<OfferMade, StoreError> {
-        if let Some(earlier) = self.replayed(&offer).await? {
+        if let Some(earlier) = self.replayed_offer(offer.organisation, offer.idempotency_key, offer.fingerprint).await? {
             return earlier;
         }
         let secret = random_secret();
         let id = AwardOfferId::new();
+        let held = offer.credential;
         let evidence = serde_json::to_string(offer.evidence).map_err(|e| StoreError::corrupt(e.to_string()))?;
         let mut tx = self.pool.begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO award_offers (id, organisation_id, achievement_id, email, name, narrative, evidence_json, token_hash, idempotency_key, \
-             fingerprint, offered_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             fingerprint, offered_by, created_at, results_json, credential_award_id, achievement_version, issued_at, valid_until, status_index, \
+             recipient_salt, credential_json, jwt, ob2_json, png_key, svg_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
         )
         .bind(id.to_string())
         .bind(offer.organisation.to_string())
@@ -162,19 +192,35 @@ impl Store {
         .bind(offer.fingerprint)
         .bind(offer.offered_by.to_string())
         .bind(secs(now))
+        .bind(&held.results_json)
+        .bind(held.award.to_string())
+        .bind(i64::from(held.achievement_version))
+        .bind(secs(held.issued_at))
+        .bind(held.valid_until.map(secs))
+        .bind(i64::try_from(held.status_index).unwrap_or(i64::MAX))
+        .bind(&held.recipient_salt)
+        .bind(&held.credential_json)
+        .bind(&held.jwt)
+        .bind(&held.ob2_json)
+        .bind(&held.png_key)
+        .bind(&held.svg_key)
         .execute(&mut *tx)
         .await;
         if let Err(error) = inserted {
             drop(tx);
-            // The key was taken meanwhile (answered as if that request came first), or an offer of
-            // the achievement to the address waits (`award_offers_waiting`).
-            return match conflict_on_unique("award_offers", String::new())(error) {
-                StoreError::Conflict { .. } => match self.replayed(&offer).await? {
-                    Some(earlier) => earlier,
-                    None => Err(waiting_already(offer.email)),
-                },
-                other => Err(other),
-            };
+            if !StoreError::is_unique_violation(&error) {
+                return Err(error.into());
+            }
+            // The key was taken meanwhile (answered as if that request came first), an offer of
+            // the achievement to the address waits (`award_offers_waiting`), or another waiting
+            // offer holds the status index; the databases name whichever they check first.
+            if let Some(earlier) = self.replayed_offer(offer.organisation, offer.idempotency_key, offer.fingerprint).await? {
+                return earlier;
+            }
+            if self.offer_waits(offer.achievement, offer.email).await? || !violated(&error).contains("status_index") {
+                return Err(waiting_already(offer.email));
+            }
+            return Err(StoreError::Conflict { constraint: "award_offers.status_index", detail: format!("status index {} is taken", held.status_index) });
         }
         // Composed once the offer stands: a refused one makes no mail.
         crate::account_data::queue(&mut tx, &compose(&secret), now).await?;
@@ -182,20 +228,71 @@ impl Store {
         Ok(OfferMade::New(self.award_offer(offer.organisation, id).await?))
     }
 
-    /// What the offer's idempotency key answers when the issuer used it before: the earlier offer
-    /// for the same request, a conflict for another one; `None` for no key or a new one.
-    async fn replayed(&self, offer: &NewAwardOffer<'_>) -> Result<Option<Result<OfferMade, StoreError>>, StoreError> {
-        let Some(key) = offer.idempotency_key else { return Ok(None) };
+    /// What an idempotency key answers when the issuer used it before: the earlier offer for the
+    /// same request (the same `fingerprint`), a conflict (`award_offers.key`) for another one;
+    /// `None` for no key or a new one.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn replayed_offer(
+        &self,
+        organisation: OrganisationId,
+        key: Option<&str>,
+        fingerprint: &str,
+    ) -> Result<Option<Result<OfferMade, StoreError>>, StoreError> {
+        let Some(key) = key else { return Ok(None) };
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, f.fingerprint FROM award_offers f JOIN organisations o ON o.id = f.organisation_id \
              WHERE f.organisation_id = $1 AND f.idempotency_key = $2"
         ))
-        .bind(offer.organisation.to_string())
+        .bind(organisation.to_string())
         .bind(key)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        Ok(Some(if get_string(&row, "fingerprint")? == offer.fingerprint { Ok(OfferMade::Replayed(offer_from(&row)?)) } else { Err(key_reused()) }))
+        Ok(Some(if get_string(&row, "fingerprint")? == fingerprint { Ok(OfferMade::Replayed(offer_from(&row)?)) } else { Err(key_reused()) }))
+    }
+
+    /// Whether an offer of `achievement` to `email` waits to be claimed.
+    async fn offer_waits(&self, achievement: AchievementId, email: &Email) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 AS one FROM award_offers WHERE achievement_id = $1 AND email = $2 AND claimed_at IS NULL AND withdrawn_at IS NULL")
+            .bind(achievement.to_string())
+            .bind(email.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// The credential an offer holds, while it waits (`None` for one made without).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn held_credential(&self, offer: AwardOfferId) -> Result<Option<HeldCredential>, StoreError> {
+        let row = sqlx::query(
+            "SELECT credential_award_id, achievement_version, issued_at, valid_until, status_index, recipient_salt, results_json, credential_json, \
+             jwt, ob2_json, png_key, svg_key FROM award_offers \
+             WHERE id = $1 AND credential_award_id IS NOT NULL AND claimed_at IS NULL AND withdrawn_at IS NULL",
+        )
+        .bind(offer.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let string =
+            |column: &str| -> Result<String, StoreError> { get_opt_string(&row, column)?.ok_or_else(|| StoreError::corrupt(format!("an offer's {column}"))) };
+        Ok(Some(HeldCredential {
+            award: get_id(&row, "credential_award_id")?,
+            achievement_version: u32::try_from(get_u64(&row, "achievement_version")?).map_err(|e| StoreError::corrupt(e.to_string()))?,
+            issued_at: get_opt_time(&row, "issued_at")?.ok_or_else(|| StoreError::corrupt("an offer's issued_at"))?,
+            valid_until: get_opt_time(&row, "valid_until")?,
+            status_index: get_u64(&row, "status_index")?,
+            recipient_salt: string("recipient_salt")?,
+            results_json: get_string(&row, "results_json")?,
+            credential_json: string("credential_json")?,
+            jwt: string("jwt")?,
+            ob2_json: string("ob2_json")?,
+            png_key: string("png_key")?,
+            svg_key: string("svg_key")?,
+        }))
     }
 
     /// One of the organisation's offers.
@@ -266,6 +363,14 @@ impl Store {
             return Err(claimed_already());
         }
         Ok(offer)
+    }
+}
+
+/// The database's words for a violated constraint, to tell which one it was.
+pub(crate) fn violated(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => format!("{} {}", db.message(), db.constraint().unwrap_or_default()),
+        _ => String::new(),
     }
 }
 

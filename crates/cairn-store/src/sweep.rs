@@ -20,6 +20,8 @@ pub const BLOB_KEY_COLUMNS: &[(&str, &str)] = &[
     ("achievement_versions", "image_key"),
     ("awards", "png_key"),
     ("awards", "svg_key"),
+    ("award_offers", "png_key"),
+    ("award_offers", "svg_key"),
     ("imports", "blob_key"),
 ];
 

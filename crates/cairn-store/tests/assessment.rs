@@ -747,6 +747,21 @@ backend_test!(direct_awards_are_offered_once_claimed_once_and_withdrawn, |store|
     let w = world(store).await;
     let ada = email("ada@example.org");
     let evidence = vec![("https://example.org/work".to_string(), "The work".to_string())];
+    let held = |index: u64| cairn_store::HeldCredential {
+        award: AwardId::new(),
+        achievement_version: 1,
+        issued_at: at(1),
+        valid_until: None,
+        status_index: index,
+        recipient_salt: "salt".into(),
+        results_json: r#"[{"criterion":"design","level":3}]"#.into(),
+        credential_json: "{}".into(),
+        jwt: "eyJ.x.y".into(),
+        ob2_json: "{}".into(),
+        png_key: format!("awards/{index}.png"),
+        svg_key: format!("awards/{index}.svg"),
+    };
+    let (first_held, other_held) = (held(7), held(8));
     let offer = |key: Option<&'static str>, fingerprint: &'static str| cairn_store::NewAwardOffer {
         organisation: w.org,
         achievement: w.achievement,
@@ -754,6 +769,7 @@ backend_test!(direct_awards_are_offered_once_claimed_once_and_withdrawn, |store|
         name: "Ada Lovelace",
         narrative: "Assessed on site.",
         evidence: &evidence,
+        credential: if fingerprint == "f-4" { &other_held } else { &first_held },
         offered_by: w.owner,
         idempotency_key: key,
         fingerprint,
@@ -768,6 +784,13 @@ backend_test!(direct_awards_are_offered_once_claimed_once_and_withdrawn, |store|
     let cairn_store::OfferMade::New(first) = made else { panic!("{made:?}") };
     assert!(first.waiting() && first.award.is_none());
     assert_eq!((first.name.as_str(), first.narrative.as_str(), first.evidence.clone()), ("Ada Lovelace", "Assessed on site.", evidence.clone()));
+    assert_eq!((first.results_json.as_str(), first.held), (first_held.results_json.as_str(), Some(first_held.award)));
+    assert_eq!(store.held_credential(first.id).await.unwrap(), Some(first_held.clone()));
+    // Its status index is held: awards avoid it, and another waiting offer may not take it.
+    assert!(store.used_status_indexes(w.org).await.unwrap().contains(&7));
+    let other = email("other@example.org");
+    let taken = cairn_store::NewAwardOffer { email: &other, ..offer(None, "f-5") };
+    assert_eq!(conflict(store.create_award_offer(taken, at(2), |_| unreachable!()).await).0, "award_offers.status_index");
     assert_eq!(mails().await, 1);
     let secret = secret.lock().unwrap().clone();
     assert!(secret.len() >= 32, "{secret}");
@@ -789,6 +812,8 @@ backend_test!(direct_awards_are_offered_once_claimed_once_and_withdrawn, |store|
     let award = store.create_award(&claiming, &[], at(10)).await.unwrap();
     let claimed = store.award_offer(w.org, first.id).await.unwrap();
     assert_eq!((claimed.award, claimed.claimed_at, claimed.waiting()), (Some(award.id), Some(at(10)), false));
+    assert_eq!(store.held_credential(first.id).await.unwrap(), None, "a claimed offer holds nothing any more");
+    assert!(!store.used_status_indexes(w.org).await.unwrap().contains(&7), "nor its index");
     assert_eq!(store.award_offer_by_secret(&secret).await.unwrap(), None, "a claimed link no longer opens");
     let second = named_user(store, "Sam Second", "sam@example.org").await;
     let twice = NewAward { offer: Some(first.id), ..new_award(&w, second, None, 2) };

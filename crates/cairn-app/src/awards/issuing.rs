@@ -14,12 +14,12 @@ use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::Judgement;
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
-use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, SubmissionId, UserId};
+use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, OrganisationId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::renewal::NotRenewable;
-use cairn_store::{Award, Effect, NewAward, NewEffect, StoreError};
+use cairn_store::{Award, AwardOffer, Effect, HeldCredential, NewAward, NewEffect, StoreError};
 use cairn_vc::keys::Ed25519KeyPair;
 use cairn_vc::loader::BundledLoader;
 use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
@@ -145,31 +145,77 @@ pub(crate) fn random_salt() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Everything signing and baking need, owned, so that the work runs off the async threads.
-struct Draft {
-    config: Arc<Config>,
-    award: AwardId,
-    achievement: Achievement,
-    organisation: Organisation,
-    email: String,
-    salt: String,
-    judgement: Option<Judgement>,
-    evidence: Vec<(String, String)>,
-    prior_learning: Option<PriorLearningBasis>,
-    narrative: Option<String>,
-    /// The award this one renews, for a renewal.
-    renews: Option<documents::Renewed>,
-    issued: OffsetDateTime,
-    valid_until: Option<OffsetDateTime>,
+/// What every credential of one achievement shares, owned so that signing runs off the async
+/// threads: loaded once for an award, or once for a batch of direct awards.
+pub(crate) struct Signing {
+    pub config: Arc<Config>,
+    pub achievement: Achievement,
+    pub organisation: Organisation,
+    key: Ed25519KeyPair,
     revocation_list_url: String,
     suspension_list_url: String,
-    key: Ed25519KeyPair,
     image: images::BadgeImage,
     fallback_svg: String,
 }
 
+/// What one credential states of its recipient and of how it was earned.
+pub(crate) struct Subject {
+    pub award: AwardId,
+    pub email: String,
+    pub salt: String,
+    pub judgement: Option<Judgement>,
+    pub evidence: Vec<(String, String)>,
+    pub prior_learning: Option<PriorLearningBasis>,
+    pub narrative: Option<String>,
+    /// The award this one renews, for a renewal.
+    pub renews: Option<documents::Renewed>,
+    pub issued: OffsetDateTime,
+    pub valid_until: Option<OffsetDateTime>,
+}
+
+impl Subject {
+    /// A new credential of `achievement` for `email`, issued `now`, on no other grounds.
+    pub(crate) fn new(achievement: &Achievement, email: &str, now: OffsetDateTime) -> Subject {
+        Subject {
+            award: AwardId::new(),
+            email: email.to_string(),
+            salt: random_salt(),
+            judgement: None,
+            evidence: Vec::new(),
+            prior_learning: None,
+            narrative: None,
+            renews: None,
+            issued: now,
+            valid_until: cairn_core::award::valid_until(now, achievement.content.validity_months),
+        }
+    }
+}
+
+/// The status-list indexes an issuer's credentials use, to choose free ones from.
+pub(crate) struct StatusSlots {
+    taken: HashSet<u64>,
+}
+
+impl StatusSlots {
+    /// The indexes the organisation's awards and waiting direct awards hold.
+    pub(crate) async fn load(app: &App, organisation: OrganisationId) -> Result<StatusSlots, AppError> {
+        Ok(StatusSlots { taken: app.store.used_status_indexes(organisation).await?.into_iter().collect() })
+    }
+
+    /// A free index, chosen at random (herd privacy), and from now on taken.
+    pub(crate) fn take(&mut self) -> Result<u64, AppError> {
+        let index = {
+            let taken = &self.taken;
+            cairn_vc::status::allocate_index(STATUS_LIST_LENGTH as usize, |i| taken.contains(&(i as u64)), &mut rand::thread_rng())
+        };
+        let index = index.map_err(|_| AppError::Unavailable("the issuer's status list is full".into()))? as u64;
+        self.taken.insert(index);
+        Ok(index)
+    }
+}
+
 /// The signed and baked forms of one award, ready to store.
-struct Issued {
+pub(crate) struct Issued {
     credential_json: String,
     jwt: String,
     ob2_json: String,
@@ -249,25 +295,45 @@ fn sign_parts(
     Ok(SignedForms { credential_json, jwt, ob2_json, results_json: documents::results_json(&kept) })
 }
 
-impl Draft {
-    /// Builds, signs (Data Integrity and VC-JWT) and bakes the credential with status entry `index`.
-    fn issue(&self, index: u64) -> Result<Issued, AppError> {
+impl Signing {
+    /// What signing `achievement`'s credentials needs: its issuer, key, status lists and image.
+    pub(crate) async fn load(app: &App, achievement: Achievement, now: OffsetDateTime) -> Result<Signing, AppError> {
+        let store = &app.store;
+        let organisation = store.organisation(achievement.organisation).await?;
+        let key = store.signing_key(organisation.id).await?;
+        let (revocation_list, suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
+        let (image, fallback_svg) = badge_image(app, &achievement, &organisation).await?;
+        Ok(Signing {
+            config: app.config.clone(),
+            revocation_list_url: status_list_url(&app.config, &revocation_list),
+            suspension_list_url: status_list_url(&app.config, &suspension_list),
+            achievement,
+            organisation,
+            key,
+            image,
+            fallback_svg,
+        })
+    }
+
+    /// Builds, signs (Data Integrity and VC-JWT) and bakes `subject`'s credential with status
+    /// entry `index`.
+    pub(crate) fn issue(&self, subject: &Subject, index: u64) -> Result<Issued, AppError> {
         let input = CredentialInput {
             config: &self.config,
-            award: self.award,
+            award: subject.award,
             achievement: &self.achievement,
             organisation: &self.organisation,
-            email: &self.email,
-            salt: &self.salt,
-            judgement: self.judgement.as_ref(),
-            issued: self.issued,
-            valid_until: self.valid_until,
+            email: &subject.email,
+            salt: &subject.salt,
+            judgement: subject.judgement.as_ref(),
+            issued: subject.issued,
+            valid_until: subject.valid_until,
             revocation_list_url: &self.revocation_list_url,
             suspension_list_url: &self.suspension_list_url,
             key: &self.key,
             index,
         };
-        let signed = sign_parts(&input, &self.evidence, self.prior_learning.as_ref(), self.narrative.as_deref(), self.renews.as_ref())?;
+        let signed = sign_parts(&input, &subject.evidence, subject.prior_learning.as_ref(), subject.narrative.as_deref(), subject.renews.as_ref())?;
         let baked = images::bake_badges(&self.image, &self.fallback_svg, &signed.credential_json).map_err(|e| signing_failed("baking", &e))?;
         Ok(Issued {
             credential_json: signed.credential_json,
@@ -320,53 +386,35 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         }
         None => None,
     };
-    let organisation = store.organisation(achievement.organisation).await?;
-    let key = store.signing_key(organisation.id).await?;
-    let (revocation_list, suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
-    let mut taken: HashSet<u64> = store.used_status_indexes(organisation.id).await?.into_iter().collect();
-    let (image, fallback_svg) = badge_image(app, &achievement, &organisation).await?;
-    let draft = Arc::new(Draft {
-        config: app.config.clone(),
-        award: AwardId::new(),
-        valid_until: cairn_core::award::valid_until(now, achievement.content.validity_months),
-        achievement,
-        organisation,
-        email: learner.email.as_str().to_string(),
-        salt: random_salt(),
+    let mut slots = StatusSlots::load(app, achievement.organisation).await?;
+    let subject = Subject {
         judgement: request.judgement.clone(),
         evidence,
         prior_learning: request.prior_learning.clone(),
         narrative: request.narrative.clone().filter(|n| !n.trim().is_empty()),
         renews,
-        issued: now,
-        revocation_list_url: status_list_url(&app.config, &revocation_list),
-        suspension_list_url: status_list_url(&app.config, &suspension_list),
-        key,
-        image,
-        fallback_svg,
-    });
-    let effects = award_effects(&draft, &learner);
+        ..Subject::new(&achievement, learner.email.as_str(), now)
+    };
+    let signing = Arc::new(Signing::load(app, achievement, now).await?);
+    let subject = Arc::new(subject);
+    let effects = award_effects(&signing.achievement.content.name, &signing.organisation.profile.name, subject.award, subject.renews.is_some(), learner.id);
     for _ in 0..MAX_INDEX_TRIES {
-        let index = {
-            let taken = &taken;
-            cairn_vc::status::allocate_index(STATUS_LIST_LENGTH as usize, |i| taken.contains(&(i as u64)), &mut rand::thread_rng())
-        };
-        let index = index.map_err(|_| AppError::Unavailable("the issuer's status list is full".into()))? as u64;
-        let work = draft.clone();
-        let issued = tokio::task::spawn_blocking(move || work.issue(index)).await.map_err(|e| AppError::internal(&e))??;
+        let index = slots.take()?;
+        let (work, about) = (signing.clone(), subject.clone());
+        let issued = tokio::task::spawn_blocking(move || work.issue(&about, index)).await.map_err(|e| AppError::internal(&e))??;
         let png_key = store.blobs().put("awards", "png", issued.png).await?;
         let svg_key = store.blobs().put("awards", "svg", issued.svg).await?;
         let new = NewAward {
-            id: draft.award,
-            achievement: draft.achievement.id,
-            achievement_version: draft.achievement.version,
-            organisation: draft.organisation.id,
+            id: subject.award,
+            achievement: signing.achievement.id,
+            achievement_version: signing.achievement.version,
+            organisation: signing.organisation.id,
             learner: learner.id,
             submission: request.submission,
             issued_at: now,
-            valid_until: draft.valid_until,
+            valid_until: subject.valid_until,
             status_index: index,
-            recipient_salt: draft.salt.clone(),
+            recipient_salt: subject.salt.clone(),
             results_json: issued.results_json,
             credential_json: issued.credential_json,
             jwt: issued.jwt,
@@ -376,42 +424,138 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
             // Private until the learner chooses: an assessor who knew the submission must not be
             // able to follow it to a name.
             privacy: Privacy::Private,
-            recognition: draft.prior_learning.as_ref().map(|p| p.recognition),
-            renews: draft.renews.as_ref().map(|previous| previous.award),
+            recognition: subject.prior_learning.as_ref().map(|p| p.recognition),
+            renews: subject.renews.as_ref().map(|previous| previous.award),
             offer: request.offer,
         };
         match store.create_award(&new, &effects, now).await {
             Ok(award) => return Ok((award, effects)),
-            Err(StoreError::Conflict { constraint: "awards.status_index", .. }) => {
-                taken.insert(index);
-            }
+            // Another award took the index meanwhile: it stays taken, another is tried.
+            Err(StoreError::Conflict { constraint: "awards.status_index", .. }) => {}
             Err(StoreError::Conflict { constraint: "awards.learner", .. }) => return Err(already_awarded()),
             Err(StoreError::Conflict { constraint: "awards.renewed", .. }) => return Err(renewed_already()),
             // Another claim of the same direct award came first, or the issuer withdrew it.
-            Err(StoreError::Conflict { constraint: "award_offers.claimed", .. }) => {
-                return Err(AppError::Gone("this award was claimed already, or the issuer withdrew it".into()));
-            }
+            Err(StoreError::Conflict { constraint: "award_offers.claimed", .. }) => return Err(claimed_or_withdrawn()),
             Err(error) => return Err(error.into()),
         }
     }
     Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
 }
 
+/// Signs, bakes and stores the credentials of `subjects` (all of `signing`'s achievement), each
+/// with a status index taken from `slots`, on every core: the forms a direct award holds until
+/// it is claimed. The images are stored as blobs; nothing else is.
+///
+/// # Errors
+/// `Unavailable` when the status list is full; `Internal` when signing or baking fails; a blob
+/// store failure.
+pub(crate) async fn hold_credentials(
+    app: &App,
+    signing: &Arc<Signing>,
+    subjects: Vec<Subject>,
+    slots: &mut StatusSlots,
+) -> Result<Vec<HeldCredential>, AppError> {
+    let indexed: Vec<(Subject, u64)> = subjects.into_iter().map(|subject| Ok((subject, slots.take()?))).collect::<Result<_, AppError>>()?;
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
+    let per_worker = indexed.len().div_ceil(workers).max(1);
+    let mut chunks: Vec<Vec<(Subject, u64)>> = Vec::new();
+    let mut rest = indexed.into_iter().peekable();
+    while rest.peek().is_some() {
+        chunks.push(rest.by_ref().take(per_worker).collect());
+    }
+    let tasks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| {
+            let signing = signing.clone();
+            tokio::task::spawn_blocking(move || {
+                chunk.into_iter().map(|(subject, index)| signing.issue(&subject, index).map(|issued| (subject, index, issued))).collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .collect();
+    let mut held = Vec::new();
+    for task in tasks {
+        for (subject, index, issued) in task.await.map_err(|e| AppError::internal(&e))?? {
+            let png_key = app.store.blobs().put("awards", "png", issued.png).await?;
+            let svg_key = app.store.blobs().put("awards", "svg", issued.svg).await?;
+            held.push(HeldCredential {
+                award: subject.award,
+                achievement_version: signing.achievement.version,
+                issued_at: subject.issued,
+                valid_until: subject.valid_until,
+                status_index: index,
+                recipient_salt: subject.salt,
+                results_json: issued.results_json,
+                credential_json: issued.credential_json,
+                jwt: issued.jwt,
+                ob2_json: issued.ob2_json,
+                png_key,
+                svg_key,
+            });
+        }
+    }
+    Ok(held)
+}
+
+/// Claims a direct award's held credential for `learner`: it becomes their award as it was
+/// signed, and the offer is claimed, in one transaction; the learner is told and stacking runs,
+/// as for any award. `Ok(None)` when its status index turned out to be another award's (two
+/// issuings chose it at once): the caller issues the award afresh.
+///
+/// # Errors
+/// `Conflict` when the learner holds the achievement already; `Gone` when the offer was claimed
+/// or withdrawn meanwhile.
+pub(crate) async fn claim_held(app: &App, offer: &AwardOffer, held: HeldCredential, learner: UserId) -> Result<Option<Award>, AppError> {
+    let achievement = app.store.achievement_version(offer.achievement, held.achievement_version).await?;
+    let effects = award_effects(&achievement.content.name, &offer.organisation_name, held.award, false, learner);
+    let new = NewAward {
+        id: held.award,
+        achievement: offer.achievement,
+        achievement_version: held.achievement_version,
+        organisation: offer.organisation,
+        learner,
+        submission: None,
+        issued_at: held.issued_at,
+        valid_until: held.valid_until,
+        status_index: held.status_index,
+        recipient_salt: held.recipient_salt,
+        results_json: held.results_json,
+        credential_json: held.credential_json,
+        jwt: held.jwt,
+        ob2_json: held.ob2_json,
+        png_key: held.png_key,
+        svg_key: held.svg_key,
+        privacy: Privacy::Private,
+        recognition: None,
+        renews: None,
+        offer: Some(offer.id),
+    };
+    match app.store.create_award(&new, &effects, app.now()).await {
+        Ok(award) => {
+            effects::settle(app, &effects).await;
+            Ok(Some(award))
+        }
+        Err(StoreError::Conflict { constraint: "awards.status_index", .. }) => Ok(None),
+        Err(StoreError::Conflict { constraint: "awards.learner", .. }) => Err(already_awarded()),
+        Err(StoreError::Conflict { constraint: "award_offers.claimed", .. }) => Err(claimed_or_withdrawn()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn claimed_or_withdrawn() -> AppError {
+    AppError::Gone("this award was claimed already, or the issuer withdrew it".into())
+}
+
 /// What follows an award: the learner's notice and the check whether it completes a
 /// micro-credential or a certificate.
-fn award_effects(draft: &Draft, learner: &cairn_store::User) -> Vec<NewEffect> {
-    let name = &draft.achievement.content.name;
-    let (subject, what) = match draft.renews {
-        Some(_) => (format!("You renewed \"{name}\""), "renewed your badge"),
-        None => (format!("You earned \"{name}\""), "awarded you"),
-    };
+fn award_effects(name: &str, issuer: &str, award: AwardId, renewal: bool, learner: UserId) -> Vec<NewEffect> {
+    let (subject, what) = if renewal { (format!("You renewed \"{name}\""), "renewed your badge") } else { (format!("You earned \"{name}\""), "awarded you") };
     let body = format!(
         "{} has {what} \"{name}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it from its page \
          (only you can see it until you choose who may).",
-        draft.organisation.profile.name
+        issuer
     );
     // Any award may complete a micro-credential or a certificate: the `Stack` effect checks.
-    vec![notice(learner.id, NotificationKind::Award, subject, body, format!("/awards/{}", draft.award)), NewEffect::from(Effect::Stack { award: draft.award })]
+    vec![notice(learner, NotificationKind::Award, subject, body, format!("/awards/{award}")), NewEffect::from(Effect::Stack { award })]
 }
 
 /// The learner's notice of a status change.

@@ -207,6 +207,12 @@ backend_test!(the_issuers_page_awards_lists_and_withdraws_and_is_for_its_staff_o
     assert_eq!(refused.status, 422, "{}", refused.text());
     refused.assert_contains("is not an e-mail address");
     refused.assert_contains("Ada Byron");
+    // Results that do not fit the rubric are named at their field.
+    let typed = [("achievement_id", achievement.as_str()), ("email", "ada@example.org"), ("name", "Ada Byron"), ("results", "No such criterion: 1")];
+    let refused = issuer.post(&page_path, &typed).await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    refused.assert_contains("href=\"#award_results\"");
+    refused.assert_contains("No such criterion: 1");
     let good = [
         ("achievement_id", achievement.as_str()),
         ("email", "ada@example.org"),
@@ -240,4 +246,132 @@ backend_test!(the_issuers_page_awards_lists_and_withdraws_and_is_for_its_staff_o
     assert_eq!(learner.get(&page_path).await.status, 403);
     assert_eq!(learner.post(&page_path, &good).await.status, 403);
     assert!(Browser::new(app.router.clone()).get(&page_path).await.location().starts_with("/login"));
+});
+
+backend_test!(rubric_results_of_an_assessment_done_elsewhere_are_checked_and_stated_in_the_credential, |app| {
+    let issuer = app.issuer_token().await;
+    let org = app.demo_organisation().await;
+    let badges = badges_not_held(app).await;
+    let badge = badges.iter().find(|b| b.content.rubric.as_ref().is_some_and(|r| r.criteria.len() >= 2)).expect("a demo badge with a rubric");
+    let rubric = badge.content.rubric.clone().unwrap();
+    let top = rubric.levels.len();
+    let with = |results: Value| {
+        let mut sent = body(badge, LEARNER.0, "Demo Learner");
+        sent["results"] = results;
+        sent
+    };
+
+    // Every criterion, at or above its required level, by id or name and by level name or number.
+    let below: Vec<Value> = rubric.criteria.iter().map(|c| json!({"criterion": c.id, "level": 1})).collect();
+    let refused = post_award(app, &issuer, &org, None, &with(Value::Array(below))).await.problem(422, "invalid-input");
+    assert!(refused["errors"][0]["detail"].as_str().unwrap().contains("below the required level"), "{refused}");
+    let missing = json!([{"criterion": rubric.criteria[0].id, "level": top}]);
+    let refused = post_award(app, &issuer, &org, None, &with(missing)).await.problem(422, "invalid-input");
+    assert_eq!(refused["errors"][0]["pointer"], "/results", "{refused}");
+    let unknown = json!([{"criterion": "no-such-criterion", "level": top}, {"criterion": rubric.criteria[0].id, "level": "Legendary"}]);
+    let refused = post_award(app, &issuer, &org, None, &with(unknown)).await.problem(422, "invalid-input");
+    let pointers: Vec<&str> = refused["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
+    assert_eq!(pointers, ["/results/0/criterion", "/results/1/level"], "{refused}");
+    assert!(claim_links(app, LEARNER.0).await.is_empty(), "nothing was mailed");
+
+    let results: Vec<Value> = rubric
+        .criteria
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i == 0 { json!({"criterion": c.name, "level": rubric.levels[top - 1]}) } else { json!({"criterion": c.id, "level": top}) })
+        .collect();
+    let created = post_award(app, &issuer, &org, None, &with(Value::Array(results))).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let offer = created.json();
+    assert_eq!(offer["results"].as_array().unwrap().len(), rubric.criteria.len(), "{offer}");
+    let first = &offer["results"][0];
+    assert_eq!((&first["criterion"], &first["level"], &first["level_name"]), (&json!(rubric.criteria[0].id), &json!(top), &json!(rubric.levels[top - 1])));
+
+    // The credential was signed when awarded, and is held until claimed.
+    let store = &app.state.app.store;
+    let offer_id = offer["id"].as_str().unwrap().parse().unwrap();
+    let held = store.held_credential(offer_id).await.unwrap().expect("the credential is held");
+    assert!(held.credential_json.contains("\"proof\"") && held.jwt.starts_with("eyJ"), "signed in both forms");
+
+    // Claimed, it becomes the learner's award as signed, stating each level reached.
+    let link = claim_links(app, LEARNER.0).await.pop().unwrap();
+    let mut learner = Browser::signed_in(app.router.clone(), LEARNER).await;
+    let claimed = learner.post(&link, &[]).await;
+    assert_eq!(claimed.status, 303, "{}", claimed.text());
+    let award = claimed.location().trim_start_matches("/awards/").to_string();
+    assert_eq!(award, held.award.to_string());
+    let stored = store.award(held.award).await.unwrap();
+    assert_eq!((stored.issued_at, stored.status_index, stored.credential_json.as_str()), (held.issued_at, held.status_index, held.credential_json.as_str()));
+    assert_eq!(store.held_credential(offer_id).await.unwrap(), None);
+    let credential = learner.get(&format!("/awards/{award}/credential")).await.json();
+    let stated = credential["credentialSubject"]["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(stated.len(), rubric.criteria.len(), "{credential}");
+    let described: Vec<&str> =
+        credential["credentialSubject"]["achievement"]["resultDescription"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    for result in &stated {
+        assert!(described.contains(&result["resultDescription"].as_str().unwrap()), "{result}");
+        assert!(result["achievedLevel"].as_str().unwrap().ends_with(&format!("-level-{top}")), "{result}");
+    }
+    let page = learner.get(&format!("/awards/{award}")).await;
+    page.assert_contains(&rubric.levels[top - 1]);
+
+    // An achievement without a rubric takes no results.
+    if let Some(plain) = badges.iter().find(|b| b.content.rubric.is_none()) {
+        let mut sent = body(plain, "x@example.org", "X");
+        sent["results"] = json!([{"criterion": "anything", "level": 1}]);
+        let refused = post_award(app, &issuer, &org, None, &sent).await.problem(422, "invalid-input");
+        assert!(refused["errors"][0]["detail"].as_str().unwrap().contains("no rubric"), "{refused}");
+    }
+});
+
+backend_test!(a_held_credential_whose_status_index_another_award_took_is_issued_afresh_at_the_claim, |app| {
+    let issuer = app.issuer_token().await;
+    let org = app.demo_organisation().await;
+    let badges = badges_not_held(app).await;
+    let created = post_award(app, &issuer, &org, None, &body(&badges[0], LEARNER.0, "Demo Learner")).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let store = &app.state.app.store;
+    let offer_id = created.json()["id"].as_str().unwrap().parse().unwrap();
+    let held = store.held_credential(offer_id).await.unwrap().unwrap();
+
+    // Two issuings chose the same index at once: an award of another learner took it first.
+    sign_up(app, "Sam Other", "sam@example.org").await;
+    let sam = store.user_by_email(&Email::parse("sam@example.org").unwrap()).await.unwrap().unwrap();
+    let taken = cairn_store::NewAward {
+        id: cairn_core::ids::AwardId::new(),
+        achievement: badges[1].id,
+        achievement_version: badges[1].version,
+        organisation: org.parse().unwrap(),
+        learner: sam.id,
+        submission: None,
+        issued_at: held.issued_at,
+        valid_until: None,
+        status_index: held.status_index,
+        recipient_salt: "salt".into(),
+        results_json: "[]".into(),
+        credential_json: "{}".into(),
+        jwt: "eyJ.x.y".into(),
+        ob2_json: "{}".into(),
+        png_key: held.png_key.clone(),
+        svg_key: held.svg_key.clone(),
+        privacy: cairn_core::award::Privacy::Private,
+        recognition: None,
+        renews: None,
+        offer: None,
+    };
+    store.create_award(&taken, &[], held.issued_at).await.unwrap();
+
+    // The claim still succeeds: the award is signed afresh, with an index of its own.
+    let link = claim_links(app, LEARNER.0).await.pop().unwrap();
+    let mut learner = Browser::signed_in(app.router.clone(), LEARNER).await;
+    let claimed = learner.post(&link, &[]).await;
+    assert_eq!(claimed.status, 303, "{}", claimed.text());
+    let award: cairn_core::ids::AwardId = claimed.location().trim_start_matches("/awards/").parse().unwrap();
+    assert_ne!(award, held.award);
+    let stored = store.award(award).await.unwrap();
+    assert_ne!(stored.status_index, held.status_index);
+    let credential: Value = serde_json::from_str(&stored.credential_json).unwrap();
+    assert!(credential["evidence"].to_string().contains("all three tasks passed"), "{credential}");
+    let offer = app.get(&format!("/api/v1/organisations/{org}/awards/{offer_id}"), Some(&issuer)).await.json();
+    assert_eq!((offer["status"].as_str(), offer["award_id"].as_str()), (Some("claimed"), Some(award.to_string().as_str())));
 });

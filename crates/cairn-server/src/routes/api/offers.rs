@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cairn_app::offers;
+use cairn_core::assessment::ScoreFields;
 use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{EvidenceFields, OfferFields};
 use cairn_store::AwardOffer;
@@ -43,6 +44,22 @@ struct EvidenceInput {
     name: Option<String>,
 }
 
+/// A level by name (`"Proficient"`) or by its 1-based number (`3` or `"3"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LevelInput {
+    Number(u64),
+    Name(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResultInput {
+    #[serde(default)]
+    criterion: String,
+    level: LevelInput,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OfferInput {
@@ -53,6 +70,8 @@ struct OfferInput {
     narrative: Option<String>,
     #[serde(default)]
     evidence: Vec<EvidenceInput>,
+    #[serde(default)]
+    results: Vec<ResultInput>,
 }
 
 /// A direct award as the API shows it.
@@ -65,6 +84,10 @@ pub(crate) fn offer_json(state: &AppState, offer: &AwardOffer) -> Value {
         "recipient": {"email": offer.email.to_string(), "name": offer.name},
         "narrative": offer.narrative,
         "evidence": offer.evidence.iter().map(|(url, name)| json!({"url": url, "name": name})).collect::<Vec<_>>(),
+        "results": cairn_app::awards::parse_results(&offer.results_json)
+            .iter()
+            .map(|r| json!({"criterion": r.criterion, "criterion_name": r.criterion_name, "level": r.level, "level_name": r.level_name}))
+            .collect::<Vec<_>>(),
         "status": offer.state().as_str(),
         "created_at": timestamp(offer.created_at),
         "claimed_at": offer.claimed_at.map(timestamp),
@@ -97,6 +120,18 @@ async fn create(
         name: input.recipient.name,
         narrative: input.narrative,
         evidence: input.evidence.into_iter().map(|e| EvidenceFields { url: e.url, name: e.name }).collect(),
+        results: input
+            .results
+            .into_iter()
+            .map(|r| ScoreFields {
+                criterion: r.criterion,
+                level: match r.level {
+                    LevelInput::Number(n) => n.to_string(),
+                    LevelInput::Name(name) => name,
+                },
+                comment: String::new(),
+            })
+            .collect(),
     };
     let offered = offers::offer(&state.app, &caller.actor, id, &fields, key).await?;
     let mut response = (StatusCode::CREATED, Json(offer_json(&state, &offered.offer))).into_response();

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use cairn_app::offers;
+use cairn_core::assessment::ScoreFields;
 use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{EvidenceFields, MAX_NARRATIVE_CHARS, OfferFields};
 use cairn_store::OfferState;
@@ -51,6 +52,7 @@ struct AwardsPage {
     name: Field,
     narrative: Field,
     evidence: Field,
+    results: Field,
     /// Whether any achievement is published.
     has_achievements: bool,
 }
@@ -62,6 +64,7 @@ fn award_field(pointer: &str) -> Option<(String, String)> {
         "/recipient/name" => Some(("award_name".into(), "Recipient's name".into())),
         "/narrative" => Some(("award_narrative".into(), "How it was earned".into())),
         p if p.starts_with("/evidence") => Some(("award_evidence".into(), "Evidence links".into())),
+        p if p.starts_with("/results") => Some(("award_results".into(), "Rubric results".into())),
         _ => None,
     }
 }
@@ -74,6 +77,19 @@ fn evidence_lines(raw: &str) -> Vec<EvidenceFields> {
         .map(|line| match line.split_once(char::is_whitespace) {
             Some((url, name)) => EvidenceFields { url: url.to_string(), name: Some(name.trim().to_string()) },
             None => EvidenceFields { url: line.to_string(), name: None },
+        })
+        .collect()
+}
+
+/// The results box, one criterion per line: the criterion, a colon, then the level reached
+/// (its name or number). A line without a colon is sent whole as the criterion, to be reported.
+fn result_lines(raw: &str) -> Vec<ScoreFields> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let (criterion, level) = line.rsplit_once(':').unwrap_or((line, ""));
+            ScoreFields { criterion: criterion.trim().to_string(), level: level.trim().to_string(), comment: String::new() }
         })
         .collect()
 }
@@ -136,6 +152,12 @@ async fn page(
             .hint("Optional. One link per line: the address, then its name after a space.")
             .class("field-wide")
             .error_from(&errors),
+        results: Field::new("award_results", "Rubric results", typed("results"))
+            .name("results")
+            .textarea(3)
+            .hint("Optional, for an achievement with a rubric: one criterion per line, a colon, then the level reached (for example \"Design: Proficient\"). Give every criterion, each at or above its required level; the credential states them.")
+            .class("field-wide")
+            .error_from(&errors),
         errors,
     })
 }
@@ -156,6 +178,7 @@ async fn award(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, P
         name: form.get("name").to_string(),
         narrative: Some(form.get("narrative").to_string()),
         evidence: evidence_lines(form.get("evidence")),
+        results: result_lines(form.get("results")),
     };
     match offers::offer(&state.app, &viewer.actor, id, &fields, None).await.map_err(Problem::from) {
         Ok(_) => Ok(see_other_with(&format!("/issuers/{id}/direct-awards"), "direct-award-sent")),
@@ -182,6 +205,13 @@ async fn withdraw(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn result_lines_give_a_criterion_and_a_level() {
+        let lines = result_lines("Design: Proficient\n\n  Safety at work : 3 \nno colon\n");
+        let pairs: Vec<(&str, &str)> = lines.iter().map(|r| (r.criterion.as_str(), r.level.as_str())).collect();
+        assert_eq!(pairs, [("Design", "Proficient"), ("Safety at work", "3"), ("no colon", "")]);
+    }
 
     #[test]
     fn evidence_lines_give_an_address_and_an_optional_name() {
