@@ -11,6 +11,7 @@
 //! | `award-committed` | the `AwardPassed` handler, after the award transaction (award, submission awarded, its `Notify` and `Stack` effects) committed, before the effect is completed and before stacking | complete the effect without a second award; stack; notify |
 //! | `stack-committed` | the `Stack` handler, after the micro-credential's award committed, before the effect is completed | complete the effect without a second micro-credential; notify |
 //! | `notice-delivered` | the `Notify` handler, after the notification and its e-mail committed, before the effect is completed | complete the effect without a second notification or e-mail |
+//! | `batch-chunk-committed` | the `AwardBatch` handler, after a bulk award's first chunk committed, before the next | award the rest of the batch, nobody twice |
 //!
 //! `crates/cairn-cli/tests/crash_recovery.rs` runs `cairn serve` with each point, lets it die,
 //! restarts it without the variable and checks that nothing was lost or done twice.
@@ -28,15 +29,17 @@ pub enum CrashPoint {
     AwardCommitted,
     StackCommitted,
     NoticeDelivered,
+    BatchChunkCommitted,
 }
 
 impl CrashPoint {
-    pub const ALL: [CrashPoint; 5] = [
+    pub const ALL: [CrashPoint; 6] = [
         CrashPoint::JudgementCommitted,
         CrashPoint::ConfirmationCommitted,
         CrashPoint::AwardCommitted,
         CrashPoint::StackCommitted,
         CrashPoint::NoticeDelivered,
+        CrashPoint::BatchChunkCommitted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +49,7 @@ impl CrashPoint {
             CrashPoint::AwardCommitted => "award-committed",
             CrashPoint::StackCommitted => "stack-committed",
             CrashPoint::NoticeDelivered => "notice-delivered",
+            CrashPoint::BatchChunkCommitted => "batch-chunk-committed",
         }
     }
 

@@ -8,6 +8,8 @@
 //! - `Notify` — a notification and its e-mail, delivered under the effect's id.
 //! - `Email` — an e-mail to an address that may have no account (a collaborator's invitation),
 //!   queued in the mail outbox under the effect's id.
+//! - `AwardBatch` — a bulk award's pending rows are awarded (`award_batches::run`), chunk by
+//!   chunk; done when none is pending.
 //! - `FlagDuplicates` — a sent attempt's evidence is compared with other learners' for the same
 //!   achievement (`submissions::flag_duplicates`); running it again sets the same flags.
 //!
@@ -196,6 +198,10 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
         }
         Effect::Email(letter) => {
             app.store.deliver_letter(effect.id, letter, app.now()).await?;
+            Ok(Vec::new())
+        }
+        Effect::AwardBatch { batch } => {
+            crate::award_batches::run(app, *batch).await?;
             Ok(Vec::new())
         }
         Effect::Notify(notice) => {

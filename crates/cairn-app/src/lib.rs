@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod achievements;
 pub mod assessment;
 pub mod assignment;
+pub mod award_batches;
 pub mod awards;
 pub mod caches;
 pub mod catalog;

@@ -12,6 +12,7 @@
 //! offer and mails nobody twice; another request with the key is refused. One offer of an
 //! achievement to an address waits at a time.
 
+use cairn_core::account::Email;
 use cairn_core::account::{NewAccount, SignUpFields};
 use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::{Judgement, Score};
@@ -19,11 +20,12 @@ use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{NewOffer, OfferFields, idempotency_key, judged};
 use cairn_core::submission::Outcome;
-use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, StoreError, User};
+use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, OutgoingMail, StoreError, User};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use crate::awards::{AwardRequest, Signing, StatusSlots, Subject, award, claim_held, hold_credentials, parse_results};
+use crate::config::Config;
 use crate::{App, AppError};
 
 /// How often a new status index is tried when another offer took the chosen one meanwhile.
@@ -82,21 +84,7 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
     let signing = Arc::new(Signing::load(app, achievement, now).await?);
     let issuer = signing.organisation.profile.name.clone();
     let mut slots = StatusSlots::load(app, organisation).await?;
-    let config = &app.config;
-    let compose = |secret: &str| {
-        (
-            offer.email.clone(),
-            format!("{issuer} awarded you \"{name}\""),
-            format!(
-                "Hello {recipient},\n\n{issuer} awarded you \"{name}\" on Cairn.\n\nClaim your badge here:\n\n{link}\n\n\
-                 The page lets you sign in with this address, or create a Cairn account for it. Your badge is a verifiable \
-                 Open Badges 3.0 credential: once claimed, you can download it, share it and put it in a wallet.\n\n\
-                 If you did not expect it, you can ignore this message.\n",
-                recipient = offer.name,
-                link = config.url(&claim_path(secret)),
-            ),
-        )
-    };
+    let compose = |secret: &str| claim_mail(&app.config, &issuer, &name, &offer.name, &offer.email, secret);
     for _ in 0..MAX_INDEX_TRIES {
         let subject = Subject {
             judgement: judgement.clone(),
@@ -129,6 +117,21 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
         }
     }
     Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
+}
+
+/// The mail that tells `email` of a direct award, with its claim link.
+pub(crate) fn claim_mail(config: &Config, issuer: &str, achievement: &str, recipient: &str, email: &Email, secret: &str) -> OutgoingMail {
+    (
+        email.clone(),
+        format!("{issuer} awarded you \"{achievement}\""),
+        format!(
+            "Hello {recipient},\n\n{issuer} awarded you \"{achievement}\" on Cairn.\n\nClaim your badge here:\n\n{link}\n\n\
+             The page lets you sign in with this address, or create a Cairn account for it. Your badge is a verifiable \
+             Open Badges 3.0 credential: once claimed, you can download it, share it and put it in a wallet.\n\n\
+             If you did not expect it, you can ignore this message.\n",
+            link = config.url(&claim_path(secret)),
+        ),
+    )
 }
 
 /// The offer a store call made or found, and whether it was found (a replay).

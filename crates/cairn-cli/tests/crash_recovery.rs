@@ -350,3 +350,51 @@ fn a_crash_at_any_point_loses_nothing_and_repeats_nothing() {
         assert_outbox_empty(data, point);
     }
 }
+
+#[test]
+fn a_bulk_award_stopped_after_a_chunk_resumes_where_it_was_and_awards_nobody_twice() {
+    const ROWS: usize = 600;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let server = start(data, None);
+    let issuer = server.token(ISSUER);
+    let organisation = server.ok("GET", "/api/v1/organisations", None, None, 200)["items"][0]["id"].as_str().unwrap().to_string();
+    let badges = server.ok("GET", "/api/v1/achievements?kind=micro-badge&limit=100", None, None, 200);
+    let badge = badges["items"][0]["id"].as_str().unwrap().to_string();
+    server.stop();
+
+    let mut csv = String::from("email,name,achievement_id\n");
+    for n in 0..ROWS {
+        csv.push_str(&format!("bulk{n}@example.org,Bulk Learner {n},{badge}\n"));
+    }
+    let batches = format!("/api/v1/organisations/{organisation}/award-batches");
+    crash(data, "batch-chunk-committed", |server| {
+        // Awarded in the background: the answer may come before the crash, or not at all.
+        let sent = server.http.post(format!("{}{batches}", server.base)).bearer_auth(&issuer).header("content-type", "text/csv").body(csv.clone()).send();
+        if let Ok(response) = sent {
+            assert_eq!(response.status(), 202, "{}", response.text().unwrap_or_default());
+        }
+    });
+
+    // Restarted, the runner finds the batch's effect and awards the rest.
+    let server = start(data, None);
+    let listed = server.ok("GET", &batches, Some(&issuer), None, 200);
+    let path = format!("{batches}/{}", listed["items"][0]["id"].as_str().unwrap());
+    poll("the batch to finish", || server.ok("GET", &path, Some(&issuer), None, 200)["status"] == "done");
+    let batch = server.ok("GET", &path, Some(&issuer), None, 200);
+    assert_eq!((batch["awarded"].as_u64(), batch["skipped"].as_u64(), batch["failed"].as_u64()), (Some(ROWS as u64), Some(0), Some(0)), "{batch}");
+    server.stop();
+
+    let (runtime, store) = open_store(data);
+    let organisation = organisation.parse().unwrap();
+    let offers = runtime.block_on(store.award_offers(organisation, 1_000)).unwrap();
+    assert_eq!(offers.len(), ROWS, "one direct award per row");
+    let mut emails: Vec<String> = offers.iter().map(|o| o.email.to_string()).collect();
+    emails.sort();
+    emails.dedup();
+    assert_eq!(emails.len(), ROWS, "nobody twice");
+    let mail = runtime.block_on(store.outbox(10_000)).unwrap();
+    assert_eq!(mail.iter().filter(|m| m.to.as_str().starts_with("bulk")).count(), ROWS, "one claim e-mail each");
+    runtime.block_on(store.close());
+    assert_outbox_empty(data, "after the bulk award");
+}

@@ -87,6 +87,10 @@ id_type!(
     AwardOfferId
 );
 id_type!(
+    /// A bulk award: a CSV file of direct awards, checked on upload and awarded row by row.
+    AwardBatchId
+);
+id_type!(
     /// A badge earned elsewhere that a learner imported.
     ImportId
 );

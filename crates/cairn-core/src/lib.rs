@@ -20,6 +20,7 @@ pub mod achievement;
 pub mod assessment;
 pub mod authz;
 pub mod award;
+pub mod award_batch;
 pub mod calendar;
 pub mod compare;
 pub mod composition;

@@ -13,7 +13,7 @@ use crate::assessment::Tx;
 use crate::rows::{get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
-use cairn_core::ids::{AwardId, EffectId, SubmissionId, UserId};
+use cairn_core::ids::{AwardBatchId, AwardId, EffectId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
@@ -40,6 +40,8 @@ pub enum Effect {
     FlagDuplicates { submission: SubmissionId },
     /// An e-mail to someone who may have no account (an invitation): queued in the mail outbox.
     Email(Letter),
+    /// A bulk award's rows are awarded, chunk by chunk, until none waits; written when it starts.
+    AwardBatch { batch: AwardBatchId },
 }
 
 /// The kind of an [`Effect`], stored as text beside its JSON payload.
@@ -50,6 +52,7 @@ pub enum EffectKind {
     Notify,
     FlagDuplicates,
     Email,
+    AwardBatch,
 }
 
 impl EffectKind {
@@ -60,11 +63,12 @@ impl EffectKind {
             EffectKind::Notify => "notify",
             EffectKind::FlagDuplicates => "flag_duplicates",
             EffectKind::Email => "email",
+            EffectKind::AwardBatch => "award_batch",
         }
     }
 
     pub fn parse(raw: &str) -> Option<EffectKind> {
-        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates, EffectKind::Email]
+        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates, EffectKind::Email, EffectKind::AwardBatch]
             .into_iter()
             .find(|kind| kind.as_str() == raw)
     }
@@ -78,6 +82,7 @@ impl Effect {
             Effect::Notify(_) => EffectKind::Notify,
             Effect::FlagDuplicates { .. } => EffectKind::FlagDuplicates,
             Effect::Email(_) => EffectKind::Email,
+            Effect::AwardBatch { .. } => EffectKind::AwardBatch,
         }
     }
 }
@@ -178,6 +183,11 @@ struct AwardPayload {
 }
 
 #[derive(Serialize, Deserialize)]
+struct BatchPayload {
+    batch: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct LetterPayload {
     to: String,
     subject: String,
@@ -199,6 +209,7 @@ fn payload_json(effect: &Effect) -> String {
             serde_json::to_string(&SubmissionPayload { submission: submission.to_string() })
         }
         Effect::Stack { award } => serde_json::to_string(&AwardPayload { award: award.to_string() }),
+        Effect::AwardBatch { batch } => serde_json::to_string(&BatchPayload { batch: batch.to_string() }),
         Effect::Notify(notice) => serde_json::to_string(&NoticePayload {
             user: notice.user.to_string(),
             kind: notice.kind.as_str().to_string(),
@@ -242,6 +253,10 @@ fn effect_from_parts(kind: &str, payload: &str) -> Result<Effect, StoreError> {
             let p: LetterPayload = serde_json::from_str(payload).map_err(corrupt)?;
             let to = Email::parse(&p.to).map_err(|_| StoreError::corrupt(format!("effect e-mail address \"{}\"", p.to)))?;
             Ok(Effect::Email(Letter { to, subject: p.subject, body: p.body }))
+        }
+        Some(EffectKind::AwardBatch) => {
+            let p: BatchPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            Ok(Effect::AwardBatch { batch: parse_id(&p.batch, "batch")? })
         }
         None => Err(StoreError::corrupt(format!("effect kind \"{kind}\""))),
     }

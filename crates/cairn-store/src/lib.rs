@@ -21,6 +21,7 @@ mod account_data;
 mod accounts;
 mod achievements;
 mod assessment;
+mod award_batches;
 mod awards;
 mod blobs;
 mod catalog;
@@ -48,6 +49,7 @@ pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, EscalationCandidate, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact,
     NewSubmission, OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
 };
+pub use award_batches::{AwardBatch, BatchOffer, BatchRow, BatchRowState, ChunkSettled, NewAwardBatch, NewBatchRow};
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};

@@ -172,40 +172,8 @@ impl Store {
         let secret = random_secret();
         let id = AwardOfferId::new();
         let held = offer.credential;
-        let evidence = serde_json::to_string(offer.evidence).map_err(|e| StoreError::corrupt(e.to_string()))?;
         let mut tx = self.pool.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO award_offers (id, organisation_id, achievement_id, email, name, narrative, evidence_json, token_hash, idempotency_key, \
-             fingerprint, offered_by, created_at, results_json, credential_award_id, achievement_version, issued_at, valid_until, status_index, \
-             recipient_salt, credential_json, jwt, ob2_json, png_key, svg_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-        )
-        .bind(id.to_string())
-        .bind(offer.organisation.to_string())
-        .bind(offer.achievement.to_string())
-        .bind(offer.email.as_str())
-        .bind(offer.name)
-        .bind(offer.narrative)
-        .bind(evidence)
-        .bind(digest(&secret))
-        .bind(offer.idempotency_key)
-        .bind(offer.fingerprint)
-        .bind(offer.offered_by.to_string())
-        .bind(secs(now))
-        .bind(&held.results_json)
-        .bind(held.award.to_string())
-        .bind(i64::from(held.achievement_version))
-        .bind(secs(held.issued_at))
-        .bind(held.valid_until.map(secs))
-        .bind(i64::try_from(held.status_index).unwrap_or(i64::MAX))
-        .bind(&held.recipient_salt)
-        .bind(&held.credential_json)
-        .bind(&held.jwt)
-        .bind(&held.ob2_json)
-        .bind(&held.png_key)
-        .bind(&held.svg_key)
-        .execute(&mut *tx)
-        .await;
+        let inserted = insert_offer(&mut tx, id, &offer, &digest(&secret), now, false).await;
         if let Err(error) = inserted {
             drop(tx);
             if !StoreError::is_unique_violation(&error) {
@@ -364,6 +332,56 @@ impl Store {
         }
         Ok(offer)
     }
+}
+
+/// Inserts an offer; with `ignore_conflicts`, one that breaks a unique rule (an offer of the
+/// achievement to the address waits, or another holds the status index) is not inserted and
+/// `Ok(false)` says so.
+pub(crate) async fn insert_offer(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: AwardOfferId,
+    offer: &NewAwardOffer<'_>,
+    token_hash: &str,
+    now: OffsetDateTime,
+    ignore_conflicts: bool,
+) -> Result<bool, sqlx::Error> {
+    let evidence = serde_json::to_string(offer.evidence).unwrap_or_else(|_| "[]".into());
+    let sql = format!(
+        "INSERT INTO award_offers (id, organisation_id, achievement_id, email, name, narrative, evidence_json, token_hash, idempotency_key, \
+         fingerprint, offered_by, created_at, results_json, credential_award_id, achievement_version, issued_at, valid_until, status_index, \
+         recipient_salt, credential_json, jwt, ob2_json, png_key, svg_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24){}",
+        if ignore_conflicts { " ON CONFLICT DO NOTHING" } else { "" }
+    );
+    let held = offer.credential;
+    let inserted = sqlx::query(&sql)
+        .bind(id.to_string())
+        .bind(offer.organisation.to_string())
+        .bind(offer.achievement.to_string())
+        .bind(offer.email.as_str())
+        .bind(offer.name)
+        .bind(offer.narrative)
+        .bind(evidence)
+        .bind(token_hash)
+        .bind(offer.idempotency_key)
+        .bind(offer.fingerprint)
+        .bind(offer.offered_by.to_string())
+        .bind(secs(now))
+        .bind(&held.results_json)
+        .bind(held.award.to_string())
+        .bind(i64::from(held.achievement_version))
+        .bind(secs(held.issued_at))
+        .bind(held.valid_until.map(secs))
+        .bind(i64::try_from(held.status_index).unwrap_or(i64::MAX))
+        .bind(&held.recipient_salt)
+        .bind(&held.credential_json)
+        .bind(&held.jwt)
+        .bind(&held.ob2_json)
+        .bind(&held.png_key)
+        .bind(&held.svg_key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(inserted.rows_affected() == 1)
 }
 
 /// The database's words for a violated constraint, to tell which one it was.

@@ -9,6 +9,7 @@ mod accounts;
 mod administration;
 mod assess_pages;
 mod authoring;
+mod award_batches;
 mod catalog;
 mod collaboration;
 mod compare;

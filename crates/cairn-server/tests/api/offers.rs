@@ -12,7 +12,7 @@ use cairn_core::account::Email;
 use cairn_core::achievement::{Achievement, Kind, State};
 use serde_json::{Value, json};
 
-const LEARNER: (&str, &str) = ("learner@demo.cairn.test", "cairn-demo-learner");
+pub(crate) const LEARNER: (&str, &str) = ("learner@demo.cairn.test", "cairn-demo-learner");
 
 async fn post_award(app: &TestApp, token: &str, org: &str, key: Option<&str>, body: &Value) -> crate::helpers::TestResponse {
     let mut request = Request::post(format!("/api/v1/organisations/{org}/awards"))
@@ -26,7 +26,7 @@ async fn post_award(app: &TestApp, token: &str, org: &str, key: Option<&str>, bo
 }
 
 /// The claim links mailed to `to`, oldest first, as paths.
-async fn claim_links(app: &TestApp, to: &str) -> Vec<String> {
+pub(crate) async fn claim_links(app: &TestApp, to: &str) -> Vec<String> {
     let mut outbox = app.state.app.store.outbox(500).await.unwrap();
     outbox.reverse();
     outbox
@@ -37,7 +37,7 @@ async fn claim_links(app: &TestApp, to: &str) -> Vec<String> {
 }
 
 /// The demo issuer's published micro-badges the demo learner does not hold, by name.
-async fn badges_not_held(app: &TestApp) -> Vec<Achievement> {
+pub(crate) async fn badges_not_held(app: &TestApp) -> Vec<Achievement> {
     let learner = app.state.app.store.user_by_email(&Email::parse(LEARNER.0).unwrap()).await.unwrap().unwrap().id;
     let held: Vec<_> = app.state.app.store.awards_of(learner).await.unwrap().iter().map(|a| a.achievement).collect();
     let mut badges: Vec<Achievement> =

@@ -12,6 +12,7 @@ use crate::upload::{UploadLimits, read_upload};
 
 mod accounts;
 mod achievements;
+mod award_batches;
 mod compare;
 pub(crate) mod fuzzing;
 mod imports;
@@ -29,6 +30,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(organisations::router())
         .merge(offers::router())
+        .merge(award_batches::router())
         .merge(achievements::router())
         .merge(compare::router())
         .merge(journey::router())
