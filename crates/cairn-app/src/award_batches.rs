@@ -20,7 +20,7 @@ use cairn_core::offer::NewOffer;
 use cairn_store::{AwardBatch, BatchOffer, BatchRow, BatchRowState, Effect, HeldCredential, NewAwardBatch, NewAwardOffer, NewBatchRow, NewEffect, StoreError};
 use sha2::{Digest, Sha256};
 
-use crate::awards::{Signing, StatusSlots, Subject, hold_credentials};
+use crate::awards::{HoldTimes, Signing, StatusSlots, Subject, hold_credentials};
 use crate::offers::claim_mail;
 use crate::{App, AppError};
 
@@ -194,7 +194,9 @@ pub(crate) async fn run(app: &App, id: AwardBatchId) -> Result<(), AppError> {
     if batch.started_at.is_none() {
         return Ok(());
     }
-    let mut runner = Runner { app, batch: &batch, signings: HashMap::new(), slots: StatusSlots::load(app, batch.organisation).await? };
+    let started = std::time::Instant::now();
+    let mut runner =
+        Runner { app, batch: &batch, signings: HashMap::new(), slots: StatusSlots::load(app, batch.organisation).await?, profile: Profile::default() };
     let mut stalled = 0;
     loop {
         let pending = app.store.award_batch_rows(id, &[BatchRowState::Pending], 0, CHUNK).await?;
@@ -215,7 +217,30 @@ pub(crate) async fn run(app: &App, id: AwardBatchId) -> Result<(), AppError> {
         }
     }
     app.store.finish_award_batch(id, app.now()).await?;
+    let Profile { rows, checking, hold, storing } = runner.profile;
+    let ms = |d: std::time::Duration| d.as_millis();
+    tracing::info!(
+        batch_id = %id,
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        checking_ms = ms(checking),
+        signing_ms = ms(hold.signing),
+        images_ms = ms(hold.blobs),
+        storing_ms = ms(storing),
+        "bulk award done"
+    );
     Ok(())
+}
+
+/// Where a run spent its time: reading and checking rows (achievements, who holds them
+/// already), signing and baking (on every core), storing the images, and the chunks'
+/// transactions.
+#[derive(Debug, Clone, Copy, Default)]
+struct Profile {
+    rows: usize,
+    checking: std::time::Duration,
+    hold: HoldTimes,
+    storing: std::time::Duration,
 }
 
 /// What awarding one batch keeps between chunks.
@@ -225,6 +250,7 @@ struct Runner<'a> {
     /// Each achievement's signing material, or why it cannot be awarded (any more).
     signings: HashMap<AchievementId, Result<Arc<Signing>, String>>,
     slots: StatusSlots,
+    profile: Profile,
 }
 
 impl Runner<'_> {
@@ -249,6 +275,9 @@ impl Runner<'_> {
     /// Awards one chunk of pending rows in one transaction. Whether it made progress.
     async fn chunk(&mut self, pending: &[BatchRow]) -> Result<bool, AppError> {
         let now = self.app.now();
+        let checking = std::time::Instant::now();
+        let mut held_time = std::time::Duration::ZERO;
+        self.profile.rows += pending.len();
         let mut decided: Vec<(u32, BatchRowState, String)> = Vec::new();
         let mut by_achievement: HashMap<AchievementId, Vec<(u32, NewOffer)>> = HashMap::new();
         for row in pending {
@@ -282,7 +311,9 @@ impl Runner<'_> {
                 });
                 to_award.push((line, offer));
             }
-            let held = hold_credentials(self.app, &signing, subjects, &mut self.slots).await?;
+            let holding = std::time::Instant::now();
+            let held = hold_credentials(self.app, &signing, subjects, &mut self.slots, &mut self.profile.hold).await?;
+            held_time += holding.elapsed();
             made.extend(to_award.into_iter().zip(held).map(|((line, offer), held)| (line, offer, signing.clone(), held)));
         }
         let fingerprints: Vec<String> =
@@ -310,6 +341,8 @@ impl Runner<'_> {
             .iter()
             .map(|(_, _, signing, _)| (signing.achievement.id, (signing.organisation.profile.name.clone(), signing.achievement.content.name.clone())))
             .collect();
+        self.profile.checking += checking.elapsed().saturating_sub(held_time);
+        let storing = std::time::Instant::now();
         let config = &self.app.config;
         let settled = self
             .app
@@ -319,6 +352,7 @@ impl Runner<'_> {
                 claim_mail(config, &issuer, &achievement, offer.name, offer.email, secret)
             })
             .await?;
+        self.profile.storing += storing.elapsed();
         Ok(settled.awarded + settled.decided > 0)
     }
 }

@@ -24,7 +24,7 @@ use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, OutgoingMail, Sto
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-use crate::awards::{AwardRequest, Signing, StatusSlots, Subject, award, claim_held, hold_credentials, parse_results};
+use crate::awards::{AwardRequest, HoldTimes, Signing, StatusSlots, Subject, award, claim_held, hold_credentials, parse_results};
 use crate::config::Config;
 use crate::{App, AppError};
 
@@ -92,7 +92,7 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
             narrative: Some(offer.narrative.clone()).filter(|n| !n.is_empty()),
             ..Subject::new(&signing.achievement, offer.email.as_str(), now)
         };
-        let held = hold_credentials(app, &signing, vec![subject], &mut slots).await?.remove(0);
+        let held = hold_credentials(app, &signing, vec![subject], &mut slots, &mut HoldTimes::default()).await?.remove(0);
         let new = NewAwardOffer {
             organisation,
             achievement: signing.achievement.id,

@@ -99,26 +99,52 @@ fn svg_wrapping_png(png: &[u8]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Bakes the credential into a PNG and an SVG of `image`. When an SVG badge cannot be rendered,
-/// the PNG shows `fallback_svg` (the generated default badge) instead, so an award never fails
-/// for want of a picture.
+/// A badge's PNG and SVG before a credential is baked into them: rendered once per achievement,
+/// then baked for each of its credentials.
+#[derive(Debug, Clone)]
+pub(crate) struct PlainBadges {
+    png: Vec<u8>,
+    svg: Vec<u8>,
+}
+
+/// The PNG and SVG of `image`. When an SVG badge cannot be rendered, the PNG shows
+/// `fallback_svg` (the generated default badge) instead, so an award never fails for want of a
+/// picture.
 ///
 /// # Errors
-/// [`BadgeError`] when neither the image nor the fallback renders, or baking refuses the image.
-pub(crate) fn bake_badges(image: &BadgeImage, fallback_svg: &str, credential_json: &str) -> Result<BakedImages, BadgeError> {
-    let payload = BakedPayload::Ob3Json(credential_json.to_string());
-    let (png, svg) = match image.image_type {
-        ImageType::Png => (image.bytes.clone(), svg_wrapping_png(&image.bytes)),
+/// [`BadgeError`] when neither the image nor the fallback renders.
+pub(crate) fn plain_badges(image: &BadgeImage, fallback_svg: &str) -> Result<PlainBadges, BadgeError> {
+    Ok(match image.image_type {
+        ImageType::Png => PlainBadges { png: image.bytes.clone(), svg: svg_wrapping_png(&image.bytes) },
         ImageType::Svg => {
             let png = render_png(&image.bytes, RENDER_SIDE).or_else(|error| {
                 tracing::warn!(%error, "the badge image could not be rendered; the PNG shows the default badge");
                 render_png(fallback_svg.as_bytes(), RENDER_SIDE)
             });
-            let png = png.map_err(BadgeError::Render)?;
-            (png, image.bytes.clone())
+            PlainBadges { png: png.map_err(BadgeError::Render)?, svg: image.bytes.clone() }
         }
-    };
-    Ok(BakedImages { png: bake::bake_png(&png, &payload)?, svg: bake::bake_svg(&svg, &payload)? })
+    })
+}
+
+impl PlainBadges {
+    /// Both images with the credential baked in.
+    ///
+    /// # Errors
+    /// [`BadgeError::Bake`] when baking refuses an image.
+    pub(crate) fn bake(&self, credential_json: &str) -> Result<BakedImages, BadgeError> {
+        let payload = BakedPayload::Ob3Json(credential_json.to_string());
+        Ok(BakedImages { png: bake::bake_png(&self.png, &payload)?, svg: bake::bake_svg(&self.svg, &payload)? })
+    }
+}
+
+/// Bakes the credential into a PNG and an SVG of `image` ([`plain_badges`], then
+/// [`PlainBadges::bake`]).
+///
+/// # Errors
+/// [`BadgeError`] when neither the image nor the fallback renders, or baking refuses the image.
+#[cfg(test)]
+pub(crate) fn bake_badges(image: &BadgeImage, fallback_svg: &str, credential_json: &str) -> Result<BakedImages, BadgeError> {
+    plain_badges(image, fallback_svg)?.bake(credential_json)
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use cairn_vc::keys::Ed25519KeyPair;
 use cairn_vc::loader::BundledLoader;
 use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
 use cairn_vc::{ob3, suites::vc_jwt};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use rand::Rng;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ use crate::{App, AppError};
 
 /// Entries in each status list: the Bitstring Status List minimum (16 KiB of bits), for herd privacy.
 pub const STATUS_LIST_LENGTH: u64 = cairn_vc::status::MIN_LIST_ENTRIES as u64;
+/// Credentials whose images are written at once by [`hold_credentials`].
+const BLOB_WRITES_AT_ONCE: usize = 16;
 /// How often a new status index is tried when another award took the chosen one meanwhile.
 const MAX_INDEX_TRIES: usize = 5;
 /// Longest reason for a status change, in characters.
@@ -154,8 +157,8 @@ pub(crate) struct Signing {
     key: Ed25519KeyPair,
     revocation_list_url: String,
     suspension_list_url: String,
-    image: images::BadgeImage,
-    fallback_svg: String,
+    /// The badge's images, rendered once, each credential baked into a copy.
+    badges: images::PlainBadges,
 }
 
 /// What one credential states of its recipient and of how it was earned.
@@ -303,6 +306,10 @@ impl Signing {
         let key = store.signing_key(organisation.id).await?;
         let (revocation_list, suspension_list) = store.ensure_status_lists(organisation.id, STATUS_LIST_LENGTH, now).await?;
         let (image, fallback_svg) = badge_image(app, &achievement, &organisation).await?;
+        let badges = tokio::task::spawn_blocking(move || images::plain_badges(&image, &fallback_svg))
+            .await
+            .map_err(|e| AppError::internal(&e))?
+            .map_err(|e| signing_failed("rendering the badge", &e))?;
         Ok(Signing {
             config: app.config.clone(),
             revocation_list_url: status_list_url(&app.config, &revocation_list),
@@ -310,8 +317,7 @@ impl Signing {
             achievement,
             organisation,
             key,
-            image,
-            fallback_svg,
+            badges,
         })
     }
 
@@ -334,7 +340,7 @@ impl Signing {
             index,
         };
         let signed = sign_parts(&input, &subject.evidence, subject.prior_learning.as_ref(), subject.narrative.as_deref(), subject.renews.as_ref())?;
-        let baked = images::bake_badges(&self.image, &self.fallback_svg, &signed.credential_json).map_err(|e| signing_failed("baking", &e))?;
+        let baked = self.badges.bake(&signed.credential_json).map_err(|e| signing_failed("baking", &e))?;
         Ok(Issued {
             credential_json: signed.credential_json,
             jwt: signed.jwt,
@@ -454,7 +460,9 @@ pub(crate) async fn hold_credentials(
     signing: &Arc<Signing>,
     subjects: Vec<Subject>,
     slots: &mut StatusSlots,
+    times: &mut HoldTimes,
 ) -> Result<Vec<HeldCredential>, AppError> {
+    let signing_started = std::time::Instant::now();
     let indexed: Vec<(Subject, u64)> = subjects.into_iter().map(|subject| Ok((subject, slots.take()?))).collect::<Result<_, AppError>>()?;
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
     let per_worker = indexed.len().div_ceil(workers).max(1);
@@ -472,28 +480,45 @@ pub(crate) async fn hold_credentials(
             })
         })
         .collect();
-    let mut held = Vec::new();
+    let mut signed = Vec::new();
     for task in tasks {
-        for (subject, index, issued) in task.await.map_err(|e| AppError::internal(&e))?? {
-            let png_key = app.store.blobs().put("awards", "png", issued.png).await?;
-            let svg_key = app.store.blobs().put("awards", "svg", issued.svg).await?;
-            held.push(HeldCredential {
-                award: subject.award,
-                achievement_version: signing.achievement.version,
-                issued_at: subject.issued,
-                valid_until: subject.valid_until,
-                status_index: index,
-                recipient_salt: subject.salt,
-                results_json: issued.results_json,
-                credential_json: issued.credential_json,
-                jwt: issued.jwt,
-                ob2_json: issued.ob2_json,
-                png_key,
-                svg_key,
-            });
-        }
+        signed.extend(task.await.map_err(|e| AppError::internal(&e))??);
     }
+    times.signing += signing_started.elapsed();
+    let blobs_started = std::time::Instant::now();
+    // The images are written a few at a time: each write waits on the file system or the
+    // object store, not on a core.
+    let blobs = app.store.blobs();
+    let held = futures_util::stream::iter(signed.into_iter().map(|(subject, index, issued)| async move {
+        let (png_key, svg_key) = futures_util::try_join!(blobs.put("awards", "png", issued.png), blobs.put("awards", "svg", issued.svg))?;
+        Ok::<_, StoreError>(HeldCredential {
+            award: subject.award,
+            achievement_version: signing.achievement.version,
+            issued_at: subject.issued,
+            valid_until: subject.valid_until,
+            status_index: index,
+            recipient_salt: subject.salt,
+            results_json: issued.results_json,
+            credential_json: issued.credential_json,
+            jwt: issued.jwt,
+            ob2_json: issued.ob2_json,
+            png_key,
+            svg_key,
+        })
+    }))
+    .buffered(BLOB_WRITES_AT_ONCE)
+    .try_collect::<Vec<_>>()
+    .await?;
+    times.blobs += blobs_started.elapsed();
     Ok(held)
+}
+
+/// Where [`hold_credentials`] spent its time: signing and baking (on every core), then storing
+/// the images.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HoldTimes {
+    pub signing: std::time::Duration,
+    pub blobs: std::time::Duration,
 }
 
 /// Claims a direct award's held credential for `learner`: it becomes their award as it was

@@ -28,7 +28,7 @@ pub use documents::{PriorLearningBasis, issuer_did, status_list_url, verificatio
 pub(crate) use images::render_png;
 pub(crate) use issuing::issue;
 pub use issuing::{AwardRequest, MAX_REASON_CHARS, STATUS_LIST_LENGTH, award, award_with_stack, set_status};
-pub(crate) use issuing::{CredentialInput, Signing, StatusSlots, Subject, claim_held, hold_credentials, random_salt, sign_forms, signing_failed};
+pub(crate) use issuing::{CredentialInput, HoldTimes, Signing, StatusSlots, Subject, claim_held, hold_credentials, random_salt, sign_forms, signing_failed};
 pub use status_lists::{plausible_list_id, status_list};
 pub(crate) use views::evidence_with_links;
 pub use views::{
