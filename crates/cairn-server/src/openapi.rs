@@ -165,6 +165,25 @@ pub(crate) const OPERATIONS: &[Operation] = &[
     ),
     (
         "post",
+        "/organisations/{id}/award-batches",
+        "Bulk award (owners and staff): a CSV file as the text/csv body (columns email, name, achievement_id, optionally narrative and evidence_url; the header is row 1; at most 10,000 rows and 5 MB), checked row by row and awarded in the background, each row a direct award. 202 with the batch; 422 at /file for a file that is not such a CSV. Rows whose recipient holds the achievement, or has it waiting or claimed, are skipped, so the same file again awards nobody twice",
+        true,
+        Some("AwardBatchFile"),
+        202,
+        "AwardBatch",
+    ),
+    ("get", "/organisations/{id}/award-batches", "The organisation's bulk awards, newest first (owners and staff)", true, None, 200, "AwardBatchList"),
+    (
+        "get",
+        "/organisations/{id}/award-batches/{batch}",
+        "How far a bulk award is, with every row that failed (errors) or was skipped, and why (owners and staff)",
+        true,
+        None,
+        200,
+        "AwardBatch",
+    ),
+    (
+        "post",
         "/invitations/{token}",
         "Accept an invitation: with a bearer token for the invited address, or without one by creating the account (name and password); 410 when unknown, used, revoked or expired",
         false,
@@ -545,6 +564,16 @@ fn schemas() -> Value {
             "results": {"type": "array", "items": {"type": "object", "properties": {"criterion": string(), "criterion_name": string(), "level": {"type": "integer", "description": "From 1"}, "level_name": string()}}},
             "status": {"enum": ["waiting", "claimed", "withdrawn"]}, "created_at": string(), "claimed_at": nullable_string(), "withdrawn_at": nullable_string(),
             "award_id": nullable_string(), "links": {"type": "object", "properties": {"self": string(), "award": nullable_string()}}}},
+        "AwardBatchFile": {"type": "string", "description": "CSV, UTF-8: a header row naming the columns email, name, achievement_id and optionally narrative, evidence_url (any order and case), then one recipient per row. A Content-Disposition header may name the file"},
+        "AwardBatchRow": {"type": "object", "properties": {"row": {"type": "integer", "description": "As a spreadsheet numbers it: the header is row 1"}, "email": string(), "detail": string()}},
+        "AwardBatch": {"type": "object", "properties": {"id": string(), "organisation_id": string(), "file_name": string(),
+            "status": {"enum": ["preview", "running", "done"], "description": "preview: uploaded on the issuer's page and waiting for its preview to be confirmed"},
+            "total": {"type": "integer"}, "pending": {"type": "integer"}, "awarded": {"type": "integer"}, "skipped": {"type": "integer"}, "failed": {"type": "integer"},
+            "created_at": string(), "started_at": nullable_string(), "finished_at": nullable_string(),
+            "errors": {"type": "array", "description": "The rows that cannot be awarded (one batch read alone)", "items": schema_ref("AwardBatchRow")},
+            "skipped_rows": {"type": "array", "description": "The rows skipped (one batch read alone)", "items": schema_ref("AwardBatchRow")},
+            "links": {"type": "object", "properties": {"self": string()}}}},
+        "AwardBatchList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("AwardBatch")}}},
         "DirectAwardList": {"type": "object", "properties": {"items": {"type": "array", "items": schema_ref("DirectAward")}}},
         "InvitationAcceptance": {"type": "object", "description": "Empty with a bearer token; otherwise the new account's name and password", "properties": {"name": string(), "password": string()}},
         "Membership": {"type": "object", "properties": {"organisation_id": string(), "organisation_name": string(), "role": {"enum": ["owner", "staff", "assessor"]}, "user_id": string(), "email": string()}},
@@ -889,7 +918,11 @@ pub(crate) fn document(config: &Config) -> Value {
                     "multipart/form-data": {"schema": schema_ref("Upload")},
                 }})
             } else {
-                let media = if matches!(*request, "Upload" | "EvidenceUpload") { "multipart/form-data" } else { "application/json" };
+                let media = match *request {
+                    "Upload" | "EvidenceUpload" => "multipart/form-data",
+                    "AwardBatchFile" => "text/csv",
+                    _ => "application/json",
+                };
                 json!({"required": true, "content": {media: {"schema": schema_ref(request)}}})
             };
         }

@@ -111,3 +111,63 @@ backend_test!(only_an_issuers_staff_send_a_bulk_award_and_a_file_that_is_not_suc
     let unknown = app.get(&format!("/api/v1/organisations/{org}/award-batches/{}", cairn_core::ids::AwardBatchId::new()), Some(&issuer)).await;
     assert_eq!(unknown.status, 404);
 });
+
+backend_test!(the_issuers_page_previews_a_file_then_awards_it_and_shows_what_was_not_awarded, |app| {
+    let org = app.demo_organisation().await;
+    let badge = &badges_not_held(app).await[0];
+    let page_path = format!("/issuers/{org}/award-batches");
+    let mut issuer = crate::helpers::Browser::signed_in(app.router.clone(), ("issuer@demo.cairn.test", "cairn-demo-issuer")).await;
+    let page = issuer.get(&page_path).await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.assert_contains("No files yet");
+    page.assert_contains(&badge.id.to_string());
+
+    // A file without the columns is refused at its field, and nothing is stored.
+    let refused = issuer.multipart(&page_path, &[], ("file", "bad.csv", "text/csv", b"email,name\nada@example.org,Ada\n"), "text/html").await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    refused.assert_contains("href=\"#batch_file\"");
+    refused.assert_contains("missing: achievement_id");
+
+    // A good file is checked and previewed: nothing is awarded until it is confirmed.
+    let csv = format!("email,name,achievement_id\nada@example.org,Ada Lovelace,{id}\nnobody,Nobody,{id}\n", id = badge.id);
+    let sent = issuer.multipart(&page_path, &[], ("file", "workshop.csv", "text/csv", csv.as_bytes()), "text/html").await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    let batch_path = sent.location().to_string();
+    let preview = issuer.get(&batch_path).await;
+    preview.assert_contains("Preview");
+    preview.assert_contains("Award 1 recipients");
+    preview.assert_contains("To award");
+    preview.assert_contains("Cannot be awarded: email");
+    assert!(claim_links(app, "ada@example.org").await.is_empty(), "nothing is awarded before the preview is confirmed");
+
+    // Confirmed, it is awarded; the page shows the row that was not.
+    let started = issuer.post(&format!("{batch_path}/start"), &[]).await;
+    assert_eq!(started.status, 303, "{}", started.text());
+    let mut page = issuer.get(&batch_path).await;
+    for _ in 0..300 {
+        if page.text().contains("<h2 id=\"state-title\">Done</h2>") {
+            break;
+        }
+        assert_eq!(page.header(header::HeaderName::from_static("refresh")), "2", "a running batch's page follows it");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        page = issuer.get(&batch_path).await;
+    }
+    page.assert_contains("1 awarded, 1 could not be awarded");
+    page.assert_contains("Rows not awarded");
+    assert_eq!(claim_links(app, "ada@example.org").await.len(), 1);
+    issuer.get(&page_path).await.assert_contains("workshop.csv");
+
+    // A preview may be discarded; a started batch may not.
+    let again = issuer.multipart(&page_path, &[], ("file", "again.csv", "text/csv", csv.as_bytes()), "text/html").await;
+    let again_path = again.location().to_string();
+    let discarded = issuer.post(&format!("{again_path}/discard"), &[]).await;
+    assert_eq!(discarded.status, 303, "{}", discarded.text());
+    assert_eq!(issuer.get(&again_path).await.status, 404);
+    assert_eq!(issuer.post(&format!("{batch_path}/discard"), &[]).await.status, 409);
+
+    // Nobody else sees the pages.
+    sign_up(app, "Lee Learner", "lee@example.org").await;
+    let mut learner = crate::helpers::Browser::signed_in(app.router.clone(), ("lee@example.org", "a long enough password")).await;
+    assert_eq!(learner.get(&page_path).await.status, 403);
+    assert_eq!(learner.get(&batch_path).await.status, 403);
+});

@@ -25,6 +25,7 @@ mod assess;
 mod assessment_admin;
 mod assets;
 mod authoring;
+mod award_batches;
 mod awards;
 mod catalog;
 mod charts;
@@ -63,6 +64,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(invitations::router())
         .merge(claims::router())
         .merge(direct_awards::router())
+        .merge(award_batches::router())
         .merge(authoring::router())
         .merge(assess::router())
         .merge(assessment_admin::router())
@@ -190,6 +192,8 @@ const NOTICES: &[(&str, &str)] = &[
     ("award-claimed", "Your badge is yours: only you can see it until you choose who may."),
     ("direct-award-sent", "Awarded: the recipient is e-mailed a link to claim it."),
     ("direct-award-withdrawn", "Withdrawn: its claim link no longer works."),
+    ("award-batch-started", "Awarding: each recipient is e-mailed a link to claim their badge as their row is done."),
+    ("award-batch-discarded", "The file is discarded: nothing was awarded from it."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
     ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),
