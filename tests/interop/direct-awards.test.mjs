@@ -8,63 +8,25 @@
 // the issuer's did:web) and state the narrative, the evidence and each level reached.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { peer as peerIn, startDemo } from './lib/cairn.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const peers = path.join(here, 'peers');
-const root = path.resolve(here, '../..');
-const cairnBin = process.env.CAIRN_BIN || path.join(root, 'target/release/cairn');
 const ISSUER = ['issuer@demo.cairn.test', 'cairn-demo-issuer'];
 const RECIPIENT = { email: 'grace.hopper@example.org', name: 'Grace Hopper', password: 'a long enough password' };
 // Double-submit CSRF: a form's field must equal the cookie, which any client may choose.
 const CSRF = 'interop-direct-award-csrf-token';
 
 let dir;
+const peer = (script, ...args) => peerIn(dir, script, ...args);
 
-function runAsync(command, args, timeoutMs = 180_000) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
-    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr }); });
-  });
-}
-async function peer(script, ...args) {
-  const command = script.endsWith('.mjs') ? process.execPath : 'python3';
-  const result = await runAsync(command, [path.join(peers, script), ...args]);
-  let json;
-  try { json = JSON.parse(result.stdout.trim().split('\n').pop() || '{}'); } catch { json = { raw: result.stdout, stderr: result.stderr }; }
-  if (process.env.CAIRN_INTEROP_VERBOSE) console.error(script, args.join(' '), JSON.stringify(json));
-  return { status: result.status, json };
-}
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close((error) => (error ? reject(error) : resolve(port)));
-    });
-  });
-}
 
 const unescapeHtml = (text) => text.replace(/&#x2F;/g, '/').replace(/&#47;/g, '/').replace(/&amp;/g, '&');
 
 describe('a directly awarded, claimed credential passes the peers and states its results', () => {
   let server;
-  let serverLog = '';
-  let exited = null;
   let base;
   let rubric;
   let offer;
@@ -111,27 +73,8 @@ describe('a directly awarded, claimed credential passes the peers and states its
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-direct-'));
-    assert.ok(fs.existsSync(cairnBin), `${cairnBin} is missing: cargo build --release -p cairn-cli`);
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = spawn(cairnBin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`, '--data', path.join(dir, 'data')], {
-      env: { ...process.env, CAIRN_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const keep = (chunk) => { serverLog = (serverLog + chunk).slice(-32_000); };
-    server.stdout.on('data', keep);
-    server.stderr.on('data', keep);
-    server.on('exit', (code, signal) => { exited = { code, signal }; });
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      assert.equal(exited, null, `cairn serve exited early (${JSON.stringify(exited)}):\n${serverLog}`);
-      try {
-        const health = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2_000) });
-        await health.arrayBuffer();
-        if (health.status === 200) break;
-      } catch { /* not up yet */ }
-      assert.ok(Date.now() < deadline, `cairn serve did not answer /healthz within 60 s:\n${serverLog}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    server = await startDemo(dir);
+    base = server.base;
 
     const issuer = (await expectOk('log in', await api('POST', '/api/v1/session', { body: { email: ISSUER[0], password: ISSUER[1] } }), 201, 200)).token;
     const me = await expectOk('me', await api('GET', '/api/v1/me', { token: issuer }), 200);
@@ -200,13 +143,7 @@ describe('a directly awarded, claimed credential passes the peers and states its
   }, { timeout: 300_000 });
 
   after(async () => {
-    if (server && exited === null) {
-      const gone = new Promise((resolve) => server.once('exit', resolve));
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    if (server) await server.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, { timeout: 30_000 });
 

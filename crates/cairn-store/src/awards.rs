@@ -4,7 +4,7 @@
 use crate::assessment::{Move, Tx, apply_move};
 use crate::effects::{NewEffect, insert_effects};
 use crate::rows::{get_i64, get_id, get_opt_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
-use crate::{Store, StoreError};
+use crate::{HeldCredential, Store, StoreError};
 use cairn_core::award::{AwardStatus, Privacy, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, OrganisationId, SubmissionId, UserId};
 use cairn_core::recognition::Recognition;
@@ -61,6 +61,37 @@ pub struct NewAward {
     pub renews: Option<AwardId>,
     /// The direct award offer this one claims: marked claimed by it in the same transaction.
     pub offer: Option<AwardOfferId>,
+}
+
+impl NewAward {
+    /// The award a signed credential becomes for `learner`: private, on no submission, prior
+    /// learning, renewal or offer (set those that apply with `..`).
+    pub fn from_held(held: HeldCredential, achievement: AchievementId, organisation: OrganisationId, learner: UserId) -> NewAward {
+        NewAward {
+            id: held.award,
+            achievement,
+            achievement_version: held.achievement_version,
+            organisation,
+            learner,
+            submission: None,
+            issued_at: held.issued_at,
+            valid_until: held.valid_until,
+            status_index: held.status_index,
+            recipient_salt: held.recipient_salt,
+            results_json: held.results_json,
+            credential_json: held.credential_json,
+            jwt: held.jwt,
+            ob2_json: held.ob2_json,
+            png_key: held.png_key,
+            svg_key: held.svg_key,
+            // Private until the learner chooses: an assessor who knew the submission must not be
+            // able to follow it to a name.
+            privacy: Privacy::Private,
+            recognition: None,
+            renews: None,
+            offer: None,
+        }
+    }
 }
 
 /// A stored award.

@@ -162,6 +162,7 @@ pub(crate) struct Signing {
 }
 
 /// What one credential states of its recipient and of how it was earned.
+#[derive(Clone)]
 pub(crate) struct Subject {
     pub award: AwardId,
     pub email: String,
@@ -402,37 +403,15 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         ..Subject::new(&achievement, learner.email.as_str(), now)
     };
     let signing = Arc::new(Signing::load(app, achievement, now).await?);
-    let subject = Arc::new(subject);
     let effects = award_effects(&signing.achievement.content.name, &signing.organisation.profile.name, subject.award, subject.renews.is_some(), learner.id);
     for _ in 0..MAX_INDEX_TRIES {
-        let index = slots.take()?;
-        let (work, about) = (signing.clone(), subject.clone());
-        let issued = tokio::task::spawn_blocking(move || work.issue(&about, index)).await.map_err(|e| AppError::internal(&e))??;
-        let png_key = store.blobs().put("awards", "png", issued.png).await?;
-        let svg_key = store.blobs().put("awards", "svg", issued.svg).await?;
+        let held = hold_credentials(app, &signing, vec![subject.clone()], &mut slots, &mut HoldTimes::default()).await?.remove(0);
         let new = NewAward {
-            id: subject.award,
-            achievement: signing.achievement.id,
-            achievement_version: signing.achievement.version,
-            organisation: signing.organisation.id,
-            learner: learner.id,
             submission: request.submission,
-            issued_at: now,
-            valid_until: subject.valid_until,
-            status_index: index,
-            recipient_salt: subject.salt.clone(),
-            results_json: issued.results_json,
-            credential_json: issued.credential_json,
-            jwt: issued.jwt,
-            ob2_json: issued.ob2_json,
-            png_key,
-            svg_key,
-            // Private until the learner chooses: an assessor who knew the submission must not be
-            // able to follow it to a name.
-            privacy: Privacy::Private,
             recognition: subject.prior_learning.as_ref().map(|p| p.recognition),
             renews: subject.renews.as_ref().map(|previous| previous.award),
             offer: request.offer,
+            ..NewAward::from_held(held, signing.achievement.id, signing.organisation.id, learner.id)
         };
         match store.create_award(&new, &effects, now).await {
             Ok(award) => return Ok((award, effects)),
@@ -449,8 +428,8 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
 }
 
 /// Signs, bakes and stores the credentials of `subjects` (all of `signing`'s achievement), each
-/// with a status index taken from `slots`, on every core: the forms a direct award holds until
-/// it is claimed. The images are stored as blobs; nothing else is.
+/// with a status index taken from `slots`, on every core: the forms an award is made of, or a
+/// direct award holds until it is claimed. The images are stored as blobs; nothing else is.
 ///
 /// # Errors
 /// `Unavailable` when the status list is full; `Internal` when signing or baking fails; a blob
@@ -532,28 +511,7 @@ pub(crate) struct HoldTimes {
 pub(crate) async fn claim_held(app: &App, offer: &AwardOffer, held: HeldCredential, learner: UserId) -> Result<Option<Award>, AppError> {
     let achievement = app.store.achievement_version(offer.achievement, held.achievement_version).await?;
     let effects = award_effects(&achievement.content.name, &offer.organisation_name, held.award, false, learner);
-    let new = NewAward {
-        id: held.award,
-        achievement: offer.achievement,
-        achievement_version: held.achievement_version,
-        organisation: offer.organisation,
-        learner,
-        submission: None,
-        issued_at: held.issued_at,
-        valid_until: held.valid_until,
-        status_index: held.status_index,
-        recipient_salt: held.recipient_salt,
-        results_json: held.results_json,
-        credential_json: held.credential_json,
-        jwt: held.jwt,
-        ob2_json: held.ob2_json,
-        png_key: held.png_key,
-        svg_key: held.svg_key,
-        privacy: Privacy::Private,
-        recognition: None,
-        renews: None,
-        offer: Some(offer.id),
-    };
+    let new = NewAward { offer: Some(offer.id), ..NewAward::from_held(held, offer.achievement, offer.organisation, learner) };
     match app.store.create_award(&new, &effects, app.now()).await {
         Ok(award) => {
             effects::settle(app, &effects).await;
