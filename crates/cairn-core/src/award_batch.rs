@@ -101,15 +101,21 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<CheckedRow>, Invalid> {
     }
     let mut rows = Vec::new();
     let mut first_of: HashMap<(String, String), u32> = HashMap::new();
+    // Rows as a spreadsheet numbers them: the header is row 1, a blank line is a row of its own
+    // (the reader skips it: it is counted from the line breaks before the record), and a quoted
+    // cell over several lines stays in one row.
+    let mut row: u32 = 1;
     for record in reader.records() {
         let record = record.map_err(|e| fail(format!("the file is not CSV: {e}")))?;
+        let start = record.position().map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+        let blank_lines = text.as_bytes().get(start..).unwrap_or_default().iter().take_while(|b| matches!(b, b'\r' | b'\n')).filter(|b| **b == b'\n').count();
+        row = row.saturating_add(1).saturating_add(u32::try_from(blank_lines).unwrap_or(u32::MAX));
         if record.iter().all(str::is_empty) {
             continue;
         }
         if rows.len() == MAX_ROWS {
             return Err(fail(format!("at most {MAX_ROWS} rows per file: split it")));
         }
-        let row = record.position().map_or(0, |p| u32::try_from(p.line()).unwrap_or(u32::MAX));
         let get = |column: &str| columns.get(column).and_then(|&i| record.get(i)).unwrap_or("").to_string();
         let fields = RowFields {
             email: get("email"),
@@ -164,12 +170,12 @@ mod tests {
     fn rows_are_read_by_their_column_names_and_checked_one_by_one() {
         let badge = AchievementId::new();
         let file = format!(
-            "\u{feff}Name,E-mail,Achievement ID,Evidence URL\n\
-             Ada Lovelace,ada@example.org,{badge},https://example.org/ada\n\
-             \n\
-             \"Hopper, Grace\",GRACE@example.org,{badge},\n\
-             Nobody,not an address,nope,javascript:x\n\
-             Ada again,Ada@Example.org,{badge},\n"
+            "\u{feff}Name,E-mail,Achievement ID,Evidence URL,Narrative\n\
+             Ada Lovelace,ada@example.org,{badge},https://example.org/ada,\n\
+             \r\n\
+             \"Hopper, Grace\",GRACE@example.org,{badge},,\"Assessed on site:\npassed.\"\n\
+             Nobody,not an address,nope,javascript:x,\n\
+             Ada again,Ada@Example.org,{badge},,\n"
         )
         .replace("E-mail", "email");
         let rows = parse(file.as_bytes()).unwrap();
@@ -177,7 +183,7 @@ mod tests {
         let RowCheck::Award(ada) = &rows[0].check else { panic!("{:?}", rows[0]) };
         assert_eq!((ada.name.as_str(), ada.evidence.len()), ("Ada Lovelace", 1));
         let RowCheck::Award(grace) = &rows[1].check else { panic!("{:?}", rows[1]) };
-        assert_eq!((grace.name.as_str(), grace.email.as_str()), ("Hopper, Grace", "grace@example.org"));
+        assert_eq!((grace.name.as_str(), grace.email.as_str(), grace.narrative.as_str()), ("Hopper, Grace", "grace@example.org", "Assessed on site:\npassed."));
         let RowCheck::Fail(detail) = &rows[2].check else { panic!("{:?}", rows[2]) };
         for column in ["email ", "achievement_id ", "evidence_url "] {
             assert!(detail.contains(column), "{detail}");

@@ -13,7 +13,7 @@
 use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::Judgement;
 use cairn_core::authz::{Action, Actor, OrgAction};
-use cairn_core::award::{AwardStatus, Privacy, StatusAction, StatusReason};
+use cairn_core::award::{AwardStatus, StatusAction, StatusReason};
 use cairn_core::ids::{AchievementId, AwardId, AwardOfferId, OrganisationId, SubmissionId, UserId};
 use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
