@@ -139,6 +139,7 @@ describe('what Cairn awards through its assessment journey, the peers accept', (
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-awards-'));
     server = await startDemo(dir);
     base = server.base;
+    const { port } = new URL(base);
 
     const issuer = await logIn(DEMO.issuer);
     const assessor = await logIn(DEMO.assessor);
