@@ -18,10 +18,9 @@ use cairn_core::award_batch::{self, RowCheck};
 use cairn_core::ids::{AchievementId, AwardBatchId, OrganisationId};
 use cairn_core::offer::NewOffer;
 use cairn_store::{AwardBatch, BatchOffer, BatchRow, BatchRowState, Effect, HeldCredential, NewAwardBatch, NewAwardOffer, NewBatchRow, NewEffect, StoreError};
-use sha2::{Digest, Sha256};
 
 use crate::awards::{HoldTimes, Signing, StatusSlots, Subject, hold_credentials};
-use crate::offers::claim_mail;
+use crate::offers::{claim_mail, fingerprint};
 use crate::{App, AppError};
 
 /// Rows awarded per chunk: one transaction each.
@@ -316,8 +315,7 @@ impl Runner<'_> {
             held_time += holding.elapsed();
             made.extend(to_award.into_iter().zip(held).map(|((line, offer), held)| (line, offer, signing.clone(), held)));
         }
-        let fingerprints: Vec<String> =
-            made.iter().map(|(_, offer, _, _)| Sha256::digest(offer.statement().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()).collect();
+        let fingerprints: Vec<String> = made.iter().map(|(_, offer, _, _)| fingerprint(offer)).collect();
         let offers: Vec<BatchOffer<'_>> = made
             .iter()
             .zip(&fingerprints)

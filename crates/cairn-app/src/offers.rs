@@ -21,7 +21,6 @@ use cairn_core::ids::{AwardOfferId, OrganisationId};
 use cairn_core::offer::{NewOffer, OfferFields, idempotency_key, judged};
 use cairn_core::submission::Outcome;
 use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, OutgoingMail, StoreError, User};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use crate::awards::{AwardRequest, HoldTimes, Signing, StatusSlots, Subject, award, claim_held, hold_credentials, parse_results};
@@ -74,7 +73,7 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
         return Err(AppError::conflict(format!("\"{}\" is not published: only a published achievement is awarded", achievement.content.name)));
     }
     let scores = judged(achievement.content.rubric.as_ref(), &offer.results)?;
-    let fingerprint: String = Sha256::digest(offer.statement().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint = fingerprint(&offer);
     if let Some(earlier) = app.store.replayed_offer(organisation, key.as_deref(), &fingerprint).await? {
         return Ok(Offered { offer: made(earlier?).0, replayed: true });
     }
@@ -117,6 +116,12 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
         }
     }
     Err(AppError::Unavailable("no status list entry could be reserved; try again".into()))
+}
+
+/// The digest of everything a direct award states, kept to tell the same request from another
+/// sent with the same `Idempotency-Key`.
+pub(crate) fn fingerprint(offer: &NewOffer) -> String {
+    crate::submissions::sha256_hex(offer.statement().as_bytes())
 }
 
 /// The mail that tells `email` of a direct award, with its claim link.
