@@ -72,6 +72,10 @@ pub enum AppError {
     /// after `retry_after` seconds.
     #[error("too many {} for this account or from this network lately; try again in {} minutes", what.words(), retry_after.div_ceil(60))]
     Throttled { retry_after: u64, what: Throttle },
+    /// An OAuth 2.0 request refused with one of the RFC 6749 / 6750 / 7591 error codes (the
+    /// Open Badges API's sign-in for other applications).
+    #[error("{0}")]
+    OAuth(#[from] cairn_core::oauth::OAuthError),
     /// An unexpected failure; its cause chain was logged where it was made
     /// ([`AppError::internal`]).
     #[error("internal error: {0}")]

@@ -6,7 +6,7 @@
 //! [`REVERIFY_AFTER`], since a badge can be revoked or expire after it was imported.
 
 use cairn_core::authz::{Action, Actor};
-use cairn_core::ids::{ImportId, UserId};
+use cairn_core::ids::{AwardId, ImportId, UserId};
 use cairn_core::submission::strip_control_chars;
 use cairn_store::{Import, ImportCheck, ImportSource, ImportVerdict};
 use cairn_vc::verify::{Verdict, VerificationReport};
@@ -135,11 +135,87 @@ fn external_ids(credential: &Value) -> (Option<String>, Option<String>) {
 /// `TooLarge` beyond [`MAX_IMPORT_BYTES`]; `Conflict` for a badge imported before, for one of this
 /// site's own awards, or beyond [`MAX_IMPORTS`].
 pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Import, AppError> {
+    match checked(app, actor, input).await? {
+        Checked::Foreign(import) => {
+            if app.store.count_imports(import.user).await? >= MAX_IMPORTS {
+                return Err(too_many());
+            }
+            let import = keep_blob(app, *import).await?;
+            Ok(app.store.create_import(&import).await?)
+        }
+        Checked::OwnAward(_) => Err(AppError::conflict("this badge was issued here, so it is in its owner's backpack already")),
+    }
+}
+
+fn too_many() -> AppError {
+    AppError::conflict(format!("you have imported {MAX_IMPORTS} badges, the most one account may hold; remove some first"))
+}
+
+/// What an upsert did (the Open Badges API's `POST /credentials`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new import.
+    Created(Import),
+    /// The import of the same credential (by its `id`, or the same input) was replaced.
+    Replaced(Import),
+    /// The credential is one of this site's awards to the actor: it is in their backpack.
+    OwnAward(AwardId),
+}
+
+/// Adds a credential to the actor's backpack, or replaces the one they hold with the same `id`
+/// (the Open Badges API's upsert): verified first, as an import is.
+///
+/// # Errors
+/// As [`import`], except that a badge held already is replaced, not refused; a site's own award
+/// to someone else is refused as issued to someone else.
+pub async fn upsert(app: &App, actor: &Actor, input: ImportInput) -> Result<Upserted, AppError> {
+    let import = match checked(app, actor, input).await? {
+        Checked::Foreign(import) => *import,
+        Checked::OwnAward(award) => return Ok(Upserted::OwnAward(award)),
+    };
+    let same_input = app.store.import_of_digest(import.user, &import.input_digest).await?;
+    let same_id = match &import.credential_id {
+        Some(id) => app.store.import_of_credential(import.user, id).await?,
+        None => None,
+    };
+    if let Some(existing) = same_id.or(same_input) {
+        let replacement = Import { id: existing.id, created_at: existing.created_at, ..keep_blob(app, import).await? };
+        return Ok(Upserted::Replaced(app.store.replace_import(existing.id, &replacement).await?));
+    }
+    if app.store.count_imports(import.user).await? >= MAX_IMPORTS {
+        return Err(too_many());
+    }
+    let import = keep_blob(app, import).await?;
+    Ok(Upserted::Created(app.store.create_import(&import).await?))
+}
+
+/// An import checked and ready to keep, or one of this site's awards to the actor.
+enum Checked {
+    /// Its image (if baked) is in `input` until [`keep_blob`] stores it.
+    Foreign(Box<Import>),
+    OwnAward(AwardId),
+}
+
+/// A baked image goes to the blob store, its import keeps the key.
+async fn keep_blob(app: &App, mut import: Import) -> Result<Import, AppError> {
+    let extension = match import.source {
+        ImportSource::Png => "png",
+        ImportSource::Svg => "svg",
+        _ => return Ok(import),
+    };
+    let bytes = std::mem::take(&mut import.input).into_bytes();
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, bytes).map_err(|e| AppError::internal(&e))?;
+    import.blob_key = Some(app.store.blobs().put("imports", extension, bytes).await?);
+    Ok(import)
+}
+
+/// Verifies a badge for the actor's backpack.
+async fn checked(app: &App, actor: &Actor, input: ImportInput) -> Result<Checked, AppError> {
     let user_id = own(actor)?;
     actor.authorise(Action::Change)?;
     let (source, bytes) = classify(input)?;
-    if app.store.count_imports(user_id).await? >= MAX_IMPORTS {
-        return Err(AppError::conflict(format!("you have imported {MAX_IMPORTS} badges, the most one account may hold; remove some first")));
+    if app.store.count_imports(user_id).await? > MAX_IMPORTS {
+        return Err(too_many());
     }
     let digest = sha256_hex(&bytes);
     let report = verify_input(app, source, bytes.clone()).await?;
@@ -153,43 +229,47 @@ pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Impo
         let problem = report.first_problem().unwrap_or_else(|| "a check failed".into());
         return Err(AppError::invalid_field("/credential", format!("the badge is not valid: {problem}")));
     }
-    let own_award = credential.get("id").and_then(Value::as_str).and_then(|id| app.config.urls().parse(id));
-    if matches!(
-        own_award,
-        Some(PublicDocument::AwardPage(_) | PublicDocument::Credential(_) | PublicDocument::CredentialJwt(_) | PublicDocument::Ob2Assertion(_))
-    ) {
-        return Err(AppError::conflict("this badge was issued here, so it is in its owner's backpack already"));
+    let credential_id = credential.get("id").and_then(Value::as_str).map(str::to_string);
+    let own_award = credential_id.as_deref().and_then(|id| app.config.urls().parse(id));
+    if let Some(
+        PublicDocument::AwardPage(award) | PublicDocument::Credential(award) | PublicDocument::CredentialJwt(award) | PublicDocument::Ob2Assertion(award),
+    ) = own_award
+    {
+        return match app.store.award(award).await {
+            Ok(held) if held.learner == user_id => Ok(Checked::OwnAward(award)),
+            _ => Err(AppError::invalid_field("/credential", "the badge was issued here to someone else")),
+        };
     }
     let user = app.store.user(user_id).await?;
     if report.issued_to_email(user.email.as_str()) == Some(false) {
         return Err(AppError::invalid_field("/credential", "the badge was issued to someone else: it names another e-mail address than your account's"));
     }
     let now = app.now();
-    let blob_key = match source {
-        ImportSource::Png => Some(app.store.blobs().put("imports", "png", bytes.clone()).await?),
-        ImportSource::Svg => Some(app.store.blobs().put("imports", "svg", bytes.clone()).await?),
-        _ => None,
+    // A baked image travels to `keep_blob` as base64 text, and is stored only when kept.
+    let input = match source {
+        ImportSource::Png | ImportSource::Svg => base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes),
+        _ => String::from_utf8_lossy(&bytes).into_owned(),
     };
-    let input = if blob_key.is_some() { String::new() } else { String::from_utf8_lossy(&bytes).into_owned() };
     let (issuer_id, achievement_id) = external_ids(&credential);
     let (name, issuer_name, badge_issuer_id) = names(app, &report, &credential).await?;
     let issuer_id = issuer_id.or(badge_issuer_id);
-    let import = Import {
+    let cap = |id: String| strip_control_chars(&id).chars().take(2000).collect::<String>();
+    Ok(Checked::Foreign(Box::new(Import {
         id: ImportId::new(),
         user: user_id,
         source,
         input,
-        blob_key,
+        blob_key: None,
         input_digest: digest,
         format: report.format.clone(),
         name,
         issuer_name,
         issuer_id,
         achievement_id,
+        credential_id: credential_id.map(cap),
         check: check_of(&report, now),
         created_at: now,
-    };
-    Ok(app.store.create_import(&import).await?)
+    })))
 }
 
 /// The badge's and its issuer's names, and the issuer's id when only the BadgeClass gives it.

@@ -52,6 +52,8 @@ pub mod issuer;
 pub mod jobs;
 pub mod moderation;
 pub mod notify;
+pub mod oauth;
+pub mod ob_api;
 pub mod offers;
 pub mod organisations;
 pub mod outcomes;

@@ -47,11 +47,16 @@ pub struct FileConfig {
     /// Hosts the verify page may fetch from although they are loopback or private (default none:
     /// public addresses only).
     pub verify_allow_hosts: Option<Vec<String>>,
+    /// The installation's terms of service, for the Open Badges API's service description
+    /// (default: the home page).
+    pub terms_url: Option<String>,
+    /// The installation's privacy policy, likewise.
+    pub privacy_url: Option<String>,
 }
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 19] = [
+pub const FIELDS: [&str; 21] = [
     "addr",
     "data_dir",
     "database_url",
@@ -71,6 +76,8 @@ pub const FIELDS: [&str; 19] = [
     "job_interval_secs",
     "operators",
     "verify_allow_hosts",
+    "terms_url",
+    "privacy_url",
 ];
 
 impl FileConfig {

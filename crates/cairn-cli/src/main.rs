@@ -393,6 +393,13 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         );
     }
     config.verify_allow_hosts = verify_allow_hosts;
+    for (name, value, slot) in [("terms_url", &file.terms_url, &mut config.terms_url), ("privacy_url", &file.privacy_url, &mut config.privacy_url)] {
+        if let Some(raw) = value {
+            let url = url::Url::parse(raw.trim()).map_err(|e| anyhow::anyhow!("{name} \"{raw}\" is not an absolute URL: {e}"))?;
+            anyhow::ensure!(matches!(url.scheme(), "https" | "http"), "{name} \"{raw}\" is not an http or https address");
+            *slot = Some(url);
+        }
+    }
     if demo {
         // The demo issuer runs the demo installation.
         config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());

@@ -91,6 +91,11 @@ id_type!(
     AwardBatchId
 );
 id_type!(
+    /// A learner's consent to an application (an OAuth 2.0 client) using the Open Badges API
+    /// on their behalf.
+    OAuthGrantId
+);
+id_type!(
     /// A badge earned elsewhere that a learner imported.
     ImportId
 );

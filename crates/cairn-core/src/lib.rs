@@ -34,6 +34,7 @@ pub mod insight;
 pub mod invalid;
 pub mod markdown;
 pub mod notification;
+pub mod oauth;
 pub mod offer;
 pub mod organisation;
 pub mod outcomes;

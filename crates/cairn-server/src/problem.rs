@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use cairn_app::{AppError, ConflictKind};
+use cairn_core::oauth::ErrorCode;
 use cairn_core::{FieldError, Invalid};
 use serde_json::json;
 
@@ -283,6 +284,11 @@ impl From<AppError> for Problem {
                 Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", error.detail()) }
             }
             AppError::Internal(_) => Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", error.detail()),
+            AppError::OAuth(oauth) => match oauth.code {
+                ErrorCode::InvalidToken | ErrorCode::InvalidClient => Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", oauth.description),
+                ErrorCode::InsufficientScope | ErrorCode::AccessDenied => Problem::forbidden(oauth.description),
+                _ => Problem::malformed(oauth.description),
+            },
         }
     }
 }

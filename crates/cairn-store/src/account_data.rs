@@ -201,6 +201,9 @@ impl Store {
         for sql in [
             "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM api_tokens WHERE user_id = $1",
+            "DELETE FROM oauth_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE user_id = $1)",
+            "DELETE FROM oauth_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE user_id = $1)",
+            "DELETE FROM oauth_grants WHERE user_id = $1",
             "DELETE FROM password_resets WHERE user_id = $1",
             "DELETE FROM email_changes WHERE user_id = $1",
             "DELETE FROM memberships WHERE user_id = $1",

@@ -400,6 +400,7 @@ impl Store {
         sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL").bind(secs(now)).bind(&id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(&id).execute(&mut *tx).await?;
         sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(secs(now)).bind(&id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE oauth_grants SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL").bind(secs(now)).bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Some(user.id))
     }

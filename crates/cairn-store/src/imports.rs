@@ -87,6 +87,9 @@ pub struct Import {
     /// The issuer's id (a DID or URL) and the achievement's, as the credential gives them.
     pub issuer_id: Option<String>,
     pub achievement_id: Option<String>,
+    /// The credential's own `id`, when it has one: the Open Badges API's upsert replaces the
+    /// import of the same credential.
+    pub credential_id: Option<String>,
     pub check: ImportCheck,
     pub created_at: OffsetDateTime,
 }
@@ -106,6 +109,7 @@ fn import_from(row: &AnyRow) -> Result<Import, StoreError> {
         issuer_name: get_string(row, "issuer_name")?,
         issuer_id: get_opt_string(row, "issuer_id")?,
         achievement_id: get_opt_string(row, "achievement_id")?,
+        credential_id: get_opt_string(row, "credential_id")?,
         check: ImportCheck {
             verdict: ImportVerdict::parse(&verdict).ok_or_else(|| StoreError::corrupt(format!("unknown verdict {verdict:?}")))?,
             detail: get_opt_string(row, "verdict_detail")?,
@@ -124,7 +128,7 @@ impl Store {
     pub async fn create_import(&self, import: &Import) -> Result<Import, StoreError> {
         sqlx::query(
             "INSERT INTO imports (id, user_id, source, input, blob_key, input_digest, format, name, issuer_name, issuer_id, achievement_id, \
-             verdict, verdict_detail, verified_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             verdict, verdict_detail, verified_at, created_at, credential_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(import.id.to_string())
         .bind(import.user.to_string())
@@ -141,10 +145,71 @@ impl Store {
         .bind(import.check.detail.clone())
         .bind(secs(import.check.verified_at))
         .bind(secs(import.created_at))
+        .bind(import.credential_id.clone())
         .execute(&self.pool)
         .await
         .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
         self.import(import.id).await
+    }
+
+    /// Replaces import `id` with `import` (a newer form of the same credential), keeping its id
+    /// and its date of import.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Conflict`] when the learner holds
+    /// the new input as another import.
+    pub async fn replace_import(&self, id: ImportId, import: &Import) -> Result<Import, StoreError> {
+        let result = sqlx::query(
+            "UPDATE imports SET source = $1, input = $2, blob_key = $3, input_digest = $4, format = $5, name = $6, issuer_name = $7, issuer_id = $8, \
+             achievement_id = $9, verdict = $10, verdict_detail = $11, verified_at = $12, credential_id = $13 WHERE id = $14",
+        )
+        .bind(import.source.as_str())
+        .bind(&import.input)
+        .bind(import.blob_key.clone())
+        .bind(&import.input_digest)
+        .bind(&import.format)
+        .bind(&import.name)
+        .bind(&import.issuer_name)
+        .bind(import.issuer_id.clone())
+        .bind(import.achievement_id.clone())
+        .bind(import.check.verdict.as_str())
+        .bind(import.check.detail.clone())
+        .bind(secs(import.check.verified_at))
+        .bind(import.credential_id.clone())
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::not_found("import", id));
+        }
+        self.import(id).await
+    }
+
+    /// A learner's import of the credential with this `id`, if they hold one.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn import_of_credential(&self, user: UserId, credential_id: &str) -> Result<Option<Import>, StoreError> {
+        let row = sqlx::query("SELECT * FROM imports WHERE user_id = $1 AND credential_id = $2 ORDER BY created_at, id")
+            .bind(user.to_string())
+            .bind(credential_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(import_from).transpose()
+    }
+
+    /// A learner's import whose input has this digest, if they hold one.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn import_of_digest(&self, user: UserId, digest: &str) -> Result<Option<Import>, StoreError> {
+        let row = sqlx::query("SELECT * FROM imports WHERE user_id = $1 AND input_digest = $2")
+            .bind(user.to_string())
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(import_from).transpose()
     }
 
     /// One import.

@@ -33,6 +33,7 @@ mod imports;
 mod insight;
 mod invitations;
 mod notices;
+mod oauth;
 mod offers;
 mod organisations;
 mod outcomes;
@@ -61,6 +62,9 @@ pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
 pub use insight::{AwardUse, DecisionGroup, Decisions, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
 pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
+pub use oauth::{
+    ACCESS_TOKEN_PREFIX, CLIENT_SECRET_PREFIX, ClaimedCode, IssuedTokens, NewGrant, OAuthClient, OAuthGrant, Presented, REFRESH_TOKEN_PREFIX, TokenGrant,
+};
 pub use offers::{AwardOffer, HeldCredential, NewAwardOffer, OfferMade, OfferState};
 pub use organisations::Member;
 pub use recognition::PriorLearning;

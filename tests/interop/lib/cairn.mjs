@@ -1,18 +1,25 @@
 // What the interop tests that run Cairn share: children run in a test's directory without
 // blocking the event loop (the peers fetch from the running server while they check), the peer
-// verifiers of tests/interop/peers (each prints one JSON line), and `cairn serve --demo` on a free
-// loopback port, stopped with SIGTERM.
+// verifiers of tests/interop/peers (each prints one JSON line) and the npm packages pinned there,
+// and `cairn serve --demo` on a free loopback port, stopped with SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const peers = path.resolve(here, '../peers');
 export const root = path.resolve(here, '../../..');
 export const cairnBin = process.env.CAIRN_BIN || path.join(root, 'target/release/cairn');
+
+/** Imports an npm package installed in tests/interop/peers (pinned there), by its name. */
+export async function importPeer(name) {
+  const resolved = createRequire(path.join(peers, 'package.json')).resolve(name);
+  return import(pathToFileURL(resolved).href);
+}
 
 /** Runs `command` in `dir`; resolves with its status and output, killed after `timeoutMs`. */
 export function runAsync(dir, command, args, timeoutMs = 180_000) {

@@ -22,6 +22,8 @@ mod did;
 mod findable;
 mod health;
 mod images;
+mod oauth;
+mod ob;
 pub(crate) mod pages;
 
 /// The whole application.
@@ -40,7 +42,9 @@ pub fn app(state: AppState) -> Router {
         .merge(did::router())
         .merge(images::router())
         .merge(credentials::router())
+        .merge(oauth::router())
         .nest("/api/v1", api::router())
+        .nest("/ims/ob/v3p0", ob::router())
         .fallback(|| async { Problem::not_found("nothing here") })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(

@@ -23,6 +23,7 @@ mod insight;
 mod issuing;
 mod journey;
 mod learner_pages;
+mod ob_api;
 mod offers;
 mod organisations;
 mod pages;

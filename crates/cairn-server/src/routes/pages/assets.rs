@@ -45,4 +45,32 @@ mod tests {
             assert!(HeaderValue::from_str(media_type).is_ok());
         }
     }
+
+    /// An unclosed block swallows every rule after it (a `@media` block left open once made the
+    /// rules below it apply on phones only): each stylesheet's braces balance, outside comments.
+    #[test]
+    fn stylesheets_close_every_block() {
+        for (name, media_type, bytes) in ASSETS.iter().filter(|(_, media_type, _)| media_type.starts_with("text/css")) {
+            let text = std::str::from_utf8(bytes).unwrap_or_else(|_| panic!("{name} ({media_type}) is UTF-8"));
+            let mut depth = 0i32;
+            let mut rest = text;
+            while let Some(start) = rest.find(['{', '}', '/']) {
+                let (c, after) = (rest.as_bytes()[start], &rest[start + 1..]);
+                rest = match c {
+                    b'/' if after.starts_with('*') => &after[after.find("*/").unwrap_or_else(|| panic!("{name}: an unclosed comment")) + 2..],
+                    b'{' => {
+                        depth += 1;
+                        after
+                    }
+                    b'}' => {
+                        depth -= 1;
+                        assert!(depth >= 0, "{name}: a closing brace without its block");
+                        after
+                    }
+                    _ => after,
+                };
+            }
+            assert_eq!(depth, 0, "{name}: a block is not closed");
+        }
+    }
 }

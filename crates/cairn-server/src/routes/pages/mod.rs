@@ -39,6 +39,7 @@ mod invitations;
 mod issuer;
 mod learner;
 mod notices;
+mod oauth;
 mod outbox;
 mod portfolio;
 mod problems;
@@ -77,6 +78,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(insight::router())
         .merge(recognition::router())
         .merge(notices::router())
+        .merge(oauth::router())
         .merge(transcripts::router())
         .merge(portfolio::router())
         .merge(talent::router())
@@ -194,6 +196,7 @@ const NOTICES: &[(&str, &str)] = &[
     ("direct-award-withdrawn", "Withdrawn: its claim link no longer works."),
     ("award-batch-started", "Awarding: each recipient is e-mailed a link to claim their badge as their row is done."),
     ("award-batch-discarded", "The file is discarded: nothing was awarded from it."),
+    ("app-disconnected", "The application is disconnected: its access to your account has ended."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
     ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),
@@ -299,7 +302,7 @@ impl PaymentView {
 pub(crate) fn safe_next(raw: &str) -> Option<String> {
     let raw = raw.trim();
     let local = raw.starts_with('/') && !raw.starts_with("//") && !raw.starts_with("/\\");
-    let clean = !raw.chars().any(|c| c.is_control() || c == '\\') && raw.len() <= 512;
+    let clean = !raw.chars().any(|c| c.is_control() || c == '\\') && raw.len() <= 4096;
     (local && clean).then(|| raw.to_string())
 }
 
