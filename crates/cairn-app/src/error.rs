@@ -202,6 +202,8 @@ pub enum Throttle {
     SignIn,
     SignUp,
     PasswordReset,
+    /// OAuth client registrations (the Open Badges API's), per client address.
+    ClientRegistration,
 }
 
 impl Throttle {
@@ -211,6 +213,7 @@ impl Throttle {
             Throttle::SignIn => "failed sign-ins",
             Throttle::SignUp => "sign-ups",
             Throttle::PasswordReset => "password reset requests",
+            Throttle::ClientRegistration => "application registrations",
         }
     }
 }

@@ -128,7 +128,26 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Ok(n) => report.swept = n,
         Err(error) => tracing::warn!(%error, "sweeping the blob store failed"),
     }
+    if let Err(error) = sweep_oauth_when_due(app).await {
+        tracing::warn!(%error, "sweeping expired OAuth codes and tokens failed");
+    }
     report
+}
+
+/// How long an expired or revoked OAuth code, token or grant is kept before the sweep deletes it.
+pub const OAUTH_GRACE: time::Duration = time::Duration::days(1);
+
+/// Deletes expired OAuth codes and tokens, and the grants they left empty, when no instance has
+/// for [`SWEEP_EVERY`]; returns how many rows went.
+async fn sweep_oauth_when_due(app: &App) -> Result<u64, AppError> {
+    if !app.store.claim_job_run("oauth_sweep", app.now(), SWEEP_EVERY).await? {
+        return Ok(0);
+    }
+    let deleted = app.store.sweep_oauth(app.now(), OAUTH_GRACE).await?;
+    if deleted > 0 {
+        tracing::info!(deleted, "expired OAuth codes, tokens and grants deleted");
+    }
+    Ok(deleted)
 }
 
 /// Sends the expiry reminders when no instance has for [`REMIND_EVERY`]; returns how many went.

@@ -106,6 +106,8 @@ pub struct App {
     pub signup_throttle: Arc<accounts::LoginThrottle>,
     /// Password reset requests, per e-mail address and client address, with the same limits.
     pub reset_throttle: Arc<accounts::LoginThrottle>,
+    /// OAuth client registrations, per client address, with the sign-in limit per address.
+    pub registration_throttle: Arc<accounts::LoginThrottle>,
     /// Where verification may fetch documents from other sites ([`fetch`]): public addresses,
     /// and the hosts `Config::verify_allow_hosts` names.
     pub fetcher: Arc<dyn fetch::Fetcher>,
@@ -123,6 +125,7 @@ impl App {
         let login_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let signup_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let reset_throttle = Arc::new(accounts::LoginThrottle::new(limits));
+        let registration_throttle = Arc::new(accounts::LoginThrottle::new(limits));
         let policy = fetch::HostPolicy::public(&config.verify_allow_hosts);
         let fetcher = Arc::new(fetch::HttpFetcher::new(policy, std::time::Duration::from_secs(fetch::DEFAULT_FETCH_TIMEOUT_SECS)));
         App {
@@ -134,6 +137,7 @@ impl App {
             login_throttle,
             signup_throttle,
             reset_throttle,
+            registration_throttle,
             fetcher,
         }
     }

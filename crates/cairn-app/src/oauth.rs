@@ -72,13 +72,20 @@ pub struct Registered {
     pub response: Value,
 }
 
-/// Registers a client (RFC 7591). Anyone may: the learner decides on the consent page.
+/// Registers a client (RFC 7591). Anyone may: the learner decides on the consent page. Each
+/// registration counts against the client's address (`address`) in
+/// [`App::registration_throttle`], so nobody fills the store with clients.
 ///
 /// # Errors
-/// `OAuth` with `invalid_redirect_uri` or `invalid_client_metadata`; store failures.
-pub async fn register(app: &App, fields: ClientFields) -> Result<Registered, AppError> {
+/// `OAuth` with `invalid_redirect_uri` or `invalid_client_metadata`; `Throttled` after too many
+/// registrations from the address lately; store failures.
+pub async fn register(app: &App, fields: ClientFields, address: Option<std::net::IpAddr>) -> Result<Registered, AppError> {
     let new = NewClient::parse(fields)?;
     let now = app.now();
+    app.registration_throttle
+        .check(None, address, now)
+        .map_err(|retry_after| AppError::Throttled { retry_after, what: crate::error::Throttle::ClientRegistration })?;
+    app.registration_throttle.fail(None, address, now);
     let mut grant_types = vec!["authorization_code"];
     if new.refresh {
         grant_types.push("refresh_token");

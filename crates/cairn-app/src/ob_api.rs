@@ -65,9 +65,8 @@ fn number(name: &str, raw: Option<&str>, min: u64) -> Result<Option<u64>, AppErr
     }
 }
 
-/// A credential of the learner's, before its document is read.
+/// A credential of the learner's: its JSON (with an embedded proof) or its compact JWS.
 enum Held {
-    Award(cairn_core::ids::AwardId),
     Json(String),
     Jwt(String),
 }
@@ -88,7 +87,7 @@ pub async fn credentials(app: &App, caller: &ObCaller, query: &CredentialQuery) 
     let user = caller.user.id;
     let mut held: Vec<(OffsetDateTime, Held)> = Vec::new();
     for award in app.store.awards_of(user).await? {
-        held.push((award.issued_at, Held::Award(award.id)));
+        held.push((award.issued_at, Held::Json(award.credential_json)));
     }
     for import in app.store.imports_of(user).await? {
         let ob3 = import.format.starts_with("ob3") && import.check.verdict != ImportVerdict::Invalid;
@@ -106,10 +105,6 @@ pub async fn credentials(app: &App, caller: &ObCaller, query: &CredentialQuery) 
     let mut page = CredentialPage { credential: Vec::new(), compact_jws: Vec::new(), total, limit, offset };
     for (_, item) in held.into_iter().skip(usize::try_from(offset).unwrap_or(usize::MAX)).take(usize::try_from(limit).unwrap_or(usize::MAX)) {
         match item {
-            Held::Award(award) => {
-                let full = app.store.award(award).await?;
-                page.credential.push(serde_json::from_str(&full.credential_json).map_err(|e| AppError::internal(&e))?);
-            }
             Held::Json(text) => match serde_json::from_str(&text) {
                 Ok(value) => page.credential.push(value),
                 Err(error) => tracing::warn!(%error, "an imported credential's JSON does not read"),

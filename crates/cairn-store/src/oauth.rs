@@ -492,6 +492,32 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Deletes what can no longer work: codes and tokens expired more than `grace` before `now`,
+    /// and grants revoked or left without a code or token (their tokens gone) older than `grace`.
+    /// Returns how many rows went.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn sweep_oauth(&self, now: OffsetDateTime, grace: Duration) -> Result<u64, StoreError> {
+        let cutoff = secs(now - grace);
+        let mut tx = self.pool.begin().await?;
+        let mut deleted = 0;
+        for statement in [
+            "DELETE FROM oauth_codes WHERE expires_at < $1",
+            "DELETE FROM oauth_tokens WHERE expires_at < $1",
+            "DELETE FROM oauth_tokens WHERE grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at < $1)",
+            "DELETE FROM oauth_codes WHERE grant_id IN (SELECT id FROM oauth_grants WHERE revoked_at < $1)",
+            "DELETE FROM oauth_grants WHERE created_at < $1 AND (revoked_at < $1 OR (NOT EXISTS (SELECT 1 FROM oauth_tokens t WHERE t.grant_id = oauth_grants.id) \
+             AND NOT EXISTS (SELECT 1 FROM oauth_codes c WHERE c.grant_id = oauth_grants.id)))",
+        ] {
+            deleted += sqlx::query(statement).bind(cutoff).execute(&mut *tx).await?.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
 /// Compares two digests in time independent of where they differ.
 fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

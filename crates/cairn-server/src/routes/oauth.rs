@@ -17,6 +17,7 @@ use cairn_app::oauth::{self, ClientCredentials, TokenFields};
 use cairn_core::oauth::{ClientFields, ErrorCode, OAuthError};
 use serde_json::{Value, json};
 
+use crate::auth::ClientAddress;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -108,7 +109,7 @@ fn client_fields(body: &Value) -> Result<ClientFields, AppError> {
 
 /// `POST /oauth/register`: RFC 7591 dynamic registration; 201 with the client's metadata and,
 /// for a confidential client, its secret.
-async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn register(State(state): State<AppState>, ClientAddress(address): ClientAddress, headers: HeaderMap, body: Bytes) -> Response {
     let json_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
     let result = async {
@@ -119,7 +120,7 @@ async fn register(State(state): State<AppState>, headers: HeaderMap, body: Bytes
             return Err(metadata_error(format!("the registration is larger than {} KB", MAX_REGISTRATION_BYTES / 1024)));
         }
         let value: Value = serde_json::from_slice(&body).map_err(|e| metadata_error(format!("the registration is not JSON: {e}")))?;
-        oauth::register(&state.app, client_fields(&value)?).await
+        oauth::register(&state.app, client_fields(&value)?, address).await
     }
     .await;
     match result {

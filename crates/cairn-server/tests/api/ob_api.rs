@@ -372,3 +372,66 @@ backend_test!(oauth_refuses_what_it_must_and_learners_disconnect_applications, |
     let grant = &app.state.app.store.oauth_grants_of(learner.id, app.state.app.now()).await.unwrap()[0];
     assert_eq!(stranger.post(&format!("/account/apps/{}/revoke", grant.id), &[]).await.status, StatusCode::NOT_FOUND);
 });
+
+backend_test!(registrations_are_throttled_per_address_and_dead_tokens_are_swept, |app| {
+    // Registration is open, but one address may register only so many clients in a period.
+    let proxied = app.router_with(|config| {
+        config.login_failures_per_address = 2;
+        config.client_address_header = Some("x-forwarded-for".into());
+    });
+    let body = json!({"client_name": "Example LMS", "redirect_uris": [REDIRECT]}).to_string();
+    let register_from = |client: &'static str| {
+        Request::post("/oauth/register")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", client)
+            .body(Body::from(body.clone()))
+            .unwrap()
+    };
+    for _ in 0..2 {
+        assert_eq!(crate::helpers::send_to(&proxied, register_from("203.0.113.5")).await.status, StatusCode::CREATED);
+    }
+    let blocked = crate::helpers::send_to(&proxied, register_from("203.0.113.5")).await;
+    blocked.problem(429, "too-many-requests");
+    assert!(blocked.text().contains("application registrations"), "{}", blocked.text());
+    assert_eq!(crate::helpers::send_to(&proxied, register_from("198.51.100.7")).await.status, StatusCode::CREATED);
+
+    // Codes and tokens that can no longer work are deleted by the sweep, with the grants they
+    // leave empty; live ones stay.
+    let client = register(app, json!({})).await;
+    let mut browser = Browser::signed_in(app.router.clone(), LEARNER).await;
+    let all = scopes(&Scope::ALL);
+    let pairs = consent(&mut browser, &client, &all, "allow").await;
+    let tokens = exchange(app, &client, param(&pairs, "code").unwrap()).await.json();
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let store = &app.state.app.store;
+    let now = app.state.app.now();
+    assert_eq!(store.sweep_oauth(now, time::Duration::days(1)).await.unwrap(), 0);
+    assert_eq!(ob(app, "GET", "/profile", &access, "application/json", vec![]).await.status, StatusCode::OK);
+    let learner = store.user_by_email(&cairn_core::account::Email::parse(LEARNER.0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(store.oauth_grants_of(learner.id, now).await.unwrap().len(), 1);
+    // A year on, the refresh token has expired too: code, both tokens and the grant go.
+    let later = now + time::Duration::days(365);
+    assert_eq!(store.sweep_oauth(later, time::Duration::days(1)).await.unwrap(), 4);
+    assert!(store.oauth_grants_of(learner.id, now).await.unwrap().is_empty());
+});
+
+backend_test!(an_answer_sent_after_the_session_ended_asks_to_sign_in_again, |app| {
+    let client = register(app, json!({"token_endpoint_auth_method": "none"})).await;
+    let mut visitor = Browser::new(app.router.clone());
+    let challenge = s256_challenge(VERIFIER);
+    let answer = visitor
+        .post(
+            "/oauth/authorize",
+            &[
+                ("response_type", "code"),
+                ("client_id", &client.id),
+                ("redirect_uri", REDIRECT),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    answer.assert_redirect("/login?next=/oauth/authorize");
+    assert!(app.state.app.store.oauth_client(&client.id).await.unwrap().is_some());
+});

@@ -182,7 +182,11 @@ async fn decide(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, 
         "deny" => false,
         _ => return Err(Problem::invalid_field("/decision", "choose Allow or Don't allow")),
     };
-    viewer.require_user()?;
+    if viewer.user.is_none() {
+        // Signed out meanwhile (the session ended): sign in, then the question again.
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+        return Ok(sign_in_redirect(&format!("/oauth/authorize?{query}")));
+    }
     let target = oauth::decide(&state.app, &viewer.actor, &consent, allow).await?;
     Ok(no_store(see_other(&target)))
 }
