@@ -12,11 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cairn_core::account::Email;
-use cairn_core::achievement::{Achievement, State};
+use cairn_core::achievement::Achievement;
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::award_batch::{self, RowCheck};
 use cairn_core::ids::{AchievementId, AwardBatchId, OrganisationId};
-use cairn_core::offer::NewOffer;
+use cairn_core::offer::{NewOffer, NotAwardable, awardable};
 use cairn_store::{AwardBatch, BatchOffer, BatchRow, BatchRowState, Effect, HeldCredential, NewAwardBatch, NewAwardOffer, NewBatchRow, NewEffect, StoreError};
 
 use crate::awards::{HoldTimes, Signing, StatusSlots, Subject, hold_credentials};
@@ -64,12 +64,10 @@ fn authorise(actor: &Actor, organisation: OrganisationId) -> Result<(), AppError
 
 /// Why an achievement cannot be awarded by this issuer now, if it cannot.
 fn not_awardable(achievement: Option<&Achievement>, organisation: OrganisationId) -> Option<String> {
-    match achievement {
-        Some(a) if a.organisation == organisation && a.state == State::Published => None,
-        Some(a) if a.organisation == organisation => {
-            Some(format!("achievement_id \"{}\" is not published: only a published achievement is awarded", a.content.name))
-        }
-        _ => Some("achievement_id: no achievement of this issuer has this id".into()),
+    match awardable(achievement, organisation) {
+        Ok(()) => None,
+        Err(NotAwardable::NotOurs) => Some(format!("achievement_id: {}", NotAwardable::NotOurs.words())),
+        Err(why) => Some(why.words()),
     }
 }
 

@@ -18,7 +18,7 @@ use cairn_core::achievement::{Achievement, State};
 use cairn_core::assessment::{Judgement, Score};
 use cairn_core::authz::{Action, Actor, OrgAction};
 use cairn_core::ids::{AwardOfferId, OrganisationId};
-use cairn_core::offer::{NewOffer, OfferFields, idempotency_key, judged};
+use cairn_core::offer::{NewOffer, NotAwardable, OfferFields, awardable, idempotency_key, judged};
 use cairn_core::submission::Outcome;
 use cairn_store::{Award, AwardOffer, NewAwardOffer, OfferMade, OutgoingMail, StoreError, User};
 use std::sync::Arc;
@@ -63,15 +63,16 @@ pub async fn offer(app: &App, actor: &Actor, organisation: OrganisationId, field
     let offered_by = actor.user.ok_or(AppError::Unauthenticated)?;
     let key = key.map(idempotency_key).transpose()?;
     let offer = NewOffer::parse(fields)?;
-    let not_ours = || AppError::invalid_field("/achievement_id", "no achievement of this issuer has this id");
     let achievement = match app.store.achievement(offer.achievement).await {
-        Ok(achievement) if achievement.organisation == organisation => achievement,
-        Ok(_) | Err(StoreError::NotFound { .. }) => return Err(not_ours()),
+        Ok(achievement) => Some(achievement),
+        Err(StoreError::NotFound { .. }) => None,
         Err(error) => return Err(error.into()),
     };
-    if achievement.state != State::Published {
-        return Err(AppError::conflict(format!("\"{}\" is not published: only a published achievement is awarded", achievement.content.name)));
-    }
+    let achievement = match (awardable(achievement.as_ref(), organisation), achievement) {
+        (Ok(()), Some(achievement)) => achievement,
+        (Err(NotAwardable::NotPublished(name)), _) => return Err(AppError::conflict(NotAwardable::NotPublished(name).words())),
+        _ => return Err(AppError::invalid_field("/achievement_id", NotAwardable::NotOurs.words())),
+    };
     let scores = judged(achievement.content.rubric.as_ref(), &offer.results)?;
     let fingerprint = fingerprint(&offer);
     if let Some(earlier) = app.store.replayed_offer(organisation, key.as_deref(), &fingerprint).await? {

@@ -110,6 +110,38 @@ impl NewOffer {
     }
 }
 
+/// Why an achievement cannot be awarded directly by an issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAwardable {
+    /// No achievement has the id, or another issuer's does.
+    NotOurs,
+    /// The issuer's achievement, not published (a draft or retired), by its name.
+    NotPublished(String),
+}
+
+impl NotAwardable {
+    /// The reason in words, naming `achievement_id` as the field a request gives.
+    pub fn words(&self) -> String {
+        match self {
+            NotAwardable::NotOurs => "no achievement of this issuer has this id".into(),
+            NotAwardable::NotPublished(name) => format!("\"{name}\" is not published: only a published achievement is awarded"),
+        }
+    }
+}
+
+/// Whether `organisation` may award `achievement` directly (the one rule of a single direct
+/// award and of each row of a bulk award): its own, published.
+///
+/// # Errors
+/// [`NotAwardable`] saying why not.
+pub fn awardable(achievement: Option<&crate::achievement::Achievement>, organisation: crate::ids::OrganisationId) -> Result<(), NotAwardable> {
+    match achievement {
+        Some(a) if a.organisation == organisation && a.state == crate::achievement::State::Published => Ok(()),
+        Some(a) if a.organisation == organisation => Err(NotAwardable::NotPublished(a.content.name.clone())),
+        _ => Err(NotAwardable::NotOurs),
+    }
+}
+
 /// Checks a direct award's rubric results against the achievement's rubric: none at all, or a
 /// level for every criterion, each meeting its required level (a direct award states that the
 /// achievement was earned). Problems are reported at `/results/{i}/criterion`,

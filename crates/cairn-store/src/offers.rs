@@ -320,12 +320,17 @@ impl Store {
     /// [`StoreError::NotFound`] when the organisation has no such offer,
     /// [`StoreError::Conflict`] (`award_offers.claimed`) once it was claimed.
     pub async fn withdraw_award_offer(&self, organisation: OrganisationId, id: AwardOfferId, now: OffsetDateTime) -> Result<AwardOffer, StoreError> {
-        sqlx::query("UPDATE award_offers SET withdrawn_at = COALESCE(withdrawn_at, $1) WHERE id = $2 AND organisation_id = $3 AND claimed_at IS NULL")
-            .bind(secs(now))
-            .bind(id.to_string())
-            .bind(organisation.to_string())
-            .execute(&self.pool)
-            .await?;
+        // The credential held for the address is never issued: its signed forms and images go (the
+        // blob sweep deletes the images once nothing names them) and its status index is free.
+        sqlx::query(
+            "UPDATE award_offers SET withdrawn_at = COALESCE(withdrawn_at, $1), credential_award_id = NULL, status_index = NULL, credential_json = NULL, \
+             jwt = NULL, ob2_json = NULL, png_key = NULL, svg_key = NULL WHERE id = $2 AND organisation_id = $3 AND claimed_at IS NULL",
+        )
+        .bind(secs(now))
+        .bind(id.to_string())
+        .bind(organisation.to_string())
+        .execute(&self.pool)
+        .await?;
         let offer = self.award_offer(organisation, id).await?;
         if offer.claimed_at.is_some() {
             return Err(claimed_already());

@@ -152,9 +152,21 @@ backend_test!(an_account_claims_a_direct_award_signed_in_with_its_address_only, 
     // A withdrawn award's link stops working.
     let other = post_award(app, &issuer, &org, None, &body(&badges[1], LEARNER.0, "Demo Learner")).await.json();
     let link = claim_links(app, LEARNER.0).await.pop().unwrap();
+    let offer_id: cairn_core::ids::AwardOfferId = other["id"].as_str().unwrap().parse().unwrap();
+    let held = app.state.app.store.held_credential(offer_id).await.unwrap().expect("a held credential");
+    assert!(app.state.app.store.blobs().get(&held.png_key).await.is_ok());
     let withdrawn = app.json("DELETE", &format!("/api/v1/organisations/{org}/awards/{}", other["id"].as_str().unwrap()), Some(&issuer), &json!({})).await;
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.text());
     assert_eq!(withdrawn.json()["status"], "withdrawn");
+    // Its held credential is dropped with its images, and its status index is free again.
+    let store = &app.state.app.store;
+    assert_eq!(store.held_credential(offer_id).await.unwrap(), None);
+    let organisation: cairn_core::ids::OrganisationId = org.parse().unwrap();
+    assert!(!store.used_status_indexes(organisation).await.unwrap().contains(&held.status_index), "{held:?}");
+    store.sweep_blobs(app.state.app.now() + time::Duration::days(2)).await.unwrap();
+    for key in [&held.png_key, &held.svg_key] {
+        assert!(store.blobs().get(key).await.is_err(), "{key} is swept");
+    }
     assert_eq!(learner.get(&link).await.status, 410);
     assert_eq!(learner.post(&link, &[]).await.status, 410);
 });
