@@ -119,19 +119,13 @@ fn import_from(row: &AnyRow) -> Result<Import, StoreError> {
     })
 }
 
-impl Store {
-    /// Keeps an import.
-    ///
-    /// # Errors
-    /// [`StoreError::Conflict`] (`imports.input_digest`) when the learner imported the same
-    /// credential before.
-    pub async fn create_import(&self, import: &Import) -> Result<Import, StoreError> {
-        sqlx::query(
-            "INSERT INTO imports (id, user_id, source, input, blob_key, input_digest, format, name, issuer_name, issuer_id, achievement_id, \
-             verdict, verdict_detail, verified_at, created_at, credential_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-        )
-        .bind(import.id.to_string())
-        .bind(import.user.to_string())
+/// Binds what an import states, as `$1` to `$13`: the columns an import is written with and a
+/// replacement changes.
+fn bind_import<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    import: &'q Import,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
         .bind(import.source.as_str())
         .bind(&import.input)
         .bind(import.blob_key.clone())
@@ -144,11 +138,27 @@ impl Store {
         .bind(import.check.verdict.as_str())
         .bind(import.check.detail.clone())
         .bind(secs(import.check.verified_at))
-        .bind(secs(import.created_at))
         .bind(import.credential_id.clone())
-        .execute(&self.pool)
-        .await
-        .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
+}
+
+impl Store {
+    /// Keeps an import.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] (`imports.input_digest`) when the learner imported the same
+    /// credential before.
+    pub async fn create_import(&self, import: &Import) -> Result<Import, StoreError> {
+        let query = sqlx::query(
+            "INSERT INTO imports (source, input, blob_key, input_digest, format, name, issuer_name, issuer_id, achievement_id, verdict, \
+             verdict_detail, verified_at, credential_id, id, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        );
+        bind_import(query, import)
+            .bind(import.id.to_string())
+            .bind(import.user.to_string())
+            .bind(secs(import.created_at))
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
         self.import(import.id).await
     }
 
@@ -159,27 +169,15 @@ impl Store {
     /// [`StoreError::NotFound`] for an unknown id; [`StoreError::Conflict`] when the learner holds
     /// the new input as another import.
     pub async fn replace_import(&self, id: ImportId, import: &Import) -> Result<Import, StoreError> {
-        let result = sqlx::query(
+        let query = sqlx::query(
             "UPDATE imports SET source = $1, input = $2, blob_key = $3, input_digest = $4, format = $5, name = $6, issuer_name = $7, issuer_id = $8, \
              achievement_id = $9, verdict = $10, verdict_detail = $11, verified_at = $12, credential_id = $13 WHERE id = $14",
-        )
-        .bind(import.source.as_str())
-        .bind(&import.input)
-        .bind(import.blob_key.clone())
-        .bind(&import.input_digest)
-        .bind(&import.format)
-        .bind(&import.name)
-        .bind(&import.issuer_name)
-        .bind(import.issuer_id.clone())
-        .bind(import.achievement_id.clone())
-        .bind(import.check.verdict.as_str())
-        .bind(import.check.detail.clone())
-        .bind(secs(import.check.verified_at))
-        .bind(import.credential_id.clone())
-        .bind(id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
+        );
+        let result = bind_import(query, import)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(conflict_on_unique("imports.input_digest", "you have imported this badge already"))?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("import", id));
         }

@@ -268,11 +268,7 @@ impl Store {
         };
         let grant: OAuthGrantId = get_id(&row, "grant_id")?;
         if claimed.rows_affected() == 0 {
-            sqlx::query("UPDATE oauth_grants SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                .bind(secs(now))
-                .bind(grant.to_string())
-                .execute(&mut *tx)
-                .await?;
+            revoke_grant(&mut *tx, &grant.to_string(), now).await?;
             tx.commit().await?;
             return Ok(Presented::Again);
         }
@@ -365,11 +361,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if claimed.rows_affected() == 0 {
-            sqlx::query("UPDATE oauth_grants SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                .bind(secs(now))
-                .bind(grant.to_string())
-                .execute(&mut *tx)
-                .await?;
+            revoke_grant(&mut *tx, &grant.to_string(), now).await?;
             tx.commit().await?;
             return Ok(Presented::Again);
         }
@@ -426,11 +418,7 @@ impl Store {
                 .await?;
         let Some(row) = row else { return Ok(()) };
         if get_string(&row, "kind")? == "refresh" {
-            sqlx::query("UPDATE oauth_grants SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                .bind(secs(now))
-                .bind(get_string(&row, "grant_id")?)
-                .execute(&self.pool)
-                .await?;
+            revoke_grant(&self.pool, &get_string(&row, "grant_id")?, now).await?;
         } else {
             sqlx::query("UPDATE oauth_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE token_hash = $2")
                 .bind(secs(now))
@@ -516,6 +504,12 @@ impl Store {
         tx.commit().await?;
         Ok(deleted)
     }
+}
+
+/// Ends a grant (and so every token of it), keeping the first moment it ended.
+async fn revoke_grant<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, grant: &str, now: OffsetDateTime) -> Result<(), StoreError> {
+    sqlx::query("UPDATE oauth_grants SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2").bind(secs(now)).bind(grant).execute(executor).await?;
+    Ok(())
 }
 
 /// Compares two digests in time independent of where they differ.
