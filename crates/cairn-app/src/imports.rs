@@ -135,12 +135,13 @@ fn external_ids(credential: &Value) -> (Option<String>, Option<String>) {
 /// `TooLarge` beyond [`MAX_IMPORT_BYTES`]; `Conflict` for a badge imported before, for one of this
 /// site's own awards, or beyond [`MAX_IMPORTS`].
 pub async fn import(app: &App, actor: &Actor, input: ImportInput) -> Result<Import, AppError> {
+    // A full backpack is refused before the badge is verified.
+    if app.store.count_imports(own(actor)?).await? >= MAX_IMPORTS {
+        return Err(too_many());
+    }
     match checked(app, actor, input).await? {
-        Checked::Foreign(import) => {
-            if app.store.count_imports(import.user).await? >= MAX_IMPORTS {
-                return Err(too_many());
-            }
-            let import = keep_blob(app, *import).await?;
+        Checked::Foreign(foreign) => {
+            let import = keep_blob(app, *foreign).await?;
             Ok(app.store.create_import(&import).await?)
         }
         Checked::OwnAward(_) => Err(AppError::conflict("this badge was issued here, so it is in its owner's backpack already")),
@@ -169,43 +170,46 @@ pub enum Upserted {
 /// As [`import`], except that a badge held already is replaced, not refused; a site's own award
 /// to someone else is refused as issued to someone else.
 pub async fn upsert(app: &App, actor: &Actor, input: ImportInput) -> Result<Upserted, AppError> {
-    let import = match checked(app, actor, input).await? {
-        Checked::Foreign(import) => *import,
+    let foreign = match checked(app, actor, input).await? {
+        Checked::Foreign(foreign) => *foreign,
         Checked::OwnAward(award) => return Ok(Upserted::OwnAward(award)),
     };
+    let import = &foreign.import;
     let same_input = app.store.import_of_digest(import.user, &import.input_digest).await?;
     let same_id = match &import.credential_id {
         Some(id) => app.store.import_of_credential(import.user, id).await?,
         None => None,
     };
     if let Some(existing) = same_id.or(same_input) {
-        let replacement = Import { id: existing.id, created_at: existing.created_at, ..keep_blob(app, import).await? };
+        let replacement = Import { id: existing.id, created_at: existing.created_at, ..keep_blob(app, foreign).await? };
         return Ok(Upserted::Replaced(app.store.replace_import(existing.id, &replacement).await?));
     }
     if app.store.count_imports(import.user).await? >= MAX_IMPORTS {
         return Err(too_many());
     }
-    let import = keep_blob(app, import).await?;
+    let import = keep_blob(app, foreign).await?;
     Ok(Upserted::Created(app.store.create_import(&import).await?))
 }
 
 /// An import checked and ready to keep, or one of this site's awards to the actor.
 enum Checked {
-    /// Its image (if baked) is in `input` until [`keep_blob`] stores it.
-    Foreign(Box<Import>),
+    Foreign(Box<Foreign>),
     OwnAward(AwardId),
 }
 
-/// A baked image goes to the blob store, its import keeps the key.
-async fn keep_blob(app: &App, mut import: Import) -> Result<Import, AppError> {
-    let extension = match import.source {
-        ImportSource::Png => "png",
-        ImportSource::Svg => "svg",
-        _ => return Ok(import),
-    };
-    let bytes = std::mem::take(&mut import.input).into_bytes();
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, bytes).map_err(|e| AppError::internal(&e))?;
-    import.blob_key = Some(app.store.blobs().put("imports", extension, bytes).await?);
+/// A badge from elsewhere, checked: the import to keep and, for a baked badge, its image (file
+/// extension and bytes), stored only when the import is kept.
+struct Foreign {
+    import: Import,
+    image: Option<(&'static str, Vec<u8>)>,
+}
+
+/// A baked badge's image goes to the blob store, its import keeps the key.
+async fn keep_blob(app: &App, foreign: Foreign) -> Result<Import, AppError> {
+    let Foreign { mut import, image } = foreign;
+    if let Some((extension, bytes)) = image {
+        import.blob_key = Some(app.store.blobs().put("imports", extension, bytes).await?);
+    }
     Ok(import)
 }
 
@@ -214,9 +218,6 @@ async fn checked(app: &App, actor: &Actor, input: ImportInput) -> Result<Checked
     let user_id = own(actor)?;
     actor.authorise(Action::Change)?;
     let (source, bytes) = classify(input)?;
-    if app.store.count_imports(user_id).await? > MAX_IMPORTS {
-        return Err(too_many());
-    }
     let digest = sha256_hex(&bytes);
     let report = verify_input(app, source, bytes.clone()).await?;
     let Some(credential) = report.credential.clone() else {
@@ -245,16 +246,16 @@ async fn checked(app: &App, actor: &Actor, input: ImportInput) -> Result<Checked
         return Err(AppError::invalid_field("/credential", "the badge was issued to someone else: it names another e-mail address than your account's"));
     }
     let now = app.now();
-    // A baked image travels to `keep_blob` as base64 text, and is stored only when kept.
-    let input = match source {
-        ImportSource::Png | ImportSource::Svg => base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes),
-        _ => String::from_utf8_lossy(&bytes).into_owned(),
+    let (input, image) = match source {
+        ImportSource::Png => (String::new(), Some(("png", bytes))),
+        ImportSource::Svg => (String::new(), Some(("svg", bytes))),
+        _ => (String::from_utf8_lossy(&bytes).into_owned(), None),
     };
     let (issuer_id, achievement_id) = external_ids(&credential);
     let (name, issuer_name, badge_issuer_id) = names(app, &report, &credential).await?;
     let issuer_id = issuer_id.or(badge_issuer_id);
     let cap = |id: String| strip_control_chars(&id).chars().take(2000).collect::<String>();
-    Ok(Checked::Foreign(Box::new(Import {
+    let import = Import {
         id: ImportId::new(),
         user: user_id,
         source,
@@ -269,7 +270,8 @@ async fn checked(app: &App, actor: &Actor, input: ImportInput) -> Result<Checked
         credential_id: credential_id.map(cap),
         check: check_of(&report, now),
         created_at: now,
-    })))
+    };
+    Ok(Checked::Foreign(Box::new(Foreign { import, image })))
 }
 
 /// The badge's and its issuer's names, and the issuer's id when only the BadgeClass gives it.

@@ -178,11 +178,16 @@ fn kept_body(sent: &UpsertBody, kept: String) -> UpsertBody {
     }
 }
 
+/// A learner's profile `id`: their account's URN, which no change of name or handle alters.
+fn profile_id(user: cairn_core::ids::UserId) -> String {
+    format!("urn:uuid:{user}")
+}
+
 /// The learner's profile: an OB 3.0 `Profile`, its `id` the account's URN.
 async fn profile_of(app: &App, user: &cairn_store::User) -> Result<Value, AppError> {
     let mut profile = json!({
         "@context": PROFILE_CONTEXT,
-        "id": format!("urn:uuid:{}", user.id),
+        "id": profile_id(user.id),
         "type": ["Profile"],
         "name": user.name,
         "email": user.email.as_str(),
@@ -220,7 +225,7 @@ pub async fn update_profile(app: &App, caller: &ObCaller, body: &Value) -> Resul
     if !is_profile {
         return Err(AppError::invalid_field("/type", "the body must be a Profile (type \"Profile\")"));
     }
-    let own_id = format!("urn:uuid:{}", caller.user.id);
+    let own_id = profile_id(caller.user.id);
     if let Some(id) = object.get("id")
         && id.as_str() != Some(own_id.as_str())
     {

@@ -168,9 +168,24 @@ impl NewAccount {
     }
 }
 
+/// Whether two secrets (or their digests) are equal, compared in time that does not depend on
+/// where they differ: the length is not secret, the content is. For CSRF tokens, client secrets
+/// and PKCE challenges alike.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_equal_only_when_every_byte_is() {
+        assert!(same_secret("abc", "abc"));
+        assert!(same_secret("", ""));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
 
     #[track_caller]
     fn check_email(raw: &str, expected: Result<&str, ()>) {

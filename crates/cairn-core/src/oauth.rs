@@ -284,21 +284,27 @@ fn loopback(url: &Url) -> bool {
     }
 }
 
-/// A redirect address a client may register.
+/// A web address a client may give: absolute, at most [`MAX_URL_CHARS`], `https`, or plain
+/// `http` on a loopback host (RFC 8252 §7.3); otherwise why not, in words.
+fn web_url(raw: &str) -> Result<Url, String> {
+    if raw.len() > MAX_URL_CHARS {
+        return Err(format!("longer than {MAX_URL_CHARS} characters"));
+    }
+    let url = Url::parse(raw).map_err(|_| "not an absolute address".to_string())?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback(&url) => Ok(url),
+        "http" => Err("plain http is allowed only on a loopback host (localhost, 127.0.0.1, [::1])".into()),
+        _ => Err("must be an https address".into()),
+    }
+}
+
+/// A redirect address a client may register: a [`web_url`] with a host, no user and no fragment.
 fn redirect_uri(raw: &str) -> Result<String, OAuthError> {
     let bad = |why: &str| OAuthError::new(ErrorCode::InvalidRedirectUri, format!("redirect_uri {}: {why}", shown(raw)));
-    if raw.len() > MAX_URL_CHARS {
-        return Err(bad(&format!("longer than {MAX_URL_CHARS} characters")));
-    }
-    let url = Url::parse(raw).map_err(|_| bad("not an absolute address"))?;
+    let url = web_url(raw).map_err(|why| bad(&why))?;
     if url.fragment().is_some() {
         return Err(bad("an address with a fragment (#…) cannot be a redirect"));
-    }
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback(&url) => {}
-        "http" => return Err(bad("plain http is allowed only on a loopback host (localhost, 127.0.0.1, [::1])")),
-        _ => return Err(bad("must be an https address")),
     }
     if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
         return Err(bad("must name a host and no user"));
@@ -306,18 +312,12 @@ fn redirect_uri(raw: &str) -> Result<String, OAuthError> {
     Ok(raw.to_string())
 }
 
-/// An informational web address (home page, logo, terms, policy): https, or http on loopback.
+/// An informational web address (home page, logo, terms, policy): a [`web_url`].
 fn web_address(field: &str, raw: Option<String>) -> Result<Option<String>, OAuthError> {
     let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else { return Ok(None) };
-    let bad = |why: &str| OAuthError::metadata(format!("{field} {}: {why}", shown(&raw)));
-    if raw.len() > MAX_URL_CHARS {
-        return Err(bad(&format!("longer than {MAX_URL_CHARS} characters")));
-    }
-    let url = Url::parse(&raw).map_err(|_| bad("not an absolute address"))?;
-    match url.scheme() {
-        "https" => Ok(Some(raw)),
-        "http" if loopback(&url) => Ok(Some(raw)),
-        _ => Err(bad("must be an https address")),
+    match web_url(&raw) {
+        Ok(_) => Ok(Some(raw)),
+        Err(why) => Err(OAuthError::metadata(format!("{field} {}: {why}", shown(&raw)))),
     }
 }
 
@@ -521,9 +521,11 @@ pub fn check_verifier(verifier: Option<&str>, challenge: &str) -> Result<(), OAu
     if !pkce_form(verifier) {
         return Err(OAuthError::request("code_verifier must be 43 to 128 characters of A-Z, a-z, 0-9, -, ., _ and ~"));
     }
-    let computed = s256_challenge(verifier);
-    let same = computed.len() == challenge.len() && computed.bytes().zip(challenge.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same { Ok(()) } else { Err(OAuthError::new(ErrorCode::InvalidGrant, "the code_verifier does not match the code_challenge")) }
+    if crate::account::same_secret(&s256_challenge(verifier), challenge) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(ErrorCode::InvalidGrant, "the code_verifier does not match the code_challenge"))
+    }
 }
 
 /// What an access token allows; every call of the OB 3.0 API names the scope it needs.

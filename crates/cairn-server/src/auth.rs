@@ -71,11 +71,7 @@ impl CsrfToken {
     /// # Errors
     /// [`Problem::csrf`] when it does not match.
     pub fn verify(&self, submitted: &str) -> Result<(), Problem> {
-        let a = self.0.as_bytes();
-        let b = submitted.as_bytes();
-        // Constant-time comparison: the length is not secret, the content is.
-        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-        if same && !a.is_empty() { Ok(()) } else { Err(Problem::csrf()) }
+        if !self.0.is_empty() && cairn_core::account::same_secret(&self.0, submitted) { Ok(()) } else { Err(Problem::csrf()) }
     }
 }
 

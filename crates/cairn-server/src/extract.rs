@@ -82,6 +82,12 @@ impl<S: Send + Sync> FromRequest<S> for FormFields {
     }
 }
 
+/// The request's media type (`Content-Type` without its parameters, lower case), or "".
+pub fn media_type(headers: &axum::http::HeaderMap) -> String {
+    let value = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 /// Parses an id from a path segment; an unparsable id is simply not found.
 ///
 /// # Errors
@@ -101,5 +107,15 @@ mod tests {
         assert_eq!(form.all("a"), ["1", "2"]);
         assert_eq!(form.opt("b"), None);
         assert_eq!(form.get("missing"), "");
+    }
+
+    #[test]
+    fn media_types_drop_their_parameters_and_case() {
+        let mut headers = axum::http::HeaderMap::new();
+        assert_eq!(media_type(&headers), "");
+        headers.insert(axum::http::header::CONTENT_TYPE, "Application/X-WWW-Form-Urlencoded ;charset=UTF-8".parse().unwrap());
+        assert_eq!(media_type(&headers), "application/x-www-form-urlencoded");
+        headers.insert(axum::http::header::CONTENT_TYPE, "text/csv".parse().unwrap());
+        assert_eq!(media_type(&headers), "text/csv");
     }
 }

@@ -6,6 +6,7 @@
 //! revokes its whole grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2). The rules about what a client may
 //! ask for live in `cairn_core::oauth`.
 
+use cairn_core::account::same_secret;
 use cairn_core::ids::{OAuthGrantId, UserId};
 use cairn_core::oauth::{ClientAuth, NewClient, Scopes};
 use sqlx::any::AnyRow;
@@ -203,7 +204,7 @@ impl Store {
         };
         let stored = get_opt_string(&row, "secret_hash")?;
         let matches = match (stored, secret) {
-            (Some(hash), Some(secret)) => plausible(secret, CLIENT_SECRET_PREFIX) && constant_time_eq(&hash, &digest(secret)),
+            (Some(hash), Some(secret)) => plausible(secret, CLIENT_SECRET_PREFIX) && same_secret(&hash, &digest(secret)),
             (None, None) => true,
             _ => false,
         };
@@ -510,9 +511,4 @@ impl Store {
 async fn revoke_grant<'e>(executor: impl sqlx::Executor<'e, Database = sqlx::Any>, grant: &str, now: OffsetDateTime) -> Result<(), StoreError> {
     sqlx::query("UPDATE oauth_grants SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2").bind(secs(now)).bind(grant).execute(executor).await?;
     Ok(())
-}
-
-/// Compares two digests in time independent of where they differ.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -18,6 +18,7 @@ use cairn_core::oauth::{ClientFields, ErrorCode, OAuthError};
 use serde_json::{Value, json};
 
 use crate::auth::ClientAddress;
+use crate::extract::media_type;
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -110,8 +111,7 @@ fn client_fields(body: &Value) -> Result<ClientFields, AppError> {
 /// `POST /oauth/register`: RFC 7591 dynamic registration; 201 with the client's metadata and,
 /// for a confidential client, its secret.
 async fn register(State(state): State<AppState>, ClientAddress(address): ClientAddress, headers: HeaderMap, body: Bytes) -> Response {
-    let json_type =
-        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let json_type = media_type(&headers) == "application/json";
     let result = async {
         if !json_type {
             return Err(metadata_error("send the registration as application/json"));
@@ -131,10 +131,7 @@ async fn register(State(state): State<AppState>, ClientAddress(address): ClientA
 
 /// A form's fields; a parameter sent twice is refused (RFC 6749 §3.2).
 fn form_fields(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, AppError> {
-    let form_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")));
+    let form_type = media_type(headers) == "application/x-www-form-urlencoded";
     let invalid = |text: &str| AppError::OAuth(OAuthError::new(ErrorCode::InvalidRequest, text));
     if !form_type {
         return Err(invalid("send the request as application/x-www-form-urlencoded"));

@@ -15,6 +15,7 @@ use cairn_app::ob_api::{self, CredentialQuery, UpsertBody};
 use cairn_core::oauth::{ErrorCode, OAuthError};
 use serde_json::{Value, json};
 
+use crate::extract::media_type;
 use crate::state::AppState;
 
 /// Largest `putProfile` body read.
@@ -152,10 +153,6 @@ async fn credentials(State(state): State<AppState>, Bearer(caller): Bearer, Quer
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-fn media_type(headers: &HeaderMap) -> String {
-    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).map(|t| t.trim().to_ascii_lowercase()).unwrap_or_default()
 }
 
 /// `upsertCredential`: a credential as `application/json`, or a VC-JWT as `text/plain`; 201 when

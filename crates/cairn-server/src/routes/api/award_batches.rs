@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
 use crate::dto::timestamp;
-use crate::extract::path_id;
+use crate::extract::{media_type, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -74,8 +74,7 @@ async fn create(
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
     let id: OrganisationId = path_id(&id, "organisation")?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    if !content_type.starts_with("text/csv") {
+    if media_type(&headers) != "text/csv" {
         return Err(Problem::unsupported_media_type("send the file as the text/csv body"));
     }
     let body = axum::body::to_bytes(request.into_body(), MAX_BYTES + 1)

@@ -3,7 +3,7 @@
 //! (a baked PNG or SVG, a JSON or JWT file); `GET /imports` lists them with their verdicts.
 
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
 use cairn_app::imports::{self, ImportInput, MAX_IMPORT_BYTES};
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::auth::ApiCaller;
 use crate::dto::timestamp;
-use crate::extract::path_id;
+use crate::extract::{media_type, path_id};
 use crate::problem::Problem;
 use crate::state::AppState;
 use crate::upload::{UploadLimits, read_upload};
@@ -48,8 +48,8 @@ pub(crate) fn import_json(import: &Import) -> Value {
 
 async fn create(State(state): State<AppState>, caller: ApiCaller, headers: HeaderMap, request: Request) -> Result<(StatusCode, Json<Value>), Problem> {
     caller.require_user()?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
-    let input = if content_type.starts_with("multipart/form-data") {
+    let content_type = media_type(&headers);
+    let input = if content_type == "multipart/form-data" {
         let form = read_upload(request, &BADGE_FILE).await?;
         let file = form.file.ok_or_else(|| Problem::invalid_field("/file", "send the badge as the multipart field \"file\""))?;
         ImportInput::File(file.bytes)
