@@ -192,9 +192,11 @@ backend_test!(tokens_expire_and_show_their_scope_and_last_use, |app| {
     expires_about(&entry["last_used_at"], now);
     assert_eq!(entry["scope"], "read-only");
 
-    // A day later it no longer works; the one that never expires does.
+    // A day later it no longer works; the one that never expires does. (`now` was read before
+    // the token was made, on the running clock, so a day after `now` may fall a second before
+    // its expiry: a minute more is a day after it for certain.)
     let mut later = app.state.clone();
-    later.app.clock = Arc::new(FixedClock(now + time::Duration::days(1)));
+    later.app.clock = Arc::new(FixedClock(now + time::Duration::days(1) + time::Duration::minutes(1)));
     let later = cairn_server::app(later);
     let me = |token: &str| Request::get("/api/v1/me").header(header::AUTHORIZATION, format!("Bearer {token}")).body(Body::empty()).unwrap();
     send_to(&later, me(secret)).await.problem(401, "unauthenticated");
