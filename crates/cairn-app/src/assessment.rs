@@ -407,7 +407,8 @@ pub(crate) async fn decision_effects(
 ) -> Result<(Vec<NewEffect>, bool), AppError> {
     let id = submission.id;
     let link = format!("/submissions/{id}");
-    Ok(match outcome {
+    let decided = crate::webhooks::event(cairn_core::webhook::EventKind::SubmissionDecided, cairn_store::WebhookSubject::Submission(id), app.now());
+    let (mut effects, awarded_at_once) = match outcome {
         Outcome::NotYet => {
             let body = format!("Your assessor has given feedback on \"{name}\": not yet. Read it, revise your evidence and resubmit.");
             (vec![notice(submission.learner, NotificationKind::NotYet, format!("Feedback on {name}"), body, &link)], false)
@@ -422,7 +423,10 @@ pub(crate) async fn decision_effects(
             (effects, false)
         }
         Outcome::Pass => (vec![NewEffect::from(Effect::AwardPassed { submission: id })], true),
-    })
+    };
+    // First, so that the decision is told before the award it leads to.
+    effects.insert(0, decided);
+    Ok((effects, awarded_at_once))
 }
 
 /// Issues the award for a passed submission (the `AwardPassed` effect), moving it to `awarded`

@@ -50,6 +50,8 @@ pub struct Config {
     /// Hosts the verify page may fetch credentials from even when they are this machine or on a
     /// private network (verifying by URL otherwise reaches public addresses only).
     pub verify_allow_hosts: Vec<String>,
+    /// Hosts webhook endpoints may be on although loopback or private (tests, intranets).
+    pub webhook_allow_hosts: Vec<String>,
     /// The installation's terms of service and privacy policy, which the Open Badges API's
     /// service description names for applications and learners; `None` names the home page.
     pub terms_url: Option<Url>,
@@ -76,6 +78,7 @@ impl Config {
             job_interval_secs: 60,
             operators: Vec::new(),
             verify_allow_hosts: Vec::new(),
+            webhook_allow_hosts: Vec::new(),
             terms_url: None,
             privacy_url: None,
         }

@@ -12,6 +12,8 @@
 //!   chunk; done when none is pending.
 //! - `FlagDuplicates` — a sent attempt's evidence is compared with other learners' for the same
 //!   achievement (`submissions::flag_duplicates`); running it again sets the same flags.
+//! - `Webhook` — an event for the organisation's webhook endpoints, fanned out into one delivery
+//!   per endpoint under the effect's id (`webhooks::publish`); running it again adds none.
 //!
 //! Every handler may run twice (a runner can die between doing the work and recording it done,
 //! and two runners may race once a lease ends): running one twice gives one award and one
@@ -207,6 +209,10 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
         Effect::Notify(notice) => {
             deliver(app, effect.id, notice).await?;
             crash::point(CrashPoint::NoticeDelivered);
+            Ok(Vec::new())
+        }
+        Effect::Webhook(event) => {
+            crate::webhooks::publish(app, effect.id, event).await?;
             Ok(Vec::new())
         }
     }

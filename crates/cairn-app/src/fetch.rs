@@ -156,7 +156,13 @@ impl HostPolicy {
     /// Public addresses, and `allowed` whatever their addresses (the server's
     /// `verify_allow_hosts`, for tests and intranets).
     pub fn public(allowed: &[String]) -> Self {
-        Self { reach: Reach::Public, allowed: allowed.iter().map(|host| canonical_host(host)).collect(), allow_with: "verify_allow_hosts" }
+        Self::public_named(allowed, "verify_allow_hosts")
+    }
+
+    /// Public addresses, and `allowed`, which the operator names in the setting `setting`
+    /// (`webhook_allow_hosts` for webhook endpoints).
+    pub fn public_named(allowed: &[String], setting: &'static str) -> Self {
+        Self { reach: Reach::Public, allowed: allowed.iter().map(|host| canonical_host(host)).collect(), allow_with: setting }
     }
 
     fn is_explicit(&self, host: &str) -> bool {
@@ -271,6 +277,22 @@ impl reqwest::dns::Resolve for CheckedResolver {
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// An async HTTP client that reaches only where `policy` allows, at every address a name
+/// resolves to: no redirects followed, no proxy, `timeout` for the whole request.
+///
+/// # Errors
+/// When the client cannot be built.
+pub fn checked_client(policy: HostPolicy, timeout: Duration, user_agent: &str) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(CheckedResolver { policy: Arc::new(policy) }))
+        .connect_timeout(timeout)
+        .timeout(timeout)
+        .user_agent(user_agent)
+        .build()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ pub struct RunReport {
     pub swept: usize,
     /// Learners reminded that an award expires soon.
     pub reminded: usize,
+    /// Webhook deliveries attempted.
+    pub webhooks: usize,
 }
 
 /// Whether `raw` is a sender address such as `Cairn <badges@example.org>`.
@@ -96,6 +98,10 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Err(error) => tracing::warn!(%error, "expiry reminder run failed"),
     }
     report.effects = effects::drain(app).await;
+    match crate::webhooks::deliver_due(app).await {
+        Ok(n) => report.webhooks = n,
+        Err(error) => tracing::warn!(%error, "sending webhooks failed"),
+    }
     if let Some(transport) = &mailer.transport {
         match app.store.pending_mail(MAIL_BATCH).await {
             Ok(mails) => {
@@ -137,15 +143,18 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
 /// How long an expired or revoked OAuth code, token or grant is kept before the sweep deletes it.
 pub const OAUTH_GRACE: time::Duration = time::Duration::days(1);
 
-/// Deletes expired OAuth codes and tokens, and the grants they left empty, when no instance has
-/// for [`SWEEP_EVERY`]; returns how many rows went.
+/// Deletes expired OAuth codes and tokens, the grants they left empty, expired wallet offers,
+/// tokens and spent nonces, and webhook deliveries settled more than 30 days ago, when no
+/// instance has for [`SWEEP_EVERY`]; returns how many rows went.
 async fn sweep_oauth_when_due(app: &App) -> Result<u64, AppError> {
     if !app.store.claim_job_run("oauth_sweep", app.now(), SWEEP_EVERY).await? {
         return Ok(0);
     }
-    let deleted = app.store.sweep_oauth(app.now(), OAUTH_GRACE).await?;
+    let deleted = app.store.sweep_oauth(app.now(), OAUTH_GRACE).await?
+        + app.store.sweep_wallet(app.now(), OAUTH_GRACE).await?
+        + app.store.sweep_webhook_log(app.now() - cairn_core::webhook::LOG_RETENTION).await?;
     if deleted > 0 {
-        tracing::info!(deleted, "expired OAuth codes, tokens and grants deleted");
+        tracing::info!(deleted, "expired OAuth codes, tokens and grants, and wallet offers, deleted");
     }
     Ok(deleted)
 }

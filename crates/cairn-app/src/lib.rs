@@ -66,6 +66,8 @@ pub mod talent;
 pub mod transcripts;
 pub mod urls;
 pub mod verification;
+pub mod wallet;
+pub mod webhooks;
 
 use cairn_store::Store;
 use std::sync::Arc;

@@ -55,7 +55,9 @@ pub fn server_metadata(app: &App) -> Value {
         "scopes_supported": Scope::ALL.iter().map(|s| s.uri()).collect::<Vec<_>>(),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", cairn_vc::oid4vci::PRE_AUTHORIZED_CODE_GRANT],
+        // Wallets redeem a learner's offer without registering (`crate::wallet`).
+        "pre-authorized_grant_anonymous_access_supported": true,
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,

@@ -388,6 +388,7 @@ pub async fn submit(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submis
         }
     }
     effects.push(NewEffect::from(Effect::FlagDuplicates { submission: id }));
+    effects.push(crate::webhooks::event(cairn_core::webhook::EventKind::SubmissionSubmitted, cairn_store::WebhookSubject::Submission(id), now));
     let sending = Sending { submission: id, learner: submission.learner, assessor, due_at, note };
     let updated = if event == Event::Resubmit {
         app.store.send_revision(&sending, &effects, now).await?

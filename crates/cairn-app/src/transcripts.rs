@@ -311,7 +311,7 @@ fn format_credits(credits: f64) -> String {
 }
 
 /// A random (version 4) UUID, for the transcript's id.
-fn random_uuid() -> String {
+pub(crate) fn random_uuid() -> String {
     use rand::Rng;
     let mut bytes: [u8; 16] = rand::thread_rng().r#gen();
     bytes[6] = (bytes[6] & 0x0f) | 0x40;

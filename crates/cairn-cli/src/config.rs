@@ -47,6 +47,9 @@ pub struct FileConfig {
     /// Hosts the verify page may fetch from although they are loopback or private (default none:
     /// public addresses only).
     pub verify_allow_hosts: Option<Vec<String>>,
+    /// Hosts webhook endpoints may be on although they are loopback or private (default none:
+    /// public addresses only).
+    pub webhook_allow_hosts: Option<Vec<String>>,
     /// The installation's terms of service, for the Open Badges API's service description
     /// (default: the home page).
     pub terms_url: Option<String>,
@@ -56,7 +59,7 @@ pub struct FileConfig {
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 21] = [
+pub const FIELDS: [&str; 22] = [
     "addr",
     "data_dir",
     "database_url",
@@ -76,6 +79,7 @@ pub const FIELDS: [&str; 21] = [
     "job_interval_secs",
     "operators",
     "verify_allow_hosts",
+    "webhook_allow_hosts",
     "terms_url",
     "privacy_url",
 ];

@@ -381,18 +381,8 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(cairn_core::account::Email::parse(operator).is_ok(), "operator \"{operator}\" is not an e-mail address");
     }
     config.operators = operators;
-    let verify_allow_hosts: Vec<String> = match std::env::var("CAIRN_VERIFY_ALLOW_HOSTS") {
-        Ok(list) if !list.trim().is_empty() => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-        _ => file.verify_allow_hosts.clone().unwrap_or_default().iter().map(|s| s.trim().to_string()).collect(),
-    };
-    for host in &verify_allow_hosts {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        anyhow::ensure!(
-            url::Host::parse(bare).is_ok() || bare.parse::<std::net::IpAddr>().is_ok(),
-            "verify_allow_hosts entry \"{host}\" is not a host name or IP address such as badges.intranet.example or 10.0.0.5"
-        );
-    }
-    config.verify_allow_hosts = verify_allow_hosts;
+    config.verify_allow_hosts = allow_hosts("verify_allow_hosts", "CAIRN_VERIFY_ALLOW_HOSTS", file.verify_allow_hosts.as_deref())?;
+    config.webhook_allow_hosts = allow_hosts("webhook_allow_hosts", "CAIRN_WEBHOOK_ALLOW_HOSTS", file.webhook_allow_hosts.as_deref())?;
     for (name, value, slot) in [("terms_url", &file.terms_url, &mut config.terms_url), ("privacy_url", &file.privacy_url, &mut config.privacy_url)] {
         if let Some(raw) = value {
             let url = url::Url::parse(raw.trim()).map_err(|e| anyhow::anyhow!("{name} \"{raw}\" is not an absolute URL: {e}"))?;
@@ -424,6 +414,7 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         "sign-in settings"
     );
     tracing::info!(verify_allow_hosts = ?config.verify_allow_hosts, "verify by URL fetches from public addresses and these hosts");
+    tracing::info!(webhook_allow_hosts = ?config.webhook_allow_hosts, "webhooks are sent to public addresses and these hosts");
     let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());
@@ -539,4 +530,21 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         }
         tracing::info!("shutting down");
     }
+}
+
+/// A list of hosts allowed although loopback or private: the environment variable `env` (comma
+/// separated) or the file's `name`; each must be a host name or an IP address.
+fn allow_hosts(name: &str, env: &str, from_file: Option<&[String]>) -> anyhow::Result<Vec<String>> {
+    let hosts: Vec<String> = match std::env::var(env) {
+        Ok(list) if !list.trim().is_empty() => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+        _ => from_file.unwrap_or_default().iter().map(|s| s.trim().to_string()).collect(),
+    };
+    for host in &hosts {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        anyhow::ensure!(
+            url::Host::parse(bare).is_ok() || bare.parse::<std::net::IpAddr>().is_ok(),
+            "{name} entry \"{host}\" is not a host name or IP address such as badges.intranet.example or 10.0.0.5"
+        );
+    }
+    Ok(hosts)
 }

@@ -85,6 +85,9 @@ pub enum OrgAction {
     /// See the issuer's insight: submissions, pass rates, time to decision, assessor load, award
     /// use and inter-rater agreement (owners and staff; assessors judge, they do not oversee).
     ViewInsights,
+    /// Register, change and delete webhook endpoints and read their delivery log (owners only:
+    /// an endpoint sends the organisation's events to another system).
+    ManageWebhooks,
 }
 
 impl OrgAction {
@@ -92,10 +95,10 @@ impl OrgAction {
     /// keeps its profile and members, and finds talent.
     pub fn issuers_only(self) -> bool {
         use OrgAction::*;
-        matches!(self, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | AgreeToComponents | Moderate | ViewInsights)
+        matches!(self, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | AgreeToComponents | Moderate | ViewInsights | ManageWebhooks)
     }
 
-    pub const ALL: [OrgAction; 12] = [
+    pub const ALL: [OrgAction; 13] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -108,6 +111,7 @@ impl OrgAction {
         OrgAction::FindTalent,
         OrgAction::Moderate,
         OrgAction::ViewInsights,
+        OrgAction::ManageWebhooks,
     ];
 }
 
@@ -301,7 +305,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 12] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 13] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -314,6 +318,7 @@ mod tests {
         (FindTalent, [true, true, false, false]),
         (Moderate, [true, true, false, false]),
         (ViewInsights, [true, true, false, false]),
+        (ManageWebhooks, [true, false, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

@@ -100,6 +100,14 @@ id_type!(
     ImportId
 );
 id_type!(
+    /// An organisation's webhook endpoint.
+    WebhookEndpointId
+);
+id_type!(
+    /// One event's delivery to one webhook endpoint, with its attempts.
+    WebhookDeliveryId
+);
+id_type!(
     /// An issuer's equivalency rule: an achievement from elsewhere that counts as one of theirs.
     EquivalencyId
 );

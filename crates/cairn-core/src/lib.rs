@@ -43,5 +43,7 @@ pub mod recognition;
 pub mod renewal;
 pub mod rubric;
 pub mod submission;
+pub mod wallet;
+pub mod webhook;
 
 pub use invalid::{FieldError, Invalid};

@@ -143,7 +143,8 @@ impl fmt::Display for Scopes {
     }
 }
 
-/// An error code of RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2 and RFC 6750 §3.1.
+/// An error code of RFC 6749 §4.1.2.1 and §5.2, RFC 7591 §3.2.2, RFC 6750 §3.1 and the
+/// credential endpoint of OpenID for Verifiable Credential Issuance 1.0 (§8.3.1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     InvalidRequest,
@@ -159,6 +160,11 @@ pub enum ErrorCode {
     InvalidToken,
     InsufficientScope,
     UnsupportedTokenType,
+    InvalidCredentialRequest,
+    UnknownCredentialConfiguration,
+    InvalidProof,
+    InvalidNonce,
+    CredentialRequestDenied,
 }
 
 impl ErrorCode {
@@ -177,6 +183,11 @@ impl ErrorCode {
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::InvalidCredentialRequest => "invalid_credential_request",
+            ErrorCode::UnknownCredentialConfiguration => "unknown_credential_configuration",
+            ErrorCode::InvalidProof => "invalid_proof",
+            ErrorCode::InvalidNonce => "invalid_nonce",
+            ErrorCode::CredentialRequestDenied => "credential_request_denied",
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::{Store, StoreError};
 use cairn_core::account::Email;
 use cairn_core::ids::{AwardBatchId, AwardId, EffectId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
+use cairn_core::webhook::EventKind;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use time::{Duration, OffsetDateTime};
@@ -42,6 +43,25 @@ pub enum Effect {
     Email(Letter),
     /// A bulk award's rows are awarded, chunk by chunk, until none waits; written when it starts.
     AwardBatch { batch: AwardBatchId },
+    /// Tell the organisation's webhook endpoints: the event is fanned out into one delivery per
+    /// subscribed endpoint (the message id is the effect's).
+    Webhook(WebhookEvent),
+}
+
+/// What happened, for the webhook endpoints of the organisation it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEvent {
+    pub kind: EventKind,
+    pub subject: WebhookSubject,
+    /// When it happened.
+    pub at: OffsetDateTime,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookSubject {
+    Award(AwardId),
+    Submission(SubmissionId),
 }
 
 /// The kind of an [`Effect`], stored as text beside its JSON payload.
@@ -53,6 +73,7 @@ pub enum EffectKind {
     FlagDuplicates,
     Email,
     AwardBatch,
+    Webhook,
 }
 
 impl EffectKind {
@@ -64,13 +85,22 @@ impl EffectKind {
             EffectKind::FlagDuplicates => "flag_duplicates",
             EffectKind::Email => "email",
             EffectKind::AwardBatch => "award_batch",
+            EffectKind::Webhook => "webhook",
         }
     }
 
     pub fn parse(raw: &str) -> Option<EffectKind> {
-        [EffectKind::AwardPassed, EffectKind::Stack, EffectKind::Notify, EffectKind::FlagDuplicates, EffectKind::Email, EffectKind::AwardBatch]
-            .into_iter()
-            .find(|kind| kind.as_str() == raw)
+        [
+            EffectKind::AwardPassed,
+            EffectKind::Stack,
+            EffectKind::Notify,
+            EffectKind::FlagDuplicates,
+            EffectKind::Email,
+            EffectKind::AwardBatch,
+            EffectKind::Webhook,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == raw)
     }
 }
 
@@ -83,6 +113,7 @@ impl Effect {
             Effect::FlagDuplicates { .. } => EffectKind::FlagDuplicates,
             Effect::Email(_) => EffectKind::Email,
             Effect::AwardBatch { .. } => EffectKind::AwardBatch,
+            Effect::Webhook(_) => EffectKind::Webhook,
         }
     }
 }
@@ -188,6 +219,16 @@ struct BatchPayload {
 }
 
 #[derive(Serialize, Deserialize)]
+struct WebhookPayload {
+    kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    award: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    submission: Option<String>,
+    at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
 struct LetterPayload {
     to: String,
     subject: String,
@@ -219,6 +260,13 @@ fn payload_json(effect: &Effect) -> String {
         }),
         Effect::Email(letter) => {
             serde_json::to_string(&LetterPayload { to: letter.to.as_str().to_string(), subject: letter.subject.clone(), body: letter.body.clone() })
+        }
+        Effect::Webhook(event) => {
+            let (award, submission) = match event.subject {
+                WebhookSubject::Award(award) => (Some(award.to_string()), None),
+                WebhookSubject::Submission(submission) => (None, Some(submission.to_string())),
+            };
+            serde_json::to_string(&WebhookPayload { kind: event.kind.as_str().to_string(), award, submission, at: secs(event.at) })
         }
     };
     // Serialising a struct of strings cannot fail.
@@ -257,6 +305,17 @@ fn effect_from_parts(kind: &str, payload: &str) -> Result<Effect, StoreError> {
         Some(EffectKind::AwardBatch) => {
             let p: BatchPayload = serde_json::from_str(payload).map_err(corrupt)?;
             Ok(Effect::AwardBatch { batch: parse_id(&p.batch, "batch")? })
+        }
+        Some(EffectKind::Webhook) => {
+            let p: WebhookPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            let kind = EventKind::parse(&p.kind).ok_or_else(|| StoreError::corrupt(format!("webhook event \"{}\"", p.kind)))?;
+            let subject = match (p.award, p.submission) {
+                (Some(award), None) => WebhookSubject::Award(parse_id(&award, "award")?),
+                (None, Some(submission)) => WebhookSubject::Submission(parse_id(&submission, "submission")?),
+                _ => return Err(StoreError::corrupt("a webhook effect names neither an award nor a submission")),
+            };
+            let at = OffsetDateTime::from_unix_timestamp(p.at).map_err(|_| StoreError::corrupt("a webhook effect's time"))?;
+            Ok(Effect::Webhook(WebhookEvent { kind, subject, at }))
         }
         None => Err(StoreError::corrupt(format!("effect kind \"{kind}\""))),
     }

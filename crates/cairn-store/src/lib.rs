@@ -42,6 +42,8 @@ mod rows;
 mod seal;
 mod sweep;
 mod synthetic;
+mod wallet;
+mod webhooks;
 
 pub use account_data::{DELETED_NAME, EmailChanged, OutgoingMail, deleted_email};
 pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING_SECS, User};
@@ -55,7 +57,10 @@ pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusLi
 pub use blobs::{BlobInfo, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use discovery::{ContactRequest, ShortlistEntry, Talent, TalentActivity, TalentHit, TalentPage, TalentTuning};
-pub use effects::{ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry};
+pub use effects::{
+    ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry, WebhookEvent,
+    WebhookSubject,
+};
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
@@ -71,6 +76,8 @@ pub use recognition::PriorLearning;
 pub use seal::MasterKey;
 pub use sweep::{BLOB_KEY_COLUMNS, SweepReport};
 pub use synthetic::{SyntheticAttempt, SyntheticAward, SyntheticBatch, SyntheticLearner, SyntheticSample, SyntheticSubmission, SyntheticUse};
+pub use wallet::{NonceUse, Redeemed, WALLET_TOKEN_PREFIX, WalletPickup};
+pub use webhooks::{AttemptOutcome, ClaimedDelivery, DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod loader;
 pub mod ob2;
 pub mod ob3;
+pub mod oid4vci;
 pub mod schemas;
 pub mod status;
 pub mod suites;

@@ -63,15 +63,16 @@ function freePort() {
 }
 
 /**
- * Starts `cairn serve --demo` with its data under `dir` on a free port and waits for /healthz.
+ * Starts `cairn serve --demo` with its data under `dir` on a free port and waits for /healthz;
+ * `env` adds to (or overrides) the child's environment, e.g. a `CAIRN_…` setting.
  * Returns `{ base, log, stop }`: the base URL, the server's last output, and a graceful stop.
  */
-export async function startDemo(dir) {
+export async function startDemo(dir, env = {}) {
   assert.ok(fs.existsSync(cairnBin), `${cairnBin} is missing: cargo build --release -p cairn-cli`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(cairnBin, ['serve', '--demo', '--addr', `127.0.0.1:${port}`, '--data', path.join(dir, 'data')], {
-    env: { ...process.env, CAIRN_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CAIRN_LOG: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   let exited = null;

@@ -19,7 +19,8 @@ use cairn_core::image::ImageType;
 use cairn_core::notification::NotificationKind;
 use cairn_core::organisation::Organisation;
 use cairn_core::renewal::NotRenewable;
-use cairn_store::{Award, AwardOffer, Effect, HeldCredential, NewAward, NewEffect, StoreError};
+use cairn_core::webhook::EventKind;
+use cairn_store::{Award, AwardOffer, Effect, HeldCredential, NewAward, NewEffect, StoreError, WebhookSubject};
 use cairn_vc::keys::Ed25519KeyPair;
 use cairn_vc::loader::BundledLoader;
 use cairn_vc::suites::eddsa_rdfc_2022::{self as eddsa, Ed25519Signer, ProofOptions};
@@ -126,7 +127,15 @@ pub async fn set_status(app: &App, actor: &Actor, award: AwardId, action: Status
         return Err(AppError::invalid_field("/reason", format!("at most {MAX_REASON_CHARS} characters")));
     }
     let achievement = app.store.achievement_version(current.achievement, current.achievement_version).await?;
-    let effects = [status_notice(&current, next, reason.as_ref().map(|r| r.text.as_str()), &achievement.content.name)];
+    let kind = match next {
+        AwardStatus::Revoked => EventKind::AwardRevoked,
+        AwardStatus::Suspended => EventKind::AwardSuspended,
+        AwardStatus::Active => EventKind::AwardReinstated,
+    };
+    let effects = [
+        status_notice(&current, next, reason.as_ref().map(|r| r.text.as_str()), &achievement.content.name),
+        crate::webhooks::event(kind, WebhookSubject::Award(award), app.now()),
+    ];
     let changed = app.store.set_award_status(award, next, reason, &effects, app.now()).await?;
     app.caches.status_changed(&current.credential_json);
     effects::settle(app, &effects).await;
@@ -403,7 +412,8 @@ pub(crate) async fn issue(app: &App, request: &AwardRequest) -> Result<(Award, V
         ..Subject::new(&achievement, learner.email.as_str(), now)
     };
     let signing = Arc::new(Signing::load(app, achievement, now).await?);
-    let effects = award_effects(&signing.achievement.content.name, &signing.organisation.profile.name, subject.award, subject.renews.is_some(), learner.id);
+    let effects =
+        award_effects(&signing.achievement.content.name, &signing.organisation.profile.name, subject.award, subject.renews.is_some(), learner.id, now);
     for _ in 0..MAX_INDEX_TRIES {
         let held = hold_credentials(app, &signing, vec![subject.clone()], &mut slots, &mut HoldTimes::default()).await?.remove(0);
         let new = NewAward {
@@ -510,7 +520,7 @@ pub(crate) struct HoldTimes {
 /// or withdrawn meanwhile.
 pub(crate) async fn claim_held(app: &App, offer: &AwardOffer, held: HeldCredential, learner: UserId) -> Result<Option<Award>, AppError> {
     let achievement = app.store.achievement_version(offer.achievement, held.achievement_version).await?;
-    let effects = award_effects(&achievement.content.name, &offer.organisation_name, held.award, false, learner);
+    let effects = award_effects(&achievement.content.name, &offer.organisation_name, held.award, false, learner, app.now());
     let new = NewAward { offer: Some(offer.id), ..NewAward::from_held(held, offer.achievement, offer.organisation, learner) };
     match app.store.create_award(&new, &effects, app.now()).await {
         Ok(award) => {
@@ -530,7 +540,7 @@ fn claimed_or_withdrawn() -> AppError {
 
 /// What follows an award: the learner's notice and the check whether it completes a
 /// micro-credential or a certificate.
-fn award_effects(name: &str, issuer: &str, award: AwardId, renewal: bool, learner: UserId) -> Vec<NewEffect> {
+fn award_effects(name: &str, issuer: &str, award: AwardId, renewal: bool, learner: UserId, now: OffsetDateTime) -> Vec<NewEffect> {
     let (subject, what) = if renewal { (format!("You renewed \"{name}\""), "renewed your badge") } else { (format!("You earned \"{name}\""), "awarded you") };
     let body = format!(
         "{} has {what} \"{name}\". Your badge is a verifiable Open Badges 3.0 credential: see it, download it and share it from its page \
@@ -538,7 +548,11 @@ fn award_effects(name: &str, issuer: &str, award: AwardId, renewal: bool, learne
         issuer
     );
     // Any award may complete a micro-credential or a certificate: the `Stack` effect checks.
-    vec![notice(learner, NotificationKind::Award, subject, body, format!("/awards/{award}")), NewEffect::from(Effect::Stack { award })]
+    vec![
+        notice(learner, NotificationKind::Award, subject, body, format!("/awards/{award}")),
+        NewEffect::from(Effect::Stack { award }),
+        crate::webhooks::event(EventKind::AwardIssued, WebhookSubject::Award(award), now),
+    ]
 }
 
 /// The learner's notice of a status change.

@@ -25,6 +25,7 @@ mod images;
 mod oauth;
 mod ob;
 pub(crate) mod pages;
+mod wallet;
 
 /// The whole application.
 ///
@@ -43,6 +44,7 @@ pub fn app(state: AppState) -> Router {
         .merge(images::router())
         .merge(credentials::router())
         .merge(oauth::router())
+        .merge(wallet::router())
         .nest("/api/v1", api::router())
         .nest("/ims/ob/v3p0", ob::router())
         .fallback(|| async { Problem::not_found("nothing here") })

@@ -14,7 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cairn_app::AppError;
 use cairn_app::oauth::{self, ClientCredentials, TokenFields};
+use cairn_app::wallet;
 use cairn_core::oauth::{ClientFields, ErrorCode, OAuthError};
+use cairn_vc::oid4vci::PRE_AUTHORIZED_CODE_GRANT;
 use serde_json::{Value, json};
 
 use crate::auth::ClientAddress;
@@ -36,7 +38,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// A JSON answer that must not be cached (it may hold secrets).
-fn no_store_json(status: StatusCode, body: &Value) -> Response {
+pub(super) fn no_store_json(status: StatusCode, body: &Value) -> Response {
     let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -46,7 +48,7 @@ fn no_store_json(status: StatusCode, body: &Value) -> Response {
 /// An OAuth error answer: 401 for a client that failed to authenticate (with a `Basic`
 /// challenge when it tried Basic), 400 otherwise; a failure that is not OAuth's becomes a
 /// problem document.
-fn oauth_error(error: AppError, basic: bool) -> Response {
+pub(super) fn oauth_error(error: AppError, basic: bool) -> Response {
     let error = match error {
         AppError::OAuth(error) => error,
         AppError::Invalid(invalid) => OAuthError::new(ErrorCode::InvalidRequest, invalid.to_string()),
@@ -178,11 +180,22 @@ fn client_credentials(headers: &HeaderMap, pairs: &[(String, String)]) -> Result
     Ok((ClientCredentials { id, secret: field(pairs, "client_secret") }, false))
 }
 
-/// `POST /oauth/token`: an authorization code or a refresh token for an access token.
+/// `POST /oauth/token`: an authorization code or a refresh token for an access token; or a
+/// wallet's pre-authorized code (OID4VCI, `cairn_app::wallet`), which needs no client.
 async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let mut basic = false;
     let result = async {
         let pairs = form_fields(&headers, &body)?;
+        if field(&pairs, "grant_type").as_deref() == Some(PRE_AUTHORIZED_CODE_GRANT) {
+            let token = wallet::token(&state.app, field(&pairs, "pre-authorized_code").as_deref(), field(&pairs, "tx_code").as_deref()).await?;
+            return Ok(json!({
+                "access_token": token.access_token,
+                "token_type": "Bearer",
+                "expires_in": token.expires_in.whole_seconds(),
+                "c_nonce": token.c_nonce,
+                "c_nonce_expires_in": token.c_nonce_expires_in.whole_seconds(),
+            }));
+        }
         let (credentials, used_basic) = client_credentials(&headers, &pairs)?;
         basic = used_basic;
         let fields = TokenFields {
@@ -193,22 +206,21 @@ async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -
             refresh_token: field(&pairs, "refresh_token"),
             scope: field(&pairs, "scope"),
         };
-        oauth::token(&state.app, &credentials, fields).await
+        let tokens = oauth::token(&state.app, &credentials, fields).await?;
+        let mut body = json!({
+            "access_token": tokens.access_token,
+            "token_type": "Bearer",
+            "expires_in": tokens.expires_in.whole_seconds(),
+            "scope": tokens.scopes.to_string(),
+        });
+        if let Some(refresh) = tokens.refresh_token {
+            body["refresh_token"] = json!(refresh);
+        }
+        Ok(body)
     }
     .await;
     match result {
-        Ok(tokens) => {
-            let mut body = json!({
-                "access_token": tokens.access_token,
-                "token_type": "Bearer",
-                "expires_in": tokens.expires_in.whole_seconds(),
-                "scope": tokens.scopes.to_string(),
-            });
-            if let Some(refresh) = tokens.refresh_token {
-                body["refresh_token"] = json!(refresh);
-            }
-            no_store_json(StatusCode::OK, &body)
-        }
+        Ok(body) => no_store_json(StatusCode::OK, &body),
         Err(error) => oauth_error(error, basic),
     }
 }

@@ -37,3 +37,5 @@ mod synthetic;
 mod transcripts;
 mod uploads;
 mod verify_url;
+mod wallet;
+mod webhooks;

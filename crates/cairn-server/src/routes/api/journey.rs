@@ -25,7 +25,7 @@ use crate::upload::{UploadLimits, read_upload};
 use cairn_app::assessment::{self, BlindSubmission, FeedbackView};
 use cairn_app::recognition::PriorLearningShown;
 use cairn_app::submissions::{self, EvidenceFile, LearnerView};
-use cairn_app::{awards, issuer, notify, renewals};
+use cairn_app::{awards, issuer, notify, renewals, wallet};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -51,6 +51,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/awards/{id}/privacy", put(set_privacy))
         .route("/awards/{id}/status", post(set_status))
         .route("/awards/{id}/renewal", post(renew))
+        .route("/awards/{id}/wallet-offers", post(wallet_offer))
+        .route("/awards/{id}/wallet-pickups", get(wallet_pickups))
         .route("/organisations/{id}/assessment-settings", get(settings).put(set_settings))
         .route("/organisations/{id}/submissions", get(dashboard))
         .route("/organisations/{id}/vouchers", get(vouchers).post(create_vouchers))
@@ -520,6 +522,33 @@ async fn renew(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<
     let id: AwardId = path_id(&id, "award")?;
     let submission = renewals::start(&state.app, &caller.actor, id).await?;
     Ok((StatusCode::CREATED, Json(submission_json(&submission))).into_response())
+}
+
+/// `POST /awards/{id}/wallet-offers`: an OID4VCI credential offer of the caller's award for a
+/// wallet (`cairn_app::wallet`), with the transaction code to type in; shown once.
+async fn wallet_offer(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Response, Problem> {
+    let id: AwardId = path_id(&id, "award")?;
+    let offer = wallet::make_offer(&state.app, &caller.actor, id).await?;
+    let body = json!({
+        "award_id": offer.award.to_string(),
+        "credential_offer": offer.offer,
+        "credential_offer_uri": offer.uri,
+        "credential_offer_url": offer.url,
+        "tx_code": offer.tx_code,
+        "expires_at": timestamp(offer.expires_at),
+    });
+    Ok((StatusCode::CREATED, [(axum::http::header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}
+
+/// `GET /awards/{id}/wallet-pickups`: the credentials wallets collected of the caller's award.
+async fn wallet_pickups(State(state): State<AppState>, caller: ApiCaller, Path(id): Path<String>) -> Result<Json<Value>, Problem> {
+    let id: AwardId = path_id(&id, "award")?;
+    let pickups = wallet::pickups(&state.app, &caller.actor, id).await?;
+    let items: Vec<Value> = pickups
+        .iter()
+        .map(|p| json!({"credential_id": p.credential_id, "holder": p.holder, "format": p.format, "picked_up_at": timestamp(p.picked_up_at)}))
+        .collect();
+    Ok(Json(json!({"items": items})))
 }
 
 fn settings_json(settings: &IssuerSettings) -> Value {

@@ -23,6 +23,7 @@ mod organisations;
 mod recognition;
 mod talent;
 pub(crate) mod transcripts;
+pub(crate) mod webhooks;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -39,6 +40,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(recognition::router())
         .merge(talent::router())
         .merge(transcripts::router())
+        .merge(webhooks::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

@@ -49,6 +49,8 @@ mod talent;
 mod transcripts;
 mod verify;
 mod view;
+mod wallet;
+mod webhooks;
 
 pub(crate) use compare::chosen_values;
 
@@ -79,6 +81,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(recognition::router())
         .merge(notices::router())
         .merge(oauth::router())
+        .merge(wallet::router())
+        .merge(webhooks::router())
         .merge(transcripts::router())
         .merge(portfolio::router())
         .merge(talent::router())
@@ -197,6 +201,11 @@ const NOTICES: &[(&str, &str)] = &[
     ("award-batch-started", "Awarding: each recipient is e-mailed a link to claim their badge as their row is done."),
     ("award-batch-discarded", "The file is discarded: nothing was awarded from it."),
     ("app-disconnected", "The application is disconnected: its access to your account has ended."),
+    ("webhook-deleted", "The webhook endpoint is deleted: no more events are sent to it."),
+    ("webhook-test-delivered", "The test message was delivered: the endpoint answered 2xx."),
+    ("webhook-test-failed", "The test message was not delivered: see its attempt in the delivery log below."),
+    ("webhook-redelivered", "Sent again, and delivered."),
+    ("webhook-redelivery-failed", "Sent again, but not delivered: see the attempt below. It is retried on the usual schedule."),
     ("badge-imported", "The badge is imported: it is listed below with the verdict of its verification."),
     ("import-removed", "The imported badge is removed."),
     ("equivalency-added", "The equivalency rule is added: matching badges are recognised at once from now on."),
