@@ -10,7 +10,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use cairn_core::ids::AwardId;
+use cairn_core::ids::{AwardId, UserId};
 use rand::RngCore;
 use time::{Duration, OffsetDateTime};
 
@@ -58,6 +58,16 @@ pub struct WalletPickup {
     /// `ldp_vc` or `jwt_vc_json`.
     pub format: String,
     pub picked_up_at: OffsetDateTime,
+}
+
+fn pickup_from(row: &sqlx::any::AnyRow) -> Result<WalletPickup, StoreError> {
+    Ok(WalletPickup {
+        credential_id: format!("urn:uuid:{}", get_string(row, "id")?),
+        award: get_id(row, "award_id")?,
+        holder: get_string(row, "holder")?,
+        format: get_string(row, "format")?,
+        picked_up_at: get_time(row, "picked_up_at")?,
+    })
 }
 
 /// What an offer's sealed code is bound to.
@@ -270,17 +280,22 @@ impl Store {
             .bind(award.to_string())
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(WalletPickup {
-                    credential_id: format!("urn:uuid:{}", get_string(row, "id")?),
-                    award: get_id(row, "award_id")?,
-                    holder: get_string(row, "holder")?,
-                    format: get_string(row, "format")?,
-                    picked_up_at: get_time(row, "picked_up_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(pickup_from).collect()
+    }
+
+    /// The credentials wallets collected of `learner`'s awards, newest first (for their export).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn wallet_pickups_of(&self, learner: UserId) -> Result<Vec<WalletPickup>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.award_id, p.holder, p.format, p.picked_up_at FROM wallet_pickups p JOIN awards a ON a.id = p.award_id \
+             WHERE a.learner_id = $1 ORDER BY p.picked_up_at DESC, p.id",
+        )
+        .bind(learner.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(pickup_from).collect()
     }
 
     /// Deletes offers, tokens and spent nonces that expired more than `grace` before `now`;

@@ -85,6 +85,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
             "award_id": line.award.map(|a| a.to_string()),
         }));
     }
+    let pickups = app.store.wallet_pickups_of(id).await?;
     let awards: Vec<Value> = app
         .store
         .learner_award_history(id)
@@ -92,6 +93,11 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
         .into_iter()
         .map(|held| {
             let award = &held.award;
+            let wallet_copies: Vec<Value> = pickups
+                .iter()
+                .filter(|p| p.award == award.id)
+                .map(|p| json!({"credential_id": p.credential_id, "holder": p.holder, "format": p.format, "picked_up_at": timestamp(p.picked_up_at)}))
+                .collect();
             json!({
                 "id": award.id.to_string(),
                 "achievement_name": held.achievement_name,
@@ -106,6 +112,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
                 "renews": award.renews.map(|previous| previous.to_string()),
                 "renewed_by": award.renewed_by.map(|next| next.to_string()),
                 "links": award_links(&app.config, award.id),
+                "wallet_copies": wallet_copies,
             })
         })
         .collect();

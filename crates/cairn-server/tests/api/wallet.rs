@@ -197,11 +197,23 @@ backend_test!(a_wallet_collects_the_award_bound_to_its_key_in_both_formats, |app
     page.assert_contains("VC-JWT");
     page.assert_contains("Show the QR code");
 
+    // The learner's export lists the wallet copies of each award.
+    let export = app.get("/api/v1/me/export", Some(&token)).await.json();
+    let exported = export["awards"].as_array().unwrap().iter().find(|a| a["id"] == award_id.to_string()).unwrap().clone();
+    assert_eq!(exported["wallet_copies"].as_array().unwrap().len(), 3, "{exported}");
+    assert_eq!(exported["wallet_copies"][0]["holder"], holder_did.as_str());
+
     // The code presented again ends the access it gave.
     oauth_error(&redeem(app, &code, &tx_code).await, 400, "invalid_grant");
     let ended = collect(app, Some(&access), &request(LDP, &proof(&holder, &nonce(app).await))).await;
     oauth_error(&ended, 401, "invalid_token");
     assert!(ended.header(header::WWW_AUTHENTICATE).contains("invalid_token"), "{:?}", ended.headers);
+
+    // Deleting the account deletes the record of wallet copies (the copies keep verifying).
+    assert_eq!(app.json("DELETE", "/api/v1/me", Some(&token), &json!({"password": LEARNER.1})).await.status, StatusCode::NO_CONTENT);
+    assert!(app.state.app.store.wallet_pickups(award_id).await.unwrap().is_empty());
+    let report = cairn_app::verification::verify(&app.state.app, credential.to_string().into_bytes()).await.unwrap();
+    assert_eq!(report.verdict, Verdict::Valid, "{report:#?}");
 });
 
 backend_test!(wallet_requests_are_refused_for_each_fault, |app| {
