@@ -248,7 +248,7 @@ pub async fn collect(app: &App, access_token: Option<&str>, body: &Value) -> Res
     .await
     .map_err(|e| AppError::internal(&e))??;
     app.store
-        .record_wallet_pickup(&WalletPickup { credential_id, award: award.id, holder: proof.holder, format: format.as_str().to_string(), picked_up_at: now })
+        .record_wallet_pickup(&WalletPickup { credential_id, award: award.id, holder: proof.holder, format: format.format().to_string(), picked_up_at: now })
         .await?;
     tracing::info!(award = %award.id, format = format.format(), "a wallet collected a credential");
     Ok(Collected { credential, legacy: request.legacy })

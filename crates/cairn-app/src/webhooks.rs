@@ -171,6 +171,11 @@ pub async fn log(app: &App, actor: &Actor, id: WebhookEndpointId) -> Result<Vec<
 /// `NotFound` (also for a delivery of another endpoint), `Forbidden`; store failures.
 pub async fn delivery(app: &App, actor: &Actor, endpoint: WebhookEndpointId, id: WebhookDeliveryId) -> Result<LoggedDelivery, AppError> {
     managed(app, actor, endpoint).await?;
+    logged(app, endpoint, id).await
+}
+
+/// A delivery of `endpoint` with its attempts, for a caller that checked who may see it.
+async fn logged(app: &App, endpoint: WebhookEndpointId, id: WebhookDeliveryId) -> Result<LoggedDelivery, AppError> {
     let delivery = match app.store.webhook_delivery(id).await {
         Ok(delivery) if delivery.endpoint == endpoint => delivery,
         Ok(_) | Err(StoreError::NotFound { .. }) => return Err(AppError::NotFound(format!("webhook delivery \"{id}\" not found"))),
@@ -189,10 +194,10 @@ pub async fn redeliver(app: &App, actor: &Actor, endpoint: WebhookEndpointId, id
     if !found.enabled {
         return Err(AppError::conflict("the endpoint is disabled: enable it to send to it"));
     }
-    delivery(app, actor, endpoint, id).await?;
+    logged(app, endpoint, id).await?;
     app.store.redeliver_webhook(id, app.now()).await?;
     send_now(app, &[id]).await?;
-    delivery(app, actor, endpoint, id).await
+    logged(app, endpoint, id).await
 }
 
 /// Sends a `webhook.test` message to one endpoint now, and answers its delivery.
@@ -213,7 +218,7 @@ pub async fn send_test(app: &App, actor: &Actor, id: WebhookEndpointId) -> Resul
         .await?
         .ok_or_else(|| AppError::Internal("a fresh test message id was taken".into()))?;
     send_now(app, &[delivery]).await?;
-    self::delivery(app, actor, id, delivery).await
+    logged(app, id, delivery).await
 }
 
 /// The outbox effect of an event, to write with the change that causes it.
@@ -322,13 +327,21 @@ async fn send_now(app: &App, ids: &[WebhookDeliveryId]) -> Result<(), AppError> 
 }
 
 async fn send_all(app: &App, claimed: Vec<ClaimedDelivery>) -> Result<(), AppError> {
-    let client =
-        crate::fetch::checked_client(policy(app), std::time::Duration::from_secs(DELIVERY_TIMEOUT_SECS), concat!("cairn-webhooks/", env!("CARGO_PKG_VERSION")))
-            .map_err(|e| AppError::internal(&e))?;
+    // Most ticks find nothing due: no client is built for them.
+    if claimed.is_empty() {
+        return Ok(());
+    }
+    let policy = policy(app);
+    let client = crate::fetch::checked_client(
+        policy.clone(),
+        std::time::Duration::from_secs(DELIVERY_TIMEOUT_SECS),
+        concat!("cairn-webhooks/", env!("CARGO_PKG_VERSION")),
+    )
+    .map_err(|e| AppError::internal(&e))?;
     let sends = claimed.into_iter().map(|claimed| {
-        let client = client.clone();
+        let (client, policy) = (&client, &policy);
         async move {
-            let (record, outcome) = attempt(app, &client, &claimed).await;
+            let (record, outcome) = attempt(app, client, policy, &claimed).await;
             app.store.record_webhook_attempt(claimed.delivery.id, &record, outcome).await
         }
     });
@@ -339,12 +352,12 @@ async fn send_all(app: &App, claimed: Vec<ClaimedDelivery>) -> Result<(), AppErr
 }
 
 /// One attempt: sign at the time of sending, POST, and judge the answer.
-async fn attempt(app: &App, client: &reqwest::Client, claimed: &ClaimedDelivery) -> (WebhookAttempt, AttemptOutcome) {
+async fn attempt(app: &App, client: &reqwest::Client, policy: &HostPolicy, claimed: &ClaimedDelivery) -> (WebhookAttempt, AttemptOutcome) {
     let delivery = &claimed.delivery;
     let number = delivery.attempts + 1;
     let now = app.now();
     let started = Instant::now();
-    let result = send(client, &policy(app), claimed, now.unix_timestamp()).await;
+    let result = send(client, policy, claimed, now.unix_timestamp()).await;
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     let (status, error, response) = match result {
         Ok((status, body)) => {

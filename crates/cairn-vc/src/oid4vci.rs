@@ -72,17 +72,12 @@ impl CredentialFormat {
         }
     }
 
-    /// The stored name of the format, for a record of a pickup.
-    pub fn as_str(self) -> &'static str {
-        self.format()
-    }
-
     /// The format a configuration id names.
     pub fn from_configuration_id(id: &str) -> Option<CredentialFormat> {
         CredentialFormat::ALL.into_iter().find(|format| format.configuration_id() == id)
     }
 
-    /// The format a format identifier names (the requests of drafts 13 to 15), or a stored name.
+    /// The format a format identifier names (the requests of drafts 13 to 15).
     pub fn from_format(format: &str) -> Option<CredentialFormat> {
         CredentialFormat::ALL.into_iter().find(|f| f.format() == format)
     }
