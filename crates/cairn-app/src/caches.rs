@@ -51,6 +51,10 @@ pub struct Caches {
     signed_lists: Bounded<String, SignedList>,
     reports: Bounded<(AwardId, AwardStatus), CachedReport>,
     did_documents: Bounded<OrganisationId, Arc<str>>,
+    /// Sign-in providers' discovery documents and keys ([`crate::oidc`]), per provider, for
+    /// [`crate::oidc::METADATA_MAX_AGE_SECS`]; an ID token signed with a key not among them
+    /// reads them again.
+    pub oidc: crate::oidc::ProviderCache,
 }
 
 impl std::fmt::Debug for Caches {
@@ -60,6 +64,7 @@ impl std::fmt::Debug for Caches {
             .field("signed_lists", &self.signed_lists.len())
             .field("reports", &self.reports.len())
             .field("did_documents", &self.did_documents.len())
+            .field("oidc", &self.oidc.len())
             .finish()
     }
 }
@@ -71,6 +76,7 @@ impl Default for Caches {
             signed_lists: Bounded::new(MAX_SIGNED_LISTS),
             reports: Bounded::new(MAX_REPORTS),
             did_documents: Bounded::new(MAX_DID_DOCUMENTS),
+            oidc: crate::oidc::ProviderCache::default(),
         }
     }
 }

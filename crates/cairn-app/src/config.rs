@@ -56,7 +56,45 @@ pub struct Config {
     /// service description names for applications and learners; `None` names the home page.
     pub terms_url: Option<Url>,
     pub privacy_url: Option<Url>,
+    /// OpenID Connect providers people may sign in with (a university's, an employer's), in the
+    /// order the sign-in page shows them.
+    pub oidc_providers: Vec<OidcProvider>,
+    /// Where Stripe's API is (`https://api.stripe.com/`; another address only for a test server).
+    pub stripe_api_base: Url,
 }
+
+/// An OpenID Connect provider the operator configured (`[[oidc_providers]]`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    /// A short name for URLs and links (`/auth/oidc/{id}`): lower-case letters, digits and `-`.
+    pub id: String,
+    /// The name on the sign-in button ("Sign in with {name}").
+    pub name: String,
+    /// The issuer identifier (an https URL, or http on this machine); its
+    /// `/.well-known/openid-configuration` is read on first use.
+    pub issuer: String,
+    pub client_id: String,
+    /// Never logged or shown.
+    pub client_secret: String,
+    /// Scopes asked for; `openid` and `email` are always among them.
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+/// Stripe's API.
+pub const STRIPE_API_BASE: &str = "https://api.stripe.com/";
 
 impl Config {
     /// A configuration for tests and embedding: everything under `data_dir`, URL from `addr`.
@@ -81,6 +119,8 @@ impl Config {
             webhook_allow_hosts: Vec::new(),
             terms_url: None,
             privacy_url: None,
+            oidc_providers: Vec::new(),
+            stripe_api_base: Url::parse(STRIPE_API_BASE).expect("a constant URL parses"),
         }
     }
 

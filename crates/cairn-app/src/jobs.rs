@@ -144,7 +144,7 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
 pub const OAUTH_GRACE: time::Duration = time::Duration::days(1);
 
 /// Deletes expired OAuth codes and tokens, the grants they left empty, expired wallet offers,
-/// tokens and spent nonces, and webhook deliveries settled more than 30 days ago, when no
+/// tokens and spent nonces, sign-ins with identity providers never finished, and webhook deliveries settled more than 30 days ago, when no
 /// instance has for [`SWEEP_EVERY`]; returns how many rows went.
 async fn sweep_oauth_when_due(app: &App) -> Result<u64, AppError> {
     if !app.store.claim_job_run("oauth_sweep", app.now(), SWEEP_EVERY).await? {
@@ -152,6 +152,7 @@ async fn sweep_oauth_when_due(app: &App) -> Result<u64, AppError> {
     }
     let deleted = app.store.sweep_oauth(app.now(), OAUTH_GRACE).await?
         + app.store.sweep_wallet(app.now(), OAUTH_GRACE).await?
+        + app.store.sweep_oidc_logins(app.now(), OAUTH_GRACE).await?
         + app.store.sweep_webhook_log(app.now() - cairn_core::webhook::LOG_RETENTION).await?;
     if deleted > 0 {
         tracing::info!(deleted, "expired OAuth codes, tokens and grants, and wallet offers, deleted");

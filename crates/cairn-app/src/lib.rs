@@ -55,6 +55,7 @@ pub mod notify;
 pub mod oauth;
 pub mod ob_api;
 pub mod offers;
+pub mod oidc;
 pub mod organisations;
 pub mod outcomes;
 pub mod recognition;

@@ -55,11 +55,32 @@ pub struct FileConfig {
     pub terms_url: Option<String>,
     /// The installation's privacy policy, likewise.
     pub privacy_url: Option<String>,
+    /// Stripe's API (default https://api.stripe.com/; another address only for a test server).
+    pub stripe_api_base: Option<String>,
+    /// OpenID Connect providers people may sign in with (`[[oidc_providers]]` tables).
+    pub oidc_providers: Option<Vec<FileOidcProvider>>,
+}
+
+/// One `[[oidc_providers]]` table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileOidcProvider {
+    /// Short name for URLs: lower-case letters, digits and '-'.
+    pub id: String,
+    /// Name on the sign-in button.
+    pub name: String,
+    /// Issuer identifier (https, or http on this machine).
+    pub issuer: String,
+    pub client_id: String,
+    /// The client secret; better given as CAIRN_OIDC_<ID>_CLIENT_SECRET.
+    pub client_secret: Option<String>,
+    /// Scopes besides openid and email (default ["profile"]).
+    pub scopes: Option<Vec<String>>,
 }
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 22] = [
+pub const FIELDS: [&str; 24] = [
     "addr",
     "data_dir",
     "database_url",
@@ -82,6 +103,8 @@ pub const FIELDS: [&str; 22] = [
     "webhook_allow_hosts",
     "terms_url",
     "privacy_url",
+    "stripe_api_base",
+    "oidc_providers",
 ];
 
 impl FileConfig {

@@ -390,6 +390,15 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
             *slot = Some(url);
         }
     }
+    if let Some(raw) = std::env::var("CAIRN_STRIPE_API_BASE").ok().filter(|u| !u.trim().is_empty()).or(file.stripe_api_base.clone()) {
+        let url = url::Url::parse(raw.trim()).map_err(|e| anyhow::anyhow!("stripe_api_base \"{raw}\" is not an absolute URL: {e}"))?;
+        anyhow::ensure!(
+            url.scheme() == "https" || (url.scheme() == "http" && url.host_str().is_some_and(cairn_app::fetch::is_loopback)),
+            "stripe_api_base \"{raw}\" is neither an https address nor an http one on this machine"
+        );
+        config.stripe_api_base = url;
+    }
+    config.oidc_providers = oidc_providers(file.oidc_providers.as_deref().unwrap_or_default())?;
     if demo {
         // The demo issuer runs the demo installation.
         config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());
@@ -415,6 +424,9 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     );
     tracing::info!(verify_allow_hosts = ?config.verify_allow_hosts, "verify by URL fetches from public addresses and these hosts");
     tracing::info!(webhook_allow_hosts = ?config.webhook_allow_hosts, "webhooks are sent to public addresses and these hosts");
+    for provider in &config.oidc_providers {
+        tracing::info!(id = %provider.id, issuer = %provider.issuer, client_id = %provider.client_id, "sign-in provider");
+    }
     let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());
@@ -534,6 +546,44 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 
 /// A list of hosts allowed although loopback or private: the environment variable `env` (comma
 /// separated) or the file's `name`; each must be a host name or an IP address.
+/// The `[[oidc_providers]]`, checked, with each secret from `CAIRN_OIDC_<ID>_CLIENT_SECRET` when
+/// set (the id upper-cased, `-` as `_`) or else from the file.
+fn oidc_providers(from_file: &[config::FileOidcProvider]) -> anyhow::Result<Vec<cairn_app::config::OidcProvider>> {
+    let mut providers: Vec<cairn_app::config::OidcProvider> = Vec::new();
+    for entry in from_file {
+        let id = entry.id.trim().to_string();
+        anyhow::ensure!(
+            !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+            "oidc_providers id \"{id}\" is not a short name of lower-case letters, digits and '-' such as \"university\""
+        );
+        anyhow::ensure!(!providers.iter().any(|p| p.id == id), "oidc_providers id \"{id}\" is used twice");
+        let name = entry.name.trim().to_string();
+        anyhow::ensure!(!name.is_empty() && name.chars().count() <= 60, "oidc_providers \"{id}\": name must be 1 to 60 characters");
+        let issuer = entry.issuer.trim().to_string();
+        let url = url::Url::parse(&issuer).map_err(|e| anyhow::anyhow!("oidc_providers \"{id}\": issuer \"{issuer}\" is not an absolute URL: {e}"))?;
+        anyhow::ensure!(
+            (url.scheme() == "https" || (url.scheme() == "http" && url.host_str().is_some_and(cairn_app::fetch::is_loopback)))
+                && url.query().is_none()
+                && url.fragment().is_none(),
+            "oidc_providers \"{id}\": issuer \"{issuer}\" must be an https URL (http only on this machine) without query or fragment"
+        );
+        let client_id = entry.client_id.trim().to_string();
+        anyhow::ensure!(!client_id.is_empty(), "oidc_providers \"{id}\": client_id is empty");
+        let variable = format!("CAIRN_OIDC_{}_CLIENT_SECRET", id.to_ascii_uppercase().replace('-', "_"));
+        let client_secret = std::env::var(&variable).ok().filter(|s| !s.is_empty()).or_else(|| entry.client_secret.clone()).unwrap_or_default();
+        anyhow::ensure!(!client_secret.is_empty(), "oidc_providers \"{id}\": no client secret: set {variable} (or client_secret in the file)");
+        let scopes = entry.scopes.clone().unwrap_or_else(|| vec!["profile".to_string()]);
+        for scope in &scopes {
+            anyhow::ensure!(
+                !scope.is_empty() && scope.bytes().all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\'),
+                "oidc_providers \"{id}\": scope \"{scope}\" is not a scope token"
+            );
+        }
+        providers.push(cairn_app::config::OidcProvider { id, name, issuer, client_id, client_secret, scopes });
+    }
+    Ok(providers)
+}
+
 fn allow_hosts(name: &str, env: &str, from_file: Option<&[String]>) -> anyhow::Result<Vec<String>> {
     let hosts: Vec<String> = match std::env::var(env) {
         Ok(list) if !list.trim().is_empty() => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),

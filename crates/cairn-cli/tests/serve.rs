@@ -101,6 +101,34 @@ fn bad_settings_name_the_setting() {
 }
 
 #[test]
+fn bad_sign_in_providers_are_named_before_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cairn.toml");
+    let provider = |id: &str, issuer: &str, extra: &str| {
+        format!("[[oidc_providers]]\nid = \"{id}\"\nname = \"Uni\"\nissuer = \"{issuer}\"\nclient_id = \"cairn\"\n{extra}\n")
+    };
+    let refused = |text: String, expected: &str| {
+        std::fs::write(&config, text).unwrap();
+        let output =
+            cairn().arg("--config").arg(&config).args(["serve", "--data"]).arg(dir.path()).env_remove("CAIRN_OIDC_UNI_CLIENT_SECRET").output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        assert!(!stderr.contains("s3cret"), "the secret is never printed: {stderr}");
+    };
+    refused(provider("Uni Login", "https://login.example.edu", "client_secret = \"s3cret\""), "id \"Uni Login\" is not a short name");
+    refused(provider("uni", "http://login.example.edu", "client_secret = \"s3cret\""), "must be an https URL");
+    refused(provider("uni", "https://login.example.edu", ""), "set CAIRN_OIDC_UNI_CLIENT_SECRET");
+    refused(
+        provider("uni", "https://login.example.edu", "client_secret = \"s3cret\"")
+            + &provider("uni", "https://other.example.edu", "client_secret = \"s3cret\""),
+        "is used twice",
+    );
+    refused(provider("uni", "https://login.example.edu", "client_secret = \"s3cret\"\nscopes = [\"a b\"]"), "is not a scope token");
+    refused(provider("uni", "https://login.example.edu", "client_secret = \"s3cret\"\nsecret = \"x\""), "secret");
+}
+
+#[test]
 fn a_master_key_that_cannot_open_the_sealed_keys_stops_start_up_and_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (child, _, _) = start(dir.path());

@@ -212,6 +212,7 @@ impl Store {
             "DELETE FROM conflict_declarations WHERE assessor_id = $1",
             "DELETE FROM notifications WHERE user_id = $1",
             "DELETE FROM imports WHERE user_id = $1",
+            "DELETE FROM oidc_identities WHERE user_id = $1",
             // Wallet offers and the record of wallet copies (holder DIDs) go; the copies keep
             // verifying, as the awards do.
             "DELETE FROM wallet_tokens WHERE award_id IN (SELECT id FROM awards WHERE learner_id = $1)",

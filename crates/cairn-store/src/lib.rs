@@ -29,6 +29,7 @@ mod discovery;
 mod effects;
 mod error;
 mod expiry;
+mod identities;
 mod imports;
 mod insight;
 mod invitations;
@@ -63,6 +64,7 @@ pub use effects::{
 };
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
+pub use identities::{LinkedIdentity, NO_PASSWORD, OidcLogin};
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
 pub use insight::{AwardUse, DecisionGroup, Decisions, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};

@@ -636,3 +636,48 @@ async fn the_renewals_migration_keeps_what_refers_to_awards_postgres() {
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
     conn.close().await.unwrap();
 }
+
+backend_test!(sign_ins_with_a_provider_are_taken_once_and_link_a_subject_to_one_account, |store| {
+    use cairn_store::{NO_PASSWORD, OidcLogin};
+    let login = OidcLogin { provider: "uni".into(), nonce: "n-1".into(), verifier: "v-1".into(), next: Some("/account".into()) };
+    store.start_oidc_login("state-1", &login, Duration::minutes(10), now()).await.unwrap();
+    assert_eq!(store.take_oidc_login("state-2", now()).await.unwrap(), None, "another state");
+    assert_eq!(store.take_oidc_login("state-1", now()).await.unwrap(), Some(login.clone()));
+    assert_eq!(store.take_oidc_login("state-1", now()).await.unwrap(), None, "taken once");
+    store.start_oidc_login("late", &login, Duration::minutes(10), now()).await.unwrap();
+    assert_eq!(store.take_oidc_login("late", now() + Duration::minutes(10)).await.unwrap(), None, "expired");
+    store.start_oidc_login("abandoned", &login, Duration::minutes(10), now()).await.unwrap();
+    assert_eq!(store.sweep_oidc_logins(now() + Duration::minutes(5), Duration::ZERO).await.unwrap(), 0, "not expired yet");
+    assert_eq!(store.sweep_oidc_logins(now() + Duration::minutes(11), Duration::ZERO).await.unwrap(), 1);
+
+    // An existing account is linked; the subject then finds it, whatever address comes later.
+    let ada = user(store, "ada@example.org").await;
+    assert_eq!(store.use_oidc_identity("uni", "sub-ada", "ada@example.org", now()).await.unwrap(), None);
+    store.link_oidc_identity("uni", "sub-ada", ada, "ada@example.org", now()).await.unwrap();
+    assert!(matches!(
+        store.link_oidc_identity("uni", "sub-ada", ada, "ada@example.org", now()).await,
+        Err(StoreError::Conflict { constraint: "oidc_identities.subject", .. })
+    ));
+    let later = now() + Duration::days(3);
+    assert_eq!(store.use_oidc_identity("uni", "sub-ada", "ada@new.example.org", later).await.unwrap(), Some(ada));
+    assert_eq!(store.use_oidc_identity("work", "sub-ada", "ada@example.org", later).await.unwrap(), None, "another provider's subject");
+    let links = store.oidc_identities_of(ada).await.unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!((links[0].email.as_str(), links[0].linked_at, links[0].last_used_at), ("ada@new.example.org", now(), later));
+
+    // A new account without a password, linked in the same transaction.
+    let email = Email::parse("grace@example.org").unwrap();
+    let grace = store.create_user_with_identity("Grace Hopper", &email, "uni", "sub-grace", now()).await.unwrap();
+    assert_eq!(store.password_hash(&email).await.unwrap().unwrap().1, NO_PASSWORD);
+    assert_eq!(store.use_oidc_identity("uni", "sub-grace", "grace@example.org", now()).await.unwrap(), Some(grace.id));
+    let taken = Email::parse("ada@example.org").unwrap();
+    assert!(matches!(
+        store.create_user_with_identity("Someone", &taken, "uni", "sub-other", now()).await,
+        Err(StoreError::Conflict { constraint: "users.email", .. })
+    ));
+    assert_eq!(store.use_oidc_identity("uni", "sub-other", "ada@example.org", now()).await.unwrap(), None, "nothing of the failed account stays");
+
+    assert!(store.unlink_oidc_identity(ada, "uni").await.unwrap());
+    assert!(!store.unlink_oidc_identity(ada, "uni").await.unwrap());
+    assert_eq!(store.use_oidc_identity("uni", "sub-ada", "ada@example.org", now()).await.unwrap(), None);
+});

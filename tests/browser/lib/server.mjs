@@ -54,10 +54,12 @@ function collect(stream) {
 }
 
 /**
- * Starts `cairn serve --demo` on a free loopback port with a fresh data dir.
+ * Starts `cairn serve --demo` on a free loopback port with a fresh data dir; `env` adds to (or
+ * overrides) the child's environment, e.g. `CAIRN_CONFIG` or another `CAIRN_…` setting.
+ * @param {{ env?: Record<string, string> }} [options]
  * @returns {Promise<{ baseUrl: string, stop: () => Promise<void> }>}
  */
-export async function startServer() {
+export async function startServer({ env = {} } = {}) {
   const bin = cairnBin();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-browser-'));
   const port = await freePort();
@@ -66,7 +68,7 @@ export async function startServer() {
   const args = ['serve', '--demo', '--addr', addr, '--data', dataDir];
 
   const child = spawn(bin, args, {
-    env: { ...process.env, CAIRN_LOG: 'warn' },
+    env: { ...process.env, CAIRN_LOG: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout = collect(child.stdout);

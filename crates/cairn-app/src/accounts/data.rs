@@ -188,6 +188,20 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
             })
         })
         .collect();
+    let providers: Vec<Value> = crate::oidc::identities(app, actor)
+        .await?
+        .into_iter()
+        .map(|(name, link)| {
+            json!({
+                "provider": link.provider,
+                "provider_name": name,
+                "subject": link.subject,
+                "email": link.email,
+                "linked_at": timestamp(link.linked_at),
+                "last_used_at": timestamp(link.last_used_at),
+            })
+        })
+        .collect();
     Ok(json!({
         "exported_at": timestamp(app.now()),
         "site": app.config.url("/"),
@@ -204,6 +218,7 @@ pub async fn export(app: &App, actor: &Actor) -> Result<Value, AppError> {
         "collaborations": collaborations,
         "notifications": notifications,
         "api_tokens": tokens,
+        "sign_in_providers": providers,
     }))
 }
 

@@ -32,6 +32,7 @@ mod recognition;
 mod renewals;
 mod security;
 mod sharing;
+mod sign_in_providers;
 mod stacks;
 mod synthetic;
 mod transcripts;

@@ -134,7 +134,7 @@ async fn sign_up(
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LogInPage {
+pub(super) struct LogInPage {
     layout: Layout,
     email: Field,
     password: Field,
@@ -143,10 +143,14 @@ struct LogInPage {
     errors: FieldErrors,
     next: String,
     next_query: String,
+    /// The identity providers to sign in with: (id, name).
+    providers: Vec<(String, String)>,
 }
 
-fn log_in_page(layout: Layout, email: &str, errors: FieldErrors, failure: Option<String>, next: String) -> LogInPage {
+pub(super) fn log_in_page(app: &cairn_app::App, layout: Layout, email: &str, errors: FieldErrors, failure: Option<String>, next: String) -> LogInPage {
+    let providers = cairn_app::oidc::providers(app).into_iter().map(|p| (p.id, p.name)).collect();
     LogInPage {
+        providers,
         layout,
         email: Field::new("email", "E-mail address", email).kind("email").required().autocomplete("username").error_from(&errors),
         password: Field::new("password", "Password", "").kind("password").required().autocomplete("current-password").error_from(&errors),
@@ -157,13 +161,13 @@ fn log_in_page(layout: Layout, email: &str, errors: FieldErrors, failure: Option
     }
 }
 
-async fn log_in_form(viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQuery>) -> Result<Response, Problem> {
+async fn log_in_form(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Query(query): Query<NextQuery>) -> Result<Response, Problem> {
     let next = destination(query.next.as_deref()).unwrap_or_default();
     if viewer.user.is_some() {
         return Ok(see_other(if next.is_empty() { "/dashboard" } else { &next }));
     }
     let layout = Layout::new(&viewer, &csrf, None);
-    render(&log_in_page(layout, "", FieldErrors::default(), None, next))
+    render(&log_in_page(&state.app, layout, "", FieldErrors::default(), None, next))
 }
 
 async fn log_in(
@@ -184,7 +188,7 @@ async fn log_in(
         errors.add(Some(("password".into(), "Password".into())), "enter your password");
     }
     if !errors.is_empty() {
-        let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, errors, None, next.unwrap_or_default());
+        let page = log_in_page(&state.app, Layout::new(&viewer, &csrf, None), &email, errors, None, next.unwrap_or_default());
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let (status, failure, retry_after) = match accounts::log_in(&state.app, &email, password, address).await {
@@ -202,7 +206,7 @@ async fn log_in(
         }
         Err(error) => return Err(error.into()),
     };
-    let page = log_in_page(Layout::new(&viewer, &csrf, None), &email, FieldErrors::default(), Some(failure), next.unwrap_or_default());
+    let page = log_in_page(&state.app, Layout::new(&viewer, &csrf, None), &email, FieldErrors::default(), Some(failure), next.unwrap_or_default());
     let mut response = render_status(status, &page)?;
     if let Some(seconds) = retry_after {
         response.headers_mut().insert(header::RETRY_AFTER, seconds.into());

@@ -40,6 +40,7 @@ mod issuer;
 mod learner;
 mod notices;
 mod oauth;
+mod oidc;
 mod outbox;
 mod portfolio;
 mod problems;
@@ -81,6 +82,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(recognition::router())
         .merge(notices::router())
         .merge(oauth::router())
+        .merge(oidc::router())
         .merge(wallet::router())
         .merge(webhooks::router())
         .merge(transcripts::router())
@@ -151,6 +153,15 @@ const NOTICES: &[(&str, &str)] = &[
     ("published", "Published: it is now in the public catalog."),
     ("retired", "Retired: it has left the catalog; awards already made stay valid."),
     ("signed-in", "You are signed in."),
+    (
+        "signed-in-linked",
+        "You are signed in, and your account is now linked to the provider you signed in with. We have sent a message to your e-mail address saying so.",
+    ),
+    (
+        "signed-in-new",
+        "Welcome to Cairn. Your account is ready: you sign in with the provider you used. To sign in with a password as well, choose one with \"Forgot your password?\" on the sign-in page.",
+    ),
+    ("provider-unlinked", "The provider is unlinked: it no longer signs you in to this account."),
     ("signed-up", "Thank you. If that e-mail address was new to Cairn, your account is ready: sign in below. Either way, we have sent a message to it."),
     ("signed-out", "You are signed out."),
     ("password-reset", "Your new password is saved, and you are signed out everywhere: sign in with it below."),
