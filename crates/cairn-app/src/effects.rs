@@ -15,6 +15,11 @@
 //! - `Webhook` — an event for the organisation's webhook endpoints, fanned out into one delivery
 //!   per endpoint under the effect's id (`webhooks::publish`); running it again adds none.
 //!
+//! - `SendPaid` — a submission whose fee was just paid online is sent, as its learner asked
+//!   (`payments::send_paid`); one already sent is left alone.
+//! - `Refund` — a fee paid online is refunded at Stripe under an idempotency key
+//!   (`payments::refund`); a payment refunded already is left alone.
+//!
 //! Every handler may run twice (a runner can die between doing the work and recording it done,
 //! and two runners may race once a lease ends): running one twice gives one award and one
 //! notification. [`settle`] runs what a use case just wrote, and what that leads to, before the
@@ -213,6 +218,15 @@ async fn handle(app: &App, effect: &ClaimedEffect) -> Result<Vec<EffectId>, AppE
         }
         Effect::Webhook(event) => {
             crate::webhooks::publish(app, effect.id, event).await?;
+            Ok(Vec::new())
+        }
+        Effect::SendPaid { submission } => {
+            // Boxed: sending settles the effects it writes, which may lead back here.
+            Box::pin(crate::payments::send_paid(app, *submission)).await?;
+            Ok(Vec::new())
+        }
+        Effect::Refund { payment } => {
+            Box::pin(crate::payments::refund(app, *payment)).await?;
             Ok(Vec::new())
         }
     }

@@ -58,6 +58,7 @@ pub mod offers;
 pub mod oidc;
 pub mod organisations;
 pub mod outcomes;
+pub mod payments;
 pub mod recognition;
 pub mod renewals;
 pub mod stacks;

@@ -274,22 +274,22 @@ pub async fn finish(app: &App, provider_id: &str, callback: &Callback, browser_s
     let tokens = exchange(app, provider, &metadata, code, &login.verifier).await?;
     let userinfo_endpoint = metadata.endpoints.userinfo.clone();
     let mut claims = verify_id_token(app, provider, metadata, &tokens.id_token, &login.nonce).await?;
-    if claims.email.is_none()
+    if claims.person.email.is_none()
         && let (Some(endpoint), Some(access)) = (userinfo_endpoint, tokens.access_token.as_deref())
     {
         let info = userinfo(provider, &endpoint, access).await?;
         if info.sub != claims.sub {
             return Err(AppError::Forbidden(format!("{name}'s user information is about someone else than its ID token.")));
         }
-        claims.email = info.email;
-        claims.email_verified = info.email_verified;
-        if claims.name().is_none() {
-            claims.name = info.name;
-            claims.given_name = info.given_name;
-            claims.family_name = info.family_name;
+        let named = claims.person.display_name().is_some();
+        let mut person = info.person;
+        if named {
+            (person.name, person.given_name, person.family_name) =
+                (claims.person.name.take(), claims.person.given_name.take(), claims.person.family_name.take());
         }
+        claims.person = person;
     }
-    let verified_email = match (&claims.email, claims.email_verified.as_ref().is_some_and(Verified::yes)) {
+    let verified_email = match (&claims.person.email, claims.person.email_verified.as_ref().is_some_and(Verified::yes)) {
         (Some(email), true) => Some(
             Email::parse(email)
                 .map_err(|_| AppError::Forbidden(format!("{name} gave \"{}\" as your e-mail address, which is not one Cairn can use.", clip(email, 80))))?,
@@ -297,7 +297,7 @@ pub async fn finish(app: &App, provider_id: &str, callback: &Callback, browser_s
         _ => None,
     };
     let now = app.now();
-    let used_address = verified_email.as_ref().map(Email::as_str).or(claims.email.as_deref()).unwrap_or("");
+    let used_address = verified_email.as_ref().map(Email::as_str).or(claims.person.email.as_deref()).unwrap_or("");
     if let Some(user) = app.store.use_oidc_identity(&provider.id, &claims.sub, used_address, now).await? {
         return Ok(SignedIn { user: app.store.user(user).await?, next: login.next, linked: Linked::Known, provider: name.clone() });
     }
@@ -312,7 +312,7 @@ pub async fn finish(app: &App, provider_id: &str, callback: &Callback, browser_s
             (user, Linked::ByEmail)
         }
         None => {
-            let display = claims.name().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Learner").to_string());
+            let display = claims.person.display_name().unwrap_or_else(|| email.as_str().split('@').next().unwrap_or("Learner").to_string());
             match app.store.create_user_with_identity(&display, &email, &provider.id, &claims.sub, now).await {
                 Ok(user) => (user, Linked::Created),
                 // Another sign-in made the account or the link a moment ago.
@@ -526,16 +526,9 @@ impl Verified {
     }
 }
 
-/// The ID token's claims Cairn reads (`iss`, `aud` and times are checked by the decoder).
-#[derive(Debug, Clone, Deserialize)]
-struct Claims {
-    sub: String,
-    #[serde(default)]
-    nonce: Option<String>,
-    #[serde(default)]
-    azp: Option<String>,
-    #[serde(default)]
-    aud: Option<Value>,
+/// Who the person is, as an ID token or the userinfo endpoint says.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Person {
     #[serde(default)]
     email: Option<String>,
     #[serde(default)]
@@ -548,14 +541,28 @@ struct Claims {
     family_name: Option<String>,
 }
 
-impl Claims {
+impl Person {
     /// A display name: `name`, or the given and family names.
-    fn name(&self) -> Option<String> {
+    fn display_name(&self) -> Option<String> {
         let full =
             self.name.clone().unwrap_or_else(|| [self.given_name.as_deref(), self.family_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" "));
         let clean: String = full.chars().filter(|c| !c.is_control()).collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
         (!clean.is_empty()).then(|| clean.chars().take(MAX_NAME_CHARS).collect())
     }
+}
+
+/// The ID token's claims Cairn reads (`iss`, `aud` and times are checked by the decoder).
+#[derive(Debug, Clone, Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    nonce: Option<String>,
+    #[serde(default)]
+    azp: Option<String>,
+    #[serde(default)]
+    aud: Option<Value>,
+    #[serde(flatten)]
+    person: Person,
 }
 
 /// Verifies the ID token with the provider's keys (read again once when its key is not among
@@ -617,16 +624,8 @@ fn find_key(keys: &JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<jsonwebt
 #[derive(Debug, Deserialize)]
 struct UserInfo {
     sub: String,
-    #[serde(default)]
-    email: Option<String>,
-    #[serde(default)]
-    email_verified: Option<Verified>,
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    given_name: Option<String>,
-    #[serde(default)]
-    family_name: Option<String>,
+    #[serde(flatten)]
+    person: Person,
 }
 
 async fn userinfo(provider: &OidcProvider, endpoint: &Url, access_token: &str) -> Result<UserInfo, AppError> {
@@ -688,17 +687,17 @@ mod tests {
 
     #[test]
     fn names_come_from_name_or_given_and_family_names_without_control_characters() {
-        let claims = |json: Value| serde_json::from_value::<Claims>(json).unwrap();
-        assert_eq!(claims(serde_json::json!({"sub": "1", "name": " Ada \n Lovelace "})).name().as_deref(), Some("Ada Lovelace"));
-        assert_eq!(claims(serde_json::json!({"sub": "1", "given_name": "Ada", "family_name": "Lovelace"})).name().as_deref(), Some("Ada Lovelace"));
-        assert_eq!(claims(serde_json::json!({"sub": "1"})).name(), None);
+        let claims = |json: Value| serde_json::from_value::<Claims>(json).unwrap().person;
+        assert_eq!(claims(serde_json::json!({"sub": "1", "name": " Ada \n Lovelace "})).display_name().as_deref(), Some("Ada Lovelace"));
+        assert_eq!(claims(serde_json::json!({"sub": "1", "given_name": "Ada", "family_name": "Lovelace"})).display_name().as_deref(), Some("Ada Lovelace"));
+        assert_eq!(claims(serde_json::json!({"sub": "1"})).display_name(), None);
         let long = "x".repeat(500);
-        assert_eq!(claims(serde_json::json!({"sub": "1", "name": long})).name().unwrap().chars().count(), MAX_NAME_CHARS);
+        assert_eq!(claims(serde_json::json!({"sub": "1", "name": long})).display_name().unwrap().chars().count(), MAX_NAME_CHARS);
     }
 
     #[test]
     fn email_verified_may_be_a_flag_or_text() {
-        let verified = |json: Value| serde_json::from_value::<Claims>(json).unwrap().email_verified.is_some_and(|v| v.yes());
+        let verified = |json: Value| serde_json::from_value::<Claims>(json).unwrap().person.email_verified.is_some_and(|v| v.yes());
         assert!(verified(serde_json::json!({"sub": "1", "email_verified": true})));
         assert!(verified(serde_json::json!({"sub": "1", "email_verified": "true"})));
         assert!(!verified(serde_json::json!({"sub": "1", "email_verified": false})));

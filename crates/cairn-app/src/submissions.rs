@@ -122,7 +122,7 @@ pub async fn apply(app: &App, actor: &Actor, achievement: AchievementId) -> Resu
 }
 
 /// Loads a submission the actor owns.
-async fn own_submission(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
+pub(crate) async fn own_submission(app: &App, actor: &Actor, id: SubmissionId) -> Result<Submission, AppError> {
     let submission = app.store.submission(id).await?;
     if actor.user.is_none() {
         return Err(AppError::Unauthenticated);
@@ -426,7 +426,33 @@ pub async fn withdraw(app: &App, actor: &Actor, id: SubmissionId) -> Result<Subm
     let submission = own_submission(app, actor, id).await?;
     transition(submission.status, Event::Withdraw)?;
     let learner = actor.user.ok_or(AppError::Unauthenticated)?;
-    Ok(app.store.withdraw_submission(id, submission.status, learner, app.now()).await?)
+    match crate::payments::refund_on_withdrawal(app, &submission).await? {
+        Some(refunding) => {
+            let withdrawn = app.store.withdraw_submission_refunding(id, submission.status, learner, &refunding.covers, &refunding.effects, app.now()).await?;
+            effects::settle(app, &refunding.effects).await;
+            Ok(withdrawn)
+        }
+        None => {
+            let withdrawn = app.store.withdraw_submission(id, submission.status, learner, app.now()).await?;
+            crate::payments::close_open(app, id).await;
+            Ok(withdrawn)
+        }
+    }
+}
+
+/// Whether `submission` could be sent once its fee is paid: everything [`submit`] checks but the
+/// fee (so nobody pays to find their work cannot go).
+///
+/// # Errors
+/// As [`submit`], but never for the fee.
+pub(crate) async fn sendable_once_paid(app: &App, submission: &Submission) -> Result<(), AppError> {
+    let organisation = app.store.submission_organisation(submission.id).await?;
+    let settings = app.store.issuer_settings(organisation).await?;
+    let artifacts = app.store.artifacts(submission.id).await?;
+    let missing = missing_reflections(&app.store.collaborator_reflections(submission.id).await?);
+    let settled = Submission { fee: cairn_core::submission::FeeState::Paid, ..submission.clone() };
+    may_send(&settled, artifacts.len(), &missing, &settings)?;
+    Ok(())
 }
 
 /// Redeems a voucher for a submission whose fee is due.
@@ -486,6 +512,9 @@ pub struct LearnerView {
     pub evidence_used: u64,
     /// Set when the submission asks for prior learning to be recognised.
     pub prior_learning: Option<crate::recognition::PriorLearningShown>,
+    /// Whether the issuer takes fees online (Stripe), and this submission's payments.
+    pub pays_online: bool,
+    pub payments: Vec<cairn_store::Payment>,
 }
 
 /// The learner's view of their submission.
@@ -526,6 +555,7 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         (true, Some(due)) => Some(settings.calendar().due_state(app.now(), due, settings.nearly_due_days)),
         _ => None,
     };
+    let pays_online = crate::payments::online(app, organisation.id).await?;
     Ok(LearnerView {
         submission,
         achievement,
@@ -543,6 +573,8 @@ pub async fn learner_view(app: &App, actor: &Actor, id: SubmissionId) -> Result<
         due_state,
         evidence_used,
         prior_learning: crate::recognition::shown(app, id).await?,
+        pays_online,
+        payments: app.store.payments_of(id).await?,
     })
 }
 

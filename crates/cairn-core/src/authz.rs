@@ -88,6 +88,9 @@ pub enum OrgAction {
     /// Register, change and delete webhook endpoints and read their delivery log (owners only:
     /// an endpoint sends the organisation's events to another system).
     ManageWebhooks,
+    /// Connect and disconnect the organisation's Stripe account, through which learners pay
+    /// fees online (owners only: it moves money).
+    ManagePayments,
 }
 
 impl OrgAction {
@@ -95,10 +98,23 @@ impl OrgAction {
     /// keeps its profile and members, and finds talent.
     pub fn issuers_only(self) -> bool {
         use OrgAction::*;
-        matches!(self, ViewDrafts | Author | Publish | Assess | ManageAssessment | ViewEarners | AgreeToComponents | Moderate | ViewInsights | ManageWebhooks)
+        matches!(
+            self,
+            ViewDrafts
+                | Author
+                | Publish
+                | Assess
+                | ManageAssessment
+                | ViewEarners
+                | AgreeToComponents
+                | Moderate
+                | ViewInsights
+                | ManageWebhooks
+                | ManagePayments
+        )
     }
 
-    pub const ALL: [OrgAction; 13] = [
+    pub const ALL: [OrgAction; 14] = [
         OrgAction::ViewDrafts,
         OrgAction::EditProfile,
         OrgAction::ManageMembers,
@@ -112,6 +128,7 @@ impl OrgAction {
         OrgAction::Moderate,
         OrgAction::ViewInsights,
         OrgAction::ManageWebhooks,
+        OrgAction::ManagePayments,
     ];
 }
 
@@ -305,7 +322,7 @@ mod tests {
     use OrgAction::*;
 
     /// The matrix, a row per action: owner, staff, assessor, member of another organisation.
-    const MATRIX: [(OrgAction, [bool; 4]); 13] = [
+    const MATRIX: [(OrgAction, [bool; 4]); 14] = [
         (ViewDrafts, [true, true, true, false]),
         (EditProfile, [true, false, false, false]),
         (ManageMembers, [true, false, false, false]),
@@ -319,6 +336,7 @@ mod tests {
         (Moderate, [true, true, false, false]),
         (ViewInsights, [true, true, false, false]),
         (ManageWebhooks, [true, false, false, false]),
+        (ManagePayments, [true, false, false, false]),
     ];
 
     /// Who sees an award, a row per (privacy, status, view): its learner, the issuer's owner,

@@ -28,6 +28,20 @@ pub enum Charge {
     },
 }
 
+impl Charge {
+    /// The amount charged in minor units and its currency; `None` when free.
+    pub fn due_amount(&self) -> Option<(i64, String)> {
+        let fee = match self {
+            Charge::Free => return None,
+            Charge::Own(fee) | Charge::WholeStack(fee) | Charge::Share { share: fee, .. } => fee,
+        };
+        match fee {
+            Fee::Paid { amount_minor, currency } if *amount_minor > 0 => Some((*amount_minor, currency.clone())),
+            _ => None,
+        }
+    }
+}
+
 /// What a submission for `achievement` is charged; `parent` is the micro-credential of a level.
 pub fn charge(achievement: &Achievement, parent: Option<&Achievement>) -> Charge {
     if let (Kind::Level(level), Some(parent)) = (achievement.kind, parent) {

@@ -108,6 +108,10 @@ id_type!(
     WebhookDeliveryId
 );
 id_type!(
+    /// A Checkout Session made at Stripe for a submission's fee.
+    PaymentId
+);
+id_type!(
     /// An issuer's equivalency rule: an achievement from elsewhere that counts as one of theirs.
     EquivalencyId
 );

@@ -38,6 +38,7 @@ pub mod oauth;
 pub mod offer;
 pub mod organisation;
 pub mod outcomes;
+pub mod payments;
 pub mod progress;
 pub mod recognition;
 pub mod renewal;

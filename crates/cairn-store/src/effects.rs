@@ -13,7 +13,7 @@ use crate::assessment::Tx;
 use crate::rows::{get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
-use cairn_core::ids::{AwardBatchId, AwardId, EffectId, SubmissionId, UserId};
+use cairn_core::ids::{AwardBatchId, AwardId, EffectId, PaymentId, SubmissionId, UserId};
 use cairn_core::notification::NotificationKind;
 use cairn_core::webhook::EventKind;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,11 @@ pub enum Effect {
     /// Tell the organisation's webhook endpoints: the event is fanned out into one delivery per
     /// subscribed endpoint (the message id is the effect's).
     Webhook(WebhookEvent),
+    /// A submission whose fee was just paid online is sent, as its learner asked ("Pay and
+    /// send"); written with the payment.
+    SendPaid { submission: SubmissionId },
+    /// A fee paid online is refunded at Stripe; written with the withdrawal.
+    Refund { payment: PaymentId },
 }
 
 /// What happened, for the webhook endpoints of the organisation it belongs to.
@@ -74,6 +79,8 @@ pub enum EffectKind {
     Email,
     AwardBatch,
     Webhook,
+    SendPaid,
+    Refund,
 }
 
 impl EffectKind {
@@ -86,6 +93,8 @@ impl EffectKind {
             EffectKind::Email => "email",
             EffectKind::AwardBatch => "award_batch",
             EffectKind::Webhook => "webhook",
+            EffectKind::SendPaid => "send_paid",
+            EffectKind::Refund => "refund",
         }
     }
 
@@ -98,6 +107,8 @@ impl EffectKind {
             EffectKind::Email,
             EffectKind::AwardBatch,
             EffectKind::Webhook,
+            EffectKind::SendPaid,
+            EffectKind::Refund,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == raw)
@@ -114,6 +125,8 @@ impl Effect {
             Effect::Email(_) => EffectKind::Email,
             Effect::AwardBatch { .. } => EffectKind::AwardBatch,
             Effect::Webhook(_) => EffectKind::Webhook,
+            Effect::SendPaid { .. } => EffectKind::SendPaid,
+            Effect::Refund { .. } => EffectKind::Refund,
         }
     }
 }
@@ -229,6 +242,11 @@ struct WebhookPayload {
 }
 
 #[derive(Serialize, Deserialize)]
+struct PaymentPayload {
+    payment: String,
+}
+
+#[derive(Serialize, Deserialize)]
 struct LetterPayload {
     to: String,
     subject: String,
@@ -246,10 +264,11 @@ struct NoticePayload {
 
 fn payload_json(effect: &Effect) -> String {
     let json = match effect {
-        Effect::AwardPassed { submission } | Effect::FlagDuplicates { submission } => {
+        Effect::AwardPassed { submission } | Effect::FlagDuplicates { submission } | Effect::SendPaid { submission } => {
             serde_json::to_string(&SubmissionPayload { submission: submission.to_string() })
         }
         Effect::Stack { award } => serde_json::to_string(&AwardPayload { award: award.to_string() }),
+        Effect::Refund { payment } => serde_json::to_string(&PaymentPayload { payment: payment.to_string() }),
         Effect::AwardBatch { batch } => serde_json::to_string(&BatchPayload { batch: batch.to_string() }),
         Effect::Notify(notice) => serde_json::to_string(&NoticePayload {
             user: notice.user.to_string(),
@@ -287,6 +306,14 @@ fn effect_from_parts(kind: &str, payload: &str) -> Result<Effect, StoreError> {
         Some(EffectKind::FlagDuplicates) => {
             let p: SubmissionPayload = serde_json::from_str(payload).map_err(corrupt)?;
             Ok(Effect::FlagDuplicates { submission: parse_id(&p.submission, "submission")? })
+        }
+        Some(EffectKind::SendPaid) => {
+            let p: SubmissionPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            Ok(Effect::SendPaid { submission: parse_id(&p.submission, "submission")? })
+        }
+        Some(EffectKind::Refund) => {
+            let p: PaymentPayload = serde_json::from_str(payload).map_err(corrupt)?;
+            Ok(Effect::Refund { payment: parse_id(&p.payment, "payment")? })
         }
         Some(EffectKind::Stack) => {
             let p: AwardPayload = serde_json::from_str(payload).map_err(corrupt)?;

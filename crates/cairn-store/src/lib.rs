@@ -51,7 +51,8 @@ pub use accounts::{ApiToken, NewSession, TOKEN_PREFIX, TokenOwner, USE_RECORDING
 pub use achievements::{ComponentLink, ComponentRequest};
 pub use assessment::{
     Artifact, ArtifactBody, Assessment, AttemptSnapshot, Collaboration, EscalationCandidate, IssuerQueueItem, LearnerSubmission, ModerationItem, NewArtifact,
-    NewSubmission, OrgEvent, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, SubmissionEvent, Voucher,
+    NewPayment, NewSubmission, OrgEvent, Payment, PoolMember, QueueItem, SampleState, SampledJudgement, SecondScoring, Sending, Settled, StripeAccount,
+    SubmissionEvent, Voucher,
 };
 pub use award_batches::{AwardBatch, BatchOffer, BatchRow, BatchRowState, ChunkSettled, NewAwardBatch, NewBatchRow};
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};

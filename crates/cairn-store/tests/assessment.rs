@@ -1392,3 +1392,110 @@ backend_test!(equivalency_rules_and_recognition_requests_are_kept, |store| {
     let award = store.create_award(&NewAward { recognition: Some(Recognition::Equivalency), ..new_award(&w, w.learner, None, 7) }, &[], at(6)).await.unwrap();
     assert_eq!(store.award(award.id).await.unwrap().recognition, Some(Recognition::Equivalency));
 });
+
+backend_test!(online_payments_settle_a_fee_once_and_keep_stripe_keys_sealed, |store| {
+    use cairn_core::ids::PaymentId;
+    use cairn_core::payments::{PaymentStatus, StripeKeys};
+    use cairn_store::{NewPayment, Settled};
+    let w = world(store).await;
+    assert_eq!(store.stripe_account(w.org).await.unwrap(), None);
+    assert_eq!(store.stripe_keys(w.org).await.unwrap(), None);
+    let keys = StripeKeys::parse("sk_test_first", "whsec_first").unwrap();
+    store.connect_stripe(w.org, "acct_1", "Assessing Org Ltd", &keys, w.owner, at(1)).await.unwrap();
+    let again = StripeKeys::parse("rk_live_second", "whsec_second").unwrap();
+    let account = store.connect_stripe(w.org, "acct_2", "Assessing Org", &again, w.owner, at(2)).await.unwrap();
+    assert_eq!(store.stripe_account(w.org).await.unwrap(), Some(account.clone()), "a second connection replaces the first");
+    assert!(account.livemode);
+    assert_eq!(store.stripe_keys(w.org).await.unwrap(), Some(again), "the keys open again");
+
+    let due = store.create_submission(&new_submission(&w, w.learner, FeeState::Due), now()).await.unwrap();
+    let new = NewPayment {
+        id: PaymentId::new(),
+        submission: due.id,
+        organisation: w.org,
+        session_id: "cs_test_1".into(),
+        checkout_url: "https://checkout.example/cs_test_1".into(),
+        amount_minor: 4950,
+        currency: "EUR".into(),
+        send_when_paid: true,
+        expires_at: at(60),
+    };
+    let payment = store.create_payment(&new, at(3)).await.unwrap();
+    assert_eq!((payment.status, payment.send_when_paid, payment.amount_minor), (PaymentStatus::Open, true, 4950));
+    assert_eq!(store.payment_by_session("cs_test_1").await.unwrap(), Some(payment.clone()));
+    assert_eq!(store.payments_of(due.id).await.unwrap(), vec![payment.clone()]);
+
+    let told = [NewEffect::from(Effect::SendPaid { submission: due.id })];
+    let settled = store.settle_payment("cs_test_1", Some("pi_1"), &[], &told, at(4)).await.unwrap();
+    let Settled::Now { payment: paid, fee_settled } = settled else { panic!("settled now: {settled:?}") };
+    assert!(fee_settled);
+    assert_eq!((paid.status, paid.payment_intent.as_deref(), paid.paid_at, paid.checkout_url), (PaymentStatus::Paid, Some("pi_1"), Some(at(4)), None));
+    assert_eq!(store.submission(due.id).await.unwrap().fee, FeeState::Paid);
+    let last = store.events(due.id).await.unwrap().pop().unwrap();
+    assert_eq!((last.note.as_str(), last.actor), ("fee paid online (49.50 EUR)", None));
+    let pending = store.claim_due_effects(at(5), 10).await.unwrap();
+    assert_eq!(pending.iter().filter(|e| e.effect == Effect::SendPaid { submission: due.id }).count(), 1);
+    // The webhook and the learner's return race: the second finds it settled and writes nothing.
+    assert!(matches!(store.settle_payment("cs_test_1", Some("pi_1"), &[], &told, at(6)).await.unwrap(), Settled::Before(_)));
+    assert!(matches!(store.settle_payment("cs_unknown", None, &[], &[], at(6)).await.unwrap(), Settled::Unknown));
+    assert_eq!(store.payment_by_intent("pi_1").await.unwrap().map(|p| p.id), Some(paid.id));
+
+    // Refunds are recorded once.
+    assert!(store.record_refund(paid.id, Some("re_1"), at(7)).await.unwrap());
+    assert!(!store.record_refund(paid.id, Some("re_2"), at(8)).await.unwrap());
+    let refunded = store.payment(paid.id).await.unwrap();
+    assert_eq!((refunded.status, refunded.refund_id.as_deref(), refunded.refunded_at), (PaymentStatus::Refunded, Some("re_1"), Some(at(7))));
+
+    // An open session that expires; a late payment of it still settles.
+    let other = named_user(store, "Other Learner", "other@example.org").await;
+    let second = store.create_submission(&new_submission(&w, other, FeeState::Due), now()).await.unwrap();
+    let late = NewPayment { id: PaymentId::new(), submission: second.id, session_id: "cs_test_2".into(), send_when_paid: false, ..new.clone() };
+    store.create_payment(&late, at(3)).await.unwrap();
+    assert!(store.expire_payment("cs_test_2").await.unwrap());
+    assert!(!store.expire_payment("cs_test_2").await.unwrap());
+    assert!(matches!(store.settle_payment("cs_test_2", Some("pi_2"), &[], &[], at(9)).await.unwrap(), Settled::Now { .. }));
+
+    // Webhook events are taken once; one forgotten (acting on it failed) is taken again.
+    assert!(store.take_stripe_event("evt_1", w.org, "checkout.session.completed", at(1)).await.unwrap());
+    assert!(!store.take_stripe_event("evt_1", w.org, "checkout.session.completed", at(2)).await.unwrap());
+    store.forget_stripe_event("evt_1").await.unwrap();
+    assert!(store.take_stripe_event("evt_1", w.org, "checkout.session.completed", at(3)).await.unwrap());
+
+    assert!(store.disconnect_stripe(w.org).await.unwrap());
+    assert!(!store.disconnect_stripe(w.org).await.unwrap());
+    assert_eq!(store.stripe_keys(w.org).await.unwrap(), None);
+    assert_eq!(store.payments_of(due.id).await.unwrap().len(), 1, "payments stay");
+});
+
+backend_test!(withdrawing_with_a_refund_makes_covered_drafts_owe_the_fee_again, |store| {
+    use cairn_core::ids::PaymentId;
+    use cairn_store::NewPayment;
+    let w = world(store).await;
+    let level_two = store.create_achievement(w.org, &badge("Level two"), w.owner, now()).await.unwrap().id;
+    let paid_on = store.create_submission(&new_submission(&w, w.learner, FeeState::Due), now()).await.unwrap();
+    let covered = store.create_submission(&NewSubmission { achievement: level_two, ..new_submission(&w, w.learner, FeeState::Due) }, now()).await.unwrap();
+    let new = NewPayment {
+        id: PaymentId::new(),
+        submission: paid_on.id,
+        organisation: w.org,
+        session_id: "cs_cover".into(),
+        checkout_url: "https://checkout.example/cs_cover".into(),
+        amount_minor: 15_000,
+        currency: "EUR".into(),
+        send_when_paid: false,
+        expires_at: at(60),
+    };
+    store.create_payment(&new, at(1)).await.unwrap();
+    store.settle_payment("cs_cover", Some("pi_cover"), &[level_two], &[], at(2)).await.unwrap();
+    assert_eq!(store.submission(covered.id).await.unwrap().fee, FeeState::Paid, "the micro-credential's fee covers the other level");
+    let refund = [NewEffect::from(Effect::Refund { payment: new.id })];
+    let withdrawn = store.withdraw_submission_refunding(paid_on.id, Status::Draft, w.learner, &[level_two], &refund, at(3)).await.unwrap();
+    assert_eq!(withdrawn.status, Status::Withdrawn);
+    assert_eq!(store.submission(covered.id).await.unwrap().fee, FeeState::Due, "the covered draft owes the fee again");
+    let last = store.events(covered.id).await.unwrap().pop().unwrap();
+    assert_eq!((last.note.as_str(), last.actor), ("fee due again: the micro-credential's fee paid online was refunded", Some(w.learner)));
+    let pending = store.claim_due_effects(at(4), 10).await.unwrap();
+    assert_eq!(pending.iter().filter(|e| e.effect == Effect::Refund { payment: new.id }).count(), 1);
+    // A stale status refuses the withdrawal and writes nothing.
+    assert!(store.withdraw_submission_refunding(paid_on.id, Status::Draft, w.learner, &[], &refund, at(5)).await.is_err());
+});

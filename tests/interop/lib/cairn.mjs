@@ -50,7 +50,8 @@ export async function peer(dir, script, ...args) {
   return { status: result.status, json };
 }
 
-function freePort() {
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.unref();

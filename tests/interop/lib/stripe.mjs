@@ -8,9 +8,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { peers } from './cairn.mjs';
+import { freePort, peers } from './cairn.mjs';
 
 export const stripePython = path.join(peers, '.venv-stripe/bin/python');
 export const stripeServerScript = path.join(peers, 'stripe_server.py');
@@ -18,18 +17,6 @@ export const stripeServerScript = path.join(peers, 'stripe_server.py');
 export const TEST_SECRET_KEY = 'sk_test_51CairnInteropLocalstripeKey000000000000';
 /** Stripe's test cards: paid, and declined (card_declined). */
 export const CARDS = { ok: '4242424242424242', declined: '4000000000000002' };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close((error) => (error ? reject(error) : resolve(port)));
-    });
-  });
-}
 
 /** Stripe's form encoding: `a[b][0][c]=v` for nested objects and arrays; nulls left out. */
 export function formEncode(params, prefix = '', into = new URLSearchParams()) {

@@ -25,6 +25,7 @@ mod images;
 mod oauth;
 mod ob;
 pub(crate) mod pages;
+mod payments;
 mod wallet;
 
 /// The whole application.
@@ -45,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .merge(credentials::router())
         .merge(oauth::router())
         .merge(wallet::router())
+        .merge(payments::router())
         .nest("/api/v1", api::router())
         .nest("/ims/ob/v3p0", ob::router())
         .fallback(|| async { Problem::not_found("nothing here") })

@@ -27,6 +27,7 @@ mod ob_api;
 mod offers;
 mod organisations;
 mod pages;
+mod payments;
 mod platform;
 mod recognition;
 mod renewals;

@@ -41,7 +41,7 @@ pub(super) fn fee_code(fee: &FeeState) -> Option<String> {
     }
 }
 
-fn fee_note(fee: &FeeState) -> String {
+pub(super) fn fee_note(fee: &FeeState) -> String {
     match fee {
         FeeState::None => "no fee".into(),
         FeeState::Due => "fee due".into(),
@@ -227,7 +227,7 @@ impl Store {
 
 /// Settles, as `fee`, the fee due on the same learner's submissions for the achievements
 /// `covers`, each with an audit entry by `actor`.
-async fn cover_levels(
+pub(super) async fn cover_levels(
     tx: &mut Tx,
     paid_on: SubmissionId,
     covers: &[AchievementId],

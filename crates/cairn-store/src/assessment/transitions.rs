@@ -314,6 +314,33 @@ impl Store {
         self.commit_move(&m, &[], now).await
     }
 
+    /// [`Store::withdraw_submission`] with a refund: `effects` (the outbox's refunds) are
+    /// written, and the learner's drafts for the levels `covers` whose fee the refunded payment
+    /// settled owe it again, all in one transaction.
+    ///
+    /// # Errors
+    /// As [`Store::withdraw_submission`].
+    pub async fn withdraw_submission_refunding(
+        &self,
+        submission: SubmissionId,
+        from: Status,
+        learner: UserId,
+        covers: &[cairn_core::ids::AchievementId],
+        effects: &[NewEffect],
+        now: OffsetDateTime,
+    ) -> Result<Submission, StoreError> {
+        let m = Move {
+            due: DueChange::Clear,
+            ..Move::status(submission, from, Status::Withdrawn, Some(learner), "withdrawn by the learner; the fee paid online is refunded")
+        };
+        let mut tx = self.pool.begin().await?;
+        apply_move(&mut tx, &m, now).await?;
+        super::payments::owe_again(&mut tx, submission, covers, learner, now).await?;
+        insert_effects(&mut tx, effects, now).await?;
+        tx.commit().await?;
+        self.submission(submission).await
+    }
+
     /// A submission's audit trail, oldest first.
     ///
     /// # Errors

@@ -20,6 +20,7 @@ pub(crate) mod insight;
 mod journey;
 mod offers;
 mod organisations;
+mod payments;
 mod recognition;
 mod talent;
 pub(crate) mod transcripts;
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
         .merge(talent::router())
         .merge(transcripts::router())
         .merge(webhooks::router())
+        .merge(payments::router())
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {

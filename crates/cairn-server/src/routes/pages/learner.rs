@@ -41,6 +41,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/submissions/{id}/artifacts/{artifact}/remove", post(remove_artifact))
         .route("/submissions/{id}/voucher", post(redeem_voucher))
         .route("/submissions/{id}/submit", post(submit))
+        .route("/submissions/{id}/pay", post(pay))
         .route("/submissions/{id}/withdraw", post(withdraw))
         .route("/collaborations", get(collaborations))
         .route("/collaborations/{id}", post(write_reflection))
@@ -336,6 +337,11 @@ struct SubmissionPage {
     fee_due: bool,
     has_fee: bool,
     payment: PaymentView,
+    /// Whether the fee can be paid online now ("Pay and send"), and how much.
+    pay_online: bool,
+    pay_amount: String,
+    /// This submission's online payments: (status words, pill class, amount, when).
+    payments: Vec<(&'static str, &'static str, String, String)>,
     /// Collaborators whose reflection is missing, and whether the issuer makes the submit wait.
     missing_reflections: Vec<String>,
     reflections_required: bool,
@@ -528,6 +534,21 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         fee_terms: view.fee.terms.clone(),
         fee_for_level: view.fee.parent.is_some(),
         payment: PaymentView::new(&view.settings.payment_instructions, view.settings.payment_url.as_deref()),
+        pay_online: view.pays_online && submission.fee == FeeState::Due,
+        pay_amount: view.fee.charge.due_amount().map(|(minor, currency)| format!("{}.{:02} {currency}", minor / 100, minor % 100)).unwrap_or_default(),
+        payments: view
+            .payments
+            .iter()
+            .map(|p| {
+                let class = match p.status {
+                    cairn_core::payments::PaymentStatus::Paid => "pill-published",
+                    cairn_core::payments::PaymentStatus::Open => "pill-draft",
+                    _ => "pill-retired",
+                };
+                let when = p.refunded_at.or(p.paid_at).unwrap_or(p.created_at);
+                (p.status.label(), class, format!("{}.{:02} {}", p.amount_minor / 100, p.amount_minor % 100, p.currency), human_datetime(when))
+            })
+            .collect(),
         missing_reflections: view.missing_reflections.iter().map(|e| e.as_str().to_string()).collect(),
         reflections_required: view.settings.collaborator_reflections == ReflectionRule::Require,
         fee_due: submission.fee == FeeState::Due,
@@ -568,7 +589,20 @@ async fn submission_page(State(state): State<AppState>, viewer: Viewer, csrf: Cs
     let id: SubmissionId = path_id(&raw, "submission")?;
     let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
     let page = submission_page_view(layout(&viewer, &csrf), &view, Typed::default(), FieldErrors::default());
-    render_status(StatusCode::OK, &page)
+    Ok(checkout_policy(&state, page.pay_online, render_status(StatusCode::OK, &page)?))
+}
+
+/// A page whose form may go on to Stripe's payment page ("Pay and send") lets forms lead there:
+/// its policy's `form-action` names Stripe Checkout's origin beside this one.
+fn checkout_policy(state: &AppState, pay_online: bool, mut response: Response) -> Response {
+    if pay_online {
+        let origin = cairn_app::payments::checkout_origin(&state.app);
+        let policy = crate::routes::CONTENT_SECURITY_POLICY.replace("form-action 'self'", &format!("form-action 'self' {origin}"));
+        if let Ok(value) = HeaderValue::from_str(&policy) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+    }
+    response
 }
 
 /// Shows the submission page again after a refused write, keeping what was typed.
@@ -583,7 +617,8 @@ async fn rerender(
 ) -> Result<Response, Problem> {
     let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
     let status = if status.is_client_error() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
-    render_status(status, &submission_page_view(layout(viewer, csrf), &view, typed, errors))
+    let page = submission_page_view(layout(viewer, csrf), &view, typed, errors);
+    Ok(checkout_policy(state, page.pay_online, render_status(status, &page)?))
 }
 
 /// Saves the text parts: the form's Save button, and the autosave script (JSON).
@@ -622,32 +657,73 @@ async fn save(
 }
 
 /// Sends the attempt; from the main form's button, the text parts are saved first.
-async fn submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
-    let id: SubmissionId = path_id(&raw, "submission")?;
-    let from_form = form.0.iter().any(|(name, _)| name == "overview");
+/// Saves what the submission form typed (when the request comes from it) before sending or
+/// paying; `Err` carries the page shown again with the problems, keeping what was typed.
+async fn save_first(state: &AppState, viewer: &Viewer, csrf: &CsrfToken, id: SubmissionId, form: &FormFields) -> Result<Result<Lines, Response>, Problem> {
     let mut lines = Lines::default();
-    if from_form {
-        let (fields, typed_lines) = submission_fields(&form);
+    if from_form(form) {
+        let (fields, typed_lines) = submission_fields(form);
         lines = typed_lines;
         if let Err(problem) = submissions::update_submission(&state.app, &viewer.actor, id, &fields).await.map_err(Problem::from) {
-            return match place(&problem, &lines, "file_title", None) {
-                Some(errors) => rerender(&state, &viewer, &csrf, id, problem.status, Typed { main: Some(form), ..Typed::default() }, errors).await,
-                None => Err(problem),
-            };
+            return Ok(Err(shown_again(state, viewer, csrf, id, problem, &lines, form).await?));
         }
     }
+    Ok(Ok(lines))
+}
+
+fn from_form(form: &FormFields) -> bool {
+    form.0.iter().any(|(name, _)| name == "overview")
+}
+
+/// The submission page again for a refused send or payment, with the problem placed at its
+/// fields and what was typed kept; a problem no field explains is answered as it is.
+async fn shown_again(
+    state: &AppState,
+    viewer: &Viewer,
+    csrf: &CsrfToken,
+    id: SubmissionId,
+    problem: Problem,
+    lines: &Lines,
+    form: &FormFields,
+) -> Result<Response, Problem> {
+    match place(&problem, lines, "file_title", None) {
+        Some(errors) => {
+            let typed = Typed { main: from_form(form).then(|| form.clone()), ..Typed::default() };
+            rerender(state, viewer, csrf, id, problem.status, typed, errors).await
+        }
+        None => Err(problem),
+    }
+}
+
+async fn submit(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&raw, "submission")?;
+    let lines = match save_first(&state, &viewer, &csrf, id, &form).await? {
+        Ok(lines) => lines,
+        Err(page) => return Ok(page),
+    };
     match submissions::submit(&state.app, &viewer.actor, id).await.map_err(Problem::from) {
         Ok(submission) => {
             let notice = if submission.status == Status::Resubmitted { "resubmitted" } else { "submitted" };
             Ok(see_other_with(&format!("/submissions/{id}"), notice))
         }
-        Err(problem) => match place(&problem, &lines, "file_title", None) {
-            Some(errors) => {
-                let typed = Typed { main: from_form.then_some(form), ..Typed::default() };
-                rerender(&state, &viewer, &csrf, id, problem.status, typed, errors).await
-            }
-            None => Err(problem),
+        Err(problem) => shown_again(&state, &viewer, &csrf, id, problem, &lines, &form).await,
+    }
+}
+
+/// Saves what was typed (as [`submit`] does), then sends the learner to Stripe's page to pay the
+/// fee; the submission is sent once the fee is paid.
+async fn pay(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken, Path(raw): Path<String>, form: FormFields) -> Result<Response, Problem> {
+    let id: SubmissionId = path_id(&raw, "submission")?;
+    let lines = match save_first(&state, &viewer, &csrf, id, &form).await? {
+        Ok(lines) => lines,
+        Err(page) => return Ok(page),
+    };
+    match cairn_app::payments::checkout(&state.app, &viewer.actor, id, true).await.map_err(Problem::from) {
+        Ok(payment) => match payment.checkout_url {
+            Some(url) => Ok(super::see_other(&url)),
+            None => Ok(see_other_with(&format!("/submissions/{id}"), "payment-pending")),
         },
+        Err(problem) => shown_again(&state, &viewer, &csrf, id, problem, &lines, &form).await,
     }
 }
 
@@ -657,6 +733,11 @@ async fn withdraw(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
     if !confirmed(&form) {
         let view = submissions::learner_view(&state.app, &viewer.actor, id).await?;
         let name = &view.achievement.content.name;
+        let refund = cairn_app::payments::refund_on_withdrawal(&state.app, &view.submission).await?.map(|r| {
+            let paid: i64 = r.payments.iter().map(|p| p.amount_minor).sum();
+            let currency = r.payments.first().map(|p| p.currency.clone()).unwrap_or_default();
+            format!("The fee you paid online ({}.{:02} {currency}) is refunded to your card; banks take 5 to 10 days to show it.", paid / 100, paid % 100)
+        });
         return render(&ConfirmPage {
             layout: Layout::new(&viewer, &csrf, None),
             title: format!("Withdraw your submission for {name}?"),
@@ -665,7 +746,10 @@ async fn withdraw(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
                 "Your assessor and the issuer's staff see it as withdrawn, and it leaves their queues.".into(),
                 "You cannot send it again; you may start a new submission for this achievement later.".into(),
                 "Its evidence stays with the issuer and still counts towards your evidence storage.".into(),
-            ],
+            ]
+            .into_iter()
+            .chain(refund)
+            .collect(),
             action: format!("/submissions/{id}/withdraw"),
             hidden: Vec::new(),
             fields: Vec::new(),

@@ -42,6 +42,7 @@ mod notices;
 mod oauth;
 mod oidc;
 mod outbox;
+mod payments;
 mod portfolio;
 mod problems;
 mod recognition;
@@ -83,6 +84,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .merge(notices::router())
         .merge(oauth::router())
         .merge(oidc::router())
+        .merge(payments::router())
         .merge(wallet::router())
         .merge(webhooks::router())
         .merge(transcripts::router())
@@ -161,6 +163,11 @@ const NOTICES: &[(&str, &str)] = &[
         "signed-in-new",
         "Welcome to Cairn. Your account is ready: you sign in with the provider you used. To sign in with a password as well, choose one with \"Forgot your password?\" on the sign-in page.",
     ),
+    ("stripe-connected", "Stripe is connected: learners who owe a fee can now pay it online."),
+    ("stripe-disconnected", "Stripe is disconnected: learners pay as your payment instructions say."),
+    ("payment-received", "Thank you: your payment is received and the fee is paid."),
+    ("payment-pending", "Stripe has not confirmed your payment yet. This page shows it as paid once it does; you will also get a notification."),
+    ("payment-cancelled", "You left the payment page without paying. Nothing was charged."),
     ("provider-unlinked", "The provider is unlinked: it no longer signs you in to this account."),
     ("signed-up", "Thank you. If that e-mail address was new to Cairn, your account is ready: sign in below. Either way, we have sent a message to it."),
     ("signed-out", "You are signed out."),
