@@ -335,10 +335,7 @@ async fn settle(app: &App, session_id: &str, payment_intent: Option<&str>) -> Re
                 submission.learner,
                 NotificationKind::Fee,
                 format!("Payment received after withdrawing: {name}"),
-                format!(
-                    "Your payment of {} for \"{name}\" arrived after you withdrew the submission, so it is refunded.",
-                    amount_words(payment.amount_minor, &payment.currency)
-                ),
+                format!("Your payment of {} for \"{name}\" arrived after you withdrew the submission, so it is refunded.", payment.amount()),
                 format!("/submissions/{}", submission.id),
             ),
             NewEffect::from(Effect::Refund { payment: payment.id }),
@@ -352,7 +349,7 @@ async fn settle(app: &App, session_id: &str, payment_intent: Option<&str>) -> Re
         submission.learner,
         NotificationKind::Fee,
         format!("Payment received: {name}"),
-        format!("Your payment of {} for \"{name}\" was received; the fee is paid.", amount_words(payment.amount_minor, &payment.currency)),
+        format!("Your payment of {} for \"{name}\" was received; the fee is paid.", payment.amount()),
         format!("/submissions/{}", submission.id),
     )];
     if payment.send_when_paid {
@@ -363,10 +360,6 @@ async fn settle(app: &App, session_id: &str, payment_intent: Option<&str>) -> Re
         Settled::Before(_) | Settled::Unknown => {}
     }
     Ok(())
-}
-
-fn amount_words(amount_minor: i64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", amount_minor / 100, amount_minor % 100)
 }
 
 /// The `SendPaid` effect: the submission whose fee was just paid is sent, as its learner asked;
@@ -505,7 +498,7 @@ async fn tell_refunded(app: &App, payment: &Payment) -> Result<(), AppError> {
     let achievement = app.store.achievement(submission.achievement).await?;
     let body = format!(
         "Your payment of {} for \"{}\" is refunded; depending on your bank, it shows on your statement within 5 to 10 days.",
-        amount_words(payment.amount_minor, &payment.currency),
+        payment.amount(),
         achievement.content.name
     );
     let told = [notice(submission.learner, NotificationKind::Fee, "Your fee is refunded", body, format!("/submissions/{}", submission.id))];
@@ -516,11 +509,8 @@ async fn tell_refunded(app: &App, payment: &Payment) -> Result<(), AppError> {
 
 async fn refusal(app: &App, payment: &Payment, why: &str) -> Result<(), AppError> {
     tracing::warn!(payment = %payment.id, %why, "a refund failed");
-    let body = format!(
-        "The online payment {} for submission {} could not be refunded: {why}. Refund it in Stripe's dashboard.",
-        amount_words(payment.amount_minor, &payment.currency),
-        payment.submission
-    );
+    let body =
+        format!("The online payment {} for submission {} could not be refunded: {why}. Refund it in Stripe's dashboard.", payment.amount(), payment.submission);
     let told = staff_notices(app, payment.organisation, NotificationKind::Fee, "A refund failed", &body, "/issuer/assessment").await?;
     app.store.enqueue_effects(&told, app.now()).await?;
     crate::effects::settle(app, &told).await;
@@ -629,6 +619,5 @@ mod tests {
     fn zero_decimal_currencies_are_asked_for_in_whole_units() {
         assert_eq!(stripe_amount(4950, "EUR"), 4950);
         assert_eq!(stripe_amount(50_000, "JPY"), 500);
-        assert_eq!(amount_words(4950, "EUR"), "49.50 EUR");
     }
 }

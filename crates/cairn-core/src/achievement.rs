@@ -186,9 +186,14 @@ impl Fee {
     pub fn amount_text(&self) -> Option<String> {
         match self {
             Fee::Free => None,
-            Fee::Paid { amount_minor, .. } => Some(format!("{}.{:02}", amount_minor / 100, amount_minor % 100)),
+            Fee::Paid { amount_minor, .. } => Some(minor_units_text(*amount_minor)),
         }
     }
+}
+
+/// An amount in minor units as `49.00` (two decimals), as fees are kept.
+pub fn minor_units_text(amount_minor: i64) -> String {
+    format!("{}.{:02}", amount_minor / 100, amount_minor % 100)
 }
 
 impl fmt::Display for Fee {

@@ -117,6 +117,11 @@ pub fn verify_signature(header: Option<&str>, body: &[u8], secret: &str, now: i6
     Ok(())
 }
 
+/// An amount in minor units with its currency, as fees read everywhere: `49.50 EUR`.
+pub fn money(amount_minor: i64, currency: &str) -> String {
+    format!("{} {currency}", crate::achievement::minor_units_text(amount_minor))
+}
+
 /// Where an online payment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentStatus {
@@ -200,6 +205,12 @@ mod tests {
         assert_eq!(verify_signature(Some(&header), body, "whsec_other", t), Err(SignatureError::Mismatch));
         assert_eq!(verify_signature(Some(&header), body, SECRET, t + SIGNATURE_TOLERANCE_SECS + 1), Err(SignatureError::Stale));
         assert_eq!(verify_signature(Some(&header), body, SECRET, t - SIGNATURE_TOLERANCE_SECS - 1), Err(SignatureError::Stale));
+    }
+
+    #[test]
+    fn amounts_read_as_fees_do() {
+        assert_eq!(money(4950, "EUR"), "49.50 EUR");
+        assert_eq!(money(12_000, "GBP"), "120.00 GBP");
     }
 
     #[test]

@@ -54,6 +54,13 @@ pub struct Payment {
     pub refunded_at: Option<OffsetDateTime>,
 }
 
+impl Payment {
+    /// Its amount as fees read: `49.50 EUR`.
+    pub fn amount(&self) -> String {
+        cairn_core::payments::money(self.amount_minor, &self.currency)
+    }
+}
+
 /// A Checkout Session Stripe made, to record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
@@ -311,7 +318,7 @@ impl Store {
                 .bind(payment.submission.to_string())
                 .execute(&mut *tx)
                 .await?;
-            let note = format!("{} online ({} {})", fee_note(&fee), minor_text(payment.amount_minor), payment.currency);
+            let note = format!("{} online ({})", fee_note(&fee), payment.amount());
             insert_event(&mut tx, payment.submission, Some(status), status, None, &note, now).await?;
             cover_levels(&mut tx, payment.submission, covers, &fee, None, now).await?;
         }
@@ -430,9 +437,4 @@ pub(super) async fn owe_again(tx: &mut Tx, paid_on: SubmissionId, covers: &[Achi
         insert_event(tx, id, Some(status), status, Some(learner), "fee due again: the micro-credential's fee paid online was refunded", now).await?;
     }
     Ok(())
-}
-
-/// 4950 as "49.50".
-fn minor_text(amount: i64) -> String {
-    format!("{}.{:02}", amount / 100, (amount % 100).abs())
 }

@@ -535,7 +535,7 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
         fee_for_level: view.fee.parent.is_some(),
         payment: PaymentView::new(&view.settings.payment_instructions, view.settings.payment_url.as_deref()),
         pay_online: view.pays_online && submission.fee == FeeState::Due,
-        pay_amount: view.fee.charge.due_amount().map(|(minor, currency)| format!("{}.{:02} {currency}", minor / 100, minor % 100)).unwrap_or_default(),
+        pay_amount: view.fee.charge.due_amount().map(|(minor, currency)| cairn_core::payments::money(minor, &currency)).unwrap_or_default(),
         payments: view
             .payments
             .iter()
@@ -546,7 +546,7 @@ fn submission_page_view(layout: Layout, view: &LearnerView, typed: Typed, errors
                     _ => "pill-retired",
                 };
                 let when = p.refunded_at.or(p.paid_at).unwrap_or(p.created_at);
-                (p.status.label(), class, format!("{}.{:02} {}", p.amount_minor / 100, p.amount_minor % 100, p.currency), human_datetime(when))
+                (p.status.label(), class, p.amount(), human_datetime(when))
             })
             .collect(),
         missing_reflections: view.missing_reflections.iter().map(|e| e.as_str().to_string()).collect(),
@@ -736,7 +736,7 @@ async fn withdraw(State(state): State<AppState>, viewer: Viewer, csrf: CsrfToken
         let refund = cairn_app::payments::refund_on_withdrawal(&state.app, &view.submission).await?.map(|r| {
             let paid: i64 = r.payments.iter().map(|p| p.amount_minor).sum();
             let currency = r.payments.first().map(|p| p.currency.clone()).unwrap_or_default();
-            format!("The fee you paid online ({}.{:02} {currency}) is refunded to your card; banks take 5 to 10 days to show it.", paid / 100, paid % 100)
+            format!("The fee you paid online ({}) is refunded to your card; banks take 5 to 10 days to show it.", cairn_core::payments::money(paid, &currency))
         });
         return render(&ConfirmPage {
             layout: Layout::new(&viewer, &csrf, None),
