@@ -61,6 +61,9 @@ pub struct Config {
     pub oidc_providers: Vec<OidcProvider>,
     /// Where Stripe's API is (`https://api.stripe.com/`; another address only for a test server).
     pub stripe_api_base: Url,
+    /// The SHA-256 digest of the bearer token `/metrics` asks for (`CAIRN_METRICS_TOKEN`); `None`
+    /// serves it to anyone who can reach it (keep it off the public network then).
+    pub metrics_token_digest: Option<[u8; 32]>,
 }
 
 /// An OpenID Connect provider the operator configured (`[[oidc_providers]]`).
@@ -121,6 +124,7 @@ impl Config {
             privacy_url: None,
             oidc_providers: Vec::new(),
             stripe_api_base: Url::parse(STRIPE_API_BASE).expect("a constant URL parses"),
+            metrics_token_digest: None,
         }
     }
 

@@ -123,7 +123,18 @@ impl From<StoreError> for AppError {
             StoreError::NotFound { entity, id } if id.is_empty() => AppError::NotFound(format!("{entity} not found")),
             StoreError::NotFound { .. } => AppError::NotFound(error.to_string()),
             StoreError::Conflict { .. } => AppError::conflict(error.to_string()),
-            StoreError::Unavailable { .. } => AppError::Unavailable("the database is not reachable".into()),
+            StoreError::Unavailable { .. } | StoreError::DatabaseDown(_) => {
+                tracing::warn!(%error, cause = ?std::error::Error::source(&error), "the database is not reachable");
+                AppError::Unavailable("the database is not reachable; please try again in a moment".into())
+            }
+            StoreError::Blob(cause) => {
+                tracing::warn!(%cause, "the blob store failed");
+                AppError::Unavailable("the file store is not reachable; please try again in a moment".into())
+            }
+            StoreError::Full(detail) => {
+                tracing::error!(%detail, "storage is full");
+                AppError::Unavailable(detail.clone())
+            }
             StoreError::InvalidText => AppError::invalid_field("", error.to_string()),
             _ => AppError::internal(&error),
         }

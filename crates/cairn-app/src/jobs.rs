@@ -56,20 +56,41 @@ pub fn valid_mailbox(raw: &str) -> bool {
     raw.parse::<Mailbox>().is_ok()
 }
 
-/// Starts the background loop; abort the handle to stop it. It first recovers the effects a
-/// previous run left unfinished ([`effects::recover`]), so a restart completes anything pending.
+/// Starts the background loop. It first recovers the effects a previous run left unfinished
+/// ([`effects::recover`]), so a restart completes anything pending. Once the app's lifecycle
+/// stops ([`crate::health::Lifecycle::stop`]) it ends after the run under way, which is never cut
+/// short: await the handle to let it finish.
 pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let recovered = effects::recover(&app).await;
         if recovered != DrainReport::default() {
             tracing::info!(done = recovered.done, retried = recovered.retried, given_up = recovered.given_up, "pending effects recovered at start-up");
         }
-        let mailer = Mailer::from_config(&app);
+        let mailer = std::sync::Arc::new(Mailer::from_config(&app));
         let mut interval = tokio::time::interval(Duration::from_secs(app.config.job_interval_secs.max(1)));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            interval.tick().await;
-            let report = run_once(&app, &mailer).await;
+            tokio::select! {
+                biased;
+                () = app.lifecycle.stopped() => break,
+                _ = interval.tick() => {}
+            }
+            let started = std::time::Instant::now();
+            // Each run is a task of its own, so that a bug that panics in one duty loses that run,
+            // not the instance's background work.
+            let run = tokio::spawn({
+                let (app, mailer) = (app.clone(), std::sync::Arc::clone(&mailer));
+                async move { run_once(&app, &mailer).await }
+            });
+            let report = match run.await {
+                Ok(report) => report,
+                Err(error) => {
+                    tracing::error!(%error, "a background run failed; the next run goes on");
+                    app.metrics.job_failed();
+                    RunReport::default()
+                }
+            };
+            app.metrics.job_run(&report, started.elapsed().as_secs_f64());
             if report != RunReport::default() {
                 tracing::info!(
                     escalated = report.escalated,
@@ -79,10 +100,13 @@ pub fn spawn(app: App) -> tokio::task::JoinHandle<()> {
                     sent = report.sent,
                     failed = report.failed,
                     swept = report.swept,
+                    reminded = report.reminded,
+                    webhooks = report.webhooks,
                     "background run"
                 );
             }
         }
+        tracing::info!("background work stopped");
     })
 }
 
@@ -103,7 +127,7 @@ pub async fn run_once(app: &App, mailer: &Mailer) -> RunReport {
         Err(error) => tracing::warn!(%error, "sending webhooks failed"),
     }
     if let Some(transport) = &mailer.transport {
-        match app.store.pending_mail(MAIL_BATCH).await {
+        match app.store.claim_mail(MAIL_BATCH, app.now()).await {
             Ok(mails) => {
                 for mail in mails {
                     let result = match build(&mailer.from, &mail.to, &mail.subject, &mail.body) {

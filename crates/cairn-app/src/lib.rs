@@ -50,6 +50,7 @@ pub mod insight;
 pub mod invitations;
 pub mod issuer;
 pub mod jobs;
+pub mod metrics;
 pub mod moderation;
 pub mod notify;
 pub mod oauth;
@@ -115,6 +116,11 @@ pub struct App {
     /// Where verification may fetch documents from other sites ([`fetch`]): public addresses,
     /// and the hosts `Config::verify_allow_hosts` names.
     pub fetcher: Arc<dyn fetch::Fetcher>,
+    /// What this instance counts, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Whether the instance is stopping: `/readyz` says so and background work ends after its
+    /// current run.
+    pub lifecycle: Arc<health::Lifecycle>,
 }
 
 impl App {
@@ -143,6 +149,8 @@ impl App {
             reset_throttle,
             registration_throttle,
             fetcher,
+            metrics: Arc::default(),
+            lifecycle: Arc::default(),
         }
     }
 

@@ -289,6 +289,7 @@ async fn build(app: &App, user: &User, awards: Vec<Award>, partial: bool, signer
         unsigned["description"] = Value::String(format!("{} awards, {} credits in all.", awards.len(), format_credits(total)));
     }
     let now = rfc3339(app.now());
+    crate::metrics::signed(crate::metrics::Signed::Transcript);
     tokio::task::spawn_blocking(move || match format {
         TranscriptFormat::DataIntegrity => {
             let proof_signer = Ed25519Signer::new(signer.key.clone(), signer.method.clone());

@@ -298,3 +298,72 @@ mod tests {
         assert_eq!(with_recorded_status(report(Some(false)), AwardStatus::Suspended), report(Some(false)));
     }
 }
+
+/// What [`audit_awards`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwardAudit {
+    /// Awards checked.
+    pub checked: u64,
+    /// Awards whose credentials or images did not come out as their record says, with why.
+    pub problems: Vec<(AwardId, String)>,
+}
+
+/// Checks every award as a restore must leave it: its Data Integrity credential and its VC-JWT
+/// verify here (the issuer's key, its DID document and status lists all read from this
+/// database), with no failed check but those its record explains (the status of a revoked or
+/// suspended award, the end of an expired one), and its baked PNG and SVG are in the blob store.
+/// `progress` is called with the count checked so far, every 100 awards.
+///
+/// # Errors
+/// Store failures while reading the awards.
+pub async fn audit_awards(app: &App, mut progress: impl FnMut(u64)) -> Result<AwardAudit, AppError> {
+    let mut audit = AwardAudit::default();
+    let mut after = None;
+    let now = app.now();
+    loop {
+        let page = app.store.awards_after(after, 200).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for award in &page {
+            let expired = award.valid_until.is_some_and(|until| until <= now);
+            // Failed checks the record explains: the status of a revoked or suspended award, the
+            // end of an expired one (a VC-JWT past its `exp` is not read further, so its status
+            // goes unchecked too).
+            let explained = |check: &Check| match check.id.as_str() {
+                "status" => award.status != AwardStatus::Active || (expired && check.ok.is_none()),
+                "valid_until" | "jwt.validity_end" | "jwt.exp_claim" => expired,
+                _ => false,
+            };
+            for (form, document) in [("credential", award.credential_json.as_bytes()), ("VC-JWT", award.jwt.as_bytes())] {
+                match verify(app, document.to_vec()).await {
+                    Ok(report) => {
+                        let unexplained: Vec<String> = report
+                            .checks
+                            .iter()
+                            .filter(|check| check.ok != Some(true) && !explained(check))
+                            .map(|check| format!("{}: {}", check.id, check.detail))
+                            .collect();
+                        let active_but_not_valid = award.status == AwardStatus::Active && !expired && report.verdict != Verdict::Valid;
+                        if !unexplained.is_empty() || active_but_not_valid {
+                            audit.problems.push((award.id, format!("its {form} does not verify as recorded: {}", unexplained.join("; "))));
+                        }
+                    }
+                    Err(error) => audit.problems.push((award.id, format!("its {form} could not be checked: {error}"))),
+                }
+            }
+            for key in [&award.png_key, &award.svg_key] {
+                if !key.is_empty()
+                    && let Err(error) = app.store.blobs().get(key).await
+                {
+                    audit.problems.push((award.id, format!("its image {key} is missing: {error}")));
+                }
+            }
+            audit.checked += 1;
+            if audit.checked % 100 == 0 {
+                progress(audit.checked);
+            }
+        }
+    }
+    progress(audit.checked);
+    Ok(audit)
+}

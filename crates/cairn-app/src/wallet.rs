@@ -235,6 +235,7 @@ pub async fn collect(app: &App, access_token: Option<&str>, body: &Value) -> Res
     let key = app.store.signing_key(award.organisation).await?;
     let method = verification_method(&app.config, award.organisation);
     let format = request.format;
+    crate::metrics::signed(crate::metrics::Signed::Wallet);
     let credential = tokio::task::spawn_blocking(move || -> Result<Value, AppError> {
         match format {
             CredentialFormat::LdpVc => {

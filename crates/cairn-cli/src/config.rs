@@ -57,6 +57,13 @@ pub struct FileConfig {
     pub privacy_url: Option<String>,
     /// Stripe's API (default https://api.stripe.com/; another address only for a test server).
     pub stripe_api_base: Option<String>,
+    /// Where blobs live: "s3://BUCKET[/PREFIX]" (with the AWS_* variables) or a directory
+    /// (default: <data_dir>/blobs).
+    pub blob_store: Option<String>,
+    /// This instance's name among those sharing a database (default: host name and port).
+    pub instance: Option<String>,
+    /// Bearer token /metrics asks for (default none: open; better given as CAIRN_METRICS_TOKEN).
+    pub metrics_token: Option<String>,
     /// OpenID Connect providers people may sign in with (`[[oidc_providers]]` tables).
     pub oidc_providers: Option<Vec<FileOidcProvider>>,
 }
@@ -80,7 +87,7 @@ pub struct FileOidcProvider {
 
 /// The field names, for the test that keeps the example file complete.
 #[cfg(test)]
-pub const FIELDS: [&str; 24] = [
+pub const FIELDS: [&str; 27] = [
     "addr",
     "data_dir",
     "database_url",
@@ -104,6 +111,9 @@ pub const FIELDS: [&str; 24] = [
     "terms_url",
     "privacy_url",
     "stripe_api_base",
+    "blob_store",
+    "instance",
+    "metrics_token",
     "oidc_providers",
 ];
 

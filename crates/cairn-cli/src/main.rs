@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 mod award_cmd;
+mod backup;
 mod bench;
 mod config;
 mod toolkit;
@@ -84,6 +85,12 @@ enum Command {
     /// Seed an empty database with a large synthetic platform for benchmarks: issuers,
     /// catalogs, assessors, employers, learners, submissions and signed awards.
     Synthetic(SyntheticArgs),
+    /// Copy the database and every blob into a directory: SQLite online, PostgreSQL with pg_dump.
+    /// The master key is not copied: keep it apart.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty database and blob store, then verify every award.
+    /// Exit status: 0 restored and every award verifies, 1 otherwise.
+    Restore(backup::RestoreArgs),
     /// Print the credential baked into a PNG or SVG image.
     Unbake {
         /// The baked image, or - for standard input.
@@ -121,6 +128,11 @@ struct ServeArgs {
     /// Public base URL of this server (default http://ADDR).
     #[arg(long, env = "CAIRN_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Where blobs (images, evidence, baked badges) live: s3://BUCKET[/PREFIX], with the AWS_*
+    /// variables (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION,
+    /// AWS_ALLOW_HTTP), or a directory (default DATA/blobs).
+    #[arg(long, env = "CAIRN_BLOB_STORE")]
+    blob_store: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +231,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Synthetic(args) => synthetic(args).await,
+        Command::Backup(args) => backup::backup(args, &file).await,
+        Command::Restore(args) => backup::restore(args, &file).await,
         Command::Unbake { file } => {
             if toolkit::unbake_command(&file)? {
                 Ok(ExitCode::SUCCESS)
@@ -266,7 +280,8 @@ async fn synthetic(args: SyntheticArgs) -> anyhow::Result<ExitCode> {
     let mut config = Config::for_addr("127.0.0.1:8080".parse()?, args.data.clone());
     config.public_url = public_url;
     let master_key = MasterKeySource::resolve(&args.data)?;
-    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: args.data.join("blobs") }).await?;
+    let blobs = cairn_store::BlobLocation::Dir(args.data.join("blobs"));
+    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blobs }).await?;
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config);
     let options = cairn_app::synthetic::SyntheticOptions {
@@ -399,6 +414,14 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         config.stripe_api_base = url;
     }
     config.oidc_providers = oidc_providers(file.oidc_providers.as_deref().unwrap_or_default())?;
+    if let Some(token) = std::env::var("CAIRN_METRICS_TOKEN").ok().filter(|t| !t.is_empty()).or(file.metrics_token.clone()) {
+        anyhow::ensure!(token.len() >= 16, "the metrics token must be at least 16 characters");
+        config.metrics_token_digest = Some(cairn_app::metrics::token_digest(&token));
+    }
+    let blobs = match args.blob_store.clone().or(file.blob_store.clone()) {
+        Some(spec) => cairn_store::BlobLocation::parse(&spec)?,
+        None => cairn_store::BlobLocation::Dir(data_dir.join("blobs")),
+    };
     if demo {
         // The demo issuer runs the demo installation.
         config.operators.push(cairn_core::demo::ACCOUNTS[0].email.to_string());
@@ -427,7 +450,30 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     for provider in &config.oidc_providers {
         tracing::info!(id = %provider.id, issuer = %provider.issuer, client_id = %provider.client_id, "sign-in provider");
     }
-    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blob_dir: data_dir.join("blobs") }).await?;
+    let instance = std::env::var("CAIRN_INSTANCE")
+        .ok()
+        .filter(|name| !name.trim().is_empty())
+        .or(file.instance.clone())
+        .unwrap_or_else(|| format!("{}:{}", host_name(), addr.port()));
+    anyhow::ensure!(
+        instance.len() <= 100 && instance.chars().all(|c| c.is_ascii_graphic()),
+        "instance name \"{instance}\" must be at most 100 visible ASCII characters"
+    );
+    tracing::info!(
+        blob_store = %blobs.describe(), blob_store_source = source(&args.blob_store, &file.blob_store), instance = %instance,
+        metrics_token = config.metrics_token_digest.is_some(), "storage and instance"
+    );
+    let store = Store::connect(&database_url, StoreOptions { master_key: master_key.key.clone(), blobs: blobs.clone() }).await?.with_instance(&instance);
+    store.blobs().check().await.map_err(|error| {
+        let cause = std::error::Error::source(&error).map(|c| format!(": {c}")).unwrap_or_default();
+        anyhow::anyhow!("the blob store {} cannot be used{cause}", blobs.describe())
+    })?;
+    if store.backend() == cairn_store::Backend::Postgres && !blobs.is_shared() {
+        tracing::warn!(
+            blob_store = %blobs.describe(),
+            "blobs are kept on this machine's disk: other instances on this database will not find them; use --blob-store s3://BUCKET to run several"
+        );
+    }
     master_key.check(&store).await?;
     let app = App::new(store.clone(), config.clone());
     if demo {
@@ -436,7 +482,13 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
     }
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    let shutdown = shutdown_signal();
+    let signal = shutdown_signal();
+    let lifecycle = app.lifecycle.clone();
+    let shutdown = async move {
+        signal.await;
+        // /readyz answers 503 from now on, and background work ends after its current run.
+        lifecycle.stop();
+    };
     println!("Cairn is running at {} (listening on {local}, database: {})", config.public_url, store.backend().as_str());
     if demo {
         println!("Demo accounts (e-mail / password):");
@@ -446,11 +498,31 @@ async fn serve(args: ServeArgs, file: FileConfig) -> anyhow::Result<ExitCode> {
         }
     }
     let background = cairn_app::jobs::spawn(app.clone());
-    cairn_server::serve(listener, cairn_server::app(AppState::new(app)), shutdown).await?;
-    background.abort();
+    let served = cairn_server::serve(listener, cairn_server::app(AppState::new(app.clone())), shutdown).await;
+    // Requests in flight have finished; let the background run under way finish too.
+    app.lifecycle.stop();
+    match tokio::time::timeout(std::time::Duration::from_secs(JOB_DRAIN_SECS), background).await {
+        Ok(_) => {}
+        Err(_) => tracing::warn!(seconds = JOB_DRAIN_SECS, "the background run did not finish in time; what it left is taken up at the next start"),
+    }
+    served?;
     store.close().await;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long a shutdown waits for the background run under way.
+const JOB_DRAIN_SECS: u64 = 30;
+
+/// This machine's name, for the default instance name (`HOSTNAME`, else /etc/hostname, else
+/// "cairn").
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or_else(|| "cairn".to_string())
 }
 
 /// The master key and where it came from: `CAIRN_MASTER_KEY`, the key file, or a fresh key for a

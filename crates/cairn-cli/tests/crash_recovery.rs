@@ -231,7 +231,10 @@ fn open_store(data: &Path) -> (tokio::runtime::Runtime, Store) {
     let store = runtime
         .block_on(Store::connect(
             &format!("sqlite://{}", data.join("cairn.db").display()),
-            StoreOptions { master_key: MasterKey::load_or_create(&data.join("master.key")).unwrap(), blob_dir: data.join("blobs") },
+            StoreOptions {
+                master_key: MasterKey::load_or_create(&data.join("master.key")).unwrap(),
+                blobs: cairn_store::BlobLocation::Dir(data.join("blobs")),
+            },
         ))
         .unwrap();
     (runtime, store)

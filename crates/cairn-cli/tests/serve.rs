@@ -171,3 +171,73 @@ fn a_master_key_that_cannot_open_the_sealed_keys_stops_start_up_and_is_named() {
     assert!(body.contains("\"signing\":\"ok\""), "{body}");
     assert!(terminate(child).success());
 }
+
+#[test]
+fn unusable_blob_stores_are_named_before_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused = |spec: &str, envs: &[(&str, &str)], expected: &str| {
+        let mut command = cairn();
+        command.args(["serve", "--addr", "127.0.0.1:0", "--data"]).arg(dir.path()).args(["--blob-store", spec]);
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
+        assert!(!stderr.contains("the-secret-key"), "no secret is printed: {stderr}");
+    };
+    refused("s3://Bad_Bucket", &[], "does not name a bucket");
+    refused("s3://cairn-blobs/../x", &[], "prefix with empty, '.' or '..' parts");
+    refused("ftp://example.org/blobs", &[], "is not a location Cairn can store blobs at");
+    // A bucket whose server does not answer: refused at start-up, naming the store.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let endpoint = format!("http://{closed}");
+    let aws = [
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+        ("AWS_ALLOW_HTTP", "true"),
+        ("AWS_ACCESS_KEY_ID", "cairn"),
+        ("AWS_SECRET_ACCESS_KEY", "the-secret-key"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    refused("s3://cairn-blobs", &aws, "the blob store s3://cairn-blobs cannot be used");
+    // Plain http is refused unless AWS_ALLOW_HTTP says otherwise.
+    refused("s3://cairn-blobs", &aws[..1], "the blob store s3://cairn-blobs cannot be used");
+}
+
+#[test]
+fn json_logs_carry_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = cairn()
+        .env("CAIRN_LOG_FORMAT", "json")
+        .env("CAIRN_LOG", "info,tower_http=debug")
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a start-up line").unwrap();
+    let addr = first.split("listening on ").nth(1).and_then(|rest| rest.split(',').next()).expect(&first).to_string();
+    std::thread::spawn(move || lines.for_each(drop));
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        pipe.read_to_string(&mut text).unwrap();
+        text
+    });
+    let mut stream = TcpStream::connect(&addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nX-Request-Id: trace-me-4711\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200") && response.to_ascii_lowercase().contains("x-request-id: trace-me-4711"), "{response}");
+    let status = terminate(child);
+    assert!(status.success(), "{status:?}");
+    let stderr = reader.join().unwrap();
+    let lines: Vec<serde_json::Value> = stderr.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))).collect();
+    let traced: Vec<&serde_json::Value> = lines.iter().filter(|line| line["span"]["request_id"] == "trace-me-4711").collect();
+    assert!(traced.iter().any(|line| line["fields"]["status"] == 200), "{stderr}");
+    assert!(lines.iter().any(|line| line["fields"]["message"] == "background work stopped"), "the background run ends on shutdown: {stderr}");
+}

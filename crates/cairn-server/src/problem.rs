@@ -276,7 +276,9 @@ impl From<AppError> for Problem {
             }
             AppError::TooLarge(detail) => Problem::too_large(detail),
             AppError::UnsupportedMediaType(detail) => Problem::unsupported_media_type(detail),
-            AppError::Unavailable(detail) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail),
+            // The database or the file store is away, or a provider did not answer: worth another
+            // try in a few seconds.
+            AppError::Unavailable(detail) => Problem { retry_after: Some(5), ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail) },
             AppError::Busy { retry_after } => {
                 Problem { retry_after: Some(retry_after), ..Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", error.detail()) }
             }
@@ -417,7 +419,7 @@ mod tests {
             ),
         ];
         for (error, status, slug, detail) in cases {
-            let waits = matches!(error, AppError::Busy { .. } | AppError::Throttled { .. });
+            let waits = matches!(error, AppError::Busy { .. } | AppError::Throttled { .. } | AppError::Unavailable(_));
             let problem = Problem::from(error);
             assert_eq!((problem.status.as_u16(), problem.slug, problem.detail.as_str()), (status, slug, detail));
             assert_eq!(problem_type(slug).map(|t| t.status), Some(status), "{slug} has its page");

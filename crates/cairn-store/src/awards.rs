@@ -495,6 +495,20 @@ impl Store {
         rows.iter().map(|row| get_id(row, "id")).collect()
     }
 
+    /// Every award, `limit` at a time in id order after `after` (the last id of the previous
+    /// page), for checks that walk the whole platform (`cairn restore`).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn awards_after(&self, after: Option<AwardId>, limit: usize) -> Result<Vec<Award>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM awards WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.map(|id| id.to_string()).unwrap_or_default())
+            .bind(i64::try_from(limit.clamp(1, 10_000)).unwrap_or(1))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(award_from).collect()
+    }
+
     /// An organisation's awards, newest first, each with the learner's name and the name of the
     /// achievement version awarded.
     ///

@@ -10,7 +10,7 @@
 //! run more than once; running one twice must do what running it once does.
 
 use crate::assessment::Tx;
-use crate::rows::{get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, secs};
+use crate::rows::{get_id, get_opt_string, get_opt_time, get_string, get_time, get_u32, get_u64, secs};
 use crate::{Store, StoreError};
 use cairn_core::account::Email;
 use cairn_core::ids::{AwardBatchId, AwardId, EffectId, PaymentId, SubmissionId, UserId};
@@ -388,6 +388,43 @@ pub(crate) async fn insert_effects(tx: &mut Tx, effects: &[NewEffect], now: Offs
 /// The condition of an effect a runner may claim at `$1`.
 const CLAIMABLE: &str = "done_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1";
 
+/// How much work waits in the outboxes (for `/metrics`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepths {
+    /// Effects neither done nor given up.
+    pub effects: u64,
+    /// Effects given up after their last attempt (kept for the operators).
+    pub effects_failed: u64,
+    /// Mail not sent and not given up.
+    pub mail: u64,
+    /// Webhook deliveries still to be made.
+    pub webhooks: u64,
+}
+
+impl Store {
+    /// How much work waits in the effects, mail and webhook outboxes.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn queue_depths(&self) -> Result<QueueDepths, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM effects WHERE done_at IS NULL AND failed_at IS NULL) AS effects, \
+                    (SELECT COUNT(*) FROM effects WHERE failed_at IS NOT NULL) AS effects_failed, \
+                    (SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND attempts < $1) AS mail, \
+                    (SELECT COUNT(*) FROM webhook_deliveries WHERE state = 'pending') AS webhooks",
+        )
+        .bind(i64::from(crate::MAX_MAIL_ATTEMPTS))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(QueueDepths {
+            effects: get_u64(&row, "effects")?,
+            effects_failed: get_u64(&row, "effects_failed")?,
+            mail: get_u64(&row, "mail")?,
+            webhooks: get_u64(&row, "webhooks")?,
+        })
+    }
+}
+
 impl Store {
     /// Writes effects on their own, due at once (for a cause that is not a stored state change,
     /// and for tests); a use case writes them with its state change instead.
@@ -439,12 +476,13 @@ impl Store {
     /// does not parse.
     pub async fn claim_effect(&self, id: EffectId, now: OffsetDateTime) -> Result<Option<ClaimedEffect>, StoreError> {
         let result = sqlx::query(&format!(
-            "UPDATE effects SET attempts = attempts + 1, claimed_at = $1, next_attempt_at = $2 WHERE id = $3 AND {CLAIMABLE} AND attempts < $4"
+            "UPDATE effects SET attempts = attempts + 1, claimed_at = $1, next_attempt_at = $2, claimed_by = $5 WHERE id = $3 AND {CLAIMABLE} AND attempts < $4"
         ))
         .bind(secs(now))
         .bind(secs(now + EFFECT_LEASE))
         .bind(id.to_string())
         .bind(i64::from(MAX_EFFECT_ATTEMPTS))
+        .bind(self.instance.as_ref())
         .execute(&self.pool)
         .await?;
         if result.rows_affected() == 0 {
@@ -509,18 +547,23 @@ impl Store {
         Err(StoreError::Conflict { constraint: "effects.state", detail: format!("effect {id} is no longer pending") })
     }
 
-    /// Makes every claimed effect due at once: what a runner does when it starts, since the
-    /// claims of a runner that died would otherwise wait for their lease to end. Another live
-    /// runner's effect may then run twice, which effects allow. Returns how many were released.
+    /// Makes the effects this instance ([`Store::with_instance`]) had claimed due at once: what a
+    /// runner does when it starts, since the claims it held when it died would otherwise wait
+    /// for their lease to end. Claims of other instances, which may be running, wait for their
+    /// lease; claims from before instances were named are released. Returns how many were
+    /// released.
     ///
     /// # Errors
     /// [`StoreError::Backend`] on a database failure.
     pub async fn release_claimed_effects(&self, now: OffsetDateTime) -> Result<u64, StoreError> {
-        let result =
-            sqlx::query("UPDATE effects SET claimed_at = NULL, next_attempt_at = $1 WHERE claimed_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL")
-                .bind(secs(now))
-                .execute(&self.pool)
-                .await?;
+        let result = sqlx::query(
+            "UPDATE effects SET claimed_at = NULL, next_attempt_at = $1 WHERE claimed_at IS NOT NULL AND done_at IS NULL AND failed_at IS NULL \
+                 AND (claimed_by = $2 OR claimed_by IS NULL)",
+        )
+        .bind(secs(now))
+        .bind(self.instance.as_ref())
+        .execute(&self.pool)
+        .await?;
         Ok(result.rows_affected())
     }
 

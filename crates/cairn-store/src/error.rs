@@ -19,6 +19,13 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    /// The database went away while running (its server stopped, the connection broke, or no
+    /// connection could be had in time): try again once it is back.
+    #[error("the database is not reachable")]
+    DatabaseDown(#[source] sqlx::Error),
+    /// The disk under the database or the blob store is full: nothing was written.
+    #[error("{0}")]
+    Full(String),
     /// A migration failed.
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -44,6 +51,20 @@ pub enum StoreError {
 const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
 /// PostgreSQL's SQLSTATE for a NUL in a string it cannot convert.
 const UNTRANSLATABLE_CHARACTER: &str = "22P05";
+/// PostgreSQL's SQLSTATE for a full disk.
+const DISK_FULL: &str = "53100";
+/// SQLite's result code for a full disk (`SQLITE_FULL`).
+const SQLITE_FULL: &str = "13";
+/// What a full disk is reported as.
+pub(crate) const FULL_DATABASE: &str = "the database's disk is full, so nothing was saved; the operator must free space";
+pub(crate) const FULL_BLOBS: &str = "the file store's disk is full, so nothing was saved; the operator must free space";
+
+/// Whether a database error says the server is going away or cannot take connections:
+/// SQLSTATE class 08 (connection exception) and 57P (operator intervention: shutdown, crash,
+/// cannot connect now).
+fn connection_lost(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P")
+}
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
@@ -52,12 +73,38 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some(CHARACTER_NOT_IN_REPERTOIRE | UNTRANSLATABLE_CHARACTER)) => {
                 StoreError::InvalidText
             }
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some(DISK_FULL | SQLITE_FULL)) => StoreError::Full(FULL_DATABASE.into()),
+            sqlx::Error::Database(db) if db.code().as_deref().is_some_and(connection_lost) => StoreError::DatabaseDown(sqlx::Error::Database(db)),
+            error @ (sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed | sqlx::Error::Tls(_)) => {
+                StoreError::DatabaseDown(error)
+            }
             other => StoreError::Backend(other),
         }
     }
 }
 
 impl StoreError {
+    /// A blob store failure: a full disk (an `ENOSPC` anywhere in its causes) is
+    /// [`StoreError::Full`], anything else [`StoreError::Blob`].
+    pub(crate) fn blob(error: object_store::Error) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(current) = cause {
+            if let Some(io) = current.downcast_ref::<std::io::Error>()
+                && (io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28))
+            {
+                return StoreError::Full(FULL_BLOBS.into());
+            }
+            cause = current.source();
+        }
+        StoreError::Blob(error)
+    }
+
+    /// Whether the failure is the database or the blob store being out of reach (or full): the
+    /// request may succeed later, unchanged.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. } | StoreError::DatabaseDown(_) | StoreError::Blob(_) | StoreError::Full(_))
+    }
+
     pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> Self {
         StoreError::NotFound { entity, id: id.to_string() }
     }

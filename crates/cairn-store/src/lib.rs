@@ -10,7 +10,7 @@
 //! use cairn_store::{MasterKey, Store, StoreOptions};
 //! let store = Store::connect("sqlite://cairn.db", StoreOptions {
 //!     master_key: MasterKey::from_bytes([7; 32]),
-//!     blob_dir: "blobs".into(),
+//!     blobs: cairn_store::BlobLocation::Dir("blobs".into()),
 //! }).await?;
 //! store.ping().await?;
 //! # Ok(()) }
@@ -56,12 +56,12 @@ pub use assessment::{
 };
 pub use award_batches::{AwardBatch, BatchOffer, BatchRow, BatchRowState, ChunkSettled, NewAwardBatch, NewBatchRow};
 pub use awards::{Award, LearnerAward, MIN_STATUS_LIST_LENGTH, NewAward, StatusListRow};
-pub use blobs::{BlobInfo, Blobs};
+pub use blobs::{BlobInfo, BlobLocation, Blobs};
 pub use catalog::{CatalogPage, CatalogQuery, FeeFilter, KindFilter};
 pub use discovery::{ContactRequest, ShortlistEntry, Talent, TalentActivity, TalentHit, TalentPage, TalentTuning};
 pub use effects::{
-    ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, Retry, WebhookEvent,
-    WebhookSubject,
+    ClaimedEffect, EFFECT_LEASE, Effect, EffectKind, EffectRecord, EffectState, Letter, MAX_EFFECT_ATTEMPTS, NewEffect, Notice, QueueDepths, Retry,
+    WebhookEvent, WebhookSubject,
 };
 pub use error::StoreError;
 pub use expiry::ExpiringAward;
@@ -69,7 +69,7 @@ pub use identities::{LinkedIdentity, NO_PASSWORD, OidcLogin};
 pub use imports::{Import, ImportCheck, ImportSource, ImportVerdict};
 pub use insight::{AwardUse, DecisionGroup, Decisions, InsightScope, LevelPairs, PassCounts, SampleCounts, SendsOnDay, UseCounts};
 pub use invitations::{Invitation, Invitee, NewInvitation};
-pub use notices::{MAX_MAIL_ATTEMPTS, Mail, Notification};
+pub use notices::{MAIL_LEASE, MAX_MAIL_ATTEMPTS, Mail, Notification};
 pub use oauth::{
     ACCESS_TOKEN_PREFIX, CLIENT_SECRET_PREFIX, ClaimedCode, IssuedTokens, NewGrant, OAuthClient, OAuthGrant, Presented, REFRESH_TOKEN_PREFIX, TokenGrant,
 };
@@ -84,7 +84,6 @@ pub use webhooks::{AttemptOutcome, ClaimedDelivery, DeliveryState, WebhookAttemp
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Which database engine a [`Store`] talks to; dialect differences `match` on it in plain sight.
@@ -122,8 +121,8 @@ impl Backend {
 pub struct StoreOptions {
     /// Seals issuer private keys at rest.
     pub master_key: MasterKey,
-    /// Directory of the local blob store.
-    pub blob_dir: PathBuf,
+    /// Where blobs live: a local directory, or a bucket instances share.
+    pub blobs: BlobLocation,
 }
 
 /// The one handle to Cairn's data; cheap to clone.
@@ -133,6 +132,8 @@ pub struct Store {
     backend: Backend,
     master_key: MasterKey,
     blobs: Blobs,
+    /// This instance's name, kept with the claims it makes ([`Store::with_instance`]).
+    instance: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Store {
@@ -140,6 +141,9 @@ impl std::fmt::Debug for Store {
         f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
+
+/// The instance name of a store nobody named.
+const DEFAULT_INSTANCE: &str = "cairn";
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -222,8 +226,37 @@ impl Store {
             }
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        let blobs = Blobs::local(&options.blob_dir)?;
-        Ok(Store { pool, backend, master_key: options.master_key, blobs })
+        let blobs = Blobs::open(&options.blobs)?;
+        Ok(Store { pool, backend, master_key: options.master_key, blobs, instance: std::sync::Arc::from(DEFAULT_INSTANCE) })
+    }
+
+    /// Writes a consistent copy of the SQLite database to `path` while it is in use (`VACUUM
+    /// INTO`: one read transaction, so writers go on and the copy is of one moment).
+    ///
+    /// # Errors
+    /// [`StoreError::Config`] on PostgreSQL (back it up with `pg_dump`); [`StoreError::Backend`]
+    /// when the copy fails (the file exists already, or the disk is full).
+    pub async fn backup_sqlite(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Config("a PostgreSQL database is backed up with pg_dump".into()));
+        }
+        let target = path.to_str().ok_or_else(|| StoreError::Config(format!("the backup path {} is not UTF-8", path.display())))?;
+        sqlx::query("VACUUM INTO $1").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The store as used by the instance named `name`, which must be the same across restarts of
+    /// one instance and differ between instances sharing the database (`cairn serve` uses the
+    /// host name and port unless `CAIRN_INSTANCE` names it). Outbox claims record it, so that an
+    /// instance restarting after a crash takes back only its own.
+    pub fn with_instance(mut self, name: &str) -> Store {
+        self.instance = std::sync::Arc::from(name);
+        self
+    }
+
+    /// This instance's name.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     /// The engine in use.
@@ -270,6 +303,25 @@ impl Store {
         let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
         rows.iter().map(|row| Ok((row.try_get::<String, _>("table_name")?, row.try_get::<String, _>("column_name")?))).collect()
     }
+}
+
+/// Whether the database at `url` holds nothing of Cairn's yet (no migration has run), checked
+/// without migrating it: a restore goes only into an empty database.
+///
+/// # Errors
+/// [`StoreError::Unavailable`] when it cannot be reached.
+pub async fn database_is_empty(url: &str) -> Result<bool, StoreError> {
+    install_default_drivers();
+    let backend = Backend::from_url(url)?;
+    let unavailable = |source: sqlx::Error| StoreError::Unavailable { url: redact_url(url), source };
+    let pool = AnyPoolOptions::new().max_connections(1).acquire_timeout(Duration::from_secs(10)).connect(url).await.map_err(unavailable)?;
+    let sql = match backend {
+        Backend::Sqlite => "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'",
+        Backend::Postgres => "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'public'",
+    };
+    let row = sqlx::query(sql).fetch_one(&pool).await?;
+    pool.close().await;
+    Ok(rows::get_u64(&row, "n")? == 0)
 }
 
 /// A database URL with any password replaced by `***`, safe to log or show.

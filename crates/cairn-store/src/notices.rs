@@ -13,6 +13,9 @@ use time::OffsetDateTime;
 
 /// Mail is retried until this many attempts have failed.
 pub const MAX_MAIL_ATTEMPTS: u32 = 5;
+/// How long a runner holds the messages it claimed ([`Store::claim_mail`]) before another may
+/// send them: longer than sending a batch takes.
+pub const MAIL_LEASE: time::Duration = time::Duration::minutes(5);
 
 /// An in-app notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,12 +255,49 @@ impl Store {
         rows.iter().map(mail_from).collect()
     }
 
+    /// Claims up to `limit` unsent messages that have not failed [`MAX_MAIL_ATTEMPTS`] times and
+    /// that no runner holds, oldest first, for [`MAIL_LEASE`]: another instance's runner skips
+    /// them until they are marked sent or failed or the lease runs out (its runner died).
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn claim_mail(&self, limit: usize, now: OffsetDateTime) -> Result<Vec<Mail>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM outbox WHERE sent_at IS NULL AND attempts < $1 AND (claimed_until IS NULL OR claimed_until <= $2) \
+             ORDER BY created_at, id LIMIT $3",
+        )
+        .bind(i64::from(MAX_MAIL_ATTEMPTS))
+        .bind(secs(now))
+        .bind(self::limit(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mail = mail_from(row)?;
+            let taken =
+                sqlx::query("UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)")
+                    .bind(secs(now + MAIL_LEASE))
+                    .bind(&mail.id)
+                    .bind(secs(now))
+                    .execute(&self.pool)
+                    .await?;
+            if taken.rows_affected() == 1 {
+                claimed.push(mail);
+            }
+        }
+        Ok(claimed)
+    }
+
     /// Records a message as sent (counting the attempt).
     ///
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown id.
     pub async fn mark_mail_sent(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1 WHERE id = $2").bind(secs(now)).bind(id).execute(&self.pool).await?;
+        let result = sqlx::query("UPDATE outbox SET sent_at = $1, attempts = attempts + 1, claimed_until = NULL WHERE id = $2")
+            .bind(secs(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("mail", id));
         }
@@ -269,7 +309,11 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] for an unknown id.
     pub async fn mark_mail_failed(&self, id: &str, error: &str, _now: OffsetDateTime) -> Result<(), StoreError> {
-        let result = sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2").bind(error).bind(id).execute(&self.pool).await?;
+        let result = sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if result.rows_affected() == 0 {
             return Err(StoreError::not_found("mail", id));
         }

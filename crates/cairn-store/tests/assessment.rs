@@ -1145,6 +1145,30 @@ backend_test!(the_outbox_tracks_pending_sent_and_failed_mail, |store| {
     assert!(is_not_found(store.mark_mail_failed("nope", "x", at(6)).await));
 });
 
+backend_test!(mail_is_claimed_by_one_runner_until_sent_failed_or_the_lease_ends, |store| {
+    let first = store.queue_mail(&email("a@example.org"), "First", "Hello", at(1)).await.unwrap();
+    let second = store.queue_mail(&email("b@example.org"), "Second", "Hello", at(2)).await.unwrap();
+    let t = at(100);
+    let one = store.claim_mail(1, t).await.unwrap();
+    assert_eq!(one, std::slice::from_ref(&first), "oldest first, at most the limit");
+    let other = store.claim_mail(10, t).await.unwrap();
+    assert_eq!(other, std::slice::from_ref(&second), "another runner gets only what nobody holds");
+    assert!(store.claim_mail(10, t).await.unwrap().is_empty(), "both are held");
+    assert_eq!(store.pending_mail(10).await.unwrap().len(), 2, "held mail is still pending");
+
+    store.mark_mail_failed(&first.id, "connection refused", t).await.unwrap();
+    let again = store.claim_mail(10, t).await.unwrap();
+    assert_eq!(again.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), [first.id.as_str()], "a failure frees the message for the next run");
+    store.mark_mail_sent(&first.id, t).await.unwrap();
+
+    let lease_end = t + cairn_store::MAIL_LEASE;
+    assert!(store.claim_mail(10, lease_end - time::Duration::seconds(1)).await.unwrap().is_empty(), "the lease holds");
+    let taken_over = store.claim_mail(10, lease_end).await.unwrap();
+    assert_eq!(taken_over, std::slice::from_ref(&second), "a dead runner's claim runs out");
+    store.mark_mail_sent(&second.id, lease_end).await.unwrap();
+    assert!(store.claim_mail(10, lease_end + cairn_store::MAIL_LEASE).await.unwrap().is_empty(), "sent mail is never claimed");
+});
+
 backend_test!(org_staff_are_owners_and_staff, |store| {
     let w = world(store).await;
     store.add_member(w.org, &email("assessor@example.org"), Role::Assessor, now()).await.unwrap();
@@ -1233,9 +1257,15 @@ backend_test!(claims_are_exclusive_and_failures_back_off_then_give_up, |store| {
     let lease_end = at(5) + cairn_store::EFFECT_LEASE;
     assert!(store.claim_effect(effects[0].id, lease_end - Duration::seconds(1)).await.unwrap().is_none());
     assert_eq!(store.claim_effect(effects[0].id, lease_end).await.unwrap().map(|c| c.attempt), Some(2));
-    // A restart releases every claim at once.
+    // A restart releases the instance's own claims at once, and leaves another instance's.
+    let other = store.clone().with_instance("other:8080");
+    let theirs = notice_to(w.learner, "claimed by another instance");
+    store.enqueue_effects(std::slice::from_ref(&theirs), at(7)).await.unwrap();
+    assert!(other.claim_effect(theirs.id, at(8)).await.unwrap().is_some());
     assert_eq!(store.release_claimed_effects(at(11)).await.unwrap(), 4);
-    assert_eq!(store.claim_due_effects(at(11), 10).await.unwrap().len(), 4);
+    assert_eq!(store.claim_due_effects(at(11), 10).await.unwrap().len(), 4, "the other instance's claim holds");
+    assert_eq!(other.release_claimed_effects(at(11)).await.unwrap(), 1, "its own restart releases it");
+    assert_eq!(store.claim_due_effects(at(11), 10).await.unwrap().iter().map(|c| c.id).collect::<Vec<_>>(), [theirs.id]);
 
     // Done is done, and completing twice is harmless.
     store.complete_effect(effects[1].id, at(12)).await.unwrap();

@@ -424,7 +424,10 @@ async fn a_wrong_master_key_cannot_open_signing_keys() {
     let owner = user(&store, "k@example.org").await;
     let id = organisation(&store, "Key Org", owner).await;
     store.close().await;
-    let other = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let other =
+        Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blobs: cairn_store::BlobLocation::Dir(dir.path().join("blobs")) })
+            .await
+            .unwrap();
     assert!(matches!(other.signing_key(id).await, Err(StoreError::Sealed(_))));
 }
 
@@ -447,7 +450,10 @@ async fn a_wrong_master_key_is_refused_by_the_check() {
     let owner = user(&store, "k@example.org").await;
     let id = organisation(&store, "Key Org", owner).await;
     store.close().await;
-    let other = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let other =
+        Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes([8; 32]), blobs: cairn_store::BlobLocation::Dir(dir.path().join("blobs")) })
+            .await
+            .unwrap();
     let error = other.check_master_key().await.unwrap_err();
     assert!(matches!(&error, StoreError::Sealed(detail) if detail.contains(&id.to_string())), "{error:?}");
 }

@@ -43,7 +43,7 @@ pub const PARALLELISM: u32 = 1;
 /// How long a request waits for a hashing permit before it is told the server is busy.
 pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
 /// How many requests may wait per permit; beyond that they are told at once.
-pub const QUEUE_PER_PERMIT: usize = 16;
+pub const QUEUE_PER_PERMIT: usize = 32;
 /// The `Retry-After` seconds of a busy answer.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 

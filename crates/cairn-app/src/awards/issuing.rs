@@ -301,8 +301,10 @@ fn sign_parts(
     let signer = Ed25519Signer::new(input.key.clone(), method.clone());
     let signed = eddsa::sign(&unsigned, &signer, &ProofOptions::assertion(rfc3339(input.issued)), &BundledLoader)
         .map_err(|e| signing_failed("data integrity proof", &e))?;
+    crate::metrics::signed(crate::metrics::Signed::AwardDataIntegrity);
     let credential_json = ob3::proof_as_array(signed).to_string();
     let jwt = vc_jwt::sign(&unsigned, input.key, &method).map_err(|e| signing_failed("VC-JWT", &e))?;
+    crate::metrics::signed(crate::metrics::Signed::AwardJwt);
     let ob2_json =
         documents::ob2_assertion(input.config, input.award, input.achievement.id, input.email, input.salt, input.issued, input.valid_until).to_string();
     Ok(SignedForms { credential_json, jwt, ob2_json, results_json: documents::results_json(&kept) })

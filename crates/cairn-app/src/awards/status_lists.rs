@@ -56,6 +56,7 @@ pub async fn status_list(app: &App, list_id: &str) -> Result<Arc<Value>, AppErro
         .await
         .map_err(|e| AppError::internal(&e))?
         .map_err(|e| signing_failed("status list proof", &e))?;
+    crate::metrics::signed(crate::metrics::Signed::StatusList);
     let signed = Arc::new(signed);
     app.caches.keep_signed_list(list_id, digest, Arc::clone(&signed));
     Ok(signed)

@@ -30,7 +30,7 @@ mod wallet;
 
 /// The whole application.
 ///
-/// Layers, outermost first: request id → trace span → security headers → problem rendering →
+/// Layers, outermost first: request metrics → request id → trace span → security headers → problem rendering →
 /// CSRF cookie → flash (notices and failed forms across redirects) → timeout → body limit. The
 /// security headers sit outside problem rendering, so error pages and problem documents get them
 /// too.
@@ -53,6 +53,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(
             ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(state.clone(), count_requests))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -66,6 +67,19 @@ pub fn app(state: AppState) -> Router {
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30))),
         )
         .with_state(state)
+}
+
+/// Counts each request for `/metrics`: in flight while it runs, then by method, route template
+/// (`unmatched` for paths no route has) and status, with its latency.
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let metrics = state.app.metrics.clone();
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let method = request.method().clone();
+    let _in_flight = metrics.request_started();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    metrics.request_done(method.as_str(), &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+    response
 }
 
 /// Marks a response other sites may put in a frame: the embeddable award card, and nothing else.

@@ -131,7 +131,10 @@ pub async fn spawn_bare_app(backend: Backend) -> TestApp {
             (url.to_string(), Some((admin_url, name)))
         }
     };
-    let store = Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes(MASTER_KEY), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let store =
+        Store::connect(&url, StoreOptions { master_key: MasterKey::from_bytes(MASTER_KEY), blobs: cairn_store::BlobLocation::Dir(dir.path().join("blobs")) })
+            .await
+            .unwrap();
     let mut config = Config::for_addr("127.0.0.1:8080".parse().unwrap(), dir.path().to_path_buf());
     // As `cairn serve --demo` does, the demo issuer operates the installation.
     config.operators = vec!["issuer@demo.cairn.test".into()];

@@ -11,6 +11,48 @@ backend_test!(healthz_answers_when_the_database_does, |app| {
     assert_eq!(response.json()["signing"], "ok", "the demo issuer's key unseals and signs");
 });
 
+backend_test!(readyz_answers_until_the_instance_stops, |app| {
+    let response = app.get("/readyz", None).await;
+    assert_eq!((response.status.as_u16(), response.json()["status"].as_str()), (200, Some("ready")));
+    app.state.app.lifecycle.stop();
+    let stopping = app.get("/readyz", None).await.problem(503, "unavailable");
+    assert!(stopping["detail"].as_str().unwrap().contains("shutting down"), "{stopping}");
+    assert_eq!(app.get("/readyz", None).await.headers.get(header::RETRY_AFTER).map(|v| v.to_str().unwrap()), Some("5"));
+    assert_eq!(app.get("/healthz", None).await.status, 200, "health is not readiness");
+});
+
+backend_test!(metrics_count_requests_by_route_template_and_need_the_token_when_set, |app| {
+    for _ in 0..3 {
+        app.get("/api/v1/achievements", None).await;
+    }
+    app.get("/api/v1/no-such-thing/at-all", None).await;
+    let response = app.get("/metrics", None).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.content_type(), cairn_app::metrics::CONTENT_TYPE);
+    let text = response.text();
+    for line in [
+        "cairn_http_requests_total{method=\"GET\",route=\"/api/v1/achievements\",status=\"200\"} 3",
+        "cairn_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "cairn_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/achievements\"} 3",
+        "cairn_http_requests_in_flight 1",
+        "cairn_outbox_depth{queue=\"mail\"} ",
+        "cairn_outbox_depth{queue=\"effects_failed\"} 0",
+        "# EOF",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert!(!text.contains("no-such-thing"), "raw paths never become labels");
+
+    let guarded = app.router_with(|config| config.metrics_token_digest = Some(cairn_app::metrics::token_digest("a-metrics-token-0123")));
+    let refused = crate::helpers::send_to(&guarded, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    refused.problem(401, "unauthenticated");
+    assert!(refused.headers.contains_key(header::WWW_AUTHENTICATE));
+    let wrong = Request::get("/metrics").header(header::AUTHORIZATION, "Bearer a-metrics-token-0124").body(Body::empty()).unwrap();
+    assert_eq!(crate::helpers::send_to(&guarded, wrong).await.status, 401);
+    let right = Request::get("/metrics").header(header::AUTHORIZATION, "Bearer a-metrics-token-0123").body(Body::empty()).unwrap();
+    assert_eq!(crate::helpers::send_to(&guarded, right).await.status, 200);
+});
+
 backend_test!(unknown_routes_and_methods_are_problems, |app| {
     app.get("/api/v1/nothing-here", None).await.problem(404, "not-found");
     let response = app.json("DELETE", "/api/v1/achievements", None, &json!({})).await;

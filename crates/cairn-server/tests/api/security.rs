@@ -433,8 +433,12 @@ backend_test!(nul_bytes_are_invalid_input_on_every_database, |app| {
 
 backend_test!(healthz_fails_when_the_master_key_cannot_open_the_issuer_keys, |app| {
     let dir = tempfile::tempdir().unwrap();
-    let wrong =
-        Store::connect(&app.database_url, StoreOptions { master_key: MasterKey::from_bytes([9; 32]), blob_dir: dir.path().join("blobs") }).await.unwrap();
+    let wrong = Store::connect(
+        &app.database_url,
+        StoreOptions { master_key: MasterKey::from_bytes([9; 32]), blobs: cairn_store::BlobLocation::Dir(dir.path().join("blobs")) },
+    )
+    .await
+    .unwrap();
     let config: Config = (*app.state.app.config).clone();
     let router = cairn_server::app(AppState::new(App::new(wrong.clone(), config)));
     let health = send_to(&router, Request::get("/healthz").body(Body::empty()).unwrap()).await;

@@ -118,7 +118,7 @@ fn uuid_simple() -> String {
 
 /// Store options with a fixed master key and a blob directory in `dir`.
 pub fn options(dir: &tempfile::TempDir) -> StoreOptions {
-    StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blob_dir: dir.path().join("blobs") }
+    StoreOptions { master_key: MasterKey::from_bytes([7; 32]), blobs: cairn_store::BlobLocation::Dir(dir.path().join("blobs")) }
 }
 
 /// Emits `NAME_sqlite` and `NAME_postgres` running the same body against each backend.
