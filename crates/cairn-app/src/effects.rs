@@ -100,13 +100,18 @@ pub async fn drain(app: &App) -> DrainReport {
     report
 }
 
-/// What a restart does first: effects claimed by a runner that died are due again at once, then
-/// everything due runs.
+/// What a restart does first: effects and mail this instance had claimed when it died are due
+/// again at once, then everything due runs.
 pub async fn recover(app: &App) -> DrainReport {
     match app.store.release_claimed_effects(app.now()).await {
         Ok(0) => {}
         Ok(released) => tracing::info!(released, "effects left claimed by a stopped runner are due again"),
         Err(error) => tracing::warn!(%error, "releasing claimed effects failed"),
+    }
+    match app.store.release_claimed_mail().await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "mail left claimed by this instance before it stopped is due again"),
+        Err(error) => tracing::warn!(%error, "releasing claimed mail failed"),
     }
     match app.store.repair_stranded_passes(app.now()).await {
         Ok(repaired) if repaired.is_empty() => {}

@@ -229,7 +229,7 @@ impl Problem {
             StatusCode::METHOD_NOT_ALLOWED => Self::new(status, "method-not-allowed", "this method is not allowed here"),
             StatusCode::PAYLOAD_TOO_LARGE => Self::too_large("the request body is too large"),
             StatusCode::REQUEST_TIMEOUT | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is busy or the request took too long")
+                Self { retry_after: Some(5), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is busy or the request took too long") }
             }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::unsupported_media_type("unsupported content type"),
             StatusCode::TOO_MANY_REQUESTS => Self::new(status, "too-many-requests", "too many requests; try again later"),

@@ -261,7 +261,7 @@ impl Blobs {
 
 /// `object_store`'s S3 client over the workspace's `reqwest` (rustls), so the binary carries one
 /// HTTP client and one TLS stack. It honours `AWS_ALLOW_HTTP` (plain http only when set) and
-/// bounds every request in time.
+/// bounds every request in time (3 seconds to connect, 15 in all).
 #[derive(Debug)]
 struct S3Connector;
 
@@ -272,8 +272,10 @@ impl object_store::client::HttpConnector for S3Connector {
             .is_some_and(|value| matches!(value.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes" | "on"));
         let client = reqwest::Client::builder()
             .https_only(!allow_http)
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(3))
+            // Well inside the server's 30-second request timeout, so a store that accepts
+            // connections but never answers is a clear 503 from the store, not a timed-out request.
+            .timeout(Duration::from_secs(15))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| object_store::Error::Generic { store: "S3", source: Box::new(e) })?;

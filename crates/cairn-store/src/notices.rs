@@ -274,18 +274,35 @@ impl Store {
         let mut claimed = Vec::with_capacity(rows.len());
         for row in &rows {
             let mail = mail_from(row)?;
-            let taken =
-                sqlx::query("UPDATE outbox SET claimed_until = $1 WHERE id = $2 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)")
-                    .bind(secs(now + MAIL_LEASE))
-                    .bind(&mail.id)
-                    .bind(secs(now))
-                    .execute(&self.pool)
-                    .await?;
+            let taken = sqlx::query(
+                "UPDATE outbox SET claimed_until = $1, claimed_by = $4 WHERE id = $2 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)",
+            )
+            .bind(secs(now + MAIL_LEASE))
+            .bind(&mail.id)
+            .bind(secs(now))
+            .bind(self.instance())
+            .execute(&self.pool)
+            .await?;
             if taken.rows_affected() == 1 {
                 claimed.push(mail);
             }
         }
         Ok(claimed)
+    }
+
+    /// Frees the messages this instance ([`Store::with_instance`]) had claimed: what it does when
+    /// it starts, since it died holding them. Another instance's claims run out by themselves.
+    /// Returns how many were freed.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] on a database failure.
+    pub async fn release_claimed_mail(&self) -> Result<u64, StoreError> {
+        let result =
+            sqlx::query("UPDATE outbox SET claimed_until = NULL, claimed_by = NULL WHERE sent_at IS NULL AND claimed_until IS NOT NULL AND claimed_by = $1")
+                .bind(self.instance())
+                .execute(&self.pool)
+                .await?;
+        Ok(result.rows_affected())
     }
 
     /// Records a message as sent (counting the attempt).

@@ -1167,6 +1167,16 @@ backend_test!(mail_is_claimed_by_one_runner_until_sent_failed_or_the_lease_ends,
     assert_eq!(taken_over, std::slice::from_ref(&second), "a dead runner's claim runs out");
     store.mark_mail_sent(&second.id, lease_end).await.unwrap();
     assert!(store.claim_mail(10, lease_end + cairn_store::MAIL_LEASE).await.unwrap().is_empty(), "sent mail is never claimed");
+
+    // A restarted instance frees what it held at once; another instance's claims wait for their lease.
+    let third = store.queue_mail(&email("c@example.org"), "Third", "Hello", at(3)).await.unwrap();
+    let other = store.clone().with_instance("other:8080");
+    let later = lease_end + cairn_store::MAIL_LEASE;
+    assert_eq!(other.claim_mail(10, later).await.unwrap(), std::slice::from_ref(&third));
+    assert_eq!(store.release_claimed_mail().await.unwrap(), 0, "not this instance's");
+    assert!(store.claim_mail(10, later).await.unwrap().is_empty());
+    assert_eq!(other.release_claimed_mail().await.unwrap(), 1);
+    assert_eq!(store.claim_mail(10, later).await.unwrap(), std::slice::from_ref(&third), "free again after its instance restarted");
 });
 
 backend_test!(org_staff_are_owners_and_staff, |store| {
