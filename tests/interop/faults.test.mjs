@@ -420,6 +420,7 @@ describe('faults', { concurrency: false }, () => {
         else refused = { n, answer };
       }
       assert.ok(refused, `80 writes of ~120 KB each fitted on a disk with ${left} bytes free`);
+      console.log(`# full disk: ${left} bytes left; write ${refused.n} refused (${saved ?? 0} saved before it)`);
       expectUnavailable(`database write ${refused.n} on a full disk`, refused.answer);
       assert.equal(refused.answer.json.detail, DATABASE_FULL, show(refused.answer));
       const view = expectStatus('the submission on a full disk', await api.request('GET', `/api/v1/submissions/${submission.id}`, { token }), 200);
@@ -459,6 +460,7 @@ describe('faults', { concurrency: false }, () => {
       server.signal('SIGTERM');
       await sleep(300);
       const ready = await probe(server.base, '/readyz', 10_000);
+      console.log(`# /readyz while stopping: ${ready.status === 0 ? ready.text : `${ready.status} ${ready.json?.detail}`}`);
       if (ready.status === 0) {
         assert.match(ready.text, /ECONNREFUSED|ECONNRESET/, `/readyz while stopping: neither answered nor refused (${ready.text})`);
       } else {
