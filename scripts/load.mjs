@@ -20,11 +20,11 @@
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEMO, earnAward } from '../tests/browser/lib/api.mjs';
+import { freePort } from '../tests/interop/lib/cairn.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const options = { seconds: 30, connections: 64, configs: ['sqlite-1', 'sqlite-2', 'postgres-1', 'postgres-2'], soakMinutes: 0, databaseUrl: 'postgres://postgres@127.0.0.1:5432/test', bin: process.env.CAIRN_BIN || path.join(root, 'target/release/cairn') };
@@ -45,17 +45,6 @@ for (const config of options.configs) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 async function startInstance({ data, databaseUrl, blobs, name, masterKey, demo }) {
   const port = await freePort();

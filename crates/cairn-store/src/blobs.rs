@@ -171,9 +171,7 @@ impl Blobs {
     /// # Errors
     /// [`StoreError::Blob`] when the write fails.
     pub async fn put(&self, prefix: &str, extension: &str, bytes: Vec<u8>) -> Result<String, StoreError> {
-        let digest = Sha256::digest(&bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let key = format!("{prefix}/{hex}.{extension}");
+        let key = format!("{prefix}/{}.{extension}", content_digest(&bytes));
         self.inner.put(&ObjectPath::from(key.as_str()), PutPayload::from(bytes)).await.map_err(StoreError::blob)?;
         Ok(key)
     }
@@ -186,8 +184,7 @@ impl Blobs {
     /// [`StoreError::Blob`] when the write fails.
     pub async fn put_key(&self, key: &str, bytes: Vec<u8>) -> Result<(), StoreError> {
         let digest = key.rsplit('/').next().and_then(|name| name.split('.').next()).unwrap_or_default();
-        let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
-        if digest != hex || key.split('/').count() != 2 {
+        if digest != content_digest(&bytes) || key.split('/').count() != 2 {
             return Err(StoreError::corrupt(format!("blob \"{key}\" does not hold the content its name's digest says")));
         }
         let path = ObjectPath::parse(key).map_err(|_| StoreError::corrupt(format!("blob \"{key}\" is not a blob name")))?;
@@ -257,6 +254,11 @@ impl Blobs {
             Err(error) => Err(StoreError::blob(error)),
         }
     }
+}
+
+/// The SHA-256 of `bytes` in lower-case hex: the name a blob is stored under.
+fn content_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `object_store`'s S3 client over the workspace's `reqwest` (rustls), so the binary carries one
